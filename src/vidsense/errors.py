@@ -1,0 +1,103 @@
+"""Every error vidsense raises on purpose.
+
+::
+
+    VidsenseError                      500 internal_error
+    ├── InvalidArgument                400 invalid_argument
+    ├── NotFound                       404 not_found
+    │   └── SourceNotFound             404 source_not_found
+    ├── MediaError                     422 media_error
+    │   ├── UnsupportedMedia           415 unsupported_media   (not a video, audio only, ...)
+    │   ├── CorruptMedia               422 corrupt_media       (truncated, undecodable)
+    │   └── EmptyMedia                 422 empty_media         (no frames)
+    ├── SourceBlocked                  403 url_not_allowed     (private/loopback address, scheme)
+    ├── SourceTooLarge                 413 source_too_large
+    ├── FetchFailed                    502 fetch_failed        (unreachable URL, HTTP error)
+    ├── ModelNotInstalled              503 model_not_installed
+    └── ToolFailed                     500 tool_failed         (ffmpeg/ffprobe failed unexpectedly)
+
+Each class carries its HTTP status and machine-readable ``code``; :func:`describe` is the one
+place that turns any exception into ``(status, code, message)`` for the HTTP and CLI faces.
+"""
+
+from __future__ import annotations
+
+
+class VidsenseError(Exception):
+    """Base class: a message meant for the user, an HTTP status and a stable ``code``."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidArgument(VidsenseError):
+    status = 400
+    code = "invalid_argument"
+
+
+class NotFound(VidsenseError):
+    status = 404
+    code = "not_found"
+
+
+class SourceNotFound(NotFound):
+    code = "source_not_found"
+
+
+class MediaError(VidsenseError):
+    status = 422
+    code = "media_error"
+
+
+class UnsupportedMedia(MediaError):
+    status = 415
+    code = "unsupported_media"
+
+
+class CorruptMedia(MediaError):
+    code = "corrupt_media"
+
+
+class EmptyMedia(MediaError):
+    code = "empty_media"
+
+
+class SourceBlocked(VidsenseError):
+    status = 403
+    code = "url_not_allowed"
+
+
+class SourceTooLarge(VidsenseError):
+    status = 413
+    code = "source_too_large"
+
+
+class FetchFailed(VidsenseError):
+    status = 502
+    code = "fetch_failed"
+
+
+class ModelNotInstalled(VidsenseError):
+    status = 503
+    code = "model_not_installed"
+
+
+class ToolFailed(VidsenseError):
+    status = 500
+    code = "tool_failed"
+
+
+def describe(error: BaseException) -> tuple[int, str, str]:
+    """Map any exception to ``(http_status, code, message)``; unknown errors become 500."""
+    if isinstance(error, VidsenseError):
+        return error.status, error.code, error.message
+    return 500, "internal_error", f"internal error: {type(error).__name__}: {error}"

@@ -1,0 +1,335 @@
+"""One decode pass over a video, with small analysis frames and lazy full-resolution frames.
+
+:class:`FrameSource` opens a video once. :meth:`FrameSource.frames` decodes it front to back and
+yields :class:`DecodedFrame` objects: ``frame.small()`` is a ~256 px BGR image cut straight from
+the decoded YUV planes (no scaler pass), ``frame.full()`` converts the same decoded picture to a
+full-resolution RGB array only when a consumer asks for it. Shot detection, keyframe picking and
+OCR sampling all read from this one stream, so nothing decodes the file twice.
+
+:meth:`FrameSource.frames_at` serves sparse requests (a few timestamps, one frame every N
+seconds) by seeking instead of decoding everything in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from vidsense.errors import CorruptMedia
+from vidsense.media.probe import MediaInfo, probe
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_WIDTH = 256
+"""Target width of ``DecodedFrame.small()`` in pixels; the exact width is a whole divisor."""
+
+SeekMode = Literal["exact", "keyframe"]
+
+
+def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
+    """Rotate a decoded image clockwise by ``rotation`` degrees, as a player displays it."""
+    turns = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=-turns)) if turns else image
+
+
+def _plane(frame: Any, index: int, rows: int, cols: int) -> np.ndarray:
+    plane = frame.planes[index]
+    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
+
+
+@dataclass(eq=False)
+class DecodedFrame:
+    """One decoded picture. ``time`` is seconds from the start of the video.
+
+    Holding a ``DecodedFrame`` keeps the decoder's picture alive, so a consumer can decide late
+    (e.g. when a shot ends) which frame it wants at full resolution.
+    """
+
+    index: int
+    time: float
+    key_frame: bool
+    _frame: Any = field(repr=False)
+    _rotation: int = field(default=0, repr=False)
+    _small: np.ndarray | None = field(default=None, repr=False)
+
+    def small(self) -> np.ndarray:
+        """BGR uint8 image about :data:`ANALYSIS_WIDTH` px wide (aspect kept, rotation applied)."""
+        if self._small is None:
+            self._small = _rotate(self._make_small(), self._rotation)
+        return self._small
+
+    def _make_small(self) -> np.ndarray:
+        import cv2
+
+        f = self._frame
+        width, height = f.width, f.height
+        step = max(1, round(width / ANALYSIS_WIDTH))
+        if f.format.name in ("yuv420p", "yuvj420p") and step % 2 == 0:
+            # Subsample the planes directly: ~0.1 ms instead of ~1 ms for a 1080p swscale pass.
+            y = _plane(f, 0, height, width)[::step, ::step]
+            u = _plane(f, 1, (height + 1) // 2, (width + 1) // 2)[:: step // 2, :: step // 2]
+            v = _plane(f, 2, (height + 1) // 2, (width + 1) // 2)[:: step // 2, :: step // 2]
+            rows, cols = min(y.shape[0], u.shape[0]), min(y.shape[1], u.shape[1])
+            yuv = np.dstack([y[:rows, :cols], u[:rows, :cols], v[:rows, :cols]])
+            return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
+        small_w = max(2, width // step) & ~1
+        small_h = max(2, round(height * small_w / width)) & ~1
+        image: np.ndarray = f.reformat(
+            width=small_w, height=small_h, format="bgr24", interpolation="FAST_BILINEAR"
+        ).to_ndarray()
+        return image
+
+    def gray(self) -> np.ndarray:
+        """Luma of :meth:`small` as a 2-D uint8 array."""
+        import cv2
+
+        return cv2.cvtColor(self.small(), cv2.COLOR_BGR2GRAY)
+
+    def full(self, width: int | None = None) -> np.ndarray:
+        """RGB uint8 image at full resolution, or scaled to ``width`` px (aspect kept)."""
+        f = self._frame
+        if width is not None and width < f.width:
+            height = max(2, round(f.height * width / f.width) // 2 * 2)
+            image = f.reformat(width=width, height=height, format="rgb24",
+                               interpolation="AREA").to_ndarray()
+        else:
+            image = f.to_ndarray(format="rgb24")
+        return _rotate(image, self._rotation)
+
+
+@dataclass
+class DecodeReport:
+    """What a pass decoded: frames, the time of the last one, and why it stopped early, if it did."""
+
+    frames: int = 0
+    last_time: float = 0.0
+    error: str | None = None
+    error_at: float | None = None
+
+
+class FrameSource:
+    """A video opened for decoding. Use as a context manager.
+
+    Args:
+        path: a local video file.
+        info: its probe result (probed here when not given).
+        threads: decoder threads; 0 lets the decoder use one per core.
+        fast: skip the in-loop deblocking filter while decoding (about 10% faster on H.264,
+            slightly blockier pictures; fine for analysis, off for frames shown to people).
+    """
+
+    def __init__(
+        self, path: str | Path, *, info: MediaInfo | None = None, threads: int = 0,
+        fast: bool = False,
+    ) -> None:
+        import av
+
+        self.path = Path(path)
+        self.info = info or probe(self.path)
+        self.report = DecodeReport()
+        try:
+            self._container = av.open(str(self.path))
+        except av.error.FFmpegError as e:
+            raise CorruptMedia(f"cannot open {self.path.name}: {e}") from e
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._stream.thread_count = threads
+        if fast:
+            self._stream.codec_context.options = {"skip_loop_filter": "all"}
+        self._time_base = float(self._stream.time_base or 0) or 1.0 / 90000
+        start = self._container.start_time
+        self._origin = (start / 1_000_000) if start is not None else 0.0
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._container.close()
+                self._closed = True
+
+    @property
+    def duration(self) -> float:
+        return self.info.duration
+
+    def _time(self, frame: Any) -> float:
+        if frame.pts is None:
+            return frame.time or 0.0
+        return max(0.0, frame.pts * self._time_base - self._origin)
+
+    def _wrap(self, index: int, frame: Any) -> DecodedFrame:
+        return DecodedFrame(index=index, time=self._time(frame), key_frame=bool(frame.key_frame),
+                            _frame=frame, _rotation=self.info.rotation)
+
+    def _decode(self) -> Iterator[Any]:
+        """Decoded frames from the current position; a decode error ends the stream and is
+        recorded in :attr:`report` rather than raised, so what decoded can still be analysed."""
+        import av
+
+        demux = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as e:
+                self._record_error(e)
+                return
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError as e:
+                self._record_error(e)
+                return
+            yield from decoded
+
+    def _record_error(self, error: Exception) -> None:
+        self.report.error = str(error)
+        self.report.error_at = self.report.last_time
+        log.warning("%s: decoding stopped at %.2f s: %s", self.path.name,
+                    self.report.last_time, error)
+
+    def frames(self, *, every: float | None = None) -> Iterator[DecodedFrame]:
+        """Every frame, front to back, or only the first frame at or after each multiple of
+        ``every`` seconds (the decoder still runs on every frame; see :meth:`frames_at` to skip).
+        """
+        next_time = 0.0
+        for index, frame in enumerate(self._decode()):
+            decoded = self._wrap(index, frame)
+            self.report.frames += 1
+            self.report.last_time = decoded.time
+            if every is not None:
+                if decoded.time + 1e-6 < next_time:
+                    continue
+                next_time = (math.floor(decoded.time / every + 1e-9) + 1) * every
+            yield decoded
+        self._check_truncated()
+
+    def _check_truncated(self) -> None:
+        frame_time = 1.0 / self.info.fps if self.info.fps else 0.1
+        missing = self.info.duration - self.report.last_time
+        if self.report.error is None and missing > max(1.0, 3 * frame_time):
+            self.report.error = (
+                f"stream ended at {self.report.last_time:.2f} s of {self.info.duration:.2f} s"
+            )
+            self.report.error_at = self.report.last_time
+        if self.report.frames == 0:
+            raise CorruptMedia(
+                f"{self.path.name}: no frame could be decoded"
+                + (f" ({self.report.error})" if self.report.error else "")
+            )
+
+    def frames_at(self, times: Sequence[float], *, mode: SeekMode = "exact") -> Iterator[
+        tuple[float, DecodedFrame]
+    ]:
+        """For each requested time (seconds), the frame displayed at that time.
+
+        ``mode="exact"`` yields the last frame whose timestamp is <= t, seeking to the keyframe
+        before t when t is far ahead and decoding forward from there. ``mode="keyframe"`` yields
+        the keyframe at or before t instead (decoding keyframes only: much faster for sparse
+        sampling; the frame's own ``time`` says where it really is). Yields ``(t, frame)`` in
+        ascending t; times past the end get the last frame.
+        """
+        wanted = sorted(max(0.0, t) for t in times)
+        if not wanted:
+            return
+        if mode == "keyframe":
+            yield from self._keyframes_at(wanted)
+            return
+        yield from self._exact_at(wanted)
+
+    def _seek(self, t: float) -> None:
+        import av
+
+        target = int((t + self._origin) / self._time_base)
+        try:
+            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+        except av.error.FFmpegError as e:
+            raise CorruptMedia(f"cannot seek to {t:.2f} s in {self.path.name}: {e}") from e
+
+    def _exact_at(self, wanted: list[float]) -> Iterator[tuple[float, DecodedFrame]]:
+        # Between requests, decoding forward beats seeking while the gap is under a keyframe
+        # interval (learned from the keyframes seen, at least 2 s).
+        gop = 2.0
+        last_key: float | None = None
+        frames: Iterator[Any] = iter(())
+        prev: DecodedFrame | None = None  # last frame at or before the current target
+        ahead: DecodedFrame | None = None  # first frame decoded past it, if any
+        exhausted = True
+        index = 0
+        for t in wanted:
+            if ahead is not None and ahead.time > t + 1e-6 and prev is not None:
+                yield t, prev  # t falls between two frames already decoded
+                continue
+            if exhausted and ahead is None and prev is not None and t >= prev.time:
+                yield t, prev  # past the end of the stream
+                continue
+            position = ahead or prev
+            if exhausted or position is None or t < position.time or t - position.time > gop:
+                self._seek(t)
+                frames, prev, ahead, exhausted = self._decode(), None, None, False
+            elif ahead is not None:
+                prev, ahead = ahead, None
+            for raw in frames:
+                frame = self._wrap(index, raw)
+                index += 1
+                if frame.key_frame:
+                    if last_key is not None and frame.time > last_key:
+                        gop = max(gop, frame.time - last_key)
+                    last_key = frame.time
+                if frame.time > t + 1e-6:
+                    ahead = frame
+                    break
+                prev = frame
+            else:
+                exhausted = True  # past the end: the last frame stays on screen
+            shown = prev or ahead
+            if shown is None:
+                raise CorruptMedia(f"{self.path.name}: no frame could be decoded near {t:.2f} s")
+            yield t, shown
+
+    def _keyframes_at(self, wanted: list[float]) -> Iterator[tuple[float, DecodedFrame]]:
+        self._stream.codec_context.skip_frame = "NONKEY"
+        try:
+            index = 0
+            for t in wanted:
+                self._seek(t)
+                for raw in self._decode():
+                    frame = self._wrap(index, raw)
+                    index += 1
+                    yield t, frame
+                    break
+        finally:
+            self._stream.codec_context.skip_frame = "DEFAULT"
+
+
+def sample_times(duration: float, *, every: float | None = None, count: int | None = None,
+                 at: Iterable[float] | None = None) -> list[float]:
+    """The timestamps (seconds) a sampling request names, clipped to ``[0, duration)``.
+
+    ``every``: 0, every, 2*every, ...; ``count``: evenly spaced centres of ``count`` equal parts.
+    """
+    if at is not None:
+        return sorted(t for t in at if 0.0 <= t <= duration)
+    if every is not None:
+        if every <= 0:
+            raise ValueError("every must be positive")
+        n = int(math.floor(duration / every - 1e-9)) + 1
+        return [round(k * every, 6) for k in range(n)]
+    if count is not None:
+        if count <= 0:
+            raise ValueError("count must be positive")
+        return [round((k + 0.5) * duration / count, 6) for k in range(count)]
+    raise ValueError("one of every, count or at is required")

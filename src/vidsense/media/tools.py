@@ -1,0 +1,38 @@
+"""Running the ffmpeg command-line tools, with their failures turned into vidsense errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from vidsense.errors import ToolFailed
+
+
+def require_tool(name: str) -> str:
+    """Path of an ffmpeg-family executable, or an error that says how to install it."""
+    path = shutil.which(name)
+    if path is None:
+        raise ToolFailed(
+            f"{name} is not installed; run scripts/install.sh (or: apt-get install ffmpeg)",
+            code="tool_missing",
+        )
+    return path
+
+
+def run_tool(args: Sequence[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run ``args`` (argv[0] is looked up on PATH) and return the finished process.
+
+    The caller decides what a non-zero exit means; only a missing tool or a timeout raise here.
+    """
+    argv = [require_tool(args[0]), *args[1:]]
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise ToolFailed(f"{args[0]} took longer than {timeout:.0f} s") from e
+
+
+def last_error_line(stderr: bytes) -> str:
+    """The last non-empty line ffmpeg printed: usually the one that names the problem."""
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines[-1] if lines else "no message"
