@@ -97,8 +97,9 @@ class DecodedFrame:
         f = self._frame
         if width is not None and width < f.width:
             height = max(2, round(f.height * width / f.width) // 2 * 2)
-            image = f.reformat(width=width, height=height, format="rgb24",
-                               interpolation="AREA").to_ndarray()
+            image = f.reformat(
+                width=width, height=height, format="rgb24", interpolation="AREA"
+            ).to_ndarray()
         else:
             image = f.to_ndarray(format="rgb24")
         return _rotate(image, self._rotation)
@@ -106,7 +107,7 @@ class DecodedFrame:
 
 @dataclass
 class DecodeReport:
-    """What a pass decoded: frames, the time of the last one, and why it stopped early, if it did."""
+    """What a pass decoded: frame count, last frame time (s), and why it stopped early."""
 
     frames: int = 0
     last_time: float = 0.0
@@ -126,7 +127,11 @@ class FrameSource:
     """
 
     def __init__(
-        self, path: str | Path, *, info: MediaInfo | None = None, threads: int = 0,
+        self,
+        path: str | Path,
+        *,
+        info: MediaInfo | None = None,
+        threads: int = 0,
         fast: bool = False,
     ) -> None:
         import av
@@ -167,12 +172,17 @@ class FrameSource:
 
     def _time(self, frame: Any) -> float:
         if frame.pts is None:
-            return frame.time or 0.0
-        return max(0.0, frame.pts * self._time_base - self._origin)
+            return float(frame.time or 0.0)
+        return max(0.0, float(frame.pts) * self._time_base - self._origin)
 
     def _wrap(self, index: int, frame: Any) -> DecodedFrame:
-        return DecodedFrame(index=index, time=self._time(frame), key_frame=bool(frame.key_frame),
-                            _frame=frame, _rotation=self.info.rotation)
+        return DecodedFrame(
+            index=index,
+            time=self._time(frame),
+            key_frame=bool(frame.key_frame),
+            _frame=frame,
+            _rotation=self.info.rotation,
+        )
 
     def _decode(self) -> Iterator[Any]:
         """Decoded frames from the current position; a decode error ends the stream and is
@@ -198,8 +208,9 @@ class FrameSource:
     def _record_error(self, error: Exception) -> None:
         self.report.error = str(error)
         self.report.error_at = self.report.last_time
-        log.warning("%s: decoding stopped at %.2f s: %s", self.path.name,
-                    self.report.last_time, error)
+        log.warning(
+            "%s: decoding stopped at %.2f s: %s", self.path.name, self.report.last_time, error
+        )
 
     def frames(self, *, every: float | None = None) -> Iterator[DecodedFrame]:
         """Every frame, front to back, or only the first frame at or after each multiple of
@@ -231,9 +242,9 @@ class FrameSource:
                 + (f" ({self.report.error})" if self.report.error else "")
             )
 
-    def frames_at(self, times: Sequence[float], *, mode: SeekMode = "exact") -> Iterator[
-        tuple[float, DecodedFrame]
-    ]:
+    def frames_at(
+        self, times: Sequence[float], *, mode: SeekMode = "exact"
+    ) -> Iterator[tuple[float, DecodedFrame]]:
         """For each requested time (seconds), the frame displayed at that time.
 
         ``mode="exact"`` yields the last frame whose timestamp is <= t, seeking to the keyframe
@@ -315,8 +326,13 @@ class FrameSource:
             self._stream.codec_context.skip_frame = "DEFAULT"
 
 
-def sample_times(duration: float, *, every: float | None = None, count: int | None = None,
-                 at: Iterable[float] | None = None) -> list[float]:
+def sample_times(
+    duration: float,
+    *,
+    every: float | None = None,
+    count: int | None = None,
+    at: Iterable[float] | None = None,
+) -> list[float]:
     """The timestamps (seconds) a sampling request names, clipped to ``[0, duration)``.
 
     ``every``: 0, every, 2*every, ...; ``count``: evenly spaced centres of ``count`` equal parts.
@@ -326,7 +342,7 @@ def sample_times(duration: float, *, every: float | None = None, count: int | No
     if every is not None:
         if every <= 0:
             raise ValueError("every must be positive")
-        n = int(math.floor(duration / every - 1e-9)) + 1
+        n = math.floor(duration / every - 1e-9) + 1
         return [round(k * every, 6) for k in range(n)]
     if count is not None:
         if count <= 0:

@@ -32,8 +32,13 @@ class Clip:
     duration: float
 
     def to_dict(self) -> dict[str, object]:
-        return {"path": str(self.path), "start": self.start, "end": self.end,
-                "method": self.method, "duration": round(self.duration, 3)}
+        return {
+            "path": str(self.path),
+            "start": self.start,
+            "end": self.end,
+            "method": self.method,
+            "duration": round(self.duration, 3),
+        }
 
 
 def keyframe_before(path: Path, t: float) -> float | None:
@@ -57,8 +62,15 @@ def keyframe_before(path: Path, t: float) -> float | None:
         return best
 
 
-def trim(path: Path, start: float, end: float, out: Path, *, mode: TrimMode = "auto",
-         info: MediaInfo | None = None) -> Clip:
+def trim(
+    path: Path,
+    start: float,
+    end: float,
+    out: Path,
+    *,
+    mode: TrimMode = "auto",
+    info: MediaInfo | None = None,
+) -> Clip:
     """Cut ``[start, end)`` seconds of ``path`` into ``out``.
 
     ``copy`` copies the streams (fast, lossless; the clip starts at the keyframe before
@@ -69,7 +81,9 @@ def trim(path: Path, start: float, end: float, out: Path, *, mode: TrimMode = "a
     if start < 0 or end <= start:
         raise InvalidArgument(f"need 0 <= start < end, got start={start:g}, end={end:g}")
     if start >= info.duration:
-        raise InvalidArgument(f"start {start:g} s is past the end of the video ({info.duration:.3f} s)")
+        raise InvalidArgument(
+            f"start {start:g} s is past the end of the video ({info.duration:.3f} s)"
+        )
     end = min(end, info.duration)
     method: Literal["copy", "reencode"] = "reencode"
     if mode == "copy":
@@ -81,13 +95,39 @@ def trim(path: Path, start: float, end: float, out: Path, *, mode: TrimMode = "a
             method = "copy"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.part{out.suffix}")
-    args = ["ffmpeg", "-v", "error", "-y", "-ss", f"{start:.6f}", "-i", str(path),
-            "-t", f"{end - start:.6f}", "-map", "0:v:0", "-map", "0:a:0?"]
+    args = [
+        "ffmpeg",
+        "-v",
+        "error",
+        "-y",
+        "-ss",
+        f"{start:.6f}",
+        "-i",
+        str(path),
+        "-t",
+        f"{end - start:.6f}",
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+    ]
     if method == "copy":
         args += ["-c", "copy", "-avoid_negative_ts", "make_zero"]
     else:
-        args += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
-                 "-c:a", "aac", "-b:a", "128k"]
+        args += [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+        ]
     args += ["-movflags", "+faststart", str(tmp)]
     proc = run_tool(args, timeout=max(60.0, (end - start) * 10))
     if proc.returncode != 0:
@@ -97,8 +137,9 @@ def trim(path: Path, start: float, end: float, out: Path, *, mode: TrimMode = "a
     return Clip(path=out, start=start, end=end, method=method, duration=probe(out).duration)
 
 
-def extract_audio(path: Path, *, sample_rate: int = SPEECH_RATE, start: float = 0.0,
-                  end: float | None = None) -> np.ndarray:
+def extract_audio(
+    path: Path, *, sample_rate: int = SPEECH_RATE, start: float = 0.0, end: float | None = None
+) -> np.ndarray:
     """Mono float32 samples in [-1, 1] at ``sample_rate`` Hz; empty when there is no audio."""
     info = probe(path)
     if not info.has_audio:
@@ -106,12 +147,12 @@ def extract_audio(path: Path, *, sample_rate: int = SPEECH_RATE, start: float = 
     args = ["ffmpeg", "-v", "error", "-nostdin", "-ss", f"{start:.6f}", "-i", str(path)]
     if end is not None:
         args += ["-t", f"{max(0.0, end - start):.6f}"]
-    args += ["-vn", "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-acodec", "pcm_s16le",
-             "-"]
+    args += ["-vn", "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     proc = run_tool(args, timeout=max(120.0, info.duration))
     if proc.returncode != 0 and not proc.stdout:
-        raise CorruptMedia(f"cannot decode the audio of {path.name}: "
-                           f"{last_error_line(proc.stderr)}")
+        raise CorruptMedia(
+            f"cannot decode the audio of {path.name}: {last_error_line(proc.stderr)}"
+        )
     samples = np.frombuffer(proc.stdout, dtype="<i2").astype(np.float32) / 32768.0
     return samples
 

@@ -52,8 +52,14 @@ def frame_name(timestamp: float, prefix: str = "frame") -> str:
 
 
 def extract_frames(
-    path: Path, out_dir: Path, *, info: MediaInfo | None = None, every: float | None = None,
-    at: list[float] | None = None, count: int | None = None, width: int | None = None,
+    path: Path,
+    out_dir: Path,
+    *,
+    info: MediaInfo | None = None,
+    every: float | None = None,
+    at: list[float] | None = None,
+    count: int | None = None,
+    width: int | None = None,
     mode: SeekMode = "exact",
 ) -> list[FrameFile]:
     """Write the frames a sampling request names (one of ``every``, ``at``, ``count``) as JPEGs.
@@ -86,12 +92,15 @@ def extract_frames(
         return written
 
 
-def thumbnail(path: Path, at: float, out: Path, *, width: int | None = 480,
-              info: MediaInfo | None = None) -> FrameFile:
+def thumbnail(
+    path: Path, at: float, out: Path, *, width: int | None = 480, info: MediaInfo | None = None
+) -> FrameFile:
     """Write the frame displayed at ``at`` seconds as a JPEG ``width`` px wide."""
     with FrameSource(path, info=info) as source:
         if not 0.0 <= at <= source.duration:
-            raise InvalidArgument(f"--at {at:g} is outside the video (0 to {source.duration:.3f} s)")
+            raise InvalidArgument(
+                f"--at {at:g} is outside the video (0 to {source.duration:.3f} s)"
+            )
         for _, frame in source.frames_at([at]):
             return FrameFile(at, write_jpeg(frame.full(width), out))
     raise InvalidArgument(f"no frame at {at:g} s")

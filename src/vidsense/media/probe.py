@@ -163,8 +163,17 @@ def probe(path: str | Path) -> MediaInfo:
         raise EmptyMedia(f"{path.name} is empty (0 bytes)")
 
     proc = run_tool(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-         "-i", str(path)],
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            "-i",
+            str(path),
+        ],
         timeout=60,
     )
     if proc.returncode != 0:
@@ -176,8 +185,11 @@ def probe(path: str | Path) -> MediaInfo:
     fmt: dict[str, Any] = data.get("format", {})
     streams: list[dict[str, Any]] = data.get("streams", [])
     video = next(
-        (s for s in streams
-         if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")),
+        (
+            s
+            for s in streams
+            if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+        ),
         None,
     )
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
@@ -210,6 +222,8 @@ def probe(path: str | Path) -> MediaInfo:
             codec=str(audio.get("codec_name", "unknown")),
             sample_rate=_int(audio.get("sample_rate")) or 0,
             channels=_int(audio.get("channels")) or 0,
-        ) if audio is not None else None,
+        )
+        if audio is not None
+        else None,
         creation_time=tags.get("creation_time"),
     )

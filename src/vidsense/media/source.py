@@ -35,8 +35,17 @@ log = logging.getLogger(__name__)
 
 # Pages rather than files: these go straight to yt-dlp.
 SITE_HOSTS = (
-    "youtube.com", "youtu.be", "vimeo.com", "dailymotion.com", "twitch.tv", "tiktok.com",
-    "instagram.com", "facebook.com", "x.com", "twitter.com", "bilibili.com",
+    "youtube.com",
+    "youtu.be",
+    "vimeo.com",
+    "dailymotion.com",
+    "twitch.tv",
+    "tiktok.com",
+    "instagram.com",
+    "facebook.com",
+    "x.com",
+    "twitter.com",
+    "bilibili.com",
 )
 _MAX_REDIRECTS = 5
 _CHUNK = 1 << 20
@@ -99,7 +108,7 @@ def _download(url: str, dest: Path, fetch: FetchSettings, progress: Progress | N
                         continue
                     if response.status_code >= 400:
                         raise FetchFailed(f"{url} answered HTTP {response.status_code}")
-                    content_type = response.headers.get("content-type", "").split(";")[0]
+                    content_type = str(response.headers.get("content-type", "")).split(";")[0]
                     if content_type.startswith("text/html"):
                         return content_type
                     total = int(response.headers.get("content-length") or 0) or None
@@ -117,7 +126,10 @@ def _download(url: str, dest: Path, fetch: FetchSettings, progress: Progress | N
 
 
 def _write_stream(
-    response: httpx.Response, dest: Path, max_bytes: int, total: int | None,
+    response: httpx.Response,
+    dest: Path,
+    max_bytes: int,
+    total: int | None,
     progress: Progress | None,
 ) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
@@ -148,9 +160,14 @@ def _download_with_ytdlp(url: str, dest: Path, fetch: FetchSettings) -> None:
         ) from e
 
     options: dict[str, Any] = {
-        "quiet": True, "no_warnings": True, "noplaylist": True, "noprogress": True,
-        "format": "best[ext=mp4]/best", "socket_timeout": fetch.read_timeout,
-        "max_filesize": fetch.max_bytes, "cachedir": False,
+        "quiet": True,
+        "no_warnings": True,
+        "noplaylist": True,
+        "noprogress": True,
+        "format": "best[ext=mp4]/best",
+        "socket_timeout": fetch.read_timeout,
+        "max_filesize": fetch.max_bytes,
+        "cachedir": False,
     }
     try:
         with yt_dlp.YoutubeDL(options) as ydl:

@@ -20,7 +20,9 @@ def require_tool(name: str) -> str:
     return path
 
 
-def run_tool(args: Sequence[str], *, timeout: float | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_tool(
+    args: Sequence[str], *, timeout: float | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run ``args`` (argv[0] is looked up on PATH) and return the finished process.
 
     The caller decides what a non-zero exit means; only a missing tool or a timeout raise here.

@@ -53,8 +53,9 @@ class ClosedShot:
     keyframes: list[DecodedFrame]
 
 
-def make_detector(name: DetectorName, fps: float, *, threshold: float | None = None,
-                  min_shot: float = 0.4) -> Any:
+def make_detector(
+    name: DetectorName, fps: float, *, threshold: float | None = None, min_shot: float = 0.4
+) -> Any:
     """A PySceneDetect detector. ``min_shot`` is the shortest shot in seconds."""
     from scenedetect.detectors import AdaptiveDetector, ContentDetector, ThresholdDetector
 
@@ -65,8 +66,9 @@ def make_detector(name: DetectorName, fps: float, *, threshold: float | None = N
         return AdaptiveDetector(adaptive_threshold=threshold or 3.0, min_scene_len=min_frames)
     if name == "threshold":
         # Fades to/from black: the cut is placed in the middle of the dark stretch.
-        return ThresholdDetector(threshold=threshold or 12.0, min_scene_len=min_frames,
-                                 fade_bias=0.0)
+        return ThresholdDetector(
+            threshold=threshold or 12.0, min_scene_len=min_frames, fade_bias=0.0
+        )
     raise ValueError(f"unknown shot detector {name!r}; choose one of {', '.join(DETECTORS)}")
 
 
@@ -157,9 +159,16 @@ class ShotTracker:
         min_shot: shortest shot, seconds.
     """
 
-    def __init__(self, info: MediaInfo, *, detector: DetectorName = "content",
-                 keyframes_per_shot: int = 1, threshold: float | None = None,
-                 min_shot: float = 0.4, max_bins: int = 24) -> None:
+    def __init__(
+        self,
+        info: MediaInfo,
+        *,
+        detector: DetectorName = "content",
+        keyframes_per_shot: int = 1,
+        threshold: float | None = None,
+        min_shot: float = 0.4,
+        max_bins: int = 24,
+    ) -> None:
         from scenedetect import FrameTimecode
 
         self._timecode = FrameTimecode
@@ -175,8 +184,9 @@ class ShotTracker:
     def _tc(self, seconds: float) -> Any:
         from scenedetect.common import Timecode
 
-        return self._timecode(Timecode(pts=round(seconds * 1_000_000), time_base=_MICROS),
-                              fps=self._fps)
+        return self._timecode(
+            Timecode(pts=round(seconds * 1_000_000), time_base=_MICROS), fps=self._fps
+        )
 
     def push(self, frame: DecodedFrame) -> list[ClosedShot]:
         self._last_time = frame.time
@@ -189,8 +199,11 @@ class ShotTracker:
     def finish(self, end: float | None = None) -> list[ClosedShot]:
         """Close the last shot at ``end`` (default: the video's duration) and return what is
         left."""
-        closed = [self._close(c.seconds) for c in self._detector.post_process(
-            self._tc(self._last_time)) if c.seconds > self._shot_start]
+        closed = [
+            self._close(c.seconds)
+            for c in self._detector.post_process(self._tc(self._last_time))
+            if c.seconds > self._shot_start
+        ]
         frame_time = 1.0 / self._fps
         stop = end if end is not None else max(self.info.duration, self._last_time + frame_time)
         if stop > self._shot_start:
@@ -210,9 +223,16 @@ Progress = Callable[[float, float], None]
 
 
 def scan_shots(
-    path: str | Path, *, info: MediaInfo | None = None, detector: DetectorName = "content",
-    keyframes_per_shot: int = 1, threshold: float | None = None, min_shot: float = 0.4,
-    fast: bool = True, threads: int = 0, progress: Progress | None = None,
+    path: str | Path,
+    *,
+    info: MediaInfo | None = None,
+    detector: DetectorName = "content",
+    keyframes_per_shot: int = 1,
+    threshold: float | None = None,
+    min_shot: float = 0.4,
+    fast: bool = True,
+    threads: int = 0,
+    progress: Progress | None = None,
     cancel: threading.Event | None = None,
     on_frame: Callable[[DecodedFrame], None] | None = None,
     report: DecodeReport | None = None,
@@ -224,9 +244,13 @@ def scan_shots(
     Use :func:`detect_shots` for a plain list.
     """
     with FrameSource(path, info=info, fast=fast, threads=threads) as source:
-        tracker = ShotTracker(source.info, detector=detector,
-                              keyframes_per_shot=keyframes_per_shot, threshold=threshold,
-                              min_shot=min_shot)
+        tracker = ShotTracker(
+            source.info,
+            detector=detector,
+            keyframes_per_shot=keyframes_per_shot,
+            threshold=threshold,
+            min_shot=min_shot,
+        )
         step = max(1.0, source.duration / 200)
         next_report = 0.0
         for frame in source.frames():
@@ -246,10 +270,23 @@ def scan_shots(
             progress(source.duration, source.duration)
 
 
-def detect_shots(path: str | Path, *, info: MediaInfo | None = None,
-                 detector: DetectorName = "content", threshold: float | None = None,
-                 min_shot: float = 0.4) -> list[Shot]:
+def detect_shots(
+    path: str | Path,
+    *,
+    info: MediaInfo | None = None,
+    detector: DetectorName = "content",
+    threshold: float | None = None,
+    min_shot: float = 0.4,
+) -> list[Shot]:
     """Shots covering the whole video, in order (no keyframes kept)."""
-    return [closed.shot for closed in scan_shots(
-        path, info=info, detector=detector, keyframes_per_shot=0, threshold=threshold,
-        min_shot=min_shot)]
+    return [
+        closed.shot
+        for closed in scan_shots(
+            path,
+            info=info,
+            detector=detector,
+            keyframes_per_shot=0,
+            threshold=threshold,
+            min_shot=min_shot,
+        )
+    ]

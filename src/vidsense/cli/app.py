@@ -1,0 +1,72 @@
+"""Shared pieces of the ``vidsense`` command line: the app, consoles, option types, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vidsense.config import Settings
+
+app = typer.Typer(
+    name="vidsense",
+    help="Self-hosted video understanding: probe, shots, frames, clips and more, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+T = TypeVar("T")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SourceArg = Annotated[str, typer.Argument(help="A video file path or an http(s) URL.")]
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def local_source(source: str, settings: Settings) -> Path:
+    from vidsense.media.source import resolve_source
+
+    return resolve_source(source, settings)
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[float, float], None]]:
+    """A rich progress bar on stderr (hidden when output is not a terminal or --json)."""
+    if not enabled or not err.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=100.0)
+
+        def update(done: float, total: float) -> None:
+            bar.update(task, completed=100.0 * done / total if total else 0.0)
+
+        yield update
+
+
+def fmt_time(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60.0)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:06.3f}" if hours else f"{minutes:02d}:{secs:06.3f}"

@@ -1,0 +1,94 @@
+"""How a model is found, prepared and loaded: offline first, once, with one thread.
+
+Each capability (speech, OCR, audio events, text and visual embeddings) has a
+:class:`ModelEntry` subclass that says where its model loads from (an installed package or a
+local folder named in :class:`~vidsense.config.ModelSettings`), whether it is ready, and how to
+prepare it from what ships in packages (``vidsense models install``). Loading never reaches a
+model hub: a missing model raises :class:`~vidsense.errors.ModelNotInstalled` naming the command
+that fixes it.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, TypeVar
+
+from vidsense.config import Settings
+from vidsense.errors import ModelNotInstalled
+
+T = TypeVar("T")
+
+INSTALL_HINT = "run: vidsense models install"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One row of ``vidsense models list``."""
+
+    capability: str
+    model: str
+    source: str
+    installed: bool
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ModelEntry(ABC):
+    """A capability's model: where it is, whether it is there, how to prepare it."""
+
+    capability: ClassVar[str]
+    NAME: ClassVar[str]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def model(self) -> str:
+        """The configured model: a bundled name or a local path."""
+        return self.NAME
+
+    @abstractmethod
+    def source(self) -> str:
+        """Where the model loads from (a path, or a package name)."""
+
+    @abstractmethod
+    def installed(self) -> bool:
+        """True when :meth:`load` can run without preparing anything."""
+
+    def install(self) -> ModelStatus:
+        """Prepare the model from what ships in installed packages (idempotent)."""
+        return self.status()
+
+    def detail(self) -> str:
+        return ""
+
+    def status(self) -> ModelStatus:
+        return ModelStatus(self.capability, self.model, self.source(), self.installed(),
+                           self.detail())
+
+    def require(self) -> None:
+        """Raise :class:`ModelNotInstalled` (naming the fix) unless the model is ready."""
+        if not self.installed():
+            raise ModelNotInstalled(
+                f"{self.capability} model {self.model!r} is not installed at {self.source()}; "
+                f"{INSTALL_HINT}"
+            )
+
+
+_loaded: dict[tuple[str, ...], Any] = {}
+_load_lock = threading.Lock()
+
+
+def load_once(key: tuple[str, ...], factory: Callable[[], T]) -> T:
+    """Build a model once per process under a lock and reuse it (models are large and slow to
+    load; inference objects here are used from one thread at a time)."""
+    with _load_lock:
+        if key not in _loaded:
+            _loaded[key] = factory()
+        model: T = _loaded[key]
+        return model

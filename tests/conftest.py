@@ -1,0 +1,34 @@
+"""Shared fixtures: a session-wide folder of generated media, offline model settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# No test may reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class MediaCache:
+    """Builds each named test file once per session (``media.get("cuts.mp4", builder)``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get(self, name: str, build: Callable[[Path], object]) -> Path:
+        path = self.root / name
+        if not path.exists():
+            tmp = self.root / f"tmp-{name}"
+            tmp.mkdir(parents=True, exist_ok=True)
+            build(tmp / name)
+            (tmp / name).replace(path)
+        return path
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> MediaCache:
+    return MediaCache(tmp_path_factory.mktemp("media"))

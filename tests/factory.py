@@ -1,0 +1,171 @@
+"""Test media made with ffmpeg and espeak-ng, so every cut time, word and string is known.
+
+Everything here writes real files with the real tools; nothing is mocked. Builders are cheap
+enough to run once per test session (see the ``media`` fixture in ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SPEECH_RATE = 16_000
+X264 = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"]
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def run(args: list[str]) -> None:
+    proc = subprocess.run(args, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed: {proc.stderr.decode(errors='replace')[-2000:]}")
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'").replace("%", "\\%")
+
+
+@dataclass
+class Caption:
+    """Text burned into a video from ``start`` to ``end`` seconds (absolute times)."""
+
+    text: str
+    start: float
+    end: float
+    size: int = 48
+    x: str = "(w-tw)/2"
+    y: str = "(h-th)/2"
+    color: str = "white"
+    box: bool = False
+
+
+@dataclass
+class Scene:
+    """One shot: a lavfi source for ``duration`` seconds (hard cut to the next scene)."""
+
+    duration: float
+    source: str = "color=c=navy"
+    captions: list[Caption] = field(default_factory=list)
+
+
+def drawtext(caption: Caption) -> str:
+    box = ":box=1:boxcolor=black@0.6:boxborderw=8" if caption.box else ""
+    return (
+        f"drawtext=fontfile={FONT}:text='{_escape_text(caption.text)}':fontsize={caption.size}"
+        f":fontcolor={caption.color}:x={caption.x}:y={caption.y}{box}"
+        f":enable='between(t,{caption.start:.3f},{caption.end:.3f})'"
+    )
+
+
+def make_video(
+    out: Path, scenes: list[Scene], *, size: str = "640x360", fps: int = 30,
+    captions: list[Caption] | None = None, audio: Path | None = None,
+    fades: list[tuple[float, float]] | None = None, keyint: int | None = None,
+    extra: list[str] | None = None,
+) -> Path:
+    """Concatenate scenes with hard cuts; burn ``captions`` (absolute times); fade to black and
+    back over each ``(start, duration)`` in ``fades``; mux ``audio`` when given."""
+    inputs: list[str] = []
+    for scene in scenes:
+        inputs += ["-f", "lavfi", "-i", f"{scene.source}:s={size}:r={fps}:d={scene.duration}"]
+    labels = "".join(f"[{i}:v]" for i in range(len(scenes)))
+    chain = f"{labels}concat=n={len(scenes)}:v=1:a=0,fps={fps},format=yuv420p"
+    all_captions = [c for s in scenes for c in s.captions] + list(captions or [])
+    for caption in all_captions:
+        chain += "," + drawtext(caption)
+    for start, length in fades or []:
+        half = length / 2
+        chain += (f",fade=t=out:st={start:.3f}:d={half:.3f}"
+                  f",fade=t=in:st={start + half:.3f}:d={half:.3f}")
+    chain += "[v]"
+    args = ["ffmpeg", "-v", "error", "-y", *inputs]
+    if audio is not None:
+        args += ["-i", str(audio)]
+    args += ["-filter_complex", chain, "-map", "[v]"]
+    if audio is not None:
+        args += ["-map", f"{len(scenes)}:a", "-c:a", "aac", "-b:a", "96k", "-shortest"]
+    args += X264
+    if keyint is not None:
+        args += ["-g", str(keyint), "-keyint_min", str(keyint), "-sc_threshold", "0"]
+    args += [*(extra or []), str(out)]
+    run(args)
+    return out
+
+
+def write_wav(samples: np.ndarray, out: Path, rate: int = SPEECH_RATE) -> Path:
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return out
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        data = w.readframes(w.getnframes())
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A sentence as placed in the audio: the true start/end of its sound, seconds."""
+
+    text: str
+    start: float
+    end: float
+
+
+def speak(text: str, out_dir: Path, *, voice: str = "en-us", speed: int = 150) -> np.ndarray:
+    """espeak-ng's rendering of ``text`` as 16 kHz mono samples."""
+    if shutil.which("espeak-ng") is None:
+        raise RuntimeError("espeak-ng is not installed (scripts/install.sh installs it)")
+    raw = out_dir / "espeak.wav"
+    run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text])
+    resampled = out_dir / "espeak16.wav"
+    run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-ac", "1", "-ar", str(SPEECH_RATE),
+         str(resampled)])
+    return read_wav(resampled)
+
+
+def make_speech(out: Path, lines: list[tuple[float, str]], duration: float,
+                *, voice: str = "en-us", speed: int = 150) -> list[Spoken]:
+    """A WAV of ``duration`` seconds with each ``(time, sentence)`` spoken from ``time``.
+
+    Returns where each sentence's sound really starts and ends (espeak adds a little silence).
+    """
+    track = np.zeros(int(duration * SPEECH_RATE), dtype=np.float32)
+    spoken: list[Spoken] = []
+    for at, text in lines:
+        clip = speak(text, out.parent, voice=voice, speed=speed)
+        loud = np.flatnonzero(np.abs(clip) > 0.01)
+        offset = int(at * SPEECH_RATE)
+        end = min(len(track), offset + len(clip))
+        track[offset:end] += clip[: end - offset]
+        if loud.size:
+            spoken.append(Spoken(text, at + loud[0] / SPEECH_RATE,
+                                 min(duration, at + loud[-1] / SPEECH_RATE)))
+    write_wav(track, out)
+    return spoken
+
+
+def make_tone_audio(out: Path, duration: float, *, kind: str = "music") -> Path:
+    """Non-speech audio: ``music`` (a chord progression), ``noise`` (pink noise) or
+    ``silence``."""
+    if kind == "music":
+        expr = ("0.2*sin(2*PI*(220+110*floor(mod(t,4)))*t)+0.15*sin(2*PI*330*t)"
+                "+0.1*sin(2*PI*(440+55*floor(mod(t*2,4)))*t)")
+        src = f"aevalsrc='{expr}':s={SPEECH_RATE}:d={duration}"
+    elif kind == "noise":
+        src = f"anoisesrc=c=pink:a=0.2:r={SPEECH_RATE}:d={duration}"
+    elif kind == "silence":
+        src = f"anullsrc=r={SPEECH_RATE}:cl=mono:d={duration}"
+    else:
+        raise ValueError(kind)
+    run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", src, "-ac", "1", str(out)])
+    return out
