@@ -50,6 +50,8 @@ class Scene:
     duration: float
     source: str = "color=c=navy"
     captions: list[Caption] = field(default_factory=list)
+    fade_in: float = 0.0
+    fade_out: float = 0.0
 
 
 def drawtext(caption: Caption) -> str:
@@ -62,25 +64,37 @@ def drawtext(caption: Caption) -> str:
 
 
 def make_video(
-    out: Path, scenes: list[Scene], *, size: str = "640x360", fps: int = 30,
-    captions: list[Caption] | None = None, audio: Path | None = None,
-    fades: list[tuple[float, float]] | None = None, keyint: int | None = None,
+    out: Path,
+    scenes: list[Scene],
+    *,
+    size: str = "640x360",
+    fps: int = 30,
+    captions: list[Caption] | None = None,
+    audio: Path | None = None,
+    keyint: int | None = None,
     extra: list[str] | None = None,
 ) -> Path:
-    """Concatenate scenes with hard cuts; burn ``captions`` (absolute times); fade to black and
-    back over each ``(start, duration)`` in ``fades``; mux ``audio`` when given."""
+    """Concatenate scenes (hard cuts, or fades through black where a scene fades in or out);
+    burn ``captions`` (absolute times); mux ``audio`` when given."""
     inputs: list[str] = []
     for scene in scenes:
-        inputs += ["-f", "lavfi", "-i", f"{scene.source}:s={size}:r={fps}:d={scene.duration}"]
-    labels = "".join(f"[{i}:v]" for i in range(len(scenes)))
-    chain = f"{labels}concat=n={len(scenes)}:v=1:a=0,fps={fps},format=yuv420p"
+        sep = ":" if "=" in scene.source else "="
+        inputs += ["-f", "lavfi", "-i", f"{scene.source}{sep}s={size}:r={fps}:d={scene.duration}"]
+    chain = ""
+    for i, scene in enumerate(scenes):
+        fades = []
+        if scene.fade_in:
+            fades.append(f"fade=t=in:st=0:d={scene.fade_in:.3f}")
+        if scene.fade_out:
+            fades.append(
+                f"fade=t=out:st={scene.duration - scene.fade_out:.3f}:d={scene.fade_out:.3f}"
+            )
+        chain += f"[{i}:v]{','.join(fades) or 'null'}[s{i}];"
+    labels = "".join(f"[s{i}]" for i in range(len(scenes)))
+    chain += f"{labels}concat=n={len(scenes)}:v=1:a=0,fps={fps},format=yuv420p"
     all_captions = [c for s in scenes for c in s.captions] + list(captions or [])
     for caption in all_captions:
         chain += "," + drawtext(caption)
-    for start, length in fades or []:
-        half = length / 2
-        chain += (f",fade=t=out:st={start:.3f}:d={half:.3f}"
-                  f",fade=t=in:st={start + half:.3f}:d={half:.3f}")
     chain += "[v]"
     args = ["ffmpeg", "-v", "error", "-y", *inputs]
     if audio is not None:
@@ -128,13 +142,32 @@ def speak(text: str, out_dir: Path, *, voice: str = "en-us", speed: int = 150) -
     raw = out_dir / "espeak.wav"
     run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text])
     resampled = out_dir / "espeak16.wav"
-    run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-ac", "1", "-ar", str(SPEECH_RATE),
-         str(resampled)])
+    run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(raw),
+            "-ac",
+            "1",
+            "-ar",
+            str(SPEECH_RATE),
+            str(resampled),
+        ]
+    )
     return read_wav(resampled)
 
 
-def make_speech(out: Path, lines: list[tuple[float, str]], duration: float,
-                *, voice: str = "en-us", speed: int = 150) -> list[Spoken]:
+def make_speech(
+    out: Path,
+    lines: list[tuple[float, str]],
+    duration: float,
+    *,
+    voice: str = "en-us",
+    speed: int = 150,
+) -> list[Spoken]:
     """A WAV of ``duration`` seconds with each ``(time, sentence)`` spoken from ``time``.
 
     Returns where each sentence's sound really starts and ends (espeak adds a little silence).
@@ -148,8 +181,9 @@ def make_speech(out: Path, lines: list[tuple[float, str]], duration: float,
         end = min(len(track), offset + len(clip))
         track[offset:end] += clip[: end - offset]
         if loud.size:
-            spoken.append(Spoken(text, at + loud[0] / SPEECH_RATE,
-                                 min(duration, at + loud[-1] / SPEECH_RATE)))
+            spoken.append(
+                Spoken(text, at + loud[0] / SPEECH_RATE, min(duration, at + loud[-1] / SPEECH_RATE))
+            )
     write_wav(track, out)
     return spoken
 
@@ -158,8 +192,10 @@ def make_tone_audio(out: Path, duration: float, *, kind: str = "music") -> Path:
     """Non-speech audio: ``music`` (a chord progression), ``noise`` (pink noise) or
     ``silence``."""
     if kind == "music":
-        expr = ("0.2*sin(2*PI*(220+110*floor(mod(t,4)))*t)+0.15*sin(2*PI*330*t)"
-                "+0.1*sin(2*PI*(440+55*floor(mod(t*2,4)))*t)")
+        expr = (
+            "0.2*sin(2*PI*(220+110*floor(mod(t,4)))*t)+0.15*sin(2*PI*330*t)"
+            "+0.1*sin(2*PI*(440+55*floor(mod(t*2,4)))*t)"
+        )
         src = f"aevalsrc='{expr}':s={SPEECH_RATE}:d={duration}"
     elif kind == "noise":
         src = f"anoisesrc=c=pink:a=0.2:r={SPEECH_RATE}:d={duration}"

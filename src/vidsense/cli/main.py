@@ -12,6 +12,13 @@ from vidsense.cli.app import app, err
 from vidsense.errors import InvalidArgument, VidsenseError, describe
 
 
+def _fail(message: str, code: str, exit_code: int) -> None:
+    """One unwrapped line on stderr, then exit."""
+    one_line = " ".join(message.split())
+    sys.stderr.write(f"error: {one_line} [{code}]\n")
+    sys.exit(exit_code)
+
+
 def main() -> None:
     """Entry point: runs the CLI and turns every error into one line on stderr."""
     logging.basicConfig(
@@ -22,8 +29,7 @@ def main() -> None:
         app(standalone_mode=False)
     except VidsenseError as e:
         _, code, message = describe(e)
-        err.print(f"error: {message} [{code}]", highlight=False, markup=False)
-        sys.exit(2 if isinstance(e, InvalidArgument) else 1)
+        _fail(message, code, 2 if isinstance(e, InvalidArgument) else 1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
@@ -38,8 +44,7 @@ def main() -> None:
         if os.environ.get("VIDSENSE_DEBUG"):
             raise
         _, code, message = describe(e)
-        err.print(f"error: {message} [{code}]", highlight=False, markup=False)
-        sys.exit(1)
+        _fail(message, code, 1)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,9 @@ SeekMode = Literal["exact", "keyframe"]
 
 
 def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
-    """Rotate a decoded image clockwise by ``rotation`` degrees, as a player displays it."""
-    turns = (rotation // 90) % 4
-    return np.ascontiguousarray(np.rot90(image, k=-turns)) if turns else image
+    """Turn a decoded image ``rotation`` degrees counter-clockwise, as a player displays it."""
+    turns = round(rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
 
 
 def _plane(frame: Any, index: int, rows: int, cols: int) -> np.ndarray:

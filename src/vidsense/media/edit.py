@@ -75,7 +75,8 @@ def trim(
 
     ``copy`` copies the streams (fast, lossless; the clip starts at the keyframe before
     ``start``), ``accurate`` re-encodes (duration within one frame of ``end - start``), ``auto``
-    copies when ``start`` falls on a keyframe and re-encodes otherwise.
+    copies when ``start`` falls on a keyframe and the copied clip's length is within one frame
+    of what was asked (B-frames can make a copied end overshoot), and re-encodes otherwise.
     """
     info = info or probe(path)
     if start < 0 or end <= start:
@@ -85,14 +86,33 @@ def trim(
             f"start {start:g} s is past the end of the video ({info.duration:.3f} s)"
         )
     end = min(end, info.duration)
-    method: Literal["copy", "reencode"] = "reencode"
+    frame = 1.0 / info.fps if info.fps else 0.04
     if mode == "copy":
-        method = "copy"
-    elif mode == "auto":
+        return _cut(path, start, end, out, "copy", fps=info.fps)
+    if mode == "auto":
         key = keyframe_before(path, start)
-        frame = 1.0 / info.fps if info.fps else 0.04
         if key is not None and abs(key - start) < frame / 2:
-            method = "copy"
+            clip = _cut(path, start, end, out, "copy", fps=info.fps)
+            if abs(clip.duration - (end - start)) <= frame + 1e-3:
+                return clip
+            log.info(
+                "stream copy of %s ran %.3f s, not %.3f s: re-encoding",
+                path.name,
+                clip.duration,
+                end - start,
+            )
+    return _cut(path, start, end, out, "reencode")
+
+
+def _cut(
+    path: Path,
+    start: float,
+    end: float,
+    out: Path,
+    method: Literal["copy", "reencode"],
+    *,
+    fps: float = 0.0,
+) -> Clip:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.part{out.suffix}")
     args = [
@@ -113,6 +133,9 @@ def trim(
     ]
     if method == "copy":
         args += ["-c", "copy", "-avoid_negative_ts", "make_zero"]
+        if fps:
+            # With B-frames a copied cut by time alone overshoots by a few frames.
+            args += ["-frames:v", str(max(1, round((end - start) * fps)))]
     else:
         args += [
             "-c:v",
@@ -134,7 +157,7 @@ def trim(
         tmp.unlink(missing_ok=True)
         raise ToolFailed(f"ffmpeg could not cut {path.name}: {last_error_line(proc.stderr)}")
     os.replace(tmp, out)
-    return Clip(path=out, start=start, end=end, method=method, duration=probe(out).duration)
+    return Clip(path=out, start=start, end=end, method=method, duration=probe(out).video_duration)
 
 
 def extract_audio(

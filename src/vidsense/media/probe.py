@@ -73,7 +73,11 @@ class AudioInfo:
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """A probed video file. Times are seconds, rates frames per second, sizes bytes."""
+    """A probed video file. Times are seconds, rates frames per second, sizes bytes.
+
+    ``duration`` is the container's (what ffprobe's format section says); ``video_duration``
+    the video stream's own. ``rotation`` is degrees counter-clockwise, as ffprobe reports it.
+    """
 
     path: str
     container: str
@@ -87,6 +91,7 @@ class MediaInfo:
     bit_rate: int | None
     size: int
     frame_count: int | None
+    video_duration: float
     has_audio: bool
     audio: AudioInfo | None
     creation_time: str | None
@@ -94,7 +99,7 @@ class MediaInfo:
     @property
     def display_size(self) -> tuple[int, int]:
         """(width, height) as a player shows the video, after rotation."""
-        if self.rotation % 180:
+        if self.rotation % 180:  # quarter turn: width and height swap
             return self.height, self.width
         return self.width, self.height
 
@@ -129,12 +134,19 @@ def _float(value: Any) -> float | None:
 
 
 def _rotation(stream: dict[str, Any]) -> int:
+    """Display rotation in degrees counter-clockwise, as ffprobe reports it (-90, 90, 180)."""
     for side in stream.get("side_data_list", []) or []:
         if "rotation" in side:
-            # ffprobe reports the display matrix angle counter-clockwise; players rotate clockwise.
-            return int(-float(side["rotation"])) % 360
+            return _normal_angle(int(round(float(side["rotation"]))))
     rotate = stream.get("tags", {}).get("rotate")
-    return int(rotate) % 360 if rotate is not None else 0
+    # The legacy tag counts clockwise.
+    return _normal_angle(-int(rotate)) if rotate is not None else 0
+
+
+def _normal_angle(degrees: int) -> int:
+    """Fold an angle into (-180, 180]."""
+    folded = degrees % 360
+    return folded - 360 if folded > 180 else folded
 
 
 def _container(format_name: str, path: Path) -> str:
@@ -177,7 +189,7 @@ def probe(path: str | Path) -> MediaInfo:
         timeout=60,
     )
     if proc.returncode != 0:
-        reason = last_error_line(proc.stderr)
+        reason = last_error_line(proc.stderr, str(path))
         if kind in ("text", "html", "image", "unknown"):
             raise UnsupportedMedia(f"{path.name} is not a video (it looks like {kind} data)")
         raise CorruptMedia(f"{path.name} looks like {kind} but cannot be read: {reason}")
@@ -193,6 +205,8 @@ def probe(path: str | Path) -> MediaInfo:
         None,
     )
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    if video is None and not streams and not _float(fmt.get("duration")):
+        raise EmptyMedia(f"{path.name} holds no frames (a {kind} file with no streams)")
     if video is None:
         what = "an audio-only file" if audio is not None else f"{kind} data with no video stream"
         raise UnsupportedMedia(f"{path.name} has no video stream ({what})")
@@ -217,6 +231,7 @@ def probe(path: str | Path) -> MediaInfo:
         bit_rate=_int(fmt.get("bit_rate")) or _int(video.get("bit_rate")),
         size=size,
         frame_count=frame_count,
+        video_duration=_float(video.get("duration")) or duration,
         has_audio=audio is not None,
         audio=AudioInfo(
             codec=str(audio.get("codec_name", "unknown")),

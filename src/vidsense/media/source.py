@@ -195,11 +195,12 @@ def _download_with_ytdlp(url: str, dest: Path, fetch: FetchSettings) -> None:
 
 def fetch_url(url: str, settings: Settings, progress: Progress | None = None) -> Path:
     """Download ``url`` (a file or a video page) into the cache, once; returns the local path."""
+    # The address policy applies to every request, cached or not.
+    check_url_allowed(url, settings.fetch)
     dest = _cache_path(url, settings.cache_dir)
     if dest.exists():
         return dest
     if _is_site_page(url):
-        check_url_allowed(url, settings.fetch)
         _download_with_ytdlp(url, dest.with_suffix(".mp4"), settings.fetch)
         return dest.with_suffix(".mp4")
     content_type = _download(url, dest, settings.fetch, progress)
@@ -221,7 +222,7 @@ def resolve_source(
     if is_url(text):
         return fetch_url(text, settings, progress)
     if "://" in text and not text.startswith("file://"):
-        raise SourceBlocked(f"unsupported URL scheme in {text!r}; use a path or http(s) URL")
+        raise SourceBlocked(f"only http and https URLs (or paths) are accepted, not {text!r}")
     path = Path(text.removeprefix("file://")).expanduser()
     if not path.exists():
         raise SourceNotFound(f"no such file: {path}")

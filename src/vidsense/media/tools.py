@@ -34,7 +34,11 @@ def run_tool(
         raise ToolFailed(f"{args[0]} took longer than {timeout:.0f} s") from e
 
 
-def last_error_line(stderr: bytes) -> str:
-    """The last non-empty line ffmpeg printed: usually the one that names the problem."""
+def last_error_line(stderr: bytes, path: str | None = None) -> str:
+    """The last non-empty line ffmpeg printed (usually the one that names the problem), without
+    the file path it starts with."""
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    return lines[-1] if lines else "no message"
+    line = lines[-1] if lines else "no message"
+    if path and line.startswith(f"{path}: "):
+        line = line[len(path) + 2 :]
+    return line

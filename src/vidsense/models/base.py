@@ -68,8 +68,9 @@ class ModelEntry(ABC):
         return ""
 
     def status(self) -> ModelStatus:
-        return ModelStatus(self.capability, self.model, self.source(), self.installed(),
-                           self.detail())
+        return ModelStatus(
+            self.capability, self.model, self.source(), self.installed(), self.detail()
+        )
 
     def require(self) -> None:
         """Raise :class:`ModelNotInstalled` (naming the fix) unless the model is ready."""

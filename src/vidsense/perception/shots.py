@@ -197,15 +197,15 @@ class ShotTracker:
         return [self._close(cut.seconds) for cut in cuts if cut.seconds > self._shot_start]
 
     def finish(self, end: float | None = None) -> list[ClosedShot]:
-        """Close the last shot at ``end`` (default: the video's duration) and return what is
-        left."""
+        """Close the last shot at ``end`` (default: just after the last frame pushed) and
+        return what is left."""
         closed = [
             self._close(c.seconds)
             for c in self._detector.post_process(self._tc(self._last_time))
             if c.seconds > self._shot_start
         ]
         frame_time = 1.0 / self._fps
-        stop = end if end is not None else max(self.info.duration, self._last_time + frame_time)
+        stop = end if end is not None else self._last_time + frame_time
         if stop > self._shot_start:
             closed.append(self._close(stop))
         return closed

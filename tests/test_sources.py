@@ -1,0 +1,130 @@
+"""http(s) sources against a real local HTTP server: downloads, limits, SSRF refusals, pages."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MediaCache
+from tests.factory import Scene, make_video
+from vidsense.config import FetchSettings, Settings
+from vidsense.errors import FetchFailed, SourceBlocked, SourceTooLarge
+from vidsense.media.probe import probe
+from vidsense.media.source import check_url_allowed, resolve_source
+
+
+@pytest.fixture(scope="module")
+def clip(media: MediaCache) -> Path:
+    return media.get("served.mp4", lambda out: make_video(out, [Scene(2.0, "testsrc2")],
+                                                          size="160x120"))
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # quiet test output
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/redirect-to-private":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data")
+            self.end_headers()
+            return
+        if self.path == "/page.html":
+            body = b'<html><body><video src="/clip.mp4" controls></video></body></html>'
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+@pytest.fixture(scope="module")
+def server(clip: Path) -> Iterator[str]:
+    root = clip.parent / "www"
+    root.mkdir(exist_ok=True)
+    (root / "clip.mp4").write_bytes(clip.read_bytes())
+
+    def handler(*args: object) -> _Handler:
+        return _Handler(*args, directory=str(root))  # type: ignore[arg-type]
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _settings(tmp_path: Path, **fetch: object) -> Settings:
+    return Settings(data_dir=tmp_path, fetch=FetchSettings(allow_private=True, **fetch))  # type: ignore[arg-type]
+
+
+def test_download_is_cached_and_probed(server: str, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    path = resolve_source(f"{server}/clip.mp4", settings)
+    assert path.is_relative_to(settings.cache_dir)
+    assert probe(path).duration == pytest.approx(2.0, abs=0.05)
+    mtime = path.stat().st_mtime_ns
+    assert resolve_source(f"{server}/clip.mp4", settings) == path
+    assert path.stat().st_mtime_ns == mtime  # served from the cache, not fetched again
+
+
+def test_private_addresses_are_refused_by_default(server: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    with pytest.raises(SourceBlocked, match="ALLOW_PRIVATE"):
+        resolve_source(f"{server}/clip.mp4", settings)
+    for url in ("http://10.0.0.8/v.mp4", "http://192.168.1.1/v.mp4", "http://[::1]/v.mp4",
+                "http://169.254.169.254/latest", "http://0.0.0.0/v.mp4"):
+        with pytest.raises(SourceBlocked):
+            check_url_allowed(url, settings.fetch)
+    with pytest.raises(SourceBlocked, match="http and https"):
+        resolve_source("ftp://example.com/v.mp4", settings)
+    assert not settings.cache_dir.exists() or not any(settings.cache_dir.iterdir())
+
+
+def test_redirects_are_checked_hop_by_hop(server: str, tmp_path: Path) -> None:
+    # The first hop is allowed (loopback allowed for the test server), the second is not.
+    settings = _settings(tmp_path)
+    settings.fetch.allow_private = False
+    with pytest.raises(SourceBlocked):
+        resolve_source(f"{server}/redirect-to-private", settings)
+
+
+def test_size_limit_leaves_nothing_behind(server: str, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, max_bytes=10_000)
+    with pytest.raises(SourceTooLarge):
+        resolve_source(f"{server}/clip.mp4", settings)
+    assert list(settings.cache_dir.iterdir()) == []
+
+
+def test_http_errors_and_unreachable_hosts(server: str, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, connect_timeout=2.0)
+    with pytest.raises(FetchFailed, match="404"):
+        resolve_source(f"{server}/nope.mp4", settings)
+    with pytest.raises(FetchFailed):
+        resolve_source("http://127.0.0.1:9/clip.mp4", settings)  # nothing listens on port 9
+
+
+def test_video_page_goes_through_yt_dlp(server: str, tmp_path: Path) -> None:
+    pytest.importorskip("yt_dlp")
+    path = resolve_source(f"{server}/page.html", _settings(tmp_path))
+    assert probe(path).duration == pytest.approx(2.0, abs=0.05)
+
+
+def test_cli_probe_url(server: str, tmp_path: Path) -> None:
+    exe = str(Path(sys.executable).parent / "vidsense")
+    env = {"VIDSENSE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    ok = subprocess.run([exe, "probe", f"{server}/clip.mp4", "--json"], capture_output=True,
+                        text=True, env={**env, "VIDSENSE_FETCH__ALLOW_PRIVATE": "true"})
+    assert ok.returncode == 0, ok.stderr
+    refused = subprocess.run([exe, "probe", f"{server}/clip.mp4"], capture_output=True, text=True,
+                             env=env)
+    assert refused.returncode != 0
+    assert refused.stderr.startswith("error: ") and "[url_not_allowed]" in refused.stderr
