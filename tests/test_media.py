@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -50,8 +51,14 @@ def cuts_video(media: MediaCache) -> Path:
     def build(out: Path) -> None:
         speech = out.parent / "speech.wav"
         make_speech(speech, [(1.0, "one two three")], CUT_TOTAL)
-        make_video(out, _labelled(CUT_SCENES), size="320x240", fps=FPS, audio=speech,
-                   extra=["-metadata", "creation_time=2024-01-02T03:04:05Z"])
+        make_video(
+            out,
+            _labelled(CUT_SCENES),
+            size="320x240",
+            fps=FPS,
+            audio=speech,
+            extra=["-metadata", "creation_time=2024-01-02T03:04:05Z"],
+        )
 
     return media.get("cuts.mp4", build)
 
@@ -60,9 +67,11 @@ def cuts_video(media: MediaCache) -> Path:
 def fades_video(media: MediaCache) -> Path:
     # Three bright shots joined by 1 s fades through black centred on 4.0 s and 8.0 s.
     def build(out: Path) -> None:
-        scenes = [Scene(4.0, "testsrc2", fade_out=0.5),
-                  Scene(4.0, "smptebars", fade_in=0.5, fade_out=0.5),
-                  Scene(4.0, "rgbtestsrc", fade_in=0.5)]
+        scenes = [
+            Scene(4.0, "testsrc2", fade_out=0.5),
+            Scene(4.0, "smptebars", fade_in=0.5, fade_out=0.5),
+            Scene(4.0, "rgbtestsrc", fade_in=0.5),
+        ]
         make_video(out, scenes, size="320x240", fps=FPS)
 
     return media.get("fades.mp4", build)
@@ -78,8 +87,20 @@ def gop_video(media: MediaCache) -> Path:
 
 
 def _ffprobe(path: Path) -> dict[str, object]:
-    proc = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format",
-                           "-show_streams", str(path)], capture_output=True, check=True)
+    proc = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+    )
     data: dict[str, object] = json.loads(proc.stdout)
     return data
 
@@ -87,8 +108,9 @@ def _ffprobe(path: Path) -> dict[str, object]:
 def _vidsense(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the installed console script (the one beside this interpreter)."""
     exe = Path(sys.executable).parent / "vidsense"
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, check=False,
-                          timeout=300)
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, check=False, timeout=300
+    )
 
 
 # --- probe -----------------------------------------------------------------------------------
@@ -116,21 +138,49 @@ def test_probe_agrees_with_ffprobe(cuts_video: Path) -> None:
     assert info.rotation == 0
 
 
-def test_probe_rotation_matches_ffprobe_and_frames_are_turned(cuts_video: Path, tmp_path: Path) -> None:
+def test_probe_rotation_matches_ffprobe_and_frames_are_turned(
+    cuts_video: Path, tmp_path: Path
+) -> None:
     rotated = tmp_path / "rotated.mp4"
-    run(["ffmpeg", "-v", "error", "-y", "-i", str(cuts_video), "-c", "copy",
-         "-metadata:s:v:0", "rotate=90", str(rotated)])
+    run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(cuts_video),
+            "-c",
+            "copy",
+            "-metadata:s:v:0",
+            "rotate=90",
+            str(rotated),
+        ]
+    )
     info = probe(rotated)
     side = _ffprobe(rotated)["streams"][0]["side_data_list"][0]["rotation"]  # type: ignore[index]
     assert info.rotation == side
     assert info.display_size == (240, 320)
     with FrameSource(rotated, info=info) as source:
-        (_, frame), = source.frames_at([0.5])
+        ((_, frame),) = source.frames_at([0.5])
         image = frame.full()
     assert image.shape[:2] == (320, 240)
     reference = tmp_path / "ref.png"
-    run(["ffmpeg", "-v", "error", "-y", "-ss", "0.5", "-i", str(rotated), "-frames:v", "1",
-         str(reference)])
+    run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-ss",
+            "0.5",
+            "-i",
+            str(rotated),
+            "-frames:v",
+            "1",
+            str(reference),
+        ]
+    )
     expected = cv2.cvtColor(cv2.imread(str(reference)), cv2.COLOR_BGR2RGB)
     assert np.abs(image.astype(int) - expected.astype(int)).mean() < 4.0
 
@@ -139,8 +189,21 @@ def test_cli_probe_json(cuts_video: Path) -> None:
     proc = _vidsense("probe", str(cuts_video), "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    for key in ("duration", "fps", "width", "height", "rotation", "codec", "bit_rate", "size",
-                "has_audio", "audio_codec", "audio_sample_rate", "container", "creation_time"):
+    for key in (
+        "duration",
+        "fps",
+        "width",
+        "height",
+        "rotation",
+        "codec",
+        "bit_rate",
+        "size",
+        "has_audio",
+        "audio_codec",
+        "audio_sample_rate",
+        "container",
+        "creation_time",
+    ):
         assert key in data
     assert data["audio_sample_rate"] > 0 and data["width"] == 320
 
@@ -156,7 +219,7 @@ def test_hard_cuts_found_within_one_frame_and_nothing_else(cuts_video: Path) -> 
         assert abs(found - truth) <= 1.0 / FPS + 1e-6
     assert shots[0].start == 0.0
     assert shots[-1].end == pytest.approx(probe(cuts_video).duration)
-    for a, b in zip(shots, shots[1:], strict=False):
+    for a, b in itertools.pairwise(shots):
         assert a.end == b.start
 
 
@@ -194,8 +257,12 @@ def test_one_pass_gives_shots_and_sharp_keyframes(cuts_video: Path) -> None:
 def test_per_shot_keyframe_avoids_black(media: MediaCache) -> None:
     def build(out: Path) -> None:
         # The second shot starts with 1 s of black before its picture.
-        make_video(out, [Scene(2.0, "testsrc2"), Scene(1.0, "color=c=black"),
-                         Scene(2.0, "smptebars")], size="320x240", fps=FPS)
+        make_video(
+            out,
+            [Scene(2.0, "testsrc2"), Scene(1.0, "color=c=black"), Scene(2.0, "smptebars")],
+            size="320x240",
+            fps=FPS,
+        )
 
     path = media.get("black_start.mp4", build)
     closed = list(scan_shots(path, keyframes_per_shot=2, fast=False))
@@ -212,8 +279,21 @@ def _ffmpeg_frame(path: Path, t: float, tmp: Path) -> np.ndarray:
     """ffmpeg's own picture of the frame that starts at ``t`` (a frame start time)."""
     out = tmp / f"ref_{t:.4f}.png"
     # -ss T gives the first frame starting at or after T: aim a quarter frame early.
-    run(["ffmpeg", "-v", "error", "-y", "-ss", f"{max(0.0, t - 0.25 / FPS):.6f}", "-i",
-         str(path), "-frames:v", "1", str(out)])
+    run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-ss",
+            f"{max(0.0, t - 0.25 / FPS):.6f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            str(out),
+        ]
+    )
     return cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)
 
 
@@ -262,8 +342,17 @@ def test_sample_times() -> None:
 
 
 def test_cli_frames_per_shot_and_width(cuts_video: Path, tmp_path: Path) -> None:
-    proc = _vidsense("frames", str(cuts_video), "--per-shot", "1", "--out", str(tmp_path),
-                     "--width", "160", "--json")
+    proc = _vidsense(
+        "frames",
+        str(cuts_video),
+        "--per-shot",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--width",
+        "160",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     frames = json.loads(proc.stdout)
     assert len(frames) == len(CUT_SCENES)
@@ -273,8 +362,9 @@ def test_cli_frames_per_shot_and_width(cuts_video: Path, tmp_path: Path) -> None
 
 
 def test_cli_frames_rejects_ambiguous_request(cuts_video: Path, tmp_path: Path) -> None:
-    proc = _vidsense("frames", str(cuts_video), "--every", "1", "--count", "3", "--out",
-                     str(tmp_path))
+    proc = _vidsense(
+        "frames", str(cuts_video), "--every", "1", "--count", "3", "--out", str(tmp_path)
+    )
     assert proc.returncode != 0
     assert "exactly one of" in proc.stderr and "Traceback" not in proc.stderr
     proc = _vidsense("frames", str(cuts_video), "--at", "99", "--out", str(tmp_path))
@@ -361,11 +451,28 @@ def bad_files(media: MediaCache, cuts_video: Path) -> dict[str, Path]:
         run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=2", str(out)])
 
     def zero_frames(out: Path) -> None:
-        run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=64x64:d=1",
-             "-frames:v", "0", "-c:v", "libx264", str(out)])
+        run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=c=red:s=64x64:d=1",
+                "-frames:v",
+                "0",
+                "-c:v",
+                "libx264",
+                str(out),
+            ]
+        )
 
     return {
-        "text": text, "truncated": truncated, "empty": empty,
+        "text": text,
+        "truncated": truncated,
+        "empty": empty,
         "audio": media.get("audio_only.m4a", audio_only),
         "zero": media.get("zero_frames.mp4", zero_frames),
     }
@@ -387,11 +494,18 @@ def test_bad_files_raise_typed_errors(bad_files: dict[str, Path]) -> None:
 
 @pytest.mark.parametrize(
     ("which", "message"),
-    [("text", "not a video"), ("truncated", "cannot be read"), ("empty", "empty"),
-     ("audio", "no video stream"), ("zero", "no frames"), ("missing", "no such file")],
+    [
+        ("text", "not a video"),
+        ("truncated", "cannot be read"),
+        ("empty", "empty"),
+        ("audio", "no video stream"),
+        ("zero", "no frames"),
+        ("missing", "no such file"),
+    ],
 )
-def test_cli_bad_input_is_one_line(bad_files: dict[str, Path], tmp_path: Path, which: str,
-                                   message: str) -> None:
+def test_cli_bad_input_is_one_line(
+    bad_files: dict[str, Path], tmp_path: Path, which: str, message: str
+) -> None:
     path = bad_files.get(which, tmp_path / "missing.mp4")
     for args in (["probe", str(path)], ["shots", str(path), "--json"]):
         proc = _vidsense(*args)
@@ -402,11 +516,25 @@ def test_cli_bad_input_is_one_line(bad_files: dict[str, Path], tmp_path: Path, w
         assert proc.stdout == ""
 
 
-def test_truncated_faststart_file_is_decoded_up_to_the_damage(cuts_video: Path,
-                                                               tmp_path: Path) -> None:
+def test_truncated_faststart_file_is_decoded_up_to_the_damage(
+    cuts_video: Path, tmp_path: Path
+) -> None:
     faststart = tmp_path / "fs.mp4"
-    run(["ffmpeg", "-v", "error", "-y", "-i", str(cuts_video), "-c", "copy", "-movflags",
-         "+faststart", str(faststart)])
+    run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(cuts_video),
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            str(faststart),
+        ]
+    )
     cut = tmp_path / "fs_cut.mp4"
     cut.write_bytes(faststart.read_bytes()[: faststart.stat().st_size // 2])
     from vidsense.media.decode import DecodeReport

@@ -21,8 +21,9 @@ from vidsense.media.source import check_url_allowed, resolve_source
 
 @pytest.fixture(scope="module")
 def clip(media: MediaCache) -> Path:
-    return media.get("served.mp4", lambda out: make_video(out, [Scene(2.0, "testsrc2")],
-                                                          size="160x120"))
+    return media.get(
+        "served.mp4", lambda out: make_video(out, [Scene(2.0, "testsrc2")], size="160x120")
+    )
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -80,8 +81,13 @@ def test_private_addresses_are_refused_by_default(server: str, tmp_path: Path) -
     settings = Settings(data_dir=tmp_path)
     with pytest.raises(SourceBlocked, match="ALLOW_PRIVATE"):
         resolve_source(f"{server}/clip.mp4", settings)
-    for url in ("http://10.0.0.8/v.mp4", "http://192.168.1.1/v.mp4", "http://[::1]/v.mp4",
-                "http://169.254.169.254/latest", "http://0.0.0.0/v.mp4"):
+    for url in (
+        "http://10.0.0.8/v.mp4",
+        "http://192.168.1.1/v.mp4",
+        "http://[::1]/v.mp4",
+        "http://169.254.169.254/latest",
+        "http://0.0.0.0/v.mp4",
+    ):
         with pytest.raises(SourceBlocked):
             check_url_allowed(url, settings.fetch)
     with pytest.raises(SourceBlocked, match="http and https"):
@@ -121,10 +127,15 @@ def test_video_page_goes_through_yt_dlp(server: str, tmp_path: Path) -> None:
 def test_cli_probe_url(server: str, tmp_path: Path) -> None:
     exe = str(Path(sys.executable).parent / "vidsense")
     env = {"VIDSENSE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run([exe, "probe", f"{server}/clip.mp4", "--json"], capture_output=True,
-                        text=True, env={**env, "VIDSENSE_FETCH__ALLOW_PRIVATE": "true"})
+    ok = subprocess.run(
+        [exe, "probe", f"{server}/clip.mp4", "--json"],
+        capture_output=True,
+        text=True,
+        env={**env, "VIDSENSE_FETCH__ALLOW_PRIVATE": "true"},
+    )
     assert ok.returncode == 0, ok.stderr
-    refused = subprocess.run([exe, "probe", f"{server}/clip.mp4"], capture_output=True, text=True,
-                             env=env)
+    refused = subprocess.run(
+        [exe, "probe", f"{server}/clip.mp4"], capture_output=True, text=True, env=env
+    )
     assert refused.returncode != 0
     assert refused.stderr.startswith("error: ") and "[url_not_allowed]" in refused.stderr

@@ -26,6 +26,25 @@ out = Console()
 err = Console(stderr=True)
 
 T = TypeVar("T")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from vidsense import __version__
+
+        sys.stdout.write(f"vidsense {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Self-hosted video understanding: probe, shots, frames, clips and more, offline."""
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 SourceArg = Annotated[str, typer.Argument(help="A video file path or an http(s) URL.")]
 

@@ -58,6 +58,7 @@ class DecodedFrame:
     _frame: Any = field(repr=False)
     _rotation: int = field(default=0, repr=False)
     _small: np.ndarray | None = field(default=None, repr=False)
+    _gray: np.ndarray | None = field(default=None, repr=False)
 
     def small(self) -> np.ndarray:
         """BGR uint8 image about :data:`ANALYSIS_WIDTH` px wide (aspect kept, rotation applied)."""
@@ -77,7 +78,11 @@ class DecodedFrame:
             u = _plane(f, 1, (height + 1) // 2, (width + 1) // 2)[:: step // 2, :: step // 2]
             v = _plane(f, 2, (height + 1) // 2, (width + 1) // 2)[:: step // 2, :: step // 2]
             rows, cols = min(y.shape[0], u.shape[0]), min(y.shape[1], u.shape[1])
-            yuv = np.dstack([y[:rows, :cols], u[:rows, :cols], v[:rows, :cols]])
+            yuv = np.empty((rows, cols, 3), dtype=np.uint8)
+            yuv[:, :, 0] = y[:rows, :cols]
+            yuv[:, :, 1] = u[:rows, :cols]
+            yuv[:, :, 2] = v[:rows, :cols]
+            self._gray = _rotate(yuv[:, :, 0].copy(), self._rotation)
             return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
         small_w = max(2, width // step) & ~1
         small_h = max(2, round(height * small_w / width)) & ~1
@@ -87,10 +92,14 @@ class DecodedFrame:
         return image
 
     def gray(self) -> np.ndarray:
-        """Luma of :meth:`small` as a 2-D uint8 array."""
+        """Luma of :meth:`small` as a 2-D uint8 array (the decoded Y plane when available)."""
         import cv2
 
-        return cv2.cvtColor(self.small(), cv2.COLOR_BGR2GRAY)
+        if self._gray is None:
+            small = self.small()
+            if self._gray is None:
+                self._gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        return self._gray
 
     def full(self, width: int | None = None) -> np.ndarray:
         """RGB uint8 image at full resolution, or scaled to ``width`` px (aspect kept)."""

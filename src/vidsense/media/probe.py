@@ -137,7 +137,7 @@ def _rotation(stream: dict[str, Any]) -> int:
     """Display rotation in degrees counter-clockwise, as ffprobe reports it (-90, 90, 180)."""
     for side in stream.get("side_data_list", []) or []:
         if "rotation" in side:
-            return _normal_angle(int(round(float(side["rotation"]))))
+            return _normal_angle(round(float(side["rotation"])))
     rotate = stream.get("tags", {}).get("rotate")
     # The legacy tag counts clockwise.
     return _normal_angle(-int(rotate)) if rotate is not None else 0

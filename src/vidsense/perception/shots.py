@@ -180,6 +180,8 @@ class ShotTracker:
         self._shot_start = 0.0
         self._last_time = 0.0
         self._count = 0
+        self._candidate_step = min(0.1, min_shot / 3)
+        self._next_candidate = 0.0
 
     def _tc(self, seconds: float) -> Any:
         from scenedetect.common import Timecode
@@ -190,9 +192,11 @@ class ShotTracker:
 
     def push(self, frame: DecodedFrame) -> list[ClosedShot]:
         self._last_time = frame.time
-        if self._per_shot:
-            gray = frame.gray()
-            self._bins.offer(_Candidate(frame.time, frame_quality(gray), frame))
+        # Candidates every ~0.1 s are plenty (shots last at least ``min_shot``) and keep the
+        # scoring cost off most frames.
+        if self._per_shot and frame.time >= self._next_candidate:
+            self._next_candidate = frame.time + self._candidate_step
+            self._bins.offer(_Candidate(frame.time, frame_quality(frame.gray()), frame))
         cuts = self._detector.process_frame(self._tc(frame.time), frame.small())
         return [self._close(cut.seconds) for cut in cuts if cut.seconds > self._shot_start]
 

