@@ -4,8 +4,10 @@
 
     VidsenseError                      500 internal_error
     ├── InvalidArgument                400 invalid_argument
-    ├── NotFound                       404 not_found
+    ├── NotFound                       404 not_found           (also index_not_found,
+    │   │                                                       video_not_found, task_not_found)
     │   └── SourceNotFound             404 source_not_found
+    ├── Conflict                       409 conflict            (index name taken; lease_lost)
     ├── MediaError                     422 media_error
     │   ├── UnsupportedMedia           415 unsupported_media   (not a video, audio only, ...)
     │   ├── CorruptMedia               422 corrupt_media       (truncated, undecodable)
@@ -51,6 +53,13 @@ class NotFound(VidsenseError):
 
 class SourceNotFound(NotFound):
     code = "source_not_found"
+
+
+class Conflict(VidsenseError):
+    """The request clashes with the current state (a name already taken, a lease lost)."""
+
+    status = 409
+    code = "conflict"
 
 
 class MediaError(VidsenseError):

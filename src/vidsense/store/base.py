@@ -1,0 +1,438 @@
+"""The storage interface: indexes, videos, evidence, lexical and vector search, durable tasks.
+
+Callers (services, workers, the HTTP layer) talk to a :class:`Store` and never write SQL. One
+backend exists today, :class:`~vidsense.store.sqlite.SQLiteStore` (one SQLite file + a local
+blob folder); a PostgreSQL + pgvector backend can be added beside it and picked by
+:func:`vidsense.store.open_store`, the one place that switches on the URL.
+
+Conventions every backend keeps:
+
+- ids are 24 lowercase hex characters (as Twelve Labs ids), made by :func:`new_id`;
+- times of day are ISO-8601 UTC strings with microseconds (``2024-03-01T12:00:00.000000Z``), so
+  they sort as text; media times (``start``, ``end``, ``time``, ``duration``) are float seconds;
+- rows come back as frozen dataclasses; lists come back as a :class:`Page` (1-based ``page``);
+- errors are from :mod:`vidsense.errors`: ``NotFound`` with code ``index_not_found``,
+  ``video_not_found`` or ``task_not_found``; ``Conflict`` for a taken index name (``conflict``)
+  or a lost task lease (``lease_lost``); ``InvalidArgument`` for bad input, raised before anything
+  is written.
+- blob keys of a video live under :func:`video_prefix`, so deleting a video or an index deletes
+  its files too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Generic, Literal, TypeVar, get_args
+
+import numpy as np
+import numpy.typing as npt
+
+from vidsense.store.blobs import BlobStore
+
+T = TypeVar("T")
+
+TaskStatus = Literal["validating", "pending", "indexing", "ready", "failed"]
+"""A task's (and its video's) life: ``pending`` -> ``indexing`` -> ``ready`` | ``failed``."""
+VideoStatus = TaskStatus
+SegmentKind = Literal["transcript", "text", "audio_event", "shot", "caption", "logo"]
+"""What a segment holds: speech, on-screen text, an audio event, a shot, a written caption, a
+logo sighting."""
+Space = Literal["text", "visual"]
+"""A vector space: ``text`` (text embedder) or ``visual`` (image embedder)."""
+SortOption = Literal["asc", "desc"]
+IndexSort = Literal["created_at", "updated_at", "index_name"]
+VideoSort = Literal["created_at", "updated_at", "filename", "duration"]
+TaskSort = Literal["created_at", "updated_at"]
+TextMode = Literal["any", "all", "phrase"]
+"""Lexical matching: ``any`` word (ranked by BM25), ``all`` words, or the exact ``phrase``."""
+
+TASK_STATUSES: tuple[str, ...] = get_args(TaskStatus)
+SEGMENT_KINDS: tuple[str, ...] = get_args(SegmentKind)
+SPACES: tuple[str, ...] = get_args(Space)
+
+Vector = npt.NDArray[np.float32]
+
+
+def new_id() -> str:
+    """A fresh 24-hex-character id (96 random bits), shaped like a Twelve Labs id."""
+    return secrets.token_hex(12)
+
+
+def format_time(moment: datetime) -> str:
+    """``moment`` as the store's ISO-8601 UTC text (microseconds, ``Z``), which sorts as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def utc_now(after_seconds: float = 0.0) -> str:
+    """Now (plus ``after_seconds``, seconds) as the store's ISO-8601 UTC text."""
+    return format_time(datetime.now(UTC) + timedelta(seconds=after_seconds))
+
+
+def video_prefix(index_id: str, video_id: str) -> str:
+    """The blob folder that holds a video's files (source copy, keyframes, thumbnails)."""
+    return f"{index_id}/{video_id}/"
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: ``items`` and the ``total`` number of rows across all pages."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_limit: int
+
+    @property
+    def total_pages(self) -> int:
+        return max(1, -(-self.total // self.page_limit))
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    """A library of videos. ``total_duration`` sums its videos' durations, in seconds."""
+
+    id: str
+    name: str
+    options: list[str]
+    addons: list[str]
+    created_at: str
+    updated_at: str
+    video_count: int = 0
+    total_duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """A video in an index. ``duration`` in seconds, ``size`` in bytes, ``metadata`` is the
+    user's JSON object."""
+
+    id: str
+    index_id: str
+    filename: str
+    sha256: str
+    status: VideoStatus
+    duration: float
+    fps: float
+    width: int
+    height: int
+    size: int
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A durable indexing job. ``progress`` is a percentage (0-100); ``lease_until`` is when the
+    worker named in ``lease_owner`` loses the task unless it sends a heartbeat; ``attempts``
+    counts claims."""
+
+    id: str
+    index_id: str
+    video_id: str | None
+    status: TaskStatus
+    progress: float
+    error_code: str | None
+    error_message: str | None
+    source: dict[str, Any]
+    attempts: int
+    lease_owner: str | None
+    lease_until: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of evidence in a video, ``start``/``end`` in seconds. ``id`` is made on creation
+    so that vectors can name their segment before it is stored."""
+
+    video_id: str
+    kind: SegmentKind
+    start: float
+    end: float
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A representative frame of shot ``shot_index`` at ``time`` seconds; its image is the blob
+    ``blob_key``."""
+
+    video_id: str
+    shot_index: int
+    time: float
+    blob_key: str
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True, eq=False)
+class VectorBatch:
+    """Embeddings of one space: row ``i`` of ``vectors`` (float32, shape ``(n, dim)``) belongs
+    to the segment or keyframe whose id is ``owners[i]``. Rows are normalized to unit length
+    when stored, so search scores are cosine similarities."""
+
+    space: Space
+    owners: Sequence[str]
+    vectors: npt.NDArray[np.floating[Any]]
+
+
+class Store(ABC):
+    """Everything vidsense keeps: metadata, evidence, search structures, tasks, and blobs.
+
+    Implementations are safe to share between threads (HTTP handlers and in-process workers),
+    and several processes may open the same store.
+    """
+
+    NAME: str
+    blobs: BlobStore
+    max_attempts: int
+    """Claims a task may take; the claim after that fails it with ``too_many_attempts``."""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and caches; the store is unusable afterwards."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- indexes -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_index(
+        self, name: str, options: Sequence[str] = (), addons: Sequence[str] = ()
+    ) -> IndexRecord:
+        """Create an index; ``Conflict`` if ``name`` is taken, ``InvalidArgument`` if blank."""
+
+    @abstractmethod
+    def get_index(self, index_id: str) -> IndexRecord:
+        """The index with its current ``video_count`` and ``total_duration``."""
+
+    @abstractmethod
+    def list_indexes(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: IndexSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[IndexRecord]:
+        """Indexes, one page at a time (``page`` counts from 1)."""
+
+    @abstractmethod
+    def update_index(self, index_id: str, *, name: str) -> IndexRecord:
+        """Rename an index; ``Conflict`` if another index has ``name``."""
+
+    @abstractmethod
+    def delete_index(self, index_id: str) -> None:
+        """Delete an index with its videos, evidence, vectors, tasks and blobs."""
+
+    # -- videos ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_video(
+        self,
+        index_id: str,
+        *,
+        filename: str,
+        sha256: str,
+        duration: float,
+        fps: float = 0.0,
+        width: int = 0,
+        height: int = 0,
+        size: int = 0,
+        metadata: Mapping[str, Any] | None = None,
+        status: VideoStatus = "pending",
+    ) -> VideoRecord:
+        """Add a video row (``duration`` seconds, ``size`` bytes) to an index."""
+
+    @abstractmethod
+    def get_video(self, video_id: str, *, index_id: str | None = None) -> VideoRecord:
+        """The video; ``NotFound`` also when ``index_id`` is given and the video is elsewhere."""
+
+    @abstractmethod
+    def list_videos(
+        self,
+        index_id: str,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: VideoSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[VideoRecord]:
+        """The videos of an index, one page at a time."""
+
+    @abstractmethod
+    def update_video(
+        self,
+        video_id: str,
+        *,
+        filename: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> VideoRecord:
+        """Change a video's filename and/or replace its user metadata."""
+
+    @abstractmethod
+    def set_video_status(self, video_id: str, status: VideoStatus) -> VideoRecord:
+        """Set a video's status."""
+
+    @abstractmethod
+    def delete_video(self, video_id: str) -> None:
+        """Delete a video with its evidence, vectors and blobs (tasks keep ``video_id=None``)."""
+
+    @abstractmethod
+    def find_video_by_hash(self, index_id: str, sha256: str) -> VideoRecord | None:
+        """The oldest video of the index whose file has this SHA-256 (hex), if any."""
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    @abstractmethod
+    def replace_evidence(
+        self,
+        video_id: str,
+        segments: Sequence[Segment],
+        keyframes: Sequence[Keyframe] = (),
+        vectors: Sequence[VectorBatch] = (),
+    ) -> None:
+        """Replace all segments, keyframes and vectors of a video in one transaction.
+
+        Either everything is replaced or, on any error, the old evidence stays untouched.
+        Vector owners must be among the given segments and keyframes. Blobs of old keyframes
+        that the new ones no longer name are deleted after the commit.
+        """
+
+    @abstractmethod
+    def segments(self, video_id: str, kind: SegmentKind | None = None) -> list[Segment]:
+        """A video's segments (optionally of one kind), ordered by ``start`` then ``end``."""
+
+    @abstractmethod
+    def keyframes(self, video_id: str) -> list[Keyframe]:
+        """A video's keyframes ordered by time."""
+
+    @abstractmethod
+    def get_segments(self, ids: Sequence[str]) -> dict[str, Segment]:
+        """Segments by id (unknown ids are left out), e.g. to resolve vector search hits."""
+
+    @abstractmethod
+    def get_keyframes(self, ids: Sequence[str]) -> dict[str, Keyframe]:
+        """Keyframes by id (unknown ids are left out)."""
+
+    @abstractmethod
+    def search_text(
+        self,
+        index_id: str,
+        query: str,
+        *,
+        kinds: Sequence[SegmentKind] | None = None,
+        limit: int = 10,
+        video_ids: Sequence[str] | None = None,
+        mode: TextMode = "any",
+    ) -> list[tuple[Segment, float]]:
+        """Lexical search over segment text, best first, as ``(segment, score)``.
+
+        ``score`` is the BM25 score (higher is better; not comparable across queries). The
+        query is plain user text: words are matched after stemming and case folding, and no
+        character in it is query syntax, so it can never cause a syntax error. A query with no
+        words returns nothing.
+        """
+
+    @abstractmethod
+    def put_vectors(self, video_id: str, batch: VectorBatch) -> None:
+        """Add or replace the vectors of existing segments/keyframes of a video."""
+
+    @abstractmethod
+    def search_vectors(
+        self,
+        index_id: str,
+        space: Space,
+        query: npt.NDArray[np.floating[Any]],
+        *,
+        limit: int = 10,
+        video_ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ``limit`` nearest vectors as ``(owner_id, cosine)``, highest cosine first.
+
+        ``query`` is normalized first. An index with no vectors in ``space`` gives ``[]``.
+        """
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def enqueue_task(
+        self, index_id: str, source: Mapping[str, Any], *, video_id: str | None = None
+    ) -> TaskRecord:
+        """Queue a ``pending`` task; ``source`` describes what to index (JSON object)."""
+
+    @abstractmethod
+    def claim_task(self, worker_id: str, lease_seconds: float = 60.0) -> TaskRecord | None:
+        """Atomically take the oldest claimable task for ``worker_id``, or ``None``.
+
+        Claimable: ``pending``, or ``indexing`` with an expired lease (its worker died). The
+        task becomes ``indexing``, leased for ``lease_seconds`` seconds, with ``attempts`` + 1.
+        A task already claimed ``max_attempts`` times fails with ``too_many_attempts`` instead.
+        """
+
+    @abstractmethod
+    def heartbeat(
+        self,
+        task_id: str,
+        worker_id: str,
+        progress: float,
+        *,
+        lease_seconds: float = 60.0,
+        video_id: str | None = None,
+    ) -> TaskRecord:
+        """Report ``progress`` (percent) and extend the lease by ``lease_seconds`` seconds.
+
+        ``video_id`` links the task to the video it created. ``Conflict`` (``lease_lost``) when
+        the task is no longer this worker's: another worker claimed it or it finished.
+        """
+
+    @abstractmethod
+    def finish_task(
+        self,
+        task_id: str,
+        worker_id: str,
+        status: Literal["ready", "failed"],
+        *,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> TaskRecord:
+        """End a task this worker holds, and give its video (if any) the same status.
+
+        ``Conflict`` (``lease_lost``) when the worker no longer holds the task.
+        """
+
+    @abstractmethod
+    def get_task(self, task_id: str) -> TaskRecord:
+        """The task."""
+
+    @abstractmethod
+    def list_tasks(
+        self,
+        *,
+        index_id: str | None = None,
+        status: TaskStatus | None = None,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: TaskSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[TaskRecord]:
+        """Tasks, optionally of one index and/or status, one page at a time."""
