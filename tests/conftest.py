@@ -29,6 +29,16 @@ class MediaCache:
         return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def bundled_models() -> None:
+    """Prepare the bundled models where default settings look for them (what the set-up's
+    ``vidsense models install`` does; idempotent and quick once done)."""
+    from vidsense.config import Settings
+    from vidsense.models.registry import install_models
+
+    install_models(Settings())
+
+
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> MediaCache:
     return MediaCache(tmp_path_factory.mktemp("media"))

@@ -7,7 +7,14 @@ import os
 import sys
 
 # Each module registers its commands on the shared app when imported.
-from vidsense.cli import media  # noqa: F401
+from vidsense.cli import (
+    analyze,  # noqa: F401
+    audio_events,  # noqa: F401
+    media,  # noqa: F401
+    models,  # noqa: F401
+    ocr,  # noqa: F401
+    speech,  # noqa: F401
+)
 from vidsense.cli.app import app, err
 from vidsense.errors import InvalidArgument, VidsenseError, describe
 
@@ -26,21 +33,15 @@ def main() -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        app(standalone_mode=False)
+        # Standalone mode: usage errors get the usual usage message and exit code 2.
+        app()
     except VidsenseError as e:
         _, code, message = describe(e)
         _fail(message, code, 2 if isinstance(e, InvalidArgument) else 1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except Exception as e:  # click usage errors and anything unexpected: one line, no traceback
-        import click
-
-        if isinstance(e, click.exceptions.Exit):
-            sys.exit(e.exit_code)
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
+    except Exception as e:  # anything unexpected: one line, no traceback
         if os.environ.get("VIDSENSE_DEBUG"):
             raise
         _, code, message = describe(e)

@@ -1,0 +1,315 @@
+"""One analysis of a video: every analyzer, one decode pass, one audio extraction.
+
+:func:`analyze` runs two branches side by side:
+
+* the picture branch decodes the video once; from that pass come the shots, a keyframe per shot
+  (written as JPEG), and the frames read for on-screen text;
+* the sound branch extracts the audio once (16 kHz mono) and runs speech recognition and audio
+  event tagging on it.
+
+The models release the GIL while they compute (CTranslate2, ONNX Runtime, the decoder, the
+Tesseract process), so two threads keep both cores busy. When both branches are done, the text
+of every segment and sighting is embedded, and keyframes too when a visual model is installed.
+
+The result is one :class:`Analysis` document; the embeddings are written beside it
+(``embeddings.npz``) rather than printed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from vidsense.config import Settings
+from vidsense.errors import InvalidArgument, VidsenseError
+from vidsense.media.decode import DecodeReport
+from vidsense.media.frames import frame_name, write_jpeg
+from vidsense.media.probe import MediaInfo, probe
+from vidsense.perception.audio_events import AudioEvent
+from vidsense.perception.ocr import TextSighting
+from vidsense.perception.shots import Shot
+from vidsense.perception.speech import Transcript
+
+log = logging.getLogger(__name__)
+
+Option = Literal["visual", "conversation", "text_in_video", "logo", "audio"]
+OPTIONS: tuple[Option, ...] = ("visual", "conversation", "text_in_video", "logo", "audio")
+Stage = Literal["decode", "speech", "audio_events", "embeddings"]
+
+StageProgress = Callable[[str, float], None]
+"""Called with (stage name, fraction done 0..1)."""
+
+
+def parse_options(names: Iterable[str] | None) -> frozenset[Option]:
+    """Twelve Labs-style option names (``visual``, ``conversation``, ``text_in_video``,
+    ``logo``, ``audio``); None means all of them."""
+    if names is None:
+        return frozenset(OPTIONS)
+    chosen: set[Option] = set()
+    for name in names:
+        for part in str(name).split(","):
+            key = part.strip().lower()
+            if not key:
+                continue
+            if key not in OPTIONS:
+                raise InvalidArgument(
+                    f"unknown analysis option {key!r}; choose from {', '.join(OPTIONS)}"
+                )
+            chosen.add(key)
+    if not chosen:
+        raise InvalidArgument(f"choose at least one option of {', '.join(OPTIONS)}")
+    return frozenset(chosen)
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A shot's representative frame, written as a JPEG."""
+
+    shot: int
+    time: float
+    path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shot": self.shot, "time": round(self.time, 3), "path": str(self.path)}
+
+
+@dataclass
+class Analysis:
+    """Everything vidsense learned from one video. Times are seconds from its start."""
+
+    source: str
+    metadata: MediaInfo
+    options: list[str]
+    shots: list[Shot] = field(default_factory=list)
+    keyframes: list[Keyframe] = field(default_factory=list)
+    transcript: Transcript | None = None
+    text_sightings: list[TextSighting] = field(default_factory=list)
+    audio_events: list[AudioEvent] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    decode_error: str | None = None
+    decode_error_at: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    embeddings_path: Path | None = None
+    visual_model: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "metadata": self.metadata.to_dict(),
+            "options": self.options,
+            "shots": [s.to_dict() for s in self.shots],
+            "keyframes": [k.to_dict() for k in self.keyframes],
+            "transcript": self.transcript.to_dict() if self.transcript else None,
+            "text_sightings": [s.to_dict() for s in self.text_sightings],
+            "audio_events": [e.to_dict() for e in self.audio_events],
+            "notes": self.notes,
+            "decode_error": self.decode_error,
+            "decode_error_at": self.decode_error_at,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "embeddings_path": str(self.embeddings_path) if self.embeddings_path else None,
+            "visual_model": self.visual_model,
+        }
+
+
+@dataclass
+class _Sound:
+    transcript: Transcript | None = None
+    events: list[AudioEvent] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _sound_branch(
+    path: Path,
+    info: MediaInfo,
+    settings: Settings,
+    options: frozenset[Option],
+    language: str | None,
+    progress: StageProgress,
+    cancel: threading.Event | None,
+) -> _Sound:
+    from vidsense.media.edit import extract_audio
+    from vidsense.perception.audio_events import tag_audio
+    from vidsense.perception.speech import transcribe
+
+    sound = _Sound()
+    if not info.has_audio:
+        sound.notes.append("no audio track: no transcript or audio events")
+        if "conversation" in options:
+            sound.transcript = Transcript(
+                language=None, language_probability=None, segments=(), note="no audio track"
+            )
+        return sound
+    started = time.perf_counter()
+    samples = extract_audio(path)
+    sound.timings["audio_extract"] = time.perf_counter() - started
+    if "conversation" in options:
+        started = time.perf_counter()
+        sound.transcript = transcribe(
+            samples,
+            settings,
+            language=language,
+            cancel=cancel,
+            progress=lambda done, total: progress("speech", done / total if total else 1.0),
+        )
+        sound.timings["speech"] = time.perf_counter() - started
+        progress("speech", 1.0)
+    if "audio" in options or "visual" in options:
+        started = time.perf_counter()
+        sound.events = tag_audio(samples, settings)
+        sound.timings["audio_events"] = time.perf_counter() - started
+        progress("audio_events", 1.0)
+    return sound
+
+
+def analyze(
+    source: str | Path,
+    settings: Settings,
+    *,
+    out_dir: Path,
+    options: Iterable[str] | None = None,
+    language: str | None = None,
+    progress: StageProgress | None = None,
+    cancel: threading.Event | None = None,
+) -> Analysis:
+    """Analyse a local video into ``out_dir`` (keyframes, ``analysis.json``,
+    ``embeddings.npz``) and return the :class:`Analysis`.
+
+    ``options`` selects analyzers as Twelve Labs does: ``visual`` (shots, keyframes, visual
+    embeddings, audio events), ``conversation`` (speech), ``text_in_video`` and ``logo``
+    (on-screen text), ``audio`` (audio events). Shots and keyframes always run: every other
+    answer hangs off them. ``progress`` is called with (stage, fraction).
+    """
+    from vidsense.perception.ocr import VideoTextReader
+    from vidsense.perception.shots import scan_shots
+
+    path = Path(source)
+    chosen = parse_options(options)
+    report_progress: StageProgress = progress or (lambda stage, fraction: None)
+    started = time.perf_counter()
+    info = probe(path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keyframe_dir = out_dir / "keyframes"
+    analysis = Analysis(source=str(source), metadata=info, options=sorted(chosen))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsense-sound") as pool:
+        sound_future = pool.submit(
+            _sound_branch, path, info, settings, chosen, language, report_progress, cancel
+        )
+        decode_started = time.perf_counter()
+        text_reader = (
+            VideoTextReader(settings, info) if {"text_in_video", "logo"} & chosen else None
+        )
+        report = DecodeReport()
+        for closed in scan_shots(
+            path,
+            info=info,
+            keyframes_per_shot=1,
+            threads=settings.decode_threads,
+            cancel=cancel,
+            report=report,
+            on_frame=text_reader.on_frame if text_reader else None,
+            progress=lambda done, total: report_progress("decode", done / total if total else 1),
+        ):
+            analysis.shots.append(closed.shot)
+            for frame in closed.keyframes:
+                target = keyframe_dir / frame_name(
+                    frame.time, prefix=f"shot{closed.shot.index:05d}"
+                )
+                write_jpeg(frame.full(), target)
+                analysis.keyframes.append(Keyframe(closed.shot.index, frame.time, target))
+            if text_reader is not None:
+                text_reader.on_shot(closed)
+        if text_reader is not None:
+            analysis.text_sightings = text_reader.finish(
+                report, cancelled=bool(cancel and cancel.is_set())
+            )
+        analysis.timings["decode_shots_ocr"] = time.perf_counter() - decode_started
+        try:
+            sound = sound_future.result()
+        except VidsenseError:
+            raise
+    analysis.transcript = sound.transcript
+    analysis.audio_events = sound.events
+    analysis.notes.extend(sound.notes)
+    analysis.timings.update(sound.timings)
+    if report.error is not None:
+        analysis.decode_error, analysis.decode_error_at = report.error, report.error_at
+        analysis.notes.append(
+            f"decoding stopped at {report.error_at:.2f} s: {report.error}; "
+            "what decoded before that was analysed"
+        )
+
+    embed_started = time.perf_counter()
+    analysis.embeddings_path, analysis.visual_model = _embed(analysis, settings, out_dir, chosen)
+    analysis.timings["embeddings"] = time.perf_counter() - embed_started
+    report_progress("embeddings", 1.0)
+    analysis.timings["total"] = time.perf_counter() - started
+    (out_dir / "analysis.json").write_text(
+        json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False)
+    )
+    return analysis
+
+
+def evidence_texts(analysis: Analysis) -> tuple[list[str], list[str]]:
+    """(kinds, texts) of every piece of text evidence, in the order they are embedded:
+    transcript segments, then text sightings, then audio-event labels."""
+    kinds: list[str] = []
+    texts: list[str] = []
+    if analysis.transcript is not None:
+        for segment in analysis.transcript.segments:
+            kinds.append("transcript")
+            texts.append(segment.text)
+    for sighting in analysis.text_sightings:
+        kinds.append("text")
+        texts.append(sighting.text)
+    return kinds, texts
+
+
+def _embed(
+    analysis: Analysis, settings: Settings, out_dir: Path, chosen: frozenset[Option]
+) -> tuple[Path | None, str | None]:
+    from vidsense.models.registry import entry
+    from vidsense.perception.embeddings import load_text_embedder, load_visual_embedder
+
+    arrays: dict[str, np.ndarray] = {}
+    kinds, texts = evidence_texts(analysis)
+    if texts:
+        embedder = load_text_embedder(settings)
+        arrays["text"] = embedder.embed(texts, kind="passage")
+        arrays["text_kinds"] = np.array(kinds)
+    visual_name: str | None = None
+    if "visual" in chosen and analysis.keyframes:
+        visual = entry("visual_embedding", settings)
+        if visual.installed():
+            model = load_visual_embedder(settings)
+            images = [_read_rgb(k.path) for k in analysis.keyframes]
+            arrays["visual"] = model.embed_images(images)
+            visual_name = visual.source()
+        else:
+            analysis.notes.append(f"no visual embeddings: {visual.detail() or 'no model'}")
+    if not arrays:
+        return None, visual_name
+    path = out_dir / "embeddings.npz"
+    tmp = out_dir / ".embeddings.part.npz"
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]
+    tmp.replace(path)
+    return path, visual_name
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(str(path))
+    if image is None:
+        raise InvalidArgument(f"cannot read keyframe {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
