@@ -305,7 +305,8 @@ class YamnetModel:
             raw = (raw.astype(np.float32) - self.output_quant.zero_point) * self.output_quant.scale
         raw = raw.astype(np.float32)
         if self.sigmoid:
-            raw = 1.0 / (1.0 + np.exp(-raw))
+            # Clipped so that large negative logits do not overflow exp() (the score is 0 there).
+            raw = 1.0 / (1.0 + np.exp(-np.clip(raw, -60.0, 60.0)))
         return raw
 
 
