@@ -274,7 +274,10 @@ def test_missing_tesseract_names_the_install_step(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    entry = OcrEntry(Settings())
+    assert OcrEntry(Settings()).installed()  # the default engine, RapidOCR, needs no program
+    settings = Settings()
+    settings.models.ocr = "tesseract+rapidocr"
+    entry = OcrEntry(settings)
     assert not entry.installed()
     with pytest.raises(ModelNotInstalled, match=r"scripts/install\.sh") as e:
         entry.require()
@@ -283,6 +286,7 @@ def test_missing_tesseract_names_the_install_step(
 
 def test_missing_language_and_bad_engine_names() -> None:
     settings = Settings()
+    settings.models.ocr = "tesseract"
     settings.models.ocr_languages = "eng+xyz"
     with pytest.raises(ModelNotInstalled, match="tesseract-ocr-xyz"):
         OcrEntry(settings).require()
@@ -291,6 +295,8 @@ def test_missing_language_and_bad_engine_names() -> None:
     with pytest.raises(InvalidArgument, match="easyocr"):
         OcrEntry(settings).require()
     assert not OcrEntry(settings).status().installed
-    ok = OcrEntry(Settings())
+    settings = Settings()
+    settings.models.ocr = "tesseract+rapidocr"
+    ok = OcrEntry(settings)
     assert ok.installed(), ok.detail()
     assert "eng" in ok.detail() and "PP-OCRv4" in ok.detail()
