@@ -28,14 +28,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.factory import Caption, Scene, make_speech, make_video  # noqa: E402
+
 from vidsense.config import Settings  # noqa: E402
 from vidsense.models.registry import install_models  # noqa: E402
 from vidsense.perception.analyze import analyze  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 SOURCES = ["color=c=0x2050a0", "testsrc2", "color=c=0xa04020", "smptebars", "color=c=0x30a040"]
-WORDS = ["harbour", "engine", "market", "river", "garden", "station", "library", "bridge",
-         "castle", "theatre", "museum", "festival"]
+WORDS = [
+    "harbour",
+    "engine",
+    "market",
+    "river",
+    "garden",
+    "station",
+    "library",
+    "bridge",
+    "castle",
+    "theatre",
+    "museum",
+    "festival",
+]
 
 
 TEMPLATES = [
@@ -69,11 +82,27 @@ def make_bench_video(minutes: float) -> tuple[Path, int, int]:
     speech = work / "speech.wav"
     make_speech(speech, [(6.0 * i + 0.5, sentence(i)) for i in range(sentences)], duration)
     scenes = [Scene(10.0, SOURCES[i % len(SOURCES)]) for i in range(titles)]
-    captions = [Caption(f"CHAPTER {i + 1} {WORDS[i % len(WORDS)].upper()}", 10.0 * i,
-                        10.0 * i + 9.99, size=72, y="h/4") for i in range(titles)]
-    captions += [Caption(f"Note {k + 1}: {WORDS[(k * 7) % len(WORDS)]} ahead", 5.0 * k,
-                         5.0 * k + 4.99, size=40, y="h-120", box=True)
-                 for k in range(int(duration // 5))]
+    captions = [
+        Caption(
+            f"CHAPTER {i + 1} {WORDS[i % len(WORDS)].upper()}",
+            10.0 * i,
+            10.0 * i + 9.99,
+            size=72,
+            y="h/4",
+        )
+        for i in range(titles)
+    ]
+    captions += [
+        Caption(
+            f"Note {k + 1}: {WORDS[(k * 7) % len(WORDS)]} ahead",
+            5.0 * k,
+            5.0 * k + 4.99,
+            size=40,
+            y="h-120",
+            box=True,
+        )
+        for k in range(int(duration // 5))
+    ]
     tmp = work / path.name
     make_video(tmp, scenes, size="1920x1080", fps=30, captions=captions, audio=speech)
     tmp.replace(path)
@@ -104,17 +133,25 @@ def main() -> None:
     duration = result.metadata.duration
     segments = len(result.transcript.segments) if result.transcript else 0
     figures = {
-        "video": {"path": str(video), "duration_s": round(duration, 1), "size": "1920x1080",
-                  "sentences": sentences, "titles": titles},
+        "video": {
+            "path": str(video),
+            "duration_s": round(duration, 1),
+            "size": "1920x1080",
+            "sentences": sentences,
+            "titles": titles,
+        },
         "ffmpeg_full_decode_s": round(ffmpeg_s, 2),
         "stages_s": {k: round(v, 2) for k, v in result.timings.items()},
         "analysis_wall_s": round(wall, 2),
         "analysis_cpu_s": round(cpu, 2),
         "x_real_time": round(duration / wall, 2),
         "analysis_over_ffmpeg": round(wall / ffmpeg_s, 2),
-        "found": {"shots": len(result.shots), "transcript_segments": segments,
-                  "text_sightings": len(result.text_sightings),
-                  "audio_events": len(result.audio_events)},
+        "found": {
+            "shots": len(result.shots),
+            "transcript_segments": segments,
+            "text_sightings": len(result.text_sightings),
+            "audio_events": len(result.audio_events),
+        },
     }
     if args.json:
         json.dump(figures, sys.stdout, indent=2)
@@ -124,8 +161,10 @@ def main() -> None:
     print(f"  ffmpeg -i X -f null -      {ffmpeg_s:7.2f} s  (reference)")
     for stage, seconds in result.timings.items():
         print(f"  {stage:<26} {seconds:7.2f} s")
-    print(f"  analysis wall time         {wall:7.2f} s  = {duration / wall:.1f}x real time "
-          f"(target >= 4x), {wall / ffmpeg_s:.1f}x ffmpeg's decode; CPU {cpu:.1f} s")
+    print(
+        f"  analysis wall time         {wall:7.2f} s  = {duration / wall:.1f}x real time "
+        f"(target >= 4x), {wall / ffmpeg_s:.1f}x ffmpeg's decode; CPU {cpu:.1f} s"
+    )
     print(f"  found: {figures['found']}")
 
 

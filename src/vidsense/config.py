@@ -78,9 +78,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=10 * 1024**3, description="largest accepted upload, bytes (default 10 GiB)"
     )
-    workers: int = Field(
-        default=0, description="in-process indexing workers (0 = one per core)"
-    )
+    workers: int = Field(default=0, description="in-process indexing workers (0 = one per core)")
     task_lease_seconds: float = Field(
         default=60.0,
         description="seconds a worker holds a task between heartbeats before another may take it",

@@ -7,13 +7,14 @@
     ├── NotFound                       404 not_found           (also index_not_found,
     │   │                                                       video_not_found, task_not_found)
     │   └── SourceNotFound             404 source_not_found
+    ├── Unauthorized                   401 api_key_invalid     (also api_key_missing)
     ├── Conflict                       409 conflict            (index name taken; lease_lost)
     ├── MediaError                     422 media_error
     │   ├── UnsupportedMedia           415 unsupported_media   (not a video, audio only, ...)
     │   ├── CorruptMedia               422 corrupt_media       (truncated, undecodable)
     │   └── EmptyMedia                 422 empty_media         (no frames)
     ├── SourceBlocked                  403 url_not_allowed     (private/loopback address, scheme)
-    ├── SourceTooLarge                 413 source_too_large
+    ├── SourceTooLarge                 413 source_too_large    (also upload_too_large)
     ├── FetchFailed                    502 fetch_failed        (unreachable URL, HTTP error)
     ├── ModelNotInstalled              503 model_not_installed
     └── ToolFailed                     500 tool_failed         (ffmpeg/ffprobe failed unexpectedly)
@@ -53,6 +54,13 @@ class NotFound(VidsenseError):
 
 class SourceNotFound(NotFound):
     code = "source_not_found"
+
+
+class Unauthorized(VidsenseError):
+    """No API key, or a wrong one, where the server requires one."""
+
+    status = 401
+    code = "api_key_invalid"
 
 
 class Conflict(VidsenseError):

@@ -10,6 +10,7 @@ import sys
 from vidsense.cli import (
     analyze,  # noqa: F401
     audio_events,  # noqa: F401
+    library,  # noqa: F401
     media,  # noqa: F401
     models,  # noqa: F401
     ocr,  # noqa: F401

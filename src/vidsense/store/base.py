@@ -430,9 +430,10 @@ class Store(ABC):
         *,
         index_id: str | None = None,
         status: TaskStatus | None = None,
+        video_id: str | None = None,
         page: int = 1,
         page_limit: int = 10,
         sort_by: TaskSort = "created_at",
         sort_option: SortOption = "desc",
     ) -> Page[TaskRecord]:
-        """Tasks, optionally of one index and/or status, one page at a time."""
+        """Tasks, optionally of one index, status and/or video, one page at a time."""

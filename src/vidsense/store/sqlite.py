@@ -1098,6 +1098,7 @@ class SQLiteStore(Store):
         *,
         index_id: str | None = None,
         status: TaskStatus | None = None,
+        video_id: str | None = None,
         page: int = 1,
         page_limit: int = 10,
         sort_by: TaskSort = "created_at",
@@ -1107,8 +1108,11 @@ class SQLiteStore(Store):
         column, direction = _order(_TASK_SORT, sort_by, sort_option)
         if status is not None and status not in TASK_STATUSES:
             raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        where = "WHERE (? IS NULL OR index_id = ?) AND (? IS NULL OR status = ?)"
-        params = (index_id, index_id, status, status)
+        where = (
+            "WHERE (? IS NULL OR index_id = ?) AND (? IS NULL OR status = ?) "
+            "AND (? IS NULL OR video_id = ?)"
+        )
+        params = (index_id, index_id, status, status, video_id, video_id)
         with self._read() as conn:
             total = conn.execute(f"SELECT COUNT(*) FROM tasks {where}", params).fetchone()[0]
             rows = conn.execute(

@@ -1,0 +1,338 @@
+"""Library ingest through the HTTP API of a real ``vidsense serve`` process.
+
+Generates (and caches) ``--videos`` clips of 640x360, 30 fps, from ``--minutes``/3 up to
+``--minutes`` long (a cut every 10 s, a title per shot, espeak-ng speech every 6 s), then:
+
+1. times ``analyze()`` on each clip directly, one after another, in this process;
+2. starts ``vidsense serve`` on a fresh data folder (``--workers``, default 1 so that the
+   comparison with 1. measures the service's own cost), uploads every clip with multipart
+   ``POST /v1/tasks`` and waits until all are ready, while another thread polls
+   ``GET /v1/tasks/{id}`` to measure status latency under load.
+
+Prints wall time, total video duration, throughput (x real time), the server's peak RSS, the
+service overhead (service wall time / sum of direct analyze() times - 1; target < 10%) and
+the task-status latency p50/p95 (target p50 < 10 ms).
+
+    python benchmarks/ingest.py [--videos 10] [--minutes 3] [--workers 1] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.factory import Caption, Scene, make_speech, make_video  # noqa: E402
+
+from vidsense.config import Settings  # noqa: E402
+from vidsense.models.registry import install_models  # noqa: E402
+from vidsense.perception.analyze import analyze  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out" / "ingest"
+SOURCES = ["color=c=0x203040", "testsrc2", "color=c=0x402020", "smptebars", "color=c=0x204020"]
+WORDS = [
+    "harbour",
+    "engine",
+    "market",
+    "river",
+    "garden",
+    "station",
+    "library",
+    "bridge",
+    "castle",
+    "theatre",
+    "museum",
+    "festival",
+]
+
+
+def sentence(i: int, seed: int) -> str:
+    a, b = WORDS[(i + seed) % len(WORDS)], WORDS[(i * 5 + 3 + seed) % len(WORDS)]
+    return f"Part {i + 1}: the {a} is next to the {b}, and visitors arrive every morning."
+
+
+def make_clip(index: int, seconds: float) -> Path:
+    """A 640x360 clip of ``seconds`` seconds (cached by index and length)."""
+    path = OUT / f"ingest_{index:02d}_{seconds:.0f}s.mp4"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="vidsense-ingest-"))
+    try:
+        speech = work / "speech.wav"
+        lines = [(6.0 * i + 0.5, sentence(i, index)) for i in range(int(seconds // 6))]
+        make_speech(speech, lines, seconds)
+        shots = max(1, int(seconds // 10))
+        scenes = [Scene(seconds / shots, SOURCES[(i + index) % len(SOURCES)]) for i in range(shots)]
+        step = seconds / shots
+        captions = [
+            Caption(
+                f"VIDEO {index + 1} PART {i + 1} {WORDS[i % len(WORDS)].upper()}",
+                step * i,
+                step * i + step - 0.01,
+                size=36,
+                y="h/4",
+            )
+            for i in range(shots)
+        ]
+        tmp = work / path.name
+        make_video(tmp, scenes, size="640x360", fps=30, captions=captions, audio=speech)
+        tmp.replace(path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def lengths(videos: int, minutes: float) -> list[float]:
+    """Clip lengths in seconds, spread from minutes/3 to minutes."""
+    top = minutes * 60.0
+    if videos == 1:
+        return [top]
+    return [round(top / 3 + (top - top / 3) * i / (videos - 1)) for i in range(videos)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set size (VmHWM), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def warm_up(clip: Path) -> None:
+    """One analysis in a throwaway process, so that model files are in the page cache for both
+    timed runs (each still loads its models once, as a fresh server does)."""
+    code = (
+        "import sys, tempfile; from pathlib import Path; from vidsense.config import Settings; "
+        "from vidsense.perception.analyze import analyze; "
+        "analyze(Path(sys.argv[1]), Settings(), out_dir=Path(tempfile.mkdtemp()))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(clip)], check=True, capture_output=True)
+
+
+def direct_times(clips: list[Path], settings: Settings) -> list[float]:
+    times = []
+    for clip in clips:
+        out = Path(tempfile.mkdtemp(prefix="vidsense-direct-"))
+        started = time.perf_counter()
+        analyze(clip, settings, out_dir=out)
+        times.append(time.perf_counter() - started)
+        shutil.rmtree(out, ignore_errors=True)
+        print(f"  direct analyze {clip.name}: {times[-1]:.2f} s", file=sys.stderr)
+    return times
+
+
+class StatusPoller(threading.Thread):
+    """Polls GET /v1/tasks/{id} of the unfinished tasks back to back, timing each call."""
+
+    def __init__(self, base: str, pause: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.base = base
+        self.pause = pause
+        self.task_ids: list[str] = []
+        self.latencies: list[float] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=30) as http:
+            i = 0
+            while not self.done.is_set():
+                ids = list(self.task_ids)
+                if ids:
+                    task_id = ids[i % len(ids)]
+                    i += 1
+                    started = time.perf_counter()
+                    http.get(f"{self.base}/v1/tasks/{task_id}").raise_for_status()
+                    self.latencies.append(time.perf_counter() - started)
+                time.sleep(self.pause)
+
+
+def service_run(clips: list[Path], settings: Settings, workers: int) -> dict[str, Any]:
+    data = Path(tempfile.mkdtemp(prefix="vidsense-ingest-data-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "VIDSENSE_MODELS__DIR": str(settings.models_dir),
+        "VIDSENSE_LOG_LEVEL": "INFO",
+    }
+    env.pop("VIDSENSE_API_KEY", None)
+    log = (data / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vidsense.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data / "lib"),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    poller = StatusPoller(base)
+    try:
+        with httpx.Client(timeout=60) as http:
+            for _ in range(300):
+                try:
+                    if http.get(base + "/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            index_id = http.post(base + "/v1/indexes", json={"index_name": "bench"}).json()["_id"]
+            poller.start()
+            started = time.perf_counter()
+            task_ids = []
+            for clip in clips:
+                with clip.open("rb") as f:
+                    answer = http.post(
+                        base + "/v1/tasks",
+                        data={"index_id": index_id},
+                        files={"video_file": (clip.name, f, "video/mp4")},
+                    )
+                answer.raise_for_status()
+                task_ids.append(answer.json()["_id"])
+            uploaded = time.perf_counter() - started
+            poller.task_ids = task_ids
+            pending = set(task_ids)
+            failed = []
+            while pending:
+                for task_id in list(pending):
+                    task = http.get(f"{base}/v1/tasks/{task_id}").json()
+                    if task["status"] in ("ready", "failed"):
+                        pending.discard(task_id)
+                        if task["status"] == "failed":
+                            failed.append(task["error"])
+                time.sleep(0.25)
+            wall = time.perf_counter() - started
+            poller.done.set()
+            rss = peak_rss_mib(proc.pid)
+    finally:
+        poller.done.set()
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+        log.close()
+        lines = (data / "server.log").read_text(errors="replace").splitlines()
+        shutil.rmtree(data, ignore_errors=True)
+    # "task X indexed D s of video in T s: analysis A s, other O s" (one per task)
+    found = [re.search(r"analysis ([\d.]+) s, other ([\d.]+) s", line) for line in lines]
+    inside = [(float(m[1]), float(m[2])) for m in found if m]
+    lat = sorted(poller.latencies)
+    return {
+        "wall_s": wall,
+        "upload_s": uploaded,
+        "peak_rss_mib": rss,
+        "failed": failed,
+        "server_analysis_s": sum(a for a, _ in inside),
+        "server_other_s": sum(o for _, o in inside),
+        "status_calls": len(lat),
+        "status_p50_ms": 1000 * statistics.median(lat) if lat else float("nan"),
+        "status_p95_ms": 1000 * lat[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--videos", type=int, default=10)
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=3.0,
+        help="longest clip, minutes (the shortest is a third of it)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server indexing workers")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    seconds = lengths(args.videos, args.minutes)
+    clips = [make_clip(i, s) for i, s in enumerate(seconds)]
+    total = sum(seconds)
+    settings = Settings()
+    install_models(settings)
+
+    warm_up(clips[0])
+    direct = direct_times(clips, settings)
+    service = service_run(clips, settings, args.workers)
+    direct_sum = sum(direct)
+    figures = {
+        "videos": len(clips),
+        "video_duration_s": round(total, 1),
+        "workers": args.workers,
+        "direct_analyze_sum_s": round(direct_sum, 2),
+        "service_wall_s": round(service["wall_s"], 2),
+        "upload_s": round(service["upload_s"], 2),
+        "x_real_time": round(total / service["wall_s"], 2),
+        "service_overhead_pct": round(100 * (service["wall_s"] / direct_sum - 1), 1),
+        "server_analysis_s": round(service["server_analysis_s"], 2),
+        "server_other_s": round(service["server_other_s"], 2),
+        "in_server_overhead_pct": round(
+            100 * service["server_other_s"] / max(service["server_analysis_s"], 1e-9), 1
+        ),
+        "server_peak_rss_mib": round(service["peak_rss_mib"], 1),
+        "status_calls": service["status_calls"],
+        "status_p50_ms": round(service["status_p50_ms"], 2),
+        "status_p95_ms": round(service["status_p95_ms"], 2),
+        "failed": service["failed"],
+    }
+    if args.json:
+        json.dump(figures, sys.stdout, indent=2)
+        print()
+        return
+    print(f"{len(clips)} videos, {total:.0f} s of 640x360 video, {args.workers} worker(s)")
+    print(f"  direct analyze(), one after another   {direct_sum:8.2f} s")
+    print(
+        f"  through the HTTP service (wall)       {service['wall_s']:8.2f} s"
+        f"  = {figures['x_real_time']:.1f}x real time (uploads {service['upload_s']:.2f} s)"
+    )
+    print(
+        f"  service overhead                      {figures['service_overhead_pct']:7.1f} %"
+        "  (target < 10%)"
+    )
+    print(
+        f"  inside the server: analyze() {figures['server_analysis_s']:.2f} s, everything "
+        f"else (probe, hashing, blobs, thumbnail, store) {figures['server_other_s']:.2f} s"
+        f" = {figures['in_server_overhead_pct']:.1f} %"
+    )
+    print(f"  server peak RSS                       {service['peak_rss_mib']:8.1f} MiB")
+    print(
+        f"  GET /v1/tasks/{{id}} while indexing     p50 {figures['status_p50_ms']:.2f} ms, "
+        f"p95 {figures['status_p95_ms']:.2f} ms over {service['status_calls']} calls"
+        "  (target p50 < 10 ms)"
+    )
+    if service["failed"]:
+        print(f"  FAILED: {service['failed']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""How indexing tasks get run: a small executor interface.
+
+Tasks are durable rows in the store (queued by :class:`~vidsense.library.Library`); an
+executor runs workers that claim them, call :meth:`Library.run_task`, and finish them. The
+embedded executor runs worker threads in this process; a Ray executor can sit beside it with
+the same three methods.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+
+
+class Executor(ABC):
+    """Runs indexing workers. ``start`` then ``stop``; ``submit`` is a hint that a task is
+    waiting (workers also find tasks queued by other processes on their own)."""
+
+    NAME: str
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the workers (they claim waiting tasks, including ones whose worker died)."""
+
+    @abstractmethod
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Ask running tasks to stop (they are retried later), and wait up to ``timeout``
+        seconds for the workers to end."""
+
+    def submit(self, task_id: str | None = None) -> None:
+        """Wake a worker: a task (``task_id``, if known) was just queued."""
+        return None
+
+    def __enter__(self) -> Executor:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

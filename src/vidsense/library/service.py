@@ -1,0 +1,687 @@
+"""The library: indexes of videos, the tasks that index them, and what indexing found.
+
+One :class:`Library` serves every face of vidsense: the HTTP server keeps it on
+``app.state``, the CLI and :class:`vidsense.Client` use it in-process. It owns no threads;
+the workers of :mod:`vidsense.jobs` call :meth:`Library.run_task` for each task they claim.
+
+A task's life (``status`` as the API shows it, see :func:`public_status`)::
+
+    pending ──► validating ──► indexing ──► ready
+    (queued)    (fetch, sniff,  (analysis,  │
+                 probe)          storing)   └──► failed  (error code + message)
+
+Where things live (blob keys, relative to the blob folder; ``P`` is
+:func:`~vidsense.store.video_prefix`, i.e. ``{index_id}/{video_id}/``):
+
+- an upload waiting to be indexed: ``{index_id}/uploads/{sha256}.{ext}`` (kept when its task
+  fails, so the file can be looked at or retried);
+- the indexed video: ``P + "source.{ext}"`` (served with HTTP ranges for playback);
+- keyframes ``P + "keyframes/…jpg"``, the thumbnail ``P + "thumbnail.jpg"``, thumbnails at
+  asked times ``P + "thumbnails/{milliseconds}.jpg"``.
+
+A video row is written only once its analysis succeeded, in the same step as its evidence, so
+the library never lists a video that failed to index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote, urlparse
+
+from vidsense.config import Settings
+from vidsense.errors import InvalidArgument, NotFound, VidsenseError
+from vidsense.library.options import index_addons, index_options
+from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
+from vidsense.store import (
+    IndexRecord,
+    Page,
+    Segment,
+    Store,
+    TaskRecord,
+    VideoRecord,
+    open_store,
+    video_prefix,
+)
+from vidsense.store.base import IndexSort, SortOption, TaskSort, TaskStatus, VideoSort
+
+if TYPE_CHECKING:
+    from vidsense.perception.analyze import Analysis
+
+log = logging.getLogger(__name__)
+
+VALIDATED = 10.0
+"""Progress (percent) a task reaches once its source is fetched and probed; below it, an
+``indexing`` task is shown as ``validating``."""
+_ANALYSED = 90.0
+"""Progress (percent) when analysis is done and its results are being stored."""
+
+# Sniffed container -> (file extension, media type) of the stored copy.
+_CONTAINERS: dict[str, tuple[str, str]] = {
+    "mp4": ("mp4", "video/mp4"),
+    "mov": ("mov", "video/quicktime"),
+    "matroska": ("mkv", "video/x-matroska"),
+    "webm": ("webm", "video/webm"),
+    "avi": ("avi", "video/x-msvideo"),
+    "flv": ("flv", "video/x-flv"),
+    "ogg": ("ogv", "video/ogg"),
+    "mpeg": ("mpg", "video/mpeg"),
+    "mpegts": ("ts", "video/mp2t"),
+    "asf": ("wmv", "video/x-ms-wmv"),
+    "gif": ("gif", "image/gif"),
+}
+_MEDIA_TYPES = dict(_CONTAINERS.values())
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+# How much of the analysis each stage stands for (they partly run side by side).
+_STAGE_WEIGHTS = {"decode": 0.5, "speech": 0.3, "audio_events": 0.05, "embeddings": 0.15}
+
+
+class TaskInterrupted(VidsenseError):
+    """A task stopped before it finished (shutdown, or another worker took it over); it is
+    not failed: it will be claimed again."""
+
+    status = 503
+    code = "interrupted"
+
+
+class TaskContext(Protocol):
+    """What a worker gives :meth:`Library.run_task` for the task it holds."""
+
+    @property
+    def task(self) -> TaskRecord:
+        """The claimed task."""
+        ...
+
+    @property
+    def cancel(self) -> threading.Event:
+        """Set when the task must stop (shutdown, or the lease was lost)."""
+        ...
+
+    def progress(self, percent: float) -> None:
+        """Report progress, 0-100 (sent with the next heartbeat)."""
+        ...
+
+    def link_video(self, video_id: str) -> None:
+        """Record, durably and at once, the video this task made (so a retry reuses it)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The task that will index a submitted video. ``duplicate`` is True when the same file
+    (same SHA-256) was already indexed or queued in the index: ``task`` is then that earlier
+    task, and nothing new was queued."""
+
+    task: TaskRecord
+    duplicate: bool = False
+
+
+def public_status(task: TaskRecord) -> TaskStatus:
+    """The status the API shows: the stored one, except that a claimed task whose source is
+    still being fetched or checked shows ``validating``."""
+    if task.status == "indexing" and task.progress < VALIDATED and task.video_id is None:
+        return "validating"
+    return task.status
+
+
+def media_type(path: Path) -> str:
+    """The media type of a stored video, from its extension."""
+    return _MEDIA_TYPES.get(path.suffix.lower().lstrip("."), "application/octet-stream")
+
+
+def _extension(kind: str) -> str:
+    return _CONTAINERS.get(kind, ("bin", ""))[0]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _url_filename(url: str) -> str:
+    parts = urlparse(url)
+    name = unquote(Path(parts.path).name)
+    return clean_filename(name or parts.hostname or "video")
+
+
+class _AnalysisProgress:
+    """Folds analyze()'s (stage, fraction) reports into one task percentage."""
+
+    def __init__(self, ctx: TaskContext) -> None:
+        self.ctx = ctx
+        self.done: dict[str, float] = {}
+        self.best = VALIDATED
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        self.done[stage] = max(self.done.get(stage, 0.0), min(max(fraction, 0.0), 1.0))
+        total = sum(w * self.done.get(s, 0.0) for s, w in _STAGE_WEIGHTS.items())
+        self.best = max(self.best, VALIDATED + (_ANALYSED - VALIDATED) * total)
+        self.ctx.progress(self.best)
+
+
+class Library:
+    """Indexes, videos, tasks and evidence over one :class:`~vidsense.store.Store`.
+
+    Safe to share between threads (HTTP handlers and workers). ``settings`` gives the data
+    folder (temporary uploads and analysis folders live there, on the blobs' filesystem),
+    the upload limit and the fetch rules.
+    """
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._submit_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Library:
+        """Open the store that ``settings`` names (``database_url``, ``data_dir/blobs``)."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store(
+            settings.store_url, settings.blobs_dir, max_attempts=settings.task_max_attempts
+        )
+        return cls(store, settings)
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    # -- indexes -----------------------------------------------------------------------------
+
+    def create_index(
+        self,
+        name: str,
+        *,
+        options: Sequence[str] | None = None,
+        engines: Sequence[Mapping[str, Any]] | None = None,
+        models: Sequence[Mapping[str, Any]] | None = None,
+        addons: Sequence[str] | None = None,
+    ) -> IndexRecord:
+        """Create an index. Options come from ``options`` (analyzer names), Twelve Labs v1.2
+        ``engines`` or 2026 ``models``; none given means every analyzer."""
+        chosen = index_options(engines, models, options)
+        return self.store.create_index(name, chosen, index_addons(addons))
+
+    def list_indexes(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: IndexSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[IndexRecord]:
+        """Indexes, one page at a time (``page`` counts from 1)."""
+        return self.store.list_indexes(
+            page=page, page_limit=page_limit, sort_by=sort_by, sort_option=sort_option
+        )
+
+    def get_index(self, index_id: str) -> IndexRecord:
+        """The index (``NotFound`` ``index_not_found``)."""
+        return self.store.get_index(index_id)
+
+    def find_index(self, name_or_id: str) -> IndexRecord:
+        """The index with this id, or else with this name."""
+        try:
+            return self.store.get_index(name_or_id)
+        except NotFound:
+            pass
+        page = 1
+        while True:
+            found = self.store.list_indexes(page=page, page_limit=100)
+            for index in found.items:
+                if index.name == name_or_id:
+                    return index
+            if page >= found.total_pages:
+                raise NotFound(f"no index named {name_or_id!r}", code="index_not_found")
+            page += 1
+
+    def rename_index(self, index_id: str, name: str) -> IndexRecord:
+        """Give an index a new name (``Conflict`` when another index has it)."""
+        return self.store.update_index(index_id, name=name)
+
+    def delete_index(self, index_id: str) -> None:
+        """Delete an index with its videos, evidence, tasks and files."""
+        self.store.delete_index(index_id)
+
+    # -- videos ------------------------------------------------------------------------------
+
+    def list_videos(
+        self,
+        index_id: str,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: VideoSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[VideoRecord]:
+        """The indexed videos of an index, one page at a time."""
+        return self.store.list_videos(
+            index_id, page=page, page_limit=page_limit, sort_by=sort_by, sort_option=sort_option
+        )
+
+    def get_video(self, index_id: str, video_id: str) -> VideoRecord:
+        """A video of an index (``index_not_found`` / ``video_not_found``)."""
+        self.store.get_index(index_id)
+        return self.store.get_video(video_id, index_id=index_id)
+
+    def delete_video(self, index_id: str, video_id: str) -> None:
+        """Delete a video with its evidence and files."""
+        self.get_video(index_id, video_id)
+        self.store.delete_video(video_id)
+
+    def video_file(self, index_id: str, video_id: str) -> tuple[Path, str]:
+        """The stored copy of a video and its media type, e.g. for range-served playback."""
+        self.get_video(index_id, video_id)
+        path = self._source_path(index_id, video_id)
+        if path is None:
+            raise NotFound(f"video {video_id} has no stored file", code="video_file_not_found")
+        return path, media_type(path)
+
+    def _source_path(self, index_id: str, video_id: str) -> Path | None:
+        prefix = video_prefix(index_id, video_id)
+        for ext in [*(e for e, _ in _CONTAINERS.values()), "bin"]:
+            key = f"{prefix}source.{ext}"
+            if self.store.blobs.exists(key):
+                return self.store.blobs.path(key)
+        return None
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    def transcription(self, index_id: str, video_id: str) -> list[Segment]:
+        """What was said, one segment per phrase (``data["words"]`` has word times)."""
+        self.get_video(index_id, video_id)
+        return self.store.segments(video_id, "transcript")
+
+    def text_in_video(self, index_id: str, video_id: str) -> list[Segment]:
+        """On-screen text sightings (``data`` has ``box`` and ``confidence``)."""
+        self.get_video(index_id, video_id)
+        return self.store.segments(video_id, "text")
+
+    def logos(self, index_id: str, video_id: str) -> list[Segment]:
+        """Logo sightings (none are detected yet: an empty list when none were stored)."""
+        self.get_video(index_id, video_id)
+        return self.store.segments(video_id, "logo")
+
+    def shots(self, index_id: str, video_id: str) -> list[Segment]:
+        """The video's shots (``data["index"]`` numbers them from 0)."""
+        self.get_video(index_id, video_id)
+        return self.store.segments(video_id, "shot")
+
+    def audio_events(self, index_id: str, video_id: str) -> list[Segment]:
+        """Sounds heard (``data`` has ``label`` and ``score``)."""
+        self.get_video(index_id, video_id)
+        return self.store.segments(video_id, "audio_event")
+
+    def thumbnail(self, index_id: str, video_id: str, time: float | None = None) -> Path:
+        """A JPEG of the video: its thumbnail, or the frame shown at ``time`` seconds (made
+        once from the stored video, then kept)."""
+        video = self.get_video(index_id, video_id)
+        prefix = video_prefix(index_id, video_id)
+        blobs = self.store.blobs
+        if time is None:
+            key = f"{prefix}thumbnail.jpg"
+            if blobs.exists(key):
+                return blobs.path(key)
+            time = 0.0
+        if not 0.0 <= time <= video.duration:
+            raise InvalidArgument(
+                f"time must be between 0 and the video's duration ({video.duration:.3f} s), "
+                f"got {time:g}"
+            )
+        key = f"{prefix}thumbnails/{round(time * 1000):09d}.jpg"
+        if not blobs.exists(key):
+            source = self._source_path(index_id, video_id)
+            if source is None:
+                raise NotFound(f"video {video_id} has no stored file", code="video_file_not_found")
+            work = self._work_dir(f"thumb-{video_id}-{threading.get_ident()}")
+            try:
+                self._write_thumbnail(
+                    source, min(time, max(video.duration - 0.05, 0.0)), key, work / "t.jpg"
+                )
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        return blobs.path(key)
+
+    def _write_thumbnail(self, source: Path, time: float, key: str, tmp: Path) -> None:
+        from vidsense.media.frames import thumbnail
+
+        thumbnail(source, time, tmp, width=480)
+        self.store.blobs.put_file(key, tmp, move=True)
+
+    # -- submitting --------------------------------------------------------------------------
+
+    def upload_sink(self, filename: str | None) -> UploadSink:
+        """A sink for an upload's bytes, in the data folder, enforcing ``max_upload_bytes``."""
+        return UploadSink(
+            self.settings.data_dir / "uploads", self.settings.max_upload_bytes, filename
+        )
+
+    def submit_upload(
+        self,
+        index_id: str,
+        staged: StagedFile,
+        *,
+        language: str | None = None,
+        user_metadata: Mapping[str, Any] | None = None,
+    ) -> Submission:
+        """Queue a staged upload for indexing, or return the task that already indexed (or is
+        indexing) the same file in this index. The staged file is moved into the blob store
+        or, for a duplicate, deleted."""
+        from vidsense.media.probe import sniff
+
+        try:
+            self.store.get_index(index_id)
+            language = _check_language(language)
+            kind = sniff(staged.path)
+            with self._submit_lock:
+                earlier = self._earlier_task(index_id, staged.sha256)
+                if earlier is not None:
+                    staged.discard()
+                    return Submission(earlier, duplicate=True)
+                key = f"{index_id}/uploads/{staged.sha256}.{_extension(kind)}"
+                self.store.blobs.put_file(key, staged.path, move=True)
+                source = {
+                    "type": "upload",
+                    "blob": key,
+                    "filename": staged.filename,
+                    "sha256": staged.sha256,
+                    "size": staged.size,
+                    "container": kind,
+                    "language": language,
+                    "user_metadata": dict(user_metadata or {}),
+                }
+                return Submission(self.store.enqueue_task(index_id, source))
+        finally:
+            staged.discard()  # a no-op once moved
+
+    def submit_file(
+        self,
+        index_id: str,
+        path: Path,
+        *,
+        language: str | None = None,
+        user_metadata: Mapping[str, Any] | None = None,
+    ) -> Submission:
+        """Queue a local file (copied into the library; the original is left alone)."""
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise NotFound(f"no such file: {path}", code="file_not_found")
+        self.store.get_index(index_id)
+        with self.upload_sink(path.name) as sink, path.open("rb") as f:
+            sink.write_from(f)
+            staged = sink.finish()
+        return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
+
+    def submit_url(
+        self,
+        index_id: str,
+        url: str,
+        *,
+        language: str | None = None,
+        external: bool = False,
+        user_metadata: Mapping[str, Any] | None = None,
+    ) -> Submission:
+        """Queue a video URL (a file, or with ``external`` a page such as YouTube's) that a
+        worker downloads. The URL must be http(s) to a public address (checked now and again
+        at every redirect); a URL already queued in this index returns that task."""
+        from vidsense.media.source import check_url_allowed
+
+        if not isinstance(url, str) or not url.strip():
+            raise InvalidArgument("video_url must be a non-empty http(s) URL")
+        url = url.strip()
+        self.store.get_index(index_id)
+        language = _check_language(language)
+        check_url_allowed(url, self.settings.fetch)
+        with self._submit_lock:
+            for task in self._in_flight(index_id):
+                if task.source.get("url") == url:
+                    return Submission(task, duplicate=True)
+            source = {
+                "type": "external" if external else "url",
+                "url": url,
+                "filename": _url_filename(url),
+                "language": language,
+                "user_metadata": dict(user_metadata or {}),
+            }
+            return Submission(self.store.enqueue_task(index_id, source))
+
+    def _earlier_task(self, index_id: str, sha256: str) -> TaskRecord | None:
+        """The task that indexed, or is indexing, this file in this index."""
+        video = self.store.find_video_by_hash(index_id, sha256)
+        if video is not None and video.status != "failed":
+            tasks = self.store.list_tasks(video_id=video.id, page_limit=1, sort_option="asc")
+            if tasks.items:
+                return tasks.items[0]
+        for task in self._in_flight(index_id):
+            if task.source.get("sha256") == sha256:
+                return task
+        return None
+
+    def _in_flight(self, index_id: str) -> Iterator[TaskRecord]:
+        statuses: tuple[TaskStatus, ...] = ("pending", "indexing")
+        for status in statuses:
+            page = 1
+            while True:
+                found = self.store.list_tasks(
+                    index_id=index_id, status=status, page=page, page_limit=200
+                )
+                yield from found.items
+                if page >= found.total_pages:
+                    break
+                page += 1
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def get_task(self, task_id: str) -> TaskRecord:
+        """The task (``NotFound`` ``task_not_found``)."""
+        return self.store.get_task(task_id)
+
+    def list_tasks(
+        self,
+        *,
+        index_id: str | None = None,
+        status: TaskStatus | None = None,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: TaskSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[TaskRecord]:
+        """Tasks, optionally of one index and/or stored status, one page at a time."""
+        if index_id is not None:
+            self.store.get_index(index_id)
+        return self.store.list_tasks(
+            index_id=index_id,
+            status=status,
+            page=page,
+            page_limit=page_limit,
+            sort_by=sort_by,
+            sort_option=sort_option,
+        )
+
+    # -- indexing (called by workers) --------------------------------------------------------
+
+    def run_task(self, ctx: TaskContext) -> str:
+        """Index the video of a claimed task; returns its video id.
+
+        Raises the source's error (``unsupported_media``, ``corrupt_media``, ``fetch_failed``,
+        ...) when it cannot be indexed (the worker fails the task with it), or
+        :class:`TaskInterrupted` when ``ctx.cancel`` was set. The evidence is written in one
+        transaction at the end: a failure leaves no partial evidence behind.
+        """
+        from vidsense.library.evidence import build_evidence
+        from vidsense.media.probe import probe, sniff
+        from vidsense.perception.analyze import analyze
+
+        task = ctx.task
+        started = time.perf_counter()
+        index = self.store.get_index(task.index_id)
+        src = task.source
+        ctx.progress(0.0)
+        work = self._work_dir(task.id)
+        try:
+            path, upload_key = self._local_source(task, ctx)
+            sha256 = str(src.get("sha256") or _sha256(path))
+            self._check_cancel(ctx)
+
+            existing = self.store.find_video_by_hash(task.index_id, sha256)
+            if existing is not None and existing.id != task.video_id:
+                if existing.status == "ready":
+                    # Same file already indexed here (e.g. the same video under two URLs).
+                    ctx.link_video(existing.id)
+                    if upload_key is not None:
+                        self.store.blobs.delete(upload_key)
+                    ctx.progress(100.0)
+                    return existing.id
+                if existing.status == "failed":
+                    existing = None
+            reuse = task.video_id or (existing.id if existing is not None else None)
+
+            filename = str(src.get("filename") or path.name)
+            try:
+                info = probe(path)
+                kind = sniff(path)
+                ctx.progress(VALIDATED)
+                analysis_started = time.perf_counter()
+                analysis = analyze(
+                    path,
+                    self.settings,
+                    out_dir=work / "analysis",
+                    options=index.options or None,
+                    language=src.get("language"),
+                    progress=_AnalysisProgress(ctx),
+                    cancel=ctx.cancel,
+                )
+            except VidsenseError as e:
+                # Name the file as the user knows it, not by its name in the blob store.
+                e.message = e.message.replace(path.name, filename)
+                e.args = (e.message,)
+                raise
+            analysis_s = time.perf_counter() - analysis_started
+            self._check_cancel(ctx)
+
+            width, height = info.display_size
+            if reuse is None:
+                video = self.store.create_video(
+                    task.index_id,
+                    filename=filename,
+                    sha256=sha256,
+                    duration=info.duration,
+                    fps=info.fps,
+                    width=width,
+                    height=height,
+                    size=info.size,
+                    metadata=src.get("user_metadata") or {},
+                    status="indexing",
+                )
+                reuse = video.id
+            ctx.link_video(reuse)
+            prefix = video_prefix(task.index_id, reuse)
+            evidence = build_evidence(analysis, reuse, prefix)
+            blobs = self.store.blobs
+            for keyframe in evidence.keyframes:
+                blobs.put_file(keyframe.blob_key, evidence.files[keyframe.id], move=True)
+            self._store_thumbnail(path, info.duration, analysis, prefix, work)
+            ext = _extension(kind) if kind in _CONTAINERS else _extension(info.container)
+            source_key = f"{prefix}source.{ext}"
+            if not (blobs.exists(source_key) and blobs.path(source_key) == path):
+                # The upload (or the downloaded copy) becomes the video's stored file.
+                blobs.put_file(source_key, path, move=True)
+            ctx.progress(95.0)
+            self.store.replace_evidence(
+                reuse, evidence.segments, evidence.keyframes, evidence.vectors
+            )
+            total_s = time.perf_counter() - started
+            log.info(
+                "task %s indexed %.1f s of video in %.2f s: analysis %.2f s, other %.2f s",
+                task.id,
+                info.duration,
+                total_s,
+                analysis_s,
+                total_s - analysis_s,
+            )
+            return reuse
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _local_source(self, task: TaskRecord, ctx: TaskContext) -> tuple[Path, str | None]:
+        """(local file, its upload blob key or None) for a task's source."""
+        src = task.source
+        blobs = self.store.blobs
+        if src.get("type") == "upload":
+            key = str(src["blob"])
+            if blobs.exists(key):
+                return blobs.path(key), key
+            # A retry after the file was already moved to its video's folder.
+            if task.video_id is not None:
+                path = self._source_path(task.index_id, task.video_id)
+                if path is not None:
+                    return path, None
+            raise NotFound(
+                "the uploaded file of this task is gone; upload it again",
+                code="upload_not_found",
+            )
+        url = str(src.get("url") or "")
+        if task.video_id is not None:
+            path = self._source_path(task.index_id, task.video_id)
+            if path is not None:
+                return path, None
+        from vidsense.media.source import fetch_url
+
+        def on_bytes(done: int, total: int | None) -> None:
+            if total:
+                ctx.progress(0.9 * VALIDATED * min(done / total, 1.0))
+
+        return fetch_url(url, self.settings, on_bytes), None
+
+    def _store_thumbnail(
+        self, path: Path, duration: float, analysis: Analysis, prefix: str, work: Path
+    ) -> None:
+        """The video's thumbnail: the frame at the keyframe of its longest shot."""
+        at = 0.0
+        if analysis.shots and analysis.keyframes:
+            longest = max(analysis.shots, key=lambda s: s.end - s.start)
+            at = next(
+                (k.time for k in analysis.keyframes if k.shot == longest.index),
+                analysis.keyframes[0].time,
+            )
+        try:
+            self._write_thumbnail(
+                path,
+                min(at, max(duration - 0.05, 0.0)),
+                f"{prefix}thumbnail.jpg",
+                work / "thumbnail.jpg",
+            )
+        except (VidsenseError, OSError) as e:  # a missing thumbnail is not worth a failed task
+            log.warning("no thumbnail for %s: %s", prefix, e)
+
+    def _work_dir(self, name: str) -> Path:
+        work = self.settings.data_dir / "work" / name
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+        return work
+
+    @staticmethod
+    def _check_cancel(ctx: TaskContext) -> None:
+        if ctx.cancel.is_set():
+            raise TaskInterrupted(f"task {ctx.task.id} was interrupted; it will be retried")
+
+
+def _check_language(language: str | None) -> str | None:
+    if language is None or not str(language).strip():
+        return None
+    code = str(language).strip().lower()
+    if not _LANGUAGE.fullmatch(code):
+        raise InvalidArgument(
+            f"language must be an ISO 639-1 code such as en or fr, got {language!r}"
+        )
+    return code.split("-")[0]

@@ -1,0 +1,42 @@
+"""What routes get from the app: the library, the executor, and the API key check."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from vidsense.errors import Unauthorized
+from vidsense.jobs import Executor
+from vidsense.library import Library
+
+
+async def library(request: Request) -> Library:
+    """The :class:`~vidsense.library.Library` kept on ``app.state``."""
+    lib: Library = request.app.state.library
+    return lib
+
+
+async def executor(request: Request) -> Executor | None:
+    """The running executor, if the app started one."""
+    ex: Executor | None = getattr(request.app.state, "executor", None)
+    return ex
+
+
+async def require_api_key(request: Request) -> None:
+    """When keys are configured, demand one in ``x-api-key`` or ``Authorization: Bearer``."""
+    keys: frozenset[str] = request.app.state.api_keys
+    if not keys:
+        return
+    given = request.headers.get("x-api-key")
+    if given is None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        given = token.strip() if scheme.lower() == "bearer" else None
+    if not given:
+        raise Unauthorized(
+            "this server needs an API key: send it in the x-api-key header "
+            "(or Authorization: Bearer KEY)",
+            code="api_key_missing",
+        )
+    if not any(hmac.compare_digest(given.encode(), key.encode()) for key in keys):
+        raise Unauthorized("the API key is not valid")

@@ -1,0 +1,194 @@
+"""Reading ``POST /tasks`` bodies: multipart (streamed to disk), url-encoded form, or JSON.
+
+The multipart reader parses the request body as it arrives: the ``video_file`` part goes
+straight into a :class:`~vidsense.library.UploadSink` (hashed, size-limited, in the data
+folder), other parts are small text fields. Nothing of an upload that is refused stays on
+disk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+
+from vidsense.errors import InvalidArgument, SourceTooLarge
+from vidsense.library import Library, StagedFile, UploadSink
+
+FILE_FIELD = "video_file"
+MAX_FIELD_BYTES = 1 << 20
+"""Largest text field (and largest non-multipart body), bytes."""
+_FLUSH_BYTES = 1 << 20  # file bytes gathered before one write on a worker thread
+
+
+@dataclass
+class TaskForm:
+    """The fields of a ``POST /tasks`` body, and the staged ``video_file`` if one came."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    file: StagedFile | None = None
+
+    def get(self, name: str) -> str | None:
+        value = self.fields.get(name)
+        return value if value is None or value.strip() else None
+
+
+class _MultipartReader:
+    """Callbacks for python-multipart's streaming parser."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.fields: dict[str, str] = {}
+        self.sink: UploadSink | None = None
+        self.staged: StagedFile | None = None
+        self.pending = bytearray()  # file bytes not yet written
+        self._header_field = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._name = ""
+        self._is_file = False
+        self._value = bytearray()
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field_data,
+            "on_header_value": self._header_value_data,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers = {}
+        self._value = bytearray()
+
+    def _header_field_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._header_field.lower()] = self._header_value
+        self._header_field = self._header_value = b""
+
+    def _headers_finished(self) -> None:
+        _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = params.get(b"name", b"").decode("utf-8", "replace")
+        filename = params.get(b"filename")
+        self._is_file = filename is not None
+        if filename is not None and self._name == FILE_FIELD:
+            if self.sink is not None or self.staged is not None:
+                raise InvalidArgument(f"send one {FILE_FIELD} per task")
+            index_id = self.fields.get("index_id")
+            if index_id:  # sent before the file: refuse an unknown index before any bytes
+                self.library.get_index(index_id)
+            self.sink = self.library.upload_sink(filename.decode("utf-8", "replace"))
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._is_file:
+            if self._name == FILE_FIELD:
+                self.pending += data[start:end]
+            return  # other files (transcription_file, ...) are not used
+        self._value += data[start:end]
+        if len(self._value) > MAX_FIELD_BYTES:
+            raise InvalidArgument(f"form field {self._name!r} is larger than 1 MiB")
+
+    def _part_end(self) -> None:
+        if not self._is_file:
+            self.fields[self._name] = self._value.decode("utf-8", "replace")
+
+    async def flush(self, final: bool = False) -> None:
+        """Write gathered file bytes (on a worker thread: disk writes block)."""
+        sink = self.sink
+        if sink is None or not (final or len(self.pending) >= _FLUSH_BYTES):
+            return
+        chunk, self.pending = bytes(self.pending), bytearray()
+        if chunk:
+            await run_in_threadpool(sink.write, chunk)
+
+    def abort(self) -> None:
+        if self.sink is not None:
+            self.sink.abort()
+        if self.staged is not None:
+            self.staged.discard()
+
+
+async def read_multipart(
+    library: Library, content_type: str, body: AsyncIterator[bytes], content_length: int | None
+) -> TaskForm:
+    """Parse a multipart body, streaming ``video_file`` into the data folder."""
+    limit = library.settings.max_upload_bytes
+    if content_length is not None and content_length > limit + MAX_FIELD_BYTES * 4:
+        raise SourceTooLarge(
+            f"the upload is larger than the limit of {limit} bytes (VIDSENSE_MAX_UPLOAD_BYTES)",
+            code="upload_too_large",
+        )
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise InvalidArgument("a multipart/form-data body needs a boundary in its Content-Type")
+    reader = _MultipartReader(library)
+    parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+            await reader.flush()
+        parser.finalize()
+        await reader.flush(final=True)
+        if reader.sink is not None:
+            reader.staged = await run_in_threadpool(reader.sink.finish)
+            reader.sink = None
+    except (InvalidArgument, SourceTooLarge):
+        reader.abort()
+        raise
+    except ValueError as e:  # the multipart parser's errors
+        reader.abort()
+        raise InvalidArgument(f"the multipart body cannot be parsed: {e}") from e
+    except BaseException:  # the client went away, the server stops, ...
+        reader.abort()
+        raise
+    return TaskForm(reader.fields, reader.staged)
+
+
+async def read_small_body(body: AsyncIterator[bytes]) -> bytes:
+    """A whole non-multipart body, refused past 1 MiB."""
+    data = bytearray()
+    async for chunk in body:
+        data += chunk
+        if len(data) > MAX_FIELD_BYTES:
+            raise InvalidArgument(
+                "a JSON or url-encoded body must be under 1 MiB; send video files as "
+                "multipart/form-data"
+            )
+    return bytes(data)
+
+
+def parse_json_form(data: bytes) -> TaskForm:
+    """A JSON object body as task fields (values turned to strings, objects to JSON)."""
+    try:
+        obj = json.loads(data or b"{}")
+    except ValueError as e:
+        raise InvalidArgument(f"the body is not valid JSON: {e}") from e
+    if not isinstance(obj, dict):
+        raise InvalidArgument('the JSON body must be an object, like {"index_id": "..."}')
+    fields = {
+        str(k): v if isinstance(v, str) else json.dumps(v) for k, v in obj.items() if v is not None
+    }
+    return TaskForm(fields)
+
+
+def parse_urlencoded_form(data: bytes) -> TaskForm:
+    """An application/x-www-form-urlencoded body as task fields."""
+    try:
+        parsed = parse_qs(data.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError as e:
+        raise InvalidArgument(f"the form body is not UTF-8: {e}") from e
+    return TaskForm({k: v[-1] for k, v in parsed.items()})

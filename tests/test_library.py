@@ -1,0 +1,326 @@
+"""The library service in-process: indexing into evidence, duplicates, failures, retries,
+URL sources, the in-process client. Real SQLite files, real generated clips, real models."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import MediaCache
+from tests.library_support import (
+    CAPTION,
+    make_settings,
+    prepared_models,
+    spoken_clip,
+    wait_for,
+)
+from vidsense import Client
+from vidsense.errors import InvalidArgument, NotFound, SourceBlocked, SourceTooLarge
+from vidsense.jobs import EmbeddedExecutor
+from vidsense.library import VALIDATED, Library, index_options
+from vidsense.store import TaskRecord, utc_now
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+
+
+@pytest.fixture
+def lib(tmp_path: Path, models_dir: Path) -> Iterator[Library]:
+    library = Library.open(make_settings(tmp_path / "data", models_dir))
+    yield library
+    library.close()
+
+
+@pytest.fixture(scope="module")
+def clip(media: MediaCache) -> Path:
+    return spoken_clip(media)
+
+
+def finished(lib: Library, task_id: str, timeout: float = 120.0) -> TaskRecord:
+    def check() -> TaskRecord | None:
+        task = lib.get_task(task_id)
+        return task if task.status in ("ready", "failed") else None
+
+    result: TaskRecord = wait_for(check, timeout, f"task {task_id}")
+    return result
+
+
+def test_index_options_follow_twelve_labs_names() -> None:
+    v12 = [
+        {"engine_name": "marengo2.6", "engine_options": ["visual", "conversation"]},
+        {"engine_name": "pegasus1.0", "engine_options": ["text_in_video"]},
+    ]
+    assert index_options(engines=v12) == ["visual", "conversation", "text_in_video"]
+    models = [{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]
+    assert index_options(models=models) == [
+        "visual",
+        "conversation",
+        "text_in_video",
+        "logo",
+        "audio",
+    ]
+    assert index_options() == ["visual", "conversation", "text_in_video", "logo", "audio"]
+    with pytest.raises(InvalidArgument, match=r"engines\[0\].engine_options.*'smell'"):
+        index_options(engines=[{"engine_name": "x", "engine_options": ["smell"]}])
+
+
+def test_upload_becomes_evidence(lib: Library, clip: Path) -> None:
+    index = lib.create_index("talks")
+    with EmbeddedExecutor(lib, 1):
+        submission = lib.submit_file(index.id, clip)
+        assert not submission.duplicate and submission.task.status == "pending"
+        task = finished(lib, submission.task.id)
+    assert task.status == "ready", task.error_message
+    assert task.progress == 100 and task.video_id is not None and task.attempts == 1
+
+    sha = hashlib.sha256(clip.read_bytes()).hexdigest()
+    video = lib.get_video(index.id, task.video_id)
+    assert (video.filename, video.sha256, video.status) == (clip.name, sha, "ready")
+    assert (video.width, video.height) == (320, 240) and video.duration == pytest.approx(4, 0.05)
+    assert lib.get_index(index.id).video_count == 1
+
+    transcript = lib.transcription(index.id, video.id)
+    said = " ".join(s.text.lower() for s in transcript)
+    assert "library" in said and "video" in said
+    words = [w for s in transcript for w in s.data["words"]]
+    assert words and all(0.0 <= w["start"] <= w["end"] <= 4.0 for w in words)
+    assert 0.2 < words[0]["start"] < 1.2  # speech starts at 0.3 s
+
+    texts = lib.text_in_video(index.id, video.id)
+    seen = [t for t in texts if "LIBRARY" in t.text.upper()]
+    assert seen, [t.text for t in texts]
+    assert seen[0].start < 1.0 and 1.5 <= seen[0].end <= 2.2
+    assert len(seen[0].data["box"]) == 4 and seen[0].data["confidence"] > 0.5
+
+    shots = lib.shots(index.id, video.id)
+    assert [s.data["index"] for s in shots] == [0, 1]
+    assert shots[1].start == pytest.approx(2.0, abs=0.1)
+
+    keyframes = lib.store.keyframes(video.id)
+    assert len(keyframes) == 2
+    assert all(lib.store.blobs.exists(k.blob_key) for k in keyframes)
+
+    # Text vectors belong to the segments: the spoken sentence finds its own segment.
+    from vidsense.perception.embeddings import load_text_embedder
+
+    query = load_text_embedder(lib.settings).embed([CAPTION.lower()], kind="query")[0]
+    hits = lib.store.search_vectors(index.id, "text", np.asarray(query), limit=3)
+    owners = lib.store.get_segments([owner for owner, _ in hits])
+    assert owners and {s.kind for s in owners.values()} <= {"transcript", "text"}
+
+    path, media_type = lib.video_file(index.id, video.id)
+    assert media_type == "video/mp4" and path.read_bytes() == clip.read_bytes()
+    assert not lib.store.blobs.exists(f"{index.id}/uploads/{sha}.mp4")  # moved, not copied
+    assert lib.thumbnail(index.id, video.id).read_bytes()[:2] == b"\xff\xd8"
+    assert lib.thumbnail(index.id, video.id, 3.0).read_bytes()[:2] == b"\xff\xd8"
+    with pytest.raises(InvalidArgument, match="time must be between 0"):
+        lib.thumbnail(index.id, video.id, 99.0)
+
+    lib.delete_video(index.id, video.id)
+    assert not path.exists() and lib.list_videos(index.id).total == 0
+    with pytest.raises(NotFound) as e:
+        lib.get_video(index.id, video.id)
+    assert e.value.code == "video_not_found"
+
+
+def test_same_file_twice_is_not_duplicated(lib: Library, clip: Path) -> None:
+    index = lib.create_index("dupes")
+    first = lib.submit_file(index.id, clip)
+    queued_again = lib.submit_file(index.id, clip)  # still pending
+    assert queued_again.duplicate and queued_again.task.id == first.task.id
+    with EmbeddedExecutor(lib, 1):
+        task = finished(lib, first.task.id)
+    assert task.status == "ready", task.error_message
+    after = lib.submit_file(index.id, clip)
+    assert after.duplicate and after.task.id == first.task.id
+    assert after.task.video_id == task.video_id
+    assert lib.list_videos(index.id).total == 1 and lib.list_tasks(index_id=index.id).total == 1
+    # Another index is another library: the same file is indexed there too.
+    other = lib.create_index("other")
+    assert not lib.submit_file(other.id, clip).duplicate
+    assert not list((lib.settings.data_dir / "uploads").iterdir())
+
+
+def test_bad_files_fail_their_task_and_leave_nothing_listed(
+    lib: Library, clip: Path, tmp_path: Path
+) -> None:
+    index = lib.create_index("bad")
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is a shopping list, not a video\n" * 20)
+    truncated = tmp_path / "half.mp4"
+    data = clip.read_bytes()
+    truncated.write_bytes(data[: len(data) // 3])
+    with EmbeddedExecutor(lib, 1):
+        tasks = [lib.submit_file(index.id, p).task for p in (text, truncated)]
+        done = [finished(lib, t.id) for t in tasks]
+    assert done[0].status == "failed" and done[0].error_code == "unsupported_media"
+    assert "not a video" in (done[0].error_message or "")
+    assert done[1].status == "failed"
+    assert done[1].error_code in ("corrupt_media", "unsupported_media", "empty_media")
+    assert all(t.video_id is None for t in done)
+    assert lib.list_videos(index.id).total == 0 and lib.get_index(index.id).video_count == 0
+    # The uploads are kept (to look at, or retry), under the index's folder.
+    for task in done:
+        assert lib.store.blobs.exists(task.source["blob"])
+
+
+def test_upload_over_the_limit_leaves_nothing(tmp_path: Path, models_dir: Path, clip: Path) -> None:
+    settings = make_settings(tmp_path / "data", models_dir, max_upload_bytes=1000)
+    library = Library.open(settings)
+    try:
+        index = library.create_index("small")
+        with pytest.raises(SourceTooLarge) as e:
+            library.submit_file(index.id, clip)
+        assert (e.value.status, e.value.code) == (413, "upload_too_large")
+        assert not list((settings.data_dir / "uploads").iterdir())
+        assert library.list_tasks().total == 0
+    finally:
+        library.close()
+
+
+def test_task_of_a_dead_worker_is_retried(lib: Library, clip: Path) -> None:
+    index = lib.create_index("retry")
+    queued = lib.submit_file(index.id, clip).task
+    # A worker claims it and dies (no heartbeat): its lease runs out.
+    claimed = lib.store.claim_task("dead-worker", lease_seconds=0.5)
+    assert claimed is not None and claimed.id == queued.id
+    with EmbeddedExecutor(lib, 1, lease_seconds=5):
+        task = finished(lib, queued.id)
+    assert task.status == "ready" and task.attempts == 2
+    assert lib.list_videos(index.id).total == 1
+
+
+def test_stopping_workers_hands_the_task_back(lib: Library, media: MediaCache) -> None:
+    long_clip = spoken_clip(
+        media,
+        "lib-long.mp4",
+        duration=24.0,
+        spoken="a longer recording about trains and the harbour",
+    )
+    index = lib.create_index("stop")
+    queued = lib.submit_file(index.id, long_clip).task
+    executor = EmbeddedExecutor(lib, 1, lease_seconds=30)
+    executor.start()
+    try:
+        wait_for(lambda: lib.get_task(queued.id).progress >= VALIDATED, 60, "indexing")
+    finally:
+        executor.stop()
+    stopped = lib.get_task(queued.id)
+    assert stopped.status == "indexing" and stopped.lease_until is not None
+    assert stopped.lease_until <= utc_now()  # handed back, not left to expire in 30 s
+    assert lib.list_videos(index.id).total == 0  # nothing half-written
+    with EmbeddedExecutor(lib, 1):
+        task = finished(lib, queued.id)
+    assert task.status == "ready", task.error_message
+    assert len(lib.shots(index.id, task.video_id or "")) == 2
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_video_urls(tmp_path: Path, models_dir: Path, clip: Path) -> None:
+    blocked = Library.open(make_settings(tmp_path / "blocked", models_dir))
+    try:
+        index = blocked.create_index("urls")
+        for url in (
+            "http://127.0.0.1:9/v.mp4",
+            "http://[::1]/v.mp4",
+            "file:///etc/passwd",
+            "ftp://example.com/v.mp4",
+        ):
+            with pytest.raises(SourceBlocked) as e:
+                blocked.submit_url(index.id, url)
+            assert e.value.code == "url_not_allowed"
+        assert blocked.list_tasks().total == 0
+    finally:
+        blocked.close()
+
+    # Allowed private addresses (set explicitly): a worker downloads the file.
+    settings = make_settings(tmp_path / "open", models_dir)
+    settings.fetch.allow_private = True
+    library = Library.open(settings)
+    handler = partial(_Quiet, directory=str(clip.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        index = library.create_index("urls")
+        url = f"http://127.0.0.1:{server.server_address[1]}/{clip.name}"
+        submission = library.submit_url(index.id, url)
+        assert library.submit_url(index.id, url).task.id == submission.task.id
+        with EmbeddedExecutor(library, 1):
+            task = finished(library, submission.task.id)
+        assert task.status == "ready", task.error_message
+        video = library.get_video(index.id, task.video_id or "")
+        assert video.filename == clip.name and video.duration == pytest.approx(4, 0.05)
+        # The same bytes uploaded later are recognised by their hash.
+        assert library.submit_file(index.id, clip).duplicate
+    finally:
+        server.shutdown()
+        library.close()
+
+
+def test_in_process_client(tmp_path: Path, models_dir: Path, clip: Path) -> None:
+    with Client(settings=make_settings(tmp_path / "data", models_dir)) as client:
+        assert client.in_process
+        index = client.indexes.create("client", options=["visual", "conversation"])
+        assert index.options == ["visual", "conversation"]
+        created = client.tasks.create(index.id, file=clip)
+        seen: list[str] = []
+        task = client.tasks.wait(created.id, timeout=120, progress=lambda t: seen.append(t.status))
+        assert task.status == "ready" and task.video_id and seen[-1] == "ready"
+        assert task.metadata["duration"] == pytest.approx(4, 0.05)
+        lines = client.videos.transcription(index.id, task.video_id)
+        assert any("library" in line.value.lower() for line in lines)
+        assert client.videos.text_in_video(index.id, task.video_id) == []  # not asked for
+        assert [v.id for v in client.videos.all(index.id)] == [task.video_id]
+        assert client.indexes.find("client").id == index.id
+        with pytest.raises(NotFound) as e:
+            client.indexes.get("0" * 24)
+        assert (e.value.code, e.value.status) == ("index_not_found", 404)
+
+
+def test_cli_in_process(tmp_path: Path, models_dir: Path) -> None:
+    env = {
+        **os.environ,
+        "VIDSENSE_DATA_DIR": str(tmp_path / "data"),
+        "VIDSENSE_MODELS__DIR": str(models_dir),
+    }
+    env.pop("VIDSENSE_SERVER", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "vidsense.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+
+    created = cli(
+        "index", "create", "slides", "--option", "visual", "--option", "text_in_video", "--json"
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["options"] == ["visual", "text_in_video"]
+    assert [i["index_name"] for i in json.loads(cli("index", "list", "--json").stdout)] == [
+        "slides"
+    ]
+    assert cli("videos", "slides", "--json").stdout.strip() == "[]"
+    missing = cli("add", "nope", "clip.mp4")
+    assert missing.returncode == 1 and "no index named 'nope' [index_not_found]" in missing.stderr
+    assert cli("index", "delete", "slides").returncode == 0
+    assert json.loads(cli("index", "list", "--json").stdout) == []
