@@ -114,6 +114,13 @@ def serve(
             "or pass --insecure to allow anyone who can reach it"
         )
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    # Bundled models are prepared from installed packages (no network) where this data folder
+    # looks for them; quick when already done.
+    from vidsense.models.registry import install_models
+
+    for status in install_models(config):
+        if not status.installed:
+            err.print(f"note: {status.capability} model not available: {status.detail}")
     if sample:
         _queue_sample(config)
     err.print(
