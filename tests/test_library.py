@@ -10,14 +10,16 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.conftest import MediaCache
+from tests.factory import run
 from tests.library_support import (
     CAPTION,
     make_settings,
@@ -28,7 +30,7 @@ from tests.library_support import (
 from vidsense import Client
 from vidsense.errors import InvalidArgument, NotFound, SourceBlocked, SourceTooLarge
 from vidsense.jobs import EmbeddedExecutor
-from vidsense.library import VALIDATED, Library, index_options
+from vidsense.library import Library, index_options
 from vidsense.store import TaskRecord, utc_now
 
 
@@ -47,6 +49,42 @@ def lib(tmp_path: Path, models_dir: Path) -> Iterator[Library]:
 @pytest.fixture(scope="module")
 def clip(media: MediaCache) -> Path:
     return spoken_clip(media)
+
+
+class StatusLog:
+    """Records, per task, each status the store wrote for it (through the store calls that
+    change a task), so a test sees the order a task went through."""
+
+    CALLS = (
+        "enqueue_task",
+        "mark_task_validated",
+        "fail_task",
+        "claim_task",
+        "heartbeat",
+        "finish_task",
+    )
+
+    def __init__(self, lib: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seen: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        for name in self.CALLS:
+            monkeypatch.setattr(lib.store, name, self._recording(getattr(lib.store, name)))
+
+    def _recording(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            task = call(*args, **kwargs)
+            if isinstance(task, TaskRecord):
+                with self._lock:
+                    statuses = self.seen.setdefault(task.id, [])
+                    if not statuses or statuses[-1] != task.status:
+                        statuses.append(task.status)
+            return task
+
+        return recorded
+
+    def __getitem__(self, task_id: str) -> list[str]:
+        with self._lock:
+            return list(self.seen.get(task_id, []))
 
 
 def finished(lib: Library, task_id: str, timeout: float = 120.0) -> TaskRecord:
@@ -77,13 +115,25 @@ def test_index_options_follow_twelve_labs_names() -> None:
         index_options(engines=[{"engine_name": "x", "engine_options": ["smell"]}])
 
 
-def test_upload_becomes_evidence(lib: Library, clip: Path) -> None:
+def test_upload_becomes_evidence(lib: Library, clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     index = lib.create_index("talks")
+    log = StatusLog(lib, monkeypatch)
+    stored_before_validated: list[str] = []
+    mark_validated = lib.store.mark_task_validated
+
+    def check_then_mark(task_id: str) -> TaskRecord:
+        stored_before_validated.append(lib.store.get_task(task_id).status)
+        return mark_validated(task_id)
+
+    monkeypatch.setattr(lib.store, "mark_task_validated", check_then_mark)
     with EmbeddedExecutor(lib, 1):
         submission = lib.submit_file(index.id, clip)
         assert not submission.duplicate and submission.task.status == "pending"
         task = finished(lib, submission.task.id)
     assert task.status == "ready", task.error_message
+    # The stored status went validating -> pending (at submission) -> indexing -> ready.
+    assert stored_before_validated == ["validating"]
+    assert log[task.id] == ["validating", "pending", "indexing", "ready"]
     assert task.progress == 100 and task.video_id is not None and task.attempts == 1
 
     sha = hashlib.sha256(clip.read_bytes()).hexdigest()
@@ -154,27 +204,85 @@ def test_same_file_twice_is_not_duplicated(lib: Library, clip: Path) -> None:
     assert not list((lib.settings.data_dir / "uploads").iterdir())
 
 
-def test_bad_files_fail_their_task_and_leave_nothing_listed(
-    lib: Library, clip: Path, tmp_path: Path
+@pytest.fixture(scope="module")
+def bad_files(media: MediaCache, clip: Path) -> dict[str, Path]:
+    def text(out: Path) -> None:
+        out.write_text("this is a shopping list, not a video\n" * 20)
+
+    def truncated(out: Path) -> None:
+        data = clip.read_bytes()
+        out.write_bytes(data[: len(data) // 3])
+
+    def audio_only(out: Path) -> None:
+        run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=2", str(out)])
+
+    def zero_frames(out: Path) -> None:
+        run(
+            [
+                *("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=64x64:d=1"),
+                *("-frames:v", "0", "-c:v", "libx264", str(out)),
+            ]
+        )
+
+    return {
+        "text": media.get("lib-notes.mp4", text),
+        "truncated": media.get("lib-half.mp4", truncated),
+        "audio": media.get("lib-audio-only.mp4", audio_only),
+        "zero": media.get("lib-zero-frames.mp4", zero_frames),
+    }
+
+
+def test_bad_files_fail_at_validation_and_leave_nothing_listed(
+    lib: Library, bad_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     index = lib.create_index("bad")
-    text = tmp_path / "notes.mp4"
-    text.write_text("this is a shopping list, not a video\n" * 20)
-    truncated = tmp_path / "half.mp4"
-    data = clip.read_bytes()
-    truncated.write_bytes(data[: len(data) // 3])
-    with EmbeddedExecutor(lib, 1):
-        tasks = [lib.submit_file(index.id, p).task for p in (text, truncated)]
-        done = [finished(lib, t.id) for t in tasks]
-    assert done[0].status == "failed" and done[0].error_code == "unsupported_media"
-    assert "not a video" in (done[0].error_message or "")
-    assert done[1].status == "failed"
-    assert done[1].error_code in ("corrupt_media", "unsupported_media", "empty_media")
-    assert all(t.video_id is None for t in done)
+    log = StatusLog(lib, monkeypatch)
+    # No worker runs: the submission itself checks the file and fails the task.
+    done = {which: lib.submit_file(index.id, path).task for which, path in bad_files.items()}
+    expected = {
+        "text": ("unsupported_media", "not a video"),
+        "truncated": ("corrupt_media", "cannot be read"),
+        "audio": ("unsupported_media", "no video stream"),
+        "zero": ("empty_media", "no frames"),
+    }
+    for which, (code, words) in expected.items():
+        task = done[which]
+        assert (task.status, task.error_code) == ("failed", code), (which, task)
+        message = task.error_message or ""
+        assert words in message and bad_files[which].name in message, message  # the user's name
+        assert task.attempts == 0 and task.video_id is None
+        assert log[task.id] == ["validating", "failed"]
+        assert lib.get_task(task.id) == task
+    assert lib.store.claim_task("w") is None  # nothing was queued
     assert lib.list_videos(index.id).total == 0 and lib.get_index(index.id).video_count == 0
     # The uploads are kept (to look at, or retry), under the index's folder.
-    for task in done:
+    for task in done.values():
+        assert task.source["blob"].startswith(f"{index.id}/uploads/")
         assert lib.store.blobs.exists(task.source["blob"])
+
+
+def test_a_task_left_validating_is_queued_and_checked_by_a_worker(
+    lib: Library, bad_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = lib.create_index("crash")
+
+    def die(*args: object) -> TaskRecord:
+        raise RuntimeError("the server died while checking the upload")
+
+    with monkeypatch.context() as m:
+        m.setattr(lib, "_validate_upload", die)
+        with pytest.raises(RuntimeError):
+            lib.submit_file(index.id, bad_files["text"])
+    [orphan] = lib.list_tasks(index_id=index.id).items
+    assert orphan.status == "validating"
+    assert lib.store.claim_task("w", lease_seconds=60) is None  # maybe still being checked
+    # Once it has been validating longer than the lease, a claim queues it and the worker
+    # checks the file again, failing it as validation would have.
+    with EmbeddedExecutor(lib, 1, lease_seconds=0.5, poll_seconds=0.1):
+        task = finished(lib, orphan.id, timeout=30)
+    assert (task.status, task.error_code, task.attempts) == ("failed", "unsupported_media", 1)
+    assert "not a video" in (task.error_message or "")
+    assert lib.list_videos(index.id).total == 0
 
 
 def test_upload_over_the_limit_leaves_nothing(tmp_path: Path, models_dir: Path, clip: Path) -> None:
@@ -203,7 +311,9 @@ def test_task_of_a_dead_worker_is_retried(lib: Library, clip: Path) -> None:
     assert lib.list_videos(index.id).total == 1
 
 
-def test_stopping_workers_hands_the_task_back(lib: Library, media: MediaCache) -> None:
+def test_stopping_workers_hands_the_task_back(
+    lib: Library, media: MediaCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     long_clip = spoken_clip(
         media,
         "lib-long.mp4",
@@ -212,10 +322,20 @@ def test_stopping_workers_hands_the_task_back(lib: Library, media: MediaCache) -
     )
     index = lib.create_index("stop")
     queued = lib.submit_file(index.id, long_clip).task
+    from vidsense.perception import analyze as analysis
+
+    analysing = threading.Event()
+    real_analyze = analysis.analyze
+
+    def analyze(*args: Any, **kwargs: Any) -> Any:
+        analysing.set()
+        return real_analyze(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "analyze", analyze)
     executor = EmbeddedExecutor(lib, 1, lease_seconds=30)
     executor.start()
     try:
-        wait_for(lambda: lib.get_task(queued.id).progress >= VALIDATED, 60, "indexing")
+        assert analysing.wait(60), "analysis did not start"
     finally:
         executor.stop()
     stopped = lib.get_task(queued.id)
@@ -233,7 +353,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def test_video_urls(tmp_path: Path, models_dir: Path, clip: Path) -> None:
+def test_video_urls(
+    tmp_path: Path, models_dir: Path, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocked = Library.open(make_settings(tmp_path / "blocked", models_dir))
     try:
         index = blocked.create_index("urls")
@@ -260,11 +382,16 @@ def test_video_urls(tmp_path: Path, models_dir: Path, clip: Path) -> None:
     try:
         index = library.create_index("urls")
         url = f"http://127.0.0.1:{server.server_address[1]}/{clip.name}"
+        log = StatusLog(library, monkeypatch)
         submission = library.submit_url(index.id, url)
+        assert submission.task.status == "pending"  # its policy was checked at submission
+        assert log[submission.task.id] == ["validating", "pending"]
         assert library.submit_url(index.id, url).task.id == submission.task.id
         with EmbeddedExecutor(library, 1):
             task = finished(library, submission.task.id)
         assert task.status == "ready", task.error_message
+        # Downloading is part of indexing.
+        assert log[task.id] == ["validating", "pending", "indexing", "ready"]
         video = library.get_video(index.id, task.video_id or "")
         assert video.filename == clip.name and video.duration == pytest.approx(4, 0.05)
         # The same bytes uploaded later are recognised by their hash.

@@ -246,18 +246,29 @@ def test_upload_index_and_read_back(client: TestClient, clip: Path) -> None:
     assert client.get(f"/v1/indexes/{index_id}").json()["video_count"] == 0
 
 
-def test_text_file_named_mp4_fails_its_task(client: TestClient, tmp_path: Path) -> None:
-    index_id = client.post("/v1/indexes", json={"index_name": "bad"}).json()["_id"]
-    fake = tmp_path / "holiday.mp4"
-    fake.write_text("Dear diary, today we went to the beach.\n" * 50)
-    task_id = upload(client, index_id, fake).json()["_id"]
-    task = ready(client, task_id)
-    assert task["status"] == "failed" and task["video_id"] is None
-    assert task["error"]["code"] == "unsupported_media"
-    assert "not a video" in task["error"]["message"]
-    assert client.get(f"/v1/indexes/{index_id}/videos").json()["data"] == []
-    failed = client.get("/v1/tasks", params={"status": "failed"}).json()["data"]
-    assert [t["_id"] for t in failed] == [task_id]
+def test_text_file_named_mp4_fails_at_validation(tmp_path: Path, models_dir: Path) -> None:
+    # No workers: the upload is checked when it is submitted, not when it is indexed.
+    settings = make_settings(tmp_path / "data", models_dir)
+    with TestClient(create_app(settings, run_workers=False)) as client:
+        index_id = client.post("/v1/indexes", json={"index_name": "bad"}).json()["_id"]
+        fake = tmp_path / "holiday.mp4"
+        fake.write_text("Dear diary, today we went to the beach.\n" * 50)
+        created = upload(client, index_id, fake)
+        assert created.status_code == 201, created.text
+        assert created.json()["status"] == "failed" and not created.json()["duplicate"]
+        task_id = created.json()["_id"]
+        task = client.get(f"/v1/tasks/{task_id}").json()
+        assert task["status"] == "failed" and task["video_id"] is None
+        assert task["error"]["code"] == "unsupported_media"
+        assert "holiday.mp4 is not a video" in task["error"]["message"]
+        assert task["attempts"] == 0  # no worker ever held it
+        assert client.get(f"/v1/indexes/{index_id}/videos").json()["data"] == []
+        assert client.get(f"/v1/indexes/{index_id}").json()["video_count"] == 0
+        failed = client.get("/v1/tasks", params={"status": "failed"}).json()["data"]
+        assert [t["_id"] for t in failed] == [task_id]
+        for status in ("validating", "pending", "indexing"):
+            listed = client.get("/v1/tasks", params={"status": status}).json()
+            assert listed["data"] == [], status
 
 
 def test_serve_refuses_a_public_address_without_a_key(tmp_path: Path) -> None:
@@ -313,6 +324,7 @@ def test_twelve_labs_notebook_against_a_real_server(
                 timeout=60,
             )
         assert response.status_code == 201, response.text
+        assert response.json()["status"] == "pending"  # checked while the upload was answered
         task_id = response.json()["_id"]
         statuses = []
         while True:
@@ -323,7 +335,10 @@ def test_twelve_labs_notebook_against_a_real_server(
             assert len(statuses) < 600, statuses
             time.sleep(0.2)
         assert task["status"] == "ready", task
-        assert set(statuses) <= {"pending", "validating", "indexing", "ready"}
+        order = ["validating", "pending", "indexing", "ready"]
+        assert set(statuses) <= set(order), statuses
+        seen = [order.index(s) for s in statuses]
+        assert seen == sorted(seen), statuses  # never backwards
         videos = requests.get(
             f"{api}/indexes/{index_id}/videos", headers=headers, timeout=30
         ).json()

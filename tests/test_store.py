@@ -654,6 +654,96 @@ def test_finish_failed_records_the_error(store: Store) -> None:
     assert store.claim_task("w") is None  # failed is final
 
 
+def test_validating_tasks_are_never_claimed_until_validated(store: Store) -> None:
+    idx = store.create_index("i")
+    checking = store.enqueue_task(idx.id, {"n": 0}, status="validating")
+    queued = store.enqueue_task(idx.id, {"n": 1})
+    assert (checking.status, queued.status) == ("validating", "pending")
+    assert [t.id for t in store.list_tasks(status="validating").items] == [checking.id]
+    claimed = store.claim_task("w", lease_seconds=60)
+    assert claimed is not None and claimed.id == queued.id  # the older task is still checked
+    assert store.claim_task("w2", lease_seconds=60) is None
+    assert store.get_task(checking.id).status == "validating"
+
+    validated = store.mark_task_validated(checking.id)
+    assert (validated.status, validated.attempts, validated.lease_owner) == ("pending", 0, None)
+    assert validated.updated_at >= checking.updated_at
+    with pytest.raises(Conflict) as e:
+        store.mark_task_validated(checking.id)  # already pending
+    assert (e.value.status, e.value.code) == (409, "task_state")
+    again = store.claim_task("w2", lease_seconds=60)
+    assert again is not None and (again.id, again.status) == (checking.id, "indexing")
+    with pytest.raises(Conflict) as e:
+        store.mark_task_validated(checking.id)  # claimed
+    assert e.value.code == "task_state"
+    with pytest.raises(NotFound) as e:
+        store.mark_task_validated("0" * 24)
+    assert e.value.code == "task_not_found"
+    with pytest.raises(InvalidArgument):
+        store.enqueue_task(idx.id, {}, status="indexing")  # type: ignore[arg-type]
+    assert store.list_tasks().total == 2
+
+
+def test_fail_task_fails_only_unclaimed_tasks(store: Store) -> None:
+    idx = store.create_index("i")
+    video = add_video(store, idx.id)
+    bad = store.enqueue_task(idx.id, {"n": 0}, status="validating", video_id=video.id)
+    failed = store.fail_task(bad.id, "unsupported_media", "notes.mp4 is not a video")
+    assert (failed.status, failed.error_code, failed.error_message) == (
+        "failed",
+        "unsupported_media",
+        "notes.mp4 is not a video",
+    )
+    assert (failed.attempts, failed.lease_owner, failed.progress) == (0, None, 0)
+    assert store.get_video(video.id).status == "failed"  # as finish_task does
+    assert store.claim_task("w") is None  # failed is final
+    for change in (
+        lambda: store.fail_task(bad.id, "corrupt_media", "again"),
+        lambda: store.mark_task_validated(bad.id),
+    ):
+        with pytest.raises(Conflict) as e:
+            change()
+        assert e.value.code == "task_state"
+
+    queued = store.enqueue_task(idx.id, {"n": 1})  # pending may fail too: nobody holds it
+    assert store.fail_task(queued.id, "empty_media", "no frames").status == "failed"
+
+    held = store.enqueue_task(idx.id, {"n": 2})
+    assert store.claim_task("w") is not None
+    with pytest.raises(Conflict) as e:
+        store.fail_task(held.id, "corrupt_media", "its worker decides")
+    assert e.value.code == "task_state"
+    assert store.get_task(held.id).status == "indexing"
+    with pytest.raises(NotFound) as e:
+        store.fail_task("0" * 24, "corrupt_media", "x")
+    assert e.value.code == "task_not_found"
+    with pytest.raises(InvalidArgument):
+        store.fail_task(store.enqueue_task(idx.id, {}, status="validating").id, "", "no code")
+
+
+def test_a_task_left_validating_past_the_lease_is_queued_by_a_claim(backend: Backend) -> None:
+    first, second = backend.open(), backend.open()
+    try:
+        idx = first.create_index("i")
+        orphan = first.enqueue_task(idx.id, {"n": 0}, status="validating")  # then "crashed"
+        fresh = first.enqueue_task(idx.id, {"n": 1}, status="validating")
+        assert second.claim_task("w", lease_seconds=60) is None  # both younger than the lease
+        time.sleep(0.3)
+        checking = first.enqueue_task(idx.id, {"n": 2}, status="validating")
+        claimed = second.claim_task("w", lease_seconds=0.2)
+        assert claimed is not None and (claimed.id, claimed.attempts) == (orphan.id, 1)
+        assert first.get_task(fresh.id).status == "pending"  # queued too, claimed next
+        assert first.get_task(checking.id).status == "validating"  # its check goes on
+        with pytest.raises(Conflict):
+            first.mark_task_validated(fresh.id)  # its checker, had it lived, learns the news
+        assert first.mark_task_validated(checking.id).status == "pending"
+        nxt = second.claim_task("w2", lease_seconds=60)
+        assert nxt is not None and nxt.id == fresh.id
+    finally:
+        first.close()
+        second.close()
+
+
 # -- deletes, reopening ------------------------------------------------------------------------
 
 

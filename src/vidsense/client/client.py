@@ -393,7 +393,7 @@ class _Local:
 
         if status is not None and status not in TASK_STATUSES:
             raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        stored = cast(TaskStatus | None, "indexing" if status == "validating" else status)
+        stored = cast(TaskStatus | None, status)
         found = self.library.list_tasks(
             index_id=index_id, status=stored, page=page, page_limit=page_limit
         )

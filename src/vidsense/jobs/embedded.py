@@ -5,6 +5,9 @@ runs, a heartbeat thread extends its lease every third of ``lease_seconds`` (at 
 and stores its progress; a worker that dies (the process was killed) stops heartbeating, its
 lease runs out, and any worker claims the task again. Interrupting a task (shutdown) hands its
 lease back at once, so the next start picks it up without waiting for the lease to run out.
+Workers claim ``pending`` tasks only (never one still ``validating``); a task left
+``validating`` longer than ``lease_seconds`` (its submission died mid-check) is queued by the
+claim, so it is not lost.
 
 The analysers release the GIL while they compute, so threads keep the cores busy; the default
 is one worker per core (``VIDSENSE_WORKERS``).
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from vidsense.errors import Conflict, NotFound, VidsenseError, describe
 from vidsense.jobs.base import Executor
-from vidsense.library import VALIDATED, Library, TaskInterrupted
+from vidsense.library import Library, TaskInterrupted
 from vidsense.store import TaskRecord
 
 log = logging.getLogger(__name__)
@@ -41,13 +44,8 @@ class _Running:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def progress(self, percent: float) -> None:
-        before, self._percent = self._percent, max(0.0, min(100.0, float(percent)))
-        if before < VALIDATED <= self._percent:
-            # Show "indexing" (not "validating") as soon as the source checks out.
-            try:
-                self._beat()
-            except Exception as e:  # the heartbeat thread tries again soon
-                log.warning("heartbeat of task %s failed: %s", self.task.id, e)
+        """Keep ``percent``; the next heartbeat stores it."""
+        self._percent = max(0.0, min(100.0, float(percent)))
 
     def link_video(self, video_id: str) -> None:
         self._beat(video_id=video_id)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from vidsense.library.options import ADDONS, OPTIONS, index_addons, index_options
 from vidsense.library.service import (
-    VALIDATED,
     Library,
     Submission,
     TaskContext,
@@ -21,7 +20,6 @@ from vidsense.library.uploads import StagedFile, UploadSink
 __all__ = [
     "ADDONS",
     "OPTIONS",
-    "VALIDATED",
     "Library",
     "StagedFile",
     "Submission",

@@ -4,11 +4,23 @@ One :class:`Library` serves every face of vidsense: the HTTP server keeps it on
 ``app.state``, the CLI and :class:`vidsense.Client` use it in-process. It owns no threads;
 the workers of :mod:`vidsense.jobs` call :meth:`Library.run_task` for each task they claim.
 
-A task's life (``status`` as the API shows it, see :func:`public_status`)::
+A task's life (its stored ``status``, which the API shows as is)::
 
-    pending ──► validating ──► indexing ──► ready
-    (queued)    (fetch, sniff,  (analysis,  │
-                 probe)          storing)   └──► failed  (error code + message)
+    validating ──► pending ──► indexing ──► ready
+    (checked at     (queued)    (fetch for URLs,
+     submission)                 probe, analysis,
+        │                        storing)
+        └──────────────────────────┴──────► failed  (error code + message)
+
+- ``validating``: while the submission checks the source. An upload (or local file) is sniffed
+  and probed right there (a text file named ``.mp4``, an audio-only, truncated, corrupt or
+  zero-frame file fails the task at once with the media error's ``code``); a URL's policy
+  (scheme, public address) is checked before the task exists, so it turns ``pending`` at once.
+- ``pending``: queued; a worker claims it. A task left ``validating`` for longer than the task
+  lease (the process died mid-check) is made ``pending`` by the next claim, and the worker
+  checks it again (see :meth:`vidsense.store.Store.claim_task`).
+- ``indexing``: a worker holds it: downloads a URL (low progress, under 10 %), probes, analyses
+  (up to 90 %) and stores the evidence.
 
 Where things live (blob keys, relative to the blob folder; ``P`` is
 :func:`~vidsense.store.video_prefix`, i.e. ``{index_id}/{video_id}/``):
@@ -38,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, NotFound, VidsenseError
+from vidsense.errors import Conflict, InvalidArgument, MediaError, NotFound, VidsenseError
 from vidsense.library.options import index_addons, index_options
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.store import (
@@ -58,9 +70,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VALIDATED = 10.0
-"""Progress (percent) a task reaches once its source is fetched and probed; below it, an
-``indexing`` task is shown as ``validating``."""
+_FETCHED = 10.0
+"""Progress (percent) once an ``indexing`` task's source is local and probed (a download
+reports progress below it)."""
 _ANALYSED = 90.0
 """Progress (percent) when analysis is done and its results are being stored."""
 
@@ -125,10 +137,8 @@ class Submission:
 
 
 def public_status(task: TaskRecord) -> TaskStatus:
-    """The status the API shows: the stored one, except that a claimed task whose source is
-    still being fetched or checked shows ``validating``."""
-    if task.status == "indexing" and task.progress < VALIDATED and task.video_id is None:
-        return "validating"
+    """The status the API shows: the stored one (``validating`` -> ``pending`` -> ``indexing``
+    -> ``ready`` | ``failed``)."""
     return task.status
 
 
@@ -161,12 +171,12 @@ class _AnalysisProgress:
     def __init__(self, ctx: TaskContext) -> None:
         self.ctx = ctx
         self.done: dict[str, float] = {}
-        self.best = VALIDATED
+        self.best = _FETCHED
 
     def __call__(self, stage: str, fraction: float) -> None:
         self.done[stage] = max(self.done.get(stage, 0.0), min(max(fraction, 0.0), 1.0))
         total = sum(w * self.done.get(s, 0.0) for s, w in _STAGE_WEIGHTS.items())
-        self.best = max(self.best, VALIDATED + (_ANALYSED - VALIDATED) * total)
+        self.best = max(self.best, _FETCHED + (_ANALYSED - _FETCHED) * total)
         self.ctx.progress(self.best)
 
 
@@ -374,9 +384,13 @@ class Library:
         language: str | None = None,
         user_metadata: Mapping[str, Any] | None = None,
     ) -> Submission:
-        """Queue a staged upload for indexing, or return the task that already indexed (or is
-        indexing) the same file in this index. The staged file is moved into the blob store
-        or, for a duplicate, deleted."""
+        """Submit a staged upload for indexing, or return the task that already indexed (or is
+        checking or indexing) the same file in this index. The staged file is moved into the
+        blob store or, for a duplicate, deleted.
+
+        The task is created ``validating`` and the file checked here (sniffed and probed, some
+        50 ms): the returned task is then ``pending``, or ``failed`` with the media error's
+        code and message (the upload is kept, to look at or retry)."""
         from vidsense.media.probe import sniff
 
         try:
@@ -400,9 +414,36 @@ class Library:
                     "language": language,
                     "user_metadata": dict(user_metadata or {}),
                 }
-                return Submission(self.store.enqueue_task(index_id, source))
+                task = self.store.enqueue_task(index_id, source, status="validating")
         finally:
             staged.discard()  # a no-op once moved
+        # Outside the lock: other submissions need not wait for this probe.
+        return Submission(self._validate_upload(task, key, staged.filename))
+
+    def _validate_upload(self, task: TaskRecord, key: str, filename: str) -> TaskRecord:
+        """Probe a ``validating`` upload task's file and make the task ``pending``, or fail it
+        with the media error. Errors that say nothing about the file (a tool timing out, say)
+        leave it to the worker, which probes again before indexing."""
+        from vidsense.media.probe import probe
+
+        path = self.store.blobs.path(key)
+        try:
+            try:
+                probe(path)
+            except MediaError as e:
+                message = e.message.replace(path.name, filename)
+                log.info(
+                    "task %s: %s is not indexable: %s (%s)", task.id, filename, message, e.code
+                )
+                return self.store.fail_task(task.id, e.code, message)
+            except (VidsenseError, OSError) as e:
+                log.warning(
+                    "task %s: could not check %s now (%s); queued anyway", task.id, filename, e
+                )
+            return self.store.mark_task_validated(task.id)
+        except (Conflict, NotFound):
+            # Decided meanwhile: made pending by a claim after too long, or its index deleted.
+            return self.store.get_task(task.id)
 
     def submit_file(
         self,
@@ -412,7 +453,8 @@ class Library:
         language: str | None = None,
         user_metadata: Mapping[str, Any] | None = None,
     ) -> Submission:
-        """Queue a local file (copied into the library; the original is left alone)."""
+        """Submit a local file (copied into the library; the original is left alone), checked
+        as :meth:`submit_upload` checks an upload."""
         path = Path(path).expanduser()
         if not path.is_file():
             raise NotFound(f"no such file: {path}", code="file_not_found")
@@ -432,8 +474,9 @@ class Library:
         user_metadata: Mapping[str, Any] | None = None,
     ) -> Submission:
         """Queue a video URL (a file, or with ``external`` a page such as YouTube's) that a
-        worker downloads. The URL must be http(s) to a public address (checked now and again
-        at every redirect); a URL already queued in this index returns that task."""
+        worker downloads while ``indexing``. The URL must be http(s) to a public address
+        (checked now, while the task would be ``validating``, and again at every redirect); a
+        URL already queued in this index returns that task."""
         from vidsense.media.source import check_url_allowed
 
         if not isinstance(url, str) or not url.strip():
@@ -453,7 +496,9 @@ class Library:
                 "language": language,
                 "user_metadata": dict(user_metadata or {}),
             }
-            return Submission(self.store.enqueue_task(index_id, source))
+            # The URL passed its checks above; what it serves is checked while indexing.
+            task = self.store.enqueue_task(index_id, source, status="validating")
+            return Submission(self.store.mark_task_validated(task.id))
 
     def _earlier_task(self, index_id: str, sha256: str) -> TaskRecord | None:
         """The task that indexed, or is indexing, this file in this index."""
@@ -468,7 +513,7 @@ class Library:
         return None
 
     def _in_flight(self, index_id: str) -> Iterator[TaskRecord]:
-        statuses: tuple[TaskStatus, ...] = ("pending", "indexing")
+        statuses: tuple[TaskStatus, ...] = ("validating", "pending", "indexing")
         for status in statuses:
             page = 1
             while True:
@@ -550,7 +595,7 @@ class Library:
             try:
                 info = probe(path)
                 kind = sniff(path)
-                ctx.progress(VALIDATED)
+                ctx.progress(_FETCHED)
                 analysis_started = time.perf_counter()
                 analysis = analyze(
                     path,
@@ -639,7 +684,7 @@ class Library:
 
         def on_bytes(done: int, total: int | None) -> None:
             if total:
-                ctx.progress(0.9 * VALIDATED * min(done / total, 1.0))
+                ctx.progress(0.9 * _FETCHED * min(done / total, 1.0))
 
         return fetch_url(url, self.settings, on_bytes), None
 

@@ -148,7 +148,7 @@ class TaskProcess(Wire):
 
 
 class Task(Wire):
-    """An indexing task. ``status``: pending, validating, indexing, ready or failed;
+    """An indexing task. ``status``: validating -> pending -> indexing -> ready or failed;
     ``progress`` is a percentage; ``error`` is set when it failed."""
 
     id: str = Field(alias="_id")

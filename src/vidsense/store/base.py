@@ -12,9 +12,9 @@ Conventions every backend keeps:
   they sort as text; media times (``start``, ``end``, ``time``, ``duration``) are float seconds;
 - rows come back as frozen dataclasses; lists come back as a :class:`Page` (1-based ``page``);
 - errors are from :mod:`vidsense.errors`: ``NotFound`` with code ``index_not_found``,
-  ``video_not_found`` or ``task_not_found``; ``Conflict`` for a taken index name (``conflict``)
-  or a lost task lease (``lease_lost``); ``InvalidArgument`` for bad input, raised before anything
-  is written.
+  ``video_not_found`` or ``task_not_found``; ``Conflict`` for a taken index name (``conflict``),
+  a lost task lease (``lease_lost``) or a task in the wrong status for the change asked
+  (``task_state``); ``InvalidArgument`` for bad input, raised before anything is written.
 - blob keys of a video live under :func:`video_prefix`, so deleting a video or an index deletes
   its files too.
 """
@@ -37,7 +37,10 @@ from vidsense.store.blobs import BlobStore
 T = TypeVar("T")
 
 TaskStatus = Literal["validating", "pending", "indexing", "ready", "failed"]
-"""A task's (and its video's) life: ``pending`` -> ``indexing`` -> ``ready`` | ``failed``."""
+"""A task's (and its video's) life: ``validating`` -> ``pending`` -> ``indexing`` -> ``ready`` |
+``failed``. ``validating``: its source is being checked (no worker may claim it); ``pending``:
+queued for a worker; ``indexing``: a worker holds it. A task fails at validation (from
+``validating`` or ``pending``, see :meth:`Store.fail_task`) or while indexing."""
 VideoStatus = TaskStatus
 SegmentKind = Literal["transcript", "text", "audio_event", "shot", "caption", "logo"]
 """What a segment holds: speech, on-screen text, an audio event, a shot, a written caption, a
@@ -376,9 +379,36 @@ class Store(ABC):
 
     @abstractmethod
     def enqueue_task(
-        self, index_id: str, source: Mapping[str, Any], *, video_id: str | None = None
+        self,
+        index_id: str,
+        source: Mapping[str, Any],
+        *,
+        video_id: str | None = None,
+        status: Literal["validating", "pending"] = "pending",
     ) -> TaskRecord:
-        """Queue a ``pending`` task; ``source`` describes what to index (JSON object)."""
+        """Create a task; ``source`` describes what to index (JSON object).
+
+        ``status="pending"`` queues it for the workers at once; ``status="validating"`` keeps it
+        from them until :meth:`mark_task_validated` (or :meth:`fail_task`) decides it.
+        """
+
+    @abstractmethod
+    def mark_task_validated(self, task_id: str) -> TaskRecord:
+        """Atomically move a task from ``validating`` to ``pending`` (claimable).
+
+        ``NotFound`` (``task_not_found``); ``Conflict`` (``task_state``) when the task is not
+        ``validating`` (already decided, or made ``pending`` by :meth:`claim_task` because it
+        stayed ``validating`` too long).
+        """
+
+    @abstractmethod
+    def fail_task(self, task_id: str, code: str, message: str) -> TaskRecord:
+        """Atomically fail a task no worker has claimed (``validating`` or ``pending``) with
+        error ``code`` and ``message``; its video (if any) gets the same status.
+
+        ``InvalidArgument`` for an empty ``code``; ``NotFound`` (``task_not_found``);
+        ``Conflict`` (``task_state``) when the task is ``indexing``, ``ready`` or ``failed``.
+        """
 
     @abstractmethod
     def claim_task(self, worker_id: str, lease_seconds: float = 60.0) -> TaskRecord | None:
@@ -387,6 +417,11 @@ class Store(ABC):
         Claimable: ``pending``, or ``indexing`` with an expired lease (its worker died). The
         task becomes ``indexing``, leased for ``lease_seconds`` seconds, with ``attempts`` + 1.
         A task already claimed ``max_attempts`` times fails with ``too_many_attempts`` instead.
+
+        A ``validating`` task is never claimed. One left ``validating`` for longer than
+        ``lease_seconds`` (whoever was checking it died before deciding) is first made
+        ``pending`` in the same transaction, so it is not lost: the worker checks its source
+        again as the first step of indexing.
         """
 
     @abstractmethod

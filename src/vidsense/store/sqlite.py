@@ -966,8 +966,15 @@ class SQLiteStore(Store):
     # -- tasks -------------------------------------------------------------------------------
 
     def enqueue_task(
-        self, index_id: str, source: Mapping[str, Any], *, video_id: str | None = None
+        self,
+        index_id: str,
+        source: Mapping[str, Any],
+        *,
+        video_id: str | None = None,
+        status: Literal["validating", "pending"] = "pending",
     ) -> TaskRecord:
+        if status not in ("validating", "pending"):
+            raise InvalidArgument(f"a new task is validating or pending, not {status!r}")
         task_id, now = new_id(), utc_now()
         src = _json(dict(source), "task source")
         with self._write() as conn:
@@ -976,15 +983,56 @@ class SQLiteStore(Store):
                 self._video_row(conn, video_id)
             conn.execute(
                 "INSERT INTO tasks (id, index_id, video_id, status, source, created_at, "
-                "updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
-                (task_id, index_id, video_id, src, now, now),
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (task_id, index_id, video_id, status, src, now, now),
             )
+            return _task(self._task_row(conn, task_id))
+
+    @staticmethod
+    def _task_in(
+        conn: sqlite3.Connection, task_id: str, statuses: Sequence[str], doing: str
+    ) -> sqlite3.Row:
+        row = SQLiteStore._task_row(conn, task_id)
+        if row["status"] not in statuses:
+            raise Conflict(
+                f"cannot {doing} task {task_id}: it is {row['status']}, not "
+                f"{' or '.join(statuses)}",
+                code="task_state",
+            )
+        return row
+
+    def mark_task_validated(self, task_id: str) -> TaskRecord:
+        with self._write() as conn:
+            row = self._task_in(conn, task_id, ("validating",), "mark as validated")
+            conn.execute(
+                "UPDATE tasks SET status = 'pending', updated_at = ? WHERE seq = ?",
+                (utc_now(), row["seq"]),
+            )
+            return _task(self._task_row(conn, task_id))
+
+    def fail_task(self, task_id: str, code: str, message: str) -> TaskRecord:
+        if not code:
+            raise InvalidArgument("a failed task needs an error code")
+        with self._write() as conn:
+            row = self._task_in(conn, task_id, ("validating", "pending"), "fail")
+            self._end_task(conn, row, "failed", code, message)
             return _task(self._task_row(conn, task_id))
 
     def claim_task(self, worker_id: str, lease_seconds: float = 60.0) -> TaskRecord | None:
         if not worker_id:
             raise InvalidArgument("worker_id must not be empty")
+        lease_seconds = _seconds(lease_seconds, "lease_seconds")
         with self._write() as conn:
+            # Whoever was validating these died before deciding: queue them (see the docstring).
+            stale = conn.execute(
+                "UPDATE tasks SET status = 'pending', updated_at = ? "
+                "WHERE status = 'validating' AND updated_at < ?",
+                (utc_now(), utc_now(-lease_seconds)),
+            ).rowcount
+            if stale:
+                log.warning(
+                    "%d tasks stayed validating over %g s; queued them", stale, lease_seconds
+                )
             while True:
                 now = utc_now()
                 row = conn.execute(

@@ -125,10 +125,10 @@ def list_tasks(
     sort_by: Literal["created_at", "updated_at"] = "created_at",
     sort_option: Literal["asc", "desc"] = "desc",
 ) -> Listing[Task]:
-    """Tasks; ``status=validating`` lists tasks being worked on (validating or indexing)."""
+    """Tasks, optionally of one index and/or status, one page at a time."""
     found = lib.list_tasks(
         index_id=index_id,
-        status="indexing" if status == "validating" else status,
+        status=status,
         page=page,
         page_limit=page_limit,
         sort_by=sort_by,
