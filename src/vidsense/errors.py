@@ -9,6 +9,7 @@
     │   └── SourceNotFound             404 source_not_found
     ├── Unauthorized                   401 api_key_invalid     (also api_key_missing)
     ├── Conflict                       409 conflict            (index name taken; lease_lost)
+    ├── Gone                           410 gone                (page_token_expired)
     ├── MediaError                     422 media_error
     │   ├── UnsupportedMedia           415 unsupported_media   (not a video, audio only, ...)
     │   ├── CorruptMedia               422 corrupt_media       (truncated, undecodable)
@@ -68,6 +69,13 @@ class Conflict(VidsenseError):
 
     status = 409
     code = "conflict"
+
+
+class Gone(VidsenseError):
+    """Something that existed has expired (a search's page token)."""
+
+    status = 410
+    code = "gone"
 
 
 class MediaError(VidsenseError):

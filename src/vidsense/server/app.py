@@ -22,7 +22,7 @@ from vidsense.jobs import make_executor
 from vidsense.library import Library
 from vidsense.server import errors
 from vidsense.server.deps import require_api_key
-from vidsense.server.routers import health, indexes, tasks, videos
+from vidsense.server.routers import health, indexes, search, tasks, videos
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def create_app(
     app.include_router(health.router)
     guarded = [Depends(require_api_key)]
     for i, prefix in enumerate(API_PREFIXES):
-        for router in (indexes.router, tasks.router, videos.router):
+        for router in (indexes.router, tasks.router, videos.router, search.router):
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )

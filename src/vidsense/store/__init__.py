@@ -16,6 +16,7 @@ from vidsense.errors import InvalidArgument, VidsenseError
 from vidsense.store.base import (
     IndexRecord,
     Keyframe,
+    LogoRecord,
     Page,
     Segment,
     Store,
@@ -33,6 +34,7 @@ __all__ = [
     "IndexRecord",
     "Keyframe",
     "LocalBlobStore",
+    "LogoRecord",
     "Page",
     "Segment",
     "Store",

@@ -176,6 +176,17 @@ class Keyframe:
     id: str = field(default_factory=new_id)
 
 
+@dataclass(frozen=True)
+class LogoRecord:
+    """A logo image registered on an index (for logo search); its image is ``blob_key``."""
+
+    id: str
+    index_id: str
+    name: str
+    blob_key: str
+    created_at: str
+
+
 @dataclass(frozen=True, eq=False)
 class VectorBatch:
     """Embeddings of one space: row ``i`` of ``vectors`` (float32, shape ``(n, dim)``) belongs
@@ -374,6 +385,21 @@ class Store(ABC):
 
         ``query`` is normalized first. An index with no vectors in ``space`` gives ``[]``.
         """
+
+    # -- logos -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
+        """Store a logo image (bytes of a JPEG/PNG, ``extension`` without the dot) under the
+        index's blob folder and register it as ``name``."""
+
+    @abstractmethod
+    def list_logos(self, index_id: str) -> list[LogoRecord]:
+        """The index's logos, oldest first."""
+
+    @abstractmethod
+    def delete_logo(self, index_id: str, logo_id: str) -> None:
+        """Remove a logo and its image; ``NotFound`` (``logo_not_found``) if it is not there."""
 
     # -- tasks -------------------------------------------------------------------------------
 

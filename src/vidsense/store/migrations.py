@@ -187,6 +187,21 @@ MIGRATIONS: list[Migration] = [
             },
         ],
     ),
+    Migration(
+        2,
+        "logo images registered per index",
+        [
+            """CREATE TABLE logos (
+                seq {serial},
+                id TEXT NOT NULL UNIQUE,
+                index_id TEXT NOT NULL REFERENCES indexes(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                blob_key TEXT NOT NULL,
+                created_at {time} NOT NULL
+            )""",
+            "CREATE INDEX logos_by_index ON logos(index_id, seq)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

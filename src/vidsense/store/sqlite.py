@@ -36,6 +36,7 @@ from vidsense.store.base import (
     IndexRecord,
     IndexSort,
     Keyframe,
+    LogoRecord,
     Page,
     Segment,
     SegmentKind,
@@ -962,6 +963,50 @@ class SQLiteStore(Store):
                 ).fetchall()
             )
         return [(owners[row_id], score) for row_id, score in hits if row_id in owners]
+
+    # -- logos -------------------------------------------------------------------------------
+
+    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
+        name = _name(name)
+        ext = re.sub(r"[^a-z0-9]", "", extension.lower())[:8] or "img"
+        logo_id, now = new_id(), utc_now()
+        key = f"{index_id}/logos/{logo_id}.{ext}"
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+        self.blobs.put_bytes(key, data)
+        try:
+            with self._write() as conn:
+                self._require_index(conn, index_id)
+                conn.execute(
+                    "INSERT INTO logos (id, index_id, name, blob_key, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (logo_id, index_id, name, key, now),
+                )
+        except BaseException:
+            self.blobs.delete(key)
+            raise
+        return LogoRecord(logo_id, index_id, name, key, now)
+
+    def list_logos(self, index_id: str) -> list[LogoRecord]:
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+            rows = conn.execute(
+                "SELECT id, index_id, name, blob_key, created_at FROM logos "
+                "WHERE index_id = ? ORDER BY seq",
+                (index_id,),
+            ).fetchall()
+        return [LogoRecord(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def delete_logo(self, index_id: str, logo_id: str) -> None:
+        with self._write() as conn:
+            self._require_index(conn, index_id)
+            row = conn.execute(
+                "SELECT blob_key FROM logos WHERE id = ? AND index_id = ?", (logo_id, index_id)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"logo {logo_id!r} not found in this index", code="logo_not_found")
+            conn.execute("DELETE FROM logos WHERE id = ?", (logo_id,))
+        self._delete_blobs(None, [row[0]])
 
     # -- tasks -------------------------------------------------------------------------------
 

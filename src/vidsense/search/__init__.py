@@ -1,0 +1,31 @@
+"""Search and classification over the library (Twelve Labs-shaped; no HTTP here)."""
+
+from vidsense.search.base import (
+    SEARCH_OPTIONS,
+    Clip,
+    ImageQuery,
+    SearchFilter,
+    SearchRequest,
+    SearchResult,
+    VideoGroup,
+    confidence,
+)
+from vidsense.search.pages import PageStore, ResultPage
+from vidsense.search.service import ClassScore, SearchService, VideoClasses, canonical_options
+
+__all__ = [
+    "SEARCH_OPTIONS",
+    "ClassScore",
+    "Clip",
+    "ImageQuery",
+    "PageStore",
+    "ResultPage",
+    "SearchFilter",
+    "SearchRequest",
+    "SearchResult",
+    "SearchService",
+    "VideoClasses",
+    "VideoGroup",
+    "canonical_options",
+    "confidence",
+]

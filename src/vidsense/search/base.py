@@ -1,0 +1,257 @@
+"""What a search asks and what it finds: requests, clips, and the scoring bands.
+
+Every modality (:data:`SEARCH_OPTIONS`) turns a query into :class:`Clip` objects whose
+``score`` is on one 0-100 scale (see :func:`confidence`), so that clips of different options
+can be merged, thresholded and ranked together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+SearchOption = Literal["visual", "conversation", "text_in_video", "logo", "audio"]
+SEARCH_OPTIONS: tuple[str, ...] = ("visual", "conversation", "text_in_video", "logo", "audio")
+ALIASES = {"transcription": "conversation"}
+"""Newer option names and the option they mean."""
+Confidence = Literal["high", "medium", "low", "none"]
+Threshold = Literal["high", "medium", "low", "none"]
+BANDS: tuple[tuple[Confidence, float], ...] = (("high", 70.0), ("medium", 50.0), ("low", 30.0))
+"""Lowest score (0-100) of each confidence band; below the last one a clip is ``none``."""
+MAX_PAGE_LIMIT = 50
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+STOPWORDS = frozenset(
+    (
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "as",
+        "about",
+        "into",
+        "over",
+        "under",
+        "after",
+        "before",
+        "some",
+        "any",
+        "our",
+        "your",
+        "my",
+        "their",
+        "his",
+        "her",
+        "we",
+        "you",
+        "they",
+        "he",
+        "she",
+        "i",
+        "me",
+        "us",
+        "them",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "should",
+        "can",
+        "could",
+        "up",
+        "down",
+        "out",
+        "off",
+        "not",
+        "no",
+        "so",
+        "than",
+        "then",
+        "there",
+        "here",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "how",
+        "when",
+        "where",
+    )
+)
+
+
+def confidence(score: float) -> Confidence:
+    """The band of a 0-100 score: ``high`` >= 70, ``medium`` >= 50, ``low`` >= 30."""
+    for name, floor in BANDS:
+        if score >= floor:
+            return name
+    return "none"
+
+
+def threshold_floor(threshold: Threshold) -> float:
+    """The lowest score a threshold keeps (``none`` keeps everything)."""
+    return dict(BANDS).get(threshold, 0.0)
+
+
+def terms(text: str) -> list[str]:
+    """Content words of ``text``, case-folded and crudely stemmed (plural ``s`` dropped)."""
+    found = []
+    for word in _WORD.findall(text.lower()):
+        word = word.strip("'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if not word or word in STOPWORDS:
+            continue
+        found.append(stem(word))
+    return found
+
+
+def stem(word: str) -> str:
+    """A crude stem so that ``tomatoes``/``tomato`` and ``roads``/``road`` compare equal."""
+    w = word.lower().strip(".,!?;:'\"")
+    for suffix in ("ies", "es", "s"):
+        if len(w) > 4 and w.endswith(suffix):
+            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return w
+
+
+@dataclass(frozen=True)
+class ImageQuery:
+    """An image to search with: RGB ``uint8`` pixels ``[H, W, 3]``."""
+
+    pixels: Any
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which videos to search: ``duration`` bounds (seconds), exact ``width``/``height``,
+    ``filename`` (exact, or a substring when no video has that exact name), ``video_ids``."""
+
+    duration_gte: float | None = None
+    duration_lte: float | None = None
+    width: int | None = None
+    height: int | None = None
+    filename: str | None = None
+    video_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search. ``query`` is text (may be empty when ``images`` are given); ``options``
+    are canonical option names; ``page_limit`` clips (or videos with ``group_by=video``)."""
+
+    index_id: str
+    query: str = ""
+    options: tuple[str, ...] = ("visual", "conversation")
+    conversation_option: Literal["semantic", "exact_match"] = "semantic"
+    operator: Literal["or", "and"] = "or"
+    group_by: Literal["clip", "video"] = "clip"
+    threshold: Threshold = "low"
+    sort_option: Literal["score", "clip_count"] = "score"
+    page_limit: int = 10
+    filter: SearchFilter = field(default_factory=SearchFilter)
+    images: tuple[ImageQuery, ...] = ()
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A moment that matches: ``start``/``end`` seconds in ``video_id``, ``score`` 0-100.
+
+    ``metadata`` holds what matched (``{"type": "conversation", "text": ...}`` and the like);
+    ``modules`` the score each option gave it."""
+
+    video_id: str
+    start: float
+    end: float
+    score: float
+    metadata: tuple[dict[str, Any], ...] = ()
+    modules: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def confidence(self) -> Confidence:
+        return confidence(self.score)
+
+    @property
+    def module_confidence(self) -> dict[str, Confidence]:
+        return {name: confidence(score) for name, score in self.modules}
+
+    def overlaps(self, other: Clip, slack: float = 0.0) -> bool:
+        return (
+            self.video_id == other.video_id
+            and self.start <= other.end + slack
+            and other.start <= self.end + slack
+        )
+
+
+@dataclass(frozen=True)
+class VideoGroup:
+    """``group_by=video``: one video's clips, best first."""
+
+    id: str
+    clips: tuple[Clip, ...]
+
+    @property
+    def score(self) -> float:
+        return max((c.score for c in self.clips), default=0.0)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """All results of a search (paged by :class:`~vidsense.search.pages.PageStore`).
+
+    ``total_count``/``total_duration`` (seconds) describe the searched pool;
+    ``evidence`` says which evidence a modality used, e.g. ``{"visual": "clip"}``."""
+
+    request: SearchRequest
+    items: Sequence[Clip | VideoGroup]
+    total_count: int
+    total_duration: float
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+def merge_clips(a: Clip, b: Clip) -> Clip:
+    """One clip spanning both, with the better score (a small bonus when options agree)."""
+    modules = dict(a.modules)
+    for name, score in b.modules:
+        modules[name] = max(score, modules.get(name, 0.0))
+    agree = len(modules) > max(len(a.modules), len(b.modules))
+    score = min(100.0, max(a.score, b.score) + (5.0 if agree else 0.0))
+    best, other = (a, b) if a.score >= b.score else (b, a)
+    metadata = list(best.metadata)
+    metadata += [m for m in other.metadata if m not in metadata]
+    return replace(
+        best,
+        start=min(a.start, b.start),
+        end=max(a.end, b.end),
+        score=score,
+        metadata=tuple(metadata),
+        modules=tuple(modules.items()),
+    )

@@ -1,0 +1,705 @@
+"""Search and classification over a :class:`~vidsense.library.Library`.
+
+Per option, what is searched (scores are 0-100; see :mod:`vidsense.search.base`):
+
+- ``conversation``: transcript segments, lexical (BM25 via ``Store.search_text``) and semantic
+  (the segments' text vectors) lists fused by reciprocal rank fusion; the score mixes the fused
+  rank with how well the best evidence matches (cosine, share of query words spoken). A
+  lexical hit is snapped to the spoken sentence(s) holding the matched words; ``exact_match``
+  is a phrase search.
+- ``text_in_video``: on-screen text sightings, fuzzy (rapidfuzz partial ratio over the index's
+  sightings), full-text and semantic; a hit spans the sighting.
+- ``visual``: CLIP vectors of keyframes when a visual model is installed; otherwise the visual
+  evidence there is (on-screen text and audio-event labels), as ``evidence["visual"]`` says.
+- ``logo``: on-screen text that matches the brand name, and ORB matches of the index's
+  registered logo images against keyframes (see :mod:`vidsense.search.logos`).
+- ``audio``: audio-event labels (fuzzy) and their text vectors.
+
+Image queries look for keyframes like the image: CLIP image vectors when a visual model is
+installed, otherwise perceptual hashes, colour histograms and ORB (:mod:`.images`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from vidsense.errors import InvalidArgument
+from vidsense.library import Library
+from vidsense.search.base import (
+    ALIASES,
+    SEARCH_OPTIONS,
+    Clip,
+    SearchFilter,
+    SearchRequest,
+    SearchResult,
+    VideoGroup,
+    merge_clips,
+    stem,
+    terms,
+    threshold_floor,
+)
+from vidsense.search.images import FeatureCache, features, likeness, read_image
+from vidsense.search.logos import LogoMatcher
+from vidsense.search.pages import PageStore, ResultPage
+from vidsense.store import Keyframe, Segment, VideoRecord
+
+log = logging.getLogger(__name__)
+
+RRF_K = 10
+"""Reciprocal rank fusion constant: small, so the first few ranks of each list count most."""
+CANDIDATES = 100
+"""Hits taken from each retrieval list before fusion."""
+SEM_LOW, SEM_HIGH = 0.76, 0.90
+"""e5 query/passage cosines mapped to 0 and 1 (unrelated text sits near 0.75)."""
+
+
+def canonical_options(options: Sequence[str]) -> tuple[str, ...]:
+    """Option names as the search knows them (``transcription`` -> ``conversation``);
+    ``InvalidArgument`` for an unknown one."""
+    found: list[str] = []
+    for raw in options:
+        name = ALIASES.get(raw.strip().lower(), raw.strip().lower())
+        if name not in SEARCH_OPTIONS:
+            raise InvalidArgument(
+                f"search_options: unknown option {raw!r}; choose from "
+                f"{', '.join(SEARCH_OPTIONS)} (or transcription)"
+            )
+        if name not in found:
+            found.append(name)
+    if not found:
+        raise InvalidArgument("search_options must name at least one option")
+    return tuple(found)
+
+
+def _sem(cos: float) -> float:
+    return min(1.0, max(0.0, (cos - SEM_LOW) / (SEM_HIGH - SEM_LOW)))
+
+
+def _coverage(query_terms: set[str], text: str) -> float:
+    if not query_terms:
+        return 0.0
+    have = set(terms(text))
+    return len(query_terms & have) / len(query_terms)
+
+
+def snap_to_words(segment: Segment, query_terms: set[str]) -> tuple[float, float, str]:
+    """The spoken sentence(s) of a transcript segment that hold the query's words, as
+    ``(start, end, text)``; the whole segment when no word matches or none are timed."""
+    words = [w for w in segment.data.get("words", []) if "start" in w and "end" in w]
+    if not words or not query_terms:
+        return segment.start, segment.end, segment.text
+    sentences: list[list[dict[str, Any]]] = [[]]
+    for w in words:
+        sentences[-1].append(w)
+        if str(w.get("word", "")).strip().endswith((".", "?", "!")):
+            sentences.append([])
+    chosen = [s for s in sentences if s and any(stem(str(w["word"])) in query_terms for w in s)]
+    if not chosen:
+        return segment.start, segment.end, segment.text
+    first, last = chosen[0][0], chosen[-1][-1]
+    text = " ".join(str(w["word"]).strip() for s in chosen for w in s)
+    return float(first["start"]), float(last["end"]), text
+
+
+@dataclass
+class _Fused:
+    segment: Segment
+    rrf: float = 0.0
+    cos: float = 0.0
+    lexical: bool = False
+    fuzzy: float = 0.0
+
+
+@dataclass
+class _Pool:
+    """The videos a search covers."""
+
+    videos: dict[str, VideoRecord]
+    video_ids: list[str] | None  # None: the whole index (no filter given)
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+class _Lru(OrderedDict[str, Any]):
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+        self.lock = threading.Lock()
+
+    def fetch(self, key: str, make: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+        value = make()
+        with self.lock:
+            self[key] = value
+            while len(self) > self.capacity:
+                self.popitem(last=False)
+        return value
+
+
+class SearchService:
+    """Search, page tokens, classification and logos over one library (thread-safe)."""
+
+    def __init__(self, library: Library, pages: PageStore | None = None) -> None:
+        self.library = library
+        self.store = library.store
+        self.settings = library.settings
+        self.pages = pages or PageStore()
+        self.frames = FeatureCache()
+        self.logos = LogoMatcher(self.store, self.frames)
+        self._queries = _Lru(512)
+        self._shots = _Lru(4096)
+        self._sightings = _Lru(16)
+        self._keyframes = _Lru(16)
+
+    # -- public ------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> ResultPage:
+        """Run a search and keep its results; the first page (``page_limit`` items)."""
+        return self.pages.first_page(self.run(request))
+
+    def page(self, token: str) -> ResultPage:
+        """The page a ``next_page_token``/``prev_page_token`` names."""
+        return self.pages.page(token)
+
+    def run(self, request: SearchRequest) -> SearchResult:
+        """All results of a search (best first), without paging."""
+        index = self.store.get_index(request.index_id)
+        if not request.query.strip() and not request.images:
+            raise InvalidArgument("query is empty: give query (or query_text) or a query image")
+        if not 1 <= request.page_limit <= 50:
+            raise InvalidArgument(f"page_limit must be 1-50, got {request.page_limit}")
+        options = canonical_options(request.options)
+        missing = [o for o in options if o not in index.options]
+        if missing:
+            raise InvalidArgument(
+                f"search_options {', '.join(missing)} not enabled on this index; it has "
+                f"{', '.join(index.options)}",
+                code="option_not_in_index",
+            )
+        pool = self._pool(request.index_id, request.filter)
+        per_option: dict[str, list[Clip]] = {}
+        if pool.videos:
+            if request.images:
+                per_option["visual"] = self._image_clips(request, pool)
+            if request.query.strip():
+                for option in options:
+                    found = self.retrieve(option, request, pool)
+                    per_option[option] = per_option.get(option, []) + found
+        clips = _combine(per_option, request.operator if not request.images else "or")
+        floor = threshold_floor(request.threshold)
+        clips = [c for c in clips if c.score >= floor]
+        clips.sort(key=lambda c: (-c.score, c.video_id, c.start))
+        items: list[Clip | VideoGroup] = list(clips)
+        if request.group_by == "video":
+            groups: dict[str, list[Clip]] = {}
+            for clip in clips:
+                groups.setdefault(clip.video_id, []).append(clip)
+            videos = [VideoGroup(v, tuple(cs)) for v, cs in groups.items()]
+            if request.sort_option == "clip_count":
+                videos.sort(key=lambda g: (-len(g.clips), -g.score))
+            else:
+                videos.sort(key=lambda g: -g.score)
+            items = list(videos)
+        return SearchResult(
+            request=replace(request, options=options),
+            items=items,
+            total_count=len(pool.videos),
+            total_duration=round(sum(v.duration for v in pool.videos.values()), 3),
+            evidence=pool.evidence,
+        )
+
+    def retrieve(self, option: str, request: SearchRequest, pool: _Pool) -> list[Clip]:
+        """Clips of one option for the request's text query, unthresholded."""
+        retrievers: dict[str, Callable[[SearchRequest, _Pool], list[Clip]]] = {
+            "conversation": self._conversation,
+            "text_in_video": self._text_in_video,
+            "visual": self._visual,
+            "logo": self._logo,
+            "audio": self._audio,
+        }
+        return retrievers[option](request, pool)
+
+    # -- the pool ----------------------------------------------------------------------------
+
+    def _pool(self, index_id: str, flt: SearchFilter) -> _Pool:
+        videos: dict[str, VideoRecord] = {}
+        page = 1
+        while True:
+            found = self.store.list_videos(index_id, page=page, page_limit=200)
+            videos.update({v.id: v for v in found.items if v.status == "ready"})
+            if page >= found.total_pages:
+                break
+            page += 1
+        if flt == SearchFilter():
+            return _Pool(videos, None)
+        names = {v.filename for v in videos.values()}
+
+        def keep(v: VideoRecord) -> bool:
+            if flt.video_ids is not None and v.id not in flt.video_ids:
+                return False
+            if flt.duration_gte is not None and v.duration < flt.duration_gte:
+                return False
+            if flt.duration_lte is not None and v.duration > flt.duration_lte:
+                return False
+            if flt.width is not None and v.width != flt.width:
+                return False
+            if flt.height is not None and v.height != flt.height:
+                return False
+            if flt.filename is not None:
+                wanted = flt.filename
+                return v.filename == wanted if wanted in names else wanted in v.filename
+            return True
+
+        kept = {k: v for k, v in videos.items() if keep(v)}
+        return _Pool(kept, list(kept))
+
+    # -- shared pieces -----------------------------------------------------------------------
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        from vidsense.perception.embeddings import load_text_embedder
+
+        def make() -> np.ndarray:
+            vec: np.ndarray = load_text_embedder(self.settings).embed([text], kind="query")[0]
+            return vec
+
+        result: np.ndarray = self._queries.fetch(text, make)
+        return result
+
+    def _semantic(
+        self, index_id: str, query: str, kinds: set[str], pool: _Pool, limit: int = CANDIDATES
+    ) -> list[tuple[Segment, float]]:
+        """Segments of ``kinds`` nearest the query in the text space, best first."""
+        hits = self.store.search_vectors(
+            index_id, "text", self._query_vector(query), limit=limit * 2, video_ids=pool.video_ids
+        )
+        segments = self.store.get_segments([owner for owner, _ in hits])
+        found = [(segments[o], s) for o, s in hits if o in segments]
+        return [(s, c) for s, c in found if s.kind in kinds and s.video_id in pool.videos][:limit]
+
+    def _shot_range(self, video_id: str, time: float) -> tuple[float, float]:
+        shots: list[Segment] = self._shots.fetch(
+            video_id, lambda: self.store.segments(video_id, "shot")
+        )
+        for shot in shots:
+            if shot.start <= time <= shot.end:
+                return shot.start, shot.end
+        return max(0.0, time - 1.0), time + 1.0
+
+    def _index_key(self, index_id: str) -> str:
+        index = self.store.get_index(index_id)
+        return f"{index_id}:{index.video_count}:{index.total_duration}:{index.updated_at}"
+
+    def _index_sightings(self, index_id: str) -> list[Segment]:
+        def load() -> list[Segment]:
+            found: list[Segment] = []
+            for video_id in self._pool(index_id, SearchFilter()).videos:
+                found.extend(self.store.segments(video_id, "text"))
+            return found
+
+        result: list[Segment] = self._sightings.fetch(self._index_key(index_id), load)
+        return result
+
+    def _index_keyframes(self, index_id: str, pool: _Pool) -> list[Keyframe]:
+        def load() -> list[Keyframe]:
+            found: list[Keyframe] = []
+            for video_id in self._pool(index_id, SearchFilter()).videos:
+                found.extend(self.store.keyframes(video_id))
+            return found
+
+        frames: list[Keyframe] = self._keyframes.fetch(self._index_key(index_id), load)
+        return [k for k in frames if k.video_id in pool.videos]
+
+    def keyframe_pixels(self, keyframe: Keyframe) -> np.ndarray:
+        return read_image(self.store.blobs.path(keyframe.blob_key))
+
+    # -- options -----------------------------------------------------------------------------
+
+    def _conversation(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
+        query = request.query
+        exact = request.conversation_option == "exact_match"
+        query_terms = set(terms(query))
+        lexical = self.store.search_text(
+            request.index_id,
+            query,
+            kinds=["transcript"],
+            limit=CANDIDATES,
+            video_ids=pool.video_ids,
+            mode="phrase" if exact else "any",
+        )
+        fused: dict[str, _Fused] = {}
+        for rank, (segment, _) in enumerate(lexical):
+            item = fused.setdefault(segment.id, _Fused(segment))
+            item.rrf += 1.0 / (RRF_K + rank + 1)
+            item.lexical = True
+        if not exact:
+            for rank, (segment, cos) in enumerate(
+                self._semantic(request.index_id, query, {"transcript"}, pool)
+            ):
+                item = fused.setdefault(segment.id, _Fused(segment))
+                item.rrf += 1.0 / (RRF_K + rank + 1)
+                item.cos = cos
+        best_rrf = (1 if exact else 2) / (RRF_K + 1)
+        clips = []
+        for item in fused.values():
+            segment = item.segment
+            if item.lexical:
+                start, end, text = snap_to_words(segment, query_terms)
+            else:
+                start, end, text = segment.start, segment.end, segment.text
+            cover = _coverage(query_terms, segment.text)
+            quality = 1.0 if exact else 0.6 * _sem(item.cos) + 0.4 * cover
+            score = 100.0 * (0.5 * min(1.0, item.rrf / best_rrf) + 0.5 * quality)
+            clips.append(
+                Clip(
+                    segment.video_id,
+                    start,
+                    end,
+                    round(score, 2),
+                    ({"type": "conversation", "text": text},),
+                    (("conversation", round(score, 2)),),
+                )
+            )
+        return clips
+
+    def _fuzzy_texts(
+        self, query: str, segments: Sequence[Segment], pool: _Pool, limit: int = CANDIDATES
+    ) -> dict[str, tuple[Segment, float]]:
+        """Sightings whose text looks like ``query`` (0-1, length-aware partial ratio)."""
+        from rapidfuzz import fuzz, process, utils
+
+        wanted = utils.default_process(query)
+        if not wanted or not segments:
+            return {}
+        choices = [s.text for s in segments]
+        found = process.extract(
+            wanted,
+            choices,
+            scorer=fuzz.partial_ratio,
+            processor=utils.default_process,
+            limit=limit,
+            score_cutoff=60,
+        )
+        result: dict[str, tuple[Segment, float]] = {}
+        for _, ratio, i in found:
+            segment = segments[i]
+            if segment.video_id not in pool.videos:
+                continue
+            text = utils.default_process(segment.text)
+            shorter, longer = sorted((len(wanted), max(1, len(text))))
+            value = (ratio / 100.0) * (0.75 + 0.25 * shorter / longer)
+            result[segment.id] = (segment, value)
+        return result
+
+    def _sighting_clips(
+        self, request: SearchRequest, pool: _Pool, kind: str, label: str
+    ) -> list[Clip]:
+        query = request.query
+        sightings = self._index_sightings(request.index_id)
+        fused: dict[str, _Fused] = {}
+        fuzzy = self._fuzzy_texts(query, sightings, pool)
+        for rank, (segment, value) in enumerate(sorted(fuzzy.values(), key=lambda sv: -sv[1])):
+            item = fused.setdefault(segment.id, _Fused(segment))
+            item.rrf += 1.0 / (RRF_K + rank + 1)
+            item.fuzzy = value
+        lexical = self.store.search_text(
+            request.index_id, query, kinds=["text"], limit=CANDIDATES, video_ids=pool.video_ids
+        )
+        for rank, (segment, _) in enumerate(lexical):
+            item = fused.setdefault(segment.id, _Fused(segment))
+            item.rrf += 1.0 / (RRF_K + rank + 1)
+            item.lexical = True
+        for rank, (segment, cos) in enumerate(
+            self._semantic(request.index_id, query, {"text"}, pool)
+        ):
+            item = fused.setdefault(segment.id, _Fused(segment))
+            item.rrf += 1.0 / (RRF_K + rank + 1)
+            item.cos = cos
+        best_rrf = 3 / (RRF_K + 1)
+        clips = []
+        for item in fused.values():
+            s = item.segment
+            quality = max(item.fuzzy, 0.5 * item.fuzzy + 0.5 * _sem(item.cos))
+            score = 100.0 * (0.3 * min(1.0, item.rrf / best_rrf) + 0.7 * quality)
+            clips.append(
+                Clip(
+                    s.video_id,
+                    s.start,
+                    s.end,
+                    round(score, 2),
+                    ({"type": label, "text": s.text},),
+                    ((kind, round(score, 2)),),
+                )
+            )
+        return clips
+
+    def _text_in_video(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
+        return self._sighting_clips(request, pool, "text_in_video", "text_in_video")
+
+    def _audio(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
+        from rapidfuzz import fuzz, utils
+
+        query = request.query
+        wanted = utils.default_process(query)
+        clips: dict[str, Clip] = {}
+        near = self._semantic(request.index_id, query, {"audio_event"}, pool)
+        semantic = {s.id: (s, c) for s, c in near}
+        lexical = self.store.search_text(
+            request.index_id,
+            query,
+            kinds=["audio_event"],
+            limit=CANDIDATES,
+            video_ids=pool.video_ids,
+        )
+        for segment, _ in lexical:
+            semantic.setdefault(segment.id, (segment, 0.0))
+        for segment, cos in semantic.values():
+            label = fuzz.token_set_ratio(wanted, utils.default_process(segment.text)) / 100.0
+            score = 100.0 * max(label, 0.6 * _sem(cos) + 0.4 * label)
+            clips[segment.id] = Clip(
+                segment.video_id,
+                segment.start,
+                segment.end,
+                round(score, 2),
+                ({"type": "audio", "text": segment.text},),
+                (("audio", round(score, 2)),),
+            )
+        return list(clips.values())
+
+    def _visual(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
+        embedder = self._visual_embedder()
+        if embedder is None:
+            pool.evidence["visual"] = "text_and_audio_labels"
+            clips = self._sighting_clips(request, pool, "visual", "text_in_video")
+            clips += [
+                replace(c, modules=(("visual", c.score),)) for c in self._audio(request, pool)
+            ]
+            return [replace(c, score=round(c.score * 0.9, 2)) for c in clips]
+        pool.evidence["visual"] = "clip"
+        query = embedder.embed_texts([request.query])[0]
+        return self._keyframe_vector_clips(request.index_id, query, pool, cos_low=0.18)
+
+    def _visual_embedder(self) -> Any:
+        from vidsense.models.registry import entry
+
+        if not entry("visual_embedding", self.settings).installed():
+            return None
+        from vidsense.perception.embeddings import load_visual_embedder
+
+        return load_visual_embedder(self.settings)
+
+    def _keyframe_vector_clips(
+        self, index_id: str, query: np.ndarray, pool: _Pool, *, cos_low: float
+    ) -> list[Clip]:
+        hits = self.store.search_vectors(
+            index_id, "visual", query, limit=CANDIDATES, video_ids=pool.video_ids
+        )
+        frames = self.store.get_keyframes([o for o, _ in hits])
+        clips = []
+        for owner, cos in hits:
+            frame = frames.get(owner)
+            if frame is None or frame.video_id not in pool.videos:
+                continue
+            start, end = self._shot_range(frame.video_id, frame.time)
+            score = 100.0 * min(1.0, max(0.0, (cos - cos_low) / (0.35 - cos_low)))
+            clips.append(
+                Clip(
+                    frame.video_id,
+                    start,
+                    end,
+                    round(score, 2),
+                    ({"type": "visual", "keyframe_time": round(frame.time, 3)},),
+                    (("visual", round(score, 2)),),
+                )
+            )
+        return clips
+
+    def _image_clips(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
+        embedder = self._visual_embedder()
+        if embedder is not None:
+            pool.evidence["visual"] = "clip"
+            vectors = embedder.embed_images([q.pixels for q in request.images])
+            clips: list[Clip] = []
+            for vec in vectors:
+                clips += self._keyframe_vector_clips(request.index_id, vec, pool, cos_low=0.5)
+            return clips
+        pool.evidence["visual"] = "image_hash_colour_orb"
+        wanted = [features(q.pixels) for q in request.images]
+        best: dict[str, tuple[Keyframe, float]] = {}
+        for frame in self._index_keyframes(request.index_id, pool):
+            have = self.frames.get(frame.id, lambda f=frame: self.keyframe_pixels(f))  # type: ignore[misc]
+            if have is None:
+                continue
+            value = max(likeness(q, have) for q in wanted)
+            if value > best.get(frame.id, (frame, -1.0))[1]:
+                best[frame.id] = (frame, value)
+        clips = []
+        for frame, value in best.values():
+            start, end = self._shot_range(frame.video_id, frame.time)
+            score = 100.0 * min(1.0, max(0.0, (value - 0.35) / 0.55))
+            clips.append(
+                Clip(
+                    frame.video_id,
+                    start,
+                    end,
+                    round(score, 2),
+                    ({"type": "visual", "keyframe_time": round(frame.time, 3)},),
+                    (("visual", round(score, 2)),),
+                )
+            )
+        return clips
+
+    def _logo(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
+        clips = [
+            c
+            for c in self._sighting_clips(request, pool, "logo", "logo")
+            if c.score >= 60  # a brand name must be written there, not merely related text
+        ]
+        clips += self.logos.clips(request.index_id, request.query, self, pool)
+        return clips
+
+    # -- classification ----------------------------------------------------------------------
+
+    def classify(
+        self,
+        videos: Sequence[VideoRecord],
+        classes: Sequence[tuple[str, Sequence[str]]],
+        *,
+        options: Sequence[str] | None = None,
+        conversation_option: str = "semantic",
+        min_video_score: float = 0.0,
+        min_clip_score: float = 30.0,
+        min_duration_ratio: float = 0.0,
+    ) -> list[VideoClasses]:
+        """Which ``classes`` (``(name, prompts)``) each video belongs to, scored 0-100.
+
+        Each prompt is searched within the video with the given options (those the video's
+        index has; by default visual, conversation and text_in_video). A class's clips are
+        those at or above ``min_clip_score``; its ``score`` is the best clip's; its
+        ``duration_ratio`` the share of the video the clips cover. Classes below
+        ``min_video_score`` or ``min_duration_ratio`` are left out."""
+        if not classes:
+            raise InvalidArgument("classes must name at least one class with prompts")
+        for name, prompts in classes:
+            if not name.strip() or not [p for p in prompts if p.strip()]:
+                raise InvalidArgument(f"class {name!r} needs a name and at least one prompt")
+        wanted = canonical_options(options or ("visual", "conversation", "text_in_video"))
+        results: list[VideoClasses] = []
+        for video in videos:
+            index = self.store.get_index(video.index_id)
+            usable = tuple(o for o in wanted if o in index.options)
+            if not usable:
+                raise InvalidArgument(
+                    f"none of the options {', '.join(wanted)} is enabled on index "
+                    f"{index.id}; it has {', '.join(index.options)}",
+                    code="option_not_in_index",
+                )
+            pool = _Pool({video.id: video}, [video.id])
+            found: list[ClassScore] = []
+            for name, prompts in classes:
+                clips: list[tuple[Clip, str, str]] = []
+                for prompt in (p for p in prompts if p.strip()):
+                    request = SearchRequest(
+                        video.index_id,
+                        prompt,
+                        usable,
+                        conversation_option=conversation_option,  # type: ignore[arg-type]
+                    )
+                    for option in usable:
+                        for clip in self.retrieve(option, request, pool):
+                            if clip.score >= min_clip_score:
+                                clips.append((clip, option, prompt))
+                if not clips:
+                    continue
+                scores = [c.score for c, _, _ in clips]
+                ratio = _covered([c for c, _, _ in clips]) / max(video.duration, 1e-6)
+                ratio = min(1.0, ratio)
+                best = max(scores)
+                if best < min_video_score or ratio < min_duration_ratio:
+                    continue
+                clips.sort(key=lambda t: -t[0].score)
+                found.append(
+                    ClassScore(
+                        name,
+                        round(best, 2),
+                        round(ratio, 4),
+                        tuple(clips),
+                        max_score=round(best, 2),
+                        avg_score=round(sum(scores) / len(scores), 2),
+                        normalized_score=round(best * (0.5 + 0.5 * ratio), 2),
+                    )
+                )
+            found.sort(key=lambda c: -c.score)
+            results.append(VideoClasses(video.id, tuple(found)))
+        return results
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """A class a video belongs to: ``score`` 0-100, ``duration_ratio`` 0-1, the ``clips``
+    (clip, option, prompt) that matched, and the detailed scores."""
+
+    name: str
+    score: float
+    duration_ratio: float
+    clips: tuple[tuple[Clip, str, str], ...]
+    max_score: float
+    avg_score: float
+    normalized_score: float
+
+
+@dataclass(frozen=True)
+class VideoClasses:
+    video_id: str
+    classes: tuple[ClassScore, ...]
+
+
+def _covered(clips: Sequence[Clip]) -> float:
+    """Seconds covered by the union of the clips' time ranges."""
+    total, end = 0.0, -1.0
+    for c in sorted(clips, key=lambda c: c.start):
+        if c.end <= end:
+            continue
+        total += c.end - max(c.start, end)
+        end = c.end
+    return total
+
+
+def _combine(per_option: dict[str, list[Clip]], operator: str) -> list[Clip]:
+    """Merge overlapping clips of one video; ``and`` keeps only moments every option hit."""
+    if operator == "and" and len(per_option) > 1:
+        lists = list(per_option.values())
+        kept: list[Clip] = []
+        for i, clips in enumerate(lists):
+            others = [other for j, other in enumerate(lists) if j != i]
+            kept += [c for c in clips if all(any(c.overlaps(o) for o in other) for other in others)]
+        candidates = kept
+    else:
+        candidates = [c for clips in per_option.values() for c in clips]
+    candidates.sort(key=lambda c: -c.score)
+    merged: list[Clip] = []
+    for clip in candidates:
+        for i, have in enumerate(merged):
+            if have.overlaps(clip) and _same_moment(have, clip):
+                merged[i] = merge_clips(have, clip)
+                break
+        else:
+            merged.append(clip)
+    return merged
+
+
+def _same_moment(a: Clip, b: Clip) -> bool:
+    """Clips of different options that overlap by half of the shorter one are one moment;
+    clips of the same option stay apart unless one lies inside the other."""
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    shorter = max(1e-6, min(a.end - a.start, b.end - b.start))
+    same_option = {m for m, _ in a.modules} == {m for m, _ in b.modules}
+    return overlap >= (0.999 if same_option else 0.5) * shorter
