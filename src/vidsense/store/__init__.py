@@ -53,7 +53,10 @@ def open_store(url: str, blobs_root: Path | str, *, max_attempts: int = 3) -> St
 
     - ``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` (as SQLAlchemy spells
       them; ``~`` is expanded): the embedded store, with blobs under ``blobs_root``.
-    - ``postgresql://...``: not available yet.
+    - ``postgresql://user:password@host:port/database`` (``postgres://`` too; libpq query
+      parameters such as ``?sslmode=require`` pass through): the server store, needs the
+      ``postgres`` extra (psycopg); blobs under ``blobs_root``. pgvector is used when the
+      server has it.
 
     ``max_attempts``: how many times a task may be claimed before it fails.
     """
@@ -71,10 +74,21 @@ def open_store(url: str, blobs_root: Path | str, *, max_attempts: int = 3) -> St
             Path(path).expanduser(), LocalBlobStore(blobs_root), max_attempts=max_attempts
         )
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-        raise VidsenseError(
-            "the PostgreSQL store is not available yet; use a sqlite:/// URL",
-            code="backend_not_available",
+        try:
+            from vidsense.store.postgres import PostgresStore
+        except ImportError as e:
+            raise VidsenseError(
+                "the PostgreSQL store needs psycopg: pip install 'vidsense[postgres]'",
+                code="backend_not_available",
+            ) from e
+        conninfo = "postgresql" + url[len(scheme) :]  # postgresql+psycopg:// -> postgresql://
+        blobs_root = Path(blobs_root).expanduser()
+        return PostgresStore(
+            conninfo,
+            LocalBlobStore(blobs_root),
+            max_attempts=max_attempts,
+            vector_dir=blobs_root.with_name(blobs_root.name + "-vectors"),
         )
     raise InvalidArgument(
-        f"unsupported store URL {url!r}: use sqlite:///path/to/file.db (postgresql:// later)"
+        f"unsupported store URL {url!r}: use sqlite:///path/to/file.db or postgresql://..."
     )

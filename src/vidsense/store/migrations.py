@@ -2,9 +2,9 @@
 
 Each :class:`Migration` is a list of single SQL statements. A statement is either portable SQL
 with ``{type}`` placeholders filled from the :class:`Dialect` (write a literal brace as ``{{``),
-or a mapping ``{dialect name: statement}`` for what differs between databases (full-text
-search, triggers). Adding PostgreSQL means adding a ``Dialect`` to :data:`DIALECTS` and a
-``"postgresql"`` entry to each mapping step: nothing else here changes.
+or a mapping ``{dialect name: statement or list of statements}`` for what differs between
+databases (full-text search, triggers); an empty list means "nothing to do on this database".
+Both backends (:data:`SQLITE`, :data:`POSTGRESQL`) take their schema from this one list.
 
 The ``schema_version`` table records which versions were applied; :func:`migrate` applies the
 missing ones in one transaction, so opening a store twice (or from two processes at once) is
@@ -31,6 +31,9 @@ class Dialect:
     """The statement that starts a transaction holding the write lock from its start."""
     param: str
     """The DB-API parameter placeholder."""
+    lock: str | None = None
+    """A statement run first in the migration transaction to serialize concurrent migrators
+    (PostgreSQL: an advisory lock; SQLite's ``BEGIN IMMEDIATE`` already is one)."""
 
 
 SQLITE = Dialect(
@@ -47,9 +50,29 @@ SQLITE = Dialect(
     param="?",
 )
 
-DIALECTS: dict[str, Dialect] = {SQLITE.name: SQLITE}
+POSTGRESQL = Dialect(
+    name="postgresql",
+    types={
+        "serial": "BIGSERIAL PRIMARY KEY",
+        "monotonic": "BIGSERIAL PRIMARY KEY",  # sequences never hand out an id twice
+        "float": "DOUBLE PRECISION",
+        "json": "TEXT",
+        "blob": "BYTEA",
+        "time": "TEXT",
+    },
+    begin_write="BEGIN",
+    param="%s",
+    lock="SELECT pg_advisory_xact_lock(7253451020116451)",  # one migrator per database
+)
 
-Step = str | Mapping[str, str]
+DIALECTS: dict[str, Dialect] = {SQLITE.name: SQLITE, POSTGRESQL.name: POSTGRESQL}
+
+TS_CONFIG = "vidsense_text"
+"""PostgreSQL's text search configuration for segments: Snowball English stemming (as SQLite's
+``porter`` tokenizer) and, unlike the built-in ``english``, no stop words, so every word of a
+query counts, as it does in FTS5."""
+
+Step = str | Mapping[str, str | Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -158,32 +181,59 @@ MIGRATIONS: list[Migration] = [
                 "sqlite": """CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
                     UPDATE vector_spaces SET epoch = epoch + 1
                     WHERE index_id = old.index_id AND space = old.space;
-                END"""
+                END""",
+                "postgresql": [
+                    """CREATE FUNCTION vectors_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        UPDATE vector_spaces SET epoch = epoch + 1
+                        WHERE index_id = OLD.index_id AND space = OLD.space;
+                        RETURN NULL;
+                    END $$""",
+                    """CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors
+                    FOR EACH ROW EXECUTE FUNCTION vectors_deleted()""",
+                ],
             },
-            # Full-text search: an external-content FTS5 table kept in step by triggers.
+            # Full-text search. SQLite: an external-content FTS5 table kept in step by triggers.
+            # PostgreSQL: a generated tsvector column with a GIN index.
             {
                 "sqlite": """CREATE VIRTUAL TABLE segments_fts USING fts5(
                     text, content='segments', content_rowid='seq',
                     tokenize='porter unicode61 remove_diacritics 2'
-                )"""
+                )""",
+                "postgresql": [
+                    f"""CREATE TEXT SEARCH DICTIONARY {TS_CONFIG}_stem
+                    (TEMPLATE = snowball, Language = english)""",
+                    f"CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = simple)",
+                    f"""ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG}
+                    ALTER MAPPING FOR asciiword, word, numword, asciihword, hword, numhword,
+                        hword_asciipart, hword_part, hword_numpart
+                    WITH {TS_CONFIG}_stem""",
+                    f"""ALTER TABLE segments ADD COLUMN tsv tsvector
+                    GENERATED ALWAYS AS (to_tsvector('{TS_CONFIG}'::regconfig, text)) STORED""",
+                    "CREATE INDEX segments_tsv ON segments USING GIN (tsv)",
+                    "CREATE INDEX segments_by_index ON segments(index_id, kind)",
+                ],
             },
             {
                 "sqlite": """CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN
                     INSERT INTO segments_fts(rowid, text) VALUES (new.seq, new.text);
-                END"""
+                END""",
+                "postgresql": [],
             },
             {
                 "sqlite": """CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN
                     INSERT INTO segments_fts(segments_fts, rowid, text)
                     VALUES ('delete', old.seq, old.text);
-                END"""
+                END""",
+                "postgresql": [],
             },
             {
                 "sqlite": """CREATE TRIGGER segments_au AFTER UPDATE OF text ON segments BEGIN
                     INSERT INTO segments_fts(segments_fts, rowid, text)
                     VALUES ('delete', old.seq, old.text);
                     INSERT INTO segments_fts(rowid, text) VALUES (new.seq, new.text);
-                END"""
+                END""",
+                "postgresql": [],
             },
         ],
     ),
@@ -217,16 +267,18 @@ class Connection(Protocol):
     def execute(self, sql: str, parameters: Sequence[object] = ..., /) -> Cursor: ...
 
 
-def render(step: Step, dialect: Dialect) -> str:
-    """The SQL text of one step for ``dialect``."""
+def render(step: Step, dialect: Dialect) -> list[str]:
+    """The SQL statements of one step for ``dialect`` (none, one or several)."""
     if isinstance(step, str):
-        return step.format_map(dialect.types)
+        return [step.format_map(dialect.types)]
     try:
-        return step[dialect.name]
+        sql = step[dialect.name]
     except KeyError:
+        first = next(iter(step.values()))
         raise NotImplementedError(
-            f"migration step has no {dialect.name} version: {next(iter(step.values()))[:60]!r}"
+            f"migration step has no {dialect.name} version: {str(first)[:60]!r}"
         ) from None
+    return [sql] if isinstance(sql, str) else list(sql)
 
 
 def migrate(
@@ -237,12 +289,14 @@ def migrate(
     Raises :class:`~vidsense.errors.VidsenseError` (``schema_too_new``) when the database was
     written by a newer vidsense.
     """
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version "
-        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
     conn.execute(dialect.begin_write)
     try:
+        if dialect.lock:
+            conn.execute(dialect.lock)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
         row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
         current = int(row[0] or 0) if row is not None else 0
         latest = migrations[-1].version if migrations else 0
@@ -256,7 +310,8 @@ def migrate(
             if migration.version <= current:
                 continue
             for step in migration.steps:
-                conn.execute(render(step, dialect))
+                for sql in render(step, dialect):
+                    conn.execute(sql)
             p = dialect.param
             conn.execute(
                 f"INSERT INTO schema_version (version, name, applied_at) VALUES ({p}, {p}, {p})",
