@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.search_support import SearchLibrary
 
 # No test may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,3 +46,17 @@ def bundled_models() -> None:
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> MediaCache:
     return MediaCache(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(scope="session")
+def sl(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchLibrary]:
+    """The generated ten-video search library (``tests/search_support.py``), built once per
+    session for every test module that searches it."""
+    from tests.library_support import make_settings, prepared_models
+    from tests.search_support import build_search_library
+
+    root = tmp_path_factory.mktemp("search")
+    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    built = build_search_library(media, make_settings(root / "data", models))
+    yield built
+    built.library.close()

@@ -1,5 +1,6 @@
 """Search and classification: quality over a generated library (real clips, real indexing,
-real models) and the Twelve Labs wire shapes through the real app."""
+real models) and the Twelve Labs wire shapes through the real app. The library is the
+session's ``sl`` fixture (``tests/conftest.py``), shared with ``tests/test_search_cli.py``."""
 
 from __future__ import annotations
 
@@ -10,21 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import MediaCache
-from tests.library_support import make_settings, prepared_models
-from tests.search_support import SearchLibrary, build_search_library, measure_quality
+from tests.search_support import SearchLibrary, measure_quality
 from vidsense.media.frames import thumbnail
-from vidsense.search import SearchService
+from vidsense.search import SearchRequest, SearchService
 from vidsense.server import create_app
-
-
-@pytest.fixture(scope="module")
-def sl(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchLibrary]:
-    root = tmp_path_factory.mktemp("search")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
-    built = build_search_library(media, make_settings(root / "data", models))
-    yield built
-    built.library.close()
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +254,69 @@ def test_classify_and_logos(http: TestClient, sl: SearchLibrary, tmp_path: Path)
     assert http.get(f"/v1/indexes/{sl.index_id}/logos").json()["data"] == []
     gone = http.delete(f"/v1/indexes/{sl.index_id}/logos/{logo_id}")
     assert gone.status_code == 404 and gone.json()["code"] == "logo_not_found"
+
+
+def test_classify_pages_with_next_page_token(http: TestClient, sl: SearchLibrary) -> None:
+    body = {
+        "index_id": sl.index_id,
+        "classes": [{"name": "Anything", "prompts": ["bread", "football", "music"]}],
+        "options": ["conversation", "text_in_video"],
+        "threshold": {"min_clip_score": 0},
+        "page_limit": 1,
+    }
+    first = http.post("/v1/classify/bulk", json=body)
+    assert first.status_code == 200, first.text
+    info = first.json()["page_info"]
+    total = info["total_results"]
+    assert total >= 2 and info["total_page"] == total and info["page"] == 1
+    assert len(first.json()["data"]) == 1 and info["prev_page_token"] is None
+    seen = [first.json()["data"][0]["video_id"]]
+    token = info["next_page_token"]
+    while token:
+        page = http.get(f"/v1/classify/{token}")
+        assert page.status_code == 200, page.text
+        assert len(page.json()["data"]) == 1
+        seen.append(page.json()["data"][0]["video_id"])
+        assert page.json()["page_info"]["page"] == len(seen)
+        token = page.json()["page_info"]["next_page_token"]
+    assert len(seen) == total == len(set(seen))
+    everything = http.post("/v1/classify/bulk", json={**body, "page_limit": 50}).json()
+    assert everything["page_info"]["next_page_token"] is None
+    assert sorted(d["video_id"] for d in everything["data"]) == sorted(seen)
+    missing = http.get("/v1/classify/no-such-token")
+    assert missing.status_code == 404 and missing.json()["code"] == "page_token_not_found"
+    bad = http.post("/v1/classify/bulk", json={**body, "page_limit": 51})
+    assert bad.status_code == 400
+
+
+def test_options_of_one_request_share_their_reads(
+    sl: SearchLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = SearchService(sl.library)
+    calls: list[tuple[str, tuple[str, ...]]] = []
+    search_text, search_vectors = service.store.search_text, service.store.search_vectors
+
+    def counted_text(*args: Any, **kwargs: Any) -> Any:
+        calls.append(("text", tuple(kwargs.get("kinds") or ())))
+        return search_text(*args, **kwargs)
+
+    def counted_vectors(*args: Any, **kwargs: Any) -> Any:
+        calls.append(("vectors", (args[1],)))
+        return search_vectors(*args, **kwargs)
+
+    monkeypatch.setattr(service.store, "search_text", counted_text)
+    monkeypatch.setattr(service.store, "search_vectors", counted_vectors)
+    options = ("conversation", "text_in_video", "visual", "audio")
+    together = service.run(SearchRequest(sl.index_id, "fresh bread at the bakery", options))
+    assert sorted(calls) == [
+        ("text", ("audio_event",)),
+        ("text", ("text",)),
+        ("text", ("transcript",)),
+        ("vectors", ("text",)),
+    ]
+    again = SearchService(sl.library).run(
+        SearchRequest(sl.index_id, "fresh bread at the bakery", options)
+    )
+    assert [(c.video_id, c.start, c.score) for c in together.items] == [
+        (c.video_id, c.start, c.score) for c in again.items
+    ]

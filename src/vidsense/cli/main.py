@@ -14,6 +14,7 @@ from vidsense.cli import (
     media,  # noqa: F401
     models,  # noqa: F401
     ocr,  # noqa: F401
+    search,  # noqa: F401
     speech,  # noqa: F401
 )
 from vidsense.cli.app import app, err

@@ -22,8 +22,9 @@ Both modes return the same typed results (the wire models of
 from __future__ import annotations
 
 import builtins
+import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, cast
@@ -45,9 +46,11 @@ from vidsense.errors import (
     VidsenseError,
 )
 from vidsense.server.protocol import (
+    ClassifyPage,
     Health,
     Index,
     Listing,
+    SearchPage,
     ShotItem,
     Task,
     TaskCreated,
@@ -58,6 +61,13 @@ from vidsense.server.protocol import (
 from vidsense.store.base import TASK_STATUSES, TaskStatus
 
 M = TypeVar("M", bound=BaseModel)
+Classes = (
+    Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | Sequence[Mapping[str, Any]]
+)
+"""Classes to classify into: ``{"Sports": ["soccer", ...]}``, ``[("Sports", [...])]`` or
+``[{"name": "Sports", "prompts": [...]}]``."""
+LOCAL_BASE = "/v1"
+"""In-process, thumbnail links are paths under this prefix (as a server would serve them)."""
 TaskProgress = Callable[[Task], None]
 """Called with the task each time it is polled."""
 
@@ -245,6 +255,40 @@ class _Http:
             params["status"] = status
         return self.json(Listing[Task], "GET", "/tasks", params=params)
 
+    def _search(
+        self, fields: dict[str, Any], image: tuple[str, bytes] | None, image_url: str | None
+    ) -> SearchPage:
+        if image is None:
+            body = dict(fields)
+            if image_url is not None:
+                body.update(query_media_type="image", query_media_url=image_url)
+            return self.json(SearchPage, "POST", "/search", json=body)
+        form: dict[str, Any] = {"query_media_type": "image"}
+        for key, value in fields.items():
+            if isinstance(value, dict):
+                form[key] = json.dumps(value)
+            elif isinstance(value, list):
+                form[key] = [str(v) for v in value]
+            else:
+                form[key] = str(value)
+        if image_url is not None:
+            form["query_media_url"] = image_url
+        name, data = image
+        return self.json(
+            SearchPage,
+            "POST",
+            "/search",
+            data=form,
+            files={"query_media_file": (name, data, "application/octet-stream")},
+        )
+
+    def _search_page(self, page_token: str) -> SearchPage:
+        return self.json(SearchPage, "GET", f"/search/{page_token}")
+
+    def _classify(self, fields: dict[str, Any], bulk: bool) -> ClassifyPage:
+        path = "/classify/bulk" if bulk else "/classify"
+        return self.json(ClassifyPage, "POST", path, json=fields)
+
 
 # -- in-process --------------------------------------------------------------------------------
 
@@ -257,6 +301,7 @@ class _Local:
 
         self.library = Library.open(settings)
         self.executor: Any = None
+        self._search_service: Any = None
 
     def start_workers(self, workers: int | None = None) -> None:
         if self.executor is None:
@@ -398,6 +443,51 @@ class _Local:
             index_id=index_id, status=stored, page=page, page_limit=page_limit
         )
         return listing([task_out(t) for t in found.items], found)
+
+    def _service(self) -> Any:
+        if self._search_service is None:
+            from vidsense.search import SearchService
+
+            self._search_service = SearchService(self.library)
+        return self._search_service
+
+    def _search(
+        self, fields: dict[str, Any], image: tuple[str, bytes] | None, image_url: str | None
+    ) -> SearchPage:
+        from dataclasses import replace
+
+        from vidsense.search import ImageQuery
+        from vidsense.search.images import decode_image
+        from vidsense.server.routers.search import page_body, search_request
+
+        request = search_request(fields, _many(fields))
+        images: list[ImageQuery] = []
+        if image is not None:
+            images.append(ImageQuery(decode_image(image[1])))
+        if image_url is not None:
+            from vidsense.media.source import fetch_url
+
+            path = fetch_url(image_url, self.library.settings)
+            images.append(ImageQuery(decode_image(path.read_bytes())))
+        page = self._service().search(replace(request, images=tuple(images)))
+        return SearchPage.model_validate(page_body(page, LOCAL_BASE))
+
+    def _search_page(self, page_token: str) -> SearchPage:
+        from vidsense.server.routers.search import page_body
+
+        page = self._service().page(page_token)
+        return SearchPage.model_validate(page_body(page, LOCAL_BASE))
+
+    def _classify(self, fields: dict[str, Any], bulk: bool) -> ClassifyPage:
+        from vidsense.server.routers.search import classify_body
+
+        body = classify_body(self.library, self._service(), fields, _many(fields), bulk, LOCAL_BASE)
+        return ClassifyPage.model_validate(body)
+
+
+def _many(fields: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """A body's fields as the routers see repeated values: every value a list."""
+    return {k: v if isinstance(v, list) else [v] for k, v in fields.items()}
 
 
 # -- resources ---------------------------------------------------------------------------------
@@ -644,6 +734,108 @@ class Client:
         result: Health = self._backend.call("health")
         return result
 
+    # -- search and classify -----------------------------------------------------------------
+
+    def search(
+        self,
+        index_id: str,
+        query: str = "",
+        *,
+        options: Sequence[str] | None = None,
+        conversation_option: str = "semantic",
+        operator: str = "or",
+        group_by: str = "clip",
+        threshold: str = "low",
+        filter: Mapping[str, Any] | None = None,
+        page_limit: int = 10,
+        sort_option: str = "score",
+        image: str | Path | bytes | None = None,
+        image_url: str | None = None,
+    ) -> SearchPage:
+        """Search an index for moments that match ``query`` (and/or a query image: a file
+        path or bytes in ``image``, or ``image_url``); the first page, best first.
+
+        ``options``: visual, conversation, text_in_video, logo, audio (default: visual and
+        conversation); ``conversation_option``: semantic or exact_match; ``operator``: or/and
+        across options; ``group_by``: clip or video; ``threshold``: high, medium, low or none;
+        ``filter``: e.g. ``{"id": [...], "duration": {"gte": 10}, "filename": "talk.mp4"}``;
+        ``sort_option``: score or clip_count (with ``group_by="video"``). More pages:
+        :meth:`search_next` with ``page.page_info.next_page_token``."""
+        fields: dict[str, Any] = {
+            "index_id": index_id,
+            "query_text": query,
+            "conversation_option": conversation_option,
+            "operator": operator,
+            "group_by": group_by,
+            "threshold": threshold,
+            "page_limit": page_limit,
+            "sort_option": sort_option,
+        }
+        if options is not None:
+            fields["search_options"] = [str(o) for o in options]
+        if filter is not None:
+            fields["filter"] = dict(filter)
+        upload: tuple[str, bytes] | None = None
+        if isinstance(image, bytes):
+            upload = ("query.jpg", image)
+        elif image is not None:
+            path = Path(image).expanduser()
+            if not path.is_file():
+                raise NotFound(f"no such file: {path}", code="file_not_found")
+            upload = (path.name, path.read_bytes())
+        result: SearchPage = self._backend.call(
+            "search", fields=fields, image=upload, image_url=image_url
+        )
+        return result
+
+    def search_next(self, page_token: str) -> SearchPage:
+        """The search page a ``next_page_token`` (or ``prev_page_token``) names
+        (``NotFound`` ``page_token_not_found``; gone after an hour: ``page_token_expired``)."""
+        result: SearchPage = self._backend.call("search_page", page_token=page_token)
+        return result
+
+    def classify(
+        self,
+        classes: Classes,
+        *,
+        video_ids: Sequence[str] | None = None,
+        index_id: str | None = None,
+        options: Sequence[str] | None = None,
+        conversation_option: str = "semantic",
+        threshold: Mapping[str, float] | None = None,
+        include_clips: bool = False,
+        show_detailed_score: bool = False,
+        page_limit: int = 10,
+    ) -> ClassifyPage:
+        """Which ``classes`` (name -> prompts) the videos ``video_ids``, or else every video
+        of ``index_id``, belong to; videos that match no class are left out.
+
+        ``options`` (default: visual, conversation, text_in_video where the index has them);
+        ``threshold``: ``min_video_score``, ``min_clip_score`` (default 30),
+        ``min_duration_ratio``; ``include_clips``: the moments that matched each class;
+        ``show_detailed_score``: max/avg/normalized scores."""
+        fields: dict[str, Any] = {
+            "classes": _classes(classes),
+            "conversation_option": conversation_option,
+            "include_clips": include_clips,
+            "show_detailed_score": show_detailed_score,
+            "page_limit": page_limit,
+        }
+        if video_ids:
+            fields["video_ids"] = [str(v) for v in video_ids]
+        elif index_id:
+            fields["index_id"] = index_id
+        else:
+            raise InvalidArgument("give video_ids or index_id")
+        if options is not None:
+            fields["options"] = [str(o) for o in options]
+        if threshold is not None:
+            fields["threshold"] = dict(threshold)
+        result: ClassifyPage = self._backend.call(
+            "classify", fields=fields, bulk="video_ids" not in fields
+        )
+        return result
+
     def start_workers(self, workers: int | None = None) -> None:
         """In-process only: start indexing workers in this process (idempotent)."""
         if self._local is not None:
@@ -666,3 +858,18 @@ class Client:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _classes(classes: Classes) -> list[dict[str, Any]]:
+    """Classes as the API takes them: ``[{"name": ..., "prompts": [...]}]``."""
+    items: list[Any] = list(classes.items()) if isinstance(classes, Mapping) else list(classes)
+    found: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            name, prompts = item.get("name", ""), item.get("prompts", [])
+        else:
+            name, prompts = item
+        if isinstance(prompts, str):
+            prompts = [prompts]
+        found.append({"name": str(name), "prompts": [str(p) for p in prompts]})
+    return found

@@ -10,7 +10,7 @@ from vidsense.search.base import (
     VideoGroup,
     confidence,
 )
-from vidsense.search.pages import PageStore, ResultPage
+from vidsense.search.pages import ListPage, ListPageStore, PageStore, ResultPage
 from vidsense.search.service import ClassScore, SearchService, VideoClasses, canonical_options
 
 __all__ = [
@@ -18,6 +18,8 @@ __all__ = [
     "ClassScore",
     "Clip",
     "ImageQuery",
+    "ListPage",
+    "ListPageStore",
     "PageStore",
     "ResultPage",
     "SearchFilter",

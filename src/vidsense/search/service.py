@@ -21,10 +21,13 @@ installed, otherwise perceptual hashes, colour histograms and ORB (:mod:`.images
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,7 +50,7 @@ from vidsense.search.base import (
 )
 from vidsense.search.images import FeatureCache, features, likeness, read_image
 from vidsense.search.logos import LogoMatcher
-from vidsense.search.pages import PageStore, ResultPage
+from vidsense.search.pages import ListPageStore, PageStore, ResultPage
 from vidsense.store import Keyframe, Segment, VideoRecord
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,31 @@ CANDIDATES = 100
 """Hits taken from each retrieval list before fusion."""
 SEM_LOW, SEM_HIGH = 0.76, 0.90
 """e5 query/passage cosines mapped to 0 and 1 (unrelated text sits near 0.75)."""
+LEAF_WORKERS = max(4, min(16, 2 * (os.cpu_count() or 2)))
+"""Threads (shared by every :class:`SearchService`) that run the store reads of requests
+(full-text lists, embedding + vector search, the fuzzy scan) at once: SQLite, numpy and
+onnxruntime release the GIL, so the reads of one request overlap. A read never waits on
+another, so sharing the threads cannot deadlock."""
+_LEAVES: ThreadPoolExecutor | None = None
+_LEAVES_LOCK = threading.Lock()
+
+
+def _leaf_executor() -> ThreadPoolExecutor:
+    global _LEAVES
+    with _LEAVES_LOCK:
+        if _LEAVES is None:
+            _LEAVES = ThreadPoolExecutor(LEAF_WORKERS, thread_name_prefix="vidsense-search")
+        return _LEAVES
+
+
+_TEXT_OPTIONS = {
+    # option -> the segment kinds whose full-text lists it reads (each also reads the text
+    # vectors, except conversation with exact_match)
+    "conversation": ("transcript",),
+    "text_in_video": ("text",),
+    "logo": ("text",),
+    "audio": ("audio_event",),
+}
 
 
 def canonical_options(options: Sequence[str]) -> tuple[str, ...]:
@@ -85,8 +113,18 @@ def _sem(cos: float) -> float:
 def _coverage(query_terms: set[str], text: str) -> float:
     if not query_terms:
         return 0.0
-    have = set(terms(text))
+    have = _text_terms(text)
     return len(query_terms & have) / len(query_terms)
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_terms(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return stem(word)
 
 
 def snap_to_words(segment: Segment, query_terms: set[str]) -> tuple[float, float, str]:
@@ -100,7 +138,7 @@ def snap_to_words(segment: Segment, query_terms: set[str]) -> tuple[float, float
         sentences[-1].append(w)
         if str(w.get("word", "")).strip().endswith((".", "?", "!")):
             sentences.append([])
-    chosen = [s for s in sentences if s and any(stem(str(w["word"])) in query_terms for w in s)]
+    chosen = [s for s in sentences if s and any(_stem(str(w["word"])) in query_terms for w in s)]
     if not chosen:
         return segment.start, segment.end, segment.text
     first, last = chosen[0][0], chosen[-1][-1]
@@ -119,11 +157,43 @@ class _Fused:
 
 @dataclass
 class _Pool:
-    """The videos a search covers."""
+    """The videos a search covers, and the reads of one request that its options share
+    (``shared``: key -> the future of a full-text list, vector hits, ...)."""
 
     videos: dict[str, VideoRecord]
     video_ids: list[str] | None  # None: the whole index (no filter given)
     evidence: dict[str, str] = field(default_factory=dict)
+    shared: dict[Any, Future[Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def once(self, key: Any, make: Callable[[], Any], executor: ThreadPoolExecutor | None) -> Any:
+        """``make()`` run once per request and key (in ``executor`` when given, so that a
+        prefetch overlaps other reads); every caller gets the same value."""
+        with self.lock:
+            future = self.shared.get(key)
+            owner = future is None
+            if future is None:
+                future = self.shared[key] = Future()
+        if not owner:
+            return future
+        if executor is not None:
+            try:
+                executor.submit(_fulfil, future, make)
+                return future
+            except RuntimeError:  # shut down (interpreter exit): run it here instead
+                pass
+        _fulfil(future, make)
+        return future
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        return self.once(key, make, None).result()
+
+
+def _fulfil(future: Future[Any], make: Callable[[], Any]) -> None:
+    try:
+        future.set_result(make())
+    except BaseException as exc:  # handed to whoever waits on the future
+        future.set_exception(exc)
 
 
 class _Lru(OrderedDict[str, Any]):
@@ -153,9 +223,11 @@ class SearchService:
         self.store = library.store
         self.settings = library.settings
         self.pages = pages or PageStore()
+        self.list_pages = ListPageStore(ttl=self.pages.ttl)
         self.frames = FeatureCache()
         self.logos = LogoMatcher(self.store, self.frames)
         self._queries = _Lru(512)
+        self._leaves = _leaf_executor()
         self._shots = _Lru(4096)
         self._sightings = _Lru(16)
         self._keyframes = _Lru(16)
@@ -191,6 +263,7 @@ class SearchService:
             if request.images:
                 per_option["visual"] = self._image_clips(request, pool)
             if request.query.strip():
+                self._prefetch(options, request, pool)
                 for option in options:
                     found = self.retrieve(option, request, pool)
                     per_option[option] = per_option.get(option, []) + found
@@ -274,15 +347,81 @@ class SearchService:
         result: np.ndarray = self._queries.fetch(text, make)
         return result
 
+    def _prefetch(self, options: Sequence[str], request: SearchRequest, pool: _Pool) -> None:
+        """Start the store reads the request's options need, all at once and each once (the
+        full-text lists first: they take longest)."""
+        query, index_id = request.query, request.index_id
+        visual_text = "visual" in options and self._visual_embedder() is None
+        exact = request.conversation_option == "exact_match"
+        kinds: set[str] = {"text", "audio_event"} if visual_text else set()
+        for option in options:
+            kinds.update(_TEXT_OPTIONS.get(option, ()))
+        for kind in sorted(kinds, reverse=True):  # transcript, text, audio_event
+            mode = "phrase" if exact and kind == "transcript" else "any"
+            self._lexical(index_id, query, kind, pool, mode, prefetch=True)
+        if visual_text or kinds - ({"transcript"} if exact else set()):
+            self._semantic_hits(index_id, query, pool, CANDIDATES, prefetch=True)
+        if "text" in kinds:
+            sightings = self._index_sightings(index_id)
+            pool.once(
+                ("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool), self._leaves
+            )
+
+    def _lexical(
+        self,
+        index_id: str,
+        query: str,
+        kind: str,
+        pool: _Pool,
+        mode: str = "any",
+        *,
+        prefetch: bool = False,
+    ) -> list[tuple[Segment, float]]:
+        """``Store.search_text`` over one kind, once per request (shared by its options)."""
+
+        def make() -> list[tuple[Segment, float]]:
+            return self.store.search_text(
+                index_id,
+                query,
+                kinds=[kind],  # type: ignore[list-item]
+                limit=CANDIDATES,
+                video_ids=pool.video_ids,
+                mode=mode,  # type: ignore[arg-type]
+            )
+
+        future = pool.once(("lexical", query, kind, mode), make, self._leaves)
+        if prefetch:
+            return []
+        result: list[tuple[Segment, float]] = future.result()
+        return result
+
+    def _semantic_hits(
+        self, index_id: str, query: str, pool: _Pool, limit: int, *, prefetch: bool = False
+    ) -> list[tuple[Segment, float]]:
+        """The ``2 * limit`` nearest text-space segments of any kind, once per request."""
+
+        def make() -> list[tuple[Segment, float]]:
+            hits = self.store.search_vectors(
+                index_id,
+                "text",
+                self._query_vector(query),
+                limit=limit * 2,
+                video_ids=pool.video_ids,
+            )
+            segments = self.store.get_segments([owner for owner, _ in hits])
+            return [(segments[o], s) for o, s in hits if o in segments]
+
+        future = pool.once(("semantic", query, limit), make, self._leaves)
+        if prefetch:
+            return []
+        result: list[tuple[Segment, float]] = future.result()
+        return result
+
     def _semantic(
         self, index_id: str, query: str, kinds: set[str], pool: _Pool, limit: int = CANDIDATES
     ) -> list[tuple[Segment, float]]:
         """Segments of ``kinds`` nearest the query in the text space, best first."""
-        hits = self.store.search_vectors(
-            index_id, "text", self._query_vector(query), limit=limit * 2, video_ids=pool.video_ids
-        )
-        segments = self.store.get_segments([owner for owner, _ in hits])
-        found = [(segments[o], s) for o, s in hits if o in segments]
+        found = self._semantic_hits(index_id, query, pool, limit)
         return [(s, c) for s, c in found if s.kind in kinds and s.video_id in pool.videos][:limit]
 
     def _shot_range(self, video_id: str, time: float) -> tuple[float, float]:
@@ -298,14 +437,20 @@ class SearchService:
         index = self.store.get_index(index_id)
         return f"{index_id}:{index.video_count}:{index.total_duration}:{index.updated_at}"
 
-    def _index_sightings(self, index_id: str) -> list[Segment]:
-        def load() -> list[Segment]:
+    def _index_sightings(self, index_id: str) -> tuple[list[Segment], list[str]]:
+        """The index's on-screen text sightings and their texts as rapidfuzz processes them
+        (cached until the index changes)."""
+        from rapidfuzz import utils
+
+        def load() -> tuple[list[Segment], list[str]]:
             found: list[Segment] = []
             for video_id in self._pool(index_id, SearchFilter()).videos:
                 found.extend(self.store.segments(video_id, "text"))
-            return found
+            return found, [utils.default_process(s.text) for s in found]
 
-        result: list[Segment] = self._sightings.fetch(self._index_key(index_id), load)
+        result: tuple[list[Segment], list[str]] = self._sightings.fetch(
+            self._index_key(index_id), load
+        )
         return result
 
     def _index_keyframes(self, index_id: str, pool: _Pool) -> list[Keyframe]:
@@ -327,13 +472,11 @@ class SearchService:
         query = request.query
         exact = request.conversation_option == "exact_match"
         query_terms = set(terms(query))
-        lexical = self.store.search_text(
-            request.index_id,
-            query,
-            kinds=["transcript"],
-            limit=CANDIDATES,
-            video_ids=pool.video_ids,
-            mode="phrase" if exact else "any",
+        semantic: list[tuple[Segment, float]] = []
+        if not exact:
+            self._semantic_hits(request.index_id, query, pool, CANDIDATES, prefetch=True)
+        lexical = self._lexical(
+            request.index_id, query, "transcript", pool, "phrase" if exact else "any"
         )
         fused: dict[str, _Fused] = {}
         for rank, (segment, _) in enumerate(lexical):
@@ -341,9 +484,8 @@ class SearchService:
             item.rrf += 1.0 / (RRF_K + rank + 1)
             item.lexical = True
         if not exact:
-            for rank, (segment, cos) in enumerate(
-                self._semantic(request.index_id, query, {"transcript"}, pool)
-            ):
+            semantic = self._semantic(request.index_id, query, {"transcript"}, pool)
+            for rank, (segment, cos) in enumerate(semantic):
                 item = fused.setdefault(segment.id, _Fused(segment))
                 item.rrf += 1.0 / (RRF_K + rank + 1)
                 item.cos = cos
@@ -371,20 +513,25 @@ class SearchService:
         return clips
 
     def _fuzzy_texts(
-        self, query: str, segments: Sequence[Segment], pool: _Pool, limit: int = CANDIDATES
+        self,
+        query: str,
+        sightings: tuple[list[Segment], list[str]],
+        pool: _Pool,
+        limit: int = CANDIDATES,
     ) -> dict[str, tuple[Segment, float]]:
-        """Sightings whose text looks like ``query`` (0-1, length-aware partial ratio)."""
+        """Sightings whose text looks like ``query`` (0-1, length-aware partial ratio); the
+        texts come processed (``utils.default_process``) with the cached sightings."""
         from rapidfuzz import fuzz, process, utils
 
+        segments, processed = sightings
         wanted = utils.default_process(query)
         if not wanted or not segments:
             return {}
-        choices = [s.text for s in segments]
         found = process.extract(
             wanted,
-            choices,
+            processed,
             scorer=fuzz.partial_ratio,
-            processor=utils.default_process,
+            processor=None,
             limit=limit,
             score_cutoff=60,
         )
@@ -393,7 +540,7 @@ class SearchService:
             segment = segments[i]
             if segment.video_id not in pool.videos:
                 continue
-            text = utils.default_process(segment.text)
+            text = processed[i]
             shorter, longer = sorted((len(wanted), max(1, len(text))))
             value = (ratio / 100.0) * (0.75 + 0.25 * shorter / longer)
             result[segment.id] = (segment, value)
@@ -405,14 +552,13 @@ class SearchService:
         query = request.query
         sightings = self._index_sightings(request.index_id)
         fused: dict[str, _Fused] = {}
-        fuzzy = self._fuzzy_texts(query, sightings, pool)
+        fuzzy = pool.get(("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool))
         for rank, (segment, value) in enumerate(sorted(fuzzy.values(), key=lambda sv: -sv[1])):
             item = fused.setdefault(segment.id, _Fused(segment))
             item.rrf += 1.0 / (RRF_K + rank + 1)
             item.fuzzy = value
-        lexical = self.store.search_text(
-            request.index_id, query, kinds=["text"], limit=CANDIDATES, video_ids=pool.video_ids
-        )
+        self._semantic_hits(request.index_id, query, pool, CANDIDATES, prefetch=True)
+        lexical = self._lexical(request.index_id, query, "text", pool)
         for rank, (segment, _) in enumerate(lexical):
             item = fused.setdefault(segment.id, _Fused(segment))
             item.rrf += 1.0 / (RRF_K + rank + 1)
@@ -450,15 +596,10 @@ class SearchService:
         query = request.query
         wanted = utils.default_process(query)
         clips: dict[str, Clip] = {}
+        self._lexical(request.index_id, query, "audio_event", pool, prefetch=True)
         near = self._semantic(request.index_id, query, {"audio_event"}, pool)
         semantic = {s.id: (s, c) for s, c in near}
-        lexical = self.store.search_text(
-            request.index_id,
-            query,
-            kinds=["audio_event"],
-            limit=CANDIDATES,
-            video_ids=pool.video_ids,
-        )
+        lexical = self._lexical(request.index_id, query, "audio_event", pool)
         for segment, _ in lexical:
             semantic.setdefault(segment.id, (segment, 0.0))
         for segment, cos in semantic.values():
@@ -603,16 +744,24 @@ class SearchService:
                     code="option_not_in_index",
                 )
             pool = _Pool({video.id: video}, [video.id])
+            requests = {
+                prompt: SearchRequest(
+                    video.index_id,
+                    prompt,
+                    usable,
+                    conversation_option=conversation_option,  # type: ignore[arg-type]
+                )
+                for _, prompts in classes
+                for prompt in prompts
+                if prompt.strip()
+            }
+            for request in requests.values():  # every prompt's reads at once
+                self._prefetch(usable, request, pool)
             found: list[ClassScore] = []
             for name, prompts in classes:
                 clips: list[tuple[Clip, str, str]] = []
                 for prompt in (p for p in prompts if p.strip()):
-                    request = SearchRequest(
-                        video.index_id,
-                        prompt,
-                        usable,
-                        conversation_option=conversation_option,  # type: ignore[arg-type]
-                    )
+                    request = requests[prompt]
                     for option in usable:
                         for clip in self.retrieve(option, request, pool):
                             if clip.score >= min_clip_score:
@@ -686,12 +835,16 @@ def _combine(per_option: dict[str, list[Clip]], operator: str) -> list[Clip]:
         candidates = [c for clips in per_option.values() for c in clips]
     candidates.sort(key=lambda c: -c.score)
     merged: list[Clip] = []
+    by_video: dict[str, list[int]] = {}  # positions in ``merged`` of each video's clips
     for clip in candidates:
-        for i, have in enumerate(merged):
+        places = by_video.setdefault(clip.video_id, [])
+        for i in places:
+            have = merged[i]
             if have.overlaps(clip) and _same_moment(have, clip):
                 merged[i] = merge_clips(have, clip)
                 break
         else:
+            places.append(len(merged))
             merged.append(clip)
     return merged
 

@@ -231,6 +231,109 @@ class Deleted(Wire):
     deleted: bool = True
 
 
+class SearchHit(Wire):
+    """A moment that matches a search: ``start``/``end`` seconds in ``video_id``, ``score``
+    0-100 with its ``confidence`` band, ``metadata`` saying what matched."""
+
+    video_id: str
+    start: float
+    end: float
+    score: float
+    confidence: str
+    rank: int
+    thumbnail_url: str | None = None
+    metadata: list[dict[str, Any]] = Field(default_factory=list)
+    module_confidence: dict[str, str] = Field(default_factory=dict)
+    transcription: str | None = None
+
+    @property
+    def text(self) -> str:
+        """What matched, in words: the spoken or on-screen text (or label) of the hit."""
+        if self.transcription:
+            return self.transcription
+        return next((str(m["text"]) for m in self.metadata if m.get("text")), "")
+
+
+class VideoHits(Wire):
+    """``group_by=video``: one video (``id``) and its matching moments, best first."""
+
+    id: str
+    rank: int
+    clips: list[SearchHit] = Field(default_factory=list)
+
+
+class SearchPool(Wire):
+    """What a search covered: ``total_count`` videos, ``total_duration`` seconds."""
+
+    total_count: int
+    total_duration: float
+    index_id: str
+
+
+class SearchPageInfo(Wire):
+    """Where a search page sits; ``next_page_token`` names the next one (None: last page)."""
+
+    limit_per_page: int
+    total_results: int
+    page_expires_at: str | None = None
+    next_page_token: str | None = None
+    prev_page_token: str | None = None
+
+
+class SearchPage(Wire):
+    """One page of search results: moments (``group_by=clip``) or videos (``video``)."""
+
+    search_pool: SearchPool
+    data: list[SearchHit | VideoHits]
+    page_info: SearchPageInfo
+    visual_evidence: str | None = None
+
+    @property
+    def hits(self) -> list[SearchHit]:
+        """Every moment on the page, in order (a video group's clips in its place)."""
+        found: list[SearchHit] = []
+        for item in self.data:
+            found.extend(item.clips if isinstance(item, VideoHits) else [item])
+        return found
+
+
+class ClassClip(Wire):
+    """A moment that puts a video in a class, found by ``prompt`` with ``option``."""
+
+    start: float
+    end: float
+    score: float
+    confidence: str
+    thumbnail_url: str | None = None
+    option: str
+    prompt: str
+
+
+class VideoClass(Wire):
+    """A class a video belongs to: ``score`` 0-100, ``duration_ratio`` 0-1 of the video the
+    class's moments cover; ``detailed_scores`` and ``clips`` when asked for."""
+
+    name: str
+    score: float
+    duration_ratio: float
+    detailed_scores: dict[str, float] | None = None
+    clips: list[ClassClip] | None = None
+
+
+class ClassifiedVideo(Wire):
+    """The classes one video belongs to, best first."""
+
+    video_id: str
+    classes: list[VideoClass]
+
+
+class ClassifyPage(Wire):
+    """Classification results: the videos that belong to at least one class."""
+
+    data: list[ClassifiedVideo]
+    page_info: PageInfo
+
+
 # -- building them from records ----------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ Search bodies come as JSON (v1.2) or multipart/url-encoded forms (2026: repeatab
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -17,12 +18,14 @@ from vidsense.errors import InvalidArgument
 from vidsense.library import Library
 from vidsense.search import (
     ImageQuery,
+    ListPage,
     ResultPage,
     SearchFilter,
     SearchRequest,
     SearchService,
     VideoGroup,
 )
+from vidsense.search.base import MAX_PAGE_LIMIT
 from vidsense.search.images import decode_image
 from vidsense.server.deps import library
 
@@ -137,8 +140,8 @@ async def _images(
     return tuple(images)
 
 
-async def parse_search(request: Request, lib: Library) -> SearchRequest:
-    fields, many = await _body(request)
+def search_request(fields: dict[str, Any], many: dict[str, list[Any]]) -> SearchRequest:
+    """The :class:`SearchRequest` of a search body's fields (JSON or form), without images."""
     index_id = fields.get("index_id")
     if not index_id:
         raise InvalidArgument("index_id is required")
@@ -170,8 +173,13 @@ async def parse_search(request: Request, lib: Library) -> SearchRequest:
         ),
         page_limit=page_limit,
         filter=_filter(fields.get("filter")),
-        images=await _images(lib, fields, many),
     )
+
+
+async def parse_search(request: Request, lib: Library) -> SearchRequest:
+    fields, many = await _body(request)
+    parsed = search_request(fields, many)
+    return replace(parsed, images=await _images(lib, fields, many))
 
 
 def _clip_out(clip: Any, rank: int, base: str, index_id: str) -> dict[str, Any]:
@@ -193,12 +201,21 @@ def _clip_out(clip: Any, rank: int, base: str, index_id: str) -> dict[str, Any]:
     }
 
 
+def _base(request: Request) -> str:
+    """The URL the API answers under (``http://host:port/v1``), for thumbnail links."""
+    prefix = "/" + request.url.path.strip("/").split("/")[0]
+    return str(request.base_url).rstrip("/") + prefix
+
+
 def page_out(page: ResultPage, request: Request) -> dict[str, Any]:
     """The Twelve Labs search response for one page."""
+    return page_body(page, _base(request))
+
+
+def page_body(page: ResultPage, base: str) -> dict[str, Any]:
+    """The Twelve Labs search response for one page; thumbnail links start with ``base``."""
     result = page.result
     index_id = result.request.index_id
-    prefix = "/" + request.url.path.strip("/").split("/")[0]
-    base = str(request.base_url).rstrip("/") + prefix
     first = page.number * result.request.page_limit
     data: list[dict[str, Any]] = []
     for i, item in enumerate(page.items):
@@ -255,6 +272,18 @@ def _classes(value: Any) -> list[tuple[str, list[str]]]:
 
 async def _classify(request: Request, lib: Library, svc: SearchService, bulk: bool) -> Any:
     fields, many = await _body(request)
+    return await run_in_threadpool(classify_body, lib, svc, fields, many, bulk, _base(request))
+
+
+def classify_body(
+    lib: Library,
+    svc: SearchService,
+    fields: dict[str, Any],
+    many: dict[str, list[Any]],
+    bulk: bool,
+    base: str,
+) -> dict[str, Any]:
+    """The ``/classify`` (``bulk``: ``/classify/bulk``) response to a body's fields."""
     if bulk:
         index_id = fields.get("index_id")
         if not index_id:
@@ -269,29 +298,29 @@ async def _classify(request: Request, lib: Library, svc: SearchService, bulk: bo
         raise InvalidArgument("threshold must be an object")
     options = [str(o) for o in many.get("options", [])] or None
     classes = _classes(fields.get("classes"))
-    page_limit = int(fields.get("page_limit") or 10)
+    try:
+        page_limit = int(fields.get("page_limit") or 10)
+    except (TypeError, ValueError):
+        raise InvalidArgument("page_limit must be a whole number") from None
+    if not 1 <= page_limit <= MAX_PAGE_LIMIT:
+        raise InvalidArgument(f"page_limit must be 1-{MAX_PAGE_LIMIT}, got {page_limit}")
     include_clips = str(fields.get("include_clips", False)).lower() in ("true", "1")
     detailed = str(fields.get("show_detailed_score", False)).lower() in ("true", "1")
 
-    def run() -> list[Any]:
-        if bulk:
-            videos = list(svc._pool(str(index_id), SearchFilter()).videos.values())
-        else:
-            wanted = ids if isinstance(ids, list) else [ids]
-            videos = [lib.store.get_video(str(v)) for v in wanted]
-        return svc.classify(
-            videos,
-            classes,
-            options=options,
-            conversation_option=str(fields.get("conversation_option") or "semantic"),
-            min_video_score=float(threshold.get("min_video_score", 0.0)),
-            min_clip_score=float(threshold.get("min_clip_score", 30.0)),
-            min_duration_ratio=float(threshold.get("min_duration_ratio", 0.0)),
-        )
-
-    results = await run_in_threadpool(run)
-    prefix = "/" + request.url.path.strip("/").split("/")[0]
-    base = str(request.base_url).rstrip("/") + prefix
+    if bulk:
+        videos = list(svc._pool(str(index_id), SearchFilter()).videos.values())
+    else:
+        wanted = ids if isinstance(ids, list) else [ids]
+        videos = [lib.store.get_video(str(v)) for v in wanted]
+    results = svc.classify(
+        videos,
+        classes,
+        options=options,
+        conversation_option=str(fields.get("conversation_option") or "semantic"),
+        min_video_score=float(threshold.get("min_video_score", 0.0)),
+        min_clip_score=float(threshold.get("min_clip_score", 30.0)),
+        min_duration_ratio=float(threshold.get("min_duration_ratio", 0.0)),
+    )
     data = []
     for video in results:
         if not video.classes:
@@ -321,14 +350,23 @@ async def _classify(request: Request, lib: Library, svc: SearchService, bulk: bo
                 ]
             classes_out.append(entry)
         data.append({"video_id": video.video_id, "classes": classes_out})
+    return classify_page_body(svc.list_pages.first_page(data, page_limit))
+
+
+def classify_page_body(page: ListPage) -> dict[str, Any]:
+    """One page of a ``/classify`` answer; ``next_page_token`` (while more videos remain)
+    resolves with ``GET /classify/{page_token}``, as the Twelve Labs SDK's
+    ``classify.by_page_token`` does."""
     return {
-        "data": data[:page_limit],
+        "data": page.items,
         "page_info": {
-            "limit_per_page": page_limit,
-            "total_results": len(data),
-            "page": 1,
-            "total_page": max(1, -(-len(data) // page_limit)),
-            "next_page_token": None,
+            "limit_per_page": page.page_limit,
+            "total_results": page.total,
+            "page": page.number + 1,
+            "total_page": page.total_pages,
+            "page_expires_at": page.expires_at_text,
+            "next_page_token": page.next_token,
+            "prev_page_token": page.prev_token,
         },
     }
 
@@ -344,6 +382,11 @@ async def classify(request: Request, lib: Lib, svc: Svc) -> Any:
 @router.post("/classify/bulk")
 async def classify_bulk(request: Request, lib: Lib, svc: Svc) -> Any:
     return await _classify(request, lib, svc, bulk=True)
+
+
+@router.get("/classify/{page_token}")
+def classify_page(page_token: str, svc: Svc) -> dict[str, Any]:
+    return classify_page_body(svc.list_pages.page(page_token))
 
 
 # -- logos -----------------------------------------------------------------------------------
