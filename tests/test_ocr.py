@@ -274,10 +274,10 @@ def test_missing_tesseract_names_the_install_step(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert OcrEntry(Settings()).installed()  # the default engine, RapidOCR, needs no program
-    settings = Settings()
-    settings.models.ocr = "tesseract+rapidocr"
-    entry = OcrEntry(settings)
+    rapid_only = Settings()
+    rapid_only.models.ocr = "rapidocr"
+    assert OcrEntry(rapid_only).installed()  # RapidOCR alone needs no program
+    entry = OcrEntry(Settings())  # the default also runs Tesseract
     assert not entry.installed()
     with pytest.raises(ModelNotInstalled, match=r"scripts/install\.sh") as e:
         entry.require()
