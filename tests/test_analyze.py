@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.clip_support import make_tiny_clip
 from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, make_speech, make_video, run
-from tests.test_embeddings import make_tiny_clip
 from vidsense.config import ModelSettings, Settings
 from vidsense.errors import InvalidArgument
 from vidsense.perception import shots as shots_module

@@ -428,9 +428,11 @@ class SearchService:
         shots: list[Segment] = self._shots.fetch(
             video_id, lambda: self.store.segments(video_id, "shot")
         )
-        for shot in shots:
-            if shot.start <= time <= shot.end:
-                return shot.start, shot.end
+        # The last shot holding ``time``: a keyframe on a cut (a shot's first frame) belongs
+        # to the shot that starts there, not to the one that ends there.
+        found = [s for s in shots if s.start <= time <= s.end]
+        if found:
+            return found[-1].start, found[-1].end
         return max(0.0, time - 1.0), time + 1.0
 
     def _index_key(self, index_id: str) -> str:
@@ -626,7 +628,9 @@ class SearchService:
             return [replace(c, score=round(c.score * 0.9, 2)) for c in clips]
         pool.evidence["visual"] = "clip"
         query = embedder.embed_texts([request.query])[0]
-        return self._keyframe_vector_clips(request.index_id, query, pool, cos_low=0.18)
+        return self._keyframe_vector_clips(
+            request.index_id, query, pool, cos_low=0.18, cos_high=0.35
+        )
 
     def _visual_embedder(self) -> Any:
         from vidsense.models.registry import entry
@@ -638,8 +642,10 @@ class SearchService:
         return load_visual_embedder(self.settings)
 
     def _keyframe_vector_clips(
-        self, index_id: str, query: np.ndarray, pool: _Pool, *, cos_low: float
+        self, index_id: str, query: np.ndarray, pool: _Pool, *, cos_low: float, cos_high: float
     ) -> list[Clip]:
+        """Clips of the keyframes nearest ``query``: cosine ``cos_low`` scores 0 and
+        ``cos_high`` (or more) scores 100."""
         hits = self.store.search_vectors(
             index_id, "visual", query, limit=CANDIDATES, video_ids=pool.video_ids
         )
@@ -650,7 +656,7 @@ class SearchService:
             if frame is None or frame.video_id not in pool.videos:
                 continue
             start, end = self._shot_range(frame.video_id, frame.time)
-            score = 100.0 * min(1.0, max(0.0, (cos - cos_low) / (0.35 - cos_low)))
+            score = 100.0 * min(1.0, max(0.0, (cos - cos_low) / (cos_high - cos_low)))
             clips.append(
                 Clip(
                     frame.video_id,
@@ -670,7 +676,10 @@ class SearchService:
             vectors = embedder.embed_images([q.pixels for q in request.images])
             clips: list[Clip] = []
             for vec in vectors:
-                clips += self._keyframe_vector_clips(request.index_id, vec, pool, cos_low=0.5)
+                # Image to image: a near-duplicate sits near 1, unrelated frames well below.
+                clips += self._keyframe_vector_clips(
+                    request.index_id, vec, pool, cos_low=0.5, cos_high=0.95
+                )
             return clips
         pool.evidence["visual"] = "image_hash_colour_orb"
         wanted = [features(q.pixels) for q in request.images]
