@@ -27,85 +27,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.factory import Caption, Scene, make_speech, make_video  # noqa: E402
 
+from benchmarks.narrated import make_narrated_video  # noqa: E402
 from vidsense.config import Settings  # noqa: E402
 from vidsense.models.registry import install_models  # noqa: E402
 from vidsense.perception.analyze import analyze  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
-SOURCES = ["color=c=0x2050a0", "testsrc2", "color=c=0xa04020", "smptebars", "color=c=0x30a040"]
-WORDS = [
-    "harbour",
-    "engine",
-    "market",
-    "river",
-    "garden",
-    "station",
-    "library",
-    "bridge",
-    "castle",
-    "theatre",
-    "museum",
-    "festival",
-]
-
-
-TEMPLATES = [
-    "The {a} opens early, so come before the crowds reach the {b}.",
-    "Our guide explains why the old {a} was moved closer to the {b}.",
-    "Few people know that the {a} once stood where the {b} is today.",
-    "Take the second street on the left to find the {a} behind the {b}.",
-    "In winter the {a} is quiet, but summer brings music to the {b}.",
-    "Local bakers sell fresh bread near the {a} every Saturday.",
-    "A narrow staircase climbs from the {b} up to the {a}.",
-    "Tickets for the {a} also cover a boat trip along the {b}.",
-]
-
-
-def sentence(i: int) -> str:
-    """Varied sentences: Whisper treats highly repetitive text as a decoding failure."""
-    a, b = WORDS[i % len(WORDS)], WORDS[(i * 5 + 3) % len(WORDS)]
-    return TEMPLATES[(i * 3) % len(TEMPLATES)].format(a=a, b=b)
 
 
 def make_bench_video(minutes: float) -> tuple[Path, int, int]:
-    """(path, sentences spoken, titles shown)."""
-    duration = minutes * 60.0
+    """(path, sentences spoken, titles shown) of the cached 1080p benchmark video."""
     path = OUT / f"analyze_1080p_{minutes:g}min.mp4"
-    sentences = int(duration // 6)
-    titles = int(duration // 10)
-    if path.exists():
-        return path, sentences, titles
-    OUT.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="vidsense-bench-"))
-    speech = work / "speech.wav"
-    make_speech(speech, [(6.0 * i + 0.5, sentence(i)) for i in range(sentences)], duration)
-    scenes = [Scene(10.0, SOURCES[i % len(SOURCES)]) for i in range(titles)]
-    captions = [
-        Caption(
-            f"CHAPTER {i + 1} {WORDS[i % len(WORDS)].upper()}",
-            10.0 * i,
-            10.0 * i + 9.99,
-            size=72,
-            y="h/4",
-        )
-        for i in range(titles)
-    ]
-    captions += [
-        Caption(
-            f"Note {k + 1}: {WORDS[(k * 7) % len(WORDS)]} ahead",
-            5.0 * k,
-            5.0 * k + 4.99,
-            size=40,
-            y="h-120",
-            box=True,
-        )
-        for k in range(int(duration // 5))
-    ]
-    tmp = work / path.name
-    make_video(tmp, scenes, size="1920x1080", fps=30, captions=captions, audio=speech)
-    tmp.replace(path)
+    sentences, titles = make_narrated_video(path, minutes * 60.0, size="1920x1080")
     return path, sentences, titles
 
 

@@ -39,64 +39,19 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.factory import Caption, Scene, make_speech, make_video  # noqa: E402
 
+from benchmarks.narrated import make_narrated_video  # noqa: E402
 from vidsense.config import Settings  # noqa: E402
 from vidsense.models.registry import install_models  # noqa: E402
 from vidsense.perception.analyze import analyze  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out" / "ingest"
-SOURCES = ["color=c=0x203040", "testsrc2", "color=c=0x402020", "smptebars", "color=c=0x204020"]
-WORDS = [
-    "harbour",
-    "engine",
-    "market",
-    "river",
-    "garden",
-    "station",
-    "library",
-    "bridge",
-    "castle",
-    "theatre",
-    "museum",
-    "festival",
-]
-
-
-def sentence(i: int, seed: int) -> str:
-    a, b = WORDS[(i + seed) % len(WORDS)], WORDS[(i * 5 + 3 + seed) % len(WORDS)]
-    return f"Part {i + 1}: the {a} is next to the {b}, and visitors arrive every morning."
 
 
 def make_clip(index: int, seconds: float) -> Path:
-    """A 640x360 clip of ``seconds`` seconds (cached by index and length)."""
+    """A 640x360 narrated clip of ``seconds`` seconds (cached by index and length)."""
     path = OUT / f"ingest_{index:02d}_{seconds:.0f}s.mp4"
-    if path.exists():
-        return path
-    OUT.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="vidsense-ingest-"))
-    try:
-        speech = work / "speech.wav"
-        lines = [(6.0 * i + 0.5, sentence(i, index)) for i in range(int(seconds // 6))]
-        make_speech(speech, lines, seconds)
-        shots = max(1, int(seconds // 10))
-        scenes = [Scene(seconds / shots, SOURCES[(i + index) % len(SOURCES)]) for i in range(shots)]
-        step = seconds / shots
-        captions = [
-            Caption(
-                f"VIDEO {index + 1} PART {i + 1} {WORDS[i % len(WORDS)].upper()}",
-                step * i,
-                step * i + step - 0.01,
-                size=36,
-                y="h/4",
-            )
-            for i in range(shots)
-        ]
-        tmp = work / path.name
-        make_video(tmp, scenes, size="640x360", fps=30, captions=captions, audio=speech)
-        tmp.replace(path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    make_narrated_video(path, seconds, size="640x360", seed=index, title=f"VIDEO {index + 1} PART")
     return path
 
 
