@@ -18,16 +18,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import math
 import re
-import shutil
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,48 +32,27 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row, tuple_row
 
-from vidsense.errors import Conflict, InvalidArgument, NotFound, VidsenseError
+from vidsense.errors import InvalidArgument, NotFound, VidsenseError
 from vidsense.store.base import (
     SEGMENT_KINDS,
     SPACES,
-    TASK_STATUSES,
-    IndexRecord,
-    IndexSort,
     Keyframe,
-    LogoRecord,
-    Page,
     Segment,
     SegmentKind,
-    SortOption,
     Space,
-    Store,
-    TaskRecord,
-    TaskSort,
-    TaskStatus,
     TextMode,
     VectorBatch,
-    VideoRecord,
-    VideoSort,
-    VideoStatus,
-    new_id,
-    utc_now,
-    video_prefix,
 )
 from vidsense.store.blobs import BlobStore
 from vidsense.store.migrations import POSTGRESQL, TS_CONFIG, migrate
-from vidsense.store.sqlite import (
-    _INDEX_SORT,
-    _SHA256,
-    _TASK_SORT,
-    _VIDEO_SORT,
+from vidsense.store.sql import (
+    _KEYFRAME_COLUMNS,
+    _SEGMENT_COLUMNS,
     _WORD,
-    SQLiteStore,
-    _json,
+    SqlStore,
+    _keyframe,
     _limit,
-    _name,
-    _order,
-    _paging,
-    _seconds,
+    _segment,
     _unit_rows,
 )
 from vidsense.store.vectors import Ids, Matrix, SpaceMatrix, VectorSource, id_ranges
@@ -86,88 +62,8 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 Conn = psycopg.Connection[Row]
 
-_INDEX_SELECT = """
-    SELECT i.id, i.name, i.options, i.addons, i.created_at, i.updated_at,
-           (SELECT COUNT(*) FROM videos v WHERE v.index_id = i.id) AS video_count,
-           (SELECT COALESCE(SUM(v.duration), 0) FROM videos v WHERE v.index_id = i.id)
-               AS total_duration
-    FROM indexes i
-"""
-_SEGMENT_COLUMNS = "s.id, s.video_id, s.kind, s.start_time, s.end_time, s.text, s.data"
-_KEYFRAME_COLUMNS = "id, video_id, shot_index, time, blob_key"
 _HEX_ID = re.compile(r"[0-9a-f]{24}")
 _MAX_EF_SEARCH = 1000  # pgvector's limit for hnsw.ef_search
-
-
-def _index(row: Row) -> IndexRecord:
-    return IndexRecord(
-        id=row["id"],
-        name=row["name"],
-        options=json.loads(row["options"]),
-        addons=json.loads(row["addons"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        video_count=int(row["video_count"]),
-        total_duration=float(row["total_duration"]),
-    )
-
-
-def _video(row: Row) -> VideoRecord:
-    return VideoRecord(
-        id=row["id"],
-        index_id=row["index_id"],
-        filename=row["filename"],
-        sha256=row["sha256"],
-        status=row["status"],
-        duration=row["duration"],
-        fps=row["fps"],
-        width=row["width"],
-        height=row["height"],
-        size=row["size"],
-        metadata=json.loads(row["metadata"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _task(row: Row) -> TaskRecord:
-    return TaskRecord(
-        id=row["id"],
-        index_id=row["index_id"],
-        video_id=row["video_id"],
-        status=row["status"],
-        progress=row["progress"],
-        error_code=row["error_code"],
-        error_message=row["error_message"],
-        source=json.loads(row["source"]),
-        attempts=row["attempts"],
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _segment(row: Row) -> Segment:
-    return Segment(
-        video_id=row["video_id"],
-        kind=row["kind"],
-        start=row["start_time"],
-        end=row["end_time"],
-        text=row["text"],
-        data=json.loads(row["data"]),
-        id=row["id"],
-    )
-
-
-def _keyframe(row: Row) -> Keyframe:
-    return Keyframe(
-        video_id=row["video_id"],
-        shot_index=row["shot_index"],
-        time=row["time"],
-        blob_key=row["blob_key"],
-        id=row["id"],
-    )
 
 
 def ts_query(text: str, mode: TextMode = "any") -> tuple[str, str] | None:
@@ -245,7 +141,7 @@ class _Connections:
             self._all.clear()
 
 
-class PostgresStore(Store):
+class PostgresStore(SqlStore):
     """The :class:`~vidsense.store.base.Store` on a PostgreSQL database (``conninfo``: a
     ``postgresql://`` URL or libpq key=value string).
 
@@ -335,270 +231,30 @@ class PostgresStore(Store):
             self._closed = True
             self._pool.close()
 
-    # -- lookups shared by several operations ------------------------------------------------
+    # -- the dialect ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        return conn.execute(sql, params).fetchone()
+    _FOR_UPDATE = " FOR UPDATE"
+    _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+    _ROW_ORDER = "id"
+    _NULLABLE = "?::text"
+    _UNIQUE_VIOLATION = (pg_errors.UniqueViolation,)
 
-    @staticmethod
-    def _scalar(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def _scalar(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
         with conn.cursor(row_factory=tuple_row) as cur:
-            row = cur.execute(sql, params).fetchone()
+            row = cur.execute(self._sql(sql), params).fetchone()
         return None if row is None else row[0]
 
-    @staticmethod
-    def _column(conn: Conn, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    def _column(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with conn.cursor(row_factory=tuple_row) as cur:
-            return [r[0] for r in cur.execute(sql, params).fetchall()]
+            return [r[0] for r in cur.execute(self._sql(sql), params).fetchall()]
 
-    def _require_index(self, conn: Conn, index_id: str, lock: bool = False) -> None:
-        sql = "SELECT 1 FROM indexes WHERE id = %s" + (" FOR UPDATE" if lock else "")
-        if self._one(conn, sql, (index_id,)) is None:
-            raise NotFound(f"no index with id {index_id!r}", code="index_not_found")
-
-    def _video_row(self, conn: Conn, video_id: str, lock: bool = False) -> Row:
-        sql = "SELECT * FROM videos WHERE id = %s" + (" FOR UPDATE" if lock else "")
-        row = self._one(conn, sql, (video_id,))
-        if row is None:
-            raise NotFound(f"no video with id {video_id!r}", code="video_not_found")
-        return row
-
-    def _task_row(self, conn: Conn, task_id: str, lock: bool = False) -> Row:
-        sql = "SELECT * FROM tasks WHERE id = %s" + (" FOR UPDATE" if lock else "")
-        row = self._one(conn, sql, (task_id,))
-        if row is None:
-            raise NotFound(f"no task with id {task_id!r}", code="task_not_found")
-        return row
-
-    def _index_record(self, conn: Conn, index_id: str) -> IndexRecord:
-        row = self._one(conn, _INDEX_SELECT + " WHERE i.id = %s", (index_id,))
-        if row is None:
-            raise NotFound(f"no index with id {index_id!r}", code="index_not_found")
-        return _index(row)
-
-    def _name_taken(self, conn: Conn, name: str, other_than: str = "") -> None:
-        row = self._one(
-            conn, "SELECT id FROM indexes WHERE name = %s AND id != %s", (name, other_than)
-        )
-        if row is not None:
-            raise Conflict(f"an index named {name!r} already exists (id {row['id']})")
-
-    def _delete_blobs(self, prefix: str | None, keys: Iterable[str]) -> None:
-        """Delete the folder ``prefix`` and the blobs ``keys`` outside it, after a commit."""
-        try:
-            if prefix is not None:
-                self.blobs.delete_prefix(prefix)
-            for key in keys:
-                if prefix is None or not key.startswith(prefix):
-                    self.blobs.delete(key)
-        except (OSError, InvalidArgument) as e:
-            log.warning("could not delete blobs (%s): %s", prefix or "keyframes", e)
-
-    # -- indexes -----------------------------------------------------------------------------
-
-    def create_index(
-        self, name: str, options: Sequence[str] = (), addons: Sequence[str] = ()
-    ) -> IndexRecord:
-        name = _name(name)
-        index_id, now = new_id(), utc_now()
-        opts, adds = _json(list(options), "options"), _json(list(addons), "addons")
-        try:
-            with self._write() as conn:
-                self._name_taken(conn, name)
-                conn.execute(
-                    "INSERT INTO indexes (id, name, options, addons, created_at, updated_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
-                    (index_id, name, opts, adds, now, now),
-                )
-                return self._index_record(conn, index_id)
-        except pg_errors.UniqueViolation as e:  # a concurrent create took the name
-            raise Conflict(f"an index named {name!r} already exists") from e
-
-    def get_index(self, index_id: str) -> IndexRecord:
-        with self._read() as conn:
-            return self._index_record(conn, index_id)
-
-    def list_indexes(
-        self,
-        *,
-        page: int = 1,
-        page_limit: int = 10,
-        sort_by: IndexSort = "created_at",
-        sort_option: SortOption = "desc",
-    ) -> Page[IndexRecord]:
-        offset = _paging(page, page_limit)
-        column, direction = _order(_INDEX_SORT, sort_by, sort_option)
-        with self._read() as conn:
-            total = self._scalar(conn, "SELECT COUNT(*) FROM indexes")
-            rows = conn.execute(
-                f"{_INDEX_SELECT} ORDER BY {column} {direction}, i.id {direction} "
-                "LIMIT %s OFFSET %s",
-                (page_limit, offset),
-            ).fetchall()
-        return Page([_index(r) for r in rows], int(total), page, page_limit)
-
-    def update_index(self, index_id: str, *, name: str) -> IndexRecord:
-        name = _name(name)
-        try:
-            with self._write() as conn:
-                self._require_index(conn, index_id, lock=True)
-                self._name_taken(conn, name, other_than=index_id)
-                conn.execute(
-                    "UPDATE indexes SET name = %s, updated_at = %s WHERE id = %s",
-                    (name, utc_now(), index_id),
-                )
-                return self._index_record(conn, index_id)
-        except pg_errors.UniqueViolation as e:
-            raise Conflict(f"an index named {name!r} already exists") from e
-
-    def delete_index(self, index_id: str) -> None:
-        with self._write() as conn:
-            self._require_index(conn, index_id, lock=True)
-            keys = self._column(
-                conn, "SELECT blob_key FROM keyframes WHERE index_id = %s", (index_id,)
-            )
-            conn.execute("DELETE FROM indexes WHERE id = %s", (index_id,))  # cascades
-            if self.pgvector and _HEX_ID.fullmatch(index_id):
-                for space in SPACES:
-                    conn.execute(f"DROP INDEX IF EXISTS {_hnsw_name(index_id, space)}")
-        with self._matrices_lock:
+    def _drop_index_extras(self, conn: Conn, index_id: str) -> None:
+        if self.pgvector and _HEX_ID.fullmatch(index_id):
             for space in SPACES:
-                matrix = self._matrices.pop((index_id, space), None)
-                if matrix is not None:
-                    matrix.drop_files()
-        self._delete_blobs(f"{index_id}/", keys)
-        shutil.rmtree(self.vector_dir / index_id, ignore_errors=True)
-
-    # -- videos ------------------------------------------------------------------------------
-
-    def create_video(
-        self,
-        index_id: str,
-        *,
-        filename: str,
-        sha256: str,
-        duration: float,
-        fps: float = 0.0,
-        width: int = 0,
-        height: int = 0,
-        size: int = 0,
-        metadata: Mapping[str, Any] | None = None,
-        status: VideoStatus = "pending",
-    ) -> VideoRecord:
-        sha256 = str(sha256).lower()
-        if not _SHA256.fullmatch(sha256):
-            raise InvalidArgument("sha256 must be 64 hexadecimal characters")
-        if status not in TASK_STATUSES:
-            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        if min(width, height, size) < 0 or not math.isfinite(fps) or fps < 0:
-            raise InvalidArgument("fps, width, height and size must not be negative")
-        meta = _json(dict(metadata or {}), "metadata")
-        duration = _seconds(duration, "duration")
-        video_id, now = new_id(), utc_now()
-        with self._write() as conn:
-            self._require_index(conn, index_id)
-            conn.execute(
-                "INSERT INTO videos (id, index_id, filename, sha256, status, duration, fps, "
-                "width, height, size, metadata, created_at, updated_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    video_id,
-                    index_id,
-                    filename,
-                    sha256,
-                    status,
-                    duration,
-                    float(fps),
-                    int(width),
-                    int(height),
-                    int(size),
-                    meta,
-                    now,
-                    now,
-                ),
-            )
-            return _video(self._video_row(conn, video_id))
-
-    def get_video(self, video_id: str, *, index_id: str | None = None) -> VideoRecord:
-        with self._read() as conn:
-            video = _video(self._video_row(conn, video_id))
-        if index_id is not None and video.index_id != index_id:
-            raise NotFound(
-                f"no video with id {video_id!r} in index {index_id!r}", code="video_not_found"
-            )
-        return video
-
-    def list_videos(
-        self,
-        index_id: str,
-        *,
-        page: int = 1,
-        page_limit: int = 10,
-        sort_by: VideoSort = "created_at",
-        sort_option: SortOption = "desc",
-    ) -> Page[VideoRecord]:
-        offset = _paging(page, page_limit)
-        column, direction = _order(_VIDEO_SORT, sort_by, sort_option)
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-            total = self._scalar(
-                conn, "SELECT COUNT(*) FROM videos WHERE index_id = %s", (index_id,)
-            )
-            rows = conn.execute(
-                f"SELECT * FROM videos WHERE index_id = %s "
-                f"ORDER BY {column} {direction}, id {direction} LIMIT %s OFFSET %s",
-                (index_id, page_limit, offset),
-            ).fetchall()
-        return Page([_video(r) for r in rows], int(total), page, page_limit)
-
-    def update_video(
-        self,
-        video_id: str,
-        *,
-        filename: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> VideoRecord:
-        meta = None if metadata is None else _json(dict(metadata), "metadata")
-        with self._write() as conn:
-            self._video_row(conn, video_id, lock=True)
-            conn.execute(
-                "UPDATE videos SET filename = COALESCE(%s, filename), "
-                "metadata = COALESCE(%s, metadata), updated_at = %s WHERE id = %s",
-                (filename, meta, utc_now(), video_id),
-            )
-            return _video(self._video_row(conn, video_id))
-
-    def set_video_status(self, video_id: str, status: VideoStatus) -> VideoRecord:
-        if status not in TASK_STATUSES:
-            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        with self._write() as conn:
-            self._video_row(conn, video_id, lock=True)
-            conn.execute(
-                "UPDATE videos SET status = %s, updated_at = %s WHERE id = %s",
-                (status, utc_now(), video_id),
-            )
-            return _video(self._video_row(conn, video_id))
-
-    def delete_video(self, video_id: str) -> None:
-        with self._write() as conn:
-            index_id = self._video_row(conn, video_id, lock=True)["index_id"]
-            keys = self._column(
-                conn, "SELECT blob_key FROM keyframes WHERE video_id = %s", (video_id,)
-            )
-            conn.execute("DELETE FROM videos WHERE id = %s", (video_id,))
-        self._delete_blobs(video_prefix(index_id, video_id), keys)
-
-    def find_video_by_hash(self, index_id: str, sha256: str) -> VideoRecord | None:
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-            row = self._one(
-                conn,
-                "SELECT * FROM videos WHERE index_id = %s AND sha256 = %s "
-                "ORDER BY created_at, id LIMIT 1",
-                (index_id, str(sha256).lower()),
-            )
-        return None if row is None else _video(row)
+                conn.execute(f"DROP INDEX IF EXISTS {_hnsw_name(index_id, space)}")
 
     # -- evidence ----------------------------------------------------------------------------
 
@@ -609,15 +265,15 @@ class PostgresStore(Store):
         keyframes: Sequence[Keyframe] = (),
         vectors: Sequence[VectorBatch] = (),
     ) -> None:
-        segment_rows = [SQLiteStore._segment_params(video_id, s) for s in segments]
-        keyframe_rows = [SQLiteStore._keyframe_params(video_id, k) for k in keyframes]
+        segment_rows = [self._segment_params(video_id, s) for s in segments]
+        keyframe_rows = [self._keyframe_params(video_id, k) for k in keyframes]
         for row in segment_rows:
             if "\x00" in row[4]:
                 raise InvalidArgument(f"segment {row[0]} text holds a NUL character")
         owners = [s.id for s in segments] + [k.id for k in keyframes]
         if len(set(owners)) != len(owners):
             raise InvalidArgument("segment and keyframe ids must be unique")
-        batches = SQLiteStore._check_batches(vectors, set(owners))
+        batches = self._check_batches(vectors, set(owners))
         new_keys = {k.blob_key for k in keyframes}
         with self._write() as conn:
             index_id = self._video_row(conn, video_id, lock=True)["index_id"]
@@ -724,28 +380,6 @@ class PostgresStore(Store):
             (index_id, space, index_id, space),
         )
 
-    def segments(self, video_id: str, kind: SegmentKind | None = None) -> list[Segment]:
-        if kind is not None and kind not in SEGMENT_KINDS:
-            raise InvalidArgument(f"kind must be one of {', '.join(SEGMENT_KINDS)}")
-        with self._read() as conn:
-            self._video_row(conn, video_id)
-            rows = conn.execute(
-                f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.video_id = %s "
-                "AND (%s::text IS NULL OR s.kind = %s) ORDER BY s.start_time, s.end_time, s.seq",
-                (video_id, kind, kind),
-            ).fetchall()
-        return [_segment(r) for r in rows]
-
-    def keyframes(self, video_id: str) -> list[Keyframe]:
-        with self._read() as conn:
-            self._video_row(conn, video_id)
-            rows = conn.execute(
-                f"SELECT {_KEYFRAME_COLUMNS} FROM keyframes WHERE video_id = %s "
-                "ORDER BY time, shot_index, seq",
-                (video_id,),
-            ).fetchall()
-        return [_keyframe(r) for r in rows]
-
     def get_segments(self, ids: Sequence[str]) -> dict[str, Segment]:
         with self._read() as conn:
             rows = conn.execute(
@@ -802,7 +436,7 @@ class PostgresStore(Store):
         return [(_segment(r), float(r["score"]) + 1e-6) for r in rows]
 
     def put_vectors(self, video_id: str, batch: VectorBatch) -> None:
-        [(space, owners, matrix)] = SQLiteStore._check_batches([batch], None)
+        [(space, owners, matrix)] = self._check_batches([batch], None)
         with self._write() as conn:
             index_id = self._video_row(conn, video_id, lock=True)["index_id"]
             known = set(
@@ -824,16 +458,6 @@ class PostgresStore(Store):
                 (space, list(owners)),
             )
             self._insert_vectors(conn, index_id, video_id, space, owners, matrix)
-
-    def _matrix(self, index_id: str, space: str, dim: int) -> SpaceMatrix:
-        with self._matrices_lock:
-            matrix = self._matrices.get((index_id, space))
-            if matrix is None or matrix.dim != dim:
-                if matrix is not None:
-                    matrix.drop_files()
-                matrix = SpaceMatrix(self.vector_dir / index_id / space, dim)
-                self._matrices[(index_id, space)] = matrix
-            return matrix
 
     def _vector_source(self, conn: Conn, index_id: str, space: str, dim: int) -> VectorSource:
         def read(sql: str, params: Sequence[Any]) -> tuple[Ids, Matrix]:
@@ -950,41 +574,6 @@ class PostgresStore(Store):
         return [(r["owner_id"], 1.0 - float(r["distance"])) for r in rows]
 
     # -- logos -------------------------------------------------------------------------------
-
-    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
-        name = _name(name)
-        ext = re.sub(r"[^a-z0-9]", "", extension.lower())[:8] or "img"
-        logo_id, now = new_id(), utc_now()
-        key = f"{index_id}/logos/{logo_id}.{ext}"
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-        self.blobs.put_bytes(key, data)
-        try:
-            with self._write() as conn:
-                self._require_index(conn, index_id)
-                conn.execute(
-                    "INSERT INTO logos (id, index_id, name, blob_key, created_at) "
-                    "VALUES (%s, %s, %s, %s, %s)",
-                    (logo_id, index_id, name, key, now),
-                )
-        except BaseException:
-            self.blobs.delete(key)
-            raise
-        return LogoRecord(logo_id, index_id, name, key, now)
-
-    def list_logos(self, index_id: str) -> list[LogoRecord]:
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-            rows = conn.execute(
-                "SELECT id, index_id, name, blob_key, created_at FROM logos "
-                "WHERE index_id = %s ORDER BY seq",
-                (index_id,),
-            ).fetchall()
-        return [
-            LogoRecord(r["id"], r["index_id"], r["name"], r["blob_key"], r["created_at"])
-            for r in rows
-        ]
-
     def delete_logo(self, index_id: str, logo_id: str) -> None:
         with self._write() as conn:
             self._require_index(conn, index_id)
@@ -996,209 +585,3 @@ class PostgresStore(Store):
             if row is None:
                 raise NotFound(f"logo {logo_id!r} not found in this index", code="logo_not_found")
         self._delete_blobs(None, [row["blob_key"]])
-
-    # -- tasks -------------------------------------------------------------------------------
-
-    def enqueue_task(
-        self,
-        index_id: str,
-        source: Mapping[str, Any],
-        *,
-        video_id: str | None = None,
-        status: Literal["validating", "pending"] = "pending",
-    ) -> TaskRecord:
-        if status not in ("validating", "pending"):
-            raise InvalidArgument(f"a new task is validating or pending, not {status!r}")
-        task_id, now = new_id(), utc_now()
-        src = _json(dict(source), "task source")
-        with self._write() as conn:
-            self._require_index(conn, index_id)
-            if video_id is not None:
-                self._video_row(conn, video_id)
-            conn.execute(
-                "INSERT INTO tasks (id, index_id, video_id, status, source, created_at, "
-                "updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (task_id, index_id, video_id, status, src, now, now),
-            )
-            return _task(self._task_row(conn, task_id))
-
-    def _task_in(self, conn: Conn, task_id: str, statuses: Sequence[str], doing: str) -> Row:
-        row = self._task_row(conn, task_id, lock=True)
-        if row["status"] not in statuses:
-            raise Conflict(
-                f"cannot {doing} task {task_id}: it is {row['status']}, not "
-                f"{' or '.join(statuses)}",
-                code="task_state",
-            )
-        return row
-
-    def mark_task_validated(self, task_id: str) -> TaskRecord:
-        with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating",), "mark as validated")
-            conn.execute(
-                "UPDATE tasks SET status = 'pending', updated_at = %s WHERE seq = %s",
-                (utc_now(), row["seq"]),
-            )
-            return _task(self._task_row(conn, task_id))
-
-    def fail_task(self, task_id: str, code: str, message: str) -> TaskRecord:
-        if not code:
-            raise InvalidArgument("a failed task needs an error code")
-        with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating", "pending"), "fail")
-            self._end_task(conn, row, "failed", code, message)
-            return _task(self._task_row(conn, task_id))
-
-    def claim_task(self, worker_id: str, lease_seconds: float = 60.0) -> TaskRecord | None:
-        if not worker_id:
-            raise InvalidArgument("worker_id must not be empty")
-        lease_seconds = _seconds(lease_seconds, "lease_seconds")
-        with self._write() as conn:
-            # Whoever was validating these died before deciding: queue them (see the docstring).
-            # SKIP LOCKED: a task being decided right now is left to its validator.
-            stale = conn.execute(
-                "UPDATE tasks SET status = 'pending', updated_at = %s WHERE seq IN ("
-                "SELECT seq FROM tasks WHERE status = 'validating' AND updated_at < %s "
-                "FOR UPDATE SKIP LOCKED)",
-                (utc_now(), utc_now(-lease_seconds)),
-            ).rowcount
-            if stale:
-                log.warning(
-                    "%d tasks stayed validating over %g s; queued them", stale, lease_seconds
-                )
-            while True:
-                now = utc_now()
-                row = self._one(
-                    conn,
-                    "SELECT * FROM tasks WHERE status = 'pending' "
-                    "OR (status = 'indexing' AND lease_until < %s) "
-                    "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED",
-                    (now,),
-                )
-                if row is None:
-                    return None
-                if row["attempts"] >= self.max_attempts:
-                    self._end_task(
-                        conn,
-                        row,
-                        "failed",
-                        "too_many_attempts",
-                        f"the task was started {row['attempts']} times without finishing "
-                        f"(max_attempts={self.max_attempts}); its worker may crash on it",
-                    )
-                    continue
-                conn.execute(
-                    "UPDATE tasks SET status = 'indexing', attempts = attempts + 1, "
-                    "lease_owner = %s, lease_until = %s, updated_at = %s WHERE seq = %s",
-                    (worker_id, utc_now(lease_seconds), now, row["seq"]),
-                )
-                return _task(self._task_row(conn, row["id"]))
-
-    def _held_task(self, conn: Conn, task_id: str, worker_id: str) -> Row:
-        row = self._task_row(conn, task_id, lock=True)
-        if row["status"] != "indexing" or row["lease_owner"] != worker_id:
-            holder = (
-                f"is {row['status']}"
-                if row["status"] != "indexing"
-                else f"was claimed by {row['lease_owner']}"
-            )
-            raise Conflict(
-                f"worker {worker_id} lost the lease on task {task_id}: the task {holder}",
-                code="lease_lost",
-            )
-        return row
-
-    def heartbeat(
-        self,
-        task_id: str,
-        worker_id: str,
-        progress: float,
-        *,
-        lease_seconds: float = 60.0,
-        video_id: str | None = None,
-    ) -> TaskRecord:
-        progress = float(progress)
-        if not 0 <= progress <= 100:
-            raise InvalidArgument(f"progress is a percentage (0-100), got {progress}")
-        with self._write() as conn:
-            self._held_task(conn, task_id, worker_id)
-            if video_id is not None:
-                self._video_row(conn, video_id)
-            conn.execute(
-                "UPDATE tasks SET progress = %s, lease_until = %s, updated_at = %s, "
-                "video_id = COALESCE(%s, video_id) WHERE id = %s",
-                (progress, utc_now(lease_seconds), utc_now(), video_id, task_id),
-            )
-            return _task(self._task_row(conn, task_id))
-
-    def finish_task(
-        self,
-        task_id: str,
-        worker_id: str,
-        status: Literal["ready", "failed"],
-        *,
-        error_code: str | None = None,
-        error_message: str | None = None,
-    ) -> TaskRecord:
-        if status not in ("ready", "failed"):
-            raise InvalidArgument(f"a task finishes ready or failed, not {status!r}")
-        if status == "failed" and not error_code:
-            raise InvalidArgument("a failed task needs an error_code")
-        with self._write() as conn:
-            row = self._held_task(conn, task_id, worker_id)
-            self._end_task(conn, row, status, error_code, error_message)
-            return _task(self._task_row(conn, task_id))
-
-    @staticmethod
-    def _end_task(
-        conn: Conn,
-        row: Row,
-        status: Literal["ready", "failed"],
-        error_code: str | None,
-        error_message: str | None,
-    ) -> None:
-        now = utc_now()
-        conn.execute(
-            "UPDATE tasks SET status = %s, progress = CASE WHEN %s = 'ready' THEN 100 "
-            "ELSE progress END, error_code = %s, error_message = %s, lease_owner = NULL, "
-            "lease_until = NULL, updated_at = %s WHERE seq = %s",
-            (status, status, error_code, error_message, now, row["seq"]),
-        )
-        if row["video_id"] is not None:
-            conn.execute(
-                "UPDATE videos SET status = %s, updated_at = %s WHERE id = %s",
-                (status, now, row["video_id"]),
-            )
-
-    def get_task(self, task_id: str) -> TaskRecord:
-        with self._read() as conn:
-            return _task(self._task_row(conn, task_id))
-
-    def list_tasks(
-        self,
-        *,
-        index_id: str | None = None,
-        status: TaskStatus | None = None,
-        video_id: str | None = None,
-        page: int = 1,
-        page_limit: int = 10,
-        sort_by: TaskSort = "created_at",
-        sort_option: SortOption = "desc",
-    ) -> Page[TaskRecord]:
-        offset = _paging(page, page_limit)
-        column, direction = _order(_TASK_SORT, sort_by, sort_option)
-        if status is not None and status not in TASK_STATUSES:
-            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        where = (
-            "WHERE (%s::text IS NULL OR index_id = %s) AND (%s::text IS NULL OR status = %s) "
-            "AND (%s::text IS NULL OR video_id = %s)"
-        )
-        params = (index_id, index_id, status, status, video_id, video_id)
-        with self._read() as conn:
-            total = self._scalar(conn, f"SELECT COUNT(*) FROM tasks {where}", params)
-            rows = conn.execute(
-                f"SELECT * FROM tasks {where} ORDER BY {column} {direction}, seq {direction} "
-                "LIMIT %s OFFSET %s",
-                (*params, page_limit, offset),
-            ).fetchall()
-        return Page([_task(r) for r in rows], int(total), page, page_limit)

@@ -15,209 +15,44 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import re
-import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from vidsense.errors import Conflict, InvalidArgument, NotFound, VidsenseError
+from vidsense.errors import InvalidArgument, NotFound, VidsenseError
 from vidsense.store.base import (
     SEGMENT_KINDS,
     SPACES,
-    TASK_STATUSES,
-    IndexRecord,
-    IndexSort,
     Keyframe,
-    LogoRecord,
-    Page,
     Segment,
     SegmentKind,
-    SortOption,
     Space,
-    Store,
-    TaskRecord,
-    TaskSort,
-    TaskStatus,
     TextMode,
     VectorBatch,
-    VideoRecord,
-    VideoSort,
-    VideoStatus,
-    new_id,
-    utc_now,
-    video_prefix,
 )
-from vidsense.store.blobs import BlobStore, check_key
+from vidsense.store.blobs import BlobStore
 from vidsense.store.migrations import SQLITE, migrate
+from vidsense.store.sql import (
+    _KEYFRAME_COLUMNS,
+    _SEGMENT_COLUMNS,
+    _WORD,
+    SqlStore,
+    _chunks,
+    _keyframe,
+    _limit,
+    _marks,
+    _segment,
+    _unit_rows,
+)
 from vidsense.store.vectors import Ids, Matrix, SpaceMatrix, VectorSource, id_ranges
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-_IN_CHUNK = 500  # ids per "IN (...)" list, well under SQLite's variable limit
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-_INDEX_SELECT = """
-    SELECT i.id, i.name, i.options, i.addons, i.created_at, i.updated_at,
-           (SELECT COUNT(*) FROM videos v WHERE v.index_id = i.id) AS video_count,
-           (SELECT COALESCE(SUM(v.duration), 0) FROM videos v WHERE v.index_id = i.id)
-               AS total_duration
-    FROM indexes i
-"""
-_INDEX_SORT = {"created_at": "i.created_at", "updated_at": "i.updated_at", "index_name": "i.name"}
-_VIDEO_SORT = {
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "filename": "filename",
-    "duration": "duration",
-}
-_TASK_SORT = {"created_at": "created_at", "updated_at": "updated_at"}
-_SEGMENT_COLUMNS = "s.id, s.video_id, s.kind, s.start_time, s.end_time, s.text, s.data"
-_KEYFRAME_COLUMNS = "id, video_id, shot_index, time, blob_key"
-
-
-def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
-def _json(value: Any, what: str) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise InvalidArgument(f"{what} must be JSON-serializable: {e}") from e
-
-
-def _order(column_map: Mapping[str, str], sort_by: str, sort_option: str) -> tuple[str, str]:
-    if sort_by not in column_map:
-        raise InvalidArgument(f"sort_by must be one of {', '.join(column_map)}, got {sort_by!r}")
-    if sort_option not in ("asc", "desc"):
-        raise InvalidArgument(f"sort_option must be asc or desc, got {sort_option!r}")
-    return column_map[sort_by], sort_option.upper()
-
-
-def _paging(page: int, page_limit: int) -> int:
-    if page < 1:
-        raise InvalidArgument(f"page counts from 1, got {page}")
-    if page_limit < 1:
-        raise InvalidArgument(f"page_limit must be at least 1, got {page_limit}")
-    return (page - 1) * page_limit
-
-
-def _limit(limit: int) -> int:
-    if limit < 1:
-        raise InvalidArgument(f"limit must be at least 1, got {limit}")
-    return limit
-
-
-def _name(name: str) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidArgument("index_name must be a non-empty string")
-    return name.strip()
-
-
-def _seconds(value: float, what: str) -> float:
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {value}")
-    return value
-
-
-def _unit_rows(vectors: npt.NDArray[np.floating[Any]], what: str) -> Matrix:
-    matrix = np.asarray(vectors, dtype=np.float32)
-    if matrix.ndim != 2 or matrix.shape[1] == 0:
-        raise InvalidArgument(f"{what} must be a 2-D array (n, dim), got shape {matrix.shape}")
-    if not np.isfinite(matrix).all():
-        raise InvalidArgument(f"{what} contain NaN or infinite values")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise InvalidArgument(f"{what} contain an all-zero vector")
-    return np.ascontiguousarray(matrix / norms, dtype="<f4")
-
-
-def _index(row: sqlite3.Row) -> IndexRecord:
-    return IndexRecord(
-        id=row["id"],
-        name=row["name"],
-        options=json.loads(row["options"]),
-        addons=json.loads(row["addons"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        video_count=int(row["video_count"]),
-        total_duration=float(row["total_duration"]),
-    )
-
-
-def _video(row: sqlite3.Row) -> VideoRecord:
-    return VideoRecord(
-        id=row["id"],
-        index_id=row["index_id"],
-        filename=row["filename"],
-        sha256=row["sha256"],
-        status=row["status"],
-        duration=row["duration"],
-        fps=row["fps"],
-        width=row["width"],
-        height=row["height"],
-        size=row["size"],
-        metadata=json.loads(row["metadata"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _task(row: sqlite3.Row) -> TaskRecord:
-    return TaskRecord(
-        id=row["id"],
-        index_id=row["index_id"],
-        video_id=row["video_id"],
-        status=row["status"],
-        progress=row["progress"],
-        error_code=row["error_code"],
-        error_message=row["error_message"],
-        source=json.loads(row["source"]),
-        attempts=row["attempts"],
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _segment(row: sqlite3.Row) -> Segment:
-    return Segment(
-        video_id=row["video_id"],
-        kind=row["kind"],
-        start=row["start_time"],
-        end=row["end_time"],
-        text=row["text"],
-        data=json.loads(row["data"]),
-        id=row["id"],
-    )
-
-
-def _keyframe(row: sqlite3.Row) -> Keyframe:
-    return Keyframe(
-        video_id=row["video_id"],
-        shot_index=row["shot_index"],
-        time=row["time"],
-        blob_key=row["blob_key"],
-        id=row["id"],
-    )
 
 
 def fts_query(text: str, mode: TextMode = "any") -> str | None:
@@ -238,7 +73,7 @@ def fts_query(text: str, mode: TextMode = "any") -> str | None:
     raise InvalidArgument(f"mode must be any, all or phrase, got {mode!r}")
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SqlStore):
     """The embedded :class:`~vidsense.store.base.Store` on one SQLite file.
 
     ``max_attempts``: claims a task may take before it fails (default 3).
@@ -327,264 +162,6 @@ class SQLiteStore(Store):
             self._connections.clear()
         self._local = threading.local()
 
-    # -- lookups shared by several operations ------------------------------------------------
-
-    @staticmethod
-    def _require_index(conn: sqlite3.Connection, index_id: str) -> None:
-        if conn.execute("SELECT 1 FROM indexes WHERE id = ?", (index_id,)).fetchone() is None:
-            raise NotFound(f"no index with id {index_id!r}", code="index_not_found")
-
-    @staticmethod
-    def _video_row(conn: sqlite3.Connection, video_id: str) -> sqlite3.Row:
-        row: sqlite3.Row | None = conn.execute(
-            "SELECT * FROM videos WHERE id = ?", (video_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no video with id {video_id!r}", code="video_not_found")
-        return row
-
-    @staticmethod
-    def _task_row(conn: sqlite3.Connection, task_id: str) -> sqlite3.Row:
-        row: sqlite3.Row | None = conn.execute(
-            "SELECT * FROM tasks WHERE id = ?", (task_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no task with id {task_id!r}", code="task_not_found")
-        return row
-
-    @staticmethod
-    def _index_record(conn: sqlite3.Connection, index_id: str) -> IndexRecord:
-        row = conn.execute(_INDEX_SELECT + " WHERE i.id = ?", (index_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no index with id {index_id!r}", code="index_not_found")
-        return _index(row)
-
-    @staticmethod
-    def _name_taken(conn: sqlite3.Connection, name: str, other_than: str = "") -> None:
-        row = conn.execute(
-            "SELECT id FROM indexes WHERE name = ? AND id != ?", (name, other_than)
-        ).fetchone()
-        if row is not None:
-            raise Conflict(f"an index named {name!r} already exists (id {row['id']})")
-
-    def _delete_blobs(self, prefix: str | None, keys: Iterable[str]) -> None:
-        """Delete the folder ``prefix`` and the blobs ``keys`` outside it, after a commit: a
-        failure here leaves files behind, never a row naming a missing file."""
-        try:
-            if prefix is not None:
-                self.blobs.delete_prefix(prefix)
-            for key in keys:
-                if prefix is None or not key.startswith(prefix):
-                    self.blobs.delete(key)
-        except (OSError, InvalidArgument) as e:
-            log.warning("could not delete blobs (%s): %s", prefix or "keyframes", e)
-
-    # -- indexes -----------------------------------------------------------------------------
-
-    def create_index(
-        self, name: str, options: Sequence[str] = (), addons: Sequence[str] = ()
-    ) -> IndexRecord:
-        name = _name(name)
-        index_id, now = new_id(), utc_now()
-        with self._write() as conn:
-            self._name_taken(conn, name)
-            conn.execute(
-                "INSERT INTO indexes (id, name, options, addons, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    index_id,
-                    name,
-                    _json(list(options), "options"),
-                    _json(list(addons), "addons"),
-                    now,
-                    now,
-                ),
-            )
-            return self._index_record(conn, index_id)
-
-    def get_index(self, index_id: str) -> IndexRecord:
-        with self._read() as conn:
-            return self._index_record(conn, index_id)
-
-    def list_indexes(
-        self,
-        *,
-        page: int = 1,
-        page_limit: int = 10,
-        sort_by: IndexSort = "created_at",
-        sort_option: SortOption = "desc",
-    ) -> Page[IndexRecord]:
-        offset = _paging(page, page_limit)
-        column, direction = _order(_INDEX_SORT, sort_by, sort_option)
-        with self._read() as conn:
-            total = conn.execute("SELECT COUNT(*) FROM indexes").fetchone()[0]
-            rows = conn.execute(
-                f"{_INDEX_SELECT} ORDER BY {column} {direction}, i.rowid {direction} "
-                "LIMIT ? OFFSET ?",
-                (page_limit, offset),
-            ).fetchall()
-        return Page([_index(r) for r in rows], total, page, page_limit)
-
-    def update_index(self, index_id: str, *, name: str) -> IndexRecord:
-        name = _name(name)
-        with self._write() as conn:
-            self._require_index(conn, index_id)
-            self._name_taken(conn, name, other_than=index_id)
-            conn.execute(
-                "UPDATE indexes SET name = ?, updated_at = ? WHERE id = ?",
-                (name, utc_now(), index_id),
-            )
-            return self._index_record(conn, index_id)
-
-    def delete_index(self, index_id: str) -> None:
-        with self._write() as conn:
-            self._require_index(conn, index_id)
-            keys = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT blob_key FROM keyframes WHERE index_id = ?", (index_id,)
-                )
-            ]
-            conn.execute("DELETE FROM indexes WHERE id = ?", (index_id,))
-        with self._matrices_lock:
-            for space in SPACES:
-                matrix = self._matrices.pop((index_id, space), None)
-                if matrix is not None:
-                    matrix.drop_files()
-        self._delete_blobs(f"{index_id}/", keys)
-        shutil.rmtree(self.vector_dir / index_id, ignore_errors=True)
-
-    # -- videos ------------------------------------------------------------------------------
-
-    def create_video(
-        self,
-        index_id: str,
-        *,
-        filename: str,
-        sha256: str,
-        duration: float,
-        fps: float = 0.0,
-        width: int = 0,
-        height: int = 0,
-        size: int = 0,
-        metadata: Mapping[str, Any] | None = None,
-        status: VideoStatus = "pending",
-    ) -> VideoRecord:
-        sha256 = str(sha256).lower()
-        if not _SHA256.fullmatch(sha256):
-            raise InvalidArgument("sha256 must be 64 hexadecimal characters")
-        if status not in TASK_STATUSES:
-            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        if min(width, height, size) < 0 or not math.isfinite(fps) or fps < 0:
-            raise InvalidArgument("fps, width, height and size must not be negative")
-        meta = _json(dict(metadata or {}), "metadata")
-        video_id, now = new_id(), utc_now()
-        with self._write() as conn:
-            self._require_index(conn, index_id)
-            conn.execute(
-                "INSERT INTO videos (id, index_id, filename, sha256, status, duration, fps, "
-                "width, height, size, metadata, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    video_id,
-                    index_id,
-                    filename,
-                    sha256,
-                    status,
-                    _seconds(duration, "duration"),
-                    float(fps),
-                    int(width),
-                    int(height),
-                    int(size),
-                    meta,
-                    now,
-                    now,
-                ),
-            )
-            return _video(self._video_row(conn, video_id))
-
-    def get_video(self, video_id: str, *, index_id: str | None = None) -> VideoRecord:
-        with self._read() as conn:
-            video = _video(self._video_row(conn, video_id))
-        if index_id is not None and video.index_id != index_id:
-            raise NotFound(
-                f"no video with id {video_id!r} in index {index_id!r}", code="video_not_found"
-            )
-        return video
-
-    def list_videos(
-        self,
-        index_id: str,
-        *,
-        page: int = 1,
-        page_limit: int = 10,
-        sort_by: VideoSort = "created_at",
-        sort_option: SortOption = "desc",
-    ) -> Page[VideoRecord]:
-        offset = _paging(page, page_limit)
-        column, direction = _order(_VIDEO_SORT, sort_by, sort_option)
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-            total = conn.execute(
-                "SELECT COUNT(*) FROM videos WHERE index_id = ?", (index_id,)
-            ).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT * FROM videos WHERE index_id = ? "
-                f"ORDER BY {column} {direction}, rowid {direction} LIMIT ? OFFSET ?",
-                (index_id, page_limit, offset),
-            ).fetchall()
-        return Page([_video(r) for r in rows], total, page, page_limit)
-
-    def update_video(
-        self,
-        video_id: str,
-        *,
-        filename: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> VideoRecord:
-        meta = None if metadata is None else _json(dict(metadata), "metadata")
-        with self._write() as conn:
-            self._video_row(conn, video_id)
-            conn.execute(
-                "UPDATE videos SET filename = COALESCE(?, filename), "
-                "metadata = COALESCE(?, metadata), updated_at = ? WHERE id = ?",
-                (filename, meta, utc_now(), video_id),
-            )
-            return _video(self._video_row(conn, video_id))
-
-    def set_video_status(self, video_id: str, status: VideoStatus) -> VideoRecord:
-        if status not in TASK_STATUSES:
-            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        with self._write() as conn:
-            self._video_row(conn, video_id)
-            conn.execute(
-                "UPDATE videos SET status = ?, updated_at = ? WHERE id = ?",
-                (status, utc_now(), video_id),
-            )
-            return _video(self._video_row(conn, video_id))
-
-    def delete_video(self, video_id: str) -> None:
-        with self._write() as conn:
-            index_id = self._video_row(conn, video_id)["index_id"]
-            keys = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT blob_key FROM keyframes WHERE video_id = ?", (video_id,)
-                )
-            ]
-            conn.execute("DELETE FROM videos WHERE id = ?", (video_id,))
-        self._delete_blobs(video_prefix(index_id, video_id), keys)
-
-    def find_video_by_hash(self, index_id: str, sha256: str) -> VideoRecord | None:
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-            row = conn.execute(
-                "SELECT * FROM videos WHERE index_id = ? AND sha256 = ? "
-                "ORDER BY created_at, rowid LIMIT 1",
-                (index_id, str(sha256).lower()),
-            ).fetchone()
-        return None if row is None else _video(row)
-
     # -- evidence ----------------------------------------------------------------------------
 
     def replace_evidence(
@@ -635,53 +212,6 @@ class SQLiteStore(Store):
             self._delete_blobs(None, stale)
 
     @staticmethod
-    def _segment_params(video_id: str, s: Segment) -> tuple[Any, ...]:
-        if s.video_id != video_id:
-            raise InvalidArgument(f"segment {s.id} belongs to video {s.video_id}, not {video_id}")
-        if s.kind not in SEGMENT_KINDS:
-            raise InvalidArgument(
-                f"segment kind must be one of {', '.join(SEGMENT_KINDS)}, got {s.kind!r}"
-            )
-        start, end = _seconds(s.start, "segment start"), _seconds(s.end, "segment end")
-        if end < start:
-            raise InvalidArgument(f"segment {s.id} ends ({end}) before it starts ({start})")
-        if not isinstance(s.text, str):
-            raise InvalidArgument(f"segment {s.id} text must be a string")
-        return (s.id, s.kind, start, end, s.text, _json(s.data, "segment data"))
-
-    @staticmethod
-    def _keyframe_params(video_id: str, k: Keyframe) -> tuple[Any, ...]:
-        if k.video_id != video_id:
-            raise InvalidArgument(f"keyframe {k.id} belongs to video {k.video_id}, not {video_id}")
-        if int(k.shot_index) < 0:
-            raise InvalidArgument(f"keyframe {k.id} shot_index must be >= 0")
-        return (k.id, int(k.shot_index), _seconds(k.time, "keyframe time"), check_key(k.blob_key))
-
-    @staticmethod
-    def _check_batches(
-        batches: Sequence[VectorBatch], owners: set[str] | None
-    ) -> list[tuple[str, list[str], Matrix]]:
-        checked: list[tuple[str, list[str], Matrix]] = []
-        seen: set[tuple[str, str]] = set()
-        for batch in batches:
-            if batch.space not in SPACES:
-                raise InvalidArgument(f"vector space must be one of {', '.join(SPACES)}")
-            matrix = _unit_rows(batch.vectors, f"{batch.space} vectors")
-            batch_owners = [str(o) for o in batch.owners]
-            if len(batch_owners) != matrix.shape[0]:
-                raise InvalidArgument(
-                    f"{len(batch_owners)} owners for {matrix.shape[0]} {batch.space} vectors"
-                )
-            for owner in batch_owners:
-                if owners is not None and owner not in owners:
-                    raise InvalidArgument(f"vector owner {owner} is not a segment or keyframe")
-                if (owner, batch.space) in seen:
-                    raise InvalidArgument(f"two {batch.space} vectors for {owner}")
-                seen.add((owner, batch.space))
-            checked.append((batch.space, batch_owners, matrix))
-        return checked
-
-    @staticmethod
     def _insert_vectors(
         conn: sqlite3.Connection,
         index_id: str,
@@ -727,28 +257,6 @@ class SQLiteStore(Store):
             "WHERE index_id = ? AND space = ?",
             (index_id, space, index_id, space),
         )
-
-    def segments(self, video_id: str, kind: SegmentKind | None = None) -> list[Segment]:
-        if kind is not None and kind not in SEGMENT_KINDS:
-            raise InvalidArgument(f"kind must be one of {', '.join(SEGMENT_KINDS)}")
-        with self._read() as conn:
-            self._video_row(conn, video_id)
-            rows = conn.execute(
-                f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.video_id = ? "
-                "AND (? IS NULL OR s.kind = ?) ORDER BY s.start_time, s.end_time, s.seq",
-                (video_id, kind, kind),
-            ).fetchall()
-        return [_segment(r) for r in rows]
-
-    def keyframes(self, video_id: str) -> list[Keyframe]:
-        with self._read() as conn:
-            self._video_row(conn, video_id)
-            rows = conn.execute(
-                f"SELECT {_KEYFRAME_COLUMNS} FROM keyframes WHERE video_id = ? "
-                "ORDER BY time, shot_index, seq",
-                (video_id,),
-            ).fetchall()
-        return [_keyframe(r) for r in rows]
 
     def get_segments(self, ids: Sequence[str]) -> dict[str, Segment]:
         found: dict[str, Segment] = {}
@@ -832,16 +340,6 @@ class SQLiteStore(Store):
                     (space, *part),
                 )
             self._insert_vectors(conn, index_id, video_id, space, owners, matrix)
-
-    def _matrix(self, index_id: str, space: str, dim: int) -> SpaceMatrix:
-        with self._matrices_lock:
-            matrix = self._matrices.get((index_id, space))
-            if matrix is None or matrix.dim != dim:
-                if matrix is not None:
-                    matrix.drop_files()
-                matrix = SpaceMatrix(self.vector_dir / index_id / space, dim)
-                self._matrices[(index_id, space)] = matrix
-            return matrix
 
     @staticmethod
     def _vector_source(
@@ -965,38 +463,6 @@ class SQLiteStore(Store):
         return [(owners[row_id], score) for row_id, score in hits if row_id in owners]
 
     # -- logos -------------------------------------------------------------------------------
-
-    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
-        name = _name(name)
-        ext = re.sub(r"[^a-z0-9]", "", extension.lower())[:8] or "img"
-        logo_id, now = new_id(), utc_now()
-        key = f"{index_id}/logos/{logo_id}.{ext}"
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-        self.blobs.put_bytes(key, data)
-        try:
-            with self._write() as conn:
-                self._require_index(conn, index_id)
-                conn.execute(
-                    "INSERT INTO logos (id, index_id, name, blob_key, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (logo_id, index_id, name, key, now),
-                )
-        except BaseException:
-            self.blobs.delete(key)
-            raise
-        return LogoRecord(logo_id, index_id, name, key, now)
-
-    def list_logos(self, index_id: str) -> list[LogoRecord]:
-        with self._read() as conn:
-            self._require_index(conn, index_id)
-            rows = conn.execute(
-                "SELECT id, index_id, name, blob_key, created_at FROM logos "
-                "WHERE index_id = ? ORDER BY seq",
-                (index_id,),
-            ).fetchall()
-        return [LogoRecord(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
     def delete_logo(self, index_id: str, logo_id: str) -> None:
         with self._write() as conn:
             self._require_index(conn, index_id)
@@ -1007,210 +473,3 @@ class SQLiteStore(Store):
                 raise NotFound(f"logo {logo_id!r} not found in this index", code="logo_not_found")
             conn.execute("DELETE FROM logos WHERE id = ?", (logo_id,))
         self._delete_blobs(None, [row[0]])
-
-    # -- tasks -------------------------------------------------------------------------------
-
-    def enqueue_task(
-        self,
-        index_id: str,
-        source: Mapping[str, Any],
-        *,
-        video_id: str | None = None,
-        status: Literal["validating", "pending"] = "pending",
-    ) -> TaskRecord:
-        if status not in ("validating", "pending"):
-            raise InvalidArgument(f"a new task is validating or pending, not {status!r}")
-        task_id, now = new_id(), utc_now()
-        src = _json(dict(source), "task source")
-        with self._write() as conn:
-            self._require_index(conn, index_id)
-            if video_id is not None:
-                self._video_row(conn, video_id)
-            conn.execute(
-                "INSERT INTO tasks (id, index_id, video_id, status, source, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (task_id, index_id, video_id, status, src, now, now),
-            )
-            return _task(self._task_row(conn, task_id))
-
-    @staticmethod
-    def _task_in(
-        conn: sqlite3.Connection, task_id: str, statuses: Sequence[str], doing: str
-    ) -> sqlite3.Row:
-        row = SQLiteStore._task_row(conn, task_id)
-        if row["status"] not in statuses:
-            raise Conflict(
-                f"cannot {doing} task {task_id}: it is {row['status']}, not "
-                f"{' or '.join(statuses)}",
-                code="task_state",
-            )
-        return row
-
-    def mark_task_validated(self, task_id: str) -> TaskRecord:
-        with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating",), "mark as validated")
-            conn.execute(
-                "UPDATE tasks SET status = 'pending', updated_at = ? WHERE seq = ?",
-                (utc_now(), row["seq"]),
-            )
-            return _task(self._task_row(conn, task_id))
-
-    def fail_task(self, task_id: str, code: str, message: str) -> TaskRecord:
-        if not code:
-            raise InvalidArgument("a failed task needs an error code")
-        with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating", "pending"), "fail")
-            self._end_task(conn, row, "failed", code, message)
-            return _task(self._task_row(conn, task_id))
-
-    def claim_task(self, worker_id: str, lease_seconds: float = 60.0) -> TaskRecord | None:
-        if not worker_id:
-            raise InvalidArgument("worker_id must not be empty")
-        lease_seconds = _seconds(lease_seconds, "lease_seconds")
-        with self._write() as conn:
-            # Whoever was validating these died before deciding: queue them (see the docstring).
-            stale = conn.execute(
-                "UPDATE tasks SET status = 'pending', updated_at = ? "
-                "WHERE status = 'validating' AND updated_at < ?",
-                (utc_now(), utc_now(-lease_seconds)),
-            ).rowcount
-            if stale:
-                log.warning(
-                    "%d tasks stayed validating over %g s; queued them", stale, lease_seconds
-                )
-            while True:
-                now = utc_now()
-                row = conn.execute(
-                    "SELECT * FROM tasks WHERE status = 'pending' "
-                    "OR (status = 'indexing' AND lease_until < ?) ORDER BY seq LIMIT 1",
-                    (now,),
-                ).fetchone()
-                if row is None:
-                    return None
-                if row["attempts"] >= self.max_attempts:
-                    self._end_task(
-                        conn,
-                        row,
-                        "failed",
-                        "too_many_attempts",
-                        f"the task was started {row['attempts']} times without finishing "
-                        f"(max_attempts={self.max_attempts}); its worker may crash on it",
-                    )
-                    continue
-                conn.execute(
-                    "UPDATE tasks SET status = 'indexing', attempts = attempts + 1, "
-                    "lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
-                    (worker_id, utc_now(lease_seconds), now, row["seq"]),
-                )
-                return _task(self._task_row(conn, row["id"]))
-
-    def _held_task(self, conn: sqlite3.Connection, task_id: str, worker_id: str) -> sqlite3.Row:
-        row = self._task_row(conn, task_id)
-        if row["status"] != "indexing" or row["lease_owner"] != worker_id:
-            holder = (
-                f"is {row['status']}"
-                if row["status"] != "indexing"
-                else f"was claimed by {row['lease_owner']}"
-            )
-            raise Conflict(
-                f"worker {worker_id} lost the lease on task {task_id}: the task {holder}",
-                code="lease_lost",
-            )
-        return row
-
-    def heartbeat(
-        self,
-        task_id: str,
-        worker_id: str,
-        progress: float,
-        *,
-        lease_seconds: float = 60.0,
-        video_id: str | None = None,
-    ) -> TaskRecord:
-        progress = float(progress)
-        if not 0 <= progress <= 100:
-            raise InvalidArgument(f"progress is a percentage (0-100), got {progress}")
-        with self._write() as conn:
-            # A lease that expired but was not claimed by anyone is still this worker's: renewing
-            # it is safe, since no other worker holds the task.
-            self._held_task(conn, task_id, worker_id)
-            if video_id is not None:
-                self._video_row(conn, video_id)
-            conn.execute(
-                "UPDATE tasks SET progress = ?, lease_until = ?, updated_at = ?, "
-                "video_id = COALESCE(?, video_id) WHERE id = ?",
-                (progress, utc_now(lease_seconds), utc_now(), video_id, task_id),
-            )
-            return _task(self._task_row(conn, task_id))
-
-    def finish_task(
-        self,
-        task_id: str,
-        worker_id: str,
-        status: Literal["ready", "failed"],
-        *,
-        error_code: str | None = None,
-        error_message: str | None = None,
-    ) -> TaskRecord:
-        if status not in ("ready", "failed"):
-            raise InvalidArgument(f"a task finishes ready or failed, not {status!r}")
-        if status == "failed" and not error_code:
-            raise InvalidArgument("a failed task needs an error_code")
-        with self._write() as conn:
-            row = self._held_task(conn, task_id, worker_id)
-            self._end_task(conn, row, status, error_code, error_message)
-            return _task(self._task_row(conn, task_id))
-
-    @staticmethod
-    def _end_task(
-        conn: sqlite3.Connection,
-        row: sqlite3.Row,
-        status: Literal["ready", "failed"],
-        error_code: str | None,
-        error_message: str | None,
-    ) -> None:
-        now = utc_now()
-        conn.execute(
-            "UPDATE tasks SET status = ?, progress = CASE WHEN ? = 'ready' THEN 100 "
-            "ELSE progress END, error_code = ?, error_message = ?, lease_owner = NULL, "
-            "lease_until = NULL, updated_at = ? WHERE seq = ?",
-            (status, status, error_code, error_message, now, row["seq"]),
-        )
-        if row["video_id"] is not None:
-            conn.execute(
-                "UPDATE videos SET status = ?, updated_at = ? WHERE id = ?",
-                (status, now, row["video_id"]),
-            )
-
-    def get_task(self, task_id: str) -> TaskRecord:
-        with self._read() as conn:
-            return _task(self._task_row(conn, task_id))
-
-    def list_tasks(
-        self,
-        *,
-        index_id: str | None = None,
-        status: TaskStatus | None = None,
-        video_id: str | None = None,
-        page: int = 1,
-        page_limit: int = 10,
-        sort_by: TaskSort = "created_at",
-        sort_option: SortOption = "desc",
-    ) -> Page[TaskRecord]:
-        offset = _paging(page, page_limit)
-        column, direction = _order(_TASK_SORT, sort_by, sort_option)
-        if status is not None and status not in TASK_STATUSES:
-            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
-        where = (
-            "WHERE (? IS NULL OR index_id = ?) AND (? IS NULL OR status = ?) "
-            "AND (? IS NULL OR video_id = ?)"
-        )
-        params = (index_id, index_id, status, status, video_id, video_id)
-        with self._read() as conn:
-            total = conn.execute(f"SELECT COUNT(*) FROM tasks {where}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT * FROM tasks {where} ORDER BY {column} {direction}, seq {direction} "
-                "LIMIT ? OFFSET ?",
-                (*params, page_limit, offset),
-            ).fetchall()
-        return Page([_task(r) for r in rows], total, page, page_limit)

@@ -1,0 +1,866 @@
+"""What the SQL stores (:mod:`vidsense.store.sqlite`, :mod:`vidsense.store.postgres`) share.
+
+:class:`SqlStore` holds the dialect-neutral half of the :class:`~vidsense.store.base.Store`
+contract: argument checks, row mapping, pagination and sorting, the task state machine, video
+and logo bookkeeping. Its SQL is written with ``?`` placeholders; a backend supplies the
+connections and transactions (``_read``/``_write``), turns the placeholders into its own style
+(``_sql``) and fills in the few class attributes where the dialects part ways (row locks, the
+tie-break column, typed NULL parameters, how a stale task is found).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from vidsense.errors import Conflict, InvalidArgument, NotFound
+from vidsense.store.base import (
+    SEGMENT_KINDS,
+    SPACES,
+    TASK_STATUSES,
+    IndexRecord,
+    IndexSort,
+    Keyframe,
+    LogoRecord,
+    Page,
+    Segment,
+    SegmentKind,
+    SortOption,
+    Store,
+    TaskRecord,
+    TaskSort,
+    TaskStatus,
+    VectorBatch,
+    VideoRecord,
+    VideoSort,
+    VideoStatus,
+    new_id,
+    utc_now,
+    video_prefix,
+)
+from vidsense.store.blobs import BlobStore, check_key
+from vidsense.store.vectors import Matrix, SpaceMatrix
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Row = Any  # sqlite3.Row or a psycopg dict row: both are read by column name
+Conn = Any  # sqlite3.Connection or psycopg.Connection
+
+_IN_CHUNK = 500  # ids per "IN (...)" list, well under SQLite's variable limit
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+_INDEX_SELECT = """
+    SELECT i.id, i.name, i.options, i.addons, i.created_at, i.updated_at,
+           (SELECT COUNT(*) FROM videos v WHERE v.index_id = i.id) AS video_count,
+           (SELECT COALESCE(SUM(v.duration), 0) FROM videos v WHERE v.index_id = i.id)
+               AS total_duration
+    FROM indexes i
+"""
+_INDEX_SORT = {"created_at": "i.created_at", "updated_at": "i.updated_at", "index_name": "i.name"}
+_VIDEO_SORT = {
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "filename": "filename",
+    "duration": "duration",
+}
+_TASK_SORT = {"created_at": "created_at", "updated_at": "updated_at"}
+_SEGMENT_COLUMNS = "s.id, s.video_id, s.kind, s.start_time, s.end_time, s.text, s.data"
+_KEYFRAME_COLUMNS = "id, video_id, shot_index, time, blob_key"
+
+
+def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _json(value: Any, what: str) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgument(f"{what} must be JSON-serializable: {e}") from e
+
+
+def _order(column_map: Mapping[str, str], sort_by: str, sort_option: str) -> tuple[str, str]:
+    if sort_by not in column_map:
+        raise InvalidArgument(f"sort_by must be one of {', '.join(column_map)}, got {sort_by!r}")
+    if sort_option not in ("asc", "desc"):
+        raise InvalidArgument(f"sort_option must be asc or desc, got {sort_option!r}")
+    return column_map[sort_by], sort_option.upper()
+
+
+def _paging(page: int, page_limit: int) -> int:
+    if page < 1:
+        raise InvalidArgument(f"page counts from 1, got {page}")
+    if page_limit < 1:
+        raise InvalidArgument(f"page_limit must be at least 1, got {page_limit}")
+    return (page - 1) * page_limit
+
+
+def _limit(limit: int) -> int:
+    if limit < 1:
+        raise InvalidArgument(f"limit must be at least 1, got {limit}")
+    return limit
+
+
+def _name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument("index_name must be a non-empty string")
+    return name.strip()
+
+
+def _seconds(value: float, what: str) -> float:
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {value}")
+    return value
+
+
+def _unit_rows(vectors: npt.NDArray[np.floating[Any]], what: str) -> Matrix:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    if matrix.ndim != 2 or matrix.shape[1] == 0:
+        raise InvalidArgument(f"{what} must be a 2-D array (n, dim), got shape {matrix.shape}")
+    if not np.isfinite(matrix).all():
+        raise InvalidArgument(f"{what} contain NaN or infinite values")
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise InvalidArgument(f"{what} contain an all-zero vector")
+    return np.ascontiguousarray(matrix / norms, dtype="<f4")
+
+
+def _index(row: Row) -> IndexRecord:
+    return IndexRecord(
+        id=row["id"],
+        name=row["name"],
+        options=json.loads(row["options"]),
+        addons=json.loads(row["addons"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        video_count=int(row["video_count"]),
+        total_duration=float(row["total_duration"]),
+    )
+
+
+def _video(row: Row) -> VideoRecord:
+    return VideoRecord(
+        id=row["id"],
+        index_id=row["index_id"],
+        filename=row["filename"],
+        sha256=row["sha256"],
+        status=row["status"],
+        duration=row["duration"],
+        fps=row["fps"],
+        width=row["width"],
+        height=row["height"],
+        size=row["size"],
+        metadata=json.loads(row["metadata"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _task(row: Row) -> TaskRecord:
+    return TaskRecord(
+        id=row["id"],
+        index_id=row["index_id"],
+        video_id=row["video_id"],
+        status=row["status"],
+        progress=row["progress"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        source=json.loads(row["source"]),
+        attempts=row["attempts"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _segment(row: Row) -> Segment:
+    return Segment(
+        video_id=row["video_id"],
+        kind=row["kind"],
+        start=row["start_time"],
+        end=row["end_time"],
+        text=row["text"],
+        data=json.loads(row["data"]),
+        id=row["id"],
+    )
+
+
+def _keyframe(row: Row) -> Keyframe:
+    return Keyframe(
+        video_id=row["video_id"],
+        shot_index=row["shot_index"],
+        time=row["time"],
+        blob_key=row["blob_key"],
+        id=row["id"],
+    )
+
+
+class SqlStore(Store):
+    """The shared body of the SQL stores; see the module docstring for the hooks."""
+
+    blobs: BlobStore
+    max_attempts: int
+    vector_dir: Path
+    _matrices: dict[tuple[str, str], SpaceMatrix]
+    _matrices_lock: Any
+
+    #: appended to a row lookup that must lock the row until commit
+    _FOR_UPDATE = ""
+    #: appended to a queue read that must skip rows other transactions hold
+    _SKIP_LOCKED = ""
+    #: the column that breaks ties in an ORDER BY, so pages never overlap
+    _ROW_ORDER = "rowid"
+    #: a placeholder for a parameter compared with NULL (PostgreSQL needs its type)
+    _NULLABLE = "?"
+    #: what the driver raises when a unique constraint is violated (mapped to Conflict)
+    _UNIQUE_VIOLATION: tuple[type[Exception], ...] = ()
+
+    # -- hooks -------------------------------------------------------------------------------
+
+    def _write(self) -> AbstractContextManager[Conn]:
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[Conn]:
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        """``sql`` (written with ``?`` placeholders) in the driver's placeholder style."""
+        return sql
+
+    def _execute(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(self._sql(sql), params)
+
+    def _one(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return self._execute(conn, sql, params).fetchone()
+
+    def _all(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        rows: list[Row] = self._execute(conn, sql, params).fetchall()
+        return rows
+
+    def _scalar(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._one(conn, sql, params)
+        return None if row is None else row[0]
+
+    def _column(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return [r[0] for r in self._all(conn, sql, params)]
+
+    def _drop_index_extras(self, conn: Conn, index_id: str) -> None:
+        """Inside the transaction that deletes index ``index_id``: drop what the backend keeps
+        for it outside the tables (nothing by default)."""
+
+    # -- lookups shared by several operations ------------------------------------------------
+
+    def _require_index(self, conn: Conn, index_id: str, lock: bool = False) -> None:
+        sql = "SELECT 1 FROM indexes WHERE id = ?" + (self._FOR_UPDATE if lock else "")
+        if self._one(conn, sql, (index_id,)) is None:
+            raise NotFound(f"no index with id {index_id!r}", code="index_not_found")
+
+    def _video_row(self, conn: Conn, video_id: str, lock: bool = False) -> Row:
+        sql = "SELECT * FROM videos WHERE id = ?" + (self._FOR_UPDATE if lock else "")
+        row = self._one(conn, sql, (video_id,))
+        if row is None:
+            raise NotFound(f"no video with id {video_id!r}", code="video_not_found")
+        return row
+
+    def _task_row(self, conn: Conn, task_id: str, lock: bool = False) -> Row:
+        sql = "SELECT * FROM tasks WHERE id = ?" + (self._FOR_UPDATE if lock else "")
+        row = self._one(conn, sql, (task_id,))
+        if row is None:
+            raise NotFound(f"no task with id {task_id!r}", code="task_not_found")
+        return row
+
+    def _index_record(self, conn: Conn, index_id: str) -> IndexRecord:
+        row = self._one(conn, _INDEX_SELECT + " WHERE i.id = ?", (index_id,))
+        if row is None:
+            raise NotFound(f"no index with id {index_id!r}", code="index_not_found")
+        return _index(row)
+
+    def _name_taken(self, conn: Conn, name: str, other_than: str = "") -> None:
+        row = self._one(
+            conn, "SELECT id FROM indexes WHERE name = ? AND id != ?", (name, other_than)
+        )
+        if row is not None:
+            raise Conflict(f"an index named {name!r} already exists (id {row['id']})")
+
+    def _delete_blobs(self, prefix: str | None, keys: Iterable[str]) -> None:
+        """Delete the folder ``prefix`` and the blobs ``keys`` outside it, after a commit: a
+        failure here leaves files behind, never a row naming a missing file."""
+        try:
+            if prefix is not None:
+                self.blobs.delete_prefix(prefix)
+            for key in keys:
+                if prefix is None or not key.startswith(prefix):
+                    self.blobs.delete(key)
+        except (OSError, InvalidArgument) as e:
+            log.warning("could not delete blobs (%s): %s", prefix or "keyframes", e)
+
+    # -- indexes -----------------------------------------------------------------------------
+
+    # -- indexes -----------------------------------------------------------------------------
+
+    def create_index(
+        self, name: str, options: Sequence[str] = (), addons: Sequence[str] = ()
+    ) -> IndexRecord:
+        name = _name(name)
+        index_id, now = new_id(), utc_now()
+        opts, adds = _json(list(options), "options"), _json(list(addons), "addons")
+        try:
+            with self._write() as conn:
+                self._name_taken(conn, name)
+                self._execute(
+                    conn,
+                    "INSERT INTO indexes (id, name, options, addons, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (index_id, name, opts, adds, now, now),
+                )
+                return self._index_record(conn, index_id)
+        except self._UNIQUE_VIOLATION as e:  # (PostgreSQL) a concurrent create took the name
+            raise Conflict(f"an index named {name!r} already exists") from e
+
+    def get_index(self, index_id: str) -> IndexRecord:
+        with self._read() as conn:
+            return self._index_record(conn, index_id)
+
+    def list_indexes(
+        self,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: IndexSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[IndexRecord]:
+        offset = _paging(page, page_limit)
+        column, direction = _order(_INDEX_SORT, sort_by, sort_option)
+        with self._read() as conn:
+            total = self._scalar(conn, "SELECT COUNT(*) FROM indexes")
+            rows = self._execute(
+                conn,
+                f"{_INDEX_SELECT} ORDER BY {column} {direction}, i.{self._ROW_ORDER} {direction} "
+                "LIMIT ? OFFSET ?",
+                (page_limit, offset),
+            ).fetchall()
+        return Page([_index(r) for r in rows], int(total), page, page_limit)
+
+    def update_index(self, index_id: str, *, name: str) -> IndexRecord:
+        name = _name(name)
+        try:
+            with self._write() as conn:
+                self._require_index(conn, index_id, lock=True)
+                self._name_taken(conn, name, other_than=index_id)
+                self._execute(
+                    conn,
+                    "UPDATE indexes SET name = ?, updated_at = ? WHERE id = ?",
+                    (name, utc_now(), index_id),
+                )
+                return self._index_record(conn, index_id)
+        except self._UNIQUE_VIOLATION as e:
+            raise Conflict(f"an index named {name!r} already exists") from e
+
+    def delete_index(self, index_id: str) -> None:
+        with self._write() as conn:
+            self._require_index(conn, index_id, lock=True)
+            keys = self._column(
+                conn, "SELECT blob_key FROM keyframes WHERE index_id = ?", (index_id,)
+            )
+            self._execute(conn, "DELETE FROM indexes WHERE id = ?", (index_id,))  # cascades
+            self._drop_index_extras(conn, index_id)
+        with self._matrices_lock:
+            for space in SPACES:
+                matrix = self._matrices.pop((index_id, space), None)
+                if matrix is not None:
+                    matrix.drop_files()
+        self._delete_blobs(f"{index_id}/", keys)
+        shutil.rmtree(self.vector_dir / index_id, ignore_errors=True)
+
+    # -- videos ------------------------------------------------------------------------------
+
+    def create_video(
+        self,
+        index_id: str,
+        *,
+        filename: str,
+        sha256: str,
+        duration: float,
+        fps: float = 0.0,
+        width: int = 0,
+        height: int = 0,
+        size: int = 0,
+        metadata: Mapping[str, Any] | None = None,
+        status: VideoStatus = "pending",
+    ) -> VideoRecord:
+        sha256 = str(sha256).lower()
+        if not _SHA256.fullmatch(sha256):
+            raise InvalidArgument("sha256 must be 64 hexadecimal characters")
+        if status not in TASK_STATUSES:
+            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
+        if min(width, height, size) < 0 or not math.isfinite(fps) or fps < 0:
+            raise InvalidArgument("fps, width, height and size must not be negative")
+        meta = _json(dict(metadata or {}), "metadata")
+        duration = _seconds(duration, "duration")
+        video_id, now = new_id(), utc_now()
+        with self._write() as conn:
+            self._require_index(conn, index_id)
+            self._execute(
+                conn,
+                "INSERT INTO videos (id, index_id, filename, sha256, status, duration, fps, "
+                "width, height, size, metadata, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    video_id,
+                    index_id,
+                    filename,
+                    sha256,
+                    status,
+                    duration,
+                    float(fps),
+                    int(width),
+                    int(height),
+                    int(size),
+                    meta,
+                    now,
+                    now,
+                ),
+            )
+            return _video(self._video_row(conn, video_id))
+
+    def get_video(self, video_id: str, *, index_id: str | None = None) -> VideoRecord:
+        with self._read() as conn:
+            video = _video(self._video_row(conn, video_id))
+        if index_id is not None and video.index_id != index_id:
+            raise NotFound(
+                f"no video with id {video_id!r} in index {index_id!r}", code="video_not_found"
+            )
+        return video
+
+    def list_videos(
+        self,
+        index_id: str,
+        *,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: VideoSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[VideoRecord]:
+        offset = _paging(page, page_limit)
+        column, direction = _order(_VIDEO_SORT, sort_by, sort_option)
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+            total = self._scalar(
+                conn, "SELECT COUNT(*) FROM videos WHERE index_id = ?", (index_id,)
+            )
+            rows = self._execute(
+                conn,
+                f"SELECT * FROM videos WHERE index_id = ? "
+                f"ORDER BY {column} {direction}, {self._ROW_ORDER} {direction} LIMIT ? OFFSET ?",
+                (index_id, page_limit, offset),
+            ).fetchall()
+        return Page([_video(r) for r in rows], int(total), page, page_limit)
+
+    def update_video(
+        self,
+        video_id: str,
+        *,
+        filename: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> VideoRecord:
+        meta = None if metadata is None else _json(dict(metadata), "metadata")
+        with self._write() as conn:
+            self._video_row(conn, video_id, lock=True)
+            self._execute(
+                conn,
+                "UPDATE videos SET filename = COALESCE(?, filename), "
+                "metadata = COALESCE(?, metadata), updated_at = ? WHERE id = ?",
+                (filename, meta, utc_now(), video_id),
+            )
+            return _video(self._video_row(conn, video_id))
+
+    def set_video_status(self, video_id: str, status: VideoStatus) -> VideoRecord:
+        if status not in TASK_STATUSES:
+            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
+        with self._write() as conn:
+            self._video_row(conn, video_id, lock=True)
+            self._execute(
+                conn,
+                "UPDATE videos SET status = ?, updated_at = ? WHERE id = ?",
+                (status, utc_now(), video_id),
+            )
+            return _video(self._video_row(conn, video_id))
+
+    def delete_video(self, video_id: str) -> None:
+        with self._write() as conn:
+            index_id = self._video_row(conn, video_id, lock=True)["index_id"]
+            keys = self._column(
+                conn, "SELECT blob_key FROM keyframes WHERE video_id = ?", (video_id,)
+            )
+            self._execute(conn, "DELETE FROM videos WHERE id = ?", (video_id,))
+        self._delete_blobs(video_prefix(index_id, video_id), keys)
+
+    def find_video_by_hash(self, index_id: str, sha256: str) -> VideoRecord | None:
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+            row = self._one(
+                conn,
+                "SELECT * FROM videos WHERE index_id = ? AND sha256 = ? "
+                f"ORDER BY created_at, {self._ROW_ORDER} LIMIT 1",
+                (index_id, str(sha256).lower()),
+            )
+        return None if row is None else _video(row)
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    def segments(self, video_id: str, kind: SegmentKind | None = None) -> list[Segment]:
+        if kind is not None and kind not in SEGMENT_KINDS:
+            raise InvalidArgument(f"kind must be one of {', '.join(SEGMENT_KINDS)}")
+        with self._read() as conn:
+            self._video_row(conn, video_id)
+            rows = self._execute(
+                conn,
+                f"SELECT {_SEGMENT_COLUMNS} FROM segments s WHERE s.video_id = ? "
+                f"AND ({self._NULLABLE} IS NULL OR s.kind = ?) "
+                "ORDER BY s.start_time, s.end_time, s.seq",
+                (video_id, kind, kind),
+            ).fetchall()
+        return [_segment(r) for r in rows]
+
+    def keyframes(self, video_id: str) -> list[Keyframe]:
+        with self._read() as conn:
+            self._video_row(conn, video_id)
+            rows = self._execute(
+                conn,
+                f"SELECT {_KEYFRAME_COLUMNS} FROM keyframes WHERE video_id = ? "
+                "ORDER BY time, shot_index, seq",
+                (video_id,),
+            ).fetchall()
+        return [_keyframe(r) for r in rows]
+
+    @staticmethod
+    def _segment_params(video_id: str, s: Segment) -> tuple[Any, ...]:
+        if s.video_id != video_id:
+            raise InvalidArgument(f"segment {s.id} belongs to video {s.video_id}, not {video_id}")
+        if s.kind not in SEGMENT_KINDS:
+            raise InvalidArgument(
+                f"segment kind must be one of {', '.join(SEGMENT_KINDS)}, got {s.kind!r}"
+            )
+        start, end = _seconds(s.start, "segment start"), _seconds(s.end, "segment end")
+        if end < start:
+            raise InvalidArgument(f"segment {s.id} ends ({end}) before it starts ({start})")
+        if not isinstance(s.text, str):
+            raise InvalidArgument(f"segment {s.id} text must be a string")
+        return (s.id, s.kind, start, end, s.text, _json(s.data, "segment data"))
+
+    @staticmethod
+    def _keyframe_params(video_id: str, k: Keyframe) -> tuple[Any, ...]:
+        if k.video_id != video_id:
+            raise InvalidArgument(f"keyframe {k.id} belongs to video {k.video_id}, not {video_id}")
+        if int(k.shot_index) < 0:
+            raise InvalidArgument(f"keyframe {k.id} shot_index must be >= 0")
+        return (k.id, int(k.shot_index), _seconds(k.time, "keyframe time"), check_key(k.blob_key))
+
+    @staticmethod
+    def _check_batches(
+        batches: Sequence[VectorBatch], owners: set[str] | None
+    ) -> list[tuple[str, list[str], Matrix]]:
+        checked: list[tuple[str, list[str], Matrix]] = []
+        seen: set[tuple[str, str]] = set()
+        for batch in batches:
+            if batch.space not in SPACES:
+                raise InvalidArgument(f"vector space must be one of {', '.join(SPACES)}")
+            matrix = _unit_rows(batch.vectors, f"{batch.space} vectors")
+            batch_owners = [str(o) for o in batch.owners]
+            if len(batch_owners) != matrix.shape[0]:
+                raise InvalidArgument(
+                    f"{len(batch_owners)} owners for {matrix.shape[0]} {batch.space} vectors"
+                )
+            for owner in batch_owners:
+                if owners is not None and owner not in owners:
+                    raise InvalidArgument(f"vector owner {owner} is not a segment or keyframe")
+                if (owner, batch.space) in seen:
+                    raise InvalidArgument(f"two {batch.space} vectors for {owner}")
+                seen.add((owner, batch.space))
+            checked.append((batch.space, batch_owners, matrix))
+        return checked
+
+    def _matrix(self, index_id: str, space: str, dim: int) -> SpaceMatrix:
+        with self._matrices_lock:
+            matrix = self._matrices.get((index_id, space))
+            if matrix is None or matrix.dim != dim:
+                if matrix is not None:
+                    matrix.drop_files()
+                matrix = SpaceMatrix(self.vector_dir / index_id / space, dim)
+                self._matrices[(index_id, space)] = matrix
+            return matrix
+
+    # -- logos -------------------------------------------------------------------------------
+
+    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
+        name = _name(name)
+        ext = re.sub(r"[^a-z0-9]", "", extension.lower())[:8] or "img"
+        logo_id, now = new_id(), utc_now()
+        key = f"{index_id}/logos/{logo_id}.{ext}"
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+        self.blobs.put_bytes(key, data)
+        try:
+            with self._write() as conn:
+                self._require_index(conn, index_id)
+                self._execute(
+                    conn,
+                    "INSERT INTO logos (id, index_id, name, blob_key, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (logo_id, index_id, name, key, now),
+                )
+        except BaseException:
+            self.blobs.delete(key)
+            raise
+        return LogoRecord(logo_id, index_id, name, key, now)
+
+    def list_logos(self, index_id: str) -> list[LogoRecord]:
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+            rows = self._execute(
+                conn,
+                "SELECT id, index_id, name, blob_key, created_at FROM logos "
+                "WHERE index_id = ? ORDER BY seq",
+                (index_id,),
+            ).fetchall()
+        return [
+            LogoRecord(r["id"], r["index_id"], r["name"], r["blob_key"], r["created_at"])
+            for r in rows
+        ]
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def enqueue_task(
+        self,
+        index_id: str,
+        source: Mapping[str, Any],
+        *,
+        video_id: str | None = None,
+        status: Literal["validating", "pending"] = "pending",
+    ) -> TaskRecord:
+        if status not in ("validating", "pending"):
+            raise InvalidArgument(f"a new task is validating or pending, not {status!r}")
+        task_id, now = new_id(), utc_now()
+        src = _json(dict(source), "task source")
+        with self._write() as conn:
+            self._require_index(conn, index_id)
+            if video_id is not None:
+                self._video_row(conn, video_id)
+            self._execute(
+                conn,
+                "INSERT INTO tasks (id, index_id, video_id, status, source, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (task_id, index_id, video_id, status, src, now, now),
+            )
+            return _task(self._task_row(conn, task_id))
+
+    def _task_in(self, conn: Conn, task_id: str, statuses: Sequence[str], doing: str) -> Row:
+        row = self._task_row(conn, task_id, lock=True)
+        if row["status"] not in statuses:
+            raise Conflict(
+                f"cannot {doing} task {task_id}: it is {row['status']}, not "
+                f"{' or '.join(statuses)}",
+                code="task_state",
+            )
+        return row
+
+    def mark_task_validated(self, task_id: str) -> TaskRecord:
+        with self._write() as conn:
+            row = self._task_in(conn, task_id, ("validating",), "mark as validated")
+            self._execute(
+                conn,
+                "UPDATE tasks SET status = 'pending', updated_at = ? WHERE seq = ?",
+                (utc_now(), row["seq"]),
+            )
+            return _task(self._task_row(conn, task_id))
+
+    def fail_task(self, task_id: str, code: str, message: str) -> TaskRecord:
+        if not code:
+            raise InvalidArgument("a failed task needs an error code")
+        with self._write() as conn:
+            row = self._task_in(conn, task_id, ("validating", "pending"), "fail")
+            self._end_task(conn, row, "failed", code, message)
+            return _task(self._task_row(conn, task_id))
+
+    def claim_task(self, worker_id: str, lease_seconds: float = 60.0) -> TaskRecord | None:
+        if not worker_id:
+            raise InvalidArgument("worker_id must not be empty")
+        lease_seconds = _seconds(lease_seconds, "lease_seconds")
+        with self._write() as conn:
+            # Whoever was validating these died before deciding: queue them (see the docstring).
+            # With SKIP LOCKED (PostgreSQL) a task being decided right now is left to its
+            # validator.
+            stale = self._execute(
+                conn,
+                "UPDATE tasks SET status = 'pending', updated_at = ? WHERE seq IN ("
+                "SELECT seq FROM tasks WHERE status = 'validating' AND updated_at < ? "
+                f"{self._SKIP_LOCKED})",
+                (utc_now(), utc_now(-lease_seconds)),
+            ).rowcount
+            if stale:
+                log.warning(
+                    "%d tasks stayed validating over %g s; queued them", stale, lease_seconds
+                )
+            while True:
+                now = utc_now()
+                row = self._one(
+                    conn,
+                    "SELECT * FROM tasks WHERE status = 'pending' "
+                    "OR (status = 'indexing' AND lease_until < ?) "
+                    f"ORDER BY seq LIMIT 1{self._SKIP_LOCKED}",
+                    (now,),
+                )
+                if row is None:
+                    return None
+                if row["attempts"] >= self.max_attempts:
+                    self._end_task(
+                        conn,
+                        row,
+                        "failed",
+                        "too_many_attempts",
+                        f"the task was started {row['attempts']} times without finishing "
+                        f"(max_attempts={self.max_attempts}); its worker may crash on it",
+                    )
+                    continue
+                self._execute(
+                    conn,
+                    "UPDATE tasks SET status = 'indexing', attempts = attempts + 1, "
+                    "lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
+                    (worker_id, utc_now(lease_seconds), now, row["seq"]),
+                )
+                return _task(self._task_row(conn, row["id"]))
+
+    def _held_task(self, conn: Conn, task_id: str, worker_id: str) -> Row:
+        row = self._task_row(conn, task_id, lock=True)
+        if row["status"] != "indexing" or row["lease_owner"] != worker_id:
+            holder = (
+                f"is {row['status']}"
+                if row["status"] != "indexing"
+                else f"was claimed by {row['lease_owner']}"
+            )
+            raise Conflict(
+                f"worker {worker_id} lost the lease on task {task_id}: the task {holder}",
+                code="lease_lost",
+            )
+        return row
+
+    def heartbeat(
+        self,
+        task_id: str,
+        worker_id: str,
+        progress: float,
+        *,
+        lease_seconds: float = 60.0,
+        video_id: str | None = None,
+    ) -> TaskRecord:
+        progress = float(progress)
+        if not 0 <= progress <= 100:
+            raise InvalidArgument(f"progress is a percentage (0-100), got {progress}")
+        with self._write() as conn:
+            # A lease that expired but was not claimed by anyone is still this worker's: renewing
+            # it is safe, since no other worker holds the task.
+            self._held_task(conn, task_id, worker_id)
+            if video_id is not None:
+                self._video_row(conn, video_id)
+            self._execute(
+                conn,
+                "UPDATE tasks SET progress = ?, lease_until = ?, updated_at = ?, "
+                "video_id = COALESCE(?, video_id) WHERE id = ?",
+                (progress, utc_now(lease_seconds), utc_now(), video_id, task_id),
+            )
+            return _task(self._task_row(conn, task_id))
+
+    def finish_task(
+        self,
+        task_id: str,
+        worker_id: str,
+        status: Literal["ready", "failed"],
+        *,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> TaskRecord:
+        if status not in ("ready", "failed"):
+            raise InvalidArgument(f"a task finishes ready or failed, not {status!r}")
+        if status == "failed" and not error_code:
+            raise InvalidArgument("a failed task needs an error_code")
+        with self._write() as conn:
+            row = self._held_task(conn, task_id, worker_id)
+            self._end_task(conn, row, status, error_code, error_message)
+            return _task(self._task_row(conn, task_id))
+
+    def _end_task(
+        self,
+        conn: Conn,
+        row: Row,
+        status: Literal["ready", "failed"],
+        error_code: str | None,
+        error_message: str | None,
+    ) -> None:
+        now = utc_now()
+        self._execute(
+            conn,
+            "UPDATE tasks SET status = ?, progress = CASE WHEN ? = 'ready' THEN 100 "
+            "ELSE progress END, error_code = ?, error_message = ?, lease_owner = NULL, "
+            "lease_until = NULL, updated_at = ? WHERE seq = ?",
+            (status, status, error_code, error_message, now, row["seq"]),
+        )
+        if row["video_id"] is not None:
+            self._execute(
+                conn,
+                "UPDATE videos SET status = ?, updated_at = ? WHERE id = ?",
+                (status, now, row["video_id"]),
+            )
+
+    def get_task(self, task_id: str) -> TaskRecord:
+        with self._read() as conn:
+            return _task(self._task_row(conn, task_id))
+
+    def list_tasks(
+        self,
+        *,
+        index_id: str | None = None,
+        status: TaskStatus | None = None,
+        video_id: str | None = None,
+        page: int = 1,
+        page_limit: int = 10,
+        sort_by: TaskSort = "created_at",
+        sort_option: SortOption = "desc",
+    ) -> Page[TaskRecord]:
+        offset = _paging(page, page_limit)
+        column, direction = _order(_TASK_SORT, sort_by, sort_option)
+        if status is not None and status not in TASK_STATUSES:
+            raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
+        n = self._NULLABLE
+        where = (
+            f"WHERE ({n} IS NULL OR index_id = ?) AND ({n} IS NULL OR status = ?) "
+            f"AND ({n} IS NULL OR video_id = ?)"
+        )
+        params = (index_id, index_id, status, status, video_id, video_id)
+        with self._read() as conn:
+            total = self._scalar(conn, f"SELECT COUNT(*) FROM tasks {where}", params)
+            rows = self._execute(
+                conn,
+                f"SELECT * FROM tasks {where} ORDER BY {column} {direction}, seq {direction} "
+                "LIMIT ? OFFSET ?",
+                (*params, page_limit, offset),
+            ).fetchall()
+        return Page([_task(r) for r in rows], int(total), page, page_limit)
