@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, VidsenseError
+from vidsense.errors import InvalidArgument
 from vidsense.media.decode import DecodeReport
 from vidsense.media.frames import frame_name, write_jpeg
 from vidsense.media.probe import MediaInfo, probe
@@ -234,10 +234,7 @@ def analyze(
                 report, cancelled=bool(cancel and cancel.is_set())
             )
         analysis.timings["decode_shots_ocr"] = time.perf_counter() - decode_started
-        try:
-            sound = sound_future.result()
-        except VidsenseError:
-            raise
+        sound = sound_future.result()  # re-raises the sound branch's error, if any
     analysis.transcript = sound.transcript
     analysis.audio_events = sound.events
     analysis.notes.extend(sound.notes)
