@@ -258,52 +258,16 @@ class PostgresStore(SqlStore):
 
     # -- evidence ----------------------------------------------------------------------------
 
-    def replace_evidence(
-        self,
-        video_id: str,
-        segments: Sequence[Segment],
-        keyframes: Sequence[Keyframe] = (),
-        vectors: Sequence[VectorBatch] = (),
-    ) -> None:
-        segment_rows = [self._segment_params(video_id, s) for s in segments]
-        keyframe_rows = [self._keyframe_params(video_id, k) for k in keyframes]
-        for row in segment_rows:
-            if "\x00" in row[4]:
-                raise InvalidArgument(f"segment {row[0]} text holds a NUL character")
-        owners = [s.id for s in segments] + [k.id for k in keyframes]
-        if len(set(owners)) != len(owners):
-            raise InvalidArgument("segment and keyframe ids must be unique")
-        batches = self._check_batches(vectors, set(owners))
-        new_keys = {k.blob_key for k in keyframes}
-        with self._write() as conn:
-            index_id = self._video_row(conn, video_id, lock=True)["index_id"]
-            old_keys = self._column(
-                conn, "SELECT blob_key FROM keyframes WHERE video_id = %s", (video_id,)
-            )
-            conn.execute("DELETE FROM vectors WHERE video_id = %s", (video_id,))
-            conn.execute("DELETE FROM segments WHERE video_id = %s", (video_id,))
-            conn.execute("DELETE FROM keyframes WHERE video_id = %s", (video_id,))
-            try:
-                with conn.transaction(), conn.cursor() as cur:  # a savepoint
-                    cur.executemany(
-                        "INSERT INTO segments (id, video_id, index_id, kind, start_time, "
-                        "end_time, text, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                        [(r[0], video_id, index_id, *r[1:]) for r in segment_rows],
-                    )
-                    cur.executemany(
-                        "INSERT INTO keyframes (id, video_id, index_id, shot_index, time, "
-                        "blob_key) VALUES (%s, %s, %s, %s, %s, %s)",
-                        [(r[0], video_id, index_id, *r[1:]) for r in keyframe_rows],
-                    )
-            except pg_errors.UniqueViolation as e:
-                raise InvalidArgument(
-                    f"a segment or keyframe id is already used by another video: {e}"
-                ) from e
-            for space, batch_owners, matrix in batches:
-                self._insert_vectors(conn, index_id, video_id, space, batch_owners, matrix)
-        stale = [k for k in old_keys if k not in new_keys]
-        if stale:
-            self._delete_blobs(None, stale)
+    _DUPLICATE_ID = (pg_errors.UniqueViolation,)
+
+    def _insert_many(self, conn: Conn, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # A savepoint, so a duplicate id leaves the outer transaction usable for the error.
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(self._sql(sql), rows)
+
+    def _check_segment_text(self, segment_id: str, text: str) -> None:
+        if "\x00" in text:
+            raise InvalidArgument(f"segment {segment_id} text holds a NUL character")
 
     def _insert_vectors(
         self,

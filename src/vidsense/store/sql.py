@@ -233,6 +233,8 @@ class SqlStore(Store):
     _NULLABLE = "?"
     #: what the driver raises when a unique constraint is violated (mapped to Conflict)
     _UNIQUE_VIOLATION: tuple[type[Exception], ...] = ()
+    #: what the driver raises when an inserted evidence id is taken by another video
+    _DUPLICATE_ID: tuple[type[Exception], ...] = ()
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -245,6 +247,24 @@ class SqlStore(Store):
     def _sql(self, sql: str) -> str:
         """``sql`` (written with ``?`` placeholders) in the driver's placeholder style."""
         return sql
+
+    def _insert_many(self, conn: Conn, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` with one statement (``sql`` written with ``?`` placeholders)."""
+        conn.executemany(self._sql(sql), rows)
+
+    def _check_segment_text(self, segment_id: str, text: str) -> None:
+        """Refuse text the backend cannot store (PostgreSQL: NUL characters)."""
+
+    def _insert_vectors(
+        self,
+        conn: Conn,
+        index_id: str,
+        video_id: str,
+        space: str,
+        owners: Sequence[str],
+        matrix: Matrix,
+    ) -> None:
+        raise NotImplementedError
 
     def _execute(self, conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(self._sql(sql), params)
@@ -551,6 +571,53 @@ class SqlStore(Store):
                 (video_id,),
             ).fetchall()
         return [_keyframe(r) for r in rows]
+
+    def replace_evidence(
+        self,
+        video_id: str,
+        segments: Sequence[Segment],
+        keyframes: Sequence[Keyframe] = (),
+        vectors: Sequence[VectorBatch] = (),
+    ) -> None:
+        # Everything that can be checked without the database is checked before it is touched.
+        segment_rows = [self._segment_params(video_id, s) for s in segments]
+        keyframe_rows = [self._keyframe_params(video_id, k) for k in keyframes]
+        for row in segment_rows:
+            self._check_segment_text(row[0], row[4])
+        owners = [s.id for s in segments] + [k.id for k in keyframes]
+        if len(set(owners)) != len(owners):
+            raise InvalidArgument("segment and keyframe ids must be unique")
+        batches = self._check_batches(vectors, set(owners))
+        new_keys = {k.blob_key for k in keyframes}
+        with self._write() as conn:
+            index_id = self._video_row(conn, video_id, lock=True)["index_id"]
+            old_keys = self._column(
+                conn, "SELECT blob_key FROM keyframes WHERE video_id = ?", (video_id,)
+            )
+            for table in ("vectors", "segments", "keyframes"):
+                self._execute(conn, f"DELETE FROM {table} WHERE video_id = ?", (video_id,))
+            try:
+                self._insert_many(
+                    conn,
+                    "INSERT INTO segments (id, video_id, index_id, kind, start_time, end_time, "
+                    "text, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(r[0], video_id, index_id, *r[1:]) for r in segment_rows],
+                )
+                self._insert_many(
+                    conn,
+                    "INSERT INTO keyframes (id, video_id, index_id, shot_index, time, blob_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(r[0], video_id, index_id, *r[1:]) for r in keyframe_rows],
+                )
+            except self._DUPLICATE_ID as e:
+                raise InvalidArgument(
+                    f"a segment or keyframe id is already used by another video: {e}"
+                ) from e
+            for space, batch_owners, matrix in batches:
+                self._insert_vectors(conn, index_id, video_id, space, batch_owners, matrix)
+        stale = [k for k in old_keys if k not in new_keys]
+        if stale:
+            self._delete_blobs(None, stale)
 
     @staticmethod
     def _segment_params(video_id: str, s: Segment) -> tuple[Any, ...]:

@@ -164,55 +164,10 @@ class SQLiteStore(SqlStore):
 
     # -- evidence ----------------------------------------------------------------------------
 
-    def replace_evidence(
-        self,
-        video_id: str,
-        segments: Sequence[Segment],
-        keyframes: Sequence[Keyframe] = (),
-        vectors: Sequence[VectorBatch] = (),
-    ) -> None:
-        # Everything that can be checked without the database is checked before it is touched.
-        segment_rows = [self._segment_params(video_id, s) for s in segments]
-        keyframe_rows = [self._keyframe_params(video_id, k) for k in keyframes]
-        owners = [s.id for s in segments] + [k.id for k in keyframes]
-        if len(set(owners)) != len(owners):
-            raise InvalidArgument("segment and keyframe ids must be unique")
-        batches = self._check_batches(vectors, set(owners))
-        new_keys = {k.blob_key for k in keyframes}
-        with self._write() as conn:
-            index_id = self._video_row(conn, video_id)["index_id"]
-            old_keys = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT blob_key FROM keyframes WHERE video_id = ?", (video_id,)
-                )
-            ]
-            conn.execute("DELETE FROM vectors WHERE video_id = ?", (video_id,))
-            conn.execute("DELETE FROM segments WHERE video_id = ?", (video_id,))
-            conn.execute("DELETE FROM keyframes WHERE video_id = ?", (video_id,))
-            try:
-                conn.executemany(
-                    "INSERT INTO segments (id, video_id, index_id, kind, start_time, end_time, "
-                    "text, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(r[0], video_id, index_id, *r[1:]) for r in segment_rows],
-                )
-                conn.executemany(
-                    "INSERT INTO keyframes (id, video_id, index_id, shot_index, time, blob_key) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(r[0], video_id, index_id, *r[1:]) for r in keyframe_rows],
-                )
-            except sqlite3.IntegrityError as e:
-                raise InvalidArgument(
-                    f"a segment or keyframe id is already used by another video: {e}"
-                ) from e
-            for space, batch_owners, matrix in batches:
-                self._insert_vectors(conn, index_id, video_id, space, batch_owners, matrix)
-        stale = [k for k in old_keys if k not in new_keys]
-        if stale:
-            self._delete_blobs(None, stale)
+    _DUPLICATE_ID = (sqlite3.IntegrityError,)
 
-    @staticmethod
     def _insert_vectors(
+        self,
         conn: sqlite3.Connection,
         index_id: str,
         video_id: str,
