@@ -33,11 +33,16 @@ class VidsenseError(Exception):
     status: int = 500
     code: str = "internal_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    param: str | None = None
+    """The request field at fault, when one is (OpenAI's error envelope names it)."""
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if param is not None:
+            self.param = param
 
     def __str__(self) -> str:
         return self.message

@@ -386,6 +386,24 @@ class Store(ABC):
         ``query`` is normalized first. An index with no vectors in ``space`` gives ``[]``.
         """
 
+    @abstractmethod
+    def video_vectors(
+        self, video_id: str, space: Space
+    ) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """The stored ``space`` vectors of one video: ``(owner ids, (n, dim) unit rows)``;
+        ``([], (0, 0) array)`` when it has none."""
+
+    # -- written answers ---------------------------------------------------------------------
+
+    @abstractmethod
+    def cached_writing(self, video_id: str, key: str) -> dict[str, Any] | None:
+        """A written answer kept under ``key`` for the video, or ``None``. Answers are
+        dropped when the video's evidence is replaced (re-indexing) or the video deleted."""
+
+    @abstractmethod
+    def keep_writing(self, video_id: str, key: str, body: Mapping[str, Any]) -> None:
+        """Keep a written answer (JSON-serializable) under ``key``, replacing an older one."""
+
     # -- logos -------------------------------------------------------------------------------
 
     @abstractmethod

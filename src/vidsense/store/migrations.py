@@ -252,6 +252,19 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX logos_by_index ON logos(index_id, seq)",
         ],
     ),
+    Migration(
+        3,
+        "written answers cached per video and request, dropped when evidence is replaced",
+        [
+            """CREATE TABLE writings (
+                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                key TEXT NOT NULL,
+                body {json} NOT NULL,
+                created_at {time} NOT NULL,
+                PRIMARY KEY (video_id, key)
+            )""",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

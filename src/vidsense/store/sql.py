@@ -36,6 +36,7 @@ from vidsense.store.base import (
     Segment,
     SegmentKind,
     SortOption,
+    Space,
     Store,
     TaskRecord,
     TaskSort,
@@ -594,7 +595,7 @@ class SqlStore(Store):
             old_keys = self._column(
                 conn, "SELECT blob_key FROM keyframes WHERE video_id = ?", (video_id,)
             )
-            for table in ("vectors", "segments", "keyframes"):
+            for table in ("vectors", "segments", "keyframes", "writings"):
                 self._execute(conn, f"DELETE FROM {table} WHERE video_id = ?", (video_id,))
             try:
                 self._insert_many(
@@ -618,6 +619,43 @@ class SqlStore(Store):
         stale = [k for k in old_keys if k not in new_keys]
         if stale:
             self._delete_blobs(None, stale)
+
+    def video_vectors(self, video_id: str, space: Space) -> tuple[list[str], Matrix]:
+        with self._read() as conn:
+            self._video_row(conn, video_id)
+            rows = self._execute(
+                conn,
+                "SELECT owner_id, vector FROM vectors WHERE video_id = ? AND space = ? ORDER BY id",
+                (video_id, space),
+            ).fetchall()
+        owners = [str(r["owner_id"]) for r in rows]
+        if not rows:
+            return owners, np.zeros((0, 0), dtype=np.float32)
+        matrix = np.stack([np.frombuffer(bytes(r["vector"]), dtype=np.float32) for r in rows])
+        return owners, matrix
+
+    def cached_writing(self, video_id: str, key: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = self._one(
+                conn, "SELECT body FROM writings WHERE video_id = ? AND key = ?", (video_id, key)
+            )
+        if row is None:
+            return None
+        body: dict[str, Any] = json.loads(row["body"])
+        return body
+
+    def keep_writing(self, video_id: str, key: str, body: Mapping[str, Any]) -> None:
+        text = _json(dict(body), "writing")
+        with self._write() as conn:
+            self._video_row(conn, video_id, lock=True)
+            self._execute(
+                conn, "DELETE FROM writings WHERE video_id = ? AND key = ?", (video_id, key)
+            )
+            self._execute(
+                conn,
+                "INSERT INTO writings (video_id, key, body, created_at) VALUES (?, ?, ?, ?)",
+                (video_id, key, text, utc_now()),
+            )
 
     @staticmethod
     def _segment_params(video_id: str, s: Segment) -> tuple[Any, ...]:
