@@ -474,3 +474,64 @@ def shots_out(segments: list[Segment]) -> Evidence[ShotItem]:
 
 def listing(items: list[T], page: Page[Any]) -> Listing[T]:
     return Listing[T](data=items, page_info=page_info(page))
+
+
+# -- grounded writing (Twelve Labs /gist, /summarize, /generate, /analyze) ----------------------
+
+
+class GistRequest(Wire):
+    """``POST /gist``: ``types`` of title, topic, hashtag."""
+
+    video_id: str
+    types: list[str] = Field(default_factory=lambda: ["title", "topic", "hashtag"])
+    include_citations: bool = False
+
+
+class SummarizeRequest(Wire):
+    """``POST /summarize``: ``type`` summary | chapter | highlight, an optional ``prompt``."""
+
+    video_id: str
+    type: str = "summary"
+    prompt: str | None = Field(default=None, max_length=20000)
+    temperature: float | None = None
+    max_tokens: int | None = None
+    include_citations: bool = False
+
+
+class GenerateRequest(Wire):
+    """``POST /generate``: an open ``prompt``; ``stream`` answers as server-sent events."""
+
+    video_id: str
+    prompt: str
+    temperature: float | None = None
+    stream: bool = False
+    include_citations: bool = False
+
+
+class AnalyzeRequest(Wire):
+    """``POST /analyze``: a ``prompt``, an optional JSON-schema ``response_format`` and a
+    ``start_time``/``end_time`` window (seconds). ``video`` (2026 shape) may name the video as
+    ``{"type": "video_id", "video_id": ...}`` instead of ``video_id``."""
+
+    video_id: str | None = None
+    video: dict[str, Any] | None = None
+    prompt: str
+    response_format: dict[str, Any] | None = None
+    start_time: float | None = Field(default=None, ge=0)
+    end_time: float | None = Field(default=None, gt=0)
+    temperature: float | None = None
+    max_tokens: int | None = None
+    stream: bool = False
+    include_citations: bool = False
+
+    def target(self) -> str:
+        """The video this request is about."""
+        if self.video_id:
+            return self.video_id
+        video = self.video or {}
+        found = video.get("video_id") or video.get("asset_id") or video.get("id")
+        if not isinstance(found, str) or not found:
+            from vidsense.errors import InvalidArgument
+
+            raise InvalidArgument("video_id is required", param="video_id")
+        return found

@@ -1,0 +1,221 @@
+"""JSON Schemas for structured answers, and the time fields that only evidence may fill.
+
+A schema may ask for times in three ways: Twelve Labs' ``{"type": "timestamp"}`` (with a
+``format`` of ``seconds`` or ``hh:mm:ss``), a string or number with ``format: "timestamp"``
+(or ``"time"``), or a property named ``start_time``/``end_time``/``start``/``end``/
+``timestamp`` (and ``*_sec``). :func:`plan` finds them: a time field inside the items of an
+array makes that array a list of computed segments (chapters, highlights, shots, lines of
+speech, on-screen text or sounds, chosen from its name and description), and a lone time field
+is the time of the evidence most relevant to it. The writer only sees what is left.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from vidsense.errors import InvalidArgument
+from vidsense.language.text import hms
+
+Role = Literal["start", "end", "point"]
+SegmentSource = Literal["chapters", "highlights", "shots", "speech", "text", "audio"]
+
+_TIME_NAMES: dict[str, Role] = {
+    "start_time": "start",
+    "start": "start",
+    "start_sec": "start",
+    "start_seconds": "start",
+    "begin": "start",
+    "from": "start",
+    "end_time": "end",
+    "end": "end",
+    "end_sec": "end",
+    "end_seconds": "end",
+    "to": "end",
+    "timestamp": "point",
+    "time": "point",
+    "at": "point",
+}
+_TIME_FORMATS = {"timestamp", "time", "seconds", "hh:mm:ss", "hh:mm:ss.fff", "mm:ss"}
+_SOURCES: list[tuple[SegmentSource, tuple[str, ...]]] = [
+    ("highlights", ("highlight", "best", "moment", "key moment", "exciting", "funny")),
+    ("shots", ("shot", "cut")),
+    (
+        "speech",
+        ("transcript", "utterance", "quote", "dialog", "dialogue", "speech", "said", "line"),
+    ),
+    ("text", ("on_screen", "on-screen", "onscreen", "caption", "ocr", "text", "sign", "slide")),
+    ("audio", ("sound", "audio", "noise", "music")),
+    ("chapters", ("chapter", "section", "part", "scene", "segment", "topic", "step")),
+]
+
+
+@dataclass(frozen=True)
+class TimeField:
+    """A property that holds a time: its ``role`` and how it is written."""
+
+    name: str
+    role: Role
+    as_number: bool
+    format: str
+
+
+@dataclass
+class SegmentList:
+    """An array property whose items carry times: filled with one item per computed segment."""
+
+    name: str
+    source: SegmentSource
+    times: list[TimeField]
+    item_schema: dict[str, Any]
+    """The items' schema with the time fields taken out (what the writer fills)."""
+    max_items: int | None
+
+
+@dataclass
+class Plan:
+    """A schema split into what evidence fills and what the writer fills."""
+
+    schema: dict[str, Any]
+    """The schema to validate the final answer against (time types made concrete)."""
+    writer_schema: dict[str, Any]
+    """The top-level schema without segment lists and time fields."""
+    lists: list[SegmentList] = field(default_factory=list)
+    points: list[TimeField] = field(default_factory=list)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+
+def _time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
+    kind = schema.get("type")
+    fmt = str(schema.get("format", "")).lower()
+    role = _TIME_NAMES.get(name.lower())
+    if role is None and name.lower().endswith(("_time", "_timestamp", "_at_sec")):
+        role = "start" if "start" in name.lower() else "end" if "end" in name.lower() else "point"
+    if kind == "timestamp" or fmt in _TIME_FORMATS:
+        as_number = fmt == "seconds" or (kind in ("number", "integer"))
+        return TimeField(name, role or "point", as_number, fmt or "hh:mm:ss")
+    if role is not None and kind in ("number", "integer", "string"):
+        return TimeField(name, role, kind != "string", fmt or "hh:mm:ss")
+    return None
+
+
+def _concrete(schema: Any) -> Any:
+    """``schema`` with ``timestamp`` types made concrete, for validation."""
+    if isinstance(schema, list):
+        return [_concrete(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _concrete(v) for k, v in schema.items()}
+    if out.get("type") == "timestamp":
+        out["type"] = "number" if str(out.get("format", "")).lower() == "seconds" else "string"
+        out.pop("format", None)
+    return out
+
+
+def check(schema: Any) -> dict[str, Any]:
+    """``schema`` checked to be a JSON Schema object (raises ``invalid_schema``)."""
+    import jsonschema
+
+    if not isinstance(schema, dict):
+        raise InvalidArgument("the JSON schema must be an object", code="invalid_schema")
+    try:
+        jsonschema.validators.validator_for(_concrete(schema)).check_schema(_concrete(schema))
+    except jsonschema.SchemaError as e:
+        raise InvalidArgument(
+            f"the JSON schema is not valid: {e.message}", code="invalid_schema"
+        ) from e
+    return schema
+
+
+def validate(value: Any, schema: Mapping[str, Any]) -> str | None:
+    """``None`` when ``value`` follows ``schema``, else what is wrong with it."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(value, _concrete(dict(schema)))
+    except jsonschema.ValidationError as e:
+        where = "/".join(str(p) for p in e.absolute_path) or "the answer"
+        return f"{where}: {e.message}"
+    return None
+
+
+def _source(name: str, description: str, prompt: str) -> SegmentSource:
+    for text in (name.lower(), description.lower(), prompt.lower()):
+        for source, words in _SOURCES:
+            if any(w in text for w in words):
+                return source
+    return "chapters"
+
+
+def plan(schema: dict[str, Any], prompt: str = "") -> Plan:
+    """Split a checked schema into evidence-filled time fields and the writer's part."""
+    check(schema)
+    writer_schema = copy.deepcopy(schema)
+    result = Plan(_concrete(schema), writer_schema)
+    props: dict[str, Any] = writer_schema.get("properties", {})
+    if not isinstance(props, dict):
+        return result
+    required = list(writer_schema.get("required", []))
+    for name, sub in list(props.items()):
+        if not isinstance(sub, dict):
+            continue
+        point = _time_field(name, sub)
+        if point is not None:
+            result.points.append(point)
+            result.descriptions[name] = str(sub.get("description", ""))
+            del props[name]
+            continue
+        items = sub.get("items")
+        if sub.get("type") == "array" and isinstance(items, dict):
+            inner = items.get("properties", {})
+            times = [
+                t for k, v in inner.items() if isinstance(v, dict) and (t := _time_field(k, v))
+            ]
+            if times:
+                item_schema = copy.deepcopy(items)
+                for t in times:
+                    item_schema["properties"].pop(t.name, None)
+                if "required" in item_schema:
+                    item_schema["required"] = [
+                        r for r in item_schema["required"] if r in item_schema["properties"]
+                    ]
+                source = _source(name, str(sub.get("description", "")), prompt)
+                result.lists.append(
+                    SegmentList(name, source, times, item_schema, sub.get("maxItems"))
+                )
+                del props[name]
+    writer_schema["required"] = [r for r in required if r in props]
+    return result
+
+
+def write_time(seconds: float, time: TimeField) -> float | str:
+    """A time as the schema asks for it: seconds, ``HH:MM:SS``, or with milliseconds."""
+    if time.as_number:
+        return round(float(seconds), 3)
+    if time.format == "mm:ss":
+        s = round(seconds)
+        return f"{s // 60:02d}:{s % 60:02d}"
+    if time.format.endswith(".fff"):
+        whole = int(seconds)
+        return f"{hms(whole)}.{round((seconds - whole) * 1000) % 1000:03d}"
+    return hms(seconds)
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
+
+
+def parse_json(text: str) -> Any:
+    """JSON from a model's reply (tolerates a code fence around it)."""
+    import json
+
+    cleaned = _FENCE.sub("", text.strip())
+    try:
+        return json.loads(cleaned)
+    except json.JSONDecodeError:
+        start, end = cleaned.find("{"), cleaned.rfind("}")
+        if 0 <= start < end:
+            return json.loads(cleaned[start : end + 1])
+        raise

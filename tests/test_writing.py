@@ -1,0 +1,322 @@
+"""Grounded writing with the default (extractive) writer on a real indexed video whose three
+topics change at known cuts (there are cuts inside topics too), plus a two-hour library entry
+built from real embeddings to check that long videos are read to the end."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import MediaCache
+from tests.library_support import make_settings, prepared_models
+from tests.writing_support import TOPICS, TopicVideo, make_topic_video, topic_sentences
+from vidsense.errors import InvalidArgument
+from vidsense.jobs import EmbeddedExecutor
+from vidsense.language import NOT_IN_VIDEO, ExtractiveWriter
+from vidsense.language.evidence import EvidencePack
+from vidsense.language.service import WritingService
+from vidsense.library import Library
+from vidsense.perception.embeddings import load_text_embedder
+from vidsense.server.app import create_app
+from vidsense.store import Segment, VectorBatch
+
+
+@dataclass
+class Indexed:
+    library: Library
+    service: WritingService
+    video_id: str
+    truth: TopicVideo
+
+
+@pytest.fixture(scope="module")
+def ix(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Indexed]:
+    truth = make_topic_video(media.root / "topics3.mp4", TOPICS[:3])
+    root = tmp_path_factory.mktemp("writing")
+    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    lib = Library.open(make_settings(root / "data", models))
+    index = lib.create_index("writing")
+    with EmbeddedExecutor(lib, 1):
+        task_id = lib.submit_file(index.id, truth.path).task.id
+        deadline = time.monotonic() + 300
+        while (task := lib.get_task(task_id)).status not in ("ready", "failed"):
+            assert time.monotonic() < deadline, "indexing took too long"
+            time.sleep(0.3)
+    assert task.status == "ready", task.error_message
+    assert task.video_id is not None
+    yield Indexed(lib, WritingService(lib), task.video_id, truth)
+    lib.close()
+
+
+def test_chapters_start_where_the_subject_changes(ix: Indexed) -> None:
+    result = ix.service.summarize(ix.video_id, "chapter")
+    chapters = result["chapters"]
+    assert [c["chapter_number"] for c in chapters] == [0, 1, 2]
+    starts = [c["start_sec"] for c in chapters[1:]]
+    for found, truth in zip(starts, ix.truth.boundaries, strict=True):
+        assert abs(found - truth) <= 1.0, (starts, ix.truth.boundaries)
+    # Chapters cover the video without gaps; titles come from the on-screen titles.
+    assert chapters[0]["start_sec"] == 0.0
+    assert chapters[-1]["end_sec"] == pytest.approx(ix.truth.duration, abs=0.5)
+    for a, b in itertools.pairwise(chapters):
+        assert a["end_sec"] == b["start_sec"]
+    titles = " ".join(c["chapter_title"] for c in chapters).lower()
+    assert "lighthouse" in titles and "volcano" in titles and "coffee" in titles
+    for chapter, topic in zip(chapters, ix.truth.topics, strict=True):
+        words = {w for noun in topic.nouns for w in noun.split()}
+        assert words & set(chapter["chapter_summary"].lower().replace(".", " ").split())
+
+
+def test_gist_names_the_topics(ix: Indexed) -> None:
+    gist = ix.service.gist(ix.video_id, ["title", "topic", "hashtag"], citations=True)
+    topics = " ".join(gist["topics"]).lower()
+    for word in ("lighthouse", "volcano", "coffee"):
+        assert word in topics, gist
+    assert gist["title"]
+    assert all(h.startswith("#") and " " not in h for h in gist["hashtags"])
+    assert "#Lighthouse" in gist["hashtags"]
+    only_title = ix.service.gist(ix.video_id, ["title"])
+    assert set(only_title) == {"id", "title", "usage"}
+    with pytest.raises(InvalidArgument, match="types"):
+        ix.service.gist(ix.video_id, ["mood"])
+
+
+def test_summary_covers_every_topic_and_cites_evidence(ix: Indexed) -> None:
+    result = ix.service.summarize(ix.video_id, "summary", citations=True)
+    summary = result["summary"].lower()
+    for topic in ix.truth.topics:
+        assert topic.fact_terms[0] in summary, summary
+    assert result["citations"], "a summary names the evidence it used"
+    for c in result["citations"]:
+        assert 0 <= c["start"] <= c["end"] <= ix.truth.duration + 0.5
+        assert c["type"] in ("speech", "text", "audio")
+
+
+def test_answer_quotes_the_moment_and_cites_it(ix: Indexed) -> None:
+    result = ix.service.generate(ix.video_id, "When was the lighthouse built?", citations=True)
+    assert "1850" in result["data"] or "eighteen fifty" in result["data"].lower()
+    said = [c for c in result["citations"] if c["type"] == "speech"]
+    assert said and said[0]["start"] < ix.truth.boundaries[0]
+    assert "lighthouse" in said[0]["text"].lower()
+
+
+def test_something_never_said_or_shown_is_not_invented(ix: Indexed) -> None:
+    for question in (
+        "What does the video say about elephants?",
+        "Who won the football match?",
+    ):
+        result = ix.service.generate(ix.video_id, question, citations=True)
+        assert result["data"].startswith(NOT_IN_VIDEO), result["data"]
+        assert result["citations"] == []
+
+
+def test_length_question_is_answered_from_the_container(ix: Indexed) -> None:
+    result = ix.service.generate(ix.video_id, "How long is this video?")
+    assert "1:12" in result["data"] and "72.00 seconds" in result["data"]
+    assert "320x240" in result["data"]
+
+
+def test_highlights_are_computed_spans_with_words(ix: Indexed) -> None:
+    result = ix.service.summarize(ix.video_id, "highlight")
+    spans = result["highlights"]
+    assert 1 <= len(spans) <= 5
+    for h in spans:
+        assert 0 <= h["start_sec"] < h["end_sec"] <= ix.truth.duration + 0.5
+        assert h["highlight"] and h["highlight_summary"]
+    for a, b in itertools.pairwise(spans):
+        assert a["end_sec"] <= b["start_sec"], "highlights do not overlap and are in time order"
+
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "topics": {"type": "array", "items": {"type": "string"}},
+        "chapters": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "start_time": {"type": "timestamp", "format": "seconds"},
+                    "end_time": {"type": "string", "format": "timestamp"},
+                    "title": {"type": "string"},
+                    "summary": {"type": "string"},
+                },
+                "required": ["start_time", "end_time", "title"],
+            },
+        },
+        "mood": {"type": "string", "enum": ["calm", "lighthouse tour", "angry"]},
+    },
+    "required": ["title", "chapters"],
+}
+
+
+def test_analyze_fills_times_from_evidence_only(ix: Indexed) -> None:
+    result = ix.service.analyze(
+        ix.video_id,
+        "Title, topics and chapters",
+        {"type": "json_schema", "json_schema": SCHEMA},
+        citations=True,
+    )
+    value = json.loads(result["data"])
+    starts = [c["start_time"] for c in value["chapters"]]
+    chapters = ix.service.summarize(ix.video_id, "chapter")["chapters"]
+    assert starts == [c["start_sec"] for c in chapters]
+    assert value["chapters"][1]["end_time"] == "00:00:48"
+    assert "lighthouse" in value["chapters"][0]["title"].lower()
+    assert value["mood"] == "lighthouse tour", "an enum is chosen by what the evidence says"
+    assert result["finish_reason"] == "stop"
+
+
+def test_analyze_window_and_bad_schemas(ix: Indexed) -> None:
+    result = ix.service.analyze(
+        ix.video_id,
+        "Chapters of the second half",
+        {"json_schema": {"name": "x", "schema": SCHEMA}},
+        start_time=30.0,
+        end_time=72.0,
+    )
+    value = json.loads(result["data"])
+    assert value["chapters"][0]["start_time"] == 30.0
+    assert all(c["start_time"] >= 30.0 for c in value["chapters"])
+    with pytest.raises(InvalidArgument) as bad:
+        ix.service.analyze(ix.video_id, "x", {"json_schema": {"type": "object", "properties": 3}})
+    assert bad.value.code == "invalid_schema"
+    with pytest.raises(InvalidArgument, match="start_time"):
+        ix.service.analyze(ix.video_id, "x", None, start_time=50.0, end_time=10.0)
+
+
+def test_answers_are_cached_until_the_video_is_reindexed(ix: Indexed) -> None:
+    store = ix.library.store
+    first = ix.service.summarize(ix.video_id, "chapter")
+    keys_before = _writing_keys(ix)
+    assert keys_before, "an answer is kept"
+    again = ix.service.summarize(ix.video_id, "chapter")
+    assert again["chapters"] == first["chapters"]
+    segments = store.segments(ix.video_id)
+    keyframes = store.keyframes(ix.video_id)
+    store.replace_evidence(ix.video_id, segments, keyframes)
+    assert _writing_keys(ix) == set(), "re-indexing drops the kept answers"
+
+
+def _writing_keys(ix: Indexed) -> set[str]:
+    import sqlite3
+
+    path = ix.library.settings.store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT key FROM writings WHERE video_id = ?", (ix.video_id,))
+        return {r[0] for r in rows}
+
+
+def test_http_routes_speak_twelve_labs_shapes(ix: Indexed) -> None:
+    with TestClient(create_app(ix.library.settings, run_workers=False)) as http:
+        gist = http.post("/v1.2/gist", json={"video_id": ix.video_id, "types": ["title"]})
+        assert gist.status_code == 200 and gist.json()["title"]
+        chapters = http.post("/v1/summarize", json={"video_id": ix.video_id, "type": "chapter"})
+        assert chapters.json()["chapters"][0]["chapter_title"]
+        streamed = http.post(
+            "/v1/generate",
+            json={"video_id": ix.video_id, "prompt": "What is said about coffee?", "stream": True},
+        )
+        assert streamed.headers["content-type"].startswith("text/event-stream")
+        events = [
+            json.loads(line[6:])
+            for line in streamed.text.splitlines()
+            if line.startswith("data: {")
+        ]
+        assert events[0]["event_type"] == "stream_start"
+        assert events[-1]["event_type"] == "stream_end"
+        text = "".join(e["text"] for e in events if e["event_type"] == "text_generation")
+        assert "coffee" in text.lower()
+        assert streamed.text.rstrip().endswith("data: [DONE]")
+        analyzed = http.post(
+            "/v1/analyze",
+            json={
+                "video": {"type": "video_id", "video_id": ix.video_id},
+                "prompt": "chapters",
+                "response_format": {"type": "json_schema", "json_schema": SCHEMA},
+            },
+        )
+        assert json.loads(analyzed.json()["data"])["chapters"]
+        unknown = http.post("/v1/gist", json={"video_id": "0" * 24})
+        assert unknown.status_code == 404 and unknown.json()["code"] == "video_not_found"
+        bad = http.post("/v1/summarize", json={"video_id": ix.video_id, "type": "poem"})
+        assert bad.status_code == 400 and "type" in bad.json()["message"]
+        broken = http.post(
+            "/v1/analyze",
+            json={"video_id": ix.video_id, "prompt": "x", "response_format": {"json_schema": 5}},
+        )
+        assert broken.status_code == 400 and broken.json()["code"] == "invalid_schema"
+
+
+class _Recording(ExtractiveWriter):
+    """The extractive writer, remembering how much evidence each call was given."""
+
+    def __init__(self) -> None:
+        self.pack_chars: list[int] = []
+
+    def _seen(self, pack: EvidencePack) -> None:
+        self.pack_chars.append(sum(len(i.text) for i in pack.items) + sum(map(len, pack.notes)))
+
+    def describe(self, pack: EvidencePack, kind: Any) -> tuple[str, str]:
+        self._seen(pack)
+        return super().describe(pack, kind)
+
+    def summarize(self, pack: EvidencePack, prompt: str | None = None) -> str:
+        self._seen(pack)
+        return super().summarize(pack, prompt)
+
+
+def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path) -> None:
+    """Two hours of evidence (ten topics of twelve minutes, a line every ten seconds, real
+    embeddings); the fact about the last topic is said only near the end."""
+    models = prepared_models(tmp_path / "models")
+    lib = Library.open(make_settings(tmp_path / "data", models))
+    try:
+        index = lib.create_index("long")
+        duration = 7200.0
+        video = lib.store.create_video(
+            index.id, filename="long.mp4", sha256="a" * 64, duration=duration, status="ready"
+        )
+        per_topic = duration / len(TOPICS)
+        segments: list[Segment] = []
+        for k, topic in enumerate(TOPICS):
+            lines = topic_sentences(topic, int(per_topic // 10), seed=k)
+            if k == len(TOPICS) - 1:
+                lines[1] = "Remember that the secret harbour key is hidden under the blue anchor."
+                lines = lines[2:] + lines[:2]  # the fact comes last, in the final minute
+            for i, line in enumerate(lines):
+                start = k * per_topic + i * 10.0
+                segments.append(Segment(video.id, "transcript", start, start + 4.0, line))
+            for s in range(4):
+                at = k * per_topic + s * per_topic / 4
+                segments.append(
+                    Segment(video.id, "shot", at, at + per_topic / 4, "", {"index": k * 4 + s})
+                )
+        said = [s for s in segments if s.kind == "transcript"]
+        vectors = load_text_embedder(lib.settings).embed([s.text for s in said], kind="passage")
+        lib.store.replace_evidence(
+            video.id, segments, [], [VectorBatch("text", [s.id for s in said], vectors)]
+        )
+        writer = _Recording()
+        service = WritingService(lib, writer)
+        summary = service.summarize(video.id, "summary", citations=True)
+        text = summary["summary"].lower()
+        assert "harbour key" in text or "blue anchor" in text, text
+        last = max(c["start"] for c in summary["citations"])
+        assert last > duration - 12 * 60, "the summary cites the last chapter"
+        limit = lib.settings.writer.max_prompt_chars
+        assert max(writer.pack_chars) <= limit * 1.1, "every call's evidence is bounded"
+        answer = service.generate(video.id, "Where is the harbour key hidden?", citations=True)
+        assert "blue anchor" in answer["data"].lower()
+        assert answer["citations"][0]["start"] > duration - 120
+    finally:
+        lib.close()
