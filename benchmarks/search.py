@@ -7,7 +7,11 @@ each), 384-d unit vectors for every text segment and keyframe. Queries run throu
 so no cache helps), per option and for a 4-option ``or`` query; p50/p95 in milliseconds,
 beside a brute-force numpy scan (``matrix @ q`` + argpartition) over the same text vectors.
 
-    python benchmarks/search.py [--hours 100] [--queries 40]
+    python benchmarks/search.py [--hours 100] [--queries 40] [--database-url URL]
+
+``--database-url`` runs it on another store (``postgresql://...``; give it an empty database:
+the benchmark writes an index there and deletes it afterwards). The size of the store (database
+plus vector files) is printed too, as vectors per GB.
 """
 
 from __future__ import annotations
@@ -167,15 +171,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, default=100)
     parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument(
+        "--database-url", default=None, help="store URL (default: SQLite in a temporary folder)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        lib = Library.open(Settings(data_dir=Path(tmp)))
+        lib = Library.open(Settings(data_dir=Path(tmp), database_url=args.database_url))
+        print(f"store: {type(lib.store).__name__}")
         started = time.monotonic()
         index_id, matrix = populate(lib, args.hours)
         print(
             f"populated {args.hours:g} h in {time.monotonic() - started:.0f} s; "
             f"{len(matrix)} text vectors"
         )
+        report_size(lib, Path(tmp), args.hours)
         service = SearchService(lib)
         rng = random.Random(11)
         service.run(SearchRequest(index_id, "warm up", ("text_in_video",)))  # builds caches
@@ -208,7 +217,31 @@ def main() -> None:
             times.append((time.perf_counter() - t0) * 1000)
         p50, p95 = pct(times)
         print(f"{'numpy brute':16} {p50:8.1f} {p95:8.1f}   (text vectors, top 100)")
+        if args.database_url:
+            lib.delete_index(index_id)
         lib.close()
+
+
+def report_size(lib: Library, data_dir: Path, hours: float) -> None:
+    """Print the store's size on disk (database + vector files) and vectors per GB."""
+    files = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
+    database = 0
+    if "postgres" in lib.settings.store_url:
+        import psycopg
+
+        with psycopg.connect(lib.settings.store_url) as conn:
+            row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            database = int(row[0]) if row else 0
+    videos = max(1, round(hours))
+    # per hour: a transcript segment / 4 s, a sighting / 20 s, an event / 10 s (text vectors),
+    # a keyframe / 3 s (visual vectors)
+    vectors = videos * (900 + 180 + 360 + 1200)
+    total = files + database
+    print(
+        f"store size: {total / 1e9:.2f} GB (files {files / 1e9:.2f} GB, "
+        f"database {database / 1e9:.2f} GB); {vectors} vectors of 384 floats with their "
+        f"evidence: {vectors / (total / 1e9):,.0f} vectors per GB"
+    )
 
 
 if __name__ == "__main__":

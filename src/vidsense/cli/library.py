@@ -42,13 +42,51 @@ KeyOpt = Annotated[
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _client(server: str | None, api_key: str | None) -> Client:
+VIDEO_SUFFIXES = frozenset(
+    [
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".flv",
+        ".ogv",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".wmv",
+    ]
+)
+"""What ``vidsense add INDEX FOLDER`` picks up from a folder (by file name suffix)."""
+
+
+def _client(server: str | None, api_key: str | None, config: Settings | None = None) -> Client:
     from vidsense.client import Client
 
     if server:
         key = (api_key or "").split(",")[0].strip() or None
         return Client(base_url=server, api_key=key)
-    return Client(settings=settings())
+    return Client(settings=config or settings())
+
+
+def _expand_sources(sources: list[str]) -> list[str]:
+    """Each source, with a local folder replaced by the video files under it (sorted)."""
+    expanded: list[str] = []
+    for source in sources:
+        folder = Path(source).expanduser()
+        if not folder.is_dir():
+            expanded.append(source)
+            continue
+        found = sorted(
+            str(p) for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+        )
+        if not found:
+            raise InvalidArgument(
+                f"no video files in {source} (looked for {', '.join(sorted(VIDEO_SUFFIXES))})"
+            )
+        expanded.extend(found)
+    return expanded
 
 
 # -- serve -------------------------------------------------------------------------------------
@@ -94,6 +132,13 @@ def serve(
         bool, typer.Option("--insecure", help="Allow a public address without an API key.")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    index: Annotated[
+        bool,
+        typer.Option(
+            "--index/--no-index",
+            help="Index queued videos in this process, or leave them to `vidsense work`.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the library API (Twelve Labs shapes under /v1) with indexing workers."""
     import uvicorn
@@ -127,7 +172,41 @@ def serve(
         f"vidsense serving http://{host}:{port}/v1 (data: {config.data_dir}, "
         f"workers: {config.worker_count}{', API key required' if config.api_keys else ''})"
     )
-    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(config, run_workers=index), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def work(
+    workers: Annotated[
+        int | None, typer.Option(help="Videos indexed at once (default: one per core).")
+    ] = None,
+    executor: Annotated[
+        str | None, typer.Option(help="embedded or ray (default: VIDSENSE_EXECUTOR).")
+    ] = None,
+) -> None:
+    """Index queued videos, with no HTTP API, until stopped (Ctrl-C or SIGTERM): the
+    workers beside `vidsense serve --no-index` when scaling out."""
+    import signal
+    import threading
+
+    from vidsense.jobs import make_executor
+    from vidsense.library import Library
+
+    config = settings()
+    library = Library.open(config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    running = make_executor(library, executor, workers)
+    running.start()
+    err.print(f"vidsense indexing with {executor or config.executor} workers; Ctrl-C stops")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()  # running tasks are handed back for the next worker
+        library.close()
 
 
 # -- indexes -----------------------------------------------------------------------------------
@@ -246,21 +325,49 @@ def _follow(client: Client, submitted: list[tuple[str, TaskCreated]], show: bool
 @app.command()
 def add(
     index: Annotated[str, typer.Argument(help="Index name or id.")],
-    sources: Annotated[list[str], typer.Argument(help="Video files or http(s) URLs.")],
+    sources: Annotated[
+        list[str], typer.Argument(help="Video files, folders of them, or http(s) URLs.")
+    ],
     language: Annotated[
         str | None, typer.Option(help="Spoken language (ISO 639-1); default: detected.")
     ] = None,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Queue and return without waiting.")
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            help="In-process: who indexes, embedded or ray (VIDSENSE_EXECUTOR; "
+            "ray joins VIDSENSE_RAY_ADDRESS or starts a local cluster)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="In-process: videos indexed at once (default: one per core).")
+    ] = None,
     server: ServerOpt = None,
     api_key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add videos to an index and index them (with progress per file)."""
+    """Add videos to an index and index them, several at once (with progress per file)."""
+    from vidsense.jobs import EXECUTORS
     from vidsense.media.source import is_url
 
-    with _client(server, api_key) as client:
+    config = settings()
+    if executor is not None:
+        if server:
+            raise InvalidArgument("--executor runs indexing in-process; drop it with --server")
+        if executor not in EXECUTORS:
+            raise InvalidArgument(
+                f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}"
+            )
+        config = config.model_copy(update={"executor": executor})
+    if workers is not None:
+        if workers < 1:
+            raise InvalidArgument(f"--workers must be 1 or more, got {workers}")
+        config = config.model_copy(update={"workers": workers})
+    sources = _expand_sources(sources)
+
+    with _client(server, api_key, config) as client:
         found = client.indexes.find(index)
         submitted: list[tuple[str, TaskCreated]] = []
         for source in sources:

@@ -8,15 +8,24 @@ from __future__ import annotations
 from vidsense.errors import InvalidArgument
 from vidsense.jobs.base import Executor
 from vidsense.jobs.embedded import EmbeddedExecutor
+from vidsense.jobs.ray import RayExecutor
 from vidsense.library import Library
 
-EXECUTORS: dict[str, type[EmbeddedExecutor]] = {EmbeddedExecutor.NAME: EmbeddedExecutor}
+# Ray itself is imported only when a RayExecutor starts.
+EXECUTORS: dict[str, type[EmbeddedExecutor]] = {
+    EmbeddedExecutor.NAME: EmbeddedExecutor,
+    RayExecutor.NAME: RayExecutor,
+}
 
-__all__ = ["EXECUTORS", "EmbeddedExecutor", "Executor", "make_executor"]
+__all__ = ["EXECUTORS", "EmbeddedExecutor", "Executor", "RayExecutor", "make_executor"]
 
 
-def make_executor(library: Library, name: str = "embedded", workers: int | None = None) -> Executor:
-    """The executor called ``name`` (only ``embedded`` today) for ``library``."""
+def make_executor(
+    library: Library, name: str | None = None, workers: int | None = None
+) -> Executor:
+    """The executor called ``name`` (default ``settings.executor``: ``embedded`` or ``ray``)
+    for ``library``."""
+    name = name or library.settings.executor
     if name not in EXECUTORS:
         raise InvalidArgument(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
     return EXECUTORS[name](library, workers)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from vidsense.errors import Conflict, NotFound, VidsenseError, describe
 from vidsense.jobs.base import Executor
 from vidsense.library import Library, TaskInterrupted
+from vidsense.library.service import Analyzer
 from vidsense.store import TaskRecord
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class EmbeddedExecutor(Executor):
         beats.start()
         log.info("task %s: indexing (attempt %d) on %s", task.id, task.attempts, worker_id)
         try:
-            self.library.run_task(running)
+            self.library.run_task(running, self._analyzer(worker_id))
         except TaskInterrupted:
             done.set()
             beats.join()
@@ -215,6 +216,11 @@ class EmbeddedExecutor(Executor):
         finally:
             with self._running_lock:
                 self._running.pop(task.id, None)
+
+    def _analyzer(self, worker_id: str) -> Analyzer | None:
+        """What analyses the videos of ``worker_id``; None: :func:`analyze` in this process
+        (executors that analyse elsewhere override this)."""
+        return None
 
     def _finish(self, running: _Running, status: str, code: str | None, msg: str | None) -> None:
         if running.lost:

@@ -43,7 +43,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -94,6 +94,11 @@ _MEDIA_TYPES = dict(_CONTAINERS.values())
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 # How much of the analysis each stage stands for (they partly run side by side).
 _STAGE_WEIGHTS = {"decode": 0.5, "speech": 0.3, "audio_events": 0.05, "embeddings": 0.15}
+
+
+Analyzer = Callable[..., "Analysis"]
+"""Something called like :func:`~vidsense.perception.analyze.analyze` that returns its
+:class:`~vidsense.perception.analyze.Analysis`."""
 
 
 class TaskInterrupted(VidsenseError):
@@ -195,10 +200,15 @@ class Library:
 
     @classmethod
     def open(cls, settings: Settings) -> Library:
-        """Open the store that ``settings`` names (``database_url``, ``data_dir/blobs``)."""
+        """Open the store that ``settings`` names (``database_url``; blobs at ``blobs_url`` or
+        in ``data_dir/blobs``)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(
-            settings.store_url, settings.blobs_dir, max_attempts=settings.task_max_attempts
+            settings.store_url,
+            settings.blobs_dir,
+            max_attempts=settings.task_max_attempts,
+            blobs_url=settings.blobs_url,
+            blob_options=settings.s3,
         )
         return cls(store, settings)
 
@@ -555,8 +565,12 @@ class Library:
 
     # -- indexing (called by workers) --------------------------------------------------------
 
-    def run_task(self, ctx: TaskContext) -> str:
+    def run_task(self, ctx: TaskContext, analyzer: Analyzer | None = None) -> str:
         """Index the video of a claimed task; returns its video id.
+
+        ``analyzer`` runs the analysis (same arguments as
+        :func:`~vidsense.perception.analyze.analyze`, the default); the Ray executor passes one
+        that runs it in a process holding the models warm.
 
         Raises the source's error (``unsupported_media``, ``corrupt_media``, ``fetch_failed``,
         ...) when it cannot be indexed (the worker fails the task with it), or
@@ -597,7 +611,7 @@ class Library:
                 kind = sniff(path)
                 ctx.progress(_FETCHED)
                 analysis_started = time.perf_counter()
-                analysis = analyze(
+                analysis = (analyzer or analyze)(
                     path,
                     self.settings,
                     out_dir=work / "analysis",

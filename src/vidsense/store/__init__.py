@@ -9,7 +9,9 @@ Everything else talks to the :class:`~vidsense.store.base.Store` interface.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from vidsense.errors import InvalidArgument, VidsenseError
@@ -27,10 +29,11 @@ from vidsense.store.base import (
     utc_now,
     video_prefix,
 )
-from vidsense.store.blobs import BlobStore, LocalBlobStore
+from vidsense.store.blobs import BlobStore, FsspecBlobStore, LocalBlobStore, open_blobs
 
 __all__ = [
     "BlobStore",
+    "FsspecBlobStore",
     "IndexRecord",
     "Keyframe",
     "LocalBlobStore",
@@ -42,13 +45,21 @@ __all__ = [
     "VectorBatch",
     "VideoRecord",
     "new_id",
+    "open_blobs",
     "open_store",
     "utc_now",
     "video_prefix",
 ]
 
 
-def open_store(url: str, blobs_root: Path | str, *, max_attempts: int = 3) -> Store:
+def open_store(
+    url: str,
+    blobs_root: Path | str,
+    *,
+    max_attempts: int = 3,
+    blobs_url: str | None = None,
+    blob_options: Mapping[str, Any] | None = None,
+) -> Store:
     """Open (creating and migrating if needed) the store that ``url`` names.
 
     - ``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` (as SQLAlchemy spells
@@ -58,8 +69,17 @@ def open_store(url: str, blobs_root: Path | str, *, max_attempts: int = 3) -> St
       ``postgres`` extra (psycopg); blobs under ``blobs_root``. pgvector is used when the
       server has it.
 
-    ``max_attempts``: how many times a task may be claimed before it fails.
+    ``max_attempts``: how many times a task may be claimed before it fails. ``blobs_url``
+    puts the blobs elsewhere (``s3://bucket/prefix``, with ``blob_options`` as its storage
+    options; see :func:`~vidsense.store.blobs.open_blobs`); ``blobs_root`` then holds only
+    local downloads of them (and PostgreSQL's vector files beside it).
     """
+    root = Path(blobs_root).expanduser()
+    blobs = (
+        open_blobs(blobs_url, cache_dir=root.with_name(root.name + "-cache"), options=blob_options)
+        if blobs_url
+        else LocalBlobStore(root)
+    )
     scheme = urlsplit(url).scheme.lower()
     if scheme == "sqlite":
         prefix = "sqlite:///"
@@ -70,9 +90,7 @@ def open_store(url: str, blobs_root: Path | str, *, max_attempts: int = 3) -> St
             )
         from vidsense.store.sqlite import SQLiteStore
 
-        return SQLiteStore(
-            Path(path).expanduser(), LocalBlobStore(blobs_root), max_attempts=max_attempts
-        )
+        return SQLiteStore(Path(path).expanduser(), blobs, max_attempts=max_attempts)
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
         try:
             from vidsense.store.postgres import PostgresStore
@@ -82,12 +100,11 @@ def open_store(url: str, blobs_root: Path | str, *, max_attempts: int = 3) -> St
                 code="backend_not_available",
             ) from e
         conninfo = "postgresql" + url[len(scheme) :]  # postgresql+psycopg:// -> postgresql://
-        blobs_root = Path(blobs_root).expanduser()
         return PostgresStore(
             conninfo,
-            LocalBlobStore(blobs_root),
+            blobs,
             max_attempts=max_attempts,
-            vector_dir=blobs_root.with_name(blobs_root.name + "-vectors"),
+            vector_dir=root.with_name(root.name + "-vectors"),
         )
     raise InvalidArgument(
         f"unsupported store URL {url!r}: use sqlite:///path/to/file.db or postgresql://..."

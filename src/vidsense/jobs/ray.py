@@ -1,0 +1,239 @@
+"""The Ray executor: the embedded workers' durable task loop, with the analysis in Ray actors.
+
+Claiming, heartbeats, leases, retries and storing the evidence are the embedded executor's
+(this class extends it), so a task behaves the same whoever runs it: a worker that dies stops
+heartbeating and another claims the task once its lease runs out. What moves is the analysis
+(decode, shots, speech, on-screen text, audio events, embeddings): each worker thread owns one
+:class:`AnalyzerActor`, a Ray actor that loads the models once and keeps them warm across
+videos. Actors ask Ray for ``settings.ray_cpus`` CPUs and ``settings.ray_gpus`` GPUs each, so
+a cluster places them on the machines that have them.
+
+Files travel by path: the video, the analysis folder (under ``DATA_DIR/work``) and the models
+must be on a disk every Ray node sees (a local cluster, or a shared mount), and each node needs
+vidsense installed. ``settings.ray_address`` names the cluster (``ray://head:10001``, ``auto``);
+without one a local cluster starts in this process. If Ray is already initialised (a test,
+a notebook), that connection is used as is.
+
+An actor that dies mid-analysis (killed, out of memory) hands the task back like a shutdown
+does: it is claimed again (counting an attempt), on a fresh actor.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vidsense.config import Settings
+from vidsense.errors import VidsenseError
+from vidsense.jobs.embedded import EmbeddedExecutor
+from vidsense.library import Library, TaskInterrupted
+from vidsense.library.service import Analyzer
+
+if TYPE_CHECKING:
+    from vidsense.perception.analyze import Analysis, StageProgress
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 0.5
+"""How often a worker asks its actor for progress while an analysis runs."""
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as e:
+        raise VidsenseError(
+            "the ray executor needs Ray: pip install 'vidsense[ray]'",
+            code="backend_not_available",
+        ) from e
+    return ray
+
+
+class AnalyzerActor:
+    """Runs :func:`~vidsense.perception.analyze.analyze` in a Ray worker process.
+
+    The models load on the first video and stay loaded (they are cached per process), so every
+    later video skips the load. Calls are named by the caller so that ``progress`` and
+    ``cancel`` can reach a running analysis (the actor serves a few calls at once for that).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.analysed = 0
+        self._progress: dict[str, dict[str, float]] = {}
+        self._cancel: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def analyze(
+        self,
+        call_id: str,
+        source: str,
+        out_dir: str,
+        options: list[str] | None,
+        language: str | None,
+    ) -> Analysis:
+        from vidsense.perception.analyze import analyze
+
+        stages: dict[str, float] = {}
+        with self._lock:
+            self._progress[call_id] = stages
+            # A cancel may arrive before the call starts: it leaves the event set.
+            cancel = self._cancel.setdefault(call_id, threading.Event())
+
+        def progress(stage: str, fraction: float) -> None:
+            stages[stage] = fraction
+
+        try:
+            analysis = analyze(
+                Path(source),
+                self.settings,
+                out_dir=Path(out_dir),
+                options=options,
+                language=language,
+                progress=progress,
+                cancel=cancel,
+            )
+        finally:
+            with self._lock:
+                self._progress.pop(call_id, None)
+                self._cancel.pop(call_id, None)
+        self.analysed += 1
+        return analysis
+
+    def progress(self, call_id: str) -> dict[str, float]:
+        """(stage -> fraction done) of a running call; empty once it ended."""
+        with self._lock:
+            return dict(self._progress.get(call_id, {}))
+
+    def cancel(self, call_id: str) -> None:
+        """Ask a running call to stop early (it returns what it has; the task is retried)."""
+        with self._lock:
+            self._cancel.setdefault(call_id, threading.Event()).set()
+
+    def stats(self) -> dict[str, Any]:
+        """Where this actor runs and what it holds: ``pid``, ``analysed`` (videos), ``models``
+        (the loaded models' keys)."""
+        from vidsense.models.base import _loaded
+
+        return {"pid": os.getpid(), "analysed": self.analysed, "models": sorted(map(str, _loaded))}
+
+
+class RayExecutor(EmbeddedExecutor):
+    """``workers`` task loops (default ``settings.worker_count``), each analysing through its
+    own warm :class:`AnalyzerActor` on the Ray cluster ``settings.ray_address``."""
+
+    NAME = "ray"
+
+    def __init__(
+        self,
+        library: Library,
+        workers: int | None = None,
+        *,
+        lease_seconds: float | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        super().__init__(library, workers, lease_seconds=lease_seconds, poll_seconds=poll_seconds)
+        self._actors: dict[str, Any] = {}
+        self._actors_lock = threading.Lock()
+        self._ray: Any = None
+
+    def start(self) -> None:
+        ray = _import_ray()
+        if not ray.is_initialized():
+            settings = self.library.settings
+            ray.init(
+                address=settings.ray_address,
+                include_dashboard=False,
+                configure_logging=False,
+                log_to_driver=False,
+            )
+            log.info("joined Ray cluster %s", settings.ray_address or "(local)")
+        self._ray = ray
+        super().start()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        super().stop(timeout)
+        with self._actors_lock:
+            actors, self._actors = list(self._actors.values()), {}
+        for actor in actors:
+            self._ray.kill(actor)
+
+    def actor_stats(self) -> list[dict[str, Any]]:
+        """:meth:`AnalyzerActor.stats` of every live actor."""
+        with self._actors_lock:
+            actors = list(self._actors.values())
+        return [self._ray.get(a.stats.remote()) for a in actors]
+
+    def _actor(self, worker_id: str) -> Any:
+        with self._actors_lock:
+            actor = self._actors.get(worker_id)
+            if actor is None:
+                settings = self.library.settings
+                actor = (
+                    self._ray.remote(AnalyzerActor)
+                    .options(
+                        num_cpus=settings.ray_cpus,
+                        num_gpus=settings.ray_gpus,
+                        max_concurrency=4,  # analyze, plus progress and cancel beside it
+                    )
+                    .remote(settings)
+                )
+                self._actors[worker_id] = actor
+            return actor
+
+    def _forget(self, worker_id: str, actor: Any) -> None:
+        with self._actors_lock:
+            if self._actors.get(worker_id) is actor:
+                del self._actors[worker_id]
+
+    def _analyzer(self, worker_id: str) -> Analyzer:
+        ray = self._ray
+
+        def analyze(
+            source: str | Path,
+            settings: Settings,
+            *,
+            out_dir: Path,
+            options: Iterable[str] | None = None,
+            language: str | None = None,
+            progress: StageProgress | None = None,
+            cancel: threading.Event | None = None,
+        ) -> Analysis:
+            # ``settings`` is the library's; the actor was made with the same ones.
+            actor = self._actor(worker_id)
+            call_id = secrets.token_hex(8)
+            ref = actor.analyze.remote(
+                call_id,
+                str(source),
+                str(out_dir),
+                list(options) if options is not None else None,
+                language,
+            )
+            asked_to_stop = False
+            try:
+                while True:
+                    done, _ = ray.wait([ref], timeout=_POLL_SECONDS)
+                    if done:
+                        result: Analysis = ray.get(ref)
+                        return result
+                    if progress is not None:
+                        for stage, fraction in ray.get(actor.progress.remote(call_id)).items():
+                            progress(stage, fraction)
+                    if cancel is not None and cancel.is_set() and not asked_to_stop:
+                        actor.cancel.remote(call_id)
+                        asked_to_stop = True
+            except ray.exceptions.RayTaskError as e:
+                cause = getattr(e, "cause", None)
+                if isinstance(cause, BaseException):
+                    raise cause from None  # the analysis' own error (corrupt_media, ...)
+                raise
+            except ray.exceptions.RayActorError as e:
+                self._forget(worker_id, actor)
+                raise TaskInterrupted(f"the analysis process died ({e}); it will be retried") from e
+
+        return analyze

@@ -1,0 +1,211 @@
+"""Indexing jobs on every executor: worker threads in this process, and Ray.
+
+The same job tests run against both (the ``executor`` fixture); Ray runs as a real local
+cluster (``ray.init(num_cpus=2)``) started once for this module, and its analysis actors are
+real Ray worker processes with the real bundled models. Skipped when Ray is not installed
+(``pip install -e '.[ray]'``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import MediaCache
+from tests.library_support import make_settings, prepared_models, spoken_clip, wait_for
+from vidsense.jobs import EXECUTORS, EmbeddedExecutor, RayExecutor, make_executor
+from vidsense.library import Library
+from vidsense.store import TaskRecord, utc_now
+
+ray = pytest.importorskip("ray")
+
+MakeExecutor = Callable[..., EmbeddedExecutor]
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """A local Ray cluster for this module; yields its address (for other processes)."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield str(ray.get_runtime_context().gcs_address)
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture(params=sorted(EXECUTORS))
+def executor(request: pytest.FixtureRequest) -> MakeExecutor:
+    """Makes an executor of the parametrized kind: ``executor(library, workers, **options)``."""
+    if request.param == RayExecutor.NAME:
+        request.getfixturevalue("ray_cluster")
+    kind = EXECUTORS[request.param]
+
+    def make(library: Library, workers: int = 1, **options: Any) -> EmbeddedExecutor:
+        return kind(library, workers, **options)
+
+    return make
+
+
+@pytest.fixture
+def lib(tmp_path: Path, models_dir: Path) -> Iterator[Library]:
+    library = Library.open(make_settings(tmp_path / "data", models_dir))
+    yield library
+    library.close()
+
+
+@pytest.fixture(scope="module")
+def clip(media: MediaCache) -> Path:
+    return spoken_clip(media)
+
+
+def finished(lib: Library, task_id: str, timeout: float = 120.0) -> TaskRecord:
+    def check() -> TaskRecord | None:
+        task = lib.get_task(task_id)
+        return task if task.status in ("ready", "failed") else None
+
+    result: TaskRecord = wait_for(check, timeout, f"task {task_id}")
+    return result
+
+
+def test_make_executor_follows_the_settings(lib: Library) -> None:
+    assert type(make_executor(lib)) is EmbeddedExecutor
+    lib.settings.executor = "ray"
+    assert type(make_executor(lib)) is RayExecutor
+    assert type(make_executor(lib, "embedded")) is EmbeddedExecutor
+
+
+def test_upload_is_indexed_once(lib: Library, clip: Path, executor: MakeExecutor) -> None:
+    index = lib.create_index("talks")
+    with executor(lib):
+        task = finished(lib, lib.submit_file(index.id, clip).task.id)
+        assert task.status == "ready", task.error_message
+        again = lib.submit_file(index.id, clip)
+    assert again.duplicate and again.task.id == task.id
+    video_id = task.video_id or ""
+    assert [(round(s.start, 1), round(s.end, 1)) for s in lib.shots(index.id, video_id)] == [
+        (0.0, 2.0),
+        (2.0, 4.0),
+    ]
+    spoken = " ".join(s.text for s in lib.transcription(index.id, video_id)).lower()
+    assert "library" in spoken and "video" in spoken
+    assert "HELLO" in " ".join(s.text for s in lib.text_in_video(index.id, video_id))
+    assert lib.list_videos(index.id).total == 1
+
+
+def test_task_of_a_dead_worker_is_retried(lib: Library, clip: Path, executor: MakeExecutor) -> None:
+    index = lib.create_index("retry")
+    queued = lib.submit_file(index.id, clip).task
+    # A worker claims it and dies (no heartbeat): its lease runs out.
+    claimed = lib.store.claim_task("dead-worker", lease_seconds=0.5)
+    assert claimed is not None and claimed.id == queued.id
+    with executor(lib, lease_seconds=5):
+        task = finished(lib, queued.id)
+    assert task.status == "ready" and task.attempts == 2
+    assert lib.list_videos(index.id).total == 1
+
+
+def test_stopping_workers_hands_the_task_back(
+    lib: Library, media: MediaCache, executor: MakeExecutor
+) -> None:
+    long_clip = spoken_clip(  # the same clip as test_library's (built once per session)
+        media,
+        "lib-long.mp4",
+        duration=24.0,
+        spoken="a longer recording about trains and the harbour",
+    )
+    index = lib.create_index("stop")
+    queued = lib.submit_file(index.id, long_clip).task
+    running = executor(lib, lease_seconds=30)
+    running.start()
+    try:
+        wait_for(lambda: lib.get_task(queued.id).status == "indexing", 60, "a claim", 0.05)
+        time.sleep(1.0)  # into the analysis (on the actor, for Ray)
+    finally:
+        stop_started = time.monotonic()
+        running.stop()
+    assert time.monotonic() - stop_started < 10.0  # the analysis stopped early
+    stopped = lib.get_task(queued.id)
+    assert stopped.status == "indexing" and stopped.lease_until is not None
+    assert stopped.lease_until <= utc_now()  # handed back, not left to expire in 30 s
+    assert lib.list_videos(index.id).total == 0  # nothing half-written
+    with executor(lib):
+        task = finished(lib, queued.id)
+    assert task.status == "ready", task.error_message
+    assert task.attempts == 2
+    assert len(lib.shots(index.id, task.video_id or "")) == 2
+
+
+def test_ray_actors_stay_warm_across_videos(
+    lib: Library, media: MediaCache, clip: Path, ray_cluster: str
+) -> None:
+    other = spoken_clip(media, "jobs-other.mp4", spoken="a second video", colour="maroon")
+    index = lib.create_index("warm")
+    with RayExecutor(lib, 1) as running:
+        first = finished(lib, lib.submit_file(index.id, clip).task.id)
+        [before] = running.actor_stats()
+        second = finished(lib, lib.submit_file(index.id, other).task.id)
+        [after] = running.actor_stats()
+    assert (first.status, second.status) == ("ready", "ready")
+    assert after["pid"] == before["pid"] != os.getpid()  # analysed in the actor's process
+    assert (before["analysed"], after["analysed"]) == (1, 2)
+    assert before["models"] and after["models"] == before["models"]  # loaded once, kept
+
+
+def test_add_folder_with_ray_indexes_every_video(
+    tmp_path: Path, models_dir: Path, media: MediaCache, clip: Path, ray_cluster: str
+) -> None:
+    folder = tmp_path / "incoming"
+    (folder / "more").mkdir(parents=True)
+    (folder / "a.mp4").write_bytes(clip.read_bytes())
+    other = spoken_clip(media, "jobs-other.mp4", spoken="a second video", colour="maroon")
+    (folder / "more" / "b.mov").write_bytes(other.read_bytes())
+    (folder / "notes.txt").write_text("not a video")
+    env = {
+        **os.environ,
+        "VIDSENSE_DATA_DIR": str(tmp_path / "data"),
+        "VIDSENSE_MODELS__DIR": str(models_dir),
+        "VIDSENSE_RAY_ADDRESS": ray_cluster,  # join this module's cluster
+    }
+    env.pop("VIDSENSE_SERVER", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "vidsense.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+        )
+
+    assert cli("index", "create", "batch").returncode == 0
+    added = cli("add", "batch", str(folder), "--executor", "ray", "--workers", "2", "--json")
+    assert added.returncode == 0, added.stderr[-3000:]
+    tasks = json.loads(added.stdout)
+    assert [t["status"] for t in tasks] == ["ready", "ready"]
+    listed = json.loads(cli("videos", "batch", "--json").stdout)
+    assert sorted(v["system_metadata"]["filename"] for v in listed) == ["a.mp4", "b.mov"]
+
+
+def test_add_rejects_an_unknown_executor(tmp_path: Path, clip: Path) -> None:
+    env = {**os.environ, "VIDSENSE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("VIDSENSE_SERVER", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "vidsense.cli.main", "add", "x", str(clip), "--executor", "dask"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode != 0 and "unknown executor 'dask'" in done.stderr
