@@ -22,7 +22,7 @@ from vidsense.jobs import make_executor
 from vidsense.library import Library
 from vidsense.server import errors
 from vidsense.server.deps import require_api_key
-from vidsense.server.routers import health, indexes, search, tasks, videos
+from vidsense.server.routers import health, indexes, search, tasks, ui, videos, writing
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         library = await run_in_threadpool(Library.open, settings)
         app.state.library = library
-        executor = make_executor(library, workers=workers) if run_workers else None
+        executor = make_executor(library, settings.executor, workers) if run_workers else None
         app.state.executor = executor
         if executor is not None:
             executor.start()
@@ -65,9 +65,16 @@ def create_app(
     app.state.api_keys = settings.api_keys
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(ui.router)  # the web UI at / (asks for the key itself)
     guarded = [Depends(require_api_key)]
     for i, prefix in enumerate(API_PREFIXES):
-        for router in (indexes.router, tasks.router, videos.router, search.router):
+        for router in (
+            indexes.router,
+            tasks.router,
+            videos.router,
+            search.router,
+            writing.router,
+        ):
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )
