@@ -320,3 +320,52 @@ def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path) -> None:
         assert answer["citations"][0]["start"] > duration - 120
     finally:
         lib.close()
+
+
+def test_client_in_process_and_cli_agree(ix: Indexed, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from vidsense.client import Client
+
+    with Client(settings=ix.library.settings) as client:
+        chapters = client.summarize(ix.video_id, "chapter")["chapters"]
+        assert [c["start_sec"] for c in chapters[1:]] == [
+            c["start_sec"] for c in ix.service.summarize(ix.video_id, "chapter")["chapters"][1:]
+        ]
+        answer = client.ask(ix.video_id, "How hot are the coffee beans roasted?", citations=True)
+        assert "200" in answer["data"] and answer["citations"]
+        gist = client.gist(ix.video_id, ["topic"])
+        assert gist["topics"]
+    settings = ix.library.settings
+    env = {
+        **os.environ,
+        "VIDSENSE_DATA_DIR": str(settings.data_dir),
+        "VIDSENSE_MODELS__DIR": str(settings.models_dir),
+    }
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(SCHEMA))
+    cli = [sys.executable, "-m", "vidsense.cli.main"]
+    done = subprocess.run(
+        [*cli, "analyze-json", ix.video_id, "--schema", str(schema)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    value = json.loads(done.stdout)
+    assert [c["start_time"] for c in value["chapters"]] == [c["start_sec"] for c in chapters]
+    asked = subprocess.run(
+        [*cli, "ask", ix.video_id, "Is there anything about penguins?"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert asked.returncode == 0 and asked.stdout.startswith(NOT_IN_VIDEO), asked.stdout
+    missing = subprocess.run(
+        [*cli, "gist", "f" * 24], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert missing.returncode != 0 and "video_not_found" in missing.stderr

@@ -289,6 +289,10 @@ class _Http:
         path = "/classify/bulk" if bulk else "/classify"
         return self.json(ClassifyPage, "POST", path, json=fields)
 
+    def _write(self, route: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/{route}", json=body).json()
+        return result
+
 
 # -- in-process --------------------------------------------------------------------------------
 
@@ -302,6 +306,7 @@ class _Local:
         self.library = Library.open(settings)
         self.executor: Any = None
         self._search_service: Any = None
+        self._writing_service: Any = None
 
     def start_workers(self, workers: int | None = None) -> None:
         if self.executor is None:
@@ -483,6 +488,31 @@ class _Local:
 
         body = classify_body(self.library, self._service(), fields, _many(fields), bulk, LOCAL_BASE)
         return ClassifyPage.model_validate(body)
+
+    def _write(self, route: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self._writing_service is None:
+            from vidsense.language.service import WritingService
+
+            self._writing_service = WritingService(self.library)
+        svc = self._writing_service
+        video_id = body["video_id"]
+        cites = bool(body.get("include_citations"))
+        if route == "gist":
+            result: dict[str, Any] = svc.gist(video_id, body["types"], citations=cites)
+        elif route == "summarize":
+            result = svc.summarize(video_id, body["type"], body.get("prompt"), citations=cites)
+        elif route == "generate":
+            result = svc.generate(video_id, body["prompt"], citations=cites)
+        else:
+            result = svc.analyze(
+                video_id,
+                body["prompt"],
+                body.get("response_format"),
+                start_time=body.get("start_time"),
+                end_time=body.get("end_time"),
+                citations=cites,
+            )
+        return result
 
 
 def _many(fields: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -834,6 +864,69 @@ class Client:
         result: ClassifyPage = self._backend.call(
             "classify", fields=fields, bulk="video_ids" not in fields
         )
+        return result
+
+    # -- grounded writing (every time in an answer comes from evidence) ----------------------
+
+    def gist(
+        self,
+        video_id: str,
+        types: Sequence[str] = ("title", "topic", "hashtag"),
+        *,
+        citations: bool = False,
+    ) -> dict[str, Any]:
+        """``{id, title, topics, hashtags, usage}`` of an indexed video (``citations``: the
+        evidence used, ``[{start, end, type, text}]``)."""
+        body = {"video_id": video_id, "types": list(types), "include_citations": citations}
+        result: dict[str, Any] = self._backend.call("write", route="gist", body=body)
+        return result
+
+    def summarize(
+        self,
+        video_id: str,
+        type: str = "summary",
+        *,
+        prompt: str | None = None,
+        citations: bool = False,
+    ) -> dict[str, Any]:
+        """``type`` summary (``{summary}``), chapter (``{chapters: [{chapter_number, start,
+        end, chapter_title, chapter_summary}]}``) or highlight (``{highlights: [{start, end,
+        highlight, highlight_summary}]}``); times in seconds."""
+        body = {"video_id": video_id, "type": type, "include_citations": citations}
+        if prompt:
+            body["prompt"] = prompt
+        result: dict[str, Any] = self._backend.call("write", route="summarize", body=body)
+        return result
+
+    def ask(self, video_id: str, prompt: str, *, citations: bool = False) -> dict[str, Any]:
+        """An open question about a video: ``{id, data, usage}`` (``/generate``). Something
+        the video never says or shows is answered as not in the video."""
+        body = {"video_id": video_id, "prompt": prompt, "include_citations": citations}
+        result: dict[str, Any] = self._backend.call("write", route="generate", body=body)
+        return result
+
+    def analyze(
+        self,
+        video_id: str,
+        prompt: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        start_time: float | None = None,
+        end_time: float | None = None,
+        citations: bool = False,
+    ) -> dict[str, Any]:
+        """``/analyze``: ``{id, data, finish_reason, usage}``; with a JSON ``schema``, ``data``
+        is JSON text that follows it (time fields filled from evidence); ``start_time`` /
+        ``end_time`` (seconds) limit the window."""
+        body: dict[str, Any] = {"video_id": video_id, "prompt": prompt}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": dict(schema)}
+        if start_time is not None:
+            body["start_time"] = start_time
+        if end_time is not None:
+            body["end_time"] = end_time
+        body["include_citations"] = citations
+        result: dict[str, Any] = self._backend.call("write", route="analyze", body=body)
         return result
 
     def start_workers(self, workers: int | None = None) -> None:
