@@ -203,7 +203,8 @@ def test_answers_are_cached_until_the_video_is_reindexed(ix: Indexed) -> None:
     assert again["chapters"] == first["chapters"]
     segments = store.segments(ix.video_id)
     keyframes = store.keyframes(ix.video_id)
-    store.replace_evidence(ix.video_id, segments, keyframes)
+    owners, matrix = store.video_vectors(ix.video_id, "text")
+    store.replace_evidence(ix.video_id, segments, keyframes, [VectorBatch("text", owners, matrix)])
     assert _writing_keys(ix) == set(), "re-indexing drops the kept answers"
 
 
@@ -258,7 +259,11 @@ def test_http_routes_speak_twelve_labs_shapes(ix: Indexed) -> None:
 
 
 class _Recording(ExtractiveWriter):
-    """The extractive writer, remembering how much evidence each call was given."""
+    """The extractive writer, remembering how much evidence each call was given, and reading
+    notes a group at a time as a model with a bounded prompt must."""
+
+    NAME = "extractive-bounded"
+    READS_ALL_NOTES = False
 
     def __init__(self) -> None:
         self.pack_chars: list[int] = []
@@ -276,8 +281,8 @@ class _Recording(ExtractiveWriter):
 
 
 def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path) -> None:
-    """Two hours of evidence (ten topics of twelve minutes, a line every ten seconds, real
-    embeddings); the fact about the last topic is said only near the end."""
+    """Two hours of evidence (ten topics, a line every ten seconds, real embeddings); the last
+    three minutes are about something never mentioned before: where the harbour key is."""
     models = prepared_models(tmp_path / "models")
     lib = Library.open(make_settings(tmp_path / "data", models))
     try:
@@ -286,38 +291,51 @@ def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path) -> None:
         video = lib.store.create_video(
             index.id, filename="long.mp4", sha256="a" * 64, duration=duration, status="ready"
         )
-        per_topic = duration / len(TOPICS)
+        closing = 180.0
+        per_topic = (duration - closing) / len(TOPICS)
         segments: list[Segment] = []
-        for k, topic in enumerate(TOPICS):
-            lines = topic_sentences(topic, int(per_topic // 10), seed=k)
-            if k == len(TOPICS) - 1:
-                lines[1] = "Remember that the secret harbour key is hidden under the blue anchor."
-                lines = lines[2:] + lines[:2]  # the fact comes last, in the final minute
+        key_lines = [
+            "Remember that the secret harbour key is hidden under the blue anchor.",
+            "Only the old harbour master knew where the harbour key was kept.",
+            "The blue anchor stands by the gate, and the harbour key lies beneath it.",
+        ]
+        for k, topic in enumerate([*TOPICS, None]):
+            if topic is None:
+                lines = key_lines * int(closing // 30)
+            else:
+                lines = topic_sentences(topic, int(per_topic // 10), seed=k)
             for i, line in enumerate(lines):
                 start = k * per_topic + i * 10.0
                 segments.append(Segment(video.id, "transcript", start, start + 4.0, line))
             for s in range(4):
                 at = k * per_topic + s * per_topic / 4
-                segments.append(
-                    Segment(video.id, "shot", at, at + per_topic / 4, "", {"index": k * 4 + s})
-                )
+                end = min(at + per_topic / 4, duration)
+                if at < duration:
+                    segments.append(Segment(video.id, "shot", at, end, "", {"index": k * 4 + s}))
         said = [s for s in segments if s.kind == "transcript"]
         vectors = load_text_embedder(lib.settings).embed([s.text for s in said], kind="passage")
         lib.store.replace_evidence(
             video.id, segments, [], [VectorBatch("text", [s.id for s in said], vectors)]
         )
-        writer = _Recording()
-        service = WritingService(lib, writer)
+        # The default writer: what only the last three minutes are about is in the summary.
+        service = WritingService(lib)
         summary = service.summarize(video.id, "summary", citations=True)
         text = summary["summary"].lower()
         assert "harbour key" in text or "blue anchor" in text, text
-        last = max(c["start"] for c in summary["citations"])
-        assert last > duration - 12 * 60, "the summary cites the last chapter"
+        # A writer with a bounded prompt: every call gets bounded evidence, and the summary
+        # still draws on the end of the video.
+        writer = _Recording()
+        bounded = WritingService(lib, writer).summarize(video.id, "summary", citations=True)
+        assert max(c["start"] for c in bounded["citations"]) > duration - 12 * 60
         limit = lib.settings.writer.max_prompt_chars
         assert max(writer.pack_chars) <= limit * 1.1, "every call's evidence is bounded"
+        chapters = service.summarize(video.id, "chapter")["chapters"]
+        assert len(topics_seen := {c["chapter_title"] for c in chapters}) >= len(TOPICS) // 2
+        assert len(chapters) <= 40, f"{len(chapters)} chapters for {len(TOPICS)} topics"
+        assert topics_seen
         answer = service.generate(video.id, "Where is the harbour key hidden?", citations=True)
         assert "blue anchor" in answer["data"].lower()
-        assert answer["citations"][0]["start"] > duration - 120
+        assert answer["citations"][0]["start"] >= duration - closing
     finally:
         lib.close()
 

@@ -39,6 +39,15 @@ class Writer(ABC):
     """Writes text from evidence packs. Thread-safe; one per process is enough."""
 
     NAME: ClassVar[str]
+    READS_ALL_NOTES: ClassVar[bool] = False
+    """Whether :meth:`summarize` takes any number of notes at once (it selects rather than
+    reads a prompt); otherwise long videos' notes are summarised in groups first."""
+
+    @property
+    def identity(self) -> str:
+        """What distinguishes this writer's answers from another's (cached answers are kept
+        per identity): its name, and the model it runs where it runs one."""
+        return self.NAME
 
     @abstractmethod
     def gist(self, pack: EvidencePack) -> Gist:

@@ -98,6 +98,7 @@ class VideoEvidence:
     vectors: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
     language: str | None = None
     _parts: list[str] | None = field(default=None, repr=False)
+    _centre: npt.NDArray[np.float32] | None = field(default=None, repr=False)
 
     @property
     def duration(self) -> float:
@@ -133,6 +134,16 @@ class VideoEvidence:
         if not kept:
             return [], np.zeros((0, 0), dtype=np.float32)
         return kept, np.stack([self.vectors[i.id] for i in kept])
+
+    def centre(self) -> npt.NDArray[np.float32] | None:
+        """The unit mean of the spoken lines' vectors (what the whole video is about)."""
+        if self._centre is None:
+            _, matrix = self.matrix(self.speech)
+            if len(matrix):
+                m = matrix.mean(axis=0)
+                n = float(np.linalg.norm(m))
+                self._centre = (m / n).astype(np.float32) if n > 0 else None
+        return self._centre
 
     def parts(self) -> list[str]:
         """The words spoken and shown, in consecutive parts of the video (at least 30 s or a

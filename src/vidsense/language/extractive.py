@@ -42,6 +42,12 @@ NOTABLE_SOUNDS = (
 )
 """Audio-event labels worth a mention in a summary."""
 
+CONTRAST = 0.7
+"""How much closeness to the whole video counts against a line in a part of it."""
+NUMBER_BONUS = 0.03
+"""Added to the centrality of a line with a number in it: such lines usually state the facts
+a summary should keep (a date, an amount, a score)."""
+
 _SUMMARY_QUESTION = (
     "about",
     "summar",
@@ -59,6 +65,7 @@ class ExtractiveWriter(Writer):
     """Writes with the evidence's own words (the default writer)."""
 
     NAME = "extractive"
+    READS_ALL_NOTES = True
 
     # -- building blocks -------------------------------------------------------------------
 
@@ -74,20 +81,30 @@ class ExtractiveWriter(Writer):
         if norm == 0:
             return [(i, 0.0) for i in kept]
         sims = matrix @ (centre / norm)
+        ev = pack.evidence
+        if pack.end - pack.start < ev.duration - 0.5:
+            # A part of the video: what makes a line worth quoting is what sets this part apart
+            # from the rest, not what every part says.
+            whole = ev.centre()
+            if whole is not None:
+                sims = sims - CONTRAST * (matrix @ whole)
         # Very short lines ("Okay.") sit near every centre; they are rarely what a video says.
         # Lines with numbers usually state facts, which summaries should keep.
         ranked = [
             (
                 item,
                 float(s) * min(1.0, len(words(item.text)) / 6)
-                + (0.03 if any(c.isdigit() for c in item.text) else 0.0),
+                + (NUMBER_BONUS if any(c.isdigit() for c in item.text) else 0.0),
             )
             for item, s in zip(kept, sims, strict=True)
         ]
         return sorted(ranked, key=lambda p: (-p[1], p[0].start))
 
-    def pick_sentences(self, pack: EvidencePack, count: int) -> list[Item]:
-        """``count`` central spoken lines that do not repeat each other, in time order."""
+    def pick_sentences(
+        self, pack: EvidencePack, count: int, in_time_order: bool = True
+    ) -> list[Item]:
+        """``count`` central spoken lines that do not repeat each other, in time order (or
+        best first)."""
         ranked = self.central(pack)
         focus = {i.id for i in pack.focus}
         if focus:
@@ -102,16 +119,22 @@ class ExtractiveWriter(Writer):
             chosen.append(item)
             if len(chosen) >= count:
                 break
-        return sorted(chosen, key=lambda i: i.start)
+        return sorted(chosen, key=lambda i: i.start) if in_time_order else chosen
 
     def phrases(self, pack: EvidencePack, limit: int = 6) -> list[str]:
-        """Keyphrases of the pack: spoken lines weighted by centrality, on-screen titles by
-        how title-like they are, each scored against the whole video."""
-        weighted = [(i.text, 0.5 + max(s, 0.0)) for i, s in self.central(pack)]
-        for item in pack.of_type("text"):
+        """Keyphrases of the pack's window (all its evidence, not only what a bounded pack
+        kept): spoken lines weighted by centrality, on-screen titles by how title-like they
+        are, each scored against the whole video."""
+        ev = pack.evidence
+        window = [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type != "shot"]
+        full = EvidencePack(ev, pack.start, pack.end, window)
+        weighted = [(i.text, 0.5 + max(s, 0.0)) for i, s in self.central(full)]
+        for item in full.of_type("text"):
             title_like = len(item.text.split()) <= 5 and item.end - item.start >= 2.0
             weighted.append((item.text, 3.0 if title_like else 1.0))
-        return keyphrases(weighted, limit=limit, background=pack.evidence.parts())
+        found = keyphrases(weighted, limit=limit, background=pack.evidence.parts())
+        # Titles on screen are often in capitals; a topic reads better in sentence case.
+        return [p.lower() if p.isupper() and len(p) > 4 else p for p in found]
 
     @staticmethod
     def screen_title(pack: EvidencePack) -> Item | None:
@@ -167,7 +190,8 @@ class ExtractiveWriter(Writer):
             title = sounds[0].text
         else:
             title = f"Scene at {clock(pack.start)}"
-        lines = self.pick_sentences(pack, 2 if kind == "chapter" else 1)
+        # Best first: a summary of many chapters keeps only the first sentence of each.
+        lines = self.pick_sentences(pack, 2 if kind == "chapter" else 1, in_time_order=False)
         parts = [as_sentence(i.text) for i in lines]
         if (screen is not None and kind == "highlight") or (not parts and screen is not None):
             parts.append(f'On screen: "{screen.text}".')
@@ -183,16 +207,13 @@ class ExtractiveWriter(Writer):
         whole = pack.end - pack.start >= pack.evidence.duration - 0.5
         lead = f"This video covers {spoken_list(topics[:4]).lower()}." if topics and whole else ""
         if pack.notes:
-            # Many or long parts: the first sentence of each keeps the summary readable.
-            long = len(pack.notes) > 6 or sum(map(len, pack.notes)) > 1500
-            notes = [_first(n) for n in pack.notes] if long else pack.notes
-            body = _narrate(notes)
+            body = _narrate(_condensed(pack.notes, SUMMARY_SENTENCES), whole)
         else:
             lines = self.pick_sentences(
                 pack, max(2, min(6, int((pack.end - pack.start) // 30) + 2))
             )
             pack.cite(lines)
-            body = _narrate([as_sentence(i.text) for i in lines])
+            body = _narrate([as_sentence(i.text) for i in lines], whole)
         sounds = self.sounds(pack)
         tail = ""
         if sounds:
@@ -228,14 +249,31 @@ def _tidy_title(text: str) -> str:
     return title_case(t.lower()) if t.isupper() else t
 
 
-def _first(text: str) -> str:
-    found = sentences(text)
-    return found[0] if found else text
+SUMMARY_SENTENCES = 28
+"""The most sentences a summary built from chapter notes keeps."""
 
 
-def _narrate(sentences: list[str]) -> str:
-    """Sentences joined with words that say where in the video each one sits."""
-    if len(sentences) <= 1:
+def _condensed(notes: list[str], most: int) -> list[str]:
+    """At most ``most`` sentences from ``notes``, the same share from each, spread evenly
+    through each note (so every part of the video keeps its say)."""
+    split = [sentences(n) or [n] for n in notes]
+    total = sum(len(s) for s in split)
+    if total <= most:
+        return [" ".join(s) for s in split]
+    share = max(1, most // max(len(split), 1))
+    kept = []
+    for parts in split:
+        if len(parts) <= share:
+            kept.append(" ".join(parts))
+        else:
+            step = len(parts) / share
+            kept.append(" ".join(parts[int(k * step)] for k in range(share)))
+    return kept
+
+
+def _narrate(sentences: list[str], whole: bool = True) -> str:
+    """Sentences joined, the last one marked as the end when they cover the whole video."""
+    if len(sentences) <= 1 or not whole:
         return " ".join(sentences)
     out = []
     for i, s in enumerate(sentences):

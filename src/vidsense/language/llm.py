@@ -411,6 +411,10 @@ class OpenAIWriter(ChatWriter):
         self._lock = threading.Lock()
 
     @property
+    def identity(self) -> str:
+        return f"{self.NAME}:{self.base_url}:{self._model or ''}"
+
+    @property
     def model(self) -> str:
         """The configured model, or the first one the endpoint lists."""
         if self._model is None:
@@ -558,6 +562,10 @@ class LocalWriter(ChatWriter):
         if not path.is_file():
             raise ModelNotInstalled(f"the local writer model {path} does not exist")
         self.path = path
+
+    @property
+    def identity(self) -> str:
+        return f"{self.NAME}:{self.path}"
 
     def prompt_chars(self) -> int:
         # About three characters per token, leaving room for the instructions and the reply.

@@ -114,11 +114,13 @@ def chapters(
     ev: VideoEvidence, min_seconds: float = 15.0, max_seconds: float = 600.0
 ) -> list[Span]:
     """The video cut into chapters at subject changes; always at least one chapter, covering
-    the whole video without gaps."""
+    the whole video without gaps. A chapter is at least ``min_seconds`` long, and at least a
+    sixtieth of the video."""
     duration = ev.duration
     if duration <= 0:
         return []
-    min_seconds = max(1.0, min(min_seconds, duration))
+    # Long videos get longer chapters: a two-hour talk is read in minutes, not seconds.
+    min_seconds = max(1.0, min(max(min_seconds, duration / 60.0), duration))
     max_seconds = max(max_seconds, 2 * min_seconds)
     candidates = _candidates(ev)
     window = min(max(min_seconds * 1.5, CHAPTER_WINDOW[0]), CHAPTER_WINDOW[1])

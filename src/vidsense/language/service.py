@@ -39,7 +39,7 @@ RELEVANT = 0.84
 """Query-passage cosine (multilingual-e5-small) at which an item answers a question alone."""
 RELEVANT_WITH_WORDS = 0.80
 """The cosine that is enough when the item also shares a content word with the question."""
-MAP_REDUCE_CHAPTERS = 12
+MAP_REDUCE_CHAPTERS = 30
 """Chapters summarised together in one reduce step (more are reduced in groups first)."""
 
 
@@ -98,7 +98,7 @@ class WritingService:
         return ev
 
     def _cached(self, video_id: str, kind: str, body: dict[str, Any], make: Any) -> dict[str, Any]:
-        key = _key(kind, self.writer.NAME, body)
+        key = _key(kind, self.writer.identity, body)
         found = self.store.cached_writing(video_id, key)
         if found is not None:
             return found
@@ -229,7 +229,9 @@ class WritingService:
         # for one request.
         windows = [(s.start, s.end) for s in spans]
         budget = limit - limit // 4
-        while len(notes) > MAP_REDUCE_CHAPTERS or sum(map(len, notes)) > budget:
+        while not self.writer.READS_ALL_NOTES and (
+            len(notes) > MAP_REDUCE_CHAPTERS or sum(map(len, notes)) > budget
+        ):
             groups = _groups(notes, budget, MAP_REDUCE_CHAPTERS)
             grouped, grouped_windows = [], []
             for lo_i, hi_i in groups:
