@@ -149,6 +149,10 @@ class Settings(BaseSettings):
         default=None,
         description="comma-separated API keys; when set, every HTTP route but /health needs one",
     )
+    chat_allow_file_urls: bool = Field(
+        default=False,
+        description="chat: accept file:// video URLs (paths on this server) in messages",
+    )
 
     @property
     def cache_dir(self) -> Path:

@@ -22,7 +22,7 @@ from vidsense.jobs import make_executor
 from vidsense.library import Library
 from vidsense.server import errors
 from vidsense.server.deps import require_api_key
-from vidsense.server.routers import health, indexes, search, tasks, ui, videos, writing
+from vidsense.server.routers import chat, health, indexes, search, tasks, ui, videos, writing
 
 log = logging.getLogger(__name__)
 
@@ -78,4 +78,7 @@ def create_app(
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )
+    # OpenAI-compatible chat under /v1 only; artifacts check a key or a URL signature.
+    app.include_router(chat.router, prefix="/v1", dependencies=guarded)
+    app.include_router(chat.public_router, prefix="/v1")
     return app

@@ -8,6 +8,7 @@ else goes through :func:`vidsense.errors.describe`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,12 +62,41 @@ def as_vidsense_error(exc: Exception) -> Exception:
     return exc
 
 
+OPENAI_PATHS = re.compile(
+    r"^/v1/(chat/|models|files|artifacts|video/|predictions|domains)(/|$|\?)?"
+)
+"""Routes that answer in OpenAI's error envelope (the Twelve Labs routes keep theirs)."""
+_OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    415: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def openai_error(status: int, code: str, message: str, param: str | None) -> dict[str, Any]:
+    """OpenAI's ``{"error": {"message", "type", "param", "code"}}``."""
+    kind = _OPENAI_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
 async def error_response(request: Request, exc: Exception) -> JSONResponse:
-    """The one exception handler: any error -> ``{"code", "message"}`` with its status."""
-    status, code, message = describe(as_vidsense_error(exc))
+    """The one exception handler: any error -> ``{"code", "message"}`` with its status, or
+    OpenAI's envelope on the OpenAI-compatible routes."""
+    error = as_vidsense_error(exc)
+    status, code, message = describe(error)
     if status >= 500 and not isinstance(exc, VidsenseError):
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if OPENAI_PATHS.match(request.url.path):
+        param = getattr(error, "param", None)
+        body = openai_error(status, code, message, param)
+        return JSONResponse(body, status_code=status, headers=headers)
     return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
 
 

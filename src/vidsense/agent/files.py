@@ -1,0 +1,101 @@
+"""Files uploaded through ``/v1/files`` (OpenAI's Files API), kept under ``DATA_DIR/files``:
+``{id}.bin`` holds the bytes and ``{id}.json`` the OpenAI ``FileObject`` beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from vidsense.errors import InvalidArgument, NotFound, SourceTooLarge
+
+_ID = re.compile(r"^file-[0-9a-f]{24}$")
+_CHUNK = 1 << 20
+
+
+class FileStore:
+    """Uploaded files with their OpenAI ``FileObject`` records (thread-safe)."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+
+    def _paths(self, file_id: str) -> tuple[Path, Path]:
+        if not isinstance(file_id, str) or not _ID.match(file_id):
+            raise NotFound(f"no file {file_id!r}", code="file_not_found", param="file_id")
+        return self.root / f"{file_id}.bin", self.root / f"{file_id}.json"
+
+    def create(self, stream: BinaryIO, filename: str, purpose: str) -> dict[str, Any]:
+        """Store an upload; the record appears only once the bytes are complete."""
+        if not purpose:
+            raise InvalidArgument("purpose is required", param="purpose")
+        self.root.mkdir(parents=True, exist_ok=True)
+        file_id = "file-" + secrets.token_hex(12)
+        data, meta = self._paths(file_id)
+        tmp = data.with_suffix(".part")
+        size = 0
+        try:
+            with tmp.open("wb") as out:
+                while chunk := stream.read(_CHUNK):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise SourceTooLarge(
+                            f"the file is over the upload limit of {self.max_bytes} bytes",
+                            code="upload_too_large",
+                        )
+                    out.write(chunk)
+            os.replace(tmp, data)
+        finally:
+            tmp.unlink(missing_ok=True)
+        record = {
+            "id": file_id,
+            "object": "file",
+            "bytes": size,
+            "created_at": int(time.time()),
+            "filename": os.path.basename(filename or "file"),
+            "purpose": purpose,
+            "status": "processed",
+            "status_details": None,
+        }
+        meta.write_text(json.dumps(record))
+        return record
+
+    def get(self, file_id: str) -> dict[str, Any]:
+        _, meta = self._paths(file_id)
+        try:
+            found: dict[str, Any] = json.loads(meta.read_text())
+        except FileNotFoundError:
+            raise NotFound(f"no file {file_id!r}", code="file_not_found", param="file_id") from None
+        return found
+
+    def path(self, file_id: str) -> Path:
+        """Where the file's bytes are."""
+        self.get(file_id)
+        return self._paths(file_id)[0]
+
+    def list(self, purpose: str | None = None) -> list[dict[str, Any]]:
+        if not self.root.exists():
+            return []
+        records = []
+        for meta in self.root.glob("file-*.json"):
+            try:
+                record = json.loads(meta.read_text())
+            except (OSError, ValueError):
+                continue
+            if purpose is None or record.get("purpose") == purpose:
+                records.append(record)
+        return sorted(records, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+
+    def delete(self, file_id: str) -> dict[str, Any]:
+        self.get(file_id)
+        data, meta = self._paths(file_id)
+        with self._lock:
+            meta.unlink(missing_ok=True)
+            data.unlink(missing_ok=True)
+        return {"id": file_id, "object": "file", "deleted": True}

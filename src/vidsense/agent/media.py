@@ -1,0 +1,269 @@
+"""Media named in chat messages turned into indexed library videos.
+
+Every video is indexed once into a hidden index (``chat``) through the
+:class:`~vidsense.library.Library`: the same bytes give the same video (the library dedupes by
+content hash), so a second question about a video answers at once. http(s) URLs are fetched
+under the server's address rules (no private addresses unless ``fetch.allow_private``);
+``data:`` URIs are decoded; ``file://`` URLs are read only when ``chat_allow_file_urls`` is set.
+Images sent together become one short slideshow video (one second per image), so frames sent
+as images are analysed like any video.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from vidsense.agent.files import FileStore
+from vidsense.agent.messages import MediaRef
+from vidsense.errors import (
+    FetchFailed,
+    InvalidArgument,
+    MediaError,
+    NotFound,
+    SourceBlocked,
+    ToolFailed,
+    UnsupportedMedia,
+    VidsenseError,
+)
+from vidsense.library import Library
+from vidsense.store import VideoRecord
+
+CHAT_INDEX = "chat"
+"""The hidden index that holds videos sent in chat messages."""
+INDEX_TIMEOUT = 3600.0
+"""Longest wait (seconds) for a new video to be indexed."""
+
+Progress = Callable[[str, float], None]
+"""Called with (stage, percent 0-100) while a new video is fetched and analysed."""
+
+_DATA = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[^,;]+)*?)(;base64)?,(.*)$", re.S)
+
+
+class MediaUnavailable(InvalidArgument):
+    """A media URL could not be read (an HTTP error, an unreachable host)."""
+
+    code = "invalid_media_url"
+
+
+@dataclass(frozen=True)
+class ChatVideo:
+    """An indexed video a chat is about."""
+
+    index_id: str
+    video: VideoRecord
+    path: Path
+    new: bool = False
+    """True when this request had to analyse it."""
+
+
+def decode_data_uri(uri: str) -> tuple[str, bytes]:
+    """``(media type, bytes)`` of a ``data:`` URI."""
+    found = _DATA.match(uri)
+    if not found:
+        raise InvalidArgument("the data URI is malformed; use data:<type>;base64,<data>")
+    kind = found.group(1) or "application/octet-stream"
+    payload = found.group(4)
+    if found.group(3):
+        try:
+            return kind, base64.b64decode(payload, validate=False)
+        except (binascii.Error, ValueError) as e:
+            raise InvalidArgument(f"the data URI's base64 is invalid: {e}") from e
+    return kind, unquote(payload).encode()
+
+
+class MediaResolver:
+    """Turns :class:`MediaRef` s into indexed videos of the ``chat`` index (thread-safe)."""
+
+    def __init__(self, library: Library, files: FileStore) -> None:
+        self.library = library
+        self.settings = library.settings
+        self.files = files
+        self.work = self.settings.data_dir / "chat-media"
+        self._lock = threading.Lock()
+        self._index_id: str | None = None
+
+    def index_id(self) -> str:
+        with self._lock:
+            if self._index_id is None:
+                try:
+                    self._index_id = self.library.find_index(CHAT_INDEX).id
+                except NotFound:
+                    self._index_id = self.library.create_index(CHAT_INDEX).id
+            return self._index_id
+
+    # -- bytes -----------------------------------------------------------------------------
+
+    def _keep(self, data: bytes, suffix: str) -> Path:
+        self.work.mkdir(parents=True, exist_ok=True)
+        path = self.work / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
+        if not path.exists():
+            tmp = path.with_name(f".{path.name}.{threading.get_ident()}.part")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return path
+
+    def local_file(self, ref: MediaRef) -> tuple[Path, str]:
+        """A local copy of ``ref`` and its kind (``video`` or ``image``)."""
+        if ref.file_id is not None:
+            record = self.files.get(ref.file_id)
+            path = self.files.path(ref.file_id)
+            return path, _kind_of_name(str(record.get("filename", "")), ref.kind)
+        url = ref.url or ""
+        scheme = urlparse(url).scheme.lower()
+        if scheme == "data":
+            media_type, data = decode_data_uri(url)
+            kind = "image" if media_type.startswith("image/") else "video"
+            if ref.kind == "image":
+                kind = "image"
+            return self._keep(data, ".jpg" if kind == "image" else ".mp4"), kind
+        if scheme in ("http", "https"):
+            from vidsense.media.source import fetch_url
+
+            try:
+                path = fetch_url(url, self.settings)
+            except FetchFailed as e:
+                raise MediaUnavailable(f"could not read {url}: {e.message}") from e
+            return path, "image" if ref.kind == "image" else "video"
+        if scheme == "file":
+            if not self.settings.chat_allow_file_urls:
+                raise SourceBlocked(
+                    "file:// URLs are off on this server; send http(s), a data URI or a "
+                    "file_id (or set VIDSENSE_CHAT_ALLOW_FILE_URLS=true)"
+                )
+            path = Path(unquote(urlparse(url).path))
+            if not path.is_file():
+                raise MediaUnavailable(f"no such file: {path}")
+            return path, "image" if ref.kind == "image" else "video"
+        raise InvalidArgument(
+            f"media URL scheme {scheme or '(none)'!r} is not supported; use http(s), data: "
+            "or a file_id"
+        )
+
+    def slideshow(self, images: Sequence[Path]) -> Path:
+        """One MP4 showing each image for a second (made once per set of images)."""
+        import cv2
+        import numpy as np
+
+        digest = hashlib.sha256()
+        for image in images:
+            digest.update(image.read_bytes())
+        out = self.work / f"slides-{digest.hexdigest()[:32]}.mp4"
+        if out.exists():
+            return out
+        frames_dir = self.work / f"slides-{digest.hexdigest()[:32]}-{threading.get_ident()}"
+        frames_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            size: tuple[int, int] | None = None
+            for n, image in enumerate(images):
+                pixels = cv2.imdecode(np.frombuffer(image.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+                if pixels is None:
+                    raise UnsupportedMedia(f"image {n + 1} is not an image this server can read")
+                if size is None:
+                    h, w = pixels.shape[:2]
+                    size = (max(2, w - w % 2), max(2, h - h % 2))
+                cv2.imwrite(str(frames_dir / f"{n:04d}.png"), cv2.resize(pixels, size))
+            from vidsense.media.tools import last_error_line, run_tool
+
+            tmp = frames_dir / "slides.mp4"
+            done = run_tool(
+                [
+                    "ffmpeg",
+                    "-v",
+                    "error",
+                    "-y",
+                    "-framerate",
+                    "1",
+                    "-i",
+                    str(frames_dir / "%04d.png"),
+                    "-vf",
+                    "fps=5,format=yuv420p",
+                    "-c:v",
+                    "libx264",
+                    "-threads",
+                    "1",
+                    "-fflags",
+                    "+bitexact",
+                    "-flags",
+                    "+bitexact",
+                    str(tmp),
+                ],
+                timeout=300,
+            )
+            if done.returncode != 0:
+                raise ToolFailed(f"could not join the images: {last_error_line(done.stderr)}")
+            tmp.replace(out)
+        finally:
+            import shutil
+
+            shutil.rmtree(frames_dir, ignore_errors=True)
+        return out
+
+    # -- indexing --------------------------------------------------------------------------
+
+    def locate(self, refs: Sequence[MediaRef]) -> list[Path]:
+        """Local, checked video files for ``refs``: each video, then one slideshow of all the
+        images. Fails (before anything is indexed) on a URL that cannot be read or on bytes
+        that are not a video."""
+        from vidsense.media.probe import probe
+
+        paths: list[Path] = []
+        images: list[Path] = []
+        for ref in refs:
+            path, kind = self.local_file(ref)
+            (images if kind == "image" else paths).append(path)
+        if images:
+            paths.append(self.slideshow(images))
+        for path in paths:
+            try:
+                probe(path)
+            except MediaError as e:
+                raise type(e)(f"the media sent is not a video: {e.message}", code=e.code) from e
+        return paths
+
+    def index(self, path: Path, progress: Progress | None = None) -> ChatVideo:
+        """Index ``path`` in the chat index (once per content) and wait until it is ready."""
+        index_id = self.index_id()
+        submission = self.library.submit_file(index_id, path)
+        task = submission.task
+        new = task.status != "ready"
+        deadline = time.monotonic() + INDEX_TIMEOUT
+        last = -1.0
+        while task.status not in ("ready", "failed"):
+            if progress is not None and task.progress != last:
+                last = task.progress
+                progress("analysing", float(task.progress))
+            if time.monotonic() > deadline:
+                raise VidsenseError("the video took too long to analyse", code="index_timeout")
+            time.sleep(0.25)
+            task = self.library.get_task(task.id)
+        if task.status == "failed" or task.video_id is None:
+            raise UnsupportedMedia(
+                f"the video could not be analysed: {task.error_message or 'unknown error'}",
+                code=task.error_code or "media_error",
+            )
+        if progress is not None and new:
+            progress("ready", 100.0)
+        video = self.library.get_video(index_id, task.video_id)
+        file, _ = self.library.video_file(index_id, video.id)
+        return ChatVideo(index_id, video, file, new)
+
+
+def _kind_of_name(filename: str, given: str) -> str:
+    if given == "image":
+        return "image"
+    lower = filename.lower()
+    if lower.endswith((".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")):
+        return "image"
+    return "video"
+
+
+__all__ = ["CHAT_INDEX", "ChatVideo", "MediaResolver", "MediaUnavailable", "decode_data_uri"]

@@ -1,0 +1,413 @@
+"""OpenAI-compatible video chat against a real ``vidsense serve`` with the real ``openai``
+client: answers, structured output, frames and clips as artifacts (signed URLs), files, bad
+input in OpenAI's error envelope, and VLM Run-style requests.
+
+The topic video (three subjects, known chapter starts) is served to the server over a local
+HTTP server; the server under test allows private addresses for that. The private-address
+refusal is checked on an in-process app with the default rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+import openai
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from tests.conftest import MediaCache
+from tests.library_support import ServerProcess, make_settings, prepared_models, spoken_clip
+from tests.writing_support import TOPICS, TopicVideo, make_topic_video
+from vidsense.language.text import hms
+from vidsense.media.frames import extract_frames
+from vidsense.server.app import create_app
+
+KEY = "chat-test-key"
+
+
+@dataclass
+class Chat:
+    server: ServerProcess
+    client: Any
+    """An ``openai.OpenAI`` (typed loosely: the messages carry vidsense's extra part kinds)."""
+    truth: TopicVideo
+    video_url: str
+    media_url: str
+    first: Any
+    """The reply to the first question (which indexed the video)."""
+
+    def ask(self, text: str, **kwargs: Any) -> Any:
+        content = [{"type": "text", "text": text},
+                   {"type": "video_url", "video_url": {"url": self.video_url}}]  # fmt: skip
+        return self.client.chat.completions.create(
+            model="vidsense-1", messages=[{"role": "user", "content": content}], **kwargs
+        )
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.server.url, headers={"x-api-key": KEY}, timeout=120)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def chat(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
+    truth = make_topic_video(media.root / "topics3.mp4", TOPICS[:3])
+    (media.root / "notes.txt").write_text("this is not a video\n" * 50)
+    files = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(_Quiet, directory=str(media.root))
+    )
+    threading.Thread(target=files.serve_forever, daemon=True).start()
+    media_url = f"http://127.0.0.1:{files.server_address[1]}"
+    root = tmp_path_factory.mktemp("chat")
+    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    server = ServerProcess(
+        root / "data", models, VIDSENSE_FETCH__ALLOW_PRIVATE="true", VIDSENSE_API_KEY=KEY
+    ).start()
+    try:
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key=KEY, timeout=300)
+        ready = Chat(server, client, truth, f"{media_url}/topics3.mp4", media_url, None)
+        ready.first = ready.ask("Describe this video in 2-3 sentences.")
+        yield ready
+    finally:
+        server.stop()
+        files.shutdown()
+
+
+def _download(url: str) -> bytes:
+    response = httpx.get(url, timeout=60)  # no key: the URL is signed
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def _duration(data: bytes, tmp: Path) -> float:
+    path = tmp / "clip.mp4"
+    path.write_bytes(data)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+         str(path)], capture_output=True, check=True, text=True,
+    )  # fmt: skip
+    return float(out.stdout.strip())
+
+
+def _message(reply: Any) -> dict[str, Any]:
+    data: dict[str, Any] = reply.choices[0].message.model_dump()
+    return data
+
+
+# -- answers -------------------------------------------------------------------------------
+
+
+def test_describe_a_video(chat: Chat) -> None:
+    reply = chat.first
+    text = reply.choices[0].message.content
+    assert text and len(text.split()) >= 8
+    assert any(w in text.lower() for w in ("lighthouse", "volcano", "coffee"))
+    assert reply.usage.total_tokens > 0
+    extra = reply.model_dump()
+    assert extra["session_id"] and extra["citations"]
+    assert extra["vidsense"]["videos"][0]["duration"] == pytest.approx(72.0, abs=0.2)
+
+
+class Chapter(BaseModel):
+    start_time: str
+    title: str
+
+
+class Overview(BaseModel):
+    topic: str
+    summary: str
+    chapters: list[Chapter]
+
+
+def test_structured_overview_has_the_computed_chapter_starts(chat: Chat) -> None:
+    content = [
+        {"type": "text", "text": "Give the topic, a summary and the chapters of this video."},
+        {"type": "video_url", "video_url": chat.video_url},  # the plain-string form
+    ]
+    reply = chat.client.beta.chat.completions.parse(
+        model="vidsense-1",
+        messages=[{"role": "user", "content": content}],
+        response_format=Overview,
+    )
+    parsed = reply.choices[0].message.parsed
+    assert parsed is not None and parsed.summary
+    video_id = reply.model_dump(warnings=False)["vidsense"]["videos"][0]["video_id"]
+    with chat.http() as h:
+        computed = h.post("/v1/summarize", json={"video_id": video_id, "type": "chapter"}).json()
+    starts = [hms(c["start_sec"]) for c in computed["chapters"]]
+    assert [c.start_time for c in parsed.chapters] == starts
+    assert starts == ["00:00:00", *(hms(b) for b in chat.truth.boundaries)]
+
+
+def test_frames_at_chapter_starts_are_those_frames(chat: Chat, tmp_path: Path) -> None:
+    reply = chat.ask("Show me a frame at the start of each chapter.")
+    message = _message(reply)
+    images = [a for a in message["artifacts"] if a["type"] == "image"]
+    assert [a["time"] for a in images] == [0.0, *chat.truth.boundaries]
+    for artifact in images:
+        assert artifact["id"].startswith("img_") and "signature=" in artifact["url"]
+        assert artifact["url"] in message["content"]
+        got = cv2.imdecode(np.frombuffer(_download(artifact["url"]), np.uint8), cv2.IMREAD_COLOR)
+        assert got is not None
+        t = min(artifact["time"], chat.truth.duration - 0.05)
+        [want_file] = extract_frames(chat.truth.path, tmp_path / artifact["id"], at=[t])
+        want = cv2.imread(str(want_file.path))
+        assert want is not None
+        assert got.shape == want.shape
+        assert float(np.abs(got.astype(int) - want.astype(int)).mean()) < 4.0
+
+
+def test_trim_gives_a_fifteen_second_clip(chat: Chat, tmp_path: Path) -> None:
+    message = _message(chat.ask("Trim this video from 00:30 to 00:45"))
+    [clip] = message["artifacts"]
+    assert clip["type"] == "video" and clip["id"].startswith("vid_")
+    assert (clip["start"], clip["end"]) == (30.0, 45.0)
+    assert _duration(_download(clip["url"]), tmp_path) == pytest.approx(15.0, abs=0.1)
+
+
+def test_three_highlights_as_clips(chat: Chat, tmp_path: Path) -> None:
+    message = _message(chat.ask("What are the three best highlights?"))
+    clips = message["artifacts"]
+    assert len(clips) == 3
+    lines = [ln for ln in message["content"].splitlines() if ln.strip()]
+    assert len(lines) == 3
+    for clip, line in zip(clips, lines, strict=True):
+        assert clip["url"] in line and len(line.split()) > 4  # a description with its clip
+        length = clip["end"] - clip["start"]
+        assert 0 < length <= 30.5
+        assert _duration(_download(clip["url"]), tmp_path) == pytest.approx(length, abs=0.2)
+
+
+def test_how_long_is_exact(chat: Chat) -> None:
+    text = chat.ask("How long is this video, and what is its resolution?").choices[0]
+    details = chat.first.model_dump()["vidsense"]["videos"][0]
+    assert f"{details['duration']:.3f} seconds" in text.message.content
+    assert "320x240" in text.message.content
+
+
+def test_frames_as_images_follow_a_schema(chat: Chat, tmp_path: Path) -> None:
+    frames = extract_frames(chat.truth.path, tmp_path, at=[1.0, 13.0, 25.0, 37.0, 49.0])
+    parts: list[dict[str, Any]] = [{"type": "text", "text": "Caption these frames."}]
+    for f in frames:
+        uri = "data:image/jpeg;base64," + base64.b64encode(f.path.read_bytes()).decode()
+        parts.append({"type": "image_url", "image_url": {"url": uri}})
+    schema = {"type": "object", "properties": {"caption": {"type": "string"}},
+              "required": ["caption"]}  # fmt: skip
+    reply = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[{"role": "user", "content": parts}],
+        response_format={"type": "json_schema", "json_schema": {"name": "c", "schema": schema}},
+    )
+    value = json.loads(reply.choices[0].message.content or "")
+    assert isinstance(value["caption"], str)
+
+
+def test_plain_question_and_stream(chat: Chat) -> None:
+    question = "What is said about the volcano?"
+    plain = chat.ask(question).choices[0].message.content
+    assert plain and "volcano" in plain.lower()
+    pieces = [
+        c.choices[0].delta.content or "" for c in chat.ask(question, stream=True) if c.choices
+    ]
+    assert "".join(pieces).strip() == plain.strip()
+    with chat.http() as h:
+        content = [{"type": "text", "text": question},
+                   {"type": "video_url", "video_url": {"url": chat.video_url}}]  # fmt: skip
+        body = {"messages": [{"role": "user", "content": content}], "stream": True}
+        raw = h.post("/v1/chat/completions", json=body).text
+    assert raw.rstrip().endswith("data: [DONE]")
+
+
+def test_stream_reports_progress_while_a_new_video_is_analysed(
+    chat: Chat, media: MediaCache
+) -> None:
+    clip = spoken_clip(media, "chat-new.mp4", spoken="the harbour opens at dawn")
+    uri = "data:video/mp4;base64," + base64.b64encode(clip.read_bytes()).decode()
+    chunks = list(
+        chat.client.chat.completions.create(
+            model="vidsense-1",
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is said?"},
+                        {"type": "video_url", "video_url": {"url": uri}},
+                    ],
+                }
+            ],
+            stream=True,
+        )
+    )
+    progress = [c.model_dump()["choices"][0]["delta"].get("vidsense_progress") for c in chunks]
+    stages = [p["stage"] for p in progress if p]
+    assert "analysing" in stages and stages[-1] == "ready"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "opens at dawn" in text.lower()
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_follow_up_keeps_the_video_and_json_object(chat: Chat) -> None:
+    first = chat.first.model_dump()
+    reply = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Describe it."},
+                    {"type": "video_url", "video_url": chat.video_url},
+                ],
+            },
+            {"role": "assistant", "content": first["choices"][0]["message"]["content"]},
+            {"role": "user", "content": "How long is it?"},
+        ],
+        response_format={"type": "json_object"},
+        extra_body={"session_id": first["session_id"]},
+    )
+    value = json.loads(reply.choices[0].message.content or "")
+    assert value["duration"] == pytest.approx(72.0, abs=0.2) and value["answer"]
+    assert reply.model_dump()["session_id"] == first["session_id"]
+
+
+def test_files_round_trip_and_chat_by_file_id(chat: Chat) -> None:
+    with chat.truth.path.open("rb") as f:
+        uploaded = chat.client.files.create(file=f, purpose="user_data")
+    assert uploaded.id.startswith("file-") and uploaded.bytes == chat.truth.path.stat().st_size
+    assert uploaded.id in [f.id for f in chat.client.files.list()]
+    assert chat.client.files.retrieve(uploaded.id).filename == "topics3.mp4"
+    assert chat.client.files.content(uploaded.id).read() == chat.truth.path.read_bytes()
+    reply = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "How long is this video?"},
+                    {"type": "file", "file": {"file_id": uploaded.id}},
+                ],
+            }
+        ],
+    )
+    assert "72.0" in (reply.choices[0].message.content or "")  # same bytes, same video
+    assert chat.client.files.delete(uploaded.id).deleted
+    models = [m.id for m in chat.client.models.list()]
+    assert "vidsense-1" in models and "vidsense-1-extractive" in models
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+
+def _refused(chat: Chat, error: type[openai.APIStatusError], content: Any, **kw: Any) -> Any:
+    with pytest.raises(error) as caught:
+        chat.client.chat.completions.create(
+            model="vidsense-1", messages=[{"role": "user", "content": content}], **kw
+        )
+    envelope = caught.value.response.json()["error"]
+    assert set(envelope) == {"message", "type", "param", "code"} and envelope["message"]
+    return envelope
+
+
+def test_bad_input_is_a_clear_4xx(chat: Chat) -> None:
+    def video(url: str) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": "hi"}, {"type": "video_url", "video_url": {"url": url}}]
+
+    missing = _refused(chat, openai.BadRequestError, video(chat.media_url + "/nope.mp4"))
+    assert "404" in missing["message"]
+    notes = _refused(chat, openai.APIStatusError, video(chat.media_url + "/notes.txt"))
+    assert "not a video" in notes["message"]
+    bad = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "nonsense"}}}
+    schema = _refused(chat, openai.BadRequestError, video(chat.video_url), response_format=bad)
+    assert schema["code"] == "invalid_schema"
+    unknown = [{"type": "text", "text": "hi"}, {"type": "file", "file": {"file_id": "file-x"}}]
+    assert _refused(chat, openai.NotFoundError, unknown)["code"] == "file_not_found"
+    with pytest.raises(openai.BadRequestError) as caught:
+        chat.client.chat.completions.create(
+            model="vidsense-1", messages=[{"role": "system", "content": "be brief"}]
+        )
+    assert "user message" in caught.value.response.json()["error"]["message"]
+
+
+def test_artifact_signatures(chat: Chat) -> None:
+    message = _message(chat.ask("Show me the frame at 00:05"))
+    [frame] = message["artifacts"]
+    assert frame["time"] == 5.0
+    path = frame["url"].split("?")[0]
+    session = path.split("/")[-2]
+    assert httpx.get(path).status_code == 401  # no key, no signature
+    with chat.http() as h:
+        assert (
+            h.get(f"/v1/artifacts?object_id={frame['id']}&session_id={session}").status_code == 200
+        )
+    forged = httpx.get(f"{path}?expires={int(time.time()) + 60}&signature={'0' * 64}")
+    assert forged.status_code == 403 and forged.json()["error"]["type"] == "permission_error"
+    past = int(time.time()) - 10
+    local = "/v1/artifacts/" + "/".join(path.split("/")[-2:])
+    sig = hmac.new(KEY.encode(), f"{local}\n{past}".encode(), hashlib.sha256).hexdigest()
+    expired = httpx.get(f"{path}?expires={past}&signature={sig}")
+    assert expired.status_code == 403 and "expired" in expired.json()["error"]["message"]
+    beyond = _message(chat.ask("Show me the frame at 05:00"))
+    assert not beyond["artifacts"] and "cannot" in beyond["content"]
+
+
+def test_private_addresses_are_refused_by_default(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", tmp_path / "models")
+    with TestClient(create_app(settings, run_workers=False)) as client:
+        response = client.post(
+            "/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": [
+                {"type": "video_url", "video_url": {"url": "http://127.0.0.1:9/v.mp4"}}]}]},
+        )  # fmt: skip
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "url_not_allowed"
+        # Twelve Labs routes keep their envelope.
+        assert set(client.get("/v1/indexes/nope").json()) == {"code", "message"}
+
+
+# -- VLM Run-style requests ----------------------------------------------------------------
+
+
+def test_video_generate_and_predictions(chat: Chat) -> None:
+    with chat.http() as h:
+        domains = {d["domain"] for d in h.get("/v1/domains").json()["data"]}
+        assert {"video.transcription", "video.summary"} <= domains
+        ask = {"url": chat.video_url, "domain": "video.transcription"}
+        done = h.post("/v1/video/generate", json=ask).json()
+        assert done["status"] == "completed"
+        segments = done["response"]["segments"]
+        assert segments and all(s["end"] > s["start"] for s in segments)
+        assert "lighthouse" in " ".join(s["text"] for s in segments).lower()
+        queued = h.post(
+            "/v1/video/generate",
+            json={"url": chat.video_url, "batch": True,
+                  "config": {"json_schema": {"type": "object",
+                                             "properties": {"title": {"type": "string"}}}}},
+        ).json()  # fmt: skip
+        assert queued["status"] == "enqueued"
+        deadline = time.monotonic() + 60
+        while (found := h.get(f"/v1/predictions/{queued['id']}").json())["status"] in (
+            "enqueued",
+            "running",
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert found["status"] == "completed" and isinstance(found["response"]["title"], str)
+        assert h.get("/v1/predictions/nope").json()["error"]["code"] == "prediction_not_found"
