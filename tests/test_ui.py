@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,10 @@ from typing import Any
 
 import pytest
 import requests
-from fastapi.testclient import TestClient
 
 from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, make_speech, make_video
 from tests.library_support import ServerProcess, prepared_models, wait_for
-from vidsense.config import Settings
-from vidsense.server import create_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -38,25 +34,6 @@ PHRASE = "the orange balloon floats over the harbor"
 PHRASE_AT = 4.2  # seconds: when the phrase starts in the clip's audio
 GREETING = "welcome to the vidsense demo"
 TITLE = "HARBOR REPORT"
-
-
-def serves(*paths: str) -> dict[str, bool]:
-    """Whether this build answers ``POST /v1{path}`` at all, for each path: a missing route
-    answers 404 ``not_found``, a real one something else to an empty body. Asked of the app
-    in-process, on a throwaway library, without indexing workers."""
-    with tempfile.TemporaryDirectory() as folder:
-        app = create_app(Settings(data_dir=Path(folder)), run_workers=False)
-        with TestClient(app, raise_server_exceptions=False) as http:
-            answers = {p: http.post("/v1" + p, json={}) for p in paths}
-    return {
-        p: not (a.status_code == 404 and a.json().get("code") == "not_found")
-        for p, a in answers.items()
-    }
-
-
-SERVED = serves("/summarize", "/chat/completions")
-HAS_SUMMARIZE = SERVED["/summarize"]
-HAS_CHAT = SERVED["/chat/completions"]
 
 
 @dataclass
@@ -266,10 +243,6 @@ def test_video_page_transcript_text_and_shots(site: Site, video: dict[str, str])
     assert TITLE.lower() in sighting.inner_text().lower()
     site.shot("video-text")
 
-    if not HAS_SUMMARIZE:  # until the endpoint lands, the panel says so calmly
-        page.get_by_role("tab", name="Chapters").click()
-        page.locator("#panel-chapters .note", has_text="not available").wait_for()
-
     for width, height in ((1280, 800), (1024, 700)):
         page.set_viewport_size({"width": width, "height": height})
         page.get_by_role("tab", name="Transcript").click()
@@ -294,7 +267,6 @@ def test_keyboard_reaches_tabs_and_seeks(site: Site, video: dict[str, str]) -> N
     page.eval_on_selector("video.player", "v => v.pause()")
 
 
-@pytest.mark.skipif(not HAS_SUMMARIZE, reason="POST /v1/summarize is not served yet")
 def test_chapters_and_highlights_seek(site: Site, video: dict[str, str]) -> None:
     page = site.page
     page.goto(f"{site.url}/#/videos/{video['index_id']}/{video['video_id']}?tab=chapters")
@@ -402,7 +374,6 @@ def test_chat_panel_renders_the_documented_stream(site: Site, video: dict[str, s
         page.unroute("**/v1/chat/completions")
 
 
-@pytest.mark.skipif(not HAS_CHAT, reason="POST /v1/chat/completions is not served yet")
 def test_chat_streams_an_answer(site: Site, video: dict[str, str]) -> None:
     page = site.page
     page.goto(f"{site.url}/#/videos/{video['index_id']}/{video['video_id']}?tab=chat")
@@ -422,7 +393,7 @@ def test_chat_streams_an_answer(site: Site, video: dict[str, str]) -> None:
     answer = page.locator(".msg-assistant[data-done='true']").last
     answer.wait_for(timeout=120_000)
     text = answer.inner_text().strip()
-    assert text and "not available" not in text, text
+    assert "balloon" in text.lower(), text
     assert any("text/event-stream" in k for k in kinds), kinds
     site.shot("chat")
 

@@ -45,6 +45,8 @@ INDEX_TIMEOUT = 3600.0
 Progress = Callable[[str, float], None]
 """Called with (stage, percent 0-100) while a new video is fetched and analysed."""
 
+_STREAM = re.compile(r"/v1(?:\.\d+)?/indexes/([^/]+)/videos/([^/]+)/stream/?$")
+"""The path of a library video's stream (what the web UI sends as ``video_url``)."""
 _DATA = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[^,;]+)*?)(;base64)?,(.*)$", re.S)
 
 
@@ -209,15 +211,33 @@ class MediaResolver:
 
     # -- indexing --------------------------------------------------------------------------
 
-    def locate(self, refs: Sequence[MediaRef]) -> list[Path]:
-        """Local, checked video files for ``refs``: each video, then one slideshow of all the
-        images. Fails (before anything is indexed) on a URL that cannot be read or on bytes
-        that are not a video."""
+    def in_library(self, ref: MediaRef) -> ChatVideo | None:
+        """The library's own ready video when ``ref`` is its stream URL (on any host: the ids
+        are looked up, nothing is fetched), else ``None``."""
+        found = _STREAM.search(urlparse(ref.url or "").path)
+        if found is None:
+            return None
+        index_id, video_id = found.groups()
+        try:
+            video = self.library.get_video(index_id, video_id)
+            file, _ = self.library.video_file(index_id, video_id)
+        except NotFound:
+            return None
+        return ChatVideo(index_id, video, file) if video.status == "ready" else None
+
+    def locate(self, refs: Sequence[MediaRef]) -> list[Path | ChatVideo]:
+        """Local, checked video files for ``refs`` (or the library's video, when a ref is one
+        of its stream URLs): each video, then one slideshow of all the images. Fails (before
+        anything is indexed) on a URL that cannot be read or on bytes that are not a video."""
         from vidsense.media.probe import probe
 
         paths: list[Path] = []
         images: list[Path] = []
+        known: list[ChatVideo] = []
         for ref in refs:
+            if ref.kind != "image" and (video := self.in_library(ref)) is not None:
+                known.append(video)
+                continue
             path, kind = self.local_file(ref)
             (images if kind == "image" else paths).append(path)
         if images:
@@ -227,10 +247,13 @@ class MediaResolver:
                 probe(path)
             except MediaError as e:
                 raise type(e)(f"the media sent is not a video: {e.message}", code=e.code) from e
-        return paths
+        return [*known, *paths]
 
-    def index(self, path: Path, progress: Progress | None = None) -> ChatVideo:
-        """Index ``path`` in the chat index (once per content) and wait until it is ready."""
+    def index(self, path: Path | ChatVideo, progress: Progress | None = None) -> ChatVideo:
+        """Index ``path`` in the chat index (once per content) and wait until it is ready (a
+        library video is ready already)."""
+        if isinstance(path, ChatVideo):
+            return path
         index_id = self.index_id()
         submission = self.library.submit_file(index_id, path)
         task = submission.task

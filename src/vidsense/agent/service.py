@@ -51,7 +51,7 @@ class Prepared:
     conversation: Conversation
     session_id: str
     model: str
-    paths: list[Path]
+    paths: list[Path | ChatVideo]
     schema: dict[str, Any] | None
     json_object: bool
     base_url: str
