@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -15,6 +17,19 @@ async def library(request: Request) -> Library:
     """The :class:`~vidsense.library.Library` kept on ``app.state``."""
     lib: Library = request.app.state.library
     return lib
+
+
+S = TypeVar("S")
+
+
+def kept(request: Request, name: str, owner: Any, make: Callable[[], S]) -> S:
+    """The service ``name`` kept on ``app.state``, made on first use (and again when the one
+    kept belongs to another library/service than ``owner``, as in tests that swap them)."""
+    found: tuple[Any, S] | None = getattr(request.app.state, name, None)
+    if found is None or found[0] is not owner:
+        found = (owner, make())
+        setattr(request.app.state, name, found)
+    return found[1]
 
 
 async def executor(request: Request) -> Executor | None:

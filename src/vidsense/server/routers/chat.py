@@ -22,7 +22,7 @@ from vidsense.agent.predictions import Predictions
 from vidsense.agent.service import ChatService
 from vidsense.errors import InvalidArgument, Unauthorized, describe
 from vidsense.library import Library
-from vidsense.server.deps import library, require_api_key
+from vidsense.server.deps import kept, library, require_api_key
 from vidsense.server.errors import openai_error
 from vidsense.server.openai_protocol import ChatCompletionRequest, VideoGenerateRequest
 from vidsense.server.routers.writing import service as writing_service
@@ -34,21 +34,13 @@ Lib = Annotated[Library, Depends(library)]
 
 def chat_service(request: Request, lib: Lib) -> ChatService:
     """The app's :class:`ChatService` (sharing the app's writing service), made on first use."""
-    found: ChatService | None = getattr(request.app.state, "chat", None)
-    if found is None or found.library is not lib:
-        found = ChatService(lib, writing_service(request, lib))
-        request.app.state.chat = found
-    return found
+    return kept(request, "chat", lib, lambda: ChatService(lib, writing_service(request, lib)))
 
 
 def predictions(
     request: Request, chat: Annotated[ChatService, Depends(chat_service)]
 ) -> Predictions:
-    found: Predictions | None = getattr(request.app.state, "predictions", None)
-    if found is None or found.chat is not chat:
-        found = Predictions(chat)
-        request.app.state.predictions = found
-    return found
+    return kept(request, "predictions", chat, lambda: Predictions(chat))
 
 
 Chat = Annotated[ChatService, Depends(chat_service)]

@@ -27,7 +27,7 @@ from vidsense.search import (
 )
 from vidsense.search.base import MAX_PAGE_LIMIT
 from vidsense.search.images import decode_image
-from vidsense.server.deps import library
+from vidsense.server.deps import kept, library
 
 router = APIRouter(tags=["search"])
 Lib = Annotated[Library, Depends(library)]
@@ -36,11 +36,7 @@ MAX_IMAGE_BYTES = 20 << 20
 
 def service(request: Request, lib: Lib) -> SearchService:
     """The app's :class:`SearchService`, made on first use."""
-    found: SearchService | None = getattr(request.app.state, "search", None)
-    if found is None or found.library is not lib:
-        found = SearchService(lib)
-        request.app.state.search = found
-    return found
+    return kept(request, "search", lib, lambda: SearchService(lib))
 
 
 Svc = Annotated[SearchService, Depends(service)]

@@ -18,7 +18,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from vidsense.errors import describe
 from vidsense.language.service import WritingService
 from vidsense.library import Library
-from vidsense.server.deps import library
+from vidsense.server.deps import kept, library
 from vidsense.server.protocol import AnalyzeRequest, GenerateRequest, GistRequest, SummarizeRequest
 
 router = APIRouter(tags=["writing"])
@@ -27,11 +27,7 @@ Lib = Annotated[Library, Depends(library)]
 
 def service(request: Request, lib: Lib) -> WritingService:
     """The app's :class:`WritingService`, made on first use."""
-    found: WritingService | None = getattr(request.app.state, "writing", None)
-    if found is None or found.library is not lib:
-        found = WritingService(lib)
-        request.app.state.writing = found
-    return found
+    return kept(request, "writing", lib, lambda: WritingService(lib))
 
 
 Svc = Annotated[WritingService, Depends(service)]
