@@ -2,11 +2,17 @@
 
 A request is read (:mod:`vidsense.agent.messages`), its media checked and indexed
 (:mod:`vidsense.agent.media`), then answered: with a ``response_format`` JSON schema the reply
-is :meth:`WritingService.structured`'s JSON; otherwise the planner maps the request to tools
-(frames, clips, highlights, metadata, ...) whose frames and clips become artifacts.
+is :meth:`WritingService.structured`'s JSON; otherwise the request is mapped to tools (frames,
+clips, highlights, metadata, ...) whose frames and clips become artifacts. With a writer that
+calls tools (``openai``) the model chooses them from :data:`TOOL_FUNCTIONS` (its times checked
+against the request and the video); when it picks none or a call does not fit, and always with
+the extractive writer, the deterministic planner does (``vidsense.planner``: ``model`` or
+``rules``).
 
-Client-defined ``tools`` are accepted and ignored: the writer (the extractive one by default)
-cannot call them, so the reply is the server's own answer with ``finish_reason: "stop"``.
+Client-defined ``tools`` (and ``tool_choice``) go to a writer that calls tools with the
+conversation and the video's transcript; when the model calls one of them the reply is an
+assistant message with ``tool_calls`` and ``finish_reason: "tool_calls"``, and the client's
+``role: "tool"`` results are answered in the next request. The extractive writer ignores them.
 The session (``session_id`` in the body, made when absent) keeps its last videos in memory so a
 follow-up without media stays about them; artifacts live under ``DATA_DIR/artifacts/{session}``.
 """
@@ -14,7 +20,9 @@ follow-up without media stays about them; artifacts live under ``DATA_DIR/artifa
 from __future__ import annotations
 
 import json
+import logging
 import queue
+import re
 import secrets
 import threading
 import time
@@ -29,12 +37,15 @@ from vidsense.agent.artifacts import SESSION_ID, ArtifactStore
 from vidsense.agent.files import FileStore
 from vidsense.agent.media import ChatVideo, MediaResolver, Progress
 from vidsense.agent.messages import Conversation, parse_messages
-from vidsense.agent.planner import plan
-from vidsense.agent.tools import ToolResult, VideoTools
-from vidsense.errors import InvalidArgument
+from vidsense.agent.planner import ACTIONS, TOOL_FUNCTIONS, Step, plan, steps_from_calls, times_in
+from vidsense.agent.tools import ToolResult, VideoTools, stamp
+from vidsense.errors import InvalidArgument, VidsenseError
+from vidsense.language.llm import ChatWriter
 from vidsense.language.schema import check
 from vidsense.language.service import WritingService
 from vidsense.library import Library
+
+log = logging.getLogger(__name__)
 
 MODEL_ID = "vidsense-1"
 """The model id the chat answers as."""
@@ -55,6 +66,11 @@ class Prepared:
     schema: dict[str, Any] | None
     json_object: bool
     base_url: str
+    tools: list[dict[str, Any]] | None = None
+    """The client's function tools (checked), or ``None``."""
+    tool_choice: Any = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    """The request's messages as sent (tool calls and results included)."""
 
 
 @dataclass
@@ -64,6 +80,96 @@ class Reply:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     citations: list[dict[str, Any]] = field(default_factory=list)
     videos: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] | None = None
+    """Calls of the client's tools the model made (the reply's content is then empty)."""
+    planner: str = "rules"
+    """Who chose what ran: ``model`` or ``rules``."""
+
+
+_TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CONTEXT_CHARS = 1500
+"""Most transcript text sent with a client's tools."""
+
+
+def client_tools(body: dict[str, Any]) -> tuple[list[dict[str, Any]] | None, Any]:
+    """The request's ``tools`` and ``tool_choice``, checked against OpenAI's shapes."""
+    tools = body.get("tools")
+    choice = body.get("tool_choice")
+    if not tools:
+        return None, None
+    if not isinstance(tools, list):
+        raise InvalidArgument("tools must be a list of function tools", param="tools")
+    names: set[str] = set()
+    for n, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(name, str) or tool.get("type", "function") != "function":
+            raise InvalidArgument(
+                f"tools[{n}] must be {{type: 'function', function: {{name, parameters}}}}",
+                param=f"tools[{n}]",
+            )
+        if not _TOOL_NAME.match(name):
+            raise InvalidArgument(
+                f"tools[{n}].function.name must be 1-64 letters, digits, '_' or '-'",
+                param=f"tools[{n}]",
+            )
+        if not isinstance(function.get("parameters", {}), dict):  # type: ignore[union-attr]
+            raise InvalidArgument(f"tools[{n}].function.parameters must be an object",
+                                  param=f"tools[{n}]")  # fmt: skip
+        names.add(name)
+    if choice is None:
+        choice = "auto"
+    elif isinstance(choice, dict):
+        function = choice.get("function")
+        named = function.get("name") if isinstance(function, dict) else None
+        if choice.get("type", "function") != "function" or named not in names:
+            raise InvalidArgument(
+                "tool_choice must be none, auto, required or "
+                "{type: 'function', function: {name}} naming one of the tools",
+                param="tool_choice",
+            )
+    elif choice not in ("none", "auto", "required"):
+        raise InvalidArgument("tool_choice must be none, auto, required or a named function",
+                              param="tool_choice")  # fmt: skip
+    return [dict(t, type="function") for t in tools], choice
+
+
+def _text_of(content: Any, media_note: bool = False) -> str:
+    if isinstance(content, str):
+        return content
+    texts: list[str] = []
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict) and part.get("type") in ("text", "input_text"):
+                texts.append(str(part.get("text", "")))
+            elif media_note:
+                texts.append("(media attached)")
+    return "\n".join(t for t in texts if t)
+
+
+def forwarded(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as a model reads it: text only (media named, not sent), assistant
+    ``tool_calls`` and ``tool`` results kept."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        role = m.get("role")
+        text = _text_of(m.get("content"), media_note=role == "user")
+        if role in ("system", "developer"):
+            out.append({"role": "system", "content": text})
+        elif role == "user":
+            out.append({"role": "user", "content": text})
+        elif role == "assistant":
+            # A string even when empty: some servers refuse a null content.
+            turn: dict[str, Any] = {"role": "assistant", "content": text}
+            if m.get("tool_calls"):
+                turn["tool_calls"] = m["tool_calls"]
+            out.append(turn)
+        elif role in ("tool", "function"):
+            out.append({"role": "tool", "tool_call_id": str(m.get("tool_call_id") or
+                        m.get("name") or ""), "content": text})  # fmt: skip
+    return out
 
 
 def response_schema(response_format: Any) -> tuple[dict[str, Any] | None, bool]:
@@ -169,7 +275,10 @@ class ChatService:
         session_id = given or "sess_" + secrets.token_hex(8)
         paths = self.media.locate(conversation.media())
         model = body.get("model") or MODEL_ID
-        return Prepared(conversation, session_id, str(model), paths, schema, json_object, base_url)
+        tools, tool_choice = client_tools(body)
+        raw = [m for m in body.get("messages", []) if isinstance(m, dict)]
+        return Prepared(conversation, session_id, str(model), paths, schema, json_object,
+                        base_url, tools, tool_choice, raw)  # fmt: skip
 
     def videos(self, prepared: Prepared, progress: Progress | None = None) -> list[ChatVideo]:
         if prepared.paths:
@@ -206,10 +315,21 @@ class ChatService:
             value, cites = self.writing.structured(videos[-1].video.id, prompt, prepared.schema)
             return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id,
                          citations=cites, videos=described)  # fmt: skip
+        writer = self.writing.writer
+        if isinstance(writer, ChatWriter) and writer.calls_tools:
+            answered = self._client_turn(prepared, videos, writer)
+            if answered is not None:
+                answered.videos = described
+                return answered
         tools = VideoTools(self.writing, self.artifacts, prepared.session_id)
         table = tools.registry()
         results: list[tuple[ChatVideo, ToolResult]] = []
+        planner = "rules"
         steps = plan(request or "Describe the video.")
+        if isinstance(writer, ChatWriter) and writer.calls_tools and len(videos) == 1 and request:
+            chosen = self._model_plan(writer, request, videos[0])
+            if chosen is not None:
+                steps, planner = chosen, "model"
         for video in videos:
             for step in steps:
                 results.append((video, table[step.tool](video, **step.args)))
@@ -243,20 +363,122 @@ class ChatService:
                 {"answer": content, "citations": citations, "artifacts": artifacts, **data},
                 ensure_ascii=False,
             )
-        return Reply(content, prepared.session_id, artifacts, citations, described)
+        return Reply(content, prepared.session_id, artifacts, citations, described,
+                     planner=planner)  # fmt: skip
+
+    # -- models that call tools --------------------------------------------------------------
+
+    def _model_plan(self, writer: ChatWriter, request: str, video: ChatVideo) -> list[Step] | None:
+        """The steps the model chooses from :data:`TOOL_FUNCTIONS` for ``request`` (asked
+        once with ``tool_choice: auto``, and once more naming the action the rules see when
+        that gave nothing usable), or ``None``. Times must be ones the request names or,
+        when it names none, chapter boundaries; an action the rules see must be called."""
+        v = video.video
+        ev = self.writing.evidence(v.id)
+        spans = self.writing.chapter_spans(ev)
+        named = times_in(request.lower())
+        known = named or sorted({0.0, v.duration, *(s.start for s in spans),
+                                 *(s.end for s in spans)})  # fmt: skip
+        chapters = "\n".join(
+            f"{n}. {stamp(s.start)}-{stamp(s.end)} (start {s.start:.1f} s, end {s.end:.1f} s)"
+            for n, s in enumerate(spans, 1)
+        )
+        system = (
+            "You act on one video for the user by calling tools. Call the tools that do what "
+            "the user asks. Times are seconds; use only times the user gives or the chapter "
+            f"times below.\nVideo: {v.duration:.1f} s long ({stamp(v.duration)}), "
+            f"{v.width}x{v.height}, {v.fps:g} fps.\nChapters:\n{chapters or '(none)'}"
+        )
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": request},
+        ]
+        rules = plan(request)
+        action = ACTIONS.get(rules[0].tool) if len(rules) == 1 else None
+        choices: list[Any] = ["auto"]
+        if action is not None:
+            choices.append({"type": "function", "function": {"name": action}})
+        for choice in choices:
+            try:
+                _, calls = writer.call_tools(messages, TOOL_FUNCTIONS, choice)
+            except (VidsenseError, NotImplementedError) as e:
+                log.warning("the writer could not choose tools (%s); using the rules", e)
+                return None
+            pairs = [(c["function"]["name"], c["function"]["arguments"]) for c in calls]
+            steps = steps_from_calls(pairs, v.duration, known) if pairs else None
+            # An action the request plainly names must be among the calls.
+            if action is not None and all(name != action for name, _ in pairs):
+                steps = None
+            log.info("tool choice %s: %s -> %s", choice, pairs, steps)
+            if steps is not None:
+                return steps
+        return None
+
+    def _client_turn(
+        self, prepared: Prepared, videos: list[ChatVideo], writer: ChatWriter
+    ) -> Reply | None:
+        """The model's turn with the client's tools: calls of them, or (after the client sent
+        tool results) the answer; ``None`` when the server's own answer should be given."""
+        ends_with_result = bool(prepared.messages) and prepared.messages[-1].get("role") in (
+            "tool",
+            "function",
+        )
+        if prepared.schema is not None or not (prepared.tools or ends_with_result):
+            return None
+        messages = [{"role": "system", "content": self._context(videos)}]
+        messages += forwarded(prepared.messages)
+        content = ""
+        try:
+            if prepared.tools and prepared.tool_choice != "none":
+                content, calls = writer.call_tools(messages, prepared.tools, prepared.tool_choice)
+                names = {t["function"]["name"] for t in prepared.tools}
+                mine = [c for c in calls if c["function"]["name"] in names]
+                if mine:
+                    return Reply("", prepared.session_id, tool_calls=mine, planner="model")
+            if ends_with_result:
+                content = content.strip() or writer.complete(messages, None).strip()
+        except (VidsenseError, NotImplementedError) as e:
+            log.warning("the writer could not answer with the client's tools (%s)", e)
+            return None
+        if ends_with_result and content:
+            return Reply(content, prepared.session_id, planner="model")
+        return None
+
+    def _context(self, videos: list[ChatVideo]) -> str:
+        """What the model is told about the videos next to the client's tools: facts and what
+        is said, with times (bounded)."""
+        lines = [
+            "You are vidsense and answer about the video(s) below; call the tools you are "
+            "given when they help. Use only these facts; do not invent times."
+        ]
+        room = CONTEXT_CHARS
+        for video in videos:
+            v = video.video
+            lines.append(f"Video {v.filename}: {v.duration:.1f} s ({stamp(v.duration)}), "
+                         f"{v.width}x{v.height}. Said:")  # fmt: skip
+            for s in self.library.transcription(video.index_id, v.id):
+                line = f"[{stamp(s.start)}-{stamp(s.end)}] {s.text}"
+                if len(line) > room:
+                    break
+                room -= len(line)
+                lines.append(line)
+        return "\n".join(lines)
 
     # -- wire shapes -----------------------------------------------------------------------
 
     def completion(self, prepared: Prepared, reply: Reply) -> dict[str, Any]:
         """An OpenAI ``chat.completion`` (plus ``artifacts``/``citations`` on the message and
         the response, ``session_id`` and ``vidsense`` details)."""
-        message = {
+        message: dict[str, Any] = {
             "role": "assistant",
-            "content": reply.content,
+            "content": None if reply.tool_calls else reply.content,
             "refusal": None,
             "artifacts": reply.artifacts,
             "citations": reply.citations,
         }
+        if reply.tool_calls:
+            message["tool_calls"] = reply.tool_calls
+        finish = "tool_calls" if reply.tool_calls else "stop"
         return {
             "id": "chatcmpl-" + secrets.token_hex(12),
             "object": "chat.completion",
@@ -264,18 +486,23 @@ class ChatService:
             "model": prepared.model,
             "system_fingerprint": f"vidsense-{__version__}",
             "choices": [
-                {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
             ],
             "usage": self._usage(prepared, reply),
             "session_id": reply.session_id,
             "artifacts": reply.artifacts,
             "citations": reply.citations,
-            "vidsense": {"videos": reply.videos, "writer": self.writer_name},
+            "vidsense": self._details(reply),
         }
+
+    def _details(self, reply: Reply) -> dict[str, Any]:
+        return {"videos": reply.videos, "writer": self.writer_name, "planner": reply.planner}
 
     def _usage(self, prepared: Prepared, reply: Reply) -> dict[str, int]:
         prompt = sum(_words(t.text) for t in prepared.conversation.turns)
-        done = _words(reply.content)
+        done = _words(reply.content) + sum(
+            _words(c["function"]["arguments"]) for c in reply.tool_calls or []
+        )
         return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
 
     def complete(self, body: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -327,17 +554,23 @@ class ChatService:
                 raise value
             reply: Reply = value
             break
-        words = reply.content.split(" ")
+        for n, call in enumerate(reply.tool_calls or []):
+            head = {"index": n, "id": call["id"], "type": "function",
+                    "function": {"name": call["function"]["name"], "arguments": ""}}  # fmt: skip
+            yield chunk({"tool_calls": [head]})
+            arguments = call["function"]["arguments"]
+            yield chunk({"tool_calls": [{"index": n, "function": {"arguments": arguments}}]})
+        words = reply.content.split(" ") if not reply.tool_calls else []
         for i in range(0, len(words), 8):
             piece = " ".join(words[i : i + 8])
             yield chunk({"content": piece if i + 8 >= len(words) else piece + " "})
         yield chunk(
             {},
-            "stop",
+            "tool_calls" if reply.tool_calls else "stop",
             usage=self._usage(prepared, reply),
             artifacts=reply.artifacts,
             citations=reply.citations,
-            vidsense={"videos": reply.videos, "writer": self.writer_name},
+            vidsense=self._details(reply),
         )
 
 

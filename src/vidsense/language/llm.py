@@ -221,6 +221,17 @@ class ChatWriter(Writer):
         """The reply in pieces as they are written (default: all at once)."""
         yield self.complete(messages, None)
 
+    calls_tools: ClassVar[bool] = False
+    """Whether :meth:`call_tools` works (OpenAI tool calling)."""
+
+    def call_tools(
+        self, messages: list[Message], tools: list[dict[str, Any]], tool_choice: Any = "auto"
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The model's turn given OpenAI function ``tools``: ``(content, tool_calls)``, each call
+        ``{"id", "type": "function", "function": {"name", "arguments"}}`` (arguments a JSON
+        string, as the model wrote it)."""
+        raise NotImplementedError(f"the {self.NAME} writer cannot call tools")
+
     # -- prompts ---------------------------------------------------------------------------
 
     def prompt_chars(self) -> int:
@@ -517,6 +528,35 @@ class OpenAIWriter(ChatWriter):
                     yield str(chunk.choices[0].delta.content)
         except openai.OpenAIError as e:
             raise self._error(e) from e
+
+    calls_tools = True
+
+    def call_tools(
+        self, messages: list[Message], tools: list[dict[str, Any]], tool_choice: Any = "auto"
+    ) -> tuple[str, list[dict[str, Any]]]:
+        reply: Any = self._call(
+            lambda: self.client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                tools=tools,  # type: ignore[arg-type]
+                tool_choice=tool_choice,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+            )
+        )
+        if not reply.choices:
+            return "", []
+        message = reply.choices[0].message
+        calls = [
+            {
+                "id": call.id or f"call_{n}",
+                "type": "function",
+                "function": {"name": call.function.name, "arguments": call.function.arguments},
+            }
+            for n, call in enumerate(message.tool_calls or [])
+            if getattr(call, "function", None) is not None
+        ]
+        return str(message.content or ""), calls
 
 
 # -- a local GGUF model --------------------------------------------------------------------

@@ -21,7 +21,9 @@ class ChatCompletionRequest(BaseModel):
     response_format: dict[str, Any] | None = None
     session_id: str | None = Field(default=None, description="keeps videos and artifacts together")
     tools: list[Any] | None = Field(
-        default=None, description="accepted; ignored while the writer cannot call tools"
+        default=None,
+        description="client tools: forwarded to a writer that calls tools (openai); "
+        "ignored by the extractive writer",
     )
     tool_choice: Any = None
     temperature: float | None = None
