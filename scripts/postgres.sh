@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the tests (never for real data):
-#   scripts/postgres.sh install   install PostgreSQL (+ pgvector when the distribution has it)
+#   scripts/postgres.sh install   install PostgreSQL with pgvector: Debian's packages when the
+#                                 distribution has pgvector, else the PostgreSQL 16 + pgvector
+#                                 build that ships in the `pgserver` wheel on PyPI
 #   scripts/postgres.sh start     start a server on 127.0.0.1 (trust auth), print the URL
 #   scripts/postgres.sh stop      stop it and delete its folder
 #   scripts/postgres.sh url       print the URL of the running server
@@ -12,11 +14,18 @@ set -euo pipefail
 
 STATE=${VIDSENSE_PG_STATE:-/tmp/vidsense-pg.state}
 DB=vidsense_test
+# Where the PyPI build of PostgreSQL + pgvector is unpacked when Debian has no pgvector.
+BUNDLE=${VIDSENSE_PG_BUNDLE:-/opt/vidsense-postgres}
+PGSERVER_WHEEL="pgserver==0.1.4"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
 pg_bindir() {
   local dir
+  if [ -x "$BUNDLE/pgserver/pginstall/bin/initdb" ]; then
+    echo "$BUNDLE/pgserver/pginstall/bin"
+    return 0
+  fi
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
   [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
 }
@@ -38,6 +47,7 @@ install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
       postgresql >/dev/null
   fi
+  [ -x "$BUNDLE/pgserver/pginstall/bin/initdb" ] && return 0
   local bindir major
   bindir=$(pg_bindir)
   major=$(basename "$(dirname "$bindir")")
@@ -49,9 +59,30 @@ install() {
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
         "postgresql-$major-pgvector" >/dev/null
     else
-      say "postgresql-$major-pgvector is not in the apt sources; continuing without pgvector"
+      say "postgresql-$major-pgvector is not in the apt sources; using PostgreSQL + pgvector from PyPI ($PGSERVER_WHEEL)"
+      bundle
     fi
   fi
+}
+
+bundle() {  # unpack the PostgreSQL 16 + pgvector build shipped in the pgserver wheel
+  [ -x "$BUNDLE/pgserver/pginstall/bin/initdb" ] && return 0
+  local pip tmp
+  if [ -x .venv/bin/pip ]; then pip=".venv/bin/pip"; else pip="python3 -m pip"; fi
+  tmp=$(mktemp -d)
+  if ! $pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
+      --platform manylinux2014_x86_64 "$PGSERVER_WHEEL" -d "$tmp" >&2; then
+    say "could not download $PGSERVER_WHEEL; continuing without pgvector"
+    rm -rf "$tmp"
+    return 0
+  fi
+  mkdir -p "$BUNDLE"
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+    "$(ls "$tmp"/*.whl)" "$BUNDLE"
+  chmod -R a+rX "$BUNDLE"
+  chmod a+x "$BUNDLE"/pgserver/pginstall/bin/*
+  rm -rf "$tmp"
+  say "PostgreSQL + pgvector unpacked in $BUNDLE"
 }
 
 free_port() {

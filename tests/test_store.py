@@ -1051,6 +1051,49 @@ def test_searches_run_while_another_thread_writes(store: Store) -> None:
     assert {o for o, _ in hits} == {s.id for s in last}
 
 
+def test_postgresql_searches_with_pgvector_hnsw_when_the_server_has_it(tmp_path: Path) -> None:
+    """With the ``vector`` extension available (``scripts/postgres.sh install`` provides one),
+    vectors live in pgvector columns behind an HNSW index, and search agrees with an exact scan."""
+    admin: Any = pg_admin()
+    with admin:
+        found = admin.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+        ).fetchone()
+    if not found:
+        pytest.skip("this PostgreSQL server has no pgvector extension")
+    backend = Backend("postgresql", tmp_path, f"test_{secrets.token_hex(6)}")
+    admin = pg_admin()
+    with admin:
+        admin.execute(f"CREATE SCHEMA {backend.schema}")
+        try:
+            store = backend.open()
+            try:
+                assert getattr(store, "pgvector", False), "the store did not take up pgvector"
+                rng = np.random.default_rng(5)
+                idx = store.create_index("hnsw")
+                video = add_video(store, idx.id)
+                segs = [
+                    Segment(video.id, "transcript", i, i + 1.0, f"line {i}") for i in range(300)
+                ]
+                matrix = unit(rng, 300, 16)
+                store.replace_evidence(
+                    video.id, segs, [], [VectorBatch("text", [s.id for s in segs], matrix)]
+                )
+                indexes = admin.execute(
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = %s", (backend.schema,)
+                ).fetchall()
+                assert any("hnsw" in row[0] for row in indexes), indexes
+                for _ in range(5):
+                    q = unit(rng, 1, 16)[0]
+                    hits = store.search_vectors(idx.id, "text", q, limit=5)
+                    exact = [segs[i].id for i in np.argsort(-(matrix @ q))[:5]]
+                    assert [o for o, _ in hits][:3] == exact[:3]
+            finally:
+                store.close()
+        finally:
+            admin.execute(f"DROP SCHEMA {backend.schema} CASCADE")
+
+
 # -- the numpy vector cache (used by the SQLite backend) --------------------------------------
 
 

@@ -516,24 +516,27 @@ class PostgresStore(SqlStore):
         videos: list[str] | None,
     ) -> list[tuple[str, float]]:
         literal = _vector_literal(q)
+        rows: list[Any] = []
         if videos is None:
             # Walks the (index, space) partial HNSW index: the WHERE clause matches its predicate
-            # and the ORDER BY its expression.
-            conn.execute(f"SET LOCAL hnsw.ef_search = {min(_MAX_EF_SEARCH, max(40, limit))}")
+            # and the ORDER BY its expression. The walk is approximate and skips rows deleted
+            # since the last vacuum, so it can come back short; then every row is scored.
+            conn.execute(f"SET LOCAL hnsw.ef_search = {min(_MAX_EF_SEARCH, max(100, 4 * limit))}")
             rows = conn.execute(
                 f"SELECT owner_id, embedding::vector({dim}) <=> %s::vector({dim}) AS distance "
                 "FROM vectors WHERE index_id = %s AND space = %s "
                 f"ORDER BY embedding::vector({dim}) <=> %s::vector({dim}) LIMIT %s",
                 (literal, index_id, space, literal, limit),
             ).fetchall()
-        else:
-            # A few videos' rows: scored exactly (an HNSW walk would filter after the fact).
+        if videos is not None or len(rows) < limit:
+            # A few videos' rows, or a short walk: scored exactly.
             rows = conn.execute(
                 "WITH c AS MATERIALIZED (SELECT owner_id, embedding FROM vectors "
-                "WHERE index_id = %s AND space = %s AND video_id = ANY(%s)) "
+                "WHERE index_id = %s AND space = %s "
+                "AND (%s::text[] IS NULL OR video_id = ANY(%s))) "
                 f"SELECT owner_id, embedding::vector({dim}) <=> %s::vector({dim}) AS distance "
                 "FROM c ORDER BY distance, owner_id LIMIT %s",
-                (index_id, space, videos, literal, limit),
+                (index_id, space, videos, videos, literal, limit),
             ).fetchall()
         return [(r["owner_id"], 1.0 - float(r["distance"])) for r in rows]
 
