@@ -399,22 +399,39 @@ def test_chat_streams_an_answer(site: Site, video: dict[str, str]) -> None:
 
 
 def test_api_key_is_asked_once_per_browser_session(
-    site: Site, tmp_path_factory: pytest.TempPathFactory
+    site: Site, clip: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """With a key, the page asks for it once, and media plays from signed URLs (no blobs):
+    the player streams with range requests and thumbnails load without the key header."""
     models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
     guarded = ServerProcess(
         tmp_path_factory.mktemp("ui-key") / "data", models, VIDSENSE_API_KEY="ui-secret"
     ).start("--workers", "1")
+    auth = {"x-api-key": "ui-secret"}
     try:
-        requests.post(
-            f"{guarded.url}/v1/indexes",
-            json={"index_name": "private"},
-            headers={"x-api-key": "ui-secret"},
-            timeout=30,
-        ).raise_for_status()
+        api = f"{guarded.url}/v1"
+        created = requests.post(
+            f"{api}/indexes", json={"index_name": "private"}, headers=auth, timeout=30
+        )
+        created.raise_for_status()
+        index_id = created.json()["_id"]
+        with clip.open("rb") as f:
+            task = requests.post(
+                f"{api}/tasks",
+                data={"index_id": index_id},
+                files={"video_file": (clip.name, f, "video/mp4")},
+                headers=auth,
+                timeout=60,
+            ).json()
         assert requests.get(guarded.url + "/", timeout=30).status_code == 200
         context = site.browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
+        page.set_default_timeout(20_000)
+        streamed: list[tuple[str, int]] = []
+        page.on(
+            "response",
+            lambda r: streamed.append((r.url, r.status)) if "/stream" in r.url else None,
+        )
         page.goto(guarded.url + "/")
         dialog = page.locator("#key-dialog")
         dialog.wait_for(state="visible")
@@ -426,6 +443,33 @@ def test_api_key_is_asked_once_per_browser_session(
         page.reload()
         page.get_by_role("heading", name="private").wait_for()
         assert not dialog.is_visible()
+
+        def ready() -> dict[str, Any] | None:
+            found: dict[str, Any] = requests.get(
+                f"{api}/tasks/{task['_id']}", headers=auth, timeout=30
+            ).json()
+            return found if found["status"] in ("ready", "failed") else None
+
+        done = wait_for(ready, 120, "the clip to be indexed on the guarded server", poll=0.5)
+        assert done["status"] == "ready", done
+        page.goto(f"{guarded.url}/#/videos/{index_id}/{done['video_id']}")
+        page.wait_for_function(
+            "() => { const v = document.querySelector('video.player');"
+            " return v && v.readyState >= 1; }"
+        )
+        src = page.eval_on_selector("video.player", "v => v.src")
+        assert src.startswith(f"{api}/indexes/{index_id}/videos/") and "/stream?" in src, src
+        assert "signature=" in src and "expires=" in src, src  # signed, not a blob
+        page.eval_on_selector("video.player", "v => { v.currentTime = 6; }")
+        wait_for(lambda: any(s == 206 for _, s in streamed), 20, "a 206 on the signed stream")
+        assert all("signature=" in u for u, _ in streamed), streamed
+        page.wait_for_function(
+            "() => { const i = document.querySelector('.shot-strip img');"
+            " return i && i.naturalWidth > 0; }"
+        )
+        thumb = page.eval_on_selector(".shot-strip img", "i => i.src")
+        assert "/thumbnail.jpg?time=" in thumb and "signature=" in thumb, thumb
+        page.screenshot(path=str(site.shots / "api-key-video.png"))
         context.close()
     finally:
         guarded.stop()

@@ -1,23 +1,22 @@
 """Artifacts a chat makes (frames, clips), kept under ``DATA_DIR/artifacts/{session_id}/``.
 
 Ids are typed: ``img_`` + hex for JPEG frames, ``vid_`` + hex for MP4 clips. When the server
-has API keys, artifact URLs are signed so they open in a browser or ``<img>`` without a key:
-``?expires=<unix seconds>&signature=<hex HMAC-SHA256 of "PATH\\nEXPIRES" keyed with the first
-API key>``; the artifact route accepts a valid signature or a valid key.
+has API keys, artifact URLs are signed (:mod:`vidsense.signing`) so they open in a browser or
+``<img>`` without a key; the artifact route accepts a valid signature or a valid key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from vidsense.errors import NotFound, VidsenseError
+from vidsense.errors import NotFound
+from vidsense.signing import SignatureInvalid, UrlSigner
+
+__all__ = ["Artifact", "ArtifactStore", "SignatureInvalid", "artifact_path", "check_session_id"]
 
 ArtifactType = Literal["image", "video"]
 _ID = re.compile(r"^(img|vid)_[0-9a-f]{6,32}$")
@@ -25,13 +24,6 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
 """What a session id may look like (it names a folder)."""
 SIGNED_SECONDS = 24 * 3600
 """How long a signed artifact URL stays valid (seconds)."""
-
-
-class SignatureInvalid(VidsenseError):
-    """An artifact URL's signature is wrong or has expired."""
-
-    status = 403
-    code = "signature_invalid"
 
 
 @dataclass(frozen=True)
@@ -64,9 +56,9 @@ def artifact_path(session_id: str, object_id: str) -> str:
 class ArtifactStore:
     """Artifacts on disk plus the signing of their URLs."""
 
-    def __init__(self, root: Path, signing_key: str | None) -> None:
+    def __init__(self, root: Path, signer: UrlSigner | None) -> None:
         self.root = root
-        self._key = signing_key.encode() if signing_key else None
+        self.signer = signer
 
     def new(self, session_id: str, type: ArtifactType) -> tuple[str, Path]:
         """A fresh id and the path to write it to."""
@@ -94,32 +86,20 @@ class ArtifactStore:
 
     # -- signed URLs -----------------------------------------------------------------------
 
-    def _sign(self, path: str, expires: int) -> str:
-        assert self._key is not None
-        return hmac.new(self._key, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
-
     def url(self, base_url: str, session_id: str, object_id: str) -> str:
         """The artifact's absolute URL (signed when the server has keys)."""
         path = artifact_path(session_id, object_id)
         url = base_url.rstrip("/") + path
-        if self._key is None:
+        if self.signer is None:
             return url
-        expires = int(time.time()) + SIGNED_SECONDS
-        return f"{url}?expires={expires}&signature={self._sign(path, expires)}"
+        return f"{url}?{self.signer.sign(path, SIGNED_SECONDS)}"
 
     def verify(self, path: str, expires: str | None, signature: str | None) -> None:
         """Raise :class:`SignatureInvalid` unless ``signature`` signs ``path`` until a future
         ``expires``."""
-        if self._key is None or not expires or not signature:
+        if self.signer is None:
             raise SignatureInvalid("the artifact URL is not signed")
-        try:
-            when = int(expires)
-        except ValueError:
-            raise SignatureInvalid("the artifact URL's expires is not a number") from None
-        if not hmac.compare_digest(self._sign(path, when), signature):
-            raise SignatureInvalid("the artifact URL's signature is not valid")
-        if when < time.time():
-            raise SignatureInvalid("the artifact URL has expired; ask for the artifact again")
+        self.signer.verify(path, expires, signature)
 
     def describe(self, artifact: Artifact, base_url: str, session_id: str) -> dict[str, Any]:
         """The artifact as the chat reply lists it."""

@@ -44,6 +44,7 @@ from vidsense.language.llm import ChatWriter
 from vidsense.language.schema import check
 from vidsense.language.service import WritingService
 from vidsense.library import Library
+from vidsense.signing import signer
 
 log = logging.getLogger(__name__)
 
@@ -242,9 +243,7 @@ class ChatService:
         self.writing = writing
         settings = library.settings
         self.files = FileStore(settings.data_dir / "files", settings.max_upload_bytes)
-        keys = sorted(settings.api_keys)
-        first = (settings.api_key or "").split(",")[0].strip() or (keys[0] if keys else None)
-        self.artifacts = ArtifactStore(settings.data_dir / "artifacts", first)
+        self.artifacts = ArtifactStore(settings.data_dir / "artifacts", signer(settings.api_key))
         self.media = MediaResolver(library, self.files)
         self._sessions: OrderedDict[str, list[ChatVideo]] = OrderedDict()
         self._lock = threading.Lock()

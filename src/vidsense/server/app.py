@@ -22,7 +22,8 @@ from vidsense.jobs import make_executor
 from vidsense.library import Library
 from vidsense.server import errors
 from vidsense.server.deps import require_api_key
-from vidsense.server.routers import chat, health, indexes, search, tasks, ui, videos, writing
+from vidsense.server.routers import chat, health, indexes, media, search, tasks, ui, videos, writing
+from vidsense.signing import signer
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.api_keys = settings.api_keys
+    app.state.signer = signer(settings.api_key)  # signed media URLs (None without keys)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(ui.router)  # the web UI at / (asks for the key itself)
@@ -79,6 +81,7 @@ def create_app(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )
     # OpenAI-compatible chat under /v1 only; artifacts check a key or a URL signature.
+    app.include_router(media.router, prefix="/v1", dependencies=guarded)
     app.include_router(chat.router, prefix="/v1", dependencies=guarded)
     app.include_router(chat.public_router, prefix="/v1")
     return app

@@ -11,6 +11,7 @@ from fastapi import Request
 from vidsense.errors import Unauthorized
 from vidsense.jobs import Executor
 from vidsense.library import Library
+from vidsense.signing import SignatureInvalid, UrlSigner
 
 
 async def library(request: Request) -> Library:
@@ -38,8 +39,14 @@ async def executor(request: Request) -> Executor | None:
     return ex
 
 
+SIGNED_METHODS = frozenset({"GET", "HEAD"})
+"""Methods a signed URL may be used with (reads only)."""
+
+
 async def require_api_key(request: Request) -> None:
-    """When keys are configured, demand one in ``x-api-key`` or ``Authorization: Bearer``."""
+    """When keys are configured, demand one in ``x-api-key`` or ``Authorization: Bearer``; a
+    GET or HEAD may instead carry a valid ``expires`` + ``signature`` for its exact path (a
+    signed URL, see :mod:`vidsense.signing`), which a forged or expired one fails with 403."""
     keys: frozenset[str] = request.app.state.api_keys
     if not keys:
         return
@@ -47,6 +54,13 @@ async def require_api_key(request: Request) -> None:
     if given is None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         given = token.strip() if scheme.lower() == "bearer" else None
+    query = request.query_params
+    if not given and request.method in SIGNED_METHODS and "signature" in query:
+        signer: UrlSigner | None = getattr(request.app.state, "signer", None)
+        if signer is None:
+            raise SignatureInvalid("this server does not sign URLs")
+        signer.verify(request.url.path, query.get("expires"), query.get("signature"))
+        return
     if not given:
         raise Unauthorized(
             "this server needs an API key: send it in the x-api-key header "

@@ -31,7 +31,9 @@ export function apiKey() {
 export function setApiKey(key) {
   if (key) sessionStorage.setItem(KEY_STORE, key);
   else sessionStorage.removeItem(KEY_STORE);
-  mediaCache.forEach((url) => URL.revokeObjectURL(url));
+  mediaCache.forEach((entry) => {
+    if (entry.blob) URL.revokeObjectURL(entry.url);
+  });
   mediaCache.clear();
 }
 
@@ -169,22 +171,53 @@ export async function streamChat(body, onChunk, signal) {
   }
 }
 
-// Browsers cannot add headers to <img>/<video> requests: with a key set, media on this server
-// is fetched with the key and shown from a blob URL instead.
-const mediaCache = new Map();
+// Browsers cannot add headers to <img>/<video> requests. With a key set, a video's stream and
+// thumbnails get a signed, expiring URL from the server (POST /v1/media/sign), so the player
+// streams with range requests; should signing fail, the file is fetched with the key and
+// shown from a blob URL instead.
+const mediaCache = new Map(); // path + query -> {url, until (ms), blob}
+const pendingMedia = new Map(); // path + query -> Promise of a cache entry
+const RESIGN_MARGIN_MS = 5 * 60 * 1000; // ask again when a signed URL has this little left
 
-/** A URL an <img> or <video> can load; same-origin API media goes through the key. */
+async function signMedia(path) {
+  const response = await send(`${API}/media/sign`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ path }),
+  });
+  if (!response.ok) throw await errorOf(response);
+  const body = await response.json();
+  const until = body.expires_at ? body.expires_at * 1000 : Infinity;
+  return { url: body.url, until, blob: false };
+}
+
+async function blobMedia(path) {
+  const response = await send(path);
+  if (!response.ok) throw await errorOf(response);
+  return { url: URL.createObjectURL(await response.blob()), until: Infinity, blob: true };
+}
+
+/** A URL an <img> or <video> can load; same-origin API media is signed (or goes through the
+ * key as a blob when it cannot be signed). */
 export async function mediaUrl(url) {
   const key = apiKey();
   const absolute = new URL(url, location.href);
   if (!key || absolute.origin !== location.origin) return url;
+  if (absolute.searchParams.has("signature")) return url; // signed already (chat artifacts)
   const cacheKey = absolute.pathname + absolute.search;
-  if (!mediaCache.has(cacheKey)) {
-    const response = await send(cacheKey);
-    if (!response.ok) throw await errorOf(response);
-    mediaCache.set(cacheKey, URL.createObjectURL(await response.blob()));
+  const cached = mediaCache.get(cacheKey);
+  if (cached && cached.until - Date.now() > RESIGN_MARGIN_MS) return cached.url;
+  if (!pendingMedia.has(cacheKey)) {
+    const made = signMedia(cacheKey)
+      .catch(() => blobMedia(cacheKey))
+      .then((entry) => {
+        mediaCache.set(cacheKey, entry);
+        return entry;
+      })
+      .finally(() => pendingMedia.delete(cacheKey));
+    pendingMedia.set(cacheKey, made);
   }
-  return mediaCache.get(cacheKey);
+  return (await pendingMedia.get(cacheKey)).url;
 }
 
 /** Point `el.src` at `url` (through the key when needed). */
