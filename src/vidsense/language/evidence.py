@@ -9,15 +9,17 @@ relevant to a question, or one chapter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from vidsense.store import Segment, Store, VideoRecord
+
+T = TypeVar("T")
 
 ItemType = Literal["speech", "text", "audio", "shot"]
 """What an item is: words spoken, text on screen, a sound, a shot of the picture."""
@@ -97,8 +99,7 @@ class VideoEvidence:
     frames: list[Frame]
     vectors: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
     language: str | None = None
-    _parts: list[str] | None = field(default=None, repr=False)
-    _centre: npt.NDArray[np.float32] | None = field(default=None, repr=False)
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def duration(self) -> float:
@@ -135,28 +136,41 @@ class VideoEvidence:
             return [], np.zeros((0, 0), dtype=np.float32)
         return kept, np.stack([self.vectors[i.id] for i in kept])
 
+    def derived(self, key: Any, make: Callable[[], T]) -> T:
+        """``make()``, computed once per evidence (which never changes once loaded): the
+        video's centre, its parts, its chapters for given lengths."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        found: T = self._derived[key]
+        return found
+
     def centre(self) -> npt.NDArray[np.float32] | None:
         """The unit mean of the spoken lines' vectors (what the whole video is about)."""
-        if self._centre is None:
+
+        def make() -> npt.NDArray[np.float32] | None:
             _, matrix = self.matrix(self.speech)
-            if len(matrix):
-                m = matrix.mean(axis=0)
-                n = float(np.linalg.norm(m))
-                self._centre = (m / n).astype(np.float32) if n > 0 else None
-        return self._centre
+            if not len(matrix):
+                return None
+            m = matrix.mean(axis=0)
+            n = float(np.linalg.norm(m))
+            return (m / n).astype(np.float32) if n > 0 else None
+
+        return self.derived("centre", make)
 
     def parts(self) -> list[str]:
         """The words spoken and shown, in consecutive parts of the video (at least 30 s or a
         twentieth of it each): the background that keyphrases are weighed against."""
-        if self._parts is None:
+
+        def make() -> list[str]:
             size = max(30.0, self.duration / 20)
             n = max(1, int(np.ceil(self.duration / size)))
             texts: list[list[str]] = [[] for _ in range(n)]
             for item in self.items:
                 if item.type in ("speech", "text"):
                     texts[min(n - 1, int(item.start // size))].append(item.text)
-            self._parts = [" . ".join(t) for t in texts if t]
-        return self._parts
+            return [" . ".join(t) for t in texts if t]
+
+        return self.derived("parts", make)
 
     def pack(self, start: float = 0.0, end: float | None = None, **kwargs: Any) -> EvidencePack:
         """The items and keyframes of ``[start, end)`` (default: the whole video)."""

@@ -314,6 +314,7 @@ class _Filler:
         self.prompt = prompt
         self._gist: Gist | None = None
         self._summary: str | None = None
+        self._described: tuple[str, str] | None = None
 
     @property
     def gist(self) -> Gist:
@@ -327,10 +328,17 @@ class _Filler:
         return self.pack.end - self.pack.start < self.pack.evidence.duration - 0.5
 
     @property
+    def described(self) -> tuple[str, str]:
+        """Title and summary of the pack as a chapter (for the items of a list of segments)."""
+        if self._described is None:
+            self._described = self.writer.describe(self.pack, "chapter")
+        return self._described
+
+    @property
     def summary(self) -> str:
         if self._summary is None:
             if self.part:
-                self._summary = self.writer.describe(self.pack, "chapter")[1]
+                self._summary = self.described[1]
             else:
                 self._summary = self.writer.summarize(self.pack, self.prompt)
         return self._summary
@@ -412,7 +420,7 @@ class _Filler:
 
     def text(self, hint: str) -> str:
         if "title" in hint or "name" in hint or "headline" in hint:
-            return self.writer.describe(self.pack, "chapter")[0] if self.part else self.gist.title
+            return self.described[0] if self.part else self.gist.title
         if "language" in hint:
             return self.pack.evidence.language or "unknown"
         if "transcript" in hint:

@@ -423,7 +423,9 @@ class OpenAIWriter(ChatWriter):
 
     @property
     def identity(self) -> str:
-        return f"{self.NAME}:{self.base_url}:{self._model or ''}"
+        # The configured model, not the one discovered on first use: the identity must not
+        # change between the first answer and the next (answers are cached under it).
+        return f"{self.NAME}:{self.base_url}:{self.settings.model or ''}"
 
     @property
     def model(self) -> str:

@@ -127,7 +127,8 @@ class WritingService:
         self, ev: VideoEvidence, start: float = 0.0, end: float | None = None
     ) -> list[Span]:
         w = self.settings.writer
-        spans = chapters(ev, w.chapter_min_seconds, w.chapter_max_seconds)
+        lengths = (w.chapter_min_seconds, w.chapter_max_seconds)
+        spans = ev.derived(("chapters", lengths), lambda: chapters(ev, *lengths))
         stop = ev.duration if end is None else end
         return [
             Span(max(s.start, start), min(s.end, stop), s.items)
