@@ -11,6 +11,7 @@ import pytest
 
 if TYPE_CHECKING:
     from tests.search_support import SearchLibrary
+    from vidsense.library import Library
 
 # No test may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -41,6 +42,34 @@ def bundled_models() -> None:
     from vidsense.models.registry import install_models
 
     install_models(Settings())
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder with the bundled Whisper model joined, shared by the session."""
+    from tests.library_support import prepared_models
+
+    return prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+
+
+@pytest.fixture
+def lib(tmp_path: Path, models_dir: Path) -> Iterator[Library]:
+    """A library on a fresh data folder (one worker's settings, the shared models)."""
+    from tests.library_support import make_settings
+    from vidsense.library import Library
+
+    library = Library.open(make_settings(tmp_path / "data", models_dir))
+    yield library
+    library.close()
+
+
+@pytest.fixture(scope="module")
+def clip(media: MediaCache) -> Path:
+    """A 4 s 320x240 clip with a caption and a spoken sentence (``spoken_clip``); modules
+    that need another clip define their own."""
+    from tests.library_support import spoken_clip
+
+    return spoken_clip(media)
 
 
 @pytest.fixture(scope="session")

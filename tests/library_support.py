@@ -18,7 +18,9 @@ import httpx
 from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, make_speech, make_video
 from vidsense.config import ModelSettings, Settings
+from vidsense.library import Library
 from vidsense.models.registry import entry
+from vidsense.store import TaskRecord
 
 SPOKEN = "the library keeps every video"
 CAPTION = "HELLO LIBRARY"
@@ -153,3 +155,14 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, poll: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(poll)
+
+
+def finished(lib: Library, task_id: str, timeout: float = 120.0) -> TaskRecord:
+    """The task once it is ready or failed (waits up to ``timeout`` seconds)."""
+
+    def check() -> TaskRecord | None:
+        task = lib.get_task(task_id)
+        return task if task.status in ("ready", "failed") else None
+
+    result: TaskRecord = wait_for(check, timeout, f"task {task_id}")
+    return result

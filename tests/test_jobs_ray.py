@@ -20,19 +20,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import MediaCache
-from tests.library_support import make_settings, prepared_models, spoken_clip, wait_for
+from tests.library_support import finished, spoken_clip, wait_for
 from vidsense.jobs import EXECUTORS, EmbeddedExecutor, RayExecutor, make_executor
 from vidsense.library import Library
-from vidsense.store import TaskRecord, utc_now
+from vidsense.store import utc_now
 
 ray = pytest.importorskip("ray")
 
 MakeExecutor = Callable[..., EmbeddedExecutor]
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
 
 
 @pytest.fixture(scope="module")
@@ -56,27 +51,6 @@ def executor(request: pytest.FixtureRequest) -> MakeExecutor:
         return kind(library, workers, **options)
 
     return make
-
-
-@pytest.fixture
-def lib(tmp_path: Path, models_dir: Path) -> Iterator[Library]:
-    library = Library.open(make_settings(tmp_path / "data", models_dir))
-    yield library
-    library.close()
-
-
-@pytest.fixture(scope="module")
-def clip(media: MediaCache) -> Path:
-    return spoken_clip(media)
-
-
-def finished(lib: Library, task_id: str, timeout: float = 120.0) -> TaskRecord:
-    def check() -> TaskRecord | None:
-        task = lib.get_task(task_id)
-        return task if task.status in ("ready", "failed") else None
-
-    result: TaskRecord = wait_for(check, timeout, f"task {task_id}")
-    return result
 
 
 def test_make_executor_follows_the_settings(lib: Library) -> None:

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,33 +22,15 @@ from tests.conftest import MediaCache
 from tests.factory import run
 from tests.library_support import (
     CAPTION,
+    finished,
     make_settings,
-    prepared_models,
     spoken_clip,
-    wait_for,
 )
 from vidsense import Client
 from vidsense.errors import InvalidArgument, NotFound, SourceBlocked, SourceTooLarge
 from vidsense.jobs import EmbeddedExecutor
 from vidsense.library import Library, index_options
 from vidsense.store import TaskRecord, utc_now
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
-
-
-@pytest.fixture
-def lib(tmp_path: Path, models_dir: Path) -> Iterator[Library]:
-    library = Library.open(make_settings(tmp_path / "data", models_dir))
-    yield library
-    library.close()
-
-
-@pytest.fixture(scope="module")
-def clip(media: MediaCache) -> Path:
-    return spoken_clip(media)
 
 
 class StatusLog:
@@ -85,15 +67,6 @@ class StatusLog:
     def __getitem__(self, task_id: str) -> list[str]:
         with self._lock:
             return list(self.seen.get(task_id, []))
-
-
-def finished(lib: Library, task_id: str, timeout: float = 120.0) -> TaskRecord:
-    def check() -> TaskRecord | None:
-        task = lib.get_task(task_id)
-        return task if task.status in ("ready", "failed") else None
-
-    result: TaskRecord = wait_for(check, timeout, f"task {task_id}")
-    return result
 
 
 def test_index_options_follow_twelve_labs_names() -> None:

@@ -22,21 +22,10 @@ from tests.database_support import DATABASES, database_url
 from tests.library_support import (
     ServerProcess,
     make_settings,
-    prepared_models,
     spoken_clip,
     wait_for,
 )
 from vidsense.server import create_app
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
-
-
-@pytest.fixture(scope="module")
-def clip(media: MediaCache) -> Path:
-    return spoken_clip(media)
 
 
 @pytest.fixture
