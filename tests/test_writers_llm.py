@@ -8,6 +8,7 @@ its schema (constrained decoding), citations name items that exist, errors are c
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -326,6 +327,30 @@ def test_local_writer_answers_and_streams(local_writer: LocalWriter) -> None:
     assert text.strip() and set(pack.cited) <= {i.id for i in pack.items}
     pieces = list(local_writer.stream_answer(_question_pack(_evidence()), "What is cooked?"))
     assert len(pieces) > 1
+
+
+def test_local_writer_calls_a_tool_with_arguments_that_follow_its_schema(
+    local_writer: LocalWriter,
+) -> None:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "trim",
+            "description": "Cut a clip out of the video.",
+            "parameters": {
+                "type": "object",
+                "properties": {"start": {"type": "number"}, "end": {"type": "number"}},
+                "required": ["start", "end"],
+            },
+        },
+    }
+    messages = [{"role": "user", "content": "Trim the video from 30 to 45 seconds."}]
+    content, calls = local_writer.call_tools(
+        messages, [tool], {"type": "function", "function": {"name": "trim"}}
+    )
+    assert len(calls) == 1 and calls[0]["function"]["name"] == "trim", (content, calls)
+    arguments = json.loads(calls[0]["function"]["arguments"])
+    assert isinstance(arguments["start"], int | float) and isinstance(arguments["end"], int | float)
 
 
 def test_writers_are_registered(llama_server: str, tmp_path: Path) -> None:

@@ -653,6 +653,39 @@ class LocalWriter(ChatWriter):
             reply = self._create(messages, schema, stream=False)
         return str(reply["choices"][0]["message"]["content"] or "")
 
+    calls_tools = True
+
+    def call_tools(
+        self, messages: list[Message], tools: list[dict[str, Any]], tool_choice: Any = "auto"
+    ) -> tuple[str, list[dict[str, Any]]]:
+        # llama.cpp's ChatML function-calling handler, over the loaded model: it constrains a
+        # call's arguments by the tool's JSON schema with a grammar.
+        from llama_cpp import llama_chat_format
+
+        with _llama_lock:
+            reply: Any = llama_chat_format.chatml_function_calling(
+                llama=self.llama(),
+                messages=messages,
+                tools=tools,
+                tool_choice=tool_choice,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+            )
+        message = reply["choices"][0]["message"]
+        calls = [
+            {
+                "id": call.get("id") or f"call_{n}",
+                "type": "function",
+                "function": {
+                    "name": call["function"]["name"],
+                    "arguments": call["function"]["arguments"],
+                },
+            }
+            for n, call in enumerate(message.get("tool_calls") or [])
+            if call.get("function")
+        ]
+        return str(message.get("content") or ""), calls
+
     def stream(self, messages: list[Message]) -> Iterator[str]:
         with _llama_lock:
             for chunk in self._create(messages, None, stream=True):

@@ -22,7 +22,7 @@ class ChatCompletionRequest(BaseModel):
     session_id: str | None = Field(default=None, description="keeps videos and artifacts together")
     tools: list[Any] | None = Field(
         default=None,
-        description="client tools: forwarded to a writer that calls tools (openai); "
+        description="client tools: forwarded to a writer that calls tools (openai, local); "
         "ignored by the extractive writer",
     )
     tool_choice: Any = None
