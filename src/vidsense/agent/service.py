@@ -4,10 +4,10 @@ A request is read (:mod:`vidsense.agent.messages`), its media checked and indexe
 (:mod:`vidsense.agent.media`), then answered: with a ``response_format`` JSON schema the reply
 is :meth:`WritingService.structured`'s JSON; otherwise the request is mapped to tools (frames,
 clips, highlights, metadata, ...) whose frames and clips become artifacts. With a writer that
-calls tools (``openai``, ``local``) the model chooses them from :data:`TOOL_FUNCTIONS` (its times checked
-against the request and the video); when it picks none or a call does not fit, and always with
-the extractive writer, the deterministic planner does (``vidsense.planner``: ``model`` or
-``rules``).
+calls tools (``openai``, ``local``) the model chooses them from :data:`TOOL_FUNCTIONS` (its
+times checked against the request and the video); when it picks none or a call does not fit,
+and always with the extractive writer, the deterministic planner does
+(``vidsense.planner``: ``model`` or ``rules``).
 
 Client-defined ``tools`` (and ``tool_choice``) go to a writer that calls tools with the
 conversation and the video's transcript; when the model calls one of them the reply is an
