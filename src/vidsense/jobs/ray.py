@@ -118,9 +118,9 @@ class AnalyzerActor:
     def stats(self) -> dict[str, Any]:
         """Where this actor runs and what it holds: ``pid``, ``analysed`` (videos), ``models``
         (the loaded models' keys)."""
-        from vidsense.models.base import _loaded
+        from vidsense.models.base import loaded_models
 
-        return {"pid": os.getpid(), "analysed": self.analysed, "models": sorted(map(str, _loaded))}
+        return {"pid": os.getpid(), "analysed": self.analysed, "models": loaded_models()}
 
 
 class RayExecutor(EmbeddedExecutor):

@@ -1,1 +1,2 @@
-"""Models, found offline: see :mod:`vidsense.models.base` and :mod:`vidsense.models.registry`."""
+"""Models, found and loaded offline: see :mod:`vidsense.models.base` and
+:mod:`vidsense.models.registry`."""

@@ -87,9 +87,17 @@ _load_lock = threading.Lock()
 
 def load_once(key: tuple[str, ...], factory: Callable[[], T]) -> T:
     """Build a model once per process under a lock and reuse it (models are large and slow to
-    load; inference objects here are used from one thread at a time)."""
+    load; inference objects here are used from one thread at a time). ``key`` starts with the
+    capability and names everything the model was built from (path, threads, ...)."""
     with _load_lock:
         if key not in _loaded:
             _loaded[key] = factory()
         model: T = _loaded[key]
         return model
+
+
+def loaded_models() -> list[str]:
+    """The models this process holds, one ``capability:what:it:was:built:from`` name each,
+    sorted (for workers' stats and logs)."""
+    with _load_lock:
+        return sorted(":".join(key) for key in _loaded)

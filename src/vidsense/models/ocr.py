@@ -20,7 +20,6 @@ from typing import Literal
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
 from vidsense.models.base import ModelEntry, ModelStatus
-from vidsense.models.registry import register
 
 Engine = Literal["tesseract", "rapidocr"]
 ENGINES: tuple[Engine, ...] = ("tesseract", "rapidocr")
@@ -89,7 +88,6 @@ def rapidocr_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-@register
 class OcrEntry(ModelEntry):
     """Tesseract and/or RapidOCR, as ``settings.models.ocr`` names them."""
 

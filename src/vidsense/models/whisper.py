@@ -34,7 +34,6 @@ from typing import Any
 
 from vidsense.errors import ModelNotInstalled
 from vidsense.models.base import INSTALL_HINT, ModelEntry, ModelStatus, load_once
-from vidsense.models.registry import register
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +217,6 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-@register
 class WhisperEntry(ModelEntry):
     """Whisper for faster-whisper: a bundled size joined from packages, or a local folder."""
 

