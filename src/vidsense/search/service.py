@@ -49,7 +49,7 @@ from vidsense.search.base import (
     threshold_floor,
 )
 from vidsense.search.images import FeatureCache, features, likeness, read_image
-from vidsense.search.logos import LogoMatcher
+from vidsense.search.logos import LogoMatcher, named_like
 from vidsense.search.pages import ListPageStore, PageStore, ResultPage
 from vidsense.store import Keyframe, Segment, VideoRecord
 
@@ -225,7 +225,7 @@ class SearchService:
         self.pages = pages or PageStore()
         self.list_pages = ListPageStore(ttl=self.pages.ttl)
         self.frames = FeatureCache()
-        self.logos = LogoMatcher(self.store, self.frames)
+        self.logos = LogoMatcher(self.frames, self._blob_pixels)
         self._queries = _Lru(512)
         self._leaves = _leaf_executor()
         self._shots = _Lru(4096)
@@ -465,8 +465,9 @@ class SearchService:
         frames: list[Keyframe] = self._keyframes.fetch(self._index_key(index_id), load)
         return [k for k in frames if k.video_id in pool.videos]
 
-    def keyframe_pixels(self, keyframe: Keyframe) -> np.ndarray:
-        return read_image(self.store.blobs.path(keyframe.blob_key))
+    def _blob_pixels(self, key: str) -> np.ndarray:
+        """RGB pixels of a stored image (a keyframe or a registered logo)."""
+        return read_image(self.store.blobs.path(key))
 
     # -- options -----------------------------------------------------------------------------
 
@@ -685,7 +686,7 @@ class SearchService:
         wanted = [features(q.pixels) for q in request.images]
         best: dict[str, tuple[Keyframe, float]] = {}
         for frame in self._index_keyframes(request.index_id, pool):
-            have = self.frames.get(frame.id, lambda f=frame: self.keyframe_pixels(f))  # type: ignore[misc]
+            have = self.frames.get(frame.id, lambda f=frame: self._blob_pixels(f.blob_key))  # type: ignore[misc]
             if have is None:
                 continue
             value = max(likeness(q, have) for q in wanted)
@@ -713,7 +714,10 @@ class SearchService:
             for c in self._sighting_clips(request, pool, "logo", "logo")
             if c.score >= 60  # a brand name must be written there, not merely related text
         ]
-        clips += self.logos.clips(request.index_id, request.query, self, pool)
+        logos = named_like(self.store.list_logos(request.index_id), request.query)
+        if logos:
+            keyframes = self._index_keyframes(request.index_id, pool)
+            clips += self.logos.clips(logos, keyframes, self._shot_range)
         return clips
 
     # -- classification ----------------------------------------------------------------------
