@@ -21,7 +21,15 @@ from tests.conftest import MediaCache
 from tests.factory import Scene, Spoken, make_speech, make_tone_audio, make_video
 from vidsense.config import ModelSettings, Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
-from vidsense.models.registry import entry
+from vidsense.models.base import (
+    ModelEntry,
+    RecognisedSegment,
+    RecognisedWord,
+    Recognition,
+    SpeechModel,
+)
+from vidsense.models.registry import SPEECH_ENGINES, entry
+from vidsense.models.vad import speech_regions
 from vidsense.models.whisper import MANIFEST, WhisperEntry, locate_shipped
 from vidsense.perception.speech import (
     NO_AUDIO,
@@ -190,6 +198,53 @@ def test_forced_language_and_cancel(
     assert transcribe_file(spoken_video[0], speech_settings, cancel=cancel).segments == ()
     with pytest.raises(InvalidArgument, match="language 'xx'"):
         transcribe_file(spoken_video[0], speech_settings, language="xx")
+
+
+class RegionRecogniser(SpeechModel):
+    """A second recogniser: it hears where speech is, not what is said (one word, "speech",
+    per stretch of speech that Silero VAD finds)."""
+
+    NAME = "regions"
+
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Recognition:
+        regions = speech_regions(audio, min_silence_ms=1000)
+        segments = (
+            RecognisedSegment(a, b, "speech", (RecognisedWord("speech", a, b, 0.9),))
+            for a, b in regions
+        )
+        return Recognition(language or "en", 1.0, segments)
+
+
+class RegionEntry(ModelEntry[SpeechModel]):
+    capability = "speech"
+    NAME = "regions"
+
+    def source(self) -> str:
+        return "built in"
+
+    def installed(self) -> bool:
+        return True
+
+    def load(self) -> SpeechModel:
+        return RegionRecogniser()
+
+
+def test_another_recogniser_is_chosen_by_configuration(
+    spoken_video: tuple[Path, list[Spoken]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path, truth = spoken_video
+    monkeypatch.setitem(SPEECH_ENGINES, RegionRecogniser.NAME, RegionEntry)
+    settings = Settings(data_dir=tmp_path, models=ModelSettings(speech_engine="regions"))
+    assert entry("speech", settings).status().source == "built in"
+    transcript = transcribe_file(path, settings)
+    assert transcript.text == " ".join(["speech"] * len(truth))
+    for segment, sentence in zip(transcript.segments, truth, strict=True):
+        assert segment.start == pytest.approx(sentence.start, abs=0.3)
+        assert segment.end == pytest.approx(sentence.end, abs=0.5)
+
+    unknown = Settings(data_dir=tmp_path, models=ModelSettings(speech_engine="vosk"))
+    with pytest.raises(InvalidArgument, match=r"unknown speech engine 'vosk'.*faster-whisper"):
+        transcribe_file(path, unknown)
 
 
 def test_stock_phrases_dropped_unless_beside_confident_speech() -> None:

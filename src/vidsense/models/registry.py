@@ -2,32 +2,59 @@
 
 The table is built from the entry classes imported here (as PySceneDetect lists its
 ``AVAILABLE_BACKENDS``): an entry module registers nothing itself, so nothing depends on which
-modules happen to be imported.
+modules happen to be imported. Speech is the capability with a choice of implementation:
+``settings.models.speech_engine`` names one of :data:`SPEECH_ENGINES` (another recogniser is
+plugged in by adding its entry there, the way writers and stores are added).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument
-from vidsense.models.base import ModelEntry, ModelStatus
+from vidsense.models.base import ModelEntry, ModelStatus, SpeechModel
 from vidsense.models.ocr import OcrEntry
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
-from vidsense.models.whisper import WhisperEntry
+from vidsense.models.whisper import FasterWhisperModel, WhisperEntry
 from vidsense.models.yamnet import YamnetEntry
 
-ENTRIES: dict[str, type[ModelEntry]] = {
-    entry.capability: entry
-    for entry in (WhisperEntry, OcrEntry, YamnetEntry, TextEmbeddingEntry, VisualEntry)
+SPEECH_ENGINES: dict[str, type[ModelEntry[SpeechModel]]] = {
+    FasterWhisperModel.NAME: WhisperEntry,
 }
-"""capability -> the class of its model entry, in the order ``vidsense models list`` shows."""
+"""Speech recognisers by the name ``settings.models.speech_engine`` gives
+(``VIDSENSE_MODELS__SPEECH_ENGINE``)."""
 
 
-def entries_for(settings: Settings) -> list[ModelEntry]:
-    return [cls(settings) for cls in ENTRIES.values()]
+def speech_entry(settings: Settings) -> ModelEntry[SpeechModel]:
+    """The entry of the speech recogniser ``settings.models.speech_engine`` names."""
+    engine = settings.models.speech_engine
+    if engine not in SPEECH_ENGINES:
+        raise InvalidArgument(
+            f"unknown speech engine {engine!r} in VIDSENSE_MODELS__SPEECH_ENGINE; choose from "
+            f"{', '.join(SPEECH_ENGINES)}"
+        )
+    return SPEECH_ENGINES[engine](settings)
 
 
-def entry(capability: str, settings: Settings) -> ModelEntry:
+ENTRIES: dict[str, Callable[[Settings], ModelEntry[Any]]] = {
+    "speech": speech_entry,
+    OcrEntry.capability: OcrEntry,
+    YamnetEntry.capability: YamnetEntry,
+    TextEmbeddingEntry.capability: TextEmbeddingEntry,
+    VisualEntry.capability: VisualEntry,
+}
+"""capability -> its model entry for given settings, in the order ``vidsense models list``
+shows."""
+
+
+def entries_for(settings: Settings) -> list[ModelEntry[Any]]:
+    return [make(settings) for make in ENTRIES.values()]
+
+
+def entry(capability: str, settings: Settings) -> ModelEntry[Any]:
     """The model entry of ``capability`` (``speech``, ``ocr``, ``audio_events``,
     ``text_embedding``, ``visual_embedding``) as ``settings`` configure it."""
     if capability not in ENTRIES:

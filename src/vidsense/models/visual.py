@@ -22,6 +22,7 @@ once split into the two graphs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from vidsense.errors import ModelNotInstalled
 from vidsense.models.base import ModelEntry
@@ -31,7 +32,7 @@ VISUAL_FILES = ("visual.onnx", "textual.onnx", "config.json", "tokenizer.json")
 NOT_CONFIGURED = "no visual model configured (set VIDSENSE_MODELS__VISUAL=/path)"
 
 
-class VisualEntry(ModelEntry):
+class VisualEntry(ModelEntry[Any]):
     """A CLIP-family ONNX model from the folder in ``settings.models.visual``, if any."""
 
     capability = "visual_embedding"

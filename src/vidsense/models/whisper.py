@@ -1,4 +1,7 @@
-"""The speech model: Whisper (CTranslate2 format) for faster-whisper, offline.
+"""The speech model: Whisper (CTranslate2 format) run by faster-whisper, offline.
+
+:class:`WhisperEntry` finds and prepares the model; its :meth:`~WhisperEntry.load` gives a
+:class:`FasterWhisperModel`, the :class:`~vidsense.models.base.SpeechModel` that runs it.
 
 ``settings.models.speech`` is one of
 
@@ -28,12 +31,25 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidsense.errors import ModelNotInstalled
-from vidsense.models.base import INSTALL_HINT, ModelEntry, ModelStatus, load_once
+import numpy as np
+
+from vidsense.errors import InvalidArgument, ModelNotInstalled
+from vidsense.media.edit import SPEECH_RATE
+from vidsense.models.base import (
+    INSTALL_HINT,
+    ModelEntry,
+    ModelStatus,
+    RecognisedSegment,
+    RecognisedWord,
+    Recognition,
+    SpeechModel,
+    load_once,
+)
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +233,7 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-class WhisperEntry(ModelEntry):
+class WhisperEntry(ModelEntry[SpeechModel]):
     """Whisper for faster-whisper: a bundled size joined from packages, or a local folder."""
 
     capability = "speech"
@@ -313,9 +329,9 @@ class WhisperEntry(ModelEntry):
             f"speech model {self.model!r} is not prepared at {self.model_dir()}; {INSTALL_HINT}"
         )
 
-    def load(self) -> Any:
-        """The ``faster_whisper.WhisperModel``, built once per process (``threads`` CPU threads,
-        one worker, ``speech_compute_type``), from the local folder only."""
+    def load(self) -> FasterWhisperModel:
+        """faster-whisper over :meth:`model_dir`, built once per process (``threads`` CPU
+        threads, one worker, ``speech_compute_type``), from the local folder only."""
         self.require()
         try:
             from faster_whisper import WhisperModel  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -327,15 +343,71 @@ class WhisperEntry(ModelEntry):
         models = self.settings.models
         key = ("speech", str(folder), models.speech_compute_type, str(models.threads))
 
-        def build() -> Any:
+        def build() -> FasterWhisperModel:
             log.info("loading Whisper from %s (%s, %d threads)", folder, key[2], models.threads)
-            return WhisperModel(
-                str(folder),
-                device="auto",
-                compute_type=models.speech_compute_type,
-                cpu_threads=models.threads,
-                num_workers=1,
-                local_files_only=True,
+            return FasterWhisperModel(
+                WhisperModel(
+                    str(folder),
+                    device="auto",
+                    compute_type=models.speech_compute_type,
+                    cpu_threads=models.threads,
+                    num_workers=1,
+                    local_files_only=True,
+                )
             )
 
         return load_once(key, build)
+
+
+TAIL_PAD = 1.0
+"""Seconds of silence appended to the audio before Whisper sees it (Whisper drops words that
+run into the end of the audio)."""
+
+
+class FasterWhisperModel(SpeechModel):
+    """A ``faster_whisper.WhisperModel``, asked the way word times come out right: its own VAD
+    filter on, word timestamps always (segment starts drift by seconds without them),
+    ``condition_on_previous_text=False`` (one hallucination cannot seed the next) and a second
+    of silence padded at the end."""
+
+    NAME = "faster-whisper"
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Recognition:
+        if language is not None and language not in self.model.supported_languages:
+            raise InvalidArgument(
+                f"language {language!r} is not one Whisper knows; use an ISO 639-1 code such "
+                f"as en, de, fr, es, ja (or leave it out to detect it)"
+            )
+        padded = np.concatenate(
+            [
+                np.asarray(audio, dtype=np.float32),
+                np.zeros(int(TAIL_PAD * SPEECH_RATE), dtype=np.float32),
+            ]
+        )
+        segments, info = self.model.transcribe(
+            padded,
+            language=language,
+            vad_filter=True,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+        )
+        return Recognition(info.language, float(info.language_probability), _segments(segments))
+
+
+def _segments(raw: Any) -> Iterator[RecognisedSegment]:
+    for seg in raw:
+        yield RecognisedSegment(
+            start=float(seg.start),
+            end=float(seg.end),
+            text=seg.text,
+            words=tuple(
+                RecognisedWord(w.word, float(w.start), float(w.end), float(w.probability))
+                for w in seg.words or ()
+            ),
+            avg_logprob=float(seg.avg_logprob),
+            no_speech_prob=float(seg.no_speech_prob),
+            compression_ratio=float(seg.compression_ratio),
+        )

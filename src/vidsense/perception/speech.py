@@ -1,13 +1,14 @@
-"""Speech to text with word times: faster-whisper (Whisper, CTranslate2) behind Silero VAD.
+"""Speech to text with word times: the configured recogniser (faster-whisper by default)
+behind Silero VAD.
 
 The steps, and why each is there:
 
-1. Silero VAD runs first on the raw samples. No speech at all (silence, music, noise) ends the
-   job there: the Whisper model is never asked, so it cannot invent text for it.
-2. Whisper runs with its own VAD filter, word timestamps (segment starts drift by seconds
-   without them), ``condition_on_previous_text=False`` (one hallucination cannot seed the
-   next) and a second of silence padded at the end (Whisper drops words that run into the end
-   of the audio).
+1. Silero VAD (:func:`~vidsense.models.vad.speech_regions`) runs first on the raw samples. No
+   speech at all (silence, music, noise) ends the job there: the recogniser is never asked,
+   so it cannot invent text for it.
+2. The recogniser that ``settings.models.speech_engine`` names
+   (:func:`~vidsense.models.registry.speech_entry`) transcribes with word timestamps; how
+   Whisper is asked for them is :class:`~vidsense.models.whisper.FasterWhisperModel`'s part.
 3. Each segment is checked: repetition loops (high compression ratio), segments Whisper itself
    thinks are not speech (high no-speech probability with a low log probability), decodes that
    failed at every temperature, and the stock phrases Whisper says over near-silence
@@ -34,8 +35,10 @@ from typing import Any
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, ModelNotInstalled
+from vidsense.errors import InvalidArgument
 from vidsense.media.edit import SPEECH_RATE, extract_audio
+from vidsense.models.registry import speech_entry
+from vidsense.models.vad import speech_regions
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +48,6 @@ Progress = Callable[[float, float], None]
 NO_AUDIO = "no audio track"
 NO_SPEECH = "no speech detected"
 
-TAIL_PAD = 1.0
-"""Seconds of silence appended to the audio before Whisper sees it."""
 LANGUAGE_MIN_PROBABILITY = 0.5
 """Below this detection probability the transcript's language is reported as unknown."""
 
@@ -104,9 +105,6 @@ HALLUCINATIONS = frozenset(
         "Продолжение следует...",
     )
 )
-
-# Silero settings for the first pass: no padding, so chunk edges are where speech is heard.
-_EDGE_VAD = {"speech_pad_ms": 0, "min_silence_duration_ms": 300}
 
 
 @dataclass(frozen=True)
@@ -274,17 +272,6 @@ def _rejoin_cut_word(
     return previous, words[1:], rest
 
 
-def _speech_edges(samples: np.ndarray) -> list[tuple[float, float]]:
-    """Silero VAD's speech regions, unpadded, in seconds."""
-    from faster_whisper.vad import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
-        VadOptions,
-        get_speech_timestamps,
-    )
-
-    chunks = get_speech_timestamps(samples, VadOptions(**_EDGE_VAD), sampling_rate=SPEECH_RATE)
-    return [(c["start"] / SPEECH_RATE, c["end"] / SPEECH_RATE) for c in chunks]
-
-
 def _as_samples(samples: np.ndarray) -> np.ndarray:
     audio = np.asarray(samples, dtype=np.float32)
     if audio.ndim != 1:
@@ -311,21 +298,16 @@ def transcribe(
 
     Raises :class:`~vidsense.errors.ModelNotInstalled` when the speech model is not ready and
     :class:`~vidsense.errors.InvalidArgument` for samples that are not one-dimensional or a
-    language Whisper does not know.
+    language the recogniser does not know.
     """
-    from vidsense.models.whisper import WhisperEntry
-
-    whisper = WhisperEntry(settings)
-    whisper.require()
+    recogniser = speech_entry(settings)
+    recogniser.require()
     language = language.strip().lower() or None if language else None
     audio = _as_samples(samples)
     duration = len(audio) / SPEECH_RATE
     if audio.size == 0:
         return Transcript(None, None, (), NO_AUDIO)
-    try:
-        edges = _speech_edges(audio)
-    except ImportError as e:
-        raise ModelNotInstalled("speech needs faster-whisper: pip install faster-whisper") from e
+    edges = speech_regions(audio)
     if not edges:
         log.info("no speech in %.1f s of audio", duration)
         if progress is not None:
@@ -334,30 +316,16 @@ def transcribe(
 
     if cancel is not None and cancel.is_set():
         return Transcript(None, None, (), "cancelled at 0.0 s")
-    model = whisper.load()
-    if language is not None and language not in model.supported_languages:
-        raise InvalidArgument(
-            f"language {language!r} is not one Whisper knows; use an ISO 639-1 code such as "
-            f"en, de, fr, es, ja (or leave it out to detect it)"
-        )
-    padded = np.concatenate([audio, np.zeros(int(TAIL_PAD * SPEECH_RATE), dtype=np.float32)])
-    raw_segments, info = model.transcribe(
-        padded,
-        language=language,
-        vad_filter=True,
-        word_timestamps=True,
-        condition_on_previous_text=False,
-    )
+    recognition = recogniser.load().transcribe(audio, language=language)
     decoded: list[tuple[SegmentEvidence, list[Word]]] = []
     note: str | None = None
-    for seg in raw_segments:
-        raw_words = seg.words or []
+    for seg in recognition.segments:
         evidence = SegmentEvidence(
             text=seg.text.strip(),
-            avg_logprob=float(seg.avg_logprob),
-            no_speech_prob=float(seg.no_speech_prob),
-            compression_ratio=float(seg.compression_ratio),
-            word_probabilities=tuple(float(w.probability) for w in raw_words),
+            avg_logprob=seg.avg_logprob,
+            no_speech_prob=seg.no_speech_prob,
+            compression_ratio=seg.compression_ratio,
+            word_probabilities=tuple(w.probability for w in seg.words),
         )
         reason = rejection(evidence)
         if reason is not None:
@@ -366,19 +334,19 @@ def transcribe(
             words = [
                 Word(
                     w.word.strip(),
-                    min(max(float(w.start), 0.0), duration),
-                    min(max(float(w.end), 0.0), duration),
-                    float(w.probability),
+                    min(max(w.start, 0.0), duration),
+                    min(max(w.end, 0.0), duration),
+                    w.probability,
                 )
-                for w in raw_words
+                for w in seg.words
                 if w.word.strip()
             ]
             if words:
                 decoded.append((evidence, words))
         if progress is not None:
-            progress(min(float(seg.end), duration), duration)
+            progress(min(seg.end, duration), duration)
         if cancel is not None and cancel.is_set():
-            note = f"cancelled at {min(float(seg.end), duration):.1f} s"
+            note = f"cancelled at {min(seg.end, duration):.1f} s"
             break
     if progress is not None and note is None:
         progress(duration, duration)
@@ -399,10 +367,10 @@ def transcribe(
 
     if not segments:
         return Transcript(None, None, (), note or NO_SPEECH)
-    probability = float(info.language_probability)
-    detected: str | None = info.language
+    probability = recognition.language_probability
+    detected = recognition.language
     if language is None and probability < LANGUAGE_MIN_PROBABILITY:
-        log.info("language unclear (%s at %.2f)", info.language, probability)
+        log.info("language unclear (%s at %.2f)", recognition.language, probability)
         detected = None
     return Transcript(detected, probability, tuple(segments), note)
 
