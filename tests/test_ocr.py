@@ -18,20 +18,21 @@ from tests.factory import Caption, Scene, make_video, text_scenes
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
 from vidsense.media.decode import FrameSource
-from vidsense.models.ocr import OcrEntry
+from vidsense.models.base import TextBox, TextReader
+from vidsense.models.ocr import (
+    OcrEntry,
+    RapidOcrReader,
+    TesseractReader,
+    normalize_text,
+    transfer_spaces,
+)
 from vidsense.perception import shots
 from vidsense.perception.ocr import (
     OcrStats,
-    RapidOcrReader,
     SightingTracker,
-    TesseractReader,
-    TextBox,
-    TextReader,
     TextSighting,
-    normalize_text,
     read_video_text,
     same_text,
-    transfer_spaces,
 )
 
 EVERY = 1.0  # seconds between samples

@@ -164,3 +164,40 @@ class SpeechModel(ABC):
         timestamps (seconds from the start of ``audio``). ``language`` (ISO 639-1) skips
         detection; :class:`~vidsense.errors.InvalidArgument` when the recogniser does not know
         it."""
+
+
+# --- on-screen text --------------------------------------------------------------------------
+
+Box = tuple[int, int, int, int]
+"""``(x, y, width, height)`` in pixels."""
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One line of text read in one image.
+
+    ``box`` is ``(x, y, width, height)`` in pixels of the image read; ``confidence`` is 0..1.
+    """
+
+    text: str
+    box: Box
+    confidence: float
+
+    def scaled(self, factor: float) -> TextBox:
+        """The same line with its box multiplied by ``factor`` (e.g. back to full resolution)."""
+        x, y, w, h = self.box
+        return TextBox(
+            self.text,
+            (round(x * factor), round(y * factor), round(w * factor), round(h * factor)),
+            self.confidence,
+        )
+
+
+class TextReader(ABC):
+    """Reads the text lines in one image. Implementations are used from one thread at a time."""
+
+    NAME: ClassVar[str]
+
+    @abstractmethod
+    def read(self, image_rgb: np.ndarray) -> list[TextBox]:
+        """Lines of text in an RGB uint8 image, boxes in that image's pixels, top to bottom."""

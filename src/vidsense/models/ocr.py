@@ -1,25 +1,38 @@
 """The on-screen text capability: Tesseract (a system program) and RapidOCR (PP-OCR ONNX models
-that ship inside the ``rapidocr-onnxruntime`` package).
+that ship inside the ``rapidocr-onnxruntime`` package), and the readers that run them.
 
 ``settings.models.ocr`` names the engines, ``+`` joined: ``tesseract``, ``rapidocr`` or
 ``tesseract+rapidocr`` (the default). Nothing is downloaded: Tesseract and its traineddata come
 from the system packages, the ONNX files from the installed Python package.
+
+:meth:`OcrEntry.load` gives the :class:`~vidsense.models.base.TextReader` the settings name:
+:class:`TesseractReader` runs the ``tesseract`` program (exact on plain slides and captions,
+lost on busy pictures); :class:`RapidOcrReader` runs the PP-OCRv4 ONNX models (finds and reads
+text on any background); :class:`CombinedReader` lets RapidOCR find and read the lines and
+Tesseract re-read them as a second opinion on word spacing. Following the text across frames
+is :mod:`vidsense.perception.ocr`'s part.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.metadata
 import importlib.util
 import re
 import shutil
 import subprocess
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, ModelNotInstalled
-from vidsense.models.base import ModelEntry, ModelStatus
+from vidsense.errors import InvalidArgument, ModelNotInstalled, ToolFailed
+from vidsense.models.base import Box, ModelEntry, ModelStatus, TextBox, TextReader, load_once
 
 Engine = Literal["tesseract", "rapidocr"]
 ENGINES: tuple[Engine, ...] = ("tesseract", "rapidocr")
@@ -88,7 +101,7 @@ def rapidocr_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-class OcrEntry(ModelEntry[Any]):
+class OcrEntry(ModelEntry[TextReader]):
     """Tesseract and/or RapidOCR, as ``settings.models.ocr`` names them."""
 
     capability = "ocr"
@@ -202,3 +215,472 @@ class OcrEntry(ModelEntry[Any]):
                     f"OCR engine rapidocr needs the {RAPIDOCR_PACKAGE} package with its ONNX "
                     f"models and onnxruntime; {RAPIDOCR_HINT}"
                 )
+
+    def load(self) -> TextReader:
+        """The reader ``settings.models.ocr`` names (``tesseract``, ``rapidocr`` or both, in
+        any order), checked to be installed: :class:`~vidsense.errors.ModelNotInstalled` names
+        the fix otherwise. RapidOCR's ONNX sessions are built once per process; Tesseract runs
+        as a program per image."""
+        self.require()
+        name = "+".join(engine for engine in ENGINES if engine in self.engines)
+        return READERS[name](self)
+
+
+# --- text helpers ----------------------------------------------------------------------------
+
+
+def normalize_text(text: str) -> str:
+    """Casefolded, NFKC-normalised, with runs of whitespace made one space (for comparing)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _load_ratio() -> Callable[[str, str], float]:
+    try:
+        levenshtein: Any = importlib.import_module("rapidfuzz.distance.Levenshtein")
+    except ImportError:
+        import difflib
+
+        def ratio(a: str, b: str) -> float:
+            return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+        return ratio
+
+    def normalized(a: str, b: str) -> float:
+        return float(levenshtein.normalized_similarity(a, b))
+
+    return normalized
+
+
+_ratio = _load_ratio()
+
+
+def similarity(a: str, b: str) -> float:
+    """1 - normalised edit distance of the normalised strings (1.0: same text), spaces ignored
+    so that a reading that lost its spaces still matches."""
+    a, b = normalize_text(a).replace(" ", ""), normalize_text(b).replace(" ", "")
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    return _ratio(a, b)
+
+
+def _union(boxes: Iterable[Box]) -> Box:
+    items = list(boxes)
+    x0 = min(b[0] for b in items)
+    y0 = min(b[1] for b in items)
+    x1 = max(b[0] + b[2] for b in items)
+    y1 = max(b[1] + b[3] for b in items)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+# --- readers ---------------------------------------------------------------------------------
+
+
+def _to_gray(image_rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if image_rgb.ndim == 2:
+        return image_rgb
+    gray: np.ndarray = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2GRAY)
+    return gray
+
+
+class TesseractReader(TextReader):
+    """The ``tesseract`` program on a grayscale image, sparse-text layout (``--psm 11``), words
+    grouped into lines.
+
+    Args:
+        languages: Tesseract language codes joined by ``+`` (``eng``, ``eng+deu``).
+        threads: OpenMP threads for Tesseract (1: scale with processes instead).
+        min_height: images shorter than this (pixels) are scaled up first; Tesseract reads
+            text best when capitals are at least ~20 px tall.
+        timeout: seconds one image may take before it is an error.
+    """
+
+    NAME = "tesseract"
+
+    def __init__(
+        self,
+        *,
+        languages: str = "eng",
+        threads: int = 1,
+        min_height: int = 720,
+        psm: int = 11,
+        timeout: float = 60.0,
+    ) -> None:
+        import os
+        import shutil
+
+        binary = shutil.which("tesseract")
+        if binary is None:
+            raise ModelNotInstalled(f"OCR needs the tesseract program; {TESSERACT_HINT}")
+        self._binary = binary
+        self._languages = languages
+        self._psm = psm
+        self._min_height = min_height
+        self._timeout = timeout
+        self._env = {**os.environ, "OMP_THREAD_LIMIT": str(max(1, threads))}
+
+    @classmethod
+    def from_entry(cls, entry: OcrEntry) -> TesseractReader:
+        return cls(languages="+".join(entry.languages), threads=entry.threads)
+
+    def prepare(self, image_rgb: np.ndarray) -> tuple[np.ndarray, float]:
+        """The grayscale image Tesseract reads, and the factor from its pixels back to the
+        input's."""
+        import cv2
+
+        gray = _to_gray(image_rgb)
+        height = gray.shape[0]
+        if height >= self._min_height:
+            return gray, 1.0
+        factor = self._min_height / height
+        scaled: np.ndarray = cv2.resize(
+            gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC
+        )
+        return scaled, 1.0 / factor
+
+    def read(self, image_rgb: np.ndarray) -> list[TextBox]:
+        gray, back = self.prepare(image_rgb)
+        return [b.scaled(back) if back != 1.0 else b for b in self.read_gray(gray)]
+
+    def read_gray(self, gray: np.ndarray) -> list[TextBox]:
+        """Lines in a grayscale image, boxes in its pixels."""
+        return parse_tsv(self._run(gray, self._psm))
+
+    def read_lines(self, image_rgb: np.ndarray, boxes: Sequence[Box]) -> list[TextBox | None]:
+        """Re-read the lines another engine found at ``boxes`` (pixels of ``image_rgb``), in one
+        Tesseract run: each line is cut out, scaled to a common height, made dark-on-light and
+        binarised on its own, and the cut-outs are stacked into one page. Returns one reading
+        per box (None where Tesseract read nothing), boxes as given."""
+        if not boxes:
+            return []
+        gray = _to_gray(image_rgb)
+        strips = [_line_strip(gray, box) for box in boxes]
+        width = max(strip.shape[1] for strip in strips) + 2 * _STACK_GAP
+        page = np.full(
+            (sum(strip.shape[0] + _STACK_GAP for strip in strips) + _STACK_GAP, width),
+            255,
+            dtype=np.uint8,
+        )
+        bands: list[tuple[int, int]] = []
+        top = _STACK_GAP
+        for strip in strips:
+            page[top : top + strip.shape[0], _STACK_GAP : _STACK_GAP + strip.shape[1]] = strip
+            bands.append((top, top + strip.shape[0]))
+            top += strip.shape[0] + _STACK_GAP
+        found: list[list[_Word]] = [[] for _ in boxes]
+        for word in _tsv_words(self._run(page, 6)):
+            centre = word.box[1] + word.box[3] / 2
+            for i, (b0, b1) in enumerate(bands):
+                if b0 - _STACK_GAP / 2 <= centre < b1 + _STACK_GAP / 2:
+                    found[i].append(word)
+                    break
+        return [
+            _line_of(sorted(words, key=lambda w: w.box[0]), box) if words else None
+            for box, words in zip(boxes, found, strict=True)
+        ]
+
+    def _run(self, gray: np.ndarray, psm: int) -> str:
+        import cv2
+
+        ok, encoded = cv2.imencode(".pgm", gray)
+        if not ok:
+            raise ToolFailed("could not encode a frame for tesseract")
+        args = [
+            self._binary, "stdin", "stdout",
+            "-l", self._languages,
+            "--psm", str(psm),
+            "tsv",
+        ]  # fmt: skip
+        try:
+            proc = subprocess.run(
+                args,
+                input=encoded.tobytes(),
+                capture_output=True,
+                timeout=self._timeout,
+                env=self._env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as e:
+            raise ToolFailed(f"tesseract took longer than {self._timeout:.0f} s") from e
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise ToolFailed(f"tesseract failed: {message[-1] if message else proc.returncode}")
+        return proc.stdout.decode("utf-8", "replace")
+
+
+_STACK_GAP = 24
+"""White pixels between the line strips stacked for :meth:`TesseractReader.read_lines`."""
+
+_STRIP_HEIGHT = 40
+"""Height (pixels) each line strip is scaled to: Tesseract reads best near 30 px capitals."""
+
+
+def _line_strip(gray: np.ndarray, box: Box) -> np.ndarray:
+    """A line cut out of ``gray`` with a margin, scaled to :data:`_STRIP_HEIGHT`, binarised with
+    its own Otsu threshold and turned dark text on white (the background is the class that
+    covers most of the strip's border)."""
+    import cv2
+
+    x, y, w, h = box
+    pad = max(2, round(0.15 * h))
+    rows, cols = gray.shape
+    crop = gray[max(0, y - pad) : min(rows, y + h + pad), max(0, x - pad) : min(cols, x + w + pad)]
+    if crop.size == 0:
+        return np.full((_STRIP_HEIGHT, _STRIP_HEIGHT), 255, dtype=np.uint8)
+    factor = _STRIP_HEIGHT / crop.shape[0]
+    scaled = cv2.resize(
+        crop,
+        (max(1, round(crop.shape[1] * factor)), _STRIP_HEIGHT),
+        interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA,
+    )
+    _, binary = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    border = np.concatenate([binary[0], binary[-1], binary[:, 0], binary[:, -1]])
+    if np.count_nonzero(border) < border.size / 2:  # dark background: make the text dark
+        binary = 255 - binary
+    strip: np.ndarray = binary
+    return strip
+
+
+@dataclass(frozen=True)
+class _Word:
+    line: tuple[str, str, str, str]  # (page, block, paragraph, line) numbers
+    box: Box
+    confidence: float  # 0..100, as Tesseract reports it
+    text: str
+
+
+def _tsv_words(tsv: str) -> list[_Word]:
+    """The recognised words of Tesseract's TSV output (level 5 rows with text)."""
+    out = []
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        try:
+            conf = float(cols[10])
+            box = (int(cols[6]), int(cols[7]), int(cols[8]), int(cols[9]))
+        except ValueError:
+            continue
+        if conf >= 0:
+            out.append(_Word((cols[1], cols[2], cols[3], cols[4]), box, conf, cols[11].strip()))
+    return out
+
+
+def _line_of(words: Sequence[_Word], box: Box | None = None) -> TextBox:
+    """Words (left to right) as one line: joined by spaces, mean confidence scaled to 0..1,
+    the union of their boxes unless ``box`` is given."""
+    conf = sum(w.confidence for w in words) / len(words) / 100.0
+    return TextBox(
+        " ".join(w.text for w in words),
+        box or _union(w.box for w in words),
+        max(0.0, min(1.0, conf)),
+    )
+
+
+def parse_tsv(tsv: str) -> list[TextBox]:
+    """Tesseract's TSV output as lines, top to bottom: words joined by spaces, the line's box
+    the union of its words', its confidence the mean word confidence (0..1)."""
+    lines: dict[tuple[str, str, str, str], list[_Word]] = {}
+    for word in _tsv_words(tsv):
+        lines.setdefault(word.line, []).append(word)
+    return _reading_order(_line_of(words) for words in lines.values())
+
+
+def _reading_order(boxes: Iterable[TextBox]) -> list[TextBox]:
+    return sorted(boxes, key=lambda b: (b.box[1], b.box[0]))
+
+
+DETECT_SIDE = 544
+"""RapidOCR finds text on a copy of the image whose shorter side is this many pixels (a
+multiple of 32): half the detector time of its default 736 px with the same recall on 720p and
+1080p test frames (448 px started to miss small text). Lines are still recognised from the
+full-size image."""
+
+
+class RapidOcrReader(TextReader):
+    """PP-OCRv4 detection + recognition from ``rapidocr_onnxruntime`` (ONNX, CPU, ``threads``
+    onnxruntime threads). Text is found at :data:`DETECT_SIDE` and read from the full image;
+    pieces on the same line, closer than their height, are joined into one line."""
+
+    NAME = "rapidocr"
+
+    def __init__(
+        self, *, threads: int = 1, detect_side: int = DETECT_SIDE, line_height: int = 48
+    ) -> None:
+        self._threads = max(1, threads)
+        self._line_height = line_height
+        self._detect_side = max(32, detect_side // 32 * 32)
+        self._engine = load_once(("ocr", "rapidocr", str(self._threads)), self._load)
+
+    @classmethod
+    def from_entry(cls, entry: OcrEntry) -> RapidOcrReader:
+        return cls(threads=entry.threads)
+
+    def _load(self) -> Any:
+        try:
+            module: Any = importlib.import_module(RAPIDOCR_PACKAGE)
+        except ImportError as e:
+            raise ModelNotInstalled(
+                f"OCR engine rapidocr is not installed ({e}); {RAPIDOCR_HINT}"
+            ) from e
+        # The ONNX files ship inside the package; nothing is downloaded. The detector is given
+        # images already at the size wanted (limit 32: it never rescales them itself); video
+        # text is upright, so the 180-degree classifier is off.
+        return module.RapidOCR(
+            intra_op_num_threads=self._threads,
+            inter_op_num_threads=self._threads,
+            det_limit_side_len=32,
+            det_limit_type="min",
+            use_cls=False,
+            print_verbose=False,
+        )
+
+    def read(self, image_rgb: np.ndarray) -> list[TextBox]:
+        import cv2
+
+        bgr = np.ascontiguousarray(image_rgb[:, :, ::-1]) if image_rgb.ndim == 3 else image_rgb
+        if bgr.ndim == 2:
+            bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
+        height, width = bgr.shape[:2]
+        factor = self._detect_side / min(height, width)
+        size = (max(32, round(width * factor / 32) * 32), max(32, round(height * factor / 32) * 32))
+        small = cv2.resize(
+            bgr, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        )
+        engine = self._engine
+        found, _ = engine.text_det(small)
+        if found is None or len(found) == 0:
+            return []
+        scale = np.array([width / size[0], height / size[1]], dtype=np.float32)
+        quads = [np.asarray(q, dtype=np.float32) * scale for q in engine.sorted_boxes(found)]
+        crops = [_crop_line(bgr, quad, self._line_height) for quad in quads]
+        recognised, _ = engine.text_rec(crops)
+        pieces: list[TextBox] = []
+        for quad, result in zip(quads, recognised, strict=True):
+            text, score = " ".join(str(result[0]).split()), float(result[1])
+            if not text or score < 0.5:
+                continue
+            x0, y0 = quad.min(axis=0)
+            x1, y1 = quad.max(axis=0)
+            box = (int(x0), int(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
+            pieces.append(TextBox(text, box, score))
+        return join_lines(pieces)
+
+
+def _crop_line(image: np.ndarray, quad: np.ndarray, min_height: int) -> np.ndarray:
+    """The line inside ``quad`` (4 corner points, clockwise from top-left) warped upright, at
+    least ``min_height`` px tall: small lines are scaled up here, bicubic, rather than left for
+    the recogniser's own bilinear stretch (which runs small words together)."""
+    import cv2
+
+    width = max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3]))
+    height = max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2]))
+    factor = max(1.0, min_height / max(1.0, float(height)))
+    out_w, out_h = max(1, round(float(width) * factor)), max(1, round(float(height) * factor))
+    target = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    crop: np.ndarray = cv2.warpPerspective(
+        image, matrix, (out_w, out_h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
+    )
+    return crop
+
+
+def join_lines(pieces: Sequence[TextBox], *, gap: float = 1.2) -> list[TextBox]:
+    """Join pieces that sit on one line (vertical overlap over 60% of the shorter height) and are
+    less than ``gap`` times the line height apart, left to right, with one space."""
+    remaining = sorted(pieces, key=lambda b: (b.box[0], b.box[1]))
+    lines: list[list[TextBox]] = []
+    for piece in remaining:
+        x, y, _, h = piece.box
+        for line in lines:
+            last = line[-1]
+            _, ly, _, lh = _union(p.box for p in line)
+            vertical = min(y + h, ly + lh) - max(y, ly)
+            if vertical < 0.6 * min(h, lh):
+                continue
+            # Detected pieces of one line may overlap a little (negative gap).
+            if -0.5 * min(h, lh) <= x - (last.box[0] + last.box[2]) < gap * max(h, lh):
+                line.append(piece)
+                break
+        else:
+            lines.append([piece])
+    out = []
+    for line in lines:
+        chars = [len(p.text) for p in line]
+        conf = sum(p.confidence * n for p, n in zip(line, chars, strict=True)) / sum(chars)
+        out.append(TextBox(" ".join(p.text for p in line), _union(p.box for p in line), conf))
+    return _reading_order(out)
+
+
+class CombinedReader(TextReader):
+    """RapidOCR finds and reads the lines; Tesseract re-reads each line (one run per image) and
+    lends its word spacing where the two agree on the characters.
+
+    Word spacing is what RapidOCR's recogniser gets wrong on small text ("JaneDoe,ChiefEngineer"
+    from 15 px type read at its own size); Tesseract keeps spaces but loses text on busy
+    backgrounds. Since :class:`RapidOcrReader` scales small lines up before reading them, the
+    second opinion changed no test string, for about half as much time again per image.
+    """
+
+    NAME = "tesseract+rapidocr"
+
+    def __init__(self, tesseract: TesseractReader, rapid: RapidOcrReader) -> None:
+        self.tesseract = tesseract
+        self.rapid = rapid
+
+    @classmethod
+    def from_entry(cls, entry: OcrEntry) -> CombinedReader:
+        return cls(TesseractReader.from_entry(entry), RapidOcrReader.from_entry(entry))
+
+    def read(self, image_rgb: np.ndarray) -> list[TextBox]:
+        lines = self.rapid.read(image_rgb)
+        again = self.tesseract.read_lines(image_rgb, [line.box for line in lines])
+        return [merge_reading(line, other) for line, other in zip(lines, again, strict=True)]
+
+
+def merge_reading(
+    line: TextBox, other: TextBox | None, *, agree: float = 0.8, trust: float = 0.75
+) -> TextBox:
+    """``line`` with the spaces of ``other`` (another engine's reading of the same place) put
+    in, when ``other`` has at least ``trust`` confidence (0..1) and the two readings are at
+    least ``agree`` similar without spaces."""
+    if other is None or other.confidence < trust or similarity(line.text, other.text) < agree:
+        return line
+    return TextBox(transfer_spaces(line.text, other.text), line.box, line.confidence)
+
+
+def transfer_spaces(target: str, source: str) -> str:
+    """``target`` with a space added wherever ``source`` has one between two characters that
+    both strings share (aligned without spaces, ignoring case); existing spaces stay."""
+    import difflib
+
+    def split(text: str) -> tuple[str, set[int]]:
+        chars: list[str] = []
+        before: set[int] = set()
+        for ch in text:
+            if ch.isspace():
+                if chars:
+                    before.add(len(chars))
+            else:
+                chars.append(ch)
+        return "".join(chars), before
+
+    t_chars, t_before = split(target)
+    s_chars, s_before = split(source)
+    matcher = difflib.SequenceMatcher(None, t_chars.casefold(), s_chars.casefold(), autojunk=False)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag == "equal":
+            t_before.update(i1 + k for k in range(1, i2 - i1) if j1 + k in s_before)
+    return "".join((" " if i in t_before else "") + ch for i, ch in enumerate(t_chars))
+
+
+READERS: dict[str, Callable[[OcrEntry], TextReader]] = {
+    TesseractReader.NAME: TesseractReader.from_entry,
+    RapidOcrReader.NAME: RapidOcrReader.from_entry,
+    CombinedReader.NAME: CombinedReader.from_entry,
+}
+"""Readers by ``NAME`` (``tesseract``, ``rapidocr``, ``tesseract+rapidocr``), each built as an
+:class:`OcrEntry` configures it; :meth:`OcrEntry.load` picks one from the settings."""
