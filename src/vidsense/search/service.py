@@ -35,6 +35,9 @@ import numpy as np
 
 from vidsense.errors import InvalidArgument
 from vidsense.library import Library
+from vidsense.models.base import VisualEmbedder
+from vidsense.models.text_embedding import TextEmbeddingEntry
+from vidsense.models.visual import VisualEntry
 from vidsense.search.base import (
     ALIASES,
     SEARCH_OPTIONS,
@@ -338,10 +341,9 @@ class SearchService:
     # -- shared pieces -----------------------------------------------------------------------
 
     def _query_vector(self, text: str) -> np.ndarray:
-        from vidsense.perception.embeddings import load_text_embedder
-
         def make() -> np.ndarray:
-            vec: np.ndarray = load_text_embedder(self.settings).embed([text], kind="query")[0]
+            embedder = TextEmbeddingEntry(self.settings).load()
+            vec: np.ndarray = embedder.embed([text], kind="query")[0]
             return vec
 
         result: np.ndarray = self._queries.fetch(text, make)
@@ -633,14 +635,9 @@ class SearchService:
             request.index_id, query, pool, cos_low=0.18, cos_high=0.35
         )
 
-    def _visual_embedder(self) -> Any:
-        from vidsense.models.registry import entry
-
-        if not entry("visual_embedding", self.settings).installed():
-            return None
-        from vidsense.perception.embeddings import load_visual_embedder
-
-        return load_visual_embedder(self.settings)
+    def _visual_embedder(self) -> VisualEmbedder | None:
+        visual = VisualEntry(self.settings)
+        return visual.load() if visual.installed() else None
 
     def _keyframe_vector_clips(
         self, index_id: str, query: np.ndarray, pool: _Pool, *, cos_low: float, cos_high: float
