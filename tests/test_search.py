@@ -294,7 +294,7 @@ def test_options_of_one_request_share_their_reads(
 ) -> None:
     service = SearchService(sl.library)
     calls: list[tuple[str, tuple[str, ...]]] = []
-    search_text, search_vectors = service.store.search_text, service.store.search_vectors
+    search_text, search_vectors = service.library.search_text, service.library.search_vectors
 
     def counted_text(*args: Any, **kwargs: Any) -> Any:
         calls.append(("text", tuple(kwargs.get("kinds") or ())))
@@ -304,8 +304,8 @@ def test_options_of_one_request_share_their_reads(
         calls.append(("vectors", (args[1],)))
         return search_vectors(*args, **kwargs)
 
-    monkeypatch.setattr(service.store, "search_text", counted_text)
-    monkeypatch.setattr(service.store, "search_vectors", counted_vectors)
+    monkeypatch.setattr(service.library, "search_text", counted_text)
+    monkeypatch.setattr(service.library, "search_vectors", counted_vectors)
     options = ("conversation", "text_in_video", "visual", "audio")
     together = service.run(SearchRequest(sl.index_id, "fresh bread at the bakery", options))
     assert sorted(calls) == [

@@ -1,6 +1,6 @@
 """A video's evidence as writing sees it: timed items with their vectors, and packs of them.
 
-:class:`VideoEvidence` is read once from the store (segments, keyframes and the text vectors
+:class:`VideoEvidence` is read once from the library (segments, keyframes and the text vectors
 computed at indexing time) and is all the writers ever look at. Every item keeps the segment
 id it came from, so an answer can cite what it used. An :class:`EvidencePack` is a bounded
 selection of items (and keyframes) for one writing job: a window of the video, the items most
@@ -17,7 +17,8 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from vidsense.store import Segment, Store, VideoRecord
+from vidsense.library import Library
+from vidsense.store import Segment, VideoRecord
 
 T = TypeVar("T")
 
@@ -180,26 +181,19 @@ class VideoEvidence:
         return EvidencePack(self, start, min(stop, self.duration), items, frames, **kwargs)
 
     @classmethod
-    def load(
-        cls, store: Store, video: VideoRecord, frames_dir: Path | None = None
-    ) -> VideoEvidence:
-        """Read a video's evidence from ``store``. Keyframe files are resolved under
-        ``frames_dir`` when given (the local blob root)."""
-        segments = store.segments(video.id)
+    def load(cls, library: Library, video: VideoRecord) -> VideoEvidence:
+        """Read a video's evidence from ``library``. Keyframe files get a path when the
+        library's blobs are a local folder (remote ones are left unread)."""
+        segments = library.video_segments(video.id)
         items = [_item(s) for s in segments if s.kind in _TYPES]
         language = next(
             (str(s.data.get("language")) for s in segments if s.data.get("language")), None
         )
-        owners, matrix = store.video_vectors(video.id, "text")
+        owners, matrix = library.video_vectors(video.id, "text")
         vectors = {o: matrix[row] for row, o in enumerate(owners)}
         frames = [
-            Frame(
-                k.shot_index,
-                k.time,
-                k.blob_key,
-                frames_dir / k.blob_key if frames_dir is not None else None,
-            )
-            for k in store.keyframes(video.id)
+            Frame(k.shot_index, k.time, k.blob_key, library.local_blob_path(k.blob_key))
+            for k in library.video_keyframes(video.id)
         ]
         return cls(VideoFacts.of(video), items, frames, vectors, language)
 

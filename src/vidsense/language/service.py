@@ -60,7 +60,6 @@ class WritingService:
         from vidsense.language import make_writer
 
         self.library = library
-        self.store = library.store
         self.settings = library.settings
         self.writer = writer or make_writer(self.settings)
         self._evidence: OrderedDict[tuple[str, str], VideoEvidence] = OrderedDict()
@@ -72,7 +71,7 @@ class WritingService:
         """The video, which must be indexed (``ready``)."""
         if not isinstance(video_id, str) or not video_id:
             raise InvalidArgument("video_id is required", param="video_id")
-        video = self.store.get_video(video_id)
+        video = self.library.video_by_id(video_id)
         if video.status != "ready":
             raise InvalidArgument(
                 f"video {video_id} is {video.status}; wait until it is ready",
@@ -90,8 +89,7 @@ class WritingService:
             if found is not None:
                 self._evidence.move_to_end(key)
                 return found
-        local = getattr(self.store.blobs, "root", None)
-        ev = VideoEvidence.load(self.store, video, local)
+        ev = VideoEvidence.load(self.library, video)
         with self._lock:
             self._evidence[key] = ev
             while len(self._evidence) > 32:
@@ -100,11 +98,11 @@ class WritingService:
 
     def _cached(self, video_id: str, kind: str, body: dict[str, Any], make: Any) -> dict[str, Any]:
         key = _key(kind, self.writer.identity, body)
-        found = self.store.cached_writing(video_id, key)
+        found = self.library.cached_writing(video_id, key)
         if found is not None:
             return found
         result: dict[str, Any] = make()
-        self.store.keep_writing(video_id, key, result)
+        self.library.keep_writing(video_id, key, result)
         return result
 
     def _finish(

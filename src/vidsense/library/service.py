@@ -49,12 +49,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
+import numpy as np
+
 from vidsense.config import Settings
 from vidsense.errors import Conflict, InvalidArgument, MediaError, NotFound, VidsenseError
 from vidsense.library.options import index_addons, index_options
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.store import (
     IndexRecord,
+    Keyframe,
+    LogoRecord,
     Page,
     Segment,
     Store,
@@ -63,7 +67,16 @@ from vidsense.store import (
     open_store,
     video_prefix,
 )
-from vidsense.store.base import IndexSort, SortOption, TaskSort, TaskStatus, VideoSort
+from vidsense.store.base import (
+    IndexSort,
+    SegmentKind,
+    SortOption,
+    Space,
+    TaskSort,
+    TaskStatus,
+    TextMode,
+    VideoSort,
+)
 
 if TYPE_CHECKING:
     from vidsense.perception.analyze import Analysis
@@ -341,6 +354,108 @@ class Library:
         """Sounds heard (``data`` has ``label`` and ``score``)."""
         self.get_video(index_id, video_id)
         return self.store.segments(video_id, "audio_event")
+
+    # -- evidence by video id (for search and writing: no index check, cheap to repeat) ------
+
+    def video_by_id(self, video_id: str) -> VideoRecord:
+        """A video by its id alone, in whichever index (``NotFound`` ``video_not_found``)."""
+        return self.store.get_video(video_id)
+
+    def ready_videos(self, index_id: str) -> list[VideoRecord]:
+        """Every indexed (``ready``) video of an index, all pages."""
+        videos: list[VideoRecord] = []
+        page = 1
+        while True:
+            found = self.store.list_videos(index_id, page=page, page_limit=200)
+            videos += [v for v in found.items if v.status == "ready"]
+            if page >= found.total_pages:
+                return videos
+            page += 1
+
+    def video_segments(self, video_id: str, kind: SegmentKind | None = None) -> list[Segment]:
+        """A video's evidence segments (optionally of one kind), by ``start`` then ``end``."""
+        return self.store.segments(video_id, kind)
+
+    def video_keyframes(self, video_id: str) -> list[Keyframe]:
+        """A video's keyframes, by time."""
+        return self.store.keyframes(video_id)
+
+    def video_vectors(self, video_id: str, space: Space) -> tuple[list[str], np.ndarray]:
+        """A video's ``space`` vectors: ``(owner ids, (n, dim) unit rows)``."""
+        return self.store.video_vectors(video_id, space)
+
+    def segments_by_id(self, ids: Sequence[str]) -> dict[str, Segment]:
+        """Segments by id (unknown ids left out), e.g. to resolve vector hits."""
+        return self.store.get_segments(ids)
+
+    def keyframes_by_id(self, ids: Sequence[str]) -> dict[str, Keyframe]:
+        """Keyframes by id (unknown ids left out)."""
+        return self.store.get_keyframes(ids)
+
+    def search_text(
+        self,
+        index_id: str,
+        query: str,
+        *,
+        kinds: Sequence[SegmentKind] | None = None,
+        limit: int = 10,
+        video_ids: Sequence[str] | None = None,
+        mode: TextMode = "any",
+    ) -> list[tuple[Segment, float]]:
+        """Lexical search (BM25) over an index's segment text, best first, as
+        ``(segment, score)``; see :meth:`vidsense.store.Store.search_text`."""
+        return self.store.search_text(
+            index_id, query, kinds=kinds, limit=limit, video_ids=video_ids, mode=mode
+        )
+
+    def search_vectors(
+        self,
+        index_id: str,
+        space: Space,
+        query: np.ndarray,
+        *,
+        limit: int = 10,
+        video_ids: Sequence[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ``limit`` vectors of an index nearest ``query``, as ``(owner id, cosine)``,
+        highest first."""
+        return self.store.search_vectors(index_id, space, query, limit=limit, video_ids=video_ids)
+
+    def blob_path(self, key: str) -> Path:
+        """A local path to a stored file (a keyframe, a logo image), fetched first when the
+        blobs live in remote storage."""
+        return self.store.blobs.path(key)
+
+    def local_blob_path(self, key: str) -> Path | None:
+        """Where a stored file lies when the blobs are a local folder; None for remote storage
+        (use :meth:`blob_path` to fetch one)."""
+        root = getattr(self.store.blobs, "root", None)
+        return Path(root) / key if root is not None else None
+
+    # -- written answers (cached per video, dropped when it is re-indexed) -------------------
+
+    def cached_writing(self, video_id: str, key: str) -> dict[str, Any] | None:
+        """The answer kept under ``key`` for the video, or None."""
+        return self.store.cached_writing(video_id, key)
+
+    def keep_writing(self, video_id: str, key: str, body: Mapping[str, Any]) -> None:
+        """Keep a written answer (JSON-serialisable) under ``key``, replacing an older one."""
+        self.store.keep_writing(video_id, key, body)
+
+    # -- logos -------------------------------------------------------------------------------
+
+    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
+        """Register a logo image (JPEG/PNG bytes, ``extension`` without the dot) as ``name`` on
+        an index, for logo search."""
+        return self.store.add_logo(index_id, name, data, extension)
+
+    def list_logos(self, index_id: str) -> list[LogoRecord]:
+        """An index's registered logos, oldest first."""
+        return self.store.list_logos(index_id)
+
+    def delete_logo(self, index_id: str, logo_id: str) -> None:
+        """Remove a logo and its image (``NotFound`` ``logo_not_found``)."""
+        self.store.delete_logo(index_id, logo_id)
 
     def thumbnail(self, index_id: str, video_id: str, time: float | None = None) -> Path:
         """A JPEG of the video: its thumbnail, or the frame shown at ``time`` seconds (made

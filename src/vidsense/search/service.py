@@ -223,7 +223,6 @@ class SearchService:
 
     def __init__(self, library: Library, pages: PageStore | None = None) -> None:
         self.library = library
-        self.store = library.store
         self.settings = library.settings
         self.pages = pages or PageStore()
         self.list_pages = ListPageStore(ttl=self.pages.ttl)
@@ -247,7 +246,7 @@ class SearchService:
 
     def run(self, request: SearchRequest) -> SearchResult:
         """All results of a search (best first), without paging."""
-        index = self.store.get_index(request.index_id)
+        index = self.library.get_index(request.index_id)
         if not request.query.strip() and not request.images:
             raise InvalidArgument("query is empty: give query (or query_text) or a query image")
         if not 1 <= request.page_limit <= 50:
@@ -307,14 +306,7 @@ class SearchService:
     # -- the pool ----------------------------------------------------------------------------
 
     def _pool(self, index_id: str, flt: SearchFilter) -> _Pool:
-        videos: dict[str, VideoRecord] = {}
-        page = 1
-        while True:
-            found = self.store.list_videos(index_id, page=page, page_limit=200)
-            videos.update({v.id: v for v in found.items if v.status == "ready"})
-            if page >= found.total_pages:
-                break
-            page += 1
+        videos = {v.id: v for v in self.library.ready_videos(index_id)}
         if flt == SearchFilter():
             return _Pool(videos, None)
         names = {v.filename for v in videos.values()}
@@ -382,7 +374,7 @@ class SearchService:
         """``Store.search_text`` over one kind, once per request (shared by its options)."""
 
         def make() -> list[tuple[Segment, float]]:
-            return self.store.search_text(
+            return self.library.search_text(
                 index_id,
                 query,
                 kinds=[kind],  # type: ignore[list-item]
@@ -403,14 +395,14 @@ class SearchService:
         """The ``2 * limit`` nearest text-space segments of any kind, once per request."""
 
         def make() -> list[tuple[Segment, float]]:
-            hits = self.store.search_vectors(
+            hits = self.library.search_vectors(
                 index_id,
                 "text",
                 self._query_vector(query),
                 limit=limit * 2,
                 video_ids=pool.video_ids,
             )
-            segments = self.store.get_segments([owner for owner, _ in hits])
+            segments = self.library.segments_by_id([owner for owner, _ in hits])
             return [(segments[o], s) for o, s in hits if o in segments]
 
         future = pool.once(("semantic", query, limit), make, self._leaves)
@@ -428,7 +420,7 @@ class SearchService:
 
     def _shot_range(self, video_id: str, time: float) -> tuple[float, float]:
         shots: list[Segment] = self._shots.fetch(
-            video_id, lambda: self.store.segments(video_id, "shot")
+            video_id, lambda: self.library.video_segments(video_id, "shot")
         )
         # The last shot holding ``time``: a keyframe on a cut (a shot's first frame) belongs
         # to the shot that starts there, not to the one that ends there.
@@ -438,7 +430,7 @@ class SearchService:
         return max(0.0, time - 1.0), time + 1.0
 
     def _index_key(self, index_id: str) -> str:
-        index = self.store.get_index(index_id)
+        index = self.library.get_index(index_id)
         return f"{index_id}:{index.video_count}:{index.total_duration}:{index.updated_at}"
 
     def _index_sightings(self, index_id: str) -> tuple[list[Segment], list[str]]:
@@ -449,7 +441,7 @@ class SearchService:
         def load() -> tuple[list[Segment], list[str]]:
             found: list[Segment] = []
             for video_id in self._pool(index_id, SearchFilter()).videos:
-                found.extend(self.store.segments(video_id, "text"))
+                found.extend(self.library.video_segments(video_id, "text"))
             return found, [utils.default_process(s.text) for s in found]
 
         result: tuple[list[Segment], list[str]] = self._sightings.fetch(
@@ -461,7 +453,7 @@ class SearchService:
         def load() -> list[Keyframe]:
             found: list[Keyframe] = []
             for video_id in self._pool(index_id, SearchFilter()).videos:
-                found.extend(self.store.keyframes(video_id))
+                found.extend(self.library.video_keyframes(video_id))
             return found
 
         frames: list[Keyframe] = self._keyframes.fetch(self._index_key(index_id), load)
@@ -469,7 +461,7 @@ class SearchService:
 
     def _blob_pixels(self, key: str) -> np.ndarray:
         """RGB pixels of a stored image (a keyframe or a registered logo)."""
-        return read_image(self.store.blobs.path(key))
+        return read_image(self.library.blob_path(key))
 
     # -- options -----------------------------------------------------------------------------
 
@@ -644,10 +636,10 @@ class SearchService:
     ) -> list[Clip]:
         """Clips of the keyframes nearest ``query``: cosine ``cos_low`` scores 0 and
         ``cos_high`` (or more) scores 100."""
-        hits = self.store.search_vectors(
+        hits = self.library.search_vectors(
             index_id, "visual", query, limit=CANDIDATES, video_ids=pool.video_ids
         )
-        frames = self.store.get_keyframes([o for o, _ in hits])
+        frames = self.library.keyframes_by_id([o for o, _ in hits])
         clips = []
         for owner, cos in hits:
             frame = frames.get(owner)
@@ -711,7 +703,7 @@ class SearchService:
             for c in self._sighting_clips(request, pool, "logo", "logo")
             if c.score >= 60  # a brand name must be written there, not merely related text
         ]
-        logos = named_like(self.store.list_logos(request.index_id), request.query)
+        logos = named_like(self.library.list_logos(request.index_id), request.query)
         if logos:
             keyframes = self._index_keyframes(request.index_id, pool)
             clips += self.logos.clips(logos, keyframes, self._shot_range)
@@ -745,7 +737,7 @@ class SearchService:
         wanted = canonical_options(options or ("visual", "conversation", "text_in_video"))
         results: list[VideoClasses] = []
         for video in videos:
-            index = self.store.get_index(video.index_id)
+            index = self.library.get_index(video.index_id)
             usable = tuple(o for o in wanted if o in index.options)
             if not usable:
                 raise InvalidArgument(
