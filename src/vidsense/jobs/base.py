@@ -1,9 +1,9 @@
 """How indexing tasks get run: a small executor interface.
 
-Tasks are durable rows in the store (queued by :class:`~vidsense.library.Library`); an
-executor runs workers that claim them, call :meth:`Library.run_task`, and finish them. The
-embedded executor runs worker threads in this process; a Ray executor can sit beside it with
-the same three methods.
+Tasks are durable rows in the store (queued by :class:`~vidsense.library.Library`; their life
+is drawn in :mod:`vidsense.library.service`); an executor only schedules workers that claim
+them and run them (:mod:`vidsense.library.tasks`). The embedded executor runs worker threads
+in this process; the Ray executor runs the same loop with the analysis in Ray actors.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The Ray executor: the embedded workers' durable task loop, with the analysis in Ray actors.
 
-Claiming, heartbeats, leases, retries and storing the evidence are the embedded executor's
-(this class extends it), so a task behaves the same whoever runs it: a worker that dies stops
-heartbeating and another claims the task once its lease runs out. What moves is the analysis
+Claiming, heartbeats and running a task are scheduled as the embedded executor does (this
+class extends it) and follow the same task life (:mod:`vidsense.library.service`), so a task
+behaves the same whoever runs it: a worker that dies stops heartbeating and another claims the
+task once its lease runs out. What moves is the analysis
 (decode, shots, speech, on-screen text, audio events, embeddings): each worker thread owns one
 :class:`AnalyzerActor`, a Ray actor that loads the models once and keeps them warm across
 videos. Actors ask Ray for ``settings.ray_cpus`` CPUs and ``settings.ray_gpus`` GPUs each, so

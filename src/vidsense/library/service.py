@@ -1,26 +1,42 @@
 """The library: indexes of videos, the tasks that index them, and what indexing found.
 
 One :class:`Library` serves every face of vidsense: the HTTP server keeps it on
-``app.state``, the CLI and :class:`vidsense.Client` use it in-process. It owns no threads;
-the workers of :mod:`vidsense.jobs` call :meth:`Library.run_task` for each task they claim.
+``app.state``, the CLI and :class:`vidsense.Client` use it in-process, and search and writing
+read the evidence through it. It owns no threads.
 
-A task's life (its stored ``status``, which the API shows as is)::
+A task is a durable row in the store, so a crash loses nothing. Its ``status`` (which the API
+shows as is) and the steps that change it::
 
-    validating ──► pending ──► indexing ──► ready
-    (checked at     (queued)    (fetch for URLs,
-     submission)                 probe, analysis,
-        │                        storing)
-        └──────────────────────────┴──────► failed  (error code + message)
+      submit                 claim                 run_task
+    ─────────► validating ─────────► pending ─────────► indexing ─────────► ready
+                (checked at           (queued)    ▲      (fetch for URLs,
+                 submission)                      │       probe, analysis, storing)
+                    │                             └──────────┤ interrupted: handed back
+                    └────────────────────────────────────────┴────► failed (code + message)
 
-- ``validating``: while the submission checks the source. An upload (or local file) is sniffed
-  and probed right there (a text file named ``.mp4``, an audio-only, truncated, corrupt or
-  zero-frame file fails the task at once with the media error's ``code``); a URL's policy
+- **submit** (:meth:`Library.submit_upload`, ``submit_file``, ``submit_url``): the task is
+  ``validating`` while the submission checks the source. An upload (or local file) is sniffed
+  and probed right there: a text file named ``.mp4``, an audio-only, truncated, corrupt or
+  zero-frame file fails the task at once with the media error's ``code``. A URL's policy
   (scheme, public address) is checked before the task exists, so it turns ``pending`` at once.
-- ``pending``: queued; a worker claims it. A task left ``validating`` for longer than the task
-  lease (the process died mid-check) is made ``pending`` by the next claim, and the worker
-  checks it again (see :meth:`vidsense.store.Store.claim_task`).
-- ``indexing``: a worker holds it: downloads a URL (low progress, under 10 %), probes, analyses
-  (up to 90 %) and stores the evidence.
+  The same file (SHA-256) or URL submitted again to an index returns the earlier task.
+- **claim** (:func:`vidsense.library.tasks.claim`): a worker takes the oldest ``pending``
+  task, which turns ``indexing`` under a lease, one more attempt counted. A task left
+  ``validating`` longer than a lease (the process died mid-check) is made ``pending`` by the
+  next claim and checked again while indexing; an ``indexing`` task whose lease ran out (its
+  worker died) is claimed again; one claimed ``task_max_attempts`` times fails instead.
+- **run_task** (:func:`vidsense.library.tasks.run_task`): :meth:`Library.index_video`
+  downloads a URL (progress under 10 %), probes, analyses (up to 90 %) and stores the evidence
+  in one transaction, while the worker's heartbeat (``TaskRun.beat``) renews the lease and
+  stores the progress. The task ends ``ready``, or ``failed`` with the error's code and
+  message, nothing half-written left behind.
+- **interrupt**: a shutdown (``TaskRun.cancel``) or a lost lease (another worker took the task
+  over, its index was deleted) stops the run with :class:`TaskInterrupted`. The task is not
+  failed: its lease is handed back at once (``TaskRun.hand_back``), so the next claim picks
+  it up without waiting for the lease to run out.
+
+Executors (:mod:`vidsense.jobs`) only schedule: they claim, run ``run_task`` on a thread (the
+Ray executor with the analysis in an actor), beat on a timer and cancel to stop.
 
 Where things live (blob keys, relative to the blob folder; ``P`` is
 :func:`~vidsense.store.video_prefix`, i.e. ``{index_id}/{video_id}/``):
@@ -123,7 +139,8 @@ class TaskInterrupted(VidsenseError):
 
 
 class TaskContext(Protocol):
-    """What a worker gives :meth:`Library.run_task` for the task it holds."""
+    """What a worker gives :meth:`Library.index_video` for the task it holds (a
+    :class:`~vidsense.library.tasks.TaskRun`)."""
 
     @property
     def task(self) -> TaskRecord:
@@ -678,9 +695,9 @@ class Library:
             sort_option=sort_option,
         )
 
-    # -- indexing (called by workers) --------------------------------------------------------
+    # -- indexing (the run step of a task's life, see vidsense.library.tasks) ----------------
 
-    def run_task(self, ctx: TaskContext, analyzer: Analyzer | None = None) -> str:
+    def index_video(self, ctx: TaskContext, analyzer: Analyzer | None = None) -> str:
         """Index the video of a claimed task; returns its video id.
 
         ``analyzer`` runs the analysis (same arguments as
