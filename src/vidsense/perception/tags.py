@@ -27,7 +27,7 @@ left out. A few tags join several synsets ("food" is both food-as-nutrient and s
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -232,6 +232,25 @@ class QueryConcepts:
 
     def __bool__(self) -> bool:
         return bool(self.concepts)
+
+    def match(self, labels: Mapping[int, float], tags: Mapping[str, float]) -> float:
+        """How well a picture known only by its kept labels (class index -> probability) and
+        tags (name -> score) answers the query (0-1): per query word the larger of the best
+        matched tag score and the summed probability of matched labels; several words
+        combine as in :meth:`score`. This is what a search over stored evidence can compute."""
+        if not self.concepts:
+            return 0.0
+        per_word: dict[str, float] = {}
+        for word in dict.fromkeys(c.word for c in self.concepts):
+            concepts = [c for c in self.concepts if c.word == word]
+            classes = frozenset().union(*(c.classes for c in concepts))
+            label_mass = sum(p for index, p in labels.items() if index in classes)
+            tag_best = max((tags.get(t, 0.0) for c in concepts for t in c.tags), default=0.0)
+            per_word[word] = float(max(label_mass, tag_best))
+        if len(per_word) == 1:
+            return next(iter(per_word.values()))
+        product = float(np.prod([max(v, 0.05) for v in per_word.values()]))
+        return float(product ** (1.0 / len(per_word)))
 
     def score(self, probabilities: np.ndarray) -> np.ndarray:
         """``[N]`` scores (0-1) of pictures with class probabilities ``[N, 1000]``: for each
