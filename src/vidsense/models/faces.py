@@ -139,7 +139,7 @@ def _check_rgb(image: np.ndarray) -> None:
         raise InvalidArgument(f"an image must be H x W x 3 uint8, got {image.shape} {image.dtype}")
 
 
-class FacesEntry(ModelEntry):
+class FacesEntry(ModelEntry[FaceModel]):
     """dlib face detection, 5-point alignment and 128-d embedding (``dlib-bin`` +
     ``face-recognition-models``). Nothing to prepare: pip installs both."""
 

