@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 
 from vidsense.errors import InvalidArgument, VidsenseError
 from vidsense.store.base import (
+    FaceRecord,
     IndexRecord,
     Keyframe,
     LogoRecord,
     Page,
+    PersonRecord,
     Segment,
     Store,
     TaskRecord,
@@ -33,12 +35,14 @@ from vidsense.store.blobs import BlobStore, FsspecBlobStore, LocalBlobStore, ope
 
 __all__ = [
     "BlobStore",
+    "FaceRecord",
     "FsspecBlobStore",
     "IndexRecord",
     "Keyframe",
     "LocalBlobStore",
     "LogoRecord",
     "Page",
+    "PersonRecord",
     "Segment",
     "Store",
     "TaskRecord",
