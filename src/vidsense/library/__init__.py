@@ -6,7 +6,7 @@ Shared by the HTTP server (kept on ``app.state``), the CLI and the in-process
 
 from __future__ import annotations
 
-from vidsense.library.options import ADDONS, OPTIONS, index_addons, index_options
+from vidsense.library.options import ADDONS, OPT_IN, OPTIONS, index_addons, index_options
 from vidsense.library.service import (
     Library,
     Submission,
@@ -20,6 +20,7 @@ from vidsense.library.uploads import StagedFile, UploadSink
 __all__ = [
     "ADDONS",
     "OPTIONS",
+    "OPT_IN",
     "Library",
     "StagedFile",
     "Submission",

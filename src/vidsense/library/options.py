@@ -9,7 +9,8 @@ Two request shapes name them:
 
 Either way the index keeps the union of the analyzer options (``visual``, ``conversation``,
 ``text_in_video``, ``logo``, ``audio``); engine and model names are accepted and not used, since
-one local pipeline serves them all.
+one local pipeline serves them all. ``faces`` (:data:`OPT_IN`) is never on unless named: faces
+are biometric data.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from vidsense.errors import InvalidArgument
 
 OPTIONS: tuple[str, ...] = ("visual", "conversation", "text_in_video", "logo", "audio")
 """Analyzer options in the order they are listed."""
+OPT_IN: tuple[str, ...] = ("faces",)
+"""Options an index runs only when a request names them: ``faces`` (find, embed and group the
+faces on keyframes; biometric data)."""
 ADDONS: tuple[str, ...] = ("thumbnail",)
 
 # 2026 model options cover more than their v1.2 names did.
@@ -31,6 +35,7 @@ _MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
     "conversation": ("conversation",),
     "text_in_video": ("text_in_video",),
     "logo": ("logo",),
+    "faces": ("faces",),
 }
 
 
@@ -42,7 +47,7 @@ def _names(value: Any, field: str) -> list[str]:
 
 def _ordered(chosen: Iterable[str]) -> list[str]:
     wanted = set(chosen)
-    return [o for o in OPTIONS if o in wanted]
+    return [o for o in (*OPTIONS, *OPT_IN) if o in wanted]
 
 
 def index_options(
@@ -50,7 +55,8 @@ def index_options(
     models: Sequence[Mapping[str, Any]] | None = None,
     options: Sequence[str] | None = None,
 ) -> list[str]:
-    """The analyzer options an index asks for; all of them when nothing is given.
+    """The analyzer options an index asks for; all of :data:`OPTIONS` when nothing is given
+    (``faces`` only when named).
 
     ``engines`` and ``models`` are the Twelve Labs request fields (see the module docstring);
     ``options`` is a plain list of analyzer option names. ``InvalidArgument`` names the field
@@ -61,10 +67,10 @@ def index_options(
     for i, engine in enumerate(engines or ()):
         given = True
         for name in _names(engine.get("engine_options", []), f"engines[{i}].engine_options"):
-            if name not in OPTIONS:
+            if name not in (*OPTIONS, *OPT_IN):
                 raise InvalidArgument(
                     f"engines[{i}].engine_options: unknown option {name!r}; "
-                    f"choose from {', '.join(OPTIONS)}"
+                    f"choose from {', '.join((*OPTIONS, *OPT_IN))}"
                 )
             chosen.append(name)
     for i, model in enumerate(models or ()):
@@ -72,15 +78,17 @@ def index_options(
         for name in _names(model.get("model_options", []), f"models[{i}].model_options"):
             if name not in _MODEL_OPTIONS:
                 raise InvalidArgument(
-                    f"models[{i}].model_options: unknown option {name!r}; choose from visual, audio"
+                    f"models[{i}].model_options: unknown option {name!r}; choose from visual, "
+                    "audio, faces"
                 )
             chosen.extend(_MODEL_OPTIONS[name])
     if options is not None:
         given = True
         for name in _names(list(options), "options"):
-            if name not in OPTIONS:
+            if name not in (*OPTIONS, *OPT_IN):
                 raise InvalidArgument(
-                    f"options: unknown option {name!r}; choose from {', '.join(OPTIONS)}"
+                    f"options: unknown option {name!r}; "
+                    f"choose from {', '.join((*OPTIONS, *OPT_IN))}"
                 )
             chosen.append(name)
     if not given:

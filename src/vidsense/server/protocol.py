@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidsense.library import OPTIONS, public_status
+from vidsense.library import OPT_IN, OPTIONS, public_status
 from vidsense.store import IndexRecord, Page, Segment, TaskRecord, VideoRecord
 
 T = TypeVar("T")
@@ -347,7 +347,7 @@ def page_info(page: Page[Any]) -> PageInfo:
 
 
 def index_out(index: IndexRecord) -> Index:
-    options = [o for o in OPTIONS if o in index.options]
+    options = [o for o in (*OPTIONS, *OPT_IN) if o in index.options]
     return Index(
         _id=index.id,
         index_name=index.name,
