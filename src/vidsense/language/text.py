@@ -98,6 +98,30 @@ def as_sentence(text: str) -> str:
     return t if t[-1] in ".!?\"'" else t + "."
 
 
+TIME_PATTERN = (
+    r"(?:\d{1,2}(?::\d{1,2}){1,2}(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:s|sec|secs|second|seconds)\b)"
+)
+"""A time as people write it in a request: ``MM:SS``, ``H:MM:SS`` (fractions allowed) or
+``12 s`` / ``12 seconds``."""
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``SS s``, ``MM:SS``, ``H:MM:SS`` (with optional fractions)."""
+    text = text.strip().lower()
+    number = re.match(r"^(\d+(?:\.\d+)?)\s*[a-z]*$", text)
+    if number:
+        return float(number.group(1))
+    total = 0.0
+    for part in text.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+def times_in(text: str) -> list[float]:
+    """Every time (seconds) written in ``text`` (:data:`TIME_PATTERN`), in order."""
+    return [parse_time(m.group(0)) for m in re.finditer(TIME_PATTERN, text, re.I)]
+
+
 def clock(seconds: float) -> str:
     """``M:SS`` (or ``H:MM:SS`` from an hour), as people write times in a video."""
     s = max(0, round(seconds))
