@@ -16,7 +16,8 @@ image embedding (the ``image`` vector space). :class:`SeenSearch` answers with t
   classes scores 50);
 - **image queries**: keyframes ranked by the cosine between the query's embedding and theirs
   (:data:`IMAGE_COS_LOW` scores 0, :data:`IMAGE_COS_HIGH` scores 100: the same scene sits near
-  0.9, another photo of the same kind of thing 0.5-0.7, unrelated pictures 0.2-0.4).
+  0.9, another photo of the same kind of thing 0.5-0.7, unrelated photos 0.2-0.4; flat
+  generated pictures all lie above 0.85, so the scale does not saturate before 1).
 
 :func:`similar_videos` compares each keyframe of a video with the index's other keyframes.
 """
@@ -50,8 +51,9 @@ SEM_LOW, SEM_HIGH = 0.78, 0.90
 """e5 cosines between a query and a keyframe's label text mapped to 0 and 1."""
 SEMANTIC_WEIGHT = 0.6
 """How much a paraphrase match (text embedder alone) can score, as a share of 100."""
-IMAGE_COS_LOW, IMAGE_COS_HIGH = 0.35, 0.9
-"""Image-embedding cosines mapped to scores 0 and 100."""
+IMAGE_COS_LOW, IMAGE_COS_HIGH = 0.35, 1.0
+"""Image-embedding cosines mapped to scores 0 and 100 (a frame of the same shot scores about
+85-99, another photo of the same kind of thing 25-55)."""
 NEAR_DUPLICATE = 0.9
 """Image-embedding cosine from which two keyframes show the same scene."""
 
