@@ -11,6 +11,7 @@ Photo ``i`` of a video is its shot ``[2 i, 2 i + 2)`` seconds: every expected ti
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -327,6 +328,12 @@ def test_faces_group_into_people_where_they_appear(seen: Seen) -> None:
     shows = seen.library.video_segments(a, "visual")
     assert [s.data["faces"] for s in shows] == [1, 1, 0, 1]
     assert shows[0].data["shows"].endswith("; 1 person")
+    # a schema asking how many people are seen is filled from those counts
+    schema = {"type": "object", "properties": {"number_of_people": {"type": "integer"}}}
+    answer = WritingService(seen.library).analyze(
+        a, "how many people", {"type": "json_schema", "json_schema": {"schema": schema}}
+    )
+    assert json.loads(answer["data"]) == {"number_of_people": 1}
     assert seen.library.list_people(seen.index_id) == []  # the other index keeps no faces
 
 

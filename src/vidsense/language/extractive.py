@@ -9,6 +9,7 @@ classifier's tags and best label of a shot). What it writes quotes the video; it
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -328,6 +329,13 @@ def _subject(shows: str) -> str:
     return phrase.split(",")[0].strip() or shows
 
 
+def _people(shows: str) -> int | None:
+    """How many people a "shows" phrase counts (``"...; 2 people"``), or None when it counts
+    none (faces were not looked for, or none were seen)."""
+    found = re.search(r";\s*(\d+) (?:person|people)\b", shows)
+    return int(found.group(1)) if found else None
+
+
 def _shows(sights: list[Item]) -> str:
     """``The picture shows dog, animal (Samoyed) at 0:02 and fruit (Granny Smith) at 0:10.``"""
     said = [f"{i.text} at {clock(i.start)}" for i in sights]
@@ -461,6 +469,10 @@ class _Filler:
                     ]
                 )
             )
+        if "people" in hint or "person" in hint:
+            seen = [_people(i.text) for i in self.pack.of_type("visual")]
+            if any(n is not None for n in seen):  # faces were looked for: the most in one shot
+                return float(max(n or 0 for n in seen))
         if "speaker" in hint or "people" in hint or "person" in hint:
             return 1.0 if self.pack.of_type("speech") else 0.0
         return 0.0

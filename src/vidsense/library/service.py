@@ -73,6 +73,7 @@ from vidsense.library.options import index_addons, index_options
 from vidsense.library.people import Person, PersonMatch, join_people, person, regroup
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.store import (
+    FaceRecord,
     IndexRecord,
     Keyframe,
     LogoRecord,
@@ -481,7 +482,7 @@ class Library:
         """The people of an index, most faces first, each with the videos and time ranges
         where they appear (empty for an index without the ``faces`` option)."""
         records = self.store.people(index_id)
-        by_person: dict[str, list[Any]] = {}
+        by_person: dict[str, list[FaceRecord]] = {}
         for face in self.store.faces(index_id):
             by_person.setdefault(str(face.person_id), []).append(face)
         return [person(r, by_person.get(r.id, [])) for r in records]
