@@ -337,6 +337,32 @@ def test_faces_group_into_people_where_they_appear(seen: Seen) -> None:
     assert seen.library.list_people(seen.index_id) == []  # the other index keeps no faces
 
 
+def test_faces_is_an_index_option_named_over_http(seen: Seen) -> None:
+    index_id = _people_index(seen)
+    with TestClient(create_app(seen.settings, run_workers=False)) as http:
+        shown = http.get(f"/v1/indexes/{index_id}").json()
+        assert shown["engines"][0]["engine_options"] == ["visual", "faces"]
+        plain = http.get(f"/v1/indexes/{seen.index_id}").json()
+        assert "faces" not in plain["engines"][0]["engine_options"]  # off unless named
+        made = http.post(
+            "/v1/indexes",
+            json={
+                "index_name": "with faces",
+                "engines": [{"engine_name": "marengo2.6", "engine_options": ["visual", "faces"]}],
+            },
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["engines"][0]["engine_options"] == ["visual", "faces"]
+        bad = http.post(
+            "/v1/indexes",
+            json={
+                "index_name": "bad",
+                "engines": [{"engine_name": "marengo2.6", "engine_options": ["face"]}],
+            },
+        )
+        assert bad.status_code == 400 and "faces" in bad.json()["message"]
+
+
 def test_a_person_is_found_named_regrouped_and_deleted(seen: Seen) -> None:
     index_id = _people_index(seen)
     folder = require_face_photos()
