@@ -27,6 +27,11 @@ class FetchSettings(BaseSettings):
         default=False,
         description="allow URLs whose host resolves to a private, loopback or link-local address",
     )
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR, e.g. 10.8.0.0/16 or 192.168.1.20/32) fetched even though "
+        "private, when allow_private is off",
+    )
 
 
 class ModelSettings(BaseSettings):
