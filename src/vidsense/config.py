@@ -154,6 +154,11 @@ class Settings(BaseSettings):
         default=None,
         description="comma-separated API keys; when set, every HTTP route but /health needs one",
     )
+    allow_partial_media: bool = Field(
+        default=False,
+        description="index the readable part of a video cut short or damaged (its duration is "
+        "what decodes, and its metadata notes what is missing) instead of failing its task",
+    )
     chat_allow_file_urls: bool = Field(
         default=False,
         description="chat: accept file:// video URLs (paths on this server) in messages",

@@ -70,6 +70,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PARTIAL_NOTE = "vidsense_partial"
+"""The metadata key that says what is missing from a video indexed as its readable part
+(``allow_partial_media``)."""
 _FETCHED = 10.0
 """Progress (percent) once an ``indexing`` task's source is local and probed (a download
 reports progress below it)."""
@@ -439,7 +442,7 @@ class Library:
         path = self.store.blobs.path(key)
         try:
             try:
-                probe(path)
+                probe(path, allow_partial=self.settings.allow_partial_media)
             except MediaError as e:
                 message = e.message.replace(path.name, filename)
                 log.info(
@@ -607,7 +610,7 @@ class Library:
 
             filename = str(src.get("filename") or path.name)
             try:
-                info = probe(path)
+                info = probe(path, allow_partial=self.settings.allow_partial_media)
                 kind = sniff(path)
                 ctx.progress(_FETCHED)
                 analysis_started = time.perf_counter()
@@ -627,6 +630,7 @@ class Library:
                 raise
             analysis_s = time.perf_counter() - analysis_started
             self._check_cancel(ctx)
+            info = analysis.metadata  # a damaged file's readable part (allow_partial_media)
 
             width, height = info.display_size
             if reuse is None:
@@ -639,7 +643,10 @@ class Library:
                     width=width,
                     height=height,
                     size=info.size,
-                    metadata=src.get("user_metadata") or {},
+                    metadata={
+                        **(src.get("user_metadata") or {}),
+                        **({PARTIAL_NOTE: info.partial} if info.partial else {}),
+                    },
                     status="indexing",
                 )
                 reuse = video.id
