@@ -51,6 +51,7 @@ from urllib.parse import unquote, urlparse
 
 from vidsense.config import Settings
 from vidsense.errors import Conflict, InvalidArgument, MediaError, NotFound, VidsenseError
+from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.options import index_addons, index_options
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.store import (
@@ -204,7 +205,8 @@ class Library:
     @classmethod
     def open(cls, settings: Settings) -> Library:
         """Open the store that ``settings`` names (``database_url``; blobs at ``blobs_url`` or
-        in ``data_dir/blobs``)."""
+        in ``data_dir/blobs``), and clear what interrupted work left in the data folder (see
+        :mod:`vidsense.library.leftovers`)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(
             settings.store_url,
@@ -213,6 +215,7 @@ class Library:
             blobs_url=settings.blobs_url,
             blob_options=settings.s3,
         )
+        sweep_leftovers(settings.data_dir, settings.task_lease_seconds, busy=indexing(store))
         return cls(store, settings)
 
     def close(self) -> None:
