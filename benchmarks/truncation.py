@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vidsense.media.probe import probe, readable  # noqa: E402
+from benchmarks.media import timed  # noqa: E402
+from vidsense.media.probe import Readable, probe, readable  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 
@@ -73,15 +71,6 @@ def _cut(source: Path, fraction: float) -> Path:
     return target
 
 
-def _median(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=600.0)
@@ -94,7 +83,7 @@ def main() -> None:
     files = {"mp4": mp4, "mkv": mkv, "mp4 cut 30%": _cut(mp4, 0.3), "mkv cut 30%": _cut(mkv, 0.3)}
     container = {"mp4": "mov,mp4,m4a,3gp,3g2,mj2", "mkv": "matroska,webm"}
 
-    decode_s = _median(
+    decode_s, decode_cpu, _ = timed(
         lambda: subprocess.run(
             ["ffmpeg", "-v", "error", "-i", str(mp4), "-f", "null", "-"], check=True
         ),
@@ -103,28 +92,34 @@ def main() -> None:
     rows: dict[str, dict[str, object]] = {}
     for name, path in files.items():
         kind = container[name.split()[0]]
-        found = readable(path, kind, args.duration, 30.0)
-        check_s = _median(lambda p=path, k=kind: readable(p, k, args.duration, 30.0), args.repeat)
+        check_s, check_cpu, found = timed(
+            lambda p=path, k=kind: readable(p, k, args.duration, 30.0), args.repeat
+        )
+        assert found is None or isinstance(found, Readable)
         row: dict[str, object] = {
             "bytes": path.stat().st_size,
             "check_ms": round(check_s * 1000, 2),
             "check_per_decode": check_s / decode_s,
+            "check_cpu_per_decode": check_cpu / decode_cpu,
             "found": found.describe() if found else "whole",
         }
         if found is None:
-            probe_s = _median(lambda p=path: probe(p), args.repeat)
+            probe_s, _, _ = timed(lambda p=path: probe(p), args.repeat)
             row["probe_ms"] = round(probe_s * 1000, 1)
             row["probe_per_decode"] = probe_s / decode_s
         rows[name] = row
 
     if args.json:
-        print(json.dumps({"decode_s": decode_s, "files": rows}, indent=2))
+        print(json.dumps({"decode_s": decode_s, "decode_cpu_s": decode_cpu, "files": rows}))
         return
-    print(f"reference: ffmpeg -f null full decode of {mp4.name}: {decode_s:.1f} s")
+    print(
+        f"reference: ffmpeg -f null full decode of {mp4.name}: {decode_s:.1f} s wall, "
+        f"{decode_cpu:.1f} s CPU"
+    )
     for name, row in rows.items():
         line = (
             f"{name:12s} check {row['check_ms']:8.2f} ms = {row['check_per_decode']:.4%} "
-            f"of the decode  ({row['found']})"
+            f"of the decode (CPU {row['check_cpu_per_decode']:.4%})  ({row['found']})"
         )
         if "probe_ms" in row:
             line += f"; whole probe {row['probe_ms']} ms = {row['probe_per_decode']:.3%}"
