@@ -71,6 +71,7 @@ def _site_handler(site: Site, clip: bytes) -> type[http.server.BaseHTTPRequestHa
                 "/manifest": f'<video src="{canary}/live.m3u8"></video>',
                 "/og": f'<meta property="og:video" content="{canary}/secret.mp4">',
                 "/via-redirect": '<video src="/go.mp4"></video>',
+                "/elsewhere": '<video src="http://nowhere.test/clip.mp4"></video>',
             }
             if path.startswith("/flip/"):
                 # What the issue saw: the first request (the server's own) gets a page, the

@@ -265,3 +265,18 @@ def test_address_policy_from_settings() -> None:
     assert policy.allows("10.8.3.4") and not policy.allows("10.9.0.1")
     assert not policy.allows("::ffff:127.0.0.1") and policy.allows("93.184.215.14")
     assert AddressPolicy(allow_private=True).allows("192.168.1.1")
+
+
+def test_a_host_that_does_not_resolve_fails_the_fetch(site: Site, tmp_path: Path) -> None:
+    pytest.importorskip("yt_dlp")
+
+    def resolver(host: str, port: int) -> list[str]:
+        if host == "media.test":
+            return [PUBLIC]
+        raise FetchFailed(f"cannot resolve host {host!r}: Name or service not known")
+
+    settings = Settings(data_dir=tmp_path, fetch=site.fetch_settings())
+    policy = replace(site.policy(), resolver=resolver)
+    with pytest.raises(FetchFailed, match=r"nowhere\.test"):
+        fetch_url(f"http://media.test:{_port(site)}/elsewhere", settings, policy=policy)
+    assert _leftovers(settings) == [] and site.canary_hits == []

@@ -142,6 +142,8 @@ class VidsenseRH(RequestHandler):  # type: ignore[misc]
             )
         except SourceBlocked as e:
             raise _Blocked(e.message, cause=e) from e
+        except VidsenseError as e:  # a host that does not resolve
+            raise TransportError(e.message, cause=e) from e
         except httpx.TooManyRedirects as e:
             raise RequestError(f"more than 5 redirects from {request.url}", cause=e) from e
         except httpx.HTTPError as e:
@@ -168,6 +170,23 @@ class VidsenseRH(RequestHandler):  # type: ignore[misc]
         self._clients.clear()
 
 
+class _Log:
+    """yt-dlp's messages into vidsense's log rather than onto stderr (its errors come back
+    raised, as vidsense errors)."""
+
+    def debug(self, message: str) -> None:
+        log.debug("yt-dlp: %s", message)
+
+    def info(self, message: str) -> None:
+        log.debug("yt-dlp: %s", message)
+
+    def warning(self, message: str) -> None:
+        log.info("yt-dlp: %s", message)
+
+    def error(self, message: str) -> None:
+        log.info("yt-dlp: %s", message)
+
+
 class _YoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
     """yt-dlp with :class:`VidsenseRH` as its only request handler."""
 
@@ -189,6 +208,7 @@ def download_page(url: str, dest: Path, fetch: FetchSettings, pins: Pins) -> Non
     options: dict[str, Any] = {
         "quiet": True,
         "no_warnings": True,
+        "logger": _Log(),
         "noplaylist": True,
         "noprogress": True,
         "format": _FORMAT,
