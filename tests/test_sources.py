@@ -5,6 +5,7 @@ second DNS answer) to a private canary."""
 from __future__ import annotations
 
 import http.server
+import importlib.util
 import subprocess
 import sys
 import threading
@@ -119,6 +120,10 @@ def test_size_limit_leaves_nothing_behind(server: str, tmp_path: Path) -> None:
     with pytest.raises(SourceTooLarge):
         resolve_source(f"{server}/clip.mp4", settings)
     assert list(settings.cache_dir.iterdir()) == []
+    if importlib.util.find_spec("yt_dlp"):  # the same limit on what a page leads to
+        with pytest.raises(SourceTooLarge, match=r"clip\.mp4 is over the download limit of 10000"):
+            resolve_source(f"{server}/page.html", settings)
+        assert list(settings.cache_dir.iterdir()) == []
 
 
 def test_http_errors_and_unreachable_hosts(server: str, tmp_path: Path) -> None:

@@ -51,26 +51,30 @@ class _Blocked(RequestError):  # type: ignore[misc]
 
 class _Body(io.RawIOBase):
     """A streamed httpx response as the file object yt-dlp reads; more than ``max_bytes``
-    raises :class:`SourceTooLarge` (yt-dlp's own limit needs a Content-Length)."""
+    (declared, or received without a declared length) raises :class:`SourceTooLarge`."""
 
     def __init__(self, response: httpx.Response, max_bytes: int) -> None:
         super().__init__()
         self._response = response
         self._chunks = response.iter_bytes()
         self._left = b""
-        self._received = 0
         self._max_bytes = max_bytes
+        # What the server says it sends counts from the first read: refused before any byte.
+        self._received = int(response.headers.get("content-length") or 0)
 
     def readable(self) -> bool:
         return True
 
     def _more(self) -> bool:
+        if self._received > self._max_bytes:
+            raise SourceTooLarge(
+                f"{self._response.url} is over the download limit of {self._max_bytes} bytes"
+            )
         chunk = next(self._chunks, None)
         if chunk is None:
             return False
-        self._received += len(chunk)
-        if self._received > self._max_bytes:
-            raise SourceTooLarge(f"download exceeded the limit of {self._max_bytes} bytes")
+        if "content-length" not in self._response.headers:
+            self._received += len(chunk)
         self._left += chunk
         return True
 
@@ -214,7 +218,6 @@ def download_page(url: str, dest: Path, fetch: FetchSettings, pins: Pins) -> Non
         "format": _FORMAT,
         "match_filter": match_filter_func("!is_live"),
         "socket_timeout": fetch.read_timeout,
-        "max_filesize": fetch.max_bytes,
         "cachedir": False,
         "nopart": True,  # one temporary file, ours
         "proxy": "",
