@@ -14,7 +14,7 @@ from tests.clip_support import make_tiny_clip
 from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, make_speech, make_video, run
 from vidsense.config import ModelSettings, Settings
-from vidsense.errors import InvalidArgument
+from vidsense.errors import CorruptMedia, InvalidArgument
 from vidsense.perception import shots as shots_module
 from vidsense.perception.analyze import Analysis, analyze, evidence_texts, parse_options
 
@@ -153,13 +153,16 @@ def test_damage_mid_file_is_reported_and_the_rest_analysed(tour: Path, tmp_path:
     )
     damaged = tmp_path / "damaged.mp4"
     damaged.write_bytes(faststart.read_bytes()[: int(faststart.stat().st_size * 0.6)])
-    result = analyze(
-        damaged, Settings(), out_dir=tmp_path / "out", options=["visual", "text_in_video"]
-    )
-    assert result.decode_error is not None and result.decode_error_at is not None
-    assert 3.0 < result.decode_error_at < DURATION - 1.0
-    assert result.shots and result.shots[-1].end <= result.decode_error_at + 0.1
-    assert any("decoding stopped" in n for n in result.notes)
+    options = ["visual", "text_in_video"]
+    with pytest.raises(CorruptMedia, match=f"cut short: the file ends at .* of {DURATION:.1f} s"):
+        analyze(damaged, Settings(), out_dir=tmp_path / "refused", options=options)
+    # Asked for, the readable part is analysed, and is the video's length.
+    partial = Settings(allow_partial_media=True)
+    result = analyze(damaged, partial, out_dir=tmp_path / "out", options=options)
+    end = result.metadata.duration
+    assert 3.0 < end < DURATION - 1.0 and result.metadata.partial is not None
+    assert result.shots and result.shots[-1].end <= end + 0.01
+    assert all(t.start < end for t in result.text_sightings)
 
 
 def test_cli_analyze_json(tour: Path, tmp_path: Path) -> None:

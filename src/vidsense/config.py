@@ -27,6 +27,11 @@ class FetchSettings(BaseSettings):
         default=False,
         description="allow URLs whose host resolves to a private, loopback or link-local address",
     )
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR, e.g. 10.8.0.0/16 or 192.168.1.20/32) fetched even though "
+        "private, when allow_private is off",
+    )
 
 
 class ModelSettings(BaseSettings):
@@ -152,6 +157,11 @@ class Settings(BaseSettings):
     api_key: str | None = Field(
         default=None,
         description="comma-separated API keys; when set, every HTTP route but /health needs one",
+    )
+    allow_partial_media: bool = Field(
+        default=False,
+        description="index the readable part of a video cut short or damaged (its duration is "
+        "what decodes, and its metadata notes what is missing) instead of failing its task",
     )
     chat_allow_file_urls: bool = Field(
         default=False,

@@ -69,6 +69,7 @@ import numpy as np
 
 from vidsense.config import Settings
 from vidsense.errors import Conflict, InvalidArgument, MediaError, NotFound, VidsenseError
+from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.options import index_addons, index_options
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.store import (
@@ -99,6 +100,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PARTIAL_NOTE = "vidsense_partial"
+"""The metadata key that says what is missing from a video indexed as its readable part
+(``allow_partial_media``)."""
 _FETCHED = 10.0
 """Progress (percent) once an ``indexing`` task's source is local and probed (a download
 reports progress below it)."""
@@ -231,7 +235,8 @@ class Library:
     @classmethod
     def open(cls, settings: Settings) -> Library:
         """Open the store that ``settings`` names (``database_url``; blobs at ``blobs_url`` or
-        in ``data_dir/blobs``)."""
+        in ``data_dir/blobs``), and clear what interrupted work left in the data folder (see
+        :mod:`vidsense.library.leftovers`)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(
             settings.store_url,
@@ -240,6 +245,7 @@ class Library:
             blobs_url=settings.blobs_url,
             blob_options=settings.s3,
         )
+        sweep_leftovers(settings.data_dir, settings.task_lease_seconds, busy=indexing(store))
         return cls(store, settings)
 
     def close(self) -> None:
@@ -571,7 +577,7 @@ class Library:
         path = self.store.blobs.path(key)
         try:
             try:
-                probe(path)
+                probe(path, allow_partial=self.settings.allow_partial_media)
             except MediaError as e:
                 message = e.message.replace(path.name, filename)
                 log.info(
@@ -739,7 +745,7 @@ class Library:
 
             filename = str(src.get("filename") or path.name)
             try:
-                info = probe(path)
+                info = probe(path, allow_partial=self.settings.allow_partial_media)
                 kind = sniff(path)
                 ctx.progress(_FETCHED)
                 analysis_started = time.perf_counter()
@@ -759,6 +765,7 @@ class Library:
                 raise
             analysis_s = time.perf_counter() - analysis_started
             self._check_cancel(ctx)
+            info = analysis.metadata  # a damaged file's readable part (allow_partial_media)
 
             width, height = info.display_size
             if reuse is None:
@@ -771,7 +778,10 @@ class Library:
                     width=width,
                     height=height,
                     size=info.size,
-                    metadata=src.get("user_metadata") or {},
+                    metadata={
+                        **(src.get("user_metadata") or {}),
+                        **({PARTIAL_NOTE: info.partial} if info.partial else {}),
+                    },
                     status="indexing",
                 )
                 reuse = video.id

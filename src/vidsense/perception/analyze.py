@@ -23,14 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument
+from vidsense.errors import CorruptMedia, InvalidArgument
 from vidsense.media.decode import DecodeReport
 from vidsense.media.frames import frame_name, write_jpeg
 from vidsense.media.probe import MediaInfo, probe
@@ -196,7 +196,7 @@ def analyze(
     chosen = parse_options(options)
     report_progress: StageProgress = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
-    info = probe(path)
+    info = probe(path, allow_partial=settings.allow_partial_media)
     out_dir.mkdir(parents=True, exist_ok=True)
     keyframe_dir = out_dir / "keyframes"
     analysis = Analysis(source=str(source), metadata=info, options=sorted(chosen))
@@ -241,6 +241,8 @@ def analyze(
     analysis.timings.update(sound.timings)
     if report.error is not None:
         analysis.decode_error, analysis.decode_error_at = report.error, report.error_at
+        if report.damaged:
+            _keep_readable_part(analysis, report, path.name, settings.allow_partial_media)
         analysis.notes.append(
             f"decoding stopped at {report.error_at:.2f} s: {report.error}; "
             "what decoded before that was analysed"
@@ -255,6 +257,30 @@ def analyze(
         json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False)
     )
     return analysis
+
+
+def _keep_readable_part(
+    analysis: Analysis, report: DecodeReport, name: str, allow_partial: bool
+) -> None:
+    """A pass stopped by damaged data: fail (:class:`CorruptMedia`, saying how much decoded),
+    or with ``allow_partial`` make the decoded part the video: its duration, and only the sound
+    evidence within it."""
+    info = analysis.metadata
+    end = min(report.decoded_until(info.fps), info.duration)
+    what = f"decoding stopped at {end:.1f} s of {info.duration:.1f} s ({report.error})"
+    if not allow_partial or end <= 0.0:
+        raise CorruptMedia(f"{name} is damaged: {what}")
+    analysis.metadata = replace(
+        info,
+        duration=end,
+        video_duration=min(info.video_duration, end),
+        frame_count=report.frames,
+        partial=f"only part of the file could be read: {what}",
+    )
+    if analysis.transcript is not None:
+        kept = tuple(s for s in analysis.transcript.segments if s.start < end)
+        analysis.transcript = replace(analysis.transcript, segments=kept)
+    analysis.audio_events = [e for e in analysis.audio_events if e.start < end]
 
 
 def evidence_texts(analysis: Analysis) -> tuple[list[str], list[str]]:
