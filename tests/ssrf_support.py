@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidsense.config import FetchSettings
-from vidsense.media.source import AddressPolicy
+from vidsense.media.network import AddressPolicy
 
 PUBLIC = "127.0.0.1"
 PRIVATE = "127.0.0.2"

@@ -20,15 +20,9 @@ from tests.factory import Scene, make_video
 from tests.ssrf_support import PRIVATE, PUBLIC, Site, attack_site
 from vidsense.config import FetchSettings, Settings
 from vidsense.errors import FetchFailed, SourceBlocked, SourceTooLarge
+from vidsense.media.network import AddressPolicy, Pins, check_url_allowed, open_client
 from vidsense.media.probe import probe
-from vidsense.media.source import (
-    AddressPolicy,
-    Pins,
-    check_url_allowed,
-    fetch_url,
-    open_client,
-    resolve_source,
-)
+from vidsense.media.source import fetch_url, resolve_source
 
 
 @pytest.fixture(scope="module")

@@ -123,7 +123,7 @@ class Predictions:
 
     def generate(self, body: dict[str, Any]) -> dict[str, Any]:
         """Check the request, then answer it now or (``batch``) enqueue it."""
-        from vidsense.media.source import check_url_allowed
+        from vidsense.media.network import check_url_allowed
 
         domain = body.get("domain") or "video.summary"
         config = body.get("config") or {}
@@ -211,7 +211,7 @@ class Predictions:
         return out
 
     def _call_back(self, url: str, record: dict[str, Any]) -> None:
-        from vidsense.media.source import open_client
+        from vidsense.media.network import open_client
 
         try:
             # Resolved and checked again as it connects (the answer may have changed since the

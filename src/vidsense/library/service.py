@@ -625,7 +625,7 @@ class Library:
         worker downloads while ``indexing``. The URL must be http(s) to a public address
         (checked now, while the task would be ``validating``, and again at every redirect); a
         URL already queued in this index returns that task."""
-        from vidsense.media.source import check_url_allowed
+        from vidsense.media.network import check_url_allowed
 
         if not isinstance(url, str) or not url.strip():
             raise InvalidArgument("video_url must be a non-empty http(s) URL")

@@ -4,7 +4,7 @@ going through the address policy.
 yt-dlp reads pages, follows redirects, fetches manifests and embedded pages on its own, so
 checking only the media URL it finally returns would let a page steer it anywhere. Here yt-dlp
 gets one request handler, :class:`VidsenseRH` (its networking framework's extension point),
-that sends through :func:`~vidsense.media.source.open_client`: each host resolved once and
+that sends through :func:`~vidsense.media.network.open_client`: each host resolved once and
 checked, the connection made to that checked address, every redirect hop checked again. The
 handlers yt-dlp ships (urllib, requests, curl_cffi, websockets) are not loaded, so nothing
 else can send. Only formats yt-dlp downloads itself over http(s) are chosen: HLS, DASH and
@@ -34,7 +34,7 @@ from vidsense.errors import (
     UnsupportedMedia,
     VidsenseError,
 )
-from vidsense.media.source import Pins, open_client
+from vidsense.media.network import Pins, open_client
 
 log = logging.getLogger(__name__)
 
