@@ -1283,8 +1283,7 @@ class SqlStore(Store):
         row = self._job_row(conn, job_id, lock=True)
         if row["status"] not in statuses:
             raise Conflict(
-                f"cannot {doing} job {job_id}: it is {row['status']}, not "
-                f"{' or '.join(statuses)}",
+                f"cannot {doing} job {job_id}: it is {row['status']}, not {' or '.join(statuses)}",
                 code="job_state",
             )
         return row
