@@ -16,8 +16,9 @@ import logging
 import math
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -94,6 +95,23 @@ _SKILL_COLUMNS = (
 )
 _SEGMENT_COLUMNS = "s.id, s.video_id, s.kind, s.start_time, s.end_time, s.text, s.data"
 _KEYFRAME_COLUMNS = "id, video_id, shot_index, time, blob_key"
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """A table of leased work (indexing tasks, jobs): one lease scheme for both. A row is
+    claimable when its status is one of ``waiting``, or ``held`` with an expired lease."""
+
+    table: str
+    noun: str
+    held: str
+    waiting: tuple[str, ...]
+
+
+_TASKS = _Queue("tasks", "task", "indexing", ("pending",))
+_JOBS = _Queue("jobs", "job", "running", ("enqueued", "pending"))
+EndRow = Callable[[Conn, Row, Any, str | None, str | None], None]
+"""Ends a claimed row: ``(conn, row, status, error_code, error_message)``."""
 
 
 def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterator[Sequence[T]]:
@@ -376,12 +394,89 @@ class SqlStore(Store):
             raise NotFound(f"no video with id {video_id!r}", code="video_not_found")
         return row
 
-    def _task_row(self, conn: Conn, task_id: str, lock: bool = False) -> Row:
-        sql = "SELECT * FROM tasks WHERE id = ?" + (self._FOR_UPDATE if lock else "")
-        row = self._one(conn, sql, (task_id,))
+    def _queued_row(self, conn: Conn, queue: _Queue, key: str, lock: bool = False) -> Row:
+        sql = f"SELECT * FROM {queue.table} WHERE id = ?" + (self._FOR_UPDATE if lock else "")
+        row = self._one(conn, sql, (key,))
         if row is None:
-            raise NotFound(f"no task with id {task_id!r}", code="task_not_found")
+            raise NotFound(f"no {queue.noun} with id {key!r}", code=f"{queue.noun}_not_found")
         return row
+
+    def _task_row(self, conn: Conn, task_id: str, lock: bool = False) -> Row:
+        return self._queued_row(conn, _TASKS, task_id, lock)
+
+    def _in_status(
+        self, conn: Conn, queue: _Queue, key: str, statuses: Sequence[str], doing: str
+    ) -> Row:
+        """The row, locked, if its status is one of ``statuses``; else ``Conflict``
+        (``task_state`` / ``job_state``)."""
+        row = self._queued_row(conn, queue, key, lock=True)
+        if row["status"] not in statuses:
+            raise Conflict(
+                f"cannot {doing} {queue.noun} {key}: it is {row['status']}, not "
+                f"{' or '.join(statuses)}",
+                code=f"{queue.noun}_state",
+            )
+        return row
+
+    def _held(self, conn: Conn, queue: _Queue, key: str, worker_id: str) -> Row:
+        """The row, locked, if ``worker_id`` holds its lease; else ``Conflict``
+        (``lease_lost``)."""
+        row = self._queued_row(conn, queue, key, lock=True)
+        if row["status"] != queue.held or row["lease_owner"] != worker_id:
+            holder = (
+                f"is {row['status']}"
+                if row["status"] != queue.held
+                else f"was claimed by {row['lease_owner']}"
+            )
+            raise Conflict(
+                f"worker {worker_id} lost the lease on {queue.noun} {key}: the {queue.noun} "
+                f"{holder}",
+                code="lease_lost",
+            )
+        return row
+
+    def _claim(
+        self,
+        conn: Conn,
+        queue: _Queue,
+        worker_id: str,
+        lease_seconds: float,
+        end: EndRow,
+        only: str = "",
+        params: Sequence[Any] = (),
+    ) -> str | None:
+        """Inside a write transaction: lease the oldest claimable row (``only``: more
+        conditions, with ``params``) to ``worker_id``; its id, or None. A row claimed
+        ``max_attempts`` times is ended ``failed`` (``too_many_attempts``) instead."""
+        waiting = ", ".join(f"'{status}'" for status in queue.waiting)
+        while True:
+            now = utc_now()
+            row = self._one(
+                conn,
+                f"SELECT * FROM {queue.table} WHERE (status IN ({waiting}) "
+                f"OR (status = '{queue.held}' AND lease_until < ?)){only} "
+                f"ORDER BY seq LIMIT 1{self._SKIP_LOCKED}",
+                (now, *params),
+            )
+            if row is None:
+                return None
+            if row["attempts"] >= self.max_attempts:
+                end(
+                    conn,
+                    row,
+                    "failed",
+                    "too_many_attempts",
+                    f"the {queue.noun} was started {row['attempts']} times without finishing "
+                    f"(max_attempts={self.max_attempts}); its worker may crash on it",
+                )
+                continue
+            self._execute(
+                conn,
+                f"UPDATE {queue.table} SET status = '{queue.held}', attempts = attempts + 1, "
+                "lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
+                (worker_id, utc_now(lease_seconds), now, row["seq"]),
+            )
+            return str(row["id"])
 
     def _index_record(self, conn: Conn, index_id: str) -> IndexRecord:
         row = self._one(conn, _INDEX_SELECT + " WHERE i.id = ?", (index_id,))
@@ -852,19 +947,9 @@ class SqlStore(Store):
             )
             return _task(self._task_row(conn, task_id))
 
-    def _task_in(self, conn: Conn, task_id: str, statuses: Sequence[str], doing: str) -> Row:
-        row = self._task_row(conn, task_id, lock=True)
-        if row["status"] not in statuses:
-            raise Conflict(
-                f"cannot {doing} task {task_id}: it is {row['status']}, not "
-                f"{' or '.join(statuses)}",
-                code="task_state",
-            )
-        return row
-
     def mark_task_validated(self, task_id: str) -> TaskRecord:
         with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating",), "mark as validated")
+            row = self._in_status(conn, _TASKS, task_id, ("validating",), "mark as validated")
             self._execute(
                 conn,
                 "UPDATE tasks SET status = 'pending', updated_at = ? WHERE seq = ?",
@@ -876,7 +961,7 @@ class SqlStore(Store):
         if not code:
             raise InvalidArgument("a failed task needs an error code")
         with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating", "pending"), "fail")
+            row = self._in_status(conn, _TASKS, task_id, ("validating", "pending"), "fail")
             self._end_task(conn, row, "failed", code, message)
             return _task(self._task_row(conn, task_id))
 
@@ -899,48 +984,8 @@ class SqlStore(Store):
                 log.warning(
                     "%d tasks stayed validating over %g s; queued them", stale, lease_seconds
                 )
-            while True:
-                now = utc_now()
-                row = self._one(
-                    conn,
-                    "SELECT * FROM tasks WHERE status = 'pending' "
-                    "OR (status = 'indexing' AND lease_until < ?) "
-                    f"ORDER BY seq LIMIT 1{self._SKIP_LOCKED}",
-                    (now,),
-                )
-                if row is None:
-                    return None
-                if row["attempts"] >= self.max_attempts:
-                    self._end_task(
-                        conn,
-                        row,
-                        "failed",
-                        "too_many_attempts",
-                        f"the task was started {row['attempts']} times without finishing "
-                        f"(max_attempts={self.max_attempts}); its worker may crash on it",
-                    )
-                    continue
-                self._execute(
-                    conn,
-                    "UPDATE tasks SET status = 'indexing', attempts = attempts + 1, "
-                    "lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
-                    (worker_id, utc_now(lease_seconds), now, row["seq"]),
-                )
-                return _task(self._task_row(conn, row["id"]))
-
-    def _held_task(self, conn: Conn, task_id: str, worker_id: str) -> Row:
-        row = self._task_row(conn, task_id, lock=True)
-        if row["status"] != "indexing" or row["lease_owner"] != worker_id:
-            holder = (
-                f"is {row['status']}"
-                if row["status"] != "indexing"
-                else f"was claimed by {row['lease_owner']}"
-            )
-            raise Conflict(
-                f"worker {worker_id} lost the lease on task {task_id}: the task {holder}",
-                code="lease_lost",
-            )
-        return row
+            claimed = self._claim(conn, _TASKS, worker_id, lease_seconds, self._end_task)
+            return None if claimed is None else _task(self._task_row(conn, claimed))
 
     def heartbeat(
         self,
@@ -957,7 +1002,7 @@ class SqlStore(Store):
         with self._write() as conn:
             # A lease that expired but was not claimed by anyone is still this worker's: renewing
             # it is safe, since no other worker holds the task.
-            self._held_task(conn, task_id, worker_id)
+            self._held(conn, _TASKS, task_id, worker_id)
             if video_id is not None:
                 self._video_row(conn, video_id)
             self._execute(
@@ -982,7 +1027,7 @@ class SqlStore(Store):
         if status == "failed" and not error_code:
             raise InvalidArgument("a failed task needs an error_code")
         with self._write() as conn:
-            row = self._held_task(conn, task_id, worker_id)
+            row = self._held(conn, _TASKS, task_id, worker_id)
             self._end_task(conn, row, status, error_code, error_message)
             return _task(self._task_row(conn, task_id))
 
@@ -1193,11 +1238,7 @@ class SqlStore(Store):
     # -- jobs --------------------------------------------------------------------------------
 
     def _job_row(self, conn: Conn, job_id: str, lock: bool = False) -> Row:
-        sql = "SELECT * FROM jobs WHERE id = ?" + (self._FOR_UPDATE if lock else "")
-        row = self._one(conn, sql, (job_id,))
-        if row is None:
-            raise NotFound(f"no job {job_id!r}", code="job_not_found")
-        return row
+        return self._queued_row(conn, _JOBS, job_id, lock)
 
     def submit_job(
         self,
@@ -1235,58 +1276,10 @@ class SqlStore(Store):
             return None
         only = "" if wanted is None else f" AND kind IN ({_marks(len(wanted))})"
         with self._write() as conn:
-            while True:
-                now = utc_now()
-                row = self._one(
-                    conn,
-                    "SELECT * FROM jobs WHERE (status IN ('enqueued', 'pending') "
-                    f"OR (status = 'running' AND lease_until < ?)){only} "
-                    f"ORDER BY seq LIMIT 1{self._SKIP_LOCKED}",
-                    (now, *(wanted or ())),
-                )
-                if row is None:
-                    return None
-                if row["attempts"] >= self.max_attempts:
-                    self._end_job(
-                        conn,
-                        row,
-                        "failed",
-                        None,
-                        "too_many_attempts",
-                        f"the job was started {row['attempts']} times without finishing "
-                        f"(max_attempts={self.max_attempts}); its worker may crash on it",
-                    )
-                    continue
-                self._execute(
-                    conn,
-                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, "
-                    "lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
-                    (worker_id, utc_now(lease_seconds), now, row["seq"]),
-                )
-                return _job(self._job_row(conn, row["id"]))
-
-    def _held_job(self, conn: Conn, job_id: str, worker_id: str) -> Row:
-        row = self._job_row(conn, job_id, lock=True)
-        if row["status"] != "running" or row["lease_owner"] != worker_id:
-            holder = (
-                f"is {row['status']}"
-                if row["status"] != "running"
-                else f"was claimed by {row['lease_owner']}"
+            claimed = self._claim(
+                conn, _JOBS, worker_id, lease_seconds, self._end_job, only, wanted or ()
             )
-            raise Conflict(
-                f"worker {worker_id} lost the lease on job {job_id}: the job {holder}",
-                code="lease_lost",
-            )
-        return row
-
-    def _job_in(self, conn: Conn, job_id: str, statuses: Sequence[str], doing: str) -> Row:
-        row = self._job_row(conn, job_id, lock=True)
-        if row["status"] not in statuses:
-            raise Conflict(
-                f"cannot {doing} job {job_id}: it is {row['status']}, not {' or '.join(statuses)}",
-                code="job_state",
-            )
-        return row
+            return None if claimed is None else _job(self._job_row(conn, claimed))
 
     def heartbeat_job(
         self, job_id: str, worker_id: str, progress: float, *, lease_seconds: float = 60.0
@@ -1296,7 +1289,7 @@ class SqlStore(Store):
             raise InvalidArgument(f"progress is a percentage (0-100), got {progress}")
         lease_seconds = _seconds(lease_seconds, "lease_seconds")
         with self._write() as conn:
-            row = self._held_job(conn, job_id, worker_id)
+            row = self._held(conn, _JOBS, job_id, worker_id)
             self._execute(
                 conn,
                 "UPDATE jobs SET progress = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
@@ -1306,7 +1299,7 @@ class SqlStore(Store):
 
     def release_job(self, job_id: str, worker_id: str) -> JobRecord:
         with self._write() as conn:
-            row = self._held_job(conn, job_id, worker_id)
+            row = self._held(conn, _JOBS, job_id, worker_id)
             self._execute(
                 conn,
                 "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_until = NULL, "
@@ -1331,16 +1324,16 @@ class SqlStore(Store):
             raise InvalidArgument("a failed job needs an error_code")
         body = None if result is None else _json(dict(result), "the job's result")
         with self._write() as conn:
-            row = self._held_job(conn, job_id, worker_id)
-            self._end_job(conn, row, status, body, error_code, error_message)
+            row = self._held(conn, _JOBS, job_id, worker_id)
+            self._end_job(conn, row, status, error_code, error_message, body)
             return _job(self._job_row(conn, job_id))
 
     def fail_job(self, job_id: str, code: str, message: str) -> JobRecord:
         if not code:
             raise InvalidArgument("a failed job needs an error code")
         with self._write() as conn:
-            row = self._job_in(conn, job_id, ("enqueued", "pending", "paused"), "fail")
-            self._end_job(conn, row, "failed", None, code, message)
+            row = self._in_status(conn, _JOBS, job_id, ("enqueued", "pending", "paused"), "fail")
+            self._end_job(conn, row, "failed", code, message)
             return _job(self._job_row(conn, job_id))
 
     def _end_job(
@@ -1348,9 +1341,9 @@ class SqlStore(Store):
         conn: Conn,
         row: Row,
         status: Literal["completed", "failed"],
-        result: str | None,
         error_code: str | None,
         error_message: str | None,
+        result: str | None = None,
     ) -> None:
         now = utc_now()
         self._execute(
@@ -1371,7 +1364,7 @@ class SqlStore(Store):
         self, job_id: str, statuses: Sequence[str], to: JobStatus, doing: str
     ) -> JobRecord:
         with self._write() as conn:
-            row = self._job_in(conn, job_id, statuses, doing)
+            row = self._in_status(conn, _JOBS, job_id, statuses, doing)
             self._execute(
                 conn,
                 "UPDATE jobs SET status = ?, updated_at = ? WHERE seq = ?",
