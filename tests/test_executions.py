@@ -630,3 +630,31 @@ def test_a_request_survives_its_trip_through_the_job(setup: Setup) -> None:
     assert execution.texts == (("note", "Count the people."),)
     assert Execution.from_json(json.loads(json.dumps(execution.to_json()))) == execution
     assert isinstance(JobRun, type)
+
+
+def test_which_lone_times_are_evidence_edges() -> None:
+    from vidsense.language.schema import edge_of, plan
+
+    shape = {
+        "type": "object",
+        "properties": {
+            "speech_starts_at": {"type": ["number", "null"]},
+            "when": {"type": "number", "format": "timestamp",
+                     "description": "seconds from the start when speech begins"},
+            "text_ends_at": {"type": "integer"},
+            "price_mentioned_at": {"type": "number", "description": "when the price is said"},
+            "published_at": {"type": "string"},
+            "duration_seconds": {"type": "number"},
+        },
+    }  # fmt: skip
+    found = plan(shape)
+    times = {t.name: t for t in found.points}
+    assert set(times) == {"speech_starts_at", "when", "text_ends_at", "price_mentioned_at"}
+    assert times["speech_starts_at"].nullable and not times["text_ends_at"].nullable
+    described = found.descriptions
+    assert edge_of(times["speech_starts_at"]) == ("speech", True)
+    assert edge_of(times["when"], described["when"]) == ("speech", True)
+    assert edge_of(times["text_ends_at"]) == ("text", False)
+    # A time that asks about something particular is the most relevant evidence's.
+    assert edge_of(times["price_mentioned_at"], described["price_mentioned_at"]) is None
+    assert set(found.writer_schema["properties"]) == {"published_at", "duration_seconds"}

@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlparse
 
 from vidsense.agent.artifacts import Artifact
 from vidsense.agent.media import ChatVideo
@@ -464,10 +465,11 @@ class _Run:
             path, hinted = media.local_file(item.ref)
         except VidsenseError as e:
             raise type(e)(f"input {item.name!r}: {e.message}", code=e.code) from e
-        filename = Path(item.ref.url or "").name if item.ref.url else path.name
         if item.ref.file_id is not None:
-            filename = str(self.chat.files.get(item.ref.file_id).get("filename") or filename)
-        if item.ref.url and item.ref.url.startswith("data:"):
+            filename = str(self.chat.files.get(item.ref.file_id).get("filename") or path.name)
+        elif item.ref.url and not item.ref.url.startswith("data:"):
+            filename = unquote(Path(urlparse(item.ref.url).path).name) or item.name
+        else:
             filename = item.name
         sniffed = sniff(path)
         if sniffed == "image" or hinted == "image":
