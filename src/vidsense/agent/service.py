@@ -326,7 +326,7 @@ class ChatService:
         planner = "rules"
         steps = plan(request or "Describe the video.")
         if isinstance(writer, ChatWriter) and writer.calls_tools and len(videos) == 1 and request:
-            chosen = self._model_plan(writer, request, videos[0])
+            chosen = self.plan_with_model(writer, request, videos[0])
             if chosen is not None:
                 steps, planner = chosen, "model"
         for video in videos:
@@ -367,11 +367,22 @@ class ChatService:
 
     # -- models that call tools --------------------------------------------------------------
 
-    def _model_plan(self, writer: ChatWriter, request: str, video: ChatVideo) -> list[Step] | None:
+    def plan_with_model(
+        self,
+        writer: ChatWriter,
+        request: str,
+        video: ChatVideo,
+        *,
+        instructions: str = "",
+        found: str = "",
+        insist: bool = True,
+    ) -> list[Step] | None:
         """The steps the model chooses from :data:`TOOL_FUNCTIONS` for ``request`` (asked
-        once with ``tool_choice: auto``, and once more naming the action the rules see when
-        that gave nothing usable), or ``None``. Times must be ones the request names or,
-        when it names none, chapter boundaries; an action the rules see must be called."""
+        once with ``tool_choice: auto``, and, with ``insist``, once more naming the action the
+        rules see when that gave nothing usable), or ``None``. Times must be ones the request
+        names or, when it names none, chapter boundaries; an action the rules see must be
+        called. ``instructions`` (a skill's) and ``found`` (what earlier calls returned) are
+        told to the model too, for a loop of calls (:mod:`vidsense.agent.executions`)."""
         v = video.video
         ev = self.writing.evidence(v.id)
         spans = self.writing.chapter_spans(ev)
@@ -388,12 +399,19 @@ class ChatService:
             f"times below.\nVideo: {v.duration:.1f} s long ({stamp(v.duration)}), "
             f"{v.width}x{v.height}, {v.fps:g} fps.\nChapters:\n{chapters or '(none)'}"
         )
+        if instructions:
+            system += f"\nYour task:\n{instructions}"
+        if found:
+            system += (
+                f"\nWhat your tool calls found so far:\n{found}\nCall more tools only if the "
+                "task needs more; otherwise reply without a tool call."
+            )
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": request},
         ]
         rules = plan(request)
-        action = ACTIONS.get(rules[0].tool) if len(rules) == 1 else None
+        action = ACTIONS.get(rules[0].tool) if len(rules) == 1 and insist else None
         choices: list[Any] = ["auto"]
         if action is not None:
             choices.append({"type": "function", "function": {"name": action}})

@@ -25,8 +25,16 @@ import numpy as np
 
 from vidsense.errors import InvalidArgument
 from vidsense.language.base import NOT_IN_VIDEO, Writer
-from vidsense.language.evidence import EvidencePack, Item, VideoEvidence
-from vidsense.language.schema import SegmentList, TimeField, parse_json, plan, validate, write_time
+from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
+from vidsense.language.schema import (
+    SegmentList,
+    TimeField,
+    edge_of,
+    parse_json,
+    plan,
+    validate,
+    write_time,
+)
 from vidsense.language.segments import Span, chapters, highlights
 from vidsense.language.text import content_terms
 from vidsense.library import Library
@@ -36,6 +44,13 @@ from vidsense.store import VideoRecord, new_id
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")
 
+_ITEM_TYPE: dict[str, ItemType] = {
+    "shots": "shot",
+    "speech": "speech",
+    "text": "text",
+    "audio": "audio",
+}
+"""The evidence items a segment source lists."""
 RELEVANT = 0.84
 """Query-passage cosine (multilingual-e5-small) at which an item answers a question alone."""
 RELEVANT_WITH_WORDS = 0.80
@@ -412,10 +427,23 @@ class WritingService:
         for seglist in p.lists:
             value[seglist.name] = self._segment_items(ev, seglist, prompt, lo, hi, pack)
         for point in p.points:
-            about = p.descriptions.get(point.name) or point.name.replace("_", " ")
-            found = self.relevant(ev, f"{prompt} {about}", [i for i in pack.items], limit=1)
-            at = found[0].start if found else lo
+            described = p.descriptions.get(point.name, "")
+            edge = edge_of(point, described)
+            if edge is not None:  # where a kind of evidence starts (or ends)
+                source, first = edge
+                seen = [i for i in ev.items if i.type == _ITEM_TYPE[source] and lo <= i.start < hi]
+                if first:
+                    found = [min(seen, key=lambda i: (i.start, i.end))] if seen else []
+                else:
+                    found = [max(seen, key=lambda i: (i.end, i.start))] if seen else []
+            else:
+                about = described or point.name.replace("_", " ")
+                found = self.relevant(ev, f"{prompt} {about}", [i for i in pack.items], limit=1)
             pack.cite(found)
+            if not found and point.nullable:
+                value[point.name] = None
+                continue
+            at = (found[0].start if edge is None or edge[1] else found[0].end) if found else lo
             value[point.name] = write_time(at, point)
         problem = validate(value, p.schema)
         if problem is not None:
@@ -484,7 +512,7 @@ class WritingService:
                 ev, seglist.max_items, w.highlight_min_seconds, w.highlight_max_seconds
             )
             return [s for s in found if lo <= s.start < hi]
-        kind = {"shots": "shot", "speech": "speech", "text": "text", "audio": "audio"}[source]
+        kind = _ITEM_TYPE[source]
         return [
             Span(i.start, i.end, (i,)) for i in ev.items if i.type == kind and lo <= i.start < hi
         ]
