@@ -242,7 +242,7 @@ def read_execution(chat: ChatService, body: Mapping[str, Any]) -> Execution:
     pin its skills; everything a client can get wrong fails here, before a job exists:
     malformed inputs, unknown file ids, URLs the fetch rules refuse, unknown or bad skills,
     an invalid schema, no files."""
-    from vidsense.media.source import check_url_allowed
+    from vidsense.media.network import check_url_allowed
 
     store = chat.library.store
     settings = chat.library.settings
