@@ -41,7 +41,7 @@ from vidsense.agent.service import ChatService
 from vidsense.config import FetchSettings, WriterSettings
 from vidsense.errors import InvalidArgument, NotFound, UnsupportedMedia
 from vidsense.jobs import EmbeddedExecutor
-from vidsense.jobs.runs import JobRun, claim, run_job
+from vidsense.jobs.runs import claim, run_job
 from vidsense.language.llm import ChatWriter
 from vidsense.language.service import WritingService
 from vidsense.library import Library
@@ -621,7 +621,7 @@ def test_how_a_schema_spreads_over_the_inputs() -> None:
 def test_a_request_survives_its_trip_through_the_job(setup: Setup) -> None:
     body = {
         "name": "trip",
-        "inputs": {"a": "https://example.com/a.mp4", "note": "Count the people.",
+        "inputs": {"a": "https://93.184.216.34/a.mp4", "note": "Count the people.",
                    "b": {"url": setup.media.url(setup.media.talk)}},
         "config": {"prompt": "Go.", "json_schema": INVOICE_SCHEMA},
         "metadata": {"team": "x"},
@@ -629,7 +629,6 @@ def test_a_request_survives_its_trip_through_the_job(setup: Setup) -> None:
     execution = read_execution(setup.chat, body)
     assert execution.texts == (("note", "Count the people."),)
     assert Execution.from_json(json.loads(json.dumps(execution.to_json()))) == execution
-    assert isinstance(JobRun, type)
 
 
 def test_which_lone_times_are_evidence_edges() -> None:
