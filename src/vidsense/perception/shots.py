@@ -201,6 +201,8 @@ change)."""
 GRADUAL_LINEARITY = 0.35
 """Frames inside a dissolve are blends a*before + (1-a)*after: the median residual of that fit,
 relative to the before/after difference, stays under this (camera motion does not)."""
+GRADUAL_STALL = 0.3
+"""At most this share of the frames inside a dissolve may sit within 10% of either picture."""
 FADE_HOLD = 3.0
 """A fade out and a fade in (or a cut from black) at most this many seconds of black apart are
 one transition."""
@@ -331,7 +333,7 @@ class CombinedFinder:
             events += self._decide(self._cursor)
             self._cursor += 1
         if self._run_start is not None:
-            events += self._close_run(self._end - 1)
+            events += self._close_run(self._end - 1, now=self._end)
         out = self._emit(events)
         # A fade out into black that stays black to the end is not a new shot.
         self._pending = None
@@ -343,34 +345,42 @@ class CombinedFinder:
         f = self._at(i)
         if f.flash:
             return []
+        if not self._is_cut(i):
+            return self._track_run(i)
         events: list[_Event] = []
-        if self._is_cut(i):
-            if self._run_start is not None:
-                events += self._close_run(i - 1)
-            before = self._at(i - 1)
-            events.append(_Event(Boundary(f.time), before.dark, f.dark, i, i))
-            self._last_boundary, self._last_boundary_time = i, f.time
-            return events
+        if self._run_start is not None:
+            events += self._close_run(i, now=i)
+            if events and events[-1].last == i:
+                return events  # the jump was the last step of the transition
+        before = self._at(i - 1)
+        events.append(_Event(Boundary(f.time), before.dark, f.dark, i, i))
+        self._last_boundary, self._last_boundary_time = i, f.time
+        return events
+
+    def _track_run(self, i: int) -> list[_Event]:
+        """Open, extend or close the gradual run with frame ``i`` (not a cut)."""
+        f = self._at(i)
+        if f.flash:
+            return []
         if self._run_start is None:
             warming = i - self._last_boundary < GRADUAL_WARMUP * self._fps
             if warming and not self._at(i - 1).dark:  # black has no motion to learn
-                return events
+                return []
             base = self._motion(i)
             if f.change >= max(GRADUAL_START, GRADUAL_START_RATIO * base):
                 self._run_start, self._run_last, self._run_base = i - 1, i, base
-            return events
-        keep = max(GRADUAL_KEEP, GRADUAL_KEEP_RATIO * self._run_base)
+            return []
         if f.dark and not self._at(i - 1).dark:
             # Into black: a fade out ends here (a fade in may follow from black).
-            return self._close_run(i)
-        if f.change >= keep:
+            return self._close_run(i, now=i + 1)
+        if f.change >= max(GRADUAL_KEEP, GRADUAL_KEEP_RATIO * self._run_base):
             self._run_last = i
             if (f.time - self._at(self._run_start).time) > GRADUAL_MAX:
                 # Too long for a transition: motion, or a fade into a shot that moves.
-                return self._close_run(i)
+                return self._close_run(i, now=i + 1)
         elif (f.time - self._at(self._run_last).time) > GRADUAL_GAP:
-            events += self._close_run(self._run_last + 1)
-        return events
+            return self._close_run(self._run_last + 1, now=i + 1)
+        return []
 
     def _motion(self, i: int) -> float:
         """Median thumbnail change of the current shot over the second before frame ``i``."""
@@ -423,16 +433,18 @@ class CombinedFinder:
         around = [k for k in (i - 2, i - 1, i + 1, i + 2) if self._base <= k < self._end]
         return bool(around) and all(self._at(k).change < STILL for k in around)
 
-    def _close_run(self, e: int) -> list[_Event]:
-        """Judge the run from frame ``self._run_start`` (last before it) to ``e`` (first after)."""
+    def _close_run(self, e: int, *, now: int) -> list[_Event]:
+        """Judge the run from frame ``self._run_start`` (last before it) to ``e`` (first after);
+        frames before ``now`` have been decided."""
         s, self._run_start = self._run_start, None
         if s is None or e - s < 2:
             return []
         verdict = self._judge(s, e)
         log.debug("gradual %.3f-%.3f: %s", self._at(s).time, self._at(e).time, verdict or "ok")
-        if verdict.startswith(("not a blend", "blend not rising", "too long")):
-            # The next shot may move more than the last: the run went on past the transition.
-            # The longest blend from the same start is the transition.
+        if verdict and verdict != "too short":
+            # The run may have gone on past the transition (into a shot that moves more, or a
+            # fade in from black into motion): the longest blend from the same start is the
+            # transition, and what follows it is looked at again.
             shortest = s + max(2, round(GRADUAL_MIN * self._fps))
             for end in range(e - 1, shortest - 1, -1):
                 if not self._judge(s, end):
@@ -445,8 +457,12 @@ class CombinedFinder:
         middle = (s + 1 + e) // 2
         kind: TransitionKind = "fade" if a.dark or b.dark else "dissolve"
         boundary = Boundary(self._at(middle).time, kind, self._at(s + 1).time, b.time)
-        self._last_boundary, self._last_boundary_time = middle, boundary.time
-        return [_Event(boundary, a.dark, b.dark, s + 1, e)]
+        # The next shot's motion is learned from the end of the transition on.
+        self._last_boundary, self._last_boundary_time = e, boundary.time
+        events = [_Event(boundary, a.dark, b.dark, s + 1, e)]
+        for k in range(e + 1, now):
+            events += self._track_run(k)
+        return events
 
     def _judge(self, s: int, e: int) -> str:
         """Why frames ``s`` to ``e`` are not a gradual transition ("" when they are)."""
@@ -480,6 +496,11 @@ class CombinedFinder:
         low, high = float(alphas.min()), float(alphas.max())
         if rising < 0.8 * (len(alphas) - 1) or low > 0.35 or high < 0.65:
             return f"blend not rising ({low:.2f}-{high:.2f}, {rising})"
+        # A blend moves steadily from one picture to the other; a run that goes on into the
+        # next shot (it only moves) sits near one end.
+        stalled = max(float((alphas > 0.9).mean()), float((alphas < 0.1).mean()))
+        if stalled > GRADUAL_STALL:
+            return f"blend stalls ({stalled:.2f})"
         return ""
 
     def _emit(self, events: list[_Event]) -> list[Boundary]:
