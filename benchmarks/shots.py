@@ -589,12 +589,11 @@ def found_transitions(shots: Iterable[Shot]) -> list[Transition]:
     """The transitions a detector reported: how each shot after the first began."""
     out = []
     for shot in list(shots)[1:]:
-        kind = getattr(shot, "transition", "cut")
-        start = getattr(shot, "transition_start", None)
-        end = getattr(shot, "transition_end", None)
-        if kind == "cut" or start is None or end is None:
+        start, end = shot.transition_start, shot.transition_end
+        if shot.transition in (None, "cut") or start is None or end is None:
             out.append(Transition("cut", shot.start, shot.start))
         else:
+            kind: Kind = "fade" if shot.transition == "fade" else "dissolve"
             out.append(Transition(kind, start, end))
     return out
 

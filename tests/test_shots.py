@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MediaCache
-from tests.factory import X264, run
+from tests.factory import FONT, X264, run
 from vidsense.errors import InvalidArgument
 from vidsense.media.probe import probe
 from vidsense.perception.shots import Shot, detect_shots, scan_shots
@@ -113,6 +113,18 @@ def camera_motion(media: MediaCache) -> Path:
     return media.get("shots_motion.mp4", lambda out: build(out, shots, [None, None]))
 
 
+@pytest.fixture(scope="module")
+def captions(media: MediaCache) -> Path:
+    # A caption shows from 0.5 to 1.5 s over a navy still, another over a moving pattern from
+    # 2.5 to 3.5 s; the only cut is at 2.0 s.
+    text = f"drawtext=fontfile={FONT}:text='A CAPTION ON TOP':fontsize=30:fontcolor=white"
+    shots = [
+        ("color=c=navy", 2.0, f"{text}:x=20:y=100:enable='between(t,0.5,1.5)'"),
+        ("testsrc2", 2.0, f"{text}:x=20:y=180:enable='between(t,0.5,1.5)'"),
+    ]
+    return media.get("shots_captions.mp4", lambda out: build(out, shots, [None]))
+
+
 def _starts(shots: list[Shot]) -> list[float]:
     return [s.start for s in shots[1:]]
 
@@ -168,6 +180,12 @@ def test_camera_motion_is_not_a_cut(camera_motion: Path) -> None:
     assert len(starts) == 2, [s.to_dict() for s in shots]
     for found, truth in zip(starts, [1.5, 3.0], strict=True):
         assert abs(found - truth) <= FRAME + 1e-6
+
+
+def test_captions_coming_and_going_are_not_cuts(captions: Path) -> None:
+    shots = detect_shots(captions)
+    assert len(shots) == 2, [s.to_dict() for s in shots]
+    assert abs(shots[1].start - 2.0) <= FRAME + 1e-6 and shots[1].transition == "cut"
 
 
 def test_unknown_detector_is_refused(dissolves: Path) -> None:

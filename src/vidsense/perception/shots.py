@@ -1,10 +1,14 @@
 """Shot boundaries and a representative keyframe per shot, from one decode pass.
 
-PySceneDetect's detectors are fed the small frames of :class:`~vidsense.media.decode.FrameSource`
-one at a time (they would otherwise open and decode the file themselves). While a shot is open,
-:class:`ShotTracker` keeps its best-looking frames (sharp, not black, not flat) in a bounded set
-of time bins, holding the decoded pictures; when the detector closes the shot, the chosen frames
-are handed out at full resolution and the rest are released. Memory stays bounded however long a
+A boundary finder is fed the small frames of :class:`~vidsense.media.decode.FrameSource` one at
+a time (PySceneDetect's detectors would otherwise open and decode the file themselves) and
+says where each new shot starts and how: a hard cut, or a dissolve or fade with its span. The
+default :class:`CombinedFinder` reads PySceneDetect's content, histogram and hash scores and a
+blend test; :class:`SceneDetectFinder` runs one PySceneDetect detector; :class:`TransNetFinder`
+runs the TransNetV2 network when it is installed. While a shot is open, :class:`ShotTracker`
+keeps its best-looking frames (sharp, not black, not flat, not inside a transition) in a bounded
+set of time bins, holding the decoded pictures; when the shot closes, the chosen frames are
+handed out at full resolution and the rest are released. Memory stays bounded however long a
 shot runs.
 """
 
@@ -152,33 +156,31 @@ class SceneDetectFinder:
 CUT_STRONG = 27.0
 """A content score this high is a cut on its own (ContentDetector's default threshold)..."""
 CUT_STRONG_RATIO = 2.0
-"""...when it is at least this many times the scores of the frames either side (a fade or a
-whip pan keeps every frame's score high; a cut is one frame)."""
+"""...when it, or the frame's thumbnail change, is at least this many times that of the frames
+either side (a fade or a whip pan keeps every frame's score high; a cut is one frame)."""
 CUT_WEAK = 5.0
-"""Lower content scores down to this are a cut when they stand out from both neighbours by
-:data:`CUT_WEAK_RATIO` and the histogram or the hash detector agrees that the picture changed:
-low-contrast cuts (dark grey to a black pattern, a purple slide to a purple gradient)."""
+"""Lower content scores down to this are a cut when they, or the thumbnail change, stand out
+from both neighbours by :data:`CUT_WEAK_RATIO` and the histogram or the hash detector agrees
+that the picture changed: low-contrast cuts (dark grey to a black pattern, a purple slide to a
+purple gradient, one texture to another of the same colour)."""
 CUT_WEAK_RATIO = 3.0
 HIST_CONFIRM = 0.2
 """HistogramDetector's default threshold."""
 HASH_CONFIRM = 0.35
 """HashDetector's default threshold."""
-CUT_STATIC = 1.0
-STATIC_PEAK = 40.0
-"""In a still shot (the thumbnail change of the frames either side under :data:`STILL`), a
-thumbnail change down to :data:`CUT_STATIC` is a cut when some part of the picture changed by
-:data:`STATIC_PEAK` (0-255): a slide whose title changed. A keyframe of a still shot changes
-the thumbnails by up to ~1.7 but no part by more than ~11; one new line of small text changes
-them by less than 1 and is not a cut."""
-STILL = 0.2
+AREA_CONFIRM, AREA_LEVEL = 0.3, 10.0
+"""A weak cut changes the picture as a whole: at least this share of the thumbnail changes by
+more than :data:`AREA_LEVEL` (0-255). A caption appearing over a still picture (or a slide
+whose only change is a line of text) changes less than a tenth of it and is not a cut."""
 FLASH_WINDOW = 0.25
 """Seconds after a jump in which the picture may come back (a flash, not a cut)..."""
 FLASH_BACK = 0.3
 """...to within this share of the jump."""
-DARK_LUMA = 20.0
+DARK_VALUE = 20.0
 DARK_SPREAD = 10.0
-"""A frame is black (the middle of a fade) when its mean luma and its luma standard deviation
-are both under these (0-255): a mostly black pattern still has texture."""
+"""A frame is black (the middle of a fade) when the mean and the standard deviation of its HSV
+value (the brightest of R, G, B) are both under these (0-255): a mostly black pattern still has
+texture, and navy blue is a colour."""
 GRADUAL_START = 1.2
 GRADUAL_START_RATIO = 1.5
 """A gradual transition starts where the thumbnail change exceeds this, and this many times the
@@ -214,11 +216,9 @@ class _Frame:
 
     time: float
     content: float
-    hist: float
-    hash: float
     change: float
     dark: bool
-    thumb: np.ndarray  # 27x48x3 float32
+    thumb: np.ndarray  # 27x48x3 uint8 (BGR)
     flash: bool = False
 
 
@@ -235,7 +235,9 @@ class _Event:
 
 
 def _thumb_change(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.abs(a - b).mean())
+    import cv2
+
+    return sum(cv2.mean(cv2.absdiff(a, b))[:3]) / 3.0
 
 
 class CombinedFinder:
@@ -243,14 +245,16 @@ class CombinedFinder:
     a blend test, all on the small frames of the shared decode pass.
 
     A **cut** is a one-frame jump: a content score of :data:`CUT_STRONG` that stands out from
-    its neighbours, or a lower one (down to :data:`CUT_WEAK`) that stands out more and is
-    confirmed by the histogram or hash score. A jump whose picture comes back within
-    :data:`FLASH_WINDOW` is a flash and ignored. A **dissolve** is a run of moderate changes
-    (twin-comparison: above the shot's own motion) between two different pictures, whose
-    frames fit ``a*before + (1-a)*after`` with ``a`` rising; it is a **fade** when one side is
-    black, and a fade out, black and a fade in (or a cut) become one fade. A gradual transition
-    is reported at its middle frame with its span. Decisions wait :data:`FLASH_WINDOW` (cuts)
-    or the end of the transition (dissolves), so boundaries come back late but in order.
+    its neighbours, or a lower one (down to :data:`CUT_WEAK`) that stands out more, over most
+    of the picture, and is confirmed by the histogram or hash score. A jump whose picture comes
+    back within :data:`FLASH_WINDOW` is a flash and ignored. A **dissolve** is a run of changes
+    above the shot's own motion (twin-comparison) between two different pictures, whose frames fit
+    ``a*before + (1-a)*after`` with ``a`` rising steadily; a run that goes on into a moving shot
+    is cut back to its longest such blend. It is a **fade** when one side is black, and a fade
+    out, black and a fade in (or a cut) become one fade; fades in at the very start and out at
+    the very end are not boundaries. A gradual transition is reported at its middle frame with
+    its span. Decisions wait :data:`FLASH_WINDOW` (cuts) or the end of the transition, so
+    boundaries come back late (at most ~:data:`GRADUAL_MAX` s) but in order.
     """
 
     def __init__(self, fps: float, *, min_shot: float = 0.4) -> None:
@@ -261,7 +265,7 @@ class CombinedFinder:
         self._cursor = 1  # next frame to decide (frame 0 starts the first shot)
         self._ahead = max(2, round(FLASH_WINDOW * self._fps)) + 1
         self._keep = round((GRADUAL_MAX + FADE_HOLD + 1.0) * self._fps) + self._ahead
-        self._prev: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None
         self._last_boundary = 0  # index of the frame that started the current shot
         self._last_boundary_time = 0.0
         self._first_lit: int | None = None  # first frame that is not black
@@ -274,27 +278,41 @@ class CombinedFinder:
     # -- per-frame scores ---------------------------------------------------------------------
 
     def _measure(self, frame: DecodedFrame) -> _Frame:
+        """The scores every frame needs: ContentDetector's against the previous frame (on the
+        small frame), the thumbnail and its change, whether it is black. The histogram, hash
+        and area scores are computed only for the few frames that may be weak cuts."""
         import cv2
-        from scenedetect.detectors import HashDetector
 
         small = frame.small()
-        gray = frame.gray()
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-        hist = cv2.calcHist([gray], [0], None, [128], [0, 256])
-        hist = cv2.normalize(hist, hist).flatten()
-        phash = HashDetector.hash_frame(small, 8, 2)
-        thumb = cv2.resize(small, (48, 27), interpolation=cv2.INTER_AREA).astype(np.float32)
-        mean, spread = cv2.meanStdDev(gray)
-        dark = float(mean[0, 0]) < DARK_LUMA and float(spread[0, 0]) < DARK_SPREAD
-        content = hist_d = hash_d = change = 0.0
+        thumb = cv2.resize(small, (48, 27), interpolation=cv2.INTER_AREA)
+        mean, spread = cv2.meanStdDev(hsv[:, :, 2])
+        dark = float(mean[0, 0]) < DARK_VALUE and float(spread[0, 0]) < DARK_SPREAD
+        content = change = 0.0
         if self._prev is not None:
-            p_hsv, p_hist, p_hash, p_thumb = self._prev
+            p_hsv, p_thumb = self._prev
             content = sum(cv2.mean(cv2.absdiff(hsv, p_hsv))[:3]) / 3.0
-            hist_d = 1.0 - float(cv2.compareHist(p_hist, hist, cv2.HISTCMP_CORREL))
-            hash_d = float(np.count_nonzero(phash != p_hash)) / phash.size
             change = _thumb_change(thumb, p_thumb)
-        self._prev = (hsv, hist, phash, thumb)
-        return _Frame(frame.time, content, hist_d, hash_d, change, dark, thumb)
+        self._prev = (hsv, thumb)
+        return _Frame(frame.time, content, change, dark, thumb)
+
+    def _confirmed(self, i: int) -> bool:
+        """Whether the histogram or the hash detector sees frame ``i`` differ from the one
+        before, over most of the picture (scores of the thumbnails)."""
+        import cv2
+        from scenedetect.detectors import HashDetector, HistogramDetector
+
+        a, b = self._at(i - 1).thumb, self._at(i).thumb
+        changed = cv2.absdiff(a, b).max(axis=2) > AREA_LEVEL
+        if float(changed.mean()) < AREA_CONFIRM:
+            return False
+        hists = [HistogramDetector.calculate_histogram(t, bins=128) for t in (a, b)]
+        correlation = float(cv2.compareHist(hists[0], hists[1], cv2.HISTCMP_CORREL))
+        if 1.0 - correlation >= HIST_CONFIRM:
+            return True
+        hashes = [HashDetector.hash_frame(t, 8, 2) for t in (a, b)]
+        distance = float(np.count_nonzero(hashes[0] != hashes[1])) / hashes[0].size
+        return bool(distance >= HASH_CONFIRM)
 
     def _at(self, index: int) -> _Frame:
         return self._frames[index - self._base]
@@ -394,7 +412,7 @@ class CombinedFinder:
             return False
         if f.dark and self._run_start is not None:
             return False  # the end of a fade out: black frames jump in hue
-        if f.content < CUT_WEAK and not self._static_change(i):
+        if f.content < CUT_WEAK:
             return False
         if f.time - self._last_boundary_time < self._min_shot:
             return False
@@ -408,10 +426,10 @@ class CombinedFinder:
                 and f.change < CUT_STRONG_RATIO * around_change
             ):
                 return False
-        elif f.hist < HIST_CONFIRM and f.hash < HASH_CONFIRM and not self._static_change(i):
-            return False
         elif f.content < CUT_WEAK_RATIO * around and f.change < CUT_WEAK_RATIO * around_change:
             # Fine texture in motion moves the content score; a cut moves the thumbnail too.
+            return False
+        elif not self._confirmed(i):
             return False
         before = self._at(i - 1).thumb
         jump = _thumb_change(before, f.thumb)
@@ -421,17 +439,6 @@ class CombinedFinder:
                     self._at(k).flash = True
                 return False
         return True
-
-    def _static_change(self, i: int) -> bool:
-        """A small jump between still pictures (the thumbnails, which compression noise on a
-        keyframe barely moves, unlike the content score's hue)."""
-        f = self._at(i)
-        if f.change < CUT_STATIC or i - 1 < self._base:
-            return False
-        if float(np.abs(f.thumb - self._at(i - 1).thumb).max()) < STATIC_PEAK:
-            return False  # spread thin over the picture: a keyframe's new compression noise
-        around = [k for k in (i - 2, i - 1, i + 1, i + 2) if self._base <= k < self._end]
-        return bool(around) and all(self._at(k).change < STILL for k in around)
 
     def _close_run(self, e: int, *, now: int) -> list[_Event]:
         """Judge the run from frame ``self._run_start`` (last before it) to ``e`` (first after);
@@ -473,7 +480,8 @@ class CombinedFinder:
             return "too long"
         if b.time - a.time < shortest:
             return "too short"
-        diff = b.thumb - a.thumb
+        start = a.thumb.astype(np.float32)
+        diff = b.thumb.astype(np.float32) - start
         total = float(np.abs(diff).mean())
         norm = float(np.sqrt((diff * diff).sum()))
         if total < GRADUAL_TOTAL or norm == 0.0:
@@ -483,8 +491,8 @@ class CombinedFinder:
             motion = _thumb_change(self._at(lag).thumb, a.thumb)
             if total < GRADUAL_OVER_MOTION * motion:
                 return f"total change {total:.1f} vs motion {motion:.1f}"
-        inside = np.stack([self._at(m).thumb for m in range(s + 1, e)]).reshape(e - s - 1, -1)
-        inside -= a.thumb.reshape(1, -1)
+        inside = np.stack([self._at(m).thumb for m in range(s + 1, e)]).astype(np.float32)
+        inside = inside.reshape(e - s - 1, -1) - start.reshape(1, -1)
         flat = diff.reshape(-1)
         alphas = inside @ flat / (norm * norm)
         rest = inside - alphas[:, np.newaxis] * flat[np.newaxis, :]
@@ -607,8 +615,8 @@ class TransNetFinder:
         thumb = cv2.resize(frame.small(), (48, 27), interpolation=cv2.INTER_AREA)
         self._thumbs.append(cv2.cvtColor(thumb, cv2.COLOR_BGR2RGB))
         self._times.append(frame.time)
-        gray = frame.gray()
-        self._dark.append(float(gray.mean()) < DARK_LUMA and float(gray.std()) < DARK_SPREAD)
+        value = frame.small().max(axis=2)
+        self._dark.append(float(value.mean()) < DARK_VALUE and float(value.std()) < DARK_SPREAD)
         while self._next + self.WINDOW - self.CONTEXT <= len(self._times):
             self._predict()
         return self._boundaries(final=False)
