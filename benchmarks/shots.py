@@ -29,6 +29,8 @@ Each clip belongs to the ``dev`` part (where constants were chosen) or the ``tes
   (+- tolerance): the score a plain cut detector can be compared on.
 
     python benchmarks/shots.py [--detectors content,combined] [--part test] [--show] [--json]
+
+``--detectors transnet`` needs TransNetV2 (``pip install 'vidsense[transnet]'``).
 """
 
 from __future__ import annotations
