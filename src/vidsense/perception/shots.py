@@ -150,9 +150,10 @@ class SceneDetectFinder:
 
 
 # Constants of CombinedFinder, chosen on the dev part of benchmarks/shots.py (reported on its
-# test part). Scores are PySceneDetect's: ContentDetector's (mean HSV difference, 0-255),
-# HistogramDetector's (1 - correlation of luma histograms, 0-2), HashDetector's (perceptual hash
-# distance, 0-1); "change" is the mean absolute difference of 48x27 colour thumbnails (0-255).
+# test part). Scores are PySceneDetect's: ContentDetector's (mean HSV difference of the small
+# frames, 0-255), HistogramDetector's (1 - correlation of luma histograms, 0-2) and
+# HashDetector's (perceptual hash distance, 0-1), the last two on the 48x27 colour thumbnails of
+# candidate cuts only; "change" is the mean absolute difference of the thumbnails (0-255).
 CUT_STRONG = 27.0
 """A content score this high is a cut on its own (ContentDetector's default threshold)..."""
 CUT_STRONG_RATIO = 2.0
@@ -343,7 +344,14 @@ class CombinedFinder:
             if drop > 0:
                 del self._frames[:drop]
                 self._base += drop
-        return self._emit(events)
+        out = self._emit(events)
+        pending = self._pending
+        if pending is not None and frame.time - self._at(pending.last).time > FADE_HOLD:
+            # Black for longer than a fade holds it: the boundary into black stands alone (and
+            # the frames kept for the merge can go).
+            self._pending = None
+            out += self._accept(pending.boundary)
+        return out
 
     def finish(self, last_time: float) -> list[Boundary]:
         events: list[_Event] = []
