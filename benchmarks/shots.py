@@ -48,8 +48,11 @@ from pathlib import Path
 from typing import Literal
 
 ROOT = Path(__file__).resolve().parent
-if str(ROOT.parent / "src") not in sys.path:
-    sys.path.insert(0, str(ROOT.parent / "src"))
+for _path in (ROOT.parent, ROOT.parent / "src"):  # the test media factory, then vidsense
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from tests.factory import join_shots, lavfi  # noqa: E402
 
 from vidsense.media.probe import probe  # noqa: E402
 from vidsense.media.samples import sample_video  # noqa: E402
@@ -126,11 +129,6 @@ class Clip:
 
 
 # --- sources ---------------------------------------------------------------------------------
-
-
-def lavfi(source: str, duration: float) -> tuple[str, ...]:
-    sep = ":" if "=" in source else "="
-    return ("-t", f"{duration:.4f}", "-f", "lavfi", "-i", f"{source}{sep}s={W}x{H}:r={FPS}")
 
 
 def still(image: Path, duration: float) -> tuple[str, ...]:
@@ -214,7 +212,7 @@ def then(seg: Seg, chain: str) -> Seg:
 
 
 def src(source: str, duration: float, chain: str = "null") -> Seg:
-    return Seg(duration, lavfi(source, duration), chain)
+    return Seg(duration, tuple(lavfi(source, duration, size=f"{W}x{H}", fps=FPS)), chain)
 
 
 def img(path: Path, duration: float, chain: str = "null") -> Seg:
@@ -552,33 +550,14 @@ def build(clip: Clip) -> Path:
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    args: list[str] = []
-    graph: list[str] = []
-    for i, seg in enumerate(clip.segs):
-        args += seg.inputs
-        graph.append(
-            f"[{i}:v]{seg.chain},scale={W}:{H},setsar=1,fps={FPS},format=yuv420p,"
-            f"trim=duration={seg.duration:.4f},setpts=PTS-STARTPTS,settb=AVTB[s{i}]"
-        )
-    current, end = "s0", clip.segs[0].duration
-    for k, (join, seg) in enumerate(zip(clip.joins, clip.segs[1:], strict=True)):
-        label = f"j{k}"
-        if join.kind == "cut":
-            graph.append(f"[{current}][s{k + 1}]concat=n=2:v=1:a=0[{label}]")
-            end += seg.duration
-        else:
-            offset = end - join.duration
-            graph.append(
-                f"[{current}][s{k + 1}]xfade=transition={join.kind}:duration={join.duration}"
-                f":offset={offset:.4f}[{label}]"
-            )
-            end = offset + seg.duration
-        current = label
     tmp = out.with_suffix(".part.mp4")
-    _ffmpeg(
-        [*args, "-filter_complex", ";".join(graph), "-map", f"[{current}]"],
-        ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(clip.crf), "-f", "mp4"],
+    join_shots(
         tmp,
+        [(list(seg.inputs), seg.duration, seg.chain) for seg in clip.segs],
+        [None if j.kind == "cut" else (j.kind, j.duration) for j in clip.joins],
+        size=f"{W}x{H}",
+        fps=FPS,
+        crf=clip.crf,
     )
     tmp.replace(out)
     return out

@@ -13,58 +13,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MediaCache
-from tests.factory import FONT, X264, run
+from tests.factory import FONT, Transition, join_shots, lavfi
 from vidsense.errors import InvalidArgument
 from vidsense.media.probe import probe
 from vidsense.perception.shots import Shot, detect_shots, scan_shots
 
 FPS = 30
 FRAME = 1.0 / FPS
-Segment = tuple[str, float, str]  # lavfi source, seconds, filters applied to it
-Join = tuple[str, float] | None  # an xfade transition and its seconds, or None for a hard cut
 
 
-def build(out: Path, shots: list[Segment], joins: list[Join]) -> Path:
-    """Join 320x240 lavfi shots with hard cuts or ffmpeg ``xfade`` transitions."""
-    args: list[str] = []
-    graph: list[str] = []
-    for i, (source, seconds, chain) in enumerate(shots):
-        sep = ":" if "=" in source else "="
-        args += ["-t", f"{seconds}", "-f", "lavfi", "-i", f"{source}{sep}s=320x240:r={FPS}"]
-        graph.append(
-            f"[{i}:v]{chain},fps={FPS},format=yuv420p,trim=duration={seconds},"
-            f"setpts=PTS-STARTPTS,settb=AVTB[s{i}]"
-        )
-    current, end = "s0", shots[0][1]
-    for k, (join, (_, seconds, _)) in enumerate(zip(joins, shots[1:], strict=True)):
-        if join is None:
-            graph.append(f"[{current}][s{k + 1}]concat=n=2:v=1:a=0[j{k}]")
-            end += seconds
-        else:
-            kind, length = join
-            offset = end - length
-            graph.append(
-                f"[{current}][s{k + 1}]xfade=transition={kind}:duration={length}"
-                f":offset={offset}[j{k}]"
-            )
-            end = offset + seconds
-        current = f"j{k}"
-    run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            *args,
-            "-filter_complex",
-            ";".join(graph),
-            "-map",
-            f"[{current}]",
-            *X264,
-            str(out),
-        ]
-    )
-    return out
+def build(out: Path, shots: list[tuple[str, float, str]], joins: list[Transition]) -> Path:
+    """320x240 lavfi shots (source, seconds, filters) joined by cuts or xfade transitions."""
+    parts = [(lavfi(source, seconds, fps=FPS), seconds, chain) for source, seconds, chain in shots]
+    return join_shots(out, parts, joins, fps=FPS)
 
 
 DARK_PATTERN = "lutrgb=r=val*0.22:g=val*0.22:b=val*0.22"  # cellauto's white cells made dark grey
@@ -87,7 +48,7 @@ def low_contrast(media: MediaCache) -> Path:
 def dissolves(media: MediaCache) -> Path:
     # A 1 s cross-fade from 2.0 to 3.0 s, then a 1 s pixel dissolve from 4.0 to 5.0 s.
     shots = [("testsrc2", 3.0, "null"), ("smptebars", 3.0, "null"), ("rgbtestsrc", 3.0, "null")]
-    joins: list[Join] = [("fade", 1.0), ("dissolve", 1.0)]
+    joins: list[Transition] = [("fade", 1.0), ("dissolve", 1.0)]
     return media.get("shots_dissolves.mp4", lambda out: build(out, shots, joins))
 
 
