@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     decode_threads: int = Field(
         default=0, description="decoder threads per video (0 = one per core)"
     )
+    shot_detector: str = Field(
+        default="combined",
+        description="how shots are found: combined (cuts, dissolves, fades), content, adaptive, "
+        "threshold, or transnet (TransNetV2: pip install 'vidsense[transnet]')",
+    )
     database_url: str | None = Field(
         default=None,
         description="where metadata lives (default: sqlite:///DATA_DIR/vidsense.db)",

@@ -44,9 +44,13 @@ def probe(source: SourceArg, as_json: JsonOpt = False) -> None:
 def shots(
     source: SourceArg,
     detector: Annotated[
-        str,
-        typer.Option(help="content (cuts), adaptive (camera motion), threshold (fades to black)."),
-    ] = "content",
+        str | None,
+        typer.Option(
+            help="combined (cuts, dissolves, fades), content, adaptive, threshold (one "
+            "PySceneDetect detector each), transnet (TransNetV2, needs vidsense[transnet]). "
+            "Default: VIDSENSE_SHOT_DETECTOR, else combined."
+        ),
+    ] = None,
     threshold: Annotated[float | None, typer.Option(help="Detector threshold.")] = None,
     min_shot: Annotated[float, typer.Option(help="Shortest shot, seconds.")] = 0.4,
     as_json: JsonOpt = False,
@@ -54,6 +58,7 @@ def shots(
     """Shot boundaries covering the whole video."""
     from vidsense.perception.shots import DETECTORS, scan_shots
 
+    detector = detector or settings().shot_detector
     if detector not in DETECTORS:
         raise InvalidArgument(f"--detector must be one of {', '.join(DETECTORS)}, not {detector!r}")
     path = local_source(source, settings())
@@ -72,9 +77,12 @@ def shots(
     if as_json:
         print_json([s.to_dict() for s in found])
         return
-    table = Table("#", "start", "end", "length")
+    table = Table("#", "start", "end", "length", "begins with")
     for s in found:
-        table.add_row(str(s.index), fmt_time(s.start), fmt_time(s.end), f"{s.duration:.2f}s")
+        how: str = s.transition or ""
+        if s.transition_start is not None and s.transition_end is not None:
+            how += f" {fmt_time(s.transition_start)}-{fmt_time(s.transition_end)}"
+        table.add_row(str(s.index), fmt_time(s.start), fmt_time(s.end), f"{s.duration:.2f}s", how)
     out.print(table)
 
 

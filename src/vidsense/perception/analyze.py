@@ -213,6 +213,7 @@ def analyze(
         for closed in scan_shots(
             path,
             info=info,
+            detector=settings.shot_detector,  # type: ignore[arg-type]  # unknown: InvalidArgument
             keyframes_per_shot=1,
             threads=settings.decode_threads,
             cancel=cancel,
