@@ -28,6 +28,7 @@ from vidsense.errors import (
     FetchFailed,
     InvalidArgument,
     MediaError,
+    MediaUnavailable,
     NotFound,
     SourceBlocked,
     ToolFailed,
@@ -48,12 +49,6 @@ Progress = Callable[[str, float], None]
 _STREAM = re.compile(r"/v1(?:\.\d+)?/indexes/([^/]+)/videos/([^/]+)/stream/?$")
 """The path of a library video's stream (what the web UI sends as ``video_url``)."""
 _DATA = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[^,;]+)*?)(;base64)?,(.*)$", re.S)
-
-
-class MediaUnavailable(InvalidArgument):
-    """A media URL could not be read (an HTTP error, an unreachable host)."""
-
-    code = "invalid_media_url"
 
 
 @dataclass(frozen=True)
@@ -289,4 +284,4 @@ def _kind_of_name(filename: str, given: str) -> str:
     return "video"
 
 
-__all__ = ["CHAT_INDEX", "ChatVideo", "MediaResolver", "MediaUnavailable", "decode_data_uri"]
+__all__ = ["CHAT_INDEX", "ChatVideo", "MediaResolver", "decode_data_uri"]

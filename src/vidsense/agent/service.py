@@ -504,10 +504,6 @@ class ChatService:
         )
         return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
 
-    def complete(self, body: dict[str, Any], base_url: str) -> dict[str, Any]:
-        prepared = self.prepare(body, base_url)
-        return self.completion(prepared, self.reply(prepared))
-
     def stream(self, prepared: Prepared) -> Iterator[dict[str, Any]]:
         """``chat.completion.chunk`` s: role first, then progress chunks (a delta with no
         content but a ``vidsense_progress: {stage, percent}`` field) while a new video is

@@ -39,6 +39,7 @@ from vidsense.errors import (
     InvalidArgument,
     MediaError,
     NotFound,
+    ServerUnavailable,
     SourceBlocked,
     SourceTooLarge,
     Unauthorized,
@@ -83,13 +84,6 @@ _BY_STATUS: dict[int, type[VidsenseError]] = {
     502: FetchFailed,
 }
 _VERSIONS = ("/v1", "/v1.2", "/v1.3")
-
-
-class ServerUnavailable(VidsenseError):
-    """The server could not be reached."""
-
-    status = 503
-    code = "server_unreachable"
 
 
 def api_error(status: int, code: str, message: str) -> VidsenseError:

@@ -6,15 +6,9 @@ Shared by the HTTP server (kept on ``app.state``), the CLI and the in-process
 
 from __future__ import annotations
 
+from vidsense.errors import TaskInterrupted  # re-exported for the executors
 from vidsense.library.options import ADDONS, OPTIONS, index_addons, index_options
-from vidsense.library.service import (
-    Library,
-    Submission,
-    TaskContext,
-    TaskInterrupted,
-    media_type,
-    public_status,
-)
+from vidsense.library.service import Library, Submission, TaskContext, media_type
 from vidsense.library.uploads import StagedFile, UploadSink
 
 __all__ = [
@@ -29,5 +23,4 @@ __all__ = [
     "index_addons",
     "index_options",
     "media_type",
-    "public_status",
 ]

@@ -50,7 +50,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from vidsense.config import Settings
-from vidsense.errors import Conflict, InvalidArgument, MediaError, NotFound, VidsenseError
+from vidsense.errors import (
+    Conflict,
+    InvalidArgument,
+    MediaError,
+    NotFound,
+    TaskInterrupted,
+    VidsenseError,
+)
 from vidsense.library.options import index_addons, index_options
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.store import (
@@ -101,14 +108,6 @@ Analyzer = Callable[..., "Analysis"]
 :class:`~vidsense.perception.analyze.Analysis`."""
 
 
-class TaskInterrupted(VidsenseError):
-    """A task stopped before it finished (shutdown, or another worker took it over); it is
-    not failed: it will be claimed again."""
-
-    status = 503
-    code = "interrupted"
-
-
 class TaskContext(Protocol):
     """What a worker gives :meth:`Library.run_task` for the task it holds."""
 
@@ -139,12 +138,6 @@ class Submission:
 
     task: TaskRecord
     duplicate: bool = False
-
-
-def public_status(task: TaskRecord) -> TaskStatus:
-    """The status the API shows: the stored one (``validating`` -> ``pending`` -> ``indexing``
-    -> ``ready`` | ``failed``)."""
-    return task.status
 
 
 def media_type(path: Path) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vidsense.search.base import Clip
-from vidsense.search.images import FeatureCache, FrameFeatures, features, orb_similarity, read_image
+from vidsense.search.images import FeatureCache, FrameFeatures, orb_similarity, read_image
 from vidsense.store import Store
 
 if TYPE_CHECKING:
@@ -67,7 +67,3 @@ class LogoMatcher:
                     )
                 )
         return clips
-
-
-def logo_features(pixels: Any) -> FrameFeatures:
-    return features(pixels)

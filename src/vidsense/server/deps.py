@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
-from vidsense.errors import Unauthorized
+from vidsense.errors import SignatureInvalid, Unauthorized
 from vidsense.jobs import Executor
 from vidsense.library import Library
-from vidsense.signing import SignatureInvalid, UrlSigner
+from vidsense.signing import UrlSigner
 
 
 async def library(request: Request) -> Library:

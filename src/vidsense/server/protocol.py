@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidsense.library import OPTIONS, public_status
+from vidsense.library import OPTIONS
 from vidsense.store import IndexRecord, Page, Segment, TaskRecord, VideoRecord
 
 T = TypeVar("T")
@@ -408,7 +408,7 @@ def task_out(task: TaskRecord, video: VideoRecord | None = None) -> Task:
         _id=task.id,
         index_id=task.index_id,
         video_id=task.video_id,
-        status=public_status(task),
+        status=task.status,
         progress=progress,
         process=TaskProcess(percentage=progress),
         error=error,
@@ -425,7 +425,7 @@ def task_created(task: TaskRecord, duplicate: bool) -> TaskCreated:
         _id=task.id,
         video_id=task.video_id,
         index_id=task.index_id,
-        status=public_status(task),
+        status=task.status,
         duplicate=duplicate,
     )
 
