@@ -15,11 +15,11 @@ from rich.table import Table
 from vidsense.cli.app import JsonOpt, app, out, print_json
 from vidsense.cli.library import KeyOpt, ServerOpt, _client
 from vidsense.errors import InvalidArgument, NotFound
+from vidsense.options import SEARCH_DEFAULT
 
 if TYPE_CHECKING:
     from vidsense.client import Client
 
-DEFAULT_OPTIONS = ("visual", "conversation")
 TEXT_WIDTH = 60
 
 OptionOpt = Annotated[
@@ -86,7 +86,7 @@ def search(
         found = client.indexes.find(index)
         options = option or None
         if options is None:
-            wanted = ("visual",) if image is not None and not query.strip() else DEFAULT_OPTIONS
+            wanted = ("visual",) if image is not None and not query.strip() else SEARCH_DEFAULT
             options = [o for o in wanted if o in found.options] or list(found.options)
         page = client.search(
             found.id,

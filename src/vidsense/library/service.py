@@ -58,8 +58,8 @@ from vidsense.errors import (
     TaskInterrupted,
     VidsenseError,
 )
-from vidsense.library.options import index_addons, index_options
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
+from vidsense.options import index_addons, index_options
 from vidsense.store import (
     IndexRecord,
     Page,

@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidsense.library import OPTIONS
+from vidsense.options import OPTIONS
 from vidsense.store import IndexRecord, Page, Segment, TaskRecord, VideoRecord
 
 T = TypeVar("T")
@@ -347,7 +347,7 @@ def page_info(page: Page[Any]) -> PageInfo:
 
 
 def index_out(index: IndexRecord) -> Index:
-    options = [o for o in OPTIONS if o in index.options]
+    options: list[str] = [o for o in OPTIONS if o in index.options]
     return Index(
         _id=index.id,
         index_name=index.name,

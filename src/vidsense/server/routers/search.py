@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 
 from vidsense.errors import InvalidArgument
 from vidsense.library import Library
+from vidsense.options import SEARCH_DEFAULT
 from vidsense.search import (
     ImageQuery,
     ListPage,
@@ -75,7 +76,7 @@ def _options(many: dict[str, list[Any]], fields: dict[str, Any]) -> list[str]:
     for value in many.get("search_options", []):
         value = _json_field(value, "search_options") if str(value).startswith("[") else value
         found.extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
-    return found or ["visual", "conversation"]
+    return found or list(SEARCH_DEFAULT)
 
 
 def _filter(value: Any) -> SearchFilter:
