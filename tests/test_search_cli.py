@@ -18,12 +18,13 @@ import uvicorn
 
 from tests.library_support import free_port
 from tests.search_support import SearchLibrary
-from vidsense.cli.search import mmss, parse_class
+from vidsense.cli.search import parse_class
 from vidsense.client import Client
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.media.frames import thumbnail
 from vidsense.server import create_app
 from vidsense.server.protocol import SearchHit, VideoHits
+from vidsense.times import mmss
 
 
 @pytest.fixture(scope="module")
@@ -230,4 +231,4 @@ def test_class_and_time_parsing() -> None:
     for bad in ("Sports", "=x", "Sports=", "Sports= , "):
         with pytest.raises(InvalidArgument):
             parse_class(bad)
-    assert mmss(6.9) == "00:06" and mmss(125.2) == "02:05" and mmss(3725) == "1:02:05"
+    assert mmss(6.9) == "00:07" and mmss(125.2) == "02:05" and mmss(3725) == "1:02:05"

@@ -38,13 +38,14 @@ from vidsense.agent.files import FileStore
 from vidsense.agent.media import ChatVideo, MediaResolver, Progress
 from vidsense.agent.messages import Conversation, parse_messages
 from vidsense.agent.planner import ACTIONS, TOOL_FUNCTIONS, Step, plan, steps_from_calls, times_in
-from vidsense.agent.tools import ToolResult, VideoTools, stamp
+from vidsense.agent.tools import ToolResult, VideoTools
 from vidsense.errors import InvalidArgument, VidsenseError
 from vidsense.language.llm import ChatWriter
 from vidsense.language.schema import check
 from vidsense.language.service import WritingService
 from vidsense.library import Library
 from vidsense.signing import signer
+from vidsense.times import stamp
 
 log = logging.getLogger(__name__)
 

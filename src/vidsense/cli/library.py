@@ -14,9 +14,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidsense.cli.app import JsonOpt, app, err, fmt_time, out, print_json, settings
+from vidsense.cli.app import JsonOpt, app, err, out, print_json, settings
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument, NotFound, SourceNotFound
+from vidsense.times import mmss
 
 if TYPE_CHECKING:
     from vidsense.client import Client
@@ -249,7 +250,7 @@ def index_list(server: ServerOpt = None, api_key: KeyOpt = None, as_json: JsonOp
             i.id,
             i.index_name,
             str(i.video_count),
-            fmt_time(i.total_duration),
+            mmss(i.total_duration, ms=True),
             ",".join(i.options),
             i.created_at[:19],
         )
@@ -422,7 +423,7 @@ def videos(
         table.add_row(
             v.id,
             meta.filename,
-            fmt_time(meta.duration),
+            mmss(meta.duration, ms=True),
             f"{meta.width}x{meta.height}",
             v.status,
             v.created_at[:19],

@@ -16,6 +16,7 @@ from vidsense.cli.app import JsonOpt, app, out, print_json
 from vidsense.cli.library import KeyOpt, ServerOpt, _client
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.options import SEARCH_DEFAULT
+from vidsense.times import mmss
 
 if TYPE_CHECKING:
     from vidsense.client import Client
@@ -30,13 +31,6 @@ OptionOpt = Annotated[
         "conversation where the index has them).",
     ),
 ]
-
-
-def mmss(seconds: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` from an hour on), whole seconds rounded down."""
-    minutes, secs = divmod(int(max(0.0, seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def _short(text: str, width: int = TEXT_WIDTH) -> str:

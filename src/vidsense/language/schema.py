@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vidsense.errors import InvalidArgument
-from vidsense.language.text import hms
+from vidsense.times import hms, mmss
 
 Role = Literal["start", "end", "point"]
 SegmentSource = Literal["chapters", "highlights", "shots", "speech", "text", "audio"]
@@ -196,12 +196,8 @@ def write_time(seconds: float, time: TimeField) -> float | str:
     if time.as_number:
         return round(float(seconds), 3)
     if time.format == "mm:ss":
-        s = round(seconds)
-        return f"{s // 60:02d}:{s % 60:02d}"
-    if time.format.endswith(".fff"):
-        whole = int(seconds)
-        return f"{hms(whole)}.{round((seconds - whole) * 1000) % 1000:03d}"
-    return hms(seconds)
+        return mmss(seconds, hours=False)
+    return hms(seconds, ms=time.format.endswith(".fff"))
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")

@@ -35,13 +35,16 @@ export function fill(el, ...children) {
   return el;
 }
 
-/** Seconds as m:ss (or h:mm:ss); tenths when `precise`. */
+/** Seconds as m:ss (or h:mm:ss), rounded to the nearest second (tenth when `precise`), halves
+ * up: the rule of vidsense.times, so 12.6 s reads 0:13 here as in the CLI and chat. */
 export function clock(seconds, precise = false) {
-  const s = Math.max(0, Number(seconds) || 0);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  const sec = precise ? rest.toFixed(1).padStart(4, "0") : String(Math.floor(rest)).padStart(2, "0");
+  const scale = precise ? 10 : 1;
+  const units = Math.floor(Math.max(0, Number(seconds) || 0) * scale + 0.5);
+  const whole = Math.floor(units / scale);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = String(whole % 60).padStart(2, "0");
+  const sec = precise ? `${s}.${units % scale}` : s;
   return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 

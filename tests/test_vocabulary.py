@@ -1,0 +1,29 @@
+"""The small shared vocabulary: time formatting (one rounding rule everywhere)."""
+
+from __future__ import annotations
+
+from vidsense.language.schema import TimeField, write_time
+from vidsense.times import clock, hms, mmss, stamp
+
+
+def test_every_formatter_rounds_to_the_nearest_unit_it_shows() -> None:
+    # 12.6 s is 13 s wherever whole seconds are shown: prompts, chat, the CLI, schema answers.
+    assert clock(12.6) == "0:13"
+    assert mmss(12.6) == "00:13"
+    assert hms(12.6) == "00:00:13"
+    assert write_time(12.6, TimeField("start", "start", False, "hh:mm:ss")) == "00:00:13"
+    assert write_time(12.6, TimeField("start", "start", False, "mm:ss")) == "00:13"
+    # ... and 12.600 where milliseconds are.
+    assert mmss(12.6, ms=True) == "00:12.600"
+    assert hms(12.6, ms=True) == "00:00:12.600"
+    assert stamp(12.6) == "00:00:12.600" and stamp(12.0) == "00:00:12"
+    assert write_time(12.6, TimeField("t", "point", False, "hh:mm:ss.fff")) == "00:00:12.600"
+    # Halves go up; a rounding carry moves into the minutes and hours.
+    assert mmss(12.5) == "00:13" and mmss(12.4999) == "00:12"
+    assert mmss(59.6) == "01:00" and hms(3599.5) == "01:00:00"
+    assert mmss(59.9996, ms=True) == "01:00.000"
+    # Hours appear from an hour on (or minutes keep counting when asked).
+    assert clock(3725.2) == "1:02:05" and mmss(3725.2) == "1:02:05"
+    assert mmss(3725.2, hours=False) == "62:05"
+    # Nothing negative.
+    assert clock(-3) == "0:00" and hms(-0.4, ms=True) == "00:00:00.000"
