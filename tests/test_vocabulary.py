@@ -1,8 +1,12 @@
-"""The small shared vocabulary: time formatting (one rounding rule everywhere)."""
+"""The small shared vocabulary: time formatting (one rounding rule everywhere), the one
+reading of ``response_format``."""
 
 from __future__ import annotations
 
-from vidsense.language.schema import TimeField, write_time
+import pytest
+
+from vidsense.errors import InvalidArgument
+from vidsense.language.schema import ResponseFormat, TimeField, response_format, write_time
 from vidsense.times import clock, hms, mmss, stamp
 
 
@@ -27,3 +31,36 @@ def test_every_formatter_rounds_to_the_nearest_unit_it_shows() -> None:
     assert mmss(3725.2, hours=False) == "62:05"
     # Nothing negative.
     assert clock(-3) == "0:00" and hms(-0.4, ms=True) == "00:00:00.000"
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"title": {"type": "string"}, "start": {"$ref": "#/$defs/Time"}},
+    "$defs": {"Time": {"type": "number", "description": "seconds"}},
+}
+
+
+def test_response_format_has_one_reading() -> None:
+    assert response_format(None) == ResponseFormat("text")
+    assert response_format({"type": "text"}) == ResponseFormat("text")
+    # json_object: any JSON object, no schema (for chat and /analyze alike).
+    assert response_format({"type": "json_object"}) == ResponseFormat("json_object", None)
+    # A schema as OpenAI, Twelve Labs or flat send it is the same schema, $refs inlined.
+    inlined = {**SCHEMA, "properties": {**SCHEMA["properties"], "start": SCHEMA["$defs"]["Time"]}}
+    for shape in (
+        {"type": "json_schema", "json_schema": {"name": "x", "schema": SCHEMA, "strict": True}},
+        {"type": "json_schema", "json_schema": SCHEMA},
+        {"json_schema": SCHEMA},
+        {"schema": SCHEMA},
+    ):
+        assert response_format(shape) == ResponseFormat("json_schema", inlined), shape
+    for bad, code in (
+        ("json", "invalid_argument"),
+        ({"type": "yaml"}, "invalid_argument"),
+        ({"type": "json_schema", "json_schema": {"name": "x"}}, "invalid_schema"),
+        ({"json_schema": 5}, "invalid_schema"),
+        ({"json_schema": {"type": "object", "properties": 3}}, "invalid_schema"),
+    ):
+        with pytest.raises(InvalidArgument) as refused:
+            response_format(bad)
+        assert refused.value.code == code and refused.value.param == "response_format", bad
