@@ -1,13 +1,14 @@
 """The small shared vocabulary: time formatting (one rounding rule everywhere), the one
-reading of ``response_format``."""
+reading of ``response_format``, submit-and-wait."""
 
 from __future__ import annotations
 
 import pytest
 
-from vidsense.errors import InvalidArgument
+from vidsense.errors import Gone, InvalidArgument, VidsenseError
 from vidsense.language.schema import ResponseFormat, TimeField, response_format, write_time
 from vidsense.times import clock, hms, mmss, stamp
+from vidsense.waiting import TASK_ENDED, wait_for
 
 
 def test_every_formatter_rounds_to_the_nearest_unit_it_shows() -> None:
@@ -64,3 +65,25 @@ def test_response_format_has_one_reading() -> None:
         with pytest.raises(InvalidArgument) as refused:
             response_format(bad)
         assert refused.value.code == code and refused.value.param == "response_format", bad
+
+
+def test_wait_for_polls_until_ended_and_reports_progress() -> None:
+    statuses = iter(["pending", "indexing", "indexing", "ready", "never polled"])
+    seen: list[str] = []
+    final = wait_for(
+        lambda: next(statuses), lambda s: s in TASK_ENDED, progress=seen.append, interval=0.01
+    )
+    assert final == "ready" and seen == ["pending", "indexing", "indexing", "ready"]
+    # Past the time limit the last value becomes the caller's error (or a plain timeout).
+    with pytest.raises(VidsenseError) as late:
+        wait_for(lambda: "pending", lambda s: s in TASK_ENDED, timeout=0.05, interval=0.01)
+    assert late.value.code == "timeout" and "0.05 s" in late.value.message
+    with pytest.raises(Gone) as named:
+        wait_for(
+            lambda: "indexing",
+            lambda s: s in TASK_ENDED,
+            timeout=0.0,
+            interval=0.01,
+            timed_out=lambda s: Gone(f"still {s}", code="index_timeout"),
+        )
+    assert named.value.message == "still indexing" and named.value.code == "index_timeout"

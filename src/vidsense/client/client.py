@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -60,6 +59,7 @@ from vidsense.server.protocol import (
     Video,
 )
 from vidsense.store.base import TASK_STATUSES, TaskStatus
+from vidsense.waiting import TASK_ENDED, wait_for
 
 M = TypeVar("M", bound=BaseModel)
 Classes = (
@@ -708,18 +708,16 @@ class Tasks:
         """Poll until the task is ``ready`` or ``failed`` (``timeout`` seconds, None: no
         limit) and return it; a failed task is returned, not raised."""
         self._before_wait()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            task = self.get(task_id)
-            if progress is not None:
-                progress(task)
-            if task.status in ("ready", "failed"):
-                return task
-            if deadline is not None and time.monotonic() > deadline:
-                raise VidsenseError(
-                    f"task {task_id} is still {task.status} after {timeout} s", code="timeout"
-                )
-            time.sleep(poll)
+        return wait_for(
+            lambda: self.get(task_id),
+            lambda task: task.status in TASK_ENDED,
+            progress=progress,
+            timeout=timeout,
+            interval=poll,
+            timed_out=lambda task: VidsenseError(
+                f"task {task_id} is still {task.status} after {timeout} s", code="timeout"
+            ),
+        )
 
 
 class Client:
