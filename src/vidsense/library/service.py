@@ -62,6 +62,7 @@ from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filena
 from vidsense.options import index_addons, index_options
 from vidsense.store import (
     IndexRecord,
+    LogoRecord,
     Page,
     Segment,
     Store,
@@ -287,6 +288,10 @@ class Library:
         self.store.get_index(index_id)
         return self.store.get_video(video_id, index_id=index_id)
 
+    def video_by_id(self, video_id: str) -> VideoRecord:
+        """A video by its id alone, whichever index holds it (``video_not_found``)."""
+        return self.store.get_video(video_id)
+
     def delete_video(self, index_id: str, video_id: str) -> None:
         """Delete a video with its evidence and files."""
         self.get_video(index_id, video_id)
@@ -370,6 +375,21 @@ class Library:
 
         thumbnail(source, time, tmp, width=480)
         self.store.blobs.put_file(key, tmp, move=True)
+
+    # -- logos (searched by the logo option) ---------------------------------------------------
+
+    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
+        """Register a logo image (JPEG/PNG bytes; ``extension`` without the dot) as ``name`` on
+        an index."""
+        return self.store.add_logo(index_id, name, data, extension)
+
+    def list_logos(self, index_id: str) -> list[LogoRecord]:
+        """The index's logos, oldest first."""
+        return self.store.list_logos(index_id)
+
+    def delete_logo(self, index_id: str, logo_id: str) -> None:
+        """Remove a logo and its image (``logo_not_found``)."""
+        self.store.delete_logo(index_id, logo_id)
 
     # -- submitting --------------------------------------------------------------------------
 
@@ -462,10 +482,18 @@ class Library:
         if not path.is_file():
             raise NotFound(f"no such file: {path}", code="file_not_found")
         self.store.get_index(index_id)
+        staged = self.stage_file(path)
+        return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
+
+    def stage_file(self, path: Path) -> StagedFile:
+        """A local file copied into the data folder as an upload is (the original is left
+        alone), for :meth:`submit_upload`; ``NotFound`` ``file_not_found`` without one."""
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise NotFound(f"no such file: {path}", code="file_not_found")
         with self.upload_sink(path.name) as sink, path.open("rb") as f:
             sink.write_from(f)
-            staged = sink.finish()
-        return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
+            return sink.finish()
 
     def submit_url(
         self,
