@@ -1,5 +1,6 @@
-"""Submit-and-wait: the one loop that polls something (an indexing task, a prediction, several
-tasks at once) until it has ended, reporting progress on the way, with a time limit.
+"""Submit-and-wait: the one loop that polls something (an indexing task, several tasks at once,
+anything with an end state) until it has ended, reporting progress on the way, with a time
+limit.
 
 Used by :meth:`vidsense.Client.tasks.wait <vidsense.client.resources.tasks.Tasks.wait>`, the
 CLI's ``vidsense add`` and the chat's indexing of a video sent in a message.
@@ -17,8 +18,6 @@ T = TypeVar("T")
 
 TASK_ENDED: tuple[str, ...] = ("ready", "failed")
 """The statuses an indexing task ends in."""
-PREDICTION_ENDED: tuple[str, ...] = ("completed", "failed")
-"""The statuses a VLM Run prediction ends in."""
 
 
 def wait_for(
