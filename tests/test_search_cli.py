@@ -18,12 +18,12 @@ import uvicorn
 
 from tests.library_support import free_port
 from tests.search_support import SearchLibrary
+from vidsense.api.search import SearchHit, VideoHits
 from vidsense.cli.search import parse_class
 from vidsense.client import Client
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.media.frames import thumbnail
 from vidsense.server import create_app
-from vidsense.server.protocol import SearchHit, VideoHits
 from vidsense.times import mmss
 
 

@@ -20,8 +20,8 @@ from vidsense.times import mmss
 from vidsense.waiting import TASK_ENDED, wait_for
 
 if TYPE_CHECKING:
+    from vidsense.api.indexes import Task, TaskCreated
     from vidsense.client import Client
-    from vidsense.server.protocol import Task, TaskCreated
 
 index_app = typer.Typer(help="Create, list, rename and delete indexes.", no_args_is_help=True)
 app.add_typer(index_app, name="index")

@@ -74,7 +74,7 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search an index for moments that match a text query or an image."""
-    from vidsense.server.protocol import VideoHits
+    from vidsense.api.search import VideoHits
 
     with _client(server, api_key) as client:
         found = client.indexes.find(index)
