@@ -9,8 +9,6 @@ import ast
 import json
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from tests.library_support import free_port
+from tests.library_support import free_port, served
 from tests.search_support import SearchLibrary
 from vidsense.api.envelopes import read_error
 from vidsense.api.streams import Stream, openai_error_event, twelvelabs_error_event
@@ -181,18 +178,9 @@ class Server:
 @pytest.fixture(scope="module")
 def server(sl: SearchLibrary) -> Iterator[Server]:
     """A real uvicorn server on a free port (in a thread) over the library's data folder."""
-    port = free_port()
     app = create_app(sl.library.settings, run_workers=False)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", app)
-    uv.should_exit = True
-    thread.join(10)
+    with served(app) as url:
+        yield Server(url, app)
 
 
 @pytest.fixture(scope="module")

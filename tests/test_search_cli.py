@@ -8,15 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from tests.library_support import free_port
+from tests.library_support import served
 from tests.search_support import SearchLibrary
 from vidsense.api.search import SearchHit, VideoHits
 from vidsense.cli.search import parse_class
@@ -30,18 +27,8 @@ from vidsense.times import mmss
 @pytest.fixture(scope="module")
 def server(sl: SearchLibrary) -> Iterator[str]:
     """A real uvicorn server on a free port (in a thread) over the library's data folder."""
-    port = free_port()
-    app = create_app(sl.library.settings, run_workers=False)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with served(create_app(sl.library.settings, run_workers=False)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ and the in-process client call the same functions.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from vidsense import __version__
 from vidsense.api.services import Services
-from vidsense.api.wire import Listing, Wire, page_info
+from vidsense.api.wire import Listing, Wire, json_field, page_info
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
 from vidsense.options import OPTIONS
@@ -473,12 +472,9 @@ def _user_metadata(form: TaskForm) -> dict[str, Any] | None:
     text = form.get("user_metadata")
     if text is None:
         return None
-    try:
-        value = json.loads(text)
-    except ValueError as e:
-        raise InvalidArgument(f"user_metadata must be a JSON object: {e}") from e
+    value = json_field(text, "user_metadata")
     if not isinstance(value, dict):
-        raise InvalidArgument("user_metadata must be a JSON object")
+        raise InvalidArgument("user_metadata must be a JSON object", param="user_metadata")
     return value
 
 

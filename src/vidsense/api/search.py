@@ -432,7 +432,7 @@ def classify(services: Services, form: Form, bulk: bool, base: str) -> ClassifyP
     detailed = flag(fields.get("show_detailed_score", False))
 
     if bulk:
-        videos = svc.ready_videos(str(index_id))
+        videos = lib.ready_videos(str(index_id))
     else:
         wanted = ids if isinstance(ids, list) else [ids]
         videos = [lib.video_by_id(str(v)) for v in wanted]

@@ -288,10 +288,6 @@ class Library:
         self.store.get_index(index_id)
         return self.store.get_video(video_id, index_id=index_id)
 
-    def video_by_id(self, video_id: str) -> VideoRecord:
-        """A video by its id alone, whichever index holds it (``video_not_found``)."""
-        return self.store.get_video(video_id)
-
     def delete_video(self, index_id: str, video_id: str) -> None:
         """Delete a video with its evidence and files."""
         self.get_video(index_id, video_id)
@@ -340,6 +336,38 @@ class Library:
         self.get_video(index_id, video_id)
         return self.store.segments(video_id, "audio_event")
 
+    # -- evidence by video id (for search and writing: no index check, cheap to repeat) ------
+
+    def video_by_id(self, video_id: str) -> VideoRecord:
+        """A video by its id alone, in whichever index (``NotFound`` ``video_not_found``)."""
+        return self.store.get_video(video_id)
+
+    def ready_videos(self, index_id: str) -> list[VideoRecord]:
+        """Every indexed (``ready``) video of an index, all pages."""
+        videos: list[VideoRecord] = []
+        page = 1
+        while True:
+            found = self.store.list_videos(index_id, page=page, page_limit=200)
+            videos += [v for v in found.items if v.status == "ready"]
+            if page >= found.total_pages:
+                return videos
+            page += 1
+
+    # -- logos -------------------------------------------------------------------------------
+
+    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
+        """Register a logo image (JPEG/PNG bytes, ``extension`` without the dot) as ``name`` on
+        an index, for logo search."""
+        return self.store.add_logo(index_id, name, data, extension)
+
+    def list_logos(self, index_id: str) -> list[LogoRecord]:
+        """An index's registered logos, oldest first."""
+        return self.store.list_logos(index_id)
+
+    def delete_logo(self, index_id: str, logo_id: str) -> None:
+        """Remove a logo and its image (``NotFound`` ``logo_not_found``)."""
+        self.store.delete_logo(index_id, logo_id)
+
     def thumbnail(self, index_id: str, video_id: str, time: float | None = None) -> Path:
         """A JPEG of the video: its thumbnail, or the frame shown at ``time`` seconds (made
         once from the stored video, then kept)."""
@@ -375,21 +403,6 @@ class Library:
 
         thumbnail(source, time, tmp, width=480)
         self.store.blobs.put_file(key, tmp, move=True)
-
-    # -- logos (searched by the logo option) ---------------------------------------------------
-
-    def add_logo(self, index_id: str, name: str, data: bytes, extension: str) -> LogoRecord:
-        """Register a logo image (JPEG/PNG bytes; ``extension`` without the dot) as ``name`` on
-        an index."""
-        return self.store.add_logo(index_id, name, data, extension)
-
-    def list_logos(self, index_id: str) -> list[LogoRecord]:
-        """The index's logos, oldest first."""
-        return self.store.list_logos(index_id)
-
-    def delete_logo(self, index_id: str, logo_id: str) -> None:
-        """Remove a logo and its image (``logo_not_found``)."""
-        self.store.delete_logo(index_id, logo_id)
 
     # -- submitting --------------------------------------------------------------------------
 

@@ -284,10 +284,6 @@ class SearchService:
 
     # -- the pool ----------------------------------------------------------------------------
 
-    def ready_videos(self, index_id: str) -> list[VideoRecord]:
-        """Every ready video of an index: what a search of it covers (``/classify/bulk``)."""
-        return list(self._pool(index_id, SearchFilter()).videos.values())
-
     def _pool(self, index_id: str, flt: SearchFilter) -> _Pool:
         videos: dict[str, VideoRecord] = {}
         page = 1

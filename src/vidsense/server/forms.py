@@ -181,12 +181,7 @@ async def read_small_body(body: AsyncIterator[bytes]) -> bytes:
 
 def parse_json_form(data: bytes) -> TaskForm:
     """A JSON object body as task fields (values turned to strings, objects to JSON)."""
-    try:
-        obj = json.loads(data or b"{}")
-    except ValueError as e:
-        raise InvalidArgument(f"the body is not valid JSON: {e}") from e
-    if not isinstance(obj, dict):
-        raise InvalidArgument('the JSON body must be an object, like {"index_id": "..."}')
+    obj = json_object(data)
     fields = {
         str(k): v if isinstance(v, str) else json.dumps(v) for k, v in obj.items() if v is not None
     }
