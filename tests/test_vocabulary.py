@@ -23,8 +23,8 @@ def test_every_formatter_rounds_to_the_nearest_unit_it_shows() -> None:
     assert hms(12.6, ms=True) == "00:00:12.600"
     assert stamp(12.6) == "00:00:12.600" and stamp(12.0) == "00:00:12"
     assert write_time(12.6, TimeField("t", "point", False, "hh:mm:ss.fff")) == "00:00:12.600"
-    # Halves go up; a rounding carry moves into the minutes and hours.
-    assert mmss(12.5) == "00:13" and mmss(12.4999) == "00:12"
+    # An exact half goes to the even second; a rounding carry moves into minutes and hours.
+    assert mmss(12.5) == "00:12" and mmss(13.5) == "00:14" and mmss(12.5001) == "00:13"
     assert mmss(59.6) == "01:00" and hms(3599.5) == "01:00:00"
     assert mmss(59.9996, ms=True) == "01:00.000"
     # Hours appear from an hour on (or minutes keep counting when asked).

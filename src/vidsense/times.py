@@ -2,21 +2,20 @@
 answers, the CLI).
 
 One rounding rule everywhere: a time is rounded to the nearest unit shown (whole seconds, or
-milliseconds with ``ms=True``), halves up, so 12.6 s is ``00:13`` in a prompt, in a chat reply
-and in the CLI alike (and ``00:12.600`` where milliseconds are shown). Negative times print as
-zero. Times inside vidsense stay float seconds; these run only at the edge.
+milliseconds with ``ms=True``), an exact half to the even unit (Python's :func:`round`, the
+rule the prompts already followed), so 12.6 s is ``00:13`` in a prompt, in a chat reply, in
+the CLI and in the web UI alike (and ``00:12.600`` where milliseconds are shown). Negative times
+print as zero. Times inside vidsense stay float seconds; these run only at the edge.
 """
 
 from __future__ import annotations
-
-import math
 
 
 def _parts(seconds: float, places: int) -> tuple[int, int, int, int]:
     """``(hours, minutes, seconds, fraction)`` of ``seconds`` rounded to ``places`` decimals
     (``fraction`` counts units of ``10 ** -places`` seconds)."""
     scale = 10**places
-    total = math.floor(max(0.0, float(seconds)) * scale + 0.5)
+    total = round(max(0.0, float(seconds)) * scale)
     whole, fraction = divmod(total, scale)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
