@@ -15,8 +15,9 @@ from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, make_speech, make_video, run
 from vidsense.config import ModelSettings, Settings
 from vidsense.errors import CorruptMedia, InvalidArgument
+from vidsense.options import analysis_options
 from vidsense.perception import shots as shots_module
-from vidsense.perception.analyze import Analysis, analyze, evidence_texts, parse_options
+from vidsense.perception.analyze import Analysis, analyze, evidence_texts
 
 SENTENCES = [
     (1.0, "Welcome to the harbour tour of the old town."),
@@ -110,7 +111,7 @@ def test_options_select_analyzers(tour: Path, tmp_path: Path) -> None:
     assert only_text.transcript is None and only_text.text_sightings
     assert len(only_text.shots) == 3  # shots always run
     with pytest.raises(InvalidArgument, match="unknown analysis option"):
-        parse_options(["visual", "smell"])
+        analysis_options(["visual", "smell"])
 
 
 def test_visual_embeddings_with_a_local_model(tour: Path, tmp_path: Path) -> None:

@@ -47,13 +47,18 @@ from vidsense.agent.artifacts import Artifact
 from vidsense.agent.media import ChatVideo
 from vidsense.agent.messages import MediaRef, content_part
 from vidsense.agent.planner import Step, plan
-from vidsense.agent.service import ChatService, inline_refs
+from vidsense.agent.service import ChatService
 from vidsense.agent.tools import ToolResult, VideoTools
-from vidsense.errors import InvalidArgument, MediaError, UnsupportedMedia, VidsenseError
+from vidsense.errors import (
+    InvalidArgument,
+    MediaError,
+    TaskInterrupted,
+    UnsupportedMedia,
+    VidsenseError,
+)
 from vidsense.jobs.runs import Handler, JobRun
 from vidsense.language.llm import ChatWriter
-from vidsense.language.schema import check, validate
-from vidsense.library import TaskInterrupted
+from vidsense.language.schema import check, inline_refs, validate
 from vidsense.skills import Skill, pin, unpin
 from vidsense.store import JobRecord, Store
 

@@ -13,7 +13,6 @@ from vidsense.cli.app import (
     JsonOpt,
     SourceArg,
     app,
-    fmt_time,
     local_source,
     out,
     print_json,
@@ -21,6 +20,7 @@ from vidsense.cli.app import (
     settings,
 )
 from vidsense.errors import InvalidArgument
+from vidsense.times import mmss
 
 
 @app.command()
@@ -81,8 +81,10 @@ def shots(
     for s in found:
         how: str = s.transition or ""
         if s.transition_start is not None and s.transition_end is not None:
-            how += f" {fmt_time(s.transition_start)}-{fmt_time(s.transition_end)}"
-        table.add_row(str(s.index), fmt_time(s.start), fmt_time(s.end), f"{s.duration:.2f}s", how)
+            how += f" {mmss(s.transition_start, ms=True)}-{mmss(s.transition_end, ms=True)}"
+        table.add_row(
+            str(s.index), mmss(s.start, ms=True), mmss(s.end, ms=True), f"{s.duration:.2f}s", how
+        )
     out.print(table)
 
 
@@ -162,7 +164,7 @@ def frames(
         print_json([f.to_dict() for f in written])
         return
     for f in written:
-        out.print(f"{fmt_time(f.timestamp)}  {f.path}")
+        out.print(f"{mmss(f.timestamp, ms=True)}  {f.path}")
 
 
 @app.command()
@@ -259,6 +261,8 @@ def demo(
         names = []
         for frame in closed.keyframes:
             names.append(str(write_jpeg(frame.full(), out_dir / frame_name(frame.time))))
-        table.add_row(str(shot.index), fmt_time(shot.start), fmt_time(shot.end), ", ".join(names))
+        table.add_row(
+            str(shot.index), mmss(shot.start, ms=True), mmss(shot.end, ms=True), ", ".join(names)
+        )
     out.print(table)
     out.print(f"done in {time.perf_counter() - started:.2f} s")

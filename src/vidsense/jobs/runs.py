@@ -19,8 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from vidsense.errors import Conflict, NotFound, VidsenseError, describe
-from vidsense.library import TaskInterrupted
+from vidsense.errors import Conflict, NotFound, TaskInterrupted, VidsenseError, describe
 from vidsense.store import JobRecord, Store
 from vidsense.store.base import JobKind
 
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[["JobRun"], Mapping[str, Any]]
 """Runs a claimed job and returns its result (a JSON object); raises to fail it, or
-:class:`~vidsense.library.TaskInterrupted` to hand it back."""
+:class:`~vidsense.errors.TaskInterrupted` to hand it back."""
 
 
 class JobRun:

@@ -17,7 +17,6 @@ from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.text import (
     as_sentence,
-    clock,
     content_terms,
     hashtag,
     keyphrases,
@@ -26,6 +25,7 @@ from vidsense.language.text import (
     title_case,
     words,
 )
+from vidsense.times import clock
 
 NOTABLE_SOUNDS = (
     "Applause",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vidsense.errors import InvalidArgument
-from vidsense.language.text import hms
+from vidsense.times import hms, mmss
 
 Role = Literal["start", "end", "point"]
 SegmentSource = Literal["chapters", "highlights", "shots", "speech", "text", "audio"]
@@ -241,12 +241,88 @@ def write_time(seconds: float, time: TimeField) -> float | str:
     if time.as_number:
         return round(float(seconds), 3)
     if time.format == "mm:ss":
-        s = round(seconds)
-        return f"{s // 60:02d}:{s % 60:02d}"
-    if time.format.endswith(".fff"):
-        whole = int(seconds)
-        return f"{hms(whole)}.{round((seconds - whole) * 1000) % 1000:03d}"
-    return hms(seconds)
+        return mmss(seconds, hours=False)
+    return hms(seconds, ms=time.format.endswith(".fff"))
+
+
+@dataclass(frozen=True)
+class ResponseFormat:
+    """What a request's ``response_format`` asks the answer to be (the same for ``/analyze``,
+    chat completions and everything else that takes one):
+
+    - ``text`` (also when there is none): plain text;
+    - ``json_object``: any JSON object, no schema: the answer's text is its ``answer`` field
+      (chat adds ``citations``, ``artifacts`` and what its tools found);
+    - ``json_schema``: a JSON value that follows ``schema`` (checked to be a JSON Schema, local
+      ``$ref`` s inlined), its time fields filled from evidence.
+    """
+
+    kind: Literal["text", "json_object", "json_schema"] = "text"
+    schema: dict[str, Any] | None = None
+
+
+_OPENAI_WRAPPER = frozenset({"name", "schema", "strict", "description"})
+
+
+def response_format(value: Any) -> ResponseFormat:
+    """The one reading of a ``response_format``: ``{"type": "text" | "json_object"}``, or a
+    JSON schema as OpenAI (``{type: json_schema, json_schema: {name, schema, strict}}``), Twelve
+    Labs (``{type: json_schema, json_schema: SCHEMA}``) or flat (``{schema: SCHEMA}``) send it;
+    ``type`` defaults to ``json_schema``. Raises ``InvalidArgument`` (``param``
+    ``response_format``; ``code`` ``invalid_schema`` for a missing or broken schema)."""
+    if value is None:
+        return ResponseFormat()
+    if not isinstance(value, dict):
+        raise InvalidArgument("response_format must be an object", param="response_format")
+    kind = value.get("type", "json_schema")
+    if kind in ("text", "json_object"):
+        return ResponseFormat(kind)
+    if kind != "json_schema":
+        raise InvalidArgument(
+            f"response_format.type {kind!r} is not supported; use text, json_object or json_schema",
+            param="response_format",
+        )
+    inner = value.get("json_schema", value.get("schema"))
+    if isinstance(inner, dict) and "name" in inner and set(inner) <= _OPENAI_WRAPPER:
+        inner = inner.get("schema")  # OpenAI's {name, schema, strict}
+    elif isinstance(inner, dict) and isinstance(inner.get("schema"), dict):
+        inner = inner["schema"]
+    if not isinstance(inner, dict):
+        raise InvalidArgument(
+            "response_format needs a JSON schema object ({json_schema: {name, schema}}, "
+            "{json_schema: SCHEMA} or {schema: SCHEMA})",
+            code="invalid_schema",
+            param="response_format",
+        )
+    try:
+        check(inner)
+    except InvalidArgument as e:
+        e.param = "response_format"
+        raise
+    return ResponseFormat("json_schema", inline_refs(inner))
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with local ``#/$defs/...`` references replaced by what they name (pydantic
+    writes nested models that way), so time fields inside them are found. Recursive
+    definitions are left as references."""
+    defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+
+    def walk(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [walk(n, seen) for n in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(("#/$defs/", "#/definitions/")):
+            name = ref.rsplit("/", 1)[-1]
+            if name in defs and name not in seen:
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return walk({**defs[name], **rest}, (*seen, name))
+        return {k: walk(v, seen) for k, v in node.items()}
+
+    out: dict[str, Any] = walk(schema, ())
+    return out
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")

@@ -35,6 +35,7 @@ from vidsense.language.schema import (
     validate,
     write_time,
 )
+from vidsense.language.schema import response_format as parse_response_format
 from vidsense.language.segments import Span, chapters, highlights
 from vidsense.language.text import content_terms
 from vidsense.library import Library
@@ -378,10 +379,15 @@ class WritingService:
         citations: bool = False,
     ) -> dict[str, Any]:
         """Twelve Labs ``/analyze``: ``{id, data, finish_reason, usage}``; with a JSON schema
-        ``data`` is the JSON text of an object that follows it, times filled from evidence."""
+        ``data`` is the JSON text of an object that follows it, times filled from evidence; with
+        ``json_object`` it is ``{"answer": TEXT}`` (see :class:`~vidsense.language.schema.
+        ResponseFormat`)."""
         question = _prompt(prompt)
-        schema = _schema_of(response_format)
+        answer_format = parse_response_format(response_format)
+        schema = answer_format.schema
         body = {"prompt": question, "schema": schema, "start": start_time, "end": end_time}
+        if answer_format.kind == "json_object":
+            body["format"] = "json_object"
 
         def make() -> dict[str, Any]:
             ev = self.evidence(video_id)
@@ -389,6 +395,8 @@ class WritingService:
             if schema is None:
                 pack = self._question_pack(ev, question, lo, hi)
                 text = self.writer.answer(pack, question)
+                if answer_format.kind == "json_object":
+                    text = json.dumps({"answer": text}, ensure_ascii=False)
                 return {
                     "data": text,
                     "finish_reason": "stop",
@@ -574,30 +582,6 @@ def _prompt(prompt: Any) -> str:
     if len(prompt) > 20000:
         raise InvalidArgument("prompt is longer than 20000 characters", param="prompt")
     return prompt.strip()
-
-
-def _schema_of(response_format: Any) -> dict[str, Any] | None:
-    """The JSON schema inside a ``response_format`` (Twelve Labs' ``{type: json_schema,
-    json_schema: {...}}``, OpenAI's ``{json_schema: {name, schema}}`` or a bare ``schema``)."""
-    if response_format is None:
-        return None
-    if not isinstance(response_format, dict):
-        raise InvalidArgument("response_format must be an object", param="response_format")
-    kind = response_format.get("type", "json_schema")
-    if kind == "text":
-        return None
-    if kind == "json_object":
-        return {"type": "object"}
-    inner = response_format.get("json_schema", response_format.get("schema"))
-    if isinstance(inner, dict) and isinstance(inner.get("schema"), dict):
-        inner = inner["schema"]
-    if not isinstance(inner, dict):
-        raise InvalidArgument(
-            "response_format needs a json_schema object",
-            code="invalid_schema",
-            param="response_format",
-        )
-    return inner
 
 
 __all__ = ["GIST_TYPES", "NOT_IN_VIDEO", "SUMMARY_TYPES", "WritingService"]

@@ -98,20 +98,6 @@ def as_sentence(text: str) -> str:
     return t if t[-1] in ".!?\"'" else t + "."
 
 
-def clock(seconds: float) -> str:
-    """``M:SS`` (or ``H:MM:SS`` from an hour), as people write times in a video."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-def hms(seconds: float) -> str:
-    """``HH:MM:SS``, zero padded."""
-    s = max(0, round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def spoken_list(parts: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     items = [p for p in parts if p]

@@ -68,10 +68,17 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import Conflict, InvalidArgument, MediaError, NotFound, VidsenseError
+from vidsense.errors import (
+    Conflict,
+    InvalidArgument,
+    MediaError,
+    NotFound,
+    TaskInterrupted,
+    VidsenseError,
+)
 from vidsense.library.leftovers import indexing, sweep_leftovers
-from vidsense.library.options import index_addons, index_options
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
+from vidsense.options import index_addons, index_options
 from vidsense.store import (
     IndexRecord,
     Keyframe,
@@ -134,14 +141,6 @@ Analyzer = Callable[..., "Analysis"]
 :class:`~vidsense.perception.analyze.Analysis`."""
 
 
-class TaskInterrupted(VidsenseError):
-    """A task stopped before it finished (shutdown, or another worker took it over); it is
-    not failed: it will be claimed again."""
-
-    status = 503
-    code = "interrupted"
-
-
 class TaskContext(Protocol):
     """What a worker gives :meth:`Library.index_video` for the task it holds (a
     :class:`~vidsense.library.tasks.TaskRun`)."""
@@ -173,12 +172,6 @@ class Submission:
 
     task: TaskRecord
     duplicate: bool = False
-
-
-def public_status(task: TaskRecord) -> TaskStatus:
-    """The status the API shows: the stored one (``validating`` -> ``pending`` -> ``indexing``
-    -> ``ready`` | ``failed``)."""
-    return task.status
 
 
 def media_type(path: Path) -> str:
@@ -607,10 +600,18 @@ class Library:
         if not path.is_file():
             raise NotFound(f"no such file: {path}", code="file_not_found")
         self.store.get_index(index_id)
+        staged = self.stage_file(path)
+        return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
+
+    def stage_file(self, path: Path) -> StagedFile:
+        """A local file copied into the data folder as an upload is (the original is left
+        alone), for :meth:`submit_upload`; ``NotFound`` ``file_not_found`` without one."""
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise NotFound(f"no such file: {path}", code="file_not_found")
         with self.upload_sink(path.name) as sink, path.open("rb") as f:
             sink.write_from(f)
-            staged = sink.finish()
-        return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
+            return sink.finish()
 
     def submit_url(
         self,

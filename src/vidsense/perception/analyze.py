@@ -34,6 +34,7 @@ from vidsense.errors import CorruptMedia, InvalidArgument
 from vidsense.media.decode import DecodeReport
 from vidsense.media.frames import frame_name, write_jpeg
 from vidsense.media.probe import MediaInfo, probe
+from vidsense.options import Option, analysis_options
 from vidsense.perception.audio_events import AudioEvent
 from vidsense.perception.ocr import TextSighting
 from vidsense.perception.shots import Shot
@@ -41,33 +42,10 @@ from vidsense.perception.speech import Transcript
 
 log = logging.getLogger(__name__)
 
-Option = Literal["visual", "conversation", "text_in_video", "logo", "audio"]
-OPTIONS: tuple[Option, ...] = ("visual", "conversation", "text_in_video", "logo", "audio")
 Stage = Literal["decode", "speech", "audio_events", "embeddings"]
 
 StageProgress = Callable[[str, float], None]
 """Called with (stage name, fraction done 0..1)."""
-
-
-def parse_options(names: Iterable[str] | None) -> frozenset[Option]:
-    """Twelve Labs-style option names (``visual``, ``conversation``, ``text_in_video``,
-    ``logo``, ``audio``); None means all of them."""
-    if names is None:
-        return frozenset(OPTIONS)
-    chosen: set[Option] = set()
-    for name in names:
-        for part in str(name).split(","):
-            key = part.strip().lower()
-            if not key:
-                continue
-            if key not in OPTIONS:
-                raise InvalidArgument(
-                    f"unknown analysis option {key!r}; choose from {', '.join(OPTIONS)}"
-                )
-            chosen.add(key)
-    if not chosen:
-        raise InvalidArgument(f"choose at least one option of {', '.join(OPTIONS)}")
-    return frozenset(chosen)
 
 
 @dataclass(frozen=True)
@@ -193,7 +171,7 @@ def analyze(
     from vidsense.perception.shots import scan_shots
 
     path = Path(source)
-    chosen = parse_options(options)
+    chosen = analysis_options(options)
     report_progress: StageProgress = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
     info = probe(path, allow_partial=settings.allow_partial_media)
