@@ -901,49 +901,90 @@ class _Graph:
         return video, audio
 
     def timeline(self) -> tuple[str, str]:
-        """Every clip joined: runs of clips joined by cuts are concatenated, and runs are
-        joined by ``xfade``/``acrossfade`` at whole-frame offsets."""
-        runs: list[list[PlannedClip]] = []
-        for c in self.plan.clips:
-            if runs and c.transition == "cut":
-                runs[-1].append(c)
-            else:
-                runs.append([c])
-        video = audio = ""
-        for r, run in enumerate(runs):
-            pads = [self.clip_chains(c) for c in run]
-            run_v, run_a = pads[0]
-            if len(run) > 1:
-                # concat counts time in microseconds; xfade needs both sides in frames.
-                run_v = self.chain(
-                    "".join(v for v, _ in pads),
-                    [f"concat=n={len(run)}:v=1:a=0", f"settb={self.frame_tb}"],
-                    f"rv{r}",
+        """Every clip joined into one picture and one sound track.
+
+        Video: each clip is split into the frames a transition shares with its neighbours
+        (head, tail) and the frames it shows alone (body); only the overlaps go through
+        ``xfade`` (which works in 4:4:4, so every frame through it would be converted twice),
+        and bodies and blended overlaps are concatenated in order. Sound: each clip is
+        appended to the track so far, by ``concat`` after a cut or ``acrossfade``.
+        """
+        clips = self.plan.clips
+        segments: list[str] = []
+        audio = ""
+        tail = ""
+        for c in clips:
+            video, clip_audio = self.clip_chains(c)
+            head = c.overlap if c.index and c.transition != "cut" else 0
+            after = clips[c.index + 1] if c.index + 1 < len(clips) else None
+            tail_frames = after.overlap if after is not None and after.transition != "cut" else 0
+            body = c.frames - head - tail_frames
+            parts = [
+                (name, start, end)
+                for name, start, end in (
+                    ("h", 0, head),
+                    ("b", head, head + body),
+                    ("t", head + body, c.frames),
                 )
-                if self.program_audio:
-                    run_a = self.chain(
-                        "".join(a for _, a in pads), [f"concat=n={len(run)}:v=0:a=1"], f"ra{r}"
+                if end > start
+            ]
+            pads = self._split(video, c.index, parts)
+            if head:
+                kind = "fade" if c.transition == "crossfade" else "fadeblack"
+                segments.append(
+                    self.chain(
+                        f"{tail}{pads['h']}",
+                        [
+                            f"xfade=transition={kind}:duration={_num(self.plan.seconds(head))}"
+                            ":offset=0",
+                            "format=yuv420p",
+                        ],
+                        f"x{c.index}",
                     )
-            if r == 0:
-                video, audio = run_v, run_a
-                continue
-            first = run[0]
-            kind = "fade" if first.transition == "crossfade" else "fadeblack"
-            video = self.chain(
-                f"{video}{run_v}",
-                [
-                    f"xfade=transition={kind}:duration={_num(self.plan.seconds(first.overlap))}"
-                    f":offset={_num(self.plan.seconds(first.first_frame))}"
-                ],
-                f"xv{r}",
-            )
-            if self.program_audio:
-                start = self.samples(first.first_frame)
-                overlap = self.samples(first.first_frame + first.overlap) - start
-                audio = self.chain(
-                    f"{audio}{run_a}", [f"acrossfade=ns={overlap}:c1=tri:c2=tri"], f"xa{r}"
                 )
+            if body:
+                segments.append(pads["b"])
+            tail = pads.get("t", "")
+            if not self.program_audio:
+                continue
+            if not audio:
+                audio = clip_audio
+            elif c.transition == "cut":
+                audio = self.chain(f"{audio}{clip_audio}", ["concat=n=2:v=0:a=1"], f"ja{c.index}")
+            else:
+                start = self.samples(c.first_frame)
+                overlap = self.samples(c.first_frame + c.overlap) - start
+                audio = self.chain(
+                    f"{audio}{clip_audio}",
+                    [f"acrossfade=ns={overlap}:c1=tri:c2=tri"],
+                    f"ja{c.index}",
+                )
+        if len(segments) == 1:
+            return segments[0], audio
+        # concat counts time in microseconds: back to one tick a frame.
+        video = self.chain(
+            "".join(segments),
+            [f"concat=n={len(segments)}:v=1:a=0", f"settb={self.frame_tb}", "format=yuv420p"],
+            "joined",
+        )
         return video, audio
+
+    def _split(
+        self, video: str, index: int, parts: Sequence[tuple[str, int, int]]
+    ) -> dict[str, str]:
+        """Pads for the ``(name, start_frame, end_frame)`` parts of a clip's frames."""
+        if len(parts) == 1 and parts[0][1] == 0:
+            return {parts[0][0]: video}
+        names = "][".join(f"{name}{index}" for name, _, _ in parts)
+        self.chain(video, [f"split={len(parts)}"], names)
+        return {
+            name: self.chain(
+                f"[{name}{index}]",
+                [f"trim=start_frame={start}:end_frame={end}", "setpts=PTS-STARTPTS"],
+                f"{name}{index}p",
+            )
+            for name, start, end in parts
+        }
 
     # -- on top of the picture -----------------------------------------------------------
 

@@ -32,7 +32,16 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from vidsense.errors import InvalidArgument
 
@@ -100,6 +109,18 @@ def _colour(value: str) -> str:
     return value
 
 
+Colour = Annotated[str, AfterValidator(_colour)]
+"""A colour as :func:`parse_colour` reads it, checked where the spec is parsed."""
+
+
+def _after_start(end: float | None, info: ValidationInfo) -> float | None:
+    """``end`` when it comes after the ``start`` already validated (a field error on ``end``)."""
+    start = info.data.get("start")
+    if end is not None and start is not None and end <= start:
+        raise ValueError(f"end ({end:g}) must come after start ({start:g})")
+    return end
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -146,11 +167,10 @@ class VideoClip(_ClipBase):
     volume: float = Field(default=1.0, ge=0.0, le=4.0)
     focus: list[FocusPoint] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _times(self) -> VideoClip:
-        if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end ({self.end:g}) must come after start ({self.start:g})")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: float | None, info: ValidationInfo) -> float | None:
+        return _after_start(end, info)
 
 
 class ImageClip(_ClipBase):
@@ -167,13 +187,8 @@ class ColorClip(_ClipBase):
     """A plain ``color`` card for ``duration`` seconds (put a text overlay on it for a title)."""
 
     kind: Literal["color"] = "color"
-    color: str = "black"
+    color: Colour = "black"
     duration: float = Field(gt=0.0, le=3600.0)
-
-    @model_validator(mode="after")
-    def _check_colour(self) -> ColorClip:
-        _colour(self.color)
-        return self
 
 
 Clip = Annotated[VideoClip | ImageClip | ColorClip, Field(discriminator="kind")]
@@ -191,11 +206,10 @@ class _Placed(_Model):
     x: int | None = None
     y: int | None = None
 
-    @model_validator(mode="after")
-    def _times(self) -> _Placed:
-        if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end ({self.end:g}) must come after start ({self.start:g})")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: float | None, info: ValidationInfo) -> float | None:
+        return _after_start(end, info)
 
 
 class TextOverlay(_Placed):
@@ -206,16 +220,10 @@ class TextOverlay(_Placed):
     text: str = Field(min_length=1, max_length=2000)
     font: str | None = None
     size: int = Field(default=48, ge=4, le=1000)
-    color: str = "white"
+    color: Colour = "white"
     box: bool = False
-    box_color: str = "black@0.5"
+    box_color: Colour = "black@0.5"
     position: Anchor = "center"
-
-    @model_validator(mode="after")
-    def _check_colours(self) -> TextOverlay:
-        _colour(self.color)
-        _colour(self.box_color)
-        return self
 
 
 class ImageOverlay(_Placed):
@@ -239,11 +247,10 @@ class SubtitleLine(_Model):
     end: float = Field(gt=0.0)
     text: str = Field(min_length=1, max_length=1000)
 
-    @model_validator(mode="after")
-    def _times(self) -> SubtitleLine:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end:g}) must come after start ({self.start:g})")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: float | None, info: ValidationInfo) -> float | None:
+        return _after_start(end, info)
 
 
 class Subtitles(_Model):
@@ -255,17 +262,11 @@ class Subtitles(_Model):
     mode: Literal["burn", "track"] = "burn"
     font: str | None = None
     size: int = Field(default=36, ge=4, le=500)
-    color: str = "white"
-    outline_color: str = "black"
+    color: Colour = "white"
+    outline_color: Colour = "black"
     position: Literal["bottom", "top"] = "bottom"
     margin: int = Field(default=40, ge=0, le=2000)
     language: str = Field(default="eng", pattern=r"^[a-z]{3}$")
-
-    @model_validator(mode="after")
-    def _check_colours(self) -> Subtitles:
-        _colour(self.color)
-        _colour(self.outline_color)
-        return self
 
 
 class Narration(_Model):
@@ -298,6 +299,23 @@ class Audio(_Model):
 _ASPECT = re.compile(r"^(\d{1,4})[:/x](\d{1,4})$")
 
 
+def aspect_ratio(text: str) -> tuple[int, int]:
+    """``(w, h)`` of an aspect written ``9:16``, ``9/16`` or ``9x16``."""
+    match = _ASPECT.fullmatch(text.strip())
+    if match is None or int(match.group(1)) == 0 or int(match.group(2)) == 0:
+        raise ValueError(f"aspect {text!r} must be two positive whole numbers like 16:9 or 9:16")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _aspect(value: str) -> str:
+    aspect_ratio(value)
+    return value
+
+
+Aspect = Annotated[str, AfterValidator(_aspect)]
+"""An aspect ratio written ``9:16``."""
+
+
 class Output(_Model):
     """The rendered file. ``width``/``height`` in pixels (either or both; missing ones follow
     the first clip's size and ``aspect``, like ``9:16``); a source of another shape is
@@ -308,9 +326,9 @@ class Output(_Model):
 
     width: int | None = Field(default=None, ge=16, le=8192)
     height: int | None = Field(default=None, ge=16, le=8192)
-    aspect: str | None = None
+    aspect: Aspect | None = None
     fit: Literal["crop", "pad"] = "crop"
-    pad_color: str = "black"
+    pad_color: Colour = "black"
     fps: float | None = Field(default=None, ge=1.0, le=120.0)
     codec: Codec = "h264"
     crf: int | None = Field(default=None, ge=0, le=63)
@@ -320,25 +338,10 @@ class Output(_Model):
     audio_bitrate: int = Field(default=128, ge=32, le=512)
     """Audio bit rate, kbit/s."""
 
-    @model_validator(mode="after")
-    def _check(self) -> Output:
-        _colour(self.pad_color)
-        if self.aspect is not None:
-            aspect_ratio(self.aspect)
-        return self
-
     @property
     def container(self) -> str:
         """File type (and suffix) of the output: ``mp4``, ``webm``, ``gif`` or ``webp``."""
         return CONTAINERS[self.codec]
-
-
-def aspect_ratio(text: str) -> tuple[int, int]:
-    """``(w, h)`` of an aspect written ``9:16``, ``9/16`` or ``9x16``."""
-    match = _ASPECT.fullmatch(text.strip())
-    if match is None or int(match.group(1)) == 0 or int(match.group(2)) == 0:
-        raise ValueError(f"aspect {text!r} must be two positive whole numbers like 16:9 or 9:16")
-    return int(match.group(1)), int(match.group(2))
 
 
 class RenderSpec(_Model):
