@@ -72,9 +72,14 @@ def reel_spec(source: Path, logo: Path, preset: str) -> dict[str, object]:
     spec: dict[str, object] = {
         "clips": clips,
         "overlays": [
-            {"kind": "image", "source": str(logo), "position": "top-right", "scale": 0.12,
-             "opacity": 0.8},
-        ],  # fmt: skip
+            {
+                "kind": "image",
+                "source": str(logo),
+                "position": "top-right",
+                "scale": 0.12,
+                "opacity": 0.8,
+            },
+        ],
         "output": {"width": 1280, "height": 720, "codec": "h264", "preset": preset},
     }
     # The sentence spoken in each clip, placed where the clip lands on the output timeline.

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import MediaCache
-from tests.factory import FONT, run
+from tests.factory import FONT, make_speech, run
 from vidsense.errors import InvalidArgument
 from vidsense.media.decode import FrameSource
 from vidsense.media.edit import extract_audio
-from vidsense.media.render import RenderCancelled, check, render
+from vidsense.media.render import RenderCancelled, check, inspect_output, render, verify
 from vidsense.media.samples import sample_video
 from vidsense.media.subtitles import to_srt, to_vtt
 from vidsense.media.timeline import RenderSpec, SubtitleLine, parse_spec
@@ -239,7 +239,8 @@ def test_speed_two_halves_the_duration(counter: Path, tmp_path: Path) -> None:
 
 def test_progress_reaches_one_and_cancel_leaves_nothing(counter: Path, tmp_path: Path) -> None:
     seen: list[float] = []
-    spec = {"clips": [video_clip(counter, 0.0, 12.0)], "output": {"preset": "veryfast"}}
+    # 24 s of output: long enough for progress reports before it ends, and for a cancel.
+    spec = {"clips": [video_clip(counter, 0.0, 12.0, speed=0.5)], "output": {"preset": "fast"}}
     render(spec, tmp_path / "whole.mp4", progress=seen.append)
     assert seen[-1] == 1.0
     assert seen == sorted(seen) and len(seen) >= 2
@@ -256,6 +257,17 @@ def test_progress_reaches_one_and_cancel_leaves_nothing(counter: Path, tmp_path:
     assert list(tmp_path.glob(".cancelled*")) == []
 
 
+def test_a_file_that_differs_from_the_plan_is_reported(counter: Path, tmp_path: Path) -> None:
+    spec = {"clips": [video_clip(counter, 0.0, 2.0)], "output": {"width": 320, "height": 180}}
+    done = render(spec, tmp_path / "short.mp4")
+    longer = check({**spec, "clips": [video_clip(counter, 0.0, 3.0)]})
+    wider = check({**spec, "output": {"width": 640, "height": 360}})
+    info = inspect_output(done.path)
+    assert verify(check(spec), info) == []
+    assert verify(longer, info) == ["60 frames, not 90", "video lasts 2.000 s, not 3.000 s"]
+    assert verify(wider, info) == ["size 320x180, not 640x360"]
+
+
 # -- subtitles -----------------------------------------------------------------------------
 
 
@@ -270,6 +282,7 @@ def test_burned_subtitles_are_read_back_by_ocr(
                 {"start": 2.5, "end": 4.5, "text": "Tickets cost five euros"},
             ],
             "size": 40,
+            "font": "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
         },
     }
     out = render(spec, tmp_path / "subs.mp4")
@@ -516,19 +529,21 @@ def test_narration_over_muted_clips(counter: Path, tmp_path: Path) -> None:
     assert _tone_level(samples, 16000, 0.2, 0.9) < 0.001  # the tone is muted
 
 
-def test_clip_sound_ducks_under_narration(counter: Path, tmp_path: Path) -> None:
+def test_clip_sound_ducks_under_a_recorded_narration(counter: Path, tmp_path: Path) -> None:
+    voice = tmp_path / "voice.wav"
+    said = make_speech(voice, [(0.0, "Tickets cost five euros.")], 2.0)[0]
     spec = {
         "clips": [video_clip(counter, 0.0, 6.0)],
-        "audio": {"narration": [{"text": "Tickets cost five euros.", "at": 2.0}], "duck": 0.2},
+        "audio": {"narration": [{"source": str(voice), "at": 2.0}], "duck": 0.2},
         "output": {"width": 320, "height": 180, "preset": "ultrafast"},
     }
     render(spec, tmp_path / "ducked.mp4")
     samples = extract_audio(tmp_path / "ducked.mp4", sample_rate=16000)
     before = _tone_level(samples, 16000, 0.5, 1.5)
-    during = _tone_level(samples, 16000, 2.5, 3.0)
+    during = _tone_level(samples, 16000, 2.0 + said.start + 0.3, 2.0 + said.end - 0.1)
     assert before > 0.01
     assert during == pytest.approx(before * 0.2, rel=0.25)
-    assert _tone_level(samples, 16000, 5.0, 5.8) == pytest.approx(before, rel=0.15)
+    assert _tone_level(samples, 16000, 4.6, 5.8) == pytest.approx(before, rel=0.15)
 
 
 # -- real footage ------------------------------------------------------------------------
@@ -563,7 +578,7 @@ def test_real_clip_vertical_reel_with_logo_and_subtitles(
 # -- bad specs -------------------------------------------------------------------------------
 
 
-def _bad_cases(counter: Path, logo: Path, tmp: Path) -> list[tuple[dict[str, Any], str, str]]:
+def _bad_cases(counter: Path, halves: Path, tmp: Path) -> list[tuple[dict[str, Any], str, str]]:
     """(spec, the field named, words in the message)."""
     text_file = tmp / "notes.mp4"
     text_file.write_text("not a video")
@@ -597,6 +612,11 @@ def _bad_cases(counter: Path, logo: Path, tmp: Path) -> list[tuple[dict[str, Any
         ({"clips": [ok], "audio": {"narration": [
             {"text": "A long sentence that cannot fit into the end of the clip.", "at": 1.5}]}},
          "audio.narration[0].at", "runs past the end"),
+        ({"clips": [ok], "audio": {"narration": [{"source": str(halves), "at": 0.5}]}},
+         "audio.narration[0].source", "no sound"),
+        ({"clips": [ok], "subtitles": {"lines": [{"start": 0.0, "end": 1.0, "text": "a"}],
+                                        "font": str(counter)}},
+         "subtitles.font", "not a font"),
         ({"clips": [ok], "output": {"width": 641, "height": 360}}, "output.width", "odd"),
         ({"clips": [ok], "output": {"width": 10000}}, "output.width", "less than or equal"),
         ({"clips": [ok], "output": {"width": 640, "height": 360, "aspect": "9:16"}},
@@ -608,8 +628,8 @@ def _bad_cases(counter: Path, logo: Path, tmp: Path) -> list[tuple[dict[str, Any
     ]  # fmt: skip
 
 
-def test_bad_specs_name_the_field(counter: Path, logo: Path, tmp_path: Path) -> None:
-    for spec, param, words in _bad_cases(counter, logo, tmp_path):
+def test_bad_specs_name_the_field(counter: Path, halves: Path, tmp_path: Path) -> None:
+    for spec, param, words in _bad_cases(counter, halves, tmp_path):
         codec = spec.get("output", {}).get("codec", "h264")
         out = tmp_path / ("never.gif" if codec == "gif" else "never.mp4")
         with pytest.raises(InvalidArgument) as caught:

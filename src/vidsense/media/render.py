@@ -14,8 +14,9 @@ Every feature is a few nodes of the same graph, not a command of its own:
   ``setpts`` (speed) -> ``fps`` -> crop or pad to the output size -> exactly ``frames`` frames
   (``tpad`` + ``trim``); still images are fitted once, then looped; colour cards are ``color``
   sources;
-- clips joined by cuts are concatenated, runs joined by a crossfade or a fade through black go
-  through ``xfade`` (video) and ``acrossfade`` (audio) at whole-frame offsets;
+- clips are concatenated; where a crossfade or a fade through black joins two, only the frames
+  they share go through ``xfade`` (which blends in 4:4:4: sending whole clips through it would
+  convert every frame twice), and their sound through ``acrossfade``;
 - logos (``overlay``), text (``drawtext``) and burned subtitles (``ass``, so long lines wrap)
   are drawn on the joined picture; a soft subtitle track is another input;
 - narration (espeak-ng speech or a file) is delayed to its time and mixed over the clips'
@@ -77,12 +78,17 @@ MOTION_ZOOM = 0.12
 DUCK_RAMP = 0.2
 """Seconds the clips' sound takes to duck under a narration line and to come back."""
 
+RENDER_TIMEOUT = (300.0, 30.0)
+"""A render is stopped after ``a + b * output seconds`` of wall time (a safety net: on 2 cores
+a 720p render takes well under one second per output second)."""
+
 Progress = Callable[[float], None]
 """Called with the fraction of the render done, 0 to 1."""
 
 Resolver = Callable[[str], Path]
-"""Turns a spec's ``source`` string into a local file (the default takes it as a path; a
-service passes one that also resolves video ids)."""
+"""Turns a file the spec names (a clip's, logo's or narration's ``source``, a ``font``) into a
+local path. The default takes it as a path; a service passes one that resolves video ids and
+refuses anything else."""
 
 
 class RenderCancelled(VidsenseError):
@@ -248,14 +254,22 @@ def _local_file(resolve: Resolver, source: str, param: str) -> Path:
     return path
 
 
-def _font(path_text: str | None, param: str, fonts: dict[str, FontFile]) -> FontFile:
-    path = Path(path_text or DEFAULT_FONT).expanduser()
-    key = str(path)
+def _font(name: str | None, param: str, fonts: dict[str, FontFile], resolve: Resolver) -> FontFile:
+    """The font a spec names (a font file, through ``resolve``), or DejaVu Sans Bold."""
+    key = _font_key(name)
     if key in fonts:
         return fonts[key]
-    if not path.is_file():
-        hint = " (install fonts-dejavu-core)" if path_text is None else ""
-        raise _bad(param, f"no such font file: {path}{hint}", code="font_not_found")
+    if name is None:
+        path = Path(DEFAULT_FONT)
+        if not path.is_file():
+            raise _bad(param, f"the default font {path} is missing (install fonts-dejavu-core)")
+    else:
+        try:
+            path = resolve(name)
+        except VidsenseError as e:
+            raise _bad(param, e.message, code="font_not_found") from e
+        if not path.is_file():
+            raise _bad(param, f"no such font file: {name}", code="font_not_found")
     from PIL import ImageFont
 
     try:
@@ -378,17 +392,22 @@ def _fix_wav(data: bytes) -> tuple[bytes, float]:
 
 
 def audio_duration(path: Path) -> float:
-    """Duration (seconds) of an audio (or any media) file, from ffprobe."""
+    """Duration (seconds) of the first audio stream of a file, from ffprobe; a file with no
+    sound ffmpeg can read raises :class:`~vidsense.errors.InvalidArgument`."""
     proc = run_tool(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+        [
+            "ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+            "stream=duration:format=duration", "-of", "json", str(path),
+        ],
         timeout=60,
-    )
-    try:
-        return float(json.loads(proc.stdout or b"{}")["format"]["duration"])
-    except (KeyError, ValueError, TypeError) as e:
-        raise InvalidArgument(
-            f"{path.name} is not an audio file ffmpeg can read: {last_error_line(proc.stderr)}"
-        ) from e
+    )  # fmt: skip
+    data = json.loads(proc.stdout or b"{}") if proc.returncode == 0 else {}
+    streams = data.get("streams") or []
+    if not streams:
+        reason = last_error_line(proc.stderr) if proc.returncode else "it has no sound"
+        raise InvalidArgument(f"{path.name} is not an audio file ffmpeg can read: {reason}")
+    seconds = streams[0].get("duration") or data.get("format", {}).get("duration")
+    return float(seconds or 0.0)
 
 
 def check(
@@ -408,9 +427,39 @@ def check(
     spec = parse_spec(spec)
     resolve = resolve or _default_resolve
     out = spec.output
-    yuv = out.codec in ("h264", "vp9")
+    infos, sizes, paths = _open_clips(spec, resolve)
+    fps = _output_fps(spec, next((infos[i] for i in sorted(infos)), None))
+    first_size = next((sizes[i] for i in sorted(sizes)), None) or (1280, 720)
+    width, height = _output_size(spec, first_size, out.codec in ("h264", "vp9"))
+    _check_crf(spec)
+    clips = _lay_out(spec, fps, infos, sizes, paths)
+    frames = clips[-1].end_frame
+    total, frame = float(frames / fps), float(1 / fps)
     fonts: dict[str, FontFile] = {}
+    logos = _check_overlays(spec, width, height, total, frame, fonts, resolve)
+    _check_subtitles(spec, total, frame, fonts, resolve)
+    narration = _plan_narration(spec, total, frame, resolve, work)
+    has_audio = out.codec in ("h264", "vp9") and (
+        bool(narration) or (spec.audio.source == "keep" and any(c.has_audio for c in clips))
+    )
+    return Plan(
+        spec=spec,
+        width=width,
+        height=height,
+        fps=fps,
+        clips=tuple(clips),
+        frames=frames,
+        audio=has_audio,
+        narration=tuple(narration),
+        fonts=fonts,
+        logos=logos,
+    )
 
+
+def _open_clips(
+    spec: RenderSpec, resolve: Resolver
+) -> tuple[dict[int, MediaInfo], dict[int, tuple[int, int]], dict[int, Path]]:
+    """Each video clip's probe, each clip's picture size (as displayed) and file, by index."""
     infos: dict[int, MediaInfo] = {}
     sizes: dict[int, tuple[int, int]] = {}
     paths: dict[int, Path] = {}
@@ -428,27 +477,37 @@ def check(
         elif isinstance(clip, ImageClip):
             paths[i] = _local_file(resolve, clip.source, f"clips[{i}].source")
             sizes[i] = _image_size(paths[i], f"clips[{i}].source")
+    return infos, sizes, paths
 
-    first_video = next((infos[i] for i in sorted(infos)), None)
+
+def _output_fps(spec: RenderSpec, first_video: MediaInfo | None) -> Fraction:
+    """The asked rate, or the first video clip's (at most 60 fps; 15 for GIF and WebP), or 30
+    (15 for GIF and WebP)."""
+    out = spec.output
+    animation = out.codec in ("gif", "webp")
     if out.fps is not None:
         fps = _fps(out.fps)
     elif first_video is not None and first_video.fps > 0:
-        fps = _fps(min(first_video.fps, 60.0))
-        if out.codec in ("gif", "webp"):
-            fps = min(fps, Fraction(15))
+        fps = min(_fps(min(first_video.fps, 60.0)), Fraction(15) if animation else Fraction(60))
     else:
-        fps = Fraction(15) if out.codec in ("gif", "webp") else Fraction(30)
+        fps = Fraction(15) if animation else Fraction(30)
     if out.codec == "gif" and fps > 50:
+        # GIF counts delays in hundredths of a second, and players slow faster ones down.
         raise _bad("output.fps", f"{float(fps):g} fps is too fast for a GIF (at most 50)")
-    first_size = next((sizes[i] for i in sorted(sizes)), None) or (1280, 720)
-    width, height = _output_size(spec, first_size, yuv)
-    _check_crf(spec)
+    return fps
 
-    clips = _lay_out(spec, fps, infos, sizes, paths)
-    frames = clips[-1].end_frame
-    total = float(frames / fps)
-    frame = float(1 / fps)
 
+def _check_overlays(
+    spec: RenderSpec,
+    width: int,
+    height: int,
+    total: float,
+    frame: float,
+    fonts: dict[str, FontFile],
+    resolve: Resolver,
+) -> dict[int, PlannedLogo]:
+    """Overlay times inside the output, positions inside the frame, fonts and images readable;
+    the image overlays' files and drawn sizes by index."""
     logos: dict[int, PlannedLogo] = {}
     for i, overlay in enumerate(spec.overlays):
         where = f"overlays[{i}]"
@@ -460,53 +519,45 @@ def check(
             if value is not None and not -limit < value < limit:
                 raise _bad(f"{where}.{axis}", f"{value} px puts it outside the {limit} px frame")
         if isinstance(overlay, TextOverlay):
-            _font(overlay.font, f"{where}.font", fonts)
-        else:
-            path = _local_file(resolve, overlay.source, f"{where}.source")
-            lw, lh = _image_size(path, f"{where}.source")
-            if overlay.scale is not None:
-                target = max(1, round(width * overlay.scale))
-                lw, lh = target, max(1, round(lh * target / lw))
-            if lw > width or lh > height:
-                raise _bad(f"{where}.scale", f"the image ({lw}x{lh}) is larger than the frame")
-            logos[i] = PlannedLogo(path, lw, lh)
+            _font(overlay.font, f"{where}.font", fonts, resolve)
+            continue
+        path = _local_file(resolve, overlay.source, f"{where}.source")
+        lw, lh = _image_size(path, f"{where}.source")
+        if overlay.scale is not None:
+            target = max(1, round(width * overlay.scale))
+            lw, lh = target, max(1, round(lh * target / lw))
+        if lw > width or lh > height:
+            raise _bad(f"{where}.scale", f"the image ({lw}x{lh}) is larger than the frame")
+        logos[i] = PlannedLogo(path, lw, lh)
+    return logos
 
-    if spec.subtitles is not None:
-        subs = spec.subtitles
-        if subs.mode == "track" and out.codec in ("gif", "webp"):
-            raise _bad("subtitles.mode", f"a {out.codec} file cannot carry a subtitle track; burn")
-        if subs.mode == "burn":
-            _font(subs.font, "subtitles.font", fonts)
-        previous_end = 0.0
-        for i, line in enumerate(subs.lines):
-            if line.start < previous_end - 1e-6:
-                raise _bad(
-                    f"subtitles.lines[{i}].start",
-                    f"{line.start:g} s overlaps the line before, which ends at "
-                    f"{previous_end:g} s (lines must be in order and not overlap)",
-                )
-            if line.end > total + frame / 2:
-                raise _bad(
-                    f"subtitles.lines[{i}].end", f"{line.end:g} s is past the end ({total:.3f} s)"
-                )
-            previous_end = line.end
 
-    narration = _plan_narration(spec, total, frame, resolve, work)
-    has_audio = out.codec in ("h264", "vp9") and (
-        bool(narration) or (spec.audio.source == "keep" and any(c.has_audio for c in clips))
-    )
-    return Plan(
-        spec=spec,
-        width=width,
-        height=height,
-        fps=fps,
-        clips=tuple(clips),
-        frames=frames,
-        audio=has_audio,
-        narration=tuple(narration),
-        fonts=fonts,
-        logos=logos,
-    )
+def _check_subtitles(
+    spec: RenderSpec, total: float, frame: float, fonts: dict[str, FontFile], resolve: Resolver
+) -> None:
+    """Lines in order, not overlapping, inside the output; a font to burn them with; a
+    container that can carry a track."""
+    subs = spec.subtitles
+    if subs is None:
+        return
+    codec = spec.output.codec
+    if subs.mode == "track" and codec in ("gif", "webp"):
+        raise _bad("subtitles.mode", f"a {codec} file cannot carry a subtitle track; burn them")
+    if subs.mode == "burn":
+        _font(subs.font, "subtitles.font", fonts, resolve)
+    previous_end = 0.0
+    for i, line in enumerate(subs.lines):
+        if line.start < previous_end - 1e-6:
+            raise _bad(
+                f"subtitles.lines[{i}].start",
+                f"{line.start:g} s overlaps the line before, which ends at {previous_end:g} s "
+                "(lines must be in order and not overlap)",
+            )
+        if line.end > total + frame / 2:
+            raise _bad(
+                f"subtitles.lines[{i}].end", f"{line.end:g} s is past the end ({total:.3f} s)"
+            )
+        previous_end = line.end
 
 
 def _check_crf(spec: RenderSpec) -> None:
@@ -1141,12 +1192,14 @@ class _Graph:
         if track is not None:
             args += ["-map", f"{track}:s:0"]
         args += _encoder_args(plan, track is not None)
-        args += ["-map_metadata", "-1", "-map_chapters", "-1", "-progress", "pipe:1", "-nostats"]
+        args += ["-map_metadata", "-1", "-map_chapters", "-1", "-progress", "pipe:1"]
+        args += ["-stats_period", "0.25", "-nostats"]
         return [*args, str(out)]
 
 
 def _font_key(font: str | None) -> str:
-    return str(Path(font or DEFAULT_FONT).expanduser())
+    """Where a spec's font is filed in :attr:`Plan.fonts` (the default font under "")."""
+    return font or ""
 
 
 def _link_fonts(plan: Plan, work: Path) -> dict[str, Path]:
@@ -1221,7 +1274,8 @@ def _run_ffmpeg(
 ) -> None:
     """Run the render, reporting ``out_time`` from ``-progress pipe:1`` as a fraction of
     ``seconds`` (capped at 0.99: the output is checked before it is done) and killing ffmpeg
-    when ``cancel`` is set."""
+    when ``cancel`` is set, or when it runs past :data:`RENDER_TIMEOUT`."""
+    deadline = time.monotonic() + RENDER_TIMEOUT[0] + RENDER_TIMEOUT[1] * seconds
     argv = [require_tool(args[0]), *args[1:]]
     done_seconds = [0.0]
     with log_path.open("wb") as errors:
@@ -1248,6 +1302,8 @@ def _run_ffmpeg(
                     pass
                 if cancel is not None and cancel.is_set():
                     raise RenderCancelled("the render was cancelled")
+                if time.monotonic() > deadline:
+                    raise ToolFailed(f"ffmpeg took too long to render {seconds:.1f} s of video")
                 fraction = min(0.99, done_seconds[0] / seconds) if seconds > 0 else 0.0
                 if progress is not None and fraction >= reported + 0.01:
                     reported = fraction

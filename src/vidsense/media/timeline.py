@@ -320,7 +320,8 @@ class Output(_Model):
     """The rendered file. ``width``/``height`` in pixels (either or both; missing ones follow
     the first clip's size and ``aspect``, like ``9:16``); a source of another shape is
     ``fit`` by cropping (``crop``, steered by each clip's focus) or by padding with
-    ``pad_color``; ``fps`` defaults to the first video clip's rate (30 when there is none);
+    ``pad_color``; ``fps`` defaults to the first video clip's rate (at most 60, and at most 15
+    for GIF and WebP; 30 or 15 without a video clip);
     ``crf`` defaults to 23 (h264), 32 (vp9), 25 (webp: quality 75); ``preset`` trades speed
     for size (x264 names; vp9 maps it to ``cpu-used``)."""
 
