@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -82,15 +83,15 @@ def reel_spec(source: Path, logo: Path, preset: str) -> dict[str, object]:
         ],
         "output": {"width": 1280, "height": 720, "codec": "h264", "preset": preset},
     }
-    # The sentence spoken in each clip, placed where the clip lands on the output timeline.
+    # The sentence spoken in each clip (narrated.py starts one every SENTENCE_EVERY s, 0.5 s
+    # in), shown from where it lands on the output timeline for 3 s or until its clip fades.
     plan = check(spec)
     lines = []
     for n, start in enumerate(CLIP_STARTS):
-        k = int(start // SENTENCE_EVERY) + 1
-        said = SENTENCE_EVERY * k + 0.5
-        if said + 2.0 <= start + CLIP_SECONDS:
-            at = plan.output_time(n, said)
-            lines.append({"start": round(at, 3), "end": round(at + 2.0, 3), "text": sentence(k)})
+        k = math.ceil((start - 0.5) / SENTENCE_EVERY)
+        at = plan.output_time(n, SENTENCE_EVERY * k + 0.5)
+        end = min(at + 3.0, plan.seconds(plan.clips[n].end_frame) - CROSSFADE)
+        lines.append({"start": round(at, 3), "end": round(end, 3), "text": sentence(k)})
     spec["subtitles"] = {"lines": lines, "size": 40}
     return spec
 

@@ -612,6 +612,8 @@ def _bad_cases(counter: Path, halves: Path, tmp: Path) -> list[tuple[dict[str, A
         ({"clips": [ok], "audio": {"narration": [
             {"text": "A long sentence that cannot fit into the end of the clip.", "at": 1.5}]}},
          "audio.narration[0].at", "runs past the end"),
+        ({"clips": [ok], "audio": {"narration": [{"text": "Hi", "voice": "zz-nope"}]}},
+         "audio.narration[0].voice", "does not exist"),
         ({"clips": [ok], "audio": {"narration": [{"source": str(halves), "at": 0.5}]}},
          "audio.narration[0].source", "no sound"),
         ({"clips": [ok], "subtitles": {"lines": [{"start": 0.0, "end": 1.0, "text": "a"}],
