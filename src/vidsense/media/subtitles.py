@@ -23,12 +23,14 @@ class TimedText(Protocol):
     def text(self) -> str: ...
 
 
-def _clock(seconds: float, separator: str) -> str:
-    millis = max(0, round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
+def _clock(seconds: float, separator: str, *, places: int = 3, hour_digits: int = 2) -> str:
+    """``H:MM:SS`` and a fraction with ``places`` digits, rounded once."""
+    unit = 10**places
+    ticks = max(0, round(seconds * unit))
+    hours, rest = divmod(ticks, 3600 * unit)
+    minutes, rest = divmod(rest, 60 * unit)
+    secs, fraction = divmod(rest, unit)
+    return f"{hours:0{hour_digits}d}:{minutes:02d}:{secs:02d}{separator}{fraction:0{places}d}"
 
 
 def srt_time(seconds: float) -> str:
@@ -70,11 +72,8 @@ def ass_colour(r: int, g: int, b: int, alpha: float = 1.0) -> str:
 
 
 def _ass_time(seconds: float) -> str:
-    centis = max(0, round(seconds * 100))
-    hours, rest = divmod(centis, 360_000)
-    minutes, rest = divmod(rest, 6000)
-    secs, cs = divmod(rest, 100)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}.{cs:02d}"
+    """``0:01:02.35`` (ASS counts hundredths)."""
+    return _clock(seconds, ".", places=2, hour_digits=1)
 
 
 def _ass_text(text: str) -> str:
