@@ -18,10 +18,10 @@ import pytest
 
 from tests.conftest import MediaCache
 from tests.factory import FONT, make_speech, run
-from vidsense.errors import InvalidArgument
+from vidsense.errors import Cancelled, InvalidArgument
 from vidsense.media.decode import FrameSource
 from vidsense.media.edit import extract_audio
-from vidsense.media.render import RenderCancelled, check, inspect_output, render, verify
+from vidsense.media.render import check, inspect_output, render, verify
 from vidsense.media.samples import sample_video
 from vidsense.media.subtitles import to_srt, to_vtt
 from vidsense.media.timeline import RenderSpec, SubtitleLine, parse_spec
@@ -251,7 +251,7 @@ def test_progress_reaches_one_and_cancel_leaves_nothing(counter: Path, tmp_path:
         cancel.set()
 
     out = tmp_path / "cancelled.mp4"
-    with pytest.raises(RenderCancelled):
+    with pytest.raises(Cancelled):
         render(spec, out, progress=stop_at_first, cancel=cancel)
     assert not out.exists()
     assert list(tmp_path.glob(".cancelled*")) == []

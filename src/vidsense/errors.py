@@ -10,6 +10,7 @@
     │   └── SourceNotFound             404 source_not_found
     ├── Unauthorized                   401 api_key_invalid     (also api_key_missing)
     ├── Conflict                       409 conflict            (index name taken; lease_lost)
+    │   └── Cancelled                  409 cancelled           (a render stopped on request)
     ├── Gone                           410 gone                (page_token_expired)
     ├── MediaError                     422 media_error
     │   ├── UnsupportedMedia           415 unsupported_media   (not a video, audio only, ...)
@@ -86,6 +87,12 @@ class Conflict(VidsenseError):
 
     status = 409
     code = "conflict"
+
+
+class Cancelled(Conflict):
+    """Work stopped because its cancel event was set; nothing was written."""
+
+    code = "cancelled"
 
 
 class Gone(VidsenseError):

@@ -47,7 +47,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from vidsense.errors import InvalidArgument, ToolFailed, VidsenseError
+from vidsense.errors import Cancelled, InvalidArgument, ToolFailed, VidsenseError
 from vidsense.media.probe import MediaInfo, probe
 from vidsense.media.subtitles import ass_colour, to_ass, to_srt, to_vtt
 from vidsense.media.timeline import (
@@ -89,13 +89,6 @@ Resolver = Callable[[str], Path]
 """Turns a file the spec names (a clip's, logo's or narration's ``source``, a ``font``) into a
 local path. The default takes it as a path; a service passes one that resolves video ids and
 refuses anything else."""
-
-
-class RenderCancelled(VidsenseError):
-    """The render stopped because its cancel event was set; nothing was written."""
-
-    status = 409
-    code = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -1301,7 +1294,7 @@ def _run_ffmpeg(
                 except subprocess.TimeoutExpired:
                     pass
                 if cancel is not None and cancel.is_set():
-                    raise RenderCancelled("the render was cancelled")
+                    raise Cancelled("the render was cancelled")
                 if time.monotonic() > deadline:
                     raise ToolFailed(f"ffmpeg took too long to render {seconds:.1f} s of video")
                 fraction = min(0.99, done_seconds[0] / seconds) if seconds > 0 else 0.0
@@ -1496,7 +1489,7 @@ def render(
     h264, ``.webm``, ``.gif``, ``.webp``) and check the file against the plan.
 
     ``progress`` is called with fractions 0 to 1 from the calling thread; when ``cancel`` is
-    set ffmpeg is stopped and :class:`RenderCancelled` raised. Bad specs raise
+    set ffmpeg is stopped and :class:`Cancelled` raised. Bad specs raise
     :class:`~vidsense.errors.InvalidArgument` naming the field before anything runs; a file
     that does not match the plan (size, frames, duration, streams) raises
     :class:`~vidsense.errors.ToolFailed` (``render_mismatch``). ``out`` appears complete or
@@ -1520,7 +1513,7 @@ def render(
     try:
         plan = check(spec, resolve=resolve, work=work)
         if cancel is not None and cancel.is_set():
-            raise RenderCancelled("the render was cancelled")
+            raise Cancelled("the render was cancelled")
         args = build_command(plan, part, work)
         log.info(
             "rendering %d clips into %s: %.3f s, %dx%d at %s fps, %s",
