@@ -334,17 +334,34 @@ def askers(api: Api, v: Indexed, chat: bool) -> dict[str, Callable[[str], str]]:
     return paths
 
 
+def evidence_text(api: Api, v: Indexed) -> str:
+    """Everything the video's transcript and on-screen text say, as one text."""
+    base = f"/indexes/{v.index_id}/videos/{v.video_id}"
+    items = [
+        *api.call("GET", f"{base}/transcription")["data"],
+        *api.call("GET", f"{base}/text-in-video")["data"],
+    ]
+    return "\n".join(str(item.get("value", "")) for item in items)
+
+
 def questions(api: Api, v: Indexed, report: Report, chat: bool) -> None:
+    """Each question through each path; ``in_evidence`` counts the present answers that the
+    transcript or on-screen text holds at all (the rest are lost to speech or text
+    recognition before any writer sees them)."""
     counts: Counts = defaultdict(int)
+    heard = evidence_text(api, v)
     for path, ask in askers(api, v, chat).items():
         for q in v.labels["questions"]:
             answer = ask(q["text"])
             refused = scoring.is_refusal(answer)
             if q["present"]:
                 right = scoring.answered(answer, q["answers"])
+                held = scoring.answered(heard, q["answers"])
                 counts[f"{path}.present"] += 1
                 counts[f"{path}.right"] += right
                 counts[f"{path}.false_no"] += refused
+                counts[f"{path}.in_evidence"] += held
+                counts[f"{path}.right_in_evidence"] += right and held
                 if q["lang"] != v.labels["language"]:
                     counts[f"{path}.cross"] += 1
                     counts[f"{path}.cross_right"] += right
@@ -355,6 +372,7 @@ def questions(api: Api, v: Indexed, report: Report, chat: bool) -> None:
                         path=path,
                         question=q["text"],
                         expected=q["answers"],
+                        in_evidence=held,
                         got=answer,
                     )
             else:
@@ -548,6 +566,8 @@ SHORT = {
     "right": "right",
     "false_no": "notInVideo",
     "refused": "absentRefused",
+    "in_evidence": "inEvidence",
+    "right_in_evidence": "rightOfThose",
     "cross_right": "xlingRight",
     "followed": "followed",
 }
@@ -577,7 +597,9 @@ def columns(section: str, paths: list[str]) -> list[Column]:
     if section in ("questions", "instructions"):
         measures = (
             [
+                ("in_evidence", "present"),
                 ("right", "present"),
+                ("right_in_evidence", "in_evidence"),
                 ("false_no", "present"),
                 ("refused", "absent"),
                 ("cross_right", "cross"),
@@ -585,15 +607,15 @@ def columns(section: str, paths: list[str]) -> list[Column]:
             if section == "questions"
             else [("followed", "asked"), ("false_no", "asked")]
         )
-        return [
+        cols: list[Column] = [
             (f"{SHORT[p]} {SHORT[part]}", partial(ratio, path=p, part=part, whole=whole))
             for p in paths
             for part, whole in measures
+            if part != "in_evidence" or p == paths[0]  # the same for every path
         ]
+        return [(h.removeprefix("gen ") if "inEvidence" in h else h, f) for h, f in cols]
     if section == "search":
-        cols: list[Column] = [
-            (f"{o[:12]} R@1 R@5", partial(recall, option=o)) for o in (*OPTIONS, "default")
-        ]
+        cols = [(f"{o[:12]} R@1 R@5", partial(recall, option=o)) for o in (*OPTIONS, "default")]
         return [*cols, ("noise@5", lambda c: share(c.get("noise", 0), c.get("shown", 0)))]
     if section == "shots":
         return [
@@ -612,7 +634,8 @@ def columns(section: str, paths: list[str]) -> list[Column]:
 SECTIONS = {
     "chapters": "CHAPTERS: boundary precision/recall/F1 within 1 s (F1 clear: unambiguous topics)",
     "gist": "GIST: share of labelled topics named by the title, topic list, summary; bad topics",
-    "questions": "QUESTIONS: right answers, false 'not in the video', absent answers refused, "
+    "questions": "QUESTIONS: answers in the transcript/on-screen text at all; right answers, "
+    "and right of those in evidence; false 'not in the video'; absent answers refused; "
     "cross-lingual right",
     "instructions": "INSTRUCTIONS: followed, and answered 'not in the video'",
     "search": "SEARCH: R@1 R@5 (queries) on paraphrases per option and the UI default; noise "
@@ -684,8 +707,14 @@ def overall(report: Report, videos: list[Indexed]) -> dict[str, dict[str, float 
             "summary": ratio(gi.get("summary", 0), gi.get("n", 0)),
             "bad_topics": ratio(gi.get("bad", 0), gi.get("returned", 0)),
         }
+        fig["answers_in_evidence"] = ratio(
+            qa.get("generate.in_evidence", 0), qa.get("generate.present", 0)
+        )
         for p in ("generate", "chat"):
             fig[f"{p}_right"] = ratio(qa.get(f"{p}.right", 0), qa.get(f"{p}.present", 0))
+            fig[f"{p}_right_in_evidence"] = ratio(
+                qa.get(f"{p}.right_in_evidence", 0), qa.get(f"{p}.in_evidence", 0)
+            )
             fig[f"{p}_false_no"] = ratio(qa.get(f"{p}.false_no", 0), qa.get(f"{p}.present", 0))
             fig[f"{p}_absent_refused"] = ratio(qa.get(f"{p}.refused", 0), qa.get(f"{p}.absent", 0))
             fig[f"{p}_followed"] = ratio(ins.get(f"{p}.followed", 0), ins.get(f"{p}.asked", 0))
@@ -723,8 +752,11 @@ TARGETS = [
     ("gist: share of topics in the topic list", "topic_list", "1.0"),
     ("gist: share of topics in the summary", "summary", "1.0"),
     ("gist: bad topics (numbers, caption capitals, non-nouns)", "bad_topics", "0"),
+    ("questions whose answer the transcript or on-screen text holds", "answers_in_evidence", ""),
     ("questions answered right, /v1/generate", "generate_right", ">= 0.90"),
+    ("... of those whose answer is in the evidence", "generate_right_in_evidence", ""),
     ("questions answered right, chat", "chat_right", ">= 0.90"),
+    ("... of those whose answer is in the evidence", "chat_right_in_evidence", ""),
     ('false "not in the video", /v1/generate', "generate_false_no", "<= 0.05"),
     ('false "not in the video", chat', "chat_false_no", "<= 0.05"),
     ("absent answers refused, /v1/generate", "generate_absent_refused", ">= 0.95"),
@@ -850,7 +882,14 @@ def main() -> None:
             "indexing_seconds": round(indexing, 1),
             "skipped": skipped,
         }
-        args.json.write_text(json.dumps(saved, indent=1, ensure_ascii=False))
+        args.json.write_text(json.dumps(saved, indent=1, ensure_ascii=False, default=plain))
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (for JSON)."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def show(

@@ -41,8 +41,6 @@ WIDTH, HEIGHT, FPS = 640, 360, 25
 RATE = 16_000
 """Audio sample rate, Hz."""
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-SPEED = 150
-"""espeak-ng words per minute."""
 
 PLACES = {
     "{sphinx}": ("/usr/share/pocketsphinx/test/data", "Debian package pocketsphinx-testdata"),
@@ -138,10 +136,10 @@ def pcm(path: Path, raw: bool = False) -> np.ndarray:
     return np.frombuffer(out, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def espeak(text: str, voice: str, work: Path) -> np.ndarray:
-    """espeak-ng's rendering of ``text`` (``voice``, :data:`SPEED` words a minute)."""
+def espeak(text: str, voice: str, speed: int, work: Path) -> np.ndarray:
+    """espeak-ng's rendering of ``text`` (``voice``, ``speed`` words a minute)."""
     out = work / "espeak.wav"
-    run(["espeak-ng", "-v", voice, "-s", str(SPEED), "-w", str(out), text])
+    run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), text])
     return pcm(out)
 
 
@@ -155,7 +153,7 @@ def loud_span(samples: np.ndarray) -> tuple[float, float]:
     loud = np.flatnonzero(rms >= 0.1 * float(rms.max() or 1.0))
     if not loud.size:
         return 0.0, len(samples) / RATE
-    return loud[0] * hop / RATE, min(len(samples), (loud[-1] + 1) * hop) / RATE
+    return float(loud[0] * hop / RATE), float(min(len(samples), (loud[-1] + 1) * hop) / RATE)
 
 
 def music(seconds: float, seed: int) -> np.ndarray:
@@ -274,7 +272,7 @@ def lay_out(video: Video, work: Path) -> Plan:
                 path, _ = resolve(say.recording.removeprefix("raw16k:"))
                 clips.append(pcm(path, raw=raw))
             else:
-                clips.append(espeak(say.text, say.voice or video.voice, work))
+                clips.append(espeak(say.text, say.voice or video.voice, video.speed, work))
         clips_per_topic.append(clips)
     t = 0.0
     placements: list[tuple[float, np.ndarray]] = []

@@ -151,6 +151,7 @@ class Video:
     tests: str
     topics: tuple[Topic, ...]
     voice: str = "en-us"
+    speed: int = 150
     language: str = "en"
     backdrop: str = ""
     audio: bool = True

@@ -852,7 +852,7 @@ def _trek_topics() -> tuple[Topic, ...]:
                     "Two litres of water is the least you should carry for a day on the trail.",
                     "water",
                 ),
-                Say("Weigh the finished pack; for a weekend, ten kilos is plenty.", "kilos"),
+                Say("Weigh the finished pack; for a weekend, ten kilograms is plenty.", "kilos"),
             ),
             shots=(
                 slide("A WEEKEND IN THE MOUNTAINS", "0x264653", 5.0, sub="1 - Packing"),
@@ -982,7 +982,7 @@ def _trek_topics() -> tuple[Topic, ...]:
         ),
         Topic(
             "Cooking at camp",
-            ("cooking", "cook", "stove", "food", "bannock", "meal", "bread"),
+            ("cooking", "cook", "stove", "food", "flatbread", "meal", "bread"),
             seconds=120.0,
             says=(
                 Say(
@@ -992,7 +992,7 @@ def _trek_topics() -> tuple[Topic, ...]:
                     "Always cook outside the tent; the fumes are dangerous in a closed space.",
                     "fumes",
                 ),
-                Say("For breakfast we make bannock, a simple camp bread.", "bannock"),
+                Say("For breakfast we make flatbread in a pan.", "flatbread"),
                 Say(
                     "Mix two cups of flour with a spoon of baking powder and a pinch of salt.",
                     "flour",
@@ -1000,7 +1000,8 @@ def _trek_topics() -> tuple[Topic, ...]:
                 Say("Add water slowly until the dough stops sticking to your fingers."),
                 Say("Press it flat into a greased pan, about as thick as your thumb."),
                 Say(
-                    "The bannock bakes for twelve minutes over a low flame, with a lid on.", "bake"
+                    "The flatbread bakes for twelve minutes over a low flame, with a lid on.",
+                    "bake",
                 ),
                 Say("Turn it once halfway, when the bottom is golden."),
                 Say("Dinner is a one pot meal: rice, lentils and a stock cube.", "dinner"),
@@ -1012,7 +1013,7 @@ def _trek_topics() -> tuple[Topic, ...]:
                 Shot(
                     f"photo:{FEAST}",
                     share=1.0,
-                    shows=(lower("BANNOCK: 12 MIN", "cap_bannock", 20.0, 50.0),),
+                    shows=(lower("FLATBREAD: 12 MIN", "cap_bread", 20.0, 50.0),),
                 ),
                 Shot("lavfi:smptebars", share=0.5),
                 Shot("lavfi:color=c=0x7f5539", share=0.8, shows=(lower("LEAVE NO TRACE"),)),
@@ -1029,7 +1030,7 @@ def _trek_topics() -> tuple[Topic, ...]:
                     "forecast",
                 ),
                 Say("Small fluffy clouds in a blue sky mean a fair afternoon.", "fluffy"),
-                Say("Towering clouds with a flat anvil top warn of a thunderstorm.", "anvil"),
+                Say("Tall clouds shaped like an anvil warn of a thunderstorm.", "anvil"),
                 Say("If you hear thunder, leave ridges and summits at once.", "thunder"),
                 Say("Crouch low on your rucksack, away from single trees.", "crouch"),
                 Say(
@@ -1137,9 +1138,9 @@ TREK = Video(
             "At what angle should the tent stakes go in?", (("45", "forty five", "forty-five"),)
         ),
         Question("What is said about condensation?", (("gap", "hand"),)),
-        Question("How long should the bannock bake?", (("twelve", "12"),)),
+        Question("How long should the flatbread bake?", (("twelve", "12"),)),
         Question("Where should you cook?", (("outside",),)),
-        Question("Which clouds warn of a thunderstorm?", (("anvil", "towering"),)),
+        Question("Which clouds warn of a thunderstorm?", (("anvil",),)),
         Question("How much colder does it get per thousand metres?", (("six", "6"),)),
         Question("What is said about marmots?", (("whistle", "burrow"),)),
         Question("How does a kayak turn?", (("sweep", "wide arc", "opposite side"),)),
@@ -1150,7 +1151,7 @@ TREK = Video(
         Question("How much does the campsite cost per night?"),
         Question("What is the name of the hut's owner?"),
         Question("Which airline flies to the mountains?"),
-        Question("How many calories does bannock have?"),
+        Question("How many calories does the flatbread have?"),
     ),
     instructions=(
         *summary_prompts(3, 60),
@@ -1162,7 +1163,7 @@ TREK = Video(
             "Only tell me about the weather.",
             "focus",
             about=("weather", "cloud", "storm", "thunder"),
-            avoid=("kayak", "bannock", "tent"),
+            avoid=("kayak", "flatbread", "tent"),
         ),
         Instruction("Generate a new video of a mountain sunrise.", "unsupported"),
     ),
@@ -1179,7 +1180,7 @@ TREK = Video(
         Query("how to steer a kayak", "sweep"),
         Query("life jacket on the lake", "buoyancy"),
         Query("peg angle", "cap_pegs", ("text_in_video", "conversation")),
-        Query("bannock cooking time", "cap_bannock", ("text_in_video", "conversation")),
+        Query("flatbread cooking time", "cap_bread", ("text_in_video", "conversation")),
         Query("valley line departure", "cap_valley", ("text_in_video",)),
         Query("bicycles parked on a street", "bikes_clip", ("visual",)),
     ),
@@ -1188,7 +1189,8 @@ TREK = Video(
 MARCHE = Video(
     name="marche_fr",
     split="test",
-    voice="fr-fr",
+    voice="fr-fr+m1",
+    speed=120,
     language="fr",
     structure="3 topics narrated in French, French title slides, 2 shots per topic",
     tests="French speech questioned and searched in English (and in French)",
@@ -1274,7 +1276,8 @@ MARCHE = Video(
 WERKSTATT = Video(
     name="werkstatt_de",
     split="test",
-    voice="de",
+    voice="de+m3",
+    speed=130,
     language="de",
     structure="3 topics narrated in German, German title slides, cuts inside topics",
     tests="German speech questioned and searched in English (and in German)",
@@ -1455,7 +1458,10 @@ STREET = Video(
             "Samoyed dogs",
             ("dog", "samoyed"),
             says=(
-                Say("Samoyeds are fluffy white dogs bred to pull sledges in Siberia.", "sled"),
+                Say(
+                    "Samoyeds are fluffy white dogs that were bred to pull sleds in Siberia.",
+                    "sled",
+                ),
                 Say("Their thick coat needs brushing twice a week.", "brushing"),
             ),
             shots=(
