@@ -356,7 +356,7 @@ def questions(api: Api, v: Indexed, report: Report, chat: bool) -> None:
             refused = scoring.is_refusal(answer)
             if q["present"]:
                 right = scoring.answered(answer, q["answers"])
-                held = scoring.answered(heard, q["answers"])
+                held = q["source"] == "metadata" or scoring.answered(heard, q["answers"])
                 counts[f"{path}.present"] += 1
                 counts[f"{path}.right"] += right
                 counts[f"{path}.false_no"] += refused

