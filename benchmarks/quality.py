@@ -417,13 +417,15 @@ def hit_text(hit: dict[str, Any]) -> str:
 
 
 def on_target(hit: dict[str, Any], v: Indexed, query: dict[str, Any]) -> bool:
-    """Whether a hit is the labelled moment: same video, overlapping it by half its length or
-    half a second (whichever is less)."""
+    """Whether a hit is a labelled moment of the query: same video, overlapping the moment by
+    half its length or half a second (whichever is less)."""
     if hit["video_id"] != v.video_id:
         return False
-    start, end = float(query["start"]), float(query["end"])
-    overlap = min(float(hit["end"]), end) - max(float(hit["start"]), start)
-    return overlap >= min(0.5, 0.5 * (end - start))
+    for start, end in query["targets"]:
+        overlap = min(float(hit["end"]), end) - max(float(hit["start"]), start)
+        if overlap >= min(0.5, 0.5 * (end - start)):
+            return True
+    return False
 
 
 def search(api: Api, v: Indexed, names: dict[str, str], report: Report) -> None:
@@ -463,7 +465,7 @@ def search(api: Api, v: Indexed, names: dict[str, str], report: Report) -> None:
                     v.name,
                     option=choice,
                     query=q["text"],
-                    expected=[q["start"], q["end"]],
+                    expected=q["targets"],
                     got=top,
                 )
     report.counts["search"][v.name] = dict(counts)

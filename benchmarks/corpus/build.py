@@ -34,8 +34,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.corpus.spec import Shot, Show, Topic, Video  # noqa: E402
 
-BUILDER_VERSION = 4
-"""Bump when rendering changes in a way that moves a label or a pixel."""
+BUILDER_VERSION = 5
+"""Bump when rendering or the labels' format changes."""
 OUT = ROOT / "benchmarks" / "out" / "corpus"
 WIDTH, HEIGHT, FPS = 640, 360, 25
 RATE = 16_000
@@ -409,18 +409,11 @@ def labels(plan: Plan, fingerprint: str) -> dict[str, Any]:
             spans[placed.shot.key] = (round(placed.start, 3), round(placed.end, 3))
     queries = []
     for q in video.queries:
-        if q.target not in spans:
-            raise ValueError(f"{video.name}: query {q.text!r} targets unknown key {q.target!r}")
-        start, end = spans[q.target]
-        queries.append(
-            {
-                "text": q.text,
-                "options": list(q.options),
-                "target": q.target,
-                "start": start,
-                "end": end,
-            }
-        )
+        unknown = [t for t in q.targets if t not in spans]
+        if unknown:
+            raise ValueError(f"{video.name}: query {q.text!r} targets unknown keys {unknown}")
+        moments = [list(spans[t]) for t in q.targets]
+        queries.append({"text": q.text, "options": list(q.options), "targets": moments})
     seconds = round(plan.duration)
     fill = {"{seconds}": str(seconds), "{mmss}": f"{seconds // 60}:{seconds % 60:02d}"}
     questions = []

@@ -130,12 +130,16 @@ class Instruction:
 @dataclass(frozen=True)
 class Query:
     """A paraphrased search and the moment it should find: the span of the line, caption or
-    shot named ``target``. ``options`` are the search options that can reach it (the
-    evidence it is in)."""
+    shot named ``target`` (or of any of them, when several moments answer it). ``options``
+    are the search options that can reach it (the evidence it is in)."""
 
     text: str
-    target: str
+    target: str | tuple[str, ...]
     options: tuple[str, ...] = ("conversation",)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self.target,) if isinstance(self.target, str) else self.target
 
 
 @dataclass(frozen=True)

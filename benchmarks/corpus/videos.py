@@ -176,9 +176,11 @@ PASTA = Video(
         Query("keep some pasta water aside", "starchy"),
         Query("fry the garlic until golden", "garlic"),
         Query("how long the noodles need", "nine"),
-        Query("cheese on top", "parmesan", ("conversation", "text_in_video")),
-        Query("salting step", "cap_salt", ("text_in_video",)),
-        Query("simmer for twenty minutes", "cap_simmer", ("text_in_video", "conversation")),
+        Query("cheese on top", ("parmesan", "cap_parmesan"), ("conversation", "text_in_video")),
+        Query("salting step", ("cap_salt", "salt"), ("text_in_video", "conversation")),
+        Query(
+            "simmer for twenty minutes", ("cap_simmer", "simmer"), ("text_in_video", "conversation")
+        ),
     ),
 )
 
@@ -286,8 +288,8 @@ MOON = Video(
         Instruction("Draw a diagram of the Moon's orbit.", "unsupported"),
     ),
     queries=(
-        Query("why the moon has phases", "phases"),
-        Query("pourquoi la lune a des phases", "phases"),
+        Query("why the moon has phases", ("phases", "light")),
+        Query("pourquoi la lune a des phases", ("phases", "light")),
         Query("high and low water twice a day", "twice"),
         Query("the moon turns reddish", "red"),
         Query("moon pulls the sea", "gravity"),
@@ -812,11 +814,15 @@ TIPS = Video(
     ),
     queries=(
         Query("how firm to inflate bicycle tires", "bar"),
-        Query("check the soil moisture of plants", "dry"),
+        Query("check the soil moisture of plants", ("dry", "finger")),
         Query("don't use one password twice", "reuse"),
         Query("put sun cream on again after a swim", "reapply"),
         Query("house plants", "cap_plants", ("text_in_video",)),
-        Query("password tips", "cap_passwords", ("text_in_video", "conversation")),
+        Query(
+            "password tips",
+            ("cap_passwords", "passphrase", "reuse"),
+            ("text_in_video", "conversation"),
+        ),
     ),
 )
 
@@ -1179,13 +1185,13 @@ TREK = Video(
         Query("paying the ticket inspector", "cash"),
         Query("angle for the tent stakes", "pegs"),
         Query("keeping condensation away", "gap"),
-        Query("recipe for camp bread", "flour"),
+        Query("recipe for camp bread", ("flour", "flatbread")),
         Query("signs a storm is coming", "anvil"),
         Query("animal that warns with a whistle", "whistle"),
         Query("how to steer a kayak", "sweep"),
         Query("life jacket on the lake", "buoyancy"),
-        Query("peg angle", "cap_pegs", ("text_in_video", "conversation")),
-        Query("flatbread cooking time", "cap_bread", ("text_in_video", "conversation")),
+        Query("peg angle", ("cap_pegs", "pegs"), ("text_in_video", "conversation")),
+        Query("flatbread cooking time", ("cap_bread", "bake"), ("text_in_video", "conversation")),
         Query("valley line departure", "cap_valley", ("text_in_video",)),
         Query("bicycles parked on a street", "bikes_clip", ("visual",)),
     ),
