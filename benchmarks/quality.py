@@ -847,6 +847,11 @@ def main() -> None:
         reprint(args.reprint, args.failures, args.markdown, say)
         return
     built, skipped = build_corpus(select(args.only, args.split), OUT, say)
+    if scoring.lexicon() is None:
+        skipped.append(
+            "WordNet (Debian package wordnet-base) is not installed: words are lemmatised by "
+            "plural rules only and non-noun topics are not detected"
+        )
     for message in skipped:
         say(message)
     if not built:
