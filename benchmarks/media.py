@@ -4,7 +4,9 @@ Generates a 1080p 30 fps H.264 video (default 150 s, a hard cut every 5-9 s over
 patterns), then times, each as the median of ``--repeat`` runs:
 
 - ``ffmpeg -i X -f null -``: the plain full decode (the reference);
-- shots + one keyframe per shot, written as JPEGs, from vidsense's single decode pass;
+- shots + one keyframe per shot, written as JPEGs, from vidsense's single decode pass, with the
+  default ``combined`` finder and with PySceneDetect's ContentDetector alone (the cost of
+  finding dissolves, fades and low-contrast cuts);
 - one frame every 10 s from keyframes (seeking), and exact frames every 10 s.
 
 Targets: shots + keyframes / ffmpeg <= 1.0; full decode / every-10-s sampling >= 5.
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from vidsense.media.frames import extract_frames, frame_name, write_jpeg
 from vidsense.media.probe import probe
-from vidsense.perception.shots import scan_shots
+from vidsense.perception.shots import DetectorName, scan_shots
 
 OUT = Path(__file__).resolve().parent / "out"
 SOURCES = ["testsrc2", "smptebars", "rgbtestsrc", "testsrc", "color=c=0x335577"]
@@ -113,9 +115,9 @@ def main() -> None:
     def ffmpeg_decode() -> None:
         subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-f", "null", "-"], check=True)
 
-    def shots_and_keyframes() -> int:
+    def shots_and_keyframes(detector: DetectorName = "combined") -> int:
         count = 0
-        for closed in scan_shots(video, info=info, keyframes_per_shot=1):
+        for closed in scan_shots(video, info=info, detector=detector, keyframes_per_shot=1):
             for frame in closed.keyframes:
                 write_jpeg(frame.full(), work / "shots" / frame_name(frame.time))
             count += 1
@@ -129,6 +131,7 @@ def main() -> None:
 
     ref, ref_cpu, _ = timed(ffmpeg_decode, args.repeat)
     ours, ours_cpu, shots = timed(shots_and_keyframes, args.repeat)
+    plain, plain_cpu, plain_shots = timed(lambda: shots_and_keyframes("content"), args.repeat)
     fast, fast_cpu, fast_n = timed(every_keyframes, args.repeat)
     exact, exact_cpu, exact_n = timed(every_exact, args.repeat)
     result = {
@@ -145,6 +148,11 @@ def main() -> None:
         "ffmpeg_full_decode_cpu_s": round(ref_cpu, 3),
         "shots_keyframes_cpu_s": round(ours_cpu, 3),
         "shots_keyframes_over_ffmpeg_cpu": round(ours_cpu / ref_cpu, 3),
+        "content_only_s": round(plain, 3),
+        "content_only_cpu_s": round(plain_cpu, 3),
+        "content_only_shots": plain_shots,
+        "content_only_over_ffmpeg": round(plain / ref, 3),
+        "content_only_over_ffmpeg_cpu": round(plain_cpu / ref_cpu, 3),
         "ffmpeg_over_every10_keyframe_cpu": round(ref_cpu / fast_cpu, 1),
         "every10_keyframe_s": round(fast, 3),
         "every10_keyframe_frames": fast_n,
@@ -166,6 +174,10 @@ def main() -> None:
     print(
         f"  shots + 1 keyframe/shot        {ours:7.2f} {ours_cpu:7.2f}   "
         f"ratio {ours / ref:.2f} / {ours_cpu / ref_cpu:.2f}  (target <= 1.0)"
+    )
+    print(
+        f"  same, ContentDetector alone    {plain:7.2f} {plain_cpu:7.2f}   "
+        f"ratio {plain / ref:.2f} / {plain_cpu / ref_cpu:.2f}  ({plain_shots} shots)"
     )
     print(
         f"  every 10 s, keyframes          {fast:7.2f} {fast_cpu:7.2f}   "

@@ -110,6 +110,58 @@ def make_video(
     return out
 
 
+Shot = tuple[list[str], float, str]
+"""One shot for :func:`join_shots`: ffmpeg input arguments, seconds, filters applied to it."""
+Transition = tuple[str, float] | None
+"""How a shot joins the next: None for a hard cut, or an ffmpeg ``xfade`` kind (``fade``,
+``dissolve``, ``fadeblack``, ...) and its seconds."""
+
+
+def lavfi(source: str, seconds: float, *, size: str = "320x240", fps: int = 30) -> list[str]:
+    """ffmpeg input arguments for ``seconds`` of a lavfi source at ``size`` and ``fps``."""
+    sep = ":" if "=" in source else "="
+    return ["-t", f"{seconds:.4f}", "-f", "lavfi", "-i", f"{source}{sep}s={size}:r={fps}"]
+
+
+def join_shots(
+    out: Path,
+    shots: list[Shot],
+    joins: list[Transition],
+    *,
+    size: str = "320x240",
+    fps: int = 30,
+    crf: int = 20,
+) -> Path:
+    """Join shots with hard cuts or ``xfade`` transitions, so every cut and every transition's
+    span is known: an xfade of d seconds after a shot ending at T spans T-d to T."""
+    width, height = size.split("x")
+    args: list[str] = []
+    graph: list[str] = []
+    for i, (inputs, seconds, chain) in enumerate(shots):
+        args += inputs
+        graph.append(
+            f"[{i}:v]{chain},scale={width}:{height},setsar=1,fps={fps},format=yuv420p,"
+            f"trim=duration={seconds:.4f},setpts=PTS-STARTPTS,settb=AVTB[s{i}]"
+        )
+    current, end = "s0", shots[0][1]
+    for k, (join, (_, seconds, _)) in enumerate(zip(joins, shots[1:], strict=True)):
+        if join is None:
+            graph.append(f"[{current}][s{k + 1}]concat=n=2:v=1:a=0[j{k}]")
+            end += seconds
+        else:
+            kind, length = join
+            offset = end - length
+            graph.append(
+                f"[{current}][s{k + 1}]xfade=transition={kind}:duration={length}"
+                f":offset={offset:.4f}[j{k}]"
+            )
+            end = offset + seconds
+        current = f"j{k}"
+    filters = ["-filter_complex", ";".join(graph), "-map", f"[{current}]"]
+    run(["ffmpeg", "-v", "error", "-y", *args, *filters, *X264, "-crf", str(crf), str(out)])
+    return out
+
+
 def write_wav(samples: np.ndarray, out: Path, rate: int = SPEECH_RATE) -> Path:
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(out), "wb") as w:

@@ -14,9 +14,10 @@ from tests.clip_support import make_tiny_clip
 from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, make_speech, make_video, run
 from vidsense.config import ModelSettings, Settings
-from vidsense.errors import InvalidArgument
+from vidsense.errors import CorruptMedia, InvalidArgument
+from vidsense.options import analysis_options
 from vidsense.perception import shots as shots_module
-from vidsense.perception.analyze import Analysis, analyze, evidence_texts, parse_options
+from vidsense.perception.analyze import Analysis, analyze, evidence_texts
 
 SENTENCES = [
     (1.0, "Welcome to the harbour tour of the old town."),
@@ -116,7 +117,7 @@ def test_options_select_analyzers(tour: Path, tmp_path: Path) -> None:
     assert only_text.transcript is None and only_text.text_sightings
     assert len(only_text.shots) == 3  # shots always run
     with pytest.raises(InvalidArgument, match="unknown analysis option"):
-        parse_options(["visual", "smell"])
+        analysis_options(["visual", "smell"])
 
 
 def test_visual_embeddings_with_a_local_model(tour: Path, tmp_path: Path) -> None:
@@ -149,7 +150,7 @@ def test_faces_are_sampled_inside_long_shots(media: MediaCache, tmp_path: Path) 
         "long-face.mp4",
         lambda out: photo_video(out, [folder / "biden.jpg"], seconds=17.0, size="1280x720"),
     )
-    assert parse_options(["faces"]) == {"faces", "visual"}
+    assert analysis_options(["faces"]) == {"faces", "visual"}
     result = analyze(long_shot, Settings(), out_dir=tmp_path, options=["faces"])
     assert len(result.shots) == 1 and len(result.visual) == 1
     assert len(result.visual[0].faces) == 1 and result.visual[0].shows().endswith("; 1 person")
@@ -188,13 +189,16 @@ def test_damage_mid_file_is_reported_and_the_rest_analysed(tour: Path, tmp_path:
     )
     damaged = tmp_path / "damaged.mp4"
     damaged.write_bytes(faststart.read_bytes()[: int(faststart.stat().st_size * 0.6)])
-    result = analyze(
-        damaged, Settings(), out_dir=tmp_path / "out", options=["visual", "text_in_video"]
-    )
-    assert result.decode_error is not None and result.decode_error_at is not None
-    assert 3.0 < result.decode_error_at < DURATION - 1.0
-    assert result.shots and result.shots[-1].end <= result.decode_error_at + 0.1
-    assert any("decoding stopped" in n for n in result.notes)
+    options = ["visual", "text_in_video"]
+    with pytest.raises(CorruptMedia, match=f"cut short: the file ends at .* of {DURATION:.1f} s"):
+        analyze(damaged, Settings(), out_dir=tmp_path / "refused", options=options)
+    # Asked for, the readable part is analysed, and is the video's length.
+    partial = Settings(allow_partial_media=True)
+    result = analyze(damaged, partial, out_dir=tmp_path / "out", options=options)
+    end = result.metadata.duration
+    assert 3.0 < end < DURATION - 1.0 and result.metadata.partial is not None
+    assert result.shots and result.shots[-1].end <= end + 0.01
+    assert all(t.start < end for t in result.text_sightings)
 
 
 def test_cli_analyze_json(tour: Path, tmp_path: Path) -> None:

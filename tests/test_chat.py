@@ -34,9 +34,9 @@ from pydantic import BaseModel
 from tests.conftest import MediaCache
 from tests.library_support import ServerProcess, make_settings, prepared_models, spoken_clip
 from tests.writing_support import TOPICS, TopicVideo, make_topic_video
-from vidsense.language.text import hms
 from vidsense.media.frames import extract_frames
 from vidsense.server.app import create_app
+from vidsense.times import hms
 
 KEY = "chat-test-key"
 

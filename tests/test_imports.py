@@ -29,7 +29,6 @@ ALLOWED_EDGES = {
 
 ALLOWED_PRIVATE_READS = {
     # Reads of private attributes that are known and due to go, as (module, attribute).
-    ("vidsense.server.routers.search", "_pool"): "the search routes move to the request layer",
 }
 
 

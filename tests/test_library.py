@@ -29,7 +29,8 @@ from tests.library_support import (
 from vidsense import Client
 from vidsense.errors import InvalidArgument, NotFound, SourceBlocked, SourceTooLarge
 from vidsense.jobs import EmbeddedExecutor
-from vidsense.library import Library, index_options
+from vidsense.library import Library
+from vidsense.options import index_options
 from vidsense.store import TaskRecord, utc_now
 
 

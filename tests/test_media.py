@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import MediaCache
+from tests.damaged_support import LENGTH, corrupt_middle, cut, ffmpeg_decodes_until, twenty_seconds
 from tests.factory import Caption, Scene, make_speech, make_video, run
 from vidsense.errors import CorruptMedia, EmptyMedia, InvalidArgument, UnsupportedMedia
 from vidsense.media.decode import FrameSource, sample_times
@@ -516,31 +517,80 @@ def test_cli_bad_input_is_one_line(
         assert proc.stdout == ""
 
 
-def test_truncated_faststart_file_is_decoded_up_to_the_damage(
-    cuts_video: Path, tmp_path: Path
+# --- files cut short or damaged --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def twenty(media: MediaCache) -> dict[str, Path]:
+    return twenty_seconds(media)
+
+
+def test_an_intact_file_raises_no_alarm(twenty: dict[str, Path]) -> None:
+    for path in twenty.values():
+        for allow_partial in (False, True):
+            info = probe(path, allow_partial=allow_partial)
+            assert info.duration == pytest.approx(LENGTH, abs=0.05) and info.partial is None
+            assert info.frame_count == LENGTH * 25
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.7])
+def test_a_faststart_file_cut_short_says_how_much_is_readable(
+    twenty: dict[str, Path], tmp_path: Path, fraction: float
 ) -> None:
-    faststart = tmp_path / "fs.mp4"
-    run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(cuts_video),
-            "-c",
-            "copy",
-            "-movflags",
-            "+faststart",
-            str(faststart),
-        ]
-    )
-    cut = tmp_path / "fs_cut.mp4"
-    cut.write_bytes(faststart.read_bytes()[: faststart.stat().st_size // 2])
+    # The index comes first, so the header still promises all 20 s.
+    path = cut(twenty["faststart"], fraction, tmp_path / "cut.mp4")
+    assert _ffprobe(path)["format"]["duration"] == f"{LENGTH:.6f}"  # type: ignore[index]
+    readable = ffmpeg_decodes_until(path)
+    assert 0.5 < readable < LENGTH - 2.0  # ffmpeg stops well short of the promised 20 s
+    with pytest.raises(CorruptMedia) as refused:
+        probe(path)
+    message = refused.value.message
+    assert message.startswith("cut.mp4 is cut short: the file ends at ")
+    said = float(message.split("ends at ")[1].split(" s")[0])
+    assert said == pytest.approx(readable, abs=0.05) and f"of {LENGTH:.1f} s" in message
+    # Asked for, the readable part is what the file is: never the header's 20 s.
+    info = probe(path, allow_partial=True)
+    assert info.duration == pytest.approx(readable, abs=0.01)
+    assert info.partial is not None and f"ends at {said:.1f} s of {LENGTH:.1f} s" in info.partial
+    assert info.frame_count is not None and info.frame_count <= round(readable * 25) + 1
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.7])
+def test_a_plain_file_cut_short_has_no_index(
+    twenty: dict[str, Path], tmp_path: Path, fraction: float
+) -> None:
+    path = cut(twenty["plain"], fraction, tmp_path / "cut.mp4")
+    for allow_partial in (False, True):
+        with pytest.raises(CorruptMedia, match=r"cannot be read.*index \(moov box\) is missing"):
+            probe(path, allow_partial=allow_partial)
+
+
+def test_other_containers_cut_short(twenty: dict[str, Path], tmp_path: Path) -> None:
+    # Matroska's header states the duration too; its tail is demuxed to check it is there.
+    whole = tmp_path / "whole.mkv"
+    run(["ffmpeg", "-v", "error", "-y", "-i", str(twenty["plain"]), "-c", "copy", str(whole)])
+    assert probe(whole).duration == pytest.approx(LENGTH, abs=0.1)  # AAC priming included
+    path = cut(whole, 0.3, tmp_path / "cut.mkv")
+    with pytest.raises(CorruptMedia, match=r"cut short: the file ends at [\d.]+ s of 20.1 s"):
+        probe(path)
+    info = probe(path, allow_partial=True)
+    assert info.duration == pytest.approx(ffmpeg_decodes_until(path), abs=0.3)
+
+
+def test_a_damaged_middle_stops_the_decode_there(twenty: dict[str, Path], tmp_path: Path) -> None:
     from vidsense.media.decode import DecodeReport
 
+    path = corrupt_middle(twenty["faststart"], tmp_path / "damaged.mp4")
+    assert probe(path).duration == pytest.approx(LENGTH, abs=0.05)  # the index is intact
     report = DecodeReport()
-    shots = [c.shot for c in scan_shots(cut, keyframes_per_shot=0, report=report)]
-    assert report.error is not None and report.error_at is not None
-    assert 0.3 < report.error_at < CUT_TOTAL - 1.0
-    assert shots and shots[-1].end <= report.error_at + 0.1
+    shots = [c.shot for c in scan_shots(path, keyframes_per_shot=0, report=report)]
+    assert report.damaged and report.error_at is not None
+    assert 1.0 < report.error_at < LENGTH - 2.0  # where the noise starts, not at the end
+    assert shots and shots[-1].end == pytest.approx(report.decoded_until(25), abs=0.05)
+    # A file cut short decodes as far as its data goes, from what the probe says it is.
+    short = cut(twenty["faststart"], 0.5, tmp_path / "half.mp4")
+    info = probe(short, allow_partial=True)
+    report = DecodeReport()
+    shots = [c.shot for c in scan_shots(short, info=info, keyframes_per_shot=0, report=report)]
+    assert shots[-1].end == pytest.approx(info.duration, abs=0.1)
+    assert report.decoded_until(25) == pytest.approx(info.duration, abs=0.01)

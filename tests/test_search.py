@@ -179,7 +179,7 @@ def test_bad_searches_say_what_is_wrong(http: TestClient, sl: SearchLibrary) -> 
         search_options=["conversation"],
     )
     token = body["page_info"]["next_page_token"]
-    pages = http.app.state.search[1].pages  # type: ignore[attr-defined]  # (library, service)
+    pages = http.app.state.services.search.pages  # type: ignore[attr-defined]
     clock = pages.clock
     pages.clock = lambda: clock() + 7200
     try:

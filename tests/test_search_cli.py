@@ -8,39 +8,27 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from tests.library_support import free_port
+from tests.library_support import served
 from tests.search_support import SearchLibrary
-from vidsense.cli.search import mmss, parse_class
+from vidsense.api.search import SearchHit, VideoHits
+from vidsense.cli.search import parse_class
 from vidsense.client import Client
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.media.frames import thumbnail
 from vidsense.server import create_app
-from vidsense.server.protocol import SearchHit, VideoHits
+from vidsense.times import mmss
 
 
 @pytest.fixture(scope="module")
 def server(sl: SearchLibrary) -> Iterator[str]:
     """A real uvicorn server on a free port (in a thread) over the library's data folder."""
-    port = free_port()
-    app = create_app(sl.library.settings, run_workers=False)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with served(create_app(sl.library.settings, run_workers=False)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -230,4 +218,4 @@ def test_class_and_time_parsing() -> None:
     for bad in ("Sports", "=x", "Sports=", "Sports= , "):
         with pytest.raises(InvalidArgument):
             parse_class(bad)
-    assert mmss(6.9) == "00:06" and mmss(125.2) == "02:05" and mmss(3725) == "1:02:05"
+    assert mmss(6.9) == "00:07" and mmss(125.2) == "02:05" and mmss(3725) == "1:02:05"

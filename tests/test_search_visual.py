@@ -92,7 +92,7 @@ def vl(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             video_ids[name] = task["video_id"]
         yield VisualLibrary(
             http,
-            http.app.state.library,  # type: ignore[attr-defined]
+            http.app.state.services.library,  # type: ignore[attr-defined]
             VisualEntry(settings).load(),
             index_id,
             video_ids,

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import MediaCache
 from tests.library_support import make_settings, prepared_models, spoken_clip, wait_for
+from vidsense.errors import SignatureInvalid
 from vidsense.server import create_app
-from vidsense.signing import SignatureInvalid, UrlSigner
+from vidsense.signing import UrlSigner
 
 KEY = "signing-test-key"
 AUTH = {"x-api-key": KEY}

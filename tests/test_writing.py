@@ -194,6 +194,19 @@ def test_analyze_window_and_bad_schemas(ix: Indexed) -> None:
         ix.service.analyze(ix.video_id, "x", None, start_time=50.0, end_time=10.0)
 
 
+def test_analyze_json_object_is_the_answer_in_an_object(ix: Indexed) -> None:
+    # json_object means what it means in chat: any JSON object, no schema, text in "answer".
+    result = ix.service.analyze(
+        ix.video_id, "When was the lighthouse built?", {"type": "json_object"}, citations=True
+    )
+    value = json.loads(result["data"])
+    assert set(value) == {"answer"}
+    assert "1850" in value["answer"] or "eighteen fifty" in value["answer"].lower()
+    plain = ix.service.analyze(ix.video_id, "When was the lighthouse built?")
+    assert value["answer"] == plain["data"]
+    assert result["citations"] and result["citations"][0]["type"] == "speech"
+
+
 def test_answers_are_cached_until_the_video_is_reindexed(ix: Indexed) -> None:
     store = ix.library.store
     first = ix.service.summarize(ix.video_id, "chapter")

@@ -27,6 +27,11 @@ class FetchSettings(BaseSettings):
         default=False,
         description="allow URLs whose host resolves to a private, loopback or link-local address",
     )
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR, e.g. 10.8.0.0/16 or 192.168.1.20/32) fetched even though "
+        "private, when allow_private is off",
+    )
 
 
 class ModelSettings(BaseSettings):
@@ -114,6 +119,11 @@ class Settings(BaseSettings):
     decode_threads: int = Field(
         default=0, description="decoder threads per video (0 = one per core)"
     )
+    shot_detector: str = Field(
+        default="combined",
+        description="how shots are found: combined (cuts, dissolves, fades), content, adaptive, "
+        "threshold, or transnet (TransNetV2: pip install 'vidsense[transnet]')",
+    )
     database_url: str | None = Field(
         default=None,
         description="where metadata lives (default: sqlite:///DATA_DIR/vidsense.db)",
@@ -152,6 +162,11 @@ class Settings(BaseSettings):
     api_key: str | None = Field(
         default=None,
         description="comma-separated API keys; when set, every HTTP route but /health needs one",
+    )
+    allow_partial_media: bool = Field(
+        default=False,
+        description="index the readable part of a video cut short or damaged (its duration is "
+        "what decodes, and its metadata notes what is missing) instead of failing its task",
     )
     chat_allow_file_urls: bool = Field(
         default=False,

@@ -4,24 +4,30 @@
 
     VidsenseError                      500 internal_error
     ├── InvalidArgument                400 invalid_argument
+    │   └── MediaUnavailable           400 invalid_media_url   (a chat media URL unreadable)
     ├── NotFound                       404 not_found           (also index_not_found,
     │   │                                                       video_not_found, task_not_found)
     │   └── SourceNotFound             404 source_not_found
     ├── Unauthorized                   401 api_key_invalid     (also api_key_missing)
     ├── Conflict                       409 conflict            (index name taken; lease_lost)
+    │   └── Cancelled                  409 cancelled           (a render stopped on request)
     ├── Gone                           410 gone                (page_token_expired)
     ├── MediaError                     422 media_error
     │   ├── UnsupportedMedia           415 unsupported_media   (not a video, audio only, ...)
     │   ├── CorruptMedia               422 corrupt_media       (truncated, undecodable)
     │   └── EmptyMedia                 422 empty_media         (no frames)
     ├── SourceBlocked                  403 url_not_allowed     (private/loopback address, scheme)
+    ├── SignatureInvalid               403 signature_invalid   (a signed URL forged or expired)
     ├── SourceTooLarge                 413 source_too_large    (also upload_too_large)
     ├── FetchFailed                    502 fetch_failed        (unreachable URL, HTTP error)
+    ├── ServerUnavailable              503 server_unreachable  (the client cannot reach a server)
     ├── ModelNotInstalled              503 model_not_installed
+    ├── TaskInterrupted                503 interrupted         (shutdown or lease lost; retried)
     └── ToolFailed                     500 tool_failed         (ffmpeg/ffprobe failed unexpectedly)
 
 Each class carries its HTTP status and machine-readable ``code``; :func:`describe` is the one
-place that turns any exception into ``(status, code, message)`` for the HTTP and CLI faces.
+place that turns any exception into ``(status, code, message)`` for the HTTP and CLI faces, and
+:func:`from_answer` turns such an answer back into the same class (what the HTTP client raises).
 """
 
 from __future__ import annotations
@@ -53,6 +59,13 @@ class InvalidArgument(VidsenseError):
     code = "invalid_argument"
 
 
+class MediaUnavailable(InvalidArgument):
+    """A media URL sent in a chat message could not be read (an HTTP error, an unreachable
+    host, a missing file)."""
+
+    code = "invalid_media_url"
+
+
 class NotFound(VidsenseError):
     status = 404
     code = "not_found"
@@ -74,6 +87,12 @@ class Conflict(VidsenseError):
 
     status = 409
     code = "conflict"
+
+
+class Cancelled(Conflict):
+    """Work stopped because its cancel event was set; nothing was written."""
+
+    code = "cancelled"
 
 
 class Gone(VidsenseError):
@@ -106,6 +125,13 @@ class SourceBlocked(VidsenseError):
     code = "url_not_allowed"
 
 
+class SignatureInvalid(VidsenseError):
+    """A signed URL's signature is wrong or has expired."""
+
+    status = 403
+    code = "signature_invalid"
+
+
 class SourceTooLarge(VidsenseError):
     status = 413
     code = "source_too_large"
@@ -116,9 +142,25 @@ class FetchFailed(VidsenseError):
     code = "fetch_failed"
 
 
+class ServerUnavailable(VidsenseError):
+    """The server could not be reached (the client's error; also what an HTTP 503 without a
+    known code becomes)."""
+
+    status = 503
+    code = "server_unreachable"
+
+
 class ModelNotInstalled(VidsenseError):
     status = 503
     code = "model_not_installed"
+
+
+class TaskInterrupted(VidsenseError):
+    """A task stopped before it finished (shutdown, or another worker took it over); it is
+    not failed: it will be claimed again."""
+
+    status = 503
+    code = "interrupted"
 
 
 class ToolFailed(VidsenseError):
@@ -131,3 +173,25 @@ def describe(error: BaseException) -> tuple[int, str, str]:
     if isinstance(error, VidsenseError):
         return error.status, error.code, error.message
     return 500, "internal_error", f"internal error: {type(error).__name__}: {error}"
+
+
+def _classes() -> list[type[VidsenseError]]:
+    """Every error class, the most general first (breadth-first from the root, each level in
+    the order the classes are defined above)."""
+    found: list[type[VidsenseError]] = [VidsenseError]
+    for cls in found:
+        found.extend(sub for sub in cls.__subclasses__() if sub not in found)
+    return found
+
+
+def from_answer(status: int, code: str, message: str, *, param: str | None = None) -> VidsenseError:
+    """The exception an error answer stands for: the class whose own ``code`` it is, else the
+    most general class with that HTTP ``status`` (``VidsenseError`` for any other status), so
+    a client raises what the server raised. The answer's ``status`` and ``code`` are kept."""
+    classes = _classes()
+    cls = next((c for c in classes if c.code == code and c.status == status), None)
+    if cls is None:
+        cls = next((c for c in classes if c.status == status), VidsenseError)
+    error = cls(message, code=code, param=param)
+    error.status = status
+    return error

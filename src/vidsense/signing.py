@@ -12,14 +12,7 @@ import hashlib
 import hmac
 import time
 
-from vidsense.errors import VidsenseError
-
-
-class SignatureInvalid(VidsenseError):
-    """A URL's signature is wrong or has expired."""
-
-    status = 403
-    code = "signature_invalid"
+from vidsense.errors import SignatureInvalid
 
 
 def signing_key(api_key: str | None) -> str | None:

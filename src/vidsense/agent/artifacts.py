@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from vidsense.errors import NotFound
-from vidsense.signing import SignatureInvalid, UrlSigner
+from vidsense.errors import NotFound, SignatureInvalid
+from vidsense.signing import UrlSigner
 
-__all__ = ["Artifact", "ArtifactStore", "SignatureInvalid", "artifact_path", "check_session_id"]
+__all__ = ["Artifact", "ArtifactStore", "artifact_path", "check_session_id"]
 
 ArtifactType = Literal["image", "video"]
 _ID = re.compile(r"^(img|vid)_[0-9a-f]{6,32}$")

@@ -16,7 +16,6 @@ import binascii
 import hashlib
 import re
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from vidsense.errors import (
     FetchFailed,
     InvalidArgument,
     MediaError,
+    MediaUnavailable,
     NotFound,
     SourceBlocked,
     ToolFailed,
@@ -35,7 +35,8 @@ from vidsense.errors import (
     VidsenseError,
 )
 from vidsense.library import Library
-from vidsense.store import VideoRecord
+from vidsense.store import TaskRecord, VideoRecord
+from vidsense.waiting import TASK_ENDED, wait_for
 
 CHAT_INDEX = "chat"
 """The hidden index that holds videos sent in chat messages."""
@@ -48,12 +49,6 @@ Progress = Callable[[str, float], None]
 _STREAM = re.compile(r"/v1(?:\.\d+)?/indexes/([^/]+)/videos/([^/]+)/stream/?$")
 """The path of a library video's stream (what the web UI sends as ``video_url``)."""
 _DATA = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?((?:;[^,;]+)*?)(;base64)?,(.*)$", re.S)
-
-
-class MediaUnavailable(InvalidArgument):
-    """A media URL could not be read (an HTTP error, an unreachable host)."""
-
-    code = "invalid_media_url"
 
 
 @dataclass(frozen=True)
@@ -255,19 +250,25 @@ class MediaResolver:
         if isinstance(path, ChatVideo):
             return path
         index_id = self.index_id()
-        submission = self.library.submit_file(index_id, path)
-        task = submission.task
-        new = task.status != "ready"
-        deadline = time.monotonic() + INDEX_TIMEOUT
-        last = -1.0
-        while task.status not in ("ready", "failed"):
-            if progress is not None and task.progress != last:
-                last = task.progress
+        submitted = self.library.submit_file(index_id, path).task
+        new = submitted.status != "ready"
+        shown = [-1.0]
+
+        def report(task: TaskRecord) -> None:
+            if progress is not None and task.status not in TASK_ENDED and task.progress != shown[0]:
+                shown[0] = task.progress
                 progress("analysing", float(task.progress))
-            if time.monotonic() > deadline:
-                raise VidsenseError("the video took too long to analyse", code="index_timeout")
-            time.sleep(0.25)
-            task = self.library.get_task(task.id)
+
+        task = wait_for(
+            lambda: self.library.get_task(submitted.id),
+            lambda task: task.status in TASK_ENDED,
+            progress=report,
+            timeout=INDEX_TIMEOUT,
+            interval=0.25,
+            timed_out=lambda _: VidsenseError(
+                "the video took too long to analyse", code="index_timeout"
+            ),
+        )
         if task.status == "failed" or task.video_id is None:
             raise UnsupportedMedia(
                 f"the video could not be analysed: {task.error_message or 'unknown error'}",
@@ -289,4 +290,4 @@ def _kind_of_name(filename: str, given: str) -> str:
     return "video"
 
 
-__all__ = ["CHAT_INDEX", "ChatVideo", "MediaResolver", "MediaUnavailable", "decode_data_uri"]
+__all__ = ["CHAT_INDEX", "ChatVideo", "MediaResolver", "decode_data_uri"]

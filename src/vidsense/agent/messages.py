@@ -2,9 +2,9 @@
 media it is about, and the turns before it.
 
 Content may be a string or a list of parts: ``text``, ``image_url`` (http(s) or a data URI),
-``video_url`` (a string or ``{"url": ...}``), ``input_file``/``file`` (``file_id``, or
-``file_data`` as a data URI). The media of the last user turn are the ones asked about; when it
-has none, the most recent earlier turn's media stay in play.
+``video_url`` (a string or ``{"url": ...}``), ``file_url`` (VLM Run's), ``input_file``/``file``
+(``file_id``, or ``file_data`` as a data URI). The media of the last user turn are the ones
+asked about; when it has none, the most recent earlier turn's media stay in play.
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def _url_of(value: Any, name: str) -> str:
     return url.strip()
 
 
-def _part(part: Any, where: str) -> tuple[str, MediaRef | None]:
+def content_part(part: Any, where: str) -> tuple[str, MediaRef | None]:
+    """One content part read: ``(text, None)`` or ``("", media)``; ``where`` names it in
+    errors (``param``)."""
     if isinstance(part, str):
         return part, None
     if not isinstance(part, dict):
@@ -79,6 +81,8 @@ def _part(part: Any, where: str) -> tuple[str, MediaRef | None]:
         return "", MediaRef("image", url=_url_of(part.get("image_url", part.get("url")), kind))
     if kind == "video_url":
         return "", MediaRef("video", url=_url_of(part.get("video_url"), kind))
+    if kind == "file_url":  # VLM Run's file by URL (a video, an image, ...)
+        return "", MediaRef("file", url=_url_of(part.get("file_url"), kind))
     if kind in ("input_file", "file"):
         inner = part.get("file", part)
         if not isinstance(inner, dict):
@@ -87,12 +91,12 @@ def _part(part: Any, where: str) -> tuple[str, MediaRef | None]:
             return "", MediaRef("file", file_id=inner["file_id"])
         if isinstance(inner.get("file_data"), str):
             return "", MediaRef("file", url=inner["file_data"])
-        if isinstance(inner.get("file_url"), str):
-            return "", MediaRef("video", url=inner["file_url"])
+        if inner.get("file_url") is not None:  # a string, or VLM Run's {"url": ...}
+            return "", MediaRef("video", url=_url_of(inner["file_url"], "file_url"))
         raise InvalidArgument(f"{where} needs a file_id or file_data", param=where)
     raise InvalidArgument(
         f"{where}: content part type {kind!r} is not supported; use text, image_url, "
-        "video_url, input_file or file",
+        "video_url, file_url, input_file or file",
         param=where,
     )
 
@@ -117,7 +121,7 @@ def parse_messages(messages: Any) -> Conversation:
         media: list[MediaRef] = []
         if isinstance(content, list):
             for k, part in enumerate(content):
-                text, ref = _part(part, f"{where}.content[{k}]")
+                text, ref = content_part(part, f"{where}.content[{k}]")
                 if text:
                     texts.append(text)
                 if ref is not None:

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidsense.language.text import TIME_PATTERN as _TIME
-from vidsense.language.text import parse_time
-from vidsense.language.text import times_in as times_in
+from vidsense.times import TIME_PATTERN as _TIME
+from vidsense.times import parse_time
+from vidsense.times import times_in as times_in
 
 _NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

@@ -123,7 +123,7 @@ class Predictions:
 
     def generate(self, body: dict[str, Any]) -> dict[str, Any]:
         """Check the request, then answer it now or (``batch``) enqueue it."""
-        from vidsense.media.source import check_url_allowed
+        from vidsense.media.network import check_url_allowed
 
         domain = body.get("domain") or "video.summary"
         config = body.get("config") or {}
@@ -211,13 +211,13 @@ class Predictions:
         return out
 
     def _call_back(self, url: str, record: dict[str, Any]) -> None:
-        import httpx
-
-        from vidsense.media.source import check_url_allowed
+        from vidsense.media.network import open_client
 
         try:
-            check_url_allowed(url, self.chat.library.settings.fetch)
-            httpx.post(url, json=record, timeout=10.0, follow_redirects=False)
+            # Resolved and checked again as it connects (the answer may have changed since the
+            # request was accepted), and sent to the address that was checked; no redirects.
+            with open_client(self.chat.library.settings.fetch, timeout=10.0) as client:
+                client.post(url, json=record)
         except Exception as e:
             log.warning("prediction %s: callback to %s failed: %s", record["id"], url, e)
 

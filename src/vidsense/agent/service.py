@@ -38,13 +38,14 @@ from vidsense.agent.files import FileStore
 from vidsense.agent.media import ChatVideo, MediaResolver, Progress
 from vidsense.agent.messages import Conversation, parse_messages
 from vidsense.agent.planner import ACTIONS, TOOL_FUNCTIONS, Step, plan, steps_from_calls, times_in
-from vidsense.agent.tools import ToolResult, VideoTools, stamp
+from vidsense.agent.tools import ToolResult, VideoTools
 from vidsense.errors import InvalidArgument, VidsenseError
 from vidsense.language.llm import ChatWriter
-from vidsense.language.schema import check
+from vidsense.language.schema import response_format
 from vidsense.language.service import WritingService
 from vidsense.library import Library
 from vidsense.signing import signer
+from vidsense.times import stamp
 
 log = logging.getLogger(__name__)
 
@@ -173,64 +174,6 @@ def forwarded(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def response_schema(response_format: Any) -> tuple[dict[str, Any] | None, bool]:
-    """``(schema, json_object)`` from an OpenAI ``response_format``: ``text`` -> no schema;
-    ``json_object``; ``json_schema`` with ``{json_schema: {name, schema, strict}}`` or a flat
-    ``{schema}``. The schema is checked to be valid JSON Schema."""
-    if response_format is None:
-        return None, False
-    if not isinstance(response_format, dict):
-        raise InvalidArgument("response_format must be an object", param="response_format")
-    kind = response_format.get("type", "json_schema")
-    if kind == "text":
-        return None, False
-    if kind == "json_object":
-        return None, True
-    if kind != "json_schema":
-        raise InvalidArgument(
-            f"response_format.type {kind!r} is not supported; use text, json_object or json_schema",
-            param="response_format",
-        )
-    inner = response_format.get("json_schema", response_format)
-    schema = inner.get("schema") if isinstance(inner, dict) else None
-    if not isinstance(schema, dict):
-        raise InvalidArgument(
-            "response_format json_schema needs a schema object "
-            "({json_schema: {name, schema}} or {schema})",
-            code="invalid_schema",
-            param="response_format",
-        )
-    try:
-        check(schema)
-    except InvalidArgument as e:
-        e.param = "response_format"
-        raise
-    return inline_refs(schema), False
-
-
-def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` with local ``#/$defs/...`` references replaced by what they name (pydantic
-    writes nested models that way), so time fields inside them are found. Recursive
-    definitions are left as references."""
-    defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
-
-    def walk(node: Any, seen: tuple[str, ...]) -> Any:
-        if isinstance(node, list):
-            return [walk(n, seen) for n in node]
-        if not isinstance(node, dict):
-            return node
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(("#/$defs/", "#/definitions/")):
-            name = ref.rsplit("/", 1)[-1]
-            if name in defs and name not in seen:
-                rest = {k: v for k, v in node.items() if k != "$ref"}
-                return walk({**defs[name], **rest}, (*seen, name))
-        return {k: walk(v, seen) for k, v in node.items()}
-
-    out: dict[str, Any] = walk(schema, ())
-    return out
-
-
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -264,7 +207,8 @@ class ChatService:
     def prepare(self, body: dict[str, Any], base_url: str) -> Prepared:
         """Check everything the client can get wrong, before any work starts."""
         conversation = parse_messages(body.get("messages"))
-        schema, json_object = response_schema(body.get("response_format"))
+        answer_format = response_format(body.get("response_format"))
+        schema, json_object = answer_format.schema, answer_format.kind == "json_object"
         given = body.get("session_id")
         if given is not None and not (isinstance(given, str) and SESSION_ID.match(given)):
             raise InvalidArgument(
@@ -326,7 +270,7 @@ class ChatService:
         planner = "rules"
         steps = plan(request or "Describe the video.")
         if isinstance(writer, ChatWriter) and writer.calls_tools and len(videos) == 1 and request:
-            chosen = self._model_plan(writer, request, videos[0])
+            chosen = self.plan_with_model(writer, request, videos[0])
             if chosen is not None:
                 steps, planner = chosen, "model"
         for video in videos:
@@ -367,11 +311,22 @@ class ChatService:
 
     # -- models that call tools --------------------------------------------------------------
 
-    def _model_plan(self, writer: ChatWriter, request: str, video: ChatVideo) -> list[Step] | None:
+    def plan_with_model(
+        self,
+        writer: ChatWriter,
+        request: str,
+        video: ChatVideo,
+        *,
+        instructions: str = "",
+        found: str = "",
+        insist: bool = True,
+    ) -> list[Step] | None:
         """The steps the model chooses from :data:`TOOL_FUNCTIONS` for ``request`` (asked
-        once with ``tool_choice: auto``, and once more naming the action the rules see when
-        that gave nothing usable), or ``None``. Times must be ones the request names or,
-        when it names none, chapter boundaries; an action the rules see must be called."""
+        once with ``tool_choice: auto``, and, with ``insist``, once more naming the action the
+        rules see when that gave nothing usable), or ``None``. Times must be ones the request
+        names or, when it names none, chapter boundaries; an action the rules see must be
+        called. ``instructions`` (a skill's) and ``found`` (what earlier calls returned) are
+        told to the model too, for a loop of calls (:mod:`vidsense.agent.executions`)."""
         v = video.video
         ev = self.writing.evidence(v.id)
         spans = self.writing.chapter_spans(ev)
@@ -388,12 +343,19 @@ class ChatService:
             f"times below.\nVideo: {v.duration:.1f} s long ({stamp(v.duration)}), "
             f"{v.width}x{v.height}, {v.fps:g} fps.\nChapters:\n{chapters or '(none)'}"
         )
+        if instructions:
+            system += f"\nYour task:\n{instructions}"
+        if found:
+            system += (
+                f"\nWhat your tool calls found so far:\n{found}\nCall more tools only if the "
+                "task needs more; otherwise reply without a tool call."
+            )
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": request},
         ]
         rules = plan(request)
-        action = ACTIONS.get(rules[0].tool) if len(rules) == 1 else None
+        action = ACTIONS.get(rules[0].tool) if len(rules) == 1 and insist else None
         choices: list[Any] = ["auto"]
         if action is not None:
             choices.append({"type": "function", "function": {"name": action}})
@@ -503,10 +465,6 @@ class ChatService:
             _words(c["function"]["arguments"]) for c in reply.tool_calls or []
         )
         return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
-
-    def complete(self, body: dict[str, Any], base_url: str) -> dict[str, Any]:
-        prepared = self.prepare(body, base_url)
-        return self.completion(prepared, self.reply(prepared))
 
     def stream(self, prepared: Prepared) -> Iterator[dict[str, Any]]:
         """``chat.completion.chunk`` s: role first, then progress chunks (a delta with no

@@ -18,7 +18,7 @@ from vidsense.agent.media import ChatVideo
 from vidsense.errors import InvalidArgument
 from vidsense.language.evidence import Item
 from vidsense.language.service import WritingService
-from vidsense.language.text import hms
+from vidsense.times import stamp
 
 MAX_FRAMES = 60
 """Most frames one request may ask for."""
@@ -32,13 +32,6 @@ class ToolResult:
     artifacts: list[Artifact] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     citations: list[dict[str, Any]] = field(default_factory=list)
-
-
-def stamp(seconds: float) -> str:
-    """``HH:MM:SS`` plus milliseconds when there are any."""
-    whole = hms(seconds)
-    ms = round((seconds - int(seconds)) * 1000) % 1000
-    return f"{whole}.{ms:03d}" if ms else whole
 
 
 class VideoTools:

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from vidsense.cli.app import JsonOpt, SourceArg, app, err, fmt_time, local_source, out, print_json
+from vidsense.cli.app import JsonOpt, SourceArg, app, err, local_source, out, print_json
 from vidsense.cli.app import settings as load_settings
+from vidsense.times import mmss
 
 STAGES = {
     "decode": "shots, keyframes, text",
@@ -82,11 +83,13 @@ def analyze(
         lang = result.transcript.language or "unknown language"
         out.print(f"transcript ({lang}):")
         for segment in result.transcript.segments:
-            out.print(f"  {fmt_time(segment.start)}  {segment.text}")
+            out.print(f"  {mmss(segment.start, ms=True)}  {segment.text}")
     for sighting in result.text_sightings:
-        out.print(f"  text {fmt_time(sighting.start)}-{fmt_time(sighting.end)}  {sighting.text}")
+        out.print(
+            f"  text {mmss(sighting.start, ms=True)}-{mmss(sighting.end, ms=True)}  {sighting.text}"
+        )
     for event in result.audio_events:
-        out.print(f"  audio {fmt_time(event.start)}-{fmt_time(event.end)}  {event.label}")
+        out.print(f"  audio {mmss(event.start, ms=True)}-{mmss(event.end, ms=True)}  {event.label}")
     for note in result.notes:
         out.print(f"[yellow]note:[/] {note}")
     out.print(f"written to {target}  ({result.timings.get('total', 0.0):.1f} s)")

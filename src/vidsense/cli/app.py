@@ -83,9 +83,3 @@ def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[float, float],
             bar.update(task, completed=100.0 * done / total if total else 0.0)
 
         yield update
-
-
-def fmt_time(seconds: float) -> str:
-    minutes, secs = divmod(seconds, 60.0)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:06.3f}" if hours else f"{minutes:02d}:{secs:06.3f}"

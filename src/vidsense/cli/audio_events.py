@@ -12,13 +12,13 @@ from vidsense.cli.app import (
     SourceArg,
     app,
     err,
-    fmt_time,
     local_source,
     out,
     print_json,
     progress_bar,
     settings,
 )
+from vidsense.times import mmss
 
 
 @app.command("audio-events")
@@ -56,5 +56,5 @@ def audio_events(
         return
     table = Table("start", "end", "label", "score")
     for e in events:
-        table.add_row(fmt_time(e.start), fmt_time(e.end), e.label, f"{e.score:.2f}")
+        table.add_row(mmss(e.start, ms=True), mmss(e.end, ms=True), e.label, f"{e.score:.2f}")
     out.print(table)

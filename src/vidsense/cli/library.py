@@ -6,7 +6,6 @@ Every command but ``serve`` works against a running server (``--server URL`` or
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,13 +13,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vidsense.cli.app import JsonOpt, app, err, fmt_time, out, print_json, settings
+from vidsense.cli.app import JsonOpt, app, err, out, print_json, settings
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument, NotFound, SourceNotFound
+from vidsense.times import mmss
+from vidsense.waiting import TASK_ENDED, wait_for
 
 if TYPE_CHECKING:
+    from vidsense.api.indexes import Task, TaskCreated
     from vidsense.client import Client
-    from vidsense.server.protocol import Task, TaskCreated
 
 index_app = typer.Typer(help="Create, list, rename and delete indexes.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -249,7 +250,7 @@ def index_list(server: ServerOpt = None, api_key: KeyOpt = None, as_json: JsonOp
             i.id,
             i.index_name,
             str(i.video_count),
-            fmt_time(i.total_duration),
+            mmss(i.total_duration, ms=True),
             ",".join(i.options),
             i.created_at[:19],
         )
@@ -302,23 +303,27 @@ def _follow(client: Client, submitted: list[tuple[str, TaskCreated]], show: bool
         transient=False,
         disable=not (show and err.is_terminal),
     )
+
+    def report(tasks: list[Task]) -> None:
+        for task in tasks:
+            bars.update(ids[task.id], completed=task.progress, status=task.status)
+            if show and not err.is_terminal and last.get(task.id) != task.status:
+                err.print(f"{pending[task.id]}: {task.status} {task.progress:.0f}%")
+            last[task.id] = task.status
+            if task.status in TASK_ENDED:
+                done[task.id] = task
+                del pending[task.id]
+
     with bars:
         ids = {
             task_id: bars.add_task(Path(name).name[:40], total=100.0, status="pending")
             for task_id, name in pending.items()
         }
-        while pending:
-            for task_id in list(pending):
-                task = client.tasks.get(task_id)
-                bars.update(ids[task_id], completed=task.progress, status=task.status)
-                if show and not err.is_terminal and last.get(task_id) != task.status:
-                    err.print(f"{pending[task_id]}: {task.status} {task.progress:.0f}%")
-                last[task_id] = task.status
-                if task.status in ("ready", "failed"):
-                    done[task_id] = task
-                    del pending[task_id]
-            if pending:
-                time.sleep(0.5)
+        wait_for(
+            lambda: [client.tasks.get(task_id) for task_id in pending],
+            lambda _: not pending,
+            progress=report,
+        )
     return [done[c.id] for _, c in submitted]
 
 
@@ -422,7 +427,7 @@ def videos(
         table.add_row(
             v.id,
             meta.filename,
-            fmt_time(meta.duration),
+            mmss(meta.duration, ms=True),
             f"{meta.width}x{meta.height}",
             v.status,
             v.created_at[:19],

@@ -13,7 +13,6 @@ from vidsense.cli.app import (
     JsonOpt,
     SourceArg,
     app,
-    fmt_time,
     local_source,
     out,
     print_json,
@@ -21,6 +20,7 @@ from vidsense.cli.app import (
     settings,
 )
 from vidsense.errors import InvalidArgument
+from vidsense.times import mmss
 
 
 @app.command()
@@ -44,9 +44,13 @@ def probe(source: SourceArg, as_json: JsonOpt = False) -> None:
 def shots(
     source: SourceArg,
     detector: Annotated[
-        str,
-        typer.Option(help="content (cuts), adaptive (camera motion), threshold (fades to black)."),
-    ] = "content",
+        str | None,
+        typer.Option(
+            help="combined (cuts, dissolves, fades), content, adaptive, threshold (one "
+            "PySceneDetect detector each), transnet (TransNetV2, needs vidsense[transnet]). "
+            "Default: VIDSENSE_SHOT_DETECTOR, else combined."
+        ),
+    ] = None,
     threshold: Annotated[float | None, typer.Option(help="Detector threshold.")] = None,
     min_shot: Annotated[float, typer.Option(help="Shortest shot, seconds.")] = 0.4,
     as_json: JsonOpt = False,
@@ -54,6 +58,7 @@ def shots(
     """Shot boundaries covering the whole video."""
     from vidsense.perception.shots import DETECTORS, scan_shots
 
+    detector = detector or settings().shot_detector
     if detector not in DETECTORS:
         raise InvalidArgument(f"--detector must be one of {', '.join(DETECTORS)}, not {detector!r}")
     path = local_source(source, settings())
@@ -72,9 +77,14 @@ def shots(
     if as_json:
         print_json([s.to_dict() for s in found])
         return
-    table = Table("#", "start", "end", "length")
+    table = Table("#", "start", "end", "length", "begins with")
     for s in found:
-        table.add_row(str(s.index), fmt_time(s.start), fmt_time(s.end), f"{s.duration:.2f}s")
+        how: str = s.transition or ""
+        if s.transition_start is not None and s.transition_end is not None:
+            how += f" {mmss(s.transition_start, ms=True)}-{mmss(s.transition_end, ms=True)}"
+        table.add_row(
+            str(s.index), mmss(s.start, ms=True), mmss(s.end, ms=True), f"{s.duration:.2f}s", how
+        )
     out.print(table)
 
 
@@ -154,7 +164,7 @@ def frames(
         print_json([f.to_dict() for f in written])
         return
     for f in written:
-        out.print(f"{fmt_time(f.timestamp)}  {f.path}")
+        out.print(f"{mmss(f.timestamp, ms=True)}  {f.path}")
 
 
 @app.command()
@@ -251,6 +261,8 @@ def demo(
         names = []
         for frame in closed.keyframes:
             names.append(str(write_jpeg(frame.full(), out_dir / frame_name(frame.time))))
-        table.add_row(str(shot.index), fmt_time(shot.start), fmt_time(shot.end), ", ".join(names))
+        table.add_row(
+            str(shot.index), mmss(shot.start, ms=True), mmss(shot.end, ms=True), ", ".join(names)
+        )
     out.print(table)
     out.print(f"done in {time.perf_counter() - started:.2f} s")

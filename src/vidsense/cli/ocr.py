@@ -12,7 +12,6 @@ from vidsense.cli.app import (
     JsonOpt,
     SourceArg,
     app,
-    fmt_time,
     local_source,
     out,
     print_json,
@@ -20,6 +19,7 @@ from vidsense.cli.app import (
     settings,
 )
 from vidsense.errors import InvalidArgument
+from vidsense.times import mmss
 
 
 @app.command()
@@ -45,8 +45,8 @@ def ocr(
     table = Table("start", "end", "text", "box (x, y, w, h)", "conf")
     for s in sightings:
         table.add_row(
-            fmt_time(s.start),
-            fmt_time(s.end),
+            mmss(s.start, ms=True),
+            mmss(s.end, ms=True),
             s.text,
             ", ".join(str(v) for v in s.box),
             f"{s.confidence:.2f}",

@@ -15,11 +15,12 @@ from rich.table import Table
 from vidsense.cli.app import JsonOpt, app, out, print_json
 from vidsense.cli.library import KeyOpt, ServerOpt, _client
 from vidsense.errors import InvalidArgument, NotFound
+from vidsense.options import SEARCH_DEFAULT
+from vidsense.times import mmss
 
 if TYPE_CHECKING:
     from vidsense.client import Client
 
-DEFAULT_OPTIONS = ("visual", "conversation")
 TEXT_WIDTH = 60
 
 OptionOpt = Annotated[
@@ -30,13 +31,6 @@ OptionOpt = Annotated[
         "conversation where the index has them).",
     ),
 ]
-
-
-def mmss(seconds: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` from an hour on), whole seconds rounded down."""
-    minutes, secs = divmod(int(max(0.0, seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def _short(text: str, width: int = TEXT_WIDTH) -> str:
@@ -80,13 +74,13 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search an index for moments that match a text query or an image."""
-    from vidsense.server.protocol import VideoHits
+    from vidsense.api.search import VideoHits
 
     with _client(server, api_key) as client:
         found = client.indexes.find(index)
         options = option or None
         if options is None:
-            wanted = ("visual",) if image is not None and not query.strip() else DEFAULT_OPTIONS
+            wanted = ("visual",) if image is not None and not query.strip() else SEARCH_DEFAULT
             options = [o for o in wanted if o in found.options] or list(found.options)
         page = client.search(
             found.id,

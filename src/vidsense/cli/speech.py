@@ -11,7 +11,6 @@ from vidsense.cli.app import (
     JsonOpt,
     SourceArg,
     app,
-    fmt_time,
     local_source,
     out,
     print_json,
@@ -19,6 +18,7 @@ from vidsense.cli.app import (
     settings,
 )
 from vidsense.errors import InvalidArgument
+from vidsense.times import mmss
 
 
 @app.command()
@@ -58,5 +58,5 @@ def transcribe(
     )
     table = Table("start", "end", "text")
     for seg in transcript.segments:
-        table.add_row(fmt_time(seg.start), fmt_time(seg.end), seg.text)
+        table.add_row(mmss(seg.start, ms=True), mmss(seg.end, ms=True), seg.text)
     out.print(table)

@@ -17,8 +17,8 @@ from rich.table import Table
 
 from vidsense.cli.app import JsonOpt, app, err, out, print_json
 from vidsense.cli.library import KeyOpt, ServerOpt, _client, _follow
-from vidsense.cli.search import mmss
 from vidsense.errors import InvalidArgument, NotFound
+from vidsense.times import mmss
 
 if TYPE_CHECKING:
     from vidsense.client import Client

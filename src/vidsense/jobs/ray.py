@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidsense.config import Settings
-from vidsense.errors import VidsenseError
+from vidsense.errors import TaskInterrupted, VidsenseError
 from vidsense.jobs.embedded import EmbeddedExecutor
-from vidsense.library import Library, TaskInterrupted
+from vidsense.library import Library
 from vidsense.library.service import Analyzer
 
 if TYPE_CHECKING:

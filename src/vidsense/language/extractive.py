@@ -18,7 +18,6 @@ from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.text import (
     as_sentence,
-    clock,
     content_terms,
     hashtag,
     keyphrases,
@@ -27,6 +26,7 @@ from vidsense.language.text import (
     title_case,
     words,
 )
+from vidsense.times import clock
 
 NOTABLE_SOUNDS = (
     "Applause",
@@ -275,6 +275,20 @@ class ExtractiveWriter(Writer):
         return _Filler(self, pack, prompt).value(schema, "")
 
 
+_SPOKEN = ("spoken", "speech", "said", "narrat", "voice", "dialog", "utterance")
+"""Words of field names that ask for what is said (the words of the transcript)."""
+_SHOWN = ("screen", "onscreen", "written", "ocr", "slide")
+"""Words of field names that ask for the text shown on screen."""
+_GENERIC_LABEL = frozenset({"number", "no", "num", "nr", "id", "code", "value", "amount"})
+"""Words of a field name that say what kind of value it is, not which label it follows."""
+_ID_WORDS = frozenset({"number", "no", "num", "nr", "id", "code"})
+
+
+def _snake(name: str) -> str:
+    """``invoiceNumber`` -> ``invoice_number``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
 def _tidy_title(text: str) -> str:
     t = " ".join(text.split())
     return title_case(t.lower()) if t.isupper() else t
@@ -420,9 +434,9 @@ class _Filler:
             terms = content_terms(schema.get("description", "") or name.replace("_", " "))
             return any(terms & content_terms(i.text) for i in self.pack.items) if terms else False
         if kind in ("number", "integer"):
-            number = self.number(hint)
+            number = self.number(hint, name)
             return round(number) if kind == "integer" else number
-        return self.text(hint)
+        return self.text(hint, name)
 
     def choose(self, options: list[Any], name: str, schema: dict[str, Any]) -> Any:
         evidence = (
@@ -449,7 +463,32 @@ class _Filler:
             return [self.choose(items["enum"], hint, items)]
         return [self.value(items, hint)]
 
-    def number(self, hint: str) -> float:
+    def labelled(self, name: str, numeric: bool = False) -> str | None:
+        """The value written after a label on screen, for a field named like the label:
+        ``invoice_number`` reads ``4417`` from "INVOICE 4417", ``total`` reads ``86 EUR``
+        from "TOTAL: 86 EUR" (only the first number when the field is a number or an id)."""
+        words = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
+        label = [w for w in words if w not in _GENERIC_LABEL]
+        if not label:
+            return None
+        numeric = numeric or any(w in _ID_WORDS for w in words)
+        for item in self.pack.of_type("text"):
+            tokens = item.text.split()
+            head = [t.lower().strip(":#.-") for t in tokens[: len(label)]]
+            if len(tokens) <= len(label) or head != label:
+                continue
+            rest = " ".join(tokens[len(label) :]).lstrip(":#- ").strip()
+            if numeric:
+                found = re.search(r"\d[\d.,]*\d|\d", rest)
+                if found is None:
+                    continue
+                rest = found.group(0)
+            if rest:
+                self.pack.cite([item])
+                return rest
+        return None
+
+    def number(self, hint: str, name: str = "") -> float:
         v = self.pack.video
         if any(k in hint for k in ("duration", "length", "seconds", "long")):
             return round(self.pack.end - self.pack.start, 3)
@@ -475,17 +514,31 @@ class _Filler:
                 return float(max(n or 0 for n in seen))
         if "speaker" in hint or "people" in hint or "person" in hint:
             return 1.0 if self.pack.of_type("speech") else 0.0
+        shown = self.labelled(name, numeric=True) if name else None
+        if shown is not None:
+            try:
+                return float(shown.replace(",", ""))
+            except ValueError:
+                pass
         return 0.0
 
-    def text(self, hint: str) -> str:
+    def text(self, hint: str, name: str = "") -> str:
         if "title" in hint or "name" in hint or "headline" in hint:
             return self.described[0] if self.part else self.gist.title
         if "language" in hint:
             return self.pack.evidence.language or "unknown"
-        if "transcript" in hint:
+        field = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
+        if "transcript" in hint or any(w.startswith(_SPOKEN) for w in field):
             speech = self.pack.of_type("speech")
             self.pack.cite(speech)
             return " ".join(i.text for i in speech)
+        if any(w.startswith(_SHOWN) for w in field):
+            shown = self.pack.of_type("text")
+            self.pack.cite(shown)
+            return "\n".join(dict.fromkeys(i.text.strip() for i in shown))
+        value = self.labelled(name) if name else None
+        if value is not None:
+            return value
         if any(k in hint for k in ("topic", "subject", "theme", "category")):
             return self.gist.topics[0] if self.gist.topics else self.gist.title
         return self.summary

@@ -33,6 +33,7 @@ from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Frame, Item
 from vidsense.language.schema import parse_json, validate
 from vidsense.language.text import content_terms, hashtag
+from vidsense.times import mmss
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,6 @@ _CUT_MARKER = re.compile(r"\s*\[[\d\s,;]*$")
 _RANGE = re.compile(r"\s*\(?\b\d{1,2}:\d{2}(?::\d{2})?\s*[-\u2013]\s*\d{1,2}:\d{2}(?::\d{2})?\b\)?")
 
 
-def stamp(seconds: float) -> str:
-    """``MM:SS`` (``H:MM:SS`` from an hour), zero padded: how evidence times are shown."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
-
-
 def cited_numbers(text: str) -> list[int]:
     """The evidence numbers cited in ``text`` (``[3]``, ``[2, 5]``), in order, once each."""
     found: list[int] = []
@@ -132,14 +125,14 @@ class Prompt:
         pack = self.pack
         v = pack.video
         lines = [
-            f"Video: {v.filename}, {stamp(pack.evidence.duration)} long "
+            f"Video: {v.filename}, {mmss(pack.evidence.duration)} long "
             f"({pack.evidence.duration:.1f} s), {v.width}x{v.height}, {v.fps:g} fps.",
         ]
         if pack.start > 0.0 or pack.end < pack.evidence.duration - 0.5:
-            lines.append(f"This part of the video: {stamp(pack.start)}-{stamp(pack.end)}.")
+            lines.append(f"This part of the video: {mmss(pack.start)}-{mmss(pack.end)}.")
         shots = [s for s in pack.evidence.shots if s.end > pack.start and s.start < pack.end]
         if shots:
-            spans = ", ".join(f"{stamp(s.start)}-{stamp(s.end)}" for s in shots[:40])
+            spans = ", ".join(f"{mmss(s.start)}-{mmss(s.end)}" for s in shots[:40])
             more = f" (and {len(shots) - 40} more)" if len(shots) > 40 else ""
             lines.append(f"Shots ({len(shots)}): {spans}{more}.")
         if pack.notes:
@@ -152,7 +145,7 @@ class Prompt:
             for n, item in enumerate(self.items, 1):
                 kind = _TYPE_NAMES.get(item.type, item.type)
                 text = item.text.replace('"', "'")
-                lines.append(f'[{n}] {stamp(item.start)}-{stamp(item.end)} {kind}: "{text}"')
+                lines.append(f'[{n}] {mmss(item.start)}-{mmss(item.end)} {kind}: "{text}"')
         else:
             lines.append("Evidence: none (nothing was said, shown as text or heard).")
         if pack.focus:
@@ -199,7 +192,7 @@ def frame_image(frame: Frame) -> str | None:
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    label = stamp(frame.time)
+    label = mmss(frame.time)
     font, font_scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2
     (tw, th), base = cv2.getTextSize(label, font, font_scale, thick)
     cv2.rectangle(image, (0, 0), (tw + 10, th + base + 10), (0, 0, 0), -1)
@@ -266,7 +259,7 @@ class ChatWriter(Writer):
                 uri = frame_image(frame)
                 if uri is None:
                     continue
-                parts.append({"type": "text", "text": f"Keyframe at {stamp(frame.time)}:"})
+                parts.append({"type": "text", "text": f"Keyframe at {mmss(frame.time)}:"})
                 parts.append({"type": "image_url", "image_url": {"url": uri}})
             parts.append({"type": "text", "text": request})
             content = parts if len(parts) > 2 else text

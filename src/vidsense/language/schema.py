@@ -3,10 +3,14 @@
 A schema may ask for times in three ways: Twelve Labs' ``{"type": "timestamp"}`` (with a
 ``format`` of ``seconds`` or ``hh:mm:ss``), a string or number with ``format: "timestamp"``
 (or ``"time"``), or a property named ``start_time``/``end_time``/``start``/``end``/
-``timestamp`` (and ``*_sec``). :func:`plan` finds them: a time field inside the items of an
+``timestamp`` (and ``*_sec``), or a number named ``*_at`` (``speech_starts_at``); a time may be
+nullable (``["number", "null"]``). :func:`plan` finds them: a time field inside the items of an
 array makes that array a list of computed segments (chapters, highlights, shots, lines of
 speech, on-screen text or sounds, chosen from its name and description), and a lone time field
-is the time of the evidence most relevant to it. The writer only sees what is left.
+is the time of the evidence most relevant to it, or, when it names a kind of evidence and its
+start or end ("when speech begins", ``text_ends_at``), where the first item of that kind starts
+or the last one ends (:func:`edge_of`; null, when allowed, if there is none). The writer only
+sees what is left.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vidsense.errors import InvalidArgument
-from vidsense.language.text import hms
+from vidsense.times import hms, mmss
 
 Role = Literal["start", "end", "point"]
 SegmentSource = Literal["chapters", "highlights", "shots", "speech", "text", "audio"]
@@ -55,12 +59,14 @@ _SOURCES: list[tuple[SegmentSource, tuple[str, ...]]] = [
 
 @dataclass(frozen=True)
 class TimeField:
-    """A property that holds a time: its ``role`` and how it is written."""
+    """A property that holds a time: its ``role`` and how it is written (``nullable``: the
+    schema lets it be null)."""
 
     name: str
     role: Role
     as_number: bool
     format: str
+    nullable: bool = False
 
 
 @dataclass
@@ -90,16 +96,55 @@ class Plan:
 
 def _time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
     kind = schema.get("type")
+    nullable = False
+    if isinstance(kind, list):
+        nullable = "null" in kind
+        kinds = [k for k in kind if k != "null"]
+        kind = kinds[0] if len(kinds) == 1 else None
     fmt = str(schema.get("format", "")).lower()
-    role = _TIME_NAMES.get(name.lower())
-    if role is None and name.lower().endswith(("_time", "_timestamp", "_at_sec")):
-        role = "start" if "start" in name.lower() else "end" if "end" in name.lower() else "point"
+    lower = name.lower()
+    role = _TIME_NAMES.get(lower)
+    at = lower.endswith("_at") and kind in ("number", "integer") and "duration" not in lower
+    if role is None and (lower.endswith(("_time", "_timestamp", "_at_sec")) or at):
+        role = "start" if "start" in lower else "end" if "end" in lower else "point"
     if kind == "timestamp" or fmt in _TIME_FORMATS:
         as_number = fmt == "seconds" or (kind in ("number", "integer"))
-        return TimeField(name, role or "point", as_number, fmt or "hh:mm:ss")
+        return TimeField(name, role or "point", as_number, fmt or "hh:mm:ss", nullable)
     if role is not None and kind in ("number", "integer", "string"):
-        return TimeField(name, role, kind != "string", fmt or "hh:mm:ss")
+        return TimeField(name, role, kind != "string", fmt or "hh:mm:ss", nullable)
     return None
+
+
+_EDGES: dict[str, bool] = {"start": True, "begin": True, "first": True, "end": False,
+                           "stop": False, "finish": False, "last": False}  # fmt: skip
+
+
+def edge_of(time: TimeField, description: str = "") -> tuple[SegmentSource, bool] | None:
+    """``(source, first)`` when a lone time field asks where a kind of evidence starts
+    (``first``: where its first item starts) or ends (``first`` False: where its last item
+    ends): a kind named in the field's name (``speech_starts_at``), or in its description
+    together with a start or an end ("seconds from the start when speech begins"). Else
+    ``None``: the field is the time of the most relevant evidence."""
+
+    def source(text: str) -> SegmentSource | None:
+        for src, keys in _SOURCES:
+            if src in ("speech", "text", "audio", "shots") and any(k in text for k in keys):
+                return src
+        return None
+
+    name = time.name.lower()
+    words = re.findall(r"[a-z]+", description.lower())
+    edges = [_EDGES[k] for w in words for k in _EDGES if w.startswith(k)]
+    found = source(name) or (source(description.lower()) if edges else None)
+    if found is None:
+        return None
+    if time.role != "point":
+        return found, time.role == "start"
+    named = [_EDGES[k] for k in _EDGES if k in name]
+    if named:
+        return found, named[0]
+    # The description's last edge word: "seconds from the start when speech begins".
+    return (found, edges[-1]) if edges else None
 
 
 def _concrete(schema: Any) -> Any:
@@ -196,26 +241,103 @@ def write_time(seconds: float, time: TimeField) -> float | str:
     if time.as_number:
         return round(float(seconds), 3)
     if time.format == "mm:ss":
-        s = round(seconds)
-        return f"{s // 60:02d}:{s % 60:02d}"
-    if time.format.endswith(".fff"):
-        whole = int(seconds)
-        return f"{hms(whole)}.{round((seconds - whole) * 1000) % 1000:03d}"
-    return hms(seconds)
+        return mmss(seconds, hours=False)
+    return hms(seconds, ms=time.format.endswith(".fff"))
+
+
+@dataclass(frozen=True)
+class ResponseFormat:
+    """What a request's ``response_format`` asks the answer to be (the same for ``/analyze``,
+    chat completions and everything else that takes one):
+
+    - ``text`` (also when there is none): plain text;
+    - ``json_object``: any JSON object, no schema: the answer's text is its ``answer`` field
+      (chat adds ``citations``, ``artifacts`` and what its tools found);
+    - ``json_schema``: a JSON value that follows ``schema`` (checked to be a JSON Schema, local
+      ``$ref`` s inlined), its time fields filled from evidence.
+    """
+
+    kind: Literal["text", "json_object", "json_schema"] = "text"
+    schema: dict[str, Any] | None = None
+
+
+_OPENAI_WRAPPER = frozenset({"name", "schema", "strict", "description"})
+
+
+def response_format(value: Any) -> ResponseFormat:
+    """The one reading of a ``response_format``: ``{"type": "text" | "json_object"}``, or a
+    JSON schema as OpenAI (``{type: json_schema, json_schema: {name, schema, strict}}``), Twelve
+    Labs (``{type: json_schema, json_schema: SCHEMA}``) or flat (``{schema: SCHEMA}``) send it;
+    ``type`` defaults to ``json_schema``. Raises ``InvalidArgument`` (``param``
+    ``response_format``; ``code`` ``invalid_schema`` for a missing or broken schema)."""
+    if value is None:
+        return ResponseFormat()
+    if not isinstance(value, dict):
+        raise InvalidArgument("response_format must be an object", param="response_format")
+    kind = value.get("type", "json_schema")
+    if kind in ("text", "json_object"):
+        return ResponseFormat(kind)
+    if kind != "json_schema":
+        raise InvalidArgument(
+            f"response_format.type {kind!r} is not supported; use text, json_object or json_schema",
+            param="response_format",
+        )
+    inner = value.get("json_schema", value.get("schema"))
+    if isinstance(inner, dict) and "name" in inner and set(inner) <= _OPENAI_WRAPPER:
+        inner = inner.get("schema")  # OpenAI's {name, schema, strict}
+    elif isinstance(inner, dict) and isinstance(inner.get("schema"), dict):
+        inner = inner["schema"]
+    if not isinstance(inner, dict):
+        raise InvalidArgument(
+            "response_format needs a JSON schema object ({json_schema: {name, schema}}, "
+            "{json_schema: SCHEMA} or {schema: SCHEMA})",
+            code="invalid_schema",
+            param="response_format",
+        )
+    try:
+        check(inner)
+    except InvalidArgument as e:
+        e.param = "response_format"
+        raise
+    return ResponseFormat("json_schema", inline_refs(inner))
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with local ``#/$defs/...`` references replaced by what they name (pydantic
+    writes nested models that way), so time fields inside them are found. Recursive
+    definitions are left as references."""
+    defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+
+    def walk(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [walk(n, seen) for n in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(("#/$defs/", "#/definitions/")):
+            name = ref.rsplit("/", 1)[-1]
+            if name in defs and name not in seen:
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return walk({**defs[name], **rest}, (*seen, name))
+        return {k: walk(v, seen) for k, v in node.items()}
+
+    out: dict[str, Any] = walk(schema, ())
+    return out
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
 def parse_json(text: str) -> Any:
-    """JSON from a model's reply (tolerates a code fence around it)."""
+    """JSON from a model's reply (tolerates a code fence around it, and line breaks or tabs
+    written raw inside strings, as small models do)."""
     import json
 
     cleaned = _FENCE.sub("", text.strip())
     try:
-        return json.loads(cleaned)
+        return json.loads(cleaned, strict=False)
     except json.JSONDecodeError:
         start, end = cleaned.find("{"), cleaned.rfind("}")
         if 0 <= start < end:
-            return json.loads(cleaned[start : end + 1])
+            return json.loads(cleaned[start : end + 1], strict=False)
         raise

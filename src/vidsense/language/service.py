@@ -25,17 +25,34 @@ import numpy as np
 
 from vidsense.errors import InvalidArgument
 from vidsense.language.base import NOT_IN_VIDEO, Writer
-from vidsense.language.evidence import EvidencePack, Item, VideoEvidence
-from vidsense.language.schema import SegmentList, TimeField, parse_json, plan, validate, write_time
+from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
+from vidsense.language.schema import (
+    SegmentList,
+    TimeField,
+    edge_of,
+    parse_json,
+    plan,
+    validate,
+    write_time,
+)
+from vidsense.language.schema import response_format as parse_response_format
 from vidsense.language.segments import Span, chapters, highlights
-from vidsense.language.text import content_terms, times_in
+from vidsense.language.text import content_terms
 from vidsense.library import Library
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.store import VideoRecord, new_id
+from vidsense.times import times_in
 
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")
 
+_ITEM_TYPE: dict[str, ItemType] = {
+    "shots": "shot",
+    "speech": "speech",
+    "text": "text",
+    "audio": "audio",
+}
+"""The evidence items a segment source lists."""
 RELEVANT = 0.84
 """Query-passage cosine (multilingual-e5-small) at which an item answers a question alone."""
 RELEVANT_WITH_WORDS = 0.80
@@ -370,10 +387,15 @@ class WritingService:
         citations: bool = False,
     ) -> dict[str, Any]:
         """Twelve Labs ``/analyze``: ``{id, data, finish_reason, usage}``; with a JSON schema
-        ``data`` is the JSON text of an object that follows it, times filled from evidence."""
+        ``data`` is the JSON text of an object that follows it, times filled from evidence; with
+        ``json_object`` it is ``{"answer": TEXT}`` (see :class:`~vidsense.language.schema.
+        ResponseFormat`)."""
         question = _prompt(prompt)
-        schema = _schema_of(response_format)
+        answer_format = parse_response_format(response_format)
+        schema = answer_format.schema
         body = {"prompt": question, "schema": schema, "start": start_time, "end": end_time}
+        if answer_format.kind == "json_object":
+            body["format"] = "json_object"
 
         def make() -> dict[str, Any]:
             ev = self.evidence(video_id)
@@ -381,6 +403,8 @@ class WritingService:
             if schema is None:
                 pack = self._question_pack(ev, question, lo, hi)
                 text = self.writer.answer(pack, question)
+                if answer_format.kind == "json_object":
+                    text = json.dumps({"answer": text}, ensure_ascii=False)
                 return {
                     "data": text,
                     "finish_reason": "stop",
@@ -419,10 +443,23 @@ class WritingService:
         for seglist in p.lists:
             value[seglist.name] = self._segment_items(ev, seglist, prompt, lo, hi, pack)
         for point in p.points:
-            about = p.descriptions.get(point.name) or point.name.replace("_", " ")
-            found = self.relevant(ev, f"{prompt} {about}", [i for i in pack.items], limit=1)
-            at = found[0].start if found else lo
+            described = p.descriptions.get(point.name, "")
+            edge = edge_of(point, described)
+            if edge is not None:  # where a kind of evidence starts (or ends)
+                source, first = edge
+                seen = [i for i in ev.items if i.type == _ITEM_TYPE[source] and lo <= i.start < hi]
+                if first:
+                    found = [min(seen, key=lambda i: (i.start, i.end))] if seen else []
+                else:
+                    found = [max(seen, key=lambda i: (i.end, i.start))] if seen else []
+            else:
+                about = described or point.name.replace("_", " ")
+                found = self.relevant(ev, f"{prompt} {about}", [i for i in pack.items], limit=1)
             pack.cite(found)
+            if not found and point.nullable:
+                value[point.name] = None
+                continue
+            at = (found[0].start if edge is None or edge[1] else found[0].end) if found else lo
             value[point.name] = write_time(at, point)
         problem = validate(value, p.schema)
         if problem is not None:
@@ -491,7 +528,7 @@ class WritingService:
                 ev, seglist.max_items, w.highlight_min_seconds, w.highlight_max_seconds
             )
             return [s for s in found if lo <= s.start < hi]
-        kind = {"shots": "shot", "speech": "speech", "text": "text", "audio": "audio"}[source]
+        kind = _ITEM_TYPE[source]
         return [
             Span(i.start, i.end, (i,)) for i in ev.items if i.type == kind and lo <= i.start < hi
         ]
@@ -553,30 +590,6 @@ def _prompt(prompt: Any) -> str:
     if len(prompt) > 20000:
         raise InvalidArgument("prompt is longer than 20000 characters", param="prompt")
     return prompt.strip()
-
-
-def _schema_of(response_format: Any) -> dict[str, Any] | None:
-    """The JSON schema inside a ``response_format`` (Twelve Labs' ``{type: json_schema,
-    json_schema: {...}}``, OpenAI's ``{json_schema: {name, schema}}`` or a bare ``schema``)."""
-    if response_format is None:
-        return None
-    if not isinstance(response_format, dict):
-        raise InvalidArgument("response_format must be an object", param="response_format")
-    kind = response_format.get("type", "json_schema")
-    if kind == "text":
-        return None
-    if kind == "json_object":
-        return {"type": "object"}
-    inner = response_format.get("json_schema", response_format.get("schema"))
-    if isinstance(inner, dict) and isinstance(inner.get("schema"), dict):
-        inner = inner["schema"]
-    if not isinstance(inner, dict):
-        raise InvalidArgument(
-            "response_format needs a json_schema object",
-            code="invalid_schema",
-            param="response_format",
-        )
-    return inner
 
 
 __all__ = ["GIST_TYPES", "NOT_IN_VIDEO", "SUMMARY_TYPES", "WritingService"]

@@ -98,44 +98,6 @@ def as_sentence(text: str) -> str:
     return t if t[-1] in ".!?\"'" else t + "."
 
 
-TIME_PATTERN = (
-    r"(?:\d{1,2}(?::\d{1,2}){1,2}(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:s|sec|secs|second|seconds)\b)"
-)
-"""A time as people write it in a request: ``MM:SS``, ``H:MM:SS`` (fractions allowed) or
-``12 s`` / ``12 seconds``."""
-
-
-def parse_time(text: str) -> float:
-    """Seconds from ``SS s``, ``MM:SS``, ``H:MM:SS`` (with optional fractions)."""
-    text = text.strip().lower()
-    number = re.match(r"^(\d+(?:\.\d+)?)\s*[a-z]*$", text)
-    if number:
-        return float(number.group(1))
-    total = 0.0
-    for part in text.split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-def times_in(text: str) -> list[float]:
-    """Every time (seconds) written in ``text`` (:data:`TIME_PATTERN`), in order."""
-    return [parse_time(m.group(0)) for m in re.finditer(TIME_PATTERN, text, re.I)]
-
-
-def clock(seconds: float) -> str:
-    """``M:SS`` (or ``H:MM:SS`` from an hour), as people write times in a video."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-def hms(seconds: float) -> str:
-    """``HH:MM:SS``, zero padded."""
-    s = max(0, round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def spoken_list(parts: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     items = [p for p in parts if p]

@@ -68,10 +68,18 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import Conflict, InvalidArgument, MediaError, NotFound, VidsenseError
-from vidsense.library.options import index_addons, index_options
+from vidsense.errors import (
+    Conflict,
+    InvalidArgument,
+    MediaError,
+    NotFound,
+    TaskInterrupted,
+    VidsenseError,
+)
+from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.people import Person, PersonMatch, join_people, person, regroup
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
+from vidsense.options import index_addons, index_options
 from vidsense.store import (
     FaceRecord,
     IndexRecord,
@@ -101,6 +109,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PARTIAL_NOTE = "vidsense_partial"
+"""The metadata key that says what is missing from a video indexed as its readable part
+(``allow_partial_media``)."""
 _FETCHED = 10.0
 """Progress (percent) once an ``indexing`` task's source is local and probed (a download
 reports progress below it)."""
@@ -130,14 +141,6 @@ _STAGE_WEIGHTS = {"decode": 0.5, "speech": 0.3, "audio_events": 0.05, "embedding
 Analyzer = Callable[..., "Analysis"]
 """Something called like :func:`~vidsense.perception.analyze.analyze` that returns its
 :class:`~vidsense.perception.analyze.Analysis`."""
-
-
-class TaskInterrupted(VidsenseError):
-    """A task stopped before it finished (shutdown, or another worker took it over); it is
-    not failed: it will be claimed again."""
-
-    status = 503
-    code = "interrupted"
 
 
 class TaskContext(Protocol):
@@ -171,12 +174,6 @@ class Submission:
 
     task: TaskRecord
     duplicate: bool = False
-
-
-def public_status(task: TaskRecord) -> TaskStatus:
-    """The status the API shows: the stored one (``validating`` -> ``pending`` -> ``indexing``
-    -> ``ready`` | ``failed``)."""
-    return task.status
 
 
 def media_type(path: Path) -> str:
@@ -233,7 +230,8 @@ class Library:
     @classmethod
     def open(cls, settings: Settings) -> Library:
         """Open the store that ``settings`` names (``database_url``; blobs at ``blobs_url`` or
-        in ``data_dir/blobs``)."""
+        in ``data_dir/blobs``), and clear what interrupted work left in the data folder (see
+        :mod:`vidsense.library.leftovers`)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(
             settings.store_url,
@@ -242,6 +240,7 @@ class Library:
             blobs_url=settings.blobs_url,
             blob_options=settings.s3,
         )
+        sweep_leftovers(settings.data_dir, settings.task_lease_seconds, busy=indexing(store))
         return cls(store, settings)
 
     def close(self) -> None:
@@ -640,7 +639,7 @@ class Library:
         path = self.store.blobs.path(key)
         try:
             try:
-                probe(path)
+                probe(path, allow_partial=self.settings.allow_partial_media)
             except MediaError as e:
                 message = e.message.replace(path.name, filename)
                 log.info(
@@ -670,10 +669,18 @@ class Library:
         if not path.is_file():
             raise NotFound(f"no such file: {path}", code="file_not_found")
         self.store.get_index(index_id)
+        staged = self.stage_file(path)
+        return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
+
+    def stage_file(self, path: Path) -> StagedFile:
+        """A local file copied into the data folder as an upload is (the original is left
+        alone), for :meth:`submit_upload`; ``NotFound`` ``file_not_found`` without one."""
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise NotFound(f"no such file: {path}", code="file_not_found")
         with self.upload_sink(path.name) as sink, path.open("rb") as f:
             sink.write_from(f)
-            staged = sink.finish()
-        return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
+            return sink.finish()
 
     def submit_url(
         self,
@@ -688,7 +695,7 @@ class Library:
         worker downloads while ``indexing``. The URL must be http(s) to a public address
         (checked now, while the task would be ``validating``, and again at every redirect); a
         URL already queued in this index returns that task."""
-        from vidsense.media.source import check_url_allowed
+        from vidsense.media.network import check_url_allowed
 
         if not isinstance(url, str) or not url.strip():
             raise InvalidArgument("video_url must be a non-empty http(s) URL")
@@ -808,7 +815,7 @@ class Library:
 
             filename = str(src.get("filename") or path.name)
             try:
-                info = probe(path)
+                info = probe(path, allow_partial=self.settings.allow_partial_media)
                 kind = sniff(path)
                 ctx.progress(_FETCHED)
                 analysis_started = time.perf_counter()
@@ -828,6 +835,7 @@ class Library:
                 raise
             analysis_s = time.perf_counter() - analysis_started
             self._check_cancel(ctx)
+            info = analysis.metadata  # a damaged file's readable part (allow_partial_media)
 
             width, height = info.display_size
             if reuse is None:
@@ -840,7 +848,10 @@ class Library:
                     width=width,
                     height=height,
                     size=info.size,
-                    metadata=src.get("user_metadata") or {},
+                    metadata={
+                        **(src.get("user_metadata") or {}),
+                        **({PARTIAL_NOTE: info.partial} if info.partial else {}),
+                    },
                     status="indexing",
                 )
                 reuse = video.id

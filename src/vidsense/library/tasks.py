@@ -13,8 +13,8 @@ import logging
 import threading
 from dataclasses import replace
 
-from vidsense.errors import Conflict, NotFound, VidsenseError, describe
-from vidsense.library.service import Analyzer, Library, TaskInterrupted
+from vidsense.errors import Conflict, NotFound, TaskInterrupted, VidsenseError, describe
+from vidsense.library.service import Analyzer, Library
 from vidsense.store import TaskRecord
 
 log = logging.getLogger(__name__)

@@ -135,12 +135,21 @@ class DecodedFrame:
 
 @dataclass
 class DecodeReport:
-    """What a pass decoded: frame count, last frame time (s), and why it stopped early."""
+    """What a pass decoded: frame count, last frame time (s), and why it stopped early.
+
+    ``damaged`` is True when a demux or decode error stopped the pass (the data is bad from
+    ``error_at`` on), False when the stream merely ended before the declared duration (which
+    the probe has already checked the file's data against)."""
 
     frames: int = 0
     last_time: float = 0.0
     error: str | None = None
     error_at: float | None = None
+    damaged: bool = False
+
+    def decoded_until(self, fps: float) -> float:
+        """Seconds of video decoded: the last frame's time plus one frame."""
+        return self.last_time + (1.0 / fps if fps else 0.0) if self.frames else 0.0
 
 
 class FrameSource:
@@ -148,7 +157,8 @@ class FrameSource:
 
     Args:
         path: a local video file.
-        info: its probe result (probed here when not given).
+        info: its probe result (probed here when not given, a file cut short as its readable
+            part).
         threads: decoder threads; 0 means one per core.
         fast: skip the in-loop deblocking filter while decoding (about 10% faster on H.264,
             slightly blockier pictures; fine for analysis, off for frames shown to people).
@@ -165,7 +175,9 @@ class FrameSource:
         import av
 
         self.path = Path(path)
-        self.info = info or probe(self.path)
+        # A reader reads what is there: whether a file cut short may be used at all is decided
+        # where it is taken in (the library's probe, :func:`~vidsense.perception.analyze`).
+        self.info = info or probe(self.path, allow_partial=True)
         self.report = DecodeReport()
         try:
             self._container = av.open(str(self.path))
@@ -220,13 +232,23 @@ class FrameSource:
         import av
 
         demux = self._container.demux(self._stream)
+        following: Any = None  # a packet read ahead, not decoded yet
         while True:
             try:
-                packet = next(demux)
+                packet = following if following is not None else next(demux)
+                following = None
+                if packet.is_corrupt and packet.size:
+                    following = next(demux, None)
             except StopIteration:
                 return
             except av.error.FFmpegError as e:
                 self._record_error(e)
+                return
+            if packet.is_corrupt and packet.size and (following is None or not following.size):
+                # The file ends inside this packet: decoding it would only fail, and lose the
+                # frames other decoder threads still hold. Those frames are whole: drain them.
+                yield from self._drain()
+                self._record_error(EOFError("the file ends inside a frame (cut short)"))
                 return
             try:
                 decoded = packet.decode()
@@ -235,9 +257,18 @@ class FrameSource:
                 return
             yield from decoded
 
+    def _drain(self) -> Iterator[Any]:
+        import av
+
+        try:
+            yield from self._stream.codec_context.decode(None)
+        except av.error.FFmpegError as e:
+            log.info("%s: draining the decoder: %s", self.path.name, e)
+
     def _record_error(self, error: Exception) -> None:
         self.report.error = str(error)
         self.report.error_at = self.report.last_time
+        self.report.damaged = True
         log.warning(
             "%s: decoding stopped at %.2f s: %s", self.path.name, self.report.last_time, error
         )

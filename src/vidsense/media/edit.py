@@ -163,8 +163,9 @@ def _cut(
 def extract_audio(
     path: Path, *, sample_rate: int = SPEECH_RATE, start: float = 0.0, end: float | None = None
 ) -> np.ndarray:
-    """Mono float32 samples in [-1, 1] at ``sample_rate`` Hz; empty when there is no audio."""
-    info = probe(path)
+    """Mono float32 samples in [-1, 1] at ``sample_rate`` Hz; empty when there is no audio.
+    A file cut short gives the audio that is there."""
+    info = probe(path, allow_partial=True)
     if not info.has_audio:
         return np.zeros(0, dtype=np.float32)
     args = ["ffmpeg", "-v", "error", "-nostdin", "-ss", f"{start:.6f}", "-i", str(path)]

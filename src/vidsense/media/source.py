@@ -3,20 +3,23 @@
 Downloads go into the cache folder under a name derived from the URL, through a temporary file
 that is renamed only when complete, so a failed download never leaves a half-written video.
 Hosts that resolve to private, loopback, link-local or reserved addresses are refused (SSRF)
-unless ``fetch.allow_private`` is set; every redirect hop is checked the same way.
+unless ``fetch.allow_private`` is set or their network is in ``fetch.allow_networks``.
+
+The check sits where connections are made, not only in front of a fetch: one
+:class:`AddressPolicy` resolves each host once per fetch, checks every address it answers,
+and the connection goes to that checked address (:class:`Pins`), so a redirect hop, a request
+yt-dlp makes on its own while reading a page, or a second DNS answer (rebinding) all meet the
+same check (:mod:`vidsense.media.network`); :mod:`vidsense.media.sites` gives it to yt-dlp.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import os
-import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import httpx
@@ -24,11 +27,16 @@ import httpx
 from vidsense.config import FetchSettings, Settings
 from vidsense.errors import (
     FetchFailed,
-    InvalidArgument,
     SourceBlocked,
     SourceNotFound,
     SourceTooLarge,
     UnsupportedMedia,
+)
+from vidsense.media.network import (
+    MAX_REDIRECTS,
+    AddressPolicy,
+    Pins,
+    open_client,
 )
 
 log = logging.getLogger(__name__)
@@ -47,7 +55,6 @@ SITE_HOSTS = (
     "twitter.com",
     "bilibili.com",
 )
-_MAX_REDIRECTS = 5
 _CHUNK = 1 << 20
 
 Progress = Callable[[int, int | None], None]
@@ -56,29 +63,6 @@ Progress = Callable[[int, int | None], None]
 
 def is_url(source: str) -> bool:
     return urlparse(source).scheme.lower() in ("http", "https")
-
-
-def check_url_allowed(url: str, fetch: FetchSettings) -> None:
-    """Refuse URLs that are not http(s) or whose host resolves to a non-public address."""
-    parts = urlparse(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise SourceBlocked(f"only http and https URLs are accepted, not {parts.scheme!r}")
-    host = parts.hostname
-    if not host:
-        raise InvalidArgument(f"URL has no host: {url}")
-    if fetch.allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as e:
-        raise FetchFailed(f"cannot resolve host {host!r}: {e.strerror}") from e
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global or address.is_multicast:
-            raise SourceBlocked(
-                f"{host} resolves to {address}, a private, loopback or link-local address; "
-                "set VIDSENSE_FETCH__ALLOW_PRIVATE=true to allow it"
-            )
 
 
 def _is_site_page(url: str) -> bool:
@@ -93,14 +77,15 @@ def _cache_path(url: str, cache_dir: Path) -> Path:
     return cache_dir / f"{digest}{suffix}"
 
 
-def _download(url: str, dest: Path, fetch: FetchSettings, progress: Progress | None) -> str:
+def _download(
+    url: str, dest: Path, fetch: FetchSettings, pins: Pins, progress: Progress | None
+) -> str:
     """Stream ``url`` into ``dest``; returns the response's content type."""
-    timeout = httpx.Timeout(fetch.read_timeout, connect=fetch.connect_timeout)
     dest.parent.mkdir(parents=True, exist_ok=True)
     current = url
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-        for _ in range(_MAX_REDIRECTS + 1):
-            check_url_allowed(current, fetch)
+    with open_client(fetch, pins=pins) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            pins.check_url(current)
             try:
                 with client.stream("GET", current) as response:
                     if response.is_redirect:
@@ -122,7 +107,7 @@ def _download(url: str, dest: Path, fetch: FetchSettings, progress: Progress | N
                 raise FetchFailed(f"{url} timed out: {e}") from e
             except httpx.HTTPError as e:
                 raise FetchFailed(f"cannot fetch {url}: {e}") from e
-    raise FetchFailed(f"{url} redirected more than {_MAX_REDIRECTS} times")
+    raise FetchFailed(f"{url} redirected more than {MAX_REDIRECTS} times")
 
 
 def _write_stream(
@@ -149,67 +134,46 @@ def _write_stream(
         raise
 
 
-def _download_with_ytdlp(url: str, dest: Path, fetch: FetchSettings) -> None:
-    """Fetch a video page through yt-dlp (an optional extra), checking the media URL it found."""
+def _download_with_ytdlp(url: str, dest: Path, fetch: FetchSettings, pins: Pins) -> None:
+    """Fetch a video page through yt-dlp (an optional extra); every request it makes goes
+    through ``pins`` (see :mod:`vidsense.media.sites`)."""
     try:
-        import yt_dlp
+        from vidsense.media.sites import download_page
     except ImportError as e:
         raise UnsupportedMedia(
             f"{url} is a web page, not a video file; install the 'sites' extra "
             "(pip install 'vidsense[sites]') to fetch videos from pages"
         ) from e
-
-    options: dict[str, Any] = {
-        "quiet": True,
-        "no_warnings": True,
-        "noplaylist": True,
-        "noprogress": True,
-        "format": "best[ext=mp4]/best",
-        "socket_timeout": fetch.read_timeout,
-        "max_filesize": fetch.max_bytes,
-        "cachedir": False,
-    }
-    try:
-        with yt_dlp.YoutubeDL(options) as ydl:
-            info = ydl.extract_info(url, download=False)
-            if info is None:
-                raise FetchFailed(f"no video found at {url}")
-            if info.get("_type") in ("playlist", "multi_video") and info.get("entries"):
-                info = next(iter(info["entries"]))
-            media_url = info.get("url")
-            if not media_url:
-                raise FetchFailed(f"no downloadable video found at {url}")
-            check_url_allowed(media_url, fetch)
-            size = info.get("filesize") or info.get("filesize_approx")
-            if size and size > fetch.max_bytes:
-                raise SourceTooLarge(f"{url} is {size} bytes, over the limit of {fetch.max_bytes}")
-            tmp = dest.with_name(f".part-{dest.name}")
-            with yt_dlp.YoutubeDL({**options, "outtmpl": str(tmp)}) as ydl:
-                ydl.process_ie_result(info, download=True)
-            if not tmp.exists():
-                raise FetchFailed(f"yt-dlp produced no file for {url}")
-            os.replace(tmp, dest)
-    except yt_dlp.utils.DownloadError as e:
-        raise FetchFailed(f"cannot fetch {url}: {str(e).removeprefix('ERROR: ')}") from e
+    download_page(url, dest, fetch, pins)
 
 
-def fetch_url(url: str, settings: Settings, progress: Progress | None = None) -> Path:
-    """Download ``url`` (a file or a video page) into the cache, once; returns the local path."""
+def fetch_url(
+    url: str,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    policy: AddressPolicy | None = None,
+) -> Path:
+    """Download ``url`` (a file or a video page) into the cache, once; returns the local path.
+
+    Every connection goes through ``policy`` (default: the one ``settings.fetch`` describes),
+    each host resolved once for the whole fetch (see :class:`Pins`)."""
+    pins = Pins(policy or AddressPolicy.from_settings(settings.fetch))
     # The address policy applies to every request, cached or not.
-    check_url_allowed(url, settings.fetch)
+    pins.check_url(url)
     dest = _cache_path(url, settings.cache_dir)
     if dest.exists():
         return dest
     if _is_site_page(url):
-        _download_with_ytdlp(url, dest.with_suffix(".mp4"), settings.fetch)
+        _download_with_ytdlp(url, dest.with_suffix(".mp4"), settings.fetch, pins)
         return dest.with_suffix(".mp4")
-    content_type = _download(url, dest, settings.fetch, progress)
+    content_type = _download(url, dest, settings.fetch, pins, progress)
     if content_type.startswith("text/html"):
         page_dest = dest.with_suffix(".mp4")
         if page_dest.exists():
             return page_dest
         log.info("%s is a web page; asking yt-dlp for its video", url)
-        _download_with_ytdlp(url, page_dest, settings.fetch)
+        _download_with_ytdlp(url, page_dest, settings.fetch, pins)
         return page_dest
     return dest
 

@@ -27,17 +27,18 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, ModelNotInstalled
+from vidsense.errors import CorruptMedia, InvalidArgument, ModelNotInstalled
 from vidsense.media.decode import DecodeReport
 from vidsense.media.frames import frame_name, write_jpeg
 from vidsense.media.probe import MediaInfo, probe
+from vidsense.options import Option, analysis_options
 from vidsense.perception.audio_events import AudioEvent
 from vidsense.perception.ocr import TextSighting
 from vidsense.perception.shots import Shot
@@ -46,39 +47,10 @@ from vidsense.perception.visual import FrameFaces, KeyframeVision
 
 log = logging.getLogger(__name__)
 
-Option = Literal["visual", "conversation", "text_in_video", "logo", "audio", "faces"]
-OPTIONS: tuple[Option, ...] = ("visual", "conversation", "text_in_video", "logo", "audio")
-"""What an analysis runs when no option is named."""
-OPT_IN: tuple[Option, ...] = ("faces",)
-"""Options that run only when named: ``faces`` (biometric data)."""
 Stage = Literal["decode", "speech", "audio_events", "embeddings"]
 
 StageProgress = Callable[[str, float], None]
 """Called with (stage name, fraction done 0..1)."""
-
-
-def parse_options(names: Iterable[str] | None) -> frozenset[Option]:
-    """Twelve Labs-style option names (``visual``, ``conversation``, ``text_in_video``,
-    ``logo``, ``audio``, and the opt-in ``faces``, which implies ``visual``); None means all of
-    :data:`OPTIONS`."""
-    if names is None:
-        return frozenset(OPTIONS)
-    chosen: set[Option] = set()
-    for name in names:
-        for part in str(name).split(","):
-            key = part.strip().lower()
-            if not key:
-                continue
-            if key not in (*OPTIONS, *OPT_IN):
-                raise InvalidArgument(
-                    f"unknown analysis option {key!r}; choose from {', '.join((*OPTIONS, *OPT_IN))}"
-                )
-            chosen.add(key)
-    if not chosen:
-        raise InvalidArgument(f"choose at least one option of {', '.join(OPTIONS)}")
-    if "faces" in chosen:
-        chosen.add("visual")
-    return frozenset(chosen)
 
 
 @dataclass(frozen=True)
@@ -216,10 +188,10 @@ def analyze(
     from vidsense.perception.shots import scan_shots
 
     path = Path(source)
-    chosen = parse_options(options)
+    chosen = analysis_options(options)
     report_progress: StageProgress = progress or (lambda stage, fraction: None)
     started = time.perf_counter()
-    info = probe(path)
+    info = probe(path, allow_partial=settings.allow_partial_media)
     out_dir.mkdir(parents=True, exist_ok=True)
     keyframe_dir = out_dir / "keyframes"
     analysis = Analysis(source=str(source), metadata=info, options=sorted(chosen))
@@ -242,6 +214,7 @@ def analyze(
         for closed in scan_shots(
             path,
             info=info,
+            detector=settings.shot_detector,  # type: ignore[arg-type]  # unknown: InvalidArgument
             keyframes_per_shot=1,
             threads=settings.decode_threads,
             cancel=cancel,
@@ -278,6 +251,8 @@ def analyze(
     analysis.timings.update(sound.timings)
     if report.error is not None:
         analysis.decode_error, analysis.decode_error_at = report.error, report.error_at
+        if report.damaged:
+            _keep_readable_part(analysis, report, path.name, settings.allow_partial_media)
         analysis.notes.append(
             f"decoding stopped at {report.error_at:.2f} s: {report.error}; "
             "what decoded before that was analysed"
@@ -336,6 +311,30 @@ def _frame_consumers(*consumers: Any) -> Callable[[Any], None] | None:
             call(frame)
 
     return each
+
+
+def _keep_readable_part(
+    analysis: Analysis, report: DecodeReport, name: str, allow_partial: bool
+) -> None:
+    """A pass stopped by damaged data: fail (:class:`CorruptMedia`, saying how much decoded),
+    or with ``allow_partial`` make the decoded part the video: its duration, and only the sound
+    evidence within it."""
+    info = analysis.metadata
+    end = min(report.decoded_until(info.fps), info.duration)
+    what = f"decoding stopped at {end:.1f} s of {info.duration:.1f} s ({report.error})"
+    if not allow_partial or end <= 0.0:
+        raise CorruptMedia(f"{name} is damaged: {what}")
+    analysis.metadata = replace(
+        info,
+        duration=end,
+        video_duration=min(info.video_duration, end),
+        frame_count=report.frames,
+        partial=f"only part of the file could be read: {what}",
+    )
+    if analysis.transcript is not None:
+        kept = tuple(s for s in analysis.transcript.segments if s.start < end)
+        analysis.transcript = replace(analysis.transcript, segments=kept)
+    analysis.audio_events = [e for e in analysis.audio_events if e.start < end]
 
 
 def evidence_texts(analysis: Analysis) -> tuple[list[str], list[str]]:

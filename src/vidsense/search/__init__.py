@@ -1,7 +1,6 @@
 """Search and classification over the library (Twelve Labs-shaped; no HTTP here)."""
 
 from vidsense.search.base import (
-    SEARCH_OPTIONS,
     Clip,
     ImageQuery,
     SearchFilter,
@@ -11,10 +10,9 @@ from vidsense.search.base import (
     confidence,
 )
 from vidsense.search.pages import ListPage, ListPageStore, PageStore, ResultPage
-from vidsense.search.service import ClassScore, SearchService, VideoClasses, canonical_options
+from vidsense.search.service import ClassScore, SearchService, VideoClasses
 
 __all__ = [
-    "SEARCH_OPTIONS",
     "ClassScore",
     "Clip",
     "ImageQuery",
@@ -28,6 +26,5 @@ __all__ = [
     "SearchService",
     "VideoClasses",
     "VideoGroup",
-    "canonical_options",
     "confidence",
 ]

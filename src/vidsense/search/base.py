@@ -1,6 +1,6 @@
 """What a search asks and what it finds: requests, clips, and the scoring bands.
 
-Every modality (:data:`SEARCH_OPTIONS`) turns a query into :class:`Clip` objects whose
+Every modality (:data:`vidsense.options.OPTIONS`) turns a query into :class:`Clip` objects whose
 ``score`` is on one 0-100 scale (see :func:`confidence`), so that clips of different options
 can be merged, thresholded and ranked together.
 """
@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-SearchOption = Literal["visual", "conversation", "text_in_video", "logo", "audio"]
-SEARCH_OPTIONS: tuple[str, ...] = ("visual", "conversation", "text_in_video", "logo", "audio")
-ALIASES = {"transcription": "conversation"}
-"""Newer option names and the option they mean."""
+from vidsense.options import SEARCH_DEFAULT
+
 Confidence = Literal["high", "medium", "low", "none"]
 Threshold = Literal["high", "medium", "low", "none"]
 BANDS: tuple[tuple[Confidence, float], ...] = (("high", 70.0), ("medium", 50.0), ("low", 30.0))
@@ -170,7 +168,7 @@ class SearchRequest:
 
     index_id: str
     query: str = ""
-    options: tuple[str, ...] = ("visual", "conversation")
+    options: tuple[str, ...] = SEARCH_DEFAULT
     conversation_option: Literal["semantic", "exact_match"] = "semantic"
     operator: Literal["or", "and"] = "or"
     group_by: Literal["clip", "video"] = "clip"

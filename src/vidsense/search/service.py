@@ -42,9 +42,8 @@ from vidsense.models.base import VisualEmbedder
 from vidsense.models.imagenet import ImageLabelsEntry
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
+from vidsense.options import CLASSIFY_DEFAULT, search_options
 from vidsense.search.base import (
-    ALIASES,
-    SEARCH_OPTIONS,
     Clip,
     SearchFilter,
     SearchRequest,
@@ -94,24 +93,6 @@ _TEXT_OPTIONS = {
     "logo": ("text",),
     "audio": ("audio_event",),
 }
-
-
-def canonical_options(options: Sequence[str]) -> tuple[str, ...]:
-    """Option names as the search knows them (``transcription`` -> ``conversation``);
-    ``InvalidArgument`` for an unknown one."""
-    found: list[str] = []
-    for raw in options:
-        name = ALIASES.get(raw.strip().lower(), raw.strip().lower())
-        if name not in SEARCH_OPTIONS:
-            raise InvalidArgument(
-                f"search_options: unknown option {raw!r}; choose from "
-                f"{', '.join(SEARCH_OPTIONS)} (or transcription)"
-            )
-        if name not in found:
-            found.append(name)
-    if not found:
-        raise InvalidArgument("search_options must name at least one option")
-    return tuple(found)
 
 
 def _sem(cos: float) -> float:
@@ -257,7 +238,7 @@ class SearchService:
             raise InvalidArgument("query is empty: give query (or query_text) or a query image")
         if not 1 <= request.page_limit <= 50:
             raise InvalidArgument(f"page_limit must be 1-50, got {request.page_limit}")
-        options = canonical_options(request.options)
+        options = search_options(request.options)
         missing = [o for o in options if o not in index.options]
         if missing:
             raise InvalidArgument(
@@ -764,7 +745,7 @@ class SearchService:
         for name, prompts in classes:
             if not name.strip() or not [p for p in prompts if p.strip()]:
                 raise InvalidArgument(f"class {name!r} needs a name and at least one prompt")
-        wanted = canonical_options(options or ("visual", "conversation", "text_in_video"))
+        wanted = search_options(options or CLASSIFY_DEFAULT)
         results: list[VideoClasses] = []
         for video in videos:
             index = self.library.get_index(video.index_id)

@@ -1,7 +1,7 @@
 """The HTTP face of vidsense: ``create_app(settings)`` builds the FastAPI app.
 
-Wire models live in :mod:`vidsense.server.protocol` (pydantic only), so the client can use
-them without the web framework; the app itself is imported lazily.
+Routers only turn HTTP into calls of :mod:`vidsense.api` (which holds the wire models and
+everything else, without the web framework); the app itself is imported lazily.
 """
 
 from __future__ import annotations

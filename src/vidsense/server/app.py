@@ -1,10 +1,11 @@
 """The FastAPI app factory: the library API under ``/v1`` (and ``/v1.2``, ``/v1.3`` so Twelve
 Labs code works by changing only its base URL), ``GET /health``, one error envelope.
 
-The lifespan opens the store that the settings name (``VIDSENSE_DATABASE_URL``, by default
-``sqlite:///DATA_DIR/vidsense.db``, blobs in ``DATA_DIR/blobs``) and starts the indexing
-workers; on shutdown the workers stop (running tasks are handed back for a retry) and the
-store closes.
+The lifespan opens the :class:`~vidsense.api.services.Services` of the library the settings
+name (``VIDSENSE_DATABASE_URL``, by default ``sqlite:///DATA_DIR/vidsense.db``, blobs in
+``DATA_DIR/blobs``) and starts the indexing workers; on shutdown the workers stop (running
+tasks are handed back for a retry) and the store closes. Routers only turn HTTP into calls of
+:mod:`vidsense.api` and its answers back into HTTP.
 """
 
 from __future__ import annotations
@@ -17,12 +18,23 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from vidsense import __version__
+from vidsense.api.services import Services
 from vidsense.config import Settings
-from vidsense.jobs import make_executor
-from vidsense.library import Library
 from vidsense.server import errors
 from vidsense.server.deps import require_api_key
-from vidsense.server.routers import chat, health, indexes, media, search, tasks, ui, videos, writing
+from vidsense.server.routers import (
+    chat,
+    files,
+    health,
+    indexes,
+    media,
+    search,
+    tasks,
+    ui,
+    videos,
+    vlmrun,
+    writing,
+)
 from vidsense.signing import signer
 
 log = logging.getLogger(__name__)
@@ -43,18 +55,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        library = await run_in_threadpool(Library.open, settings)
-        app.state.library = library
-        executor = make_executor(library, settings.executor, workers) if run_workers else None
-        app.state.executor = executor
-        if executor is not None:
-            executor.start()
+        services = await run_in_threadpool(Services.open, settings)
+        app.state.services = services
+        if run_workers:
+            services.start_workers(workers)
         try:
             yield
         finally:
-            if executor is not None:
-                await run_in_threadpool(executor.stop)
-            library.close()
+            await run_in_threadpool(services.close)
 
     app = FastAPI(
         title="vidsense",
@@ -80,8 +88,9 @@ def create_app(
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )
-    # OpenAI-compatible chat under /v1 only; artifacts check a key or a URL signature.
-    app.include_router(media.router, prefix="/v1", dependencies=guarded)
-    app.include_router(chat.router, prefix="/v1", dependencies=guarded)
-    app.include_router(chat.public_router, prefix="/v1")
+    # OpenAI-compatible chat and VLM Run requests under /v1 only; artifacts check a key or a
+    # URL signature.
+    for router in (media.router, chat.router, files.router, vlmrun.router):
+        app.include_router(router, prefix="/v1", dependencies=guarded)
+    app.include_router(files.public_router, prefix="/v1")
     return app

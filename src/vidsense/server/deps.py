@@ -1,42 +1,36 @@
-"""What routes get from the app: the library, the executor, and the API key check."""
+"""What routes get from the app: the services, the URLs the API answers under, and the API key
+check."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
-from vidsense.errors import Unauthorized
-from vidsense.jobs import Executor
-from vidsense.library import Library
-from vidsense.signing import SignatureInvalid, UrlSigner
+from vidsense.api.services import Services
+from vidsense.errors import SignatureInvalid, Unauthorized
+from vidsense.signing import UrlSigner
 
 
-async def library(request: Request) -> Library:
-    """The :class:`~vidsense.library.Library` kept on ``app.state``."""
-    lib: Library = request.app.state.library
-    return lib
+async def services(request: Request) -> Services:
+    """The :class:`~vidsense.api.services.Services` the app opened at startup."""
+    found: Services = request.app.state.services
+    return found
 
 
-S = TypeVar("S")
+Svc = Annotated[Services, Depends(services)]
 
 
-def kept(request: Request, name: str, owner: Any, make: Callable[[], S]) -> S:
-    """The service ``name`` kept on ``app.state``, made on first use (and again when the one
-    kept belongs to another library/service than ``owner``, as in tests that swap them)."""
-    found: tuple[Any, S] | None = getattr(request.app.state, name, None)
-    if found is None or found[0] is not owner:
-        found = (owner, make())
-        setattr(request.app.state, name, found)
-    return found[1]
+def api_base(request: Request) -> str:
+    """The URL the API answers under (``http://host:port/v1``), for thumbnail links."""
+    prefix = "/" + request.url.path.strip("/").split("/")[0]
+    return str(request.base_url).rstrip("/") + prefix
 
 
-async def executor(request: Request) -> Executor | None:
-    """The running executor, if the app started one."""
-    ex: Executor | None = getattr(request.app.state, "executor", None)
-    return ex
+def server_base(request: Request) -> str:
+    """The server's URL (``http://host:port``), for artifact links."""
+    return str(request.base_url).rstrip("/")
 
 
 SIGNED_METHODS = frozenset({"GET", "HEAD"})

@@ -1,41 +1,49 @@
-"""Reading ``POST /tasks`` bodies: multipart (streamed to disk), url-encoded form, or JSON.
+"""Reading request bodies into what the api layer takes.
 
-The multipart reader parses the request body as it arrives: the ``video_file`` part goes
-straight into a :class:`~vidsense.library.UploadSink` (hashed, size-limited, in the data
-folder), other parts are small text fields. Nothing of an upload that is refused stays on
-disk.
+``POST /tasks`` bodies (multipart, streamed to disk; url-encoded form; JSON) become a
+:class:`~vidsense.api.indexes.TaskForm`: the multipart reader parses the body as it arrives,
+the ``video_file`` part going straight into a :class:`~vidsense.library.UploadSink` (hashed,
+size-limited, in the data folder), other parts being small text fields. Nothing of an upload
+that is refused stays on disk. Other bodies (search, classify, logos) become a
+:class:`~vidsense.api.wire.Form` with :func:`read_form`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
 
+from vidsense.api.indexes import FILE_FIELD, TaskForm
+from vidsense.api.wire import Form, Upload, json_object
 from vidsense.errors import InvalidArgument, SourceTooLarge
 from vidsense.library import Library, StagedFile, UploadSink
 
-FILE_FIELD = "video_file"
 MAX_FIELD_BYTES = 1 << 20
-"""Largest text field (and largest non-multipart body), bytes."""
+"""Largest text field (and largest non-multipart task body), bytes."""
 _FLUSH_BYTES = 1 << 20  # file bytes gathered before one write on a worker thread
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-@dataclass
-class TaskForm:
-    """The fields of a ``POST /tasks`` body, and the staged ``video_file`` if one came."""
-
-    fields: dict[str, str] = field(default_factory=dict)
-    file: StagedFile | None = None
-
-    def get(self, name: str) -> str | None:
-        value = self.fields.get(name)
-        return value if value is None or value.strip() else None
+async def read_form(request: Request, max_file_bytes: int) -> Form:
+    """A JSON object, url-encoded or multipart body as a :class:`Form`; each uploaded file is
+    read up to ``max_file_bytes`` + 1 bytes (so the api layer can refuse a larger one)."""
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        items: list[tuple[str, Any]] = []
+        for key, value in (await request.form()).multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read(max_file_bytes + 1)
+                items.append((key, Upload(value.filename or "", data)))
+            else:
+                items.append((key, value))
+        return Form.of_items(items)
+    return Form.of(json_object(await request.body()))
 
 
 class _MultipartReader:
@@ -173,12 +181,7 @@ async def read_small_body(body: AsyncIterator[bytes]) -> bytes:
 
 def parse_json_form(data: bytes) -> TaskForm:
     """A JSON object body as task fields (values turned to strings, objects to JSON)."""
-    try:
-        obj = json.loads(data or b"{}")
-    except ValueError as e:
-        raise InvalidArgument(f"the body is not valid JSON: {e}") from e
-    if not isinstance(obj, dict):
-        raise InvalidArgument('the JSON body must be an object, like {"index_id": "..."}')
+    obj = json_object(data)
     fields = {
         str(k): v if isinstance(v, str) else json.dumps(v) for k, v in obj.items() if v is not None
     }
@@ -192,3 +195,21 @@ def parse_urlencoded_form(data: bytes) -> TaskForm:
     except UnicodeDecodeError as e:
         raise InvalidArgument(f"the form body is not UTF-8: {e}") from e
     return TaskForm({k: v[-1] for k, v in parsed.items()})
+
+
+async def read_task_form(request: Request, library: Library) -> TaskForm:
+    """A ``POST /tasks`` body, whichever way it is encoded."""
+    content_type = request.headers.get("content-type", "")
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        length = request.headers.get("content-length")
+        return await read_multipart(
+            library,
+            content_type,
+            request.stream(),
+            int(length) if length and length.isdigit() else None,
+        )
+    data = await read_small_body(request.stream())
+    if kind == "application/x-www-form-urlencoded":
+        return parse_urlencoded_form(data)
+    return parse_json_form(data)

@@ -1,4 +1,5 @@
-"""The storage interface: indexes, videos, evidence, lexical and vector search, durable tasks.
+"""The storage interface: indexes, videos, evidence, lexical and vector search, durable tasks,
+skills and durable jobs.
 
 Callers (services, workers, the HTTP layer) talk to a :class:`Store` and never write SQL. One
 backend exists today, :class:`~vidsense.store.sqlite.SQLiteStore` (one SQLite file + a local
@@ -12,11 +13,23 @@ Conventions every backend keeps:
   they sort as text; media times (``start``, ``end``, ``time``, ``duration``) are float seconds;
 - rows come back as frozen dataclasses; lists come back as a :class:`Page` (1-based ``page``);
 - errors are from :mod:`vidsense.errors`: ``NotFound`` with code ``index_not_found``,
-  ``video_not_found`` or ``task_not_found``; ``Conflict`` for a taken index name (``conflict``),
-  a lost task lease (``lease_lost``) or a task in the wrong status for the change asked
-  (``task_state``); ``InvalidArgument`` for bad input, raised before anything is written.
+  ``video_not_found``, ``task_not_found``, ``skill_not_found`` or ``<kind>_not_found`` for a
+  job; ``Conflict`` for a taken index or skill name (``conflict``, ``skill_exists``), a lost
+  task or job lease (``lease_lost``) or a task or job in the wrong status for the change asked
+  (``task_state``, ``job_state``); ``InvalidArgument`` for bad input, raised before anything is
+  written.
 - blob keys of a video live under :func:`video_prefix`, so deleting a video or an index deletes
-  its files too.
+  its files too; skill bundles live under ``skills/{skill_id}/``.
+
+Jobs are the durable work that is not indexing (an agent execution today; later predictions,
+renders, generated videos). They share the tasks' lease scheme: a worker claims the oldest
+waiting job, renews its lease with heartbeats, and a job whose worker died (lease expired) is
+claimed again by the next worker, up to ``max_attempts`` claims. A job's life::
+
+    enqueued ──► running ──► completed
+       ▲  │        │   │
+       │  ▼        │   └──────► failed    (error code + message; also too_many_attempts)
+     paused   pending ◄┘ (handed back at shutdown; claimed again like enqueued)
 """
 
 from __future__ import annotations
@@ -55,7 +68,26 @@ TaskSort = Literal["created_at", "updated_at"]
 TextMode = Literal["any", "all", "phrase"]
 """Lexical matching: ``any`` word (ranked by BM25), ``all`` words, or the exact ``phrase``."""
 
+JobKind = Literal["execution", "prediction", "render", "video_generation"]
+"""What a job does: an agent execution; later a VLM Run prediction, a render, a generated
+video."""
+JobStatus = Literal["enqueued", "pending", "running", "completed", "failed", "paused"]
+"""A job's status, VLM Run's ``JobStatus`` as is: ``enqueued`` (waiting for a worker),
+``running`` (a worker holds its lease), ``pending`` (handed back by a worker that stopped;
+waiting to be claimed again), ``paused`` (held from workers until resumed), ``completed``,
+``failed``."""
+SkillSort = Literal["created_at", "updated_at", "name"]
+
 TASK_STATUSES: tuple[str, ...] = get_args(TaskStatus)
+JOB_KINDS: tuple[str, ...] = get_args(JobKind)
+JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
+JOB_ID_PREFIXES: dict[str, str] = {
+    "execution": "exec",
+    "prediction": "pred",
+    "render": "render",
+    "video_generation": "video",
+}
+"""A job's id is ``<prefix>_<24 hex>``, the prefix naming its kind."""
 SEGMENT_KINDS: tuple[str, ...] = get_args(SegmentKind)
 SPACES: tuple[str, ...] = get_args(Space)
 
@@ -149,6 +181,48 @@ class TaskRecord:
     lease_until: str | None
     created_at: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class SkillRecord:
+    """One version of a stored skill. Every version of a skill shares its ``id`` and ``name``;
+    ``version`` counts from 1. ``created_at`` is when the skill was first made, ``updated_at``
+    when this version was. ``bundle_key`` is the blob holding the bundle (a zip of ``size``
+    bytes, SHA-256 ``sha256``); ``schema`` is its JSON schema, if it has one."""
+
+    id: str
+    name: str
+    version: int
+    description: str
+    schema: dict[str, Any] | None
+    bundle_key: str
+    sha256: str
+    size: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A durable job (not indexing). ``request`` is what to do and ``result`` what came of it
+    (JSON objects, their shape set by ``kind``); ``progress`` is a percentage; the lease works
+    as a task's (``lease_owner`` holds it until ``lease_until`` unless it sends a heartbeat);
+    ``attempts`` counts claims; ``completed_at`` is set when it completes or fails."""
+
+    id: str
+    kind: JobKind
+    status: JobStatus
+    request: dict[str, Any]
+    result: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+    progress: float
+    attempts: int
+    lease_owner: str | None
+    lease_until: str | None
+    created_at: str
+    updated_at: str
+    completed_at: str | None
 
 
 @dataclass(frozen=True)
@@ -596,3 +670,140 @@ class Store(ABC):
         sort_option: SortOption = "desc",
     ) -> Page[TaskRecord]:
         """Tasks, optionally of one index, status and/or video, one page at a time."""
+
+    # -- skills ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_skill(
+        self, name: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        """Store version 1 of a new skill (its bundle, a zip, becomes a blob).
+
+        ``Conflict`` (``skill_exists``) when a skill named ``name`` exists; ``InvalidArgument``
+        for a blank name or an empty bundle. Checking the bundle is the caller's
+        (:mod:`vidsense.skills`); the store keeps what it is given.
+        """
+
+    @abstractmethod
+    def add_skill_version(
+        self, skill_id: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        """Store the next version of skill ``skill_id`` (older versions stay as they are).
+
+        ``NotFound`` (``skill_not_found``).
+        """
+
+    @abstractmethod
+    def get_skill(self, skill_id: str, version: int | None = None) -> SkillRecord:
+        """Version ``version`` of a skill (None: the latest); ``NotFound`` (``skill_not_found``)
+        naming the id and version."""
+
+    @abstractmethod
+    def find_skill(self, name: str, version: int | None = None) -> SkillRecord:
+        """Like :meth:`get_skill`, by name."""
+
+    @abstractmethod
+    def list_skills(
+        self,
+        *,
+        limit: int = 25,
+        offset: int = 0,
+        order_by: SkillSort = "created_at",
+        descending: bool = True,
+        latest_only: bool = False,
+    ) -> list[SkillRecord]:
+        """Skill versions (every version, or only each skill's latest with ``latest_only``),
+        sorted by ``order_by`` (``created_at`` is the skill's, ``updated_at`` the version's),
+        ``offset`` rows skipped, at most ``limit`` returned."""
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def submit_job(
+        self,
+        kind: JobKind,
+        request: Mapping[str, Any],
+        *,
+        status: Literal["enqueued", "paused"] = "enqueued",
+    ) -> JobRecord:
+        """Create a job of ``kind`` (its id is ``<prefix>_<hex>``, see
+        :data:`JOB_ID_PREFIXES`); ``enqueued`` for the workers at once, or ``paused``."""
+
+    @abstractmethod
+    def claim_job(
+        self,
+        worker_id: str,
+        lease_seconds: float = 60.0,
+        *,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> JobRecord | None:
+        """Atomically take the oldest claimable job (of one of ``kinds``, when given) for
+        ``worker_id``, or ``None``.
+
+        Claimable: ``enqueued``, ``pending``, or ``running`` with an expired lease (its worker
+        died). The job becomes ``running``, leased for ``lease_seconds`` seconds, with
+        ``attempts`` + 1; one already claimed ``max_attempts`` times fails with
+        ``too_many_attempts`` instead (as :meth:`claim_task`).
+        """
+
+    @abstractmethod
+    def heartbeat_job(
+        self, job_id: str, worker_id: str, progress: float, *, lease_seconds: float = 60.0
+    ) -> JobRecord:
+        """Report ``progress`` (percent) and extend the lease by ``lease_seconds`` seconds;
+        ``Conflict`` (``lease_lost``) when the job is no longer this worker's."""
+
+    @abstractmethod
+    def release_job(self, job_id: str, worker_id: str) -> JobRecord:
+        """Hand a held job back (the worker is stopping): it turns ``pending``, its progress
+        kept, and the next claim takes it. ``Conflict`` (``lease_lost``)."""
+
+    @abstractmethod
+    def finish_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        status: Literal["completed", "failed"],
+        *,
+        result: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> JobRecord:
+        """End a job this worker holds with its ``result`` (``completed``) or error
+        (``failed``, which needs an ``error_code``). ``Conflict`` (``lease_lost``)."""
+
+    @abstractmethod
+    def fail_job(self, job_id: str, code: str, message: str) -> JobRecord:
+        """Fail a job no worker holds (``enqueued``, ``pending`` or ``paused``) with error
+        ``code`` and ``message``; ``Conflict`` (``job_state``) otherwise."""
+
+    @abstractmethod
+    def pause_job(self, job_id: str) -> JobRecord:
+        """Hold an ``enqueued`` or ``pending`` job from the workers (``paused``);
+        ``Conflict`` (``job_state``) otherwise."""
+
+    @abstractmethod
+    def resume_job(self, job_id: str) -> JobRecord:
+        """Queue a ``paused`` job again (``enqueued``); ``Conflict`` (``job_state``)
+        otherwise."""
+
+    @abstractmethod
+    def get_job(self, job_id: str, kind: JobKind | None = None) -> JobRecord:
+        """The job; ``NotFound`` (``<kind>_not_found``, or ``job_not_found``) also when
+        ``kind`` is given and the job is of another kind."""
+
+    @abstractmethod
+    def list_jobs(
+        self,
+        *,
+        kind: JobKind | None = None,
+        status: JobStatus | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        skip: int = 0,
+        limit: int = 10,
+        descending: bool = True,
+    ) -> list[JobRecord]:
+        """Jobs, optionally of one kind and status, created in ``[created_after,
+        created_before)`` (ISO-8601 times), newest first unless ``descending`` is False;
+        ``skip`` rows skipped, at most ``limit`` returned."""

@@ -265,6 +265,48 @@ MIGRATIONS: list[Migration] = [
             )""",
         ],
     ),
+    Migration(
+        4,
+        "skills (versioned bundles) and durable jobs that are not indexing",
+        [
+            # One row per version; every version of a skill shares its id and name.
+            """CREATE TABLE skills (
+                seq {serial},
+                id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                description TEXT NOT NULL,
+                schema {json},
+                bundle_key TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                created_at {time} NOT NULL,
+                updated_at {time} NOT NULL,
+                UNIQUE (id, version),
+                UNIQUE (name, version)
+            )""",
+            "CREATE INDEX skills_by_created ON skills(created_at)",
+            """CREATE TABLE jobs (
+                seq {serial},
+                id TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                request {json} NOT NULL,
+                result {json},
+                error_code TEXT,
+                error_message TEXT,
+                progress {float} NOT NULL DEFAULT 0,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                lease_owner TEXT,
+                lease_until {time},
+                created_at {time} NOT NULL,
+                updated_at {time} NOT NULL,
+                completed_at {time}
+            )""",
+            "CREATE INDEX jobs_by_status ON jobs(status, seq)",
+            "CREATE INDEX jobs_by_created ON jobs(kind, created_at)",
+        ],
+    ),
     # Self-contained (it touches no table of another migration but the ones it references), so
     # it can take another number when migrations of parallel work are merged.
     Migration(

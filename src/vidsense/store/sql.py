@@ -10,13 +10,16 @@ tie-break column, typed NULL parameters, how a stale task is found).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -25,18 +28,26 @@ import numpy.typing as npt
 
 from vidsense.errors import Conflict, InvalidArgument, NotFound
 from vidsense.store.base import (
+    JOB_ID_PREFIXES,
+    JOB_KINDS,
+    JOB_STATUSES,
     SEGMENT_KINDS,
     SPACES,
     TASK_STATUSES,
     FaceRecord,
     IndexRecord,
     IndexSort,
+    JobKind,
+    JobRecord,
+    JobStatus,
     Keyframe,
     LogoRecord,
     Page,
     PersonRecord,
     Segment,
     SegmentKind,
+    SkillRecord,
+    SkillSort,
     SortOption,
     Space,
     Store,
@@ -47,6 +58,7 @@ from vidsense.store.base import (
     VideoRecord,
     VideoSort,
     VideoStatus,
+    format_time,
     new_id,
     utc_now,
     video_prefix,
@@ -80,6 +92,10 @@ _VIDEO_SORT = {
     "duration": "duration",
 }
 _TASK_SORT = {"created_at": "created_at", "updated_at": "updated_at"}
+_SKILL_SORT = {"created_at": "created_at", "updated_at": "updated_at", "name": "name"}
+_SKILL_COLUMNS = (
+    "id, name, version, description, schema, bundle_key, sha256, size, created_at, updated_at"
+)
 _SEGMENT_COLUMNS = "s.id, s.video_id, s.kind, s.start_time, s.end_time, s.text, s.data"
 _KEYFRAME_COLUMNS = "id, video_id, shot_index, time, blob_key"
 _FACE_COLUMNS = (
@@ -88,6 +104,23 @@ _FACE_COLUMNS = (
 _PERSON_COLUMNS = "id, index_id, name, face_count, video_count, centroid, created_at, updated_at"
 MAX_PERSON_NAME = 200
 """Longest person name (characters)."""
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """A table of leased work (indexing tasks, jobs): one lease scheme for both. A row is
+    claimable when its status is one of ``waiting``, or ``held`` with an expired lease."""
+
+    table: str
+    noun: str
+    held: str
+    waiting: tuple[str, ...]
+
+
+_TASKS = _Queue("tasks", "task", "indexing", ("pending",))
+_JOBS = _Queue("jobs", "job", "running", ("enqueued", "pending"))
+EndRow = Callable[[Conn, Row, Any, str | None, str | None], None]
+"""Ends a claimed row: ``(conn, row, status, error_code, error_message)``."""
 
 
 def _chunks(items: Sequence[T], size: int = _IN_CHUNK) -> Iterator[Sequence[T]]:
@@ -200,6 +233,65 @@ def _task(row: Row) -> TaskRecord:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+def _skill(row: Row) -> SkillRecord:
+    return SkillRecord(
+        id=row["id"],
+        name=row["name"],
+        version=int(row["version"]),
+        description=row["description"],
+        schema=None if row["schema"] is None else json.loads(row["schema"]),
+        bundle_key=row["bundle_key"],
+        sha256=row["sha256"],
+        size=int(row["size"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _job(row: Row) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        kind=row["kind"],
+        status=row["status"],
+        request=json.loads(row["request"]),
+        result=None if row["result"] is None else json.loads(row["result"]),
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        progress=row["progress"],
+        attempts=row["attempts"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        completed_at=row["completed_at"],
+    )
+
+
+def _version(version: int | None) -> int | None:
+    if version is None:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidArgument(f"a skill version is a whole number from 1, got {version!r}")
+    return version
+
+
+def _moment(text: str | None, what: str) -> str | None:
+    """An ISO-8601 time (``Z`` or an offset; naive means UTC) as the store writes times."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError as e:
+        raise InvalidArgument(f"{what} must be an ISO-8601 time, got {text!r}") from e
+    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def _kind(kind: str) -> JobKind:
+    if kind not in JOB_KINDS:
+        raise InvalidArgument(f"a job kind is one of {', '.join(JOB_KINDS)}, got {kind!r}")
+    return kind  # type: ignore[return-value]
 
 
 def _segment(row: Row) -> Segment:
@@ -341,12 +433,89 @@ class SqlStore(Store):
             raise NotFound(f"no video with id {video_id!r}", code="video_not_found")
         return row
 
-    def _task_row(self, conn: Conn, task_id: str, lock: bool = False) -> Row:
-        sql = "SELECT * FROM tasks WHERE id = ?" + (self._FOR_UPDATE if lock else "")
-        row = self._one(conn, sql, (task_id,))
+    def _queued_row(self, conn: Conn, queue: _Queue, key: str, lock: bool = False) -> Row:
+        sql = f"SELECT * FROM {queue.table} WHERE id = ?" + (self._FOR_UPDATE if lock else "")
+        row = self._one(conn, sql, (key,))
         if row is None:
-            raise NotFound(f"no task with id {task_id!r}", code="task_not_found")
+            raise NotFound(f"no {queue.noun} with id {key!r}", code=f"{queue.noun}_not_found")
         return row
+
+    def _task_row(self, conn: Conn, task_id: str, lock: bool = False) -> Row:
+        return self._queued_row(conn, _TASKS, task_id, lock)
+
+    def _in_status(
+        self, conn: Conn, queue: _Queue, key: str, statuses: Sequence[str], doing: str
+    ) -> Row:
+        """The row, locked, if its status is one of ``statuses``; else ``Conflict``
+        (``task_state`` / ``job_state``)."""
+        row = self._queued_row(conn, queue, key, lock=True)
+        if row["status"] not in statuses:
+            raise Conflict(
+                f"cannot {doing} {queue.noun} {key}: it is {row['status']}, not "
+                f"{' or '.join(statuses)}",
+                code=f"{queue.noun}_state",
+            )
+        return row
+
+    def _held(self, conn: Conn, queue: _Queue, key: str, worker_id: str) -> Row:
+        """The row, locked, if ``worker_id`` holds its lease; else ``Conflict``
+        (``lease_lost``)."""
+        row = self._queued_row(conn, queue, key, lock=True)
+        if row["status"] != queue.held or row["lease_owner"] != worker_id:
+            holder = (
+                f"is {row['status']}"
+                if row["status"] != queue.held
+                else f"was claimed by {row['lease_owner']}"
+            )
+            raise Conflict(
+                f"worker {worker_id} lost the lease on {queue.noun} {key}: the {queue.noun} "
+                f"{holder}",
+                code="lease_lost",
+            )
+        return row
+
+    def _claim(
+        self,
+        conn: Conn,
+        queue: _Queue,
+        worker_id: str,
+        lease_seconds: float,
+        end: EndRow,
+        only: str = "",
+        params: Sequence[Any] = (),
+    ) -> str | None:
+        """Inside a write transaction: lease the oldest claimable row (``only``: more
+        conditions, with ``params``) to ``worker_id``; its id, or None. A row claimed
+        ``max_attempts`` times is ended ``failed`` (``too_many_attempts``) instead."""
+        waiting = ", ".join(f"'{status}'" for status in queue.waiting)
+        while True:
+            now = utc_now()
+            row = self._one(
+                conn,
+                f"SELECT * FROM {queue.table} WHERE (status IN ({waiting}) "
+                f"OR (status = '{queue.held}' AND lease_until < ?)){only} "
+                f"ORDER BY seq LIMIT 1{self._SKIP_LOCKED}",
+                (now, *params),
+            )
+            if row is None:
+                return None
+            if row["attempts"] >= self.max_attempts:
+                end(
+                    conn,
+                    row,
+                    "failed",
+                    "too_many_attempts",
+                    f"the {queue.noun} was started {row['attempts']} times without finishing "
+                    f"(max_attempts={self.max_attempts}); its worker may crash on it",
+                )
+                continue
+            self._execute(
+                conn,
+                f"UPDATE {queue.table} SET status = '{queue.held}', attempts = attempts + 1, "
+                "lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
+                (worker_id, utc_now(lease_seconds), now, row["seq"]),
+            )
+            return str(row["id"])
 
     def _index_record(self, conn: Conn, index_id: str) -> IndexRecord:
         row = self._one(conn, _INDEX_SELECT + " WHERE i.id = ?", (index_id,))
@@ -1038,19 +1207,9 @@ class SqlStore(Store):
             )
             return _task(self._task_row(conn, task_id))
 
-    def _task_in(self, conn: Conn, task_id: str, statuses: Sequence[str], doing: str) -> Row:
-        row = self._task_row(conn, task_id, lock=True)
-        if row["status"] not in statuses:
-            raise Conflict(
-                f"cannot {doing} task {task_id}: it is {row['status']}, not "
-                f"{' or '.join(statuses)}",
-                code="task_state",
-            )
-        return row
-
     def mark_task_validated(self, task_id: str) -> TaskRecord:
         with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating",), "mark as validated")
+            row = self._in_status(conn, _TASKS, task_id, ("validating",), "mark as validated")
             self._execute(
                 conn,
                 "UPDATE tasks SET status = 'pending', updated_at = ? WHERE seq = ?",
@@ -1062,7 +1221,7 @@ class SqlStore(Store):
         if not code:
             raise InvalidArgument("a failed task needs an error code")
         with self._write() as conn:
-            row = self._task_in(conn, task_id, ("validating", "pending"), "fail")
+            row = self._in_status(conn, _TASKS, task_id, ("validating", "pending"), "fail")
             self._end_task(conn, row, "failed", code, message)
             return _task(self._task_row(conn, task_id))
 
@@ -1085,48 +1244,8 @@ class SqlStore(Store):
                 log.warning(
                     "%d tasks stayed validating over %g s; queued them", stale, lease_seconds
                 )
-            while True:
-                now = utc_now()
-                row = self._one(
-                    conn,
-                    "SELECT * FROM tasks WHERE status = 'pending' "
-                    "OR (status = 'indexing' AND lease_until < ?) "
-                    f"ORDER BY seq LIMIT 1{self._SKIP_LOCKED}",
-                    (now,),
-                )
-                if row is None:
-                    return None
-                if row["attempts"] >= self.max_attempts:
-                    self._end_task(
-                        conn,
-                        row,
-                        "failed",
-                        "too_many_attempts",
-                        f"the task was started {row['attempts']} times without finishing "
-                        f"(max_attempts={self.max_attempts}); its worker may crash on it",
-                    )
-                    continue
-                self._execute(
-                    conn,
-                    "UPDATE tasks SET status = 'indexing', attempts = attempts + 1, "
-                    "lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
-                    (worker_id, utc_now(lease_seconds), now, row["seq"]),
-                )
-                return _task(self._task_row(conn, row["id"]))
-
-    def _held_task(self, conn: Conn, task_id: str, worker_id: str) -> Row:
-        row = self._task_row(conn, task_id, lock=True)
-        if row["status"] != "indexing" or row["lease_owner"] != worker_id:
-            holder = (
-                f"is {row['status']}"
-                if row["status"] != "indexing"
-                else f"was claimed by {row['lease_owner']}"
-            )
-            raise Conflict(
-                f"worker {worker_id} lost the lease on task {task_id}: the task {holder}",
-                code="lease_lost",
-            )
-        return row
+            claimed = self._claim(conn, _TASKS, worker_id, lease_seconds, self._end_task)
+            return None if claimed is None else _task(self._task_row(conn, claimed))
 
     def heartbeat(
         self,
@@ -1143,7 +1262,7 @@ class SqlStore(Store):
         with self._write() as conn:
             # A lease that expired but was not claimed by anyone is still this worker's: renewing
             # it is safe, since no other worker holds the task.
-            self._held_task(conn, task_id, worker_id)
+            self._held(conn, _TASKS, task_id, worker_id)
             if video_id is not None:
                 self._video_row(conn, video_id)
             self._execute(
@@ -1168,7 +1287,7 @@ class SqlStore(Store):
         if status == "failed" and not error_code:
             raise InvalidArgument("a failed task needs an error_code")
         with self._write() as conn:
-            row = self._held_task(conn, task_id, worker_id)
+            row = self._held(conn, _TASKS, task_id, worker_id)
             self._end_task(conn, row, status, error_code, error_message)
             return _task(self._task_row(conn, task_id))
 
@@ -1229,3 +1348,342 @@ class SqlStore(Store):
                 (*params, page_limit, offset),
             ).fetchall()
         return Page([_task(r) for r in rows], int(total), page, page_limit)
+
+    # -- skills ------------------------------------------------------------------------------
+
+    def _skill_row(self, conn: Conn, skill_id: str, version: int | None = None) -> Row:
+        sql = f"SELECT {_SKILL_COLUMNS} FROM skills WHERE id = ?"
+        params: tuple[Any, ...] = (skill_id,)
+        if version is not None:
+            sql += " AND version = ?"
+            params += (version,)
+        row = self._one(conn, sql + " ORDER BY version DESC LIMIT 1", params)
+        if row is None:
+            raise NotFound(_no_skill("id", skill_id, version), code="skill_not_found")
+        return row
+
+    def create_skill(
+        self, name: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidArgument("a skill needs a name", param="name")
+        if not bundle:
+            raise InvalidArgument("a skill's bundle must not be empty")
+        name = name.strip()
+        shape = None if schema is None else _json(dict(schema), "the skill's schema")
+        skill_id, now = f"skill_{new_id()}", utc_now()
+        key = f"skills/{skill_id}/{new_id()}.zip"
+        digest = hashlib.sha256(bundle).hexdigest()
+        self.blobs.put_bytes(key, bundle)
+        try:
+            with self._write() as conn:
+                row = self._one(conn, "SELECT id FROM skills WHERE name = ? LIMIT 1", (name,))
+                if row is not None:
+                    raise Conflict(
+                        f"a skill named {name!r} already exists (id {row['id']}); update it to "
+                        "add a version",
+                        code="skill_exists",
+                    )
+                self._execute(
+                    conn,
+                    "INSERT INTO skills (id, name, version, description, schema, bundle_key, "
+                    "sha256, size, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+                    (skill_id, name, description, shape, key, digest, len(bundle), now, now),
+                )
+                return _skill(self._skill_row(conn, skill_id, 1))
+        except self._UNIQUE_VIOLATION as e:  # (PostgreSQL) a concurrent create took the name
+            self.blobs.delete(key)
+            raise Conflict(f"a skill named {name!r} already exists", code="skill_exists") from e
+        except BaseException:
+            self.blobs.delete(key)
+            raise
+
+    def add_skill_version(
+        self, skill_id: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        if not bundle:
+            raise InvalidArgument("a skill's bundle must not be empty")
+        shape = None if schema is None else _json(dict(schema), "the skill's schema")
+        with self._read() as conn:
+            self._skill_row(conn, skill_id)
+        key = f"skills/{skill_id}/{new_id()}.zip"
+        digest = hashlib.sha256(bundle).hexdigest()
+        self.blobs.put_bytes(key, bundle)
+        try:
+            with self._write() as conn:
+                # Every update locks the skill's first version (it never changes), then reads
+                # the newest number: an update that held the lock before has committed its own.
+                first = self._one(
+                    conn,
+                    "SELECT name, created_at FROM skills WHERE id = ? ORDER BY version "
+                    f"LIMIT 1{self._FOR_UPDATE}",
+                    (skill_id,),
+                )
+                if first is None:
+                    raise NotFound(_no_skill("id", skill_id), code="skill_not_found")
+                version = int(
+                    self._scalar(conn, "SELECT MAX(version) FROM skills WHERE id = ?", (skill_id,))
+                )
+                self._execute(
+                    conn,
+                    "INSERT INTO skills (id, name, version, description, schema, bundle_key, "
+                    "sha256, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        skill_id,
+                        first["name"],
+                        version + 1,
+                        description,
+                        shape,
+                        key,
+                        digest,
+                        len(bundle),
+                        first["created_at"],
+                        utc_now(),
+                    ),
+                )
+                return _skill(self._skill_row(conn, skill_id, version + 1))
+        except self._UNIQUE_VIOLATION as e:
+            self.blobs.delete(key)
+            raise Conflict(
+                f"skill {skill_id} was updated by someone else at the same time; try again",
+                code="skill_exists",
+            ) from e
+        except BaseException:
+            self.blobs.delete(key)
+            raise
+
+    def get_skill(self, skill_id: str, version: int | None = None) -> SkillRecord:
+        version = _version(version)
+        with self._read() as conn:
+            return _skill(self._skill_row(conn, skill_id, version))
+
+    def find_skill(self, name: str, version: int | None = None) -> SkillRecord:
+        version = _version(version)
+        sql = f"SELECT {_SKILL_COLUMNS} FROM skills WHERE name = ?"
+        params: tuple[Any, ...] = (name,)
+        if version is not None:
+            sql += " AND version = ?"
+            params += (version,)
+        with self._read() as conn:
+            row = self._one(conn, sql + " ORDER BY version DESC LIMIT 1", params)
+        if row is None:
+            raise NotFound(_no_skill("name", name, version), code="skill_not_found")
+        return _skill(row)
+
+    def list_skills(
+        self,
+        *,
+        limit: int = 25,
+        offset: int = 0,
+        order_by: SkillSort = "created_at",
+        descending: bool = True,
+        latest_only: bool = False,
+    ) -> list[SkillRecord]:
+        limit, offset = _window(limit, offset)
+        column, direction = _order(_SKILL_SORT, order_by, "desc" if descending else "asc")
+        where = (
+            "WHERE version = (SELECT MAX(s2.version) FROM skills s2 WHERE s2.id = skills.id)"
+            if latest_only
+            else ""
+        )
+        with self._read() as conn:
+            rows = self._all(
+                conn,
+                f"SELECT {_SKILL_COLUMNS} FROM skills {where} "
+                f"ORDER BY {column} {direction}, seq {direction} LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+        return [_skill(r) for r in rows]
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def _job_row(self, conn: Conn, job_id: str, lock: bool = False) -> Row:
+        return self._queued_row(conn, _JOBS, job_id, lock)
+
+    def submit_job(
+        self,
+        kind: JobKind,
+        request: Mapping[str, Any],
+        *,
+        status: Literal["enqueued", "paused"] = "enqueued",
+    ) -> JobRecord:
+        kind = _kind(kind)
+        if status not in ("enqueued", "paused"):
+            raise InvalidArgument(f"a new job is enqueued or paused, not {status!r}")
+        job_id, now = f"{JOB_ID_PREFIXES[kind]}_{new_id()}", utc_now()
+        body = _json(dict(request), "the job's request")
+        with self._write() as conn:
+            self._execute(
+                conn,
+                "INSERT INTO jobs (id, kind, status, request, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (job_id, kind, status, body, now, now),
+            )
+            return _job(self._job_row(conn, job_id))
+
+    def claim_job(
+        self,
+        worker_id: str,
+        lease_seconds: float = 60.0,
+        *,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> JobRecord | None:
+        if not worker_id:
+            raise InvalidArgument("worker_id must not be empty")
+        lease_seconds = _seconds(lease_seconds, "lease_seconds")
+        wanted = None if kinds is None else [_kind(k) for k in kinds]
+        if wanted == []:
+            return None
+        only = "" if wanted is None else f" AND kind IN ({_marks(len(wanted))})"
+        with self._write() as conn:
+            claimed = self._claim(
+                conn, _JOBS, worker_id, lease_seconds, self._end_job, only, wanted or ()
+            )
+            return None if claimed is None else _job(self._job_row(conn, claimed))
+
+    def heartbeat_job(
+        self, job_id: str, worker_id: str, progress: float, *, lease_seconds: float = 60.0
+    ) -> JobRecord:
+        progress = float(progress)
+        if not 0 <= progress <= 100:
+            raise InvalidArgument(f"progress is a percentage (0-100), got {progress}")
+        lease_seconds = _seconds(lease_seconds, "lease_seconds")
+        with self._write() as conn:
+            row = self._held(conn, _JOBS, job_id, worker_id)
+            self._execute(
+                conn,
+                "UPDATE jobs SET progress = ?, lease_until = ?, updated_at = ? WHERE seq = ?",
+                (progress, utc_now(lease_seconds), utc_now(), row["seq"]),
+            )
+            return _job(self._job_row(conn, job_id))
+
+    def release_job(self, job_id: str, worker_id: str) -> JobRecord:
+        with self._write() as conn:
+            row = self._held(conn, _JOBS, job_id, worker_id)
+            self._execute(
+                conn,
+                "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_until = NULL, "
+                "updated_at = ? WHERE seq = ?",
+                (utc_now(), row["seq"]),
+            )
+            return _job(self._job_row(conn, job_id))
+
+    def finish_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        status: Literal["completed", "failed"],
+        *,
+        result: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> JobRecord:
+        if status not in ("completed", "failed"):
+            raise InvalidArgument(f"a job finishes completed or failed, not {status!r}")
+        if status == "failed" and not error_code:
+            raise InvalidArgument("a failed job needs an error_code")
+        body = None if result is None else _json(dict(result), "the job's result")
+        with self._write() as conn:
+            row = self._held(conn, _JOBS, job_id, worker_id)
+            self._end_job(conn, row, status, error_code, error_message, body)
+            return _job(self._job_row(conn, job_id))
+
+    def fail_job(self, job_id: str, code: str, message: str) -> JobRecord:
+        if not code:
+            raise InvalidArgument("a failed job needs an error code")
+        with self._write() as conn:
+            row = self._in_status(conn, _JOBS, job_id, ("enqueued", "pending", "paused"), "fail")
+            self._end_job(conn, row, "failed", code, message)
+            return _job(self._job_row(conn, job_id))
+
+    def _end_job(
+        self,
+        conn: Conn,
+        row: Row,
+        status: Literal["completed", "failed"],
+        error_code: str | None,
+        error_message: str | None,
+        result: str | None = None,
+    ) -> None:
+        now = utc_now()
+        self._execute(
+            conn,
+            "UPDATE jobs SET status = ?, result = ?, progress = CASE WHEN ? = 'completed' "
+            "THEN 100 ELSE progress END, error_code = ?, error_message = ?, lease_owner = NULL, "
+            "lease_until = NULL, updated_at = ?, completed_at = ? WHERE seq = ?",
+            (status, result, status, error_code, error_message, now, now, row["seq"]),
+        )
+
+    def pause_job(self, job_id: str) -> JobRecord:
+        return self._move_job(job_id, ("enqueued", "pending"), "paused", "pause")
+
+    def resume_job(self, job_id: str) -> JobRecord:
+        return self._move_job(job_id, ("paused",), "enqueued", "resume")
+
+    def _move_job(
+        self, job_id: str, statuses: Sequence[str], to: JobStatus, doing: str
+    ) -> JobRecord:
+        with self._write() as conn:
+            row = self._in_status(conn, _JOBS, job_id, statuses, doing)
+            self._execute(
+                conn,
+                "UPDATE jobs SET status = ?, updated_at = ? WHERE seq = ?",
+                (to, utc_now(), row["seq"]),
+            )
+            return _job(self._job_row(conn, job_id))
+
+    def get_job(self, job_id: str, kind: JobKind | None = None) -> JobRecord:
+        with self._read() as conn:
+            row = self._one(conn, "SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if row is None or (kind is not None and row["kind"] != kind):
+            what = kind or "job"
+            raise NotFound(f"no {what} {job_id!r}", code=f"{what}_not_found")
+        return _job(row)
+
+    def list_jobs(
+        self,
+        *,
+        kind: JobKind | None = None,
+        status: JobStatus | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        skip: int = 0,
+        limit: int = 10,
+        descending: bool = True,
+    ) -> list[JobRecord]:
+        limit, skip = _window(limit, skip)
+        if kind is not None:
+            _kind(kind)
+        if status is not None and status not in JOB_STATUSES:
+            raise InvalidArgument(f"status must be one of {', '.join(JOB_STATUSES)}")
+        after = _moment(created_after, "created_after")
+        before = _moment(created_before, "created_before")
+        n = self._NULLABLE
+        where = (
+            f"WHERE ({n} IS NULL OR kind = ?) AND ({n} IS NULL OR status = ?) "
+            f"AND ({n} IS NULL OR created_at >= ?) AND ({n} IS NULL OR created_at < ?)"
+        )
+        params = (kind, kind, status, status, after, after, before, before)
+        direction = "DESC" if descending else "ASC"
+        with self._read() as conn:
+            rows = self._all(
+                conn,
+                f"SELECT * FROM jobs {where} ORDER BY created_at {direction}, seq {direction} "
+                "LIMIT ? OFFSET ?",
+                (*params, limit, skip),
+            )
+        return [_job(r) for r in rows]
+
+
+def _no_skill(by: str, key: str, version: int | None = None) -> str:
+    if version is None:
+        return f"no skill with {by} {key!r}"
+    return f"no version {version} of the skill with {by} {key!r}"
+
+
+def _window(limit: int, offset: int) -> tuple[int, int]:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise InvalidArgument(f"limit must be between 1 and 1000, got {limit!r}", param="limit")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidArgument(f"skip/offset must be 0 or more, got {offset!r}", param="offset")
+    return limit, offset

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from vidsense import __version__
-from vidsense.server.protocol import Health
+from vidsense.api import indexes as api
+from vidsense.api.indexes import Health
+from vidsense.server.deps import Svc
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health(request: Request) -> Health:
-    executor = getattr(request.app.state, "executor", None)
-    workers = int(getattr(executor, "workers", 0)) if executor is not None else 0
-    return Health(status="ok", version=__version__, workers=workers)
+def health(svc: Svc) -> Health:
+    return api.health(svc)

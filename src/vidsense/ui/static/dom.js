@@ -35,14 +35,24 @@ export function fill(el, ...children) {
   return el;
 }
 
-/** Seconds as m:ss (or h:mm:ss); tenths when `precise`. */
+/** Seconds as m:ss (or h:mm:ss), rounded to the nearest second (tenth when `precise`), an
+ * exact half to the even one: the rule of vidsense.times, so 12.6 s reads 0:13 here as in the
+ * CLI and chat. */
 export function clock(seconds, precise = false) {
-  const s = Math.max(0, Number(seconds) || 0);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  const sec = precise ? rest.toFixed(1).padStart(4, "0") : String(Math.floor(rest)).padStart(2, "0");
+  const scale = precise ? 10 : 1;
+  const units = roundHalfEven(Math.max(0, Number(seconds) || 0) * scale);
+  const whole = Math.floor(units / scale);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = String(whole % 60).padStart(2, "0");
+  const sec = precise ? `${s}.${units % scale}` : s;
   return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+/** The nearest whole number, an exact half to the even one (as Python's round). */
+function roundHalfEven(x) {
+  const up = Math.round(x);
+  return x % 1 === 0.5 && up % 2 !== 0 ? up - 1 : up;
 }
 
 export function bytes(n) {

