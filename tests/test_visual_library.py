@@ -337,6 +337,50 @@ def test_faces_group_into_people_where_they_appear(seen: Seen) -> None:
     assert seen.library.list_people(seen.index_id) == []  # the other index keeps no faces
 
 
+def test_people_and_similar_videos_over_http(seen: Seen) -> None:
+    index_id = _people_index(seen)
+    folder = require_face_photos()
+    with TestClient(create_app(seen.settings, run_workers=False)) as http:
+        people = http.get(f"/v1/indexes/{index_id}/people").json()["data"]
+        assert [(p["face_count"], p["video_count"]) for p in people] == [(4, 2), (1, 1)]
+        obama = people[0]
+        ranges = {a["video_id"]: a["ranges"] for a in obama["appearances"]}
+        assert ranges[seen.videos["faces-a.mp4"]] == [
+            {"start": 0.0, "end": 2.0},
+            {"start": 6.0, "end": 8.0},
+        ]
+        thumb = http.get(obama["thumbnail_url"].split("testserver", 1)[1])
+        assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+        assert read_jpeg(thumb.content).shape == (150, 150, 3)
+        named = http.patch(
+            f"/v1/indexes/{index_id}/people/{obama['_id']}", json={"name": "Barack Obama"}
+        )
+        assert named.status_code == 200 and named.json()["name"] == "Barack Obama"
+        with (folder / "obama3.jpg").open("rb") as f:
+            found = http.post(
+                f"/v1/indexes/{index_id}/people/search",
+                files={"file": ("who.jpg", f, "image/jpeg")},
+            )
+        assert found.status_code == 200, found.text
+        best = found.json()["data"][0]
+        assert best["person"]["_id"] == obama["_id"] and best["same"]
+        assert best["person"]["name"] == "Barack Obama"
+        dog = http.post(
+            f"/v1/indexes/{index_id}/people/search",
+            files={"file": ("dog.jpg", HELD_OUT.path.read_bytes(), "image/jpeg")},
+        )
+        assert dog.status_code == 400 and dog.json()["code"] == "no_face"
+        missing = http.get(f"/v1/indexes/{index_id}/people/{'0' * 24}")
+        assert missing.status_code == 404 and missing.json()["code"] == "person_not_found"
+        blank = http.patch(f"/v1/indexes/{index_id}/people/{obama['_id']}", json={"name": " "})
+        assert blank.status_code == 400
+        similar = http.get(f"/v1/indexes/{seen.index_id}/videos/{seen.videos['again.mp4']}/similar")
+        assert similar.status_code == 200, similar.text
+        top = similar.json()["data"][0]
+        assert top["video_id"] == seen.videos["photos.mp4"] and top["near_duplicate"]
+        assert sorted(round(s["start"]) for s in top["shots"]) == [0, 2, 4]
+
+
 def test_faces_is_an_index_option_named_over_http(seen: Seen) -> None:
     index_id = _people_index(seen)
     with TestClient(create_app(seen.settings, run_workers=False)) as http:
