@@ -57,7 +57,8 @@ from vidsense.media.decode import FrameSource
 from vidsense.media.samples import sample_video
 from vidsense.models.faces import FacesEntry
 from vidsense.models.imagenet import ImageLabelsEntry
-from vidsense.perception.analyze import OPTIONS, analyze
+from vidsense.options import OPTIONS
+from vidsense.perception.analyze import analyze
 from vidsense.perception.faces import FaceFilter, cluster_faces, face_distances, find_faces
 from vidsense.perception.shots import Shot
 from vidsense.perception.visual import Keyframe, KeyframeAnalyzer, KeyframeVision, similarity
