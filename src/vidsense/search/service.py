@@ -718,7 +718,7 @@ class SearchService:
     ) -> list[SimilarVideo]:
         """The videos of the index most like this one, from keyframe image embeddings
         (:func:`vidsense.search.visual.similar_videos`)."""
-        return similar_videos(self.library, index_id, video_id, limit=limit)
+        return similar_videos(self.library, index_id, video_id, self._shot_range, limit=limit)
 
     # -- classification ----------------------------------------------------------------------
 

@@ -265,11 +265,11 @@ class SimilarVideo:
 
 
 def similar_videos(
-    library: Library, index_id: str, video_id: str, *, limit: int = 10
+    library: Library, index_id: str, video_id: str, shot_range: ShotRange, *, limit: int = 10
 ) -> list[SimilarVideo]:
     """The videos of ``index_id`` most like ``video_id`` by keyframe image embeddings, best
     first (``NotFound`` for an unknown index or video; empty when the video has no image
-    vectors: indexed without the image model)."""
+    vectors: indexed without the image model). ``shot_range`` gives a keyframe's shot."""
     library.get_video(index_id, video_id)
     owners, matrix = library.video_vectors(video_id, "image")
     if not owners:
@@ -294,15 +294,13 @@ def similar_videos(
             matches = best.setdefault(frame.video_id, {})
             if cos > matches.get(owner, ("", -1.0))[1]:
                 matches[owner] = (other, cos)
-    shots = library.video_segments(video_id, "shot")
     results = []
     for other_video, matches in best.items():
-        their_shots = library.video_segments(other_video, "shot")
         cosines = [matches[o][1] if o in matches else 0.0 for o in owners]
         pairs = [
             ShotMatch(
-                *_shot_of(shots, own[owner].time),
-                *_shot_of(their_shots, frames[other].time),
+                *shot_range(video_id, own[owner].time),
+                *shot_range(other_video, frames[other].time),
                 cos,
             )
             for owner, (other, cos) in matches.items()
@@ -314,10 +312,3 @@ def similar_videos(
         results.append(SimilarVideo(other_video, 100.0 * mean, ratio, tuple(pairs)))
     results.sort(key=lambda r: (-r.score, r.video_id))
     return results[: max(1, limit)]
-
-
-def _shot_of(shots: Sequence[Segment], time: float) -> tuple[float, float]:
-    holding = [s for s in shots if s.start <= time <= s.end]
-    if holding:
-        return holding[-1].start, holding[-1].end
-    return time, time
