@@ -204,7 +204,12 @@ def serve(
     models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
     files = MediaServer(media.root)
     server = ServerProcess(
-        root / "data", models, VIDSENSE_API_KEY=KEY, VIDSENSE_FETCH__ALLOW_PRIVATE="true", **env
+        root / "data",
+        models,
+        VIDSENSE_API_KEY=KEY,
+        VIDSENSE_FETCH__ALLOW_PRIVATE="true",
+        VIDSENSE_WRITER__CHAPTER_MIN_SECONDS="5",  # the 20.5 s talk has two 10 s chapters
+        **env,
     )
     try:
         server.start()

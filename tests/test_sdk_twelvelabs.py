@@ -404,7 +404,7 @@ def test_analyze_async_task(nb: Notebook) -> None:
     assert ("pricing" in text or "price" in text) and "support" in text
     assert done.result.usage.output_tokens > 0
     assert done.completed_at is not None and done.completed_at >= done.created_at
-    listed = [t.task_id for t in nb.client.analyze_async.tasks.list()]
+    listed = [t.task_id for t in nb.client.analyze_async.tasks.list().data]
     assert created.task_id in listed
 
 
