@@ -113,7 +113,7 @@ def test_structured_output_with_parse(api: Api) -> None:
                {"type": "video_url", "video_url": {"url": api.url(api.talk.path)}}]  # fmt: skip
     reply = api.client.chat.completions.parse(
         model="vidsense-1",
-        messages=[{"role": "user", "content": content}],  # type: ignore[misc]
+        messages=[{"role": "user", "content": content}],
         response_format=PlanFacts,
     )
     facts = reply.choices[0].message.parsed
@@ -139,7 +139,7 @@ def test_frames_as_images_with_a_schema(api: Api) -> None:
     }
     reply = api.client.chat.completions.create(
         model="vidsense-1",
-        messages=[{"role": "user", "content": parts}],  # type: ignore[misc]
+        messages=[{"role": "user", "content": parts}],
         response_format={
             "type": "json_schema",
             "json_schema": {"name": "frames", "schema": schema},
@@ -172,7 +172,7 @@ def test_files_and_the_file_content_part(api: Api) -> None:
     assert api.client.files.content(uploaded.id).read() == api.lighthouse.path.read_bytes()
     reply = api.client.chat.completions.create(
         model="vidsense-1",
-        messages=[{"role": "user", "content": [  # type: ignore[misc]
+        messages=[{"role": "user", "content": [
             {"type": "text", "text": "When was the lighthouse built?"},
             {"type": "file", "file": {"file_id": uploaded.id}},
         ]}],
@@ -191,7 +191,7 @@ def test_the_vlm_run_agent_base_serves_the_same_routes(api: Api) -> None:
     assert "vidsense-1" in [m.id for m in agent.models.list()]
     reply = agent.chat.completions.create(
         model="vlmrun-orion-1:auto",
-        messages=[{"role": "user", "content": [  # type: ignore[misc]
+        messages=[{"role": "user", "content": [
             {"type": "text", "text": "How much does the plan cost per month?"},
             {"type": "video_url", "video_url": {"url": api.url(api.talk.path)}},
         ]}],
@@ -261,7 +261,7 @@ def test_errors_in_openai_envelope(api: Api, media: MediaCache) -> None:
     with pytest.raises(openai.BadRequestError) as bad:
         api.client.chat.completions.create(
             model="vidsense-1",
-            messages=[{"role": "user", "content": [  # type: ignore[misc]
+            messages=[{"role": "user", "content": [
                 {"type": "text", "text": "Describe."},
                 {"type": "video_url", "video_url": {"url": missing}},
             ]}],
@@ -281,7 +281,7 @@ def test_errors_in_openai_envelope(api: Api, media: MediaCache) -> None:
         )
     _error(bad.value, "invalid_request_error", "money")
     with pytest.raises(openai.BadRequestError) as bad:
-        api.client.videos.create(prompt="x", seconds="7")  # type: ignore[arg-type]
+        api.client.videos.create(prompt="x", seconds="7")
     _error(bad.value, "invalid_request_error", "seconds")
     assert bad.value.body["param"] == "seconds"
     wrong = openai.OpenAI(base_url=api.served.url + "/v1", api_key="not-the-key", max_retries=0)
