@@ -16,7 +16,7 @@ from typing import Any
 from vidsense.errors import VidsenseError, describe, from_answer
 
 OPENAI_PATHS = re.compile(
-    r"^/v1/(chat/|models|files|artifacts|video/|predictions|domains)(/|$|\?)?"
+    r"^/v1/(chat/|models|files|artifacts|video/|predictions|domains|skills|agent/)(/|$|\?)?"
 )
 """Routes that answer in OpenAI's error envelope (the Twelve Labs routes keep theirs)."""
 _OPENAI_TYPES = {

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from vidsense.jobs.runs import Handlers
     from vidsense.language.service import WritingService
     from vidsense.search import SearchService
+    from vidsense.store import JobRecord
 
 S = TypeVar("S")
 
@@ -90,6 +91,15 @@ class Services:
 
         return {KIND: execution_handler(self.chat)}
 
+    def job_ended(self, job: JobRecord) -> None:
+        """A job run here completed or failed: call the ``callback_url`` it gave, if any."""
+        from vidsense.agent.executions import KIND, describe_execution
+        from vidsense.media.network import post_callback
+
+        url = job.request.get("callback_url")
+        if url and job.kind == KIND:
+            post_callback(str(url), describe_execution(job), self.settings.fetch)
+
     def start_workers(
         self, workers: int | None = None, kind: str | None = None, jobs: int | None = None
     ) -> None:
@@ -101,7 +111,12 @@ class Services:
                 from vidsense.jobs import make_executor
 
                 self.executor = make_executor(
-                    self.library, kind, workers, handlers=self.job_handlers(), job_workers=jobs
+                    self.library,
+                    kind,
+                    workers,
+                    handlers=self.job_handlers(),
+                    job_workers=jobs,
+                    ended=self.job_ended,
                 )
                 self.executor.start()
 

@@ -27,7 +27,7 @@ from functools import partial
 from typing import Protocol
 
 from vidsense.jobs.base import Executor
-from vidsense.jobs.runs import Handlers, JobRun, run_job
+from vidsense.jobs.runs import Ended, Handlers, JobRun, run_job
 from vidsense.jobs.runs import claim as claim_job
 from vidsense.library import Library
 from vidsense.library.service import Analyzer
@@ -58,7 +58,8 @@ def beat_until(run: Leased, done: threading.Event, name: str = "") -> None:
 class EmbeddedExecutor(Executor):
     """``workers`` threads (default ``settings.worker_count``) indexing tasks of ``library``,
     and ``job_workers`` threads (default ``settings.job_workers``) running its jobs of the
-    kinds ``handlers`` names (none without handlers).
+    kinds ``handlers`` names (none without handlers); ``ended`` is told of each job they
+    complete or fail.
 
     ``lease_seconds`` defaults to ``settings.task_lease_seconds`` (tasks and jobs alike);
     ``poll_seconds`` is how often idle workers look for work queued by other processes.
@@ -75,11 +76,13 @@ class EmbeddedExecutor(Executor):
         poll_seconds: float = 1.0,
         handlers: Handlers | None = None,
         job_workers: int | None = None,
+        ended: Ended | None = None,
     ) -> None:
         settings = library.settings
         self.library = library
         self.workers = workers if workers and workers > 0 else settings.worker_count
         self.handlers = dict(handlers or {})
+        self.ended = ended
         self.job_workers = (
             (job_workers if job_workers is not None else settings.job_workers)
             if self.handlers
@@ -181,7 +184,7 @@ class EmbeddedExecutor(Executor):
                 self._wake_jobs.acquire(timeout=self.poll_seconds)
                 continue
             try:
-                self._held(run.job.id, run, partial(run_job, run, self.handlers))
+                self._held(run.job.id, run, partial(run_job, run, self.handlers, self.ended))
             except Exception:  # never let one job end the worker
                 log.exception("worker %s: job %s could not be finished", worker_id, run.job.id)
 

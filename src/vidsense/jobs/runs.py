@@ -25,9 +25,14 @@ from vidsense.store.base import JobKind
 
 log = logging.getLogger(__name__)
 
+_ENDS = ("completed", "failed")
+
 Handler = Callable[["JobRun"], Mapping[str, Any]]
 """Runs a claimed job and returns its result (a JSON object); raises to fail it, or
 :class:`~vidsense.errors.TaskInterrupted` to hand it back."""
+Ended = Callable[[JobRecord], None]
+"""Told of a job that completed or failed (its stored record), e.g. to call its
+``callback_url``."""
 Handlers = Mapping[JobKind, Handler]
 """The handler of each job kind a worker runs (built where the services are:
 :meth:`vidsense.api.services.Services.job_handlers`)."""
@@ -166,9 +171,22 @@ def claim(
     return JobRun(store, job, worker_id, lease_seconds) if job is not None else None
 
 
-def run_job(run: JobRun, handlers: Handlers) -> None:
+def run_job(run: JobRun, handlers: Handlers, ended: Ended | None = None) -> None:
     """Run a claimed job with the handler of its kind and record how it ended; never raises
-    for the job's own errors. A kind without a handler fails the job (``no_handler``)."""
+    for the job's own errors. A kind without a handler fails the job (``no_handler``).
+    ``ended`` is told of a job this run completed or failed (not of one handed back or
+    taken over), once its end is stored."""
+    try:
+        _run(run, handlers)
+    finally:
+        if ended is not None and run.ended and not run.lost and run.job.status in _ENDS:
+            try:
+                ended(run.job)
+            except Exception:
+                log.exception("job %s: telling of its end failed", run.job.id)
+
+
+def _run(run: JobRun, handlers: Handlers) -> None:
     job = run.job
     if run.cancel.is_set():
         run.hand_back()

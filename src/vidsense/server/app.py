@@ -3,9 +3,9 @@ Labs code works by changing only its base URL), ``GET /health``, one error envel
 
 The lifespan opens the :class:`~vidsense.api.services.Services` of the library the settings
 name (``VIDSENSE_DATABASE_URL``, by default ``sqlite:///DATA_DIR/vidsense.db``, blobs in
-``DATA_DIR/blobs``) and starts the indexing workers; on shutdown the workers stop (running
-tasks are handed back for a retry) and the store closes. Routers only turn HTTP into calls of
-:mod:`vidsense.api` and its answers back into HTTP.
+``DATA_DIR/blobs``) and starts the indexing and job workers; on shutdown the workers stop
+(running tasks and jobs are handed back for a retry) and the store closes. Routers only turn
+HTTP into calls of :mod:`vidsense.api` and its answers back into HTTP.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ from vidsense.server import errors
 from vidsense.server.deps import require_api_key
 from vidsense.server.routers import (
     chat,
+    executions,
     files,
     health,
     indexes,
     media,
     search,
+    skills,
     tasks,
     ui,
     videos,
@@ -49,7 +51,7 @@ def create_app(
     """The vidsense HTTP app.
 
     ``workers``: indexing threads (default ``settings.worker_count``); ``run_workers=False``
-    serves the API without indexing (tasks wait for another process's workers).
+    serves the API without indexing or jobs (they wait for another process's workers).
     """
     settings = settings or Settings()
 
@@ -88,9 +90,16 @@ def create_app(
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )
-    # OpenAI-compatible chat and VLM Run requests under /v1 only; artifacts check a key or a
-    # URL signature.
-    for router in (media.router, chat.router, files.router, vlmrun.router):
+    # OpenAI-compatible chat, VLM Run requests, skills and executions under /v1 only;
+    # artifacts check a key or a URL signature.
+    for router in (
+        media.router,
+        chat.router,
+        files.router,
+        vlmrun.router,
+        skills.router,
+        executions.router,
+    ):
         app.include_router(router, prefix="/v1", dependencies=guarded)
     app.include_router(files.public_router, prefix="/v1")
     return app

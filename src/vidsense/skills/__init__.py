@@ -6,7 +6,15 @@ and a schema); :mod:`vidsense.skills.service` keeps them in the store and resolv
 request names.
 """
 
-from vidsense.skills.bundle import LIMITS, Limits, SkillBundle, from_prompt, read_base64, read_zip
+from vidsense.skills.bundle import (
+    LIMITS,
+    Limits,
+    SkillBundle,
+    from_prompt,
+    read_base64,
+    read_zip,
+    read_zip_file,
+)
 from vidsense.skills.service import (
     Skill,
     SkillStore,
@@ -40,6 +48,7 @@ __all__ = [
     "pin",
     "read_base64",
     "read_zip",
+    "read_zip_file",
     "resolve",
     "unpin",
     "update_skill",

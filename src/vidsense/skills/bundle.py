@@ -34,6 +34,7 @@ import stat
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vidsense.errors import InvalidArgument
@@ -310,6 +311,14 @@ def parse(
 def read_zip(data: bytes, *, param: str = "file", limits: Limits = LIMITS) -> SkillBundle:
     """A checked bundle from a zip (the bytes of an uploaded file)."""
     return parse(unzip(data, param=param, limits=limits), param=param, limits=limits)
+
+
+def read_zip_file(path: Path, *, param: str = "file", limits: Limits = LIMITS) -> SkillBundle:
+    """A checked bundle from a zip file (an upload), refused by its size before it is read."""
+    size = path.stat().st_size
+    if size > limits.zip_bytes:
+        raise _too_big("the skill bundle", size, limits.zip_bytes, param)
+    return read_zip(path.read_bytes(), param=param, limits=limits)
 
 
 def read_base64(data: Any, *, param: str = "source.data", limits: Limits = LIMITS) -> SkillBundle:
