@@ -10,8 +10,10 @@ POSTed the finished prediction once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -79,6 +81,21 @@ DOMAINS: dict[str, dict[str, Any]] = {
 }
 
 
+SCHEMA_VERSION = "1.0.0"
+"""The version every domain's schema reports (they change with vidsense's own version)."""
+
+
+def _selection(schema: dict[str, Any]) -> str:
+    """A JSON schema's fields as a GraphQL selection: ``{ segments { start end text } }``."""
+    if schema.get("type") == "array":
+        return _selection(schema.get("items") or {})
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return ""
+    fields = [f"{name} {_selection(sub)}".strip() for name, sub in properties.items()]
+    return "{ " + " ".join(fields) + " }"
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
@@ -93,13 +110,47 @@ class Predictions:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prediction")
 
-    def domains(self) -> dict[str, Any]:
+    def domains(self) -> list[dict[str, Any]]:
+        """Every domain with its description and JSON schema."""
+        return [
+            {"domain": name, "description": d["description"], "json_schema": d["schema"]}
+            for name, d in DOMAINS.items()
+        ]
+
+    def schema(self, domain: str) -> dict[str, Any]:
+        """A domain's schema as VLM Run's ``SchemaResponse``: ``schema_hash`` is the first 8
+        hex digits of the SHA-256 of its canonical JSON, ``gql_stmt`` the fields as a GraphQL
+        selection. ``InvalidArgument`` (naming the domain) for an unknown one."""
+        if domain not in DOMAINS:
+            raise InvalidArgument(
+                f"domain {domain!r} is not known; choose from {', '.join(DOMAINS)}",
+                param="domain",
+            )
+        schema = DOMAINS[domain]["schema"]
+        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
         return {
-            "data": [
-                {"domain": name, "description": d["description"], "json_schema": d["schema"]}
-                for name, d in DOMAINS.items()
-            ]
+            "domain": domain,
+            "description": DOMAINS[domain]["description"],
+            "schema_version": SCHEMA_VERSION,
+            "schema_hash": hashlib.sha256(canonical.encode()).hexdigest()[:8],
+            "gql_stmt": _selection(schema),
+            "json_schema": schema,
         }
+
+    def list(self, skip: int = 0, limit: int = 10) -> list[dict[str, Any]]:
+        """Predictions, newest first: ``limit`` of them from ``skip``."""
+        records: dict[str, dict[str, Any]] = {}
+        if self.root.is_dir():
+            for path in self.root.glob("pred_*.json"):
+                try:
+                    record = json.loads(path.read_text())
+                except (OSError, ValueError):
+                    continue  # being replaced right now
+                records[record["id"]] = record
+        with self._lock:
+            records.update({k: dict(v) for k, v in self._items.items()})
+        ordered = sorted(records.values(), key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        return ordered[max(0, skip) : max(0, skip) + max(0, limit)]
 
     def _save(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -163,7 +214,8 @@ class Predictions:
             try:
                 video = self.chat.media.index(paths[0])
                 record["response"] = self._answer(video, domain, schema, prompt)
-                record["usage"]["duration_seconds"] = video.video.duration
+                # VLM Run counts whole seconds (its SDK's field is an int): started ones count.
+                record["usage"]["duration_seconds"] = math.ceil(video.video.duration - 1e-6)
                 record["status"] = "completed"
             except Exception as e:
                 status, code, message = describe(e)

@@ -7,10 +7,10 @@ functions over :class:`~vidsense.api.services.Services` and pydantic models.
     indexes    indexes, tasks, videos and their evidence, /health, signed media URLs
     search     search, classify, logos
     writing    gist, summarize, generate, analyze
-    openai     chat completions, models, files, artifacts
+    openai     chat completions, models, files, artifacts (OpenAI and VLM Run shapes)
     vlmrun     video/generate, predictions, domains
     wire       the Wire base model, listings, validation, request bodies (Form, Upload)
-    envelopes  the two error envelopes, written and read back
+    envelopes  which family a route belongs to, and its error envelope (written, read back)
     streams    the one SSE encoder and the one NDJSON encoder
     services   Services: the library and the services over it, made once
 

@@ -18,6 +18,7 @@ from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
 from vidsense.api.wire import Wire
 from vidsense.errors import InvalidArgument
+from vidsense.language.schema import response_format
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -52,14 +53,18 @@ class GenerateRequest(Wire):
 
 
 class AnalyzeRequest(Wire):
-    """``POST /analyze``: a ``prompt``, an optional ``response_format`` (see
-    :func:`vidsense.language.schema.response_format`) and a ``start_time``/``end_time`` window
-    (seconds). ``video`` (2026 shape) may name the video as ``{"type": "video_id",
-    "video_id": ...}`` instead of ``video_id``."""
+    """``POST /analyze``: a ``prompt`` (or Twelve Labs' ``prompt_v2`` ``{"input_text"}``), an
+    optional ``response_format`` (see :func:`vidsense.language.schema.response_format`) and a
+    ``start_time``/``end_time`` window (seconds). The video is ``video_id``, or ``video`` in
+    the 2026 shape: ``{"type": "video_id", "video_id"}``, ``{"type": "asset_id", "asset_id"}``,
+    ``{"type": "url", "url"}`` or ``{"type": "base64_string", "base64_string"}`` (the last
+    three indexed on demand, once per content). ``model_name`` is accepted and not used."""
 
     video_id: str | None = None
     video: dict[str, Any] | None = None
-    prompt: str
+    prompt: str | None = None
+    prompt_v2: dict[str, Any] | None = None
+    model_name: str | None = None
     response_format: dict[str, Any] | None = None
     start_time: float | None = Field(default=None, ge=0)
     end_time: float | None = Field(default=None, gt=0)
@@ -68,15 +73,63 @@ class AnalyzeRequest(Wire):
     stream: bool = False
     include_citations: bool = False
 
-    def target(self) -> str:
-        """The video this request is about."""
-        if self.video_id:
-            return self.video_id
-        video = self.video or {}
-        found = video.get("video_id") or video.get("asset_id") or video.get("id")
-        if not isinstance(found, str) or not found:
-            raise InvalidArgument("video_id is required", param="video_id")
-        return found
+    def require_video(self) -> None:
+        """``InvalidArgument`` naming ``video`` when the request names no video."""
+        if not self.video_id and not (isinstance(self.video, dict) and self.video):
+            raise InvalidArgument(
+                'video is required: {"type": "url", "url": ...}, {"type": "asset_id", '
+                '"asset_id": ...}, {"type": "base64_string", ...} or video_id',
+                param="video",
+            )
+
+    def question(self) -> str:
+        """The prompt: ``prompt``, else ``prompt_v2.input_text``."""
+        text = self.prompt
+        if not text and isinstance(self.prompt_v2, dict):
+            text = self.prompt_v2.get("input_text")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgument("prompt (or prompt_v2.input_text) is required", param="prompt")
+        return text
+
+
+VIDEO_TYPES = ("video_id", "asset_id", "url", "base64_string")
+
+
+def analyzed_video(services: Services, body: AnalyzeRequest) -> str:
+    """The id of the library video an analyze request is about; a URL, asset or base64 video
+    is indexed first (into the hidden chat index, once per content)."""
+    body.require_video()
+    if body.video_id:
+        return body.video_id
+    video = body.video or {}
+    kind = video.get("type") or next((k for k in VIDEO_TYPES if video.get(k)), None)
+    if kind == "id":
+        kind = "video_id"
+    value = video.get(kind) if isinstance(kind, str) else None
+    if kind == "video_id" and not value:
+        value = video.get("id")
+    if kind not in VIDEO_TYPES or not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(
+            f"video.type must be one of {', '.join(VIDEO_TYPES)}, with that field set",
+            param="video",
+        )
+    if kind == "video_id":
+        return value
+    from vidsense.agent.messages import MediaRef
+
+    if kind == "asset_id":
+        from vidsense.api.assets import get_asset
+
+        get_asset(services, value)  # an unknown asset is a 404 naming it
+        ref = MediaRef("file", file_id=value)
+    elif kind == "url":
+        ref = MediaRef("video", url=value)
+    else:
+        payload = value if value.startswith("data:") else "data:video/mp4;base64," + value
+        ref = MediaRef("video", url=payload)
+    media = services.chat.media
+    [found] = media.locate([ref])
+    return media.index(found).video.id
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -180,7 +233,7 @@ def generate(services: Services, body: GenerateRequest) -> Generated | Stream:
     if body.stream:
         svc.video(body.video_id)  # a bad id fails before the stream starts
         events = svc.stream(body.video_id, body.prompt, citations=body.include_citations)
-        return Stream(events, twelvelabs_error_event)
+        return Stream(events, twelvelabs_error_event, "ndjson")
     result = svc.generate(body.video_id, body.prompt, citations=body.include_citations)
     return Generated.model_validate(result)
 
@@ -189,12 +242,16 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
     """The analysis, or (``stream``) the same as stream events: ``stream_start``, the whole
     text in one ``text_generation``, ``stream_end`` with usage (and citations when asked)."""
     svc = services.writing
-    video_id = body.target()
+    # Everything the request can get wrong is refused before a video is fetched or indexed.
+    response_format(body.response_format)
+    body.require_video()
+    prompt = body.question()
+    video_id = analyzed_video(services, body)
 
     def run() -> Analysis:
         result = svc.analyze(
             video_id,
-            body.prompt,
+            prompt,
             body.response_format,
             start_time=body.start_time,
             end_time=body.end_time,
@@ -216,4 +273,4 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
             end["citations"] = [c.model_dump() for c in result.citations]
         yield end
 
-    return Stream(events(), twelvelabs_error_event)
+    return Stream(events(), twelvelabs_error_event, "ndjson")

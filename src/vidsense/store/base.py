@@ -129,7 +129,9 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class IndexRecord:
-    """A library of videos. ``total_duration`` sums its videos' durations, in seconds."""
+    """A library of videos. ``total_duration`` sums its videos' durations, in seconds.
+    ``models`` are the models (``{"model_name", "model_options"}``) it was created with, as the
+    request named them; None when it named none."""
 
     id: str
     name: str
@@ -139,6 +141,7 @@ class IndexRecord:
     updated_at: str
     video_count: int = 0
     total_duration: float = 0.0
+    models: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -305,9 +308,14 @@ class Store(ABC):
 
     @abstractmethod
     def create_index(
-        self, name: str, options: Sequence[str] = (), addons: Sequence[str] = ()
+        self,
+        name: str,
+        options: Sequence[str] = (),
+        addons: Sequence[str] = (),
+        models: Sequence[Mapping[str, Any]] | None = None,
     ) -> IndexRecord:
-        """Create an index; ``Conflict`` if ``name`` is taken, ``InvalidArgument`` if blank."""
+        """Create an index; ``Conflict`` if ``name`` is taken, ``InvalidArgument`` if blank.
+        ``models`` (kept as given) say how the request named what ``options`` it runs."""
 
     @abstractmethod
     def get_index(self, index_id: str) -> IndexRecord:
@@ -348,8 +356,11 @@ class Store(ABC):
         size: int = 0,
         metadata: Mapping[str, Any] | None = None,
         status: VideoStatus = "pending",
+        video_id: str | None = None,
     ) -> VideoRecord:
-        """Add a video row (``duration`` seconds, ``size`` bytes) to an index."""
+        """Add a video row (``duration`` seconds, ``size`` bytes) to an index, under
+        ``video_id`` (24 hex digits, as every id here) or a new id; ``Conflict`` when a video
+        has that id already."""
 
     @abstractmethod
     def get_video(self, video_id: str, *, index_id: str | None = None) -> VideoRecord:
