@@ -693,4 +693,4 @@ def test_an_execution_survives_a_server_restart(vr: Orion, media: MediaCache) ->
     vr.served.server.kill()
     vr.served.server.start()
     done = vr.client.executions.wait(started.id, timeout=180, sleep=1)
-    assert "harbour" in done.response["spoken_text"].lower()
+    assert re.search(r"\bharbou?r\b", done.response["spoken_text"].lower())  # Whisper: "harbor"
