@@ -80,25 +80,31 @@ class Services:
     def predictions(self) -> Predictions:
         from vidsense.agent.predictions import Predictions
 
-        return self._kept("predictions", lambda: Predictions(self.chat))
+        return self._kept("predictions", lambda: Predictions(self.chat, self.job_queued))
 
     # -- workers -------------------------------------------------------------------------------
 
     def job_handlers(self) -> Handlers:
         """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
         are given."""
-        from vidsense.agent.executions import KIND, execution_handler
+        from vidsense.agent.executions import execution_handler
+        from vidsense.agent.predictions import prediction_handler
 
-        return {KIND: execution_handler(self.chat)}
+        return {
+            "execution": execution_handler(self.chat),
+            "prediction": prediction_handler(self.predictions),
+        }
 
     def job_ended(self, job: JobRecord) -> None:
         """A job run here completed or failed: call the ``callback_url`` it gave, if any."""
-        from vidsense.agent.executions import KIND, describe_execution
+        from vidsense.agent.executions import describe_execution
+        from vidsense.agent.predictions import describe_prediction
         from vidsense.media.network import post_callback
 
+        described = {"execution": describe_execution, "prediction": describe_prediction}
         url = job.request.get("callback_url")
-        if url and job.kind == KIND:
-            post_callback(str(url), describe_execution(job), self.settings.fetch)
+        if url and job.kind in described:
+            post_callback(str(url), described[job.kind](job), self.settings.fetch)
 
     def start_workers(
         self, workers: int | None = None, kind: str | None = None, jobs: int | None = None
@@ -136,13 +142,10 @@ class Services:
         return int(getattr(self.executor, "workers", 0)) if self.executor is not None else 0
 
     def close(self) -> None:
-        """Stop the workers (running tasks are handed back for a retry), the prediction
-        queue, and close the library."""
+        """Stop the workers (running tasks and jobs are handed back for a retry) and close
+        the library."""
         with self._lock:
             executor, self.executor = self.executor, None
-            predictions = self._made.pop("predictions", None)
         if executor is not None:
             executor.stop()
-        if predictions is not None:
-            predictions.close()
         self.library.close()

@@ -134,7 +134,8 @@ class JobRun:
         self, result: Mapping[str, Any] | None = None, error: BaseException | None = None
     ) -> None:
         """End the job ``completed`` with ``result``, or ``failed`` with ``error``'s code and
-        message (:func:`~vidsense.errors.describe`)."""
+        message (:func:`~vidsense.errors.describe`; its HTTP status is kept in the result as
+        ``error_status``)."""
         with self._lock:
             if self.lost or self.ended:
                 return
@@ -145,12 +146,12 @@ class JobRun:
                         self.job.id, self.worker_id, "completed", result=result or {}
                     )
                 else:
-                    _, code, message = describe(error)
+                    status, code, message = describe(error)
                     self.job = self.store.finish_job(
                         self.job.id,
                         self.worker_id,
                         "failed",
-                        result=result,
+                        result={**(result or {}), "error_status": status},
                         error_code=code,
                         error_message=message,
                     )
