@@ -142,3 +142,29 @@ def parse_messages(messages: Any) -> Conversation:
         raise InvalidArgument("messages need at least one user message", param="messages")
     last = max(i for i, t in enumerate(turns) if t.role == "user")
     return Conversation(tuple(turns), "\n".join(system), tuple(turns[:last]))
+
+
+def with_skills(
+    body: dict[str, Any], tasks: list[str], schema: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A chat request with the skills it named applied (VLM Run's ``extra_body.skills``): their
+    ``tasks`` (instructions and reference files) added as text to the last user message, and
+    the first skill's ``schema`` as the ``response_format`` when the request gave none."""
+    if not tasks and schema is None:
+        return body
+    out = dict(body)
+    messages = [dict(m) if isinstance(m, dict) else m for m in body.get("messages") or []]
+    users = [n for n, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"]
+    if tasks and users:
+        last = messages[users[-1]]
+        content = last.get("content")
+        parts = (
+            list(content)
+            if isinstance(content, list)
+            else [{"type": "text", "text": content or ""}]
+        )
+        last["content"] = parts + [{"type": "text", "text": t} for t in tasks]
+    out["messages"] = messages
+    if schema is not None and body.get("response_format") is None:
+        out["response_format"] = {"type": "json_schema", "schema": schema}
+    return out

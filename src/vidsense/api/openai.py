@@ -24,10 +24,13 @@ from typing import Any, BinaryIO
 from pydantic import BaseModel, ConfigDict, Field
 
 from vidsense.agent.artifacts import Artifact, artifact_path
+from vidsense.agent.messages import with_skills
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, openai_error_event
 from vidsense.api.wire import Wire
 from vidsense.errors import InvalidArgument
+from vidsense.language.schema import inline_refs
+from vidsense.skills import resolve
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -197,13 +200,25 @@ def list_models(services: Services, vlmrun: bool = False) -> ModelList | list[Vl
     return [VlmrunModel(model=m.id, domain=d) for m in found.data for d in DOMAINS]
 
 
+def skilled(services: Services, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with the skills it names (``skills``, sent in ``extra_body``) applied: their
+    instructions join the request and the first one's schema is the answer's format, unless
+    ``response_format`` gives one (see :func:`vidsense.agent.messages.with_skills`)."""
+    refs = body.pop("skills", None) or []
+    if not isinstance(refs, list):
+        raise InvalidArgument("skills must be a list of skills", param="skills")
+    found = [resolve(services.library, ref, f"skills[{n}]") for n, ref in enumerate(refs)]
+    schema = next((inline_refs(s.schema) for s in found if s.schema is not None), None)
+    return with_skills(body, [s.bundle.task() for s in found], schema)
+
+
 def chat_completions(
     services: Services, body: ChatCompletionRequest, base_url: str
 ) -> ChatCompletion | Stream:
     """A reply (or, with ``stream``, its chunks); ``base_url`` (``http://host:port``) starts
     the artifact links."""
     chat = services.chat
-    prepared = chat.prepare(body.body(), base_url)
+    prepared = chat.prepare(skilled(services, body.body()), base_url)
     if body.stream:
         return Stream(chat.stream(prepared), openai_error_event)
     reply = chat.reply(prepared)

@@ -12,6 +12,7 @@ from vidsense.skills.bundle import (
     SkillBundle,
     from_prompt,
     read_base64,
+    read_folder,
     read_zip,
     read_zip_file,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "parse_version",
     "pin",
     "read_base64",
+    "read_folder",
     "read_zip",
     "read_zip_file",
     "resolve",

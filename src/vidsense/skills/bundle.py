@@ -321,6 +321,25 @@ def read_zip_file(path: Path, *, param: str = "file", limits: Limits = LIMITS) -
     return read_zip(path.read_bytes(), param=param, limits=limits)
 
 
+def read_folder(folder: Path, *, limits: Limits = LIMITS) -> SkillBundle:
+    """A checked bundle from a skill folder on disk (every file under it, hidden ones and
+    symbolic links left out), as ``AgentSkill.from_directory`` would zip it."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise InvalidArgument(f"{folder} is not a folder (a skill is a folder with a SKILL.md)")
+    files: dict[str, bytes] = {}
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_symlink() or not path.is_file() or relative.parts[0].startswith("."):
+            continue
+        total += path.stat().st_size
+        if len(files) >= limits.files or total > limits.total_bytes:
+            raise _too_big(f"the skill folder {folder}", total, limits.total_bytes, "folder")
+        files[relative.as_posix()] = path.read_bytes()
+    return parse(files, param="folder", limits=limits)
+
+
 def read_base64(data: Any, *, param: str = "source.data", limits: Limits = LIMITS) -> SkillBundle:
     """A checked bundle from the base64 zip that ``AgentSkill.from_directory`` sends."""
     if not isinstance(data, str) or not data.strip():
