@@ -343,3 +343,38 @@ def test_in_process_the_command_runs_the_execution_itself(setup: Setup, tmp_path
     assert found["status"] == "completed" and found["response"]["invoice_number"] == INVOICE_NUMBER
     listed = setup.cli("executions", "list", "--json", server=False, VIDSENSE_DATA_DIR=str(data))
     assert [e["id"] for e in json.loads(listed.stdout)] == [found["id"]]
+
+
+def test_a_server_without_workers_leaves_executions_to_vidsense_work(
+    setup: Setup, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``serve --no-index`` queues executions; a ``vidsense work`` process on the same data
+    folder runs them (its job workers), and stops cleanly on SIGTERM."""
+    data = tmp_path_factory.mktemp("no-index") / "data"
+    api = ServerProcess(data, setup.models, VIDSENSE_API_KEY=KEY,
+                        VIDSENSE_FETCH__ALLOW_PRIVATE="true").start("--no-index")  # fmt: skip
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        with Client(api.url, api_key=KEY) as client:
+            queued = client.executions.create(
+                [setup.media_url(setup.invoice)],
+                prompt="Give the invoice number and the total.",
+                json_schema=INVOICE_SCHEMA,
+            )
+            time.sleep(2.0)
+            assert client.executions.get(queued.id).status == "enqueued"  # nobody runs it here
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "vidsense.cli.main", "work", "--workers", "1"],
+                env={**api.env, "VIDSENSE_DATA_DIR": str(data)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            done = client.executions.wait(queued.id, timeout=180)
+        assert done.status == "completed", done.error
+        assert done.response is not None and done.response["invoice_number"] == INVOICE_NUMBER
+        worker.terminate()
+        assert worker.wait(60) == 0
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        api.stop()

@@ -137,7 +137,8 @@ def serve(
         bool,
         typer.Option(
             "--index/--no-index",
-            help="Index queued videos in this process, or leave them to `vidsense work`.",
+            help="Index queued videos and run queued jobs (executions, predictions) in this "
+            "process, or leave them to `vidsense work`.",
         ),
     ] = True,
 ) -> None:
