@@ -51,10 +51,12 @@ from vlmrun.types.refs import ImageRef, VideoRef
 from tests.conftest import MediaCache
 from tests.library_support import spoken_clip
 from tests.sdk_support import (
+    FACTS_SCHEMA,
     GREEN,
     INVOICE_NUMBER,
     KEY,
     NAVY,
+    PRICE_SCHEMA,
     Clip,
     Served,
     close_to,
@@ -427,38 +429,6 @@ def test_artifact_references_fill_image_and_video_refs(vr: Orion) -> None:
 
 
 # -- skills ----------------------------------------------------------------------------------
-
-FACTS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "files": {
-            "type": "array",
-            "description": "One entry per input file, in the order given",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "kind": {"type": "string", "enum": ["video", "image"]},
-                    "on_screen_text": {"type": "string"},
-                    "spoken_text": {"type": "string"},
-                    "speech_starts_at": {
-                        "type": ["number", "null"],
-                        "description": "seconds from the start when speech begins, null if none",
-                    },
-                },
-                "required": ["kind", "on_screen_text", "spoken_text", "speech_starts_at"],
-            },
-        }
-    },
-    "required": ["files"],
-}
-
-PRICE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "monthly_price": {"type": "string", "description": "what the plan costs per month"}
-    },
-    "required": ["monthly_price"],
-}
 
 
 def _skill_folder(

@@ -31,8 +31,11 @@ import pytest
 from tests.conftest import MediaCache
 from tests.library_support import ServerProcess, prepared_models
 from tests.sdk_support import (
+    FACTS_SCHEMA,
     INVOICE_NUMBER,
+    INVOICE_SCHEMA,
     KEY,
+    PRICE_SCHEMA,
     Clip,
     Served,
     invoice_image,
@@ -43,37 +46,6 @@ from tests.sdk_support import (
 )
 from vidsense.client import Client
 from vidsense.errors import InvalidArgument, NotFound
-
-PRICE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "monthly_price": {"type": "string", "description": "what the plan costs per month"}
-    },
-    "required": ["monthly_price"],
-}
-FILES_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "files": {
-            "type": "array",
-            "description": "One entry per input file, in the order given",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "kind": {"type": "string", "enum": ["video", "image"]},
-                    "on_screen_text": {"type": "string"},
-                },
-                "required": ["kind", "on_screen_text"],
-            },
-        }
-    },
-    "required": ["files"],
-}
-INVOICE_SCHEMA = {
-    "type": "object",
-    "properties": {"invoice_number": {"type": "string"}, "total": {"type": "string"}},
-    "required": ["invoice_number", "total"],
-}
 
 
 class _Hooks(http.server.BaseHTTPRequestHandler):
@@ -225,19 +197,22 @@ def test_a_bad_skill_folder_is_refused_before_it_is_sent(setup: Setup, tmp_path:
 
 def test_execute_a_skill_folder_over_a_video_and_an_image(setup: Setup, tmp_path: Path) -> None:
     folder = _folder(
-        tmp_path, "screen-text", "For every file, report its kind and the text on screen.",
-        FILES_SCHEMA,
+        tmp_path, "screen-text",
+        "For every file, report its kind, the text on screen, what is said and when speech "
+        "begins.",
+        FACTS_SCHEMA,
     )  # fmt: skip
     done = setup.cli_json(
         "execute", "-i", str(setup.talk.path), "-i", setup.media_url(setup.invoice),
         "--skill", str(folder), "--name", "screen-text-run", "--wait",
     )  # fmt: skip
     assert (done["status"], done["name"]) == ("completed", "screen-text-run")
-    jsonschema.validate(done["response"], FILES_SCHEMA)
+    jsonschema.validate(done["response"], FACTS_SCHEMA)
     talk, invoice = done["response"]["files"]
     assert (talk["kind"], invoice["kind"]) == ("video", "image")
-    assert "PRICING" in talk["on_screen_text"].upper()
-    assert INVOICE_NUMBER in invoice["on_screen_text"]
+    assert "PRICING" in talk["on_screen_text"].upper() and says_price(talk["spoken_text"])
+    assert talk["speech_starts_at"] == pytest.approx(setup.talk.lines[0].start, abs=0.6)
+    assert INVOICE_NUMBER in invoice["on_screen_text"] and invoice["speech_starts_at"] is None
     assert [i["kind"] for i in done["inputs"]] == ["video", "image"]
     assert done["inputs"][0]["filename"] == setup.talk.path.name
     assert done["usage"]["duration_seconds"] == 21 and done["progress"] == 100

@@ -35,6 +35,9 @@ from vidsense.library.tasks import TaskRun, claim, run_task
 
 log = logging.getLogger(__name__)
 
+Claimed = tuple[str, "TaskRun | JobRun", Callable[[], None]]
+"""A claimed task or job: its id, its run, and the work that runs it to its end."""
+
 
 class Leased(Protocol):
     """A claimed task or job: its lease length and the beat that renews it."""
@@ -148,45 +151,56 @@ class EmbeddedExecutor(Executor):
         if self.job_workers:
             self._wake_jobs.release()
 
-    # -- indexing ------------------------------------------------------------------------------
+    # -- the loops -----------------------------------------------------------------------------
 
     def _loop(self, worker_id: str) -> None:
-        while not self._stop.is_set():
-            try:
-                run = claim(self.library, worker_id, self.lease_seconds)
-            except Exception as e:
-                log.warning("worker %s could not claim a task: %s", worker_id, e)
-                run = None
+        def next_task() -> Claimed | None:
+            run = claim(self.library, worker_id, self.lease_seconds)
             if run is None:
-                self._wake.acquire(timeout=self.poll_seconds)
-                continue
-            try:
-                self._held(run.task.id, run, partial(run_task, run, self._analyzer(worker_id)))
-            except Exception:  # never let one task end the worker
-                log.exception("worker %s: task %s could not be finished", worker_id, run.task.id)
+                return None
+            return run.task.id, run, partial(run_task, run, self._analyzer(worker_id))
+
+        self._serve(worker_id, "task", self._wake, next_task)
 
     def _analyzer(self, worker_id: str) -> Analyzer | None:
         """What analyses the videos of ``worker_id``; None: :func:`analyze` in this process
         (executors that analyse elsewhere override this)."""
         return None
 
-    # -- jobs ----------------------------------------------------------------------------------
-
     def _job_loop(self, worker_id: str) -> None:
         kinds = list(self.handlers)
+
+        def next_job() -> Claimed | None:
+            run = claim_job(self.library, worker_id, self.lease_seconds, kinds=kinds)
+            if run is None:
+                return None
+            return run.job.id, run, partial(run_job, run, self.handlers, self.ended)
+
+        self._serve(worker_id, "job", self._wake_jobs, next_job)
+
+    def _serve(
+        self,
+        worker_id: str,
+        what: str,
+        wake: threading.Semaphore,
+        next_run: Callable[[], Claimed | None],
+    ) -> None:
+        """Until stopped: claim the next task or job (``next_run``) and run it, or wait for
+        ``wake`` (at most ``poll_seconds``) when none waits."""
         while not self._stop.is_set():
             try:
-                run = claim_job(self.library, worker_id, self.lease_seconds, kinds=kinds)
+                found = next_run()
             except Exception as e:
-                log.warning("worker %s could not claim a job: %s", worker_id, e)
-                run = None
-            if run is None:
-                self._wake_jobs.acquire(timeout=self.poll_seconds)
+                log.warning("worker %s could not claim a %s: %s", worker_id, what, e)
+                found = None
+            if found is None:
+                wake.acquire(timeout=self.poll_seconds)
                 continue
+            key, run, work = found
             try:
-                self._held(run.job.id, run, partial(run_job, run, self.handlers, self.ended))
-            except Exception:  # never let one job end the worker
-                log.exception("worker %s: job %s could not be finished", worker_id, run.job.id)
+                self._held(key, run, work)
+            except Exception:  # never let one task or job end the worker
+                log.exception("worker %s: %s %s could not be finished", worker_id, what, key)
 
     # -- both ----------------------------------------------------------------------------------
 
