@@ -87,8 +87,9 @@ class Services:
         """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
         are given."""
         from vidsense.agent.executions import KIND, execution_handler
+        from vidsense.api.writing import ANALYSIS_KIND, analysis_handler
 
-        return {KIND: execution_handler(self.chat)}
+        return {KIND: execution_handler(self.chat), ANALYSIS_KIND: analysis_handler(self)}
 
     def start_workers(
         self, workers: int | None = None, kind: str | None = None, jobs: int | None = None

@@ -1,5 +1,7 @@
 """Grounded writing about one video, in Twelve Labs' shapes: ``/gist``, ``/summarize``,
-``/generate`` and ``/analyze``.
+``/generate``, ``/analyze`` and its asynchronous form ``/analyze/tasks`` (a durable job of
+kind ``analysis``, run by the job workers: ``queued`` -> ``processing`` -> ``ready`` |
+``failed``).
 
 Every time in an answer comes from evidence (:mod:`vidsense.language`). Streaming answers
 (``stream: true``) are Twelve Labs' stream events (``stream_start``, ``text_generation``,
@@ -9,16 +11,21 @@ Every time in an answer comes from evidence (:mod:`vidsense.language`). Streamin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
-from vidsense.api.wire import Wire
+from vidsense.api.wire import PageInfo, Wire
 from vidsense.errors import InvalidArgument
 from vidsense.language.schema import response_format
+from vidsense.store import JobRecord
+
+if TYPE_CHECKING:
+    from vidsense.jobs.runs import Handler, JobRun
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -90,6 +97,22 @@ class AnalyzeRequest(Wire):
         if not isinstance(text, str) or not text.strip():
             raise InvalidArgument("prompt (or prompt_v2.input_text) is required", param="prompt")
         return text
+
+
+class AnalyzeTaskCreate(AnalyzeRequest):
+    """``POST /analyze/tasks``: an :class:`AnalyzeRequest` answered later (``stream`` is not
+    used), with the caller's ``custom_id``."""
+
+    custom_id: str | None = Field(default=None, max_length=200)
+    analysis_mode: str | None = None
+
+
+class AnalyzeTaskQuery(BaseModel):
+    """``GET /analyze/tasks``: one page (``page`` from 1, ``page_limit`` 1-50), newest
+    first."""
+
+    page: int = Field(default=1, ge=1)
+    page_limit: int = Field(default=10, ge=1, le=50)
 
 
 VIDEO_TYPES = ("video_id", "asset_id", "url", "base64_string")
@@ -212,6 +235,48 @@ class Analysis(Generated):
     finish_reason: str
 
 
+AnalyzeTaskStatus = Literal["queued", "pending", "processing", "ready", "failed"]
+
+
+class AnalyzeTaskCreated(Wire):
+    task_id: str
+    status: AnalyzeTaskStatus
+
+
+class AnalyzeTaskResult(Wire):
+    """What an analyze task wrote: ``data`` as ``/analyze`` answers it."""
+
+    generation_id: str
+    data: str
+    finish_reason: str
+    usage: Usage
+
+
+class AnalyzeTaskError(Wire):
+    code: str
+    message: str
+
+
+class AnalyzeTask(Wire):
+    """An asynchronous analysis: its ``status``, the request's ``custom_id`` and video, and
+    (``ready``) its ``result`` or (``failed``) its ``error``; times are ISO 8601 UTC."""
+
+    task_id: str
+    status: AnalyzeTaskStatus
+    custom_id: str | None = None
+    video_source: dict[str, Any] | None = None
+    request_params: dict[str, Any] = Field(default_factory=dict)
+    result: AnalyzeTaskResult | None = None
+    error: AnalyzeTaskError | None = None
+    created_at: str
+    completed_at: str | None = None
+
+
+class AnalyzeTaskList(Wire):
+    data: list[AnalyzeTask]
+    page_info: PageInfo
+
+
 # -- calls -----------------------------------------------------------------------------------------
 
 
@@ -274,3 +339,91 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
         yield end
 
     return Stream(events(), twelvelabs_error_event, "ndjson")
+
+
+# -- asynchronous analysis -----------------------------------------------------------------------
+
+ANALYSIS_KIND: Literal["analysis"] = "analysis"
+"""The job kind of an analyze task."""
+_TASK_STATUS: dict[str, AnalyzeTaskStatus] = {
+    "enqueued": "queued",
+    "pending": "pending",
+    "paused": "pending",
+    "running": "processing",
+    "completed": "ready",
+    "failed": "failed",
+}
+
+
+def analyze_task_out(job: JobRecord) -> AnalyzeTask:
+    request = job.request
+    result = job.result or {}
+    done = job.status == "completed" and "data" in result
+    return AnalyzeTask(
+        task_id=job.id,
+        status=_TASK_STATUS[job.status],
+        custom_id=request.get("custom_id"),
+        video_source=request.get("video")
+        or {"type": "video_id", "video_id": request.get("video_id")},
+        request_params={k: v for k, v in request.items() if k not in ("video", "video_id")},
+        result=AnalyzeTaskResult(
+            generation_id=result["id"],
+            data=result["data"],
+            finish_reason=result.get("finish_reason", "stop"),
+            usage=Usage.model_validate(result["usage"]),
+        )
+        if done
+        else None,
+        error=AnalyzeTaskError(code=job.error_code, message=job.error_message or job.error_code)
+        if job.status == "failed" and job.error_code
+        else None,
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+    )
+
+
+def create_analyze_task(services: Services, body: AnalyzeTaskCreate) -> AnalyzeTaskCreated:
+    """Check the request as ``/analyze`` does, then queue it for the job workers."""
+    response_format(body.response_format)
+    body.require_video()
+    body.question()
+    request = body.model_dump(exclude_none=True, exclude={"stream"})
+    job = services.library.submit_job(ANALYSIS_KIND, request)
+    services.job_queued(job.id)
+    return AnalyzeTaskCreated(task_id=job.id, status=_TASK_STATUS[job.status])
+
+
+def get_analyze_task(services: Services, task_id: str) -> AnalyzeTask:
+    return analyze_task_out(services.library.get_job(task_id, ANALYSIS_KIND))
+
+
+def list_analyze_tasks(services: Services, query: AnalyzeTaskQuery) -> AnalyzeTaskList:
+    """Analyze tasks, newest first (an empty page past the last)."""
+    lib = services.library
+    skip = (query.page - 1) * query.page_limit
+    jobs = lib.list_jobs(kind=ANALYSIS_KIND, skip=skip, limit=query.page_limit)
+    total = skip + len(jobs)
+    if len(jobs) == query.page_limit:  # more may follow: count them
+        total += len(lib.list_jobs(kind=ANALYSIS_KIND, skip=total, limit=1_000_000))
+    return AnalyzeTaskList(
+        data=[analyze_task_out(j) for j in jobs],
+        page_info=PageInfo(
+            page=query.page,
+            limit_per_page=query.page_limit,
+            total_page=max(1, math.ceil(total / query.page_limit)),
+            total_results=total,
+        ),
+    )
+
+
+def analysis_handler(services: Services) -> Handler:
+    """The job handler that runs analyze tasks (for :func:`vidsense.jobs.runs.run_job`): the
+    same call as ``/analyze`` (a URL or asset is indexed once; a rerun finds it indexed)."""
+
+    def handle(run: JobRun) -> dict[str, Any]:
+        body = AnalyzeRequest.model_validate({**run.job.request, "stream": False})
+        result = analyze(services, body)
+        assert isinstance(result, Analysis)
+        return result.model_dump(exclude_none=True)
+
+    return handle
