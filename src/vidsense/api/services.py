@@ -86,10 +86,12 @@ class Services:
     def job_handlers(self) -> Handlers:
         """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
         are given."""
-        from vidsense.agent.executions import KIND, execution_handler
-        from vidsense.api.writing import ANALYSIS_KIND, analysis_handler
+        from vidsense.agent import analysis, executions
 
-        return {KIND: execution_handler(self.chat), ANALYSIS_KIND: analysis_handler(self)}
+        return {
+            executions.KIND: executions.execution_handler(self.chat),
+            analysis.KIND: analysis.analysis_handler(self.chat),
+        }
 
     def start_workers(
         self, workers: int | None = None, kind: str | None = None, jobs: int | None = None

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from vidsense.agent.analysis import KIND as ANALYSIS_KIND
+from vidsense.agent.analysis import analyzed_video, require_video
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
 from vidsense.api.wire import PageInfo, Wire
 from vidsense.errors import InvalidArgument
 from vidsense.language.schema import response_format
 from vidsense.store import JobRecord
-
-if TYPE_CHECKING:
-    from vidsense.jobs.runs import Handler, JobRun
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -82,12 +81,7 @@ class AnalyzeRequest(Wire):
 
     def require_video(self) -> None:
         """``InvalidArgument`` naming ``video`` when the request names no video."""
-        if not self.video_id and not (isinstance(self.video, dict) and self.video):
-            raise InvalidArgument(
-                'video is required: {"type": "url", "url": ...}, {"type": "asset_id", '
-                '"asset_id": ...}, {"type": "base64_string", ...} or video_id',
-                param="video",
-            )
+        require_video(self.video_id, self.video)
 
     def question(self) -> str:
         """The prompt: ``prompt``, else ``prompt_v2.input_text``."""
@@ -113,46 +107,6 @@ class AnalyzeTaskQuery(BaseModel):
 
     page: int = Field(default=1, ge=1)
     page_limit: int = Field(default=10, ge=1, le=50)
-
-
-VIDEO_TYPES = ("video_id", "asset_id", "url", "base64_string")
-
-
-def analyzed_video(services: Services, body: AnalyzeRequest) -> str:
-    """The id of the library video an analyze request is about; a URL, asset or base64 video
-    is indexed first (into the hidden chat index, once per content)."""
-    body.require_video()
-    if body.video_id:
-        return body.video_id
-    video = body.video or {}
-    kind = video.get("type") or next((k for k in VIDEO_TYPES if video.get(k)), None)
-    if kind == "id":
-        kind = "video_id"
-    value = video.get(kind) if isinstance(kind, str) else None
-    if kind == "video_id" and not value:
-        value = video.get("id")
-    if kind not in VIDEO_TYPES or not isinstance(value, str) or not value.strip():
-        raise InvalidArgument(
-            f"video.type must be one of {', '.join(VIDEO_TYPES)}, with that field set",
-            param="video",
-        )
-    if kind == "video_id":
-        return value
-    from vidsense.agent.messages import MediaRef
-
-    if kind == "asset_id":
-        from vidsense.api.assets import get_asset
-
-        get_asset(services, value)  # an unknown asset is a 404 naming it
-        ref = MediaRef("file", file_id=value)
-    elif kind == "url":
-        ref = MediaRef("video", url=value)
-    else:
-        payload = value if value.startswith("data:") else "data:video/mp4;base64," + value
-        ref = MediaRef("video", url=payload)
-    media = services.chat.media
-    [found] = media.locate([ref])
-    return media.index(found).video.id
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -311,7 +265,7 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
     response_format(body.response_format)
     body.require_video()
     prompt = body.question()
-    video_id = analyzed_video(services, body)
+    video_id = analyzed_video(services.chat, body.video_id, body.video)
 
     def run() -> Analysis:
         result = svc.analyze(
@@ -343,8 +297,6 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
 
 # -- asynchronous analysis -----------------------------------------------------------------------
 
-ANALYSIS_KIND: Literal["analysis"] = "analysis"
-"""The job kind of an analyze task."""
 _TASK_STATUS: dict[str, AnalyzeTaskStatus] = {
     "enqueued": "queued",
     "pending": "pending",
@@ -359,12 +311,12 @@ def analyze_task_out(job: JobRecord) -> AnalyzeTask:
     request = job.request
     result = job.result or {}
     done = job.status == "completed" and "data" in result
+    video = request.get("video") or {"type": "video_id", "video_id": request.get("video_id")}
     return AnalyzeTask(
         task_id=job.id,
         status=_TASK_STATUS[job.status],
         custom_id=request.get("custom_id"),
-        video_source=request.get("video")
-        or {"type": "video_id", "video_id": request.get("video_id")},
+        video_source=video,
         request_params={k: v for k, v in request.items() if k not in ("video", "video_id")},
         result=AnalyzeTaskResult(
             generation_id=result["id"],
@@ -383,11 +335,12 @@ def analyze_task_out(job: JobRecord) -> AnalyzeTask:
 
 
 def create_analyze_task(services: Services, body: AnalyzeTaskCreate) -> AnalyzeTaskCreated:
-    """Check the request as ``/analyze`` does, then queue it for the job workers."""
+    """Check the request as ``/analyze`` does, then queue it for the job workers (the
+    ``analysis`` handler, :mod:`vidsense.agent.analysis`, answers it)."""
     response_format(body.response_format)
     body.require_video()
-    body.question()
-    request = body.model_dump(exclude_none=True, exclude={"stream"})
+    request = body.model_dump(exclude_none=True, exclude={"stream", "prompt_v2"})
+    request["prompt"] = body.question()
     job = services.library.submit_job(ANALYSIS_KIND, request)
     services.job_queued(job.id)
     return AnalyzeTaskCreated(task_id=job.id, status=_TASK_STATUS[job.status])
@@ -414,16 +367,3 @@ def list_analyze_tasks(services: Services, query: AnalyzeTaskQuery) -> AnalyzeTa
             total_results=total,
         ),
     )
-
-
-def analysis_handler(services: Services) -> Handler:
-    """The job handler that runs analyze tasks (for :func:`vidsense.jobs.runs.run_job`): the
-    same call as ``/analyze`` (a URL or asset is indexed once; a rerun finds it indexed)."""
-
-    def handle(run: JobRun) -> dict[str, Any]:
-        body = AnalyzeRequest.model_validate({**run.job.request, "stream": False})
-        result = analyze(services, body)
-        assert isinstance(result, Analysis)
-        return result.model_dump(exclude_none=True)
-
-    return handle
