@@ -107,6 +107,19 @@ class FileStore:
             raise NotFound(f"no file {file_id!r}", code="file_not_found", param="file_id") from None
         return found
 
+    def asset(self, asset_id: str) -> dict[str, Any]:
+        """The record of an asset (a file stored with its ``asset`` facts); ``NotFound``
+        ``asset_not_found`` naming it otherwise."""
+        try:
+            record = self.get(asset_id)
+        except NotFound:
+            record = {}
+        if "asset" not in record:
+            raise NotFound(
+                f"no asset with id {asset_id!r}", code="asset_not_found", param="asset_id"
+            )
+        return record
+
     def path(self, file_id: str) -> Path:
         """Where the file's bytes are."""
         self.get(file_id)

@@ -5,10 +5,11 @@ functions over :class:`~vidsense.api.services.Services` and pydantic models.
 ::
 
     indexes    indexes, tasks, videos and their evidence, /health, signed media URLs
+    assets     Twelve Labs' assets and indexed assets
     search     search, classify, logos
-    writing    gist, summarize, generate, analyze
+    writing    gist, summarize, generate, analyze (and its asynchronous tasks)
     openai     chat completions, models, files, artifacts (OpenAI and VLM Run shapes)
-    vlmrun     video/generate, predictions, domains
+    vlmrun     video/generate, predictions, domains, schemas
     wire       the Wire base model, listings, validation, request bodies (Form, Upload)
     envelopes  which family a route belongs to, and its error envelope (written, read back)
     streams    the one SSE encoder and the one NDJSON encoder

@@ -107,18 +107,8 @@ class IndexedAsset(Wire):
 # -- assets ----------------------------------------------------------------------------------------
 
 
-def _not_found(asset_id: str) -> NotFound:
-    return NotFound(f"no asset with id {asset_id!r}", code="asset_not_found", param="asset_id")
-
-
 def _record(services: Services, asset_id: str) -> dict[str, Any]:
-    try:
-        record = services.chat.files.get(asset_id)
-    except NotFound:
-        raise _not_found(asset_id) from None
-    if "asset" not in record:
-        raise _not_found(asset_id)
-    return record
+    return services.chat.files.asset(asset_id)
 
 
 def asset_out(record: dict[str, Any]) -> Asset:

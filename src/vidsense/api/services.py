@@ -87,12 +87,12 @@ class Services:
     def job_handlers(self) -> Handlers:
         """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
         are given."""
-        from vidsense.agent.executions import execution_handler
-        from vidsense.agent.predictions import prediction_handler
+        from vidsense.agent import analysis, executions, predictions
 
         return {
-            "execution": execution_handler(self.chat),
-            "prediction": prediction_handler(self.predictions),
+            executions.KIND: executions.execution_handler(self.chat),
+            predictions.KIND: predictions.prediction_handler(self.predictions),
+            analysis.KIND: analysis.analysis_handler(self.chat),
         }
 
     def job_ended(self, job: JobRecord) -> None:

@@ -1,5 +1,7 @@
 """Grounded writing about one video, in Twelve Labs' shapes: ``/gist``, ``/summarize``,
-``/generate`` and ``/analyze``.
+``/generate``, ``/analyze`` and its asynchronous form ``/analyze/tasks`` (a durable job of
+kind ``analysis``, run by the job workers: ``queued`` -> ``processing`` -> ``ready`` |
+``failed``).
 
 Every time in an answer comes from evidence (:mod:`vidsense.language`). Streaming answers
 (``stream: true``) are Twelve Labs' stream events (``stream_start``, ``text_generation``,
@@ -9,16 +11,20 @@ Every time in an answer comes from evidence (:mod:`vidsense.language`). Streamin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from vidsense.agent.analysis import KIND as ANALYSIS_KIND
+from vidsense.agent.analysis import analyzed_video, require_video
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
-from vidsense.api.wire import Wire
+from vidsense.api.wire import PageInfo, Wire
 from vidsense.errors import InvalidArgument
 from vidsense.language.schema import response_format
+from vidsense.store import JobRecord
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -75,12 +81,7 @@ class AnalyzeRequest(Wire):
 
     def require_video(self) -> None:
         """``InvalidArgument`` naming ``video`` when the request names no video."""
-        if not self.video_id and not (isinstance(self.video, dict) and self.video):
-            raise InvalidArgument(
-                'video is required: {"type": "url", "url": ...}, {"type": "asset_id", '
-                '"asset_id": ...}, {"type": "base64_string", ...} or video_id',
-                param="video",
-            )
+        require_video(self.video_id, self.video)
 
     def question(self) -> str:
         """The prompt: ``prompt``, else ``prompt_v2.input_text``."""
@@ -92,44 +93,20 @@ class AnalyzeRequest(Wire):
         return text
 
 
-VIDEO_TYPES = ("video_id", "asset_id", "url", "base64_string")
+class AnalyzeTaskCreate(AnalyzeRequest):
+    """``POST /analyze/tasks``: an :class:`AnalyzeRequest` answered later (``stream`` is not
+    used), with the caller's ``custom_id``."""
+
+    custom_id: str | None = Field(default=None, max_length=200)
+    analysis_mode: str | None = None
 
 
-def analyzed_video(services: Services, body: AnalyzeRequest) -> str:
-    """The id of the library video an analyze request is about; a URL, asset or base64 video
-    is indexed first (into the hidden chat index, once per content)."""
-    body.require_video()
-    if body.video_id:
-        return body.video_id
-    video = body.video or {}
-    kind = video.get("type") or next((k for k in VIDEO_TYPES if video.get(k)), None)
-    if kind == "id":
-        kind = "video_id"
-    value = video.get(kind) if isinstance(kind, str) else None
-    if kind == "video_id" and not value:
-        value = video.get("id")
-    if kind not in VIDEO_TYPES or not isinstance(value, str) or not value.strip():
-        raise InvalidArgument(
-            f"video.type must be one of {', '.join(VIDEO_TYPES)}, with that field set",
-            param="video",
-        )
-    if kind == "video_id":
-        return value
-    from vidsense.agent.messages import MediaRef
+class AnalyzeTaskQuery(BaseModel):
+    """``GET /analyze/tasks``: one page (``page`` from 1, ``page_limit`` 1-50), newest
+    first."""
 
-    if kind == "asset_id":
-        from vidsense.api.assets import get_asset
-
-        get_asset(services, value)  # an unknown asset is a 404 naming it
-        ref = MediaRef("file", file_id=value)
-    elif kind == "url":
-        ref = MediaRef("video", url=value)
-    else:
-        payload = value if value.startswith("data:") else "data:video/mp4;base64," + value
-        ref = MediaRef("video", url=payload)
-    media = services.chat.media
-    [found] = media.locate([ref])
-    return media.index(found).video.id
+    page: int = Field(default=1, ge=1)
+    page_limit: int = Field(default=10, ge=1, le=50)
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -212,6 +189,48 @@ class Analysis(Generated):
     finish_reason: str
 
 
+AnalyzeTaskStatus = Literal["queued", "pending", "processing", "ready", "failed"]
+
+
+class AnalyzeTaskCreated(Wire):
+    task_id: str
+    status: AnalyzeTaskStatus
+
+
+class AnalyzeTaskResult(Wire):
+    """What an analyze task wrote: ``data`` as ``/analyze`` answers it."""
+
+    generation_id: str
+    data: str
+    finish_reason: str
+    usage: Usage
+
+
+class AnalyzeTaskError(Wire):
+    code: str
+    message: str
+
+
+class AnalyzeTask(Wire):
+    """An asynchronous analysis: its ``status``, the request's ``custom_id`` and video, and
+    (``ready``) its ``result`` or (``failed``) its ``error``; times are ISO 8601 UTC."""
+
+    task_id: str
+    status: AnalyzeTaskStatus
+    custom_id: str | None = None
+    video_source: dict[str, Any] | None = None
+    request_params: dict[str, Any] = Field(default_factory=dict)
+    result: AnalyzeTaskResult | None = None
+    error: AnalyzeTaskError | None = None
+    created_at: str
+    completed_at: str | None = None
+
+
+class AnalyzeTaskList(Wire):
+    data: list[AnalyzeTask]
+    page_info: PageInfo
+
+
 # -- calls -----------------------------------------------------------------------------------------
 
 
@@ -246,7 +265,7 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
     response_format(body.response_format)
     body.require_video()
     prompt = body.question()
-    video_id = analyzed_video(services, body)
+    video_id = analyzed_video(services.chat, body.video_id, body.video)
 
     def run() -> Analysis:
         result = svc.analyze(
@@ -274,3 +293,77 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
         yield end
 
     return Stream(events(), twelvelabs_error_event, "ndjson")
+
+
+# -- asynchronous analysis -----------------------------------------------------------------------
+
+_TASK_STATUS: dict[str, AnalyzeTaskStatus] = {
+    "enqueued": "queued",
+    "pending": "pending",
+    "paused": "pending",
+    "running": "processing",
+    "completed": "ready",
+    "failed": "failed",
+}
+
+
+def analyze_task_out(job: JobRecord) -> AnalyzeTask:
+    request = job.request
+    result = job.result or {}
+    done = job.status == "completed" and "data" in result
+    video = request.get("video") or {"type": "video_id", "video_id": request.get("video_id")}
+    return AnalyzeTask(
+        task_id=job.id,
+        status=_TASK_STATUS[job.status],
+        custom_id=request.get("custom_id"),
+        video_source=video,
+        request_params={k: v for k, v in request.items() if k not in ("video", "video_id")},
+        result=AnalyzeTaskResult(
+            generation_id=result["id"],
+            data=result["data"],
+            finish_reason=result.get("finish_reason", "stop"),
+            usage=Usage.model_validate(result["usage"]),
+        )
+        if done
+        else None,
+        error=AnalyzeTaskError(code=job.error_code, message=job.error_message or job.error_code)
+        if job.status == "failed" and job.error_code
+        else None,
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+    )
+
+
+def create_analyze_task(services: Services, body: AnalyzeTaskCreate) -> AnalyzeTaskCreated:
+    """Check the request as ``/analyze`` does, then queue it for the job workers (the
+    ``analysis`` handler, :mod:`vidsense.agent.analysis`, answers it)."""
+    response_format(body.response_format)
+    body.require_video()
+    request = body.model_dump(exclude_none=True, exclude={"stream", "prompt_v2"})
+    request["prompt"] = body.question()
+    job = services.library.submit_job(ANALYSIS_KIND, request)
+    services.job_queued(job.id)
+    return AnalyzeTaskCreated(task_id=job.id, status=_TASK_STATUS[job.status])
+
+
+def get_analyze_task(services: Services, task_id: str) -> AnalyzeTask:
+    return analyze_task_out(services.library.get_job(task_id, ANALYSIS_KIND))
+
+
+def list_analyze_tasks(services: Services, query: AnalyzeTaskQuery) -> AnalyzeTaskList:
+    """Analyze tasks, newest first (an empty page past the last)."""
+    lib = services.library
+    skip = (query.page - 1) * query.page_limit
+    jobs = lib.list_jobs(kind=ANALYSIS_KIND, skip=skip, limit=query.page_limit)
+    total = skip + len(jobs)
+    if len(jobs) == query.page_limit:  # more may follow: count them
+        total += len(lib.list_jobs(kind=ANALYSIS_KIND, skip=total, limit=1_000_000))
+    return AnalyzeTaskList(
+        data=[analyze_task_out(j) for j in jobs],
+        page_info=PageInfo(
+            page=query.page,
+            limit_per_page=query.page_limit,
+            total_page=max(1, math.ceil(total / query.page_limit)),
+            total_results=total,
+        ),
+    )
