@@ -4,9 +4,11 @@ for its lifetime and what the in-process client holds.
 ::
 
     services = Services.open(settings)      # opens the library (store, blobs)
-    services.start_workers()                # indexing workers in this process (optional)
+    services.start_workers()                # indexing and job workers here (optional)
     services.search.search(...)             # made on first use, then kept
-    services.close()                        # workers stop (tasks retried later), store closes
+    services.close()                        # workers stop (tasks, jobs retried later), store closes
+
+The job workers run the kinds :meth:`Services.job_handlers` names (one line per kind).
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ if TYPE_CHECKING:
     from vidsense.agent.predictions import Predictions
     from vidsense.agent.service import ChatService
     from vidsense.jobs import Executor
+    from vidsense.jobs.runs import Handlers
     from vidsense.language.service import WritingService
     from vidsense.search import SearchService
+    from vidsense.store import JobRecord
 
 S = TypeVar("S")
 
 
 class Services:
-    """A library, its indexing workers (when started here) and the search, writing, chat and
-    prediction services over it, each made on first use (thread-safe)."""
+    """A library, its indexing and job workers (when started here) and the search, writing,
+    chat and prediction services over it, each made on first use (thread-safe)."""
 
     def __init__(self, library: Library, executor: Executor | None = None) -> None:
         self.library = library
@@ -76,18 +80,50 @@ class Services:
     def predictions(self) -> Predictions:
         from vidsense.agent.predictions import Predictions
 
-        return self._kept("predictions", lambda: Predictions(self.chat))
+        return self._kept("predictions", lambda: Predictions(self.chat, self.job_queued))
 
     # -- workers -------------------------------------------------------------------------------
 
-    def start_workers(self, workers: int | None = None, kind: str | None = None) -> None:
-        """Start indexing workers in this process (``kind``: ``embedded`` or ``ray``, default
-        ``settings.executor``; ``workers`` default ``settings.worker_count``); idempotent."""
+    def job_handlers(self) -> Handlers:
+        """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
+        are given."""
+        from vidsense.agent import analysis, executions, predictions
+
+        return {
+            executions.KIND: executions.execution_handler(self.chat),
+            predictions.KIND: predictions.prediction_handler(self.predictions),
+            analysis.KIND: analysis.analysis_handler(self.chat),
+        }
+
+    def job_ended(self, job: JobRecord) -> None:
+        """A job run here completed or failed: call the ``callback_url`` it gave, if any."""
+        from vidsense.agent.executions import describe_execution
+        from vidsense.agent.predictions import describe_prediction
+        from vidsense.media.network import post_callback
+
+        described = {"execution": describe_execution, "prediction": describe_prediction}
+        url = job.request.get("callback_url")
+        if url and job.kind in described:
+            post_callback(str(url), described[job.kind](job), self.settings.fetch)
+
+    def start_workers(
+        self, workers: int | None = None, kind: str | None = None, jobs: int | None = None
+    ) -> None:
+        """Start indexing workers and job workers in this process (``kind``: ``embedded`` or
+        ``ray``, default ``settings.executor``; ``workers`` default ``settings.worker_count``;
+        ``jobs`` default ``settings.job_workers``); idempotent."""
         with self._lock:
             if self.executor is None:
                 from vidsense.jobs import make_executor
 
-                self.executor = make_executor(self.library, kind, workers)
+                self.executor = make_executor(
+                    self.library,
+                    kind,
+                    workers,
+                    handlers=self.job_handlers(),
+                    job_workers=jobs,
+                    ended=self.job_ended,
+                )
                 self.executor.start()
 
     def queued(self, task_id: str) -> None:
@@ -95,19 +131,21 @@ class Services:
         if self.executor is not None:
             self.executor.submit(task_id)
 
+    def job_queued(self, job_id: str) -> None:
+        """A job was just queued: wake a job worker, if this process runs any."""
+        if self.executor is not None:
+            self.executor.submit_job(job_id)
+
     @property
     def workers(self) -> int:
         """Indexing workers running in this process (0 when none)."""
         return int(getattr(self.executor, "workers", 0)) if self.executor is not None else 0
 
     def close(self) -> None:
-        """Stop the workers (running tasks are handed back for a retry), the prediction
-        queue, and close the library."""
+        """Stop the workers (running tasks and jobs are handed back for a retry) and close
+        the library."""
         with self._lock:
             executor, self.executor = self.executor, None
-            predictions = self._made.pop("predictions", None)
         if executor is not None:
             executor.stop()
-        if predictions is not None:
-            predictions.close()
         self.library.close()

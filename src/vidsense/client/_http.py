@@ -12,6 +12,7 @@ import httpx
 from pydantic import BaseModel
 
 from vidsense.api.envelopes import read_error
+from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.indexes import (
     Evidence,
     ExternalTaskCreate,
@@ -29,7 +30,15 @@ from vidsense.api.indexes import (
     Video,
     VideoQuery,
 )
+from vidsense.api.openai import FileObject
 from vidsense.api.search import ClassifyPage, SearchPage
+from vidsense.api.skills import (
+    SkillCreateRequest,
+    SkillInfo,
+    SkillLookupRequest,
+    SkillQuery,
+    SkillUpdateRequest,
+)
 from vidsense.api.wire import Listing, Upload
 from vidsense.api.writing import (
     Analysis,
@@ -45,6 +54,8 @@ from vidsense.client._transport import Transport
 from vidsense.errors import ServerUnavailable
 
 M = TypeVar("M", bound=BaseModel)
+UPLOAD = httpx.Timeout(None, connect=10.0)
+"""Uploads have no time limit."""
 VERSIONS = ("/v1", "/v1.2", "/v1.3")
 
 
@@ -103,6 +114,10 @@ class HttpTransport(Transport):
 
     def _json(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         return model.model_validate(self.request(method, path, **kwargs).json())
+
+    def _list(self, model: type[M], method: str, path: str, **kwargs: Any) -> list[M]:
+        """A bare JSON array of ``model`` (VLM Run's lists)."""
+        return [model.model_validate(x) for x in self.request(method, path, **kwargs).json()]
 
     def health(self) -> Health:
         return self._json(Health, "GET", self.server + "/health")
@@ -164,7 +179,7 @@ class HttpTransport(Transport):
                 "/tasks",
                 data=fields,
                 files={"video_file": (file.name, f, "application/octet-stream")},
-                timeout=httpx.Timeout(None, connect=10.0),
+                timeout=UPLOAD,
             )
 
     def create_external_task(self, body: ExternalTaskCreate) -> TaskCreated:
@@ -207,3 +222,46 @@ class HttpTransport(Transport):
 
     def analyze(self, body: AnalyzeRequest) -> Analysis:
         return self._json(Analysis, "POST", "/analyze", json=_body(body))
+
+    # -- files, skills and executions (VLM Run's, under /v1 only) --------------------------------
+
+    def upload_file(self, path: Path, purpose: str) -> FileObject:
+        with path.open("rb") as f:
+            upload = {"file": (path.name, f, "application/octet-stream")}
+            url = self.server + "/v1/files"
+            return self._json(
+                FileObject, "POST", url, data={"purpose": purpose}, files=upload, timeout=UPLOAD
+            )
+
+    def create_skill(self, body: SkillCreateRequest) -> SkillInfo:
+        return self._json(SkillInfo, "POST", self.server + "/v1/skills/create", json=_body(body))
+
+    def update_skill(self, skill_id: str, body: SkillUpdateRequest) -> SkillInfo:
+        url = f"{self.server}/v1/skills/{skill_id}/update"
+        return self._json(SkillInfo, "POST", url, json=_body(body))
+
+    def get_skill(self, skill_id: str, version: str | None) -> SkillInfo:
+        params = {"skill_version": version} if version else None
+        return self._json(SkillInfo, "GET", f"{self.server}/v1/skills/{skill_id}", params=params)
+
+    def lookup_skill(self, body: SkillLookupRequest) -> SkillInfo:
+        return self._json(SkillInfo, "POST", self.server + "/v1/skills/lookup", json=_body(body))
+
+    def list_skills(self, query: SkillQuery) -> list[SkillInfo]:
+        return self._list(SkillInfo, "GET", self.server + "/v1/skills", params=_query(query))
+
+    def skill_bundle(self, skill_id: str, version: str) -> bytes:
+        url = f"{self.server}/v1/skills/{skill_id}/versions/{version}/bundle.zip"
+        return self.request("GET", url).content
+
+    def execute(self, body: ExecuteRequest) -> ExecutionResponse:
+        url = self.server + "/v1/agent/execute"
+        return self._json(ExecutionResponse, "POST", url, json=_body(body))
+
+    def get_execution(self, execution_id: str) -> ExecutionResponse:
+        url = f"{self.server}/v1/agent/executions/{execution_id}"
+        return self._json(ExecutionResponse, "GET", url)
+
+    def list_executions(self, query: ExecutionQuery) -> list[ExecutionResponse]:
+        url = self.server + "/v1/agent/executions"
+        return self._list(ExecutionResponse, "GET", url, params=_query(query))

@@ -17,17 +17,63 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from vidsense.errors import Conflict, NotFound, TaskInterrupted, VidsenseError, describe
-from vidsense.store import JobRecord, Store
+from vidsense.store import JobRecord
 from vidsense.store.base import JobKind
 
 log = logging.getLogger(__name__)
 
+_ENDS = ("completed", "failed")
+
 Handler = Callable[["JobRun"], Mapping[str, Any]]
 """Runs a claimed job and returns its result (a JSON object); raises to fail it, or
 :class:`~vidsense.errors.TaskInterrupted` to hand it back."""
+Ended = Callable[[JobRecord], None]
+"""Told of a job that completed or failed (its stored record), e.g. to call its
+``callback_url``."""
+Handlers = Mapping[JobKind, Handler]
+"""The handler of each job kind a worker runs (built where the services are:
+:meth:`vidsense.api.services.Services.job_handlers`)."""
+
+
+class JobQueue(Protocol):
+    """What holds jobs: a :class:`~vidsense.store.Store`, or the
+    :class:`~vidsense.library.Library` over one (the job methods of the store)."""
+
+    def submit_job(
+        self,
+        kind: JobKind,
+        request: Mapping[str, Any],
+        *,
+        status: Literal["enqueued", "paused"] = "enqueued",
+    ) -> JobRecord: ...
+
+    def claim_job(
+        self,
+        worker_id: str,
+        lease_seconds: float = 60.0,
+        *,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> JobRecord | None: ...
+
+    def heartbeat_job(
+        self, job_id: str, worker_id: str, progress: float, *, lease_seconds: float = 60.0
+    ) -> JobRecord: ...
+
+    def release_job(self, job_id: str, worker_id: str) -> JobRecord: ...
+
+    def finish_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        status: Literal["completed", "failed"],
+        *,
+        result: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> JobRecord: ...
 
 
 class JobRun:
@@ -37,7 +83,9 @@ class JobRun:
     Safe to use from the running thread and a heartbeat thread at once.
     """
 
-    def __init__(self, store: Store, job: JobRecord, worker_id: str, lease_seconds: float) -> None:
+    def __init__(
+        self, store: JobQueue, job: JobRecord, worker_id: str, lease_seconds: float
+    ) -> None:
         self.store = store
         self.job = job
         self.worker_id = worker_id
@@ -86,7 +134,8 @@ class JobRun:
         self, result: Mapping[str, Any] | None = None, error: BaseException | None = None
     ) -> None:
         """End the job ``completed`` with ``result``, or ``failed`` with ``error``'s code and
-        message (:func:`~vidsense.errors.describe`)."""
+        message (:func:`~vidsense.errors.describe`; its HTTP status is kept in the result as
+        ``error_status``)."""
         with self._lock:
             if self.lost or self.ended:
                 return
@@ -97,12 +146,12 @@ class JobRun:
                         self.job.id, self.worker_id, "completed", result=result or {}
                     )
                 else:
-                    _, code, message = describe(error)
+                    status, code, message = describe(error)
                     self.job = self.store.finish_job(
                         self.job.id,
                         self.worker_id,
                         "failed",
-                        result=result,
+                        result={**(result or {}), "error_status": status},
                         error_code=code,
                         error_message=message,
                     )
@@ -112,7 +161,7 @@ class JobRun:
 
 
 def claim(
-    store: Store,
+    store: JobQueue,
     worker_id: str,
     lease_seconds: float,
     kinds: Sequence[JobKind] | None = None,
@@ -123,9 +172,22 @@ def claim(
     return JobRun(store, job, worker_id, lease_seconds) if job is not None else None
 
 
-def run_job(run: JobRun, handlers: Mapping[str, Handler]) -> None:
+def run_job(run: JobRun, handlers: Handlers, ended: Ended | None = None) -> None:
     """Run a claimed job with the handler of its kind and record how it ended; never raises
-    for the job's own errors. A kind without a handler fails the job (``no_handler``)."""
+    for the job's own errors. A kind without a handler fails the job (``no_handler``).
+    ``ended`` is told of a job this run completed or failed (not of one handed back or
+    taken over), once its end is stored."""
+    try:
+        _run(run, handlers)
+    finally:
+        if ended is not None and run.ended and not run.lost and run.job.status in _ENDS:
+            try:
+                ended(run.job)
+            except Exception:
+                log.exception("job %s: telling of its end failed", run.job.id)
+
+
+def _run(run: JobRun, handlers: Handlers) -> None:
     job = run.job
     if run.cancel.is_set():
         run.hand_back()

@@ -62,7 +62,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -74,19 +74,23 @@ from vidsense.errors import (
     MediaError,
     NotFound,
     TaskInterrupted,
+    UnsupportedMedia,
     VidsenseError,
 )
 from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.people import Person, PersonMatch, join_people, person, regroup
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
-from vidsense.options import index_addons, index_options
+from vidsense.options import index_addons, index_models, index_options
 from vidsense.store import (
+    BlobStore,
     FaceRecord,
     IndexRecord,
+    JobRecord,
     Keyframe,
     LogoRecord,
     Page,
     Segment,
+    SkillRecord,
     Store,
     TaskRecord,
     VideoRecord,
@@ -95,7 +99,10 @@ from vidsense.store import (
 )
 from vidsense.store.base import (
     IndexSort,
+    JobKind,
+    JobStatus,
     SegmentKind,
+    SkillSort,
     SortOption,
     Space,
     TaskSort,
@@ -259,9 +266,11 @@ class Library:
         addons: Sequence[str] | None = None,
     ) -> IndexRecord:
         """Create an index. Options come from ``options`` (analyzer names), Twelve Labs v1.2
-        ``engines`` or 2026 ``models``; none given means every analyzer."""
+        ``engines`` or 2026 ``models``; none given means every analyzer. The index keeps the
+        engines or models as they were named, to report them."""
         chosen = index_options(engines, models, options)
-        return self.store.create_index(name, chosen, index_addons(addons))
+        named = index_models(engines, models)
+        return self.store.create_index(name, chosen, index_addons(addons), models=named)
 
     def list_indexes(
         self,
@@ -593,20 +602,30 @@ class Library:
         *,
         language: str | None = None,
         user_metadata: Mapping[str, Any] | None = None,
+        refuse_unsupported: bool = False,
+        asset_id: str | None = None,
     ) -> Submission:
         """Submit a staged upload for indexing, or return the task that already indexed (or is
         checking or indexing) the same file in this index. The staged file is moved into the
         blob store or, for a duplicate, deleted.
 
-        The task is created ``validating`` and the file checked here (sniffed and probed, some
-        50 ms): the returned task is then ``pending``, or ``failed`` with the media error's
-        code and message (the upload is kept, to look at or retry)."""
+        The file is checked here (sniffed and probed, some 50 ms) while its task is
+        ``validating``: the returned task is then ``pending``, or ``failed`` with the media
+        error's code and message (the upload is kept, to look at or retry). With
+        ``refuse_unsupported`` (what the HTTP API does, as the hosted APIs answer 400), a file
+        that is not a video at all (:class:`~vidsense.errors.UnsupportedMedia`: text, an
+        image, audio only) is refused with that error instead, before any task exists, and
+        deleted. ``asset_id`` names the asset the file came from: its video then takes the
+        task's id (see :meth:`index_video`)."""
         from vidsense.media.probe import sniff
 
         try:
             self.store.get_index(index_id)
             language = _check_language(language)
             kind = sniff(staged.path)
+            problem = self._media_problem(staged.path, staged.filename)
+            if refuse_unsupported and isinstance(problem, UnsupportedMedia):
+                raise problem
             with self._submit_lock:
                 earlier = self._earlier_task(index_id, staged.sha256)
                 if earlier is not None:
@@ -624,32 +643,45 @@ class Library:
                     "language": language,
                     "user_metadata": dict(user_metadata or {}),
                 }
+                if asset_id is not None:
+                    source["asset_id"] = asset_id
                 task = self.store.enqueue_task(index_id, source, status="validating")
         finally:
             staged.discard()  # a no-op once moved
-        # Outside the lock: other submissions need not wait for this probe.
-        return Submission(self._validate_upload(task, key, staged.filename))
+        # Outside the lock: other submissions need not wait for this step.
+        return Submission(self._validate_upload(task, problem))
 
-    def _validate_upload(self, task: TaskRecord, key: str, filename: str) -> TaskRecord:
-        """Probe a ``validating`` upload task's file and make the task ``pending``, or fail it
-        with the media error. Errors that say nothing about the file (a tool timing out, say)
-        leave it to the worker, which probes again before indexing."""
+    def _media_problem(self, path: Path, filename: str) -> MediaError | None:
+        """Why ``path`` cannot be indexed (its media error, naming it ``filename``), or None
+        when it can, or when the check itself could not run (a tool timing out, say: the
+        worker probes again before indexing)."""
         from vidsense.media.probe import probe
 
-        path = self.store.blobs.path(key)
         try:
-            try:
-                probe(path, allow_partial=self.settings.allow_partial_media)
-            except MediaError as e:
-                message = e.message.replace(path.name, filename)
+            probe(path, allow_partial=self.settings.allow_partial_media)
+        except MediaError as e:
+            e.message = e.message.replace(path.name, filename)
+            e.args = (e.message,)
+            return e
+        except (VidsenseError, OSError) as e:
+            log.warning(
+                "could not check %s now (%s); it is checked again when indexed", filename, e
+            )
+        return None
+
+    def _validate_upload(self, task: TaskRecord, problem: MediaError | None) -> TaskRecord:
+        """Make a ``validating`` upload task ``pending``, or fail it with the media error its
+        file has."""
+        try:
+            if problem is not None:
                 log.info(
-                    "task %s: %s is not indexable: %s (%s)", task.id, filename, message, e.code
+                    "task %s: %s is not indexable: %s (%s)",
+                    task.id,
+                    task.source.get("filename"),
+                    problem.message,
+                    problem.code,
                 )
-                return self.store.fail_task(task.id, e.code, message)
-            except (VidsenseError, OSError) as e:
-                log.warning(
-                    "task %s: could not check %s now (%s); queued anyway", task.id, filename, e
-                )
+                return self.store.fail_task(task.id, problem.code, problem.message)
             return self.store.mark_task_validated(task.id)
         except (Conflict, NotFound):
             # Decided meanwhile: made pending by a claim after too long, or its index deleted.
@@ -672,13 +704,14 @@ class Library:
         staged = self.stage_file(path)
         return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
 
-    def stage_file(self, path: Path) -> StagedFile:
+    def stage_file(self, path: Path, filename: str | None = None) -> StagedFile:
         """A local file copied into the data folder as an upload is (the original is left
-        alone), for :meth:`submit_upload`; ``NotFound`` ``file_not_found`` without one."""
+        alone), for :meth:`submit_upload`, named ``filename`` (default: its own name);
+        ``NotFound`` ``file_not_found`` without one."""
         path = Path(path).expanduser()
         if not path.is_file():
             raise NotFound(f"no such file: {path}", code="file_not_found")
-        with self.upload_sink(path.name) as sink, path.open("rb") as f:
+        with self.upload_sink(filename or path.name) as sink, path.open("rb") as f:
             sink.write_from(f)
             return sink.finish()
 
@@ -771,6 +804,130 @@ class Library:
             sort_option=sort_option,
         )
 
+    # -- skills (checked and resolved by vidsense.skills) ------------------------------------
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where files live (skill bundles are read and kept here by :mod:`vidsense.skills`)."""
+        return self.store.blobs
+
+    def create_skill(
+        self, name: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        """Store version 1 of a new skill (``Conflict`` ``skill_exists`` for a taken name)."""
+        return self.store.create_skill(name, description, schema, bundle)
+
+    def add_skill_version(
+        self, skill_id: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        """Store the next version of a skill; older versions stay."""
+        return self.store.add_skill_version(skill_id, description, schema, bundle)
+
+    def get_skill(self, skill_id: str, version: int | None = None) -> SkillRecord:
+        """A skill at ``version`` (None: the latest); ``NotFound`` ``skill_not_found``."""
+        return self.store.get_skill(skill_id, version)
+
+    def find_skill(self, name: str, version: int | None = None) -> SkillRecord:
+        """A skill by name at ``version`` (None: the latest)."""
+        return self.store.find_skill(name, version)
+
+    def list_skills(
+        self,
+        *,
+        limit: int = 25,
+        offset: int = 0,
+        order_by: SkillSort = "created_at",
+        descending: bool = True,
+        latest_only: bool = False,
+    ) -> list[SkillRecord]:
+        """Skill versions (or each skill's latest), sorted by ``order_by``."""
+        return self.store.list_skills(
+            limit=limit,
+            offset=offset,
+            order_by=order_by,
+            descending=descending,
+            latest_only=latest_only,
+        )
+
+    # -- jobs (their life is drawn in vidsense.store.base; run by vidsense.jobs.runs) --------
+
+    def submit_job(
+        self,
+        kind: JobKind,
+        request: Mapping[str, Any],
+        *,
+        status: Literal["enqueued", "paused"] = "enqueued",
+    ) -> JobRecord:
+        """Queue a job of ``kind`` (id ``<prefix>_<hex>``) for the job workers."""
+        return self.store.submit_job(kind, request, status=status)
+
+    def get_job(self, job_id: str, kind: JobKind | None = None) -> JobRecord:
+        """The job (``NotFound`` ``<kind>_not_found`` also when it is of another kind)."""
+        return self.store.get_job(job_id, kind)
+
+    def list_jobs(
+        self,
+        *,
+        kind: JobKind | None = None,
+        status: JobStatus | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        skip: int = 0,
+        limit: int = 10,
+        descending: bool = True,
+    ) -> list[JobRecord]:
+        """Jobs, optionally of one kind and status, created in ``[created_after,
+        created_before)``, newest first unless ``descending`` is False."""
+        return self.store.list_jobs(
+            kind=kind,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            skip=skip,
+            limit=limit,
+            descending=descending,
+        )
+
+    def claim_job(
+        self,
+        worker_id: str,
+        lease_seconds: float = 60.0,
+        *,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> JobRecord | None:
+        """Lease the oldest claimable job (of ``kinds``) to ``worker_id``; None when none."""
+        return self.store.claim_job(worker_id, lease_seconds, kinds=kinds)
+
+    def heartbeat_job(
+        self, job_id: str, worker_id: str, progress: float, *, lease_seconds: float = 60.0
+    ) -> JobRecord:
+        """Store ``progress`` and renew the lease (``Conflict`` ``lease_lost``)."""
+        return self.store.heartbeat_job(job_id, worker_id, progress, lease_seconds=lease_seconds)
+
+    def release_job(self, job_id: str, worker_id: str) -> JobRecord:
+        """Hand a held job back (``pending``), for the next claim."""
+        return self.store.release_job(job_id, worker_id)
+
+    def finish_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        status: Literal["completed", "failed"],
+        *,
+        result: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> JobRecord:
+        """End a held job ``completed`` with ``result`` or ``failed`` with the error."""
+        return self.store.finish_job(
+            job_id,
+            worker_id,
+            status,
+            result=result,
+            error_code=error_code,
+            error_message=error_message,
+        )
+
     # -- indexing (the run step of a task's life, see vidsense.library.tasks) ----------------
 
     def index_video(self, ctx: TaskContext, analyzer: Analyzer | None = None) -> str:
@@ -853,6 +1010,9 @@ class Library:
                         **({PARTIAL_NOTE: info.partial} if info.partial else {}),
                     },
                     status="indexing",
+                    # An indexed asset is known by its task's id from the start (Twelve
+                    # Labs' indexed asset id is the video id): its video takes that id.
+                    video_id=task.id if src.get("asset_id") else None,
                 )
                 reuse = video.id
             ctx.link_video(reuse)

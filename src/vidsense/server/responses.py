@@ -1,8 +1,10 @@
-"""HTTP answers the api layer's results need beyond JSON: streams."""
+"""HTTP answers the api layer's results need beyond JSON: streams, artifact files."""
 
 from __future__ import annotations
 
-from fastapi.responses import StreamingResponse
+from collections.abc import Mapping
+
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from vidsense.api.streams import Stream
@@ -16,3 +18,16 @@ def stream_response(stream: Stream) -> StreamingResponse:
         media_type=stream.media_type,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class ArtifactFileResponse(FileResponse):
+    """A file sent with its ``Content-Type`` header named in exactly that case: VLM Run's SDK
+    reads ``dict(response.headers)["Content-Type"]`` (a plain, case-sensitive dict), and the
+    framework would name it ``content-type``."""
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        super().init_headers(headers)
+        self.raw_headers = [
+            (b"Content-Type" if key == b"content-type" else key, value)
+            for key, value in self.raw_headers
+        ]

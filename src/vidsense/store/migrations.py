@@ -346,6 +346,11 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX faces_by_index ON faces(index_id, video_id)",
         ],
     ),
+    Migration(
+        6,
+        "the models (or engines) an index was created with, as they were named",
+        ["ALTER TABLE indexes ADD COLUMN models {json}"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

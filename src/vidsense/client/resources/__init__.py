@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from vidsense.client.resources.executions import ExecutionProgress, Executions
 from vidsense.client.resources.indexes import Indexes
 from vidsense.client.resources.search import Classes, Search
+from vidsense.client.resources.skills import Skills
 from vidsense.client.resources.tasks import TaskProgress, Tasks
 from vidsense.client.resources.videos import Videos
 from vidsense.client.resources.writing import Writing
 
-__all__ = ["Classes", "Indexes", "Search", "TaskProgress", "Tasks", "Videos", "Writing"]
+__all__ = [
+    "Classes",
+    "ExecutionProgress",
+    "Executions",
+    "Indexes",
+    "Search",
+    "Skills",
+    "TaskProgress",
+    "Tasks",
+    "Videos",
+    "Writing",
+]
