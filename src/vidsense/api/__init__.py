@@ -7,6 +7,7 @@ functions over :class:`~vidsense.api.services.Services` and pydantic models.
     indexes    indexes, tasks, videos and their evidence, /health, signed media URLs
     assets     Twelve Labs' assets and indexed assets
     search     search, classify, logos
+    people     people (faces grouped per index) and similar videos
     writing    gist, summarize, generate, analyze (and its asynchronous tasks)
     openai     chat completions, models, files, artifacts (OpenAI and VLM Run shapes)
     vlmrun     video/generate, predictions, domains, schemas

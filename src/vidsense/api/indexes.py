@@ -22,7 +22,7 @@ from vidsense.api.services import Services
 from vidsense.api.wire import Listing, Wire, json_field, page_info
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
-from vidsense.options import OPTIONS, model_analyzers
+from vidsense.options import OPT_IN, OPTIONS, model_analyzers
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
 
@@ -267,7 +267,7 @@ def index_out(index: IndexRecord) -> Index:
     (models created in 2026 terms are reported as engines too, with the v1.2 options they
     cover, and engines as models); an index created with neither reports one ``vidsense``
     model running every option it has."""
-    options: list[str] = [o for o in OPTIONS if o in index.options]
+    options: list[str] = [o for o in (*OPTIONS, *OPT_IN) if o in index.options]
     engines: list[EngineSpec] = []
     models: list[ModelSpec] = []
     for named in index.models or []:

@@ -34,6 +34,7 @@ from vidsense.server.routers import (
     health,
     indexes,
     media,
+    people,
     search,
     tasks,
     ui,
@@ -113,6 +114,7 @@ def create_app(
             videos.router,
             assets.router,
             search.router,
+            people.router,
             writing.router,
         ):
             app.include_router(
