@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, Field
 
-from vidsense.api.indexes import TimeRange, video_metadata
+from vidsense.api.indexes import TimeRange, asset_of, said, video_metadata
 from vidsense.api.services import Services
 from vidsense.api.wire import Listing, PageInfo, Wire, page_info
 from vidsense.errors import FetchFailed, InvalidArgument, MediaError, MediaUnavailable, NotFound
@@ -259,25 +259,14 @@ def index_asset(services: Services, index_id: str, body: IndexedAssetCreate) -> 
     return IndexedAssetCreated(id=sub.task.video_id or sub.task.id, asset_id=body.asset_id)
 
 
-def _asset_of(services: Services, video_id: str) -> tuple[str | None, TaskRecord | None]:
-    """The asset a video was indexed from (its task has the video's id), and that task."""
-    try:
-        task = services.library.get_task(video_id)
-    except NotFound:
-        return None, None
-    asset_id = task.source.get("asset_id")
-    return (str(asset_id) if asset_id else None), task
-
-
 def _system(video: VideoRecord) -> dict[str, Any]:
     return video_metadata(video).model_dump()
 
 
 def indexed_out(services: Services, video: VideoRecord) -> IndexedAsset:
-    asset_id, _ = _asset_of(services, video.id)
     return IndexedAsset(
         id=video.id,
-        asset_id=asset_id,
+        asset_id=asset_of(services, video.id),
         index_id=video.index_id,
         status=video.status,
         system_metadata=_system(video),
@@ -301,21 +290,22 @@ def get_indexed_asset(
     if video is not None:
         found = indexed_out(services, video)
         if transcription:
-            said = lib.transcription(index_id, video.id)
-            found.transcription = [
-                TimeRange(start=round(s.start, 3), end=round(s.end, 3), value=s.text) for s in said
-            ]
+            found.transcription = said(services, index_id, video.id)
         return found
-    asset_id, task = _asset_of(services, indexed_asset_id)
+    try:
+        task: TaskRecord | None = lib.get_task(indexed_asset_id)
+    except NotFound:
+        task = None
     if task is None or task.index_id != index_id:
         raise NotFound(
             f"no indexed asset with id {indexed_asset_id!r} in index {index_id}",
             code="indexed_asset_not_found",
         )
     error = {"code": task.error_code, "message": task.error_message} if task.error_code else None
+    asset_id = task.source.get("asset_id")
     return IndexedAsset(
         id=indexed_asset_id,
-        asset_id=asset_id,
+        asset_id=str(asset_id) if asset_id else None,
         index_id=index_id,
         status=task.status,
         system_metadata={"filename": task.source.get("filename")},

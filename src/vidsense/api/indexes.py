@@ -170,6 +170,7 @@ class Video(Wire):
     created_at: str
     updated_at: str
     indexed_at: str | None = None
+    asset_id: str | None = None
     transcription: list[TimeRange] | None = None
 
 
@@ -454,14 +455,31 @@ def list_videos(services: Services, index_id: str, query: VideoQuery) -> Listing
 def get_video(
     services: Services, index_id: str, video_id: str, transcription: bool = False
 ) -> Video:
-    """The video; with ``transcription``, what is said in it too (by phrase, seconds)."""
+    """The video (with the asset it was indexed from, if any); with ``transcription``, what
+    is said in it too (by phrase, seconds)."""
     video = video_out(services.library.get_video(index_id, video_id))
+    video.asset_id = asset_of(services, video_id)
     if transcription:
-        said = services.library.transcription(index_id, video_id)
-        video.transcription = [
-            TimeRange(start=round(s.start, 3), end=round(s.end, 3), value=s.text) for s in said
-        ]
+        video.transcription = said(services, index_id, video_id)
     return video
+
+
+def said(services: Services, index_id: str, video_id: str) -> list[TimeRange]:
+    """What is said in a video, by phrase (``start``/``end`` seconds), for answers that
+    carry it inline."""
+    found = services.library.transcription(index_id, video_id)
+    return [TimeRange(start=round(s.start, 3), end=round(s.end, 3), value=s.text) for s in found]
+
+
+def asset_of(services: Services, video_id: str) -> str | None:
+    """The asset a video was indexed from (its task has the video's id, see
+    :mod:`vidsense.api.assets`), or None."""
+    try:
+        task = services.library.get_task(video_id)
+    except NotFound:
+        return None
+    found = task.source.get("asset_id")
+    return str(found) if found else None
 
 
 def delete_video(services: Services, index_id: str, video_id: str) -> None:
