@@ -81,6 +81,7 @@ from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filena
 from vidsense.options import index_addons, index_options
 from vidsense.store import (
     IndexRecord,
+    JobRecord,
     Keyframe,
     LogoRecord,
     Page,
@@ -93,6 +94,7 @@ from vidsense.store import (
 )
 from vidsense.store.base import (
     IndexSort,
+    JobKind,
     SegmentKind,
     SortOption,
     Space,
@@ -865,6 +867,53 @@ class Library:
             )
         except (VidsenseError, OSError) as e:  # a missing thumbnail is not worth a failed task
             log.warning("no thumbnail for %s: %s", prefix, e)
+
+    # -- durable jobs and their files (renders, generated videos) ----------------------------
+
+    def submit_job(self, kind: JobKind, request: Mapping[str, Any]) -> JobRecord:
+        """Queue a job of ``kind`` for the job workers (its life: :mod:`vidsense.store.base`)."""
+        return self.store.submit_job(kind, request)
+
+    def get_job(self, job_id: str, kind: JobKind | None = None) -> JobRecord:
+        """A job (``NotFound`` ``<kind>_not_found`` also when it is of another kind)."""
+        return self.store.get_job(job_id, kind)
+
+    def list_jobs(
+        self,
+        kind: JobKind,
+        *,
+        created_before: str | None = None,
+        limit: int = 20,
+        descending: bool = True,
+    ) -> list[JobRecord]:
+        """Jobs of ``kind``, newest first unless ``descending`` is False."""
+        return self.store.list_jobs(
+            kind=kind, created_before=created_before, limit=limit, descending=descending
+        )
+
+    def cancel_job(self, job_id: str, message: str) -> JobRecord:
+        """Stop a job that has not ended (``failed``, code ``cancelled``)."""
+        return self.store.cancel_job(job_id, message)
+
+    def delete_job(self, job_id: str, files: str | None = None) -> JobRecord:
+        """Remove a job, and the stored files under the blob prefix ``files`` when given."""
+        job = self.store.delete_job(job_id)
+        if files:
+            self.store.blobs.delete_prefix(files)
+        return job
+
+    def keep_file(self, key: str, path: Path) -> str:
+        """Move a finished file into blob storage under ``key``."""
+        return self.store.blobs.put_file(key, path, move=True)
+
+    def delete_files(self, prefix: str) -> int:
+        """Delete every stored file under the blob prefix ``prefix``; how many went."""
+        return self.store.blobs.delete_prefix(prefix)
+
+    def work_dir(self, name: str) -> Path:
+        """An empty scratch folder ``DATA_DIR/work/name`` on the blobs' filesystem (cleared
+        of what an interrupted run left)."""
+        return self._work_dir(name)
 
     def _work_dir(self, name: str) -> Path:
         work = self.settings.data_dir / "work" / name

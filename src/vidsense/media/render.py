@@ -384,6 +384,13 @@ def _fix_wav(data: bytes) -> tuple[bytes, float]:
     return fixed.getvalue(), float(len(pcm)) / float(rate * width * channels)
 
 
+def speak(text: str, *, voice: str = "en-us", rate: int = 160) -> tuple[bytes, float]:
+    """espeak-ng speaking ``text`` (``rate`` words per minute): a WAV file's bytes and how
+    long it lasts, seconds. An unknown voice raises
+    :class:`~vidsense.errors.InvalidArgument`."""
+    return _fix_wav(_speech(text, voice, rate))
+
+
 def audio_duration(path: Path) -> float:
     """Duration (seconds) of the first audio stream of a file, from ffprobe; a file with no
     sound ffmpeg can read raises :class:`~vidsense.errors.InvalidArgument`."""
