@@ -22,8 +22,12 @@ if TYPE_CHECKING:
     from vidsense.agent.predictions import Predictions
     from vidsense.agent.service import ChatService
     from vidsense.jobs import Executor
+    from vidsense.jobs.runs import Handler
     from vidsense.language.service import WritingService
     from vidsense.search import SearchService
+    from vidsense.studio.renders import Renders
+    from vidsense.studio.sources import Sources
+    from vidsense.studio.videos import Videos
 
 S = TypeVar("S")
 
@@ -32,16 +36,20 @@ class Services:
     """A library, its indexing workers (when started here) and the search, writing, chat and
     prediction services over it, each made on first use (thread-safe)."""
 
-    def __init__(self, library: Library, executor: Executor | None = None) -> None:
+    def __init__(
+        self, library: Library, executor: Executor | None = None, *, local: bool = False
+    ) -> None:
         self.library = library
         self.executor = executor
+        self.local = local
+        """In-process (the CLI, ``Client()``): render specs may also name local paths."""
         self._made: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, settings: Settings) -> Services:
-        """The services of the library ``settings`` describe."""
-        return cls(Library.open(settings))
+    def open(cls, settings: Settings, *, local: bool = False) -> Services:
+        """The services of the library ``settings`` describe (``local``: in-process)."""
+        return cls(Library.open(settings), local=local)
 
     @property
     def settings(self) -> Settings:
@@ -77,6 +85,39 @@ class Services:
         from vidsense.agent.predictions import Predictions
 
         return self._kept("predictions", lambda: Predictions(self.chat))
+
+    @property
+    def sources(self) -> Sources:
+        """What render specs and edits may name: library videos, uploaded files, earlier
+        outputs, fonts (and local paths in-process)."""
+        from vidsense.studio.sources import Sources
+
+        return self._kept(
+            "sources",
+            lambda: Sources(self.library, files=self.chat.files.path, allow_paths=self.local),
+        )
+
+    @property
+    def renders(self) -> Renders:
+        from vidsense.studio.renders import Renders
+
+        return self._kept("renders", lambda: Renders(self.library, self.sources))
+
+    @property
+    def videos(self) -> Videos:
+        from vidsense.studio.videos import Videos
+
+        return self._kept("videos", lambda: Videos(self.library))
+
+    def job_handlers(self) -> dict[str, Handler]:
+        """The handler of each job kind these services run (renders, generated videos)."""
+        from vidsense.studio.renders import render_handler
+        from vidsense.studio.videos import video_handler
+
+        return {
+            "render": render_handler(self.renders),
+            "video_generation": video_handler(self.videos),
+        }
 
     # -- workers -------------------------------------------------------------------------------
 
