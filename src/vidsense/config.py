@@ -157,6 +157,11 @@ class Settings(BaseSettings):
         default=10 * 1024**3, description="largest accepted upload, bytes (default 10 GiB)"
     )
     workers: int = Field(default=0, description="in-process indexing workers (0 = one per core)")
+    job_workers: int = Field(
+        default=2,
+        description="in-process job threads (executions, predictions, renders), apart from the "
+        "indexing workers: a job waits on indexing, so they never share threads",
+    )
     task_lease_seconds: float = Field(
         default=60.0,
         description="seconds a worker holds a task between heartbeats before another may take it",

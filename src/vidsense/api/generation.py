@@ -176,7 +176,7 @@ def create_video(services: Services, form: Form) -> Video:
         size=str(size) if size not in (None, "") else None,
         image=_reference(services, form),
     )
-    services.queued(job.id)
+    services.job_queued(job.id)
     return video_out(job)
 
 

@@ -119,14 +119,14 @@ def render_out(job: JobRecord) -> Render:
 def create_render(services: Services, spec: dict[str, Any]) -> Render:
     """Check a spec against its files and queue it."""
     job = services.renders.submit(spec)
-    services.queued(job.id)
+    services.job_queued(job.id)
     return render_out(job)
 
 
 def create_edit(services: Services, name: str, params: dict[str, Any]) -> Render:
     """Check an edit's parameters and queue it."""
     job = services.renders.submit_edit(name, params)
-    services.queued(job.id)
+    services.job_queued(job.id)
     return render_out(job)
 
 

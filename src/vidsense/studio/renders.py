@@ -83,7 +83,7 @@ class Renders:
     def list(self, *, limit: int = 20, before: str | None = None) -> list[JobRecord]:
         """Renders, newest first; ``before`` (a render id) continues a listing after it."""
         created_before = self.get(before).created_at if before else None
-        return self.library.list_jobs(KIND, created_before=created_before, limit=limit)
+        return self.library.list_jobs(kind=KIND, created_before=created_before, limit=limit)
 
     def content(self, render_id: str) -> RenderFile:
         """The rendered file (``Conflict`` ``render_not_ready`` until it completed)."""

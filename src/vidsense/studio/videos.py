@@ -177,7 +177,7 @@ class Videos:
             raise InvalidArgument("order: asc or desc", param="order")
         if not 1 <= limit <= 100:
             raise InvalidArgument("limit: between 1 and 100", param="limit")
-        jobs = self.library.list_jobs(KIND, limit=1000, descending=order == "desc")
+        jobs = self.library.list_jobs(kind=KIND, limit=1000, descending=order == "desc")
         if after is not None:
             ids = [j.id for j in jobs]
             if after not in ids:
