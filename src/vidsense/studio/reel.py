@@ -148,11 +148,33 @@ def plan_reel(
     min_clip: float = MIN_CLIP,
 ) -> list[Interval]:
     """The ``(start, end)`` spans of the reel, in source order (see the module docstring).
-    A video no longer than ``target`` is shown whole; a video whose speech leaves no cut
-    point near the target gives the longest reel under it."""
+    A video no longer than ``target`` is shown whole. When the speech leaves no pause as long
+    as a crossfade to cut in, clips are cut at sentence ends instead (the fades then dim a
+    sentence's last syllables); only a video that is one unbroken sentence is cut inside it."""
     if target >= duration - tolerance:
         return [(0.0, duration)]
-    starts, ends = cut_points(said, duration, crossfade)
+    min_clip = max(min_clip, 2 * crossfade + 0.1)  # room for a fade in and a fade out
+    for margin in dict.fromkeys((crossfade, 0.0)):
+        spans = _plan(candidates, said, duration, target, crossfade, margin, tolerance, min_clip)
+        if spans and reel_length(spans, crossfade) >= min(target, duration) / 2:
+            return spans
+    best = max(candidates, key=lambda c: c.score, default=Candidate(0.0, duration))
+    start = min(max(0.0, best.start), max(0.0, duration - target))
+    return [(start, min(duration, start + target))]
+
+
+def _plan(
+    candidates: Sequence[Candidate],
+    said: Sequence[Sentence],
+    duration: float,
+    target: float,
+    crossfade: float,
+    margin: float,
+    tolerance: float,
+    min_clip: float,
+) -> list[Interval]:
+    """:func:`plan_reel` with cut points ``margin`` seconds clear of speech."""
+    starts, ends = cut_points(said, duration, margin)
     snapped: list[tuple[float, float, float]] = []
     for c in candidates:
         s, e = snap_down(starts, max(0.0, c.start)), snap_up(ends, min(duration, c.end))
