@@ -41,7 +41,7 @@ class VideoError(Wire):
     message: str
 
 
-class Video(Wire):
+class VideoGeneration(Wire):
     """OpenAI's ``Video`` (times are unix seconds) plus ``vidsense``."""
 
     id: str
@@ -62,7 +62,7 @@ class Video(Wire):
 
 class VideoList(Wire):
     object: str = "list"
-    data: list[Video]
+    data: list[VideoGeneration]
     first_id: str | None = None
     last_id: str | None = None
     has_more: bool = False
@@ -80,7 +80,7 @@ def _unix(moment: str | None) -> int | None:
     return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp())
 
 
-def video_out(job: JobRecord) -> Video:
+def video_out(job: JobRecord) -> VideoGeneration:
     request, result = job.request, job.result or {}
     status = _STATUS.get(job.status, "queued")
     details: dict[str, Any] = {"generator": request.get("generator")}
@@ -88,7 +88,7 @@ def video_out(job: JobRecord) -> Video:
         details.update(result["metadata"])
     if status == "completed":
         details["duration"] = result.get("seconds")
-    return Video(
+    return VideoGeneration(
         id=job.id,
         created_at=_unix(job.created_at) or 0,
         completed_at=_unix(job.completed_at) if status in ("completed", "failed") else None,
@@ -160,7 +160,7 @@ def _reference(services: Services, form: Form) -> ReferenceImage | None:
     )
 
 
-def create_video(services: Services, form: Form) -> Video:
+def create_video(services: Services, form: Form) -> VideoGeneration:
     """Check a generation request and queue it."""
     fields = form.fields
     prompt = fields.get("prompt")
@@ -180,7 +180,7 @@ def create_video(services: Services, form: Form) -> Video:
     return video_out(job)
 
 
-def get_video(services: Services, video_id: str) -> Video:
+def get_video(services: Services, video_id: str) -> VideoGeneration:
     return video_out(services.videos.get(video_id))
 
 

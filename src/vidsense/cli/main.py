@@ -16,6 +16,7 @@ from vidsense.cli import (
     ocr,  # noqa: F401
     search,  # noqa: F401
     speech,  # noqa: F401
+    studio,  # noqa: F401
     writing,  # noqa: F401
 )
 from vidsense.cli.app import app, err

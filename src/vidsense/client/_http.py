@@ -12,6 +12,7 @@ import httpx
 from pydantic import BaseModel
 
 from vidsense.api.envelopes import read_error
+from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
     ExternalTaskCreate,
@@ -29,6 +30,7 @@ from vidsense.api.indexes import (
     Video,
     VideoQuery,
 )
+from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.wire import Listing, Upload
 from vidsense.api.writing import (
@@ -207,3 +209,59 @@ class HttpTransport(Transport):
 
     def analyze(self, body: AnalyzeRequest) -> Analysis:
         return self._json(Analysis, "POST", "/analyze", json=_body(body))
+
+    # -- renders, edits and generated videos ------------------------------------------------------
+
+    def create_render(self, spec: dict[str, Any]) -> Render:
+        return self._json(Render, "POST", "/renders", json=spec)
+
+    def create_edit(self, name: str, params: dict[str, Any]) -> Render:
+        return self._json(Render, "POST", f"/edits/{name}", json=params)
+
+    def get_render(self, render_id: str) -> Render:
+        return self._json(Render, "GET", f"/renders/{render_id}")
+
+    def cancel_render(self, render_id: str) -> Render:
+        return self._json(Render, "POST", f"/renders/{render_id}/cancel")
+
+    def delete_render(self, render_id: str) -> None:
+        self.request("DELETE", f"/renders/{render_id}")
+
+    def _download(self, path: str, out: Path, params: dict[str, str] | None = None) -> Path:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(f".{out.name}.part")
+        try:
+            with self.http.stream("GET", self.root + path, params=params) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = None
+                    raise read_error(response.status_code, body, response.text)
+                with part.open("wb") as f:
+                    for chunk in response.iter_bytes(1 << 20):
+                        f.write(chunk)
+            part.replace(out)
+        except httpx.TransportError as e:
+            raise ServerUnavailable(f"cannot reach the vidsense server at {self.root}: {e}") from e
+        finally:
+            part.unlink(missing_ok=True)
+        return out
+
+    def download_render(self, render_id: str, out: Path) -> Path:
+        return self._download(f"/renders/{render_id}/content", out)
+
+    def create_video(self, fields: dict[str, str], image: Upload | None) -> VideoGeneration:
+        if image is None:
+            return self._json(VideoGeneration, "POST", "/videos", json=fields)
+        upload = (image.filename, image.data, "application/octet-stream")
+        return self._json(
+            VideoGeneration, "POST", "/videos", data=fields, files={"input_reference": upload}
+        )
+
+    def get_generated_video(self, video_id: str) -> VideoGeneration:
+        return self._json(VideoGeneration, "GET", f"/videos/{video_id}")
+
+    def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path:
+        return self._download(f"/videos/{video_id}/content", out, {"variant": variant})

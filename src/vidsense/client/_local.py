@@ -5,10 +5,12 @@ are the same models and the errors the same classes. Thumbnail links are paths u
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vidsense.api import indexes, search, writing
+from vidsense.api import generation, indexes, renders, search, writing
+from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
     ExternalTaskCreate,
@@ -27,6 +29,7 @@ from vidsense.api.indexes import (
     Video,
     VideoQuery,
 )
+from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream
@@ -150,6 +153,44 @@ class LocalTransport(Transport):
 
     def analyze(self, body: AnalyzeRequest) -> Analysis:
         return _answer(writing.analyze(self.services, body))
+
+    # -- renders, edits and generated videos ------------------------------------------------------
+
+    def create_render(self, spec: dict[str, Any]) -> Render:
+        return renders.create_render(self.services, spec)
+
+    def create_edit(self, name: str, params: dict[str, Any]) -> Render:
+        return renders.create_edit(self.services, name, params)
+
+    def get_render(self, render_id: str) -> Render:
+        return renders.get_render(self.services, render_id)
+
+    def cancel_render(self, render_id: str) -> Render:
+        return renders.cancel_render(self.services, render_id)
+
+    def delete_render(self, render_id: str) -> None:
+        renders.delete_render(self.services, render_id)
+
+    def download_render(self, render_id: str, out: Path) -> Path:
+        return _copy(renders.render_content(self.services, render_id).path, out)
+
+    def create_video(self, fields: dict[str, str], image: Upload | None) -> VideoGeneration:
+        form = Form.of(fields)
+        if image is not None:
+            form.fields["input_reference"] = image
+        return generation.create_video(self.services, form)
+
+    def get_generated_video(self, video_id: str) -> VideoGeneration:
+        return generation.get_video(self.services, video_id)
+
+    def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path:
+        return _copy(generation.video_content(self.services, video_id, variant).path, out)
+
+
+def _copy(source: Path, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, out)
+    return out
 
 
 A = TypeVar("A")

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
     ExternalTaskCreate,
@@ -30,6 +31,7 @@ from vidsense.api.indexes import (
     Video,
     VideoQuery,
 )
+from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.wire import Listing, Upload
 from vidsense.api.writing import (
@@ -135,6 +137,35 @@ class Transport(ABC):
 
     @abstractmethod
     def analyze(self, body: AnalyzeRequest) -> Analysis: ...
+
+    # -- renders, edits and generated videos ------------------------------------------------------
+
+    @abstractmethod
+    def create_render(self, spec: dict[str, Any]) -> Render: ...
+
+    @abstractmethod
+    def create_edit(self, name: str, params: dict[str, Any]) -> Render: ...
+
+    @abstractmethod
+    def get_render(self, render_id: str) -> Render: ...
+
+    @abstractmethod
+    def cancel_render(self, render_id: str) -> Render: ...
+
+    @abstractmethod
+    def delete_render(self, render_id: str) -> None: ...
+
+    @abstractmethod
+    def download_render(self, render_id: str, out: Path) -> Path: ...
+
+    @abstractmethod
+    def create_video(self, fields: dict[str, str], image: Upload | None) -> VideoGeneration: ...
+
+    @abstractmethod
+    def get_generated_video(self, video_id: str) -> VideoGeneration: ...
+
+    @abstractmethod
+    def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path: ...
 
     # -- lifetime --------------------------------------------------------------------------------
 

@@ -29,7 +29,16 @@ from typing import Any
 from vidsense.api.indexes import Health
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.client._transport import Transport
-from vidsense.client.resources import Classes, Indexes, Search, Tasks, Videos, Writing
+from vidsense.client.resources import (
+    Classes,
+    GeneratedVideos,
+    Indexes,
+    Renders,
+    Search,
+    Tasks,
+    Videos,
+    Writing,
+)
 from vidsense.config import Settings
 
 
@@ -61,6 +70,8 @@ class Client:
         self.indexes = Indexes(transport)
         self.videos = Videos(transport)
         self.tasks = Tasks(transport)
+        self.renders = Renders(transport)
+        self.generated = GeneratedVideos(transport)
         self._search = Search(transport)
         self._writing = Writing(transport)
 

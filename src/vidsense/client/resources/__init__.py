@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from vidsense.client.resources.indexes import Indexes
+from vidsense.client.resources.renders import GeneratedVideos, Renders
 from vidsense.client.resources.search import Classes, Search
 from vidsense.client.resources.tasks import TaskProgress, Tasks
 from vidsense.client.resources.videos import Videos
 from vidsense.client.resources.writing import Writing
 
-__all__ = ["Classes", "Indexes", "Search", "TaskProgress", "Tasks", "Videos", "Writing"]
+__all__ = [
+    "Classes",
+    "GeneratedVideos",
+    "Indexes",
+    "Renders",
+    "Search",
+    "TaskProgress",
+    "Tasks",
+    "Videos",
+    "Writing",
+]

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import generation as api
-from vidsense.api.generation import Video, VideoDeleted, VideoList
+from vidsense.api.generation import VideoDeleted, VideoGeneration, VideoList
 from vidsense.server.deps import Svc
 from vidsense.server.forms import read_form
 from vidsense.studio.videos import MAX_REFERENCE_BYTES
@@ -18,7 +18,7 @@ router = APIRouter(tags=["videos"])
 
 
 @router.post("/videos")
-async def create_video(request: Request, svc: Svc) -> Video:
+async def create_video(request: Request, svc: Svc) -> VideoGeneration:
     form = await read_form(request, MAX_REFERENCE_BYTES)
     return await run_in_threadpool(api.create_video, svc, form)
 
@@ -34,7 +34,7 @@ def list_videos(
 
 
 @router.get("/videos/{video_id}")
-def get_video(video_id: str, svc: Svc) -> Video:
+def get_video(video_id: str, svc: Svc) -> VideoGeneration:
     return api.get_video(svc, video_id)
 
 
