@@ -1497,6 +1497,11 @@ def verify(plan: Plan, info: OutputInfo) -> list[str]:
     return problems
 
 
+def _unsafe_path(path: Path) -> bool:
+    """Whether ``path`` holds a character an ffmpeg filter argument cannot take unescaped."""
+    return any(ch in str(path) for ch in ":,;'[]\\ ")
+
+
 def render(
     spec: RenderSpec | Mapping[str, Any] | str,
     out: Path,
@@ -1527,7 +1532,11 @@ def render(
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="vidsense-render-", dir=work_root))
-    if any(ch in str(work) for ch in ":,;'[]\\ "):
+    if _unsafe_path(work) and work_root is not None:
+        # Filter arguments cannot take these characters: use the system's temporary folder.
+        shutil.rmtree(work, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix="vidsense-render-"))
+    if _unsafe_path(work):
         shutil.rmtree(work, ignore_errors=True)
         raise ToolFailed(f"the render's working folder {work} has characters filters cannot take")
     part = out.with_name(f".{out.stem}.part.{container}")
