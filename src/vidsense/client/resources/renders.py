@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from vidsense.api.generation import VideoGeneration
 from vidsense.api.renders import Render
@@ -16,6 +16,29 @@ from vidsense.waiting import wait_for
 
 RENDER_ENDED = ("completed", "failed")
 """The statuses a render (and a generated video) ends in."""
+
+
+J = TypeVar("J", Render, VideoGeneration)
+
+
+def _wait(
+    get: Callable[[], J],
+    what: str,
+    timeout: float | None,
+    poll: float,
+    progress: Callable[[J], None] | None,
+) -> J:
+    """Poll ``get`` until what it answers completed or failed (returned, not raised)."""
+    return wait_for(
+        get,
+        lambda job: job.status in RENDER_ENDED,
+        progress=progress,
+        timeout=timeout,
+        interval=poll,
+        timed_out=lambda job: VidsenseError(
+            f"{what} is still {job.status} after {timeout} s", code="timeout"
+        ),
+    )
 
 
 class Renders:
@@ -48,16 +71,7 @@ class Renders:
         """Poll until the render completed or failed (returned, not raised). In-process, the
         job workers start here first."""
         self._t.start_workers()
-        return wait_for(
-            lambda: self.get(render_id),
-            lambda render: render.status in RENDER_ENDED,
-            progress=progress,
-            timeout=timeout,
-            interval=poll,
-            timed_out=lambda render: VidsenseError(
-                f"render {render_id} is still {render.status} after {timeout} s", code="timeout"
-            ),
-        )
+        return _wait(lambda: self.get(render_id), f"render {render_id}", timeout, poll, progress)
 
     def cancel(self, render_id: str) -> Render:
         return self._t.cancel_render(render_id)
@@ -110,13 +124,7 @@ class GeneratedVideos:
         progress: Callable[[VideoGeneration], None] | None = None,
     ) -> VideoGeneration:
         self._t.start_workers()
-        return wait_for(
-            lambda: self.get(video_id),
-            lambda video: video.status in RENDER_ENDED,
-            progress=progress,
-            timeout=timeout,
-            interval=poll,
-        )
+        return _wait(lambda: self.get(video_id), f"video {video_id}", timeout, poll, progress)
 
     def download(self, video_id: str, out: str | Path, variant: str = "video") -> Path:
         return self._t.download_generated_video(video_id, variant, Path(out).expanduser())

@@ -12,6 +12,7 @@ from vidsense.api import generation as api
 from vidsense.api.generation import VideoDeleted, VideoGeneration, VideoList
 from vidsense.server.deps import Svc
 from vidsense.server.forms import read_form
+from vidsense.server.responses import media_file
 from vidsense.studio.videos import MAX_REFERENCE_BYTES
 
 router = APIRouter(tags=["videos"])
@@ -41,13 +42,7 @@ def get_video(video_id: str, svc: Svc) -> VideoGeneration:
 @router.get("/videos/{video_id}/content", response_class=FileResponse)
 def video_content(video_id: str, svc: Svc, variant: str = "video") -> FileResponse:
     found = api.video_content(svc, video_id, variant)
-    return FileResponse(
-        found.path,
-        media_type=found.media_type,
-        filename=found.filename,
-        content_disposition_type="inline",
-        headers={"Accept-Ranges": "bytes"},
-    )
+    return media_file(found.path, found.media_type, found.filename)
 
 
 @router.delete("/videos/{video_id}")

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from vidsense.api import renders as api
 from vidsense.api.renders import EditList, Render, RenderDeleted, RenderList
 from vidsense.server.deps import Svc
+from vidsense.server.responses import media_file
 
 router = APIRouter(tags=["renders"])
 SpecBody = Annotated[dict[str, Any], Body(description="a timeline spec (RenderSpec)")]
@@ -41,13 +42,7 @@ def get_render(render_id: str, svc: Svc) -> Render:
 def render_content(render_id: str, svc: Svc) -> FileResponse:
     """The rendered file; honours ``Range`` (206 Partial Content) so players can seek."""
     found = api.render_content(svc, render_id)
-    return FileResponse(
-        found.path,
-        media_type=found.media_type,
-        filename=found.filename,
-        content_disposition_type="inline",
-        headers={"Accept-Ranges": "bytes"},
-    )
+    return media_file(found.path, found.media_type, found.filename)
 
 
 @router.post("/renders/{render_id}/cancel")
