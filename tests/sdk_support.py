@@ -99,6 +99,45 @@ INVOICE_NUMBER = "4417"
 INVOICE_TEXT = ["INVOICE 4417", "TOTAL 86 EUR"]
 
 
+# Schemas the skills and executions tests ask for.
+FACTS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "files": {
+            "type": "array",
+            "description": "One entry per input file, in the order given",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string", "enum": ["video", "image"]},
+                    "on_screen_text": {"type": "string"},
+                    "spoken_text": {"type": "string"},
+                    "speech_starts_at": {
+                        "type": ["number", "null"],
+                        "description": "seconds from the start when speech begins, null if none",
+                    },
+                },
+                "required": ["kind", "on_screen_text", "spoken_text", "speech_starts_at"],
+            },
+        }
+    },
+    "required": ["files"],
+}
+
+PRICE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "monthly_price": {"type": "string", "description": "what the plan costs per month"}
+    },
+    "required": ["monthly_price"],
+}
+INVOICE_SCHEMA = {
+    "type": "object",
+    "properties": {"invoice_number": {"type": "string"}, "total": {"type": "string"}},
+    "required": ["invoice_number", "total"],
+}
+
+
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "0x" + "".join(f"{c:02x}" for c in rgb)
 

@@ -387,7 +387,7 @@ def test_private_addresses_are_refused_by_default(tmp_path: Path) -> None:
 
 def test_video_generate_and_predictions(chat: Chat) -> None:
     with chat.http() as h:
-        domains = {d["domain"] for d in h.get("/v1/domains").json()["data"]}
+        domains = {d["domain"] for d in h.get("/v1/domains").json()}
         assert {"video.transcription", "video.summary"} <= domains
         ask = {"url": chat.video_url, "domain": "video.transcription"}
         done = h.post("/v1/video/generate", json=ask).json()

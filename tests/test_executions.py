@@ -28,6 +28,7 @@ from vlmrun.types import FileUrl, ImageUrl, MessageContent, VideoUrl
 from tests.conftest import MediaCache
 from tests.factory import FONT, Caption, Scene, make_speech, make_video, run
 from tests.library_support import make_settings
+from tests.sdk_support import FACTS_SCHEMA, INVOICE_SCHEMA
 from vidsense.agent.executions import (
     MAX_TOOL_ROUNDS,
     Execution,
@@ -54,35 +55,6 @@ TALK_SPEECH = [
 ]
 LIGHTHOUSE_SPEECH = [(0.8, "The lighthouse on the northern cliff was built in eighteen fifty.")]
 INVOICE_TEXT = ["INVOICE 4417", "TOTAL 86 EUR"]
-
-FACTS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "files": {
-            "type": "array",
-            "description": "One entry per input file, in the order given",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "kind": {"type": "string", "enum": ["video", "image"]},
-                    "on_screen_text": {"type": "string"},
-                    "spoken_text": {"type": "string"},
-                    "speech_starts_at": {
-                        "type": ["number", "null"],
-                        "description": "seconds from the start when speech begins, null if none",
-                    },
-                },
-                "required": ["kind", "on_screen_text", "spoken_text", "speech_starts_at"],
-            },
-        }
-    },
-    "required": ["files"],
-}
-INVOICE_SCHEMA = {
-    "type": "object",
-    "properties": {"invoice_number": {"type": "string"}, "total": {"type": "string"}},
-    "required": ["invoice_number", "total"],
-}
 
 
 @dataclass

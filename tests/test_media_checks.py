@@ -144,10 +144,17 @@ def test_asked_for_the_readable_part_is_indexed_with_a_note(
 def test_text_named_mp4_is_unsupported_on_every_path(
     strict: TestClient, files: dict[str, Path], tmp_path: Path
 ) -> None:
-    # The server stores an upload under its sniffed kind: text becomes "<sha>.bin".
-    task = _index_file(strict, files["notes"])
-    assert task["status"] == "failed" and task["error"]["code"] == "unsupported_media"
-    assert task["error"]["message"] == "notes.mp4 is not a video (it looks like text data)"
+    # Not a video at all: refused at upload (400), the file's own name in the message.
+    with files["notes"].open("rb") as f:
+        refused = strict.post(
+            "/v1/tasks",
+            data={"index_id": strict.post("/v1/indexes", json={"index_name": "n"}).json()["_id"]},
+            files={"video_file": ("notes.mp4", f, "video/mp4")},
+        )
+    assert refused.status_code == 400 and refused.json() == {
+        "code": "unsupported_media",
+        "message": "notes.mp4 is not a video (it looks like text data)",
+    }
 
     exe = str(Path(sys.executable).parent / "vidsense")
     env = {**os.environ, "VIDSENSE_DATA_DIR": str(tmp_path / "cli"), "VIDSENSE_WORKERS": "1"}
@@ -163,8 +170,8 @@ def test_text_named_mp4_is_unsupported_on_every_path(
     assert cli("index", "create", "notes").returncode == 0
     added = cli("add", "notes", str(files["notes"]), "--json")
     assert added.returncode != 0
-    [task] = json.loads(added.stdout)
-    assert task["status"] == "failed" and task["error"] == {
+    [refused] = json.loads(added.stdout)  # refused at the door: no task was made
+    assert refused["status"] == "refused" and refused["error"] == {
         "code": "unsupported_media",
         "message": "notes.mp4 is not a video (it looks like text data)",
     }

@@ -51,10 +51,12 @@ from vlmrun.types.refs import ImageRef, VideoRef
 from tests.conftest import MediaCache
 from tests.library_support import spoken_clip
 from tests.sdk_support import (
+    FACTS_SCHEMA,
     GREEN,
     INVOICE_NUMBER,
     KEY,
     NAVY,
+    PRICE_SCHEMA,
     Clip,
     Served,
     close_to,
@@ -428,38 +430,6 @@ def test_artifact_references_fill_image_and_video_refs(vr: Orion) -> None:
 
 # -- skills ----------------------------------------------------------------------------------
 
-FACTS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "files": {
-            "type": "array",
-            "description": "One entry per input file, in the order given",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "kind": {"type": "string", "enum": ["video", "image"]},
-                    "on_screen_text": {"type": "string"},
-                    "spoken_text": {"type": "string"},
-                    "speech_starts_at": {
-                        "type": ["number", "null"],
-                        "description": "seconds from the start when speech begins, null if none",
-                    },
-                },
-                "required": ["kind", "on_screen_text", "spoken_text", "speech_starts_at"],
-            },
-        }
-    },
-    "required": ["files"],
-}
-
-PRICE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "monthly_price": {"type": "string", "description": "what the plan costs per month"}
-    },
-    "required": ["monthly_price"],
-}
-
 
 def _skill_folder(
     root: Path, name: str, description: str, schema: dict[str, Any] | None, body: str
@@ -693,4 +663,4 @@ def test_an_execution_survives_a_server_restart(vr: Orion, media: MediaCache) ->
     vr.served.server.kill()
     vr.served.server.start()
     done = vr.client.executions.wait(started.id, timeout=180, sleep=1)
-    assert "harbour" in done.response["spoken_text"].lower()
+    assert re.search(r"\bharbou?r\b", done.response["spoken_text"].lower())  # Whisper: "harbor"

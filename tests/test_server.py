@@ -236,29 +236,26 @@ def test_upload_index_and_read_back(client: TestClient, clip: Path) -> None:
     assert client.get(f"/v1/indexes/{index_id}").json()["video_count"] == 0
 
 
-def test_text_file_named_mp4_fails_at_validation(tmp_path: Path, models_dir: Path) -> None:
-    # No workers: the upload is checked when it is submitted, not when it is indexed.
+def test_text_file_named_mp4_is_refused_at_upload(tmp_path: Path, models_dir: Path) -> None:
+    # No workers: the upload is checked when it is submitted, not when it is indexed. A file
+    # that is not a video at all is refused (400, as the hosted APIs answer) and nothing stays.
     settings = make_settings(tmp_path / "data", models_dir)
     with TestClient(create_app(settings, run_workers=False)) as client:
         index_id = client.post("/v1/indexes", json={"index_name": "bad"}).json()["_id"]
         fake = tmp_path / "holiday.mp4"
         fake.write_text("Dear diary, today we went to the beach.\n" * 50)
         created = upload(client, index_id, fake)
-        assert created.status_code == 201, created.text
-        assert created.json()["status"] == "failed" and not created.json()["duplicate"]
-        task_id = created.json()["_id"]
-        task = client.get(f"/v1/tasks/{task_id}").json()
-        assert task["status"] == "failed" and task["video_id"] is None
-        assert task["error"]["code"] == "unsupported_media"
-        assert "holiday.mp4 is not a video" in task["error"]["message"]
-        assert task["attempts"] == 0  # no worker ever held it
+        assert created.status_code == 400, created.text
+        assert created.json() == {
+            "code": "unsupported_media",
+            "message": "holiday.mp4 is not a video (it looks like text data)",
+        }
+        assert client.get("/v1/tasks").json()["data"] == []
         assert client.get(f"/v1/indexes/{index_id}/videos").json()["data"] == []
         assert client.get(f"/v1/indexes/{index_id}").json()["video_count"] == 0
-        failed = client.get("/v1/tasks", params={"status": "failed"}).json()["data"]
-        assert [t["_id"] for t in failed] == [task_id]
-        for status in ("validating", "pending", "indexing"):
-            listed = client.get("/v1/tasks", params={"status": status}).json()
-            assert listed["data"] == [], status
+        data_dir = client.app.state.settings.data_dir
+        kept = [p for p in data_dir.rglob("*") if p.is_file() and p.stat().st_size > 1000]
+        assert not [p for p in kept if b"Dear diary" in p.read_bytes()[:100]]
 
 
 def test_serve_refuses_a_public_address_without_a_key(tmp_path: Path) -> None:

@@ -440,6 +440,70 @@ def test_chat_streams_an_answer(site: Site, video: dict[str, str]) -> None:
     site.shot("chat")
 
 
+def test_executions_page_lists_runs_and_shows_answers_and_artifacts(
+    site: Site, clip: Path, tmp_path: Path
+) -> None:
+    """Executions run over an uploaded video (one asks for frames at 0:01 and 0:05) and over a
+    text file: the list follows them live to completed and failed; a run's page shows its
+    inputs, its JSON answer and its frames, each loaded and captioned with its time."""
+    api = site.url + "/v1"
+    notes = tmp_path / "minutes.mp4"
+    notes.write_text("meeting minutes, not a video\n" * 100)
+    ids = []
+    for path, prompt in [(clip, "Show frames at 0:01 and 0:05. What is said?"),
+                         (notes, "What is said?")]:  # fmt: skip
+        with path.open("rb") as f:
+            upload = requests.post(
+                f"{api}/files",
+                data={"purpose": "assistants"},
+                files={"file": (path.name, f, "video/mp4")},
+                timeout=60,
+            ).json()
+        schema = {"type": "object", "properties": {"spoken_text": {"type": "string"}},
+                  "required": ["spoken_text"]}  # fmt: skip
+        body = {
+            "name": path.stem,
+            "inputs": {"clip": {"type": "input_file", "file_id": upload["id"]}},
+            "config": {"prompt": prompt, "json_schema": schema},
+        }
+        started = requests.post(f"{api}/agent/execute", json=body, timeout=60)
+        assert started.status_code == 201, started.text
+        ids.append(started.json()["id"])
+    good, bad = ids
+
+    page = site.page
+    page.goto(site.url + "/#/executions")
+    page.get_by_role("heading", name="Executions").wait_for()
+    assert page.locator(".topnav a[aria-current='page']").inner_text() == "Executions"
+    page.wait_for_selector(f"tr[data-id='{good}'][data-status='completed']", timeout=180_000)
+    page.wait_for_selector(f"tr[data-id='{bad}'][data-status='failed']", timeout=60_000)
+    row = page.locator(f"tr[data-id='{good}']")
+    assert clip.name in row.locator(".exec-inputs").inner_text()
+    assert row.locator(".badge").inner_text() == "Completed"
+    assert page.locator(f"tr[data-id='{bad}'] .badge").inner_text() == "Failed"
+    assert no_overflow(page)
+    site.shot("executions")
+
+    page.locator(f"tr[data-id='{bad}']").get_by_role("link").click()
+    error = page.locator(".exec-detail .note.error")
+    error.wait_for()
+    assert "not a video" in error.inner_text() and "[unsupported_media]" in error.inner_text()
+
+    page.goto(f"{site.url}/#/executions/{good}")
+    page.get_by_role("heading", name=clip.stem).wait_for()
+    answer = json.loads(page.locator(".json-output").inner_text())
+    assert "balloon" in answer["spoken_text"].lower(), answer
+    frames = page.locator(".artifact")
+    wait_for(lambda: frames.count() == 2, 20, "the two frames")
+    captions = [frames.nth(i).locator("figcaption").inner_text() for i in range(2)]
+    assert any("0:01.0" in c for c in captions) and any("0:05.0" in c for c in captions), captions
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.artifact img')].every(i => i.naturalWidth > 0)"
+    )
+    assert no_overflow(page)
+    site.shot("execution")
+
+
 def test_api_key_is_asked_once_per_browser_session(
     site: Site, clip: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -13,7 +13,7 @@
     │   └── Cancelled                  409 cancelled           (a render stopped on request)
     ├── Gone                           410 gone                (page_token_expired)
     ├── MediaError                     422 media_error
-    │   ├── UnsupportedMedia           415 unsupported_media   (not a video, audio only, ...)
+    │   ├── UnsupportedMedia           400 unsupported_media   (not a video, audio only, ...)
     │   ├── CorruptMedia               422 corrupt_media       (truncated, undecodable)
     │   └── EmptyMedia                 422 empty_media         (no frames)
     ├── SourceBlocked                  403 url_not_allowed     (private/loopback address, scheme)
@@ -108,7 +108,10 @@ class MediaError(VidsenseError):
 
 
 class UnsupportedMedia(MediaError):
-    status = 415
+    """A file that is not a video at all (text, an image, audio only). 400, as the hosted
+    APIs answer an unusable file (no official SDK has an exception class for 415)."""
+
+    status = 400
     code = "unsupported_media"
 
 

@@ -15,9 +15,9 @@ Request shapes name them in three ways:
 - 2026 ``models``: ``[{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}]``,
   where ``visual`` also covers on-screen text and logos, and ``audio`` covers speech and sounds
   (:data:`MODEL_OPTIONS`);
-- search and classify ``search_options``/``options``: the option names above, or
-  ``transcription`` for ``conversation`` (:data:`SEARCH_ALIASES`; 2026 search calls speech
-  that).
+- search and classify ``search_options``/``options``: the option names above, or their 2026
+  names (:data:`SEARCH_ALIASES`): ``transcription`` for ``conversation``, and ``audio``, which
+  in 2026 searches speech and sounds alike (``conversation`` and ``audio``).
 
 Engine and model names are accepted and not used, since one local pipeline serves them all.
 :func:`index_options` parses what an index runs, :func:`analysis_options` what one analysis
@@ -46,8 +46,11 @@ MODEL_OPTIONS: dict[str, tuple[Option, ...]] = {
     "logo": ("logo",),
 }
 """2026 ``model_options`` and the analyzer options each covers (more than their v1.2 names)."""
-SEARCH_ALIASES: dict[str, Option] = {"transcription": "conversation"}
-"""Newer search option names and the option they mean."""
+SEARCH_ALIASES: dict[str, tuple[Option, ...]] = {
+    "transcription": ("conversation",),
+    "audio": ("audio", "conversation"),
+}
+"""Search option names that look through more (or other) than the option of that name."""
 SEARCH_DEFAULT: tuple[Option, ...] = ("visual", "conversation")
 """What a search looks through when the request names no option."""
 CLASSIFY_DEFAULT: tuple[Option, ...] = ("visual", "conversation", "text_in_video")
@@ -113,6 +116,31 @@ def index_options(
     return _ordered(chosen)
 
 
+def index_models(
+    engines: Sequence[Mapping[str, Any]] | None = None,
+    models: Sequence[Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]] | None:
+    """The engines (``{"engine_name", "engine_options"}``) or models (``{"model_name",
+    "model_options"}``) an index request named, as named (names trimmed and lower-cased), for
+    the index to report what it was created with; None when it named none. Call after
+    :func:`index_options` has checked them."""
+    named: list[dict[str, Any]] = []
+    for engine in engines or ():
+        options = _names(engine.get("engine_options", []), "engine_options")
+        name = str(engine.get("engine_name") or "vidsense")
+        named.append({"engine_name": name, "engine_options": options})
+    for model in models or ():
+        options = _names(model.get("model_options", []), "model_options")
+        name = str(model.get("model_name") or "vidsense")
+        named.append({"model_name": name, "model_options": options})
+    return named or None
+
+
+def model_analyzers(model_options: Iterable[str]) -> list[str]:
+    """The analyzer options 2026 ``model_options`` cover, in :data:`OPTIONS` order."""
+    return _ordered(o for name in model_options for o in MODEL_OPTIONS.get(name, ()))
+
+
 def index_addons(addons: Sequence[str] | None) -> list[str]:
     """Validated addons (only ``thumbnail`` exists); duplicates dropped."""
     found: list[str] = []
@@ -145,21 +173,34 @@ def analysis_options(names: Iterable[str] | None) -> frozenset[Option]:
     return frozenset(chosen)
 
 
-def search_options(names: Iterable[str]) -> tuple[Option, ...]:
+def search_options(
+    names: Iterable[str], available: Sequence[str] | None = None
+) -> tuple[Option, ...]:
     """The options a search looks through, in the order given, each once (``transcription``
-    -> ``conversation``); ``InvalidArgument`` for an unknown one or none."""
+    -> ``conversation``; ``audio`` -> ``audio`` and ``conversation``, see
+    :data:`SEARCH_ALIASES`). With ``available`` (the index's options), what a name covers is
+    kept to those, and a name covering none of them is refused (400 ``option_not_in_index``,
+    naming it); ``InvalidArgument`` for an unknown name or none."""
     found: list[Option] = []
     for raw in names:
         key = raw.strip().lower()
-        name = SEARCH_ALIASES.get(key, key)
-        if name not in OPTIONS:
+        if key not in OPTIONS and key not in SEARCH_ALIASES:
             raise InvalidArgument(
                 f"search_options: unknown option {raw!r}; choose from "
                 f"{', '.join(OPTIONS)} (or transcription)",
                 param="search_options",
             )
-        if name not in found:
-            found.append(name)
+        covered = SEARCH_ALIASES.get(key) or tuple(o for o in OPTIONS if o == key)
+        if available is not None:
+            covered = tuple(o for o in covered if o in available)
+            if not covered:
+                raise InvalidArgument(
+                    f"search_options: {key} is not enabled on this index; it has "
+                    f"{', '.join(available)}",
+                    code="option_not_in_index",
+                    param="search_options",
+                )
+        found.extend(o for o in covered if o not in found)
     if not found:
         raise InvalidArgument(
             "search_options must name at least one option", param="search_options"

@@ -674,6 +674,47 @@ def run_execution(
     )
 
 
+def describe_execution(job: JobRecord) -> dict[str, Any]:
+    """An execution job as VLM Run's ``AgentExecutionResponse`` shows it (``id``, ``name``,
+    ``status``, ``created_at``, ``completed_at``, ``response``, ``usage``), plus its
+    ``progress`` (percent), ``inputs``, ``artifacts`` (ids; the routes add their URLs),
+    ``citations``, ``planner``, ``skills`` (as pinned), ``metadata`` and ``error``
+    (``{code, message}`` when it failed). ``response`` is an object: a schema whose top level
+    is an array answers ``{"items": [...]}``."""
+    request = job.request
+    result = job.result or {}
+    response = result.get("response") if job.status == "completed" else None
+    if isinstance(response, list):
+        response = {"items": response}
+    inputs = result.get("inputs") or [
+        {k: v for k, v in item.items() if v is not None} for item in request.get("inputs", [])
+    ]
+    usage = dict(result.get("usage") or {"elements_processed": len(inputs)})
+    usage["duration_seconds"] = round(float(usage.get("duration_seconds") or 0))
+    usage.setdefault("credits_used", 0)
+    out: dict[str, Any] = {
+        "id": job.id,
+        "name": str(request.get("name") or "execution"),
+        "model": request.get("model") or DEFAULT_MODEL,
+        "status": job.status,
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
+        "execution_mode": "batch",
+        "response": response,
+        "usage": usage,
+        "progress": round(job.progress, 1),
+        "inputs": inputs,
+        "artifacts": list(result.get("artifacts") or []),
+        "citations": list(result.get("citations") or []),
+        "planner": result.get("planner"),
+        "skills": list(request.get("skills") or []),
+        "metadata": dict(request.get("metadata") or {}),
+    }
+    if job.status == "failed":
+        out["error"] = {"code": job.error_code, "message": job.error_message}
+    return out
+
+
 def execution_handler(chat: ChatService) -> Handler:
     """The job handler that runs executions (for :func:`vidsense.jobs.runs.run_job`)."""
 
@@ -693,6 +734,7 @@ __all__ = [
     "ExecutionInput",
     "ExecutionResult",
     "Layout",
+    "describe_execution",
     "execution_handler",
     "layout",
     "merge",

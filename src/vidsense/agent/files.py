@@ -1,5 +1,7 @@
-"""Files uploaded through ``/v1/files`` (OpenAI's Files API), kept under ``DATA_DIR/files``:
-``{id}.bin`` holds the bytes and ``{id}.json`` the OpenAI ``FileObject`` beside it."""
+"""Files uploaded through ``/v1/files`` (OpenAI's and VLM Run's Files APIs) and Twelve Labs'
+assets (:mod:`vidsense.api.assets`), kept under ``DATA_DIR/files``: ``{id}.bin`` holds the
+bytes and ``{id}.json`` the OpenAI ``FileObject`` beside it (an asset's record also holds its
+``asset`` facts)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,6 +19,19 @@ from vidsense.errors import InvalidArgument, NotFound, SourceTooLarge
 
 _ID = re.compile(r"^file-[0-9a-f]{24}$")
 _CHUNK = 1 << 20
+OPENAI_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+VLMRUN_PURPOSES = (
+    "fine-tune",
+    "assistants",
+    "assistants_output",
+    "batch",
+    "batch_output",
+    "vision",
+    "datasets",
+)
+PURPOSES = tuple(dict.fromkeys(OPENAI_PURPOSES + VLMRUN_PURPOSES))
+"""The purposes a file may be uploaded for: OpenAI's and VLM Run's (each SDK validates its
+own list when it reads a file back)."""
 
 
 class FileStore:
@@ -31,10 +47,24 @@ class FileStore:
             raise NotFound(f"no file {file_id!r}", code="file_not_found", param="file_id")
         return self.root / f"{file_id}.bin", self.root / f"{file_id}.json"
 
-    def create(self, stream: BinaryIO, filename: str, purpose: str) -> dict[str, Any]:
-        """Store an upload; the record appears only once the bytes are complete."""
+    def create(
+        self,
+        stream: BinaryIO,
+        filename: str,
+        purpose: str,
+        check: Callable[[Path, str], Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Store an upload for ``purpose`` (one of :data:`PURPOSES`); the record appears only
+        once the bytes are complete. ``check(path, filename)`` (when given) looks at the bytes
+        first and returns facts kept in the record under ``asset``; what it raises refuses the
+        upload, nothing kept."""
         if not purpose:
             raise InvalidArgument("purpose is required", param="purpose")
+        if purpose not in PURPOSES:
+            raise InvalidArgument(
+                f"purpose {purpose!r} is not known; choose from {', '.join(PURPOSES)}",
+                param="purpose",
+            )
         self.root.mkdir(parents=True, exist_ok=True)
         file_id = "file-" + secrets.token_hex(12)
         data, meta = self._paths(file_id)
@@ -50,10 +80,11 @@ class FileStore:
                             code="upload_too_large",
                         )
                     out.write(chunk)
+            facts = dict(check(tmp, filename)) if check is not None else None
             os.replace(tmp, data)
         finally:
             tmp.unlink(missing_ok=True)
-        record = {
+        record: dict[str, Any] = {
             "id": file_id,
             "object": "file",
             "bytes": size,
@@ -63,6 +94,8 @@ class FileStore:
             "status": "processed",
             "status_details": None,
         }
+        if facts is not None:
+            record["asset"] = facts
         meta.write_text(json.dumps(record))
         return record
 
@@ -73,6 +106,19 @@ class FileStore:
         except FileNotFoundError:
             raise NotFound(f"no file {file_id!r}", code="file_not_found", param="file_id") from None
         return found
+
+    def asset(self, asset_id: str) -> dict[str, Any]:
+        """The record of an asset (a file stored with its ``asset`` facts); ``NotFound``
+        ``asset_not_found`` naming it otherwise."""
+        try:
+            record = self.get(asset_id)
+        except NotFound:
+            record = {}
+        if "asset" not in record:
+            raise NotFound(
+                f"no asset with id {asset_id!r}", code="asset_not_found", param="asset_id"
+            )
+        return record
 
     def path(self, file_id: str) -> Path:
         """Where the file's bytes are."""

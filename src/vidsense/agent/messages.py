@@ -2,8 +2,9 @@
 media it is about, and the turns before it.
 
 Content may be a string or a list of parts: ``text``, ``image_url`` (http(s) or a data URI),
-``video_url`` (a string or ``{"url": ...}``), ``file_url`` (VLM Run's), ``input_file``/``file``
-(``file_id``, or ``file_data`` as a data URI). The media of the last user turn are the ones
+``image`` (VLM Run's ``{"type": "image", "image": <data URI or URL>}``), ``video_url`` (a
+string or ``{"url": ...}``), ``file_url`` (VLM Run's), ``input_file``/``file`` (``file_id``,
+or ``file_data`` as a data URI). The media of the last user turn are the ones
 asked about; when it has none, the most recent earlier turn's media stay in play.
 """
 
@@ -79,6 +80,8 @@ def content_part(part: Any, where: str) -> tuple[str, MediaRef | None]:
         return text, None
     if kind in ("image_url", "input_image"):
         return "", MediaRef("image", url=_url_of(part.get("image_url", part.get("url")), kind))
+    if kind == "image":  # VLM Run's PIL path: {"type": "image", "image": "data:image/jpeg;..."}
+        return "", MediaRef("image", url=_url_of(part.get("image"), kind))
     if kind == "video_url":
         return "", MediaRef("video", url=_url_of(part.get("video_url"), kind))
     if kind == "file_url":  # VLM Run's file by URL (a video, an image, ...)
@@ -96,7 +99,7 @@ def content_part(part: Any, where: str) -> tuple[str, MediaRef | None]:
         raise InvalidArgument(f"{where} needs a file_id or file_data", param=where)
     raise InvalidArgument(
         f"{where}: content part type {kind!r} is not supported; use text, image_url, "
-        "video_url, file_url, input_file or file",
+        "image, video_url, file_url, input_file or file",
         param=where,
     )
 
@@ -139,3 +142,29 @@ def parse_messages(messages: Any) -> Conversation:
         raise InvalidArgument("messages need at least one user message", param="messages")
     last = max(i for i, t in enumerate(turns) if t.role == "user")
     return Conversation(tuple(turns), "\n".join(system), tuple(turns[:last]))
+
+
+def with_skills(
+    body: dict[str, Any], tasks: list[str], schema: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A chat request with the skills it named applied (VLM Run's ``extra_body.skills``): their
+    ``tasks`` (instructions and reference files) added as text to the last user message, and
+    the first skill's ``schema`` as the ``response_format`` when the request gave none."""
+    if not tasks and schema is None:
+        return body
+    out = dict(body)
+    messages = [dict(m) if isinstance(m, dict) else m for m in body.get("messages") or []]
+    users = [n for n, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"]
+    if tasks and users:
+        last = messages[users[-1]]
+        content = last.get("content")
+        parts = (
+            list(content)
+            if isinstance(content, list)
+            else [{"type": "text", "text": content or ""}]
+        )
+        last["content"] = parts + [{"type": "text", "text": t} for t in tasks]
+    out["messages"] = messages
+    if schema is not None and body.get("response_format") is None:
+        out["response_format"] = {"type": "json_schema", "schema": schema}
+    return out

@@ -1,30 +1,43 @@
-"""VLM Run-style requests: ``POST /v1/video/generate`` with a ``domain`` (or a custom
-``config.json_schema``), answered at once or, with ``batch: true``, as a prediction to poll at
+"""VLM Run-style requests: ``POST /v1/video/generate`` with a ``domain``, a custom
+``config.json_schema``, or ``config.skills`` (a skill's instructions and schema in place of a
+domain), answered at once or, with ``batch: true``, as a prediction to poll at
 ``GET /v1/predictions/{id}`` (``enqueued`` -> ``running`` -> ``completed`` | ``failed``).
 
-Predictions live in memory and in ``DATA_DIR/predictions/{id}.json`` (so they outlive a
-restart; a batch that was running when the server stopped stays ``running`` and is not
-resumed). A ``callback_url`` (http(s) to a public address, the same rules as video URLs) is
-POSTed the finished prediction once.
+A prediction is a durable job of kind ``prediction`` (:mod:`vidsense.jobs.runs`): everything
+the client can get wrong is checked before it is queued (the media is fetched and probed, the
+skills pinned to the version they name now); the job workers run it
+(:func:`prediction_handler`), and one interrupted by a stop or a crash is run again (the video
+is indexed once). A request without ``batch`` waits for its job to end. A ``callback_url``
+(http(s) to a public address, the same rules as video URLs) is POSTed the finished prediction
+once (:meth:`vidsense.api.services.Services.job_ended`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import secrets
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
-from typing import Any
+import math
+from collections.abc import Callable
+from typing import Any, Literal
 
 from vidsense.agent.media import ChatVideo
 from vidsense.agent.messages import MediaRef
 from vidsense.agent.service import ChatService
-from vidsense.errors import InvalidArgument, NotFound, describe
-from vidsense.language.schema import check
+from vidsense.errors import InvalidArgument, from_answer
+from vidsense.jobs.runs import Handler, JobRun
+from vidsense.language.schema import check, inline_refs
+from vidsense.skills import pin, unpin
+from vidsense.store import JobRecord
+from vidsense.waiting import wait_for
 
 log = logging.getLogger(__name__)
+
+KIND: Literal["prediction"] = "prediction"
+"""The job kind of a prediction."""
+WAIT_SECONDS = 3600.0
+"""Longest a request without ``batch`` waits for its prediction (seconds)."""
+_ENDED = ("completed", "failed")
 
 _SEGMENTS = {
     "type": "array",
@@ -79,111 +92,182 @@ DOMAINS: dict[str, dict[str, Any]] = {
 }
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+SCHEMA_VERSION = "1.0.0"
+"""The version every domain's schema reports (they change with vidsense's own version)."""
+
+
+def _selection(schema: dict[str, Any]) -> str:
+    """A JSON schema's fields as a GraphQL selection: ``{ segments { start end text } }``."""
+    if schema.get("type") == "array":
+        return _selection(schema.get("items") or {})
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return ""
+    fields = [f"{name} {_selection(sub)}".strip() for name, sub in properties.items()]
+    return "{ " + " ".join(fields) + " }"
+
+
+def describe_prediction(job: JobRecord) -> dict[str, Any]:
+    """A prediction job as VLM Run's ``PredictionResponse`` shows it: ``id``, ``created_at``,
+    ``completed_at``, ``status``, ``domain``, ``response`` (once ``completed``), ``usage``
+    (``duration_seconds`` whole seconds), and ``error`` (``{code, message, status}``) when it
+    failed."""
+    request = job.request
+    result = job.result or {}
+    out: dict[str, Any] = {
+        "id": job.id,
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
+        "status": job.status,
+        "domain": request.get("domain") or "",
+        "response": result.get("response") if job.status == "completed" else None,
+        "usage": dict(result.get("usage") or {"elements_processed": 1, "element_type": "video"}),
+    }
+    if job.status == "failed":
+        out["error"] = {
+            "code": job.error_code or "internal_error",
+            "message": job.error_message or "",
+            "status": int(result.get("error_status") or 500),
+        }
+    return out
 
 
 class Predictions:
-    """VLM Run generate requests and their predictions (thread-safe)."""
+    """VLM Run generate requests and their predictions (thread-safe). ``wake`` is told of each
+    queued prediction (to wake a job worker)."""
 
-    def __init__(self, chat: ChatService) -> None:
+    def __init__(self, chat: ChatService, wake: Callable[[str], None] | None = None) -> None:
         self.chat = chat
-        self.root = chat.library.settings.data_dir / "predictions"
-        self._items: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prediction")
+        self.library = chat.library
+        self.wake = wake
 
-    def domains(self) -> dict[str, Any]:
+    def domains(self) -> list[dict[str, Any]]:
+        """Every domain with its description and JSON schema."""
+        return [
+            {"domain": name, "description": d["description"], "json_schema": d["schema"]}
+            for name, d in DOMAINS.items()
+        ]
+
+    def schema(self, domain: str) -> dict[str, Any]:
+        """A domain's schema as VLM Run's ``SchemaResponse``: ``schema_hash`` is the first 8
+        hex digits of the SHA-256 of its canonical JSON, ``gql_stmt`` the fields as a GraphQL
+        selection. ``InvalidArgument`` (naming the domain) for an unknown one."""
+        if domain not in DOMAINS:
+            raise InvalidArgument(
+                f"domain {domain!r} is not known; choose from {', '.join(DOMAINS)}",
+                param="domain",
+            )
+        schema = DOMAINS[domain]["schema"]
+        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
         return {
-            "data": [
-                {"domain": name, "description": d["description"], "json_schema": d["schema"]}
-                for name, d in DOMAINS.items()
-            ]
+            "domain": domain,
+            "description": DOMAINS[domain]["description"],
+            "schema_version": SCHEMA_VERSION,
+            "schema_hash": hashlib.sha256(canonical.encode()).hexdigest()[:8],
+            "gql_stmt": _selection(schema),
+            "json_schema": schema,
         }
 
-    def _save(self, record: dict[str, Any]) -> None:
-        with self._lock:
-            self._items[record["id"]] = record
-            self.root.mkdir(parents=True, exist_ok=True)
-            tmp = self.root / f".{record['id']}.json.part"
-            tmp.write_text(json.dumps(record))
-            tmp.replace(self.root / f"{record['id']}.json")
+    def list(self, skip: int = 0, limit: int = 10) -> list[dict[str, Any]]:
+        """Predictions, newest first: ``limit`` of them from ``skip``."""
+        found = self.library.list_jobs(kind=KIND, skip=max(0, skip), limit=max(0, limit))
+        return [describe_prediction(job) for job in found]
 
     def get(self, prediction_id: str) -> dict[str, Any]:
-        with self._lock:
-            found = self._items.get(prediction_id)
-        if found is not None:
-            return dict(found)
-        if prediction_id.replace("-", "").isalnum():
-            path = self.root / f"{prediction_id}.json"
-            if path.is_file():
-                record: dict[str, Any] = json.loads(path.read_text())
-                return record
-        raise NotFound(f"no prediction {prediction_id!r}", code="prediction_not_found")
+        """A prediction (``prediction_not_found``)."""
+        return describe_prediction(self.library.get_job(prediction_id, KIND))
 
     def generate(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Check the request, then answer it now or (``batch``) enqueue it."""
+        """Check the request and queue it; with ``batch`` answer the queued prediction, else
+        wait for it to end (a failure raises the error it failed with)."""
         from vidsense.media.network import check_url_allowed
 
-        domain = body.get("domain") or "video.summary"
         config = body.get("config") or {}
         if not isinstance(config, dict):
             raise InvalidArgument("config must be an object", param="config")
+        refs = config.get("skills") or []
+        if not isinstance(refs, list):
+            raise InvalidArgument("config.skills must be a list of skills", param="config.skills")
+        skills = [pin(self.library, ref, f"config.skills[{n}]") for n, ref in enumerate(refs)]
+        domain = body.get("domain") or ("" if skills else "video.summary")
         schema = config.get("json_schema")
         if schema is not None:
-            check(schema)
-        elif domain not in DOMAINS:
+            try:
+                schema = inline_refs(check(schema))
+            except InvalidArgument as e:
+                e.param = "config.json_schema"
+                raise
+        elif domain and domain not in DOMAINS:
             raise InvalidArgument(
                 f"domain {domain!r} is not known; choose from {', '.join(DOMAINS)} "
-                "(or give config.json_schema)",
+                "(or give config.json_schema or config.skills)",
                 param="domain",
             )
         url, file_id = body.get("url"), body.get("file_id")
         if not url and not file_id:
             raise InvalidArgument("give the video as url or file_id", param="url")
-        ref = MediaRef("video", url=url) if url else MediaRef("file", file_id=str(file_id))
         callback = body.get("callback_url")
         if callback:
-            check_url_allowed(str(callback), self.chat.library.settings.fetch)
-        paths = self.chat.media.locate([ref])
-        record: dict[str, Any] = {
-            "id": "pred_" + secrets.token_hex(10),
-            "created_at": _now(),
-            "completed_at": None,
-            "status": "enqueued",
-            "domain": domain,
-            "response": None,
-            "usage": {"elements_processed": 1, "element_type": "video"},
+            check_url_allowed(str(callback), self.library.settings.fetch)
+        self.chat.media.locate([self._ref(url, file_id)])  # readable, and a video
+        prompt = config.get("prompt") or body.get("prompt")
+        request = {
+            "domain": domain or (skills[0].get("name") or f"skill:{skills[0].get('skill_id')}"),
+            "url": url,
+            "file_id": file_id,
+            "json_schema": schema,
+            "prompt": str(prompt) if prompt else None,
+            "skills": skills,
+            "callback_url": str(callback) if callback else None,
+            "batch": bool(body.get("batch")),
         }
-        prompt = str(config.get("prompt") or body.get("prompt") or "Describe the video.")
-
-        def run() -> dict[str, Any]:
-            record["status"] = "running"
-            self._save(record)
-            try:
-                video = self.chat.media.index(paths[0])
-                record["response"] = self._answer(video, domain, schema, prompt)
-                record["usage"]["duration_seconds"] = video.video.duration
-                record["status"] = "completed"
-            except Exception as e:
-                status, code, message = describe(e)
-                record["status"] = "failed"
-                record["error"] = {"code": code, "message": message, "status": status}
-                if not body.get("batch"):
-                    raise
-            finally:
-                record["completed_at"] = _now()
-                self._save(record)
-                if callback:
-                    self._call_back(str(callback), record)
-            return dict(record)
-
+        job = self.library.submit_job(KIND, request)
+        if self.wake is not None:
+            self.wake(job.id)
         if body.get("batch"):
-            self._save(record)
-            queued: dict[str, Any] = json.loads(json.dumps(record))
-            self._pool.submit(run)
-            return queued
-        return run()
+            return describe_prediction(job)
+        done = wait_for(
+            lambda: self.library.get_job(job.id, KIND),
+            lambda found: found.status in _ENDED,
+            timeout=WAIT_SECONDS,
+            interval=0.2,
+        )
+        if done.status == "failed":
+            status = int((done.result or {}).get("error_status") or 500)
+            raise from_answer(status, done.error_code or "internal_error", done.error_message or "")
+        return describe_prediction(done)
+
+    @staticmethod
+    def _ref(url: Any, file_id: Any) -> MediaRef:
+        return MediaRef("video", url=str(url)) if url else MediaRef("file", file_id=str(file_id))
+
+    def run(self, run: JobRun) -> dict[str, Any]:
+        """Run a claimed prediction: index its video (once per content), then answer the
+        domain, the schema or the skills' task; ``{response, usage}``."""
+        request = run.job.request
+        located = self.chat.media.locate([self._ref(request.get("url"), request.get("file_id"))])
+        run.progress(5.0)
+        video = self.chat.media.index(
+            located[0],
+            lambda _, percent: run.progress(5.0 + 0.85 * percent),
+            cancel=run.cancel,
+        )
+        skills = [unpin(self.library, pinned) for pinned in request.get("skills") or []]
+        schema = request.get("json_schema") or next(
+            (inline_refs(s.schema) for s in skills if s.schema is not None), None
+        )
+        task = "\n\n".join(s.bundle.task() for s in skills)
+        prompt = "\n\n".join(p for p in (task, request.get("prompt")) if p)
+        response = self._answer(video, str(request.get("domain")), schema, prompt)
+        return {
+            "response": response,
+            "usage": {
+                "elements_processed": 1,
+                "element_type": "video",
+                # VLM Run counts whole seconds (its SDK's field is an int): started ones count.
+                "duration_seconds": math.ceil(video.video.duration - 1e-6),
+            },
+        }
 
     def _answer(
         self, video: ChatVideo, domain: str, schema: dict[str, Any] | None, prompt: str
@@ -191,7 +275,7 @@ class Predictions:
         writing = self.chat.writing
         vid = video.video.id
         if schema is not None:
-            value, _ = writing.structured(vid, prompt, schema)
+            value, _ = writing.structured(vid, prompt or "Describe the video.", schema)
             out: dict[str, Any] = value if isinstance(value, dict) else {"value": value}
             return out
         out = {}
@@ -203,6 +287,8 @@ class Predictions:
             ]
         if domain in ("video.summary", "video.transcription-summary"):
             out["summary"] = writing.summarize(vid, "summary")["summary"]
+        elif domain not in DOMAINS:  # skills without a schema: their task, as a summary
+            out["summary"] = writing.summarize(vid, "summary", prompt or None)["summary"]
         if domain == "video.summary":
             out["chapters"] = [
                 {"start": c["start_sec"], "end": c["end_sec"], "title": c["chapter_title"]}
@@ -210,16 +296,10 @@ class Predictions:
             ]
         return out
 
-    def _call_back(self, url: str, record: dict[str, Any]) -> None:
-        from vidsense.media.network import open_client
 
-        try:
-            # Resolved and checked again as it connects (the answer may have changed since the
-            # request was accepted), and sent to the address that was checked; no redirects.
-            with open_client(self.chat.library.settings.fetch, timeout=10.0) as client:
-                client.post(url, json=record)
-        except Exception as e:
-            log.warning("prediction %s: callback to %s failed: %s", record["id"], url, e)
+def prediction_handler(predictions: Predictions) -> Handler:
+    """The job handler that runs predictions (for :func:`vidsense.jobs.runs.run_job`)."""
+    return predictions.run
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+
+__all__ = ["DOMAINS", "KIND", "Predictions", "describe_prediction", "prediction_handler"]

@@ -5,12 +5,13 @@ functions over :class:`~vidsense.api.services.Services` and pydantic models.
 ::
 
     indexes    indexes, tasks, videos and their evidence, /health, signed media URLs
+    assets     Twelve Labs' assets and indexed assets
     search     search, classify, logos
-    writing    gist, summarize, generate, analyze
-    openai     chat completions, models, files, artifacts
-    vlmrun     video/generate, predictions, domains
+    writing    gist, summarize, generate, analyze (and its asynchronous tasks)
+    openai     chat completions, models, files, artifacts (OpenAI and VLM Run shapes)
+    vlmrun     video/generate, predictions, domains, schemas
     wire       the Wire base model, listings, validation, request bodies (Form, Upload)
-    envelopes  the two error envelopes, written and read back
+    envelopes  which family a route belongs to, and its error envelope (written, read back)
     streams    the one SSE encoder and the one NDJSON encoder
     services   Services: the library and the services over it, made once
 

@@ -1,25 +1,54 @@
-"""The two error envelopes, written by the server and read back by the HTTP client:
+"""Which API family each route belongs to, and the error envelope each family answers in:
 
-- Twelve Labs' ``{"code": ..., "message": ...}`` (the library routes);
-- OpenAI's ``{"error": {"message", "type", "param", "code"}}`` (chat, files, models, artifacts,
-  VLM Run routes, generated videos, renders and edits: ``param`` names a spec's field).
+- Twelve Labs' ``{"code": ..., "message": ...}`` (indexes, tasks, videos, search, writing,
+  assets: every route not named in :data:`ROUTE_FAMILIES`);
+- OpenAI's ``{"error": {"message", "type", "param", "code"}}`` (chat, models, files, generated
+  videos, renders and edits (``param`` names a spec's field), and everything under VLM Run's
+  agent base ``/v1/openai``);
+- VLM Run's REST routes, whose SDK reads ``error.message`` and ``error.type`` (OpenAI's shape,
+  so one writer serves both).
 
-Both come from :func:`vidsense.errors.describe` and go back through
-:func:`vidsense.errors.from_answer`, so a client raises the class the server raised.
+Every error a route answers, 404s and 405s from the router included, is written by
+:func:`error_envelope` for the family :func:`family_of` finds for its path. Envelopes come from
+:func:`vidsense.errors.describe` and go back through :func:`vidsense.errors.from_answer`
+(:func:`read_error`), so a client raises the class the server raised.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from vidsense.errors import VidsenseError, describe, from_answer
 
-OPENAI_PATHS = re.compile(
-    r"^/v1/(chat/|models|files|artifacts|video/|videos|renders|edits|predictions|domains)"
-    r"(/|$|\?)?"
+Family = Literal["twelvelabs", "openai", "vlmrun"]
+
+ROUTE_FAMILIES: tuple[tuple[str, Family], ...] = (
+    # VLM Run's agent base: the OpenAI-compatible routes again, under /v1/openai.
+    ("/v1/openai", "openai"),
+    ("/v1/chat", "openai"),
+    ("/v1/models", "openai"),
+    ("/v1/files", "openai"),
+    ("/v1/videos", "openai"),
+    ("/v1/renders", "openai"),
+    ("/v1/edits", "openai"),
+    ("/v1/health", "vlmrun"),
+    ("/v1/schema", "vlmrun"),
+    ("/v1/domains", "vlmrun"),
+    ("/v1/predictions", "vlmrun"),
+    ("/v1/video", "vlmrun"),
+    ("/v1/image", "vlmrun"),
+    ("/v1/document", "vlmrun"),
+    ("/v1/audio", "vlmrun"),
+    ("/v1/artifacts", "vlmrun"),
+    ("/v1/skills", "vlmrun"),
+    ("/v1/agent", "vlmrun"),
 )
-"""Routes that answer in OpenAI's error envelope (the Twelve Labs routes keep theirs)."""
+"""Path prefixes (matched whole segments: ``/v1/video`` is not ``/v1/videos``) and their
+family, first match wins; every other path is Twelve Labs'. A new route of a non-Twelve Labs
+family adds its prefix here."""
+DEFAULT_FAMILY: Family = "twelvelabs"
+
 _OPENAI_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -27,13 +56,20 @@ _OPENAI_TYPES = {
     404: "not_found_error",
     409: "conflict_error",
     413: "invalid_request_error",
-    415: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
 }
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
+def family_of(path: str) -> Family:
+    """The API family of a request path (see :data:`ROUTE_FAMILIES`)."""
+    for prefix, family in ROUTE_FAMILIES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return family
+    return DEFAULT_FAMILY
+
+
+def error_body(status: int, code: str, message: str, param: str | None) -> dict[str, Any]:
     """Twelve Labs' ``{"code", "message"}``."""
     return {"code": code, "message": message}
 
@@ -44,12 +80,18 @@ def openai_error(status: int, code: str, message: str, param: str | None) -> dic
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def error_envelope(error: BaseException, openai: bool) -> tuple[int, dict[str, Any]]:
-    """``(status, body)`` of the answer to ``error`` in the envelope of its route."""
+ENVELOPES: dict[Family, Callable[[int, str, str, str | None], dict[str, Any]]] = {
+    "twelvelabs": error_body,
+    "openai": openai_error,
+    "vlmrun": openai_error,
+}
+"""The writer of each family's error body, from ``(status, code, message, param)``."""
+
+
+def error_envelope(error: BaseException, family: Family) -> tuple[int, dict[str, Any]]:
+    """``(status, body)`` of the answer to ``error`` in ``family``'s envelope."""
     status, code, message = describe(error)
-    if openai:
-        return status, openai_error(status, code, message, getattr(error, "param", None))
-    return status, error_body(code, message)
+    return status, ENVELOPES[family](status, code, message, getattr(error, "param", None))
 
 
 def read_error(status: int, body: Any, text: str = "") -> VidsenseError:

@@ -22,7 +22,7 @@ from vidsense.api.services import Services
 from vidsense.api.wire import Listing, Wire, json_field, page_info
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
-from vidsense.options import OPTIONS
+from vidsense.options import OPTIONS, model_analyzers
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
 
@@ -138,6 +138,14 @@ class Index(Wire):
     expires_at: str | None = None
 
 
+class TimeRange(Wire):
+    """A stretch of a video, ``start``/``end`` in seconds, with what was found there."""
+
+    start: float
+    end: float
+    value: str = ""
+
+
 class VideoMetadata(Wire):
     """Facts about a video file: ``duration`` seconds, ``fps`` frames per second, ``width``
     and ``height`` pixels (as displayed), ``size`` bytes."""
@@ -151,7 +159,7 @@ class VideoMetadata(Wire):
 
 
 class Video(Wire):
-    """A video of an index."""
+    """A video of an index; ``transcription`` (what is said, by phrase) only when asked."""
 
     id: str = Field(alias="_id")
     index_id: str
@@ -162,6 +170,7 @@ class Video(Wire):
     created_at: str
     updated_at: str
     indexed_at: str | None = None
+    transcription: list[TimeRange] | None = None
 
 
 class TaskError(Wire):
@@ -179,7 +188,9 @@ class TaskProcess(Wire):
 
 class Task(Wire):
     """An indexing task. ``status``: validating -> pending -> indexing -> ready or failed;
-    ``progress`` is a percentage; ``error`` is set when it failed."""
+    ``progress`` is a percentage; ``error`` is set when it failed; ``system_metadata`` has the
+    file's facts (``filename``; ``duration`` s, ``fps``, ``width``, ``height``, ``size`` once
+    indexed), ``metadata`` the same plus where it came from."""
 
     id: str = Field(alias="_id")
     index_id: str
@@ -189,6 +200,7 @@ class Task(Wire):
     process: TaskProcess
     error: TaskError | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    system_metadata: dict[str, Any] = Field(default_factory=dict)
     source_type: str | None = None
     attempts: int = 0
     created_at: str
@@ -204,14 +216,6 @@ class TaskCreated(Wire):
     index_id: str
     status: str
     duplicate: bool = False
-
-
-class TimeRange(Wire):
-    """A stretch of a video, ``start``/``end`` in seconds, with what was found there."""
-
-    start: float
-    end: float
-    value: str = ""
 
 
 class TranscriptItem(TimeRange):
@@ -258,12 +262,30 @@ class Health(Wire):
 
 
 def index_out(index: IndexRecord) -> Index:
+    """The wire index. ``models`` and ``engines`` are the ones it was created with, as named
+    (models created in 2026 terms are reported as engines too, with the v1.2 options they
+    cover, and engines as models); an index created with neither reports one ``vidsense``
+    model running every option it has."""
     options: list[str] = [o for o in OPTIONS if o in index.options]
+    engines: list[EngineSpec] = []
+    models: list[ModelSpec] = []
+    for named in index.models or []:
+        if "engine_name" in named:
+            name, given = named["engine_name"], list(named["engine_options"])
+            engines.append(EngineSpec(engine_name=name, engine_options=given))
+            models.append(ModelSpec(model_name=name, model_options=given))
+        else:
+            name, given = named["model_name"], list(named["model_options"])
+            models.append(ModelSpec(model_name=name, model_options=given))
+            engines.append(EngineSpec(engine_name=name, engine_options=model_analyzers(given)))
+    if not models:
+        engines = [EngineSpec(engine_name=ENGINE_NAME, engine_options=options)]
+        models = [ModelSpec(model_name=ENGINE_NAME, model_options=options)]
     return Index(
         _id=index.id,
         index_name=index.name,
-        engines=[EngineSpec(engine_name=ENGINE_NAME, engine_options=options)],
-        models=[ModelSpec(model_name=ENGINE_NAME, model_options=options)],
+        engines=engines,
+        models=models,
         options=options,
         addons=index.addons,
         video_count=index.video_count,
@@ -315,6 +337,9 @@ def task_out(task: TaskRecord, video: VideoRecord | None = None) -> Task:
         else None
     )
     progress = round(task.progress, 1)
+    system = {"filename": source.get("filename")}
+    if video is not None:
+        system.update(video_metadata(video).model_dump())
     return Task(
         _id=task.id,
         index_id=task.index_id,
@@ -324,6 +349,7 @@ def task_out(task: TaskRecord, video: VideoRecord | None = None) -> Task:
         process=TaskProcess(percentage=progress),
         error=error,
         metadata=metadata,
+        system_metadata=system,
         source_type=source.get("type"),
         attempts=task.attempts,
         created_at=task.created_at,
@@ -425,8 +451,17 @@ def list_videos(services: Services, index_id: str, query: VideoQuery) -> Listing
     return Listing[Video](data=[video_out(v) for v in found.items], page_info=page_info(found))
 
 
-def get_video(services: Services, index_id: str, video_id: str) -> Video:
-    return video_out(services.library.get_video(index_id, video_id))
+def get_video(
+    services: Services, index_id: str, video_id: str, transcription: bool = False
+) -> Video:
+    """The video; with ``transcription``, what is said in it too (by phrase, seconds)."""
+    video = video_out(services.library.get_video(index_id, video_id))
+    if transcription:
+        said = services.library.transcription(index_id, video_id)
+        video.transcription = [
+            TimeRange(start=round(s.start, 3), end=round(s.end, 3), value=s.text) for s in said
+        ]
+    return video
 
 
 def delete_video(services: Services, index_id: str, video_id: str) -> None:
@@ -508,7 +543,8 @@ def _user_metadata(form: TaskForm) -> dict[str, Any] | None:
 
 def create_task(services: Services, form: TaskForm) -> TaskCreated:
     """``POST /tasks``: the staged ``video_file`` or a ``video_url`` for ``index_id``. The
-    staged file is taken by the library or deleted, whatever happens."""
+    staged file is taken by the library or deleted, whatever happens; a file that is not a
+    video at all is refused (400 ``unsupported_media``), no task made."""
     lib = services.library
     index_id = form.get("index_id")
     try:
@@ -517,7 +553,9 @@ def create_task(services: Services, form: TaskForm) -> TaskCreated:
         meta = _user_metadata(form)
         language = form.get("language")
         if form.file is not None:
-            sub = lib.submit_upload(index_id, form.file, language=language, user_metadata=meta)
+            sub = lib.submit_upload(
+                index_id, form.file, language=language, user_metadata=meta, refuse_unsupported=True
+            )
         else:
             url = form.get("video_url") or form.get("url")
             if url is None:

@@ -1,6 +1,12 @@
 """OpenAI-compatible chat about videos: ``/v1/chat/completions``, ``/v1/models``, ``/v1/files``
 and the artifacts (frames, clips) chat replies link to.
 
+``GET /v1/files`` and ``GET /v1/models`` are called by two SDKs with two answer shapes:
+OpenAI's list object, or VLM Run's bare JSON list. :func:`vlmrun_caller` tells them apart:
+VLM Run's REST client sends ``X-Client-Id: python-sdk-<version>`` on every request (and ``skip``
+when listing files), OpenAI's SDK never does; under ``/v1/openai`` (VLM Run's agent base, an
+OpenAI client) the answer is always OpenAI's.
+
 Requests keep unknown fields (``session_id``, ``toolsets``, ``media_io_kwargs``, ...) so clients
 that send extras through ``extra_body`` are accepted; answers are OpenAI's shapes plus
 vidsense's ``artifacts``, ``citations``, ``session_id`` and ``vidsense`` details. A streamed
@@ -10,6 +16,7 @@ chunk, then ``data: [DONE]``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,9 +24,13 @@ from typing import Any, BinaryIO
 from pydantic import BaseModel, ConfigDict, Field
 
 from vidsense.agent.artifacts import Artifact, artifact_path
+from vidsense.agent.messages import with_skills
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, openai_error_event
 from vidsense.api.wire import Wire
+from vidsense.errors import InvalidArgument
+from vidsense.language.schema import inline_refs
+from vidsense.skills import resolve
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -119,6 +130,13 @@ class FileObject(Wire):
     status_details: str | None = None
 
 
+class VlmrunModel(Wire):
+    """VLM Run's ``ModelInfo``: a model and a domain it serves."""
+
+    model: str
+    domain: str
+
+
 class FileList(Wire):
     object: str = "list"
     data: list[FileObject]
@@ -129,6 +147,23 @@ class FileDeleted(Wire):
     id: str
     object: str
     deleted: bool
+
+
+class ArtifactItem(Wire):
+    """An artifact of a session or execution, as VLM Run lists them (``source`` is
+    ``store``: every artifact here is a stored file)."""
+
+    object_id: str
+    filename: str
+    source: str = "store"
+
+
+class ArtifactList(Wire):
+    """VLM Run's ``ArtifactListResponse``: the session or execution (``namespace_id``) and
+    its artifacts, oldest first."""
+
+    namespace_id: str
+    items: list[ArtifactItem]
 
 
 @dataclass(frozen=True)
@@ -142,8 +177,39 @@ class FileContent:
 # -- calls -----------------------------------------------------------------------------------------
 
 
-def list_models(services: Services) -> ModelList:
-    return ModelList.model_validate(services.chat.models())
+VLMRUN_CLIENT_ID = "python-sdk-"
+"""How VLM Run's Python SDK's ``X-Client-Id`` header starts."""
+
+
+def vlmrun_caller(path: str, client_id: str | None, query: Mapping[str, str]) -> bool:
+    """Whether a request to a path OpenAI's and VLM Run's SDKs share comes from VLM Run's
+    REST client (which wants a bare list): never under ``/v1/openai``; else when it sends VLM
+    Run's ``X-Client-Id`` or its ``skip`` pagination."""
+    if path.startswith("/v1/openai/"):
+        return False
+    return (client_id or "").startswith(VLMRUN_CLIENT_ID) or "skip" in query
+
+
+def list_models(services: Services, vlmrun: bool = False) -> ModelList | list[VlmrunModel]:
+    """OpenAI's model list, or (``vlmrun``) each model with each domain it answers."""
+    from vidsense.agent.predictions import DOMAINS
+
+    found = ModelList.model_validate(services.chat.models())
+    if not vlmrun:
+        return found
+    return [VlmrunModel(model=m.id, domain=d) for m in found.data for d in DOMAINS]
+
+
+def skilled(services: Services, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with the skills it names (``skills``, sent in ``extra_body``) applied: their
+    instructions join the request and the first one's schema is the answer's format, unless
+    ``response_format`` gives one (see :func:`vidsense.agent.messages.with_skills`)."""
+    refs = body.pop("skills", None) or []
+    if not isinstance(refs, list):
+        raise InvalidArgument("skills must be a list of skills", param="skills")
+    found = [resolve(services.library, ref, f"skills[{n}]") for n, ref in enumerate(refs)]
+    schema = next((inline_refs(s.schema) for s in found if s.schema is not None), None)
+    return with_skills(body, [s.bundle.task() for s in found], schema)
 
 
 def chat_completions(
@@ -152,7 +218,7 @@ def chat_completions(
     """A reply (or, with ``stream``, its chunks); ``base_url`` (``http://host:port``) starts
     the artifact links."""
     chat = services.chat
-    prepared = chat.prepare(body.body(), base_url)
+    prepared = chat.prepare(skilled(services, body.body()), base_url)
     if body.stream:
         return Stream(chat.stream(prepared), openai_error_event)
     reply = chat.reply(prepared)
@@ -163,9 +229,23 @@ def create_file(services: Services, stream: BinaryIO, filename: str, purpose: st
     return FileObject.model_validate(services.chat.files.create(stream, filename, purpose))
 
 
-def list_files(services: Services, purpose: str | None) -> FileList:
+def list_files(
+    services: Services,
+    purpose: str | None,
+    vlmrun: bool = False,
+    skip: int = 0,
+    limit: int | None = None,
+) -> FileList | list[FileObject]:
+    """Files, newest first: OpenAI's list object, or (``vlmrun``) VLM Run's bare list from
+    ``skip`` holding at most ``limit``, of the files whose purpose VLM Run knows (its SDK
+    refuses any other)."""
+    from vidsense.agent.files import VLMRUN_PURPOSES
+
     found = [FileObject.model_validate(f) for f in services.chat.files.list(purpose)]
-    return FileList(object="list", data=found, has_more=False)
+    if not vlmrun:
+        return FileList(object="list", data=found, has_more=False)
+    known = [f for f in found if f.purpose in VLMRUN_PURPOSES]
+    return known[max(0, skip) :][: limit if limit is not None else None]
 
 
 def get_file(services: Services, file_id: str) -> FileObject:
@@ -185,6 +265,21 @@ def delete_file(services: Services, file_id: str) -> FileDeleted:
 def artifact(services: Services, session_id: str, object_id: str) -> Artifact:
     """A frame or clip a chat reply made (``artifact_not_found``)."""
     return services.chat.artifacts.find(session_id, object_id)
+
+
+def list_artifacts(services: Services, namespace_id: str) -> ArtifactList:
+    """The frames and clips a chat session (or an execution) made."""
+    found = services.chat.artifacts.list(namespace_id)
+    items = [ArtifactItem(object_id=a.id, filename=a.path.name) for a in found]
+    return ArtifactList(namespace_id=namespace_id, items=items)
+
+
+def artifact_namespace(session_id: str | None, execution_id: str | None) -> str:
+    """The one of ``session_id``/``execution_id`` given (an execution's artifacts are kept
+    under its id); ``InvalidArgument`` for neither or both."""
+    if (session_id is None) == (execution_id is None):
+        raise InvalidArgument("give one of session_id or execution_id", param="session_id")
+    return str(session_id or execution_id)
 
 
 def verify_artifact_url(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from vidsense.jobs.runs import Handlers
     from vidsense.language.service import WritingService
     from vidsense.search import SearchService
+    from vidsense.store import JobRecord
     from vidsense.studio.renders import Renders
     from vidsense.studio.sources import Sources
     from vidsense.studio.videos import Videos
@@ -86,7 +87,7 @@ class Services:
     def predictions(self) -> Predictions:
         from vidsense.agent.predictions import Predictions
 
-        return self._kept("predictions", lambda: Predictions(self.chat))
+        return self._kept("predictions", lambda: Predictions(self.chat, self.job_queued))
 
     @property
     def sources(self) -> Sources:
@@ -116,15 +117,27 @@ class Services:
     def job_handlers(self) -> Handlers:
         """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
         are given."""
-        from vidsense.agent.executions import KIND, execution_handler
-        from vidsense.studio.renders import render_handler
-        from vidsense.studio.videos import video_handler
+        from vidsense.agent import analysis, executions, predictions
+        from vidsense.studio import renders, videos
 
         return {
-            KIND: execution_handler(self.chat),
-            "render": render_handler(self.renders),
-            "video_generation": video_handler(self.videos),
+            executions.KIND: executions.execution_handler(self.chat),
+            predictions.KIND: predictions.prediction_handler(self.predictions),
+            analysis.KIND: analysis.analysis_handler(self.chat),
+            renders.KIND: renders.render_handler(self.renders),
+            videos.KIND: videos.video_handler(self.videos),
         }
+
+    def job_ended(self, job: JobRecord) -> None:
+        """A job run here completed or failed: call the ``callback_url`` it gave, if any."""
+        from vidsense.agent.executions import describe_execution
+        from vidsense.agent.predictions import describe_prediction
+        from vidsense.media.network import post_callback
+
+        described = {"execution": describe_execution, "prediction": describe_prediction}
+        url = job.request.get("callback_url")
+        if url and job.kind in described:
+            post_callback(str(url), described[job.kind](job), self.settings.fetch)
 
     def start_workers(
         self, workers: int | None = None, kind: str | None = None, jobs: int | None = None
@@ -137,7 +150,12 @@ class Services:
                 from vidsense.jobs import make_executor
 
                 self.executor = make_executor(
-                    self.library, kind, workers, handlers=self.job_handlers(), job_workers=jobs
+                    self.library,
+                    kind,
+                    workers,
+                    handlers=self.job_handlers(),
+                    job_workers=jobs,
+                    ended=self.job_ended,
                 )
                 self.executor.start()
 
@@ -157,13 +175,10 @@ class Services:
         return int(getattr(self.executor, "workers", 0)) if self.executor is not None else 0
 
     def close(self) -> None:
-        """Stop the workers (running tasks are handed back for a retry), the prediction
-        queue, and close the library."""
+        """Stop the workers (running tasks and jobs are handed back for a retry) and close
+        the library."""
         with self._lock:
             executor, self.executor = self.executor, None
-            predictions = self._made.pop("predictions", None)
         if executor is not None:
             executor.stop()
-        if predictions is not None:
-            predictions.close()
         self.library.close()

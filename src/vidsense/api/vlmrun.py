@@ -1,8 +1,9 @@
 """VLM Run-style requests: ``POST /v1/video/generate`` with a ``domain`` (or a custom
 ``config.json_schema``), answered at once or, with ``batch: true``, as a prediction to poll at
-``GET /v1/predictions/{id}`` (``enqueued`` -> ``running`` -> ``completed`` | ``failed``);
-``GET /v1/domains`` lists the domains. The work is :class:`vidsense.agent.predictions.
-Predictions`'.
+``GET /v1/predictions/{id}`` (``enqueued`` -> ``running`` -> ``completed`` | ``failed``;
+``GET /v1/predictions?skip&limit`` lists them); ``GET /v1/domains`` lists the domains (a bare
+list, as VLM Run answers) and ``POST /v1/schema`` gives one's schema. The work is
+:class:`vidsense.agent.predictions.Predictions`'.
 """
 
 from __future__ import annotations
@@ -64,8 +65,24 @@ class Domain(Wire):
     json_schema: dict[str, Any]
 
 
-class Domains(Wire):
-    data: list[Domain]
+class SchemaRequest(BaseModel):
+    """VLM Run's ``POST /v1/schema``: a ``domain`` (its ``config`` is accepted and unused)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    domain: str
+    config: dict[str, Any] | None = None
+
+
+class DomainSchema(Wire):
+    """VLM Run's ``SchemaResponse``."""
+
+    domain: str
+    description: str
+    schema_version: str
+    schema_hash: str
+    gql_stmt: str
+    json_schema: dict[str, Any]
 
 
 # -- calls -----------------------------------------------------------------------------------------
@@ -80,5 +97,14 @@ def get_prediction(services: Services, prediction_id: str) -> Prediction:
     return Prediction.model_validate(services.predictions.get(prediction_id))
 
 
-def domains(services: Services) -> Domains:
-    return Domains.model_validate(services.predictions.domains())
+def list_predictions(services: Services, skip: int = 0, limit: int = 10) -> list[Prediction]:
+    """Predictions, newest first."""
+    return [Prediction.model_validate(p) for p in services.predictions.list(skip, limit)]
+
+
+def domains(services: Services) -> list[Domain]:
+    return [Domain.model_validate(d) for d in services.predictions.domains()]
+
+
+def schema(services: Services, body: SchemaRequest) -> DomainSchema:
+    return DomainSchema.model_validate(services.predictions.schema(body.domain))

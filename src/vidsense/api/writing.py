@@ -1,5 +1,7 @@
 """Grounded writing about one video, in Twelve Labs' shapes: ``/gist``, ``/summarize``,
-``/generate`` and ``/analyze``.
+``/generate``, ``/analyze`` and its asynchronous form ``/analyze/tasks`` (a durable job of
+kind ``analysis``, run by the job workers: ``queued`` -> ``processing`` -> ``ready`` |
+``failed``).
 
 Every time in an answer comes from evidence (:mod:`vidsense.language`). Streaming answers
 (``stream: true``) are Twelve Labs' stream events (``stream_start``, ``text_generation``,
@@ -9,15 +11,20 @@ Every time in an answer comes from evidence (:mod:`vidsense.language`). Streamin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from vidsense.agent.analysis import KIND as ANALYSIS_KIND
+from vidsense.agent.analysis import analyzed_video, require_video
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
-from vidsense.api.wire import Wire
+from vidsense.api.wire import PageInfo, Wire
 from vidsense.errors import InvalidArgument
+from vidsense.language.schema import response_format
+from vidsense.store import JobRecord
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -52,14 +59,18 @@ class GenerateRequest(Wire):
 
 
 class AnalyzeRequest(Wire):
-    """``POST /analyze``: a ``prompt``, an optional ``response_format`` (see
-    :func:`vidsense.language.schema.response_format`) and a ``start_time``/``end_time`` window
-    (seconds). ``video`` (2026 shape) may name the video as ``{"type": "video_id",
-    "video_id": ...}`` instead of ``video_id``."""
+    """``POST /analyze``: a ``prompt`` (or Twelve Labs' ``prompt_v2`` ``{"input_text"}``), an
+    optional ``response_format`` (see :func:`vidsense.language.schema.response_format`) and a
+    ``start_time``/``end_time`` window (seconds). The video is ``video_id``, or ``video`` in
+    the 2026 shape: ``{"type": "video_id", "video_id"}``, ``{"type": "asset_id", "asset_id"}``,
+    ``{"type": "url", "url"}`` or ``{"type": "base64_string", "base64_string"}`` (the last
+    three indexed on demand, once per content). ``model_name`` is accepted and not used."""
 
     video_id: str | None = None
     video: dict[str, Any] | None = None
-    prompt: str
+    prompt: str | None = None
+    prompt_v2: dict[str, Any] | None = None
+    model_name: str | None = None
     response_format: dict[str, Any] | None = None
     start_time: float | None = Field(default=None, ge=0)
     end_time: float | None = Field(default=None, gt=0)
@@ -68,15 +79,34 @@ class AnalyzeRequest(Wire):
     stream: bool = False
     include_citations: bool = False
 
-    def target(self) -> str:
-        """The video this request is about."""
-        if self.video_id:
-            return self.video_id
-        video = self.video or {}
-        found = video.get("video_id") or video.get("asset_id") or video.get("id")
-        if not isinstance(found, str) or not found:
-            raise InvalidArgument("video_id is required", param="video_id")
-        return found
+    def require_video(self) -> None:
+        """``InvalidArgument`` naming ``video`` when the request names no video."""
+        require_video(self.video_id, self.video)
+
+    def question(self) -> str:
+        """The prompt: ``prompt``, else ``prompt_v2.input_text``."""
+        text = self.prompt
+        if not text and isinstance(self.prompt_v2, dict):
+            text = self.prompt_v2.get("input_text")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidArgument("prompt (or prompt_v2.input_text) is required", param="prompt")
+        return text
+
+
+class AnalyzeTaskCreate(AnalyzeRequest):
+    """``POST /analyze/tasks``: an :class:`AnalyzeRequest` answered later (``stream`` is not
+    used), with the caller's ``custom_id``."""
+
+    custom_id: str | None = Field(default=None, max_length=200)
+    analysis_mode: str | None = None
+
+
+class AnalyzeTaskQuery(BaseModel):
+    """``GET /analyze/tasks``: one page (``page`` from 1, ``page_limit`` 1-50), newest
+    first."""
+
+    page: int = Field(default=1, ge=1)
+    page_limit: int = Field(default=10, ge=1, le=50)
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -159,6 +189,48 @@ class Analysis(Generated):
     finish_reason: str
 
 
+AnalyzeTaskStatus = Literal["queued", "pending", "processing", "ready", "failed"]
+
+
+class AnalyzeTaskCreated(Wire):
+    task_id: str
+    status: AnalyzeTaskStatus
+
+
+class AnalyzeTaskResult(Wire):
+    """What an analyze task wrote: ``data`` as ``/analyze`` answers it."""
+
+    generation_id: str
+    data: str
+    finish_reason: str
+    usage: Usage
+
+
+class AnalyzeTaskError(Wire):
+    code: str
+    message: str
+
+
+class AnalyzeTask(Wire):
+    """An asynchronous analysis: its ``status``, the request's ``custom_id`` and video, and
+    (``ready``) its ``result`` or (``failed``) its ``error``; times are ISO 8601 UTC."""
+
+    task_id: str
+    status: AnalyzeTaskStatus
+    custom_id: str | None = None
+    video_source: dict[str, Any] | None = None
+    request_params: dict[str, Any] = Field(default_factory=dict)
+    result: AnalyzeTaskResult | None = None
+    error: AnalyzeTaskError | None = None
+    created_at: str
+    completed_at: str | None = None
+
+
+class AnalyzeTaskList(Wire):
+    data: list[AnalyzeTask]
+    page_info: PageInfo
+
+
 # -- calls -----------------------------------------------------------------------------------------
 
 
@@ -180,7 +252,7 @@ def generate(services: Services, body: GenerateRequest) -> Generated | Stream:
     if body.stream:
         svc.video(body.video_id)  # a bad id fails before the stream starts
         events = svc.stream(body.video_id, body.prompt, citations=body.include_citations)
-        return Stream(events, twelvelabs_error_event)
+        return Stream(events, twelvelabs_error_event, "ndjson")
     result = svc.generate(body.video_id, body.prompt, citations=body.include_citations)
     return Generated.model_validate(result)
 
@@ -189,12 +261,16 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
     """The analysis, or (``stream``) the same as stream events: ``stream_start``, the whole
     text in one ``text_generation``, ``stream_end`` with usage (and citations when asked)."""
     svc = services.writing
-    video_id = body.target()
+    # Everything the request can get wrong is refused before a video is fetched or indexed.
+    response_format(body.response_format)
+    body.require_video()
+    prompt = body.question()
+    video_id = analyzed_video(services.chat, body.video_id, body.video)
 
     def run() -> Analysis:
         result = svc.analyze(
             video_id,
-            body.prompt,
+            prompt,
             body.response_format,
             start_time=body.start_time,
             end_time=body.end_time,
@@ -216,4 +292,78 @@ def analyze(services: Services, body: AnalyzeRequest) -> Analysis | Stream:
             end["citations"] = [c.model_dump() for c in result.citations]
         yield end
 
-    return Stream(events(), twelvelabs_error_event)
+    return Stream(events(), twelvelabs_error_event, "ndjson")
+
+
+# -- asynchronous analysis -----------------------------------------------------------------------
+
+_TASK_STATUS: dict[str, AnalyzeTaskStatus] = {
+    "enqueued": "queued",
+    "pending": "pending",
+    "paused": "pending",
+    "running": "processing",
+    "completed": "ready",
+    "failed": "failed",
+}
+
+
+def analyze_task_out(job: JobRecord) -> AnalyzeTask:
+    request = job.request
+    result = job.result or {}
+    done = job.status == "completed" and "data" in result
+    video = request.get("video") or {"type": "video_id", "video_id": request.get("video_id")}
+    return AnalyzeTask(
+        task_id=job.id,
+        status=_TASK_STATUS[job.status],
+        custom_id=request.get("custom_id"),
+        video_source=video,
+        request_params={k: v for k, v in request.items() if k not in ("video", "video_id")},
+        result=AnalyzeTaskResult(
+            generation_id=result["id"],
+            data=result["data"],
+            finish_reason=result.get("finish_reason", "stop"),
+            usage=Usage.model_validate(result["usage"]),
+        )
+        if done
+        else None,
+        error=AnalyzeTaskError(code=job.error_code, message=job.error_message or job.error_code)
+        if job.status == "failed" and job.error_code
+        else None,
+        created_at=job.created_at,
+        completed_at=job.completed_at,
+    )
+
+
+def create_analyze_task(services: Services, body: AnalyzeTaskCreate) -> AnalyzeTaskCreated:
+    """Check the request as ``/analyze`` does, then queue it for the job workers (the
+    ``analysis`` handler, :mod:`vidsense.agent.analysis`, answers it)."""
+    response_format(body.response_format)
+    body.require_video()
+    request = body.model_dump(exclude_none=True, exclude={"stream", "prompt_v2"})
+    request["prompt"] = body.question()
+    job = services.library.submit_job(ANALYSIS_KIND, request)
+    services.job_queued(job.id)
+    return AnalyzeTaskCreated(task_id=job.id, status=_TASK_STATUS[job.status])
+
+
+def get_analyze_task(services: Services, task_id: str) -> AnalyzeTask:
+    return analyze_task_out(services.library.get_job(task_id, ANALYSIS_KIND))
+
+
+def list_analyze_tasks(services: Services, query: AnalyzeTaskQuery) -> AnalyzeTaskList:
+    """Analyze tasks, newest first (an empty page past the last)."""
+    lib = services.library
+    skip = (query.page - 1) * query.page_limit
+    jobs = lib.list_jobs(kind=ANALYSIS_KIND, skip=skip, limit=query.page_limit)
+    total = skip + len(jobs)
+    if len(jobs) == query.page_limit:  # more may follow: count them
+        total += len(lib.list_jobs(kind=ANALYSIS_KIND, skip=total, limit=1_000_000))
+    return AnalyzeTaskList(
+        data=[analyze_task_out(j) for j in jobs],
+        page_info=PageInfo(
+            page=query.page,
+            limit_per_page=query.page_limit,
+            total_page=max(1, math.ceil(total / query.page_limit)),
+            total_results=total,
+        ),
+    )

@@ -7,7 +7,7 @@ Every command but ``serve`` works against a running server (``--server URL`` or
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,7 +15,7 @@ from rich.table import Table
 
 from vidsense.cli.app import JsonOpt, app, err, out, print_json, settings
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, NotFound, SourceNotFound
+from vidsense.errors import InvalidArgument, NotFound, SourceNotFound, UnsupportedMedia
 from vidsense.times import mmss
 from vidsense.waiting import TASK_ENDED, wait_for
 
@@ -137,7 +137,8 @@ def serve(
         bool,
         typer.Option(
             "--index/--no-index",
-            help="Index queued videos in this process, or leave them to `vidsense work`.",
+            help="Index queued videos and run queued jobs (executions, predictions) in this "
+            "process, or leave them to `vidsense work`.",
         ),
     ] = True,
 ) -> None:
@@ -372,26 +373,36 @@ def add(
     with _client(server, api_key, config) as client:
         found = client.indexes.find(index)
         submitted: list[tuple[str, TaskCreated]] = []
+        refused: list[dict[str, Any]] = []  # files that are not videos: no task was made
         for source in sources:
-            if is_url(source):
-                created = client.tasks.create(found.id, url=source, language=language)
-            else:
-                created = client.tasks.create(found.id, file=source, language=language)
+            try:
+                if is_url(source):
+                    created = client.tasks.create(found.id, url=source, language=language)
+                else:
+                    created = client.tasks.create(found.id, file=source, language=language)
+            except UnsupportedMedia as e:
+                why = {"code": e.code, "message": e.message}
+                refused.append({"source": source, "status": "refused", "error": why})
+                if not as_json:
+                    err.print(f"[red]refused[/red] {source}: {e.message} [{e.code}]")
+                continue
             submitted.append((source, created))
             if not as_json:
                 note = " (already in the index)" if created.duplicate else ""
                 err.print(f"{source}: task {created.id}{note}")
         if no_wait:
             if as_json:
-                print_json([c.model_dump(by_alias=True) for _, c in submitted])
+                print_json([c.model_dump(by_alias=True) for _, c in submitted] + refused)
             if client.in_process and not as_json:
                 err.print(
                     "queued; `vidsense serve` (or `vidsense add` without --no-wait) indexes them"
                 )
+            if refused:
+                raise typer.Exit(1)
             return
         tasks = _follow(client, submitted, show=not as_json)
     if as_json:
-        print_json([t.model_dump(by_alias=True) for t in tasks])
+        print_json([t.model_dump(by_alias=True) for t in tasks] + refused)
     else:
         for (source, _), task in zip(submitted, tasks, strict=True):
             if task.status == "ready":
@@ -400,7 +411,7 @@ def add(
                 error = task.error
                 reason = f"{error.message} [{error.code}]" if error else task.status
                 out.print(f"[red]failed[/red] {source}: {reason}")
-    if any(t.status != "ready" for t in tasks):
+    if refused or any(t.status != "ready" for t in tasks):
         raise typer.Exit(1)
 
 

@@ -15,6 +15,7 @@ from vidsense.cli import (
     models,  # noqa: F401
     ocr,  # noqa: F401
     search,  # noqa: F401
+    skills,  # noqa: F401
     speech,  # noqa: F401
     studio,  # noqa: F401
     writing,  # noqa: F401

@@ -12,6 +12,7 @@ import httpx
 from pydantic import BaseModel
 
 from vidsense.api.envelopes import read_error
+from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
@@ -30,8 +31,16 @@ from vidsense.api.indexes import (
     Video,
     VideoQuery,
 )
+from vidsense.api.openai import FileObject
 from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
+from vidsense.api.skills import (
+    SkillCreateRequest,
+    SkillInfo,
+    SkillLookupRequest,
+    SkillQuery,
+    SkillUpdateRequest,
+)
 from vidsense.api.wire import Listing, Upload
 from vidsense.api.writing import (
     Analysis,
@@ -47,6 +56,8 @@ from vidsense.client._transport import Transport
 from vidsense.errors import ServerUnavailable
 
 M = TypeVar("M", bound=BaseModel)
+UPLOAD = httpx.Timeout(None, connect=10.0)
+"""Uploads have no time limit."""
 VERSIONS = ("/v1", "/v1.2", "/v1.3")
 
 
@@ -105,6 +116,10 @@ class HttpTransport(Transport):
 
     def _json(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         return model.model_validate(self.request(method, path, **kwargs).json())
+
+    def _list(self, model: type[M], method: str, path: str, **kwargs: Any) -> list[M]:
+        """A bare JSON array of ``model`` (VLM Run's lists)."""
+        return [model.model_validate(x) for x in self.request(method, path, **kwargs).json()]
 
     def health(self) -> Health:
         return self._json(Health, "GET", self.server + "/health")
@@ -166,7 +181,7 @@ class HttpTransport(Transport):
                 "/tasks",
                 data=fields,
                 files={"video_file": (file.name, f, "application/octet-stream")},
-                timeout=httpx.Timeout(None, connect=10.0),
+                timeout=UPLOAD,
             )
 
     def create_external_task(self, body: ExternalTaskCreate) -> TaskCreated:
@@ -213,25 +228,25 @@ class HttpTransport(Transport):
     # -- renders, edits and generated videos ------------------------------------------------------
 
     def create_render(self, spec: dict[str, Any]) -> Render:
-        return self._json(Render, "POST", "/renders", json=spec)
+        return self._json(Render, "POST", self.server + "/v1/renders", json=spec)
 
     def create_edit(self, name: str, params: dict[str, Any]) -> Render:
-        return self._json(Render, "POST", f"/edits/{name}", json=params)
+        return self._json(Render, "POST", f"{self.server}/v1/edits/{name}", json=params)
 
     def get_render(self, render_id: str) -> Render:
-        return self._json(Render, "GET", f"/renders/{render_id}")
+        return self._json(Render, "GET", f"{self.server}/v1/renders/{render_id}")
 
     def cancel_render(self, render_id: str) -> Render:
-        return self._json(Render, "POST", f"/renders/{render_id}/cancel")
+        return self._json(Render, "POST", f"{self.server}/v1/renders/{render_id}/cancel")
 
     def delete_render(self, render_id: str) -> None:
-        self.request("DELETE", f"/renders/{render_id}")
+        self.request("DELETE", f"{self.server}/v1/renders/{render_id}")
 
     def _download(self, path: str, out: Path, params: dict[str, str] | None = None) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         part = out.with_name(f".{out.name}.part")
         try:
-            with self.http.stream("GET", self.root + path, params=params) as response:
+            with self.http.stream("GET", self.server + path, params=params) as response:
                 if response.status_code >= 400:
                     response.read()
                     try:
@@ -244,24 +259,73 @@ class HttpTransport(Transport):
                         f.write(chunk)
             part.replace(out)
         except httpx.TransportError as e:
-            raise ServerUnavailable(f"cannot reach the vidsense server at {self.root}: {e}") from e
+            raise ServerUnavailable(
+                f"cannot reach the vidsense server at {self.server}: {e}"
+            ) from e
         finally:
             part.unlink(missing_ok=True)
         return out
 
     def download_render(self, render_id: str, out: Path) -> Path:
-        return self._download(f"/renders/{render_id}/content", out)
+        return self._download(f"/v1/renders/{render_id}/content", out)
 
     def create_video(self, fields: dict[str, str], image: Upload | None) -> VideoGeneration:
         if image is None:
-            return self._json(VideoGeneration, "POST", "/videos", json=fields)
+            return self._json(VideoGeneration, "POST", self.server + "/v1/videos", json=fields)
         upload = (image.filename, image.data, "application/octet-stream")
         return self._json(
-            VideoGeneration, "POST", "/videos", data=fields, files={"input_reference": upload}
+            VideoGeneration,
+            "POST",
+            self.server + "/v1/videos",
+            data=fields,
+            files={"input_reference": upload},
         )
 
     def get_generated_video(self, video_id: str) -> VideoGeneration:
-        return self._json(VideoGeneration, "GET", f"/videos/{video_id}")
+        return self._json(VideoGeneration, "GET", f"{self.server}/v1/videos/{video_id}")
 
     def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path:
-        return self._download(f"/videos/{video_id}/content", out, {"variant": variant})
+        return self._download(f"/v1/videos/{video_id}/content", out, {"variant": variant})
+
+    # -- files, skills and executions (VLM Run's, under /v1 only) --------------------------------
+
+    def upload_file(self, path: Path, purpose: str) -> FileObject:
+        with path.open("rb") as f:
+            upload = {"file": (path.name, f, "application/octet-stream")}
+            url = self.server + "/v1/files"
+            return self._json(
+                FileObject, "POST", url, data={"purpose": purpose}, files=upload, timeout=UPLOAD
+            )
+
+    def create_skill(self, body: SkillCreateRequest) -> SkillInfo:
+        return self._json(SkillInfo, "POST", self.server + "/v1/skills/create", json=_body(body))
+
+    def update_skill(self, skill_id: str, body: SkillUpdateRequest) -> SkillInfo:
+        url = f"{self.server}/v1/skills/{skill_id}/update"
+        return self._json(SkillInfo, "POST", url, json=_body(body))
+
+    def get_skill(self, skill_id: str, version: str | None) -> SkillInfo:
+        params = {"skill_version": version} if version else None
+        return self._json(SkillInfo, "GET", f"{self.server}/v1/skills/{skill_id}", params=params)
+
+    def lookup_skill(self, body: SkillLookupRequest) -> SkillInfo:
+        return self._json(SkillInfo, "POST", self.server + "/v1/skills/lookup", json=_body(body))
+
+    def list_skills(self, query: SkillQuery) -> list[SkillInfo]:
+        return self._list(SkillInfo, "GET", self.server + "/v1/skills", params=_query(query))
+
+    def skill_bundle(self, skill_id: str, version: str) -> bytes:
+        url = f"{self.server}/v1/skills/{skill_id}/versions/{version}/bundle.zip"
+        return self.request("GET", url).content
+
+    def execute(self, body: ExecuteRequest) -> ExecutionResponse:
+        url = self.server + "/v1/agent/execute"
+        return self._json(ExecutionResponse, "POST", url, json=_body(body))
+
+    def get_execution(self, execution_id: str) -> ExecutionResponse:
+        url = f"{self.server}/v1/agent/executions/{execution_id}"
+        return self._json(ExecutionResponse, "GET", url)
+
+    def list_executions(self, query: ExecutionQuery) -> list[ExecutionResponse]:
+        url = self.server + "/v1/agent/executions"
+        return self._list(ExecutionResponse, "GET", url, params=_query(query))

@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vidsense.api import generation, indexes, renders, search, writing
+from vidsense.api import executions, generation, indexes, openai, renders, search, skills, writing
+from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
@@ -29,9 +30,17 @@ from vidsense.api.indexes import (
     Video,
     VideoQuery,
 )
+from vidsense.api.openai import FileObject
 from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.services import Services
+from vidsense.api.skills import (
+    SkillCreateRequest,
+    SkillInfo,
+    SkillLookupRequest,
+    SkillQuery,
+    SkillUpdateRequest,
+)
 from vidsense.api.streams import Stream
 from vidsense.api.wire import Form, Listing, Upload
 from vidsense.api.writing import (
@@ -185,6 +194,39 @@ class LocalTransport(Transport):
 
     def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path:
         return _copy(generation.video_content(self.services, video_id, variant).path, out)
+
+    # -- files, skills and executions ------------------------------------------------------------
+
+    def upload_file(self, path: Path, purpose: str) -> FileObject:
+        with path.open("rb") as f:
+            return openai.create_file(self.services, f, path.name, purpose)
+
+    def create_skill(self, body: SkillCreateRequest) -> SkillInfo:
+        return skills.create(self.services, body)
+
+    def update_skill(self, skill_id: str, body: SkillUpdateRequest) -> SkillInfo:
+        return skills.update(self.services, skill_id, body)
+
+    def get_skill(self, skill_id: str, version: str | None) -> SkillInfo:
+        return skills.get(self.services, skill_id, version)
+
+    def lookup_skill(self, body: SkillLookupRequest) -> SkillInfo:
+        return skills.lookup(self.services, body)
+
+    def list_skills(self, query: SkillQuery) -> list[SkillInfo]:
+        return skills.list_all(self.services, query)
+
+    def skill_bundle(self, skill_id: str, version: str) -> bytes:
+        return skills.bundle(self.services, skill_id, version)[0]
+
+    def execute(self, body: ExecuteRequest) -> ExecutionResponse:
+        return executions.execute(self.services, body, "")
+
+    def get_execution(self, execution_id: str) -> ExecutionResponse:
+        return executions.get(self.services, execution_id, "")
+
+    def list_executions(self, query: ExecutionQuery) -> list[ExecutionResponse]:
+        return executions.list_all(self.services, query, "")
 
 
 def _copy(source: Path, out: Path) -> Path:

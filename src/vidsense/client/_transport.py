@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
@@ -31,8 +32,16 @@ from vidsense.api.indexes import (
     Video,
     VideoQuery,
 )
+from vidsense.api.openai import FileObject
 from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
+from vidsense.api.skills import (
+    SkillCreateRequest,
+    SkillInfo,
+    SkillLookupRequest,
+    SkillQuery,
+    SkillUpdateRequest,
+)
 from vidsense.api.wire import Listing, Upload
 from vidsense.api.writing import (
     Analysis,
@@ -167,10 +176,45 @@ class Transport(ABC):
     @abstractmethod
     def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path: ...
 
+    # -- files, skills and executions (VLM Run's) -----------------------------------------------
+
+    @abstractmethod
+    def upload_file(self, path: Path, purpose: str) -> FileObject:
+        """``POST /files``: ``path`` uploaded for ``purpose`` (its id names it in requests)."""
+
+    @abstractmethod
+    def create_skill(self, body: SkillCreateRequest) -> SkillInfo: ...
+
+    @abstractmethod
+    def update_skill(self, skill_id: str, body: SkillUpdateRequest) -> SkillInfo: ...
+
+    @abstractmethod
+    def get_skill(self, skill_id: str, version: str | None) -> SkillInfo: ...
+
+    @abstractmethod
+    def lookup_skill(self, body: SkillLookupRequest) -> SkillInfo: ...
+
+    @abstractmethod
+    def list_skills(self, query: SkillQuery) -> list[SkillInfo]: ...
+
+    @abstractmethod
+    def skill_bundle(self, skill_id: str, version: str) -> bytes:
+        """The zip of one version of a skill."""
+
+    @abstractmethod
+    def execute(self, body: ExecuteRequest) -> ExecutionResponse: ...
+
+    @abstractmethod
+    def get_execution(self, execution_id: str) -> ExecutionResponse: ...
+
+    @abstractmethod
+    def list_executions(self, query: ExecutionQuery) -> list[ExecutionResponse]: ...
+
     # -- lifetime --------------------------------------------------------------------------------
 
     def start_workers(self, workers: int | None = None) -> None:
-        """Start indexing workers in this process (in-process only; a server has its own)."""
+        """Start indexing and job workers in this process (in-process only; a server has its
+        own)."""
         return None
 
     @abstractmethod

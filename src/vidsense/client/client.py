@@ -11,6 +11,9 @@
     task = client.tasks.wait(task.id)
     for line in client.videos.transcription(index.id, task.video_id):
         print(line.start, line.value)
+    skill = client.skills.upload("media-facts/")                # a folder with a SKILL.md
+    run = client.executions.create(["talk.mp4", "page.jpg"], skills=[skill.name])
+    print(client.executions.wait(run.id).response)
 
 Both modes return the same typed results (the response models of :mod:`vidsense.api`) and
 raise the same exceptions (the :mod:`vidsense.errors` class the server raised, carrying its
@@ -31,10 +34,12 @@ from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.client._transport import Transport
 from vidsense.client.resources import (
     Classes,
+    Executions,
     GeneratedVideos,
     Indexes,
     Renders,
     Search,
+    Skills,
     Tasks,
     Videos,
     Writing,
@@ -72,6 +77,8 @@ class Client:
         self.tasks = Tasks(transport)
         self.renders = Renders(transport)
         self.generated = GeneratedVideos(transport)
+        self.skills = Skills(transport)
+        self.executions = Executions(transport)
         self._search = Search(transport)
         self._writing = Writing(transport)
 
@@ -221,7 +228,7 @@ class Client:
     # -- lifetime --------------------------------------------------------------------------------
 
     def start_workers(self, workers: int | None = None) -> None:
-        """In-process only: start indexing workers in this process (idempotent)."""
+        """In-process only: start indexing and job workers in this process (idempotent)."""
         self._transport.start_workers(workers)
 
     def close(self) -> None:

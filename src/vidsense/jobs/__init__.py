@@ -9,7 +9,7 @@ from vidsense.errors import InvalidArgument
 from vidsense.jobs.base import Executor
 from vidsense.jobs.embedded import EmbeddedExecutor
 from vidsense.jobs.ray import RayExecutor
-from vidsense.jobs.runs import Handlers
+from vidsense.jobs.runs import Ended, Handlers
 from vidsense.library import Library
 
 # Ray itself is imported only when a RayExecutor starts.
@@ -28,11 +28,15 @@ def make_executor(
     *,
     handlers: Handlers | None = None,
     job_workers: int | None = None,
+    ended: Ended | None = None,
 ) -> Executor:
     """The executor called ``name`` (default ``settings.executor``: ``embedded`` or ``ray``)
     for ``library``: ``workers`` indexing workers, and ``job_workers`` (default
-    ``settings.job_workers``) running the job kinds ``handlers`` names."""
+    ``settings.job_workers``) running the job kinds ``handlers`` names (``ended`` is told of
+    each job they complete or fail)."""
     name = name or library.settings.executor
     if name not in EXECUTORS:
         raise InvalidArgument(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](library, workers, handlers=handlers, job_workers=job_workers)
+    return EXECUTORS[name](
+        library, workers, handlers=handlers, job_workers=job_workers, ended=ended
+    )

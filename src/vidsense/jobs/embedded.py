@@ -27,13 +27,16 @@ from functools import partial
 from typing import Protocol
 
 from vidsense.jobs.base import Executor
-from vidsense.jobs.runs import Handlers, JobRun, run_job
+from vidsense.jobs.runs import Ended, Handlers, JobRun, run_job
 from vidsense.jobs.runs import claim as claim_job
 from vidsense.library import Library
 from vidsense.library.service import Analyzer
 from vidsense.library.tasks import TaskRun, claim, run_task
 
 log = logging.getLogger(__name__)
+
+Claimed = tuple[str, "TaskRun | JobRun", Callable[[], None]]
+"""A claimed task or job: its id, its run, and the work that runs it to its end."""
 
 
 class Leased(Protocol):
@@ -58,7 +61,8 @@ def beat_until(run: Leased, done: threading.Event, name: str = "") -> None:
 class EmbeddedExecutor(Executor):
     """``workers`` threads (default ``settings.worker_count``) indexing tasks of ``library``,
     and ``job_workers`` threads (default ``settings.job_workers``) running its jobs of the
-    kinds ``handlers`` names (none without handlers).
+    kinds ``handlers`` names (none without handlers); ``ended`` is told of each job they
+    complete or fail.
 
     ``lease_seconds`` defaults to ``settings.task_lease_seconds`` (tasks and jobs alike);
     ``poll_seconds`` is how often idle workers look for work queued by other processes.
@@ -75,11 +79,13 @@ class EmbeddedExecutor(Executor):
         poll_seconds: float = 1.0,
         handlers: Handlers | None = None,
         job_workers: int | None = None,
+        ended: Ended | None = None,
     ) -> None:
         settings = library.settings
         self.library = library
         self.workers = workers if workers and workers > 0 else settings.worker_count
         self.handlers = dict(handlers or {})
+        self.ended = ended
         self.job_workers = (
             (job_workers if job_workers is not None else settings.job_workers)
             if self.handlers
@@ -145,45 +151,56 @@ class EmbeddedExecutor(Executor):
         if self.job_workers:
             self._wake_jobs.release()
 
-    # -- indexing ------------------------------------------------------------------------------
+    # -- the loops -----------------------------------------------------------------------------
 
     def _loop(self, worker_id: str) -> None:
-        while not self._stop.is_set():
-            try:
-                run = claim(self.library, worker_id, self.lease_seconds)
-            except Exception as e:
-                log.warning("worker %s could not claim a task: %s", worker_id, e)
-                run = None
+        def next_task() -> Claimed | None:
+            run = claim(self.library, worker_id, self.lease_seconds)
             if run is None:
-                self._wake.acquire(timeout=self.poll_seconds)
-                continue
-            try:
-                self._held(run.task.id, run, partial(run_task, run, self._analyzer(worker_id)))
-            except Exception:  # never let one task end the worker
-                log.exception("worker %s: task %s could not be finished", worker_id, run.task.id)
+                return None
+            return run.task.id, run, partial(run_task, run, self._analyzer(worker_id))
+
+        self._serve(worker_id, "task", self._wake, next_task)
 
     def _analyzer(self, worker_id: str) -> Analyzer | None:
         """What analyses the videos of ``worker_id``; None: :func:`analyze` in this process
         (executors that analyse elsewhere override this)."""
         return None
 
-    # -- jobs ----------------------------------------------------------------------------------
-
     def _job_loop(self, worker_id: str) -> None:
         kinds = list(self.handlers)
+
+        def next_job() -> Claimed | None:
+            run = claim_job(self.library, worker_id, self.lease_seconds, kinds=kinds)
+            if run is None:
+                return None
+            return run.job.id, run, partial(run_job, run, self.handlers, self.ended)
+
+        self._serve(worker_id, "job", self._wake_jobs, next_job)
+
+    def _serve(
+        self,
+        worker_id: str,
+        what: str,
+        wake: threading.Semaphore,
+        next_run: Callable[[], Claimed | None],
+    ) -> None:
+        """Until stopped: claim the next task or job (``next_run``) and run it, or wait for
+        ``wake`` (at most ``poll_seconds``) when none waits."""
         while not self._stop.is_set():
             try:
-                run = claim_job(self.library, worker_id, self.lease_seconds, kinds=kinds)
+                found = next_run()
             except Exception as e:
-                log.warning("worker %s could not claim a job: %s", worker_id, e)
-                run = None
-            if run is None:
-                self._wake_jobs.acquire(timeout=self.poll_seconds)
+                log.warning("worker %s could not claim a %s: %s", worker_id, what, e)
+                found = None
+            if found is None:
+                wake.acquire(timeout=self.poll_seconds)
                 continue
+            key, run, work = found
             try:
-                self._held(run.job.id, run, partial(run_job, run, self.handlers))
-            except Exception:  # never let one job end the worker
-                log.exception("worker %s: job %s could not be finished", worker_id, run.job.id)
+                self._held(key, run, work)
+            except Exception:  # never let one task or job end the worker
+                log.exception("worker %s: %s %s could not be finished", worker_id, what, key)
 
     # -- both ----------------------------------------------------------------------------------
 

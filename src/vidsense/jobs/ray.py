@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from vidsense.config import Settings
 from vidsense.errors import TaskInterrupted, VidsenseError
 from vidsense.jobs.embedded import EmbeddedExecutor
-from vidsense.jobs.runs import Handlers
+from vidsense.jobs.runs import Ended, Handlers
 from vidsense.library import Library
 from vidsense.library.service import Analyzer
 
@@ -142,6 +142,7 @@ class RayExecutor(EmbeddedExecutor):
         poll_seconds: float = 1.0,
         handlers: Handlers | None = None,
         job_workers: int | None = None,
+        ended: Ended | None = None,
     ) -> None:
         super().__init__(
             library,
@@ -150,6 +151,7 @@ class RayExecutor(EmbeddedExecutor):
             poll_seconds=poll_seconds,
             handlers=handlers,
             job_workers=job_workers,
+            ended=ended,
         )
         self._actors: dict[str, Any] = {}
         self._actors_lock = threading.Lock()

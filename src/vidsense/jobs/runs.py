@@ -25,9 +25,14 @@ from vidsense.store.base import JobKind
 
 log = logging.getLogger(__name__)
 
+_ENDS = ("completed", "failed")
+
 Handler = Callable[["JobRun"], Mapping[str, Any]]
 """Runs a claimed job and returns its result (a JSON object); raises to fail it, or
 :class:`~vidsense.errors.TaskInterrupted` to hand it back."""
+Ended = Callable[[JobRecord], None]
+"""Told of a job that completed or failed (its stored record), e.g. to call its
+``callback_url``."""
 Handlers = Mapping[JobKind, Handler]
 """The handler of each job kind a worker runs (built where the services are:
 :meth:`vidsense.api.services.Services.job_handlers`)."""
@@ -129,7 +134,8 @@ class JobRun:
         self, result: Mapping[str, Any] | None = None, error: BaseException | None = None
     ) -> None:
         """End the job ``completed`` with ``result``, or ``failed`` with ``error``'s code and
-        message (:func:`~vidsense.errors.describe`)."""
+        message (:func:`~vidsense.errors.describe`; its HTTP status is kept in the result as
+        ``error_status``)."""
         with self._lock:
             if self.lost or self.ended:
                 return
@@ -140,12 +146,12 @@ class JobRun:
                         self.job.id, self.worker_id, "completed", result=result or {}
                     )
                 else:
-                    _, code, message = describe(error)
+                    status, code, message = describe(error)
                     self.job = self.store.finish_job(
                         self.job.id,
                         self.worker_id,
                         "failed",
-                        result=result,
+                        result={**(result or {}), "error_status": status},
                         error_code=code,
                         error_message=message,
                     )
@@ -166,9 +172,22 @@ def claim(
     return JobRun(store, job, worker_id, lease_seconds) if job is not None else None
 
 
-def run_job(run: JobRun, handlers: Handlers) -> None:
+def run_job(run: JobRun, handlers: Handlers, ended: Ended | None = None) -> None:
     """Run a claimed job with the handler of its kind and record how it ended; never raises
-    for the job's own errors. A kind without a handler fails the job (``no_handler``)."""
+    for the job's own errors. A kind without a handler fails the job (``no_handler``).
+    ``ended`` is told of a job this run completed or failed (not of one handed back or
+    taken over), once its end is stored."""
+    try:
+        _run(run, handlers)
+    finally:
+        if ended is not None and run.ended and not run.lost and run.job.status in _ENDS:
+            try:
+                ended(run.job)
+            except Exception:
+                log.exception("job %s: telling of its end failed", run.job.id)
+
+
+def _run(run: JobRun, handlers: Handlers) -> None:
     job = run.job
     if run.cancel.is_set():
         run.hand_back()

@@ -74,11 +74,12 @@ from vidsense.errors import (
     MediaError,
     NotFound,
     TaskInterrupted,
+    UnsupportedMedia,
     VidsenseError,
 )
 from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
-from vidsense.options import index_addons, index_options
+from vidsense.options import index_addons, index_models, index_options
 from vidsense.store import (
     BlobStore,
     IndexRecord,
@@ -263,9 +264,11 @@ class Library:
         addons: Sequence[str] | None = None,
     ) -> IndexRecord:
         """Create an index. Options come from ``options`` (analyzer names), Twelve Labs v1.2
-        ``engines`` or 2026 ``models``; none given means every analyzer."""
+        ``engines`` or 2026 ``models``; none given means every analyzer. The index keeps the
+        engines or models as they were named, to report them."""
         chosen = index_options(engines, models, options)
-        return self.store.create_index(name, chosen, index_addons(addons))
+        named = index_models(engines, models)
+        return self.store.create_index(name, chosen, index_addons(addons), models=named)
 
     def list_indexes(
         self,
@@ -530,20 +533,30 @@ class Library:
         *,
         language: str | None = None,
         user_metadata: Mapping[str, Any] | None = None,
+        refuse_unsupported: bool = False,
+        asset_id: str | None = None,
     ) -> Submission:
         """Submit a staged upload for indexing, or return the task that already indexed (or is
         checking or indexing) the same file in this index. The staged file is moved into the
         blob store or, for a duplicate, deleted.
 
-        The task is created ``validating`` and the file checked here (sniffed and probed, some
-        50 ms): the returned task is then ``pending``, or ``failed`` with the media error's
-        code and message (the upload is kept, to look at or retry)."""
+        The file is checked here (sniffed and probed, some 50 ms) while its task is
+        ``validating``: the returned task is then ``pending``, or ``failed`` with the media
+        error's code and message (the upload is kept, to look at or retry). With
+        ``refuse_unsupported`` (what the HTTP API does, as the hosted APIs answer 400), a file
+        that is not a video at all (:class:`~vidsense.errors.UnsupportedMedia`: text, an
+        image, audio only) is refused with that error instead, before any task exists, and
+        deleted. ``asset_id`` names the asset the file came from: its video then takes the
+        task's id (see :meth:`index_video`)."""
         from vidsense.media.probe import sniff
 
         try:
             self.store.get_index(index_id)
             language = _check_language(language)
             kind = sniff(staged.path)
+            problem = self._media_problem(staged.path, staged.filename)
+            if refuse_unsupported and isinstance(problem, UnsupportedMedia):
+                raise problem
             with self._submit_lock:
                 earlier = self._earlier_task(index_id, staged.sha256)
                 if earlier is not None:
@@ -561,32 +574,45 @@ class Library:
                     "language": language,
                     "user_metadata": dict(user_metadata or {}),
                 }
+                if asset_id is not None:
+                    source["asset_id"] = asset_id
                 task = self.store.enqueue_task(index_id, source, status="validating")
         finally:
             staged.discard()  # a no-op once moved
-        # Outside the lock: other submissions need not wait for this probe.
-        return Submission(self._validate_upload(task, key, staged.filename))
+        # Outside the lock: other submissions need not wait for this step.
+        return Submission(self._validate_upload(task, problem))
 
-    def _validate_upload(self, task: TaskRecord, key: str, filename: str) -> TaskRecord:
-        """Probe a ``validating`` upload task's file and make the task ``pending``, or fail it
-        with the media error. Errors that say nothing about the file (a tool timing out, say)
-        leave it to the worker, which probes again before indexing."""
+    def _media_problem(self, path: Path, filename: str) -> MediaError | None:
+        """Why ``path`` cannot be indexed (its media error, naming it ``filename``), or None
+        when it can, or when the check itself could not run (a tool timing out, say: the
+        worker probes again before indexing)."""
         from vidsense.media.probe import probe
 
-        path = self.store.blobs.path(key)
         try:
-            try:
-                probe(path, allow_partial=self.settings.allow_partial_media)
-            except MediaError as e:
-                message = e.message.replace(path.name, filename)
+            probe(path, allow_partial=self.settings.allow_partial_media)
+        except MediaError as e:
+            e.message = e.message.replace(path.name, filename)
+            e.args = (e.message,)
+            return e
+        except (VidsenseError, OSError) as e:
+            log.warning(
+                "could not check %s now (%s); it is checked again when indexed", filename, e
+            )
+        return None
+
+    def _validate_upload(self, task: TaskRecord, problem: MediaError | None) -> TaskRecord:
+        """Make a ``validating`` upload task ``pending``, or fail it with the media error its
+        file has."""
+        try:
+            if problem is not None:
                 log.info(
-                    "task %s: %s is not indexable: %s (%s)", task.id, filename, message, e.code
+                    "task %s: %s is not indexable: %s (%s)",
+                    task.id,
+                    task.source.get("filename"),
+                    problem.message,
+                    problem.code,
                 )
-                return self.store.fail_task(task.id, e.code, message)
-            except (VidsenseError, OSError) as e:
-                log.warning(
-                    "task %s: could not check %s now (%s); queued anyway", task.id, filename, e
-                )
+                return self.store.fail_task(task.id, problem.code, problem.message)
             return self.store.mark_task_validated(task.id)
         except (Conflict, NotFound):
             # Decided meanwhile: made pending by a claim after too long, or its index deleted.
@@ -609,13 +635,14 @@ class Library:
         staged = self.stage_file(path)
         return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
 
-    def stage_file(self, path: Path) -> StagedFile:
+    def stage_file(self, path: Path, filename: str | None = None) -> StagedFile:
         """A local file copied into the data folder as an upload is (the original is left
-        alone), for :meth:`submit_upload`; ``NotFound`` ``file_not_found`` without one."""
+        alone), for :meth:`submit_upload`, named ``filename`` (default: its own name);
+        ``NotFound`` ``file_not_found`` without one."""
         path = Path(path).expanduser()
         if not path.is_file():
             raise NotFound(f"no such file: {path}", code="file_not_found")
-        with self.upload_sink(path.name) as sink, path.open("rb") as f:
+        with self.upload_sink(filename or path.name) as sink, path.open("rb") as f:
             sink.write_from(f)
             return sink.finish()
 
@@ -914,6 +941,9 @@ class Library:
                         **({PARTIAL_NOTE: info.partial} if info.partial else {}),
                     },
                     status="indexing",
+                    # An indexed asset is known by its task's id from the start (Twelve
+                    # Labs' indexed asset id is the video id): its video takes that id.
+                    video_id=task.id if src.get("asset_id") else None,
                 )
                 reuse = video.id
             ctx.link_video(reuse)

@@ -5,19 +5,22 @@ An :class:`AddressPolicy` resolves each host once per fetch, checks every addres
 is set or their network is in ``fetch.allow_networks``), and the connection goes to that
 checked address (:class:`Pins`), so a redirect hop, a request yt-dlp makes on its own while
 reading a page, or a second DNS answer (rebinding) all meet the same check.
-:func:`open_client` is that check as an httpx client (downloads, prediction callbacks);
+:func:`open_client` is that check as an httpx client (downloads; :func:`post_callback` for
+the ``callback_url`` of predictions and executions);
 :mod:`vidsense.media.sites` gives it to yt-dlp.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
+from typing import Any
 from urllib.parse import urlparse
 
 import httpcore
@@ -25,6 +28,8 @@ import httpx
 
 from vidsense.config import FetchSettings
 from vidsense.errors import FetchFailed, InvalidArgument, SourceBlocked
+
+log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 """Redirect hops a fetch follows, each one checked."""
@@ -212,3 +217,19 @@ def open_client(
         trust_env=False,
         cookies=cookies,
     )
+
+
+def post_callback(url: str, body: Mapping[str, Any], fetch: FetchSettings) -> bool:
+    """POST ``body`` (JSON) to a ``callback_url`` a request gave (checked again as it connects,
+    under the same address rules as media URLs; no redirects; 10 s). A failure is logged, not
+    raised: the work it reports is done either way. True when the receiver answered 2xx."""
+    try:
+        with open_client(fetch, timeout=10.0) as client:
+            answer = client.post(url, json=dict(body))
+    except Exception as e:
+        log.warning("callback to %s failed: %s", url, e)
+        return False
+    if answer.status_code >= 300:
+        log.warning("callback to %s answered HTTP %d", url, answer.status_code)
+        return False
+    return True

@@ -232,14 +232,7 @@ class SearchService:
             raise InvalidArgument("query is empty: give query (or query_text) or a query image")
         if not 1 <= request.page_limit <= 50:
             raise InvalidArgument(f"page_limit must be 1-50, got {request.page_limit}")
-        options = search_options(request.options)
-        missing = [o for o in options if o not in index.options]
-        if missing:
-            raise InvalidArgument(
-                f"search_options {', '.join(missing)} not enabled on this index; it has "
-                f"{', '.join(index.options)}",
-                code="option_not_in_index",
-            )
+        options = search_options(request.options, available=index.options)
         pool = self._pool(request.index_id, request.filter)
         per_option: dict[str, list[Clip]] = {}
         if pool.videos:

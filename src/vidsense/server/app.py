@@ -1,11 +1,15 @@
 """The FastAPI app factory: the library API under ``/v1`` (and ``/v1.2``, ``/v1.3`` so Twelve
-Labs code works by changing only its base URL), ``GET /health``, one error envelope.
+Labs code works by changing only its base URL), the OpenAI-compatible routes under ``/v1`` and
+again under VLM Run's agent base ``/v1/openai``, VLM Run's routes under ``/v1``, ``GET /health``,
+and every error in its family's envelope (:mod:`vidsense.api.envelopes`). A path with a trailing
+slash is served as the path without it (no redirect: some clients do not follow one with a
+body).
 
 The lifespan opens the :class:`~vidsense.api.services.Services` of the library the settings
 name (``VIDSENSE_DATABASE_URL``, by default ``sqlite:///DATA_DIR/vidsense.db``, blobs in
-``DATA_DIR/blobs``) and starts the indexing workers; on shutdown the workers stop (running
-tasks are handed back for a retry) and the store closes. Routers only turn HTTP into calls of
-:mod:`vidsense.api` and its answers back into HTTP.
+``DATA_DIR/blobs``) and starts the indexing and job workers; on shutdown the workers stop
+(running tasks and jobs are handed back for a retry) and the store closes. Routers only turn
+HTTP into calls of :mod:`vidsense.api` and its answers back into HTTP.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vidsense import __version__
 from vidsense.api.services import Services
@@ -23,7 +28,9 @@ from vidsense.config import Settings
 from vidsense.server import errors
 from vidsense.server.deps import require_api_key
 from vidsense.server.routers import (
+    assets,
     chat,
+    executions,
     files,
     generation,
     health,
@@ -31,6 +38,7 @@ from vidsense.server.routers import (
     media,
     renders,
     search,
+    skills,
     tasks,
     ui,
     videos,
@@ -43,6 +51,26 @@ log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/v1", "/v1.2", "/v1.3")
 """Every prefix the API answers under; only the first appears in the OpenAPI schema."""
+OPENAI_PREFIXES = ("/v1", "/v1/openai")
+"""Where the OpenAI-compatible routes answer: ``/v1``, and VLM Run's agent base (its SDK sends
+``client.agent.completions`` to ``{base_url}/openai``)."""
+
+
+class ServeTrailingSlash:
+    """Route ``/v1.2/search/`` as ``/v1.2/search``: the same answer, not a 307 redirect."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = dict(scope)
+            scope["path"] = path.rstrip("/") or "/"
+            raw = scope.get("raw_path")
+            if isinstance(raw, bytes):
+                scope["raw_path"] = raw.rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -51,7 +79,7 @@ def create_app(
     """The vidsense HTTP app.
 
     ``workers``: indexing threads (default ``settings.worker_count``); ``run_workers=False``
-    serves the API without indexing (tasks wait for another process's workers).
+    serves the API without indexing or jobs (they wait for another process's workers).
     """
     settings = settings or Settings()
 
@@ -76,27 +104,36 @@ def create_app(
     app.state.api_keys = settings.api_keys
     app.state.signer = signer(settings.api_key)  # signed media URLs (None without keys)
     errors.install(app)
+    app.router.redirect_slashes = False
+    app.add_middleware(ServeTrailingSlash)
     app.include_router(health.router)
     app.include_router(ui.router)  # the web UI at / (asks for the key itself)
     guarded = [Depends(require_api_key)]
     for i, prefix in enumerate(API_PREFIXES):
         for router in (
+            health.router,  # VLM Run's client checks its key on {base_url}/health
             indexes.router,
             tasks.router,
             videos.router,
+            assets.router,
             search.router,
             writing.router,
         ):
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )
-    # OpenAI-compatible chat and VLM Run requests under /v1 only; artifacts check a key or a
-    # URL signature.
+    for i, prefix in enumerate(OPENAI_PREFIXES):
+        for router in (chat.router, files.router):
+            app.include_router(
+                router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
+            )
+    # VLM Run requests, skills, executions, renders and generated videos under /v1 only;
+    # artifacts check a key or a URL signature.
     for router in (
         media.router,
-        chat.router,
-        files.router,
         vlmrun.router,
+        skills.router,
+        executions.router,
         renders.router,
         generation.router,
     ):

@@ -1,5 +1,6 @@
-"""One exception handler: every failure answers in its route's envelope
-(:mod:`vidsense.api.envelopes`: ``{"code", "message"}``, or OpenAI's on the OpenAI routes).
+"""One exception handler: every failure answers in the envelope of its route's family
+(:func:`vidsense.api.envelopes.family_of`: ``{"code", "message"}`` on Twelve Labs' routes,
+OpenAI's on the OpenAI and VLM Run routes), unknown routes and wrong methods included.
 
 Request validation errors (FastAPI's 422) become ``400 invalid_argument`` naming the field;
 framework HTTP errors (unknown route, wrong method) keep their status with a code; everything
@@ -15,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vidsense.api.envelopes import OPENAI_PATHS, error_envelope
+from vidsense.api.envelopes import error_envelope, family_of
 from vidsense.api.wire import validation_message
 from vidsense.errors import InvalidArgument, VidsenseError
 
@@ -43,7 +44,7 @@ def as_vidsense_error(exc: Exception) -> Exception:
 async def error_response(request: Request, exc: Exception) -> JSONResponse:
     """The one exception handler: any error -> its envelope, with its status."""
     error = as_vidsense_error(exc)
-    status, body = error_envelope(error, openai=bool(OPENAI_PATHS.match(request.url.path)))
+    status, body = error_envelope(error, family_of(request.url.path))
     if status >= 500 and not isinstance(exc, VidsenseError):
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

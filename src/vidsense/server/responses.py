@@ -1,7 +1,8 @@
-"""HTTP answers the api layer's results need beyond JSON: streams and made files."""
+"""HTTP answers the api layer's results need beyond JSON: streams, artifact and made files."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi.responses import FileResponse, StreamingResponse
@@ -30,3 +31,16 @@ def media_file(path: Path, media_type: str, filename: str) -> FileResponse:
         content_disposition_type="inline",
         headers={"Accept-Ranges": "bytes"},
     )
+
+
+class ArtifactFileResponse(FileResponse):
+    """A file sent with its ``Content-Type`` header named in exactly that case: VLM Run's SDK
+    reads ``dict(response.headers)["Content-Type"]`` (a plain, case-sensitive dict), and the
+    framework would name it ``content-type``."""
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        super().init_headers(headers)
+        self.raw_headers = [
+            (b"Content-Type" if key == b"content-type" else key, value)
+            for key, value in self.raw_headers
+        ]

@@ -6,7 +6,16 @@ and a schema); :mod:`vidsense.skills.service` keeps them in the store and resolv
 request names.
 """
 
-from vidsense.skills.bundle import LIMITS, Limits, SkillBundle, from_prompt, read_base64, read_zip
+from vidsense.skills.bundle import (
+    LIMITS,
+    Limits,
+    SkillBundle,
+    from_prompt,
+    read_base64,
+    read_folder,
+    read_zip,
+    read_zip_file,
+)
 from vidsense.skills.service import (
     Skill,
     SkillStore,
@@ -39,7 +48,9 @@ __all__ = [
     "parse_version",
     "pin",
     "read_base64",
+    "read_folder",
     "read_zip",
+    "read_zip_file",
     "resolve",
     "unpin",
     "update_skill",

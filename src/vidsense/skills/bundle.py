@@ -34,6 +34,7 @@ import stat
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vidsense.errors import InvalidArgument
@@ -310,6 +311,33 @@ def parse(
 def read_zip(data: bytes, *, param: str = "file", limits: Limits = LIMITS) -> SkillBundle:
     """A checked bundle from a zip (the bytes of an uploaded file)."""
     return parse(unzip(data, param=param, limits=limits), param=param, limits=limits)
+
+
+def read_zip_file(path: Path, *, param: str = "file", limits: Limits = LIMITS) -> SkillBundle:
+    """A checked bundle from a zip file (an upload), refused by its size before it is read."""
+    size = path.stat().st_size
+    if size > limits.zip_bytes:
+        raise _too_big("the skill bundle", size, limits.zip_bytes, param)
+    return read_zip(path.read_bytes(), param=param, limits=limits)
+
+
+def read_folder(folder: Path, *, limits: Limits = LIMITS) -> SkillBundle:
+    """A checked bundle from a skill folder on disk (every file under it, hidden ones and
+    symbolic links left out), as ``AgentSkill.from_directory`` would zip it."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise InvalidArgument(f"{folder} is not a folder (a skill is a folder with a SKILL.md)")
+    files: dict[str, bytes] = {}
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_symlink() or not path.is_file() or relative.parts[0].startswith("."):
+            continue
+        total += path.stat().st_size
+        if len(files) >= limits.files or total > limits.total_bytes:
+            raise _too_big(f"the skill folder {folder}", total, limits.total_bytes, "folder")
+        files[relative.as_posix()] = path.read_bytes()
+    return parse(files, param="folder", limits=limits)
 
 
 def read_base64(data: Any, *, param: str = "source.data", limits: Limits = LIMITS) -> SkillBundle:

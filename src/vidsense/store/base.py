@@ -71,9 +71,9 @@ TaskSort = Literal["created_at", "updated_at"]
 TextMode = Literal["any", "all", "phrase"]
 """Lexical matching: ``any`` word (ranked by BM25), ``all`` words, or the exact ``phrase``."""
 
-JobKind = Literal["execution", "prediction", "render", "video_generation"]
-"""What a job does: an agent execution; later a VLM Run prediction, a render, a generated
-video."""
+JobKind = Literal["execution", "prediction", "render", "video_generation", "analysis"]
+"""What a job does: an agent execution; a Twelve Labs asynchronous analysis; later a VLM Run
+prediction, a render, a generated video."""
 JobStatus = Literal["enqueued", "pending", "running", "completed", "failed", "paused"]
 """A job's status, VLM Run's ``JobStatus`` as is: ``enqueued`` (waiting for a worker),
 ``running`` (a worker holds its lease), ``pending`` (handed back by a worker that stopped;
@@ -89,6 +89,7 @@ JOB_ID_PREFIXES: dict[str, str] = {
     "prediction": "pred",
     "render": "render",
     "video_generation": "video",
+    "analysis": "analyze",
 }
 """A job's id is ``<prefix>_<24 hex>``, the prefix naming its kind."""
 SEGMENT_KINDS: tuple[str, ...] = get_args(SegmentKind)
@@ -133,7 +134,9 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class IndexRecord:
-    """A library of videos. ``total_duration`` sums its videos' durations, in seconds."""
+    """A library of videos. ``total_duration`` sums its videos' durations, in seconds.
+    ``models`` are the models (``{"model_name", "model_options"}``) it was created with, as the
+    request named them; None when it named none."""
 
     id: str
     name: str
@@ -143,6 +146,7 @@ class IndexRecord:
     updated_at: str
     video_count: int = 0
     total_duration: float = 0.0
+    models: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -309,9 +313,14 @@ class Store(ABC):
 
     @abstractmethod
     def create_index(
-        self, name: str, options: Sequence[str] = (), addons: Sequence[str] = ()
+        self,
+        name: str,
+        options: Sequence[str] = (),
+        addons: Sequence[str] = (),
+        models: Sequence[Mapping[str, Any]] | None = None,
     ) -> IndexRecord:
-        """Create an index; ``Conflict`` if ``name`` is taken, ``InvalidArgument`` if blank."""
+        """Create an index; ``Conflict`` if ``name`` is taken, ``InvalidArgument`` if blank.
+        ``models`` (kept as given) say how the request named what ``options`` it runs."""
 
     @abstractmethod
     def get_index(self, index_id: str) -> IndexRecord:
@@ -352,8 +361,11 @@ class Store(ABC):
         size: int = 0,
         metadata: Mapping[str, Any] | None = None,
         status: VideoStatus = "pending",
+        video_id: str | None = None,
     ) -> VideoRecord:
-        """Add a video row (``duration`` seconds, ``size`` bytes) to an index."""
+        """Add a video row (``duration`` seconds, ``size`` bytes) to an index, under
+        ``video_id`` (24 hex digits, as every id here) or a new id; ``Conflict`` when a video
+        has that id already."""
 
     @abstractmethod
     def get_video(self, video_id: str, *, index_id: str | None = None) -> VideoRecord:

@@ -307,6 +307,11 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX jobs_by_created ON jobs(kind, created_at)",
         ],
     ),
+    Migration(
+        5,
+        "the models (or engines) an index was created with, as they were named",
+        ["ALTER TABLE indexes ADD COLUMN models {json}"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -73,9 +73,10 @@ Conn = Any  # sqlite3.Connection or psycopg.Connection
 _IN_CHUNK = 500  # ids per "IN (...)" list, well under SQLite's variable limit
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_ID = re.compile(r"[0-9a-f]{24}")
 
 _INDEX_SELECT = """
-    SELECT i.id, i.name, i.options, i.addons, i.created_at, i.updated_at,
+    SELECT i.id, i.name, i.options, i.addons, i.models, i.created_at, i.updated_at,
            (SELECT COUNT(*) FROM videos v WHERE v.index_id = i.id) AS video_count,
            (SELECT COALESCE(SUM(v.duration), 0) FROM videos v WHERE v.index_id = i.id)
                AS total_duration
@@ -187,6 +188,7 @@ def _index(row: Row) -> IndexRecord:
         updated_at=row["updated_at"],
         video_count=int(row["video_count"]),
         total_duration=float(row["total_duration"]),
+        models=json.loads(row["models"]) if row["models"] else None,
     )
 
 
@@ -508,19 +510,24 @@ class SqlStore(Store):
     # -- indexes -----------------------------------------------------------------------------
 
     def create_index(
-        self, name: str, options: Sequence[str] = (), addons: Sequence[str] = ()
+        self,
+        name: str,
+        options: Sequence[str] = (),
+        addons: Sequence[str] = (),
+        models: Sequence[Mapping[str, Any]] | None = None,
     ) -> IndexRecord:
         name = _name(name)
         index_id, now = new_id(), utc_now()
         opts, adds = _json(list(options), "options"), _json(list(addons), "addons")
+        named = _json([dict(m) for m in models], "models") if models is not None else None
         try:
             with self._write() as conn:
                 self._name_taken(conn, name)
                 self._execute(
                     conn,
-                    "INSERT INTO indexes (id, name, options, addons, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (index_id, name, opts, adds, now, now),
+                    "INSERT INTO indexes (id, name, options, addons, models, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (index_id, name, opts, adds, named, now, now),
                 )
                 return self._index_record(conn, index_id)
         except self._UNIQUE_VIOLATION as e:  # (PostgreSQL) a concurrent create took the name
@@ -596,7 +603,10 @@ class SqlStore(Store):
         size: int = 0,
         metadata: Mapping[str, Any] | None = None,
         status: VideoStatus = "pending",
+        video_id: str | None = None,
     ) -> VideoRecord:
+        if video_id is not None and not _ID.fullmatch(video_id):
+            raise InvalidArgument("a video id is 24 hexadecimal characters")
         sha256 = str(sha256).lower()
         if not _SHA256.fullmatch(sha256):
             raise InvalidArgument("sha256 must be 64 hexadecimal characters")
@@ -606,9 +616,11 @@ class SqlStore(Store):
             raise InvalidArgument("fps, width, height and size must not be negative")
         meta = _json(dict(metadata or {}), "metadata")
         duration = _seconds(duration, "duration")
-        video_id, now = new_id(), utc_now()
+        video_id, now = video_id or new_id(), utc_now()
         with self._write() as conn:
             self._require_index(conn, index_id)
+            if self._one(conn, "SELECT id FROM videos WHERE id = ?", (video_id,)) is not None:
+                raise Conflict(f"a video with id {video_id} exists already")
             self._execute(
                 conn,
                 "INSERT INTO videos (id, index_id, filename, sha256, status, duration, fps, "

@@ -1,6 +1,6 @@
-"""OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models`` (:mod:`vidsense.api.openai`).
-Errors on these routes use OpenAI's envelope; a streamed reply that fails mid-way sends an
-error chunk and then ``data: [DONE]``."""
+"""OpenAI-compatible ``/v1/chat/completions`` and ``/v1/models`` (:mod:`vidsense.api.openai`;
+the model list in VLM Run's shape for its client). Errors on these routes use OpenAI's
+envelope; a streamed reply that fails mid-way sends an error chunk and then ``data: [DONE]``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import openai as api
-from vidsense.api.openai import ChatCompletion, ChatCompletionRequest, ModelList
+from vidsense.api.openai import ChatCompletion, ChatCompletionRequest, ModelList, VlmrunModel
 from vidsense.api.streams import Stream
 from vidsense.server.deps import Svc, server_base
 from vidsense.server.responses import stream_response
@@ -18,8 +18,11 @@ router = APIRouter(tags=["chat"])
 
 
 @router.get("/models")
-def models(svc: Svc) -> ModelList:
-    return api.list_models(svc)
+def models(request: Request, svc: Svc) -> ModelList | list[VlmrunModel]:
+    vlmrun = api.vlmrun_caller(
+        request.url.path, request.headers.get("x-client-id"), request.query_params
+    )
+    return api.list_models(svc, vlmrun)
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, response_model_exclude_unset=True)

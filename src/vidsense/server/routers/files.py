@@ -1,5 +1,6 @@
-"""OpenAI's ``/v1/files`` (uploads chat messages refer to by ``file_id``) and the artifacts
-chat replies link to (``/v1/artifacts/...``).
+"""``/v1/files`` (uploads chat messages refer to by ``file_id``; OpenAI's and VLM Run's shapes,
+see :func:`vidsense.api.openai.vlmrun_caller`) and the artifacts chat replies link to
+(``/v1/artifacts/...``).
 
 ``router`` sits behind the API key guard; ``public_router`` (artifacts) checks for itself: a
 valid key, or a valid URL signature (the links chat replies give).
@@ -14,28 +15,42 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import openai as api
-from vidsense.api.openai import FileDeleted, FileList, FileObject
-from vidsense.errors import InvalidArgument, Unauthorized
+from vidsense.api.openai import ArtifactList, FileDeleted, FileList, FileObject
+from vidsense.errors import Unauthorized
 from vidsense.server.deps import Svc, require_api_key
+from vidsense.server.responses import ArtifactFileResponse
 
 router = APIRouter(tags=["files"])
 public_router = APIRouter(tags=["files"])
 
 
-@router.post("/files", response_model_exclude_unset=True)
+@router.post("/files", status_code=201, response_model_exclude_unset=True)
 async def create_file(
     svc: Svc,
     file: Annotated[UploadFile, File()],
-    purpose: Annotated[str, Form()] = "user_data",
+    form_purpose: Annotated[str | None, Form(alias="purpose")] = None,
+    query_purpose: Annotated[str | None, Query(alias="purpose")] = None,
 ) -> FileObject:
+    """``purpose`` as a form field (OpenAI) or in the query string (VLM Run); default
+    ``user_data``. 201 Created (VLM Run's SDK accepts nothing else)."""
+    purpose = form_purpose or query_purpose or "user_data"
     return await run_in_threadpool(
         api.create_file, svc, file.file, file.filename or "file", purpose
     )
 
 
 @router.get("/files", response_model_exclude_unset=True)
-def list_files(svc: Svc, purpose: str | None = None) -> FileList:
-    return api.list_files(svc, purpose)
+def list_files(
+    request: Request,
+    svc: Svc,
+    purpose: str | None = None,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> FileList | list[FileObject]:
+    vlmrun = api.vlmrun_caller(
+        request.url.path, request.headers.get("x-client-id"), request.query_params
+    )
+    return api.list_files(svc, purpose, vlmrun, skip, limit)
 
 
 @router.get("/files/{file_id}", response_model_exclude_unset=True)
@@ -57,7 +72,7 @@ def delete_file(file_id: str, svc: Svc) -> FileDeleted:
 # -- artifacts (key or signature) ----------------------------------------------------------------
 
 
-async def _artifact(request: Request, svc: Svc, session_id: str, object_id: str) -> FileResponse:
+async def _check_access(request: Request, svc: Svc, session_id: str, object_id: str) -> None:
     expires = request.query_params.get("expires")
     signature = request.query_params.get("signature")
     if request.app.state.api_keys:
@@ -69,8 +84,27 @@ async def _artifact(request: Request, svc: Svc, session_id: str, object_id: str)
             except Unauthorized as e:
                 e.message += "; or open the signed URL the chat reply gave"
                 raise
+
+
+async def _artifact(request: Request, svc: Svc, session_id: str, object_id: str) -> FileResponse:
+    await _check_access(request, svc, session_id, object_id)
     found = api.artifact(svc, session_id, object_id)
-    return FileResponse(found.path, media_type=found.media_type)
+    return ArtifactFileResponse(found.path, media_type=found.media_type)
+
+
+@public_router.get("/artifacts/list")
+async def list_artifacts(
+    request: Request,
+    svc: Svc,
+    session_id: str | None = None,
+    execution_id: str | None = None,
+) -> ArtifactList:
+    """VLM Run's ``artifacts.list``: a session's (or an execution's) artifacts (needs the
+    key)."""
+    namespace = api.artifact_namespace(session_id, execution_id)
+    if request.app.state.api_keys:
+        await require_api_key(request)
+    return api.list_artifacts(svc, namespace)
 
 
 @public_router.get("/artifacts/{session_id}/{object_id}")
@@ -82,9 +116,10 @@ async def artifact(session_id: str, object_id: str, request: Request, svc: Svc) 
 async def artifact_by_query(
     request: Request,
     svc: Svc,
-    object_id: Annotated[str, Query()],
-    session_id: Annotated[str, Query()],
+    object_id: Annotated[str, Query(min_length=1)],
+    session_id: str | None = None,
+    execution_id: str | None = None,
 ) -> FileResponse:
-    if not object_id or not session_id:
-        raise InvalidArgument("object_id and session_id are required")
-    return await _artifact(request, svc, session_id, object_id)
+    """VLM Run's ``artifacts.get``: ``object_id`` of a ``session_id`` or ``execution_id``."""
+    namespace = api.artifact_namespace(session_id, execution_id)
+    return await _artifact(request, svc, namespace, object_id)

@@ -31,8 +31,8 @@ def list_videos(index_id: str, svc: Svc, query: Annotated[VideoQuery, Query()]) 
 
 
 @router.get(VIDEO)
-def get_video(index_id: str, video_id: str, svc: Svc) -> Video:
-    return api.get_video(svc, index_id, video_id)
+def get_video(index_id: str, video_id: str, svc: Svc, transcription: bool = False) -> Video:
+    return api.get_video(svc, index_id, video_id, transcription)
 
 
 @router.delete(VIDEO, status_code=204)

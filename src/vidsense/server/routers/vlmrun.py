@@ -1,13 +1,21 @@
-"""VLM Run-style ``/v1/video/generate``, ``/v1/predictions/{id}`` and ``/v1/domains``
-(:mod:`vidsense.api.vlmrun`), in OpenAI's error envelope."""
+"""VLM Run-style ``/v1/video/generate``, ``/v1/predictions(/{id})``, ``/v1/domains`` and
+``/v1/schema`` (:mod:`vidsense.api.vlmrun`), in the error envelope VLM Run's SDK reads."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import vlmrun as api
-from vidsense.api.vlmrun import Domains, Prediction, VideoGenerateRequest
+from vidsense.api.vlmrun import (
+    Domain,
+    DomainSchema,
+    Prediction,
+    SchemaRequest,
+    VideoGenerateRequest,
+)
 from vidsense.server.deps import Svc
 
 router = APIRouter(tags=["vlmrun"])
@@ -23,6 +31,20 @@ def get_prediction(prediction_id: str, svc: Svc) -> Prediction:
     return api.get_prediction(svc, prediction_id)
 
 
+@router.get("/predictions", response_model_exclude_unset=True)
+def list_predictions(
+    svc: Svc,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+) -> list[Prediction]:
+    return api.list_predictions(svc, skip, limit)
+
+
 @router.get("/domains")
-def domains(svc: Svc) -> Domains:
+def domains(svc: Svc) -> list[Domain]:
     return api.domains(svc)
+
+
+@router.post("/schema")
+def schema(body: SchemaRequest, svc: Svc) -> DomainSchema:
+    return api.schema(svc, body)

@@ -1,9 +1,12 @@
-"""``/gist``, ``/summarize``, ``/generate`` and ``/analyze``: grounded writing about one video
-(:mod:`vidsense.api.writing`); ``stream: true`` answers as server-sent events."""
+"""``/gist``, ``/summarize``, ``/generate``, ``/analyze`` and ``/analyze/tasks``: grounded
+writing about one video (:mod:`vidsense.api.writing`); ``stream: true`` answers as Twelve Labs'
+NDJSON stream events."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -12,6 +15,11 @@ from vidsense.api.streams import Stream
 from vidsense.api.writing import (
     Analysis,
     AnalyzeRequest,
+    AnalyzeTask,
+    AnalyzeTaskCreate,
+    AnalyzeTaskCreated,
+    AnalyzeTaskList,
+    AnalyzeTaskQuery,
     Generated,
     GenerateRequest,
     Gist,
@@ -47,3 +55,18 @@ async def generate(body: GenerateRequest, svc: Svc) -> Generated | StreamingResp
 async def analyze(body: AnalyzeRequest, svc: Svc) -> Analysis | StreamingResponse:
     result = await run_in_threadpool(api.analyze, svc, body)
     return stream_response(result) if isinstance(result, Stream) else result
+
+
+@router.post("/analyze/tasks", status_code=201)
+def create_analyze_task(body: AnalyzeTaskCreate, svc: Svc) -> AnalyzeTaskCreated:
+    return api.create_analyze_task(svc, body)
+
+
+@router.get("/analyze/tasks", response_model_exclude_unset=True)
+def list_analyze_tasks(svc: Svc, query: Annotated[AnalyzeTaskQuery, Query()]) -> AnalyzeTaskList:
+    return api.list_analyze_tasks(svc, query)
+
+
+@router.get("/analyze/tasks/{task_id}", response_model_exclude_unset=True)
+def get_analyze_task(task_id: str, svc: Svc) -> AnalyzeTask:
+    return api.get_analyze_task(svc, task_id)

@@ -4,10 +4,12 @@
 //   #/videos/INDEX/VIDEO    a video (?t=SECONDS&play=1 to start at a moment, ?tab=chapters)
 //   #/search?index=ID&q=…   search
 //   #/chat/INDEX            chat with an index
+//   #/executions[/ID]       executions (skills run over files) and one execution
 
 import { ApiError, apiKey, onKeyNeeded, setApiKey } from "./api.js";
 import { chatPanel } from "./chat.js";
 import { fill, h, note, spinner } from "./dom.js";
+import { executionView, executionsView } from "./executions.js";
 import {
   drawSidebar,
   findIndex,
@@ -74,6 +76,10 @@ async function route() {
     } else if (parts[0] === "chat") {
       markSection("chat");
       await chatView(parts[1]);
+    } else if (parts[0] === "executions") {
+      markSection("executions");
+      if (parts[1]) await executionView(main, parts[1]);
+      else await executionsView(main);
     } else {
       markSection("library");
       await refreshLibrary();

@@ -79,6 +79,10 @@ const STATUS_LABELS = {
   indexing: "Indexing",
   ready: "Ready",
   failed: "Failed",
+  enqueued: "Queued",
+  running: "Running",
+  completed: "Completed",
+  paused: "Paused",
 };
 
 export function statusBadge(status) {

@@ -1,0 +1,336 @@
+"""Twelve Labs' assets (``/assets``) and indexed assets (``/indexes/{id}/indexed-assets``),
+mapped onto the library.
+
+An asset is a stored upload: a file of the file store (:mod:`vidsense.agent.files`, the same
+one ``/v1/files`` keeps; purpose ``user_data``), sent directly or fetched from a URL, and
+checked to be a video as it arrives (so it is ``ready`` at once, or refused with 400). Indexing
+an asset into an index submits a copy of it as an indexing task whose video takes the task's
+id: the indexed asset's id is the video's id everywhere (``/indexes/{id}/videos/{id}``, search
+results), known from the moment it is created. Its status is the task's until the video is
+ready. The same asset indexed twice into an index is the same indexed asset.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, Field
+
+from vidsense.api.indexes import TimeRange, video_metadata
+from vidsense.api.services import Services
+from vidsense.api.wire import Listing, PageInfo, Wire, page_info
+from vidsense.errors import FetchFailed, InvalidArgument, MediaError, MediaUnavailable, NotFound
+from vidsense.store import TaskRecord, VideoRecord
+from vidsense.store.base import utc_now
+
+ASSET_PURPOSE = "user_data"
+"""The purpose an asset is stored with among the uploaded files."""
+METHODS = ("direct", "url")
+
+# -- requests --------------------------------------------------------------------------------------
+
+
+class AssetQuery(BaseModel):
+    """``GET /assets``: one page (``page`` from 1, ``page_limit`` 1-50), newest first."""
+
+    page: int = Field(default=1, ge=1)
+    page_limit: int = Field(default=10, ge=1, le=50)
+    filename: str | None = None
+
+
+class IndexedAssetCreate(Wire):
+    """``POST /indexes/{index_id}/indexed-assets``: the asset to index (``user_metadata``
+    defaults to the asset's)."""
+
+    asset_id: str
+    enable_video_stream: bool | None = None
+    user_metadata: dict[str, Any] | None = None
+
+
+class IndexedAssetQuery(BaseModel):
+    """``GET /indexes/{index_id}/indexed-assets``: one page of the index's indexed videos."""
+
+    page: int = Field(default=1, ge=1)
+    page_limit: int = Field(default=10, ge=1, le=50)
+
+
+# -- responses -------------------------------------------------------------------------------------
+
+
+class Asset(Wire):
+    """An asset: ``status`` ``ready`` (it was checked as it arrived); ``duration`` seconds,
+    ``size`` bytes, ``width``/``height`` pixels, ``fps`` frames per second."""
+
+    id: str
+    method: str
+    status: Literal["processing", "ready", "failed"]
+    filename: str
+    file_type: str
+    created_at: str
+    size: int
+    duration: float
+    width: int
+    height: int
+    fps: float
+    user_metadata: dict[str, Any] | None = None
+    hls: dict[str, Any] | None = None
+    thumbnail: dict[str, Any] | None = None
+
+
+class IndexedAssetCreated(Wire):
+    id: str
+    asset_id: str
+
+
+class IndexedAsset(Wire):
+    """An asset in an index. ``status``: validating -> pending -> indexing -> ready or
+    failed; ``system_metadata`` has the video's ``filename``, ``duration`` (s), ``fps``,
+    ``width``, ``height``, ``size`` (bytes) once known; ``transcription`` only when asked."""
+
+    id: str
+    asset_id: str | None
+    index_id: str
+    status: str
+    system_metadata: dict[str, Any]
+    user_metadata: dict[str, Any] = Field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    transcription: list[TimeRange] | None = None
+    created_at: str
+    updated_at: str
+    indexed_at: str | None = None
+
+
+# -- assets ----------------------------------------------------------------------------------------
+
+
+def _record(services: Services, asset_id: str) -> dict[str, Any]:
+    return services.chat.files.asset(asset_id)
+
+
+def asset_out(record: dict[str, Any]) -> Asset:
+    facts = record["asset"]
+    return Asset(
+        id=record["id"],
+        method=facts["method"],
+        status="ready",
+        filename=record["filename"],
+        file_type=facts["file_type"],
+        created_at=facts["created_at"],
+        size=record["bytes"],
+        duration=facts["duration"],
+        width=facts["width"],
+        height=facts["height"],
+        fps=facts["fps"],
+        user_metadata=facts.get("user_metadata"),
+    )
+
+
+def _facts(method: str, user_metadata: dict[str, Any] | None) -> Any:
+    """The check an asset's bytes go through as they are stored: a video, probed."""
+
+    def check(path: Path, filename: str) -> dict[str, Any]:
+        from vidsense.media.probe import probe
+
+        try:
+            info = probe(path)
+        except MediaError as e:  # not a video: refused, named as the user knows it
+            e.message = e.message.replace(path.name, filename)
+            e.args = (e.message,)
+            raise
+        width, height = info.display_size
+        return {
+            "method": method,
+            "file_type": "video",
+            "duration": round(info.duration, 3),
+            "width": width,
+            "height": height,
+            "fps": round(info.fps, 3),
+            "user_metadata": user_metadata,
+            "created_at": utc_now(),
+        }
+
+    return check
+
+
+def _metadata(text: str | None) -> dict[str, Any] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise InvalidArgument(f"user_metadata must be JSON: {e}", param="user_metadata") from e
+    if not isinstance(value, dict):
+        raise InvalidArgument("user_metadata must be a JSON object", param="user_metadata")
+    return value
+
+
+def create_asset(
+    services: Services,
+    method: str,
+    *,
+    file: BinaryIO | None = None,
+    filename: str | None = None,
+    url: str | None = None,
+    user_metadata: str | None = None,
+) -> Asset:
+    """``POST /assets``: ``method`` ``direct`` (the bytes in ``file``) or ``url`` (fetched
+    under the server's address rules). A file that is not a video is refused (400)."""
+    meta = _metadata(user_metadata)
+    files = services.chat.files
+    if method == "direct":
+        if file is None:
+            raise InvalidArgument("method direct needs the file", param="file")
+        record = files.create(file, filename or "asset", ASSET_PURPOSE, _facts(method, meta))
+    elif method == "url":
+        if not url:
+            raise InvalidArgument("method url needs url", param="url")
+        from vidsense.media.source import fetch_url
+
+        try:
+            path = fetch_url(url, services.settings)
+        except FetchFailed as e:
+            raise MediaUnavailable(f"could not read {url}: {e.message}", param="url") from e
+        name = filename or Path(unquote(urlsplit(url).path)).name or "asset"
+        with path.open("rb") as f:
+            record = files.create(f, name, ASSET_PURPOSE, _facts(method, meta))
+    else:
+        raise InvalidArgument(
+            f"method must be one of {', '.join(METHODS)}, got {method!r}", param="method"
+        )
+    return asset_out(record)
+
+
+def get_asset(services: Services, asset_id: str) -> Asset:
+    return asset_out(_record(services, asset_id))
+
+
+def asset_file(services: Services, asset_id: str) -> tuple[Path, str]:
+    """Where an asset's bytes are, and its file name."""
+    record = _record(services, asset_id)
+    return services.chat.files.path(asset_id), str(record["filename"])
+
+
+def list_assets(services: Services, query: AssetQuery) -> Listing[Asset]:
+    """Assets, newest first; past the last page, an empty page (Twelve Labs' pagers stop
+    there)."""
+    found = [r for r in services.chat.files.list(ASSET_PURPOSE) if "asset" in r]
+    if query.filename:
+        found = [r for r in found if query.filename.lower() in str(r["filename"]).lower()]
+    start = (query.page - 1) * query.page_limit
+    page = found[start : start + query.page_limit]
+    return Listing[Asset](
+        data=[asset_out(r) for r in page],
+        page_info=PageInfo(
+            page=query.page,
+            limit_per_page=query.page_limit,
+            total_page=max(1, math.ceil(len(found) / query.page_limit)),
+            total_results=len(found),
+        ),
+    )
+
+
+def delete_asset(services: Services, asset_id: str) -> None:
+    """Delete an asset (the videos indexed from it stay)."""
+    _record(services, asset_id)
+    services.chat.files.delete(asset_id)
+
+
+# -- indexed assets --------------------------------------------------------------------------------
+
+
+def index_asset(services: Services, index_id: str, body: IndexedAssetCreate) -> IndexedAssetCreated:
+    """Index an asset into an index: a copy of it is submitted as an indexing task (the
+    earlier one when the same file is already there)."""
+    lib = services.library
+    lib.get_index(index_id)
+    path, filename = asset_file(services, body.asset_id)
+    facts = _record(services, body.asset_id)["asset"]
+    meta = body.user_metadata if body.user_metadata is not None else facts.get("user_metadata")
+    staged = lib.stage_file(path, filename)
+    sub = lib.submit_upload(
+        index_id, staged, user_metadata=meta, refuse_unsupported=True, asset_id=body.asset_id
+    )
+    if not sub.duplicate:
+        services.queued(sub.task.id)
+    return IndexedAssetCreated(id=sub.task.video_id or sub.task.id, asset_id=body.asset_id)
+
+
+def _asset_of(services: Services, video_id: str) -> tuple[str | None, TaskRecord | None]:
+    """The asset a video was indexed from (its task has the video's id), and that task."""
+    try:
+        task = services.library.get_task(video_id)
+    except NotFound:
+        return None, None
+    asset_id = task.source.get("asset_id")
+    return (str(asset_id) if asset_id else None), task
+
+
+def _system(video: VideoRecord) -> dict[str, Any]:
+    return video_metadata(video).model_dump()
+
+
+def indexed_out(services: Services, video: VideoRecord) -> IndexedAsset:
+    asset_id, _ = _asset_of(services, video.id)
+    return IndexedAsset(
+        id=video.id,
+        asset_id=asset_id,
+        index_id=video.index_id,
+        status=video.status,
+        system_metadata=_system(video),
+        user_metadata=video.metadata,
+        created_at=video.created_at,
+        updated_at=video.updated_at,
+        indexed_at=video.updated_at if video.status == "ready" else None,
+    )
+
+
+def get_indexed_asset(
+    services: Services, index_id: str, indexed_asset_id: str, transcription: bool = False
+) -> IndexedAsset:
+    """An indexed asset: its video once there is one, else the task indexing it."""
+    lib = services.library
+    lib.get_index(index_id)
+    try:
+        video = lib.get_video(index_id, indexed_asset_id)
+    except NotFound:
+        video = None
+    if video is not None:
+        found = indexed_out(services, video)
+        if transcription:
+            said = lib.transcription(index_id, video.id)
+            found.transcription = [
+                TimeRange(start=round(s.start, 3), end=round(s.end, 3), value=s.text) for s in said
+            ]
+        return found
+    asset_id, task = _asset_of(services, indexed_asset_id)
+    if task is None or task.index_id != index_id:
+        raise NotFound(
+            f"no indexed asset with id {indexed_asset_id!r} in index {index_id}",
+            code="indexed_asset_not_found",
+        )
+    error = {"code": task.error_code, "message": task.error_message} if task.error_code else None
+    return IndexedAsset(
+        id=indexed_asset_id,
+        asset_id=asset_id,
+        index_id=index_id,
+        status=task.status,
+        system_metadata={"filename": task.source.get("filename")},
+        user_metadata=task.source.get("user_metadata") or {},
+        error=error if task.status == "failed" else None,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+    )
+
+
+def list_indexed_assets(
+    services: Services, index_id: str, query: IndexedAssetQuery
+) -> Listing[IndexedAsset]:
+    """The index's videos as indexed assets, newest first (an empty page past the last)."""
+    found = services.library.list_videos(index_id, page=query.page, page_limit=query.page_limit)
+    return Listing[IndexedAsset](
+        data=[indexed_out(services, v) for v in found.items], page_info=page_info(found)
+    )
