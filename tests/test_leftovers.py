@@ -39,6 +39,9 @@ def test_leftovers_older_than_a_lease_are_swept_on_open(tmp_path: Path, models_d
     lib.store.enqueue_task(index.id, {"type": "url", "url": "https://example.com/v.mp4"})
     held = lib.store.claim_task("another-process", lease_seconds=3600.0)
     assert held is not None and held.status == "indexing"
+    rendering = lib.store.submit_job("render", {"spec": {}})
+    assert lib.store.claim_job("another-process", 3600.0, kinds=["render"]) is not None
+    queued = lib.store.submit_job("render", {"spec": {}})  # not running: its folder is left over
     lib.close()
 
     stale = [
@@ -50,6 +53,7 @@ def test_leftovers_older_than_a_lease_are_swept_on_open(tmp_path: Path, models_d
         _write(data / "predictions" / ".pred_0123.json.part"),
         _write(data / "work" / "0123456789abcdef01234567" / "analysis" / "k.jpg"),
         _write(data / "work" / "thumb-0123-1401" / "t.jpg"),
+        _write(data / "work" / queued.id / "output.mp4"),
     ]
     kept = [
         _write(data / "uploads" / "notes.txt"),  # not a temporary name
@@ -57,6 +61,7 @@ def test_leftovers_older_than_a_lease_are_swept_on_open(tmp_path: Path, models_d
         _write(data / "files" / "file-0123.bin"),
         _write(data / "predictions" / "pred_0123.json"),
         _write(data / "work" / held.id / "analysis" / "k.jpg"),  # its task is being indexed
+        _write(data / "work" / rendering.id / ".output.part.mp4"),  # a worker renders it
     ]
     for folder, _ in LEFTOVERS:
         for entry in (data / folder).iterdir():

@@ -288,6 +288,48 @@ def test_chapters_and_highlights_seek(site: Site, video: dict[str, str]) -> None
     site.shot("highlights")
 
 
+def test_make_a_vertical_version_and_subtitles_then_play_them(
+    site: Site, video: dict[str, str]
+) -> None:
+    page = site.page
+    page.goto(f"{site.url}/#/videos/{video['index_id']}/{video['video_id']}?tab=make")
+    page.reload()
+    vertical = page.get_by_role("form", name="Vertical version")
+    vertical.get_by_label("Shape").select_option("9:16")
+    vertical.get_by_role("button", name="Make").click()
+    card = page.locator(".render-card[data-edit='reframe']")
+    card.locator("progress").wait_for(state="attached")
+    page.wait_for_selector(".render-card[data-edit='reframe'][data-status]", timeout=180_000)
+    assert card.get_attribute("data-status") == "completed", card.inner_text()
+    page.wait_for_function(
+        "() => { const v = document.querySelector(\".render-card[data-edit='reframe'] video\");"
+        " return v && v.readyState >= 1; }"
+    )
+    size = page.eval_on_selector(
+        ".render-card[data-edit='reframe'] video", "v => [v.videoWidth, v.videoHeight, v.duration]"
+    )
+    assert size[1] > size[0] and abs(size[1] / size[0] - 16 / 9) < 0.02, size
+    assert abs(size[2] - 8.0) < 0.15, size
+    link = card.get_by_role("link", name="Download")
+    assert "/v1/renders/render_" in (link.get_attribute("href") or "")
+    assert (link.get_attribute("download") or "").endswith(".mp4")
+
+    subtitles = page.get_by_role("form", name="Subtitles")
+    subtitles.get_by_label("Subtitles").select_option("burn")
+    subtitles.get_by_role("button", name="Make").click()
+    page.wait_for_selector(".render-card[data-edit='subtitles'][data-status]", timeout=180_000)
+    made = page.locator(".render-card[data-edit='subtitles']")
+    assert made.get_attribute("data-status") == "completed", made.inner_text()
+    assert "640\u00d7360" in made.inner_text()
+    site.shot("make")
+    reel = page.get_by_role("form", name="Highlight reel")
+    length = reel.get_by_label("Length (s)")
+    length.fill("1")  # under the 2 s a reel needs: the browser holds the form back
+    reel.get_by_role("button", name="Make").click()
+    assert length.evaluate("i => i.validity.valid") is False
+    assert page.locator(".render-card").count() == 2
+
+
 def sse(*events: dict[str, Any]) -> str:
     return "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
 

@@ -2,8 +2,9 @@
 
 - Twelve Labs' ``{"code": ..., "message": ...}`` (indexes, tasks, videos, search, writing,
   assets: every route not named in :data:`ROUTE_FAMILIES`);
-- OpenAI's ``{"error": {"message", "type", "param", "code"}}`` (chat, models, files, videos,
-  and everything under VLM Run's agent base ``/v1/openai``);
+- OpenAI's ``{"error": {"message", "type", "param", "code"}}`` (chat, models, files, generated
+  videos, renders and edits (``param`` names a spec's field), and everything under VLM Run's
+  agent base ``/v1/openai``);
 - VLM Run's REST routes, whose SDK reads ``error.message`` and ``error.type`` (OpenAI's shape,
   so one writer serves both).
 
@@ -29,6 +30,8 @@ ROUTE_FAMILIES: tuple[tuple[str, Family], ...] = (
     ("/v1/models", "openai"),
     ("/v1/files", "openai"),
     ("/v1/videos", "openai"),
+    ("/v1/renders", "openai"),
+    ("/v1/edits", "openai"),
     ("/v1/health", "vlmrun"),
     ("/v1/schema", "vlmrun"),
     ("/v1/domains", "vlmrun"),

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from vidsense.language.service import WritingService
     from vidsense.search import SearchService
     from vidsense.store import JobRecord
+    from vidsense.studio.renders import Renders
+    from vidsense.studio.sources import Sources
+    from vidsense.studio.videos import Videos
 
 S = TypeVar("S")
 
@@ -36,16 +39,20 @@ class Services:
     """A library, its indexing and job workers (when started here) and the search, writing,
     chat and prediction services over it, each made on first use (thread-safe)."""
 
-    def __init__(self, library: Library, executor: Executor | None = None) -> None:
+    def __init__(
+        self, library: Library, executor: Executor | None = None, *, local: bool = False
+    ) -> None:
         self.library = library
         self.executor = executor
+        self.local = local
+        """In-process (the CLI, ``Client()``): render specs may also name local paths."""
         self._made: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, settings: Settings) -> Services:
-        """The services of the library ``settings`` describe."""
-        return cls(Library.open(settings))
+    def open(cls, settings: Settings, *, local: bool = False) -> Services:
+        """The services of the library ``settings`` describe (``local``: in-process)."""
+        return cls(Library.open(settings), local=local)
 
     @property
     def settings(self) -> Settings:
@@ -82,17 +89,43 @@ class Services:
 
         return self._kept("predictions", lambda: Predictions(self.chat, self.job_queued))
 
+    @property
+    def sources(self) -> Sources:
+        """What render specs and edits may name: library videos, uploaded files, earlier
+        outputs, fonts (and local paths in-process)."""
+        from vidsense.studio.sources import Sources
+
+        return self._kept(
+            "sources",
+            lambda: Sources(self.library, files=self.chat.files.path, allow_paths=self.local),
+        )
+
+    @property
+    def renders(self) -> Renders:
+        from vidsense.studio.renders import Renders
+
+        return self._kept("renders", lambda: Renders(self.library, self.sources))
+
+    @property
+    def videos(self) -> Videos:
+        from vidsense.studio.videos import Videos
+
+        return self._kept("videos", lambda: Videos(self.library))
+
     # -- workers -------------------------------------------------------------------------------
 
     def job_handlers(self) -> Handlers:
         """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
         are given."""
         from vidsense.agent import analysis, executions, predictions
+        from vidsense.studio import renders, videos
 
         return {
             executions.KIND: executions.execution_handler(self.chat),
             predictions.KIND: predictions.prediction_handler(self.predictions),
             analysis.KIND: analysis.analysis_handler(self.chat),
+            renders.KIND: renders.render_handler(self.renders),
+            videos.KIND: videos.video_handler(self.videos),
         }
 
     def job_ended(self, job: JobRecord) -> None:

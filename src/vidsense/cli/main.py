@@ -17,6 +17,7 @@ from vidsense.cli import (
     search,  # noqa: F401
     skills,  # noqa: F401
     speech,  # noqa: F401
+    studio,  # noqa: F401
     writing,  # noqa: F401
 )
 from vidsense.cli.app import app, err

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from vidsense.api.envelopes import read_error
 from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
+from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
     ExternalTaskCreate,
@@ -31,6 +32,7 @@ from vidsense.api.indexes import (
     VideoQuery,
 )
 from vidsense.api.openai import FileObject
+from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.skills import (
     SkillCreateRequest,
@@ -222,6 +224,68 @@ class HttpTransport(Transport):
 
     def analyze(self, body: AnalyzeRequest) -> Analysis:
         return self._json(Analysis, "POST", "/analyze", json=_body(body))
+
+    # -- renders, edits and generated videos ------------------------------------------------------
+
+    def create_render(self, spec: dict[str, Any]) -> Render:
+        return self._json(Render, "POST", self.server + "/v1/renders", json=spec)
+
+    def create_edit(self, name: str, params: dict[str, Any]) -> Render:
+        return self._json(Render, "POST", f"{self.server}/v1/edits/{name}", json=params)
+
+    def get_render(self, render_id: str) -> Render:
+        return self._json(Render, "GET", f"{self.server}/v1/renders/{render_id}")
+
+    def cancel_render(self, render_id: str) -> Render:
+        return self._json(Render, "POST", f"{self.server}/v1/renders/{render_id}/cancel")
+
+    def delete_render(self, render_id: str) -> None:
+        self.request("DELETE", f"{self.server}/v1/renders/{render_id}")
+
+    def _download(self, path: str, out: Path, params: dict[str, str] | None = None) -> Path:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(f".{out.name}.part")
+        try:
+            with self.http.stream("GET", self.server + path, params=params) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = None
+                    raise read_error(response.status_code, body, response.text)
+                with part.open("wb") as f:
+                    for chunk in response.iter_bytes(1 << 20):
+                        f.write(chunk)
+            part.replace(out)
+        except httpx.TransportError as e:
+            raise ServerUnavailable(
+                f"cannot reach the vidsense server at {self.server}: {e}"
+            ) from e
+        finally:
+            part.unlink(missing_ok=True)
+        return out
+
+    def download_render(self, render_id: str, out: Path) -> Path:
+        return self._download(f"/v1/renders/{render_id}/content", out)
+
+    def create_video(self, fields: dict[str, str], image: Upload | None) -> VideoGeneration:
+        if image is None:
+            return self._json(VideoGeneration, "POST", self.server + "/v1/videos", json=fields)
+        upload = (image.filename, image.data, "application/octet-stream")
+        return self._json(
+            VideoGeneration,
+            "POST",
+            self.server + "/v1/videos",
+            data=fields,
+            files={"input_reference": upload},
+        )
+
+    def get_generated_video(self, video_id: str) -> VideoGeneration:
+        return self._json(VideoGeneration, "GET", f"{self.server}/v1/videos/{video_id}")
+
+    def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path:
+        return self._download(f"/v1/videos/{video_id}/content", out, {"variant": variant})
 
     # -- files, skills and executions (VLM Run's, under /v1 only) --------------------------------
 

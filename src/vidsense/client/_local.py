@@ -5,11 +5,13 @@ are the same models and the errors the same classes. Thumbnail links are paths u
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vidsense.api import executions, indexes, openai, search, skills, writing
+from vidsense.api import executions, generation, indexes, openai, renders, search, skills, writing
 from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
+from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
     ExternalTaskCreate,
@@ -29,6 +31,7 @@ from vidsense.api.indexes import (
     VideoQuery,
 )
 from vidsense.api.openai import FileObject
+from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.services import Services
 from vidsense.api.skills import (
@@ -64,7 +67,7 @@ class LocalTransport(Transport):
     in_process = True
 
     def __init__(self, settings: Settings) -> None:
-        self.services = Services.open(settings)
+        self.services = Services.open(settings, local=True)
 
     def start_workers(self, workers: int | None = None) -> None:
         self.services.start_workers(workers)
@@ -160,6 +163,38 @@ class LocalTransport(Transport):
     def analyze(self, body: AnalyzeRequest) -> Analysis:
         return _answer(writing.analyze(self.services, body))
 
+    # -- renders, edits and generated videos ------------------------------------------------------
+
+    def create_render(self, spec: dict[str, Any]) -> Render:
+        return renders.create_render(self.services, spec)
+
+    def create_edit(self, name: str, params: dict[str, Any]) -> Render:
+        return renders.create_edit(self.services, name, params)
+
+    def get_render(self, render_id: str) -> Render:
+        return renders.get_render(self.services, render_id)
+
+    def cancel_render(self, render_id: str) -> Render:
+        return renders.cancel_render(self.services, render_id)
+
+    def delete_render(self, render_id: str) -> None:
+        renders.delete_render(self.services, render_id)
+
+    def download_render(self, render_id: str, out: Path) -> Path:
+        return _copy(renders.render_content(self.services, render_id).path, out)
+
+    def create_video(self, fields: dict[str, str], image: Upload | None) -> VideoGeneration:
+        form = Form.of(fields)
+        if image is not None:
+            form.fields["input_reference"] = image
+        return generation.create_video(self.services, form)
+
+    def get_generated_video(self, video_id: str) -> VideoGeneration:
+        return generation.get_video(self.services, video_id)
+
+    def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path:
+        return _copy(generation.video_content(self.services, video_id, variant).path, out)
+
     # -- files, skills and executions ------------------------------------------------------------
 
     def upload_file(self, path: Path, purpose: str) -> FileObject:
@@ -192,6 +227,12 @@ class LocalTransport(Transport):
 
     def list_executions(self, query: ExecutionQuery) -> list[ExecutionResponse]:
         return executions.list_all(self.services, query, "")
+
+
+def _copy(source: Path, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, out)
+    return out
 
 
 A = TypeVar("A")

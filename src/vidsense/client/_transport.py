@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
+from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
     Evidence,
     ExternalTaskCreate,
@@ -32,6 +33,7 @@ from vidsense.api.indexes import (
     VideoQuery,
 )
 from vidsense.api.openai import FileObject
+from vidsense.api.renders import Render
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.skills import (
     SkillCreateRequest,
@@ -144,6 +146,35 @@ class Transport(ABC):
 
     @abstractmethod
     def analyze(self, body: AnalyzeRequest) -> Analysis: ...
+
+    # -- renders, edits and generated videos ------------------------------------------------------
+
+    @abstractmethod
+    def create_render(self, spec: dict[str, Any]) -> Render: ...
+
+    @abstractmethod
+    def create_edit(self, name: str, params: dict[str, Any]) -> Render: ...
+
+    @abstractmethod
+    def get_render(self, render_id: str) -> Render: ...
+
+    @abstractmethod
+    def cancel_render(self, render_id: str) -> Render: ...
+
+    @abstractmethod
+    def delete_render(self, render_id: str) -> None: ...
+
+    @abstractmethod
+    def download_render(self, render_id: str, out: Path) -> Path: ...
+
+    @abstractmethod
+    def create_video(self, fields: dict[str, str], image: Upload | None) -> VideoGeneration: ...
+
+    @abstractmethod
+    def get_generated_video(self, video_id: str) -> VideoGeneration: ...
+
+    @abstractmethod
+    def download_generated_video(self, video_id: str, variant: str, out: Path) -> Path: ...
 
     # -- files, skills and executions (VLM Run's) -----------------------------------------------
 

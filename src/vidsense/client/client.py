@@ -35,7 +35,9 @@ from vidsense.client._transport import Transport
 from vidsense.client.resources import (
     Classes,
     Executions,
+    GeneratedVideos,
     Indexes,
+    Renders,
     Search,
     Skills,
     Tasks,
@@ -73,6 +75,8 @@ class Client:
         self.indexes = Indexes(transport)
         self.videos = Videos(transport)
         self.tasks = Tasks(transport)
+        self.renders = Renders(transport)
+        self.generated = GeneratedVideos(transport)
         self.skills = Skills(transport)
         self.executions = Executions(transport)
         self._search = Search(transport)

@@ -28,7 +28,7 @@ LEFTOVERS: tuple[tuple[str, str], ...] = (
     ("chat-media", "*"),  # media sent in chat messages: the library keeps its own copy
     ("files", "*.part"),  # a file upload cut off mid-way (agent.files)
     ("predictions", ".*.json.part"),  # a prediction being saved (agent.predictions)
-    ("work", "*"),  # a task's scratch folder (library.service)
+    ("work", "*"),  # a task's or job's scratch folder (library.service)
 )
 """``(folder under the data folder, glob of its temporary names)``."""
 
@@ -79,12 +79,15 @@ def sweep_leftovers(
 
 
 def indexing(store: Store) -> Callable[[str], bool]:
-    """Whether a name is the id of a task ``store`` holds as being indexed."""
+    """Whether a name is the id of a task ``store`` holds as being indexed, or of a job (a
+    render, a generated video) a worker is running."""
 
     def held(name: str) -> bool:
         try:
+            if "_" in name:  # job ids carry their kind: render_..., video_...
+                return store.get_job(name).status == "running"
             return store.get_task(name).status == "indexing"
-        except VidsenseError:  # not a task id (a thumbnail's scratch folder), or gone
+        except VidsenseError:  # not a task or job id (a thumbnail's scratch folder), or gone
             return False
 
     return held

@@ -1096,6 +1096,32 @@ class Library:
         except (VidsenseError, OSError) as e:  # a missing thumbnail is not worth a failed task
             log.warning("no thumbnail for %s: %s", prefix, e)
 
+    # -- job files and cancelling (renders, generated videos) --------------------------------
+
+    def cancel_job(self, job_id: str, message: str) -> JobRecord:
+        """Stop a job that has not ended (``failed``, code ``cancelled``)."""
+        return self.store.cancel_job(job_id, message)
+
+    def delete_job(self, job_id: str, files: str | None = None) -> JobRecord:
+        """Remove a job, and the stored files under the blob prefix ``files`` when given."""
+        job = self.store.delete_job(job_id)
+        if files:
+            self.store.blobs.delete_prefix(files)
+        return job
+
+    def keep_file(self, key: str, path: Path) -> str:
+        """Move a finished file into blob storage under ``key``."""
+        return self.store.blobs.put_file(key, path, move=True)
+
+    def delete_files(self, prefix: str) -> int:
+        """Delete every stored file under the blob prefix ``prefix``; how many went."""
+        return self.store.blobs.delete_prefix(prefix)
+
+    def work_dir(self, name: str) -> Path:
+        """An empty scratch folder ``DATA_DIR/work/name`` on the blobs' filesystem (cleared
+        of what an interrupted run left)."""
+        return self._work_dir(name)
+
     def _work_dir(self, name: str) -> Path:
         work = self.settings.data_dir / "work" / name
         shutil.rmtree(work, ignore_errors=True)

@@ -32,10 +32,12 @@ from vidsense.server.routers import (
     chat,
     executions,
     files,
+    generation,
     health,
     indexes,
     media,
     people,
+    renders,
     search,
     skills,
     tasks,
@@ -127,9 +129,16 @@ def create_app(
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0
             )
-    # VLM Run requests, skills and executions under /v1 only; artifacts check a key or a URL
-    # signature.
-    for router in (media.router, vlmrun.router, skills.router, executions.router):
+    # VLM Run requests, skills, executions, renders and generated videos under /v1 only;
+    # artifacts check a key or a URL signature.
+    for router in (
+        media.router,
+        vlmrun.router,
+        skills.router,
+        executions.router,
+        renders.router,
+        generation.router,
+    ):
         app.include_router(router, prefix="/v1", dependencies=guarded)
     app.include_router(files.public_router, prefix="/v1")
     return app

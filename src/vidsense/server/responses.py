@@ -1,8 +1,9 @@
-"""HTTP answers the api layer's results need beyond JSON: streams, artifact files."""
+"""HTTP answers the api layer's results need beyond JSON: streams, artifact and made files."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
@@ -17,6 +18,18 @@ def stream_response(stream: Stream) -> StreamingResponse:
         iterate_in_threadpool(stream.chunks()),
         media_type=stream.media_type,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def media_file(path: Path, media_type: str, filename: str) -> FileResponse:
+    """A made file (a render, a generated video) to play in place or save as ``filename``;
+    ``Range`` requests get 206 Partial Content, so players can seek."""
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=filename,
+        content_disposition_type="inline",
+        headers={"Accept-Ranges": "bytes"},
     )
 
 

@@ -3,6 +3,7 @@
 
 import { api, ApiError, setMediaSource, streamUrl, thumbnailUrl } from "./api.js";
 import { chatPanel } from "./chat.js";
+import { editsPanel } from "./edits.js";
 import { bytes, clock, fill, h, hashQuery, note, spinner, statusBadge, when } from "./dom.js";
 import { drawSidebar, findIndex, library, loadVideos, refreshLibrary, videoTitle } from "./library.js";
 
@@ -216,6 +217,13 @@ export async function videoView(main, indexId, videoId) {
       what: "Chat",
       load: async () => chatPanel({ indexId, videoId, title: videoTitle(video) }),
     },
+    {
+      id: "make",
+      label: "Make",
+      aria: "Make a reel, subtitles or a vertical version",
+      what: "Edits",
+      load: async () => editsPanel({ videoId }),
+    },
   ];
   const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "About this video" });
   const panels = h("div", { class: "tab-panels" });
@@ -289,7 +297,7 @@ export async function videoView(main, indexId, videoId) {
           video.indexed_at ? ` · indexed ${when(video.indexed_at)}` : "",
         ),
       ),
-      h("aside", { class: "video-side", "aria-label": "Transcript, text, chapters and chat" }, tabList, panels),
+      h("aside", { class: "video-side", "aria-label": "Transcript, text, chapters, chat and edits" }, tabList, panels),
       h("section", { class: "video-shots", "aria-label": "Shots" }, h("h2", { class: "section-title" }, "Shots"), shots),
       gist,
     ),
