@@ -94,7 +94,9 @@ class Plan:
     descriptions: dict[str, str] = field(default_factory=dict)
 
 
-def _time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
+def time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
+    """The time property ``name`` (with its ``schema``) holds, or ``None`` when it is not one
+    (see the module's rules)."""
     kind = schema.get("type")
     nullable = False
     if isinstance(kind, list):
@@ -207,7 +209,7 @@ def plan(schema: dict[str, Any], prompt: str = "") -> Plan:
     for name, sub in list(props.items()):
         if not isinstance(sub, dict):
             continue
-        point = _time_field(name, sub)
+        point = time_field(name, sub)
         if point is not None:
             result.points.append(point)
             result.descriptions[name] = str(sub.get("description", ""))
@@ -216,9 +218,7 @@ def plan(schema: dict[str, Any], prompt: str = "") -> Plan:
         items = sub.get("items")
         if sub.get("type") == "array" and isinstance(items, dict):
             inner = items.get("properties", {})
-            times = [
-                t for k, v in inner.items() if isinstance(v, dict) and (t := _time_field(k, v))
-            ]
+            times = [t for k, v in inner.items() if isinstance(v, dict) and (t := time_field(k, v))]
             if times:
                 item_schema = copy.deepcopy(items)
                 for t in times:
