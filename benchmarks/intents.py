@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.intent_phrasings import DEV, HELD_OUT  # noqa: E402
+
 from vidsense.agent.intents import clauses, labels, normalise, read, score  # noqa: E402
 
 

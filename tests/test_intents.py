@@ -61,9 +61,9 @@ def test_the_labelled_phrasings_reach_their_tools() -> None:
             [Step("frames", {"times": [3.0, 13.0]}), Step("trim", {"start": 10.0, "end": 15.0})],
         ),
         (
-            "Extract the 3 best/most interesting moments from this video as separate clips "
+            "Extract the 2 best/most interesting moments from this video as separate clips "
             "with timestamps and descriptions.",
-            [Step("highlights", {"count": 3})],
+            [Step("highlights", {"count": 2})],
         ),
         ("Pick the two most important moments", [Step("highlights", {"count": 2})]),
         ("show me the most emotional moment", [Step("highlights", {"count": 1})]),

@@ -284,7 +284,7 @@ def count_before(text: str, nouns: str) -> int | None:
     "top five highlights", "a frame", "two most important moments"; ``None`` when none is."""
     words = "|".join(re.escape(w) for w in sorted(_COUNT_WORDS, key=len, reverse=True))
     found = re.search(
-        rf"(?<![\w:.])(\d+|{words})\s+(?:(?!and\b|or\b)[\w/-]+\s+){{0,3}}?(?:{nouns})", text
+        rf"(?<![\w:.])(\d+|{words})\s+(?:(?!and\b)[\w/-]+\s+){{0,4}}?(?:{nouns})", text
     )
     if found is None:
         return None

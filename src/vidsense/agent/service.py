@@ -107,6 +107,8 @@ class Reply:
     """Calls of the client's tools the model made (the reply's content is then empty)."""
     planner: str = "rules"
     """Who chose what ran: ``model`` or ``rules``."""
+    tools: list[str] = field(default_factory=list)
+    """The tools that ran, in order (``frames``, ``trim``, ``answer``, ...)."""
 
 
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -279,7 +281,7 @@ class ChatService:
             if prepared.schema is not None:
                 return self._structured(prepared, None, steps, tools, [])
             results = [(None, self._free(tools, step, prepared)) for step in steps]
-            return self._compose(prepared, [], results, "rules", [])
+            return self._compose(prepared, [], results, "rules", [], steps)
         videos = self.videos(prepared, progress)
         described = [
             {
@@ -323,7 +325,7 @@ class ChatService:
             for step in steps:
                 if step.tool not in VIDEO_FREE:
                     results.append((video, table[step.tool](video, **step.args)))
-        return self._compose(prepared, videos, results, planner, described)
+        return self._compose(prepared, videos, results, planner, described, steps)
 
     def _free(self, tools: VideoTools, step: Step, prepared: Prepared) -> ToolResult:
         """A step that needs no video: a new video (from the text and the first image
@@ -340,6 +342,7 @@ class ChatService:
         results: list[tuple[ChatVideo | None, ToolResult]],
         planner: str,
         described: list[dict[str, Any]],
+        steps: list[Step],
     ) -> Reply:
         """The reply of the tools' results: their text with each artifact's link on its line,
         one section per video when there are several."""
@@ -374,7 +377,7 @@ class ChatService:
                 ensure_ascii=False,
             )
         return Reply(content, prepared.session_id, artifacts, citations, described,
-                     planner=planner)  # fmt: skip
+                     planner=planner, tools=[s.tool for s in steps])  # fmt: skip
 
     def _structured(
         self,
@@ -395,12 +398,12 @@ class ChatService:
         making = [s for s in steps if s.tool in ARTIFACT_STEPS or s.tool in VIDEO_FREE]
         if not making and taken and video is not None:
             making = [Step(name, args) for name, args in default_tools(taken)]
-        if not making:
+        if not making and not taken:
             if video is None:
                 raise InvalidArgument(NO_VIDEO, code="no_video", param="messages")
             value, cites = self.writing.structured(video.video.id, prompt, schema)
             return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id,
-                         citations=cites, videos=described)  # fmt: skip
+                         citations=cites, videos=described, tools=["structured"])  # fmt: skip
         table = tools.registry()
         results: list[ToolResult] = []
         for step in making:
@@ -418,7 +421,7 @@ class ChatService:
                 listed.append(shown)
                 made.append(Made(a.id, a.type, shown["url"], a.time, a.start, a.end,
                                  result.notes.get(a.id, "")))  # fmt: skip
-        if not made and (not taken or any(s.required for s in taken)):
+        if making and not made and (not taken or any(s.required for s in taken)):
             said = " ".join(r.text for r in results if r.text) or "nothing could be made"
             raise InvalidArgument(said, code="request_not_possible", param="messages")
         times = top_times(schema, taken)
@@ -441,8 +444,9 @@ class ChatService:
             return dict(found) if isinstance(found, dict) else {}
 
         value = fill(schema, taken, times, made, written, write)
+        ran = [s.tool for s in making] + (["structured"] if written else [])
         return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id, listed,
-                     citations, described)  # fmt: skip
+                     citations, described, tools=ran)  # fmt: skip
 
     # -- models that call tools --------------------------------------------------------------
 
@@ -592,7 +596,8 @@ class ChatService:
         }
 
     def _details(self, reply: Reply) -> dict[str, Any]:
-        return {"videos": reply.videos, "writer": self.writer_name, "planner": reply.planner}
+        return {"videos": reply.videos, "writer": self.writer_name, "planner": reply.planner,
+                "tools": reply.tools}  # fmt: skip
 
     def _usage(self, prepared: Prepared, reply: Reply) -> dict[str, int]:
         prompt = sum(_words(t.text) for t in prepared.conversation.turns)

@@ -203,6 +203,8 @@ class VideoTools:
             return ToolResult(f"I found no moment matching {query!r} to cut.", data={"clip": None})
         item = found[0]
         result = self.trim(video, item.start, max(item.end, item.start + 1.0))
+        how = {"speech": "said", "text": "shown on screen"}.get(item.type, "heard")
+        result.text = result.text.rstrip(".") + f', where this is {how}: "{item.text}"'
         result.citations = [item.citation()]
         for artifact in result.artifacts:
             result.notes[artifact.id] = item.text
