@@ -76,6 +76,11 @@ if [ $dev -eq 1 ]; then
     rm -rf "$tmp"
   fi
 fi
+# The VLM Run SDK for the compatibility suites: its exact pins (openai 1.x, pydantic, rich, typer)
+# would downgrade the project's own; the modules it imports are in the dev extra.
+if [ $dev -eq 1 ]; then
+  "${pip[@]}" install --no-deps vlmrun==0.9.2 2>&1 | grep -v "^WARNING: Location" || true
+fi
 .venv/bin/python -c 'import vidsense, av, cv2, scenedetect' \
   || { echo "vidsense did not install cleanly" >&2; exit 1; }
 

@@ -469,6 +469,7 @@ def test_a_job_claimed_by_a_dead_worker_is_resumed(setup: Setup) -> None:
     dead = claim(store, "dead-worker", 1.0)
     assert dead is not None and dead.job.id == job.id
     handler(dead)  # all the work done... and the process dies before it records the end
+    dead.beat()  # (its last heartbeat: the lease holds for one more second)
     tasks = store.list_tasks(page_limit=100).total
     assert store.get_job(job.id).status == "running"
     assert claim(store, "worker-2", 60.0) is None  # its lease still holds
@@ -501,6 +502,42 @@ def test_an_interrupted_job_is_handed_back_and_resumed(setup: Setup) -> None:
     run_job(again, {"execution": execution_handler(setup.chat)})
     done = store.get_job(job.id)
     assert done.status == "completed" and "password" in done.result["response"]["answer"].lower()
+
+
+def test_the_executors_job_workers_run_executions_and_hand_them_back_on_stop(
+    setup: Setup, media: MediaCache
+) -> None:
+    """Job workers are threads of their own (an execution waits on indexing); a stop while an
+    execution waits hands it back ``pending``, and the next executor's worker finishes it."""
+    from tests.library_support import spoken_clip
+
+    clip = spoken_clip(media, "exec-runner.mp4", duration=6.0, spoken="the ferry leaves at noon")
+    body = {
+        "inputs": {"clip": {"type": "file_url", "file_url": {"url": setup.media.url(clip)}}},
+        "config": {"prompt": "What is said?", "json_schema": {
+            "type": "object", "properties": {"spoken_text": {"type": "string"}},
+            "required": ["spoken_text"]}},
+    }  # fmt: skip
+    library = setup.library
+    job = submit_execution(library, read_execution(setup.chat, body))
+    handlers = {"execution": execution_handler(setup.chat)}
+    first = EmbeddedExecutor(library, 1, handlers=handlers, job_workers=1, poll_seconds=0.1)
+    assert (first.workers, first.job_workers) == (1, 1)
+    with first:
+        deadline = time.monotonic() + 60
+        while library.get_job(job.id).status != "running":
+            assert time.monotonic() < deadline, "no job worker claimed the execution"
+            time.sleep(0.05)
+    stopped = library.get_job(job.id)
+    assert (stopped.status, stopped.attempts, stopped.lease_owner) == ("pending", 1, None)
+    with EmbeddedExecutor(library, 1, handlers=handlers, job_workers=2, poll_seconds=0.1):
+        deadline = time.monotonic() + 300
+        while (done := library.get_job(job.id)).status not in ("completed", "failed"):
+            assert time.monotonic() < deadline, "the execution was not resumed"
+            time.sleep(0.2)
+    assert (done.status, done.attempts) == ("completed", 2), done.error_message
+    assert "noon" in done.result["response"]["spoken_text"].lower()
+    assert EmbeddedExecutor(library, 1).job_workers == 0  # no handlers, no job threads
 
 
 # -- a writer that calls tools -------------------------------------------------------------------

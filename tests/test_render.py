@@ -18,14 +18,14 @@ import pytest
 
 from tests.conftest import MediaCache
 from tests.factory import FONT, make_speech, run
+from tests.render_support import ffprobe, frame_at, mean_colour, text_in
 from vidsense.errors import Cancelled, InvalidArgument
-from vidsense.media.decode import FrameSource
 from vidsense.media.edit import extract_audio
 from vidsense.media.render import check, inspect_output, render, verify
 from vidsense.media.samples import sample_video
 from vidsense.media.subtitles import to_srt, to_vtt
 from vidsense.media.timeline import RenderSpec, SubtitleLine, parse_spec
-from vidsense.perception.ocr import TesseractReader
+from vidsense.models.ocr import TesseractReader
 
 FPS = 30
 
@@ -107,26 +107,6 @@ def reader() -> TesseractReader:
 # -- reading outputs back ------------------------------------------------------------------
 
 
-def ffprobe(path: Path) -> dict[str, Any]:
-    """ffprobe's streams (packets counted) and format, with ``video``/``audio``/``subtitle``
-    keys for the first stream of each kind and each one's duration in seconds."""
-    proc = subprocess.run(
-        ["ffprobe", "-v", "error", "-count_packets", "-print_format", "json",
-         "-show_streams", "-show_format", str(path)],
-        capture_output=True, check=True,
-    )  # fmt: skip
-    data = json.loads(proc.stdout)
-    for stream in data["streams"]:
-        kind = stream["codec_type"]
-        data.setdefault(kind, stream)
-        seconds = stream.get("duration")
-        if seconds is None and "DURATION" in stream.get("tags", {}):
-            h, m, s = stream["tags"]["DURATION"].split(":")
-            seconds = int(h) * 3600 + int(m) * 60 + float(s) - max(0.0, float(stream["start_time"]))
-        stream["seconds"] = float(seconds) if seconds is not None else None
-    return data
-
-
 def assert_video(
     path: Path, *, frames: int, width: int, height: int, fps: float = FPS, audio: bool = True
 ) -> dict[str, Any]:
@@ -144,14 +124,6 @@ def assert_video(
     else:
         assert "audio" not in data
     return data
-
-
-def frame_at(path: Path, t: float) -> np.ndarray:
-    """The RGB picture shown at ``t`` seconds."""
-    with FrameSource(path) as source:
-        for _, frame in source.frames_at([t]):
-            return frame.full()
-    raise AssertionError(f"no frame at {t}")
 
 
 def shown_number(image: np.ndarray) -> int | None:
@@ -174,14 +146,6 @@ def shown_number(image: np.ndarray) -> int | None:
     )  # fmt: skip
     digits = proc.stdout.decode().strip()
     return int(digits) if digits.isdigit() else None
-
-
-def text_in(reader: TesseractReader, image: np.ndarray) -> str:
-    return " ".join(box.text for box in reader.read(image)).lower()
-
-
-def mean_colour(image: np.ndarray, x: int, y: int, size: int = 10) -> np.ndarray:
-    return np.asarray(image[y : y + size, x : x + size].reshape(-1, 3).mean(axis=0))
 
 
 def video_clip(source: Path, start: float, end: float, **extra: Any) -> dict[str, Any]:
@@ -491,6 +455,17 @@ def test_animated_image_of_a_span(counter: Path, codec: str, tmp_path: Path) -> 
             millis += image.info["duration"]
     assert millis == pytest.approx(2000, abs=100)
     assert frames == 20 if codec == "gif" else 1 <= frames <= 20
+
+
+def test_a_webp_of_identical_frames_is_a_still_picture(tmp_path: Path) -> None:
+    from PIL import Image
+
+    spec = {"clips": [{"kind": "color", "color": "navy", "duration": 1.0}],
+            "output": {"codec": "webp", "width": 160, "height": 90}}  # fmt: skip
+    result = render(spec, tmp_path / "card.webp")
+    with Image.open(result.path) as image:
+        assert image.size == (160, 90) and getattr(image, "n_frames", 1) == 1
+    assert (result.width, result.height, result.frames) == (160, 90, 1)
 
 
 # -- sound -----------------------------------------------------------------------------------

@@ -264,6 +264,39 @@ def test_kinds_pause_resume_and_fail(store: Store) -> None:
         store.submit_job("execution", {"bad": {1, 2}})
 
 
+def test_cancel_stops_a_held_job_and_delete_removes_any(store: Store) -> None:
+    queued = store.submit_job("render", {"n": 1})
+    held = store.submit_job("video_generation", {"n": 2})
+    claimed = store.claim_job("w", kinds=["video_generation"])
+    assert claimed is not None and claimed.id == held.id
+    cancelled = store.cancel_job(held.id, "the user stopped it")
+    assert (cancelled.status, cancelled.error_code) == ("failed", "cancelled")
+    assert cancelled.error_message == "the user stopped it" and cancelled.lease_owner is None
+    with pytest.raises(Conflict) as e:
+        store.heartbeat_job(held.id, "w", 50.0)  # the worker learns it lost the job
+    assert e.value.code == "lease_lost"
+    with pytest.raises(Conflict) as e:
+        store.finish_job(held.id, "w", "completed", result={"late": True})
+    assert e.value.code == "lease_lost"
+    with pytest.raises(Conflict) as e:
+        store.cancel_job(held.id, "again")  # already ended
+    assert e.value.code == "job_state"
+    assert store.cancel_job(queued.id, "not wanted").status == "failed"
+    assert store.claim_job("w") is None  # a cancelled job is never claimed
+    running = store.submit_job("render", {"n": 3})
+    assert store.claim_job("w2") is not None
+    gone = store.delete_job(running.id)
+    assert gone.id == running.id and gone.status == "running"
+    with pytest.raises(NotFound) as nf:
+        store.get_job(running.id)
+    assert nf.value.code == "job_not_found"
+    with pytest.raises(NotFound):
+        store.heartbeat_job(running.id, "w2", 10.0)
+    with pytest.raises(NotFound):
+        store.delete_job(running.id)
+    assert {j.id for j in store.list_jobs(limit=10)} == {queued.id, held.id}
+
+
 def test_jobs_are_listed_with_filters(store: Store) -> None:
     made = []
     for n in range(5):

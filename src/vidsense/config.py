@@ -105,6 +105,31 @@ class WriterSettings(BaseSettings):
     highlight_max_seconds: float = Field(default=30.0, description="longest highlight")
 
 
+class VideoSettings(BaseSettings):
+    """How ``POST /v1/videos`` (OpenAI's Videos API shape) makes a video from a prompt.
+
+    ``storyboard`` (default) is built in and offline: the prompt's scenes as title cards (or the
+    given image, moving slowly), narrated by espeak-ng with matching subtitles. It is a
+    storyboard renderer, not a generative model, and says so in every video it makes.
+    ``openai`` forwards the request to any endpoint that speaks the same API (``base_url``),
+    follows its job and keeps the result.
+    """
+
+    generator: str = Field(default="storyboard", description="storyboard or openai")
+    base_url: str | None = Field(
+        default=None, description="openai: the endpoint, e.g. http://video-proxy:8000/v1"
+    )
+    api_key: str | None = Field(default=None, description="openai: the endpoint's API key")
+    model: str | None = Field(
+        default=None, description="openai: the model asked for when a request names none"
+    )
+    timeout: float = Field(
+        default=1800.0, description="openai: seconds a generation may take at the endpoint"
+    )
+    poll_seconds: float = Field(default=2.0, description="openai: seconds between status checks")
+    voice: str = Field(default="en-us", description="storyboard: the espeak-ng narration voice")
+
+
 class Settings(BaseSettings):
     """Configuration for every face of vidsense (CLI, server, client in-process)."""
 
@@ -132,6 +157,11 @@ class Settings(BaseSettings):
         default=10 * 1024**3, description="largest accepted upload, bytes (default 10 GiB)"
     )
     workers: int = Field(default=0, description="in-process indexing workers (0 = one per core)")
+    job_workers: int = Field(
+        default=2,
+        description="in-process job threads (executions, predictions, renders), apart from the "
+        "indexing workers: a job waits on indexing, so they never share threads",
+    )
     task_lease_seconds: float = Field(
         default=60.0,
         description="seconds a worker holds a task between heartbeats before another may take it",
@@ -167,6 +197,11 @@ class Settings(BaseSettings):
         default=False,
         description="index the readable part of a video cut short or damaged (its duration is "
         "what decodes, and its metadata notes what is missing) instead of failing its task",
+    )
+    videos: VideoSettings = Field(default_factory=VideoSettings)
+    font_dirs: list[Path] = Field(
+        default_factory=lambda: [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")],
+        description="folders whose font files a render spec sent over HTTP may name",
     )
     chat_allow_file_urls: bool = Field(
         default=False,

@@ -56,11 +56,11 @@ from vidsense.errors import (
     UnsupportedMedia,
     VidsenseError,
 )
-from vidsense.jobs.runs import Handler, JobRun
+from vidsense.jobs.runs import Handler, JobQueue, JobRun
 from vidsense.language.llm import ChatWriter
 from vidsense.language.schema import check, inline_refs, validate
 from vidsense.skills import Skill, pin, unpin
-from vidsense.store import JobRecord, Store
+from vidsense.store import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,8 @@ def read_execution(chat: ChatService, body: Mapping[str, Any]) -> Execution:
     an invalid schema, no files."""
     from vidsense.media.network import check_url_allowed
 
-    store = chat.library.store
-    settings = chat.library.settings
+    library = chat.library
+    settings = library.settings
     files, texts = _read_inputs(body.get("inputs"))
     if not files:
         raise InvalidArgument(
@@ -269,7 +269,7 @@ def read_execution(chat: ChatService, body: Mapping[str, Any]) -> Execution:
     refs = config.get("skills") or []
     if not isinstance(refs, list):
         raise InvalidArgument("config.skills must be a list of skills", param="config.skills")
-    skills = tuple(pin(store, ref, f"config.skills[{n}]") for n, ref in enumerate(refs))
+    skills = tuple(pin(library, ref, f"config.skills[{n}]") for n, ref in enumerate(refs))
     schema = config.get("json_schema")
     if schema is not None:
         try:
@@ -290,7 +290,7 @@ def read_execution(chat: ChatService, body: Mapping[str, Any]) -> Execution:
     if not name and skills:
         name = str(skills[0].get("name") or "")
         if not name and "skill_id" in skills[0]:
-            name = store.get_skill(skills[0]["skill_id"], skills[0]["version"]).name
+            name = library.get_skill(skills[0]["skill_id"], skills[0]["version"]).name
     return Execution(
         name=str(name or "execution"),
         inputs=tuple(files),
@@ -304,9 +304,9 @@ def read_execution(chat: ChatService, body: Mapping[str, Any]) -> Execution:
     )
 
 
-def submit_execution(store: Store, execution: Execution) -> JobRecord:
-    """Queue a checked execution (``enqueued``)."""
-    return store.submit_job(KIND, execution.to_json())
+def submit_execution(jobs: JobQueue, execution: Execution) -> JobRecord:
+    """Queue a checked execution (``enqueued``) in ``jobs`` (the library, or its store)."""
+    return jobs.submit_job(KIND, execution.to_json())
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -497,7 +497,9 @@ class _Run:
         path, kind, filename = self.local(item)
         self.check_cancel()
         try:
-            video = self.chat.media.index(path)
+            video = self.chat.media.index(path, cancel=self.cancel)
+        except TaskInterrupted:
+            raise
         except VidsenseError as e:
             raise type(e)(f"input {item.name!r} ({filename}): {e.message}", code=e.code) from e
         return InputVideo(item.name, kind, video, filename)
@@ -622,8 +624,7 @@ def run_execution(
     ``invalid_media_url``), ``schema_not_followed``, or :class:`TaskInterrupted` when
     ``cancel`` is set."""
     run = _Run(chat, execution_id, execution, progress, cancel)
-    store = chat.library.store
-    skills = [unpin(store, pinned) for pinned in execution.skills]
+    skills = [unpin(chat.library, pinned) for pinned in execution.skills]
     schema = execution.json_schema or next(
         (inline_refs(s.schema) for s in skills if s.schema is not None),
         _default_schema(len(execution.inputs)),

@@ -30,6 +30,7 @@ from vidsense.errors import (
     MediaUnavailable,
     NotFound,
     SourceBlocked,
+    TaskInterrupted,
     ToolFailed,
     UnsupportedMedia,
     VidsenseError,
@@ -244,9 +245,15 @@ class MediaResolver:
                 raise type(e)(f"the media sent is not a video: {e.message}", code=e.code) from e
         return [*known, *paths]
 
-    def index(self, path: Path | ChatVideo, progress: Progress | None = None) -> ChatVideo:
+    def index(
+        self,
+        path: Path | ChatVideo,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChatVideo:
         """Index ``path`` in the chat index (once per content) and wait until it is ready (a
-        library video is ready already)."""
+        library video is ready already); :class:`TaskInterrupted` when ``cancel`` is set while
+        waiting (the indexing goes on, and a later call finds it)."""
         if isinstance(path, ChatVideo):
             return path
         index_id = self.index_id()
@@ -259,9 +266,10 @@ class MediaResolver:
                 shown[0] = task.progress
                 progress("analysing", float(task.progress))
 
+        stopping = cancel or threading.Event()
         task = wait_for(
             lambda: self.library.get_task(submitted.id),
-            lambda task: task.status in TASK_ENDED,
+            lambda task: task.status in TASK_ENDED or stopping.is_set(),
             progress=report,
             timeout=INDEX_TIMEOUT,
             interval=0.25,
@@ -269,6 +277,8 @@ class MediaResolver:
                 "the video took too long to analyse", code="index_timeout"
             ),
         )
+        if task.status not in TASK_ENDED:
+            raise TaskInterrupted("stopped while waiting for the video to be indexed")
         if task.status == "failed" or task.video_id is None:
             raise UnsupportedMedia(
                 f"the video could not be analysed: {task.error_message or 'unknown error'}",

@@ -2,7 +2,7 @@
 
 - Twelve Labs' ``{"code": ..., "message": ...}`` (the library routes);
 - OpenAI's ``{"error": {"message", "type", "param", "code"}}`` (chat, files, models, artifacts,
-  VLM Run routes).
+  VLM Run routes, generated videos, renders and edits: ``param`` names a spec's field).
 
 Both come from :func:`vidsense.errors.describe` and go back through
 :func:`vidsense.errors.from_answer`, so a client raises the class the server raised.
@@ -16,7 +16,8 @@ from typing import Any
 from vidsense.errors import VidsenseError, describe, from_answer
 
 OPENAI_PATHS = re.compile(
-    r"^/v1/(chat/|models|files|artifacts|video/|predictions|domains)(/|$|\?)?"
+    r"^/v1/(chat/|models|files|artifacts|video/|videos|renders|edits|predictions|domains)"
+    r"(/|$|\?)?"
 )
 """Routes that answer in OpenAI's error envelope (the Twelve Labs routes keep theirs)."""
 _OPENAI_TYPES = {

@@ -437,6 +437,34 @@ def transcription(services: Services, index_id: str, video_id: str) -> Evidence[
     return transcript_out(services.library.transcription(index_id, video_id))
 
 
+@dataclass(frozen=True)
+class SubtitleFile:
+    """A transcript as a subtitle file: its text, media type and download name."""
+
+    text: str
+    media_type: str
+    filename: str
+
+
+SUBTITLE_FORMATS = ("srt", "vtt")
+
+
+def transcription_file(services: Services, index_id: str, video_id: str, fmt: str) -> SubtitleFile:
+    """What was said as SubRip (``srt``) or WebVTT (``vtt``) cues: at most two lines of 42
+    characters each, a cue per sentence or less, at the words' own times."""
+    from vidsense.media.subtitles import to_srt, to_vtt, word_cues
+    from vidsense.studio.reel import words_of
+
+    if fmt not in SUBTITLE_FORMATS:
+        raise InvalidArgument(
+            f"format: {fmt!r}; choose json, srt or vtt", param="format", code="invalid_format"
+        )
+    cues = word_cues(words_of(services.library.transcription(index_id, video_id)))
+    if fmt == "srt":
+        return SubtitleFile(to_srt(cues), "application/x-subrip", f"{video_id}.srt")
+    return SubtitleFile(to_vtt(cues), "text/vtt", f"{video_id}.vtt")
+
+
 def text_in_video(services: Services, index_id: str, video_id: str) -> Evidence[TextItem]:
     return text_out(services.library.text_in_video(index_id, video_id))
 
@@ -545,8 +573,12 @@ def list_tasks(services: Services, query: TaskQuery) -> Listing[Task]:
 
 # -- signed media URLs -----------------------------------------------------------------------------
 
-MEDIA_PATH = re.compile(r"^/v1(\.\d+)?/indexes/[^/]+/videos/[^/]+/(stream|thumbnail\.jpg)$")
-"""The paths that may be signed: a video's stream and its thumbnails/keyframe images."""
+MEDIA_PATH = re.compile(
+    r"^/v1(\.\d+)?/indexes/[^/]+/videos/[^/]+/(stream|thumbnail\.jpg)$"
+    r"|^/v1/(renders|videos)/[^/]+/content$"
+)
+"""The paths that may be signed: a video's stream and its thumbnails/keyframe images, a
+render's or generated video's file."""
 DEFAULT_SIGNED_SECONDS = 6 * 3600
 MAX_SIGNED_SECONDS = 24 * 3600
 

@@ -4,9 +4,11 @@ for its lifetime and what the in-process client holds.
 ::
 
     services = Services.open(settings)      # opens the library (store, blobs)
-    services.start_workers()                # indexing workers in this process (optional)
+    services.start_workers()                # indexing and job workers here (optional)
     services.search.search(...)             # made on first use, then kept
-    services.close()                        # workers stop (tasks retried later), store closes
+    services.close()                        # workers stop (tasks, jobs retried later), store closes
+
+The job workers run the kinds :meth:`Services.job_handlers` names (one line per kind).
 """
 
 from __future__ import annotations
@@ -22,26 +24,34 @@ if TYPE_CHECKING:
     from vidsense.agent.predictions import Predictions
     from vidsense.agent.service import ChatService
     from vidsense.jobs import Executor
+    from vidsense.jobs.runs import Handlers
     from vidsense.language.service import WritingService
     from vidsense.search import SearchService
+    from vidsense.studio.renders import Renders
+    from vidsense.studio.sources import Sources
+    from vidsense.studio.videos import Videos
 
 S = TypeVar("S")
 
 
 class Services:
-    """A library, its indexing workers (when started here) and the search, writing, chat and
-    prediction services over it, each made on first use (thread-safe)."""
+    """A library, its indexing and job workers (when started here) and the search, writing,
+    chat and prediction services over it, each made on first use (thread-safe)."""
 
-    def __init__(self, library: Library, executor: Executor | None = None) -> None:
+    def __init__(
+        self, library: Library, executor: Executor | None = None, *, local: bool = False
+    ) -> None:
         self.library = library
         self.executor = executor
+        self.local = local
+        """In-process (the CLI, ``Client()``): render specs may also name local paths."""
         self._made: dict[str, Any] = {}
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, settings: Settings) -> Services:
-        """The services of the library ``settings`` describe."""
-        return cls(Library.open(settings))
+    def open(cls, settings: Settings, *, local: bool = False) -> Services:
+        """The services of the library ``settings`` describe (``local``: in-process)."""
+        return cls(Library.open(settings), local=local)
 
     @property
     def settings(self) -> Settings:
@@ -78,22 +88,68 @@ class Services:
 
         return self._kept("predictions", lambda: Predictions(self.chat))
 
+    @property
+    def sources(self) -> Sources:
+        """What render specs and edits may name: library videos, uploaded files, earlier
+        outputs, fonts (and local paths in-process)."""
+        from vidsense.studio.sources import Sources
+
+        return self._kept(
+            "sources",
+            lambda: Sources(self.library, files=self.chat.files.path, allow_paths=self.local),
+        )
+
+    @property
+    def renders(self) -> Renders:
+        from vidsense.studio.renders import Renders
+
+        return self._kept("renders", lambda: Renders(self.library, self.sources))
+
+    @property
+    def videos(self) -> Videos:
+        from vidsense.studio.videos import Videos
+
+        return self._kept("videos", lambda: Videos(self.library))
+
     # -- workers -------------------------------------------------------------------------------
 
-    def start_workers(self, workers: int | None = None, kind: str | None = None) -> None:
-        """Start indexing workers in this process (``kind``: ``embedded`` or ``ray``, default
-        ``settings.executor``; ``workers`` default ``settings.worker_count``); idempotent."""
+    def job_handlers(self) -> Handlers:
+        """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
+        are given."""
+        from vidsense.agent.executions import KIND, execution_handler
+        from vidsense.studio.renders import render_handler
+        from vidsense.studio.videos import video_handler
+
+        return {
+            KIND: execution_handler(self.chat),
+            "render": render_handler(self.renders),
+            "video_generation": video_handler(self.videos),
+        }
+
+    def start_workers(
+        self, workers: int | None = None, kind: str | None = None, jobs: int | None = None
+    ) -> None:
+        """Start indexing workers and job workers in this process (``kind``: ``embedded`` or
+        ``ray``, default ``settings.executor``; ``workers`` default ``settings.worker_count``;
+        ``jobs`` default ``settings.job_workers``); idempotent."""
         with self._lock:
             if self.executor is None:
                 from vidsense.jobs import make_executor
 
-                self.executor = make_executor(self.library, kind, workers)
+                self.executor = make_executor(
+                    self.library, kind, workers, handlers=self.job_handlers(), job_workers=jobs
+                )
                 self.executor.start()
 
     def queued(self, task_id: str) -> None:
         """A task was just queued: wake a worker, if this process runs any."""
         if self.executor is not None:
             self.executor.submit(task_id)
+
+    def job_queued(self, job_id: str) -> None:
+        """A job was just queued: wake a job worker, if this process runs any."""
+        if self.executor is not None:
+            self.executor.submit_job(job_id)
 
     @property
     def workers(self) -> int:

@@ -185,20 +185,18 @@ def work(
         str | None, typer.Option(help="embedded or ray (default: VIDSENSE_EXECUTOR).")
     ] = None,
 ) -> None:
-    """Index queued videos, with no HTTP API, until stopped (Ctrl-C or SIGTERM): the
-    workers beside `vidsense serve --no-index` when scaling out."""
+    """Index queued videos and run queued jobs (executions), with no HTTP API, until stopped
+    (Ctrl-C or SIGTERM): the workers beside `vidsense serve --no-index` when scaling out."""
     import signal
     import threading
 
-    from vidsense.jobs import make_executor
-    from vidsense.library import Library
+    from vidsense.api.services import Services
 
     config = settings()
-    library = Library.open(config)
+    services = Services.open(config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    running = make_executor(library, executor, workers)
-    running.start()
+    services.start_workers(workers, executor)
     err.print(f"vidsense indexing with {executor or config.executor} workers; Ctrl-C stops")
     try:
         while not stop.wait(1.0):
@@ -206,8 +204,7 @@ def work(
     except KeyboardInterrupt:
         pass
     finally:
-        running.stop()  # running tasks are handed back for the next worker
-        library.close()
+        services.close()  # running tasks and jobs are handed back for the next worker
 
 
 # -- indexes -----------------------------------------------------------------------------------

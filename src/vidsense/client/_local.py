@@ -55,7 +55,7 @@ class LocalTransport(Transport):
     in_process = True
 
     def __init__(self, settings: Settings) -> None:
-        self.services = Services.open(settings)
+        self.services = Services.open(settings, local=True)
 
     def start_workers(self, workers: int | None = None) -> None:
         self.services.start_workers(workers)

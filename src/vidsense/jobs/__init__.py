@@ -1,4 +1,4 @@
-"""Durable indexing tasks and the executors that run them.
+"""Durable indexing tasks and jobs, and the executors that run them.
 
 :data:`EXECUTORS` names every executor; :func:`make_executor` is the one place that picks one.
 """
@@ -9,6 +9,7 @@ from vidsense.errors import InvalidArgument
 from vidsense.jobs.base import Executor
 from vidsense.jobs.embedded import EmbeddedExecutor
 from vidsense.jobs.ray import RayExecutor
+from vidsense.jobs.runs import Handlers
 from vidsense.library import Library
 
 # Ray itself is imported only when a RayExecutor starts.
@@ -21,11 +22,17 @@ __all__ = ["EXECUTORS", "EmbeddedExecutor", "Executor", "RayExecutor", "make_exe
 
 
 def make_executor(
-    library: Library, name: str | None = None, workers: int | None = None
+    library: Library,
+    name: str | None = None,
+    workers: int | None = None,
+    *,
+    handlers: Handlers | None = None,
+    job_workers: int | None = None,
 ) -> Executor:
     """The executor called ``name`` (default ``settings.executor``: ``embedded`` or ``ray``)
-    for ``library``."""
+    for ``library``: ``workers`` indexing workers, and ``job_workers`` (default
+    ``settings.job_workers``) running the job kinds ``handlers`` names."""
     name = name or library.settings.executor
     if name not in EXECUTORS:
         raise InvalidArgument(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](library, workers)
+    return EXECUTORS[name](library, workers, handlers=handlers, job_workers=job_workers)

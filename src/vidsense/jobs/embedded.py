@@ -1,13 +1,18 @@
-"""The embedded executor: worker threads in this process, over the store's durable tasks.
+"""The embedded executor: worker threads in this process, over the store's durable tasks and
+jobs.
 
-Each worker loops :func:`~vidsense.library.tasks.claim` ->
-:func:`~vidsense.library.tasks.run_task`; while a task runs, a heartbeat thread calls
-:meth:`TaskRun.beat <vidsense.library.tasks.TaskRun.beat>` every third of ``lease_seconds`` (at
-most every 2 s). What those steps do to a task (leases, retries, handing back on shutdown) is
-the task's life in :mod:`vidsense.library.service`; this module only schedules them.
+Each indexing worker loops :func:`~vidsense.library.tasks.claim` ->
+:func:`~vidsense.library.tasks.run_task`; each job worker (given a handler table: job kind ->
+:data:`~vidsense.jobs.runs.Handler`) loops :func:`~vidsense.jobs.runs.claim` ->
+:func:`~vidsense.jobs.runs.run_job`. While a task or a job runs, a heartbeat thread renews its
+lease every third of ``lease_seconds`` (at most every 2 s). What those steps do (leases,
+retries, handing back on shutdown) is the task's life in :mod:`vidsense.library.service` and
+the job's in :mod:`vidsense.store.base`; this module only schedules them.
 
-The analysers release the GIL while they compute, so threads keep the cores busy; the default
-is one worker per core (``VIDSENSE_WORKERS``).
+Job workers are threads of their own, never the indexing workers: a job (an execution) waits
+for its videos to be indexed, and would deadlock workers it shared. The analysers release the
+GIL while they compute, so threads keep the cores busy; the default is one indexing worker per
+core (``VIDSENSE_WORKERS``) and ``VIDSENSE_JOB_WORKERS`` (2) job workers.
 """
 
 from __future__ import annotations
@@ -17,8 +22,13 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Protocol
 
 from vidsense.jobs.base import Executor
+from vidsense.jobs.runs import Handlers, JobRun, run_job
+from vidsense.jobs.runs import claim as claim_job
 from vidsense.library import Library
 from vidsense.library.service import Analyzer
 from vidsense.library.tasks import TaskRun, claim, run_task
@@ -26,22 +36,32 @@ from vidsense.library.tasks import TaskRun, claim, run_task
 log = logging.getLogger(__name__)
 
 
-def beat_until(run: TaskRun, done: threading.Event) -> None:
+class Leased(Protocol):
+    """A claimed task or job: its lease length and the beat that renews it."""
+
+    lease_seconds: float
+
+    def beat(self) -> None: ...
+
+
+def beat_until(run: Leased, done: threading.Event, name: str = "") -> None:
     """Renew ``run``'s lease every third of its length (at most every 2 s) until ``done`` is
-    set (runs in its own thread)."""
+    set (runs in its own thread); ``name`` names it in warnings."""
     interval = max(0.2, min(run.lease_seconds / 3.0, 2.0))
     while not done.wait(interval):
         try:
             run.beat()
         except Exception as e:  # the database is busy or gone: try again next beat
-            log.warning("heartbeat of task %s failed: %s", run.task.id, e)
+            log.warning("heartbeat of %s failed: %s", name, e)
 
 
 class EmbeddedExecutor(Executor):
-    """``workers`` threads (default ``settings.worker_count``) indexing tasks of ``library``.
+    """``workers`` threads (default ``settings.worker_count``) indexing tasks of ``library``,
+    and ``job_workers`` threads (default ``settings.job_workers``) running its jobs of the
+    kinds ``handlers`` names (none without handlers).
 
-    ``lease_seconds`` defaults to ``settings.task_lease_seconds``; ``poll_seconds`` is how
-    often idle workers look for tasks queued by other processes.
+    ``lease_seconds`` defaults to ``settings.task_lease_seconds`` (tasks and jobs alike);
+    ``poll_seconds`` is how often idle workers look for work queued by other processes.
     """
 
     NAME = "embedded"
@@ -53,22 +73,31 @@ class EmbeddedExecutor(Executor):
         *,
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
+        handlers: Handlers | None = None,
+        job_workers: int | None = None,
     ) -> None:
         settings = library.settings
         self.library = library
         self.workers = workers if workers and workers > 0 else settings.worker_count
+        self.handlers = dict(handlers or {})
+        self.job_workers = (
+            (job_workers if job_workers is not None else settings.job_workers)
+            if self.handlers
+            else 0
+        )
         self.lease_seconds = lease_seconds or settings.task_lease_seconds
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._wake = threading.Semaphore(0)
+        self._wake_jobs = threading.Semaphore(0)
         self._threads: list[threading.Thread] = []
-        self._running: dict[str, TaskRun] = {}
+        self._running: dict[str, TaskRun | JobRun] = {}
         self._running_lock = threading.Lock()
         self._tag = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
     @property
     def busy(self) -> int:
-        """How many tasks are being indexed right now."""
+        """How many tasks are being indexed and jobs run right now."""
         with self._running_lock:
             return len(self._running)
 
@@ -76,24 +105,33 @@ class EmbeddedExecutor(Executor):
         if self._threads:
             return
         self._stop.clear()
-        for i in range(self.workers):
-            thread = threading.Thread(
-                target=self._loop,
-                args=(f"{self._tag}:{i}",),
-                name=f"vidsense-worker-{i}",
-                daemon=True,
-            )
+        loops: list[tuple[Callable[[str], None], str, str]] = [
+            (self._loop, f"{self._tag}:{i}", f"vidsense-worker-{i}") for i in range(self.workers)
+        ]
+        loops += [
+            (self._job_loop, f"{self._tag}:job{i}", f"vidsense-job-{i}")
+            for i in range(self.job_workers)
+        ]
+        for target, worker_id, name in loops:
+            thread = threading.Thread(target=target, args=(worker_id,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        log.info("started %d indexing workers", self.workers)
+        log.info(
+            "started %d indexing workers and %d job workers (%s)",
+            self.workers,
+            self.job_workers,
+            ", ".join(self.handlers) or "no job kinds",
+        )
 
     def stop(self, timeout: float | None = 30.0) -> None:
         self._stop.set()
         with self._running_lock:
             for running in self._running.values():
                 running.cancel.set()
-        for _ in self._threads:
+        for _ in range(self.workers):
             self._wake.release()
+        for _ in range(self.job_workers):
+            self._wake_jobs.release()
         for thread in self._threads:
             thread.join(timeout)
             if thread.is_alive():
@@ -102,6 +140,12 @@ class EmbeddedExecutor(Executor):
 
     def submit(self, task_id: str | None = None) -> None:
         self._wake.release()
+
+    def submit_job(self, job_id: str | None = None) -> None:
+        if self.job_workers:
+            self._wake_jobs.release()
+
+    # -- indexing ------------------------------------------------------------------------------
 
     def _loop(self, worker_id: str) -> None:
         while not self._stop.is_set():
@@ -114,32 +158,54 @@ class EmbeddedExecutor(Executor):
                 self._wake.acquire(timeout=self.poll_seconds)
                 continue
             try:
-                self._run(run, worker_id)
+                self._held(run.task.id, run, partial(run_task, run, self._analyzer(worker_id)))
             except Exception:  # never let one task end the worker
                 log.exception("worker %s: task %s could not be finished", worker_id, run.task.id)
-
-    def _run(self, run: TaskRun, worker_id: str) -> None:
-        with self._running_lock:
-            self._running[run.task.id] = run
-        if self._stop.is_set():
-            run.cancel.set()
-        done = threading.Event()
-        beats = threading.Thread(
-            target=beat_until,
-            args=(run, done),
-            name=f"vidsense-heartbeat-{run.task.id[:8]}",
-            daemon=True,
-        )
-        beats.start()
-        try:
-            run_task(run, self._analyzer(worker_id))
-        finally:
-            done.set()
-            beats.join()
-            with self._running_lock:
-                self._running.pop(run.task.id, None)
 
     def _analyzer(self, worker_id: str) -> Analyzer | None:
         """What analyses the videos of ``worker_id``; None: :func:`analyze` in this process
         (executors that analyse elsewhere override this)."""
         return None
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def _job_loop(self, worker_id: str) -> None:
+        kinds = list(self.handlers)
+        while not self._stop.is_set():
+            try:
+                run = claim_job(self.library, worker_id, self.lease_seconds, kinds=kinds)
+            except Exception as e:
+                log.warning("worker %s could not claim a job: %s", worker_id, e)
+                run = None
+            if run is None:
+                self._wake_jobs.acquire(timeout=self.poll_seconds)
+                continue
+            try:
+                self._held(run.job.id, run, partial(run_job, run, self.handlers))
+            except Exception:  # never let one job end the worker
+                log.exception("worker %s: job %s could not be finished", worker_id, run.job.id)
+
+    # -- both ----------------------------------------------------------------------------------
+
+    def _held(self, key: str, run: TaskRun | JobRun, work: Callable[[], None]) -> None:
+        """Do ``work`` for a claimed ``run`` while a heartbeat thread renews its lease; a stop
+        asked meanwhile reaches it through ``run.cancel``."""
+        with self._running_lock:
+            self._running[key] = run
+        if self._stop.is_set():
+            run.cancel.set()
+        done = threading.Event()
+        beats = threading.Thread(
+            target=beat_until,
+            args=(run, done, key),
+            name=f"vidsense-heartbeat-{key[:12]}",
+            daemon=True,
+        )
+        beats.start()
+        try:
+            work()
+        finally:
+            done.set()
+            beats.join()
+            with self._running_lock:
+                self._running.pop(key, None)

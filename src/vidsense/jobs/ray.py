@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from vidsense.config import Settings
 from vidsense.errors import TaskInterrupted, VidsenseError
 from vidsense.jobs.embedded import EmbeddedExecutor
+from vidsense.jobs.runs import Handlers
 from vidsense.library import Library
 from vidsense.library.service import Analyzer
 
@@ -126,7 +127,9 @@ class AnalyzerActor:
 
 class RayExecutor(EmbeddedExecutor):
     """``workers`` task loops (default ``settings.worker_count``), each analysing through its
-    own warm :class:`AnalyzerActor` on the Ray cluster ``settings.ray_address``."""
+    own warm :class:`AnalyzerActor` on the Ray cluster ``settings.ray_address``; jobs run in
+    this process's job workers, as the embedded executor runs them (the indexing they wait
+    for goes through the actors)."""
 
     NAME = "ray"
 
@@ -137,8 +140,17 @@ class RayExecutor(EmbeddedExecutor):
         *,
         lease_seconds: float | None = None,
         poll_seconds: float = 1.0,
+        handlers: Handlers | None = None,
+        job_workers: int | None = None,
     ) -> None:
-        super().__init__(library, workers, lease_seconds=lease_seconds, poll_seconds=poll_seconds)
+        super().__init__(
+            library,
+            workers,
+            lease_seconds=lease_seconds,
+            poll_seconds=poll_seconds,
+            handlers=handlers,
+            job_workers=job_workers,
+        )
         self._actors: dict[str, Any] = {}
         self._actors_lock = threading.Lock()
         self._ray: Any = None

@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from vidsense.errors import Conflict, NotFound, TaskInterrupted, VidsenseError, describe
-from vidsense.store import JobRecord, Store
+from vidsense.store import JobRecord
 from vidsense.store.base import JobKind
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,47 @@ log = logging.getLogger(__name__)
 Handler = Callable[["JobRun"], Mapping[str, Any]]
 """Runs a claimed job and returns its result (a JSON object); raises to fail it, or
 :class:`~vidsense.errors.TaskInterrupted` to hand it back."""
+Handlers = Mapping[JobKind, Handler]
+"""The handler of each job kind a worker runs (built where the services are:
+:meth:`vidsense.api.services.Services.job_handlers`)."""
+
+
+class JobQueue(Protocol):
+    """What holds jobs: a :class:`~vidsense.store.Store`, or the
+    :class:`~vidsense.library.Library` over one (the job methods of the store)."""
+
+    def submit_job(
+        self,
+        kind: JobKind,
+        request: Mapping[str, Any],
+        *,
+        status: Literal["enqueued", "paused"] = "enqueued",
+    ) -> JobRecord: ...
+
+    def claim_job(
+        self,
+        worker_id: str,
+        lease_seconds: float = 60.0,
+        *,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> JobRecord | None: ...
+
+    def heartbeat_job(
+        self, job_id: str, worker_id: str, progress: float, *, lease_seconds: float = 60.0
+    ) -> JobRecord: ...
+
+    def release_job(self, job_id: str, worker_id: str) -> JobRecord: ...
+
+    def finish_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        status: Literal["completed", "failed"],
+        *,
+        result: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> JobRecord: ...
 
 
 class JobRun:
@@ -37,7 +78,9 @@ class JobRun:
     Safe to use from the running thread and a heartbeat thread at once.
     """
 
-    def __init__(self, store: Store, job: JobRecord, worker_id: str, lease_seconds: float) -> None:
+    def __init__(
+        self, store: JobQueue, job: JobRecord, worker_id: str, lease_seconds: float
+    ) -> None:
         self.store = store
         self.job = job
         self.worker_id = worker_id
@@ -112,7 +155,7 @@ class JobRun:
 
 
 def claim(
-    store: Store,
+    store: JobQueue,
     worker_id: str,
     lease_seconds: float,
     kinds: Sequence[JobKind] | None = None,
@@ -123,7 +166,7 @@ def claim(
     return JobRun(store, job, worker_id, lease_seconds) if job is not None else None
 
 
-def run_job(run: JobRun, handlers: Mapping[str, Handler]) -> None:
+def run_job(run: JobRun, handlers: Handlers) -> None:
     """Run a claimed job with the handler of its kind and record how it ended; never raises
     for the job's own errors. A kind without a handler fails the job (``no_handler``)."""
     job = run.job

@@ -62,7 +62,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -80,11 +80,14 @@ from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.options import index_addons, index_options
 from vidsense.store import (
+    BlobStore,
     IndexRecord,
+    JobRecord,
     Keyframe,
     LogoRecord,
     Page,
     Segment,
+    SkillRecord,
     Store,
     TaskRecord,
     VideoRecord,
@@ -93,7 +96,10 @@ from vidsense.store import (
 )
 from vidsense.store.base import (
     IndexSort,
+    JobKind,
+    JobStatus,
     SegmentKind,
+    SkillSort,
     SortOption,
     Space,
     TaskSort,
@@ -702,6 +708,130 @@ class Library:
             sort_option=sort_option,
         )
 
+    # -- skills (checked and resolved by vidsense.skills) ------------------------------------
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where files live (skill bundles are read and kept here by :mod:`vidsense.skills`)."""
+        return self.store.blobs
+
+    def create_skill(
+        self, name: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        """Store version 1 of a new skill (``Conflict`` ``skill_exists`` for a taken name)."""
+        return self.store.create_skill(name, description, schema, bundle)
+
+    def add_skill_version(
+        self, skill_id: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord:
+        """Store the next version of a skill; older versions stay."""
+        return self.store.add_skill_version(skill_id, description, schema, bundle)
+
+    def get_skill(self, skill_id: str, version: int | None = None) -> SkillRecord:
+        """A skill at ``version`` (None: the latest); ``NotFound`` ``skill_not_found``."""
+        return self.store.get_skill(skill_id, version)
+
+    def find_skill(self, name: str, version: int | None = None) -> SkillRecord:
+        """A skill by name at ``version`` (None: the latest)."""
+        return self.store.find_skill(name, version)
+
+    def list_skills(
+        self,
+        *,
+        limit: int = 25,
+        offset: int = 0,
+        order_by: SkillSort = "created_at",
+        descending: bool = True,
+        latest_only: bool = False,
+    ) -> list[SkillRecord]:
+        """Skill versions (or each skill's latest), sorted by ``order_by``."""
+        return self.store.list_skills(
+            limit=limit,
+            offset=offset,
+            order_by=order_by,
+            descending=descending,
+            latest_only=latest_only,
+        )
+
+    # -- jobs (their life is drawn in vidsense.store.base; run by vidsense.jobs.runs) --------
+
+    def submit_job(
+        self,
+        kind: JobKind,
+        request: Mapping[str, Any],
+        *,
+        status: Literal["enqueued", "paused"] = "enqueued",
+    ) -> JobRecord:
+        """Queue a job of ``kind`` (id ``<prefix>_<hex>``) for the job workers."""
+        return self.store.submit_job(kind, request, status=status)
+
+    def get_job(self, job_id: str, kind: JobKind | None = None) -> JobRecord:
+        """The job (``NotFound`` ``<kind>_not_found`` also when it is of another kind)."""
+        return self.store.get_job(job_id, kind)
+
+    def list_jobs(
+        self,
+        *,
+        kind: JobKind | None = None,
+        status: JobStatus | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        skip: int = 0,
+        limit: int = 10,
+        descending: bool = True,
+    ) -> list[JobRecord]:
+        """Jobs, optionally of one kind and status, created in ``[created_after,
+        created_before)``, newest first unless ``descending`` is False."""
+        return self.store.list_jobs(
+            kind=kind,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            skip=skip,
+            limit=limit,
+            descending=descending,
+        )
+
+    def claim_job(
+        self,
+        worker_id: str,
+        lease_seconds: float = 60.0,
+        *,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> JobRecord | None:
+        """Lease the oldest claimable job (of ``kinds``) to ``worker_id``; None when none."""
+        return self.store.claim_job(worker_id, lease_seconds, kinds=kinds)
+
+    def heartbeat_job(
+        self, job_id: str, worker_id: str, progress: float, *, lease_seconds: float = 60.0
+    ) -> JobRecord:
+        """Store ``progress`` and renew the lease (``Conflict`` ``lease_lost``)."""
+        return self.store.heartbeat_job(job_id, worker_id, progress, lease_seconds=lease_seconds)
+
+    def release_job(self, job_id: str, worker_id: str) -> JobRecord:
+        """Hand a held job back (``pending``), for the next claim."""
+        return self.store.release_job(job_id, worker_id)
+
+    def finish_job(
+        self,
+        job_id: str,
+        worker_id: str,
+        status: Literal["completed", "failed"],
+        *,
+        result: Mapping[str, Any] | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> JobRecord:
+        """End a held job ``completed`` with ``result`` or ``failed`` with the error."""
+        return self.store.finish_job(
+            job_id,
+            worker_id,
+            status,
+            result=result,
+            error_code=error_code,
+            error_message=error_message,
+        )
+
     # -- indexing (the run step of a task's life, see vidsense.library.tasks) ----------------
 
     def index_video(self, ctx: TaskContext, analyzer: Analyzer | None = None) -> str:
@@ -865,6 +995,32 @@ class Library:
             )
         except (VidsenseError, OSError) as e:  # a missing thumbnail is not worth a failed task
             log.warning("no thumbnail for %s: %s", prefix, e)
+
+    # -- job files and cancelling (renders, generated videos) --------------------------------
+
+    def cancel_job(self, job_id: str, message: str) -> JobRecord:
+        """Stop a job that has not ended (``failed``, code ``cancelled``)."""
+        return self.store.cancel_job(job_id, message)
+
+    def delete_job(self, job_id: str, files: str | None = None) -> JobRecord:
+        """Remove a job, and the stored files under the blob prefix ``files`` when given."""
+        job = self.store.delete_job(job_id)
+        if files:
+            self.store.blobs.delete_prefix(files)
+        return job
+
+    def keep_file(self, key: str, path: Path) -> str:
+        """Move a finished file into blob storage under ``key``."""
+        return self.store.blobs.put_file(key, path, move=True)
+
+    def delete_files(self, prefix: str) -> int:
+        """Delete every stored file under the blob prefix ``prefix``; how many went."""
+        return self.store.blobs.delete_prefix(prefix)
+
+    def work_dir(self, name: str) -> Path:
+        """An empty scratch folder ``DATA_DIR/work/name`` on the blobs' filesystem (cleared
+        of what an interrupted run left)."""
+        return self._work_dir(name)
 
     def _work_dir(self, name: str) -> Path:
         work = self.settings.data_dir / "work" / name

@@ -1,4 +1,5 @@
-"""Cutting clips and pulling audio out of videos (ffmpeg does the work)."""
+"""Cutting clips and pulling audio out of videos (ffmpeg does the work). A cut that must be
+exact is a one-clip render (:mod:`vidsense.media.render`); a stream copy is plain ffmpeg."""
 
 from __future__ import annotations
 
@@ -114,43 +115,17 @@ def _cut(
     fps: float = 0.0,
 ) -> Clip:
     out.parent.mkdir(parents=True, exist_ok=True)
+    if method == "reencode":
+        return _render_cut(path, start, end, out)
     tmp = out.with_name(f".{out.stem}.part{out.suffix}")
     args = [
-        "ffmpeg",
-        "-v",
-        "error",
-        "-y",
-        "-ss",
-        f"{start:.6f}",
-        "-i",
-        str(path),
-        "-t",
-        f"{end - start:.6f}",
-        "-map",
-        "0:v:0",
-        "-map",
-        "0:a:0?",
-    ]
-    if method == "copy":
-        args += ["-c", "copy", "-avoid_negative_ts", "make_zero"]
-        if fps:
-            # With B-frames a copied cut by time alone overshoots by a few frames.
-            args += ["-frames:v", str(max(1, round((end - start) * fps)))]
-    else:
-        args += [
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-crf",
-            "18",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "128k",
-        ]
+        "ffmpeg", "-v", "error", "-y", "-ss", f"{start:.6f}", "-i", str(path),
+        "-t", f"{end - start:.6f}", "-map", "0:v:0", "-map", "0:a:0?",
+        "-c", "copy", "-avoid_negative_ts", "make_zero",
+    ]  # fmt: skip
+    if fps:
+        # With B-frames a copied cut by time alone overshoots by a few frames.
+        args += ["-frames:v", str(max(1, round((end - start) * fps)))]
     args += ["-movflags", "+faststart", str(tmp)]
     proc = run_tool(args, timeout=max(60.0, (end - start) * 10))
     if proc.returncode != 0:
@@ -158,6 +133,24 @@ def _cut(
         raise ToolFailed(f"ffmpeg could not cut {path.name}: {last_error_line(proc.stderr)}")
     os.replace(tmp, out)
     return Clip(path=out, start=start, end=end, method=method, duration=probe(out).video_duration)
+
+
+def _render_cut(path: Path, start: float, end: float, out: Path) -> Clip:
+    """An exact cut: a one-clip timeline through the render engine (x264 ultrafast, CRF 18,
+    the source's frame rate, sound kept), written as MP4 whatever ``out`` is called."""
+    from vidsense.media.render import render
+
+    spec = {
+        "clips": [{"kind": "video", "source": str(path), "start": start, "end": end}],
+        "output": {"codec": "h264", "preset": "ultrafast", "crf": 18},
+    }
+    rendered = out.with_name(f".{out.stem}.cut.mp4")
+    try:
+        result = render(spec, rendered)
+        os.replace(rendered, out)
+    finally:
+        rendered.unlink(missing_ok=True)
+    return Clip(path=out, start=start, end=end, method="reencode", duration=result.duration)
 
 
 def extract_audio(

@@ -7,6 +7,7 @@ returns the file's text; times are formatted here and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 
@@ -21,6 +22,76 @@ class TimedText(Protocol):
 
     @property
     def text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A subtitle: ``text`` (one or two lines) shown from ``start`` to ``end`` seconds."""
+
+    start: float
+    end: float
+    text: str
+
+
+LINE_CHARS = 42
+"""Characters per subtitle line (the usual broadcast limit)."""
+
+
+def _two_lines(text: str, width: int) -> str:
+    """``text`` broken at the space nearest its middle when it is longer than ``width``."""
+    if len(text) <= width or " " not in text:
+        return text
+    middle = len(text) // 2
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - middle))
+    return text[:cut] + "\n" + text[cut + 1 :]
+
+
+_CLOSERS = "\"')]\u00bb\u201d\u2019"
+"""Quotes and brackets that may follow a sentence's full stop."""
+
+
+def ends_sentence(word: str) -> bool:
+    """Whether ``word`` ends a sentence (``.``, ``?``, ``!`` or an ellipsis, before closing
+    quotes or brackets)."""
+    return word.rstrip(_CLOSERS).endswith((".", "?", "!", "\u2026"))
+
+
+def word_cues(
+    words: Iterable[tuple[float, float, str]],
+    *,
+    line_chars: int = LINE_CHARS,
+    max_seconds: float = 6.0,
+    pause: float = 1.0,
+) -> list[Cue]:
+    """Timed words ``(start, end, word)`` grouped into cues of at most two lines of
+    ``line_chars`` and ``max_seconds``: a cue also ends at the end of a sentence and before a
+    pause of ``pause`` seconds. Each cue lasts from its first word's start to its last word's
+    end."""
+    cues: list[Cue] = []
+    current: list[tuple[float, float, str]] = []
+
+    def close() -> None:
+        if current:
+            text = " ".join(w[2] for w in current)
+            cues.append(Cue(current[0][0], current[-1][1], _two_lines(text, line_chars)))
+            current.clear()
+
+    for start, end, word in sorted(w for w in words if w[2].strip()):
+        word = word.strip()
+        if current:
+            text = " ".join(w[2] for w in current) + " " + word
+            if (
+                len(text) > 2 * line_chars
+                or end - current[0][0] > max_seconds
+                or start - current[-1][1] >= pause
+            ):
+                close()
+        current.append((start, end, word))
+        if ends_sentence(word):
+            close()
+    close()
+    return cues
 
 
 def _clock(seconds: float, separator: str, *, places: int = 3, hour_digits: int = 2) -> str:

@@ -25,9 +25,11 @@ from vidsense.server.deps import require_api_key
 from vidsense.server.routers import (
     chat,
     files,
+    generation,
     health,
     indexes,
     media,
+    renders,
     search,
     tasks,
     ui,
@@ -90,7 +92,14 @@ def create_app(
             )
     # OpenAI-compatible chat and VLM Run requests under /v1 only; artifacts check a key or a
     # URL signature.
-    for router in (media.router, chat.router, files.router, vlmrun.router):
+    for router in (
+        media.router,
+        chat.router,
+        files.router,
+        vlmrun.router,
+        renders.router,
+        generation.router,
+    ):
         app.include_router(router, prefix="/v1", dependencies=guarded)
     app.include_router(files.public_router, prefix="/v1")
     return app

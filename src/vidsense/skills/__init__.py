@@ -9,6 +9,7 @@ request names.
 from vidsense.skills.bundle import LIMITS, Limits, SkillBundle, from_prompt, read_base64, read_zip
 from vidsense.skills.service import (
     Skill,
+    SkillStore,
     bundle_bytes,
     create_skill,
     get_skill,
@@ -27,6 +28,7 @@ __all__ = [
     "Limits",
     "Skill",
     "SkillBundle",
+    "SkillStore",
     "bundle_bytes",
     "create_skill",
     "from_prompt",

@@ -3,8 +3,9 @@ look up by id, name and version, list, download; and the skills a request names 
 ``AgentSkill``: a reference by id or name and version, or an inline base64 bundle) resolved
 and pinned so that a queued job runs the version it was given.
 
-Plain functions over a :class:`~vidsense.store.Store`, for every face (HTTP routes, the CLI,
-the client in-process). Versions are whole numbers counted from 1; the wire writes them as
+Plain functions over what keeps skills (:class:`SkillStore`: a :class:`~vidsense.store.Store`,
+or the :class:`~vidsense.library.Library` over one), for every face (HTTP routes, the CLI, the
+client in-process). Versions are whole numbers counted from 1; the wire writes them as
 strings (``"1"``), and ``"latest"`` (or none) means the newest.
 """
 
@@ -13,19 +14,49 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.skills.bundle import NAME, SkillBundle, check_description, check_name, read_base64
 from vidsense.skills.bundle import parse as parse_files
 from vidsense.skills.bundle import unzip as unzip_bundle
-from vidsense.store import SkillRecord, Store
+from vidsense.store import BlobStore, SkillRecord
 from vidsense.store.base import SkillSort
 
 LATEST = "latest"
 INLINE_PREFIX = "skills/inline/"
 """Where inline bundles of queued jobs are kept (by content hash), so a job's request stays
 small and a restarted job reads the same bundle."""
+
+
+class SkillStore(Protocol):
+    """What keeps skills: their records (:class:`~vidsense.store.Store`'s skill methods) and
+    the blobs their bundles live in."""
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    def create_skill(
+        self, name: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord: ...
+
+    def add_skill_version(
+        self, skill_id: str, description: str, schema: Mapping[str, Any] | None, bundle: bytes
+    ) -> SkillRecord: ...
+
+    def get_skill(self, skill_id: str, version: int | None = None) -> SkillRecord: ...
+
+    def find_skill(self, name: str, version: int | None = None) -> SkillRecord: ...
+
+    def list_skills(
+        self,
+        *,
+        limit: int = 25,
+        offset: int = 0,
+        order_by: SkillSort = "created_at",
+        descending: bool = True,
+        latest_only: bool = False,
+    ) -> list[SkillRecord]: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +97,7 @@ def parse_version(value: Any, param: str = "skill_version") -> int | None:
 
 
 def create_skill(
-    store: Store,
+    store: SkillStore,
     bundle: SkillBundle,
     *,
     name: str | None = None,
@@ -95,7 +126,7 @@ def create_skill(
 
 
 def update_skill(
-    store: Store,
+    store: SkillStore,
     skill_id: str,
     bundle: SkillBundle | None = None,
     *,
@@ -117,7 +148,7 @@ def update_skill(
     return store.add_skill_version(current.id, description, bundle.schema, bundle.to_zip())
 
 
-def get_skill(store: Store, skill_id: str, version: Any = None) -> SkillRecord:
+def get_skill(store: SkillStore, skill_id: str, version: Any = None) -> SkillRecord:
     """A skill by id (or by name, as VLM Run's ``skill_id`` may be), at ``version`` (none or
     ``"latest"``: the newest); ``NotFound`` (``skill_not_found``) naming what was asked."""
     number = parse_version(version)
@@ -131,7 +162,7 @@ def get_skill(store: Store, skill_id: str, version: Any = None) -> SkillRecord:
     return store.find_skill(skill_id, number)
 
 
-def lookup_skill(store: Store, name: Any, version: Any = None) -> SkillRecord:
+def lookup_skill(store: SkillStore, name: Any, version: Any = None) -> SkillRecord:
     """A skill by name at ``version`` (VLM Run's ``POST /skills/lookup``)."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidArgument("a skill lookup needs a name", param="name")
@@ -139,7 +170,7 @@ def lookup_skill(store: Store, name: Any, version: Any = None) -> SkillRecord:
 
 
 def list_skills(
-    store: Store,
+    store: SkillStore,
     *,
     limit: int = 25,
     offset: int = 0,
@@ -154,13 +185,13 @@ def list_skills(
     )
 
 
-def bundle_bytes(store: Store, record: SkillRecord) -> bytes:
+def bundle_bytes(store: SkillStore, record: SkillRecord) -> bytes:
     """The zip of a stored version (what a download serves)."""
     with store.blobs.open(record.bundle_key) as f:
         return f.read()
 
 
-def load_bundle(store: Store, record: SkillRecord) -> SkillBundle:
+def load_bundle(store: SkillStore, record: SkillRecord) -> SkillBundle:
     """The bundle of a stored version (checked when it was stored)."""
     return parse_files(unzip_bundle(bundle_bytes(store, record)))
 
@@ -186,7 +217,7 @@ def _inline(ref: Mapping[str, Any], param: str) -> SkillBundle:
     return read_base64(ref.get("bundle"), param=f"{param}.source.data")
 
 
-def resolve(store: Store, ref: Any, param: str = "skills[0]") -> Skill:
+def resolve(store: SkillStore, ref: Any, param: str = "skills[0]") -> Skill:
     """The skill an ``AgentSkill`` names: ``{type: "skill_reference", skill_id | skill_name,
     skill_version}`` (``skill_id`` may be a name; version ``"latest"`` by default) or
     ``{type: "inline", name, description, source: {type: "base64", media_type:
@@ -224,7 +255,7 @@ def resolve(store: Store, ref: Any, param: str = "skills[0]") -> Skill:
     return Skill(load_bundle(store, record), record)
 
 
-def pin(store: Store, ref: Any, param: str = "skills[0]") -> dict[str, Any]:
+def pin(store: SkillStore, ref: Any, param: str = "skills[0]") -> dict[str, Any]:
     """What a queued job keeps of a skill it was given: the stored skill's id and the version
     it resolved to now (an update while the job waits does not change what it runs), or an
     inline bundle kept by content hash. :func:`unpin` reads it back."""
@@ -238,7 +269,7 @@ def pin(store: Store, ref: Any, param: str = "skills[0]") -> dict[str, Any]:
     return {"inline": key, "name": skill.bundle.name, "description": skill.bundle.description}
 
 
-def unpin(store: Store, pinned: Mapping[str, Any]) -> Skill:
+def unpin(store: SkillStore, pinned: Mapping[str, Any]) -> Skill:
     """The skill a job pinned with :func:`pin`."""
     if "inline" in pinned:
         with store.blobs.open(str(pinned["inline"])) as f:

@@ -30,6 +30,10 @@ claimed again by the next worker, up to ``max_attempts`` claims. A job's life::
        ▲  │        │   │
        │  ▼        │   └──────► failed    (error code + message; also too_many_attempts)
      paused   pending ◄┘ (handed back at shutdown; claimed again like enqueued)
+
+A job that has not ended can be cancelled from any of these states (``failed``, code
+``cancelled``; its worker loses the lease and stops at its next heartbeat), and any job can be
+deleted.
 """
 
 from __future__ import annotations
@@ -696,6 +700,18 @@ class Store(ABC):
     def fail_job(self, job_id: str, code: str, message: str) -> JobRecord:
         """Fail a job no worker holds (``enqueued``, ``pending`` or ``paused``) with error
         ``code`` and ``message``; ``Conflict`` (``job_state``) otherwise."""
+
+    @abstractmethod
+    def cancel_job(self, job_id: str, message: str) -> JobRecord:
+        """Stop a job that has not ended, whoever holds it: it turns ``failed`` with code
+        ``cancelled`` and ``message``, and a worker holding it loses its lease (its next
+        heartbeat or finish is a ``Conflict`` ``lease_lost``, which stops it). ``Conflict``
+        (``job_state``) when it already completed or failed."""
+
+    @abstractmethod
+    def delete_job(self, job_id: str) -> JobRecord:
+        """Remove a job (in any status) and answer it as it was; a worker holding it loses
+        its lease as with :meth:`cancel_job`. Its files are the caller's to delete."""
 
     @abstractmethod
     def pause_job(self, job_id: str) -> JobRecord:

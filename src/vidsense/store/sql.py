@@ -1336,6 +1336,20 @@ class SqlStore(Store):
             self._end_job(conn, row, "failed", code, message)
             return _job(self._job_row(conn, job_id))
 
+    def cancel_job(self, job_id: str, message: str) -> JobRecord:
+        with self._write() as conn:
+            row = self._in_status(
+                conn, _JOBS, job_id, ("enqueued", "pending", "paused", "running"), "cancel"
+            )
+            self._end_job(conn, row, "failed", "cancelled", message)
+            return _job(self._job_row(conn, job_id))
+
+    def delete_job(self, job_id: str) -> JobRecord:
+        with self._write() as conn:
+            row = self._job_row(conn, job_id, lock=True)
+            self._execute(conn, "DELETE FROM jobs WHERE seq = ?", (row["seq"],))
+            return _job(row)
+
     def _end_job(
         self,
         conn: Conn,

@@ -41,9 +41,22 @@ def delete_video(index_id: str, video_id: str, svc: Svc) -> Response:
     return Response(status_code=204)
 
 
-@router.get(VIDEO + "/transcription")
-def transcription(index_id: str, video_id: str, svc: Svc) -> Evidence[TranscriptItem]:
-    return api.transcription(svc, index_id, video_id)
+@router.get(VIDEO + "/transcription", response_model=Evidence[TranscriptItem])
+def transcription(
+    index_id: str,
+    video_id: str,
+    svc: Svc,
+    format: Annotated[str, Query(description="json (default), srt or vtt")] = "json",
+) -> Evidence[TranscriptItem] | Response:
+    if format == "json":
+        return api.transcription(svc, index_id, video_id)
+    found = api.transcription_file(svc, index_id, video_id, format)
+    disposition = f'attachment; filename="{found.filename}"'
+    return Response(
+        found.text.encode("utf-8"),
+        media_type=f"{found.media_type}; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
 
 
 @router.get(VIDEO + "/text-in-video")

@@ -1,0 +1,471 @@
+"""The official ``twelvelabs`` SDK (1.3.x) against a real ``vidsense serve`` on ``/v1.3``.
+
+Every call here is the code of the SDK's README / the Twelve Labs notebook, with only
+``base_url`` changed: an index with the models and options asked for; uploads as assets that
+are then indexed (the SDK's recommended path) and as indexing tasks (the legacy path); search
+with its options and pagination; ``analyze`` on a URL or an asset, with a JSON schema and a time
+window; ``analyze_stream`` (NDJSON events); asynchronous analyze tasks; a video with its
+transcription; and the errors the SDK raises for bad ids and bad input, in Twelve Labs'
+``{"code", "message"}`` envelope.
+
+The 1.3 SDK has no ``summarize``/``gist``/``generate`` methods any more (Pegasus 1.5 replaced
+them with ``analyze``); the notebook's summary, chapters and gist are asked of ``analyze`` with a
+JSON schema here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from twelvelabs import TwelveLabs
+from twelvelabs.core.api_error import ApiError
+from twelvelabs.errors import BadRequestError, NotFoundError
+from twelvelabs.types import AnalyzePromptV2, VideoContext_AssetId, VideoContext_Url
+
+from tests.conftest import MediaCache
+from tests.library_support import CAPTION, SPOKEN, spoken_clip
+from tests.sdk_support import (
+    KEY,
+    Clip,
+    Served,
+    notes_file,
+    poll,
+    says_hours,
+    says_price,
+    serve,
+    talk_video,
+)
+
+MODELS = [
+    {"model_name": "marengo3.0", "model_options": ["visual", "audio"]},
+    {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]},
+]
+
+
+@dataclass
+class Notebook:
+    served: Served
+    client: TwelveLabs
+    talk: Clip
+    index_id: str
+    video_id: str
+    """The talk, indexed through ``tasks.create`` + ``tasks.wait_for_done``."""
+    task: Any
+    """The finished indexing task."""
+
+    @property
+    def talk_url(self) -> str:
+        return self.served.files.url(self.talk.path)
+
+
+@pytest.fixture(scope="module")
+def nb(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook]:
+    talk = talk_video(media)
+    with pytest.MonkeyPatch.context() as mp, serve(tmp_path_factory, media, "sdk-tl") as served:
+        mp.delenv("TWELVELABS_BASE_URL", raising=False)  # it would override base_url
+        client = TwelveLabs(api_key=KEY, base_url=served.url + "/v1.3")
+        index = client.indexes.create(
+            index_name="sdk-notebook", models=MODELS, addons=["thumbnail"]
+        )
+        assert index.id
+        with talk.path.open("rb") as f:
+            created = client.tasks.create(index_id=index.id, video_file=f)
+        task = client.tasks.wait_for_done(task_id=created.id, sleep_interval=0.5)
+        assert task.status == "ready", task
+        yield Notebook(served, client, talk, index.id, task.video_id, task)
+
+
+@pytest.fixture(scope="module")
+def talk_asset(nb: Notebook) -> Any:
+    """The talk uploaded as an asset by URL (``assets.create(method="url")``), once ready."""
+    asset = nb.client.assets.create(method="url", url=nb.talk_url)
+    assert asset.id
+    done = poll(
+        lambda: (a := nb.client.assets.retrieve(asset.id)).status in ("ready", "failed") and a,
+        60,
+        "the talk asset",
+    )
+    assert done.status == "ready", done
+    return done
+
+
+def _search(nb: Notebook, text: str, options: list[str], **kwargs: Any) -> list[Any]:
+    return list(
+        nb.client.search.query(
+            index_id=nb.index_id, query_text=text, search_options=options, **kwargs
+        )
+    )
+
+
+def _overlaps(item: Any, start: float, end: float) -> bool:
+    return bool(item.start < end and item.end > start)
+
+
+# -- indexes ---------------------------------------------------------------------------------
+
+
+def test_index_reports_the_models_and_options_it_was_created_with(nb: Notebook) -> None:
+    index = nb.client.indexes.retrieve(nb.index_id)
+    assert index.index_name == "sdk-notebook"
+    assert [(m.model_name, m.model_options) for m in index.models or []] == [
+        ("marengo3.0", ["visual", "audio"]),
+        ("pegasus1.2", ["visual", "audio"]),
+    ]
+    assert index.addons == ["thumbnail"]
+    assert index.video_count == 1
+    assert index.total_duration == pytest.approx(nb.talk.duration, abs=0.2)
+    listed = [i for i in nb.client.indexes.list(index_name="sdk-notebook")]
+    assert [i.id for i in listed] == [nb.index_id]  # the pager stops after the last page
+
+
+def test_an_index_searches_only_the_options_it_has(nb: Notebook) -> None:
+    visual = nb.client.indexes.create(
+        index_name="visual-only", models=[{"model_name": "marengo3.0", "model_options": ["visual"]}]
+    )
+    index = nb.client.indexes.retrieve(visual.id)
+    assert [(m.model_name, m.model_options) for m in index.models or []] == [
+        ("marengo3.0", ["visual"])
+    ]
+    with pytest.raises(BadRequestError) as err:
+        list(nb.client.search.query(index_id=visual.id, query_text="x", search_options=["audio"]))
+    assert "audio" in err.value.body["message"]
+    nb.client.indexes.update(visual.id, index_name="visual-renamed")
+    assert nb.client.indexes.retrieve(visual.id).index_name == "visual-renamed"
+    nb.client.indexes.delete(visual.id)
+    with pytest.raises(ApiError) as gone:
+        nb.client.indexes.retrieve(visual.id)
+    assert gone.value.status_code == 404
+
+
+def test_an_unknown_model_option_is_a_bad_request(nb: Notebook) -> None:
+    with pytest.raises(BadRequestError) as err:
+        nb.client.indexes.create(
+            index_name="smelly", models=[{"model_name": "marengo3.0", "model_options": ["smell"]}]
+        )
+    body = err.value.body
+    assert set(body) >= {"code", "message"} and "smell" in body["message"]
+    assert "smelly" not in [i.index_name for i in nb.client.indexes.list()]
+
+
+# -- uploads ---------------------------------------------------------------------------------
+
+
+def test_indexing_task_reports_the_video(nb: Notebook) -> None:
+    task = nb.client.tasks.retrieve(nb.task.id)
+    assert task.status == "ready" and task.index_id == nb.index_id
+    assert task.video_id == nb.video_id
+    assert task.system_metadata is not None
+    assert task.system_metadata.filename == nb.talk.path.name
+    assert task.system_metadata.duration == pytest.approx(nb.talk.duration, abs=0.2)
+    assert (task.system_metadata.width, task.system_metadata.height) == (320, 240)
+    assert nb.task.id in [t.id for t in nb.client.tasks.list(index_id=nb.index_id)]
+
+
+def test_asset_then_indexed_asset(nb: Notebook, media: MediaCache) -> None:
+    """The SDK's recommended upload: ``assets.create`` (direct), then index the asset."""
+    clip = spoken_clip(media)
+    with clip.open("rb") as f:
+        asset = nb.client.assets.create(method="direct", file=f)
+    assert asset.id and asset.status in ("processing", "ready")
+    ready = poll(
+        lambda: (a := nb.client.assets.retrieve(asset.id)).status in ("ready", "failed") and a,
+        60,
+        "the asset",
+    )
+    assert ready.status == "ready" and ready.filename == clip.name
+    assert ready.duration == pytest.approx(4.0, abs=0.2)
+    assert asset.id in [a.id for a in nb.client.assets.list()]
+
+    created = nb.client.indexes.indexed_assets.create(nb.index_id, asset_id=asset.id)
+    assert created.id and created.asset_id == asset.id
+    indexed = poll(
+        lambda: (
+            (i := nb.client.indexes.indexed_assets.retrieve(nb.index_id, created.id)).status
+            in ("ready", "failed")
+            and i
+        ),
+        180,
+        "the indexed asset",
+    )
+    assert indexed.status == "ready", indexed
+    assert indexed.system_metadata is not None
+    assert indexed.system_metadata.filename == clip.name
+    assert indexed.system_metadata.duration == pytest.approx(4.0, abs=0.2)
+    listed = {i.id: i.asset_id for i in nb.client.indexes.indexed_assets.list(nb.index_id)}
+    assert listed[created.id] == asset.id
+    # The indexed asset is a video of the index: retrievable, searchable.
+    video = nb.client.indexes.videos.retrieve(nb.index_id, created.id, transcription=True)
+    assert "library" in " ".join(t.value or "" for t in video.transcription or []).lower()
+    hits = _search(nb, SPOKEN, ["transcription"])
+    assert hits and hits[0].video_id == created.id
+    hits = _search(nb, CAPTION, ["visual"])
+    assert created.id in [h.video_id for h in hits]
+
+
+# -- videos ----------------------------------------------------------------------------------
+
+
+def test_video_with_its_transcription(nb: Notebook) -> None:
+    video = nb.client.indexes.videos.retrieve(nb.index_id, nb.video_id, transcription=True)
+    assert video.id == nb.video_id
+    assert video.system_metadata is not None
+    assert video.system_metadata.duration == pytest.approx(nb.talk.duration, abs=0.2)
+    assert video.system_metadata.filename == nb.talk.path.name
+    parts = video.transcription or []
+    text = " ".join(p.value or "" for p in parts).lower()
+    assert says_price(text) and "password" in text and "storage" in text
+    pricing = next(p for p in parts if "pricing" in (p.value or "").lower())
+    truth = nb.talk.line("pricing")
+    assert pricing.start == pytest.approx(truth.start, abs=0.6)
+    assert pricing.end == pytest.approx(truth.end, abs=0.8)
+    assert [p.start for p in parts] == sorted(p.start for p in parts)
+    without = nb.client.indexes.videos.retrieve(nb.index_id, nb.video_id)
+    assert not without.transcription  # only when asked for
+    assert nb.video_id in [v.id for v in nb.client.indexes.videos.list(nb.index_id)]
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+def test_notebook_search_visual_and_audio(nb: Notebook) -> None:
+    """The README's query: ``search_options=["visual", "audio"]`` finds what is said."""
+    hits = _search(nb, "call the helpdesk about a password", ["visual", "audio"])
+    assert hits, "no results"
+    truth = nb.talk.line("password")
+    assert hits[0].video_id == nb.video_id and hits[0].rank == 1
+    assert _overlaps(hits[0], truth.start, truth.end)
+    assert 0 <= hits[0].start < hits[0].end <= nb.talk.duration + 0.1
+
+
+def test_search_transcription_lexical_and_semantic(nb: Notebook) -> None:
+    truth = nb.talk.line("weekday")
+    for option in (["lexical"], ["semantic"], ["lexical", "semantic"]):
+        hits = _search(nb, "support is open", ["transcription"], transcription_options=option)
+        assert hits and _overlaps(hits[0], truth.start, truth.end), (option, hits[:2])
+        assert "support" in (hits[0].transcription or "").lower()
+
+
+def test_search_visual_finds_an_on_screen_title(nb: Notebook) -> None:
+    hits = _search(nb, "SUPPORT HOURS", ["visual"])
+    title = nb.talk.titles[1]
+    assert hits and _overlaps(hits[0], title.start, title.end)
+    assert hits[0].thumbnail_url and hits[0].thumbnail_url.startswith("http")
+
+
+def test_search_grouped_by_video(nb: Notebook) -> None:
+    groups = _search(nb, "pricing plan storage", ["transcription"], group_by="video")
+    assert groups and groups[0].id == nb.video_id
+    clips = groups[0].clips or []
+    assert clips and all(c.video_id in (None, nb.video_id) for c in clips)
+    assert any(
+        _overlaps(c, nb.talk.line("pricing").start, nb.talk.line("pricing").end) for c in clips
+    )
+
+
+def test_search_pages_through_every_result_once(nb: Notebook) -> None:
+    words = "pricing storage support helpdesk password plan weekday"
+    one_page = _search(nb, words, ["transcription"], page_limit=10)
+    paged = _search(nb, words, ["transcription"], page_limit=1)
+    assert len(one_page) >= 3
+    assert [(h.video_id, h.start) for h in paged] == [(h.video_id, h.start) for h in one_page]
+    assert [h.rank for h in paged] == list(range(1, len(paged) + 1))
+
+
+# -- analyze ---------------------------------------------------------------------------------
+
+
+def test_analyze_a_video_by_url(nb: Notebook) -> None:
+    result = nb.client.analyze(
+        model_name="pegasus1.5",
+        video=VideoContext_Url(url=nb.talk_url),
+        prompt_v_2=AnalyzePromptV2(input_text="How much does the plan cost per month?"),
+    )
+    assert result.data and says_price(result.data)
+    assert result.finish_reason == "stop"
+    assert result.usage is not None and result.usage.output_tokens > 0
+
+
+def test_analyze_an_asset_with_a_json_schema(nb: Notebook, talk_asset: Any) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "monthly_price": {"type": "string", "description": "what the plan costs per month"},
+            "support_hours": {"type": "string", "description": "when support is open"},
+        },
+        "required": ["monthly_price", "support_hours"],
+    }
+    result = nb.client.analyze(
+        model_name="pegasus1.5",
+        video=VideoContext_AssetId(asset_id=talk_asset.id),
+        prompt="What does the plan cost per month, and when is support open?",
+        response_format={"type": "json_schema", "json_schema": schema},
+    )
+    assert result.data
+    answer = json.loads(result.data)
+    assert set(answer) >= {"monthly_price", "support_hours"}
+    assert says_price(answer["monthly_price"]) and not says_hours(answer["monthly_price"])
+    assert says_hours(answer["support_hours"]) and "$20" not in answer["support_hours"]
+
+
+def test_analyze_summary_chapters_and_gist_as_json(nb: Notebook) -> None:
+    """What the notebook's ``summarize``/``gist`` gave, asked of ``analyze`` with a schema."""
+    chapter = {
+        "type": "object",
+        "properties": {
+            "start_time": {"type": "number"},
+            "end_time": {"type": "number"},
+            "title": {"type": "string"},
+        },
+        "required": ["start_time", "end_time", "title"],
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "hashtags": {"type": "array", "items": {"type": "string"}},
+            "chapters": {"type": "array", "items": chapter},
+        },
+        "required": ["title", "summary", "topics", "hashtags", "chapters"],
+    }
+    result = nb.client.analyze(
+        video=VideoContext_Url(url=nb.talk_url),
+        prompt="Give a title, a summary, the topics, hashtags and the chapters of this video.",
+        response_format={"type": "json_schema", "json_schema": schema},
+    )
+    out = json.loads(result.data or "{}")
+    summary = out["summary"].lower()
+    assert says_price(summary) and "support" in summary
+    topics = " ".join(out["topics"]).lower()
+    assert "pricing" in topics or "price" in topics
+    assert "support" in topics
+    assert out["hashtags"] and all(h.startswith("#") for h in out["hashtags"])
+    chapters = out["chapters"]
+    assert len(chapters) == 2, chapters
+    assert chapters[0]["start_time"] == pytest.approx(0.0, abs=0.5)
+    assert chapters[1]["start_time"] == pytest.approx(10.0, abs=1.5)  # the subject changes
+    assert chapters[-1]["end_time"] == pytest.approx(nb.talk.duration, abs=1.0)
+
+
+def test_analyze_a_time_window(nb: Notebook) -> None:
+    result = nb.client.analyze(
+        video=VideoContext_Url(url=nb.talk_url),
+        prompt="What is said in this part of the video?",
+        start_time=10.0,
+        end_time=nb.talk.duration,
+    )
+    text = (result.data or "").lower()
+    assert "support" in text or "password" in text
+    assert not says_price(text) and "pricing" not in text
+
+
+def test_analyze_stream_sends_ndjson_events(nb: Notebook) -> None:
+    events = list(
+        nb.client.analyze_stream(
+            model_name="pegasus1.5",
+            video=VideoContext_Url(url=nb.talk_url),
+            prompt_v_2=AnalyzePromptV2(input_text="How much does the plan cost per month?"),
+        )
+    )
+    kinds = [e.event_type for e in events]
+    assert kinds and kinds[0] == "stream_start" and kinds[-1] == "stream_end", kinds
+    assert set(kinds[1:-1]) == {"text_generation"}
+    text = "".join(e.text or "" for e in events if e.event_type == "text_generation")
+    assert says_price(text)
+    assert events[-1].finish_reason == "stop"
+
+
+def test_analyze_async_task(nb: Notebook) -> None:
+    created = nb.client.analyze_async.tasks.create(
+        model_name="pegasus1.5",
+        video=VideoContext_Url(url=nb.talk_url),
+        prompt="List the subjects this video talks about.",
+        custom_id="sdk-job-1",
+    )
+    assert created.task_id and created.status in ("queued", "pending", "processing", "ready")
+    done = poll(
+        lambda: (
+            (t := nb.client.analyze_async.tasks.retrieve(created.task_id)).status
+            in ("ready", "failed", "canceled")
+            and t
+        ),
+        180,
+        "the analyze task",
+    )
+    assert done.status == "ready", done.error
+    assert done.custom_id == "sdk-job-1"
+    assert done.result is not None and done.result.finish_reason == "stop"
+    text = done.result.data.lower()
+    assert ("pricing" in text or "price" in text) and "support" in text
+    assert done.result.usage.output_tokens > 0
+    assert done.completed_at is not None and done.completed_at >= done.created_at
+    listed = [t.task_id for t in nb.client.analyze_async.tasks.list().data]
+    assert created.task_id in listed
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def _envelope(error: ApiError, mentions: str) -> None:
+    """Twelve Labs' error body: ``{"code", "message"}``, the message naming what was wrong."""
+    body = error.body
+    assert isinstance(body, dict) and set(body) >= {"code", "message"}, body
+    assert "error" not in body  # not OpenAI's envelope on a Twelve Labs route
+    assert mentions in body["message"], body
+
+
+def test_unknown_ids_are_404_in_the_twelve_labs_envelope(nb: Notebook) -> None:
+    bad = "0123456789abcdef01234567"
+    calls = [
+        lambda: nb.client.indexes.retrieve(bad),
+        lambda: nb.client.indexes.videos.retrieve(nb.index_id, bad),
+        lambda: nb.client.indexes.indexed_assets.retrieve(nb.index_id, bad),
+        lambda: nb.client.tasks.retrieve(bad),
+        lambda: nb.client.assets.retrieve(bad),
+        lambda: nb.client.analyze_async.tasks.retrieve(bad),
+        lambda: nb.client.analyze(video=VideoContext_AssetId(asset_id=bad), prompt="Hi"),
+    ]
+    for call in calls:
+        with pytest.raises(ApiError) as err:
+            call()
+        assert err.value.status_code == 404
+        _envelope(err.value, bad)
+    with pytest.raises(NotFoundError):  # the SDK's own class where it declares one
+        nb.client.indexes.videos.retrieve(nb.index_id, bad)
+    with pytest.raises(ApiError) as err:
+        _ = list(nb.client.search.query(index_id=bad, query_text="x", search_options=["visual"]))
+    assert err.value.status_code == 404
+    _envelope(err.value, bad)
+
+
+def test_a_file_that_is_not_a_video_is_refused(nb: Notebook, media: MediaCache) -> None:
+    notes = notes_file(media)
+    before = [t.id for t in nb.client.tasks.list()]
+    with notes.open("rb") as f, pytest.raises(BadRequestError) as err:
+        nb.client.tasks.create(index_id=nb.index_id, video_file=f)
+    _envelope(err.value, "not a video")
+    assert [t.id for t in nb.client.tasks.list()] == before  # nothing half-made
+
+
+def test_an_invalid_json_schema_is_a_bad_request(nb: Notebook) -> None:
+    with pytest.raises(BadRequestError) as err:
+        nb.client.analyze(
+            video=VideoContext_Url(url=nb.talk_url),
+            prompt="Price?",
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"type": "object", "properties": {"price": {"type": "money"}}},
+            },
+        )
+    _envelope(err.value, "money")
+
+
+def test_analyze_without_a_video_is_a_bad_request(nb: Notebook) -> None:
+    with pytest.raises(BadRequestError) as err:
+        nb.client.analyze(prompt_v_2=AnalyzePromptV2(input_text="What is this?"))
+    _envelope(err.value, "video")
