@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 
 from tests.conftest import MediaCache
 from tests.library_support import ServerProcess, make_settings, prepared_models, spoken_clip
+from tests.sdk_support import invoice_image
 from tests.writing_support import TOPICS, TopicVideo, make_topic_video
 from vidsense.media.frames import extract_frames
 from vidsense.server.app import create_app
@@ -589,11 +590,78 @@ def test_what_vidsense_cannot_do_is_said_plainly(chat: Chat) -> None:
         text = chat.ask(request).choices[0].message.content or ""
         assert text.startswith("I cannot do that:") and "I can describe" in text
         assert "not in the video" not in text
-    reel = _message(chat.ask("Make a 20 second highlight reel of this video with subtitles"))
-    assert "20 second highlight reel with subtitles" in reel["content"]
-    assert not reel["artifacts"] and "not in the video" not in reel["content"]
-    made = chat.client.chat.completions.create(
+    gif = _message(chat.ask("Make a GIF of 0:05 to 0:10"))
+    assert gif["content"].startswith("Making a GIF is not something I can do in chat yet")
+    assert not gif["artifacts"]
+
+
+def _probe(data: bytes, tmp: Path) -> tuple[float, int, int, list[str]]:
+    """``(duration, width, height, stream kinds)`` of an MP4 (ffprobe)."""
+    path = tmp / "probe.mp4"
+    path.write_bytes(data)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_type,width,"
+         "height", "-of", "json", str(path)], capture_output=True, check=True, text=True,
+    )  # fmt: skip
+    info = json.loads(out.stdout)
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    kinds = [s["codec_type"] for s in info["streams"]]
+    return float(info["format"]["duration"]), video["width"], video["height"], kinds
+
+
+class VideoUrl(BaseModel):
+    url: str = Field(..., description="Pre-signed URL to the video")
+
+
+class VideoUrlListResponse(BaseModel):
+    urls: list[VideoUrl] = Field(..., description="List of pre-signed URLs to the videos")
+
+
+def test_generation_from_text_and_an_image(chat: Chat, media: MediaCache, tmp_path: Path) -> None:
+    """The cookbook's section 7: the configured generator (here the built-in storyboard
+    renderer) makes the video; the schema's URL is its artifact."""
+    invoice = invoice_image(media)
+    reply = chat.client.chat.completions.create(
         model="vidsense-1",
-        messages=[{"role": "user", "content": "Generate a video of a cat playing the piano"}],
+        messages=[{"role": "user", "content": [
+            {"type": "text", "text": "Generate a short video of this invoice sliding onto a "
+             "desk. Return the proper presigned URL with https at starting."},
+            {"type": "image_url", "image_url": {"url": f"{chat.media_url}/{invoice.name}"}},
+        ]}],
+        response_format={"type": "json_schema",
+                         "schema": VideoUrlListResponse.model_json_schema()},
+    )  # fmt: skip
+    got = VideoUrlListResponse.model_validate_json(reply.choices[0].message.content or "")
+    [made] = reply.model_dump()["choices"][0]["message"]["artifacts"]
+    assert [u.url for u in got.urls] == [made["url"]]
+    length, width, height, kinds = _probe(_download(made["url"]), tmp_path)
+    assert length == pytest.approx(4.0, abs=0.1) and (width, height) == (1280, 720)
+    assert "video" in kinds
+    assert reply.model_dump()["vidsense"]["tools"] == ["generate"]
+    text = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[{"role": "user", "content": "Make an 8 second video of waves on a beach"}],
     )
-    assert "no video generator is configured" in (made.choices[0].message.content or "")
+    message = _message(text)
+    assert (
+        "storyboard renderer" in message["content"]
+        and "not a generative model" in (message["content"])
+    )
+    [clip] = message["artifacts"]
+    assert _probe(_download(clip["url"]), tmp_path)[0] == pytest.approx(8.0, abs=0.1)
+
+
+def test_edits_are_rendered_by_the_render_engine(chat: Chat, tmp_path: Path) -> None:
+    reel = _message(chat.ask("Make a 20 second highlight reel of this video with subtitles"))
+    [made] = reel["artifacts"]
+    assert "20 second highlight reel with subtitles" in reel["content"]
+    length, width, height, _ = _probe(_download(made["url"]), tmp_path)
+    assert length == pytest.approx(20.0, abs=0.5) and (width, height) == (320, 240)
+    fast = _message(chat.ask("Speed it up 2x"))
+    [made] = fast["artifacts"]
+    assert _probe(_download(made["url"]), tmp_path)[0] == pytest.approx(36.0, abs=0.5)
+    tall = _message(chat.ask("Make 0:00-0:20 vertical for TikTok"))
+    [made] = tall["artifacts"]
+    length, width, height, _ = _probe(_download(made["url"]), tmp_path)
+    assert length == pytest.approx(20.0, abs=0.2)
+    assert height > width and abs(width / height - 9 / 16) < 0.02

@@ -36,7 +36,7 @@ from vidsense import __version__
 from vidsense.agent.artifacts import SESSION_ID, ArtifactStore
 from vidsense.agent.files import FileStore
 from vidsense.agent.filling import Made, default_tools, fill, rest, slots, top_times
-from vidsense.agent.making import Makers
+from vidsense.agent.making import Makers, configured
 from vidsense.agent.media import ChatVideo, MediaResolver, Progress
 from vidsense.agent.messages import Conversation, parse_messages
 from vidsense.agent.planner import (
@@ -209,8 +209,8 @@ class ChatService:
     ) -> None:
         self.library = library
         self.writing = writing
-        self.makers = makers or Makers()
-        """The video generator and editor this server has (none unless given)."""
+        self.makers = makers if makers is not None else configured(library)
+        """The video generator and editor (this server's own unless others are given)."""
         settings = library.settings
         self.files = FileStore(settings.data_dir / "files", settings.max_upload_bytes)
         self.artifacts = ArtifactStore(settings.data_dir / "artifacts", signer(settings.api_key))

@@ -281,13 +281,15 @@ class VideoTools:
 
     # -- new videos and what cannot be done -----------------------------------------------
 
-    def _keep_video(self, made: Path, start: float = 0.0) -> Artifact:
-        """A rendered MP4 moved into the session's artifacts (its length probed)."""
+    @staticmethod
+    def _keep_video(object_id: str, target: Path, made: Path) -> Artifact:
+        """The artifact of a rendered MP4 (moved to ``target`` when it was written elsewhere;
+        its length probed, 0 to the end)."""
         from vidsense.media.probe import probe
 
-        object_id, target = self.artifacts.new(self.session_id, "video")
-        shutil.move(str(made), target)
-        return Artifact(object_id, "video", target, start=start, end=start + probe(target).duration)
+        if made != target:
+            shutil.move(str(made), target)
+        return Artifact(object_id, "video", target, start=0.0, end=probe(target).duration)
 
     def generate(
         self,
@@ -307,7 +309,9 @@ class VideoTools:
             )
         seconds = float(seconds or DEFAULT_SECONDS)
         size = size or DEFAULT_SIZE
-        artifact = self._keep_video(makers.generator(prompt, seconds, size, image))
+        object_id, target = self.artifacts.new(self.session_id, "video")
+        made = makers.generator(prompt, seconds, size, target, image)
+        artifact = self._keep_video(object_id, target, made)
         length = (artifact.end or 0.0) - (artifact.start or 0.0)
         source = " and the image sent" if image is not None else ""
         text = (
@@ -334,14 +338,8 @@ class VideoTools:
                 data={"edit": None},
             )
         object_id, target = self.artifacts.new(self.session_id, "video")
-        done = makers.editor(edit, values, target)
-        if done != target:
-            shutil.move(str(done), target)
-        from vidsense.media.probe import probe
-
-        length = probe(target).duration
-        artifact = Artifact(object_id, "video", target, start=0.0, end=length)
-        text = f"Here is {what} ({length:.1f} s)."
+        artifact = self._keep_video(object_id, target, makers.editor(edit, values, target))
+        text = f"Here is {what} ({artifact.end or 0.0:.1f} s)."
         return ToolResult(text, [artifact], {"edit": {"kind": edit, **values}},
                           notes={object_id: what})  # fmt: skip
 
@@ -378,7 +376,12 @@ def _edit_request(
     edit's parameters)`` for an edit read from a request."""
     vid = video.video.id
     aspect = params.get("aspect")
-    span: dict[str, Any] = {k: float(params[k]) for k in ("start", "end") if k in params}
+    duration = video.video.duration
+    span: dict[str, Any] = {}
+    if "start" in params:
+        span["start"] = resolve(float(params["start"]), duration)
+    if "end" in params and resolve(float(params["end"]), duration) < duration:
+        span["end"] = resolve(float(params["end"]), duration)
     if kind == "reel":
         seconds = float(params.get("seconds") or 30.0)
         subtitles = bool(params.get("subtitles"))
