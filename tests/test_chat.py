@@ -209,6 +209,7 @@ def test_how_long_is_exact(chat: Chat) -> None:
 
 def test_frames_as_images_follow_a_schema(chat: Chat, tmp_path: Path) -> None:
     frames = extract_frames(chat.truth.path, tmp_path, at=[1.0, 13.0, 25.0, 37.0, 49.0])
+    # titles: "THE LIGHTHOUSE" 0.2-4 s, "VOLCANOES" 24.2-28 s, "COFFEE" 48.2-52 s
     parts: list[dict[str, Any]] = [{"type": "text", "text": "Caption these frames."}]
     for f in frames:
         uri = "data:image/jpeg;base64," + base64.b64encode(f.path.read_bytes()).decode()
@@ -222,6 +223,35 @@ def test_frames_as_images_follow_a_schema(chat: Chat, tmp_path: Path) -> None:
     )
     value = json.loads(reply.choices[0].message.content or "")
     assert isinstance(value["caption"], str)
+    # "for each frame": one entry per image sent, read from that image alone
+    parts = [
+        {
+            "type": "text",
+            "text": "These are frames of a video, in order. For each frame, "
+            "give the text written on screen (empty if none).",
+        }
+    ]
+    parts += parts_of(frames, [0, 2, 3])  # 1 s, 25 s, 37 s
+    schema = {"type": "object", "properties": {"on_screen": {"type": "array",
+              "items": {"type": "string"}}}, "required": ["on_screen"]}  # fmt: skip
+    reply = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[{"role": "user", "content": parts}],
+        response_format={"type": "json_schema", "json_schema": {"name": "t", "schema": schema}},
+    )
+    on_screen = json.loads(reply.choices[0].message.content or "")["on_screen"]
+    assert len(on_screen) == 3 and on_screen[2].strip() == "", on_screen  # 37 s: no title
+    assert "LIGHTHOUSE" in on_screen[0].upper() and "VOLCANO" in on_screen[1].upper()
+    assert not _message(reply)["artifacts"]  # the frames are the images sent, none are taken
+
+
+def parts_of(frames: list[Any], which: list[int]) -> list[dict[str, Any]]:
+    """``image_url`` parts (data URIs) of some of ``frames``."""
+    out = []
+    for n in which:
+        data = base64.b64encode(frames[n].path.read_bytes()).decode()
+        out.append({"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + data}})
+    return out
 
 
 def test_plain_question_and_stream(chat: Chat) -> None:
@@ -519,7 +549,8 @@ def test_a_schema_of_frame_urls_is_filled_by_the_frames(chat: Chat, tmp_path: Pa
         "Sample frames at 00:05, 00:15 and 00:25 and return the frame URLs with timestamps.",
         VideoFramesResponse,
     )
-    assert [f.timestamp for f in got.frames] == ["00:00:05", "00:00:15", "00:00:25"]
+    # as the field's description asks: HH:MM:SS.MS
+    assert [f.timestamp for f in got.frames] == ["00:00:05.000", "00:00:15.000", "00:00:25.000"]
     assert [f.url for f in got.frames] == [a["url"] for a in message["artifacts"]]
     for frame, t in zip(got.frames, (5.0, 15.0, 25.0), strict=True):
         _same_frame(_download(frame.url), chat.truth, t, tmp_path)  # signed: no key sent
@@ -545,7 +576,8 @@ def test_a_highlights_schema_gets_clips_with_their_times(chat: Chat, tmp_path: P
     assert len(got.highlights) == 2
     for item, artifact in zip(got.highlights, message["artifacts"], strict=True):
         assert item.url == artifact["url"] and item.description.strip()
-        assert (item.start_time, item.end_time) == (hms(artifact["start"]), hms(artifact["end"]))
+        times = (hms(artifact["start"], ms=True), hms(artifact["end"], ms=True))
+        assert (item.start_time, item.end_time) == times
         length = artifact["end"] - artifact["start"]
         assert 0 < length <= 30.5
         assert _duration(_download(item.url), tmp_path) == pytest.approx(length, abs=0.3)

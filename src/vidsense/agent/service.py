@@ -64,6 +64,13 @@ ARTIFACT_STEPS = frozenset(
      "highlights", "generate", "edit"}
 )  # fmt: skip
 """Steps whose answer is a file (an artifact)."""
+FRAME_STEPS = frozenset({"frames", "frames_every", "frames_spread", "chapter_frames"})
+"""Steps that take frames from a video."""
+_EACH_IMAGE = re.compile(
+    r"\b(?:each|every|per|one for each|one per)\s+(?:of the\s+)?(?:frame|image|picture|photo|"
+    r"screenshot|still|slide)s?\b",
+    re.I,
+)
 RULES_ONLY = frozenset({"generate", "edit", "unsupported", "clip_about", "chapters", "shots"})
 """Steps a model that calls tools is not asked to choose (it has no function for them)."""
 MODEL_ID = "vidsense-1"
@@ -94,6 +101,9 @@ class Prepared:
     """What the request asks for, read by the rules (:func:`vidsense.agent.planner.plan`)."""
     images: list[Path] = field(default_factory=list)
     """The images sent with a request that needs no video (a video to generate)."""
+    frames: int = 0
+    """How many images the request sent as its only media (they are analysed as a slideshow
+    of one second each)."""
 
 
 @dataclass
@@ -254,11 +264,19 @@ class ChatService:
                     images.append(path)
         else:
             paths = self.media.locate(conversation.media())
+        media = conversation.media()
+        frames = len(media) if media and all(m.kind == "image" for m in media) else 0
+        if frames:
+            # "frames" in such a request are the images sent, not frames to take from them.
+            request = conversation.request.text or "Describe the images."
+            steps = [s for s in steps if s.tool not in FRAME_STEPS] or [
+                Step("summary", {"prompt": request})
+            ]
         model = body.get("model") or MODEL_ID
         tools, tool_choice = client_tools(body)
         raw = [m for m in body.get("messages", []) if isinstance(m, dict)]
         return Prepared(conversation, session_id, str(model), paths, schema, json_object,
-                        base_url, tools, tool_choice, raw, steps, images)  # fmt: skip
+                        base_url, tools, tool_choice, raw, steps, images, frames)  # fmt: skip
 
     def videos(self, prepared: Prepared, progress: Progress | None = None) -> list[ChatVideo]:
         if prepared.paths:
@@ -401,6 +419,10 @@ class ChatService:
         if not making and not taken:
             if video is None:
                 raise InvalidArgument(NO_VIDEO, code="no_video", param="messages")
+            per_image = self._per_image(prepared, video, prompt, schema)
+            if per_image is not None:
+                return Reply(json.dumps(per_image, ensure_ascii=False), prepared.session_id,
+                             videos=described, tools=["structured"])  # fmt: skip
             value, cites = self.writing.structured(video.video.id, prompt, schema)
             return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id,
                          citations=cites, videos=described, tools=["structured"])  # fmt: skip
@@ -447,6 +469,48 @@ class ChatService:
         ran = [s.tool for s in making] + (["structured"] if written else [])
         return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id, listed,
                      citations, described, tools=ran)  # fmt: skip
+
+    def _per_image(
+        self, prepared: Prepared, video: ChatVideo, prompt: str, schema: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """For images sent as frames and a schema whose one list asks for something "for each
+        frame": that list filled image by image (each image is a second of the slideshow),
+        the rest of the schema from the whole; ``None`` when that is not what is asked."""
+        props = schema.get("properties")
+        if prepared.frames < 2 or not isinstance(props, dict) or not _EACH_IMAGE.search(prompt):
+            return None
+        lists = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
+        if len(lists) != 1 or not isinstance(props[lists[0]].get("items"), dict):
+            return None
+        name = lists[0]
+        items: dict[str, Any] = props[name]["items"]
+        wrapped = items.get("type") != "object"
+        one = {"type": "object", "properties": {name: items}, "required": [name]} if wrapped \
+            else items  # fmt: skip
+        values = []
+        for i in range(prepared.frames):
+            lo = float(i)
+            hi = min(float(i + 1), video.video.duration)
+            if hi <= lo:
+                break
+            answer = self.writing.analyze(
+                video.video.id, prompt, {"type": "json_schema", "json_schema": one},
+                start_time=lo, end_time=hi,
+            )  # fmt: skip
+            found = json.loads(answer["data"])
+            values.append(found.get(name) if wrapped and isinstance(found, dict) else found)
+        others = {k: v for k, v in props.items() if k != name}
+        value: dict[str, Any] = {}
+        if others:
+            remaining = {
+                **schema,
+                "properties": others,
+                "required": [r for r in schema.get("required", []) if r != name],
+            }
+            found, _ = self.writing.structured(video.video.id, prompt, remaining)
+            value = dict(found) if isinstance(found, dict) else {}
+        value[name] = values
+        return {k: value[k] for k in props if k in value}
 
     # -- models that call tools --------------------------------------------------------------
 
