@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.intent_phrasings import DEV, HELD_OUT  # noqa: E402
+from tests.intent_phrasings import DEV, HELD_OUT, HELD_OUT_LATER  # noqa: E402
 
 from vidsense.agent.intents import clauses, labels, normalise, read, score  # noqa: E402
 
@@ -53,7 +53,10 @@ def main() -> None:
     args = parser.parse_args()
     dev = evaluate("dev", DEV, args.quiet)
     held = evaluate("held-out", HELD_OUT, args.quiet)
-    print(f"overall: {(dev * len(DEV) + held * len(HELD_OUT)) / (len(DEV) + len(HELD_OUT)):.3f}")
+    later = evaluate("held-out, written later", HELD_OUT_LATER, args.quiet)
+    sets = [(dev, DEV), (held, HELD_OUT), (later, HELD_OUT_LATER)]
+    total = sum(a * len(c) for a, c in sets) / sum(len(c) for _, c in sets)
+    print(f"overall: {total:.3f}")
 
 
 if __name__ == "__main__":

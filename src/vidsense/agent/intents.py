@@ -308,7 +308,7 @@ HIGHLIGHT = (
 VIDEO = r"videos?|clips?|animations?|movies?|films?|footage|shorts?|cinematic"
 LANGUAGE = (
     r"spanish|french|german|italian|portuguese|chinese|mandarin|japanese|korean|arabic|hindi|"
-    r"russian|dutch|polish|turkish|swedish|english"
+    r"russian|dutch|polish|turkish|swedish"
 )
 QUESTION = (
     r"^(?:what|when|where|who|whom|whose|why|how|which|is|are|was|were|does|do|did|can|could|"
@@ -425,7 +425,7 @@ FEATURES: list[tuple[str, str, Weights]] = [
     ("caption verb", r"^caption\b", {"summary": 1.0}),
     (
         "summary noun",
-        r"\b(?:summary|summaries|overview|description|synopsis|recap|gist|tl;?dr|rundown|"
+        r"\b(?:summary|summaries|overview|descriptions?|synopsis|recap|gist|tl;?dr|rundown|"
         r"key points|main points|(?:key )?takeaways|bullet points?|bullets|checklist|steps|"
         r"title|blog post|tweet|paragraph)\b",
         {"summary": 3.0},
@@ -456,8 +456,22 @@ FEATURES: list[tuple[str, str, Weights]] = [
         r"speak|appear|shown|show|say)",
         {"search": 5.0},
     ),
+    (
+        "every time",
+        r"\b(?:timestamps?|times|moments?|points?) (?:for |of )?(?:when|where)\b|\bevery time\b|"
+        r"\beach time\b|\bwhenever\b|\ball the (?:times|moments|places) (?:when|where)\b|"
+        r"\bevery (?:quote|mention|instance|reference|occurrence)\b|"
+        r"\ball (?:the )?(?:quotes|mentions|instances|references|occurrences)\b",
+        {"search": 3.5},
+    ),
     # questions
     ("question word", QUESTION, {"answer": 1.5}),
+    (
+        "is there",
+        r"^(?:is|are|was|were) there\b|^(?:does|do|did) (?:it|the video|this video|the clip|this) "
+        r"(?:have|contain|show|include|mention)\b",
+        {"answer": 2.0},
+    ),
     ("question mark", r"\?\s*$", {"answer": 1.0}),
     ("tell me about", r"^tell me (?:about|what|how|why|when|who)\b", {"answer": 2.0}),
     # generation
@@ -538,7 +552,9 @@ FEATURES: list[tuple[str, str, Weights]] = [
     ),
     (
         "target length",
-        r"\b(?:cut|trim|shorten|condense|edit|bring)\b (?:\w+ )?down to\b|^make (?:it|this)\b.*"
+        r"\b(?:cut|trim|shorten|condense|edit|bring)\b (?:\w+ )?down to\b|"
+        r"\b(?:shorten|condense|reduce)\b(?: (?:it|this|the video|this video|the clip|the talk))?"
+        r" to (?:\d|an? |one |under )|^make (?:it|this)\b.*"
         r"\blong\b|\bshorter version\b|\bboring (?:parts|bits)\b|\bdead air\b|\bsilences\b",
         {"edit": 3.5, "trim": -1.0},
     ),
@@ -579,6 +595,12 @@ FEATURES: list[tuple[str, str, Weights]] = [
         "a still image",
         r"^(?:generate|create|make|draw|paint|design)\b (?:me )?(?:an? |the )?(?:\w+ )?(?:image|"
         r"picture|photo|drawing|painting|illustration|poster|icon)s?\b(?! (?:into|to))",
+        {"unsupported": 5.0},
+    ),
+    (
+        "audio out",
+        r"\b(?:extract|pull|export|rip|save|give me|download)\b (?:out )?(?:just )?(?:the )?"
+        r"(?:audio|soundtrack|sound track|mp3|wav|sound)\b",
         {"unsupported": 5.0},
     ),
     (
@@ -794,7 +816,13 @@ def _edit_args(clause: str, times: list[TimeMention], fired: list[str]) -> dict[
     names = set(fired)
     args: dict[str, Any] = {}
     length = next((m.values[0] for m in times if m.kind == "duration"), None)
+    if length is None and "target length" in names:  # "shorten the video to 45 seconds"
+        length = next((m.values[0] for m in times if m.kind == "point"), None)
     span = next((m.values for m in times if m.kind == "range"), None)
+    edge = next((m for m in times if m.kind in ("first", "last")), None)
+    if span is None and edge is not None:
+        n = edge.values[0]
+        span = (0.0, n) if edge.kind == "first" else (-n, math.inf)
     if "gif" in names:
         args["kind"] = "gif"
     elif "join" in names:
@@ -968,6 +996,7 @@ _REASONS: dict[str, str] = {
         "server does not have"
     ),
     "a still image": "vidsense makes videos, not still images",
+    "audio out": "the chat returns frames and video clips, not audio files",
     "adjust an earlier clip": (
         "I do not keep earlier clips to adjust; ask for the new span directly (for example "
         "'trim from 00:07 to 00:20')"
