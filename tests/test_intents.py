@@ -12,8 +12,9 @@ import math
 import pytest
 
 from tests.intent_phrasings import DEV, HELD_OUT, HELD_OUT_LATER
-from vidsense.agent.intents import find_times, labels, parse_time, read
+from vidsense.agent.intents import labels, read
 from vidsense.agent.planner import Step, plan
+from vidsense.times import find_times, parse_time
 
 
 def _accuracy(cases: list[tuple[str, str]]) -> tuple[float, list[str]]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidsense.agent.intents import Intent, parse_time, read, times_in
+from vidsense.agent.intents import Intent, read
+from vidsense.times import parse_time, times_in
 
 __all__ = [
     "ACTIONS",

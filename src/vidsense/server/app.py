@@ -29,6 +29,7 @@ from vidsense.server.routers import (
     health,
     indexes,
     media,
+    people,
     renders,
     search,
     tasks,
@@ -85,6 +86,7 @@ def create_app(
             tasks.router,
             videos.router,
             search.router,
+            people.router,
             writing.router,
         ):
             app.include_router(
