@@ -1,6 +1,8 @@
 """OpenAI-compatible video chat against a real ``vidsense serve`` with the real ``openai``
 client: answers, structured output, frames and clips as artifacts (signed URLs), files, bad
-input in OpenAI's error envelope, and VLM Run-style requests.
+input in OpenAI's error envelope, and VLM Run-style requests: the Orion cookbook's response
+models (frames, trims, highlights, typed artifact references) filled by the tools, requests
+read as users phrase them, and what vidsense cannot do said plainly.
 
 The topic video (three subjects, known chapter starts) is served to the server over a local
 HTTP server; the server under test allows private addresses for that. The private-address
@@ -29,10 +31,11 @@ import numpy as np
 import openai
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tests.conftest import MediaCache
 from tests.library_support import ServerProcess, make_settings, prepared_models, spoken_clip
+from tests.sdk_support import invoice_image
 from tests.writing_support import TOPICS, TopicVideo, make_topic_video
 from vidsense.media.frames import extract_frames
 from vidsense.server.app import create_app
@@ -206,6 +209,7 @@ def test_how_long_is_exact(chat: Chat) -> None:
 
 def test_frames_as_images_follow_a_schema(chat: Chat, tmp_path: Path) -> None:
     frames = extract_frames(chat.truth.path, tmp_path, at=[1.0, 13.0, 25.0, 37.0, 49.0])
+    # titles: "THE LIGHTHOUSE" 0.2-4 s, "VOLCANOES" 24.2-28 s, "COFFEE" 48.2-52 s
     parts: list[dict[str, Any]] = [{"type": "text", "text": "Caption these frames."}]
     for f in frames:
         uri = "data:image/jpeg;base64," + base64.b64encode(f.path.read_bytes()).decode()
@@ -219,6 +223,35 @@ def test_frames_as_images_follow_a_schema(chat: Chat, tmp_path: Path) -> None:
     )
     value = json.loads(reply.choices[0].message.content or "")
     assert isinstance(value["caption"], str)
+    # "for each frame": one entry per image sent, read from that image alone
+    parts = [
+        {
+            "type": "text",
+            "text": "These are frames of a video, in order. For each frame, "
+            "give the text written on screen (empty if none).",
+        }
+    ]
+    parts += parts_of(frames, [0, 2, 3])  # 1 s, 25 s, 37 s
+    schema = {"type": "object", "properties": {"on_screen": {"type": "array",
+              "items": {"type": "string"}}}, "required": ["on_screen"]}  # fmt: skip
+    reply = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[{"role": "user", "content": parts}],
+        response_format={"type": "json_schema", "json_schema": {"name": "t", "schema": schema}},
+    )
+    on_screen = json.loads(reply.choices[0].message.content or "")["on_screen"]
+    assert len(on_screen) == 3 and on_screen[2].strip() == "", on_screen  # 37 s: no title
+    assert "LIGHTHOUSE" in on_screen[0].upper() and "VOLCANO" in on_screen[1].upper()
+    assert not _message(reply)["artifacts"]  # the frames are the images sent, none are taken
+
+
+def parts_of(frames: list[Any], which: list[int]) -> list[dict[str, Any]]:
+    """``image_url`` parts (data URIs) of some of ``frames``."""
+    out = []
+    for n in which:
+        data = base64.b64encode(frames[n].path.read_bytes()).decode()
+        out.append({"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + data}})
+    return out
 
 
 def test_plain_question_and_stream(chat: Chat) -> None:
@@ -411,3 +444,256 @@ def test_video_generate_and_predictions(chat: Chat) -> None:
             time.sleep(0.2)
         assert found["status"] == "completed" and isinstance(found["response"]["title"], str)
         assert h.get("/v1/predictions/nope").json()["error"]["code"] == "prediction_not_found"
+
+
+# -- requests read as users phrase them ------------------------------------------------------
+
+
+def _same_frame(data: bytes, truth: TopicVideo, t: float, tmp: Path) -> None:
+    """``data`` (a JPEG) is the video's frame at ``t`` seconds."""
+    got = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert got is not None
+    [want_file] = extract_frames(truth.path, tmp / f"want-{t}", at=[min(t, truth.duration - 0.05)])
+    want = cv2.imread(str(want_file.path))
+    assert want is not None and got.shape == want.shape
+    assert float(np.abs(got.astype(int) - want.astype(int)).mean()) < 4.0
+
+
+def test_frames_at_listed_times_are_that_many_frames(chat: Chat, tmp_path: Path) -> None:
+    message = _message(chat.ask("frames at 00:05, 00:15, 00:25"))
+    assert [a["type"] for a in message["artifacts"]] == ["image"] * 3
+    assert [a["time"] for a in message["artifacts"]] == [5.0, 15.0, 25.0]
+    colours = []
+    for artifact in message["artifacts"]:
+        data = _download(artifact["url"])
+        _same_frame(data, chat.truth, artifact["time"], tmp_path)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        colours.append(tuple(int(c) for c in image[200:230, 20:60].reshape(-1, 3).mean(axis=0)))
+    assert len(set(colours)) == 3  # three different shots
+
+
+def test_frames_every_n_seconds_inside_a_span(chat: Chat) -> None:
+    message = _message(chat.ask("Take a frame every 5 seconds between 0:10 and 0:30"))
+    assert [a["time"] for a in message["artifacts"]] == [10.0, 15.0, 20.0, 25.0, 30.0]
+
+
+def test_the_last_seconds_and_a_clip_about_a_subject(chat: Chat, tmp_path: Path) -> None:
+    [last] = _message(chat.ask("Trim the last 5 seconds"))["artifacts"]
+    assert (last["start"], last["end"]) == (pytest.approx(67.0, abs=0.2), 72.0)
+    assert _duration(_download(last["url"]), tmp_path) == pytest.approx(5.0, abs=0.2)
+    message = _message(chat.ask("Clip the part where they talk about coffee beans"))
+    [clip] = message["artifacts"]
+    coffee = 48.0  # the third topic, 48-72 s
+    assert coffee <= clip["start"] < clip["end"] <= 72.0
+    assert "coffee" in message["content"].lower()
+
+
+class VideoFrame(BaseModel):
+    url: str = Field(..., description="URL of the video frame.")
+    timestamp: str = Field(..., description="Timestamp of the frame in HH:MM:SS.MS format")
+
+
+class VideoFramesResponse(BaseModel):
+    frames: list[VideoFrame] = Field(..., description="List of extracted frames")
+
+
+class VideoTrimResponse(BaseModel):
+    url: str = Field(..., description="URL of the trimmed video")
+    start_time: str = Field(..., description="Start time of the trimmed segment")
+    end_time: str = Field(..., description="End time of the trimmed segment")
+
+
+class VideoHighlight(BaseModel):
+    start_time: str = Field(..., description="Start time of the highlight in HH:MM:SS.MS")
+    end_time: str = Field(..., description="End time of the highlight in HH:MM:SS.MS")
+    url: str = Field(..., description="URL of the extracted highlight video")
+    description: str = Field(default="", description="Description of the highlight")
+
+
+class VideoHighlightsResponse(BaseModel):
+    highlights: list[VideoHighlight] = Field(..., description="List of extracted highlights")
+
+
+class ImageRef(BaseModel):  # VLM Run's typed references, as their SDK writes them
+    id: str = Field(..., pattern=r"^img_[0-9a-f]{6,32}$")
+
+
+class VideoRef(BaseModel):
+    id: str = Field(..., pattern=r"^vid_[0-9a-f]{6,32}$")
+
+
+class FrameWithRef(BaseModel):
+    image: ImageRef = Field(..., description="The extracted frame")
+    timestamp: str = Field(..., description="Timestamp of the frame in HH:MM:SS format")
+
+
+class FramesAndClip(BaseModel):
+    frames: list[FrameWithRef] = Field(..., description="The frames asked for")
+    clip: VideoRef = Field(..., description="The trimmed clip")
+
+
+def _with_schema(chat: Chat, prompt: str, model: type[BaseModel]) -> tuple[dict[str, Any], Any]:
+    """The Orion cookbook's call: ``response_format={"type": "json_schema", "schema": ...}``."""
+    reply = chat.ask(
+        prompt, response_format={"type": "json_schema", "schema": model.model_json_schema()}
+    )
+    message = _message(reply)
+    return {**message, "session_id": reply.model_dump()["session_id"]}, model.model_validate_json(
+        message["content"]
+    )
+
+
+def test_a_schema_of_frame_urls_is_filled_by_the_frames(chat: Chat, tmp_path: Path) -> None:
+    message, got = _with_schema(
+        chat,
+        "Sample frames at 00:05, 00:15 and 00:25 and return the frame URLs with timestamps.",
+        VideoFramesResponse,
+    )
+    # as the field's description asks: HH:MM:SS.MS
+    assert [f.timestamp for f in got.frames] == ["00:00:05.000", "00:00:15.000", "00:00:25.000"]
+    assert [f.url for f in got.frames] == [a["url"] for a in message["artifacts"]]
+    for frame, t in zip(got.frames, (5.0, 15.0, 25.0), strict=True):
+        _same_frame(_download(frame.url), chat.truth, t, tmp_path)  # signed: no key sent
+
+
+def test_a_trim_schema_gets_the_clip_and_its_times(chat: Chat, tmp_path: Path) -> None:
+    _, got = _with_schema(
+        chat,
+        "Trim this video from 00:30 to 00:45 seconds and return the trimmed pre-signed video URL.",
+        VideoTrimResponse,
+    )
+    assert (got.start_time, got.end_time) == ("00:00:30", "00:00:45")
+    assert _duration(_download(got.url), tmp_path) == pytest.approx(15.0, abs=0.1)
+
+
+def test_a_highlights_schema_gets_clips_with_their_times(chat: Chat, tmp_path: Path) -> None:
+    message, got = _with_schema(
+        chat,
+        "Extract the 2 best/most interesting moments from this video as separate clips with "
+        "timestamps and descriptions.",
+        VideoHighlightsResponse,
+    )
+    assert len(got.highlights) == 2
+    for item, artifact in zip(got.highlights, message["artifacts"], strict=True):
+        assert item.url == artifact["url"] and item.description.strip()
+        times = (hms(artifact["start"], ms=True), hms(artifact["end"], ms=True))
+        assert (item.start_time, item.end_time) == times
+        length = artifact["end"] - artifact["start"]
+        assert 0 < length <= 30.5
+        assert _duration(_download(item.url), tmp_path) == pytest.approx(length, abs=0.3)
+
+
+def test_typed_references_name_the_artifacts(chat: Chat) -> None:
+    message, got = _with_schema(
+        chat, "Take frames at 00:03 and 00:13, and trim a clip from 00:10 to 00:15.", FramesAndClip
+    )
+    assert [f.timestamp for f in got.frames] == ["00:00:03", "00:00:13"]
+    listed = {a["id"]: a for a in message["artifacts"]}
+    assert [listed[f.image.id]["time"] for f in got.frames] == [3.0, 13.0]
+    assert (listed[got.clip.id]["start"], listed[got.clip.id]["end"]) == (10.0, 15.0)
+    with chat.http() as h:
+        for object_id, kind in [(got.frames[0].image.id, "image/jpeg"), (got.clip.id, "video/mp4")]:
+            where = {"object_id": object_id, "session_id": message["session_id"]}
+            found = h.get("/v1/artifacts", params=where)
+            assert found.status_code == 200 and found.headers["content-type"] == kind
+
+
+def test_a_schema_asking_for_urls_is_never_filled_with_text(chat: Chat) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        _with_schema(chat, "Describe this video.", VideoTrimResponse)
+    error = caught.value.response.json()["error"]
+    assert error["code"] == "schema_not_followed" and "url" in error["message"]
+
+
+def test_questions_are_read_from_the_whole_request(chat: Chat) -> None:
+    about = chat.ask("What is said about the volcano?").choices[0].message.content or ""
+    transcript = chat.ask("What is said in the video?").choices[0].message.content or ""
+    assert "volcano" in about.lower() and len(about) < len(transcript) / 2
+    assert "lighthouse" in transcript.lower() and "coffee" in transcript.lower()
+    for question in ("How long did the volcano erupt for?", "What is said about coffee?"):
+        details = chat.ask(question).model_dump()["vidsense"]
+        assert details["tools"] == ["answer"]  # the writer's, not metadata or transcript
+    details = chat.ask("How long is this video?").model_dump()["vidsense"]
+    assert details["tools"] == ["metadata"]
+
+
+def test_what_vidsense_cannot_do_is_said_plainly(chat: Chat) -> None:
+    for request in ("Translate the audio into Spanish", "Remove the background"):
+        text = chat.ask(request).choices[0].message.content or ""
+        assert text.startswith("I cannot do that:") and "I can describe" in text
+        assert "not in the video" not in text
+    gif = _message(chat.ask("Make a GIF of 0:05 to 0:10"))
+    assert gif["content"].startswith("Making a GIF is not something I can do in chat yet")
+    assert not gif["artifacts"]
+
+
+def _probe(data: bytes, tmp: Path) -> tuple[float, int, int, list[str]]:
+    """``(duration, width, height, stream kinds)`` of an MP4 (ffprobe)."""
+    path = tmp / "probe.mp4"
+    path.write_bytes(data)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_type,width,"
+         "height", "-of", "json", str(path)], capture_output=True, check=True, text=True,
+    )  # fmt: skip
+    info = json.loads(out.stdout)
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    kinds = [s["codec_type"] for s in info["streams"]]
+    return float(info["format"]["duration"]), video["width"], video["height"], kinds
+
+
+class VideoUrl(BaseModel):
+    url: str = Field(..., description="Pre-signed URL to the video")
+
+
+class VideoUrlListResponse(BaseModel):
+    urls: list[VideoUrl] = Field(..., description="List of pre-signed URLs to the videos")
+
+
+def test_generation_from_text_and_an_image(chat: Chat, media: MediaCache, tmp_path: Path) -> None:
+    """The cookbook's section 7: the configured generator (here the built-in storyboard
+    renderer) makes the video; the schema's URL is its artifact."""
+    invoice = invoice_image(media)
+    reply = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[{"role": "user", "content": [
+            {"type": "text", "text": "Generate a short video of this invoice sliding onto a "
+             "desk. Return the proper presigned URL with https at starting."},
+            {"type": "image_url", "image_url": {"url": f"{chat.media_url}/{invoice.name}"}},
+        ]}],
+        response_format={"type": "json_schema",
+                         "schema": VideoUrlListResponse.model_json_schema()},
+    )  # fmt: skip
+    got = VideoUrlListResponse.model_validate_json(reply.choices[0].message.content or "")
+    [made] = reply.model_dump()["choices"][0]["message"]["artifacts"]
+    assert [u.url for u in got.urls] == [made["url"]]
+    length, width, height, kinds = _probe(_download(made["url"]), tmp_path)
+    assert length == pytest.approx(4.0, abs=0.1) and (width, height) == (1280, 720)
+    assert "video" in kinds
+    assert reply.model_dump()["vidsense"]["tools"] == ["generate"]
+    text = chat.client.chat.completions.create(
+        model="vidsense-1",
+        messages=[{"role": "user", "content": "Make an 8 second video of waves on a beach"}],
+    )
+    message = _message(text)
+    assert (
+        "storyboard renderer" in message["content"]
+        and "not a generative model" in (message["content"])
+    )
+    [clip] = message["artifacts"]
+    assert _probe(_download(clip["url"]), tmp_path)[0] == pytest.approx(8.0, abs=0.1)
+
+
+def test_edits_are_rendered_by_the_render_engine(chat: Chat, tmp_path: Path) -> None:
+    reel = _message(chat.ask("Make a 20 second highlight reel of this video with subtitles"))
+    [made] = reel["artifacts"]
+    assert "20 second highlight reel with subtitles" in reel["content"]
+    length, width, height, _ = _probe(_download(made["url"]), tmp_path)
+    assert length == pytest.approx(20.0, abs=0.5) and (width, height) == (320, 240)
+    fast = _message(chat.ask("Speed it up 2x"))
+    [made] = fast["artifacts"]
+    assert _probe(_download(made["url"]), tmp_path)[0] == pytest.approx(36.0, abs=0.5)
+    tall = _message(chat.ask("Make 0:00-0:20 vertical for TikTok"))
+    [made] = tall["artifacts"]
+    length, width, height, _ = _probe(_download(made["url"]), tmp_path)
+    assert length == pytest.approx(20.0, abs=0.2)
+    assert height > width and abs(width / height - 9 / 16) < 0.02

@@ -1,27 +1,32 @@
-"""A deterministic planner: the request's words mapped to tool steps.
+"""The steps that answer a chat request: what :mod:`vidsense.agent.intents` reads from it, as
+tool calls (:class:`Step`), and the same tools as OpenAI function definitions for a model that
+chooses them itself (:data:`TOOL_FUNCTIONS`, checked by :func:`steps_from_calls`).
 
-Recognised (in this order): a cut ("trim/cut/clip ... from 00:30 to 00:45"), "N best
-moments/highlights", frames at chapter starts, frames "every N seconds", frames at explicit
-times ("frame at 00:12", "at 1:05", "at 12 s"), "how long"/"duration"/"resolution", chapters,
-transcript, shots, "find/search ... moments", a description or summary; anything else is a
-question for the writer.
+Times in step arguments are seconds; ``math.inf`` is the end of the video and a negative time
+that many seconds before the end (the tools resolve both against the video's duration).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidsense.times import TIME_PATTERN as _TIME
-from vidsense.times import parse_time
-from vidsense.times import times_in as times_in
+from vidsense.agent.intents import Intent, read
+from vidsense.times import parse_time, times_in
 
-_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "a few": 3, "some": 3,
-}  # fmt: skip
-_COUNT = rf"(\d+|{'|'.join(_NUMBERS)})"
+__all__ = [
+    "ACTIONS",
+    "TOOL_FUNCTIONS",
+    "VIDEO_FREE",
+    "Step",
+    "parse_time",
+    "plan",
+    "steps_from_calls",
+    "times_in",
+]
+
+VIDEO_FREE = frozenset({"generate", "unsupported"})
+"""Steps that need no video: a new video made from a description, a plain refusal."""
 
 
 @dataclass(frozen=True)
@@ -32,55 +37,32 @@ class Step:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-def _count(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBERS[word]
+def _step(intent: Intent) -> Step:
+    args = intent.args
+    name = intent.name
+    if name == "frames":
+        if "times" in args:
+            return Step("frames", {"times": list(args["times"])})
+        if "every" in args:
+            span: dict[str, Any] = {k: args[k] for k in ("start", "end") if k in args}
+            return Step("frames_every", {"every": args["every"], **span})
+        if "count" in args:
+            return Step("frames_spread", {"count": args["count"]})
+        return Step("chapter_frames", {"step": args.get("chapters", 1)})
+    if name == "trim":
+        if "query" in args:
+            return Step("clip_about", {"query": args["query"]})
+        return Step("trim", {"start": args["start"], "end": args["end"]})
+    if name == "highlights":
+        return Step("highlights", {"count": args.get("count", 3)})
+    if name in ("summary", "answer", "search", "generate", "edit", "unsupported"):
+        return Step(name, dict(args))
+    return Step(name)
 
 
 def plan(text: str) -> list[Step]:
-    """The steps that answer ``text`` (always at least one)."""
-    lower = text.lower()
-    if re.search(r"\b(trim|cut|clip|extract|excerpt)\b", lower):
-        span = re.search(rf"({_TIME})\s*(?:to|until|till|and|-|\u2013)\s*({_TIME})", lower)
-        if span:
-            return [Step("trim", {"start": parse_time(span[1]), "end": parse_time(span[2])})]
-    best = re.search(
-        rf"\b{_COUNT}\s+(?:\w+\s+){{0,2}}(?:highlights?|moments?|clips?)\b", lower
-    ) or re.search(r"\b(?:highlights?|best moments?)\b", lower)
-    if best and re.search(r"highlight|best|top|key|exciting|interesting|important", lower):
-        count = _count(best.group(1)) if best.groups() and best.group(1) else 3
-        return [Step("highlights", {"count": count})]
-    wants_frames = re.search(
-        r"\b(frames?|stills?|screenshots?|snapshots?|images?|pictures?)\b", lower
-    )
-    if wants_frames and "chapter" in lower:
-        return [Step("chapter_frames")]
-    every = re.search(r"every\s+(\d+(?:\.\d+)?)?\s*(?:s|sec|secs|seconds?|minutes?|min)\b", lower)
-    if every:
-        amount = float(every.group(1) or 1)
-        if "min" in every.group(0):
-            amount *= 60
-        return [Step("frames_every", {"every": amount})]
-    times = times_in(lower)
-    if times and (wants_frames or re.search(r"\b(at|show|what.*(see|shown|on screen))\b", lower)):
-        return [Step("frames", {"times": times})]
-    steps: list[Step] = []
-    if re.search(r"how long|duration|length of|resolution|frame rate|\bfps\b|dimensions", lower):
-        steps.append(Step("metadata"))
-    if re.search(r"\btranscri(pt|be|ption)\b|what (is|was) said", lower):
-        steps.append(Step("transcript"))
-    if re.search(r"\bchapters?\b|\bsections\b", lower):
-        steps.append(Step("chapters"))
-    if re.search(r"\b(shots|scene cuts|camera cuts)\b", lower):
-        steps.append(Step("shots"))
-    if steps:
-        return steps
-    search = re.search(r"\b(?:find|search(?: for)?|locate)\b\s+(.*)", text, re.I)
-    if search:
-        return [Step("search", {"query": search.group(1).strip(" ?.")})]
-    if re.search(r"\b(describe|summari[sz]e|summary|overview|what is (this|the) video about)\b",
-                 lower):  # fmt: skip
-        return [Step("summary", {"prompt": text})]
-    return [Step("answer", {"question": text})]
+    """The steps that answer ``text`` (always at least one), in the order asked."""
+    return [_step(i) for i in read(text)]
 
 
 # -- the model's choice ----------------------------------------------------------------------
@@ -207,6 +189,7 @@ def steps_from_calls(
 ACTIONS = {
     "frames": "sample_frames",
     "frames_every": "sample_frames",
+    "frames_spread": "sample_frames",
     "chapter_frames": "sample_frames",
     "trim": "trim",
     "highlights": "highlights",

@@ -35,9 +35,19 @@ from typing import Any
 from vidsense import __version__
 from vidsense.agent.artifacts import SESSION_ID, ArtifactStore
 from vidsense.agent.files import FileStore
+from vidsense.agent.filling import Made, default_tools, fill, rest, slots, top_times
+from vidsense.agent.making import Makers, configured
 from vidsense.agent.media import ChatVideo, MediaResolver, Progress
 from vidsense.agent.messages import Conversation, parse_messages
-from vidsense.agent.planner import ACTIONS, TOOL_FUNCTIONS, Step, plan, steps_from_calls, times_in
+from vidsense.agent.planner import (
+    ACTIONS,
+    TOOL_FUNCTIONS,
+    VIDEO_FREE,
+    Step,
+    plan,
+    steps_from_calls,
+    times_in,
+)
 from vidsense.agent.tools import ToolResult, VideoTools
 from vidsense.errors import InvalidArgument, VidsenseError
 from vidsense.language.llm import ChatWriter
@@ -49,6 +59,20 @@ from vidsense.times import stamp
 
 log = logging.getLogger(__name__)
 
+ARTIFACT_STEPS = frozenset(
+    {"frames", "frames_every", "frames_spread", "chapter_frames", "trim", "clip_about",
+     "highlights", "generate", "edit"}
+)  # fmt: skip
+"""Steps whose answer is a file (an artifact)."""
+FRAME_STEPS = frozenset({"frames", "frames_every", "frames_spread", "chapter_frames"})
+"""Steps that take frames from a video."""
+_EACH_IMAGE = re.compile(
+    r"\b(?:each|every|per|one for each|one per)\s+(?:of the\s+)?(?:frame|image|picture|photo|"
+    r"screenshot|still|slide)s?\b",
+    re.I,
+)
+RULES_ONLY = frozenset({"generate", "edit", "unsupported", "clip_about", "chapters", "shots"})
+"""Steps a model that calls tools is not asked to choose (it has no function for them)."""
 MODEL_ID = "vidsense-1"
 """The model id the chat answers as."""
 NO_VIDEO = (
@@ -73,6 +97,13 @@ class Prepared:
     tool_choice: Any = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     """The request's messages as sent (tool calls and results included)."""
+    steps: list[Step] = field(default_factory=list)
+    """What the request asks for, read by the rules (:func:`vidsense.agent.planner.plan`)."""
+    images: list[Path] = field(default_factory=list)
+    """The images sent with a request that needs no video (a video to generate)."""
+    frames: int = 0
+    """How many images the request sent as its only media (they are analysed as a slideshow
+    of one second each)."""
 
 
 @dataclass
@@ -86,6 +117,8 @@ class Reply:
     """Calls of the client's tools the model made (the reply's content is then empty)."""
     planner: str = "rules"
     """Who chose what ran: ``model`` or ``rules``."""
+    tools: list[str] = field(default_factory=list)
+    """The tools that ran, in order (``frames``, ``trim``, ``answer``, ...)."""
 
 
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -181,9 +214,13 @@ def _words(text: str) -> int:
 class ChatService:
     """Chat completions over one library (thread-safe)."""
 
-    def __init__(self, library: Library, writing: WritingService) -> None:
+    def __init__(
+        self, library: Library, writing: WritingService, makers: Makers | None = None
+    ) -> None:
         self.library = library
         self.writing = writing
+        self.makers = makers if makers is not None else configured(library)
+        """The video generator and editor (this server's own unless others are given)."""
         settings = library.settings
         self.files = FileStore(settings.data_dir / "files", settings.max_upload_bytes)
         self.artifacts = ArtifactStore(settings.data_dir / "artifacts", signer(settings.api_key))
@@ -216,12 +253,30 @@ class ChatService:
                 param="session_id",
             )
         session_id = given or "sess_" + secrets.token_hex(8)
-        paths = self.media.locate(conversation.media())
+        steps = plan(conversation.request.text or "Describe the video.")
+        images: list[Path] = []
+        paths: list[Path | ChatVideo] = []
+        if all(s.tool in VIDEO_FREE for s in steps):
+            # Nothing to analyse: a new video is made from the text and the images sent.
+            for ref in conversation.media():
+                path, kind = self.media.local_file(ref)
+                if kind == "image":
+                    images.append(path)
+        else:
+            paths = self.media.locate(conversation.media())
+        media = conversation.media()
+        frames = len(media) if media and all(m.kind == "image" for m in media) else 0
+        if frames:
+            # "frames" in such a request are the images sent, not frames to take from them.
+            request = conversation.request.text or "Describe the images."
+            steps = [s for s in steps if s.tool not in FRAME_STEPS] or [
+                Step("summary", {"prompt": request})
+            ]
         model = body.get("model") or MODEL_ID
         tools, tool_choice = client_tools(body)
         raw = [m for m in body.get("messages", []) if isinstance(m, dict)]
         return Prepared(conversation, session_id, str(model), paths, schema, json_object,
-                        base_url, tools, tool_choice, raw)  # fmt: skip
+                        base_url, tools, tool_choice, raw, steps, images, frames)  # fmt: skip
 
     def videos(self, prepared: Prepared, progress: Progress | None = None) -> list[ChatVideo]:
         if prepared.paths:
@@ -236,8 +291,16 @@ class ChatService:
             return list(self._sessions.get(prepared.session_id, []))
 
     def reply(self, prepared: Prepared, progress: Progress | None = None) -> Reply:
-        videos = self.videos(prepared, progress)
         request = prepared.conversation.request.text
+        steps = prepared.steps or plan(request or "Describe the video.")
+        tools = VideoTools(self.writing, self.artifacts, prepared.session_id, self.makers)
+        results: list[tuple[ChatVideo | None, ToolResult]] = []
+        if all(s.tool in VIDEO_FREE for s in steps):
+            if prepared.schema is not None:
+                return self._structured(prepared, None, steps, tools, [])
+            results = [(None, self._free(tools, step, prepared)) for step in steps]
+            return self._compose(prepared, [], results, "rules", [], steps)
+        videos = self.videos(prepared, progress)
         described = [
             {
                 "video_id": v.video.id,
@@ -254,28 +317,53 @@ class ChatService:
                 raise InvalidArgument(NO_VIDEO, code="no_video", param="messages")
             return Reply(NO_VIDEO, prepared.session_id)
         if prepared.schema is not None:
-            prompt = request or "Describe the video."
-            value, cites = self.writing.structured(videos[-1].video.id, prompt, prepared.schema)
-            return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id,
-                         citations=cites, videos=described)  # fmt: skip
+            return self._structured(prepared, videos[-1], steps, tools, described)
         writer = self.writing.writer
         if isinstance(writer, ChatWriter) and writer.calls_tools:
             answered = self._client_turn(prepared, videos, writer)
             if answered is not None:
                 answered.videos = described
                 return answered
-        tools = VideoTools(self.writing, self.artifacts, prepared.session_id)
         table = tools.registry()
-        results: list[tuple[ChatVideo, ToolResult]] = []
         planner = "rules"
-        steps = plan(request or "Describe the video.")
-        if isinstance(writer, ChatWriter) and writer.calls_tools and len(videos) == 1 and request:
+        if (
+            isinstance(writer, ChatWriter)
+            and writer.calls_tools
+            and len(videos) == 1
+            and request
+            and not any(s.tool in RULES_ONLY for s in steps)
+        ):
             chosen = self.plan_with_model(writer, request, videos[0])
             if chosen is not None:
                 steps, planner = chosen, "model"
+        for step in steps:
+            if step.tool in VIDEO_FREE:
+                results.append((None, self._free(tools, step, prepared)))
         for video in videos:
             for step in steps:
-                results.append((video, table[step.tool](video, **step.args)))
+                if step.tool not in VIDEO_FREE:
+                    results.append((video, table[step.tool](video, **step.args)))
+        return self._compose(prepared, videos, results, planner, described, steps)
+
+    def _free(self, tools: VideoTools, step: Step, prepared: Prepared) -> ToolResult:
+        """A step that needs no video: a new video (from the text and the first image
+        sent), or a plain refusal."""
+        if step.tool == "generate":
+            image = prepared.images[0] if prepared.images else None
+            return tools.generate(image=image, **step.args)
+        return tools.unsupported(**step.args)
+
+    def _compose(
+        self,
+        prepared: Prepared,
+        videos: list[ChatVideo],
+        results: list[tuple[ChatVideo | None, ToolResult]],
+        planner: str,
+        described: list[dict[str, Any]],
+        steps: list[Step],
+    ) -> Reply:
+        """The reply of the tools' results: their text with each artifact's link on its line,
+        one section per video when there are several."""
         artifacts: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
         parts: list[str] = []
@@ -297,7 +385,7 @@ class ChatService:
                     for a in listed
                 ]
                 text = _attach(text, links)
-            if len(videos) > 1 and (n == 0 or results[n - 1][0] is not video):
+            if video is not None and len(videos) > 1 and (n == 0 or results[n - 1][0] is not video):
                 text = f"Video {videos.index(video) + 1} ({video.video.filename}):\n{text}"
             parts.append(text)
         content = "\n\n".join(parts)
@@ -307,7 +395,122 @@ class ChatService:
                 ensure_ascii=False,
             )
         return Reply(content, prepared.session_id, artifacts, citations, described,
-                     planner=planner)  # fmt: skip
+                     planner=planner, tools=[s.tool for s in steps])  # fmt: skip
+
+    def _structured(
+        self,
+        prepared: Prepared,
+        video: ChatVideo | None,
+        steps: list[Step],
+        tools: VideoTools,
+        described: list[dict[str, Any]],
+    ) -> Reply:
+        """JSON that follows the request's schema: the tools the request (or, when it names
+        none, the schema) asks for run first and their frames, clips and new videos fill the
+        fields that ask for them (:mod:`vidsense.agent.filling`); the writer fills the rest
+        from evidence."""
+        schema = prepared.schema
+        assert schema is not None
+        prompt = prepared.conversation.request.text or "Describe the video."
+        taken = slots(schema)
+        making = [s for s in steps if s.tool in ARTIFACT_STEPS or s.tool in VIDEO_FREE]
+        if not making and taken and video is not None:
+            making = [Step(name, args) for name, args in default_tools(taken)]
+        if not making and not taken:
+            if video is None:
+                raise InvalidArgument(NO_VIDEO, code="no_video", param="messages")
+            per_image = self._per_image(prepared, video, prompt, schema)
+            if per_image is not None:
+                return Reply(json.dumps(per_image, ensure_ascii=False), prepared.session_id,
+                             videos=described, tools=["structured"])  # fmt: skip
+            value, cites = self.writing.structured(video.video.id, prompt, schema)
+            return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id,
+                         citations=cites, videos=described, tools=["structured"])  # fmt: skip
+        table = tools.registry()
+        results: list[ToolResult] = []
+        for step in making:
+            if step.tool in VIDEO_FREE:
+                results.append(self._free(tools, step, prepared))
+            elif video is not None:
+                results.append(table[step.tool](video, **step.args))
+        made: list[Made] = []
+        listed: list[dict[str, Any]] = []
+        citations: list[dict[str, Any]] = []
+        for result in results:
+            citations += result.citations
+            for a in result.artifacts:
+                shown = self.artifacts.describe(a, prepared.base_url, prepared.session_id)
+                listed.append(shown)
+                made.append(Made(a.id, a.type, shown["url"], a.time, a.start, a.end,
+                                 result.notes.get(a.id, "")))  # fmt: skip
+        if making and not made and (not taken or any(s.required for s in taken)):
+            said = " ".join(r.text for r in results if r.text) or "nothing could be made"
+            raise InvalidArgument(said, code="request_not_possible", param="messages")
+        times = top_times(schema, taken)
+        remaining = rest(schema, taken, times)
+        written: dict[str, Any] = {}
+        if remaining.get("properties") and video is not None:
+            found, cites = self.writing.structured(video.video.id, prompt, remaining)
+            written = dict(found) if isinstance(found, dict) else {}
+            citations += cites
+
+        def write(sub: dict[str, Any], item: Made) -> dict[str, Any]:
+            if video is None:
+                return {}
+            lo, hi = item.window(video.video.duration)
+            answer = self.writing.analyze(
+                video.video.id, prompt, {"type": "json_schema", "json_schema": sub},
+                start_time=lo, end_time=max(hi, lo + 0.1),
+            )  # fmt: skip
+            found = json.loads(answer["data"])
+            return dict(found) if isinstance(found, dict) else {}
+
+        value = fill(schema, taken, times, made, written, write)
+        ran = [s.tool for s in making] + (["structured"] if written else [])
+        return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id, listed,
+                     citations, described, tools=ran)  # fmt: skip
+
+    def _per_image(
+        self, prepared: Prepared, video: ChatVideo, prompt: str, schema: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """For images sent as frames and a schema whose one list asks for something "for each
+        frame": that list filled image by image (each image is a second of the slideshow),
+        the rest of the schema from the whole; ``None`` when that is not what is asked."""
+        props = schema.get("properties")
+        if prepared.frames < 2 or not isinstance(props, dict) or not _EACH_IMAGE.search(prompt):
+            return None
+        lists = [k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "array"]
+        if len(lists) != 1 or not isinstance(props[lists[0]].get("items"), dict):
+            return None
+        name = lists[0]
+        items: dict[str, Any] = props[name]["items"]
+        wrapped = items.get("type") != "object"
+        one = {"type": "object", "properties": {name: items}, "required": [name]} if wrapped \
+            else items  # fmt: skip
+        values = []
+        for i in range(prepared.frames):
+            lo = float(i)
+            hi = min(float(i + 1), video.video.duration)
+            if hi <= lo:
+                break
+            answer = self.writing.analyze(
+                video.video.id, prompt, {"type": "json_schema", "json_schema": one},
+                start_time=lo, end_time=hi,
+            )  # fmt: skip
+            found = json.loads(answer["data"])
+            values.append(found.get(name) if wrapped and isinstance(found, dict) else found)
+        others = {k: v for k, v in props.items() if k != name}
+        value: dict[str, Any] = {}
+        if others:
+            remaining = {
+                **schema,
+                "properties": others,
+                "required": [r for r in schema.get("required", []) if r != name],
+            }
+            found, _ = self.writing.structured(video.video.id, prompt, remaining)
+            value = dict(found) if isinstance(found, dict) else {}
+        value[name] = values
+        return {k: value[k] for k in props if k in value}
 
     # -- models that call tools --------------------------------------------------------------
 
@@ -457,7 +660,8 @@ class ChatService:
         }
 
     def _details(self, reply: Reply) -> dict[str, Any]:
-        return {"videos": reply.videos, "writer": self.writer_name, "planner": reply.planner}
+        return {"videos": reply.videos, "writer": self.writer_name, "planner": reply.planner,
+                "tools": reply.tools}  # fmt: skip
 
     def _usage(self, prepared: Prepared, reply: Reply) -> dict[str, int]:
         prompt = sum(_words(t.text) for t in prepared.conversation.turns)

@@ -94,7 +94,23 @@ class Plan:
     descriptions: dict[str, str] = field(default_factory=dict)
 
 
-def _time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
+_MS_WRITTEN = re.compile(r"hh:mm:ss[.,](?:ms|mmm|fff|sss|s+)\b|millisecond", re.I)
+_MMSS_WRITTEN = re.compile(r"(?<![h:])\bmm:ss\b(?![.,:])", re.I)
+
+
+def _written_format(description: str) -> str:
+    """The time format a field's description asks for in words ("in HH:MM:SS.MS format" is
+    ``hh:mm:ss.fff``, "MM:SS" is ``mm:ss``), or ``""``."""
+    if _MS_WRITTEN.search(description):
+        return "hh:mm:ss.fff"
+    if _MMSS_WRITTEN.search(description):
+        return "mm:ss"
+    return ""
+
+
+def time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
+    """The time property ``name`` (with its ``schema``) holds, or ``None`` when it is not one
+    (see the module's rules)."""
     kind = schema.get("type")
     nullable = False
     if isinstance(kind, list):
@@ -102,6 +118,7 @@ def _time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
         kinds = [k for k in kind if k != "null"]
         kind = kinds[0] if len(kinds) == 1 else None
     fmt = str(schema.get("format", "")).lower()
+    written = _written_format(str(schema.get("description", ""))) or "hh:mm:ss"
     lower = name.lower()
     role = _TIME_NAMES.get(lower)
     at = lower.endswith("_at") and kind in ("number", "integer") and "duration" not in lower
@@ -109,9 +126,9 @@ def _time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
         role = "start" if "start" in lower else "end" if "end" in lower else "point"
     if kind == "timestamp" or fmt in _TIME_FORMATS:
         as_number = fmt == "seconds" or (kind in ("number", "integer"))
-        return TimeField(name, role or "point", as_number, fmt or "hh:mm:ss", nullable)
+        return TimeField(name, role or "point", as_number, fmt or written, nullable)
     if role is not None and kind in ("number", "integer", "string"):
-        return TimeField(name, role, kind != "string", fmt or "hh:mm:ss", nullable)
+        return TimeField(name, role, kind != "string", fmt or written, nullable)
     return None
 
 
@@ -207,7 +224,7 @@ def plan(schema: dict[str, Any], prompt: str = "") -> Plan:
     for name, sub in list(props.items()):
         if not isinstance(sub, dict):
             continue
-        point = _time_field(name, sub)
+        point = time_field(name, sub)
         if point is not None:
             result.points.append(point)
             result.descriptions[name] = str(sub.get("description", ""))
@@ -216,9 +233,7 @@ def plan(schema: dict[str, Any], prompt: str = "") -> Plan:
         items = sub.get("items")
         if sub.get("type") == "array" and isinstance(items, dict):
             inner = items.get("properties", {})
-            times = [
-                t for k, v in inner.items() if isinstance(v, dict) and (t := _time_field(k, v))
-            ]
+            times = [t for k, v in inner.items() if isinstance(v, dict) and (t := time_field(k, v))]
             if times:
                 item_schema = copy.deepcopy(items)
                 for t in times:
