@@ -105,12 +105,15 @@ class WritingService:
             if found is not None:
                 self._evidence.move_to_end(key)
                 return found
-        ev = VideoEvidence.load(self.library, video)
+        ev = VideoEvidence.load(self.library, video, self._passages)
         with self._lock:
             self._evidence[key] = ev
             while len(self._evidence) > 32:
                 self._evidence.popitem(last=False)
         return ev
+
+    def _passages(self, texts: list[str]) -> np.ndarray:
+        return TextEmbeddingEntry(self.settings).load().embed(texts, kind="passage")
 
     def _cached(self, video_id: str, kind: str, body: dict[str, Any], make: Any) -> dict[str, Any]:
         key = _key(kind, self.writer.identity, body)
