@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from vidsense.language.answering import about_file
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.text import (
@@ -59,7 +60,6 @@ _SUMMARY_QUESTION = (
     "main point",
     "tell me about",
 )
-_LENGTH_QUESTION = ("how long", "duration", "length", "resolution", "how big", "frame rate", "fps")
 
 
 class ExtractiveWriter(Writer):
@@ -224,9 +224,9 @@ class ExtractiveWriter(Writer):
         return text or "The video has no speech, on-screen text or notable sounds to summarize."
 
     def answer(self, pack: EvidencePack, question: str) -> str:
-        q = question.lower()
-        if any(k in q for k in _LENGTH_QUESTION):
+        if about_file(question):
             return _facts(pack)
+        q = question.lower()
         if not pack.focus and (
             not content_terms(question) or any(k in q for k in _SUMMARY_QUESTION[1:])
         ):
@@ -235,11 +235,47 @@ class ExtractiveWriter(Writer):
             return (
                 f'{NOT_IN_VIDEO}: nothing said, shown or heard in it matches "{question.strip()}".'
             )
+        # The best line, and the next when it is as good and says something else.
+        chosen = pack.focus[:1] + [
+            i for i in pack.focus[1:2] if content_terms(i.text) != content_terms(pack.focus[0].text)
+        ]
         parts = []
-        for item in pack.focus[:3]:
+        for item in chosen:
             pack.cite([item])
-            parts.append(_quote(item))
+            parts.append(self._quote(pack, item))
         return " ".join(parts)
+
+    @staticmethod
+    def _quote(pack: EvidencePack, item: Item) -> str:
+        """``item`` quoted with its time; a line on screen with the title it is shown under,
+        a very short spoken line with the sentence that follows it."""
+        when = f"At {clock(item.start)}"
+        if item.type == "text":
+            titles = [
+                i
+                for i in pack.evidence.of_type("text")
+                if i is not item
+                and pack.evidence.is_title(i)
+                and abs(i.start - item.start) < 1.5
+                and len(i.text) < len(item.text) + 40
+            ]
+            under = f' under "{titles[0].text.strip()}"' if titles else ""
+            if titles:
+                pack.cite(titles[:1])
+            return f'{when}, the screen shows "{item.text.strip()}"{under}.'
+        if item.type == "speech":
+            text = item.text.strip()
+            if len(words(text)) < 4:
+                after = [
+                    i
+                    for i in pack.evidence.speech
+                    if item.end <= i.start <= item.end + 2.0 and i is not item
+                ]
+                if after:
+                    pack.cite(after[:1])
+                    text = f"{text} {after[0].text.strip()}"
+            return f'{when}, the video says: "{text}"'
+        return _quote(item)
 
     def fill(self, pack: EvidencePack, prompt: str, schema: dict[str, Any]) -> Any:
         return _Filler(self, pack, prompt).value(schema, "")

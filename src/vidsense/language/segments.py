@@ -36,7 +36,7 @@ import numpy as np
 from vidsense.language.evidence import Item, VideoEvidence
 from vidsense.language.text import content_terms, noise
 
-PER_CHAPTER = 1.8
+PER_CHAPTER = 2.0
 """What one more chapter costs, in units of incoherence (one line pointing away from its
 chapter's direction costs 1)."""
 SHOT_BONUS = 0.3
@@ -51,7 +51,7 @@ INSIDE_SENTENCE = -0.5
 SNAP = 0.6
 """Seconds within which candidate boundaries are one (a cut just before a title, a pause
 around a cut)."""
-LEXICAL = 0.7
+LEXICAL = 1.0
 """Weight of a line's words beside its text vector (both unit length)."""
 TEXT_DELAY = 1.2
 """Seconds on-screen text may be read after it appeared (text is read about once a

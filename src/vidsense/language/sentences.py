@@ -20,6 +20,10 @@ PAUSE = 1.6
 """Seconds of silence between two words that end a sentence even without a full stop."""
 MOST_WORDS = 45
 """Longest sentence (words) before a run-on is cut at its longest pause."""
+CLAUSE = 6
+"""Fewest words on each side of a comma where a run-on is cut."""
+COMMA_PAUSE = 0.3
+"""Seconds of silence after a comma that can end a run-on sentence."""
 
 _CLOSERS = "'\"\u201d\u2019)]"
 """Quotes and brackets that may follow a sentence's last mark."""
@@ -69,7 +73,19 @@ def _join(words: Sequence[TimedWord]) -> str:
 
 
 def _cut_long(words: list[TimedWord]) -> list[list[TimedWord]]:
-    """A run-on split at its longest pauses until no piece is longer than MOST_WORDS."""
+    """A run-on split: at a comma followed by a pause (recognisers often join sentences with
+    a comma) when both sides are whole clauses of :data:`CLAUSE` words or more, then at its
+    longest pauses until no piece is longer than :data:`MOST_WORDS`."""
+    if len(words) >= 2 * CLAUSE:
+        joins = [
+            (words[i + 1].start - words[i].end, i)
+            for i in range(CLAUSE - 1, len(words) - CLAUSE)
+            if words[i].text.rstrip().endswith(",")
+            and words[i + 1].start - words[i].end >= COMMA_PAUSE
+        ]
+        if joins:
+            _, at = max(joins)
+            return _cut_long(words[: at + 1]) + _cut_long(words[at + 1 :])
     if len(words) <= MOST_WORDS:
         return [words]
     lo, hi = len(words) // 4, len(words) - len(words) // 4
@@ -123,7 +139,7 @@ def _flush(stream: list[tuple[TimedWord, str]]) -> list[Sentence]:
         words = [w for w, _ in piece]
         by_word = {id(w): s for w, s in piece}
         for part in _cut_long(words):
-            text = _join(part)
+            text = _join(part).rstrip(",;:")
             if not text:
                 continue
             sources = tuple(dict.fromkeys(by_word[id(w)] for w in part))

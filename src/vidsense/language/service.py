@@ -24,6 +24,16 @@ from typing import Any
 import numpy as np
 
 from vidsense.errors import InvalidArgument
+from vidsense.language.answering import (
+    RELEVANT,
+    Question,
+    about_speech,
+    english,
+    holds_kind,
+    lemma,
+    names_person,
+    tokens,
+)
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
 from vidsense.language.schema import (
@@ -37,7 +47,7 @@ from vidsense.language.schema import (
 )
 from vidsense.language.schema import response_format as parse_response_format
 from vidsense.language.segments import Span, chapters, highlights
-from vidsense.language.text import content_terms
+from vidsense.language.text import noise
 from vidsense.library import Library
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.store import VideoRecord, new_id
@@ -52,10 +62,14 @@ _ITEM_TYPE: dict[str, ItemType] = {
     "audio": "audio",
 }
 """The evidence items a segment source lists."""
-RELEVANT = 0.84
-"""Query-passage cosine (multilingual-e5-small) at which an item answers a question alone."""
-RELEVANT_WITH_WORDS = 0.80
-"""The cosine that is enough when the item also shares a content word with the question."""
+SHOWN_WITH = 0.5
+"""Share of the gap to the best-fitting text shown at the same time that a line on screen is
+credited with (the slide's title says what its lines are about)."""
+TITLE_OVER_LINES = 0.05
+"""Taken from the fit of a title shown with other lines (as an answer, it names the subject;
+its lines say the facts)."""
+CLOSE = 0.04
+"""Items whose fit is within this of the best are returned with it."""
 MAP_REDUCE_CHAPTERS = 30
 """Chapters summarised together in one reduce step (more are reduced in groups first)."""
 
@@ -300,27 +314,87 @@ class WritingService:
     def relevant(
         self, ev: VideoEvidence, question: str, items: Sequence[Item] | None = None, limit: int = 6
     ) -> list[Item]:
-        """The items that answer ``question``, best first (empty when none does)."""
-        pool = list(ev.items if items is None else items)
-        terms = content_terms(question)
-        texts, matrix = ev.matrix([i for i in pool if i.type in ("speech", "text")])
-        scored: list[tuple[float, Item]] = []
-        if texts:
-            q = TextEmbeddingEntry(self.settings).load().embed([question], kind="query")[0]
-            sims = matrix @ q.astype(np.float32)
-            for item, sim in zip(texts, sims, strict=True):
-                shared = len(terms & content_terms(item.text))
-                s = float(sim)
-                if s >= RELEVANT or (shared and s >= RELEVANT_WITH_WORDS):
-                    scored.append((s + 0.01 * shared, item))
-        for item in pool:
-            if item.type == "audio" and terms & content_terms(item.text):
-                scored.append((RELEVANT, item))
-        scored.sort(key=lambda p: (-p[0], p[1].start))
-        if not scored:
+        """The items that answer ``question``, best first (empty when none does).
+
+        Lines said or shown are ranked by :class:`~vidsense.language.answering.Question`'s
+        fit (the embedder's query/passage cosine, the question's words and the kind of answer
+        it asks for; a line on screen shares the fit of the title it is shown under). The
+        video is taken not to hold the answer when the best fit is under
+        :data:`~vidsense.language.answering.RELEVANT`, when nothing holds the kind of answer
+        asked for, when (question and video in one language) none of the question's subject
+        words, or not the noun the answer must be an instance of, is ever said or shown, or
+        when the question asks what is said in a video where nothing is. Sounds whose label
+        the question names count too.
+        """
+        found, bar = self.ranked(ev, question, items)
+        if not found or found[0][0] < bar:
             return []
-        best = scored[0][0]
-        return [item for s, item in scored if s >= best - 0.05][:limit]
+        best = found[0][0]
+        return [item for s, item in found if s >= best - CLOSE][:limit]
+
+    def ranked(
+        self, ev: VideoEvidence, question: str, items: Sequence[Item] | None = None
+    ) -> tuple[list[tuple[float, Item]], float]:
+        """Candidate answers to ``question`` with their fit, best first, and the fit the best
+        must reach to answer it (:meth:`relevant`); no candidates when the question cannot be
+        answered from this video at all."""
+        pool = list(ev.items if items is None else items)
+        q = Question.read(question)
+        cross = not english(question) or (ev.language or "en") != "en"
+        bar = RELEVANT
+        heard = [
+            (bar, i)
+            for i in pool
+            if i.type == "audio" and q.words & {lemma(w) for w in tokens(i.text)}
+        ]
+        lines = [i for i in pool if i.type in ("speech", "text") and not noise(i.text)]
+        texts, matrix = ev.matrix(lines)
+        vocabulary = self._vocabulary(ev)
+        # Within one language, a question none of whose subject words is ever said or shown
+        # (nor the noun its answer must be an instance of) is about something else.
+        grounded = cross or (q.grounded(vocabulary) and q.covered(vocabulary) > 0)
+        if not texts or not grounded or (about_speech(question) and not ev.speech):
+            return heard, bar
+        sims = [float(s) for s in matrix @ self._query(question)]
+        found: list[tuple[float, Item]] = []
+        for n, item in enumerate(texts):
+            if not holds_kind(item.text, q.kind):
+                continue
+            if q.units and not q.units & {lemma(w) for w in tokens(item.text)}:
+                continue
+            if q.kind == "person" and not cross and not names_person(item.text):
+                continue
+            fit = q.score(item.text, sims[n])
+            if item.type == "text":  # a line on a slide is read under its title
+                shown = [
+                    sims[k]
+                    for k, other in enumerate(texts)
+                    if other.type == "text" and k != n and _together(item, other)
+                ]
+                if shown and max(shown) > sims[n]:
+                    fit += SHOWN_WITH * (max(shown) - sims[n])
+                if shown and ev.is_title(item):
+                    # A slide's title says what its lines are about; they hold the facts.
+                    fit -= TITLE_OVER_LINES
+            found.append((fit, item))
+        return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
+
+    def _query(self, text: str) -> np.ndarray:
+        vector: np.ndarray = TextEmbeddingEntry(self.settings).load().embed([text], kind="query")[0]
+        return vector.astype(np.float32)
+
+    @staticmethod
+    def _vocabulary(ev: VideoEvidence) -> set[str]:
+        """Lemmas of every word said or shown in the video."""
+
+        def make() -> set[str]:
+            found: set[str] = set()
+            for item in ev.items:
+                if item.type in ("speech", "text"):
+                    found |= {lemma(w) for w in tokens(item.text)}
+            return found
+
+        return ev.derived("vocabulary", make)
 
     def _question_pack(
         self, ev: VideoEvidence, question: str, start: float = 0.0, end: float | None = None
@@ -527,6 +601,12 @@ class WritingService:
         return [
             Span(i.start, i.end, (i,)) for i in ev.items if i.type == kind and lo <= i.start < hi
         ]
+
+
+def _together(a: Item, b: Item) -> bool:
+    """Whether two on-screen texts are shown together (overlapping by half the shorter)."""
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
 
 
 def _groups(notes: list[str], budget: int, most: int) -> list[tuple[int, int]]:
