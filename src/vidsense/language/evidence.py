@@ -195,6 +195,28 @@ class VideoEvidence:
         centre = (y + h / 2) / self.video.height
         return n <= 8 and h >= TITLE_HEIGHT * self.video.height and centre < 0.8
 
+    def is_heading(self, item: Item) -> bool:
+        """Whether ``item`` is a title (:meth:`is_title`) and the topmost of the titles shown
+        with it (a slide's heading, not the lines in large print beneath it)."""
+        return item.id in self.derived("headings", self._headings)
+
+    def _headings(self) -> set[str]:
+        titles = sorted(
+            (i for i in self.of_type("text") if self.is_title(i)), key=lambda i: i.start
+        )
+        found = set()
+        for n, item in enumerate(titles):
+            higher = False
+            for other in titles[max(0, n - 20) : n + 20]:
+                if other is item or other.box is None or item.box is None:
+                    continue
+                overlap = min(item.end, other.end) - max(item.start, other.start)
+                together = overlap >= 0.5 * min(item.end - item.start, other.end - other.start)
+                higher = higher or (together and other.box[1] + 2 < item.box[1])
+            if not higher:
+                found.add(item.id)
+        return found
+
     def pack(self, start: float = 0.0, end: float | None = None, **kwargs: Any) -> EvidencePack:
         """The items and keyframes of ``[start, end)`` (default: the whole video)."""
         stop = self.duration + 1e-6 if end is None else end
@@ -298,6 +320,8 @@ class EvidencePack:
     notes: list[str] = field(default_factory=list)
     """Text already written about parts of this window (chapter summaries, in map-reduce)."""
     cited: dict[str, Item] = field(default_factory=dict)
+    chapters: list[tuple[float, float]] = field(default_factory=list)
+    """The window's chapters, ``(start, end)`` seconds, when they were computed for it."""
 
     @property
     def video(self) -> VideoFacts:
@@ -327,5 +351,12 @@ class EvidencePack:
         picked += [i for i in self.items if i.id in focus_ids and i.id not in picked_ids]
         picked.sort(key=lambda i: (i.start, i.end))
         return EvidencePack(
-            self.evidence, self.start, self.end, picked, self.frames, self.focus, self.notes
+            self.evidence,
+            self.start,
+            self.end,
+            picked,
+            self.frames,
+            self.focus,
+            self.notes,
+            chapters=self.chapters,
         )

@@ -30,13 +30,15 @@ import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
+from vidsense.language.answering import _wordnet, lemma
 from vidsense.language.evidence import Item, VideoEvidence
 from vidsense.language.text import content_terms, noise
 
-PER_CHAPTER = 2.0
+PER_CHAPTER = 1.6
 """What one more chapter costs, in units of incoherence (one line pointing away from its
 chapter's direction costs 1)."""
 SHOT_BONUS = 0.3
@@ -44,15 +46,19 @@ SHOT_BONUS = 0.3
 TITLE_BONUS = 1.0
 """A boundary right before a title appears on screen (new large lettering)."""
 PAUSE_BONUS = 1.2
-"""A boundary in a pause of speech twice as long as the speaker's usual pause (the median);
-scaled down to 0 for a usual pause."""
+"""A boundary in a pause of speech that stands out from the speaker's usual pauses: six
+robust standard deviations above their median or more (scaled down to 0 at three)."""
+MIN_SPREAD = 0.05
+"""Seconds: the least spread of pause lengths assumed (a synthetic voice pauses exactly)."""
 INSIDE_SENTENCE = -0.5
 """A boundary that falls inside a spoken sentence (a topic rarely changes mid-sentence)."""
 SNAP = 0.6
 """Seconds within which candidate boundaries are one (a cut just before a title, a pause
 around a cut)."""
-LEXICAL = 1.0
+LEXICAL = 0.7
 """Weight of a line's words beside its text vector (both unit length)."""
+CHAIN_DEPTH = 6
+"""Shallowest WordNet hypernym that links two words of one subject (steps from the root)."""
 TEXT_DELAY = 1.2
 """Seconds on-screen text may be read after it appeared (text is read about once a
 second)."""
@@ -120,11 +126,14 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
     gaps = [(a.end, b.start - a.end) for a, b in itertools.pairwise(speech)]
     gaps = [(at, gap) for at, gap in gaps if gap >= 0.3]
     # Speakers pause longer between subjects than between sentences: a pause counts by how
-    # much longer it is than the speaker's usual one.
-    usual = float(np.median([gap for _, gap in gaps])) if gaps else 1.0
+    # far it stands out from the speaker's usual pauses (robust z-score: median and MAD).
+    if gaps:
+        lengths = np.array([gap for _, gap in gaps])
+        usual = float(np.median(lengths))
+        spread = max(1.4826 * float(np.median(np.abs(lengths - usual))), MIN_SPREAD)
     for at, gap in gaps:
-        longer = min(1.0, max(0.0, gap / usual - 1.0))
-        found.append(_Candidate(at + gap / 2, PAUSE_BONUS * longer))
+        z = (gap - usual) / spread
+        found.append(_Candidate(at + gap / 2, PAUSE_BONUS * min(1.0, max(0.0, (z - 3.0) / 3.0))))
     found.sort(key=lambda c: (c.time, not c.shot))
     merged: list[_Candidate] = []
     for c in found:
@@ -176,7 +185,7 @@ def _lines(ev: VideoEvidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     times = np.array([_place(i) for i in items])
     weights = np.array([_weight(ev, i) for i in items])
     centred = _unit(matrix - (weights[:, None] * matrix).sum(axis=0) / weights.sum())
-    terms = [content_terms(i.text) for i in items]
+    terms = [_chained(content_terms(i.text)) for i in items]
     counts = Counter(t for found in terms for t in found)
     shared = sorted(t for t, n in counts.items() if n > 1)
     column = {t: n for n, t in enumerate(shared)}
@@ -187,6 +196,26 @@ def _lines(ev: VideoEvidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 lexical[row, column[t]] = math.log(len(items) / counts[t])
     joined = np.hstack([centred, LEXICAL * _unit(lexical)])
     return times, weights, _unit(joined)
+
+
+@cache
+def _related_terms(word: str) -> frozenset[str]:
+    """Close WordNet relatives of a noun (its hypernyms one and two levels up, specific ones
+    only): words of one subject link through them ("sea" and "ocean": body of water)."""
+    wn = _wordnet()
+    if wn is None:
+        return frozenset()
+    out: set[str] = set()
+    for synset in wn.synsets(lemma(word), "n")[:1]:
+        level = [synset]
+        for _ in range(2):
+            level = [h for s in level for h in s.hypernyms()]
+            out.update(f"^{h.name()}" for h in level if h.min_depth() >= CHAIN_DEPTH)
+    return frozenset(out)
+
+
+def _chained(terms: set[str]) -> set[str]:
+    return terms | {r for t in terms for r in _related_terms(t)}
 
 
 def _place(item: Item) -> float:

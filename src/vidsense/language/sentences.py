@@ -20,6 +20,8 @@ PAUSE = 1.6
 """Seconds of silence between two words that end a sentence even without a full stop."""
 MOST_WORDS = 45
 """Longest sentence (words) before a run-on is cut at its longest pause."""
+RUN_ON = 22
+"""Words from which a sentence joined by commas is read as a run-on."""
 CLAUSE = 6
 """Fewest words on each side of a comma where a run-on is cut."""
 COMMA_PAUSE = 0.3
@@ -69,14 +71,16 @@ def _ends(word: str, following: str | None) -> bool:
 
 def _join(words: Sequence[TimedWord]) -> str:
     text = " ".join(w.text.strip() for w in words if w.text.strip())
-    return re.sub(r"\s+([,.;:!?…])", r"\1", text).strip()
+    # Recognisers split "twenty-nine" and "it's" into pieces: glue them back.
+    text = re.sub(r"\s+(?=-\w|'\w|\u2019\w)", "", text)
+    return re.sub(r"\s+([,.;:!?\u2026])", r"\1", text).strip()
 
 
 def _cut_long(words: list[TimedWord]) -> list[list[TimedWord]]:
     """A run-on split: at a comma followed by a pause (recognisers often join sentences with
     a comma) when both sides are whole clauses of :data:`CLAUSE` words or more, then at its
     longest pauses until no piece is longer than :data:`MOST_WORDS`."""
-    if len(words) >= 2 * CLAUSE:
+    if len(words) >= RUN_ON:
         joins = [
             (words[i + 1].start - words[i].end, i)
             for i in range(CLAUSE - 1, len(words) - CLAUSE)

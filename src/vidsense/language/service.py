@@ -36,6 +36,7 @@ from vidsense.language.answering import (
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
+from vidsense.language.requests import cannot, read_request
 from vidsense.language.schema import (
     SegmentList,
     TimeField,
@@ -179,6 +180,7 @@ class WritingService:
         def make() -> dict[str, Any]:
             ev = self.evidence(video_id)
             pack = ev.pack().limited(self.settings.writer.max_prompt_chars * 4)
+            pack.chapters = [(s.start, s.end) for s in self.chapter_spans(ev)]
             gist = self.writer.gist(pack)
             out: dict[str, Any] = {}
             if "title" in wanted:
@@ -243,15 +245,20 @@ class WritingService:
     ) -> tuple[str, list[dict[str, Any]]]:
         limit = self.settings.writer.max_prompt_chars
         whole = ev.pack(start, end)
+        spans = self.chapter_spans(ev, start, end)
+        whole.chapters = [(s.start, s.end) for s in spans]
         if prompt:
-            whole.focus = self.relevant(ev, prompt, whole.items, limit=8)
-        if sum(len(i.text) + 16 for i in whole.items) <= limit:
+            request = read_request(prompt)
+            refused = cannot(request)
+            if refused is not None:
+                return refused, []
+            whole.focus = self._focus(ev, prompt, whole.items, limit=8)
+        if self.writer.READS_ALL_NOTES or sum(len(i.text) + 16 for i in whole.items) <= limit:
             text = self.writer.summarize(whole, prompt)
             return text, whole.citations()
         # Map: a short description of each chapter, each from its own bounded pack.
         notes: list[str] = []
         cites: dict[str, dict[str, Any]] = {}
-        spans = self.chapter_spans(ev, start, end)
         for span in spans:
             pack = ev.pack(span.start, span.end).limited(limit)
             pack.focus = [i for i in whole.focus if span.start <= i.start < span.end]
@@ -279,6 +286,7 @@ class WritingService:
             notes, windows = grouped, grouped_windows
         pack = ev.pack(start, end).limited(limit // 4)
         pack.notes = notes
+        pack.chapters = whole.chapters
         text = self.writer.summarize(pack, prompt)
         ordered = sorted(cites.values(), key=lambda c: (c["start"], c["end"]))
         return text, ordered
@@ -333,11 +341,17 @@ class WritingService:
         return [item for s, item in found if s >= best - CLOSE][:limit]
 
     def ranked(
-        self, ev: VideoEvidence, question: str, items: Sequence[Item] | None = None
+        self,
+        ev: VideoEvidence,
+        question: str,
+        items: Sequence[Item] | None = None,
+        *,
+        strict: bool = True,
     ) -> tuple[list[tuple[float, Item]], float]:
         """Candidate answers to ``question`` with their fit, best first, and the fit the best
         must reach to answer it (:meth:`relevant`); no candidates when the question cannot be
-        answered from this video at all."""
+        answered from this video at all. Not ``strict``: every line, however it fits (what a
+        focus like "only about the reading" is closest to)."""
         pool = list(ev.items if items is None else items)
         q = Question.read(question)
         cross = not english(question) or (ev.language or "en") != "en"
@@ -353,16 +367,12 @@ class WritingService:
         # Within one language, a question none of whose subject words is ever said or shown
         # (nor the noun its answer must be an instance of) is about something else.
         grounded = cross or (q.grounded(vocabulary) and q.covered(vocabulary) > 0)
-        if not texts or not grounded or (about_speech(question) and not ev.speech):
+        if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
         sims = [float(s) for s in matrix @ self._query(question)]
         found: list[tuple[float, Item]] = []
         for n, item in enumerate(texts):
-            if not holds_kind(item.text, q.kind):
-                continue
-            if q.units and not q.units & {lemma(w) for w in tokens(item.text)}:
-                continue
-            if q.kind == "person" and not cross and not names_person(item.text):
+            if strict and not self._holds(q, item, cross):
                 continue
             fit = q.score(item.text, sims[n])
             if item.type == "text":  # a line on a slide is read under its title
@@ -373,11 +383,21 @@ class WritingService:
                 ]
                 if shown and max(shown) > sims[n]:
                     fit += SHOWN_WITH * (max(shown) - sims[n])
-                if shown and ev.is_title(item):
+                if shown and ev.is_heading(item):
                     # A slide's title says what its lines are about; they hold the facts.
                     fit -= TITLE_OVER_LINES
             found.append((fit, item))
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
+
+    @staticmethod
+    def _holds(q: Question, item: Item, cross: bool) -> bool:
+        """Whether ``item`` holds the kind of answer ``q`` asks for, in the units it names
+        (someone, for "who", when question and video share a language)."""
+        if not holds_kind(item.text, q.kind):
+            return False
+        if q.units and not q.units & {lemma(w) for w in tokens(item.text)}:
+            return False
+        return not (q.kind == "person" and not cross and not names_person(item.text))
 
     def _query(self, text: str) -> np.ndarray:
         vector: np.ndarray = TextEmbeddingEntry(self.settings).load().embed([text], kind="query")[0]
@@ -396,11 +416,26 @@ class WritingService:
 
         return ev.derived("vocabulary", make)
 
+    def _focus(
+        self, ev: VideoEvidence, prompt: str, items: Sequence[Item], limit: int = 6
+    ) -> list[Item]:
+        """The items a prompt is about: for an instruction ("only about the sauce", "steps
+        for pitching the tent") the lines closest to what it names, however close; for a
+        question, those that answer it (:meth:`relevant`)."""
+        request = read_request(prompt)
+        if request.instruction or request.needs_model:
+            about = request.focus or request.topic
+            if not about:
+                return []
+            return [item for _, item in self.ranked(ev, about, items, strict=False)[0][:limit]]
+        return self.relevant(ev, prompt, items, limit)
+
     def _question_pack(
         self, ev: VideoEvidence, question: str, start: float = 0.0, end: float | None = None
     ) -> EvidencePack:
         pack = ev.pack(start, end)
-        pack.focus = self.relevant(ev, question, pack.items)
+        pack.chapters = [(s.start, s.end) for s in self.chapter_spans(ev, start, end)]
+        pack.focus = self._focus(ev, question, pack.items)
         return pack.limited(self.settings.writer.max_prompt_chars)
 
     def generate(self, video_id: str, prompt: str, *, citations: bool = False) -> dict[str, Any]:
@@ -408,6 +443,9 @@ class WritingService:
         question = _prompt(prompt)
 
         def make() -> dict[str, Any]:
+            refused = cannot(read_request(question))
+            if refused is not None:
+                return {"data": refused, "usage": _usage(refused), "citations": []}
             ev = self.evidence(video_id)
             pack = self._question_pack(ev, question)
             text = self.writer.answer(pack, question)
@@ -427,7 +465,9 @@ class WritingService:
         yield {"event_type": "stream_start", "metadata": {"generation_id": generation_id}}
         pack = self._question_pack(ev, question)
         pieces = []
-        for piece in self.writer.stream_answer(pack, question):
+        refused = cannot(read_request(question))
+        written = [refused] if refused is not None else self.writer.stream_answer(pack, question)
+        for piece in written:
             pieces.append(piece)
             yield {"event_type": "text_generation", "text": piece}
         end: dict[str, Any] = {
@@ -471,7 +511,8 @@ class WritingService:
             lo, hi = self._window(ev, start_time, end_time)
             if schema is None:
                 pack = self._question_pack(ev, question, lo, hi)
-                text = self.writer.answer(pack, question)
+                refused = cannot(read_request(question))
+                text = refused if refused is not None else self.writer.answer(pack, question)
                 if answer_format.kind == "json_object":
                     text = json.dumps({"answer": text}, ensure_ascii=False)
                 return {
