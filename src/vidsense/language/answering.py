@@ -364,6 +364,9 @@ class Question:
     "who is the *director*", "the name of the *river*"), when the question names one."""
     units: set[str] = field(default_factory=set)
     """Units the answer must be given in ("in *kilometres*")."""
+    source: Literal["speech", "text"] | None = None
+    """Where the question says the answer is: ``text`` ("written on the screen", "the
+    caption"), ``speech`` ("what does he say"), or anywhere."""
 
     @classmethod
     def read(cls, text: str) -> Question:
@@ -384,7 +387,37 @@ class Question:
                 head = noun
                 break
         units = {lemma(w) for w in re.findall(r"\bin ([a-z]+)", q)} & _MEASURES
-        return cls(text, asked_kind(text), found, {t: related(t) for t in found}, head, units)
+        kind = asked_kind(text)
+        if head is not None and kind == "thing" and _named_kind(head):
+            kind = "name"
+        shown = bool(re.search(_SHOWN, q))
+        spoken = bool(re.search(_SPOKEN, q)) and not shown
+        return cls(
+            text,
+            kind,
+            found,
+            {t: related(t) for t in found},
+            head,
+            units,
+            "text" if shown else "speech" if spoken else None,
+        )
+
+    def new_in(self, text: str) -> bool:
+        """Whether ``text`` says anything beyond the question's own words (a caption "KAYAK
+        TURNS" does not answer "how does a kayak turn?"); a negation counts as something."""
+        have = terms(text)
+        if have & {"no", "not", "never", "none"} or re.search(r"\bno\b|\bnot\b", text.lower()):
+            return True
+        asked = set().union(*self.synonyms.values()) if self.synonyms else set()
+        return bool(have - asked) or any(c.isdigit() for c in text)
+
+    def missing(self, vocabulary: set[str]) -> float:
+        """Share (0-1) of the things the question names (its nouns) that the video never
+        says or shows, synonyms and kinds included."""
+        nouns = [t for t in self.topic if _noun_lemma(t) == t]
+        if not nouns:
+            return 0.0
+        return sum(1 for t in nouns if not kinds_of(t) & vocabulary) / len(nouns)
 
     def grounded(self, vocabulary: set[str]) -> bool:
         """Whether the noun the answer must be an instance of (:attr:`head`) is in
@@ -432,7 +465,22 @@ def _noun_lemma(word: str) -> str | None:
     if wn is None:
         return word
     forms = [str(f) for f in wn._morphy(word, "n")]
-    return min(forms, key=lambda f: (len(f), f)) if forms else None
+    if forms:
+        return min(forms, key=lambda f: (len(f), f))
+    if any(wn._morphy(word, pos) for pos in ("v", "a", "r")):
+        return None
+    # A word WordNet does not know ("megapixels") after "which"/"how many" names a thing.
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+@cache
+def _named_kind(noun: str) -> bool:
+    """Whether things of kind ``noun`` have names of their own (WordNet lists instances of
+    it: a *city* is Paris or Rome), so "which city" asks for a name."""
+    wn = _wordnet()
+    if wn is None:
+        return False
+    return any(s.instance_hyponyms() for s in wn.synsets(noun, "n")[:2])
 
 
 @cache
@@ -460,10 +508,21 @@ _FILE = re.compile(
 
 def names_person(text: str) -> bool:
     """Whether ``text`` names someone: a capitalised name after its first word, or a word
-    for a person ("someone", "engineer", "man")."""
+    whose first sense in WordNet is a kind of person ("someone", "engineer", "man")."""
     if holds_kind(text, "name"):
         return True
-    return bool({lemma(w) for w in tokens(text)} & kinds_of("person"))
+    return any(_a_person(lemma(w)) for w in tokens(text))
+
+
+@cache
+def _a_person(noun: str) -> bool:
+    wn = _wordnet()
+    if wn is None:
+        return False
+    first = wn.synsets(noun, "n")[:1]
+    return any(
+        h.name() == "person.n.01" for s in first for path in s.hypernym_paths() for h in path
+    )
 
 
 def about_file(question: str) -> bool:
@@ -472,12 +531,17 @@ def about_file(question: str) -> bool:
     return bool(_FILE.search(plain(question)))
 
 
+_SHOWN = (
+    r"\b(?:on (?:the )?screen|on[- ]screen|written|caption|captions|slide|slides|sign|title "
+    r"card|text (?:says|shows|reads))\b"
+)
+_SPOKEN = r"\b(?:say|says|said|narrator|speaker|voice|mention|mentions|talk|talks|tell|tells)\b"
+
+
 def about_speech(question: str) -> bool:
     """Whether ``question`` asks what is said (by a narrator, speaker, someone)."""
     q = plain(question)
-    return bool(
-        re.search(r"\b(narrator|speaker|voice|say|says|said|talk|talks|mention|mentions)\b", q)
-    )
+    return bool(re.search(_SPOKEN, q)) and not re.search(_SHOWN, q)
 
 
 def join_words(parts: Iterable[str]) -> str:

@@ -346,7 +346,12 @@ class ExtractiveWriter(Writer):
         lead = ""
         if subjects and whole:
             lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
+        if len(parts) > SUMMARY_SENTENCES:  # the same share of the video for every sentence
+            step = len(parts) / SUMMARY_SENTENCES
+            parts = [parts[int(k * step)] for k in range(SUMMARY_SENTENCES)]
         body = [s for p in parts for s in self._part_sentences(p, pack)]
+        if len(body) > SUMMARY_SENTENCES:  # one sentence per chapter, then
+            body = [s for p in parts for s in self._part_sentences(p, pack)[:1]]
         sounds = self.sounds(pack)
         tail = ""
         if sounds:

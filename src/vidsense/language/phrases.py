@@ -201,15 +201,16 @@ def is_noun_phrase(text: str) -> bool:
     return bool(found) and text.lower().endswith(found[-1].text.lower().split()[-1])
 
 
-GENERAL_DEPTH = 5
+GENERAL_DEPTH = 7
 """The shallowest WordNet hypernym (steps from ``entity``) that still names a subject
-("pasta" is 5 deep; "food" 4, "object" 2)."""
+("pasta", the dish, is 7 deep; "device" 6, "food" 4, "object" 2)."""
 
 
 def generalise(heads: Iterable[tuple[str, float]], most: int = 2) -> str | None:
     """A WordNet hypernym (lemma) shared by at least two of ``heads`` (noun lemmas with
-    weights), within ``most`` levels above each and at least :data:`GENERAL_DEPTH` deep,
-    when it carries more weight than the best head alone; else None."""
+    weights), within ``most`` levels above each and (in one of its senses) at least
+    :data:`GENERAL_DEPTH` deep, when together they weigh half again the best head alone; else
+    None."""
     wn = _wordnet()
     if wn is None:
         return None
@@ -219,23 +220,24 @@ def generalise(heads: Iterable[tuple[str, float]], most: int = 2) -> str | None:
     if len(weights) < 2:
         return None
     covers: dict[str, set[str]] = {}
+    deepest: dict[str, int] = {}
     for head in weights:
         for synset in wn.synsets(head, "n")[:2]:
             level = [synset]
             for _ in range(most):
                 level = [h for s in level for h in s.hypernyms()]
                 for h in level:
-                    if h.min_depth() >= GENERAL_DEPTH:
-                        name = plain(h.lemma_names()[0].replace("_", " "))
-                        covers.setdefault(name, set()).add(head)
+                    name = plain(h.lemma_names()[0].replace("_", " "))
+                    covers.setdefault(name, set()).add(head)
+                    deepest[name] = max(deepest.get(name, 0), h.min_depth())
     best: tuple[float, str] | None = None
     for name, found in covers.items():
-        if len(found) < 2 or name in weights:
+        if len(found) < 2 or name in weights or deepest[name] < GENERAL_DEPTH:
             continue
         weight = sum(weights[h] for h in found)
         if best is None or weight > best[0]:
             best = (weight, name)
-    if best is None or best[0] <= max(weights.values()) * 1.5:
+    if best is None or best[0] < max(weights.values()) * 1.5:
         return None
     return best[1]
 

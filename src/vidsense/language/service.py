@@ -69,6 +69,11 @@ credited with (the slide's title says what its lines are about)."""
 TITLE_OVER_LINES = 0.05
 """Taken from the fit of a title shown with other lines (as an answer, it names the subject;
 its lines say the facts)."""
+MISSING = 0.1
+"""Taken from every line's fit, times the share of the nouns in the question that the video
+never says or shows (a question about a cactus in a video about houseplants)."""
+NAMED_SOURCE = 0.03
+"""Added to the fit of lines of the kind the question names ("written on the screen")."""
 CLOSE = 0.04
 """Items whose fit is within this of the best are returned with it."""
 MAP_REDUCE_CHAPTERS = 30
@@ -370,11 +375,17 @@ class WritingService:
         if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
         sims = [float(s) for s in matrix @ self._query(question)]
+        # Named things the video never mentions make any line a poorer answer.
+        unnamed = 0.0 if cross else MISSING * q.missing(vocabulary)
         found: list[tuple[float, Item]] = []
         for n, item in enumerate(texts):
-            if strict and not self._holds(q, item, cross):
+            if strict and not self._holds(q, item, cross, self._with_next(ev, item)):
                 continue
-            fit = q.score(item.text, sims[n])
+            if q.source is not None and item.type != q.source:
+                continue
+            fit = q.score(item.text, sims[n]) - unnamed
+            if q.source is not None:
+                fit += NAMED_SOURCE  # the question says where to look, and it is looked at
             if item.type == "text":  # a line on a slide is read under its title
                 shown = [
                     sims[k]
@@ -390,14 +401,24 @@ class WritingService:
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
 
     @staticmethod
-    def _holds(q: Question, item: Item, cross: bool) -> bool:
-        """Whether ``item`` holds the kind of answer ``q`` asks for, in the units it names
-        (someone, for "who", when question and video share a language)."""
-        if not holds_kind(item.text, q.kind):
+    def _holds(q: Question, item: Item, cross: bool, text: str) -> bool:
+        """Whether ``item`` (read as ``text``) holds the kind of answer ``q`` asks for, in
+        the units it names (someone, for "who", when question and video share a language),
+        and says something the question does not."""
+        if not holds_kind(text, q.kind) or not q.new_in(text):
             return False
-        if q.units and not q.units & {lemma(w) for w in tokens(item.text)}:
+        if q.units and not q.units & {lemma(w) for w in tokens(text)}:
             return False
-        return not (q.kind == "person" and not cross and not names_person(item.text))
+        return not (q.kind == "person" and not cross and not names_person(text))
+
+    @staticmethod
+    def _with_next(ev: VideoEvidence, item: Item) -> str:
+        """A very short spoken line read with the sentence that follows it ("Debian." "The
+        universal operating system."), as an answer quotes it."""
+        if item.type != "speech" or len(item.text.split()) >= 4:
+            return item.text
+        after = [i for i in ev.speech if item.end <= i.start <= item.end + 2.0]
+        return f"{item.text} {after[0].text}" if after else item.text
 
     def _query(self, text: str) -> np.ndarray:
         vector: np.ndarray = TextEmbeddingEntry(self.settings).load().embed([text], kind="query")[0]
