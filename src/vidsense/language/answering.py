@@ -247,6 +247,17 @@ def _wordnet() -> Any:
         return None
 
 
+_ENDINGS = (
+    ("ied", "y"),
+    ("ies", "y"),
+    ("ying", "y"),
+    ("ing", ""),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+
 @cache
 def lemma(word: str) -> str:
     """The dictionary form of an English ``word`` (WordNet's morphology: noun, else verb,
@@ -258,7 +269,12 @@ def lemma(word: str) -> str:
         return w
     # Every form WordNet's morphology allows ("tours" is also a city), shortest first.
     forms = {str(f) for pos in ("n", "v", "a") for f in wn._morphy(w, pos)}
-    return min(forms, key=lambda f: (len(f), f)) if forms else w
+    if forms:
+        return min(forms, key=lambda f: (len(f), f))
+    for suffix, ending in _ENDINGS:  # a word WordNet does not know ("reapplied")
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)] + ending
+    return w
 
 
 @cache

@@ -110,8 +110,8 @@ def noun_phrases(texts: Sequence[str], english: bool = True) -> list[list[Phrase
         found: list[Phrase] = []
         for chunk in doc.noun_chunks:
             root = chunk.root
-            if root.pos_ not in ("NOUN", "PROPN") or root.like_num:
-                continue
+            if root.pos_ not in ("NOUN", "PROPN") or any(t.like_num for t in chunk):
+                continue  # "forty five degrees" is a quantity, not a topic
             words = _clean([t.text for t in chunk if not (t.is_punct or t.like_num)])
             if not words:
                 continue
