@@ -81,6 +81,12 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
+    VERSION = 2
+    """Raised when what it writes changes, so that answers kept from before are not served."""
+
+    @property
+    def identity(self) -> str:
+        return f"{self.NAME}/{self.VERSION}"
 
     # -- building blocks -------------------------------------------------------------------
 

@@ -88,29 +88,42 @@ def _clean(words: list[str]) -> list[str]:
 
 def noun_phrases(texts: Sequence[str], english: bool = True) -> list[list[Phrase]]:
     """The noun phrases of each of ``texts`` (words as written, lower case unless a proper
-    name), in order."""
+    name), in order. Each text is parsed once per process (the last :data:`KEPT` are kept)."""
     nlp = _pipeline() if english else None
     if nlp is None:
         return [_fallback(t) for t in texts]
-    out: list[list[Phrase]] = []
     with _LOCK:
-        docs = list(nlp.pipe([_readable(t) for t in texts], batch_size=32))
-    for doc in docs:
-        found: list[Phrase] = []
-        for chunk in doc.noun_chunks:
-            root = chunk.root
-            if root.pos_ not in ("NOUN", "PROPN") or any(t.like_num for t in chunk):
-                continue  # "forty five degrees" is a quantity, not a topic
-            words = _clean([t.text for t in chunk if not (t.is_punct or t.like_num)])
-            if not words:
-                continue
-            text = " ".join(words)
-            head = root.lemma_.lower() if root.pos_ == "NOUN" else root.text
-            if head.lower() in _GENERIC and len(words) == 1:
-                continue
-            found.append(Phrase(text if root.pos_ == "PROPN" else _lower(text), head))
-        out.append(found)
-    return out
+        new = list(dict.fromkeys(t for t in texts if t not in _PARSED))
+        for text, doc in zip(
+            new, nlp.pipe([_readable(t) for t in new], batch_size=32), strict=True
+        ):
+            _PARSED[text] = _chunks(doc)
+            while len(_PARSED) > KEPT:
+                _PARSED.pop(next(iter(_PARSED)))
+        return [list(_PARSED[t]) if t in _PARSED else _chunks(nlp(_readable(t))) for t in texts]
+
+
+KEPT = 20000
+"""Texts whose noun phrases are kept (parsing is the cost; a text is short)."""
+_PARSED: dict[str, list[Phrase]] = {}
+
+
+def _chunks(doc: Any) -> list[Phrase]:
+    """The noun phrases of a parsed text."""
+    found: list[Phrase] = []
+    for chunk in doc.noun_chunks:
+        root = chunk.root
+        if root.pos_ not in ("NOUN", "PROPN") or any(t.like_num for t in chunk):
+            continue  # "forty five degrees" is a quantity, not a topic
+        words = _clean([t.text for t in chunk if not (t.is_punct or t.like_num)])
+        if not words:
+            continue
+        text = " ".join(words)
+        head = root.lemma_.lower() if root.pos_ == "NOUN" else root.text
+        if head.lower() in _GENERIC and len(words) == 1:
+            continue
+        found.append(Phrase(text if root.pos_ == "PROPN" else _lower(text), head))
+    return found
 
 
 def heading(text: str) -> Phrase | None:
