@@ -109,6 +109,8 @@ class VideoEvidence:
     frames: list[Frame]
     vectors: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
     language: str | None = None
+    embed: Embed | None = field(default=None, repr=False)
+    """The text embedder (passages), for texts that are not items (a topic's words)."""
     _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -251,7 +253,7 @@ class VideoEvidence:
             Frame(k.shot_index, k.time, k.blob_key, library.local_blob_path(k.blob_key))
             for k in library.video_keyframes(video.id)
         ]
-        return cls(VideoFacts.of(video), items, frames, vectors, language)
+        return cls(VideoFacts.of(video), items, frames, vectors, language, embed)
 
 
 def _item(segment: Segment) -> Item:

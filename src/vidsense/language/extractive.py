@@ -18,7 +18,7 @@ import numpy as np
 from vidsense.language.answering import Question, about_file
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
-from vidsense.language.phrases import generalise, heading, noun_phrases
+from vidsense.language.phrases import generalise, heading, legible, noun_phrases
 from vidsense.language.requests import Request, read_request
 from vidsense.language.text import (
     as_sentence,
@@ -51,6 +51,9 @@ NOTABLE_SOUNDS = (
 
 TITLE_WEIGHT = 3.0
 """How much a title on screen counts, as a source of subjects, against a sentence said."""
+KEY_SIMILARITY = 1.0
+"""How much a candidate subject's closeness in meaning to its window weighs (0 = not at
+all; 1 = from half to one and a half times its weight)."""
 MAX_TOPICS = 10
 """Most topics a gist lists."""
 MAX_TITLE_TOPICS = 9
@@ -193,6 +196,8 @@ class ExtractiveWriter(Writer):
         for key in score:
             here = sum(surface[key].values())
             score[key] *= here / max(video.get(key, here), here)
+        if KEY_SIMILARITY and ev.embed is not None and len(score) > 1:
+            self._by_meaning(pack, score, surface)
         ranked = sorted(score, key=lambda k: (-score[k], k))
         general = generalise([(k, score[k]) for k in ranked[:6]])
         names = [_best(surface[k]) for k in ranked]
@@ -200,15 +205,44 @@ class ExtractiveWriter(Writer):
             names.insert(0, general)
         return list(dict.fromkeys(names))[:limit]
 
+    @staticmethod
+    def _by_meaning(
+        pack: EvidencePack, score: dict[str, float], surface: dict[str, Counter[str]]
+    ) -> None:
+        """Weigh the best candidate subjects by how close their words are to what the window
+        says (the mean of its lines' text vectors) rather than to the whole video: the
+        embedding view of a keyphrase (as KeyBERT does), scaled to 0.5-1.5 across them."""
+        ev = pack.evidence
+        assert ev.embed is not None
+        best = sorted(score, key=lambda k: (-score[k], k))[:8]
+        _, lines = ev.matrix(
+            [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type in ("speech", "text")]
+        )
+        if len(lines) == 0:
+            return
+        here = lines.mean(axis=0)
+        here /= max(float(np.linalg.norm(here)), 1e-9)
+        whole = ev.centre()
+        vectors = ev.embed([_best(surface[k]) for k in best])
+        fit = vectors @ here
+        if whole is not None and pack.end - pack.start < ev.duration - 0.5:
+            fit = fit - CONTRAST * (vectors @ whole)
+        lo, hi = float(fit.min()), float(fit.max())
+        for key, f in zip(best, fit, strict=True):
+            score[key] *= 1.0 + KEY_SIMILARITY * (
+                (float(f) - lo) / (hi - lo) - 0.5 if hi > lo else 0.0
+            )
+
     def _weighted(self, pack: EvidencePack) -> list[tuple[str, float, bool]]:
         """``(text, weight, is a title)`` of everything said and shown in the window."""
         ev = pack.evidence
         window = [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type != "shot"]
         full = EvidencePack(ev, pack.start, pack.end, window)
         span = max(pack.end - pack.start, 1e-6)
+        english = (ev.language or "en").startswith("en")
         out: list[tuple[str, float, bool]] = []
         for item in full.of_type("text"):
-            if noise(item.text):
+            if noise(item.text) or (english and not legible(item.text)):
                 continue
             if ev.is_heading(item):
                 early = (item.start - pack.start) / span < 0.4

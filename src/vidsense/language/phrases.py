@@ -120,8 +120,8 @@ def _chunks(doc: Any) -> list[Phrase]:
             continue
         text = " ".join(words)
         head = root.lemma_.lower() if root.pos_ == "NOUN" else root.text
-        if head.lower() in _GENERIC and len(words) == 1:
-            continue
+        if len(words) == 1 and (head.lower() in _GENERIC or _verb(words[0].lower(), _wordnet())):
+            continue  # a lone word read as a noun that is mostly a verb: "SIMMER 20 MIN"
         found.append(Phrase(text if root.pos_ == "PROPN" else _lower(text), head))
     return found
 
@@ -146,6 +146,18 @@ def heading(text: str) -> Phrase | None:
     if not nouns:
         return None
     return Phrase(_lower(phrase), nouns[-1].lemma_.lower())
+
+
+def legible(text: str) -> bool:
+    """Whether on-screen ``text`` read as English words: at least half of its words of three
+    letters or more are English (function words or known to WordNet). Text read off real
+    footage (menus, signs at an angle) is often letters that spell nothing."""
+    wn = _wordnet()
+    found = [w.lower() for w in _TOKEN.findall(text) if len(w) >= 3]
+    if wn is None or not found:
+        return True
+    known = sum(1 for w in found if w in STOPWORDS or wn.synsets(lemma(w)) or wn.synsets(w))
+    return 2 * known >= len(found)
 
 
 def _readable(text: str) -> str:
@@ -249,6 +261,7 @@ __all__ = [
     "generalise",
     "heading",
     "is_noun_phrase",
+    "legible",
     "noun_phrases",
     "tagger_installed",
 ]
