@@ -29,14 +29,16 @@ Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 TITLE_HEIGHT = 0.07
 """Share of the frame's height from which on-screen lettering reads as a title."""
 
-ItemType = Literal["speech", "text", "audio", "shot"]
-"""What an item is: words spoken, text on screen, a sound, a shot of the picture."""
+ItemType = Literal["speech", "text", "audio", "shot", "visual"]
+"""What an item is: words spoken, text on screen, a sound, a shot of the picture, what a shot's
+keyframe shows (its tags and best label, and how many people when faces were looked for)."""
 
 _TYPES: dict[str, ItemType] = {
     "transcript": "speech",
     "text": "text",
     "audio_event": "audio",
     "shot": "shot",
+    "visual": "visual",
 }
 
 
@@ -51,7 +53,8 @@ class Item:
     end: float
     text: str
     score: float = 0.0
-    """Audio events: the classifier's confidence; text sightings: the OCR confidence."""
+    """Audio events: the classifier's confidence; text sightings: the OCR confidence; what a
+    keyframe shows: the network's best tag or label probability."""
     box: tuple[int, int, int, int] | None = None
     """Text sightings: where the text is, ``(x, y, width, height)`` in pixels."""
 
@@ -260,12 +263,14 @@ def _item(segment: Segment) -> Item:
     data = segment.data or {}
     score = data.get("score", data.get("confidence", 0.0))
     box = data.get("box")
+    # what a keyframe shows reads as its short phrase ("dog, animal (Samoyed); 2 people")
+    text = str(data.get("shows") or segment.text) if segment.kind == "visual" else segment.text
     return Item(
         segment.id,
         _TYPES[segment.kind],
         float(segment.start),
         float(segment.end),
-        segment.text.strip(),
+        text.strip(),
         float(score or 0.0),
         tuple(int(v) for v in box[:4]) if isinstance(box, list) and len(box) >= 4 else None,  # type: ignore[arg-type]
     )

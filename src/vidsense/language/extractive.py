@@ -1,9 +1,16 @@
 """The ``extractive`` writer: answers built from the evidence itself, offline and deterministic.
 
-Sentences are chosen by embedding centrality (how close a spoken line is to what its window is
-about, with redundancy removed), titles come from on-screen titles or the window's keyphrases,
-topics and hashtags from keyphrases weighted by centrality, and sounds people notice
-(applause, music, laughter) are named. What it writes quotes the video; it never invents.
+Sentences are chosen by embedding centrality (how close a spoken sentence is to what its window
+is about, with redundancy removed) and quoted whole. Every chapter has a subject, a noun phrase
+(:meth:`ExtractiveWriter.subjects`: its title on screen, else what its lines name most and
+nearest in meaning); topics and hashtags are the chapters' subjects, a title names them, and a
+summary names them all, then quotes each chapter's most central sentence. Prompts are read as
+instructions (:mod:`vidsense.language.requests`: a length, bullets, numbered steps, a
+checklist, a table of times, a focus) and followed; questions are answered with the lines the
+service found (:meth:`~vidsense.language.service.WritingService.relevant`). Sounds people
+notice (applause, music, laughter) are named, and so is what the picture confidently shows
+(the image classifier's tags and best label of a shot). What it writes quotes the video; it
+never invents.
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ from vidsense.language.text import (
     hashtag,
     keyphrases,
     noise,
-    sentences,
     spoken_list,
     title_case,
     words,
@@ -60,6 +66,9 @@ MAX_TITLE_TOPICS = 9
 """Most subjects a title or an overview sentence names."""
 MAX_ENTRIES = 20
 """Most lines in a list of steps or a checklist."""
+SEEN_SCORE = 0.5
+"""How sure (0-1) the image classifier must be of a shot's best tag or label for a summary to
+mention what the picture shows."""
 
 CONTRAST = 0.7
 """How much closeness to the whole video counts against a line in a part of it."""
@@ -144,22 +153,6 @@ class ExtractiveWriter(Writer):
             if len(chosen) >= count:
                 break
         return sorted(chosen, key=lambda i: i.start) if in_time_order else chosen
-
-    def phrases(self, pack: EvidencePack, limit: int = 6) -> list[str]:
-        """Keyphrases of the pack's window (all its evidence, not only what a bounded pack
-        kept): spoken lines weighted by centrality, on-screen titles by how title-like they
-        are, each scored against the whole video."""
-        ev = pack.evidence
-        window = [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type != "shot"]
-        full = EvidencePack(ev, pack.start, pack.end, window)
-        weighted = [(i.text, 0.5 + max(s, 0.0)) for i, s in self.central(full)]
-        for item in full.of_type("text"):
-            if noise(item.text):
-                continue
-            weighted.append((item.text, 3.0 if ev.is_title(item) else 1.0))
-        found = keyphrases(weighted, limit=limit, background=pack.evidence.parts())
-        # Titles on screen are often in capitals; a topic reads better in sentence case.
-        return [p.lower() if p.isupper() and len(p) > 4 else p for p in found]
 
     def subjects(self, pack: EvidencePack, limit: int = 3) -> list[str]:
         """What the pack's window is about, best first, as noun phrases: the phrases of its
@@ -291,6 +284,16 @@ class ExtractiveWriter(Writer):
                 seen[item.text] = item
         return list(seen.values())
 
+    @staticmethod
+    def sights(pack: EvidencePack, limit: int = 3) -> list[Item]:
+        """What the picture confidently shows in the pack (score >= :data:`SEEN_SCORE`), one
+        item per distinct phrase, surest first."""
+        seen: dict[str, Item] = {}
+        for item in sorted(pack.of_type("visual"), key=lambda i: (-i.score, i.start)):
+            if item.score >= SEEN_SCORE and item.text and item.text not in seen:
+                seen[item.text] = item
+        return list(seen.values())[:limit]
+
     # -- the interface ---------------------------------------------------------------------
 
     def chapters_of(self, pack: EvidencePack) -> list[EvidencePack]:
@@ -312,6 +315,10 @@ class ExtractiveWriter(Writer):
             topics += self.subjects(pack, limit=5)
         topics = _distinct([title_case(t) for t in topics])[:MAX_TOPICS]
         screen = self.screen_title(pack)
+        sights = self.sights(pack)
+        if len(topics) < 5:
+            shown = [title_case(_subject(i.text)) for i in sights]
+            topics += [t for t in dict.fromkeys(shown) if t not in topics][: 5 - len(topics)]
         named = _distinct([title_case(f[0]) for f in per_part if f])
         if len(named) > 1:
             title = spoken_list(named[:MAX_TITLE_TOPICS])
@@ -323,6 +330,7 @@ class ExtractiveWriter(Writer):
         else:
             sounds = self.sounds(pack)
             title = f"{sounds[0].text} video" if sounds else "Untitled video"
+        pack.cite(sights)
         hashtags = _distinct([hashtag(t) for t in topics if hashtag(t) != "#"])
         pack.cite(self.pick_sentences(pack, 3))
         return Gist(title, topics, hashtags)
@@ -331,12 +339,15 @@ class ExtractiveWriter(Writer):
         screen = self.screen_title(pack)
         subjects = self.subjects(pack, limit=1)
         sounds = self.sounds(pack)
+        sights = self.sights(pack, limit=2)
         if screen is not None and self.pack_is_titled(pack, screen):
             title = _tidy_title(screen.text)
         elif subjects:
             title = title_case(subjects[0])
         elif screen is not None:
             title = _tidy_title(screen.text)
+        elif sights:
+            title = title_case(_subject(sights[0].text))
         elif sounds:
             title = sounds[0].text
         else:
@@ -346,11 +357,13 @@ class ExtractiveWriter(Writer):
         parts = [as_sentence(i.text) for i in lines]
         if (screen is not None and kind == "highlight") or (not parts and screen is not None):
             parts.append(self.shown(pack))
+        if sights and not lines:
+            parts.append(_shows(sights))
         if sounds:
             parts.append(as_sentence(spoken_list([s.text for s in sounds[:3]]) + " can be heard"))
         if not parts:
             parts.append(f"A {kind} of {round(pack.end - pack.start)} seconds with no speech.")
-        pack.cite(lines + ([screen] if screen else []) + sounds[:3])
+        pack.cite(lines + ([screen] if screen else []) + (sights if not lines else []) + sounds[:3])
         return title, " ".join(parts)
 
     @staticmethod
@@ -392,12 +405,17 @@ class ExtractiveWriter(Writer):
         body = [s for p in parts for s in self._part_sentences(p, pack)]
         if len(body) > SUMMARY_SENTENCES:  # one sentence per chapter, then
             body = [s for p in parts for s in self._part_sentences(p, pack)[:1]]
+        sights = self.sights(pack)
+        seen = ""
+        if sights:
+            pack.cite(sights)
+            seen = _shows(sights)
         sounds = self.sounds(pack)
         tail = ""
         if sounds:
             pack.cite(sounds[:3])
             tail = as_sentence(spoken_list([s.text for s in sounds[:3]]) + " can be heard")
-        text = " ".join(p for p in (lead, *body[:SUMMARY_SENTENCES], tail) if p)
+        text = " ".join(p for p in (lead, *body[:SUMMARY_SENTENCES], seen, tail) if p)
         return text or "The video has no speech, on-screen text or notable sounds to summarize."
 
     def _part_sentences(self, part: EvidencePack, cite: EvidencePack) -> list[str]:
@@ -711,43 +729,30 @@ def _tidy_title(text: str) -> str:
 
 
 SUMMARY_SENTENCES = 28
-"""The most sentences a summary built from chapter notes keeps."""
+"""The most sentences a summary keeps (one per chapter at least, the chapters spread evenly
+through the video when there are more)."""
 
 
-def _condensed(notes: list[str], most: int) -> list[str]:
-    """At most ``most`` sentences from ``notes``, the same share from each, spread evenly
-    through each note (so every part of the video keeps its say)."""
-    split = [sentences(n) or [n] for n in notes]
-    total = sum(len(s) for s in split)
-    if total <= most:
-        return [" ".join(s) for s in split]
-    share = max(1, most // max(len(split), 1))
-    kept = []
-    for parts in split:
-        if len(parts) <= share:
-            kept.append(" ".join(parts))
-        else:
-            step = len(parts) / share
-            kept.append(" ".join(parts[int(k * step)] for k in range(share)))
-    return kept
+def _subject(shows: str) -> str:
+    """The most specific thing a "shows" phrase names: its best label (``Samoyed`` of
+    ``"animal, dog (Samoyed); 2 people"``), else its first tag."""
+    phrase = shows.split(";")[0]
+    if "(" in phrase:
+        return phrase.split("(", 1)[1].rstrip(") ").strip() or phrase
+    return phrase.split(",")[0].strip() or shows
 
 
-def _narrate(sentences: list[str], whole: bool = True) -> str:
-    """Sentences joined, the last one marked as the end when they cover the whole video."""
-    if len(sentences) <= 1 or not whole:
-        return " ".join(sentences)
-    out = []
-    for i, s in enumerate(sentences):
-        s = s.strip()
-        if not s:
-            continue
-        if i == 0:
-            out.append(s)
-        elif i == len(sentences) - 1:
-            out.append(f"Finally, {s[0].lower()}{s[1:]}" if not s[:2].isupper() else s)
-        else:
-            out.append(s)
-    return " ".join(out)
+def _people(shows: str) -> int | None:
+    """How many people a "shows" phrase counts (``"...; 2 people"``), or None when it counts
+    none (faces were not looked for, or none were seen)."""
+    found = re.search(r";\s*(\d+) (?:person|people)\b", shows)
+    return int(found.group(1)) if found else None
+
+
+def _shows(sights: list[Item]) -> str:
+    """``The picture shows dog, animal (Samoyed) at 0:02 and fruit (Granny Smith) at 0:10.``"""
+    said = [f"{i.text} at {clock(i.start)}" for i in sights]
+    return as_sentence("The picture shows " + spoken_list(said))
 
 
 def _quote(item: Item) -> str:
@@ -756,6 +761,8 @@ def _quote(item: Item) -> str:
         return f'{when}, the video says: "{item.text.strip()}"'
     if item.type == "text":
         return f'{when}, the screen shows "{item.text.strip()}".'
+    if item.type == "visual":
+        return f"{when}, the picture shows {item.text.strip()}."
     return f"{when}, {item.text.lower()} can be heard."
 
 
@@ -900,6 +907,10 @@ class _Filler:
                     ]
                 )
             )
+        if "people" in hint or "person" in hint:
+            seen = [_people(i.text) for i in self.pack.of_type("visual")]
+            if any(n is not None for n in seen):  # faces were looked for: the most in one shot
+                return float(max(n or 0 for n in seen))
         if "speaker" in hint or "people" in hint or "person" in hint:
             return 1.0 if self.pack.of_type("speech") else 0.0
         shown = self.labelled(name, numeric=True) if name else None

@@ -52,6 +52,7 @@ from vidsense.language.text import noise
 from vidsense.library import Library
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.store import VideoRecord, new_id
+from vidsense.times import times_in
 
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")
@@ -336,8 +337,9 @@ class WritingService:
         :data:`~vidsense.language.answering.RELEVANT`, when nothing holds the kind of answer
         asked for, when (question and video in one language) none of the question's subject
         words, or not the noun the answer must be an instance of, is ever said or shown, or
-        when the question asks what is said in a video where nothing is. Sounds whose label
-        the question names count too.
+        when the question asks what is said in a video where nothing is. Sounds and pictures
+        whose label the question names count too, and so does what is seen or written at a
+        time it names ("what is shown at 0:12?").
         """
         found, bar = self.ranked(ev, question, items)
         if not found or found[0][0] < bar:
@@ -361,10 +363,12 @@ class WritingService:
         q = Question.read(question)
         cross = not english(question) or (ev.language or "en") != "en"
         bar = RELEVANT
+        asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
         heard = [
             (bar, i)
             for i in pool
-            if i.type == "audio" and q.words & {lemma(w) for w in tokens(i.text)}
+            if (i.type in ("audio", "visual") and q.words & {lemma(w) for w in tokens(i.text)})
+            or (i.type in ("visual", "text") and any(i.start <= t <= i.end for t in asked))
         ]
         lines = [i for i in pool if i.type in ("speech", "text") and not noise(i.text)]
         texts, matrix = ev.matrix(lines)
