@@ -395,7 +395,9 @@ class Question:
             r"|\bname of (?:the |a |an )?([a-z]+)()",
             q,
         ):
-            word, after = [g for g in named.groups() if g is not None][:2]
+            groups = named.groups()
+            at = next(n for n in (0, 2, 4) if groups[n] is not None)
+            word, after = groups[at], groups[at + 1]
             if after in _NOT_AFTER_NOUN:  # "what goes at", "what causes the": a verb
                 continue
             noun = _noun_lemma(word)

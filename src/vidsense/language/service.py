@@ -430,12 +430,12 @@ class WritingService:
 
     @staticmethod
     def _vocabulary(ev: VideoEvidence) -> set[str]:
-        """Lemmas of every word said or shown in the video."""
+        """Lemmas of every word said or shown in the video (what the picture shows too)."""
 
         def make() -> set[str]:
             found: set[str] = set()
             for item in ev.items:
-                if item.type in ("speech", "text"):
+                if item.type in ("speech", "text", "visual"):
                     found |= {lemma(w) for w in tokens(item.text)}
             return found
 
