@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from vidsense.library import Library
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.server.app import create_app
 from vidsense.store import Segment, VectorBatch
+from vidsense.times import clock
 
 
 @dataclass
@@ -80,7 +82,8 @@ def test_gist_names_the_topics(ix: Indexed) -> None:
     topics = " ".join(gist["topics"]).lower()
     for word in ("lighthouse", "volcano", "coffee"):
         assert word in topics, gist
-    assert gist["title"]
+        assert word in gist["title"].lower(), "a title names every topic of the video"
+    assert not any(t.isupper() or any(c.isdigit() for c in t) for t in gist["topics"])
     assert all(h.startswith("#") and " " not in h for h in gist["hashtags"])
     assert "#Lighthouse" in gist["hashtags"]
     only_title = ix.service.gist(ix.video_id, ["title"])
@@ -122,6 +125,46 @@ def test_length_question_is_answered_from_the_container(ix: Indexed) -> None:
     result = ix.service.generate(ix.video_id, "How long is this video?")
     assert "1:12" in result["data"] and "72.00 seconds" in result["data"]
     assert "320x240" in result["data"]
+
+
+def test_how_long_reads_the_question_not_the_file(ix: Indexed) -> None:
+    # "How long" about something in the video is answered from what is said about it.
+    result = ix.service.generate(ix.video_id, "How long are the coffee beans roasted?")
+    assert "12 minutes" in result["data"] or "twelve minutes" in result["data"].lower()
+    assert "72.00 seconds" not in result["data"]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text.strip()) if s]
+
+
+def test_instructions_are_followed(ix: Indexed) -> None:
+    ask = lambda prompt: str(ix.service.generate(ix.video_id, prompt)["data"])  # noqa: E731
+    two = ask("Summarize this video in two sentences.")
+    assert 1 <= len(_sentences(two)) <= 2, two
+    for word in ("lighthouse", "volcano", "coffee"):
+        assert word in two.lower(), two
+    short = ask("Describe the video in at most 30 words.")
+    assert 0 < len(re.findall(r"[\w'-]+", short)) <= 30, short
+    bullets = ask("List the main topics as bullet points.").splitlines()
+    assert len(bullets) == 3 and all(b.startswith("- ") for b in bullets), bullets
+    assert "lighthouse" in bullets[0].lower() and "coffee" in bullets[2].lower()
+    table = ask("Make a table of the times each topic starts.")
+    starts = [c["start_sec"] for c in ix.service.summarize(ix.video_id, "chapter")["chapters"]]
+    for start in starts:
+        assert f"| {clock(start)} |" in table, table
+    steps = ask("Give me the steps as a numbered list.").splitlines()
+    assert len(steps) >= 3 and all(re.match(rf"{n}\. [A-Z]", s) for n, s in enumerate(steps, 1))
+    checklist = ask("Give me a checklist for visiting the lighthouse.").splitlines()
+    assert checklist and all(line.startswith("- [ ] ") for line in checklist)
+    assert "lighthouse" in " ".join(checklist).lower()
+    coffee = ask("Only tell me about coffee.").lower()
+    assert "coffee" in coffee and "volcano" not in coffee and "lighthouse" not in coffee
+    for prompt in ("Generate a video of a volcano erupting.", "Continue the story."):
+        said = ask(prompt)
+        assert said.startswith("I can't") and not said.startswith(NOT_IN_VIDEO), said
+    summary = ix.service.summarize(ix.video_id, "summary", "Summarize it in one sentence.")
+    assert len(_sentences(summary["summary"])) == 1, summary
 
 
 def test_highlights_are_computed_spans_with_words(ix: Indexed) -> None:

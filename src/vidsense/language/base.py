@@ -40,8 +40,9 @@ class Writer(ABC):
 
     NAME: ClassVar[str]
     READS_ALL_NOTES: ClassVar[bool] = False
-    """Whether :meth:`summarize` takes any number of notes at once (it selects rather than
-    reads a prompt); otherwise long videos' notes are summarised in groups first."""
+    """Whether :meth:`summarize` takes any amount of evidence and notes at once (it selects
+    rather than reads a prompt); otherwise a long video is summarised chapter by chapter
+    first, and the chapters' notes in groups."""
 
     @property
     def identity(self) -> str:

@@ -17,10 +17,17 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from vidsense.language.sentences import TimedWord, split_sentences
+from vidsense.language.text import noise
 from vidsense.library import Library
 from vidsense.store import Segment, VideoRecord
 
 T = TypeVar("T")
+Embed = Callable[[list[str]], npt.NDArray[np.float32]]
+"""Texts in, unit vectors (rows) out: the text embedder reading passages."""
+
+TITLE_HEIGHT = 0.07
+"""Share of the frame's height from which on-screen lettering reads as a title."""
 
 ItemType = Literal["speech", "text", "audio", "shot", "visual"]
 """What an item is: words spoken, text on screen, a sound, a shot of the picture, what a shot's
@@ -48,6 +55,8 @@ class Item:
     score: float = 0.0
     """Audio events: the classifier's confidence; text sightings: the OCR confidence; what a
     keyframe shows: the network's best tag or label probability."""
+    box: tuple[int, int, int, int] | None = None
+    """Text sightings: where the text is, ``(x, y, width, height)`` in pixels."""
 
     def citation(self) -> dict[str, Any]:
         """The wire form of this item as a citation."""
@@ -103,6 +112,8 @@ class VideoEvidence:
     frames: list[Frame]
     vectors: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
     language: str | None = None
+    embed: Embed | None = field(default=None, repr=False)
+    """The text embedder (passages), for texts that are not items (a topic's words)."""
     _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -176,6 +187,41 @@ class VideoEvidence:
 
         return self.derived("parts", make)
 
+    def is_title(self, item: Item) -> bool:
+        """Whether on-screen text ``item`` reads as a title: large lettering (at least
+        :data:`TITLE_HEIGHT` of the frame's height) outside the bottom fifth, where captions
+        sit; without a known box, a short line shown for two seconds or more."""
+        if item.type != "text" or noise(item.text):
+            return False
+        n = len(item.text.split())
+        if item.box is None or not self.video.height:
+            return n <= 6 and item.end - item.start >= 2.0
+        _, y, _, h = item.box
+        centre = (y + h / 2) / self.video.height
+        return n <= 8 and h >= TITLE_HEIGHT * self.video.height and centre < 0.8
+
+    def is_heading(self, item: Item) -> bool:
+        """Whether ``item`` is a title (:meth:`is_title`) and the topmost of the titles shown
+        with it (a slide's heading, not the lines in large print beneath it)."""
+        return item.id in self.derived("headings", self._headings)
+
+    def _headings(self) -> set[str]:
+        titles = sorted(
+            (i for i in self.of_type("text") if self.is_title(i)), key=lambda i: i.start
+        )
+        found = set()
+        for n, item in enumerate(titles):
+            higher = False
+            for other in titles[max(0, n - 20) : n + 20]:
+                if other is item or other.box is None or item.box is None:
+                    continue
+                overlap = min(item.end, other.end) - max(item.start, other.start)
+                together = overlap >= 0.5 * min(item.end - item.start, other.end - other.start)
+                higher = higher or (together and other.box[1] + 2 < item.box[1])
+            if not higher:
+                found.add(item.id)
+        return found
+
     def pack(self, start: float = 0.0, end: float | None = None, **kwargs: Any) -> EvidencePack:
         """The items and keyframes of ``[start, end)`` (default: the whole video)."""
         stop = self.duration + 1e-6 if end is None else end
@@ -184,26 +230,39 @@ class VideoEvidence:
         return EvidencePack(self, start, min(stop, self.duration), items, frames, **kwargs)
 
     @classmethod
-    def load(cls, library: Library, video: VideoRecord) -> VideoEvidence:
-        """Read a video's evidence from ``library``. Keyframe files get a path when the
-        library's blobs are a local folder (remote ones are left unread)."""
+    def load(
+        cls, library: Library, video: VideoRecord, embed: Embed | None = None
+    ) -> VideoEvidence:
+        """Read a video's evidence from ``library``. The transcript is read as whole
+        sentences (:mod:`vidsense.language.sentences`); a sentence that is not one segment as
+        it was indexed gets its vector from ``embed`` (passages in, unit rows out), or none.
+        Keyframe files get a path when the library's blobs are a local folder (remote ones are
+        left unread)."""
         segments = library.video_segments(video.id)
-        items = [_item(s) for s in segments if s.kind in _TYPES]
+        owners, matrix = library.video_vectors(video.id, "text")
+        vectors = {o: matrix[row] for row, o in enumerate(owners)}
+        said = [s for s in segments if s.kind == "transcript"]
+        items = [_item(s) for s in segments if s.kind in _TYPES and s.kind != "transcript"]
+        spoken = _spoken(said)
+        items = sorted(items + spoken, key=lambda i: (i.start, i.end))
+        unknown = [i for i in spoken if i.id not in vectors]
+        if unknown and embed is not None:
+            rows = embed([i.text for i in unknown])
+            vectors.update({i.id: rows[n] for n, i in enumerate(unknown)})
         language = next(
             (str(s.data.get("language")) for s in segments if s.data.get("language")), None
         )
-        owners, matrix = library.video_vectors(video.id, "text")
-        vectors = {o: matrix[row] for row, o in enumerate(owners)}
         frames = [
             Frame(k.shot_index, k.time, k.blob_key, library.local_blob_path(k.blob_key))
             for k in library.video_keyframes(video.id)
         ]
-        return cls(VideoFacts.of(video), items, frames, vectors, language)
+        return cls(VideoFacts.of(video), items, frames, vectors, language, embed)
 
 
 def _item(segment: Segment) -> Item:
     data = segment.data or {}
     score = data.get("score", data.get("confidence", 0.0))
+    box = data.get("box")
     # what a keyframe shows reads as its short phrase ("dog, animal (Samoyed); 2 people")
     text = str(data.get("shows") or segment.text) if segment.kind == "visual" else segment.text
     return Item(
@@ -213,7 +272,42 @@ def _item(segment: Segment) -> Item:
         float(segment.end),
         text.strip(),
         float(score or 0.0),
+        tuple(int(v) for v in box[:4]) if isinstance(box, list) and len(box) >= 4 else None,  # type: ignore[arg-type]
     )
+
+
+def _spoken(said: list[Segment]) -> list[Item]:
+    """Transcript segments as whole sentences. A sentence that is exactly one segment keeps
+    the segment's id (and so its indexed vector); one cut from several, or from part of one,
+    gets ``<first segment id>.<n>``."""
+
+    def words(segment: Segment) -> list[TimedWord]:
+        found = []
+        for w in (segment.data or {}).get("words") or []:
+            try:
+                found.append(TimedWord(str(w["word"]), float(w["start"]), float(w["end"])))
+            except (KeyError, TypeError, ValueError):
+                return []
+        return found
+
+    ordered = sorted(said, key=lambda s: (s.start, s.end))
+    texts = {s.id: s.text.strip() for s in ordered}
+    out: list[Item] = []
+    used: dict[str, int] = {}
+    for sentence in split_sentences(
+        [(s.id, float(s.start), float(s.end), s.text, words(s)) for s in ordered]
+    ):
+        first = sentence.sources[0]
+        whole = len(sentence.sources) == 1 and _same(texts[first], sentence.text)
+        n = used.get(first, 0)
+        used[first] = n + 1
+        sid = first if whole and n == 0 else f"{first}.{n}"
+        out.append(Item(sid, "speech", sentence.start, sentence.end, sentence.text))
+    return out
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).lower() == " ".join(b.split()).lower()
 
 
 @dataclass
@@ -233,6 +327,8 @@ class EvidencePack:
     notes: list[str] = field(default_factory=list)
     """Text already written about parts of this window (chapter summaries, in map-reduce)."""
     cited: dict[str, Item] = field(default_factory=dict)
+    chapters: list[tuple[float, float]] = field(default_factory=list)
+    """The window's chapters, ``(start, end)`` seconds, when they were computed for it."""
 
     @property
     def video(self) -> VideoFacts:
@@ -262,5 +358,12 @@ class EvidencePack:
         picked += [i for i in self.items if i.id in focus_ids and i.id not in picked_ids]
         picked.sort(key=lambda i: (i.start, i.end))
         return EvidencePack(
-            self.evidence, self.start, self.end, picked, self.frames, self.focus, self.notes
+            self.evidence,
+            self.start,
+            self.end,
+            picked,
+            self.frames,
+            self.focus,
+            self.notes,
+            chapters=self.chapters,
         )

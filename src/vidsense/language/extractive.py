@@ -1,27 +1,38 @@
 """The ``extractive`` writer: answers built from the evidence itself, offline and deterministic.
 
-Sentences are chosen by embedding centrality (how close a spoken line is to what its window is
-about, with redundancy removed), titles come from on-screen titles or the window's keyphrases,
-topics and hashtags from keyphrases weighted by centrality, sounds people notice (applause,
-music, laughter) are named, and so is what the picture confidently shows (the image
-classifier's tags and best label of a shot). What it writes quotes the video; it never invents.
+Sentences are chosen by embedding centrality (how close a spoken sentence is to what its window
+is about, with redundancy removed) and quoted whole. Every chapter has a subject, a noun phrase
+(:meth:`ExtractiveWriter.subjects`: its title on screen, else what its lines name most and
+nearest in meaning); topics and hashtags are the chapters' subjects, a title names them, and a
+summary names them all, then quotes each chapter's most central sentence. Prompts are read as
+instructions (:mod:`vidsense.language.requests`: a length, bullets, numbered steps, a
+checklist, a table of times, a focus) and followed; questions are answered with the lines the
+service found (:meth:`~vidsense.language.service.WritingService.relevant`). Sounds people
+notice (applause, music, laughter) are named, and so is what the picture confidently shows
+(the image classifier's tags and best label of a shot). What it writes quotes the video; it
+never invents.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from vidsense.language.answering import Question, about_file
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
+from vidsense.language.phrases import generalise, heading, legible, noun_phrases
+from vidsense.language.requests import Request, read_request
 from vidsense.language.text import (
     as_sentence,
     content_terms,
     hashtag,
     keyphrases,
-    sentences,
+    noise,
     spoken_list,
     title_case,
     words,
@@ -44,6 +55,17 @@ NOTABLE_SOUNDS = (
 )
 """Audio-event labels worth a mention in a summary."""
 
+TITLE_WEIGHT = 3.0
+"""How much a title on screen counts, as a source of subjects, against a sentence said."""
+KEY_SIMILARITY = 1.0
+"""How much a candidate subject's closeness in meaning to its window weighs (0 = not at
+all; 1 = from half to one and a half times its weight)."""
+MAX_TOPICS = 10
+"""Most topics a gist lists."""
+MAX_TITLE_TOPICS = 9
+"""Most subjects a title or an overview sentence names."""
+MAX_ENTRIES = 20
+"""Most lines in a list of steps or a checklist."""
 SEEN_SCORE = 0.5
 """How sure (0-1) the image classifier must be of a shot's best tag or label for a summary to
 mention what the picture shows."""
@@ -64,7 +86,6 @@ _SUMMARY_QUESTION = (
     "main point",
     "tell me about",
 )
-_LENGTH_QUESTION = ("how long", "duration", "length", "resolution", "how big", "frame rate", "fps")
 
 
 class ExtractiveWriter(Writer):
@@ -72,6 +93,12 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
+    VERSION = 2
+    """Raised when what it writes changes, so that answers kept from before are not served."""
+
+    @property
+    def identity(self) -> str:
+        return f"{self.NAME}/{self.VERSION}"
 
     # -- building blocks -------------------------------------------------------------------
 
@@ -127,20 +154,110 @@ class ExtractiveWriter(Writer):
                 break
         return sorted(chosen, key=lambda i: i.start) if in_time_order else chosen
 
-    def phrases(self, pack: EvidencePack, limit: int = 6) -> list[str]:
-        """Keyphrases of the pack's window (all its evidence, not only what a bounded pack
-        kept): spoken lines weighted by centrality, on-screen titles by how title-like they
-        are, each scored against the whole video."""
+    def subjects(self, pack: EvidencePack, limit: int = 3) -> list[str]:
+        """What the pack's window is about, best first, as noun phrases: the phrases of its
+        titles (weighted :data:`TITLE_WEIGHT`, less when shown late), of its other on-screen
+        text and of what is said (weighted by centrality), grouped by head noun, each scored
+        by the share of its mentions in the whole video that fall in this window (what every
+        part of a video mentions says nothing about one part). Nouns that share a close
+        WordNet hypernym are named by it when together they outweigh the best alone
+        ("spaghetti" and "noodles": "pasta"). Other languages than English: the titles as
+        shown (without a leading article), then keyphrases."""
+        ev = pack.evidence
+        english = (ev.language or "en").startswith("en")
+        weighted = self._weighted(pack)
+        if not weighted:
+            return []
+        if not english:
+            titles = [_unarticled(t) for t, w, title in weighted if title]
+            rest = keyphrases([(t, w) for t, w, _ in weighted], limit=limit, background=ev.parts())
+            named = list(dict.fromkeys([*titles, *(p.lower() if p.isupper() else p for p in rest)]))
+            return [f for f in named if f][:limit]
+        found = noun_phrases([t for t, _, _ in weighted])
+        for n, (text, _, title) in enumerate(weighted):
+            whole = heading(text) if title else None
+            if whole is not None:  # a title that is one noun phrase stays whole
+                found[n] = [whole]
+        video = self._mentions(pack)
+        score: dict[str, float] = {}
+        surface: dict[str, Counter[str]] = {}
+        for (_, weight, _), phrases in zip(weighted, found, strict=True):
+            for phrase in phrases:
+                key = phrase.head.lower()
+                score[key] = score.get(key, 0.0) + weight
+                surface.setdefault(key, Counter())[phrase.text] += 1
+        for key in score:
+            here = sum(surface[key].values())
+            score[key] *= here / max(video.get(key, here), here)
+        if KEY_SIMILARITY and ev.embed is not None and len(score) > 1:
+            self._by_meaning(pack, score, surface)
+        ranked = sorted(score, key=lambda k: (-score[k], k))
+        general = generalise([(k, score[k]) for k in ranked[:6]])
+        names = [_best(surface[k]) for k in ranked]
+        if general is not None:
+            names.insert(0, general)
+        return list(dict.fromkeys(names))[:limit]
+
+    @staticmethod
+    def _by_meaning(
+        pack: EvidencePack, score: dict[str, float], surface: dict[str, Counter[str]]
+    ) -> None:
+        """Weigh the best candidate subjects by how close their words are to what the window
+        says (the mean of its lines' text vectors) rather than to the whole video: the
+        embedding view of a keyphrase (as KeyBERT does), scaled to 0.5-1.5 across them."""
+        ev = pack.evidence
+        assert ev.embed is not None
+        best = sorted(score, key=lambda k: (-score[k], k))[:8]
+        _, lines = ev.matrix(
+            [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type in ("speech", "text")]
+        )
+        if len(lines) == 0:
+            return
+        here = lines.mean(axis=0)
+        here /= max(float(np.linalg.norm(here)), 1e-9)
+        whole = ev.centre()
+        vectors = ev.embed([_best(surface[k]) for k in best])
+        fit = vectors @ here
+        if whole is not None and pack.end - pack.start < ev.duration - 0.5:
+            fit = fit - CONTRAST * (vectors @ whole)
+        lo, hi = float(fit.min()), float(fit.max())
+        for key, f in zip(best, fit, strict=True):
+            score[key] *= 1.0 + KEY_SIMILARITY * (
+                (float(f) - lo) / (hi - lo) - 0.5 if hi > lo else 0.0
+            )
+
+    def _weighted(self, pack: EvidencePack) -> list[tuple[str, float, bool]]:
+        """``(text, weight, is a title)`` of everything said and shown in the window."""
         ev = pack.evidence
         window = [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type != "shot"]
         full = EvidencePack(ev, pack.start, pack.end, window)
-        weighted = [(i.text, 0.5 + max(s, 0.0)) for i, s in self.central(full)]
+        span = max(pack.end - pack.start, 1e-6)
+        english = (ev.language or "en").startswith("en")
+        out: list[tuple[str, float, bool]] = []
         for item in full.of_type("text"):
-            title_like = len(item.text.split()) <= 5 and item.end - item.start >= 2.0
-            weighted.append((item.text, 3.0 if title_like else 1.0))
-        found = keyphrases(weighted, limit=limit, background=pack.evidence.parts())
-        # Titles on screen are often in capitals; a topic reads better in sentence case.
-        return [p.lower() if p.isupper() and len(p) > 4 else p for p in found]
+            if noise(item.text) or (english and not legible(item.text)):
+                continue
+            if ev.is_heading(item):
+                early = (item.start - pack.start) / span < 0.4
+                out.append((_untagged(item.text), TITLE_WEIGHT * (1.0 if early else 0.5), True))
+            else:
+                out.append((_untagged(item.text), 1.0, False))
+        out += [(i.text, 0.5 + max(s, 0.0), False) for i, s in self.central(full)]
+        return out
+
+    def _mentions(self, pack: EvidencePack) -> Counter[str]:
+        """How often each head noun is mentioned in the whole video."""
+        ev = pack.evidence
+
+        def make() -> Counter[str]:
+            whole = EvidencePack(ev, 0.0, ev.duration, [])
+            texts = [t for t, _, _ in self._weighted(whole)]
+            found: Counter[str] = Counter()
+            for phrases in noun_phrases(texts):
+                found.update(p.head.lower() for p in phrases)
+            return found
+
+        return ev.derived(("mentions", self.NAME), make)
 
     @staticmethod
     def screen_title(pack: EvidencePack) -> Item | None:
@@ -154,6 +271,7 @@ class ExtractiveWriter(Writer):
             shown = min(item.end - item.start, 10.0)
             early = 1.0 - min((item.start - pack.start) / span, 1.0)
             score = shown * (0.5 + early) * (1.2 if item.text.isupper() else 1.0)
+            score *= 3.0 if pack.evidence.is_heading(item) else 1.0
             if best is None or score > best[0]:
                 best = (score, item)
         return best[1] if best else None
@@ -178,36 +296,56 @@ class ExtractiveWriter(Writer):
 
     # -- the interface ---------------------------------------------------------------------
 
+    def chapters_of(self, pack: EvidencePack) -> list[EvidencePack]:
+        """The pack's chapters as packs of their own (the chapters the service computed for
+        the window, or the window as one)."""
+        ev = pack.evidence
+        bounds = pack.chapters or [(pack.start, pack.end)]
+        return [ev.pack(lo, hi) for lo, hi in bounds if hi > lo]
+
     def gist(self, pack: EvidencePack) -> Gist:
-        phrases = self.phrases(pack, limit=8)
-        topics = [title_case(p) for p in phrases[:5]]
+        parts = self.chapters_of(pack)
+        per_part = [self.subjects(p, limit=2) for p in parts]
+        topics: list[str] = []
+        for found in per_part:  # every chapter's subject first, then their second ones
+            topics += found[:1]
+        for found in per_part:
+            topics += found[1:2]
+        if len(topics) < 3:
+            topics += self.subjects(pack, limit=5)
+        topics = _distinct([title_case(t) for t in topics])[:MAX_TOPICS]
         screen = self.screen_title(pack)
         sights = self.sights(pack)
         if len(topics) < 5:
             shown = [title_case(_subject(i.text)) for i in sights]
             topics += [t for t in dict.fromkeys(shown) if t not in topics][: 5 - len(topics)]
-        if screen is not None:
+        named = _distinct([title_case(f[0]) for f in per_part if f])
+        if len(named) > 1:
+            title = spoken_list(named[:MAX_TITLE_TOPICS])
+        elif screen is not None:
             pack.cite([screen])
             title = _tidy_title(screen.text)
         elif topics:
-            title = spoken_list(topics[:3])
+            title = topics[0]
         else:
             sounds = self.sounds(pack)
             title = f"{sounds[0].text} video" if sounds else "Untitled video"
         pack.cite(sights)
-        hashtags = list(dict.fromkeys(hashtag(p) for p in phrases[:5] if hashtag(p) != "#"))
+        hashtags = _distinct([hashtag(t) for t in topics if hashtag(t) != "#"])
         pack.cite(self.pick_sentences(pack, 3))
         return Gist(title, topics, hashtags)
 
     def describe(self, pack: EvidencePack, kind: SpanKind) -> tuple[str, str]:
         screen = self.screen_title(pack)
-        phrases = self.phrases(pack, limit=3)
+        subjects = self.subjects(pack, limit=1)
         sounds = self.sounds(pack)
         sights = self.sights(pack, limit=2)
-        if screen is not None:
+        if screen is not None and self.pack_is_titled(pack, screen):
             title = _tidy_title(screen.text)
-        elif phrases:
-            title = title_case(phrases[0])
+        elif subjects:
+            title = title_case(subjects[0])
+        elif screen is not None:
+            title = _tidy_title(screen.text)
         elif sights:
             title = title_case(_subject(sights[0].text))
         elif sounds:
@@ -218,7 +356,7 @@ class ExtractiveWriter(Writer):
         lines = self.pick_sentences(pack, 2 if kind == "chapter" else 1, in_time_order=False)
         parts = [as_sentence(i.text) for i in lines]
         if (screen is not None and kind == "highlight") or (not parts and screen is not None):
-            parts.append(f'On screen: "{screen.text}".')
+            parts.append(self.shown(pack))
         if sights and not lines:
             parts.append(_shows(sights))
         if sounds:
@@ -228,18 +366,45 @@ class ExtractiveWriter(Writer):
         pack.cite(lines + ([screen] if screen else []) + (sights if not lines else []) + sounds[:3])
         return title, " ".join(parts)
 
+    @staticmethod
+    def pack_is_titled(pack: EvidencePack, screen: Item) -> bool:
+        """Whether ``screen`` is the window's own title: a title shown in its first part."""
+        span = max(pack.end - pack.start, 1e-6)
+        return pack.evidence.is_heading(screen) and (screen.start - pack.start) / span < 0.4
+
+    @staticmethod
+    def shown(pack: EvidencePack) -> str:
+        """What the window shows on screen, as a sentence (its title, then its lines)."""
+        ev = pack.evidence
+        texts = [i for i in pack.of_type("text") if not noise(i.text)]
+        titles = [i for i in texts if ev.is_heading(i)]
+        first = titles[0] if titles else texts[0] if texts else None
+        if first is None:
+            return ""
+        rest = [i for i in texts if i is not first and _together(first, i)]
+        pack.cite([first, *rest])
+        lines = "; ".join(i.text.strip() for i in rest[:4])
+        said = f"{_tidy_title(first.text)}: {lines}" if lines else _tidy_title(first.text)
+        return f'The screen shows "{said}".'
+
     def summarize(self, pack: EvidencePack, prompt: str | None = None) -> str:
-        topics = [title_case(p) for p in self.phrases(pack, limit=4)]
+        request = read_request(prompt) if prompt else None
+        if request is not None and (request.instruction or request.needs_model):
+            return self.follow(pack, request)
+        parts = self.chapters_of(pack)
         whole = pack.end - pack.start >= pack.evidence.duration - 0.5
-        lead = f"This video covers {spoken_list(topics[:4]).lower()}." if topics and whole else ""
-        if pack.notes:
-            body = _narrate(_condensed(pack.notes, SUMMARY_SENTENCES), whole)
-        else:
-            lines = self.pick_sentences(
-                pack, max(2, min(6, int((pack.end - pack.start) // 30) + 2))
-            )
-            pack.cite(lines)
-            body = _narrate([as_sentence(i.text) for i in lines], whole)
+        subjects = _distinct([s for p in parts for s in self.subjects(p, limit=1)])
+        if len(subjects) < 2:
+            subjects = self.subjects(pack, limit=3)
+        lead = ""
+        if subjects and whole:
+            lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
+        if len(parts) > SUMMARY_SENTENCES:  # the same share of the video for every sentence
+            step = len(parts) / SUMMARY_SENTENCES
+            parts = [parts[int(k * step)] for k in range(SUMMARY_SENTENCES)]
+        body = [s for p in parts for s in self._part_sentences(p, pack)]
+        if len(body) > SUMMARY_SENTENCES:  # one sentence per chapter, then
+            body = [s for p in parts for s in self._part_sentences(p, pack)[:1]]
         sights = self.sights(pack)
         seen = ""
         if sights:
@@ -250,13 +415,28 @@ class ExtractiveWriter(Writer):
         if sounds:
             pack.cite(sounds[:3])
             tail = as_sentence(spoken_list([s.text for s in sounds[:3]]) + " can be heard")
-        text = " ".join(p for p in (lead, body, seen, tail) if p)
+        text = " ".join(p for p in (lead, *body[:SUMMARY_SENTENCES], seen, tail) if p)
         return text or "The video has no speech, on-screen text or notable sounds to summarize."
 
+    def _part_sentences(self, part: EvidencePack, cite: EvidencePack) -> list[str]:
+        """A chapter in a summary: its most central sentences (one, two for a chapter over a
+        minute), whole, in time order; or what it shows on screen."""
+        count = 2 if part.end - part.start > 60 else 1
+        lines = self.pick_sentences(part, count)
+        if lines:
+            cite.cite(lines)
+            return [as_sentence(i.text) for i in lines]
+        shown = self.shown(part)
+        cite.cite(part.cited.values())
+        return [shown] if shown else []
+
     def answer(self, pack: EvidencePack, question: str) -> str:
-        q = question.lower()
-        if any(k in q for k in _LENGTH_QUESTION):
+        if about_file(question):
             return _facts(pack)
+        request = read_request(question)
+        if request.instruction or request.needs_model:
+            return self.follow(pack, request)
+        q = question.lower()
         if not pack.focus and (
             not content_terms(question) or any(k in q for k in _SUMMARY_QUESTION[1:])
         ):
@@ -265,11 +445,191 @@ class ExtractiveWriter(Writer):
             return (
                 f'{NOT_IN_VIDEO}: nothing said, shown or heard in it matches "{question.strip()}".'
             )
+        # The best line, and the next when it is as good and says something else.
+        chosen = pack.focus[:1] + [
+            i for i in pack.focus[1:2] if content_terms(i.text) != content_terms(pack.focus[0].text)
+        ]
         parts = []
-        for item in pack.focus[:3]:
+        for item in chosen:
             pack.cite([item])
-            parts.append(_quote(item))
+            parts.append(self._quote(pack, item))
         return " ".join(parts)
+
+    # -- instructions ----------------------------------------------------------------------
+
+    def follow(self, pack: EvidencePack, request: Request) -> str:
+        """The window written as ``request`` asks: a length in sentences or words, bullet
+        points, numbered steps, a checklist or a table of times, about the whole window or
+        only the part it focuses on. What only a language model could write is declined."""
+        if request.needs_model:
+            return (
+                f"I can't {request.needs_model} here: the extractive writer only quotes and "
+                "arranges what the video says and shows; that needs a language model "
+                "(VIDSENSE_WRITER__KIND=openai or local)."
+            )
+        parts = self.chapters_of(pack)
+        about = request.focus or request.topic
+        if about:
+            parts = self._about(pack, parts, about) or parts
+        if request.form == "prose":
+            return self._prose(pack, parts, request, focused=bool(request.focus))
+        entries = self._entries(pack, parts, request)
+        if not entries:
+            return "The video has no speech, on-screen text or shots to list."
+        if request.form == "table":
+            rows = [f"| {clock(lo)} | {clock(hi)} | {text} |" for lo, hi, text in entries]
+            return "\n".join(["| Start | End | What |", "|---|---|---|", *rows])
+        if request.form == "numbered":
+            return "\n".join(f"{n}. {text}" for n, (_, _, text) in enumerate(entries, 1))
+        mark = "- [ ]" if request.form == "checklist" else "-"
+        return "\n".join(f"{mark} {text}" for _, _, text in entries)
+
+    def _about(
+        self, pack: EvidencePack, parts: list[EvidencePack], about: str
+    ) -> list[EvidencePack]:
+        """The part that ``about`` names best: its words in the part's words (with synonyms),
+        and the lines the service found closest to it (``pack.focus``); none when nothing
+        names it."""
+        asked = Question.read(about)
+        scores = []
+        for part in parts:
+            said = " ".join(i.text for i in part.items if i.type in ("speech", "text"))
+            named = asked.said(f"{' '.join(self.subjects(part, limit=2))} {said}")
+            close = sum(
+                1.0 / (n + 1)
+                for n, i in enumerate(pack.focus[:5])
+                if part.start <= (i.start + i.end) / 2 < part.end
+            )
+            scores.append(2.0 * named + close)
+        best = max(scores, default=0.0)
+        if best <= 0:
+            return []
+        return [parts[scores.index(best)]]
+
+    def _entries(
+        self, pack: EvidencePack, parts: list[EvidencePack], request: Request
+    ) -> list[tuple[float, float, str]]:
+        """What a list holds, ``(start, end, text)``: the parts (their subject and first
+        sentence), the shots, or the sentences said (the steps), as the request asks."""
+        ev = pack.evidence
+        if request.items == "shots":
+            lo, hi = parts[0].start, parts[-1].end
+            shots = [s for s in ev.shots if lo <= s.start < hi] or [
+                *(ev.shots[:1] or [Item("", "shot", lo, hi, "")])
+            ]
+            out = []
+            for n, shot in enumerate(shots, 1):
+                inside = ev.pack(shot.start, shot.end)
+                said = self.pick_sentences(inside, 1)
+                what = as_sentence(said[0].text) if said else self.shown(inside)
+                pack.cite(said)
+                text = f"Shot {n} ({clock(shot.start)}-{clock(shot.end)})"
+                out.append((shot.start, shot.end, f"{text}: {what}" if what else text))
+            return out
+        wanted = request.count or 0
+        if request.form == "table" or (request.items == "parts" and len(parts) >= max(wanted, 2)):
+            out = []
+            for part in parts:
+                title, _ = self.describe(part, "chapter")
+                lines = self.pick_sentences(part, 1)
+                pack.cite(lines)
+                first = (
+                    f": {as_sentence(lines[0].text)}" if lines and request.form != "table" else ""
+                )
+                out.append((part.start, part.end, f"{title}{first}"))
+            return out
+        lines = [i for p in parts for i in p.of_type("speech")]
+        if not lines:
+            lines = [i for p in parts for i in p.of_type("text") if not noise(i.text)]
+        pack.cite(lines[:MAX_ENTRIES])
+        return [(i.start, i.end, as_sentence(i.text)) for i in lines[:MAX_ENTRIES]]
+
+    def _prose(
+        self, pack: EvidencePack, parts: list[EvidencePack], request: Request, focused: bool
+    ) -> str:
+        """Sentences about ``parts``: an overview naming their subjects (unless the request
+        focuses on one), then their most central sentences, kept within the length asked."""
+        subjects = _distinct([s for p in parts for s in self.subjects(p, limit=1)])
+        lead = ""
+        if focused and len(parts) == 1:
+            title, _ = self.describe(parts[0], "chapter")
+            lead = f"{title} ({clock(parts[0].start)}-{clock(parts[0].end)}):"
+        elif subjects:
+            lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
+        body = [s for p in parts for s in self._part_sentences(p, pack)]
+        if focused:
+            extra = [as_sentence(i.text) for p in parts for i in self.pick_sentences(p, 3)]
+            body = _distinct(body + extra)
+        if not body:
+            body = self._without_words(pack)
+        most_sentences = request.sentences or len(body) + 1
+        most_words = request.words or 10**6
+        out: list[str] = []
+        if lead:
+            while subjects and _count_words(lead) > most_words:  # fewer subjects until it fits
+                subjects = subjects[:-1]
+                lead = f"This video covers {spoken_list(subjects)}." if subjects else ""
+            if lead:
+                out.append(lead)
+        for sentence in body:
+            sentences_now = len(out) - (1 if focused and lead.endswith(":") else 0)
+            if sentences_now >= most_sentences:
+                break
+            if _count_words(" ".join([*out, sentence])) > most_words:
+                continue
+            out.append(sentence)
+        if not out and body:
+            out = [body[0]]
+        return " ".join(out)
+
+    def _without_words(self, pack: EvidencePack) -> list[str]:
+        """Sentences about a window where nothing is said or shown: its shots and length,
+        the sounds heard."""
+        ev = pack.evidence
+        shots = [s for s in ev.shots if pack.start <= s.start < pack.end]
+        length = clock(pack.end - pack.start)
+        out = [
+            f"The video is {length} long, in {len(shots)} shots, with no speech or text on screen."
+            if len(shots) > 1
+            else f"The video is {length} long, one shot with no speech or text on screen."
+        ]
+        sounds = self.sounds(pack)
+        if sounds:
+            pack.cite(sounds[:3])
+            out.append(as_sentence(spoken_list([s.text for s in sounds[:3]]) + " can be heard"))
+        return out
+
+    @staticmethod
+    def _quote(pack: EvidencePack, item: Item) -> str:
+        """``item`` quoted with its time; a line on screen with the title it is shown under,
+        a very short spoken line with the sentence that follows it."""
+        when = f"At {clock(item.start)}"
+        if item.type == "text":
+            titles = [
+                i
+                for i in pack.evidence.of_type("text")
+                if i is not item
+                and pack.evidence.is_heading(i)
+                and abs(i.start - item.start) < 1.5
+                and len(i.text) < len(item.text) + 40
+            ]
+            under = f' under "{titles[0].text.strip()}"' if titles else ""
+            if titles:
+                pack.cite(titles[:1])
+            return f'{when}, the screen shows "{item.text.strip()}"{under}.'
+        if item.type == "speech":
+            text = item.text.strip()
+            if len(words(text)) < 4:
+                after = [
+                    i
+                    for i in pack.evidence.speech
+                    if item.end <= i.start <= item.end + 2.0 and i is not item
+                ]
+                if after:
+                    pack.cite(after[:1])
+                    text = f"{text} {after[0].text.strip()}"
+            return f'{when}, the video says: "{text}"'
+        return _quote(item)
 
     def fill(self, pack: EvidencePack, prompt: str, schema: dict[str, Any]) -> Any:
         return _Filler(self, pack, prompt).value(schema, "")
@@ -289,49 +649,88 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
+def _count_words(text: str) -> int:
+    """Words as a reader counts them ("10:00" is two)."""
+    return len(re.findall(r"[\w'-]+", text))
+
+
+def _distinct(texts: Iterable[str]) -> list[str]:
+    """``texts`` in order without repeats (ignoring case)."""
+    seen: set[str] = set()
+    out = []
+    for t in texts:
+        if t and t.lower() not in seen:
+            seen.add(t.lower())
+            out.append(t)
+    return out
+
+
+def _best(found: Counter[str]) -> str:
+    """The way a phrase was written most often (the longer of ties, up to three words)."""
+    return max(found, key=lambda t: (found[t], min(len(t.split()), 3), t))
+
+
+_STEP = re.compile(r"^\s*(?:step|part|chapter|tip|no\.?)?\s*\d+\s*[:.)\-]\s*", re.I)
+_ARTICLES = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "el",
+        "la",
+        "los",
+        "las",
+        "il",
+        "lo",
+        "gli",
+        "le",
+        "i",
+        "un",
+        "una",
+        "uno",
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "les",
+    ]
+)
+
+
+def _untagged(text: str) -> str:
+    """On-screen text without a leading "STEP 2:" or "1 -"."""
+    return _STEP.sub("", text).strip() or text
+
+
+def _unarticled(text: str) -> str:
+    """A title in sentence case without its leading article ("EL MERCADO" -> "Mercado")."""
+    words_in = _untagged(text).split()
+    while len(words_in) > 1 and words_in[0].lower() in _ARTICLES:
+        words_in = words_in[1:]
+    phrase = " ".join(words_in)
+    if phrase.isupper():
+        phrase = phrase.lower()
+    return phrase[:1].upper() + phrase[1:]
+
+
+def _together(a: Item, b: Item) -> bool:
+    """Whether two on-screen texts are shown together (overlapping by half the shorter)."""
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
+
+
 def _tidy_title(text: str) -> str:
     t = " ".join(text.split())
     return title_case(t.lower()) if t.isupper() else t
 
 
 SUMMARY_SENTENCES = 28
-"""The most sentences a summary built from chapter notes keeps."""
-
-
-def _condensed(notes: list[str], most: int) -> list[str]:
-    """At most ``most`` sentences from ``notes``, the same share from each, spread evenly
-    through each note (so every part of the video keeps its say)."""
-    split = [sentences(n) or [n] for n in notes]
-    total = sum(len(s) for s in split)
-    if total <= most:
-        return [" ".join(s) for s in split]
-    share = max(1, most // max(len(split), 1))
-    kept = []
-    for parts in split:
-        if len(parts) <= share:
-            kept.append(" ".join(parts))
-        else:
-            step = len(parts) / share
-            kept.append(" ".join(parts[int(k * step)] for k in range(share)))
-    return kept
-
-
-def _narrate(sentences: list[str], whole: bool = True) -> str:
-    """Sentences joined, the last one marked as the end when they cover the whole video."""
-    if len(sentences) <= 1 or not whole:
-        return " ".join(sentences)
-    out = []
-    for i, s in enumerate(sentences):
-        s = s.strip()
-        if not s:
-            continue
-        if i == 0:
-            out.append(s)
-        elif i == len(sentences) - 1:
-            out.append(f"Finally, {s[0].lower()}{s[1:]}" if not s[:2].isupper() else s)
-        else:
-            out.append(s)
-    return " ".join(out)
+"""The most sentences a summary keeps (one per chapter at least, the chapters spread evenly
+through the video when there are more)."""
 
 
 def _subject(shows: str) -> str:

@@ -1,11 +1,22 @@
 """Chapters and highlights: segments computed from evidence, before any text is written.
 
-Chapters start at shot boundaries (or, in a video with few cuts, at pauses in speech) where the
-subject changes: for every candidate boundary the words spoken and shown just before it are
-compared with those just after it (mean text vectors over a window each side), and a new
-on-screen title appearing right after it adds to the score. Boundaries are taken best first
-while every chapter stays at least ``min_seconds`` long; a chapter still longer than
-``max_seconds`` is split at its best remaining candidate.
+Chapters are the partition of the video that keeps each chapter about one thing. Boundaries
+may fall only where a chapter can plausibly start: at a shot change (a cut, or a dissolve or
+fade, which the shot finder reports as a shot boundary), at a pause in speech, or where a title
+appears on screen. The words spoken and shown (sentences and on-screen text, each with its
+text vector, centred on the video's mean so that what every part shares does not count) are
+then split by dynamic programming into the chapters that minimise
+
+    sum over chapters of (incoherence + PER_CHAPTER) - sum over boundaries of their bonus
+
+where a chapter's incoherence is how far its lines are from their own mean direction
+(``n - |sum of unit vectors|``), :data:`PER_CHAPTER` is what one more chapter costs (so the
+number of chapters is chosen, not fixed: a new chapter must make the lines it separates more
+coherent by more than that), and a boundary's bonus says how much it looks like a chapter
+start: a shot change, a title appearing right after it, a long pause; one falling inside a
+sentence is penalised. The shortest chapter allowed scales with the video's length (a few
+seconds for short videos: a 40 s video of four topics gets four chapters), and chapters never
+run longer than ``max_seconds``.
 
 Highlights are short spans scored by what happens in them: salient speech (sentences close to
 what the whole video is about), on-screen titles appearing, audio events people react to
@@ -16,21 +27,47 @@ The best non-overlapping spans win. Writers only ever give these segments words.
 from __future__ import annotations
 
 import itertools
+import math
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
+from vidsense.language.answering import _wordnet, lemma
 from vidsense.language.evidence import Item, VideoEvidence
+from vidsense.language.text import content_terms, noise
 
-CHAPTER_WINDOW = (20.0, 90.0)
-"""Seconds of evidence compared on each side of a candidate boundary (min, max)."""
-MIN_SHIFT = 0.035
-"""The smallest topic shift (1 - cosine of the two sides' mean vectors) that starts a chapter
-on its own; below it a boundary is only used to split an over-long chapter."""
-TITLE_BONUS = 0.03
-"""Added to a boundary's shift when on-screen text not seen in the window before appears
-within a second after it."""
-
+PER_CHAPTER = 1.6
+"""What one more chapter costs, in units of incoherence (one line pointing away from its
+chapter's direction costs 1)."""
+SHOT_BONUS = 0.3
+"""A boundary at a shot change (cut, dissolve, fade)."""
+TITLE_BONUS = 1.0
+"""A boundary right before a title appears on screen (new large lettering)."""
+PAUSE_BONUS = 1.2
+"""A boundary in a pause of speech that stands out from the speaker's usual pauses: six
+robust standard deviations above their median or more (scaled down to 0 at three)."""
+MIN_SPREAD = 0.05
+"""Seconds: the least spread of pause lengths assumed (a synthetic voice pauses exactly)."""
+INSIDE_SENTENCE = -0.5
+"""A boundary that falls inside a spoken sentence (a topic rarely changes mid-sentence)."""
+SNAP = 0.6
+"""Seconds within which candidate boundaries are one (a cut just before a title, a pause
+around a cut)."""
+LEXICAL = 0.7
+"""Weight of a line's words beside its text vector (both unit length)."""
+CHAIN_DEPTH = 6
+"""Shallowest WordNet hypernym that links two words of one subject (steps from the root)."""
+TEXT_DELAY = 1.2
+"""Seconds on-screen text may be read after it appeared (text is read about once a
+second)."""
+SHORTEST = (3.0, 150.0)
+"""The shortest chapter: at least this many seconds, and at least the video's length over
+the second number (a 10-minute video's chapters may be 4 s, a two-hour talk's 48 s), never
+more than the configured minimum."""
+TEXT_WEIGHT = 0.7
+"""How much a line of on-screen text counts against a sentence said (a title counts 1.5x)."""
 REACTIONS: dict[str, float] = {
     "Applause": 1.0,
     "Clapping": 0.8,
@@ -72,95 +109,184 @@ def _mean(vectors: np.ndarray) -> np.ndarray | None:
     return m / n if n > 0 else None
 
 
-def _candidates(ev: VideoEvidence) -> list[float]:
-    """Shot cuts, plus pauses in speech when cuts are scarce (talking heads, screencasts)."""
+@dataclass
+class _Candidate:
+    time: float
+    bonus: float = 0.0
+    shot: bool = False
+
+
+def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
+    """Where a chapter may start, ``(seconds, bonus)`` in time order: shot changes, pauses
+    in speech and titles appearing, merged when within :data:`SNAP` seconds (a shot change
+    keeps its time)."""
     duration = ev.duration
-    cuts = ev.cuts()
+    found: list[_Candidate] = [_Candidate(t, SHOT_BONUS, True) for t in ev.cuts()]
     speech = ev.speech
-    if len(cuts) >= max(3.0, duration / 60.0):
-        return cuts
-    pauses = []
-    for a, b in itertools.pairwise(speech):
-        gap = b.start - a.end
-        if gap >= 0.4:
-            pauses.append(a.end + min(gap / 2, 0.5))
-    merged = sorted(set(cuts) | set(pauses))
-    return [t for t in merged if 0.0 < t < duration]
+    gaps = [(a.end, b.start - a.end) for a, b in itertools.pairwise(speech)]
+    gaps = [(at, gap) for at, gap in gaps if gap >= 0.3]
+    # Speakers pause longer between subjects than between sentences: a pause counts by how
+    # far it stands out from the speaker's usual pauses (robust z-score: median and MAD).
+    if gaps:
+        lengths = np.array([gap for _, gap in gaps])
+        usual = float(np.median(lengths))
+        spread = max(1.4826 * float(np.median(np.abs(lengths - usual))), MIN_SPREAD)
+    for at, gap in gaps:
+        z = (gap - usual) / spread
+        found.append(_Candidate(at + gap / 2, PAUSE_BONUS * min(1.0, max(0.0, (z - 3.0) / 3.0))))
+    found.sort(key=lambda c: (c.time, not c.shot))
+    merged: list[_Candidate] = []
+    for c in found:
+        last = merged[-1] if merged else None
+        if last is not None and c.time - last.time <= SNAP:
+            if c.shot and not last.shot:
+                last.time, last.shot = c.time, True
+            last.bonus += c.bonus
+            continue
+        merged.append(_Candidate(c.time, c.bonus, c.shot))
+    # On-screen text is read about once a second: a title belongs to the shot change (or
+    # else the pause) just before it, when there is one.
+    shown = [i for i in ev.of_type("text") if ev.is_title(i)]
+    fresh = {
+        round(i.start, 2)
+        for i in shown
+        if not any(
+            o.text.lower() == i.text.lower() and i.start - 3.0 <= o.end <= i.start and o is not i
+            for o in shown
+        )
+    }  # a title read again after a flicker is not a new one
+    for t in sorted(fresh):
+        near = [c for c in merged if t - TEXT_DELAY <= c.time <= t + SNAP / 2]
+        if near:
+            max(near, key=lambda c: (c.shot, c.time)).bonus += TITLE_BONUS
+        else:
+            merged.append(_Candidate(t, TITLE_BONUS))
+    merged.sort(key=lambda c: c.time)
+    out = []
+    for c in merged:
+        if not 0.5 <= c.time <= duration - 0.5:
+            continue
+        inside = any(s.start + 0.15 < c.time < s.end - 0.15 for s in speech)
+        out.append((c.time, c.bonus + (INSIDE_SENTENCE if inside else 0.0)))
+    return out
 
 
-def topic_shifts(ev: VideoEvidence, candidates: list[float], window: float) -> list[float]:
-    """For each candidate time, how much the subject changes there (0 = not at all)."""
-    texts, matrix = ev.matrix(ev.of_type("speech", "text"))
-    if not texts:
-        return [0.0] * len(candidates)
-    mids = np.array([(i.start + i.end) / 2 for i in texts])
-    shifts = []
-    for t in candidates:
-        before = matrix[(mids >= t - window) & (mids < t)]
-        after = matrix[(mids >= t) & (mids < t + window)]
-        a, b = _mean(before), _mean(after)
-        shift = 0.0 if a is None or b is None else 1.0 - float(a @ b)
-        seen = {i.text.lower() for i in texts if t - window <= i.start < t and i.type == "text"}
-        if any(
-            i.type == "text" and t - 0.25 <= i.start <= t + 1.0 and i.text.lower() not in seen
-            for i in texts
-        ):
-            shift += TITLE_BONUS
-        shifts.append(shift)
-    return shifts
+def _lines(ev: VideoEvidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What chapters are made of: times, weights and unit vectors of the sentences said and
+    the (non-noise) text shown. A line's vector joins its text vector, centred on the video's
+    mean (what every part of the video shares says nothing about where it changes), and its
+    words (content words, weighted by how rare they are in the video; a word said once links
+    nothing), weighted :data:`LEXICAL`: a subject's own words recur within it."""
+    pool = [i for i in ev.of_type("speech", "text") if not noise(i.text)]
+    items, matrix = ev.matrix(pool)
+    if len(items) < 2:
+        return np.zeros(0), np.zeros(0), np.zeros((0, 0), dtype=np.float32)
+    # Text is placed where it appears (it often stays on screen long after its subject).
+    times = np.array([_place(i) for i in items])
+    weights = np.array([_weight(ev, i) for i in items])
+    centred = _unit(matrix - (weights[:, None] * matrix).sum(axis=0) / weights.sum())
+    terms = [_chained(content_terms(i.text)) for i in items]
+    counts = Counter(t for found in terms for t in found)
+    shared = sorted(t for t, n in counts.items() if n > 1)
+    column = {t: n for n, t in enumerate(shared)}
+    lexical = np.zeros((len(items), len(shared)))
+    for row, found in enumerate(terms):
+        for t in found:
+            if t in column:
+                lexical[row, column[t]] = math.log(len(items) / counts[t])
+    joined = np.hstack([centred, LEXICAL * _unit(lexical)])
+    return times, weights, _unit(joined)
+
+
+@cache
+def _related_terms(word: str) -> frozenset[str]:
+    """Close WordNet relatives of a noun (its hypernyms one and two levels up, specific ones
+    only): words of one subject link through them ("sea" and "ocean": body of water)."""
+    wn = _wordnet()
+    if wn is None:
+        return frozenset()
+    out: set[str] = set()
+    for synset in wn.synsets(lemma(word), "n")[:1]:
+        level = [synset]
+        for _ in range(2):
+            level = [h for s in level for h in s.hypernyms()]
+            out.update(f"^{h.name()}" for h in level if h.min_depth() >= CHAIN_DEPTH)
+    return frozenset(out)
+
+
+def _chained(terms: set[str]) -> set[str]:
+    return terms | {r for t in terms for r in _related_terms(t)}
+
+
+def _place(item: Item) -> float:
+    if item.type == "speech":
+        return (item.start + item.end) / 2
+    return item.start + min(1.0, (item.end - item.start) / 2)
+
+
+def _weight(ev: VideoEvidence, item: Item) -> float:
+    if item.type == "speech":
+        return 1.0
+    return TEXT_WEIGHT * (1.5 if ev.is_title(item) else 1.0)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit: np.ndarray = rows / np.maximum(norms, 1e-9)
+    return unit
 
 
 def chapters(
     ev: VideoEvidence, min_seconds: float = 15.0, max_seconds: float = 600.0
 ) -> list[Span]:
-    """The video cut into chapters at subject changes; always at least one chapter, covering
-    the whole video without gaps. A chapter is at least ``min_seconds`` long, and at least a
-    sixtieth of the video."""
+    """The video cut into chapters where its subject changes (see the module docstring);
+    always at least one chapter, covering the whole video without gaps. The shortest chapter
+    is ``min_seconds`` at most and scales down with the video's length (:data:`SHORTEST`);
+    the longest is ``max_seconds``."""
     duration = ev.duration
     if duration <= 0:
         return []
-    # Long videos get longer chapters: a two-hour talk is read in minutes, not seconds.
-    min_seconds = max(1.0, min(max(min_seconds, duration / 60.0), duration))
-    max_seconds = max(max_seconds, 2 * min_seconds)
-    candidates = _candidates(ev)
-    window = min(max(min_seconds * 1.5, CHAPTER_WINDOW[0]), CHAPTER_WINDOW[1])
-    shifts = topic_shifts(ev, candidates, window)
-    ranked = sorted(zip(shifts, candidates, strict=True), key=lambda p: (-p[0], p[1]))
+    shortest = min(min_seconds, max(SHORTEST[0], duration / SHORTEST[1]))
+    longest = max(max_seconds, 2 * shortest)
+    candidates = boundary_candidates(ev)
+    times, weights, vectors = _lines(ev)
+    edges = [0.0, *(t for t, _ in candidates), duration]
+    bonus = [0.0, *(b for _, b in candidates), 0.0]
+    k = len(edges) - 1  # units between consecutive edges
+    dim = vectors.shape[1] if vectors.ndim == 2 and len(vectors) else 1
+    sums = np.zeros((k + 1, dim))
+    mass = np.zeros(k + 1)
+    if len(times):
+        unit = np.clip(np.searchsorted(edges, times, side="right") - 1, 0, k - 1)
+        for u in range(k):
+            inside = unit == u
+            sums[u + 1] = sums[u] + (weights[inside, None] * vectors[inside]).sum(axis=0)
+            mass[u + 1] = mass[u] + weights[inside].sum()
+    starts = np.array(edges[:-1])
+    best = np.full(k + 1, np.inf)
+    best[0] = 0.0
+    back = np.zeros(k + 1, dtype=int)
+    for j in range(1, k + 1):
+        lengths = edges[j] - starts[:j]
+        allowed = (lengths >= shortest - 1e-6) & (lengths <= longest + 1e-6)
+        if j == k and not allowed.any():
+            allowed = lengths >= 0
+        if not allowed.any():
+            continue
+        spread = mass[j] - mass[:j] - np.linalg.norm(sums[j] - sums[:j], axis=1)
+        total = best[:j] + spread + PER_CHAPTER - np.array(bonus[:j])
+        total[~allowed] = np.inf
+        i = int(np.argmin(total))
+        best[j], back[j] = total[i], i
     cuts: list[float] = []
-
-    def fits(t: float, lo: float, hi: float) -> bool:
-        edges = [lo, hi, *cuts]
-        return all(abs(t - e) >= min_seconds for e in edges)
-
-    top = ranked[0][0] if ranked else 0.0
-    threshold = max(MIN_SHIFT, 0.45 * top)
-    for shift, t in ranked:
-        if shift < threshold:
-            break
-        # A change of subject raises the shift of every candidate within a window of it; only
-        # the peak is the change.
-        peak = all(
-            s <= shift for s, u in zip(shifts, candidates, strict=True) if abs(u - t) < window / 2
-        )
-        if peak and fits(t, 0.0, duration):
-            cuts.append(t)
-    # Over-long chapters are split at their best remaining candidate.
-    changed = True
-    while changed:
-        changed = False
-        edges = [0.0, *sorted(cuts), duration]
-        for lo, hi in itertools.pairwise(edges):
-            if hi - lo <= max_seconds:
-                continue
-            inside = [(s, t) for s, t in ranked if lo < t < hi and fits(t, lo, hi)]
-            if not inside:
-                # No usable candidate: cut at the middle, on the nearest speech pause.
-                inside = [(0.0, lo + (hi - lo) / 2)]
-            cuts.append(max(inside)[1])
-            changed = True
-            break
-    edges = [0.0, *sorted(cuts), duration]
-    return [Span(lo, hi, tuple(ev.within(lo, hi))) for lo, hi in itertools.pairwise(edges)]
+    j = k
+    while j > 0 and np.isfinite(best[j]):
+        i = int(back[j])
+        if i > 0:
+            cuts.append(edges[i])
+        j = i
+    bounds = [0.0, *sorted(cuts), duration]
+    return [Span(lo, hi, tuple(ev.within(lo, hi))) for lo, hi in itertools.pairwise(bounds)]
 
 
 def _highlight_units(

@@ -24,8 +24,19 @@ from typing import Any
 import numpy as np
 
 from vidsense.errors import InvalidArgument
+from vidsense.language.answering import (
+    RELEVANT,
+    Question,
+    about_speech,
+    english,
+    holds_kind,
+    lemma,
+    names_person,
+    tokens,
+)
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
+from vidsense.language.requests import cannot, read_request
 from vidsense.language.schema import (
     SegmentList,
     TimeField,
@@ -37,7 +48,7 @@ from vidsense.language.schema import (
 )
 from vidsense.language.schema import response_format as parse_response_format
 from vidsense.language.segments import Span, chapters, highlights
-from vidsense.language.text import content_terms
+from vidsense.language.text import noise
 from vidsense.library import Library
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.store import VideoRecord, new_id
@@ -53,10 +64,19 @@ _ITEM_TYPE: dict[str, ItemType] = {
     "audio": "audio",
 }
 """The evidence items a segment source lists."""
-RELEVANT = 0.84
-"""Query-passage cosine (multilingual-e5-small) at which an item answers a question alone."""
-RELEVANT_WITH_WORDS = 0.80
-"""The cosine that is enough when the item also shares a content word with the question."""
+SHOWN_WITH = 0.5
+"""Share of the gap to the best-fitting text shown at the same time that a line on screen is
+credited with (the slide's title says what its lines are about)."""
+TITLE_OVER_LINES = 0.05
+"""Taken from the fit of a title shown with other lines (as an answer, it names the subject;
+its lines say the facts)."""
+MISSING = 0.1
+"""Taken from every line's fit, times the share of the nouns in the question that the video
+never says or shows (a question about a cactus in a video about houseplants)."""
+NAMED_SOURCE = 0.03
+"""Added to the fit of lines of the kind the question names ("written on the screen")."""
+CLOSE = 0.04
+"""Items whose fit is within this of the best are returned with it."""
 MAP_REDUCE_CHAPTERS = 30
 """Chapters summarised together in one reduce step (more are reduced in groups first)."""
 
@@ -106,12 +126,15 @@ class WritingService:
             if found is not None:
                 self._evidence.move_to_end(key)
                 return found
-        ev = VideoEvidence.load(self.library, video)
+        ev = VideoEvidence.load(self.library, video, self._passages)
         with self._lock:
             self._evidence[key] = ev
             while len(self._evidence) > 32:
                 self._evidence.popitem(last=False)
         return ev
+
+    def _passages(self, texts: list[str]) -> np.ndarray:
+        return TextEmbeddingEntry(self.settings).load().embed(texts, kind="passage")
 
     def _cached(self, video_id: str, kind: str, body: dict[str, Any], make: Any) -> dict[str, Any]:
         key = _key(kind, self.writer.identity, body)
@@ -163,6 +186,7 @@ class WritingService:
         def make() -> dict[str, Any]:
             ev = self.evidence(video_id)
             pack = ev.pack().limited(self.settings.writer.max_prompt_chars * 4)
+            pack.chapters = [(s.start, s.end) for s in self.chapter_spans(ev)]
             gist = self.writer.gist(pack)
             out: dict[str, Any] = {}
             if "title" in wanted:
@@ -227,15 +251,20 @@ class WritingService:
     ) -> tuple[str, list[dict[str, Any]]]:
         limit = self.settings.writer.max_prompt_chars
         whole = ev.pack(start, end)
+        spans = self.chapter_spans(ev, start, end)
+        whole.chapters = [(s.start, s.end) for s in spans]
         if prompt:
-            whole.focus = self.relevant(ev, prompt, whole.items, limit=8)
-        if sum(len(i.text) + 16 for i in whole.items) <= limit:
+            request = read_request(prompt)
+            refused = cannot(request)
+            if refused is not None:
+                return refused, []
+            whole.focus = self._focus(ev, prompt, whole.items, limit=8)
+        if self.writer.READS_ALL_NOTES or sum(len(i.text) + 16 for i in whole.items) <= limit:
             text = self.writer.summarize(whole, prompt)
             return text, whole.citations()
         # Map: a short description of each chapter, each from its own bounded pack.
         notes: list[str] = []
         cites: dict[str, dict[str, Any]] = {}
-        spans = self.chapter_spans(ev, start, end)
         for span in spans:
             pack = ev.pack(span.start, span.end).limited(limit)
             pack.focus = [i for i in whole.focus if span.start <= i.start < span.end]
@@ -263,6 +292,7 @@ class WritingService:
             notes, windows = grouped, grouped_windows
         pack = ev.pack(start, end).limited(limit // 4)
         pack.notes = notes
+        pack.chapters = whole.chapters
         text = self.writer.summarize(pack, prompt)
         ordered = sorted(cites.values(), key=lambda c: (c["start"], c["end"]))
         return text, ordered
@@ -298,40 +328,139 @@ class WritingService:
     def relevant(
         self, ev: VideoEvidence, question: str, items: Sequence[Item] | None = None, limit: int = 6
     ) -> list[Item]:
-        """The items that answer ``question``, best first (empty when none does): lines said
-        or shown whose meaning is close, sounds and pictures named by its words, and what is
-        seen or written at a time it names."""
-        pool = list(ev.items if items is None else items)
-        terms = content_terms(question)
-        texts, matrix = ev.matrix([i for i in pool if i.type in ("speech", "text")])
-        scored: list[tuple[float, Item]] = []
-        if texts:
-            q = TextEmbeddingEntry(self.settings).load().embed([question], kind="query")[0]
-            sims = matrix @ q.astype(np.float32)
-            for item, sim in zip(texts, sims, strict=True):
-                shared = len(terms & content_terms(item.text))
-                s = float(sim)
-                if s >= RELEVANT or (shared and s >= RELEVANT_WITH_WORDS):
-                    scored.append((s + 0.01 * shared, item))
-        asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
-        for item in pool:
-            named = item.type in ("audio", "visual") and bool(terms & content_terms(item.text))
-            then = item.type in ("visual", "text") and any(
-                item.start <= t <= item.end for t in asked
-            )
-            if named or then:
-                scored.append((RELEVANT, item))
-        scored.sort(key=lambda p: (-p[0], p[1].start))
-        if not scored:
+        """The items that answer ``question``, best first (empty when none does).
+
+        Lines said or shown are ranked by :class:`~vidsense.language.answering.Question`'s
+        fit (the embedder's query/passage cosine, the question's words and the kind of answer
+        it asks for; a line on screen shares the fit of the title it is shown under). The
+        video is taken not to hold the answer when the best fit is under
+        :data:`~vidsense.language.answering.RELEVANT`, when nothing holds the kind of answer
+        asked for, when (question and video in one language) none of the question's subject
+        words, or not the noun the answer must be an instance of, is ever said or shown, or
+        when the question asks what is said in a video where nothing is. Sounds and pictures
+        whose label the question names count too, and so does what is seen or written at a
+        time it names ("what is shown at 0:12?").
+        """
+        found, bar = self.ranked(ev, question, items)
+        if not found or found[0][0] < bar:
             return []
-        best = scored[0][0]
-        return [item for s, item in scored if s >= best - 0.05][:limit]
+        best = found[0][0]
+        return [item for s, item in found if s >= best - CLOSE][:limit]
+
+    def ranked(
+        self,
+        ev: VideoEvidence,
+        question: str,
+        items: Sequence[Item] | None = None,
+        *,
+        strict: bool = True,
+    ) -> tuple[list[tuple[float, Item]], float]:
+        """Candidate answers to ``question`` with their fit, best first, and the fit the best
+        must reach to answer it (:meth:`relevant`); no candidates when the question cannot be
+        answered from this video at all. Not ``strict``: every line, however it fits (what a
+        focus like "only about the reading" is closest to)."""
+        pool = list(ev.items if items is None else items)
+        q = Question.read(question)
+        cross = not english(question) or (ev.language or "en") != "en"
+        bar = RELEVANT
+        asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
+        heard = [
+            (bar, i)
+            for i in pool
+            if (i.type in ("audio", "visual") and q.words & {lemma(w) for w in tokens(i.text)})
+            or (i.type in ("visual", "text") and any(i.start <= t <= i.end for t in asked))
+        ]
+        lines = [i for i in pool if i.type in ("speech", "text") and not noise(i.text)]
+        texts, matrix = ev.matrix(lines)
+        vocabulary = self._vocabulary(ev)
+        # Within one language, a question none of whose subject words is ever said or shown
+        # (nor the noun its answer must be an instance of) is about something else.
+        grounded = cross or (q.grounded(vocabulary) and q.covered(vocabulary) > 0)
+        if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
+            return heard, bar
+        sims = [float(s) for s in matrix @ self._query(question)]
+        # Named things the video never mentions make any line a poorer answer.
+        unnamed = 0.0 if cross else MISSING * q.missing(vocabulary)
+        found: list[tuple[float, Item]] = []
+        for n, item in enumerate(texts):
+            if strict and not self._holds(q, item, cross, self._with_next(ev, item)):
+                continue
+            if q.source is not None and item.type != q.source:
+                continue
+            fit = q.score(item.text, sims[n]) - unnamed
+            if q.source is not None:
+                fit += NAMED_SOURCE  # the question says where to look, and it is looked at
+            if item.type == "text":  # a line on a slide is read under its title
+                shown = [
+                    sims[k]
+                    for k, other in enumerate(texts)
+                    if other.type == "text" and k != n and _together(item, other)
+                ]
+                if shown and max(shown) > sims[n]:
+                    fit += SHOWN_WITH * (max(shown) - sims[n])
+                if shown and ev.is_heading(item):
+                    # A slide's title says what its lines are about; they hold the facts.
+                    fit -= TITLE_OVER_LINES
+            found.append((fit, item))
+        return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
+
+    @staticmethod
+    def _holds(q: Question, item: Item, cross: bool, text: str) -> bool:
+        """Whether ``item`` (read as ``text``) holds the kind of answer ``q`` asks for, in
+        the units it names (someone, for "who", when question and video share a language),
+        and says something the question does not."""
+        if not holds_kind(text, q.kind) or not q.new_in(text):
+            return False
+        if q.units and not q.units & {lemma(w) for w in tokens(text)}:
+            return False
+        return not (q.kind == "person" and not cross and not names_person(text))
+
+    @staticmethod
+    def _with_next(ev: VideoEvidence, item: Item) -> str:
+        """A very short spoken line read with the sentence that follows it ("Debian." "The
+        universal operating system."), as an answer quotes it."""
+        if item.type != "speech" or len(item.text.split()) >= 4:
+            return item.text
+        after = [i for i in ev.speech if item.end <= i.start <= item.end + 2.0]
+        return f"{item.text} {after[0].text}" if after else item.text
+
+    def _query(self, text: str) -> np.ndarray:
+        vector: np.ndarray = TextEmbeddingEntry(self.settings).load().embed([text], kind="query")[0]
+        return vector.astype(np.float32)
+
+    @staticmethod
+    def _vocabulary(ev: VideoEvidence) -> set[str]:
+        """Lemmas of every word said or shown in the video (what the picture shows too)."""
+
+        def make() -> set[str]:
+            found: set[str] = set()
+            for item in ev.items:
+                if item.type in ("speech", "text", "visual"):
+                    found |= {lemma(w) for w in tokens(item.text)}
+            return found
+
+        return ev.derived("vocabulary", make)
+
+    def _focus(
+        self, ev: VideoEvidence, prompt: str, items: Sequence[Item], limit: int = 6
+    ) -> list[Item]:
+        """The items a prompt is about: for an instruction ("only about the sauce", "steps
+        for pitching the tent") the lines closest to what it names, however close; for a
+        question, those that answer it (:meth:`relevant`)."""
+        request = read_request(prompt)
+        if request.instruction or request.needs_model:
+            about = request.focus or request.topic
+            if not about:
+                return []
+            return [item for _, item in self.ranked(ev, about, items, strict=False)[0][:limit]]
+        return self.relevant(ev, prompt, items, limit)
 
     def _question_pack(
         self, ev: VideoEvidence, question: str, start: float = 0.0, end: float | None = None
     ) -> EvidencePack:
         pack = ev.pack(start, end)
-        pack.focus = self.relevant(ev, question, pack.items)
+        pack.chapters = [(s.start, s.end) for s in self.chapter_spans(ev, start, end)]
+        pack.focus = self._focus(ev, question, pack.items)
         return pack.limited(self.settings.writer.max_prompt_chars)
 
     def generate(self, video_id: str, prompt: str, *, citations: bool = False) -> dict[str, Any]:
@@ -339,6 +468,9 @@ class WritingService:
         question = _prompt(prompt)
 
         def make() -> dict[str, Any]:
+            refused = cannot(read_request(question))
+            if refused is not None:
+                return {"data": refused, "usage": _usage(refused), "citations": []}
             ev = self.evidence(video_id)
             pack = self._question_pack(ev, question)
             text = self.writer.answer(pack, question)
@@ -358,7 +490,9 @@ class WritingService:
         yield {"event_type": "stream_start", "metadata": {"generation_id": generation_id}}
         pack = self._question_pack(ev, question)
         pieces = []
-        for piece in self.writer.stream_answer(pack, question):
+        refused = cannot(read_request(question))
+        written = [refused] if refused is not None else self.writer.stream_answer(pack, question)
+        for piece in written:
             pieces.append(piece)
             yield {"event_type": "text_generation", "text": piece}
         end: dict[str, Any] = {
@@ -402,7 +536,8 @@ class WritingService:
             lo, hi = self._window(ev, start_time, end_time)
             if schema is None:
                 pack = self._question_pack(ev, question, lo, hi)
-                text = self.writer.answer(pack, question)
+                refused = cannot(read_request(question))
+                text = refused if refused is not None else self.writer.answer(pack, question)
                 if answer_format.kind == "json_object":
                     text = json.dumps({"answer": text}, ensure_ascii=False)
                 return {
@@ -532,6 +667,12 @@ class WritingService:
         return [
             Span(i.start, i.end, (i,)) for i in ev.items if i.type == kind and lo <= i.start < hi
         ]
+
+
+def _together(a: Item, b: Item) -> bool:
+    """Whether two on-screen texts are shown together (overlapping by half the shorter)."""
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
 
 
 def _groups(notes: list[str], budget: int, most: int) -> list[tuple[int, int]]:

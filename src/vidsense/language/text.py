@@ -89,6 +89,16 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
+_TIME_CODE = re.compile(r"\b\d{1,2}(?::\d{2}){1,2}(?:\s?[.,]\d+)?\b")
+
+
+def noise(text: str) -> bool:
+    """Whether on-screen ``text`` carries no words: digits, time codes and counters of test
+    patterns, stray characters (fewer than three letters once time codes are dropped)."""
+    letters = [c for c in _TIME_CODE.sub(" ", text) if c.isalpha()]
+    return len(letters) < 3
+
+
 def as_sentence(text: str) -> str:
     """``text`` with a capital first letter and a closing full stop."""
     t = " ".join(text.split()).strip()

@@ -17,6 +17,7 @@ from vidsense.errors import InvalidArgument
 from vidsense.models.base import ModelEntry, ModelStatus, SpeechModel
 from vidsense.models.faces import FacesEntry
 from vidsense.models.imagenet import ImageLabelsEntry
+from vidsense.models.nlp import NounPhraseEntry
 from vidsense.models.ocr import OcrEntry
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
@@ -50,6 +51,7 @@ ENTRIES: dict[str, Callable[[Settings], ModelEntry[Any]]] = {
     VisualEntry.capability: VisualEntry,
     ImageLabelsEntry.capability: ImageLabelsEntry,
     WordNetEntry.capability: WordNetEntry,
+    NounPhraseEntry.capability: NounPhraseEntry,
     FacesEntry.capability: FacesEntry,
 }
 """capability -> its model entry for given settings, in the order ``vidsense models list``
@@ -62,7 +64,8 @@ def entries_for(settings: Settings) -> list[ModelEntry[Any]]:
 
 def entry(capability: str, settings: Settings) -> ModelEntry[Any]:
     """The model entry of ``capability`` (``speech``, ``ocr``, ``audio_events``,
-    ``text_embedding``, ``visual_embedding``, ``image_labels``, ``wordnet``, ``faces``) as
+    ``text_embedding``, ``visual_embedding``, ``image_labels``, ``wordnet``, ``noun_phrases``,
+    ``faces``) as
     ``settings`` configure it."""
     if capability not in ENTRIES:
         raise InvalidArgument(

@@ -1,0 +1,584 @@
+"""Questions read for what they ask, and evidence ranked by how well it answers them.
+
+A question asks for a kind of answer (:func:`asked_kind`): a quantity ("how much", "how many",
+"what pressure"), a duration ("how long should it bake"), a time or day ("when", "which day"),
+a frequency ("how often"), a colour, a reason ("why"), a place, a person or a manner. For the
+kinds that show in the words themselves (numbers, durations, times and days, frequencies,
+colours, reasons) :func:`holds_kind` says whether a line holds one; the wh-words and the
+number, unit, day and colour words are known in English, Spanish, French, German and Italian
+(the languages the text embedder and the recogniser serve best), so a question in one of them
+can be read against speech in another.
+
+A line's fit to a question (:func:`Question.score`) joins three things: the text embedder's
+query/passage cosine (multilingual-e5 is trained for exactly this and crosses languages), the
+share of the question's content words the line says (lemmatised, with WordNet synonyms, so
+"stakes" finds "stake" and "reapplied" finds "reapply"), and whether it holds the kind of
+answer asked for. Whether the video answers at all is a threshold on the best line's fit,
+chosen on the development split of the quality corpus (``benchmarks/quality.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from vidsense.language.text import QUESTION_WORDS, STOPWORDS
+
+log = logging.getLogger(__name__)
+
+
+def _list(text: str) -> list[str]:
+    return text.split()
+
+
+Kind = Literal[
+    "name",
+    "quantity",
+    "duration",
+    "time",
+    "frequency",
+    "colour",
+    "reason",
+    "place",
+    "person",
+    "manner",
+    "thing",
+]
+"""What a question asks for."""
+
+WORD_KINDS: frozenset[Kind] = frozenset(
+    {"name", "quantity", "duration", "time", "frequency", "colour", "reason"}
+)
+"""Kinds of answer whose presence a line's words show."""
+
+# Checked in order: the first pattern that matches names the kind.
+_ASKS: list[tuple[Kind, str]] = [
+    ("name", r"\bname of\b|\b(?:his|her|its|their|the \w+'s) name\b|what is \w+ called|"
+             r"c[oó]mo se llama|wie hei[sß]t|come si chiama|nom de"),
+    ("frequency", r"how often|how many times|how frequently|combien de fois|cada cu[aá]nto|"
+                  r"con qu[eé] frecuencia|cu[aá]ntas veces|wie oft|wie h[aä]ufig|ogni quanto|"
+                  r"quante volte|con che frequenza"),
+    ("duration", r"how long|how much time|for how long|cu[aá]nto tiempo|cu[aá]nto dura|"
+                 r"combien de temps|wie lange|quanto tempo|quanto dura"),
+    ("colour", r"what colou?r|which colou?r|de qu[eé] colou?r|qu[eé] colou?r|quelle couleur|"
+               r"welche farbe|di che colore|che colore"),
+    ("quantity", r"how (?:much|many|far|heavy|old|tall|big|high|deep|wide|cold|warm|hot|fast)|"
+                 r"what (?:pressure|temperature|angle|size|distance|weight|price|cost|number|"
+                 r"percentage|amount|speed)|at what (?:angle|temperature|speed|pressure)|"
+                 r"cu[aá]nt[oa]s?\b|combien|wie (?:viel|weit|schwer|alt|hoch|gro[sß])|"
+                 r"quant[oaie]\b"),
+    ("time", r"\bwhen\b|what time|which day|what day|on which day|cu[aá]ndo|qu[eé] d[ií]a|"
+             r"\bquand\b|quel jour|\bwann\b|welche[mn]? tag|um wie viel uhr|\bquando\b|"
+             r"che giorno|quale giorno|a che ora"),
+    ("reason", r"\bwhy\b|por qu[eé]|pourquoi|\bwarum\b|\bwieso\b|perch[eé]"),
+    ("place", r"\bwhere\b|d[oó]nde|\bo[uù]\b|\bwo\b|\bwohin\b|\bdove\b"),
+    ("person", r"\bwho\b|\bwhom\b|qui[eé]n|\bqui\b|\bwer\b|\bchi\b"),
+    ("manner", r"\bhow\b|c[oó]mo|comment|\bwie\b|\bcome\b"),
+    ("thing", r"\bwhat\b|\bwhich\b|\bqu[eé]\b|\bquel|\bwelche|\bwas\b|\bquale\b|\bcosa\b"),
+]  # fmt: skip
+
+_NUMBER_WORDS = frozenset(
+    _list(
+        """
+        one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+        sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
+        hundred thousand million half dozen couple single double
+        dos tres cuatro cinco seis siete ocho nueve diez once doce quince veinte treinta
+        cuarenta cincuenta sesenta cien ciento mil medio media
+        deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente
+        quarante cinquante cent mille demi
+        eins zwei drei vier funf fünf sechs sieben acht neun zehn elf zwolf zwölf zwanzig
+        dreissig dreißig vierzig funfzig fünfzig hundert tausend halb halbe
+        due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta quaranta
+        cinquanta cento mille mezzo mezza diciotto quattordici
+        """
+    )
+)
+_NUMBER_ENDINGS = ("hundert", "tausend", "mila", "cento", "cientos", "ientas", "zig", "dici")
+_UNITS = frozenset(
+    _list(
+        """
+        second seconds minute minutes min hour hours hr hrs day days week weeks month months year
+        years night nights segundo segundos minuto minutos hora horas dia días dias semana semanas
+        mes meses año años ano anos seconde secondes heure heures jour jours semaine semaines mois
+        an ans année années sekunde sekunden minute minuten stunde stunden tag tage tagen woche
+        wochen monat monate jahr jahre secondo secondi minuto minuti ora ore giorno giorni
+        settimana settimane mese mesi anno anni
+        """
+    )
+)
+_DAYS = frozenset(
+    _list(
+        """
+        monday tuesday wednesday thursday friday saturday sunday weekday weekend weekends
+        morning afternoon evening night noon midnight dawn dusk tonight today tomorrow yesterday
+        lunes martes miércoles miercoles jueves viernes sábado sabado domingo mañana tarde noche
+        lundi mardi mercredi jeudi vendredi samedi dimanche matin soir
+        montag dienstag mittwoch donnerstag freitag samstag sonntag morgen abend nacht uhr
+        lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi sabato
+        domenica mattina sera notte
+        january february march april may june july august september october november december
+        enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+        """
+    )
+)
+_FREQUENCY = frozenset(
+    _list(
+        """
+        every each twice once thrice times daily weekly monthly yearly hourly always never
+        cada vez veces chaque fois tous toutes jeden jede jedes alle mal täglich taglich
+        wöchentlich ogni volta volte sempre
+        """
+    )
+)
+_COLOURS = frozenset(
+    _list(
+        """
+        red green blue white black yellow orange purple violet pink brown grey gray golden gold
+        silver copper beige turquoise reddish bluish
+        rojo roja rojos azul azules verde verdes blanco blanca negro negra amarillo naranja morado
+        rosa marrón gris dorado
+        rouge rouges bleu bleue bleus vert verte blanc blanche noir noire jaune violet rose brun
+        gris doré
+        rot rote roten blau blaue blauen grün grüne weiß weiss weiße schwarz gelb orange lila
+        braun grau golden
+        rosso rossa rossi blu azzurro azzurra verde bianco bianca nero nera giallo arancione viola
+        marrone grigio dorato
+        """
+    )
+)
+_REASONS = frozenset(
+    _list("because since so cause due reason porque pues parce car weil denn da perché poiché")
+)
+_CLOCK = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)")
+_YEAR = re.compile(r"\b1[0-9]{3}\b|\b20[0-9]{2}\b")
+
+RELEVANT = 0.80
+"""The fit (see :meth:`Question.score`) from which the best line is taken to answer the
+question; below it the video is said not to hold the answer. Chosen on the corpus's
+development split."""
+LEXICAL = 0.12
+"""Weight of the share of the question's content words a line says."""
+GENERAL = 400
+"""A noun with more kinds than this (two levels down in WordNet: "person", "thing") is too
+general for its absence from a video to mean anything."""
+KIND = 0.03
+"""Added to a line's fit when it holds the kind of answer asked for; taken away when the
+question asks for a kind a line's words would show and it has none."""
+
+
+def plain(text: str) -> str:
+    """``text`` lower-cased, accents dropped."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def asked_kind(question: str) -> Kind:
+    """The kind of answer ``question`` asks for (``thing`` when no wh-word says more)."""
+    q = plain(question)
+    if re.search(_ASKS[0][1], q):  # "the name of": whatever wh-word asks it
+        return "name"
+    found = [
+        (m.start(), n, kind)
+        for n, (kind, pattern) in enumerate(_ASKS)
+        if (m := re.search(pattern, q)) is not None
+    ]
+    return min(found)[2] if found else "thing"
+
+
+def _numbers(tokens: list[str]) -> bool:
+    return any(
+        any(c.isdigit() for c in t)
+        or plain(t) in _NUMBER_WORDS
+        or t in _NUMBER_WORDS
+        or (len(t) > 5 and t.endswith(_NUMBER_ENDINGS))
+        for t in tokens
+    )
+
+
+def holds_kind(text: str, kind: Kind) -> bool:
+    """Whether ``text`` holds an answer of ``kind`` (always true for kinds its words cannot
+    show: places, people, manners, things)."""
+    if kind not in WORD_KINDS:
+        return True
+    if kind == "name":  # a capitalised word that does not start the text, or a quote
+        caps = re.findall(r"(?<=[\w,;:] )[A-Z][a-z]+", text)
+        return bool(caps) or bool(re.search(r"[\"\u201c\u00ab].+[\"\u201d\u00bb]", text))
+    low = text.lower()
+    tokens = re.findall(r"[^\W_]+(?:[.,:]\d+)?", low)
+    plain_tokens = {plain(t) for t in tokens}
+    if kind == "quantity":
+        return _numbers(tokens)
+    if kind == "duration":
+        return _numbers(tokens) and bool(plain_tokens & {plain(u) for u in _UNITS})
+    if kind == "time":
+        return bool(
+            _CLOCK.search(low)
+            or _YEAR.search(low)
+            or (plain_tokens | {t[:-1] for t in plain_tokens}) & {plain(d) for d in _DAYS}
+            or (_numbers(tokens) and plain_tokens & {plain(u) for u in _UNITS})
+        )
+    if kind == "frequency":
+        return bool(plain_tokens & {plain(f) for f in _FREQUENCY})
+    if kind == "colour":
+        return bool(plain_tokens & {plain(c) for c in _COLOURS})
+    return bool(plain_tokens & _REASONS)  # reason
+
+
+# -- words -------------------------------------------------------------------------------------
+
+
+@cache
+def _wordnet() -> Any:
+    """NLTK's reader over Debian's WordNet, or None when it is not installed (words are then
+    compared by their stems only)."""
+    from vidsense.errors import ModelNotInstalled
+    from vidsense.models.wordnet import open_wordnet
+
+    try:
+        return open_wordnet()
+    except ModelNotInstalled as e:
+        log.warning("answers are matched without synonyms: %s", e)
+        return None
+
+
+_ENDINGS = (
+    ("ied", "y"),
+    ("ies", "y"),
+    ("ying", "y"),
+    ("ing", ""),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+
+@cache
+def lemma(word: str) -> str:
+    """The dictionary form of an English ``word`` (WordNet's morphology: noun, else verb,
+    else adjective), else the word with its accents dropped."""
+    w = plain(word).strip("'-")
+    w = w[:-2] if w.endswith("'s") else w
+    wn = _wordnet()
+    if wn is None or not w.isalpha():
+        return w
+    # Every form WordNet's morphology allows ("tours" is also a city), shortest first.
+    forms = {str(f) for pos in ("n", "v", "a") for f in wn._morphy(w, pos)}
+    if forms:
+        return min(forms, key=lambda f: (len(f), f))
+    for suffix, ending in _ENDINGS:  # a word WordNet does not know ("reapplied")
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)] + ending
+    return w
+
+
+@cache
+def related(term: str) -> frozenset[str]:
+    """``term`` and its WordNet synonyms (lemmas of its first senses as noun, verb and
+    adjective), single words only."""
+    wn = _wordnet()
+    out = {term}
+    if wn is None:
+        return frozenset(out)
+    for pos in ("n", "v", "a"):
+        for synset in wn.synsets(term, pos)[:3]:
+            for name in synset.lemma_names():
+                if "_" not in name:
+                    out.add(plain(name))
+    return frozenset(out)
+
+
+_ASKING = frozenset(
+    _list(
+        """
+        far old tall big high deep wide cold warm hot fast heavy long much many often frequently
+        time colour color kind sort type name called call happen use used
+        """
+    )
+)
+"""Words a question uses to say what kind of answer it wants, not what it is about."""
+
+
+_LETTERS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
+
+
+def tokens(text: str) -> list[str]:
+    """The words of ``text`` in any script, lower-cased (``"child's"`` stays one word)."""
+    return [t.replace("\u2019", "'") for t in _LETTERS.findall(text.lower())]
+
+
+def terms(text: str) -> set[str]:
+    """Lemmas of the words of ``text`` that carry meaning (no stop words, no question
+    words, no numbers)."""
+    return {
+        lemma(w)
+        for w in tokens(text)
+        if w not in STOPWORDS and w not in QUESTION_WORDS and len(w) > 2
+    }
+
+
+def english(text: str) -> bool:
+    """Whether ``text`` reads as English: most of its words are English function words or
+    known to WordNet (true when WordNet is missing)."""
+    wn = _wordnet()
+    found = tokens(text)
+    if wn is None or not found:
+        return True
+    known = sum(1 for w in found if w in STOPWORDS or w in QUESTION_WORDS or wn.synsets(w))
+    return known >= 0.7 * len(found)
+
+
+# -- questions ---------------------------------------------------------------------------------
+
+
+_MEASURES = frozenset(
+    _list(
+        """
+        kilometre kilometer km metre meter mile foot feet inch centimetre centimeter millimetre
+        kilogram kilo gram pound ounce litre liter gallon euro dollar pound cent degree kelvin
+        celsius fahrenheit percent calorie megapixel bar volt watt second minute hour day week
+        month year
+        """
+    )
+)
+"""Units a question may name ("in kilometres"): the answer must be given in them."""
+_HEADLESS = frozenset(
+    _list(
+        """
+        kind sort type way part thing one colour color time day side pressure temperature angle
+        size distance weight price cost number amount speed percentage step
+        """
+    )
+)
+"""Words after "what"/"which" that say what kind of answer is wanted, not what it is about."""
+
+
+_NOT_AFTER_NOUN = frozenset(
+    _list(
+        "the a an at in on to into from with it this that you we they he she his her its their "
+        "our your my me us them"
+    )
+)
+
+
+@dataclass
+class Question:
+    """A question read once: its kind of answer and content words (with their synonyms)."""
+
+    text: str
+    kind: Kind = "thing"
+    words: set[str] = field(default_factory=set)
+    synonyms: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    head: str | None = None
+    """The noun the answer must be an instance of ("which *wine*", "how many *calories*",
+    "who is the *director*", "the name of the *river*"), when the question names one."""
+    units: set[str] = field(default_factory=set)
+    """Units the answer must be given in ("in *kilometres*")."""
+    source: Literal["speech", "text"] | None = None
+    """Where the question says the answer is: ``text`` ("written on the screen", "the
+    caption"), ``speech`` ("what does he say"), or anywhere."""
+
+    @classmethod
+    def read(cls, text: str) -> Question:
+        found = terms(text)
+        q = plain(text)
+        head = None
+        for named in re.finditer(
+            r"\b(?:what|which|how many)\s+(?:kind of |sort of |type of )?([a-z]+)(?: ([a-z]+))?"
+            r"|\bwho (?:is|was|are|were) the (?:first |last |best )?([a-z]+)()"
+            r"|\bname of (?:the |a |an )?([a-z]+)()",
+            q,
+        ):
+            groups = named.groups()
+            at = next(n for n in (0, 2, 4) if groups[n] is not None)
+            word, after = groups[at], groups[at + 1]
+            if after in _NOT_AFTER_NOUN:  # "what goes at", "what causes the": a verb
+                continue
+            noun = _noun_lemma(word)
+            if noun and noun not in _HEADLESS and noun not in STOPWORDS:
+                head = noun
+                break
+        units = {lemma(w) for w in re.findall(r"\bin ([a-z]+)", q)} & _MEASURES
+        kind = asked_kind(text)
+        if head is not None and kind == "thing" and _named_kind(head):
+            kind = "name"
+        shown = bool(re.search(_SHOWN, q))
+        spoken = bool(re.search(_SPOKEN, q)) and not shown
+        return cls(
+            text,
+            kind,
+            found,
+            {t: related(t) for t in found},
+            head,
+            units,
+            "text" if shown else "speech" if spoken else None,
+        )
+
+    def new_in(self, text: str) -> bool:
+        """Whether ``text`` says anything beyond the question's own words (a caption "KAYAK
+        TURNS" does not answer "how does a kayak turn?"); a negation counts as something."""
+        have = terms(text)
+        if have & {"no", "not", "never", "none"} or re.search(r"\bno\b|\bnot\b", text.lower()):
+            return True
+        asked = set().union(*self.synonyms.values()) if self.synonyms else set()
+        return bool(have - asked) or any(c.isdigit() for c in text)
+
+    def missing(self, vocabulary: set[str]) -> float:
+        """Share (0-1) of the things the question names (its nouns) that the video never
+        says or shows, synonyms and kinds included."""
+        nouns = [t for t in self.topic if _noun_lemma(t) == t]
+        if not nouns:
+            return 0.0
+        return sum(1 for t in nouns if not kinds_of(t) & vocabulary) / len(nouns)
+
+    def grounded(self, vocabulary: set[str]) -> bool:
+        """Whether the noun the answer must be an instance of (:attr:`head`) is in
+        ``vocabulary`` (lemmas of what the video says and shows), itself, as a synonym, or
+        through a kind of it ("hello" is a greeting); true when the question names none."""
+        if self.head is None:
+            return True
+        kinds = kinds_of(self.head)
+        return len(kinds) > GENERAL or bool(kinds & vocabulary)
+
+    @property
+    def topic(self) -> set[str]:
+        """The content words that say what the question is about (not the words asking for
+        a kind of answer: "far", "old", "name")."""
+        return {t for t in self.words if t not in _ASKING} or set(self.words)
+
+    def covered(self, vocabulary: set[str]) -> float:
+        """Share (0-1) of :attr:`topic` found in ``vocabulary`` (lemmas), synonyms
+        included."""
+        topic = self.topic
+        if not topic:
+            return 1.0
+        return sum(1 for t in topic if self.synonyms[t] & vocabulary) / len(topic)
+
+    def said(self, text: str) -> float:
+        """Share (0-1) of the question's content words that ``text`` says (or a synonym)."""
+        if not self.words:
+            return 0.0
+        have = terms(text)
+        return sum(1 for t in self.words if self.synonyms[t] & have) / len(self.words)
+
+    def score(self, text: str, cosine: float) -> float:
+        """How well a line of ``text`` whose query/passage cosine with the question is
+        ``cosine`` answers it."""
+        fit = cosine + LEXICAL * self.said(text)
+        if self.kind in WORD_KINDS:
+            fit += KIND if holds_kind(text, self.kind) else -KIND
+        return fit
+
+
+@cache
+def _noun_lemma(word: str) -> str | None:
+    """``word`` as a noun lemma when WordNet reads it mainly as a noun, else None."""
+    wn = _wordnet()
+    if wn is None:
+        return word
+    forms = [str(f) for f in wn._morphy(word, "n")]
+    if forms:
+        return min(forms, key=lambda f: (len(f), f))
+    if any(wn._morphy(word, pos) for pos in ("v", "a", "r")):
+        return None
+    # A word WordNet does not know ("megapixels") after "which"/"how many" names a thing.
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+@cache
+def _named_kind(noun: str) -> bool:
+    """Whether things of kind ``noun`` have names of their own (WordNet lists instances of
+    it: a *city* is Paris or Rome), so "which city" asks for a name."""
+    wn = _wordnet()
+    if wn is None:
+        return False
+    return any(s.instance_hyponyms() for s in wn.synsets(noun, "n")[:2])
+
+
+@cache
+def kinds_of(noun: str) -> frozenset[str]:
+    """``noun``, its synonyms and the single-word names of its kinds two levels down
+    (WordNet hyponyms: a *greeting* may be "hello"), lemmas."""
+    wn = _wordnet()
+    out = set(related(noun))
+    if wn is None:
+        return frozenset(out)
+    for synset in wn.synsets(noun, "n")[:3]:
+        for kind in synset.hyponyms():
+            out.update(plain(n) for n in kind.lemma_names() if "_" not in n)
+            for sub in kind.hyponyms():
+                out.update(plain(n) for n in sub.lemma_names() if "_" not in n)
+    return frozenset(out)
+
+
+_FILE = re.compile(
+    r"\bhow (?:long|big|large) is (?:it|this|the (?:whole )?(?:video|clip|film|movie|recording|"
+    r"footage))\b|\b(?:duration|length|size) of (?:the|this) (?:video|clip|film|movie|recording)"
+    r"|\bresolution\b|\bframe ?rate\b|\bfps\b|\bdimensions\b|\bhow many frames\b"
+)
+
+
+def names_person(text: str) -> bool:
+    """Whether ``text`` names someone: a capitalised name after its first word, or a word
+    whose first sense in WordNet is a kind of person ("someone", "engineer", "man")."""
+    if holds_kind(text, "name"):
+        return True
+    return any(_a_person(lemma(w)) for w in tokens(text))
+
+
+@cache
+def _a_person(noun: str) -> bool:
+    wn = _wordnet()
+    if wn is None:
+        return False
+    first = wn.synsets(noun, "n")[:1]
+    return any(
+        h.name() == "person.n.01" for s in first for path in s.hypernym_paths() for h in path
+    )
+
+
+def about_file(question: str) -> bool:
+    """Whether ``question`` asks about the video file itself (how long it is, its resolution,
+    frame rate): what the container says, not what is said or shown."""
+    return bool(_FILE.search(plain(question)))
+
+
+_SHOWN = (
+    r"\b(?:on (?:the )?screen|on[- ]screen|written|caption|captions|slide|slides|sign|title "
+    r"card|text (?:says|shows|reads))\b"
+)
+_SPOKEN = r"\b(?:say|says|said|narrator|speaker|voice|mention|mentions|talk|talks|tell|tells)\b"
+
+
+def about_speech(question: str) -> bool:
+    """Whether ``question`` asks what is said (by a narrator, speaker, someone)."""
+    q = plain(question)
+    return bool(re.search(_SPOKEN, q)) and not re.search(_SHOWN, q)
+
+
+def join_words(parts: Iterable[str]) -> str:
+    return " ".join(p for p in parts if p)
+
+
+__all__ = [
+    "KIND",
+    "LEXICAL",
+    "RELEVANT",
+    "WORD_KINDS",
+    "Kind",
+    "Question",
+    "about_file",
+    "about_speech",
+    "asked_kind",
+    "holds_kind",
+    "lemma",
+    "names_person",
+    "related",
+    "terms",
+]

@@ -1,0 +1,186 @@
+"""What a prompt asks the writer to do, read from its words: a length, a form, a focus, or
+something no writer here can do.
+
+- length: "in two sentences", "in one sentence", "in at most 40 words", "under 50 words";
+- form: bullet points ("as bullet points", "list the ..."), numbered steps ("numbered list",
+  "step by step"), a checklist, a table ("table of the times each part starts");
+- count: how many items a list should hold ("the four tips", "top 5", "3 bullet points");
+- focus: "only about the sauce", "focus on the weather", "just the part about tides";
+- what a list is of: the video's parts (topics, chapters, tips, sections, slides), its steps
+  (what is said, in order), its shots;
+- requests that need something vidsense does not have (:attr:`Request.lacks`): making
+  videos, pictures, diagrams, 3D models or audio, dubbing, voice-overs, editing the picture;
+  and (:attr:`Request.needs_model`) writing that goes beyond the evidence, which only a
+  language model can do: translating, continuing a story, writing a poem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Form = Literal["prose", "bullets", "numbered", "checklist", "table"]
+Items = Literal["parts", "steps", "shots", "sentences"]
+
+_NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3,
+}  # fmt: skip
+_COUNT = r"(\d{1,3}|a couple of|a few|an?|one|single|two|three|four|five|six|seven|eight|nine|ten)"
+_AT_MOST = r"(?:(?:at most|up to|no more than|not more than|under|fewer than|less than|within|" \
+           r"maximum of|max|exactly|just|only)\s+)?"  # fmt: skip
+
+_MEDIA = (
+    r"videos?|clips?|movies?|films?|animations?|gifs?|images?|pictures?|photos?|drawings?|"
+    r"diagrams?|illustrations?|charts?|graphs?|sketch(?:es)?|3d(?: models?)?|models?|audio|"
+    r"sound(?:track)?s?|songs?|music|podcasts?|voice|speech|narration|subtitles?|thumbnails?"
+)
+_LACKS: list[tuple[str, str]] = [
+    (rf"\b(?:generate|create|make|produce|render|animate|film|shoot|record|compose|paint|draw|"
+     rf"design|build|synthesi[sz]e)\b(?:\s+\w+){{0,4}}?\s+(?:{_MEDIA})\b",
+     "make new videos, pictures, diagrams or audio (vidsense finds, describes and quotes what "
+     "is in your videos; it has no generator)"),
+    (r"\b(?:draw|sketch|paint|plot|diagram)\b",
+     "draw pictures or diagrams (vidsense has no image generator)"),
+    (r"\b3d\b|\bthree[- ]dimensional\b",
+     "make 3D models (vidsense has no 3D generator)"),
+    (r"\bread\b.*\baloud\b|\bout loud\b|\baudio file\b|\btext[- ]to[- ]speech\b|\bspeak it\b",
+     "read text aloud or make audio (vidsense has no speech synthesizer)"),
+    (r"\bvoice[- ]?overs?\b|\bdub(?:bing|bed)?\b|\bnarrate (?:it|this|the video)\b",
+     "add a voice-over or dub a video (vidsense has no speech synthesizer)"),
+    (r"\bcolou?r[- ]?grad|\bstabili[sz]e\b|\bupscale\b|\bdenoise\b|\bcolou?ri[sz]e\b|"
+     r"\bretouch\b|\bsharpen\b|\bbrighten\b|\badd (?:music|a soundtrack|effects|a filter)\b|"
+     r"\bapply (?:a |an )?(?:filter|effect|lut)\b",
+     "edit the picture or sound of a video (vidsense cuts clips and quotes videos; it does "
+     "not edit them)"),
+    (r"\btranslat\w*\b.*\b(?:speech|audio|voice)\b",
+     "translate speech into audio (vidsense has no speech synthesizer)"),
+]  # fmt: skip
+"""Requests for something vidsense has no tool for, and what to say it cannot do."""
+_NEEDS_MODEL: list[tuple[str, str]] = [
+    (r"\btranslat\w*\b", "translate"),
+    (r"\bcontinue (?:the|this|that) (?:story|text|narration|tale|book|reading)\b|\bsequel\b",
+     "continue the story"),
+    (r"\bwrite (?:me )?(?:a |an )?(?:poem|song|story|essay|script|joke|limerick|haiku|letter|"
+     r"tweet|post)\b|\bmake up\b|\binvent\b|\bimagine\b|\bin the style of\b|\bin the same style\b",
+     "write new text"),
+    (r"\brewrite\b|\bparaphrase\b|\bin your own words\b", "rewrite it in other words"),
+]  # fmt: skip
+"""Requests that only a language model can carry out: the extractive writer quotes."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a prompt asks for (see the module docstring)."""
+
+    text: str
+    form: Form = "prose"
+    sentences: int | None = None
+    words: int | None = None
+    count: int | None = None
+    focus: str | None = None
+    items: Items = "sentences"
+    topic: str | None = None
+    """What a list or summary is about when the prompt names it ("steps for *pitching the
+    tent*", "a *packing* checklist")."""
+    lacks: str | None = None
+    """What vidsense cannot do for this request (no tool for it), in words."""
+    needs_model: str | None = None
+    """What only a language model could do here ("translate"), in words."""
+
+    @property
+    def instruction(self) -> bool:
+        """Whether the prompt says how to write (a length, a form or a focus), rather than
+        only asking something."""
+        return (
+            self.form != "prose"
+            or self.sentences is not None
+            or self.words is not None
+            or self.focus is not None
+        )
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBERS.get(word, 1)
+
+
+def read_request(text: str) -> Request:
+    """The :class:`Request` ``text`` makes."""
+    low = " ".join(text.lower().replace("-", " ").split())
+    lacks = next((why for pattern, why in _LACKS if re.search(pattern, low)), None)
+    if lacks is not None and re.search(r"\b(?:from|between)\s+\d", low):
+        lacks = None  # "make a clip from 0:10 to 0:20" is a trim
+    needs = next((what for pattern, what in _NEEDS_MODEL if re.search(pattern, low)), None)
+    sentences = re.search(rf"\b(?:in|with|using)?\s*{_AT_MOST}{_COUNT} sentences?\b", low)
+    words = re.search(rf"\b{_AT_MOST}{_COUNT} words?\b", low)
+    form: Form = "prose"
+    if "checklist" in low or "check list" in low or "to do list" in low:
+        form = "checklist"
+    elif re.search(r"\btable\b", low):
+        form = "table"
+    elif re.search(r"\bnumbered\b|\bstep by step\b|\bordered list\b|\bnumber them\b", low):
+        form = "numbered"
+    elif re.search(r"\bbullet|\bas a list\b|\blist (?:the|all|every|its|of)\b|\bin a list\b", low):
+        form = "bullets"
+    elif re.search(r"\b(?:give|list|show) (?:me )?(?:the )?(?:\w+ ){0,2}steps\b", low):
+        form = "numbered"
+    items: Items = "sentences"
+    if re.search(r"\bshots?\b|\bscenes?\b|\bcuts\b", low):
+        items = "shots"
+    elif re.search(
+        r"\b(?:topics?|chapters?|sections?|parts?|tips?|subjects?|themes?|slides?|segments?|"
+        r"points?|ideas?|stories|times? each)\b",
+        low,
+    ):
+        items = "parts"
+    elif re.search(r"\bsteps?\b|\binstructions?\b|\bhow to\b|\bprocedure\b|\brecipe\b", low):
+        items = "steps"
+    if form == "table":
+        items = "parts" if items == "sentences" else items
+    count = re.search(
+        rf"\b(?:the |top |first |main )?{_COUNT} (?:main |key |best |most important )?"
+        r"(?:tips?|topics?|points?|steps?|items?|bullets?|bullet points?|things?|ideas?|"
+        r"chapters?|parts?|sections?|reasons?|facts?|lines?|rows?)\b",
+        low,
+    )
+    focus = re.search(
+        r"\b(?:only|just|solely|exclusively)\s+(?:tell me |talk |speak |write |say )?"
+        r"(?:about|on|regarding|the part about|the parts about)\s+(.+)"
+        r"|\bfocus(?:ing|ed)?\s+(?:only\s+)?on\s+(.+)"
+        r"|\bnothing but\s+(.+)",
+        low,
+    )
+    about = None
+    if focus:
+        about = next(g for g in focus.groups() if g).strip(" .?!")
+    named = re.search(
+        r"\b(?:steps|checklist|list|table|summary|tips|overview|instructions) "
+        r"(?:for|of|about|on) (?!(?:the |a |an )?(?:times?|main|topics?|tips?|chapters?|parts?|"
+        r"shots?|video|this|it)\b)(?:the |a |an )?(.+)"
+        r"|\b(?!a\b|an\b|the\b|me\b|numbered\b|main\b)(\w+) (?:checklist|steps)\b",
+        low,
+    )
+    topic = next(g for g in named.groups() if g).strip(" .?!") if named else None
+    return Request(
+        text,
+        form,
+        _number(sentences.group(1)) if sentences else None,
+        _number(words.group(1)) if words and not sentences else None,
+        _number(count.group(1)) if count and count.group(1) not in ("a", "an") else None,
+        about or None,
+        items,
+        topic,
+        lacks,
+        needs,
+    )
+
+
+def cannot(request: Request) -> str | None:
+    """What to answer a request vidsense has no tool for, or None."""
+    if request.lacks is None:
+        return None
+    return f"I can't do that here: vidsense cannot {request.lacks}."
+
+
+__all__ = ["Form", "Items", "Request", "cannot", "read_request"]

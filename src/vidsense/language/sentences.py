@@ -1,0 +1,154 @@
+"""Spoken sentences: transcript segments joined and split again at sentence ends.
+
+Speech recognisers cut their output where the audio pauses, not where sentences end: one
+segment may hold the end of a sentence and the start of the next ("...the lamp. It was lit"),
+and a long sentence may run over two segments. Anything quoted from a transcript must be a
+whole sentence, so the segments are read as one stream of timed words and cut again: after a
+word ending a sentence (``.``, ``!``, ``?``, ``…``) when the next word starts a new one, at a
+silence of :data:`PAUSE` seconds or more, and (in run-on speech) at the longest pause of a
+stretch longer than :data:`MOST_WORDS` words. Each sentence keeps the time of its first and
+last words. A segment without word times is kept as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+PAUSE = 1.6
+"""Seconds of silence between two words that end a sentence even without a full stop."""
+MOST_WORDS = 45
+"""Longest sentence (words) before a run-on is cut at its longest pause."""
+RUN_ON = 22
+"""Words from which a sentence joined by commas is read as a run-on."""
+CLAUSE = 6
+"""Fewest words on each side of a comma where a run-on is cut."""
+COMMA_PAUSE = 0.3
+"""Seconds of silence after a comma that can end a run-on sentence."""
+
+_CLOSERS = "'\"\u201d\u2019)]"
+"""Quotes and brackets that may follow a sentence's last mark."""
+_OPENERS = "'\"\u201c\u2018([\u00bf\u00a1"
+_END = re.compile("[.!?\u2026\u3002\uff01\uff1f][" + re.escape(_CLOSERS) + "]*$")
+_ABBREVIATIONS = frozenset(
+    ["mr", "mrs", "ms", "dr", "st", "prof", "vs", "etc", "e.g", "i.e", "approx", "no", "fig"]
+)
+"""Words whose full stop does not end a sentence."""
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    """A recognised word and its time in seconds."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A spoken sentence: ``start``/``end`` seconds, its ``text``, and the ids of the
+    transcript segments it was cut from (in order)."""
+
+    start: float
+    end: float
+    text: str
+    sources: tuple[str, ...]
+
+
+def _ends(word: str, following: str | None) -> bool:
+    if not _END.search(word):
+        return False
+    bare = word.lower().rstrip(".!?\u2026" + _CLOSERS)
+    if bare in _ABBREVIATIONS or (len(bare) == 1 and bare.isalpha()):
+        return False  # "Dr. Smith", "J. Austen"
+    if following is None:
+        return True
+    first = following.lstrip(_OPENERS)[:1]
+    return not first.islower()
+
+
+def _join(words: Sequence[TimedWord]) -> str:
+    text = " ".join(w.text.strip() for w in words if w.text.strip())
+    # Recognisers split "twenty-nine" and "it's" into pieces: glue them back.
+    text = re.sub(r"\s+(?=-\w|'\w|\u2019\w)", "", text)
+    return re.sub(r"\s+([,.;:!?\u2026])", r"\1", text).strip()
+
+
+def _cut_long(words: list[TimedWord]) -> list[list[TimedWord]]:
+    """A run-on split: at a comma followed by a pause (recognisers often join sentences with
+    a comma) when both sides are whole clauses of :data:`CLAUSE` words or more, then at its
+    longest pauses until no piece is longer than :data:`MOST_WORDS`."""
+    if len(words) >= RUN_ON:
+        joins = [
+            (words[i + 1].start - words[i].end, i)
+            for i in range(CLAUSE - 1, len(words) - CLAUSE)
+            if words[i].text.rstrip().endswith(",")
+            and words[i + 1].start - words[i].end >= COMMA_PAUSE
+        ]
+        if joins:
+            _, at = max(joins)
+            return _cut_long(words[: at + 1]) + _cut_long(words[at + 1 :])
+    if len(words) <= MOST_WORDS:
+        return [words]
+    lo, hi = len(words) // 4, len(words) - len(words) // 4
+    gaps = [(words[i + 1].start - words[i].end, i) for i in range(lo, hi)]
+    commas = [(g + (1.0 if words[i].text.rstrip().endswith((",", ";", ":")) else 0.0), i)
+              for g, i in gaps]  # fmt: skip
+    _, at = max(commas)
+    return _cut_long(words[: at + 1]) + _cut_long(words[at + 1 :])
+
+
+def split_sentences(
+    segments: Sequence[tuple[str, float, float, str, Sequence[TimedWord]]],
+) -> list[Sentence]:
+    """Sentences of a transcript given as ``(segment id, start, end, text, words)`` in time
+    order."""
+    stream: list[tuple[TimedWord, str]] = []
+    out: list[Sentence] = []
+    for sid, start, end, text, words in segments:
+        usable = [w for w in words if w.text.strip()]
+        if not usable:
+            # No word times: the segment stands as it is, between whatever came before it
+            # and whatever comes after.
+            out += _flush(stream)
+            stream = []
+            if text.strip():
+                out.append(Sentence(start, end, text.strip(), (sid,)))
+            continue
+        stream += [(w, sid) for w in usable]
+    out += _flush(stream)
+    return out
+
+
+def _flush(stream: list[tuple[TimedWord, str]]) -> list[Sentence]:
+    pieces: list[list[tuple[TimedWord, str]]] = []
+    current: list[tuple[TimedWord, str]] = []
+    for i, (word, sid) in enumerate(stream):
+        current.append((word, sid))
+        following = stream[i + 1][0] if i + 1 < len(stream) else None
+        pause = following.start - word.end if following is not None else 0.0
+        if (
+            following is None
+            or _ends(word.text.strip(), following.text.strip())
+            or (pause >= PAUSE)
+        ):
+            pieces.append(current)
+            current = []
+    if current:
+        pieces.append(current)
+    out = []
+    for piece in pieces:
+        words = [w for w, _ in piece]
+        by_word = {id(w): s for w, s in piece}
+        for part in _cut_long(words):
+            text = _join(part).rstrip(",;:")
+            if not text:
+                continue
+            sources = tuple(dict.fromkeys(by_word[id(w)] for w in part))
+            out.append(Sentence(part[0].start, max(part[-1].end, part[0].start), text, sources))
+    return out
+
+
+__all__ = ["MOST_WORDS", "PAUSE", "Sentence", "TimedWord", "split_sentences"]

@@ -1,0 +1,219 @@
+"""How writing reads its inputs: transcripts as whole sentences, prompts as instructions,
+questions for the kind of answer they want, topics as noun phrases, chapters by dynamic
+programming. Real parts only: WordNet from Debian's ``wordnet-base``, spaCy's small English
+pipeline, and (for chapters) the real text embedder over evidence whose times are known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vidsense.language.answering import Question, about_file, asked_kind, holds_kind
+from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
+from vidsense.language.phrases import generalise, heading, noun_phrases, tagger_installed
+from vidsense.language.requests import cannot, read_request
+from vidsense.language.segments import chapters
+from vidsense.language.sentences import TimedWord, split_sentences
+from vidsense.models.wordnet import missing_files
+
+needs_wordnet = pytest.mark.skipif(bool(missing_files()), reason="apt-get install wordnet-base")
+
+
+@pytest.fixture(scope="module")
+def text_embedder() -> Any:
+    """The bundled multilingual-e5 text embedder."""
+    from vidsense.config import Settings
+    from vidsense.models.text_embedding import TextEmbeddingEntry
+
+    return TextEmbeddingEntry(Settings()).load()
+
+
+def _words(text: str, start: float, gap: float = 0.25) -> list[TimedWord]:
+    out, t = [], start
+    for w in text.split():
+        out.append(TimedWord(w, t, t + 0.2))
+        t += gap
+    return out
+
+
+def test_transcript_segments_are_cut_again_at_sentence_ends() -> None:
+    # A recogniser's segments: one ends in the middle of a sentence, one holds two.
+    segments = [
+        (
+            "s1",
+            0.0,
+            2.0,
+            "The lamp was lit every night",
+            _words("The lamp was lit every night", 0.0),
+        ),
+        (
+            "s2",
+            2.0,
+            5.0,
+            "for a century. Then it stopped.",
+            _words("for a century. Then it stopped.", 1.6),
+        ),
+        ("s3", 9.0, 10.0, "Dr. Smith agreed.", _words("Dr. Smith agreed.", 9.0)),
+    ]
+    found = split_sentences(segments)
+    assert [s.text for s in found] == [
+        "The lamp was lit every night for a century.",
+        "Then it stopped.",
+        "Dr. Smith agreed.",
+    ]
+    first = found[0]
+    assert first.sources == ("s1", "s2") and first.start == 0.0
+    assert first.end == pytest.approx(1.6 + 2 * 0.25 + 0.2), "ends with the word 'century.'"
+    # A silence ends a sentence even without a full stop; hyphenated pieces are glued.
+    paused = split_sentences(
+        [
+            (
+                "p",
+                0.0,
+                9.0,
+                "",
+                [*_words("it takes twenty -nine days", 0.0), *_words("now the tides", 5.0)],
+            )
+        ]
+    )
+    assert [s.text for s in paused] == ["it takes twenty-nine days", "now the tides"]
+
+
+def test_prompts_are_read_as_instructions() -> None:
+    two = read_request("Summarize this video in two sentences.")
+    assert two.sentences == 2 and two.instruction
+    assert read_request("Describe the video in at most 40 words.").words == 40
+    assert read_request("List the four tips as bullet points.").form == "bullets"
+    assert read_request("List the four tips as bullet points.").count == 4
+    steps = read_request("Give me numbered steps for pitching the tent.")
+    assert (steps.form, steps.items, steps.topic) == ("numbered", "steps", "pitching the tent")
+    assert read_request("Give me a packing checklist.").form == "checklist"
+    assert read_request("Make a table of the times each part starts.").form == "table"
+    assert read_request("Only tell me about the sauce.").focus == "the sauce"
+    assert not read_request("How long should the sauce simmer?").instruction
+    for prompt in (
+        "Generate a video of the finished dish.",
+        "Draw a diagram of the Moon's orbit.",
+        "Read the slides aloud as an audio file.",
+        "Add a voice-over to this video.",
+        "Dub this video into English.",
+        "Show me a 3D model of the bicycle.",
+        "Colour-grade this video to look warmer.",
+    ):
+        said = cannot(read_request(prompt))
+        assert said is not None and said.startswith("I can't"), prompt
+        assert "not in the video" not in said
+    assert cannot(read_request("Make a clip from 0:10 to 0:20")) is None, "a trim"
+    assert read_request("Continue the story in the same style.").needs_model
+    assert read_request("Translate the narration into French.").needs_model == "translate"
+
+
+def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
+    assert asked_kind("How long should the cake bake?") == "duration"
+    assert asked_kind("How often should sun cream be reapplied?") == "frequency"
+    assert asked_kind("How much salt goes into the water?") == "quantity"
+    assert asked_kind("What goes on top when serving?") == "thing", "the first wh-word asks"
+    assert asked_kind("On which day is the museum closed?") == "time"
+    assert asked_kind("What is the name of the river?") == "name"
+    assert asked_kind("¿Cuánto tiempo se cuece la pasta?") == "duration"
+    assert asked_kind("Wann fährt der Zug ab?") == "time"
+    assert holds_kind("Bake it for twelve minutes.", "duration")
+    assert not holds_kind("Bake it until golden.", "duration")
+    assert holds_kind("Closed on Mondays", "time")
+    assert holds_kind("Reapply it every two hours.", "frequency")
+    assert holds_kind("cada jueves hay un mercado", "time")
+    assert holds_kind("the moon turns a deep copper red", "colour")
+    assert about_file("How long is this video?") and about_file("What is its resolution?")
+    assert not about_file("How long should the sauce simmer?")
+
+
+@needs_wordnet
+def test_questions_name_what_their_answer_is_and_its_words() -> None:
+    wine = Question.read("Which wine goes well with this dish?")
+    assert wine.head == "wine" and not wine.grounded({"pasta", "salt", "water"})
+    greeting = Question.read("What greeting is written on the screen?")
+    assert greeting.grounded({"hello", "world"}), "hello is a kind of greeting"
+    assert greeting.source == "text"
+    assert Question.read("Which city is shown at night?").kind == "name"
+    assert Question.read("How far away is the Moon in kilometres?").units == {"kilometre"}
+    stakes = Question.read("At what angle should the tent stakes go in?")
+    assert stakes.said("Drive the tent stakes in at forty five degrees.") >= 2 / 3
+    assert Question.read("How often should it be reapplied?").said("Reapply it often.") > 0
+    kayak = Question.read("How does a kayak turn?")
+    assert not kayak.new_in("KAYAK TURNS"), "a caption repeating the question answers nothing"
+    assert kayak.new_in("To turn, sweep the paddle in a wide arc.")
+    assert Question.read("Is flash photography allowed?").new_in("NO FLASH PHOTOGRAPHY")
+
+
+@needs_wordnet
+def test_topics_are_noun_phrases() -> None:
+    found = noun_phrases(
+        [
+            "Fill your largest pot with water and bring it to a rolling boil.",
+            "Drive the tent pegs in at forty five degrees.",
+            "STEP 2: ADD SALT",
+        ]
+    )
+    heads = [[p.head for p in phrases] for phrases in found]
+    assert "pot" in heads[0] and "water" in heads[0]
+    assert "peg" in heads[1] and "degree" not in heads[1], "no numbers as topics"
+    assert heads[2] == ["salt"], "no verbs as topics"
+    assert all(not p.text.isupper() for phrases in found for p in phrases)
+    title = heading("OPENING HOURS")
+    assert title is not None and title.text == "opening hours"
+    assert heading("SENSE AND SENSIBILITY") is not None
+    assert heading("STEP 2: ADD SALT") is None or not tagger_installed()
+    assert generalise([("spaghetti", 1.0), ("noodle", 1.0), ("salt", 1.0)]) == "pasta"
+    assert generalise([("lighthouse", 1.0), ("lamp", 1.0)]) is None
+
+
+def _facts(duration: float) -> VideoFacts:
+    return VideoFacts("v", "i", "talk.mp4", duration, 640, 360, 25.0)
+
+
+def test_chapters_follow_the_subject_not_the_cuts(text_embedder: Any) -> None:
+    """Three subjects in one continuous take with a pause between them, then cuts inside the
+    last subject: chapters start at the pauses, not at the cuts."""
+    embed = text_embedder.embed
+    subjects = [
+        [
+            "The lighthouse keeper climbs the tower every evening.",
+            "The lighthouse lamp turns all night above the cliff.",
+            "Ships steer by the lighthouse beam in the fog.",
+        ],
+        [
+            "Coffee beans are roasted until they turn dark brown.",
+            "The barista grinds the roasted coffee just before brewing.",
+            "Good espresso needs finely ground coffee and hot water.",
+        ],
+        [
+            "The chess player moves the knight in the shape of an L.",
+            "A bishop in chess only moves along the diagonals.",
+            "Checkmate ends the chess game when the king cannot escape.",
+        ],
+    ]
+    items: list[Item] = []
+    t = 0.0
+    for k, lines in enumerate(subjects):
+        for n, line in enumerate(lines):
+            items.append(Item(f"s{k}{n}", "speech", t, t + 4.0, line))
+            t += 5.0  # one second between sentences
+        t += 2.0  # three seconds between subjects
+    duration = t
+    cuts = [0.0, 33.5, 38.5]  # shots of the last subject
+    shots = [
+        Item(f"c{n}", "shot", a, b, "")
+        for n, (a, b) in enumerate(zip(cuts, [*cuts[1:], duration], strict=True))
+    ]
+    vectors = embed([i.text for i in items], kind="passage")
+    ev = VideoEvidence(
+        _facts(duration),
+        sorted(items + shots, key=lambda i: i.start),
+        [],
+        {i.id: vectors[n] for n, i in enumerate(items)},
+        "en",
+    )
+    starts = [c.start for c in chapters(ev)]
+    assert len(starts) == 3, starts
+    assert starts[1] == pytest.approx(15.5, abs=1.0) and starts[2] == pytest.approx(32.5, abs=1.0)
