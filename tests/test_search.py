@@ -4,16 +4,22 @@ session's ``sl`` fixture (``tests/conftest.py``), shared with ``tests/test_searc
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.library_support import served
 from tests.search_support import SearchLibrary, measure_quality
 from vidsense.media.frames import thumbnail
+from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.search import SearchRequest, SearchService
+from vidsense.search.base import MAX_QUERY_CHARS, MAX_QUERY_TOKENS
 from vidsense.server import create_app
 
 
@@ -320,3 +326,66 @@ def test_options_of_one_request_share_their_reads(
     assert [(c.video_id, c.start, c.score) for c in together.items] == [
         (c.video_id, c.start, c.score) for c in again.items
     ]
+
+
+def test_long_queries_are_refused_by_their_limit(http: TestClient, sl: SearchLibrary) -> None:
+    huge = "where is the bakery " * 2500  # 50 KB: refused before anything reads it
+    started = time.monotonic()
+    reply = http.post("/v1/search", json={"index_id": sl.index_id, "query": huge})
+    assert reply.status_code == 400 and reply.json()["code"] == "query_too_long"
+    assert f"{MAX_QUERY_CHARS:,} characters" in reply.json()["message"]
+    assert time.monotonic() - started < 5  # not embedded: that would take minutes
+    # Under the character limit but over the token limit: digits are a token each.
+    digits = " ".join(str(n % 10) for n in range(MAX_QUERY_TOKENS + 50))
+    assert len(digits) < MAX_QUERY_CHARS
+    reply = http.post("/v1/search", json={"index_id": sl.index_id, "query": digits})
+    assert reply.status_code == 400 and reply.json()["code"] == "query_too_long"
+    assert f"{MAX_QUERY_TOKENS} tokens" in reply.json()["message"]
+    classify = http.post(
+        "/v1/classify/bulk",
+        json={"index_id": sl.index_id, "classes": [{"name": "Long", "prompts": [huge]}]},
+    )
+    assert classify.status_code == 400 and classify.json()["code"] == "query_too_long"
+
+
+def test_a_long_query_does_not_hold_up_a_short_one(sl: SearchLibrary) -> None:
+    embedder = TextEmbeddingEntry(sl.library.settings).load()
+    words = [
+        "the",
+        "chef",
+        "slices",
+        "fresh",
+        "tomatoes",
+        "for",
+        "the",
+        "summer",
+        "salad",
+        "at",
+        "the",
+        "bakery",
+    ]
+    big = " ".join(words[i % len(words)] for i in range(350))
+    assert 400 < embedder.count_tokens(big) <= MAX_QUERY_TOKENS  # ~1 s to embed on one core
+    finished: dict[str, float] = {}
+    answers: dict[str, httpx.Response] = {}
+
+    def ask(url: str, name: str, query: str) -> None:
+        body = {
+            "index_id": sl.index_id,
+            "query": query,
+            "search_options": ["visual", "conversation"],
+        }
+        answers[name] = httpx.post(f"{url}/v1/search", json=body, timeout=120)
+        finished[name] = time.monotonic()
+
+    with served(create_app(sl.library.settings, run_workers=False)) as url:
+        ask(url, "warm", "warm up")  # models loaded before the race
+        long_one = threading.Thread(target=ask, args=(url, "big", big))
+        long_one.start()
+        time.sleep(0.2)  # the long query is being embedded
+        ask(url, "small", "grandma growing roses")
+        long_one.join(120)
+    assert answers["big"].status_code == 200 and answers["small"].status_code == 200
+    top = answers["small"].json()["data"][0]
+    assert top["video_id"] == sl.video_ids[4]
+    assert finished["small"] < finished["big"]

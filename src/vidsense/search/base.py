@@ -8,10 +8,11 @@ can be merged, thresholded and ranked together.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from vidsense.errors import InvalidArgument
 from vidsense.options import SEARCH_DEFAULT
 
 Confidence = Literal["high", "medium", "low", "none"]
@@ -19,6 +20,11 @@ Threshold = Literal["high", "medium", "low", "none"]
 BANDS: tuple[tuple[Confidence, float], ...] = (("high", 70.0), ("medium", 50.0), ("low", 30.0))
 """Lowest score (0-100) of each confidence band; below the last one a clip is ``none``."""
 MAX_PAGE_LIMIT = 50
+MAX_QUERY_CHARS = 4000
+"""Longest text query, in characters (checked before the query is read any further)."""
+MAX_QUERY_TOKENS = 500
+"""Longest text query, in tokens of the text embedder (Twelve Labs' limit for ``query_text``;
+with the e5 prefix it fits one pass of multilingual-e5-small)."""
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 STOPWORDS = frozenset(
@@ -117,6 +123,27 @@ def confidence(score: float) -> Confidence:
 def threshold_floor(threshold: Threshold) -> float:
     """The lowest score a threshold keeps (``none`` keeps everything)."""
     return dict(BANDS).get(threshold, 0.0)
+
+
+def check_query(query: str, count_tokens: Callable[[str], int] | None = None) -> None:
+    """Refuse a text query longer than :data:`MAX_QUERY_CHARS` characters or
+    :data:`MAX_QUERY_TOKENS` tokens (``count_tokens`` counts them; without it only characters
+    are checked): ``InvalidArgument`` ``query_too_long`` naming the limit."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidArgument(
+            f"query is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,} "
+            f"characters and {MAX_QUERY_TOKENS} tokens",
+            code="query_too_long",
+            param="query",
+        )
+    tokens = count_tokens(query) if count_tokens is not None else 0
+    if tokens > MAX_QUERY_TOKENS:
+        raise InvalidArgument(
+            f"query is {tokens:,} tokens long; the limit is {MAX_QUERY_TOKENS} tokens "
+            f"(and {MAX_QUERY_CHARS:,} characters)",
+            code="query_too_long",
+            param="query",
+        )
 
 
 def terms(text: str) -> list[str]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from vidsense.search.base import (
     SearchRequest,
     SearchResult,
     VideoGroup,
+    check_query,
     merge_clips,
     stem,
     terms,
@@ -63,11 +63,13 @@ CANDIDATES = 100
 """Hits taken from each retrieval list before fusion."""
 SEM_LOW, SEM_HIGH = 0.76, 0.90
 """e5 query/passage cosines mapped to 0 and 1 (unrelated text sits near 0.75)."""
-LEAF_WORKERS = max(4, min(16, 2 * (os.cpu_count() or 2)))
+LEAF_WORKERS = 32
 """Threads (shared by every :class:`SearchService`) that run the store reads of requests
-(full-text lists, embedding + vector search, the fuzzy scan) at once: SQLite, numpy and
-onnxruntime release the GIL, so the reads of one request overlap. A read never waits on
-another, so sharing the threads cannot deadlock."""
+(full-text lists, embedding + vector search, the fuzzy scan) at once: SQLite, numpy and the
+embedder release the GIL, so the reads of one request overlap. More threads than cores, so
+that the reads of a short query never queue behind those of a long one (the cores are shared
+by the operating system instead). A read never waits on another, so sharing the threads cannot
+deadlock."""
 _LEAVES: ThreadPoolExecutor | None = None
 _LEAVES_LOCK = threading.Lock()
 
@@ -230,6 +232,7 @@ class SearchService:
         index = self.library.get_index(request.index_id)
         if not request.query.strip() and not request.images:
             raise InvalidArgument("query is empty: give query (or query_text) or a query image")
+        self.check_query(request.query)
         if not 1 <= request.page_limit <= 50:
             raise InvalidArgument(f"page_limit must be 1-50, got {request.page_limit}")
         options = search_options(request.options)
@@ -283,6 +286,14 @@ class SearchService:
             "audio": self._audio,
         }
         return retrievers[option](request, pool)
+
+    def check_query(self, query: str) -> None:
+        """Refuse a text query over the length limits (:func:`~vidsense.search.base.check_query`:
+        400 ``query_too_long``), counting tokens with the text embedder when it is installed."""
+        check_query(query)  # characters first: counting tokens reads the whole text
+        entry = TextEmbeddingEntry(self.settings)
+        if query and entry.installed():
+            check_query(query, entry.load().count_tokens)
 
     # -- the pool ----------------------------------------------------------------------------
 
@@ -715,6 +726,8 @@ class SearchService:
         for name, prompts in classes:
             if not name.strip() or not [p for p in prompts if p.strip()]:
                 raise InvalidArgument(f"class {name!r} needs a name and at least one prompt")
+            for prompt in prompts:
+                self.check_query(prompt)
         wanted = search_options(options or CLASSIFY_DEFAULT)
         results: list[VideoClasses] = []
         for video in videos:

@@ -61,7 +61,10 @@ def fts_query(text: str, mode: TextMode = "any") -> str | None:
     Every word becomes a double-quoted string, so characters such as ``"*():^-`` and the
     words ``AND OR NOT NEAR`` are never read as query syntax.
     """
-    words = [w.replace('"', '""') for w in _WORD.findall(text)]
+    found = _WORD.findall(text)
+    if mode != "phrase":  # a word twice adds nothing but work
+        found = list(dict.fromkeys(w.lower() for w in found))
+    words = [w.replace('"', '""') for w in found]
     if not words:
         return None
     if mode == "phrase":
