@@ -253,13 +253,22 @@ class SearchResult:
     """All results of a search (paged by :class:`~vidsense.search.pages.PageStore`).
 
     ``total_count``/``total_duration`` (seconds) describe the searched pool;
-    ``evidence`` says which evidence a modality used, e.g. ``{"visual": "clip"}``."""
+    ``evidence`` says which evidence a modality used, e.g. ``{"visual": "clip"}``.
+
+    ``timings``: seconds per stage of the request: ``checks`` (the index, the query's length),
+    ``pool`` (the videos searched), ``embed`` (the query embedding), ``fts:KIND`` (each
+    full-text list), ``vectors:SPACE`` (each vector search), ``segments`` (reading the vector
+    hits' evidence), ``fuzzy`` (the on-screen text scan), ``rank:OPTION`` (scoring an option's
+    hits, including ``wait``: the time it waited for reads still running), ``combine`` and
+    ``total``. The reads run on several threads at once, so stages add up to more than
+    ``total``."""
 
     request: SearchRequest
     items: Sequence[Clip | VideoGroup]
     total_count: int
     total_duration: float
     evidence: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def merge_clips(a: Clip, b: Clip) -> Clip:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -144,17 +145,28 @@ class _Fused:
 @dataclass
 class _Pool:
     """The videos a search covers, and the reads of one request that its options share
-    (``shared``: key -> the future of a full-text list, vector hits, ...)."""
+    (``shared``: key -> the future of a full-text list, vector hits, ...).
+
+    ``timings`` adds up the seconds spent per stage of the request (see
+    :attr:`SearchResult.timings <vidsense.search.base.SearchResult.timings>`)."""
 
     videos: dict[str, VideoRecord]
     video_ids: list[str] | None  # None: the whole index (no filter given)
     evidence: dict[str, str] = field(default_factory=dict)
     shared: dict[Any, Future[Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    timings: dict[str, float] = field(default_factory=dict)
 
-    def once(self, key: Any, make: Callable[[], Any], executor: ThreadPoolExecutor | None) -> Any:
+    def once(
+        self,
+        key: Any,
+        make: Callable[[], Any],
+        executor: ThreadPoolExecutor | None,
+        stage: str = "",
+    ) -> Future[Any]:
         """``make()`` run once per request and key (in ``executor`` when given, so that a
-        prefetch overlaps other reads); every caller gets the same value."""
+        prefetch overlaps other reads), its time counted under ``stage``; every caller gets the
+        same value."""
         with self.lock:
             future = self.shared.get(key)
             owner = future is None
@@ -162,6 +174,8 @@ class _Pool:
                 future = self.shared[key] = Future()
         if not owner:
             return future
+        if stage:
+            make = functools.partial(self.timed, stage, make)
         if executor is not None:
             try:
                 executor.submit(_fulfil, future, make)
@@ -171,8 +185,26 @@ class _Pool:
         _fulfil(future, make)
         return future
 
-    def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        return self.once(key, make, None).result()
+    def get(self, key: Any, make: Callable[[], Any], stage: str = "") -> Any:
+        return self.wait(self.once(key, make, None, stage))
+
+    def wait(self, future: Future[Any]) -> Any:
+        """The value of a shared read, the time spent waiting for it counted as ``wait``."""
+        if future.done():
+            return future.result()
+        return self.timed("wait", future.result)
+
+    def timed(self, stage: str, make: Callable[[], Any]) -> Any:
+        """``make()``, its seconds added to ``timings[stage]``."""
+        started = time.perf_counter()
+        try:
+            return make()
+        finally:
+            self.add_time(stage, time.perf_counter() - started)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        with self.lock:
+            self.timings[stage] = self.timings.get(stage, 0.0) + seconds
 
 
 def _fulfil(future: Future[Any], make: Callable[[], Any]) -> None:
@@ -229,6 +261,7 @@ class SearchService:
 
     def run(self, request: SearchRequest) -> SearchResult:
         """All results of a search (best first), without paging."""
+        started = time.perf_counter()
         index = self.library.get_index(request.index_id)
         if not request.query.strip() and not request.images:
             raise InvalidArgument("query is empty: give query (or query_text) or a query image")
@@ -243,16 +276,24 @@ class SearchService:
                 f"{', '.join(index.options)}",
                 code="option_not_in_index",
             )
+        checked = time.perf_counter()
         pool = self._pool(request.index_id, request.filter)
+        pool.add_time("checks", checked - started)
+        pool.add_time("pool", time.perf_counter() - checked)
         per_option: dict[str, list[Clip]] = {}
         if pool.videos:
             if request.images:
-                per_option["visual"] = self._image_clips(request, pool)
+                per_option["visual"] = pool.timed(
+                    "rank:image", lambda: self._image_clips(request, pool)
+                )
             if request.query.strip():
                 self._prefetch(options, request, pool)
                 for option in options:
-                    found = self.retrieve(option, request, pool)
+                    found = pool.timed(
+                        f"rank:{option}", functools.partial(self.retrieve, option, request, pool)
+                    )
                     per_option[option] = per_option.get(option, []) + found
+        combined = time.perf_counter()
         clips = _combine(per_option, request.operator if not request.images else "or")
         floor = threshold_floor(request.threshold)
         clips = [c for c in clips if c.score >= floor]
@@ -268,12 +309,16 @@ class SearchService:
             else:
                 videos.sort(key=lambda g: -g.score)
             items = list(videos)
+        done = time.perf_counter()
+        pool.add_time("combine", done - combined)
+        pool.add_time("total", done - started)
         return SearchResult(
             request=replace(request, options=options),
             items=items,
             total_count=len(pool.videos),
             total_duration=round(sum(v.duration for v in pool.videos.values()), 3),
             evidence=pool.evidence,
+            timings=dict(pool.timings),
         )
 
     def retrieve(self, option: str, request: SearchRequest, pool: _Pool) -> list[Clip]:
@@ -348,9 +393,12 @@ class SearchService:
         if visual_text or kinds - ({"transcript"} if exact else set()):
             self._semantic_hits(index_id, query, pool, CANDIDATES, prefetch=True)
         if "text" in kinds:
-            sightings = self._index_sightings(index_id)
+            sightings = pool.timed("sightings", lambda: self._index_sightings(index_id))
             pool.once(
-                ("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool), self._leaves
+                ("fuzzy", query),
+                lambda: self._fuzzy_texts(query, sightings, pool),
+                self._leaves,
+                "fuzzy",
             )
 
     def _lexical(
@@ -375,10 +423,10 @@ class SearchService:
                 mode=mode,  # type: ignore[arg-type]
             )
 
-        future = pool.once(("lexical", query, kind, mode), make, self._leaves)
+        future = pool.once(("lexical", query, kind, mode), make, self._leaves, f"fts:{kind}")
         if prefetch:
             return []
-        result: list[tuple[Segment, float]] = future.result()
+        result: list[tuple[Segment, float]] = pool.wait(future)
         return result
 
     def _semantic_hits(
@@ -387,20 +435,22 @@ class SearchService:
         """The ``2 * limit`` nearest text-space segments of any kind, once per request."""
 
         def make() -> list[tuple[Segment, float]]:
-            hits = self.library.search_vectors(
-                index_id,
-                "text",
-                self._query_vector(query),
-                limit=limit * 2,
-                video_ids=pool.video_ids,
+            vector = pool.timed("embed", lambda: self._query_vector(query))
+            hits = pool.timed(
+                "vectors:text",
+                lambda: self.library.search_vectors(
+                    index_id, "text", vector, limit=limit * 2, video_ids=pool.video_ids
+                ),
             )
-            segments = self.library.segments_by_id([owner for owner, _ in hits])
+            segments = pool.timed(
+                "segments", lambda: self.library.segments_by_id([owner for owner, _ in hits])
+            )
             return [(segments[o], s) for o, s in hits if o in segments]
 
         future = pool.once(("semantic", query, limit), make, self._leaves)
         if prefetch:
             return []
-        result: list[tuple[Segment, float]] = future.result()
+        result: list[tuple[Segment, float]] = pool.wait(future)
         return result
 
     def _semantic(
@@ -541,7 +591,9 @@ class SearchService:
         query = request.query
         sightings = self._index_sightings(request.index_id)
         fused: dict[str, _Fused] = {}
-        fuzzy = pool.get(("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool))
+        fuzzy = pool.get(
+            ("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool), "fuzzy"
+        )
         for rank, (segment, value) in enumerate(sorted(fuzzy.values(), key=lambda sv: -sv[1])):
             item = fused.setdefault(segment.id, _Fused(segment))
             item.rrf += 1.0 / (RRF_K + rank + 1)
