@@ -14,12 +14,17 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.library_support import served
+from tests.conftest import MediaCache
+from tests.factory import Caption, Scene, make_video
+from tests.library_support import finished, served
 from tests.search_support import SearchLibrary, measure_quality
+from vidsense.jobs import EmbeddedExecutor
+from vidsense.library import Library
 from vidsense.media.frames import thumbnail
 from vidsense.models.text_embedding import TextEmbeddingEntry
-from vidsense.search import SearchRequest, SearchService
+from vidsense.search import Clip, SearchRequest, SearchService
 from vidsense.search.base import MAX_QUERY_CHARS, MAX_QUERY_TOKENS
+from vidsense.search.relevance import is_noise
 from vidsense.server import create_app
 
 
@@ -36,6 +41,10 @@ def test_quality_of_speech_and_on_screen_text(sl: SearchLibrary) -> None:
     assert quality.speech_top5 >= 0.95, quality.misses
     assert quality.caption_top1 >= 0.95, quality.misses
     assert quality.start_within_1s >= 0.95
+    # Fusing the UI's options is never worse than the best single option on each query kind.
+    n, m = len(sl.speech), len(sl.captions)
+    single = (quality.speech_top1 * n + quality.caption_top1 * m) / (n + m)
+    assert quality.fused_top1 >= single, quality.misses
 
 
 def _search(http: TestClient, **body: Any) -> Any:
@@ -389,3 +398,53 @@ def test_a_long_query_does_not_hold_up_a_short_one(sl: SearchLibrary) -> None:
     top = answers["small"].json()["data"][0]
     assert top["video_id"] == sl.video_ids[4]
     assert finished["small"] < finished["big"]
+
+
+def test_on_screen_noise_is_kept_but_never_fills_the_first_results(
+    lib: Library, media: MediaCache
+) -> None:
+    """A test pattern's numbers and a burned-in time code are stored as sightings, but rank
+    below a caption that says something, and below the ``low`` band unless the query is a
+    number itself."""
+
+    def build(out: Path) -> None:
+        noise = [
+            Caption("00:00:04.000", 0.0, 6.0, size=36, y="20"),
+            Caption("100", 0.0, 6.0, size=36, x="20"),
+            Caption("75", 0.0, 6.0, size=36, x="w-tw-20"),
+        ]
+        make_video(
+            out,
+            [
+                Scene(6.0, "color=c=navy", noise),
+                Scene(6.0, "color=c=maroon", [Caption("FRESH BREAD EVERY MORNING", 6.3, 11.7, 32)]),
+            ],
+            size="640x360",
+        )
+
+    index = lib.create_index("noise", options=["visual", "conversation", "text_in_video"])
+    with EmbeddedExecutor(lib, 1):
+        task = finished(lib, lib.submit_file(index.id, media.get("noise.mp4", build)).task.id)
+    assert task.status == "ready" and task.video_id is not None, task.error_message
+    seen = [s.text for s in lib.video_segments(task.video_id, "text")]
+    assert any("00:00:04" in t for t in seen) and "100" in seen, seen  # kept as evidence
+    service = SearchService(lib)
+    everything = ("visual", "conversation", "text_in_video")
+    for threshold in ("none", "low"):
+        found = service.run(
+            SearchRequest(index.id, "bread in the morning", everything, threshold=threshold)
+        )
+        texts = [_clip_text(c) for c in found.items]
+        assert "BREAD" in texts[0].upper(), texts
+        assert found.items[0].start == pytest.approx(6.3, abs=0.6)  # type: ignore[union-attr]
+    for query in ("bread in the morning", "what time is it", "the price is 75 euros"):
+        found = service.run(SearchRequest(index.id, query, everything, threshold="low"))
+        texts = [_clip_text(c) for c in found.items]
+        assert not any(is_noise(t) for t in texts), (query, texts)
+    number = service.run(SearchRequest(index.id, "100", ("text_in_video",), threshold="low"))
+    assert number.items and _clip_text(number.items[0]) == "100"
+
+
+def _clip_text(item: object) -> str:
+    assert isinstance(item, Clip)
+    return str(item.metadata[0].get("text", ""))

@@ -20,6 +20,9 @@ Threshold = Literal["high", "medium", "low", "none"]
 BANDS: tuple[tuple[Confidence, float], ...] = (("high", 70.0), ("medium", 50.0), ("low", 30.0))
 """Lowest score (0-100) of each confidence band; below the last one a clip is ``none``."""
 MAX_PAGE_LIMIT = 50
+AGREE = 0.15
+"""Share of another option's score above the ``low`` band that a moment gains when that option
+finds it by other evidence."""
 MAX_QUERY_CHARS = 4000
 """Longest text query, in characters (checked before the query is read any further)."""
 MAX_QUERY_TOKENS = 500
@@ -159,6 +162,14 @@ def terms(text: str) -> list[str]:
     return found
 
 
+def content_words(text: str) -> str:
+    """The words of ``text`` that are not :data:`STOPWORDS`, joined by spaces (``text`` itself
+    when every word is one): what a full-text "any word" search should look for, since words
+    such as "the" or "for" match most of what was said and rank nothing."""
+    words = [w for w in _WORD.findall(text) if w.lower().strip("'") not in STOPWORDS]
+    return " ".join(words) if words else text
+
+
 def stem(word: str) -> str:
     """A crude stem so that ``tomatoes``/``tomato`` and ``roads``/``road`` compare equal."""
     w = word.lower().strip(".,!?;:'\"")
@@ -272,15 +283,18 @@ class SearchResult:
 
 
 def merge_clips(a: Clip, b: Clip) -> Clip:
-    """One clip spanning both, with the better score (a small bonus when options agree)."""
+    """One clip spanning both, scored by the better one plus :data:`AGREE` of what the other
+    scores above the ``low`` band, when it brings evidence the better one lacks (options that
+    agree by different evidence; an option that matches nothing strongly adds nothing)."""
     modules = dict(a.modules)
     for name, score in b.modules:
         modules[name] = max(score, modules.get(name, 0.0))
-    agree = len(modules) > max(len(a.modules), len(b.modules))
-    score = min(100.0, max(a.score, b.score) + (5.0 if agree else 0.0))
     best, other = (a, b) if a.score >= b.score else (b, a)
-    metadata = list(best.metadata)
-    metadata += [m for m in other.metadata if m not in metadata]
+    new = [m for m in other.metadata if m not in best.metadata]
+    agree = bool(new) and len(modules) > len(best.modules)
+    low = BANDS[-1][1]
+    score = min(100.0, best.score + (AGREE * max(0.0, other.score - low) if agree else 0.0))
+    metadata = [*best.metadata, *new]
     return replace(
         best,
         start=min(a.start, b.start),

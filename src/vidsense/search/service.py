@@ -2,20 +2,24 @@
 
 Per option, what is searched (scores are 0-100; see :mod:`vidsense.search.base`):
 
-- ``conversation``: transcript segments, lexical (BM25 via ``Store.search_text``) and semantic
-  (the segments' text vectors) lists fused by reciprocal rank fusion; the score mixes the fused
-  rank with how well the best evidence matches (cosine, share of query words spoken). A
-  lexical hit is snapped to the spoken sentence(s) holding the matched words; ``exact_match``
-  is a phrase search.
-- ``text_in_video``: on-screen text sightings, fuzzy (rapidfuzz partial ratio over the index's
-  sightings), full-text and semantic; a hit spans the sighting.
+- ``conversation``: transcript segments found by full-text search (BM25 via
+  ``Store.search_text``, over the query's content words) or near the query in the text space;
+  each scores by its meaning and the query words spoken (:mod:`vidsense.search.relevance`). A
+  hit holding query words is snapped to the spoken sentence(s) holding them; ``exact_match``
+  is a phrase search, ranked by BM25.
+- ``text_in_video``: on-screen text sightings found fuzzily (rapidfuzz partial ratio over the
+  index's sightings), by full-text search or in the text space; each scores by its meaning,
+  spelling and words, noise (digits, time codes) weighing little; a hit spans the sighting.
 - ``visual``: CLIP vectors of keyframes when a visual model is installed; otherwise the visual
   evidence there is (on-screen text and audio-event labels), as ``evidence["visual"]`` says.
 - ``logo``: on-screen text that matches the brand name, and ORB matches of the index's
   registered logo images against keyframes (see :mod:`vidsense.search.logos`).
 - ``audio``: audio-event labels (fuzzy) and their text vectors.
 
-Image queries look for keyframes like the image: CLIP image vectors when a visual model is
+Every option scores on the one scale of :mod:`vidsense.search.relevance`; clips of several
+options that show one moment merge into one (:func:`_combine`), scored by the best option plus a
+share of the others' (different evidence agreeing). Image queries look for keyframes like the
+image: CLIP image vectors when a visual model is
 installed, otherwise perceptual hashes, colour histograms and ORB (:mod:`.images`).
 """
 
@@ -39,6 +43,7 @@ from vidsense.models.base import VisualEmbedder
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
 from vidsense.options import CLASSIFY_DEFAULT, search_options
+from vidsense.search import relevance
 from vidsense.search.base import (
     Clip,
     SearchFilter,
@@ -46,6 +51,7 @@ from vidsense.search.base import (
     SearchResult,
     VideoGroup,
     check_query,
+    content_words,
     merge_clips,
     stem,
     terms,
@@ -58,12 +64,10 @@ from vidsense.store import Keyframe, Segment, VideoRecord
 
 log = logging.getLogger(__name__)
 
-RRF_K = 10
-"""Reciprocal rank fusion constant: small, so the first few ranks of each list count most."""
 CANDIDATES = 100
-"""Hits taken from each retrieval list before fusion."""
-SEM_LOW, SEM_HIGH = 0.76, 0.90
-"""e5 query/passage cosines mapped to 0 and 1 (unrelated text sits near 0.75)."""
+"""Hits taken from each retrieval list (full-text, fuzzy, nearest vectors) of an option."""
+QUERY_CACHE = 512
+"""Query embeddings kept per service (least recently used dropped first)."""
 LEAF_WORKERS = 32
 """Threads (shared by every :class:`SearchService`) that run the store reads of requests
 (full-text lists, embedding + vector search, the fuzzy scan) at once: SQLite, numpy and the
@@ -93,22 +97,6 @@ _TEXT_OPTIONS = {
 }
 
 
-def _sem(cos: float) -> float:
-    return min(1.0, max(0.0, (cos - SEM_LOW) / (SEM_HIGH - SEM_LOW)))
-
-
-def _coverage(query_terms: set[str], text: str) -> float:
-    if not query_terms:
-        return 0.0
-    have = _text_terms(text)
-    return len(query_terms & have) / len(query_terms)
-
-
-@functools.lru_cache(maxsize=65536)
-def _text_terms(text: str) -> frozenset[str]:
-    return frozenset(terms(text))
-
-
 @functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     return stem(word)
@@ -131,15 +119,6 @@ def snap_to_words(segment: Segment, query_terms: set[str]) -> tuple[float, float
     first, last = chosen[0][0], chosen[-1][-1]
     text = " ".join(str(w["word"]).strip() for s in chosen for w in s)
     return float(first["start"]), float(last["end"]), text
-
-
-@dataclass
-class _Fused:
-    segment: Segment
-    rrf: float = 0.0
-    cos: float = 0.0
-    lexical: bool = False
-    fuzzy: float = 0.0
 
 
 @dataclass
@@ -243,7 +222,7 @@ class SearchService:
         self.list_pages = ListPageStore(ttl=self.pages.ttl)
         self.frames = FeatureCache()
         self.logos = LogoMatcher(self.frames, self._blob_pixels)
-        self._queries = _Lru(512)
+        self._queries = _Lru(QUERY_CACHE)
         self._leaves = _leaf_executor()
         self._shots = _Lru(4096)
         self._sightings = _Lru(16)
@@ -369,13 +348,16 @@ class SearchService:
 
     # -- shared pieces -----------------------------------------------------------------------
 
-    def _query_vector(self, text: str) -> np.ndarray:
-        def make() -> np.ndarray:
-            embedder = TextEmbeddingEntry(self.settings).load()
-            vec: np.ndarray = embedder.embed([text], kind="query")[0]
-            return vec
+    def _query_vector(self, text: str) -> tuple[np.ndarray, float]:
+        """The query's text vector and background cosine (:func:`relevance.background`),
+        cached (a bounded LRU of :data:`QUERY_CACHE` queries)."""
 
-        result: np.ndarray = self._queries.fetch(text, make)
+        def make() -> tuple[np.ndarray, float]:
+            embedder = TextEmbeddingEntry(self.settings).load()
+            vector: np.ndarray = embedder.embed([text], kind="query")[0]
+            return vector, relevance.background(embedder, vector)
+
+        result: tuple[np.ndarray, float] = self._queries.fetch(text, make)
         return result
 
     def _prefetch(self, options: Sequence[str], request: SearchRequest, pool: _Pool) -> None:
@@ -416,7 +398,7 @@ class SearchService:
         def make() -> list[tuple[Segment, float]]:
             return self.library.search_text(
                 index_id,
-                query,
+                content_words(query) if mode == "any" else query,
                 kinds=[kind],  # type: ignore[list-item]
                 limit=CANDIDATES,
                 video_ids=pool.video_ids,
@@ -435,7 +417,7 @@ class SearchService:
         """The ``2 * limit`` nearest text-space segments of any kind, once per request."""
 
         def make() -> list[tuple[Segment, float]]:
-            vector = pool.timed("embed", lambda: self._query_vector(query))
+            vector, _ = pool.timed("embed", lambda: self._query_vector(query))
             hits = pool.timed(
                 "vectors:text",
                 lambda: self.library.search_vectors(
@@ -456,9 +438,15 @@ class SearchService:
     def _semantic(
         self, index_id: str, query: str, kinds: set[str], pool: _Pool, limit: int = CANDIDATES
     ) -> list[tuple[Segment, float]]:
-        """Segments of ``kinds`` nearest the query in the text space, best first."""
+        """Segments of ``kinds`` nearest the query in the text space, best first, with their
+        meaning (:func:`relevance.semantic`, 0-1)."""
         found = self._semantic_hits(index_id, query, pool, limit)
-        return [(s, c) for s, c in found if s.kind in kinds and s.video_id in pool.videos][:limit]
+        _, background = self._query_vector(query)
+        return [
+            (s, relevance.semantic(c, background))
+            for s, c in found
+            if s.kind in kinds and s.video_id in pool.videos
+        ][:limit]
 
     def _shot_range(self, video_id: str, time: float) -> tuple[float, float]:
         shots: list[Segment] = self._shots.fetch(
@@ -511,42 +499,39 @@ class SearchService:
         query = request.query
         exact = request.conversation_option == "exact_match"
         query_terms = set(terms(query))
-        semantic: list[tuple[Segment, float]] = []
         if not exact:
             self._semantic_hits(request.index_id, query, pool, CANDIDATES, prefetch=True)
         lexical = self._lexical(
             request.index_id, query, "transcript", pool, "phrase" if exact else "any"
         )
-        fused: dict[str, _Fused] = {}
-        for rank, (segment, _) in enumerate(lexical):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.lexical = True
-        if not exact:
-            semantic = self._semantic(request.index_id, query, {"transcript"}, pool)
-            for rank, (segment, cos) in enumerate(semantic):
-                item = fused.setdefault(segment.id, _Fused(segment))
-                item.rrf += 1.0 / (RRF_K + rank + 1)
-                item.cos = cos
-        best_rrf = (1 if exact else 2) / (RRF_K + 1)
+        meaning: dict[str, tuple[Segment, float]] = {}
+        if exact:  # every hit holds the phrase: ranked by BM25, from 100 down to 60
+            best = max((score for _, score in lexical), default=1.0) or 1.0
+            scores = {s.id: 0.6 + 0.4 * max(0.0, score) / best for s, score in lexical}
+        else:
+            near = self._semantic(request.index_id, query, {"transcript"}, pool)
+            meaning = {s.id: (s, m) for s, m in near}
+            scores = {}
+        segments = {s.id: s for s, _ in lexical} | {sid: s for sid, (s, _) in meaning.items()}
         clips = []
-        for item in fused.values():
-            segment = item.segment
-            if item.lexical:
+        for segment_id, segment in segments.items():
+            words = relevance.covered(query_terms, segment.text)
+            if words:
                 start, end, text = snap_to_words(segment, query_terms)
             else:
                 start, end, text = segment.start, segment.end, segment.text
-            cover = _coverage(query_terms, segment.text)
-            quality = 1.0 if exact else 0.6 * _sem(item.cos) + 0.4 * cover
-            score = 100.0 * (0.5 * min(1.0, item.rrf / best_rrf) + 0.5 * quality)
+            if not exact:
+                sem = meaning.get(segment_id, (segment, 0.0))[1]
+                scores[segment_id] = relevance.either((sem, relevance.WORDS_WEIGHT * words))
+            score = round(100.0 * scores[segment_id], 2)
             clips.append(
                 Clip(
                     segment.video_id,
                     start,
                     end,
-                    round(score, 2),
+                    score,
                     ({"type": "conversation", "text": text},),
-                    (("conversation", round(score, 2)),),
+                    (("conversation", score),),
                 )
             )
         return clips
@@ -586,44 +571,41 @@ class SearchService:
         return result
 
     def _sighting_clips(
-        self, request: SearchRequest, pool: _Pool, kind: str, label: str
+        self, request: SearchRequest, pool: _Pool, kind: str, label: str, *, spelled: bool = False
     ) -> list[Clip]:
+        """Clips of the on-screen text sightings that match the query by meaning, spelling or
+        words (with ``spelled``, by spelling alone: a name written there); noise weighs little
+        (:func:`relevance.noise_weight`)."""
         query = request.query
+        query_terms = set(terms(query))
         sightings = self._index_sightings(request.index_id)
-        fused: dict[str, _Fused] = {}
         fuzzy = pool.get(
             ("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool), "fuzzy"
         )
-        for rank, (segment, value) in enumerate(sorted(fuzzy.values(), key=lambda sv: -sv[1])):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.fuzzy = value
         self._semantic_hits(request.index_id, query, pool, CANDIDATES, prefetch=True)
         lexical = self._lexical(request.index_id, query, "text", pool)
-        for rank, (segment, _) in enumerate(lexical):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.lexical = True
-        for rank, (segment, cos) in enumerate(
-            self._semantic(request.index_id, query, {"text"}, pool)
-        ):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.cos = cos
-        best_rrf = 3 / (RRF_K + 1)
+        near = self._semantic(request.index_id, query, {"text"}, pool)
+        meaning = {s.id: m for s, m in near}
+        segments = {s.id: s for s, _ in fuzzy.values()} | {s.id: s for s, _ in lexical}
+        if not spelled:
+            segments |= {s.id: s for s, _ in near}
         clips = []
-        for item in fused.values():
-            s = item.segment
-            quality = max(item.fuzzy, 0.5 * item.fuzzy + 0.5 * _sem(item.cos))
-            score = 100.0 * (0.3 * min(1.0, item.rrf / best_rrf) + 0.7 * quality)
+        for segment_id, s in segments.items():
+            spelling = relevance.fuzzy(fuzzy[segment_id][1]) if segment_id in fuzzy else 0.0
+            if spelled:
+                value = spelling
+            else:
+                words = relevance.WORDS_WEIGHT * relevance.covered(query_terms, s.text)
+                value = relevance.either((meaning.get(segment_id, 0.0), spelling, words))
+            score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
             clips.append(
                 Clip(
                     s.video_id,
                     s.start,
                     s.end,
-                    round(score, 2),
+                    score,
                     ({"type": label, "text": s.text},),
-                    ((kind, round(score, 2)),),
+                    ((kind, score),),
                 )
             )
         return clips
@@ -643,9 +625,9 @@ class SearchService:
         lexical = self._lexical(request.index_id, query, "audio_event", pool)
         for segment, _ in lexical:
             semantic.setdefault(segment.id, (segment, 0.0))
-        for segment, cos in semantic.values():
+        for segment, sem in semantic.values():
             label = fuzz.token_set_ratio(wanted, utils.default_process(segment.text)) / 100.0
-            score = 100.0 * max(label, 0.6 * _sem(cos) + 0.4 * label)
+            score = 100.0 * relevance.either((sem, relevance.fuzzy(label)))
             clips[segment.id] = Clip(
                 segment.video_id,
                 segment.start,
@@ -742,10 +724,10 @@ class SearchService:
         return clips
 
     def _logo(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
-        clips = [
+        clips = [  # a brand name must be written there (partial ratio >= 0.8), not related text
             c
-            for c in self._sighting_clips(request, pool, "logo", "logo")
-            if c.score >= 60  # a brand name must be written there, not merely related text
+            for c in self._sighting_clips(request, pool, "logo", "logo", spelled=True)
+            if c.score >= 50
         ]
         logos = named_like(self.library.list_logos(request.index_id), request.query)
         if logos:
