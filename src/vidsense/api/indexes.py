@@ -22,7 +22,7 @@ from vidsense.api.services import Services
 from vidsense.api.wire import Listing, Wire, json_field, page_info
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
-from vidsense.options import OPTIONS
+from vidsense.options import OPT_IN, OPTIONS
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
 
@@ -258,7 +258,7 @@ class Health(Wire):
 
 
 def index_out(index: IndexRecord) -> Index:
-    options: list[str] = [o for o in OPTIONS if o in index.options]
+    options: list[str] = [o for o in (*OPTIONS, *OPT_IN) if o in index.options]
     return Index(
         _id=index.id,
         index_name=index.name,

@@ -28,6 +28,7 @@ from vidsense.server.routers import (
     health,
     indexes,
     media,
+    people,
     search,
     tasks,
     ui,
@@ -83,6 +84,7 @@ def create_app(
             tasks.router,
             videos.router,
             search.router,
+            people.router,
             writing.router,
         ):
             app.include_router(

@@ -77,7 +77,7 @@ def fts_query(text: str, mode: TextMode = "any") -> str | None:
 
 
 def fts_scope(index_id: str, kinds: Sequence[str] | None) -> str:
-    """The FTS5 expression matching the scope column (migration 5) of ``index_id``'s segments
+    """The FTS5 expression matching the scope column (migration 6) of ``index_id``'s segments
     of ``kinds`` (of every kind when None)."""
     scope = f'"index{index_id}"'
     if kinds is not None:
