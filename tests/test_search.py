@@ -4,16 +4,27 @@ session's ``sl`` fixture (``tests/conftest.py``), shared with ``tests/test_searc
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import MediaCache
+from tests.factory import Caption, Scene, make_video
+from tests.library_support import finished, served
 from tests.search_support import SearchLibrary, measure_quality
+from vidsense.jobs import EmbeddedExecutor
+from vidsense.library import Library
 from vidsense.media.frames import thumbnail
-from vidsense.search import SearchRequest, SearchService
+from vidsense.models.text_embedding import TextEmbeddingEntry
+from vidsense.search import Clip, SearchRequest, SearchService
+from vidsense.search.base import MAX_QUERY_CHARS, MAX_QUERY_TOKENS
+from vidsense.search.relevance import is_noise
 from vidsense.server import create_app
 
 
@@ -30,6 +41,10 @@ def test_quality_of_speech_and_on_screen_text(sl: SearchLibrary) -> None:
     assert quality.speech_top5 >= 0.95, quality.misses
     assert quality.caption_top1 >= 0.95, quality.misses
     assert quality.start_within_1s >= 0.95
+    # Fusing the UI's options is never worse than the best single option on each query kind.
+    n, m = len(sl.speech), len(sl.captions)
+    single = (quality.speech_top1 * n + quality.caption_top1 * m) / (n + m)
+    assert quality.fused_top1 >= single, quality.misses
 
 
 def _search(http: TestClient, **body: Any) -> Any:
@@ -321,3 +336,116 @@ def test_options_of_one_request_share_their_reads(
     assert [(c.video_id, c.start, c.score) for c in together.items] == [
         (c.video_id, c.start, c.score) for c in again.items
     ]
+
+
+def test_long_queries_are_refused_by_their_limit(http: TestClient, sl: SearchLibrary) -> None:
+    huge = "where is the bakery " * 2500  # 50 KB: refused before anything reads it
+    started = time.monotonic()
+    reply = http.post("/v1/search", json={"index_id": sl.index_id, "query": huge})
+    assert reply.status_code == 400 and reply.json()["code"] == "query_too_long"
+    assert f"{MAX_QUERY_CHARS:,} characters" in reply.json()["message"]
+    assert time.monotonic() - started < 5  # not embedded: that would take minutes
+    # Under the character limit but over the token limit: digits are a token each.
+    digits = " ".join(str(n % 10) for n in range(MAX_QUERY_TOKENS + 50))
+    assert len(digits) < MAX_QUERY_CHARS
+    reply = http.post("/v1/search", json={"index_id": sl.index_id, "query": digits})
+    assert reply.status_code == 400 and reply.json()["code"] == "query_too_long"
+    assert f"{MAX_QUERY_TOKENS} tokens" in reply.json()["message"]
+    classify = http.post(
+        "/v1/classify/bulk",
+        json={"index_id": sl.index_id, "classes": [{"name": "Long", "prompts": [huge]}]},
+    )
+    assert classify.status_code == 400 and classify.json()["code"] == "query_too_long"
+
+
+def test_a_long_query_does_not_hold_up_a_short_one(sl: SearchLibrary) -> None:
+    embedder = TextEmbeddingEntry(sl.library.settings).load()
+    words = [
+        "the",
+        "chef",
+        "slices",
+        "fresh",
+        "tomatoes",
+        "for",
+        "the",
+        "summer",
+        "salad",
+        "at",
+        "the",
+        "bakery",
+    ]
+    big = " ".join(words[i % len(words)] for i in range(350))
+    assert 400 < embedder.count_tokens(big) <= MAX_QUERY_TOKENS  # ~1 s to embed on one core
+    finished: dict[str, float] = {}
+    answers: dict[str, httpx.Response] = {}
+
+    def ask(url: str, name: str, query: str) -> None:
+        body = {
+            "index_id": sl.index_id,
+            "query": query,
+            "search_options": ["visual", "conversation"],
+        }
+        answers[name] = httpx.post(f"{url}/v1/search", json=body, timeout=120)
+        finished[name] = time.monotonic()
+
+    with served(create_app(sl.library.settings, run_workers=False)) as url:
+        ask(url, "warm", "warm up")  # models loaded before the race
+        long_one = threading.Thread(target=ask, args=(url, "big", big))
+        long_one.start()
+        time.sleep(0.2)  # the long query is being embedded
+        ask(url, "small", "grandma growing roses")
+        long_one.join(120)
+    assert answers["big"].status_code == 200 and answers["small"].status_code == 200
+    top = answers["small"].json()["data"][0]
+    assert top["video_id"] == sl.video_ids[4]
+    assert finished["small"] < finished["big"]
+
+
+def test_on_screen_noise_is_kept_but_never_fills_the_first_results(
+    lib: Library, media: MediaCache
+) -> None:
+    """A test pattern's numbers and a burned-in time code are stored as sightings, but rank
+    below a caption that says something, and below the ``low`` band unless the query is a
+    number itself."""
+
+    def build(out: Path) -> None:
+        noise = [
+            Caption("00:00:04.000", 0.0, 6.0, size=36, y="20"),
+            Caption("100", 0.0, 6.0, size=36, x="20"),
+            Caption("75", 0.0, 6.0, size=36, x="w-tw-20"),
+        ]
+        make_video(
+            out,
+            [
+                Scene(6.0, "color=c=navy", noise),
+                Scene(6.0, "color=c=maroon", [Caption("FRESH BREAD EVERY MORNING", 6.3, 11.7, 32)]),
+            ],
+            size="640x360",
+        )
+
+    index = lib.create_index("noise", options=["visual", "conversation", "text_in_video"])
+    with EmbeddedExecutor(lib, 1):
+        task = finished(lib, lib.submit_file(index.id, media.get("noise.mp4", build)).task.id)
+    assert task.status == "ready" and task.video_id is not None, task.error_message
+    seen = [s.text for s in lib.video_segments(task.video_id, "text")]
+    assert any("00:00:04" in t for t in seen) and "100" in seen, seen  # kept as evidence
+    service = SearchService(lib)
+    everything = ("visual", "conversation", "text_in_video")
+    for threshold in ("none", "low"):
+        found = service.run(
+            SearchRequest(index.id, "bread in the morning", everything, threshold=threshold)
+        )
+        texts = [_clip_text(c) for c in found.items]
+        assert "BREAD" in texts[0].upper(), texts
+        assert found.items[0].start == pytest.approx(6.3, abs=0.6)  # type: ignore[union-attr]
+    for query in ("bread in the morning", "what time is it", "the price is 75 euros"):
+        found = service.run(SearchRequest(index.id, query, everything, threshold="low"))
+        texts = [_clip_text(c) for c in found.items]
+        assert not any(is_noise(t) for t in texts), (query, texts)
+    number = service.run(SearchRequest(index.id, "100", ("text_in_video",), threshold="low"))
+    assert number.items and _clip_text(number.items[0]) == "100"
+
+
+def _clip_text(item: object) -> str:
+    assert isinstance(item, Clip)
+    return str(item.metadata[0].get("text", ""))

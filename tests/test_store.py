@@ -1089,6 +1089,51 @@ def test_newer_schema_is_refused(backend: Backend) -> None:
     assert e.value.code == "schema_too_new"
 
 
+def test_full_text_search_is_kept_through_the_upgrade_to_scoped_search(tmp_path: Path) -> None:
+    """A database written before full-text search was scoped by index and kind (schema 4)
+    finds the same words after the upgrade, and keeps its index up to date after it."""
+    import sqlite3
+
+    from vidsense.store.migrations import MIGRATIONS, SQLITE, migrate
+
+    path = tmp_path / "vidsense.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, SQLITE, [m for m in MIGRATIONS if m.version <= 4])
+    now = "2026-01-01T00:00:00Z"
+    for index_id in ("a" * 24, "b" * 24):
+        conn.execute(
+            "INSERT INTO indexes VALUES (?, ?, '[]', '[]', ?, ?)", (index_id, index_id, now, now)
+        )
+        conn.execute(
+            "INSERT INTO videos VALUES "
+            "(?, ?, 'v.mp4', 'x', 'ready', 10, 30, 64, 48, 1, '{}', ?, ?)",
+            (f"v{index_id[0]}", index_id, now, now),
+        )
+        for n, (kind, text) in enumerate(
+            [("transcript", "the lighthouse was built in 1850"), ("text", "LIGHTHOUSE")]
+        ):
+            conn.execute(
+                "INSERT INTO segments (id, video_id, index_id, kind, start_time, end_time, text, "
+                "data) VALUES (?, ?, ?, ?, ?, ?, ?, '{}')",
+                (f"{index_id[0]}{n}", f"v{index_id[0]}", index_id, kind, n, n + 1.0, text),
+            )
+    conn.close()
+    store = open_store(f"sqlite:///{path}", tmp_path / "blobs")
+    try:
+        a, b = "a" * 24, "b" * 24
+        assert sorted(s.id for s, _ in store.search_text(a, "lighthouse")) == ["a0", "a1"]
+        assert [s.id for s, _ in store.search_text(b, "lighthouse", kinds=["text"])] == ["b1"]
+        video = add_video(store, a, "new.mp4")
+        segs, _, _ = evidence(video, ["a new lighthouse keeper"])
+        store.replace_evidence(video.id, segs, [], [])
+        found = store.search_text(a, "keeper lighthouse", kinds=["transcript"])
+        assert [s.id for s, _ in found] == [segs[0].id, "a0"]
+        store.delete_video("va")
+        assert [s.id for s, _ in store.search_text(a, "lighthouse")] == [segs[0].id]
+    finally:
+        store.close()
+
+
 def test_open_store_urls(tmp_path: Path) -> None:
     with pytest.raises(VidsenseError) as e:  # nothing listens there
         open_store("postgresql://user@127.0.0.1:1/vidsense?connect_timeout=2", tmp_path)

@@ -26,6 +26,7 @@ serves a capability is decided in :mod:`vidsense.models.registry`.
 
 from __future__ import annotations
 
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ from vidsense.config import Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
 
 T = TypeVar("T")
+_TOKENISH = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 M = TypeVar("M", covariant=True)
 
 INSTALL_HINT = "run: vidsense models install"
@@ -230,10 +232,18 @@ class TextEmbedder(ABC):
     NAME: ClassVar[str]
     dim: int
 
+    max_tokens: int = 512
+    """Tokens the model reads in one pass (specials and prefix included)."""
+
     @abstractmethod
     def embed(self, texts: Sequence[str], *, kind: TextKind) -> np.ndarray:
         """``(len(texts), dim)`` float32 rows of unit L2 norm, in input order. ``kind`` is
         ``"query"`` for search queries and ``"passage"`` for the texts searched."""
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` alone (no prefix, no specials); by default a word-and-punctuation
+        count, which implementations with a tokenizer replace by the exact figure."""
+        return len(_TOKENISH.findall(text))
 
 
 class VisualEmbedder(ABC):

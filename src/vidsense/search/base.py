@@ -8,10 +8,11 @@ can be merged, thresholded and ranked together.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from vidsense.errors import InvalidArgument
 from vidsense.options import SEARCH_DEFAULT
 
 Confidence = Literal["high", "medium", "low", "none"]
@@ -19,6 +20,14 @@ Threshold = Literal["high", "medium", "low", "none"]
 BANDS: tuple[tuple[Confidence, float], ...] = (("high", 70.0), ("medium", 50.0), ("low", 30.0))
 """Lowest score (0-100) of each confidence band; below the last one a clip is ``none``."""
 MAX_PAGE_LIMIT = 50
+AGREE = 0.15
+"""Share of another option's score above the ``low`` band that a moment gains when that option
+finds it by other evidence."""
+MAX_QUERY_CHARS = 4000
+"""Longest text query, in characters (checked before the query is read any further)."""
+MAX_QUERY_TOKENS = 500
+"""Longest text query, in tokens of the text embedder (Twelve Labs' limit for ``query_text``;
+with the e5 prefix it fits one pass of multilingual-e5-small)."""
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 STOPWORDS = frozenset(
@@ -119,6 +128,27 @@ def threshold_floor(threshold: Threshold) -> float:
     return dict(BANDS).get(threshold, 0.0)
 
 
+def check_query(query: str, count_tokens: Callable[[str], int] | None = None) -> None:
+    """Refuse a text query longer than :data:`MAX_QUERY_CHARS` characters or
+    :data:`MAX_QUERY_TOKENS` tokens (``count_tokens`` counts them; without it only characters
+    are checked): ``InvalidArgument`` ``query_too_long`` naming the limit."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise InvalidArgument(
+            f"query is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,} "
+            f"characters and {MAX_QUERY_TOKENS} tokens",
+            code="query_too_long",
+            param="query",
+        )
+    tokens = count_tokens(query) if count_tokens is not None else 0
+    if tokens > MAX_QUERY_TOKENS:
+        raise InvalidArgument(
+            f"query is {tokens:,} tokens long; the limit is {MAX_QUERY_TOKENS} tokens "
+            f"(and {MAX_QUERY_CHARS:,} characters)",
+            code="query_too_long",
+            param="query",
+        )
+
+
 def terms(text: str) -> list[str]:
     """Content words of ``text``, case-folded and crudely stemmed (plural ``s`` dropped)."""
     found = []
@@ -130,6 +160,14 @@ def terms(text: str) -> list[str]:
             continue
         found.append(stem(word))
     return found
+
+
+def content_words(text: str) -> str:
+    """The words of ``text`` that are not :data:`STOPWORDS`, joined by spaces (``text`` itself
+    when every word is one): what a full-text "any word" search should look for, since words
+    such as "the" or "for" match most of what was said and rank nothing."""
+    words = [w for w in _WORD.findall(text) if w.lower().strip("'") not in STOPWORDS]
+    return " ".join(words) if words else text
 
 
 def stem(word: str) -> str:
@@ -226,25 +264,37 @@ class SearchResult:
     """All results of a search (paged by :class:`~vidsense.search.pages.PageStore`).
 
     ``total_count``/``total_duration`` (seconds) describe the searched pool;
-    ``evidence`` says which evidence a modality used, e.g. ``{"visual": "clip"}``."""
+    ``evidence`` says which evidence a modality used, e.g. ``{"visual": "clip"}``.
+
+    ``timings``: seconds per stage of the request: ``checks`` (the index, the query's length),
+    ``pool`` (the videos searched), ``embed`` (the query embedding), ``fts:KIND`` (each
+    full-text list), ``vectors:SPACE`` (each vector search), ``segments`` (reading the vector
+    hits' evidence), ``fuzzy`` (the on-screen text scan), ``rank:OPTION`` (scoring an option's
+    hits, including ``wait``: the time it waited for reads still running), ``combine`` and
+    ``total``. The reads run on several threads at once, so stages add up to more than
+    ``total``."""
 
     request: SearchRequest
     items: Sequence[Clip | VideoGroup]
     total_count: int
     total_duration: float
     evidence: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def merge_clips(a: Clip, b: Clip) -> Clip:
-    """One clip spanning both, with the better score (a small bonus when options agree)."""
+    """One clip spanning both, scored by the better one plus :data:`AGREE` of what the other
+    scores above the ``low`` band, when it brings evidence the better one lacks (options that
+    agree by different evidence; an option that matches nothing strongly adds nothing)."""
     modules = dict(a.modules)
     for name, score in b.modules:
         modules[name] = max(score, modules.get(name, 0.0))
-    agree = len(modules) > max(len(a.modules), len(b.modules))
-    score = min(100.0, max(a.score, b.score) + (5.0 if agree else 0.0))
     best, other = (a, b) if a.score >= b.score else (b, a)
-    metadata = list(best.metadata)
-    metadata += [m for m in other.metadata if m not in metadata]
+    new = [m for m in other.metadata if m not in best.metadata]
+    agree = bool(new) and len(modules) > len(best.modules)
+    low = BANDS[-1][1]
+    score = min(100.0, best.score + (AGREE * max(0.0, other.score - low) if agree else 0.0))
+    metadata = [*best.metadata, *new]
     return replace(
         best,
         start=min(a.start, b.start),

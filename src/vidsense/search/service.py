@@ -2,13 +2,14 @@
 
 Per option, what is searched (scores are 0-100; see :mod:`vidsense.search.base`):
 
-- ``conversation``: transcript segments, lexical (BM25 via ``Store.search_text``) and semantic
-  (the segments' text vectors) lists fused by reciprocal rank fusion; the score mixes the fused
-  rank with how well the best evidence matches (cosine, share of query words spoken). A
-  lexical hit is snapped to the spoken sentence(s) holding the matched words; ``exact_match``
-  is a phrase search.
-- ``text_in_video``: on-screen text sightings, fuzzy (rapidfuzz partial ratio over the index's
-  sightings), full-text and semantic; a hit spans the sighting.
+- ``conversation``: transcript segments found by full-text search (BM25 via
+  ``Store.search_text``, over the query's content words) or near the query in the text space;
+  each scores by its meaning and the query words spoken (:mod:`vidsense.search.relevance`). A
+  hit holding query words is snapped to the spoken sentence(s) holding them; ``exact_match``
+  is a phrase search, ranked by BM25.
+- ``text_in_video``: on-screen text sightings found fuzzily (rapidfuzz partial ratio over the
+  index's sightings), by full-text search or in the text space; each scores by its meaning,
+  spelling and words, noise (digits, time codes) weighing little; a hit spans the sighting.
 - ``visual``: CLIP vectors of keyframes when a visual model is installed; otherwise what the
   keyframes show (ImageNet labels and WordNet tags, :mod:`vidsense.search.visual`) fused with
   the other visual evidence there is (on-screen text and audio-event labels), as
@@ -17,17 +18,20 @@ Per option, what is searched (scores are 0-100; see :mod:`vidsense.search.base`)
   registered logo images against keyframes (see :mod:`vidsense.search.logos`).
 - ``audio``: audio-event labels (fuzzy) and their text vectors.
 
-Image queries look for keyframes like the image: CLIP image vectors when a visual model is
-installed, otherwise the image-labels network's keyframe embeddings (``image_embedding``), and
-without those perceptual hashes, colour histograms and ORB (:mod:`.images`).
+Every option scores on the one scale of :mod:`vidsense.search.relevance`; clips of several
+options that show one moment merge into one (:func:`_combine`), scored by the best option plus a
+share of the others' (different evidence agreeing). Image queries look for keyframes like the
+image: CLIP image vectors when a visual model is installed, otherwise the image-labels network's
+keyframe embeddings (``image_embedding``), and without those perceptual hashes, colour
+histograms and ORB (:mod:`.images`).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,12 +47,15 @@ from vidsense.models.imagenet import ImageLabelsEntry
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
 from vidsense.options import CLASSIFY_DEFAULT, search_options
+from vidsense.search import relevance
 from vidsense.search.base import (
     Clip,
     SearchFilter,
     SearchRequest,
     SearchResult,
     VideoGroup,
+    check_query,
+    content_words,
     merge_clips,
     stem,
     terms,
@@ -62,17 +69,17 @@ from vidsense.store import Keyframe, Segment, VideoRecord
 
 log = logging.getLogger(__name__)
 
-RRF_K = 10
-"""Reciprocal rank fusion constant: small, so the first few ranks of each list count most."""
 CANDIDATES = 100
-"""Hits taken from each retrieval list before fusion."""
-SEM_LOW, SEM_HIGH = 0.76, 0.90
-"""e5 query/passage cosines mapped to 0 and 1 (unrelated text sits near 0.75)."""
-LEAF_WORKERS = max(4, min(16, 2 * (os.cpu_count() or 2)))
+"""Hits taken from each retrieval list (full-text, fuzzy, nearest vectors) of an option."""
+QUERY_CACHE = 512
+"""Query embeddings kept per service (least recently used dropped first)."""
+LEAF_WORKERS = 32
 """Threads (shared by every :class:`SearchService`) that run the store reads of requests
-(full-text lists, embedding + vector search, the fuzzy scan) at once: SQLite, numpy and
-onnxruntime release the GIL, so the reads of one request overlap. A read never waits on
-another, so sharing the threads cannot deadlock."""
+(full-text lists, embedding + vector search, the fuzzy scan) at once: SQLite, numpy and the
+embedder release the GIL, so the reads of one request overlap. More threads than cores, so
+that the reads of a short query never queue behind those of a long one (the cores are shared
+by the operating system instead). A read never waits on another, so sharing the threads cannot
+deadlock."""
 _LEAVES: ThreadPoolExecutor | None = None
 _LEAVES_LOCK = threading.Lock()
 
@@ -93,22 +100,6 @@ _TEXT_OPTIONS = {
     "logo": ("text",),
     "audio": ("audio_event",),
 }
-
-
-def _sem(cos: float) -> float:
-    return min(1.0, max(0.0, (cos - SEM_LOW) / (SEM_HIGH - SEM_LOW)))
-
-
-def _coverage(query_terms: set[str], text: str) -> float:
-    if not query_terms:
-        return 0.0
-    have = _text_terms(text)
-    return len(query_terms & have) / len(query_terms)
-
-
-@functools.lru_cache(maxsize=65536)
-def _text_terms(text: str) -> frozenset[str]:
-    return frozenset(terms(text))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -136,28 +127,30 @@ def snap_to_words(segment: Segment, query_terms: set[str]) -> tuple[float, float
 
 
 @dataclass
-class _Fused:
-    segment: Segment
-    rrf: float = 0.0
-    cos: float = 0.0
-    lexical: bool = False
-    fuzzy: float = 0.0
-
-
-@dataclass
 class _Pool:
     """The videos a search covers, and the reads of one request that its options share
-    (``shared``: key -> the future of a full-text list, vector hits, ...)."""
+    (``shared``: key -> the future of a full-text list, vector hits, ...).
+
+    ``timings`` adds up the seconds spent per stage of the request (see
+    :attr:`SearchResult.timings <vidsense.search.base.SearchResult.timings>`)."""
 
     videos: dict[str, VideoRecord]
     video_ids: list[str] | None  # None: the whole index (no filter given)
     evidence: dict[str, str] = field(default_factory=dict)
     shared: dict[Any, Future[Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    timings: dict[str, float] = field(default_factory=dict)
 
-    def once(self, key: Any, make: Callable[[], Any], executor: ThreadPoolExecutor | None) -> Any:
+    def once(
+        self,
+        key: Any,
+        make: Callable[[], Any],
+        executor: ThreadPoolExecutor | None,
+        stage: str = "",
+    ) -> Future[Any]:
         """``make()`` run once per request and key (in ``executor`` when given, so that a
-        prefetch overlaps other reads); every caller gets the same value."""
+        prefetch overlaps other reads), its time counted under ``stage``; every caller gets the
+        same value."""
         with self.lock:
             future = self.shared.get(key)
             owner = future is None
@@ -165,6 +158,8 @@ class _Pool:
                 future = self.shared[key] = Future()
         if not owner:
             return future
+        if stage:
+            make = functools.partial(self.timed, stage, make)
         if executor is not None:
             try:
                 executor.submit(_fulfil, future, make)
@@ -174,8 +169,26 @@ class _Pool:
         _fulfil(future, make)
         return future
 
-    def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        return self.once(key, make, None).result()
+    def get(self, key: Any, make: Callable[[], Any], stage: str = "") -> Any:
+        return self.wait(self.once(key, make, None, stage))
+
+    def wait(self, future: Future[Any]) -> Any:
+        """The value of a shared read, the time spent waiting for it counted as ``wait``."""
+        if future.done():
+            return future.result()
+        return self.timed("wait", future.result)
+
+    def timed(self, stage: str, make: Callable[[], Any]) -> Any:
+        """``make()``, its seconds added to ``timings[stage]``."""
+        started = time.perf_counter()
+        try:
+            return make()
+        finally:
+            self.add_time(stage, time.perf_counter() - started)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        with self.lock:
+            self.timings[stage] = self.timings.get(stage, 0.0) + seconds
 
 
 def _fulfil(future: Future[Any], make: Callable[[], Any]) -> None:
@@ -215,7 +228,7 @@ class SearchService:
         self.frames = FeatureCache()
         self.logos = LogoMatcher(self.frames, self._blob_pixels)
         self.seen = SeenSearch(library, self.settings)
-        self._queries = _Lru(512)
+        self._queries = _Lru(QUERY_CACHE)
         self._leaves = _leaf_executor()
         self._shots = _Lru(4096)
         self._sightings = _Lru(16)
@@ -233,22 +246,32 @@ class SearchService:
 
     def run(self, request: SearchRequest) -> SearchResult:
         """All results of a search (best first), without paging."""
+        started = time.perf_counter()
         index = self.library.get_index(request.index_id)
         if not request.query.strip() and not request.images:
             raise InvalidArgument("query is empty: give query (or query_text) or a query image")
+        self.check_query(request.query)
         if not 1 <= request.page_limit <= 50:
             raise InvalidArgument(f"page_limit must be 1-50, got {request.page_limit}")
         options = search_options(request.options, available=index.options)
+        checked = time.perf_counter()
         pool = self._pool(request.index_id, request.filter)
+        pool.add_time("checks", checked - started)
+        pool.add_time("pool", time.perf_counter() - checked)
         per_option: dict[str, list[Clip]] = {}
         if pool.videos:
             if request.images:
-                per_option["visual"] = self._image_clips(request, pool)
+                per_option["visual"] = pool.timed(
+                    "rank:image", lambda: self._image_clips(request, pool)
+                )
             if request.query.strip():
                 self._prefetch(options, request, pool)
                 for option in options:
-                    found = self.retrieve(option, request, pool)
+                    found = pool.timed(
+                        f"rank:{option}", functools.partial(self.retrieve, option, request, pool)
+                    )
                     per_option[option] = per_option.get(option, []) + found
+        combined = time.perf_counter()
         clips = _combine(per_option, request.operator if not request.images else "or")
         floor = threshold_floor(request.threshold)
         clips = [c for c in clips if c.score >= floor]
@@ -264,12 +287,16 @@ class SearchService:
             else:
                 videos.sort(key=lambda g: -g.score)
             items = list(videos)
+        done = time.perf_counter()
+        pool.add_time("combine", done - combined)
+        pool.add_time("total", done - started)
         return SearchResult(
             request=replace(request, options=options),
             items=items,
             total_count=len(pool.videos),
             total_duration=round(sum(v.duration for v in pool.videos.values()), 3),
             evidence=pool.evidence,
+            timings=dict(pool.timings),
         )
 
     def retrieve(self, option: str, request: SearchRequest, pool: _Pool) -> list[Clip]:
@@ -282,6 +309,14 @@ class SearchService:
             "audio": self._audio,
         }
         return retrievers[option](request, pool)
+
+    def check_query(self, query: str) -> None:
+        """Refuse a text query over the length limits (:func:`~vidsense.search.base.check_query`:
+        400 ``query_too_long``), counting tokens with the text embedder when it is installed."""
+        check_query(query)  # characters first: counting tokens reads the whole text
+        entry = TextEmbeddingEntry(self.settings)
+        if query and entry.installed():
+            check_query(query, entry.load().count_tokens)
 
     # -- the pool ----------------------------------------------------------------------------
 
@@ -312,13 +347,16 @@ class SearchService:
 
     # -- shared pieces -----------------------------------------------------------------------
 
-    def _query_vector(self, text: str) -> np.ndarray:
-        def make() -> np.ndarray:
-            embedder = TextEmbeddingEntry(self.settings).load()
-            vec: np.ndarray = embedder.embed([text], kind="query")[0]
-            return vec
+    def _query_vector(self, text: str) -> tuple[np.ndarray, float]:
+        """The query's text vector and background cosine (:func:`relevance.background`),
+        cached (a bounded LRU of :data:`QUERY_CACHE` queries)."""
 
-        result: np.ndarray = self._queries.fetch(text, make)
+        def make() -> tuple[np.ndarray, float]:
+            embedder = TextEmbeddingEntry(self.settings).load()
+            vector: np.ndarray = embedder.embed([text], kind="query")[0]
+            return vector, relevance.background(embedder, vector)
+
+        result: tuple[np.ndarray, float] = self._queries.fetch(text, make)
         return result
 
     def _prefetch(self, options: Sequence[str], request: SearchRequest, pool: _Pool) -> None:
@@ -336,9 +374,12 @@ class SearchService:
         if visual_text or kinds - ({"transcript"} if exact else set()):
             self._semantic_hits(index_id, query, pool, CANDIDATES, prefetch=True)
         if "text" in kinds:
-            sightings = self._index_sightings(index_id)
+            sightings = pool.timed("sightings", lambda: self._index_sightings(index_id))
             pool.once(
-                ("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool), self._leaves
+                ("fuzzy", query),
+                lambda: self._fuzzy_texts(query, sightings, pool),
+                self._leaves,
+                "fuzzy",
             )
 
     def _lexical(
@@ -356,17 +397,17 @@ class SearchService:
         def make() -> list[tuple[Segment, float]]:
             return self.library.search_text(
                 index_id,
-                query,
+                content_words(query) if mode == "any" else query,
                 kinds=[kind],  # type: ignore[list-item]
                 limit=CANDIDATES,
                 video_ids=pool.video_ids,
                 mode=mode,  # type: ignore[arg-type]
             )
 
-        future = pool.once(("lexical", query, kind, mode), make, self._leaves)
+        future = pool.once(("lexical", query, kind, mode), make, self._leaves, f"fts:{kind}")
         if prefetch:
             return []
-        result: list[tuple[Segment, float]] = future.result()
+        result: list[tuple[Segment, float]] = pool.wait(future)
         return result
 
     def _semantic_hits(
@@ -375,28 +416,36 @@ class SearchService:
         """The ``2 * limit`` nearest text-space segments of any kind, once per request."""
 
         def make() -> list[tuple[Segment, float]]:
-            hits = self.library.search_vectors(
-                index_id,
-                "text",
-                self._query_vector(query),
-                limit=limit * 2,
-                video_ids=pool.video_ids,
+            vector, _ = pool.timed("embed", lambda: self._query_vector(query))
+            hits = pool.timed(
+                "vectors:text",
+                lambda: self.library.search_vectors(
+                    index_id, "text", vector, limit=limit * 2, video_ids=pool.video_ids
+                ),
             )
-            segments = self.library.segments_by_id([owner for owner, _ in hits])
+            segments = pool.timed(
+                "segments", lambda: self.library.segments_by_id([owner for owner, _ in hits])
+            )
             return [(segments[o], s) for o, s in hits if o in segments]
 
         future = pool.once(("semantic", query, limit), make, self._leaves)
         if prefetch:
             return []
-        result: list[tuple[Segment, float]] = future.result()
+        result: list[tuple[Segment, float]] = pool.wait(future)
         return result
 
     def _semantic(
         self, index_id: str, query: str, kinds: set[str], pool: _Pool, limit: int = CANDIDATES
     ) -> list[tuple[Segment, float]]:
-        """Segments of ``kinds`` nearest the query in the text space, best first."""
+        """Segments of ``kinds`` nearest the query in the text space, best first, with their
+        meaning (:func:`relevance.semantic`, 0-1)."""
         found = self._semantic_hits(index_id, query, pool, limit)
-        return [(s, c) for s, c in found if s.kind in kinds and s.video_id in pool.videos][:limit]
+        _, background = self._query_vector(query)
+        return [
+            (s, relevance.semantic(c, background))
+            for s, c in found
+            if s.kind in kinds and s.video_id in pool.videos
+        ][:limit]
 
     def _shot_range(self, video_id: str, time: float) -> tuple[float, float]:
         shots: list[Segment] = self._shots.fetch(
@@ -449,42 +498,39 @@ class SearchService:
         query = request.query
         exact = request.conversation_option == "exact_match"
         query_terms = set(terms(query))
-        semantic: list[tuple[Segment, float]] = []
         if not exact:
             self._semantic_hits(request.index_id, query, pool, CANDIDATES, prefetch=True)
         lexical = self._lexical(
             request.index_id, query, "transcript", pool, "phrase" if exact else "any"
         )
-        fused: dict[str, _Fused] = {}
-        for rank, (segment, _) in enumerate(lexical):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.lexical = True
-        if not exact:
-            semantic = self._semantic(request.index_id, query, {"transcript"}, pool)
-            for rank, (segment, cos) in enumerate(semantic):
-                item = fused.setdefault(segment.id, _Fused(segment))
-                item.rrf += 1.0 / (RRF_K + rank + 1)
-                item.cos = cos
-        best_rrf = (1 if exact else 2) / (RRF_K + 1)
+        meaning: dict[str, tuple[Segment, float]] = {}
+        if exact:  # every hit holds the phrase: ranked by BM25, from 100 down to 60
+            best = max((score for _, score in lexical), default=1.0) or 1.0
+            scores = {s.id: 0.6 + 0.4 * max(0.0, score) / best for s, score in lexical}
+        else:
+            near = self._semantic(request.index_id, query, {"transcript"}, pool)
+            meaning = {s.id: (s, m) for s, m in near}
+            scores = {}
+        segments = {s.id: s for s, _ in lexical} | {sid: s for sid, (s, _) in meaning.items()}
         clips = []
-        for item in fused.values():
-            segment = item.segment
-            if item.lexical:
+        for segment_id, segment in segments.items():
+            words = relevance.covered(query_terms, segment.text)
+            if words:
                 start, end, text = snap_to_words(segment, query_terms)
             else:
                 start, end, text = segment.start, segment.end, segment.text
-            cover = _coverage(query_terms, segment.text)
-            quality = 1.0 if exact else 0.6 * _sem(item.cos) + 0.4 * cover
-            score = 100.0 * (0.5 * min(1.0, item.rrf / best_rrf) + 0.5 * quality)
+            if not exact:
+                sem = meaning.get(segment_id, (segment, 0.0))[1]
+                scores[segment_id] = relevance.either((sem, relevance.WORDS_WEIGHT * words))
+            score = round(100.0 * scores[segment_id], 2)
             clips.append(
                 Clip(
                     segment.video_id,
                     start,
                     end,
-                    round(score, 2),
+                    score,
                     ({"type": "conversation", "text": text},),
-                    (("conversation", round(score, 2)),),
+                    (("conversation", score),),
                 )
             )
         return clips
@@ -524,42 +570,41 @@ class SearchService:
         return result
 
     def _sighting_clips(
-        self, request: SearchRequest, pool: _Pool, kind: str, label: str
+        self, request: SearchRequest, pool: _Pool, kind: str, label: str, *, spelled: bool = False
     ) -> list[Clip]:
+        """Clips of the on-screen text sightings that match the query by meaning, spelling or
+        words (with ``spelled``, by spelling alone: a name written there); noise weighs little
+        (:func:`relevance.noise_weight`)."""
         query = request.query
+        query_terms = set(terms(query))
         sightings = self._index_sightings(request.index_id)
-        fused: dict[str, _Fused] = {}
-        fuzzy = pool.get(("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool))
-        for rank, (segment, value) in enumerate(sorted(fuzzy.values(), key=lambda sv: -sv[1])):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.fuzzy = value
+        fuzzy = pool.get(
+            ("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool), "fuzzy"
+        )
         self._semantic_hits(request.index_id, query, pool, CANDIDATES, prefetch=True)
         lexical = self._lexical(request.index_id, query, "text", pool)
-        for rank, (segment, _) in enumerate(lexical):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.lexical = True
-        for rank, (segment, cos) in enumerate(
-            self._semantic(request.index_id, query, {"text"}, pool)
-        ):
-            item = fused.setdefault(segment.id, _Fused(segment))
-            item.rrf += 1.0 / (RRF_K + rank + 1)
-            item.cos = cos
-        best_rrf = 3 / (RRF_K + 1)
+        near = self._semantic(request.index_id, query, {"text"}, pool)
+        meaning = {s.id: m for s, m in near}
+        segments = {s.id: s for s, _ in fuzzy.values()} | {s.id: s for s, _ in lexical}
+        if not spelled:
+            segments |= {s.id: s for s, _ in near}
         clips = []
-        for item in fused.values():
-            s = item.segment
-            quality = max(item.fuzzy, 0.5 * item.fuzzy + 0.5 * _sem(item.cos))
-            score = 100.0 * (0.3 * min(1.0, item.rrf / best_rrf) + 0.7 * quality)
+        for segment_id, s in segments.items():
+            spelling = relevance.fuzzy(fuzzy[segment_id][1]) if segment_id in fuzzy else 0.0
+            if spelled:
+                value = spelling
+            else:
+                words = relevance.WORDS_WEIGHT * relevance.covered(query_terms, s.text)
+                value = relevance.either((meaning.get(segment_id, 0.0), spelling, words))
+            score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
             clips.append(
                 Clip(
                     s.video_id,
                     s.start,
                     s.end,
-                    round(score, 2),
+                    score,
                     ({"type": label, "text": s.text},),
-                    ((kind, round(score, 2)),),
+                    ((kind, score),),
                 )
             )
         return clips
@@ -579,9 +624,9 @@ class SearchService:
         lexical = self._lexical(request.index_id, query, "audio_event", pool)
         for segment, _ in lexical:
             semantic.setdefault(segment.id, (segment, 0.0))
-        for segment, cos in semantic.values():
+        for segment, sem in semantic.values():
             label = fuzz.token_set_ratio(wanted, utils.default_process(segment.text)) / 100.0
-            score = 100.0 * max(label, 0.6 * _sem(cos) + 0.4 * label)
+            score = 100.0 * relevance.either((sem, relevance.fuzzy(label)))
             clips[segment.id] = Clip(
                 segment.video_id,
                 segment.start,
@@ -695,10 +740,10 @@ class SearchService:
         return clips
 
     def _logo(self, request: SearchRequest, pool: _Pool) -> list[Clip]:
-        clips = [
+        clips = [  # a brand name must be written there (partial ratio >= 0.8), not related text
             c
-            for c in self._sighting_clips(request, pool, "logo", "logo")
-            if c.score >= 60  # a brand name must be written there, not merely related text
+            for c in self._sighting_clips(request, pool, "logo", "logo", spelled=True)
+            if c.score >= 50
         ]
         logos = named_like(self.library.list_logos(request.index_id), request.query)
         if logos:
@@ -738,6 +783,8 @@ class SearchService:
         for name, prompts in classes:
             if not name.strip() or not [p for p in prompts if p.strip()]:
                 raise InvalidArgument(f"class {name!r} needs a name and at least one prompt")
+            for prompt in prompts:
+                self.check_query(prompt)
         wanted = search_options(options or CLASSIFY_DEFAULT)
         results: list[VideoClasses] = []
         for video in videos:

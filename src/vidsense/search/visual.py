@@ -11,7 +11,8 @@ image embedding (the ``image`` vector space). :class:`SeenSearch` answers with t
   it covers are found with full-text search, and each is scored by
   :meth:`QueryConcepts.match <vidsense.perception.tags.QueryConcepts.match>` over its stored
   labels and tags. Paraphrases WordNet misses ("doggo") come from the text embedder: the
-  segments nearest the query in the text space score by their cosine. A clip's score is
+  segments nearest the query in the text space score by their meaning (the cosine above the
+  query's background, :func:`vidsense.search.relevance.semantic`). A clip's score is
   ``100 * max(sqrt(match), 0.6 * semantic)`` (a picture whose labels put 25% on the query's
   classes scores 50);
 - **image queries**: keyframes ranked by the cosine between the query's embedding and theirs
@@ -47,8 +48,6 @@ LABEL_CANDIDATES = 300
 CLASS_TERMS = 40
 """A query word covering at most this many classes also searches their names (beyond that,
 its tags stand for them)."""
-SEM_LOW, SEM_HIGH = 0.78, 0.90
-"""e5 cosines between a query and a keyframe's label text mapped to 0 and 1."""
 SEMANTIC_WEIGHT = 0.6
 """How much a paraphrase match (text embedder alone) can score, as a share of 100."""
 IMAGE_COS_LOW, IMAGE_COS_HIGH = 0.35, 1.0
@@ -108,7 +107,8 @@ class SeenSearch:
         in_pool: Callable[[str], bool],
     ) -> list[Clip]:
         """Clips of the shots whose keyframes show what ``query`` names. ``semantic`` are the
-        ``visual`` segments nearest the query in the text space, with their cosines."""
+        ``visual`` segments nearest the query in the text space, with their meaning (0-1,
+        :func:`vidsense.search.relevance.semantic`)."""
         concepts = self.concepts(query)
         found = self.library.search_text(
             index_id,
@@ -117,7 +117,7 @@ class SeenSearch:
             limit=LABEL_CANDIDATES,
             video_ids=video_ids,
         )
-        cosines = {s.id: c for s, c in semantic}
+        meaning = {s.id: m for s, m in semantic}
         candidates = {s.id: s for s, _ in found}
         candidates.update({s.id: s for s, _ in semantic})
         clips = []
@@ -128,8 +128,7 @@ class SeenSearch:
             labels = {int(lab["index"]): float(lab["score"]) for lab in data.get("labels", [])}
             tags = {str(t["name"]): float(t["score"]) for t in data.get("tags", [])}
             match = concepts.match(labels, tags)
-            near = _unit(cosines.get(segment.id, 0.0), SEM_LOW, SEM_HIGH)
-            quality = max(math.sqrt(match), SEMANTIC_WEIGHT * near)
+            quality = max(math.sqrt(match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
             if quality <= 0.0:
                 continue
             score = round(100.0 * quality, 2)

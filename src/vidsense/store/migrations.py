@@ -72,6 +72,11 @@ TS_CONFIG = "vidsense_text"
 ``porter`` tokenizer) and, unlike the built-in ``english``, no stop words, so every word of a
 query counts, as it does in FTS5."""
 
+FTS_SCOPE = "'kind' || replace({row}kind, '_', '') || ' index' || {row}index_id"
+"""SQLite: the scope column of a segment's full-text row (migration 6; ``{row}`` is ``new.``,
+``old.`` or empty): the words ``kind<KIND>`` (underscores dropped: FTS5 splits words at them) and
+``index<INDEX ID>``; :func:`vidsense.store.sqlite.fts_scope` matches them."""
+
 Step = str | Mapping[str, str | Sequence[str]]
 
 
@@ -350,6 +355,49 @@ MIGRATIONS: list[Migration] = [
         6,
         "the models (or engines) an index was created with, as they were named",
         ["ALTER TABLE indexes ADD COLUMN models {json}"],
+    ),
+    # Self-contained (it touches only the full-text table of migration 1), so it can take
+    # another number when migrations of parallel work are merged.
+    Migration(
+        7,
+        "full-text search scoped by index and segment kind (SQLite)",
+        [
+            # FTS5 matched every index's segments of every kind, then the join to `segments`
+            # threw the others away: a search paid for words in all the other indexes and kinds.
+            # A second column holds a segment's scope as two words, `kind<KIND>` and
+            # `index<INDEX ID>` (FTS_SCOPE), so a search matches only in its own index and kinds.
+            {
+                "sqlite": [
+                    "DROP TRIGGER segments_ai",
+                    "DROP TRIGGER segments_ad",
+                    "DROP TRIGGER segments_au",
+                    "DROP TABLE segments_fts",
+                    f"""CREATE VIEW segments_search AS
+                    SELECT seq, text, {FTS_SCOPE.format(row="")} AS scope FROM segments""",
+                    """CREATE VIRTUAL TABLE segments_fts USING fts5(
+                        text, scope, content='segments_search', content_rowid='seq',
+                        tokenize='porter unicode61 remove_diacritics 2'
+                    )""",
+                    "INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')",
+                    f"""CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN
+                        INSERT INTO segments_fts(rowid, text, scope)
+                        VALUES (new.seq, new.text, {FTS_SCOPE.format(row="new.")});
+                    END""",
+                    f"""CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN
+                        INSERT INTO segments_fts(segments_fts, rowid, text, scope)
+                        VALUES ('delete', old.seq, old.text, {FTS_SCOPE.format(row="old.")});
+                    END""",
+                    f"""CREATE TRIGGER segments_au AFTER UPDATE OF text, kind, index_id
+                    ON segments BEGIN
+                        INSERT INTO segments_fts(segments_fts, rowid, text, scope)
+                        VALUES ('delete', old.seq, old.text, {FTS_SCOPE.format(row="old.")});
+                        INSERT INTO segments_fts(rowid, text, scope)
+                        VALUES (new.seq, new.text, {FTS_SCOPE.format(row="new.")});
+                    END""",
+                ],
+                "postgresql": [],
+            },
+        ],
     ),
 ]
 

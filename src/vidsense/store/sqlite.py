@@ -61,7 +61,10 @@ def fts_query(text: str, mode: TextMode = "any") -> str | None:
     Every word becomes a double-quoted string, so characters such as ``"*():^-`` and the
     words ``AND OR NOT NEAR`` are never read as query syntax.
     """
-    words = [w.replace('"', '""') for w in _WORD.findall(text)]
+    found = _WORD.findall(text)
+    if mode != "phrase":  # a word twice adds nothing but work
+        found = list(dict.fromkeys(w.lower() for w in found))
+    words = [w.replace('"', '""') for w in found]
     if not words:
         return None
     if mode == "phrase":
@@ -71,6 +74,16 @@ def fts_query(text: str, mode: TextMode = "any") -> str | None:
     if mode == "any":
         return " OR ".join(f'"{w}"' for w in words)
     raise InvalidArgument(f"mode must be any, all or phrase, got {mode!r}")
+
+
+def fts_scope(index_id: str, kinds: Sequence[str] | None) -> str:
+    """The FTS5 expression matching the scope column (migration 6) of ``index_id``'s segments
+    of ``kinds`` (of every kind when None)."""
+    scope = f'"index{index_id}"'
+    if kinds is not None:
+        names = " OR ".join(f'"kind{kind.replace("_", "")}"' for kind in dict.fromkeys(kinds))
+        scope = f"({names}) AND {scope}"
+    return f"scope : ({scope})"
 
 
 class SQLiteStore(SqlStore):
@@ -246,29 +259,34 @@ class SQLiteStore(SqlStore):
         video_ids: Sequence[str] | None = None,
         mode: TextMode = "any",
     ) -> list[tuple[Segment, float]]:
-        match = fts_query(query, mode)
-        sql = (
-            f"SELECT {_SEGMENT_COLUMNS}, bm25(segments_fts) AS score "
-            "FROM segments_fts JOIN segments s ON s.seq = segments_fts.rowid "
-            "WHERE segments_fts MATCH ? AND s.index_id = ?"
-        )
-        params: list[Any] = [match, index_id]
+        words = fts_query(query, mode)
         if kinds is not None:
             bad = [k for k in kinds if k not in SEGMENT_KINDS]
             if bad:
                 raise InvalidArgument(f"kinds must be among {', '.join(SEGMENT_KINDS)}: {bad}")
-            sql += f" AND s.kind IN ({_marks(len(kinds))})"
-            params += list(kinds)
-        if video_ids is not None:
-            unique = list(dict.fromkeys(video_ids))
-            sql += " AND s.video_id IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(unique))
-        sql += " ORDER BY score LIMIT ?"
-        params.append(_limit(limit))
         with self._read() as conn:
             self._require_index(conn, index_id)
-            if match is None or (kinds is not None and not kinds) or video_ids == []:
+            if words is None or (kinds is not None and not kinds) or video_ids == []:
                 return []
+            # The words match the text column only, within the index's segments of ``kinds``
+            # (the scope column); bm25 weighs the text column alone.
+            match = f"{fts_scope(index_id, kinds)} AND text : ({words})"
+            hits = "SELECT rowid AS seq, bm25(segments_fts, 1.0, 0.0) AS score FROM segments_fts "
+            hits += "WHERE segments_fts MATCH ?"
+            params: list[Any] = [match]
+            if video_ids is None:  # best first in the index alone, then read those rows
+                hits += " ORDER BY score LIMIT ?"
+                params.append(_limit(limit))
+                where = ""
+            else:  # the videos may hold few of the index's hits: keep theirs, then the best
+                unique = list(dict.fromkeys(video_ids))
+                where = " WHERE s.video_id IN (SELECT value FROM json_each(?))"
+                params.append(json.dumps(unique))
+            sql = (
+                f"WITH hits AS ({hits}) SELECT {_SEGMENT_COLUMNS}, hits.score FROM hits "
+                f"JOIN segments s ON s.seq = hits.seq{where} ORDER BY hits.score LIMIT ?"
+            )
+            params.append(_limit(limit))
             rows = conn.execute(sql, params).fetchall()
         # bm25() is lower-is-better; flip it so that every score in vidsense grows with quality.
         return [(_segment(r), -float(r["score"])) for r in rows]

@@ -1,0 +1,158 @@
+"""How well one piece of evidence matches a query, on one 0-1 scale shared by every option, so
+that the options of a search can be fused by their scores (a score of 0.6 means as much from
+speech as from on-screen text) and an option that matches nothing strongly adds nothing.
+
+- **Meaning** (:func:`semantic`): the e5 cosine of query and evidence, measured above the query's
+  *background*: its mean cosine with :data:`REFERENCE`, passages about nothing in particular. The
+  background is a property of the query, not of the library (short or generic queries lie close
+  to everything: backgrounds range over 0.74-0.80 while a right answer lies ~0.10 above its
+  query's background and the best wrong one ~0.07), so one scale fits every query, index and
+  evidence kind. The excess grows to 1 without saturating, so strong matches stay ordered.
+- **Words** (:func:`covered`): the share of the query's content words the evidence holds
+  (crudely stemmed); full coverage alone is worth :data:`WORDS_WEIGHT`.
+- **Spelling** (:func:`fuzzy`): for on-screen text, how closely the query is written there
+  (rapidfuzz partial ratio, less for texts of very different lengths).
+- **Noise** (:func:`is_noise`): on-screen text that carries no words (digits, time codes such as
+  ``00:00:04.000``, test-pattern numbers, single characters) is kept as evidence but weighs
+  :data:`NOISE_WEIGHT` of what it would, unless the query is of the same kind (a number).
+
+Kinds of evidence for one moment combine by :func:`either` (a noisy OR: each adds what the
+others left unexplained); options that find one moment merge by
+:func:`~vidsense.search.base.merge_clips` (the best score, plus
+:data:`~vidsense.search.base.AGREE` of the others' when their evidence differs). Constants were
+chosen on the ``dev`` half of the labelled corpus (``benchmarks/quality.py``) and the generated
+library of ``benchmarks/search_quality.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+import weakref
+from collections.abc import Iterable
+
+import numpy as np
+
+from vidsense.models.base import TextEmbedder
+from vidsense.search.base import terms
+
+SEM_FLOOR = 0.04
+"""Cosine above the query's background that scores 0 (a typical wrong answer lies ~0.07 above)."""
+SEM_SCALE = 0.05
+"""How fast meaning saturates: the excess over :data:`SEM_FLOOR` scoring 1 - 1/e (0.63)."""
+WORDS_WEIGHT = 0.5
+"""What holding every content word of the query is worth on its own."""
+FUZZY_FLOOR = 0.6
+"""Partial ratio (0-1) of on-screen text below which its spelling says nothing."""
+NOISE_WEIGHT = 0.25
+"""Share of its score that on-screen noise keeps (noise scores below the ``low`` band)."""
+
+REFERENCE: tuple[str, ...] = (
+    "Welcome back to the channel, today we have something a little different.",
+    "Thanks for watching, see you next time.",
+    "So let's get started.",
+    "As you can see here, it works quite well.",
+    "I think that is the most important part.",
+    "We talked about this a few weeks ago.",
+    "It was a long day, but we got there in the end.",
+    "Let me show you how this works.",
+    "The results were better than we expected.",
+    "There are a few things to keep in mind.",
+    "He said he would call back later in the afternoon.",
+    "The weather was nice, so we stayed outside.",
+    "Please make sure everything is turned off before you leave.",
+    "The meeting has been moved to next Tuesday.",
+    "She has lived in the same town for twenty years.",
+    "Prices went up again this year.",
+    "You can find the link in the description below.",
+    "This part takes a little patience.",
+    "Nobody knew what would happen next.",
+    "It is easier than it looks.",
+    "The building was finished in the spring.",
+    "They walked along the road until it got dark.",
+    "Add a little more and mix it well.",
+    "The second half of the game was much faster.",
+    "Introduction",
+    "Chapter two",
+    "Summary and next steps",
+    "Questions and answers",
+    "Subscribe",
+    "Live",
+    "Breaking news",
+    "Contact us",
+    "Hola a todos, bienvenidos de nuevo.",
+    "Esto es lo que vamos a ver hoy.",
+    "Ciao a tutti e benvenuti.",
+    "Oggi parliamo di una cosa diversa.",
+    "Hallo zusammen und willkommen zurück.",
+    "Das war ein langer Tag.",
+    "Bonjour à tous et bienvenue.",
+    "C'est plus simple qu'il n'y paraît.",
+)
+"""Passages about nothing in particular (speech and captions, in the languages the corpus
+speaks) whose mean cosine with a query is its background."""
+
+_TIME = re.compile(r"\b\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?\b|\b\d+[.,]\d+\b")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+_REFERENCES: weakref.WeakKeyDictionary[TextEmbedder, np.ndarray] = weakref.WeakKeyDictionary()
+_REFERENCES_LOCK = threading.Lock()
+
+
+def background(embedder: TextEmbedder, query: np.ndarray) -> float:
+    """The mean cosine between the unit vector ``query`` (from ``embedder``) and the
+    :data:`REFERENCE` passages, which each embedder embeds once (~0.5 s, on its first query)."""
+    with _REFERENCES_LOCK:
+        matrix = _REFERENCES.get(embedder)
+        if matrix is None:
+            matrix = _REFERENCES[embedder] = embedder.embed(REFERENCE, kind="passage")
+    return float(np.mean(matrix @ query))
+
+
+def semantic(cos: float, background: float) -> float:
+    """Meaning, 0-1: 0 up to :data:`SEM_FLOOR` above the background, then rising towards 1."""
+    excess = cos - background - SEM_FLOOR
+    return 0.0 if excess <= 0 else 1.0 - math.exp(-excess / SEM_SCALE)
+
+
+def covered(query_terms: set[str], text: str) -> float:
+    """Share (0-1) of ``query_terms`` (content words, as :func:`~vidsense.search.base.terms`
+    gives them) that ``text`` holds."""
+    if not query_terms:
+        return 0.0
+    return len(query_terms & _terms(text)) / len(query_terms)
+
+
+def fuzzy(ratio: float) -> float:
+    """Spelling, 0-1, from a length-aware partial ratio (0-1): 0 below :data:`FUZZY_FLOOR`."""
+    return max(0.0, (ratio - FUZZY_FLOOR) / (1.0 - FUZZY_FLOOR))
+
+
+def either(values: Iterable[float]) -> float:
+    """The noisy OR of 0-1 values: 1 minus the product of what each leaves unexplained."""
+    unexplained = 1.0
+    for value in values:
+        unexplained *= 1.0 - min(1.0, max(0.0, value))
+    return 1.0 - unexplained
+
+
+@functools.lru_cache(maxsize=65536)
+def is_noise(text: str) -> bool:
+    """Whether on-screen text carries no words: nothing but digits, time codes
+    (``00:00:04.000``, ``12:30``), punctuation and at most one letter (``100``, ``75 %``,
+    ``A``). Computed once per text."""
+    return len(_LETTER.findall(_TIME.sub(" ", text))) <= 1
+
+
+def noise_weight(text: str, query: str) -> float:
+    """What a sighting's score is multiplied by: :data:`NOISE_WEIGHT` for noise, unless the
+    query itself is noise-like (someone looking for a number or a time code), else 1."""
+    return NOISE_WEIGHT if is_noise(text) and not is_noise(query) else 1.0
+
+
+@functools.lru_cache(maxsize=65536)
+def _terms(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
