@@ -12,14 +12,15 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, Field
 
 from vidsense import __version__
+from vidsense.api.limits import MAX_PAGE, MAX_PAGE_LIMIT
 from vidsense.api.services import Services
-from vidsense.api.wire import Listing, Wire, json_field, page_info
+from vidsense.api.wire import Decoded, Listing, Wire, page_info, validated
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
 from vidsense.options import OPTIONS
@@ -79,8 +80,8 @@ SortOption = Literal["asc", "desc"]
 class IndexQuery(BaseModel):
     """``GET /indexes``: one page (``page`` from 1, ``page_limit`` 1-50), newest first."""
 
-    page: int = Field(default=1, ge=1)
-    page_limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at", "index_name"] = "created_at"
     sort_option: SortOption = "desc"
 
@@ -88,8 +89,8 @@ class IndexQuery(BaseModel):
 class VideoQuery(BaseModel):
     """``GET /indexes/{id}/videos``: one page of an index's videos, newest first."""
 
-    page: int = Field(default=1, ge=1)
-    page_limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at", "filename", "duration"] = "created_at"
     sort_option: SortOption = "desc"
 
@@ -99,10 +100,23 @@ class TaskQuery(BaseModel):
 
     index_id: str | None = None
     status: Literal["pending", "validating", "indexing", "ready", "failed"] | None = None
-    page: int = Field(default=1, ge=1)
-    page_limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at"] = "created_at"
     sort_option: SortOption = "desc"
+
+
+class TaskBody(Wire):
+    """``POST /tasks`` (multipart with a ``video_file``, url-encoded or JSON): the index and
+    the video, as an uploaded file or a ``video_url`` (``url``)."""
+
+    index_id: str = Field(min_length=1)
+    video_url: str | None = Field(default=None, description="an http(s) URL of a video file")
+    url: str | None = Field(default=None, description="the same as video_url")
+    language: str | None = Field(default=None, description="the spoken language, e.g. en")
+    user_metadata: Annotated[dict[str, Any], Decoded] | None = Field(
+        default=None, description="a JSON object kept with the video"
+    )
 
 
 @dataclass
@@ -468,30 +482,17 @@ def video_file(services: Services, index_id: str, video_id: str) -> tuple[Path, 
 # -- tasks -----------------------------------------------------------------------------------------
 
 
-def _user_metadata(form: TaskForm) -> dict[str, Any] | None:
-    text = form.get("user_metadata")
-    if text is None:
-        return None
-    value = json_field(text, "user_metadata")
-    if not isinstance(value, dict):
-        raise InvalidArgument("user_metadata must be a JSON object", param="user_metadata")
-    return value
-
-
 def create_task(services: Services, form: TaskForm) -> TaskCreated:
     """``POST /tasks``: the staged ``video_file`` or a ``video_url`` for ``index_id``. The
     staged file is taken by the library or deleted, whatever happens."""
     lib = services.library
-    index_id = form.get("index_id")
     try:
-        if index_id is None:
-            raise InvalidArgument("index_id is required")
-        meta = _user_metadata(form)
-        language = form.get("language")
+        body = validated(TaskBody, {k: v for k, v in form.fields.items() if v.strip()})
+        index_id, meta, language = body.index_id, body.user_metadata, body.language
         if form.file is not None:
             sub = lib.submit_upload(index_id, form.file, language=language, user_metadata=meta)
         else:
-            url = form.get("video_url") or form.get("url")
+            url = body.video_url or body.url
             if url is None:
                 raise InvalidArgument(
                     f"send the video as {FILE_FIELD} (multipart/form-data) or as video_url"

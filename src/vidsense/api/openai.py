@@ -12,16 +12,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidsense.agent.artifacts import Artifact, artifact_path
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, openai_error_event
-from vidsense.api.wire import Wire
+from vidsense.api.wire import Wire, validated
+from vidsense.errors import InvalidArgument
 
 # -- requests --------------------------------------------------------------------------------------
+
+
+class ChatMessageIn(BaseModel):
+    """One OpenAI chat message: ``content`` is text or a list of parts (text, image_url,
+    video_url, input_file/file); only an assistant's turn (one that called tools) may leave it
+    out."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ChatMessageIn:
+        if self.content is None and self.role != "assistant":
+            raise ValueError(f"a {self.role} message needs content (text or a list of parts)")
+        return self
 
 
 class ChatCompletionRequest(BaseModel):
@@ -30,8 +48,7 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
-    messages: list[Any] = Field(description="OpenAI chat messages (text, image_url, video_url, "
-                                "input_file/file parts)")  # fmt: skip
+    messages: list[ChatMessageIn] = Field(min_length=1, description="OpenAI chat messages")
     stream: bool = False
     response_format: dict[str, Any] | None = None
     session_id: str | None = Field(default=None, description="keeps videos and artifacts together")
@@ -47,6 +64,18 @@ class ChatCompletionRequest(BaseModel):
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+class FileCreate(BaseModel):
+    """``POST /v1/files`` (multipart): the ``file`` and its ``purpose``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    purpose: str = Field(
+        default="user_data",
+        min_length=1,
+        description="what the file is for (assistants, user_data, vision, ...)",
+    )
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -159,8 +188,17 @@ def chat_completions(
     return ChatCompletion.model_validate(chat.completion(prepared, reply))
 
 
-def create_file(services: Services, stream: BinaryIO, filename: str, purpose: str) -> FileObject:
-    return FileObject.model_validate(services.chat.files.create(stream, filename, purpose))
+def create_file(
+    services: Services, stream: BinaryIO | None, filename: str, fields: dict[str, Any]
+) -> FileObject:
+    """``POST /v1/files``: ``stream`` (None when the form had no file) stored with the form's
+    text ``fields``."""
+    body = validated(FileCreate, fields)
+    if stream is None:
+        raise InvalidArgument("file is required (a multipart file field)", param="file")
+    return FileObject.model_validate(
+        services.chat.files.create(stream, filename or "file", body.purpose)
+    )
 
 
 def list_files(services: Services, purpose: str | None) -> FileList:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import openai as api
+from vidsense.api.limits import MAX_FIELD_BYTES
 from vidsense.api.openai import FileDeleted, FileList, FileObject
 from vidsense.errors import InvalidArgument, Unauthorized
 from vidsense.server.deps import Svc, require_api_key
@@ -23,14 +24,14 @@ public_router = APIRouter(tags=["files"])
 
 
 @router.post("/files", response_model_exclude_unset=True)
-async def create_file(
-    svc: Svc,
-    file: Annotated[UploadFile, File()],
-    purpose: Annotated[str, Form()] = "user_data",
-) -> FileObject:
-    return await run_in_threadpool(
-        api.create_file, svc, file.file, file.filename or "file", purpose
-    )
+async def create_file(request: Request, svc: Svc) -> FileObject:
+    async with request.form(max_part_size=MAX_FIELD_BYTES) as form:
+        upload = form.get("file")
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        if not isinstance(upload, UploadFile):
+            return await run_in_threadpool(api.create_file, svc, None, "", fields)
+        name = upload.filename or "file"
+        return await run_in_threadpool(api.create_file, svc, upload.file, name, fields)
 
 
 @router.get("/files", response_model_exclude_unset=True)
@@ -46,7 +47,7 @@ def get_file(file_id: str, svc: Svc) -> FileObject:
 @router.get("/files/{file_id}/content")
 def file_content(file_id: str, svc: Svc) -> FileResponse:
     found = api.file_content(svc, file_id)
-    return FileResponse(found.path, filename=found.filename)
+    return FileResponse(found.path, filename=found.filename, media_type="application/octet-stream")
 
 
 @router.delete("/files/{file_id}")
