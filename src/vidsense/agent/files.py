@@ -63,7 +63,12 @@ class FileStore:
             "status": "processed",
             "status_details": None,
         }
-        meta.write_text(json.dumps(record))
+        try:
+            meta.write_text(json.dumps(record))
+        except BaseException:  # no record, no file (a full disk, say)
+            meta.unlink(missing_ok=True)
+            data.unlink(missing_ok=True)
+            raise
         return record
 
     def get(self, file_id: str) -> dict[str, Any]:

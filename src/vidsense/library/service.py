@@ -544,6 +544,7 @@ class Library:
                     staged.discard()
                     return Submission(earlier, duplicate=True)
                 key = f"{index_id}/uploads/{staged.sha256}.{_extension(kind)}"
+                kept_before = self.store.blobs.exists(key)  # an earlier failed task's file
                 self.store.blobs.put_file(key, staged.path, move=True)
                 source = {
                     "type": "upload",
@@ -555,7 +556,12 @@ class Library:
                     "language": language,
                     "user_metadata": dict(user_metadata or {}),
                 }
-                task = self.store.enqueue_task(index_id, source, status="validating")
+                try:
+                    task = self.store.enqueue_task(index_id, source, status="validating")
+                except BaseException:
+                    if not kept_before:  # no task holds the file: it must not stay
+                        self.store.blobs.delete(key)
+                    raise
         finally:
             staged.discard()  # a no-op once moved
         # Outside the lock: other submissions need not wait for this probe.
