@@ -15,15 +15,24 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidsense import __version__
 from vidsense.api.limits import MAX_PAGE, MAX_PAGE_LIMIT
 from vidsense.api.services import Services
-from vidsense.api.wire import Decoded, Listing, Wire, page_info, validated
+from vidsense.api.wire import (
+    NOT_BLANK,
+    Decoded,
+    Listing,
+    Lower,
+    Wire,
+    one_of_fields,
+    page_info,
+    validated,
+)
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
-from vidsense.options import OPTIONS
+from vidsense.options import OPTIONS, Option
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
 
@@ -37,41 +46,47 @@ FILE_FIELD = "video_file"
 # -- requests --------------------------------------------------------------------------------------
 
 
+EngineOption = Annotated[Literal["visual", "conversation", "text_in_video", "logo", "audio"], Lower]
+ModelOption = Annotated[
+    Literal["visual", "audio", "transcription", "conversation", "text_in_video", "logo"], Lower
+]
+
+
 class EngineSpec(Wire):
     """A v1.2 engine: ``{"engine_name": "marengo2.6", "engine_options": ["visual", ...]}``."""
 
     engine_name: str = ENGINE_NAME
-    engine_options: list[str] = Field(default_factory=list)
+    engine_options: list[EngineOption] = Field(min_length=1)
 
 
 class ModelSpec(Wire):
     """A 2026 model: ``{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}``."""
 
     model_name: str = ENGINE_NAME
-    model_options: list[str] = Field(default_factory=list)
+    model_options: list[ModelOption] = Field(min_length=1)
 
 
 class IndexCreate(Wire):
     """``POST /indexes``: a name and, optionally, ``engines`` (v1.2) or ``models`` (2026)."""
 
-    index_name: str = Field(min_length=1, max_length=200)
+    index_name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     engines: list[EngineSpec] | None = None
     models: list[ModelSpec] | None = None
-    addons: list[str] | None = None
+    addons: list[Annotated[Literal["thumbnail"], Lower]] | None = None
 
 
 class IndexUpdate(Wire):
     """``PUT /indexes/{id}``: the new name."""
 
-    index_name: str = Field(min_length=1, max_length=200)
+    index_name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class ExternalTaskCreate(Wire):
     """``POST /tasks/external-provider``: a page URL (YouTube, Vimeo, ...) for an index."""
 
-    index_id: str
-    url: str
-    language: str | None = None
+    index_id: str = Field(min_length=1)
+    url: HttpUrl
+    language: Language | None = None
 
 
 SortOption = Literal["asc", "desc"]
@@ -106,14 +121,30 @@ class TaskQuery(BaseModel):
     sort_option: SortOption = "desc"
 
 
+HttpUrl = Annotated[str, Field(pattern=NOT_BLANK)]
+"""A URL: http(s) to a public address is taken (checked against the address rules, then
+fetched while indexing); any other is refused with ``403 url_not_allowed``."""
+
+
+Language = Annotated[
+    str,
+    Field(
+        pattern=r"^\s*[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?\s*$",
+        description="the spoken language: an ISO 639-1 code such as en (or en-US)",
+    ),
+]
+
+
 class TaskBody(Wire):
     """``POST /tasks`` (multipart with a ``video_file``, url-encoded or JSON): the index and
-    the video, as an uploaded file or a ``video_url`` (``url``)."""
+    the video, as an uploaded file (forms) or a ``video_url`` (``url``)."""
+
+    model_config = ConfigDict(json_schema_extra=one_of_fields("video_url", "url"))
 
     index_id: str = Field(min_length=1)
-    video_url: str | None = Field(default=None, description="an http(s) URL of a video file")
-    url: str | None = Field(default=None, description="the same as video_url")
-    language: str | None = Field(default=None, description="the spoken language, e.g. en")
+    video_url: HttpUrl | None = Field(default=None, description="an http(s) URL of a video file")
+    url: HttpUrl | None = Field(default=None, description="the same as video_url")
+    language: Language | None = None
     user_metadata: Annotated[dict[str, Any], Decoded] | None = Field(
         default=None, description="a JSON object kept with the video"
     )
@@ -272,13 +303,13 @@ class Health(Wire):
 
 
 def index_out(index: IndexRecord) -> Index:
-    options: list[str] = [o for o in OPTIONS if o in index.options]
+    options: list[Option] = [o for o in OPTIONS if o in index.options]
     return Index(
         _id=index.id,
         index_name=index.name,
         engines=[EngineSpec(engine_name=ENGINE_NAME, engine_options=options)],
-        models=[ModelSpec(model_name=ENGINE_NAME, model_options=options)],
-        options=options,
+        models=[ModelSpec(model_name=ENGINE_NAME, model_options=[*options])],
+        options=[*options],
         addons=index.addons,
         video_count=index.video_count,
         total_duration=round(index.total_duration, 3),
@@ -546,7 +577,7 @@ def list_tasks(services: Services, query: TaskQuery) -> Listing[Task]:
 
 # -- signed media URLs -----------------------------------------------------------------------------
 
-MEDIA_PATH = re.compile(r"^/v1(\.\d+)?/indexes/[^/]+/videos/[^/]+/(stream|thumbnail\.jpg)$")
+MEDIA_PATH = re.compile(r"^/v1(\.\d+)?/indexes/[^/?#]+/videos/[^/?#]+/(stream|thumbnail\.jpg)$")
 """The paths that may be signed: a video's stream and its thumbnails/keyframe images."""
 DEFAULT_SIGNED_SECONDS = 6 * 3600
 MAX_SIGNED_SECONDS = 24 * 3600
@@ -557,7 +588,8 @@ class SignRequest(BaseModel):
 
     path: str = Field(
         description="an API path such as /v1/indexes/{index_id}/videos/{video_id}/stream "
-        "(a query string such as ?time=3.5 is kept)"
+        "(a query string such as ?time=3.5 is kept)",
+        pattern=MEDIA_PATH.pattern.removesuffix("$") + r"(\?[^#]*)?$",
     )
     expires_in: int = Field(default=DEFAULT_SIGNED_SECONDS, ge=60, le=MAX_SIGNED_SECONDS)
 

@@ -33,7 +33,9 @@ class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[Any] | None = None
+    content: str | list[Any] | None = Field(
+        default=None, description="required but for an assistant's message that calls tools"
+    )
 
     @model_validator(mode="after")
     def _has_content(self) -> ChatMessageIn:
@@ -66,16 +68,26 @@ class ChatCompletionRequest(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+FilePurpose = Literal[
+    "assistants",
+    "assistants_output",
+    "batch",
+    "batch_output",
+    "evals",
+    "fine-tune",
+    "fine-tune-results",
+    "user_data",
+    "vision",
+]
+"""OpenAI's file purposes."""
+
+
 class FileCreate(BaseModel):
     """``POST /v1/files`` (multipart): the ``file`` and its ``purpose``."""
 
     model_config = ConfigDict(extra="allow")
 
-    purpose: str = Field(
-        default="user_data",
-        min_length=1,
-        description="what the file is for (assistants, user_data, vision, ...)",
-    )
+    purpose: FilePurpose = Field(default="user_data", description="what the file is for")
 
 
 # -- responses -------------------------------------------------------------------------------------

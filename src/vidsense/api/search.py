@@ -17,6 +17,7 @@ from pydantic import Field
 
 from vidsense.api.services import Services
 from vidsense.api.wire import (
+    NOT_BLANK,
     Decoded,
     Form,
     Listed,
@@ -319,8 +320,8 @@ class SearchBody(Wire):
 class ClassSpec(Wire):
     """A class: its ``name`` and the ``prompts`` that describe it."""
 
-    name: str = Field(min_length=1)
-    prompts: list[str] = Field(min_length=1)
+    name: str = Field(min_length=1, pattern=NOT_BLANK)
+    prompts: list[Annotated[str, Field(pattern=NOT_BLANK)]] = Field(min_length=1)
 
 
 class ClassifyThreshold(Wire):
@@ -424,8 +425,15 @@ def query_images(services: Services, form: Form) -> tuple[ImageQuery, ...]:
     ``query_media_file``, URLs in ``query_media_url`` (fetched under the server's URL rules)."""
     body = read_body(SearchBody, form)
     if body.query_media_type != "image":
+        if "query_media_file" in form.many:
+            raise InvalidArgument("query_media_file needs query_media_type=image")
         return ()
-    uploads = [u for u in form.many.get("query_media_file", []) if isinstance(u, Upload)]
+    files = form.many.get("query_media_file", [])
+    if not all(isinstance(u, Upload) for u in files):
+        raise InvalidArgument(
+            "query_media_file must be a file part of a multipart form", param="query_media_file"
+        )
+    uploads: list[Upload] = files
     urls = body.query_media_url or []
     if not uploads and not urls:
         raise InvalidArgument("query_media_type=image needs query_media_url or query_media_file")

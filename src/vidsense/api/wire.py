@@ -20,6 +20,11 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+"""A pattern a text field matches when it holds more than white space (as Python's
+``str.strip`` sees it, which counts a few control characters that JSON Schema does not)."""
+
+
 class Wire(BaseModel):
     """Base of every wire model: ``_id``-style aliases in and out, extra fields kept (so a
     newer server never breaks an older client, and clients may send extras)."""
@@ -196,3 +201,11 @@ Listed = BeforeValidator(_listed)
 """A list that may come as one value or as JSON text of a list."""
 Decoded = BeforeValidator(_decoded)
 """An object (or list of objects) that a form sends as JSON text."""
+
+
+def one_of_fields(*names: str) -> dict[str, Any]:
+    """A model's ``json_schema_extra`` saying that at least one of ``names`` is given (and not
+    null): what a JSON schema of optional fields cannot say by itself."""
+    return {
+        "anyOf": [{"required": [n], "properties": {n: {"not": {"type": "null"}}}} for n in names]
+    }

@@ -10,31 +10,41 @@ Every time in an answer comes from evidence (:mod:`vidsense.language`). Streamin
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
-from vidsense.api.wire import Wire
+from vidsense.api.wire import NOT_BLANK, Lower, Wire, one_of_fields
 from vidsense.errors import InvalidArgument
 
 # -- requests --------------------------------------------------------------------------------------
 
 
+Prompt = Annotated[str, Field(min_length=1, max_length=20000, pattern=NOT_BLANK)]
+"""An instruction: some text that is not only spaces, up to 20,000 characters."""
+
+
+GistType = Literal["title", "topic", "hashtag"]
+GIST_TYPES: tuple[GistType, ...] = ("title", "topic", "hashtag")
+
+
 class GistRequest(Wire):
     """``POST /gist``: ``types`` of title, topic, hashtag."""
 
-    video_id: str
-    types: list[str] = Field(default_factory=lambda: ["title", "topic", "hashtag"])
+    video_id: str = Field(min_length=1)
+    types: list[Annotated[GistType, Lower]] = Field(
+        default_factory=lambda: list(GIST_TYPES), min_length=1
+    )
     include_citations: bool = False
 
 
 class SummarizeRequest(Wire):
     """``POST /summarize``: ``type`` summary | chapter | highlight, an optional ``prompt``."""
 
-    video_id: str
-    type: str = "summary"
+    video_id: str = Field(min_length=1)
+    type: Annotated[Literal["summary", "chapter", "highlight"], Lower] = "summary"
     prompt: str | None = Field(default=None, max_length=20000)
     temperature: float | None = None
     max_tokens: int | None = None
@@ -44,11 +54,23 @@ class SummarizeRequest(Wire):
 class GenerateRequest(Wire):
     """``POST /generate``: an open ``prompt``; ``stream`` answers as stream events."""
 
-    video_id: str
-    prompt: str
+    video_id: str = Field(min_length=1)
+    prompt: Prompt
     temperature: float | None = None
     stream: bool = False
     include_citations: bool = False
+
+
+class VideoRef(Wire):
+    """The 2026 way to name a video: ``{"type": "video_id", "video_id": ...}`` (or
+    ``asset_id``, or ``id``)."""
+
+    model_config = ConfigDict(json_schema_extra=one_of_fields("video_id", "asset_id", "id"))
+
+    type: str | None = None
+    video_id: str | None = Field(default=None, min_length=1)
+    asset_id: str | None = Field(default=None, min_length=1)
+    id: str | None = Field(default=None, min_length=1)
 
 
 class AnalyzeRequest(Wire):
@@ -57,9 +79,11 @@ class AnalyzeRequest(Wire):
     (seconds). ``video`` (2026 shape) may name the video as ``{"type": "video_id",
     "video_id": ...}`` instead of ``video_id``."""
 
-    video_id: str | None = None
-    video: dict[str, Any] | None = None
-    prompt: str
+    model_config = ConfigDict(json_schema_extra=one_of_fields("video_id", "video"))
+
+    video_id: str | None = Field(default=None, min_length=1)
+    video: VideoRef | None = None
+    prompt: Prompt
     response_format: dict[str, Any] | None = None
     start_time: float | None = Field(default=None, ge=0)
     end_time: float | None = Field(default=None, gt=0)
@@ -72,9 +96,9 @@ class AnalyzeRequest(Wire):
         """The video this request is about."""
         if self.video_id:
             return self.video_id
-        video = self.video or {}
-        found = video.get("video_id") or video.get("asset_id") or video.get("id")
-        if not isinstance(found, str) or not found:
+        video = self.video or VideoRef()
+        found = video.video_id or video.asset_id or video.id
+        if not found:
             raise InvalidArgument("video_id is required", param="video_id")
         return found
 

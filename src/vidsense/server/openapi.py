@@ -33,27 +33,36 @@ _REF = "#/components/schemas/{model}"
 @dataclass(frozen=True)
 class Body:
     """A body a route reads itself: its fields (``model``), the files a multipart form adds
-    (``(name, required, repeatable)``), and the encodings it takes."""
+    (``(name, required, repeatable)``), and the encodings documented (JSON, forms)."""
 
     model: type[BaseModel]
     files: tuple[tuple[str, bool, bool], ...] = ()
     json: bool = True
+    form: bool = True
     urlencoded: bool = True
+    blank_is_absent: bool = True
 
 
 BODIES: dict[tuple[str, str], Body] = {
     ("post", "/v1/tasks"): Body(TaskBody, files=(("video_file", False, False),)),
     ("post", "/v1/search"): Body(SearchBody, files=(("query_media_file", False, True),)),
-    ("post", "/v1/classify"): Body(ClassifyBody),
-    ("post", "/v1/classify/bulk"): Body(ClassifyBulkBody),
+    ("post", "/v1/classify"): Body(ClassifyBody, form=False, urlencoded=False),
+    ("post", "/v1/classify/bulk"): Body(ClassifyBulkBody, form=False, urlencoded=False),
     ("post", "/v1/indexes/{index_id}/logos"): Body(
         LogoBody, files=(("file", True, False),), json=False, urlencoded=False
     ),
     ("post", "/v1/files"): Body(
-        FileCreate, files=(("file", True, False),), json=False, urlencoded=False
+        FileCreate,
+        files=(("file", True, False),),
+        json=False,
+        urlencoded=False,
+        blank_is_absent=False,
     ),
 }
-"""The routes that read their own bodies, by ``(method, path)`` as the document names them."""
+"""The routes that read their own bodies, by ``(method, path)`` as the document names them.
+A form carries the model's text, number and list fields (lists as repeated fields); its object
+fields (``filter``, ``user_metadata``, ...) are taken as JSON text too, but only the JSON body
+documents them."""
 
 ERRORS: dict[int, str] = {
     400: "The request is invalid: the message names the field and what is accepted.",
@@ -152,21 +161,69 @@ def _error_schemas() -> dict[str, Any]:
     }
 
 
-def _request_body(body: Body) -> dict[str, Any]:
-    ref = {"$ref": _REF.format(model=body.model.__name__)}
-    content: dict[str, Any] = {}
-    if body.json:
-        content["application/json"] = {"schema": ref}
-    files: dict[str, Any] = {}
+_BLANK = {"type": "string", "maxLength": 0, "description": "blank: as if not sent"}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without its ``null`` alternative (a form cannot send null)."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) == 1 and "anyOf" in schema:
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        return {**rest, **options[0]}
+    return schema
+
+
+def _is_object(schema: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether a property holds objects (or a list of them): JSON text in a form."""
+    schema = _without_null(schema)
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    if schema.get("type") == "array":
+        return _is_object(schema.get("items", {}), schemas)
+    return schema.get("type") == "object" or "additionalProperties" in schema
+
+
+def form_schema(model: type[BaseModel], schemas: dict[str, Any], body: Body) -> dict[str, Any]:
+    """The fields a form of ``model`` carries (see :data:`BODIES`), with the body's files."""
+    full = schemas[model.__name__]
+    blank = body.blank_is_absent
+    needed = set(full.get("required", []))
+    properties: dict[str, Any] = {}
+    for name, field in full.get("properties", {}).items():
+        if _is_object(field, schemas):
+            continue
+        field = _without_null(field)
+        if field.get("type") == "array":  # a repeated field; sent once, it is one value
+            field = {"anyOf": [field, field.get("items", {})]}
+        if blank and name not in needed:  # a blank optional field is read as absent
+            field = {"anyOf": [field, _BLANK]}
+        properties[name] = field
     for name, _, many in body.files:
         binary = {"type": "string", "format": "binary"}
-        files[name] = {"type": "array", "items": binary} if many else binary
-    required = [name for name, needed, _ in body.files if needed]
-    extra: dict[str, Any] = {"type": "object", "properties": files}
+        properties[name] = {"type": "array", "items": binary} if many else binary
+    required = [n for n in full.get("required", []) if n in properties]
+    required += [name for name, needed, _ in body.files if needed]
+    found: dict[str, Any] = {"title": f"{model.__name__}Form", "type": "object"}
+    found["properties"] = properties
     if required:
-        extra["required"] = required
-    content["multipart/form-data"] = {"schema": {"allOf": [ref, extra]} if files else ref}
-    if body.urlencoded:
+        found["required"] = required
+    if "anyOf" in full and not body.files:  # with files, the choice includes a file
+        found["anyOf"] = full["anyOf"]
+    return found
+
+
+def _request_body(body: Body, schemas: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    name = body.model.__name__
+    if body.json:
+        content["application/json"] = {"schema": {"$ref": _REF.format(model=name)}}
+    if body.form:
+        schemas[f"{name}Form"] = form_schema(body.model, schemas, body)
+        content["multipart/form-data"] = {"schema": {"$ref": _REF.format(model=f"{name}Form")}}
+    if body.urlencoded:  # no files
+        fields = form_schema(body.model, schemas, Body(body.model))
+        schemas[f"{name}Fields"] = {**fields, "title": f"{name}Fields"}
+        ref = {"$ref": _REF.format(model=f"{name}Fields")}
         content["application/x-www-form-urlencoded"] = {"schema": ref}
     return {"required": True, "content": content}
 
@@ -225,7 +282,7 @@ def document(app: FastAPI) -> dict[str, Any]:
             if path == "/health":
                 operation["security"] = []
             if (method, path) in BODIES:
-                operation["requestBody"] = _request_body(BODIES[(method, path)])
+                operation["requestBody"] = _request_body(BODIES[(method, path)], schemas)
             _responses(path, method, operation, keyed)
     app.openapi_schema = doc
     return doc

@@ -7,7 +7,8 @@ valid key, or a valid URL signature (the links chat replies give).
 
 from __future__ import annotations
 
-from typing import Annotated
+import io
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
@@ -16,8 +17,8 @@ from starlette.datastructures import UploadFile
 
 from vidsense.api import openai as api
 from vidsense.api.limits import MAX_FIELD_BYTES
-from vidsense.api.openai import FileDeleted, FileList, FileObject
-from vidsense.errors import InvalidArgument, Unauthorized
+from vidsense.api.openai import FileDeleted, FileList, FileObject, FilePurpose
+from vidsense.errors import Unauthorized
 from vidsense.server.deps import Svc, require_api_key
 
 router = APIRouter(tags=["files"])
@@ -28,15 +29,17 @@ public_router = APIRouter(tags=["files"])
 async def create_file(request: Request, svc: Svc) -> FileObject:
     async with request.form(max_part_size=MAX_FIELD_BYTES) as form:
         upload = form.get("file")
-        fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-        if not isinstance(upload, UploadFile):
-            return await run_in_threadpool(api.create_file, svc, None, "", fields)
-        name = upload.filename or "file"
-        return await run_in_threadpool(api.create_file, svc, upload.file, name, fields)
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "file"}
+        if isinstance(upload, str):  # a part without a filename: its text is the file
+            stream: BinaryIO | None = io.BytesIO(upload.encode())
+        else:
+            stream = upload.file if isinstance(upload, UploadFile) else None
+        name = upload.filename if isinstance(upload, UploadFile) else None
+        return await run_in_threadpool(api.create_file, svc, stream, name or "file", fields)
 
 
 @router.get("/files", response_model_exclude_unset=True)
-def list_files(svc: Svc, purpose: str | None = None) -> FileList:
+def list_files(svc: Svc, purpose: FilePurpose | None = None) -> FileList:
     return api.list_files(svc, purpose)
 
 
@@ -84,9 +87,7 @@ async def artifact(session_id: str, object_id: str, request: Request, svc: Svc) 
 async def artifact_by_query(
     request: Request,
     svc: Svc,
-    object_id: Annotated[str, Query()],
-    session_id: Annotated[str, Query()],
+    object_id: Annotated[str, Query(min_length=1)],
+    session_id: Annotated[str, Query(min_length=1)],
 ) -> FileResponse:
-    if not object_id or not session_id:
-        raise InvalidArgument("object_id and session_id are required")
     return await _artifact(request, svc, session_id, object_id)
