@@ -65,7 +65,13 @@ _SECTIONS = ("body", "query", "path", "header", "form")
 
 
 def _field_name(loc: Iterable[Any]) -> str:
-    return ".".join(str(p) for p in loc if p not in _SECTIONS)
+    """``("engines", 0, "engine_options")`` as ``engines[0].engine_options``."""
+    name = ""
+    for part in loc:
+        if part in _SECTIONS:
+            continue
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name
 
 
 def validation_message(errors: Iterable[Mapping[str, Any]]) -> str:
