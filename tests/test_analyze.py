@@ -86,6 +86,12 @@ def test_document_and_embeddings_are_written(tour_analysis: Analysis) -> None:
     assert np.allclose(np.linalg.norm(arrays["text"], axis=1), 1.0, atol=1e-4)
     assert "visual" not in arrays.files
     assert any("no visual embeddings" in n for n in a.notes)
+    # what each keyframe shows, one per shot, its image embedding beside the document
+    assert [(v.shot, v.start, v.end) for v in a.visual] == [
+        (s.index, s.start, s.end) for s in a.shots
+    ]
+    assert [v["shot"] for v in doc["visual"]] == [0, 1, 2] and doc["visual"][0]["labels"]
+    assert arrays["image"].shape == (3, 1280)
     for stage in ("decode_shots_ocr", "speech", "audio_events", "embeddings", "total"):
         assert stage in a.timings
 
@@ -123,6 +129,35 @@ def test_visual_embeddings_with_a_local_model(tour: Path, tmp_path: Path) -> Non
     assert visual.shape[0] == len(result.keyframes) == 3
     assert np.allclose(np.linalg.norm(visual, axis=1), 1.0, atol=1e-4)
     assert result.visual_model is not None
+
+
+def test_a_missing_image_model_is_a_note(tour: Path, tmp_path: Path) -> None:
+    bare = Settings(data_dir=tmp_path, models=ModelSettings(dir=tmp_path / "no-models"))
+    result = analyze(tour, bare, out_dir=tmp_path / "out", options=["visual"])
+    assert result.visual == [] and len(result.shots) == 3
+    assert any("no image labels" in n and "vidsense models install" in n for n in result.notes)
+
+
+def test_faces_are_sampled_inside_long_shots(media: MediaCache, tmp_path: Path) -> None:
+    from tests.visual_support import photo_video, require_face_photos
+    from vidsense.models.faces import FacesEntry
+
+    if not FacesEntry(Settings()).installed():
+        pytest.skip(FacesEntry(Settings()).detail())
+    folder = require_face_photos()
+    # one 17 s shot of a face: its keyframe, and samples at 10 s and 15 s
+    long_shot = media.get(
+        "long-face.mp4",
+        lambda out: photo_video(out, [folder / "biden.jpg"], seconds=17.0, size="1280x720"),
+    )
+    assert analysis_options(["faces"]) == {"faces", "visual"}
+    result = analyze(long_shot, Settings(), out_dir=tmp_path, options=["faces"])
+    assert len(result.shots) == 1 and len(result.visual) == 1
+    assert len(result.visual[0].faces) == 1 and result.visual[0].shows().endswith("; 1 person")
+    assert [round(s.time) for s in result.face_samples] == [10, 15]
+    assert all(len(s.faces) == 1 for s in result.face_samples)
+    plain = analyze(long_shot, Settings(), out_dir=tmp_path / "plain", options=["visual"])
+    assert plain.face_samples == [] and plain.visual[0].faces == ()
 
 
 def test_no_audio_track_is_a_note_not_an_error(media: MediaCache, tmp_path: Path) -> None:

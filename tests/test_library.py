@@ -143,7 +143,13 @@ def test_upload_becomes_evidence(lib: Library, clip: Path, monkeypatch: pytest.M
     query = TextEmbeddingEntry(lib.settings).load().embed([CAPTION.lower()], kind="query")[0]
     hits = lib.store.search_vectors(index.id, "text", np.asarray(query), limit=3)
     owners = lib.store.get_segments([owner for owner, _ in hits])
-    assert owners and {s.kind for s in owners.values()} <= {"transcript", "text"}
+    assert owners and {s.kind for s in owners.values()} <= {"transcript", "text", "visual"}
+    assert owners[hits[0][0]].kind in ("transcript", "text")
+    # What each shot's keyframe shows spans that shot, with its keyframe's image vector.
+    shows = lib.video_segments(video.id, "visual")
+    assert [(s.start, s.end) for s in shows] == [(s.start, s.end) for s in shots]
+    image_owners, images = lib.video_vectors(video.id, "image")
+    assert sorted(image_owners) == sorted(k.id for k in keyframes) and images.shape[1] == 1280
 
     path, media_type = lib.video_file(index.id, video.id)
     assert media_type == "video/mp4" and path.read_bytes() == clip.read_bytes()

@@ -25,7 +25,7 @@ from vidsense.media.render import check, inspect_output, render, verify
 from vidsense.media.samples import sample_video
 from vidsense.media.subtitles import to_srt, to_vtt
 from vidsense.media.timeline import RenderSpec, SubtitleLine, parse_spec
-from vidsense.perception.ocr import TesseractReader
+from vidsense.models.ocr import TesseractReader
 
 FPS = 30
 

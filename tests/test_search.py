@@ -80,7 +80,7 @@ def test_search_answers_twelve_labs_shapes(http: TestClient, sl: SearchLibrary) 
     )
     assert form.status_code == 200, form.text
     assert form.json()["data"][0]["video_id"] == sl.video_ids[4]
-    assert form.json()["visual_evidence"] in ("clip", "text_and_audio_labels")
+    assert form.json()["visual_evidence"] in ("clip", "image_labels", "text_and_audio_labels")
 
 
 def test_pages_filters_grouping_and_operators(http: TestClient, sl: SearchLibrary) -> None:
@@ -312,6 +312,7 @@ def test_options_of_one_request_share_their_reads(
         ("text", ("audio_event",)),
         ("text", ("text",)),
         ("text", ("transcript",)),
+        ("text", ("visual",)),  # what keyframes show, read for the query's WordNet concepts
         ("vectors", ("text",)),
     ]
     again = SearchService(sl.library).run(

@@ -26,6 +26,7 @@ import pytest
 from tests.database_support import DATABASES, PG_URL, pg_admin
 from vidsense.errors import Conflict, InvalidArgument, NotFound, VidsenseError
 from vidsense.store import (
+    FaceRecord,
     Keyframe,
     LocalBlobStore,
     Segment,
@@ -865,6 +866,171 @@ def test_deleting_cascades_to_evidence_tasks_and_blobs(store: Store) -> None:
         == kept_segs[0].id
     )
     assert store.list_tasks().total == 0
+
+
+# -- what keyframes show, faces and people ------------------------------------------------------
+
+
+def face(
+    video: VideoRecord,
+    at: float,
+    vector: list[float],
+    person: str | None,
+    *,
+    score: float = 1.0,
+    chip: bytes = b"jpeg",
+) -> FaceRecord:
+    """A face at ``at`` seconds standing for the 2 s around it, with a 4-d embedding."""
+    return FaceRecord(
+        video.id,
+        int(at // 2),
+        at,
+        max(0.0, at - 1.0),
+        at + 1.0,
+        (0.1, 0.2, 0.3, 0.5),
+        score,
+        np.array(vector, dtype=np.float32),
+        chip,
+        person,
+    )
+
+
+def test_visual_evidence_is_searchable_text_and_image_vectors(store: Store) -> None:
+    idx = store.create_index("i")
+    video = add_video(store, idx.id)
+    shows = [
+        Segment(video.id, "visual", 0.0, 4.0, "animal, dog (Samoyed, white wolf)", {"shot": 0}),
+        Segment(video.id, "visual", 4.0, 9.5, "food, fruit (Granny Smith)", {"shot": 1}),
+    ]
+    frames = [Keyframe(video.id, 0, 2.0, "kf/0.jpg"), Keyframe(video.id, 1, 6.0, "kf/1.jpg")]
+    images = unit(np.random.default_rng(7), 2, 1280)
+    texts = unit(np.random.default_rng(8), 2, 8)
+    store.replace_evidence(
+        video.id,
+        shows,
+        frames,
+        [
+            VectorBatch("image", [f.id for f in frames], images),
+            VectorBatch("text", [s.id for s in shows], texts),
+        ],
+    )
+    found = store.search_text(idx.id, "dog", kinds=["visual"])
+    assert [(s.start, s.end, s.data) for s, _ in found] == [(0.0, 4.0, {"shot": 0})]
+    assert [s.id for s, _ in store.search_text(idx.id, "granny smith", kinds=["visual"])] == [
+        shows[1].id
+    ]
+    assert store.search_text(idx.id, "dog", kinds=["transcript"]) == []
+    # Image vectors (1280-d) live beside the text vectors (8-d) of the same index.
+    hits = store.search_vectors(idx.id, "image", images[1], limit=2)
+    assert hits[0][0] == frames[1].id and hits[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert store.search_vectors(idx.id, "text", texts[0], limit=1)[0][0] == shows[0].id
+    owners, matrix = store.video_vectors(video.id, "image")
+    assert owners == [f.id for f in frames] and matrix.shape == (2, 1280)
+
+
+def test_faces_group_into_people_and_follow_the_evidence(store: Store) -> None:
+    idx = store.create_index("i")
+    other_index = store.create_index("other")
+    first, second = add_video(store, idx.id, "a.mp4"), add_video(store, idx.id, "b.mp4")
+    ann, bob = new_person_id(), new_person_id()
+    store.replace_evidence(
+        first.id,
+        [],
+        faces=[
+            face(first, 1.0, [1, 0, 0, 0], ann, score=0.5, chip=b"ann-weak"),
+            face(first, 3.0, [0.9, 0.1, 0, 0], ann, score=1.5, chip=b"ann-best"),
+            face(first, 5.0, [0, 1, 0, 0], bob),
+        ],
+    )
+    store.replace_evidence(second.id, [], faces=[face(second, 7.0, [1.1, 0, 0, 0], ann)])
+    people = {p.id: p for p in store.people(idx.id)}
+    assert list(people) == [ann, bob]  # most faces first
+    assert (people[ann].face_count, people[ann].video_count) == (3, 2)
+    assert people[ann].centroid == pytest.approx([1.0, 1 / 30, 0, 0], abs=1e-6)
+    assert people[ann].name is None
+    assert store.person_thumbnail(idx.id, ann) == b"ann-best"  # the best-scoring face
+    seen = store.faces(idx.id, person_id=ann)
+    assert [(f.video_id, f.time, f.start, f.end) for f in seen] == [
+        (first.id, 1.0, 0.0, 2.0),
+        (first.id, 3.0, 2.0, 4.0),
+        (second.id, 7.0, 6.0, 8.0),
+    ]
+    assert seen[0].box == pytest.approx((0.1, 0.2, 0.3, 0.5))
+    assert [f.person_id for f in store.faces(idx.id, video_id=first.id)] == [ann, ann, bob]
+    assert store.people(other_index.id) == []
+
+    named = store.rename_person(idx.id, ann, "  Ann   Smith ")
+    assert named.name == "Ann Smith" and store.get_person(idx.id, ann).name == "Ann Smith"
+    with pytest.raises(InvalidArgument):
+        store.rename_person(idx.id, ann, "   ")
+    with pytest.raises(NotFound) as missing:
+        store.get_person(other_index.id, ann)  # people belong to one index
+    assert missing.value.code == "person_not_found"
+
+    # Re-indexing the first video without Bob: Bob is gone, Ann keeps her name and one face
+    # from each video.
+    store.replace_evidence(first.id, [], faces=[face(first, 2.0, [1, 0, 0, 0], ann)])
+    people = {p.id: p for p in store.people(idx.id)}
+    assert list(people) == [ann]
+    assert (people[ann].face_count, people[ann].name) == (2, "Ann Smith")
+    # Deleting the second video takes its faces with it.
+    store.delete_video(second.id)
+    assert [f.time for f in store.faces(idx.id)] == [2.0]
+    assert store.get_person(idx.id, ann).video_count == 1
+
+
+def test_reassigning_and_deleting_people(store: Store) -> None:
+    idx = store.create_index("i")
+    video = add_video(store, idx.id)
+    ann, bob = new_person_id(), new_person_id()
+    faces = [
+        face(video, 1.0, [1, 0, 0, 0], ann),
+        face(video, 3.0, [0, 1, 0, 0], ann),
+        face(video, 5.0, [0, 1, 0, 0], bob),
+    ]
+    store.replace_evidence(video.id, [], faces=faces)
+    store.rename_person(idx.id, bob, "Bob")
+    # Regrouping: the face at 3 s was Bob's; Ann's only other face moves to a new person.
+    carl = new_person_id()
+    store.assign_people(idx.id, {faces[1].id: bob, faces[0].id: carl})
+    people = {p.id: p for p in store.people(idx.id)}
+    assert set(people) == {bob, carl}  # Ann was left without faces
+    assert (people[bob].name, people[bob].face_count) == ("Bob", 2)
+    assert people[bob].centroid == pytest.approx([0, 1, 0, 0])
+    with pytest.raises(InvalidArgument):
+        store.assign_people(idx.id, {"f" * 24: bob})  # not a face of this index
+    store.delete_person(idx.id, bob)
+    assert [f.time for f in store.faces(idx.id)] == [1.0]
+    assert [p.id for p in store.people(idx.id)] == [carl]
+    with pytest.raises(NotFound):
+        store.delete_person(idx.id, bob)
+    store.delete_index(idx.id)
+    with pytest.raises(NotFound):
+        store.people(idx.id)
+
+
+def test_bad_faces_are_refused_before_anything_is_written(store: Store) -> None:
+    idx = store.create_index("i")
+    video = add_video(store, idx.id)
+    other = add_video(store, idx.id, "other.mp4")
+    kept = face(video, 1.0, [1, 0, 0, 0], new_person_id())
+    store.replace_evidence(video.id, [Segment(video.id, "shot", 0, 2)], faces=[kept])
+    store.replace_evidence(other.id, [], faces=[face(other, 1.0, [0, 1, 0, 0], None)])
+    for bad in (
+        face(video, 1.0, [float("nan"), 0, 0, 0], None),
+        face(video, 1.0, [1, 0, 0, 0], "not-an-id"),
+        FaceRecord(video.id, 0, 1.0, 2.0, 1.0, (0, 0, 1, 1), 1.0, np.ones(4, np.float32)),
+        FaceRecord(video.id, 0, 1.0, 0.0, 2.0, (0, 0, 1.5, 1), 1.0, np.ones(4, np.float32)),
+        face(video, 1.0, [1, 0, 0], None),  # another dimension than the index's faces
+    ):
+        with pytest.raises(InvalidArgument):
+            store.replace_evidence(video.id, [], faces=[bad])
+    assert [f.id for f in store.faces(idx.id, video_id=video.id)] == [kept.id]
+    assert len(store.segments(video.id)) == 1
+
+
+def new_person_id() -> str:
+    return secrets.token_hex(12)
 
 
 def test_reopening_keeps_everything(backend: Backend) -> None:

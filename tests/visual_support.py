@@ -147,3 +147,32 @@ def clip_shots(path: Path, *, min_shot: float = 0.8) -> Iterator[ClipShot]:
         yield ClipShot(
             path.name, c.shot.index, c.shot.start, c.shot.end, c.keyframes[0].full(), other
         )
+
+
+def photo_video(
+    out: Path,
+    photos: list[Path],
+    *,
+    seconds: float = 2.0,
+    size: str = "640x360",
+    fps: int = 15,
+) -> Path:
+    """A video showing each photo for ``seconds`` (scaled into ``size``, padded black), with
+    hard cuts between them: photo ``i`` is the shot ``[i * seconds, (i + 1) * seconds)``."""
+    from tests.factory import X264, run
+
+    width, height = size.split("x")
+    inputs: list[str] = []
+    chain = ""
+    for i, path in enumerate(photos):
+        inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{seconds}", "-i", str(path)]
+        chain += (
+            f"[{i}:v]scale={width}:{height}:force_original_aspect_ratio=decrease,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={fps},format=yuv420p[s{i}];"
+        )
+    chain += "".join(f"[s{i}]" for i in range(len(photos)))
+    chain += f"concat=n={len(photos)}:v=1:a=0[v]"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", chain, "-map", "[v]", *X264,
+         str(out)])  # fmt: skip
+    return out

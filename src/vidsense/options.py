@@ -32,20 +32,29 @@ from typing import Any, Literal
 
 from vidsense.errors import InvalidArgument
 
-Option = Literal["visual", "conversation", "text_in_video", "logo", "audio"]
+Option = Literal["visual", "conversation", "text_in_video", "logo", "audio", "faces"]
 OPTIONS: tuple[Option, ...] = ("visual", "conversation", "text_in_video", "logo", "audio")
-"""Analyzer options in the order they are listed."""
+"""Analyzer options in the order they are listed (what runs when none is named)."""
+OPT_IN: tuple[Option, ...] = ("faces",)
+"""Options that run only when a request names them: ``faces`` (find, embed and group the faces
+on keyframes into people; biometric data). They are analysis options, not search options."""
 ADDONS: tuple[str, ...] = ("thumbnail",)
 
-MODEL_OPTIONS: dict[str, tuple[Option, ...]] = {
+ModelOption = Literal[
+    "visual", "audio", "transcription", "conversation", "text_in_video", "logo", "faces"
+]
+MODEL_OPTIONS: dict[ModelOption, tuple[Option, ...]] = {
     "visual": ("visual", "text_in_video", "logo"),
     "audio": ("conversation", "audio"),
     "transcription": ("conversation",),
     "conversation": ("conversation",),
     "text_in_video": ("text_in_video",),
     "logo": ("logo",),
+    "faces": ("faces",),
 }
 """2026 ``model_options`` and the analyzer options each covers (more than their v1.2 names)."""
+SearchOption = Literal["visual", "conversation", "text_in_video", "logo", "audio", "transcription"]
+"""What a search or classification may name: the options search looks through, and aliases."""
 SEARCH_ALIASES: dict[str, Option] = {"transcription": "conversation"}
 """Newer search option names and the option they mean."""
 SEARCH_DEFAULT: tuple[Option, ...] = ("visual", "conversation")
@@ -62,7 +71,7 @@ def _names(value: Any, field: str) -> list[str]:
 
 def _ordered(chosen: Iterable[str]) -> list[str]:
     wanted = set(chosen)
-    return [o for o in OPTIONS if o in wanted]
+    return [o for o in (*OPTIONS, *OPT_IN) if o in wanted]
 
 
 def index_options(
@@ -70,7 +79,8 @@ def index_options(
     models: Sequence[Mapping[str, Any]] | None = None,
     options: Sequence[str] | None = None,
 ) -> list[str]:
-    """The analyzer options an index asks for; all of them when nothing is given.
+    """The analyzer options an index asks for; all of :data:`OPTIONS` when nothing is given
+    (``faces`` only when named).
 
     ``engines`` and ``models`` are the Twelve Labs request fields (see the module docstring);
     ``options`` is a plain list of analyzer option names. ``InvalidArgument`` names the field
@@ -81,10 +91,10 @@ def index_options(
     for i, engine in enumerate(engines or ()):
         given = True
         for name in _names(engine.get("engine_options", []), f"engines[{i}].engine_options"):
-            if name not in OPTIONS:
+            if name not in (*OPTIONS, *OPT_IN):
                 raise InvalidArgument(
                     f"engines[{i}].engine_options: unknown option {name!r}; "
-                    f"choose from {', '.join(OPTIONS)}"
+                    f"choose from {', '.join((*OPTIONS, *OPT_IN))}"
                 )
             chosen.append(name)
     for i, model in enumerate(models or ()):
@@ -92,15 +102,17 @@ def index_options(
         for name in _names(model.get("model_options", []), f"models[{i}].model_options"):
             if name not in MODEL_OPTIONS:
                 raise InvalidArgument(
-                    f"models[{i}].model_options: unknown option {name!r}; choose from visual, audio"
+                    f"models[{i}].model_options: unknown option {name!r}; choose from visual, "
+                    "audio, faces"
                 )
             chosen.extend(MODEL_OPTIONS[name])
     if options is not None:
         given = True
         for name in _names(list(options), "options"):
-            if name not in OPTIONS:
+            if name not in (*OPTIONS, *OPT_IN):
                 raise InvalidArgument(
-                    f"options: unknown option {name!r}; choose from {', '.join(OPTIONS)}"
+                    f"options: unknown option {name!r}; "
+                    f"choose from {', '.join((*OPTIONS, *OPT_IN))}"
                 )
             chosen.append(name)
     if not given:
@@ -126,7 +138,8 @@ def index_addons(addons: Sequence[str] | None) -> list[str]:
 
 def analysis_options(names: Iterable[str] | None) -> frozenset[Option]:
     """The options one analysis runs: option names, each possibly a comma-separated list
-    (``["visual,conversation", "logo"]``); None means all of them."""
+    (``["visual,conversation", "logo"]``); None means all of :data:`OPTIONS`. ``faces``
+    implies ``visual`` (faces are looked for on the keyframes)."""
     if names is None:
         return frozenset(OPTIONS)
     chosen: set[Option] = set()
@@ -135,13 +148,15 @@ def analysis_options(names: Iterable[str] | None) -> frozenset[Option]:
             key = part.strip().lower()
             if not key:
                 continue
-            if key not in OPTIONS:
+            if key not in (*OPTIONS, *OPT_IN):
                 raise InvalidArgument(
-                    f"unknown analysis option {key!r}; choose from {', '.join(OPTIONS)}"
+                    f"unknown analysis option {key!r}; choose from {', '.join((*OPTIONS, *OPT_IN))}"
                 )
             chosen.add(key)
     if not chosen:
         raise InvalidArgument(f"choose at least one option of {', '.join(OPTIONS)}")
+    if "faces" in chosen:
+        chosen.add("visual")
     return frozenset(chosen)
 
 

@@ -1,5 +1,5 @@
 """Seconds written for people: the one set of time formatters (prompts, chat replies, schema
-answers, the CLI).
+answers, the CLI), and the reading of times people write in requests (:func:`times_in`).
 
 One rounding rule everywhere: a time is rounded to the nearest unit shown (whole seconds, or
 milliseconds with ``ms=True``), an exact half to the even unit (Python's :func:`round`, the
@@ -9,6 +9,14 @@ print as zero. Times inside vidsense stay float seconds; these run only at the e
 """
 
 from __future__ import annotations
+
+import re
+
+TIME_PATTERN = (
+    r"(?:\d{1,2}(?::\d{1,2}){1,2}(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:s|sec|secs|second|seconds)\b)"
+)
+"""A time as people write it in a request: ``MM:SS``, ``H:MM:SS`` (fractions allowed) or
+``12 s`` / ``12 seconds``."""
 
 
 def _parts(seconds: float, places: int) -> tuple[int, int, int, int]:
@@ -49,3 +57,20 @@ def stamp(seconds: float) -> str:
     ``00:00:12``): how chat replies name a time exactly."""
     _, _, _, f = _parts(seconds, 3)
     return hms(seconds, ms=bool(f))
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``SS s``, ``MM:SS``, ``H:MM:SS`` (with optional fractions)."""
+    text = text.strip().lower()
+    number = re.match(r"^(\d+(?:\.\d+)?)\s*[a-z]*$", text)
+    if number:
+        return float(number.group(1))
+    total = 0.0
+    for part in text.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+def times_in(text: str) -> list[float]:
+    """Every time (seconds) written in ``text`` (:data:`TIME_PATTERN`), in order."""
+    return [parse_time(m.group(0)) for m in re.finditer(TIME_PATTERN, text, re.I)]

@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_CLOCK = r"\d{1,2}(?::\d{1,2}){1,2}(?:\.\d+)?"
-_SECONDS = r"\d+(?:\.\d+)?\s*(?:s|sec|secs|second|seconds)\b"
-_TIME = rf"(?:{_CLOCK}|{_SECONDS})"
+from vidsense.times import TIME_PATTERN as _TIME
+from vidsense.times import parse_time
+from vidsense.times import times_in as times_in
+
 _NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "a few": 3, "some": 3,
@@ -29,22 +30,6 @@ class Step:
 
     tool: str
     args: dict[str, Any] = field(default_factory=dict)
-
-
-def parse_time(text: str) -> float:
-    """Seconds from ``SS s``, ``MM:SS``, ``H:MM:SS`` (with optional fractions)."""
-    text = text.strip().lower()
-    number = re.match(r"^(\d+(?:\.\d+)?)\s*[a-z]*$", text)
-    if number:
-        return float(number.group(1))
-    total = 0.0
-    for part in text.split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-def times_in(text: str) -> list[float]:
-    return [parse_time(m.group(0)) for m in re.finditer(_TIME, text, re.I)]
 
 
 def _count(word: str) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from vidsense.agent.artifacts import Artifact, ArtifactStore
 from vidsense.agent.media import ChatVideo
 from vidsense.errors import InvalidArgument
+from vidsense.language.evidence import Item
 from vidsense.language.service import WritingService
 from vidsense.times import stamp
 
@@ -73,9 +74,26 @@ class VideoTools:
                     found.append(Artifact(object_id, "image", target, time=t))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        lines = [f"Frame at {stamp(a.time or 0.0)}{why}" for a in found]
+        seen = self._seen_at(video, [a.time or 0.0 for a in found])
+        lines = [
+            f"Frame at {stamp(a.time or 0.0)}{why}"
+            + (f": the picture shows {item.text}" if item is not None else "")
+            for a, item in zip(found, seen, strict=True)
+        ]
         text = " ".join(notes) if not lines else "\n".join(lines + notes)
-        return ToolResult(text, found, {"frames": [{"time": a.time} for a in found]})
+        frames = [
+            {"time": a.time, **({"shows": item.text} if item is not None else {})}
+            for a, item in zip(found, seen, strict=True)
+        ]
+        cited = [i.citation() for i in dict.fromkeys(i for i in seen if i is not None)]
+        return ToolResult(text, found, {"frames": frames}, cited)
+
+    def _seen_at(self, video: ChatVideo, times: list[float]) -> list[Item | None]:
+        """What the picture shows at each time (the shot's keyframe labels), when known."""
+        if not times:
+            return []
+        shown = self.writing.evidence(video.video.id).of_type("visual")
+        return [next((i for i in reversed(shown) if i.start <= t <= i.end), None) for t in times]
 
     def frames_every(self, video: ChatVideo, every: float) -> ToolResult:
         if every <= 0:

@@ -6,6 +6,7 @@ functions over :class:`~vidsense.api.services.Services` and pydantic models.
 
     indexes    indexes, tasks, videos and their evidence, /health, signed media URLs
     search     search, classify, logos
+    people     people (faces grouped per index) and similar videos
     writing    gist, summarize, generate, analyze
     openai     chat completions, models, files, artifacts
     vlmrun     video/generate, predictions, domains

@@ -32,7 +32,7 @@ from vidsense.api.wire import (
 )
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
-from vidsense.options import OPTIONS, Option
+from vidsense.options import OPT_IN, OPTIONS, ModelOption, Option
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
 
@@ -46,24 +46,18 @@ FILE_FIELD = "video_file"
 # -- requests --------------------------------------------------------------------------------------
 
 
-EngineOption = Annotated[Literal["visual", "conversation", "text_in_video", "logo", "audio"], Lower]
-ModelOption = Annotated[
-    Literal["visual", "audio", "transcription", "conversation", "text_in_video", "logo"], Lower
-]
-
-
 class EngineSpec(Wire):
     """A v1.2 engine: ``{"engine_name": "marengo2.6", "engine_options": ["visual", ...]}``."""
 
     engine_name: str = ENGINE_NAME
-    engine_options: list[EngineOption] = Field(min_length=1)
+    engine_options: list[Annotated[Option, Lower]] = Field(min_length=1)
 
 
 class ModelSpec(Wire):
     """A 2026 model: ``{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}``."""
 
     model_name: str = ENGINE_NAME
-    model_options: list[ModelOption] = Field(min_length=1)
+    model_options: list[Annotated[ModelOption, Lower]] = Field(min_length=1)
 
 
 class IndexCreate(Wire):
@@ -303,7 +297,7 @@ class Health(Wire):
 
 
 def index_out(index: IndexRecord) -> Index:
-    options: list[Option] = [o for o in OPTIONS if o in index.options]
+    options: list[Option] = [o for o in (*OPTIONS, *OPT_IN) if o in index.options]
     return Index(
         _id=index.id,
         index_name=index.name,

@@ -27,7 +27,10 @@ FORM_SLACK_BYTES = 4 * MAX_FIELD_BYTES
 _P = r"^/v1(?:\.\d+)?(?:/openai)?"
 BODY_FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(_P + r"/(?:tasks|files)/?$"), "upload"),
-    (re.compile(_P + r"/(?:search|classify(?:/bulk)?|indexes/[^/]+/logos)/?$"), "form"),
+    (
+        re.compile(_P + r"/(?:search|classify(?:/bulk)?|indexes/[^/]+/(?:logos|people/search))/?$"),
+        "form",
+    ),
     (re.compile(_P + r"/(?:chat/completions|video/generate)/?$"), "chat"),
 )
 """Route families whose bodies may be larger than a JSON body: ``(path pattern, family)``; every

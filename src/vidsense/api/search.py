@@ -11,7 +11,7 @@ server's URL, or ``/v1`` in-process).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any, Literal, TypeVar, cast
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field
 
@@ -25,10 +25,10 @@ from vidsense.api.wire import (
     PageInfo,
     Upload,
     Wire,
-    validated,
+    read_body,
 )
 from vidsense.errors import InvalidArgument
-from vidsense.options import SEARCH_DEFAULT
+from vidsense.options import SEARCH_DEFAULT, SearchOption
 from vidsense.search import (
     Clip,
     ImageQuery,
@@ -42,7 +42,6 @@ from vidsense.search.base import MAX_PAGE_LIMIT
 from vidsense.search.images import decode_image
 from vidsense.store import LogoRecord
 
-M = TypeVar("M", bound=Wire)
 MAX_IMAGE_BYTES = 20 << 20
 """Largest query image or logo image, bytes."""
 MAX_QUERY_IMAGES = 10
@@ -259,9 +258,7 @@ def logo_out(logo: LogoRecord) -> Logo:
 # -- requests ------------------------------------------------------------------------------------
 
 
-SearchOption = Annotated[
-    Literal["visual", "conversation", "text_in_video", "logo", "audio", "transcription"], Lower
-]
+SearchOptionName = Annotated[SearchOption, Lower]
 ConversationOption = Annotated[Literal["semantic", "exact_match"], Lower]
 
 
@@ -298,7 +295,7 @@ class SearchBody(Wire):
     index_id: str = Field(min_length=1)
     query_text: str | None = None
     query: str | QueryText | None = None
-    search_options: Annotated[list[SearchOption], Listed] | None = Field(
+    search_options: Annotated[list[SearchOptionName], Listed] | None = Field(
         default=None, description="what to search through (default: visual and conversation)"
     )
     conversation_option: ConversationOption = "semantic"
@@ -337,7 +334,7 @@ class ClassifyBulkBody(Wire):
 
     index_id: str = Field(min_length=1)
     classes: Annotated[list[ClassSpec], Decoded] = Field(min_length=1)
-    options: Annotated[list[SearchOption], Listed] | None = None
+    options: Annotated[list[SearchOptionName], Listed] | None = None
     conversation_option: ConversationOption = "semantic"
     threshold: Annotated[ClassifyThreshold, Decoded] | None = None
     page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
@@ -356,29 +353,6 @@ class LogoBody(Wire):
     """``POST /indexes/{id}/logos`` (multipart): the brand ``name`` and its image ``file``."""
 
     name: str = Field(min_length=1, description="the brand name")
-
-
-_LIST_FIELDS = frozenset(
-    ("search_options", "transcription_options", "query_media_url", "options", "video_ids")
-)
-
-
-def read_body(model: type[M], form: Form) -> M:
-    """A body as ``model``: JSON keeps its types (a number where text belongs is refused);
-    form fields are text, read as the model's types, a blank one as absent, a repeated one
-    as a list."""
-    data: dict[str, Any] = {}
-    for name, values in form.many.items():
-        values = [v for v in values if not isinstance(v, Upload)]
-        if form.text:
-            values = [v for v in values if v != ""]
-        if not values:
-            continue
-        if form.text and name in _LIST_FIELDS and len(values) > 1:
-            data[name] = values
-        else:
-            data[name] = form.fields[name] if name in form.fields else values[0]
-    return validated(model, data, strict=not form.text)
 
 
 def search_request(form: Form) -> SearchRequest:

@@ -182,6 +182,32 @@ def json_field(value: Any, name: str) -> Any:
     return value
 
 
+_LIST_FIELDS = frozenset(
+    ("search_options", "transcription_options", "query_media_url", "options", "video_ids")
+)
+"""Fields a form repeats to send a list."""
+
+
+def read_body(model: type[M], form: Form) -> M:
+    """A body as ``model``: JSON keeps its types (a number where text belongs is refused);
+    form fields are text, read as the model's types, a blank one as absent, a repeated one
+    as a list."""
+    data: dict[str, Any] = {}
+    for name, values in form.many.items():
+        values = [v for v in values if not isinstance(v, Upload)]
+        if form.text:
+            values = [v for v in values if v != ""]
+        if not values:
+            continue
+        if not form.text:
+            data[name] = form.fields.get(name, values[0])  # JSON: the value as sent
+        elif name in _LIST_FIELDS and len(values) > 1:
+            data[name] = values
+        else:
+            data[name] = values[0]
+    return validated(model, data, strict=not form.text)
+
+
 # -- field readers shared by request models ------------------------------------------------------
 
 

@@ -22,14 +22,16 @@ from vidsense.store import Segment, VideoRecord
 
 T = TypeVar("T")
 
-ItemType = Literal["speech", "text", "audio", "shot"]
-"""What an item is: words spoken, text on screen, a sound, a shot of the picture."""
+ItemType = Literal["speech", "text", "audio", "shot", "visual"]
+"""What an item is: words spoken, text on screen, a sound, a shot of the picture, what a shot's
+keyframe shows (its tags and best label, and how many people when faces were looked for)."""
 
 _TYPES: dict[str, ItemType] = {
     "transcript": "speech",
     "text": "text",
     "audio_event": "audio",
     "shot": "shot",
+    "visual": "visual",
 }
 
 
@@ -44,7 +46,8 @@ class Item:
     end: float
     text: str
     score: float = 0.0
-    """Audio events: the classifier's confidence; text sightings: the OCR confidence."""
+    """Audio events: the classifier's confidence; text sightings: the OCR confidence; what a
+    keyframe shows: the network's best tag or label probability."""
 
     def citation(self) -> dict[str, Any]:
         """The wire form of this item as a citation."""
@@ -201,12 +204,14 @@ class VideoEvidence:
 def _item(segment: Segment) -> Item:
     data = segment.data or {}
     score = data.get("score", data.get("confidence", 0.0))
+    # what a keyframe shows reads as its short phrase ("dog, animal (Samoyed); 2 people")
+    text = str(data.get("shows") or segment.text) if segment.kind == "visual" else segment.text
     return Item(
         segment.id,
         _TYPES[segment.kind],
         float(segment.start),
         float(segment.end),
-        segment.text.strip(),
+        text.strip(),
         float(score or 0.0),
     )
 

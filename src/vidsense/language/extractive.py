@@ -2,8 +2,9 @@
 
 Sentences are chosen by embedding centrality (how close a spoken line is to what its window is
 about, with redundancy removed), titles come from on-screen titles or the window's keyphrases,
-topics and hashtags from keyphrases weighted by centrality, and sounds people notice
-(applause, music, laughter) are named. What it writes quotes the video; it never invents.
+topics and hashtags from keyphrases weighted by centrality, sounds people notice (applause,
+music, laughter) are named, and so is what the picture confidently shows (the image
+classifier's tags and best label of a shot). What it writes quotes the video; it never invents.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ NOTABLE_SOUNDS = (
     "Thunder",
 )
 """Audio-event labels worth a mention in a summary."""
+
+SEEN_SCORE = 0.5
+"""How sure (0-1) the image classifier must be of a shot's best tag or label for a summary to
+mention what the picture shows."""
 
 CONTRAST = 0.7
 """How much closeness to the whole video counts against a line in a part of it."""
@@ -161,12 +166,26 @@ class ExtractiveWriter(Writer):
                 seen[item.text] = item
         return list(seen.values())
 
+    @staticmethod
+    def sights(pack: EvidencePack, limit: int = 3) -> list[Item]:
+        """What the picture confidently shows in the pack (score >= :data:`SEEN_SCORE`), one
+        item per distinct phrase, surest first."""
+        seen: dict[str, Item] = {}
+        for item in sorted(pack.of_type("visual"), key=lambda i: (-i.score, i.start)):
+            if item.score >= SEEN_SCORE and item.text and item.text not in seen:
+                seen[item.text] = item
+        return list(seen.values())[:limit]
+
     # -- the interface ---------------------------------------------------------------------
 
     def gist(self, pack: EvidencePack) -> Gist:
         phrases = self.phrases(pack, limit=8)
         topics = [title_case(p) for p in phrases[:5]]
         screen = self.screen_title(pack)
+        sights = self.sights(pack)
+        if len(topics) < 5:
+            shown = [title_case(_subject(i.text)) for i in sights]
+            topics += [t for t in dict.fromkeys(shown) if t not in topics][: 5 - len(topics)]
         if screen is not None:
             pack.cite([screen])
             title = _tidy_title(screen.text)
@@ -175,6 +194,7 @@ class ExtractiveWriter(Writer):
         else:
             sounds = self.sounds(pack)
             title = f"{sounds[0].text} video" if sounds else "Untitled video"
+        pack.cite(sights)
         hashtags = list(dict.fromkeys(hashtag(p) for p in phrases[:5] if hashtag(p) != "#"))
         pack.cite(self.pick_sentences(pack, 3))
         return Gist(title, topics, hashtags)
@@ -183,10 +203,13 @@ class ExtractiveWriter(Writer):
         screen = self.screen_title(pack)
         phrases = self.phrases(pack, limit=3)
         sounds = self.sounds(pack)
+        sights = self.sights(pack, limit=2)
         if screen is not None:
             title = _tidy_title(screen.text)
         elif phrases:
             title = title_case(phrases[0])
+        elif sights:
+            title = title_case(_subject(sights[0].text))
         elif sounds:
             title = sounds[0].text
         else:
@@ -196,11 +219,13 @@ class ExtractiveWriter(Writer):
         parts = [as_sentence(i.text) for i in lines]
         if (screen is not None and kind == "highlight") or (not parts and screen is not None):
             parts.append(f'On screen: "{screen.text}".')
+        if sights and not lines:
+            parts.append(_shows(sights))
         if sounds:
             parts.append(as_sentence(spoken_list([s.text for s in sounds[:3]]) + " can be heard"))
         if not parts:
             parts.append(f"A {kind} of {round(pack.end - pack.start)} seconds with no speech.")
-        pack.cite(lines + ([screen] if screen else []) + sounds[:3])
+        pack.cite(lines + ([screen] if screen else []) + (sights if not lines else []) + sounds[:3])
         return title, " ".join(parts)
 
     def summarize(self, pack: EvidencePack, prompt: str | None = None) -> str:
@@ -215,12 +240,17 @@ class ExtractiveWriter(Writer):
             )
             pack.cite(lines)
             body = _narrate([as_sentence(i.text) for i in lines], whole)
+        sights = self.sights(pack)
+        seen = ""
+        if sights:
+            pack.cite(sights)
+            seen = _shows(sights)
         sounds = self.sounds(pack)
         tail = ""
         if sounds:
             pack.cite(sounds[:3])
             tail = as_sentence(spoken_list([s.text for s in sounds[:3]]) + " can be heard")
-        text = " ".join(p for p in (lead, body, tail) if p)
+        text = " ".join(p for p in (lead, body, seen, tail) if p)
         return text or "The video has no speech, on-screen text or notable sounds to summarize."
 
     def answer(self, pack: EvidencePack, question: str) -> str:
@@ -304,12 +334,36 @@ def _narrate(sentences: list[str], whole: bool = True) -> str:
     return " ".join(out)
 
 
+def _subject(shows: str) -> str:
+    """The most specific thing a "shows" phrase names: its best label (``Samoyed`` of
+    ``"animal, dog (Samoyed); 2 people"``), else its first tag."""
+    phrase = shows.split(";")[0]
+    if "(" in phrase:
+        return phrase.split("(", 1)[1].rstrip(") ").strip() or phrase
+    return phrase.split(",")[0].strip() or shows
+
+
+def _people(shows: str) -> int | None:
+    """How many people a "shows" phrase counts (``"...; 2 people"``), or None when it counts
+    none (faces were not looked for, or none were seen)."""
+    found = re.search(r";\s*(\d+) (?:person|people)\b", shows)
+    return int(found.group(1)) if found else None
+
+
+def _shows(sights: list[Item]) -> str:
+    """``The picture shows dog, animal (Samoyed) at 0:02 and fruit (Granny Smith) at 0:10.``"""
+    said = [f"{i.text} at {clock(i.start)}" for i in sights]
+    return as_sentence("The picture shows " + spoken_list(said))
+
+
 def _quote(item: Item) -> str:
     when = f"At {clock(item.start)}"
     if item.type == "speech":
         return f'{when}, the video says: "{item.text.strip()}"'
     if item.type == "text":
         return f'{when}, the screen shows "{item.text.strip()}".'
+    if item.type == "visual":
+        return f"{when}, the picture shows {item.text.strip()}."
     return f"{when}, {item.text.lower()} can be heard."
 
 
@@ -454,6 +508,10 @@ class _Filler:
                     ]
                 )
             )
+        if "people" in hint or "person" in hint:
+            seen = [_people(i.text) for i in self.pack.of_type("visual")]
+            if any(n is not None for n in seen):  # faces were looked for: the most in one shot
+                return float(max(n or 0 for n in seen))
         if "speaker" in hint or "people" in hint or "person" in hint:
             return 1.0 if self.pack.of_type("speech") else 0.0
         shown = self.labelled(name, numeric=True) if name else None

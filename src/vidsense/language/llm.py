@@ -47,12 +47,20 @@ MAX_HASHTAG = 32
 IMAGE_SIDE = 512
 """Longest side (pixels) of a keyframe sent as an image."""
 
-_TYPE_NAMES = {"speech": "speech", "text": "on-screen text", "audio": "sound", "shot": "shot"}
+_TYPE_NAMES = {
+    "speech": "speech",
+    "text": "on-screen text",
+    "audio": "sound",
+    "shot": "shot",
+    "visual": "picture shows",
+}
 
 SYSTEM = (
     "You write about one video using only the evidence given: numbered lines of what was "
-    "said (speech), what was shown as text (on-screen text) and what was heard (sound), each "
-    "with its time, plus the video's shots and facts. Rules: use only this evidence; never "
+    "said (speech), what was shown as text (on-screen text), what was heard (sound) and what "
+    "the picture shows (picture shows: an image classifier's tags and best label for a shot, "
+    "and how many people it saw), each with its time, plus the video's shots and facts. "
+    "Rules: use only this evidence; never "
     "invent facts. Never write times or timestamps of your own: the times are already known "
     "and are added for you. Cite the evidence lines you use by their numbers in square "
     "brackets, like [3] or [2][5]. If the evidence does not contain the answer, begin your "

@@ -41,6 +41,7 @@ from vidsense.language.text import content_terms
 from vidsense.library import Library
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.store import VideoRecord, new_id
+from vidsense.times import times_in
 
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")
@@ -297,7 +298,9 @@ class WritingService:
     def relevant(
         self, ev: VideoEvidence, question: str, items: Sequence[Item] | None = None, limit: int = 6
     ) -> list[Item]:
-        """The items that answer ``question``, best first (empty when none does)."""
+        """The items that answer ``question``, best first (empty when none does): lines said
+        or shown whose meaning is close, sounds and pictures named by its words, and what is
+        seen or written at a time it names."""
         pool = list(ev.items if items is None else items)
         terms = content_terms(question)
         texts, matrix = ev.matrix([i for i in pool if i.type in ("speech", "text")])
@@ -310,8 +313,13 @@ class WritingService:
                 s = float(sim)
                 if s >= RELEVANT or (shared and s >= RELEVANT_WITH_WORDS):
                     scored.append((s + 0.01 * shared, item))
+        asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
         for item in pool:
-            if item.type == "audio" and terms & content_terms(item.text):
+            named = item.type in ("audio", "visual") and bool(terms & content_terms(item.text))
+            then = item.type in ("visual", "text") and any(
+                item.start <= t <= item.end for t in asked
+            )
+            if named or then:
                 scored.append((RELEVANT, item))
         scored.sort(key=lambda p: (-p[0], p[1].start))
         if not scored:

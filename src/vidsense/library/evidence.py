@@ -10,13 +10,19 @@ transcript segment    ``transcript``  the phrase / ``{"words": [{word, start, en
 text sighting         ``text``        the string / ``{"box": [x, y, w, h], "confidence"}``
 audio event           ``audio_event`` the AudioSet label / ``{"label", "score"}``
 shot                  ``shot``        ``""`` / ``{"index"}``
+what a keyframe       ``visual``      every kept tag and label (``animal, dog (Samoyed)``) /
+shows (its shot's                     ``{"shot", "time", "keyframe", "labels", "tags",
+time range)                           "shows", "score", "faces"}``
 ====================  ==============  =====================================================
 
 Keyframes become :class:`~vidsense.store.Keyframe` rows whose images are blobs under the
 video's folder. Vectors come from ``embeddings.npz``: row ``i`` of ``text`` belongs to the
 ``i``-th entry of :func:`~vidsense.perception.analyze.evidence_texts` (its kind is
 ``text_kinds[i]``), so the ids are matched kind by kind; row ``i`` of ``visual`` belongs to
-keyframe ``i``.
+keyframe ``i``. The image-labels network's embedding of each keyframe is an ``image`` vector of
+that keyframe. Faces (on keyframes, and on frames sampled inside long shots) become
+:class:`~vidsense.store.FaceRecord` rows without a person yet (see
+:mod:`vidsense.library.people`).
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from vidsense.perception.analyze import Analysis, evidence_texts
-from vidsense.store import Keyframe, Segment, VectorBatch
+from vidsense.perception.faces import Face
+from vidsense.perception.shots import Shot
+from vidsense.perception.visual import SAMPLE_EVERY
+from vidsense.store import FaceRecord, Keyframe, Segment, VectorBatch
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ _TEXT_KINDS = {
     "text": "text",
     "audio_event": "audio_event",
     "audio": "audio_event",
+    "visual": "visual",
 }
 
 
@@ -51,6 +61,7 @@ class Evidence:
     keyframes: list[Keyframe] = field(default_factory=list)
     vectors: list[VectorBatch] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    faces: list[FaceRecord] = field(default_factory=list)
 
 
 def _clip(value: float, duration: float) -> float:
@@ -61,7 +72,12 @@ def build_evidence(analysis: Analysis, video_id: str, blob_prefix: str) -> Evide
     """The segments, keyframes (blob keys under ``blob_prefix``) and vectors of a video."""
     duration = analysis.metadata.duration
     ev = Evidence()
-    by_kind: dict[str, list[str]] = {"transcript": [], "text": [], "audio_event": []}
+    by_kind: dict[str, list[str]] = {
+        "transcript": [],
+        "text": [],
+        "audio_event": [],
+        "visual": [],
+    }
 
     def add(kind: str, start: float, end: float, text: str, data: dict[str, object]) -> str:
         s0 = _clip(start, duration)
@@ -102,15 +118,78 @@ def build_evidence(analysis: Analysis, video_id: str, blob_prefix: str) -> Evide
     for shot in analysis.shots:
         add("shot", shot.start, shot.end, "", {"index": shot.index})
 
+    by_time: dict[tuple[int, float], Keyframe] = {}
     for frame in analysis.keyframes:
         key = f"{blob_prefix}keyframes/{frame.path.name}"
         keyframe = Keyframe(video_id, frame.shot, _clip(frame.time, duration), key)
         ev.keyframes.append(keyframe)
         ev.files[keyframe.id] = frame.path
+        by_time[(frame.shot, frame.time)] = keyframe
+
+    owners: list[str] = []
+    for vision in analysis.visual:
+        shown = by_time.get((vision.shot, vision.time))
+        data: dict[str, object] = {
+            "shot": vision.shot,
+            "time": round(vision.time, 3),
+            "keyframe": shown.id if shown is not None else None,
+            "labels": [label.to_dict() for label in vision.labels],
+            "tags": [tag.to_dict() for tag in vision.tags],
+            "shows": vision.shows(),
+            "score": round(vision.score, 4),
+        }
+        if analysis.face_samples or any(v.faces for v in analysis.visual):
+            data["faces"] = len(vision.faces)
+        by_kind["visual"].append(
+            add("visual", vision.start, vision.end, vision.description(), data)
+        )
+        if shown is not None:
+            owners.append(shown.id)
+        ev.faces += [
+            _face(video_id, vision.shot, vision.time, vision.start, vision.end, f, duration)
+            for f in vision.faces
+        ]
+    images = [v.embedding for v in analysis.visual if (v.shot, v.time) in by_time]
+    if owners:
+        ev.vectors.append(VectorBatch("image", owners, np.stack(images)))
+    for sample in analysis.face_samples:
+        shot = _shot_at(analysis.shots, sample.time)
+        start = max(shot.start, sample.time - SAMPLE_EVERY / 2)
+        end = min(shot.end, sample.time + SAMPLE_EVERY / 2)
+        ev.faces += [
+            _face(video_id, shot.index, sample.time, start, end, f, duration) for f in sample.faces
+        ]
 
     if analysis.embeddings_path is not None and analysis.embeddings_path.exists():
-        ev.vectors = _vectors(analysis, analysis.embeddings_path, by_kind, ev.keyframes)
+        ev.vectors += _vectors(analysis, analysis.embeddings_path, by_kind, ev.keyframes)
     return ev
+
+
+def _shot_at(shots: list[Shot], time: float) -> Shot:
+    """The last shot holding ``time`` (a frame on a cut belongs to the shot it starts)."""
+    holding = [s for s in shots if s.start <= time <= s.end]
+    if holding:
+        return holding[-1]
+    return Shot(len(shots), time, time)
+
+
+def _face(
+    video_id: str, shot: int, at: float, start: float, end: float, face: Face, duration: float
+) -> FaceRecord:
+    from vidsense.media.frames import encode_jpeg
+
+    s0 = _clip(start, duration)
+    return FaceRecord(
+        video_id,
+        shot,
+        _clip(at, duration),
+        s0,
+        max(s0, _clip(end, duration)),
+        face.box,
+        face.score,
+        face.embedding,
+        encode_jpeg(face.chip, quality=85),
+    )
 
 
 def _vectors(

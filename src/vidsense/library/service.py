@@ -79,9 +79,11 @@ from vidsense.errors import (
     VidsenseError,
 )
 from vidsense.library.leftovers import indexing, sweep_leftovers
+from vidsense.library.people import Person, PersonMatch, join_people, person, regroup
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.options import index_addons, index_options
 from vidsense.store import (
+    FaceRecord,
     IndexRecord,
     Keyframe,
     LogoRecord,
@@ -476,6 +478,73 @@ class Library:
         """Remove a logo and its image (``NotFound`` ``logo_not_found``)."""
         self.store.delete_logo(index_id, logo_id)
 
+    # -- people (faces seen in an index that opted in with the ``faces`` option) --------------
+
+    def list_people(self, index_id: str) -> list[Person]:
+        """The people of an index, most faces first, each with the videos and time ranges
+        where they appear (empty for an index without the ``faces`` option)."""
+        records = self.store.people(index_id)
+        by_person: dict[str, list[FaceRecord]] = {}
+        for face in self.store.faces(index_id):
+            by_person.setdefault(str(face.person_id), []).append(face)
+        return [person(r, by_person.get(r.id, [])) for r in records]
+
+    def get_person(self, index_id: str, person_id: str) -> Person:
+        """One person of an index (``NotFound`` ``person_not_found``)."""
+        record = self.store.get_person(index_id, person_id)
+        return person(record, self.store.faces(index_id, person_id=person_id))
+
+    def person_thumbnail(self, index_id: str, person_id: str) -> bytes:
+        """A JPEG of the person's best face (150 x 150, aligned)."""
+        return self.store.person_thumbnail(index_id, person_id)
+
+    def rename_person(self, index_id: str, person_id: str, name: str | None) -> Person:
+        """Name a person (None forgets the name)."""
+        self.store.rename_person(index_id, person_id, name)
+        return self.get_person(index_id, person_id)
+
+    def delete_person(self, index_id: str, person_id: str) -> None:
+        """Delete a person and every face of theirs (the videos stay)."""
+        self.store.delete_person(index_id, person_id)
+
+    def find_person(self, index_id: str, image: np.ndarray, *, limit: int = 5) -> list[PersonMatch]:
+        """The people of an index nearest the largest face in ``image`` (an ``H x W x 3``
+        uint8 RGB picture), nearest first; ``same`` marks those within the same-person
+        distance. ``InvalidArgument`` (``no_face``) when the picture shows no face;
+        ``option_not_in_index`` when the index does not keep faces."""
+        from vidsense.models.faces import FacesEntry
+        from vidsense.perception.faces import SAME_PERSON_DISTANCE, face_distances, find_faces
+
+        index = self.store.get_index(index_id)
+        if "faces" not in index.options:
+            raise InvalidArgument(
+                "this index does not keep faces; create it with the faces option",
+                code="option_not_in_index",
+            )
+        found = find_faces(FacesEntry(self.settings).load(), image).faces
+        if not found:
+            raise InvalidArgument("no face was found in the picture", code="no_face")
+        largest = max(found, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        records = self.store.people(index_id)
+        if not records:
+            return []
+        distances = face_distances(largest.embedding, np.stack([r.centroid for r in records]))[0]
+        order = np.argsort(distances, kind="stable")[: max(1, limit)]
+        return [
+            PersonMatch(
+                self.get_person(index_id, records[i].id),
+                round(float(distances[i]), 4),
+                bool(distances[i] <= SAME_PERSON_DISTANCE),
+            )
+            for i in order
+        ]
+
+    def regroup_people(self, index_id: str) -> list[Person]:
+        """Cluster every face of the index into people afresh (people keep their id and name
+        where most of their faces stay together); the people afterwards."""
+        self.store.assign_people(index_id, regroup(self.store.faces(index_id)))
+        return self.list_people(index_id)
+
     def thumbnail(self, index_id: str, video_id: str, time: float | None = None) -> Path:
         """A JPEG of the video: its thumbnail, or the frame shown at ``time`` seconds (made
         once from the stored video, then kept)."""
@@ -808,8 +877,9 @@ class Library:
                 # The upload (or the downloaded copy) becomes the video's stored file.
                 blobs.put_file(source_key, path, move=True)
             ctx.progress(95.0)
+            faces = join_people(evidence.faces, self.store.people(task.index_id))
             self.store.replace_evidence(
-                reuse, evidence.segments, evidence.keyframes, evidence.vectors
+                reuse, evidence.segments, evidence.keyframes, evidence.vectors, faces
             )
             total_s = time.perf_counter() - started
             log.info(

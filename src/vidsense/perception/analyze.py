@@ -3,7 +3,10 @@
 :func:`analyze` runs two branches side by side:
 
 * the picture branch decodes the video once; from that pass come the shots, a keyframe per shot
-  (written as JPEG), and the frames read for on-screen text;
+  (written as JPEG), the frames read for on-screen text, and (``visual``) what each keyframe
+  shows: ImageNet labels, WordNet tags, an image embedding, and with ``faces`` the faces on it
+  and on frames sampled inside long shots (:class:`~vidsense.perception.visual.VisualPass`, on
+  a worker thread beside the decoder);
 * the sound branch extracts the audio once (16 kHz mono) and runs speech recognition and audio
   event tagging on it.
 
@@ -23,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from vidsense.config import Settings
-from vidsense.errors import CorruptMedia, InvalidArgument
+from vidsense.errors import CorruptMedia, InvalidArgument, ModelNotInstalled
 from vidsense.media.decode import DecodeReport
 from vidsense.media.frames import frame_name, write_jpeg
 from vidsense.media.probe import MediaInfo, probe
@@ -39,6 +43,7 @@ from vidsense.perception.audio_events import AudioEvent
 from vidsense.perception.ocr import TextSighting
 from vidsense.perception.shots import Shot
 from vidsense.perception.speech import Transcript
+from vidsense.perception.visual import FrameFaces, KeyframeVision
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,10 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
     embeddings_path: Path | None = None
     visual_model: str | None = None
+    visual: list[KeyframeVision] = field(default_factory=list)
+    """What each keyframe shows (``visual``), in shot order; empty without the image model."""
+    face_samples: list[FrameFaces] = field(default_factory=list)
+    """Faces on frames sampled inside long shots (``faces``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +104,8 @@ class Analysis:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "embeddings_path": str(self.embeddings_path) if self.embeddings_path else None,
             "visual_model": self.visual_model,
+            "visual": [v.to_dict() for v in self.visual],
+            "face_samples": [f.to_dict() for f in self.face_samples],
         }
 
 
@@ -162,10 +173,16 @@ def analyze(
     """Analyse a local video into ``out_dir`` (keyframes, ``analysis.json``,
     ``embeddings.npz``) and return the :class:`Analysis`.
 
-    ``options`` selects analyzers as Twelve Labs does: ``visual`` (shots, keyframes, visual
-    embeddings, audio events), ``conversation`` (speech), ``text_in_video`` and ``logo``
-    (on-screen text), ``audio`` (audio events). Shots and keyframes always run: every other
-    answer hangs off them. ``progress`` is called with (stage, fraction).
+    ``options`` selects analyzers as Twelve Labs does: ``visual`` (shots, keyframes, what each
+    keyframe shows, visual embeddings, audio events), ``conversation`` (speech),
+    ``text_in_video`` and ``logo`` (on-screen text), ``audio`` (audio events), and the opt-in
+    ``faces`` (faces on keyframes and on frames sampled in long shots). Shots and keyframes
+    always run: every other answer hangs off them. ``progress`` is called with (stage,
+    fraction).
+
+    Without the image-labels model or WordNet, ``visual`` notes their absence (with the install
+    command) and goes on; ``faces`` without dlib raises
+    :class:`~vidsense.errors.ModelNotInstalled`, since faces run only when asked for.
     """
     from vidsense.perception.ocr import VideoTextReader
     from vidsense.perception.shots import scan_shots
@@ -179,7 +196,10 @@ def analyze(
     keyframe_dir = out_dir / "keyframes"
     analysis = Analysis(source=str(source), metadata=info, options=sorted(chosen))
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsense-sound") as pool:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsense-sound") as pool,
+        ExitStack() as workers,
+    ):
         sound_future = pool.submit(
             _sound_branch, path, info, settings, chosen, language, report_progress, cancel
         )
@@ -188,6 +208,9 @@ def analyze(
             VideoTextReader(settings, info) if {"text_in_video", "logo"} & chosen else None
         )
         report = DecodeReport()
+        seeing = _visual_pass(settings, chosen, analysis.notes, cancel)
+        if seeing is not None:
+            workers.enter_context(seeing)  # stops its worker whatever happens below
         for closed in scan_shots(
             path,
             info=info,
@@ -196,7 +219,7 @@ def analyze(
             threads=settings.decode_threads,
             cancel=cancel,
             report=report,
-            on_frame=text_reader.on_frame if text_reader else None,
+            on_frame=_frame_consumers(text_reader, seeing),
             progress=lambda done, total: report_progress("decode", done / total if total else 1),
         ):
             analysis.shots.append(closed.shot)
@@ -206,6 +229,8 @@ def analyze(
                 )
                 write_jpeg(frame.full(), target)
                 analysis.keyframes.append(Keyframe(closed.shot.index, frame.time, target))
+                if seeing is not None:
+                    seeing.on_keyframe(closed.shot, frame, target)
             if text_reader is not None:
                 text_reader.on_shot(closed)
         if text_reader is not None:
@@ -213,6 +238,12 @@ def analyze(
                 report, cancelled=bool(cancel and cancel.is_set())
             )
         analysis.timings["decode_shots_ocr"] = time.perf_counter() - decode_started
+        if seeing is not None:
+            waited = time.perf_counter()
+            seen = seeing.finish()
+            analysis.visual, analysis.face_samples = seen.keyframes, seen.samples
+            analysis.timings["visual"] = sum(v.seconds for v in seen.keyframes)
+            analysis.timings["visual_wait"] = time.perf_counter() - waited
         sound = sound_future.result()  # re-raises the sound branch's error, if any
     analysis.transcript = sound.transcript
     analysis.audio_events = sound.events
@@ -236,6 +267,50 @@ def analyze(
         json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False)
     )
     return analysis
+
+
+def _visual_pass(
+    settings: Settings,
+    chosen: frozenset[Option],
+    notes: list[str],
+    cancel: threading.Event | None,
+) -> Any:
+    """The :class:`~vidsense.perception.visual.VisualPass` for this analysis, or None (no
+    ``visual``, or its models missing: noted)."""
+    from vidsense.perception.visual import KeyframeAnalyzer, VisualPass
+
+    if "visual" not in chosen:
+        return None
+    faces = "faces" in chosen
+    if faces:
+        from vidsense.models.faces import FacesEntry
+
+        FacesEntry(settings).require()  # asked for: a missing model is an error
+    try:
+        analyzer = KeyframeAnalyzer(settings, faces=faces)
+    except ModelNotInstalled as e:
+        if faces:
+            raise
+        log.warning("no image labels: %s", e)
+        notes.append(f"no image labels or tags: {e}")
+        return None
+    return VisualPass(analyzer, cancel=cancel)
+
+
+def _frame_consumers(*consumers: Any) -> Callable[[Any], None] | None:
+    """One ``on_frame`` callback calling each consumer's ``on_frame`` (None when none)."""
+    calls = [c.on_frame for c in consumers if c is not None]
+    if not calls:
+        return None
+    if len(calls) == 1:
+        only: Callable[[Any], None] = calls[0]
+        return only
+
+    def each(frame: Any) -> None:
+        for call in calls:
+            call(frame)
+
+    return each
 
 
 def _keep_readable_part(
@@ -264,7 +339,7 @@ def _keep_readable_part(
 
 def evidence_texts(analysis: Analysis) -> tuple[list[str], list[str]]:
     """(kinds, texts) of every piece of text evidence, in the order they are embedded:
-    transcript segments, then text sightings, then audio-event labels."""
+    transcript segments, then text sightings, then what each keyframe shows."""
     kinds: list[str] = []
     texts: list[str] = []
     if analysis.transcript is not None:
@@ -274,6 +349,9 @@ def evidence_texts(analysis: Analysis) -> tuple[list[str], list[str]]:
     for sighting in analysis.text_sightings:
         kinds.append("text")
         texts.append(sighting.text)
+    for vision in analysis.visual:
+        kinds.append("visual")
+        texts.append(vision.description())
     return kinds, texts
 
 
@@ -289,6 +367,9 @@ def _embed(
         embedder = TextEmbeddingEntry(settings).load()
         arrays["text"] = embedder.embed(texts, kind="passage")
         arrays["text_kinds"] = np.array(kinds)
+    if analysis.visual:
+        # row i: the keyframe analysis.visual[i] describes (MobileNetV2's 1280-d embedding)
+        arrays["image"] = np.stack([v.embedding for v in analysis.visual])
     visual_name: str | None = None
     if "visual" in chosen and analysis.keyframes:
         visual = VisualEntry(settings)

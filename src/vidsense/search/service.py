@@ -9,14 +9,17 @@ Per option, what is searched (scores are 0-100; see :mod:`vidsense.search.base`)
   is a phrase search.
 - ``text_in_video``: on-screen text sightings, fuzzy (rapidfuzz partial ratio over the index's
   sightings), full-text and semantic; a hit spans the sighting.
-- ``visual``: CLIP vectors of keyframes when a visual model is installed; otherwise the visual
-  evidence there is (on-screen text and audio-event labels), as ``evidence["visual"]`` says.
+- ``visual``: CLIP vectors of keyframes when a visual model is installed; otherwise what the
+  keyframes show (ImageNet labels and WordNet tags, :mod:`vidsense.search.visual`) fused with
+  the other visual evidence there is (on-screen text and audio-event labels), as
+  ``evidence["visual"]`` says (``clip``, ``image_labels`` or ``text_and_audio_labels``).
 - ``logo``: on-screen text that matches the brand name, and ORB matches of the index's
   registered logo images against keyframes (see :mod:`vidsense.search.logos`).
 - ``audio``: audio-event labels (fuzzy) and their text vectors.
 
 Image queries look for keyframes like the image: CLIP image vectors when a visual model is
-installed, otherwise perceptual hashes, colour histograms and ORB (:mod:`.images`).
+installed, otherwise the image-labels network's keyframe embeddings (``image_embedding``), and
+without those perceptual hashes, colour histograms and ORB (:mod:`.images`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 from vidsense.errors import InvalidArgument
 from vidsense.library import Library
 from vidsense.models.base import VisualEmbedder
+from vidsense.models.imagenet import ImageLabelsEntry
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
 from vidsense.options import CLASSIFY_DEFAULT, search_options
@@ -53,6 +57,7 @@ from vidsense.search.base import (
 from vidsense.search.images import FeatureCache, features, likeness, read_image
 from vidsense.search.logos import LogoMatcher, named_like
 from vidsense.search.pages import ListPageStore, PageStore, ResultPage
+from vidsense.search.visual import SeenSearch, SimilarVideo, similar_videos
 from vidsense.store import Keyframe, Segment, VideoRecord
 
 log = logging.getLogger(__name__)
@@ -209,6 +214,7 @@ class SearchService:
         self.list_pages = ListPageStore(ttl=self.pages.ttl)
         self.frames = FeatureCache()
         self.logos = LogoMatcher(self.frames, self._blob_pixels)
+        self.seen = SeenSearch(library, self.settings)
         self._queries = _Lru(512)
         self._leaves = _leaf_executor()
         self._shots = _Lru(4096)
@@ -601,7 +607,14 @@ class SearchService:
             clips += [
                 replace(c, modules=(("visual", c.score),)) for c in self._audio(request, pool)
             ]
-            return [replace(c, score=round(c.score * 0.9, 2)) for c in clips]
+            clips = [replace(c, score=round(c.score * 0.9, 2)) for c in clips]
+            near = self._semantic(request.index_id, request.query, {"visual"}, pool)
+            seen = self.seen.text_clips(
+                request.index_id, request.query, pool.video_ids, near, pool.videos.__contains__
+            )
+            if seen or ImageLabelsEntry(self.settings).installed():
+                pool.evidence["visual"] = "image_labels"
+            return clips + seen
         pool.evidence["visual"] = "clip"
         query = embedder.embed_texts([request.query])[0]
         return self._keyframe_vector_clips(
@@ -652,6 +665,16 @@ class SearchService:
                     request.index_id, vec, pool, cos_low=0.5, cos_high=0.95
                 )
             return clips
+        seen = self.seen.image_clips(
+            request.index_id,
+            [q.pixels for q in request.images],
+            pool.video_ids,
+            pool.videos.__contains__,
+            self._shot_range,
+        )
+        if seen is not None:
+            pool.evidence["visual"] = "image_embedding"
+            return seen
         pool.evidence["visual"] = "image_hash_colour_orb"
         wanted = [features(q.pixels) for q in request.images]
         best: dict[str, tuple[Keyframe, float]] = {}
@@ -689,6 +712,13 @@ class SearchService:
             keyframes = self._index_keyframes(request.index_id, pool)
             clips += self.logos.clips(logos, keyframes, self._shot_range)
         return clips
+
+    def similar_videos(
+        self, index_id: str, video_id: str, *, limit: int = 10
+    ) -> list[SimilarVideo]:
+        """The videos of the index most like this one, from keyframe image embeddings
+        (:func:`vidsense.search.visual.similar_videos`)."""
+        return similar_videos(self.library, index_id, video_id, self._shot_range, limit=limit)
 
     # -- classification ----------------------------------------------------------------------
 

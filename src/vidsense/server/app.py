@@ -31,6 +31,7 @@ from vidsense.server.routers import (
     health,
     indexes,
     media,
+    people,
     search,
     tasks,
     ui,
@@ -91,6 +92,7 @@ def create_app(
             tasks.router,
             videos.router,
             search.router,
+            people.router,
             writing.router,
         ):
             app.include_router(

@@ -23,6 +23,7 @@ from pydantic.json_schema import models_json_schema
 from vidsense.api.envelopes import OPENAI_PATHS
 from vidsense.api.indexes import TaskBody
 from vidsense.api.openai import FileCreate
+from vidsense.api.people import PersonSearch
 from vidsense.api.search import ClassifyBody, ClassifyBulkBody, LogoBody, SearchBody
 from vidsense.config import Settings
 from vidsense.server.deps import require_api_key
@@ -50,6 +51,9 @@ BODIES: dict[tuple[str, str], Body] = {
     ("post", "/v1/classify/bulk"): Body(ClassifyBulkBody, form=False, urlencoded=False),
     ("post", "/v1/indexes/{index_id}/logos"): Body(
         LogoBody, files=(("file", True, False),), json=False, urlencoded=False
+    ),
+    ("post", "/v1/indexes/{index_id}/people/search"): Body(
+        PersonSearch, files=(("file", False, False),)
     ),
     ("post", "/v1/files"): Body(
         FileCreate,
@@ -81,8 +85,12 @@ ERRORS: dict[int, str] = {
 }
 """Every error status a route may answer, and what it means."""
 
-_READS_MEDIA = re.compile(r"^/v1/(tasks$|search$|chat/|video/generate$|indexes/[^/]+/logos$)")
-_FETCHES_URLS = re.compile(r"^/v1/(tasks$|tasks/external|search$|chat/|video/generate$)")
+_READS_MEDIA = re.compile(
+    r"^/v1/(tasks$|search$|chat/|video/generate$|indexes/[^/]+/(logos|people/search)$)"
+)
+_FETCHES_URLS = re.compile(
+    r"^/v1/(tasks$|tasks/external|search$|chat/|video/generate$|indexes/[^/]+/people/search$)"
+)
 _USES_MODELS = re.compile(r"^/v1/(search|classify|gist|summarize|generate|analyze|chat/|video/)")
 _PAGE_TOKENS = re.compile(r"\{page_token\}")
 _NAMES_THINGS = re.compile(r"^/v1/indexes(/\{index_id\})?$")

@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 
 from vidsense.errors import InvalidArgument, VidsenseError
 from vidsense.store.base import (
+    FaceRecord,
     IndexRecord,
     JobRecord,
     Keyframe,
     LogoRecord,
     Page,
+    PersonRecord,
     Segment,
     SkillRecord,
     Store,
@@ -35,6 +37,7 @@ from vidsense.store.blobs import BlobStore, FsspecBlobStore, LocalBlobStore, ope
 
 __all__ = [
     "BlobStore",
+    "FaceRecord",
     "FsspecBlobStore",
     "IndexRecord",
     "JobRecord",
@@ -42,6 +45,7 @@ __all__ = [
     "LocalBlobStore",
     "LogoRecord",
     "Page",
+    "PersonRecord",
     "Segment",
     "SkillRecord",
     "Store",

@@ -55,11 +55,12 @@ TaskStatus = Literal["validating", "pending", "indexing", "ready", "failed"]
 queued for a worker; ``indexing``: a worker holds it. A task fails at validation (from
 ``validating`` or ``pending``, see :meth:`Store.fail_task`) or while indexing."""
 VideoStatus = TaskStatus
-SegmentKind = Literal["transcript", "text", "audio_event", "shot", "caption", "logo"]
+SegmentKind = Literal["transcript", "text", "audio_event", "shot", "caption", "logo", "visual"]
 """What a segment holds: speech, on-screen text, an audio event, a shot, a written caption, a
-logo sighting."""
-Space = Literal["text", "visual"]
-"""A vector space: ``text`` (text embedder) or ``visual`` (image embedder)."""
+logo sighting, what a shot's keyframe shows (labels and tags)."""
+Space = Literal["text", "visual", "image"]
+"""A vector space: ``text`` (text embedder), ``visual`` (a CLIP-family image/text embedder) or
+``image`` (the image-labels network's embedding of keyframes, image to image only)."""
 SortOption = Literal["asc", "desc"]
 IndexSort = Literal["created_at", "updated_at", "index_name"]
 VideoSort = Literal["created_at", "updated_at", "filename", "duration"]
@@ -262,6 +263,45 @@ class LogoRecord:
 
 
 @dataclass(frozen=True, eq=False)
+class FaceRecord:
+    """A human face seen in a video, at ``time`` seconds (a keyframe, or a frame sampled inside
+    a long shot), standing for ``[start, end]`` seconds of shot ``shot_index``.
+
+    ``box`` is ``(left, top, right, bottom)`` as fractions (0-1) of the picture; ``score`` the
+    detector's score; ``embedding`` the face vector (float32, compared by Euclidean distance);
+    ``chip`` the aligned face as JPEG bytes (people's thumbnails); ``person_id`` the person of
+    the index it belongs to. Faces are biometric data: stored only for indexes that opted in.
+    """
+
+    video_id: str
+    shot_index: int
+    time: float
+    start: float
+    end: float
+    box: tuple[float, float, float, float]
+    score: float
+    embedding: npt.NDArray[np.float32]
+    chip: bytes = b""
+    person_id: str | None = None
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True, eq=False)
+class PersonRecord:
+    """Faces of one person in an index: ``name`` (None until named), ``face_count`` faces in
+    ``video_count`` videos, ``centroid`` the mean of their embeddings."""
+
+    id: str
+    index_id: str
+    name: str | None
+    face_count: int
+    video_count: int
+    centroid: npt.NDArray[np.float32]
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, eq=False)
 class VectorBatch:
     """Embeddings of one space: row ``i`` of ``vectors`` (float32, shape ``(n, dim)``) belongs
     to the segment or keyframe whose id is ``owners[i]``. Rows are normalized to unit length
@@ -398,12 +438,16 @@ class Store(ABC):
         segments: Sequence[Segment],
         keyframes: Sequence[Keyframe] = (),
         vectors: Sequence[VectorBatch] = (),
+        faces: Sequence[FaceRecord] = (),
     ) -> None:
-        """Replace all segments, keyframes and vectors of a video in one transaction.
+        """Replace all segments, keyframes, vectors and faces of a video in one transaction.
 
         Either everything is replaced or, on any error, the old evidence stays untouched.
         Vector owners must be among the given segments and keyframes. Blobs of old keyframes
-        that the new ones no longer name are deleted after the commit.
+        that the new ones no longer name are deleted after the commit. A face's ``person_id``
+        names a person of the video's index, or a new id (from :func:`new_id`) that creates
+        one; people whose faces changed get their centroid, counts and thumbnail (the chip of
+        their best-scoring face) recomputed, and people left without faces are deleted.
         """
 
     @abstractmethod
@@ -466,6 +510,42 @@ class Store(ABC):
     ) -> tuple[list[str], npt.NDArray[np.float32]]:
         """The stored ``space`` vectors of one video: ``(owner ids, (n, dim) unit rows)``;
         ``([], (0, 0) array)`` when it has none."""
+
+    # -- faces and people --------------------------------------------------------------------
+
+    @abstractmethod
+    def faces(
+        self, index_id: str, *, video_id: str | None = None, person_id: str | None = None
+    ) -> list[FaceRecord]:
+        """The faces of an index (optionally of one video and/or person), by video (oldest
+        first) then time."""
+
+    @abstractmethod
+    def people(self, index_id: str) -> list[PersonRecord]:
+        """The people of an index, most faces first."""
+
+    @abstractmethod
+    def get_person(self, index_id: str, person_id: str) -> PersonRecord:
+        """A person of the index (``NotFound`` ``person_not_found``)."""
+
+    @abstractmethod
+    def person_thumbnail(self, index_id: str, person_id: str) -> bytes:
+        """The JPEG of a person's best face (``NotFound`` ``person_not_found``)."""
+
+    @abstractmethod
+    def rename_person(self, index_id: str, person_id: str, name: str | None) -> PersonRecord:
+        """Name a person (None forgets the name); ``InvalidArgument`` for a blank name."""
+
+    @abstractmethod
+    def delete_person(self, index_id: str, person_id: str) -> None:
+        """Delete a person with every face of theirs (``NotFound`` ``person_not_found``)."""
+
+    @abstractmethod
+    def assign_people(self, index_id: str, assignment: Mapping[str, str]) -> None:
+        """Move faces (face id -> person id) to people in one transaction, as
+        :meth:`replace_evidence` assigns them: unknown person ids create people, people whose
+        faces changed are recomputed, people left without faces are deleted. Names stay with
+        the person ids that keep faces."""
 
     # -- written answers ---------------------------------------------------------------------
 

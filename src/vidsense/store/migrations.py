@@ -307,6 +307,45 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX jobs_by_created ON jobs(kind, created_at)",
         ],
     ),
+    # Self-contained (it touches no table of another migration but the ones it references), so
+    # it can take another number when migrations of parallel work are merged.
+    Migration(
+        5,
+        "faces seen in videos, grouped into people per index (opt-in, biometric data)",
+        [
+            """CREATE TABLE people (
+                seq {serial},
+                id TEXT NOT NULL UNIQUE,
+                index_id TEXT NOT NULL REFERENCES indexes(id) ON DELETE CASCADE,
+                name TEXT,
+                thumbnail {blob},
+                centroid {blob} NOT NULL,
+                face_count INTEGER NOT NULL DEFAULT 0,
+                video_count INTEGER NOT NULL DEFAULT 0,
+                created_at {time} NOT NULL,
+                updated_at {time} NOT NULL
+            )""",
+            "CREATE INDEX people_by_index ON people(index_id, seq)",
+            """CREATE TABLE faces (
+                seq {serial},
+                id TEXT NOT NULL UNIQUE,
+                video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                index_id TEXT NOT NULL,
+                person_id TEXT REFERENCES people(id) ON DELETE CASCADE,
+                shot_index INTEGER NOT NULL,
+                time {float} NOT NULL,
+                start_time {float} NOT NULL,
+                end_time {float} NOT NULL,
+                box {json} NOT NULL,
+                score {float} NOT NULL,
+                embedding {blob} NOT NULL,
+                chip {blob}
+            )""",
+            "CREATE INDEX faces_by_video ON faces(video_id, time)",
+            "CREATE INDEX faces_by_person ON faces(person_id)",
+            "CREATE INDEX faces_by_index ON faces(index_id, video_id)",
+        ],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

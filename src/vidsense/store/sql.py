@@ -34,6 +34,7 @@ from vidsense.store.base import (
     SEGMENT_KINDS,
     SPACES,
     TASK_STATUSES,
+    FaceRecord,
     IndexRecord,
     IndexSort,
     JobKind,
@@ -42,6 +43,7 @@ from vidsense.store.base import (
     Keyframe,
     LogoRecord,
     Page,
+    PersonRecord,
     Segment,
     SegmentKind,
     SkillRecord,
@@ -73,6 +75,7 @@ Conn = Any  # sqlite3.Connection or psycopg.Connection
 _IN_CHUNK = 500  # ids per "IN (...)" list, well under SQLite's variable limit
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_ID = re.compile(r"[0-9a-f]{24}")
 
 _INDEX_SELECT = """
     SELECT i.id, i.name, i.options, i.addons, i.created_at, i.updated_at,
@@ -95,6 +98,12 @@ _SKILL_COLUMNS = (
 )
 _SEGMENT_COLUMNS = "s.id, s.video_id, s.kind, s.start_time, s.end_time, s.text, s.data"
 _KEYFRAME_COLUMNS = "id, video_id, shot_index, time, blob_key"
+_FACE_COLUMNS = (
+    "id, video_id, person_id, shot_index, time, start_time, end_time, box, score, embedding, chip"
+)
+_PERSON_COLUMNS = "id, index_id, name, face_count, video_count, centroid, created_at, updated_at"
+MAX_PERSON_NAME = 200
+"""Longest person name (characters)."""
 
 
 @dataclass(frozen=True)
@@ -304,6 +313,36 @@ def _keyframe(row: Row) -> Keyframe:
         time=row["time"],
         blob_key=row["blob_key"],
         id=row["id"],
+    )
+
+
+def _face(row: Row) -> FaceRecord:
+    box = json.loads(row["box"])
+    return FaceRecord(
+        video_id=row["video_id"],
+        shot_index=row["shot_index"],
+        time=row["time"],
+        start=row["start_time"],
+        end=row["end_time"],
+        box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+        score=row["score"],
+        embedding=np.frombuffer(bytes(row["embedding"]), dtype="<f4").astype(np.float32),
+        chip=bytes(row["chip"] or b""),
+        person_id=row["person_id"],
+        id=row["id"],
+    )
+
+
+def _person(row: Row) -> PersonRecord:
+    return PersonRecord(
+        id=row["id"],
+        index_id=row["index_id"],
+        name=row["name"],
+        face_count=int(row["face_count"]),
+        video_count=int(row["video_count"]),
+        centroid=np.frombuffer(bytes(row["centroid"]), dtype="<f4").astype(np.float32),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -701,7 +740,9 @@ class SqlStore(Store):
             keys = self._column(
                 conn, "SELECT blob_key FROM keyframes WHERE video_id = ?", (video_id,)
             )
-            self._execute(conn, "DELETE FROM videos WHERE id = ?", (video_id,))
+            people = self._video_people(conn, video_id)
+            self._execute(conn, "DELETE FROM videos WHERE id = ?", (video_id,))  # and its faces
+            self._refresh_people(conn, people)
         self._delete_blobs(video_prefix(index_id, video_id), keys)
 
     def find_video_by_hash(self, index_id: str, sha256: str) -> VideoRecord | None:
@@ -748,10 +789,12 @@ class SqlStore(Store):
         segments: Sequence[Segment],
         keyframes: Sequence[Keyframe] = (),
         vectors: Sequence[VectorBatch] = (),
+        faces: Sequence[FaceRecord] = (),
     ) -> None:
         # Everything that can be checked without the database is checked before it is touched.
         segment_rows = [self._segment_params(video_id, s) for s in segments]
         keyframe_rows = [self._keyframe_params(video_id, k) for k in keyframes]
+        face_rows = [self._face_params(video_id, f) for f in faces]
         for row in segment_rows:
             self._check_segment_text(row[0], row[4])
         owners = [s.id for s in segments] + [k.id for k in keyframes]
@@ -785,6 +828,24 @@ class SqlStore(Store):
                 ) from e
             for space, batch_owners, matrix in batches:
                 self._insert_vectors(conn, index_id, video_id, space, batch_owners, matrix)
+            touched = self._video_people(conn, video_id)
+            self._execute(conn, "DELETE FROM faces WHERE video_id = ?", (video_id,))
+            if face_rows:
+                self._check_face_dim(conn, index_id, faces)
+                wanted = {str(f.person_id) for f in faces if f.person_id is not None}
+                self._create_people(conn, index_id, wanted)
+                try:
+                    self._insert_many(
+                        conn,
+                        "INSERT INTO faces (index_id, video_id, id, person_id, shot_index, time, "
+                        "start_time, end_time, box, score, embedding, chip) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(index_id, video_id, *row) for row in face_rows],
+                    )
+                except self._DUPLICATE_ID as e:
+                    raise InvalidArgument(f"a face id is already used by another video: {e}") from e
+                touched |= wanted
+            self._refresh_people(conn, touched)
         stale = [k for k in old_keys if k not in new_keys]
         if stale:
             self._delete_blobs(None, stale)
@@ -842,6 +903,37 @@ class SqlStore(Store):
         return (s.id, s.kind, start, end, s.text, _json(s.data, "segment data"))
 
     @staticmethod
+    def _face_params(video_id: str, f: FaceRecord) -> tuple[Any, ...]:
+        if f.video_id != video_id:
+            raise InvalidArgument(f"face {f.id} belongs to video {f.video_id}, not {video_id}")
+        if int(f.shot_index) < 0:
+            raise InvalidArgument(f"face {f.id} shot_index must be >= 0")
+        at = _seconds(f.time, "face time")
+        start, end = _seconds(f.start, "face start"), _seconds(f.end, "face end")
+        if not start <= end:
+            raise InvalidArgument(f"face {f.id} ends ({end}) before it starts ({start})")
+        box = [float(v) for v in f.box]
+        if len(box) != 4 or not all(0.0 <= v <= 1.0 for v in box):
+            raise InvalidArgument(f"face {f.id} box must be 4 fractions of the picture (0-1)")
+        vector = np.asarray(f.embedding, dtype="<f4")
+        if vector.ndim != 1 or not len(vector) or not np.isfinite(vector).all():
+            raise InvalidArgument(f"face {f.id} embedding must be a finite 1-D vector")
+        if f.person_id is not None and not _ID.fullmatch(str(f.person_id)):
+            raise InvalidArgument(f"face {f.id} person_id must be 24 hexadecimal characters")
+        return (
+            f.id,
+            f.person_id,
+            int(f.shot_index),
+            at,
+            start,
+            end,
+            _json(box, "face box"),
+            float(f.score),
+            vector.tobytes(),
+            bytes(f.chip),
+        )
+
+    @staticmethod
     def _keyframe_params(video_id: str, k: Keyframe) -> tuple[Any, ...]:
         if k.video_id != video_id:
             raise InvalidArgument(f"keyframe {k.id} belongs to video {k.video_id}, not {video_id}")
@@ -882,6 +974,174 @@ class SqlStore(Store):
                 matrix = SpaceMatrix(self.vector_dir / index_id / space, dim)
                 self._matrices[(index_id, space)] = matrix
             return matrix
+
+    # -- faces and people --------------------------------------------------------------------
+
+    def _video_people(self, conn: Conn, video_id: str) -> set[str]:
+        return {
+            str(p)
+            for p in self._column(
+                conn,
+                "SELECT DISTINCT person_id FROM faces WHERE video_id = ? AND person_id IS NOT NULL",
+                (video_id,),
+            )
+        }
+
+    def _check_face_dim(self, conn: Conn, index_id: str, faces: Sequence[FaceRecord]) -> None:
+        dims = {len(np.asarray(f.embedding).reshape(-1)) for f in faces}
+        row = self._one(conn, "SELECT embedding FROM faces WHERE index_id = ? LIMIT 1", (index_id,))
+        if row is not None:
+            dims.add(len(bytes(row["embedding"])) // 4)
+        if len(dims) > 1:
+            raise InvalidArgument(
+                f"face embeddings of one index must have one dimension, got {sorted(dims)}"
+            )
+
+    def _create_people(self, conn: Conn, index_id: str, person_ids: set[str]) -> None:
+        """Create the people among ``person_ids`` that do not exist yet (counts come later)."""
+        now = utc_now()
+        for person_id in sorted(person_ids):
+            row = self._one(conn, "SELECT index_id FROM people WHERE id = ?", (person_id,))
+            if row is None:
+                self._execute(
+                    conn,
+                    "INSERT INTO people (id, index_id, centroid, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (person_id, index_id, b"", now, now),
+                )
+            elif row["index_id"] != index_id:
+                raise InvalidArgument(f"person {person_id} belongs to another index")
+
+    def _refresh_people(self, conn: Conn, person_ids: Iterable[str]) -> None:
+        """Recompute the centroid, counts and thumbnail of people from their faces; delete
+        the people left without faces."""
+        now = utc_now()
+        for person_id in sorted(set(person_ids)):
+            rows = self._all(
+                conn,
+                "SELECT video_id, score, embedding, chip FROM faces WHERE person_id = ? "
+                "ORDER BY score DESC, seq",
+                (person_id,),
+            )
+            if not rows:
+                self._execute(conn, "DELETE FROM people WHERE id = ?", (person_id,))
+                continue
+            vectors = np.stack([np.frombuffer(bytes(r["embedding"]), dtype="<f4") for r in rows])
+            centroid = vectors.mean(axis=0).astype("<f4")
+            self._execute(
+                conn,
+                "UPDATE people SET centroid = ?, face_count = ?, video_count = ?, thumbnail = ?, "
+                "updated_at = ? WHERE id = ?",
+                (
+                    centroid.tobytes(),
+                    len(rows),
+                    len({r["video_id"] for r in rows}),
+                    bytes(rows[0]["chip"] or b""),
+                    now,
+                    person_id,
+                ),
+            )
+
+    def _person_row(self, conn: Conn, index_id: str, person_id: str, lock: bool = False) -> Row:
+        sql = f"SELECT {_PERSON_COLUMNS} FROM people WHERE id = ? AND index_id = ?"
+        row = self._one(conn, sql + (self._FOR_UPDATE if lock else ""), (person_id, index_id))
+        if row is None:
+            raise NotFound(
+                f"no person with id {person_id!r} in index {index_id!r}", code="person_not_found"
+            )
+        return row
+
+    def faces(
+        self, index_id: str, *, video_id: str | None = None, person_id: str | None = None
+    ) -> list[FaceRecord]:
+        n = self._NULLABLE
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+            columns = ", ".join(f"f.{c}" for c in _FACE_COLUMNS.split(", "))
+            rows = self._all(
+                conn,
+                f"SELECT {columns} FROM faces f JOIN videos v ON v.id = f.video_id "
+                f"WHERE f.index_id = ? AND ({n} IS NULL OR f.video_id = ?) "
+                f"AND ({n} IS NULL OR f.person_id = ?) "
+                "ORDER BY v.created_at, v.id, f.time, f.seq",
+                (index_id, video_id, video_id, person_id, person_id),
+            )
+        return [_face(r) for r in rows]
+
+    def people(self, index_id: str) -> list[PersonRecord]:
+        with self._read() as conn:
+            self._require_index(conn, index_id)
+            rows = self._all(
+                conn,
+                f"SELECT {_PERSON_COLUMNS} FROM people WHERE index_id = ? "
+                "ORDER BY face_count DESC, seq",
+                (index_id,),
+            )
+        return [_person(r) for r in rows]
+
+    def get_person(self, index_id: str, person_id: str) -> PersonRecord:
+        with self._read() as conn:
+            return _person(self._person_row(conn, index_id, person_id))
+
+    def person_thumbnail(self, index_id: str, person_id: str) -> bytes:
+        with self._read() as conn:
+            self._person_row(conn, index_id, person_id)
+            data = self._scalar(conn, "SELECT thumbnail FROM people WHERE id = ?", (person_id,))
+        return bytes(data or b"")
+
+    def rename_person(self, index_id: str, person_id: str, name: str | None) -> PersonRecord:
+        if name is not None:
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidArgument("a person's name must be a non-empty string (or null)")
+            name = " ".join(name.split())
+            if len(name) > MAX_PERSON_NAME or "\x00" in name:
+                raise InvalidArgument(
+                    f"a person's name is at most {MAX_PERSON_NAME} characters, without NUL"
+                )
+        with self._write() as conn:
+            self._person_row(conn, index_id, person_id, lock=True)
+            self._execute(
+                conn,
+                "UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
+                (name, utc_now(), person_id),
+            )
+            return _person(self._person_row(conn, index_id, person_id))
+
+    def delete_person(self, index_id: str, person_id: str) -> None:
+        with self._write() as conn:
+            self._person_row(conn, index_id, person_id, lock=True)
+            self._execute(conn, "DELETE FROM faces WHERE person_id = ?", (person_id,))
+            self._execute(conn, "DELETE FROM people WHERE id = ?", (person_id,))
+
+    def assign_people(self, index_id: str, assignment: Mapping[str, str]) -> None:
+        moves = {str(f): str(p) for f, p in assignment.items()}
+        bad = [p for p in moves.values() if not _ID.fullmatch(p)]
+        if bad:
+            raise InvalidArgument(f"person ids must be 24 hexadecimal characters, got {bad[0]!r}")
+        with self._write() as conn:
+            self._require_index(conn, index_id, lock=True)
+            before: dict[str, str | None] = {}
+            for part in _chunks(list(moves)):
+                for row in self._all(
+                    conn,
+                    f"SELECT id, person_id FROM faces WHERE index_id = ? AND id IN "
+                    f"({_marks(len(part))})",
+                    (index_id, *part),
+                ):
+                    before[row["id"]] = row["person_id"]
+            unknown = [f for f in moves if f not in before]
+            if unknown:
+                raise InvalidArgument(
+                    f"{len(unknown)} faces are not in index {index_id}, e.g. {unknown[0]}"
+                )
+            self._create_people(conn, index_id, set(moves.values()))
+            changed = {f: p for f, p in moves.items() if before[f] != p}
+            for face_id, person_id in changed.items():
+                self._execute(
+                    conn, "UPDATE faces SET person_id = ? WHERE id = ?", (person_id, face_id)
+                )
+            touched = set(moves.values()) | {str(p) for p in before.values() if p is not None}
+            self._refresh_people(conn, touched)
 
     # -- logos -------------------------------------------------------------------------------
 

@@ -205,7 +205,8 @@ async function startUpload(indexId, file, onChange) {
       paint(t);
     });
     t.taskId = created._id;
-    t.stage = created.status || "pending";
+    // A task refused at submission is painted failed by follow(), once its message is read.
+    t.stage = created.status === "failed" ? "validating" : created.status || "pending";
     t.progress = 0;
     paint(t);
     if (created.duplicate) toast(`${file.name} is already in this index.`);
@@ -228,7 +229,7 @@ async function startUrl(indexId, url, onChange) {
       json: { index_id: indexId, video_url: url },
     });
     t.taskId = created._id;
-    t.stage = created.status || "pending";
+    t.stage = created.status === "failed" ? "validating" : created.status || "pending";
     paint(t);
     await follow(t, onChange);
   } catch (err) {
