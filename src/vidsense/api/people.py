@@ -75,7 +75,7 @@ class PersonSearch(Wire):
 class PersonUpdate(Wire):
     """``PATCH /people/{person_id}``: the person's name (null forgets it)."""
 
-    name: str | None = Field(max_length=200)
+    name: str | None = Field(max_length=200, pattern=NOT_BLANK)
 
 
 class PersonMatchOut(Wire):
