@@ -123,7 +123,11 @@ class ServerProcess:
         self.log = data_dir / f"server-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, *args: str, timeout: float = 60.0) -> ServerProcess:
+    def start(
+        self, *args: str, timeout: float = 60.0, limit_file_size: int | None = None
+    ) -> ServerProcess:
+        """Start it with ``args``; ``limit_file_size``: no file it writes may pass this many
+        bytes (``RLIMIT_FSIZE``: a write past it fails, as on a full disk)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
@@ -140,7 +144,12 @@ class ServerProcess:
         ]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                command, env=self.env, stdout=log, stderr=log, start_new_session=True
+                command,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                preexec_fn=None if limit_file_size is None else _file_size_limit(limit_file_size),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -168,6 +177,15 @@ class ServerProcess:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def _file_size_limit(size: int) -> Callable[[], None]:
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, poll: float = 0.2) -> Any:

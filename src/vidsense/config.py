@@ -34,6 +34,31 @@ class FetchSettings(BaseSettings):
     )
 
 
+class LimitSettings(BaseSettings):
+    """How large a request body may be, per route family (a larger one is refused with
+    ``413 request_too_large`` before it is read; ``max_upload_bytes`` bounds file uploads)."""
+
+    json_bytes: int = Field(
+        default=1 << 20,
+        description="JSON or url-encoded body of every route not named below, bytes (1 MiB)",
+    )
+    form_bytes: int = Field(
+        default=32 << 20,
+        description="body of /search, /classify and /indexes/{id}/logos (forms with query or "
+        "logo images), bytes (32 MiB)",
+    )
+    chat_bytes: int = Field(
+        default=64 << 20,
+        description="body of /chat/completions and /video/generate (media sent inline as data: "
+        "URIs), bytes (64 MiB)",
+    )
+    data_uri_bytes: int = Field(
+        default=48 << 20,
+        description="decoded size of one data: URI in a chat or video/generate request, bytes "
+        "(48 MiB); checked before decoding",
+    )
+
+
 class ModelSettings(BaseSettings):
     """Which model serves each capability, and where it loads from.
 
@@ -156,6 +181,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=10 * 1024**3, description="largest accepted upload, bytes (default 10 GiB)"
     )
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     workers: int = Field(default=0, description="in-process indexing workers (0 = one per core)")
     job_workers: int = Field(
         default=2,
@@ -202,6 +228,11 @@ class Settings(BaseSettings):
     font_dirs: list[Path] = Field(
         default_factory=lambda: [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")],
         description="folders whose font files a render spec sent over HTTP may name",
+    )
+    docs_public: bool = Field(
+        default=False,
+        description="serve /openapi.json, /docs and /redoc without a key even when API keys are "
+        "set (they are behind the key by default)",
     )
     chat_allow_file_urls: bool = Field(
         default=False,

@@ -18,19 +18,27 @@
     │   └── EmptyMedia                 422 empty_media         (no frames)
     ├── SourceBlocked                  403 url_not_allowed     (private/loopback address, scheme)
     ├── SignatureInvalid               403 signature_invalid   (a signed URL forged or expired)
-    ├── SourceTooLarge                 413 source_too_large    (also upload_too_large)
+    ├── SourceTooLarge                 413 source_too_large    (also upload_too_large,
+    │                                                           request_too_large,
+    │                                                           data_uri_too_large)
     ├── FetchFailed                    502 fetch_failed        (unreachable URL, HTTP error)
     ├── ServerUnavailable              503 server_unreachable  (the client cannot reach a server)
     ├── ModelNotInstalled              503 model_not_installed
     ├── TaskInterrupted                503 interrupted         (shutdown or lease lost; retried)
+    ├── StorageUnavailable             503 storage_unavailable (data folder read-only or not
+    │                                                           writable)
+    ├── InsufficientStorage            507 insufficient_storage (disk or quota full)
     └── ToolFailed                     500 tool_failed         (ffmpeg/ffprobe failed unexpectedly)
 
 Each class carries its HTTP status and machine-readable ``code``; :func:`describe` is the one
-place that turns any exception into ``(status, code, message)`` for the HTTP and CLI faces, and
-:func:`from_answer` turns such an answer back into the same class (what the HTTP client raises).
+place that turns any exception into ``(status, code, message)`` for the HTTP and CLI faces
+(storage failures of the system, :func:`storage_error`, included), and :func:`from_answer`
+turns such an answer back into the same class (what the HTTP client raises).
 """
 
 from __future__ import annotations
+
+import errno
 
 
 class VidsenseError(Exception):
@@ -171,10 +179,63 @@ class ToolFailed(VidsenseError):
     code = "tool_failed"
 
 
+class StorageUnavailable(VidsenseError):
+    """The data folder (or the database) cannot be written: mounted read-only, or not this
+    process's to write."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
+class InsufficientStorage(VidsenseError):
+    """A write failed because the disk (or the user's quota, or the file size limit) is full;
+    nothing half-written is kept."""
+
+    status = 507
+    code = "insufficient_storage"
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_READ_ONLY = frozenset({errno.EROFS})
+_SQLITE_FULL, _SQLITE_READONLY = 13, 8  # sqlite3 result codes (their low byte)
+_PG_DISK_FULL = "53100"  # PostgreSQL's SQLSTATE disk_full
+
+
+def storage_error(error: BaseException) -> VidsenseError | None:
+    """The storage failure ``error`` is, or was caused by (a disk or quota that is full, a
+    read-only file system, SQLite's "database or disk is full", PostgreSQL's ``disk_full``),
+    as :class:`InsufficientStorage` or :class:`StorageUnavailable`; None for anything else."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, InsufficientStorage | StorageUnavailable):
+            return found
+        number = getattr(found, "errno", None) if isinstance(found, OSError) else None
+        sqlite_code = getattr(found, "sqlite_errorcode", None)
+        sqlite_code = sqlite_code & 0xFF if isinstance(sqlite_code, int) else None
+        where = f" ({found.filename})" if isinstance(found, OSError) and found.filename else ""
+        if number in _FULL or sqlite_code == _SQLITE_FULL:
+            reason = found.strerror if isinstance(found, OSError) else str(found)
+            return InsufficientStorage(f"the server's storage is full: {reason}{where}")
+        if getattr(found, "sqlstate", None) == _PG_DISK_FULL:
+            return InsufficientStorage(f"the database's storage is full: {found}")
+        if number in _READ_ONLY or sqlite_code == _SQLITE_READONLY:
+            reason = found.strerror if isinstance(found, OSError) else str(found)
+            return StorageUnavailable(f"the server's storage cannot be written: {reason}{where}")
+        found = found.__cause__ or found.__context__
+    return None
+
+
 def describe(error: BaseException) -> tuple[int, str, str]:
     """Map any exception to ``(http_status, code, message)``; unknown errors become 500."""
-    if isinstance(error, VidsenseError):
+    if isinstance(error, VidsenseError) and error.status < 500:
         return error.status, error.code, error.message
+    storage = storage_error(error)  # also under a server-side error that a full disk caused
+    if isinstance(error, VidsenseError) and (storage is None or storage is error):
+        return error.status, error.code, error.message
+    if storage is not None:
+        return storage.status, storage.code, storage.message
     return 500, "internal_error", f"internal error: {type(error).__name__}: {error}"
 
 

@@ -28,7 +28,7 @@ through.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from vidsense.errors import InvalidArgument
 
@@ -40,7 +40,10 @@ OPT_IN: tuple[Option, ...] = ("faces",)
 on keyframes into people; biometric data). They are analysis options, not search options."""
 ADDONS: tuple[str, ...] = ("thumbnail",)
 
-MODEL_OPTIONS: dict[str, tuple[Option, ...]] = {
+ModelOption = Literal[
+    "visual", "audio", "transcription", "conversation", "text_in_video", "logo", "faces"
+]
+MODEL_OPTIONS: dict[ModelOption, tuple[Option, ...]] = {
     "visual": ("visual", "text_in_video", "logo"),
     "audio": ("conversation", "audio"),
     "transcription": ("conversation",),
@@ -50,6 +53,8 @@ MODEL_OPTIONS: dict[str, tuple[Option, ...]] = {
     "faces": ("faces",),
 }
 """2026 ``model_options`` and the analyzer options each covers (more than their v1.2 names)."""
+SearchOption = Literal["visual", "conversation", "text_in_video", "logo", "audio", "transcription"]
+"""What a search or classification may name: the options search looks through, and aliases."""
 SEARCH_ALIASES: dict[str, tuple[Option, ...]] = {
     "transcription": ("conversation",),
     "audio": ("audio", "conversation"),
@@ -145,7 +150,8 @@ def index_models(
 
 def model_analyzers(model_options: Iterable[str]) -> list[str]:
     """The analyzer options 2026 ``model_options`` cover, in :data:`OPTIONS` order."""
-    return _ordered(o for name in model_options for o in MODEL_OPTIONS.get(name, ()))
+    covers = cast(Mapping[str, tuple[Option, ...]], MODEL_OPTIONS)
+    return _ordered(o for name in model_options for o in covers.get(name, ()))
 
 
 def index_addons(addons: Sequence[str] | None) -> list[str]:

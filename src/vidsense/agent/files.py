@@ -96,7 +96,12 @@ class FileStore:
         }
         if facts is not None:
             record["asset"] = facts
-        meta.write_text(json.dumps(record))
+        try:
+            meta.write_text(json.dumps(record))
+        except BaseException:  # no record, no file (a full disk, say)
+            meta.unlink(missing_ok=True)
+            data.unlink(missing_ok=True)
+            raise
         return record
 
     def get(self, file_id: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from vidsense.errors import (
     MediaUnavailable,
     NotFound,
     SourceBlocked,
+    SourceTooLarge,
     TaskInterrupted,
     ToolFailed,
     UnsupportedMedia,
@@ -63,13 +64,22 @@ class ChatVideo:
     """True when this request had to analyse it."""
 
 
-def decode_data_uri(uri: str) -> tuple[str, bytes]:
-    """``(media type, bytes)`` of a ``data:`` URI."""
+def decode_data_uri(uri: str, max_bytes: int | None = None) -> tuple[str, bytes]:
+    """``(media type, bytes)`` of a ``data:`` URI; one that would decode to more than
+    ``max_bytes`` is refused (``413 data_uri_too_large``) before it is decoded."""
     found = _DATA.match(uri)
     if not found:
         raise InvalidArgument("the data URI is malformed; use data:<type>;base64,<data>")
     kind = found.group(1) or "application/octet-stream"
     payload = found.group(4)
+    size = len(payload) * 3 // 4 if found.group(3) else len(payload)  # at most, decoded
+    if max_bytes is not None and size > max_bytes:
+        raise SourceTooLarge(
+            f"the data URI holds about {size} bytes, more than the limit of {max_bytes} "
+            "(VIDSENSE_LIMITS__DATA_URI_BYTES); upload the file with POST /v1/files and send "
+            "its file_id instead",
+            code="data_uri_too_large",
+        )
     if found.group(3):
         try:
             return kind, base64.b64decode(payload, validate=False)
@@ -100,17 +110,26 @@ class MediaResolver:
 
     # -- bytes -----------------------------------------------------------------------------
 
-    def _keep(self, data: bytes, suffix: str) -> Path:
+    def _keep(self, data: bytes, suffix: str, created: list[Path]) -> Path:
+        """``data`` in the chat media folder (once per content); a file written here is added
+        to ``created``."""
         self.work.mkdir(parents=True, exist_ok=True)
         path = self.work / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
         if not path.exists():
             tmp = path.with_name(f".{path.name}.{threading.get_ident()}.part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            try:
+                tmp.write_bytes(data)
+                tmp.replace(path)
+            finally:
+                tmp.unlink(missing_ok=True)
+            created.append(path)
         return path
 
     def local_file(self, ref: MediaRef) -> tuple[Path, str]:
         """A local copy of ``ref`` and its kind (``video`` or ``image``)."""
+        return self._local_file(ref, [])
+
+    def _local_file(self, ref: MediaRef, created: list[Path]) -> tuple[Path, str]:
         if ref.file_id is not None:
             record = self.files.get(ref.file_id)
             path = self.files.path(ref.file_id)
@@ -118,11 +137,11 @@ class MediaResolver:
         url = ref.url or ""
         scheme = urlparse(url).scheme.lower()
         if scheme == "data":
-            media_type, data = decode_data_uri(url)
+            media_type, data = decode_data_uri(url, self.settings.limits.data_uri_bytes)
             kind = "image" if media_type.startswith("image/") else "video"
             if ref.kind == "image":
                 kind = "image"
-            return self._keep(data, ".jpg" if kind == "image" else ".mp4"), kind
+            return self._keep(data, ".jpg" if kind == "image" else ".mp4", created), kind
         if scheme in ("http", "https"):
             from vidsense.media.source import fetch_url
 
@@ -146,8 +165,9 @@ class MediaResolver:
             "or a file_id"
         )
 
-    def slideshow(self, images: Sequence[Path]) -> Path:
-        """One MP4 showing each image for a second (made once per set of images)."""
+    def slideshow(self, images: Sequence[Path], created: list[Path] | None = None) -> Path:
+        """One MP4 showing each image for a second (made once per set of images; a new one is
+        added to ``created``)."""
         import cv2
         import numpy as np
 
@@ -199,6 +219,8 @@ class MediaResolver:
             if done.returncode != 0:
                 raise ToolFailed(f"could not join the images: {last_error_line(done.stderr)}")
             tmp.replace(out)
+            if created is not None:
+                created.append(out)
         finally:
             import shutil
 
@@ -224,25 +246,33 @@ class MediaResolver:
     def locate(self, refs: Sequence[MediaRef]) -> list[Path | ChatVideo]:
         """Local, checked video files for ``refs`` (or the library's video, when a ref is one
         of its stream URLs): each video, then one slideshow of all the images. Fails (before
-        anything is indexed) on a URL that cannot be read or on bytes that are not a video."""
+        anything is indexed) on a URL that cannot be read or on bytes that are not a video;
+        what this call wrote to the chat media folder is then deleted."""
         from vidsense.media.probe import probe
 
         paths: list[Path] = []
         images: list[Path] = []
         known: list[ChatVideo] = []
-        for ref in refs:
-            if ref.kind != "image" and (video := self.in_library(ref)) is not None:
-                known.append(video)
-                continue
-            path, kind = self.local_file(ref)
-            (images if kind == "image" else paths).append(path)
-        if images:
-            paths.append(self.slideshow(images))
-        for path in paths:
-            try:
-                probe(path)
-            except MediaError as e:
-                raise type(e)(f"the media sent is not a video: {e.message}", code=e.code) from e
+        created: list[Path] = []
+        try:
+            for ref in refs:
+                if ref.kind != "image" and (video := self.in_library(ref)) is not None:
+                    known.append(video)
+                    continue
+                path, kind = self._local_file(ref, created)
+                (images if kind == "image" else paths).append(path)
+            if images:
+                paths.append(self.slideshow(images, created))
+            for path in paths:
+                try:
+                    probe(path)
+                except MediaError as e:
+                    message = f"the media sent is not a video: {e.message}"
+                    raise type(e)(message, code=e.code) from e
+        except BaseException:
+            for path in created:
+                path.unlink(missing_ok=True)
+            raise
         return [*known, *paths]
 
     def index(

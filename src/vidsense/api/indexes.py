@@ -12,17 +12,27 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidsense import __version__
+from vidsense.api.limits import MAX_PAGE, MAX_PAGE_LIMIT
 from vidsense.api.services import Services
-from vidsense.api.wire import Listing, Wire, json_field, page_info
+from vidsense.api.wire import (
+    NOT_BLANK,
+    Decoded,
+    Listing,
+    Lower,
+    Wire,
+    one_of_fields,
+    page_info,
+    validated,
+)
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
-from vidsense.options import OPT_IN, OPTIONS, model_analyzers
+from vidsense.options import OPT_IN, OPTIONS, ModelOption, Option, model_analyzers
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
 
@@ -40,37 +50,37 @@ class EngineSpec(Wire):
     """A v1.2 engine: ``{"engine_name": "marengo2.6", "engine_options": ["visual", ...]}``."""
 
     engine_name: str = ENGINE_NAME
-    engine_options: list[str] = Field(default_factory=list)
+    engine_options: list[Annotated[Option, Lower]] = Field(min_length=1)
 
 
 class ModelSpec(Wire):
     """A 2026 model: ``{"model_name": "marengo3.0", "model_options": ["visual", "audio"]}``."""
 
     model_name: str = ENGINE_NAME
-    model_options: list[str] = Field(default_factory=list)
+    model_options: list[Annotated[ModelOption, Lower]] = Field(min_length=1)
 
 
 class IndexCreate(Wire):
     """``POST /indexes``: a name and, optionally, ``engines`` (v1.2) or ``models`` (2026)."""
 
-    index_name: str = Field(min_length=1, max_length=200)
+    index_name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     engines: list[EngineSpec] | None = None
     models: list[ModelSpec] | None = None
-    addons: list[str] | None = None
+    addons: list[Annotated[Literal["thumbnail"], Lower]] | None = None
 
 
 class IndexUpdate(Wire):
     """``PUT /indexes/{id}``: the new name."""
 
-    index_name: str = Field(min_length=1, max_length=200)
+    index_name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class ExternalTaskCreate(Wire):
     """``POST /tasks/external-provider``: a page URL (YouTube, Vimeo, ...) for an index."""
 
-    index_id: str
-    url: str
-    language: str | None = None
+    index_id: str = Field(min_length=1)
+    url: HttpUrl
+    language: Language | None = None
 
 
 SortOption = Literal["asc", "desc"]
@@ -79,8 +89,8 @@ SortOption = Literal["asc", "desc"]
 class IndexQuery(BaseModel):
     """``GET /indexes``: one page (``page`` from 1, ``page_limit`` 1-50), newest first."""
 
-    page: int = Field(default=1, ge=1)
-    page_limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at", "index_name"] = "created_at"
     sort_option: SortOption = "desc"
 
@@ -88,8 +98,8 @@ class IndexQuery(BaseModel):
 class VideoQuery(BaseModel):
     """``GET /indexes/{id}/videos``: one page of an index's videos, newest first."""
 
-    page: int = Field(default=1, ge=1)
-    page_limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at", "filename", "duration"] = "created_at"
     sort_option: SortOption = "desc"
 
@@ -99,10 +109,39 @@ class TaskQuery(BaseModel):
 
     index_id: str | None = None
     status: Literal["pending", "validating", "indexing", "ready", "failed"] | None = None
-    page: int = Field(default=1, ge=1)
-    page_limit: int = Field(default=10, ge=1, le=50)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at"] = "created_at"
     sort_option: SortOption = "desc"
+
+
+HttpUrl = Annotated[str, Field(pattern=NOT_BLANK)]
+"""A URL: http(s) to a public address is taken (checked against the address rules, then
+fetched while indexing); any other is refused with ``403 url_not_allowed``."""
+
+
+Language = Annotated[
+    str,
+    Field(
+        pattern=r"^\s*[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?\s*$",
+        description="the spoken language: an ISO 639-1 code such as en (or en-US)",
+    ),
+]
+
+
+class TaskBody(Wire):
+    """``POST /tasks`` (multipart with a ``video_file``, url-encoded or JSON): the index and
+    the video, as an uploaded file (forms) or a ``video_url`` (``url``)."""
+
+    model_config = ConfigDict(json_schema_extra=one_of_fields("video_url", "url"))
+
+    index_id: str = Field(min_length=1)
+    video_url: HttpUrl | None = Field(default=None, description="an http(s) URL of a video file")
+    url: HttpUrl | None = Field(default=None, description="the same as video_url")
+    language: Language | None = None
+    user_metadata: Annotated[dict[str, Any], Decoded] | None = Field(
+        default=None, description="a JSON object kept with the video"
+    )
 
 
 @dataclass
@@ -267,27 +306,32 @@ def index_out(index: IndexRecord) -> Index:
     (models created in 2026 terms are reported as engines too, with the v1.2 options they
     cover, and engines as models); an index created with neither reports one ``vidsense``
     model running every option it has."""
-    options: list[str] = [o for o in (*OPTIONS, *OPT_IN) if o in index.options]
+    options: list[Option] = [o for o in (*OPTIONS, *OPT_IN) if o in index.options]
     engines: list[EngineSpec] = []
     models: list[ModelSpec] = []
     for named in index.models or []:
         if "engine_name" in named:
             name, given = named["engine_name"], list(named["engine_options"])
-            engines.append(EngineSpec(engine_name=name, engine_options=given))
-            models.append(ModelSpec(model_name=name, model_options=given))
+            engines.append(
+                EngineSpec.model_validate({"engine_name": name, "engine_options": given})
+            )
+            models.append(ModelSpec.model_validate({"model_name": name, "model_options": given}))
         else:
             name, given = named["model_name"], list(named["model_options"])
-            models.append(ModelSpec(model_name=name, model_options=given))
-            engines.append(EngineSpec(engine_name=name, engine_options=model_analyzers(given)))
+            models.append(ModelSpec.model_validate({"model_name": name, "model_options": given}))
+            covered = model_analyzers(given)
+            engines.append(
+                EngineSpec.model_validate({"engine_name": name, "engine_options": covered})
+            )
     if not models:
         engines = [EngineSpec(engine_name=ENGINE_NAME, engine_options=options)]
-        models = [ModelSpec(model_name=ENGINE_NAME, model_options=options)]
+        models = [ModelSpec(model_name=ENGINE_NAME, model_options=[*options])]
     return Index(
         _id=index.id,
         index_name=index.name,
         engines=engines,
         models=models,
-        options=options,
+        options=[*options],
         addons=index.addons,
         video_count=index.video_count,
         total_duration=round(index.total_duration, 3),
@@ -549,33 +593,20 @@ def video_file(services: Services, index_id: str, video_id: str) -> tuple[Path, 
 # -- tasks -----------------------------------------------------------------------------------------
 
 
-def _user_metadata(form: TaskForm) -> dict[str, Any] | None:
-    text = form.get("user_metadata")
-    if text is None:
-        return None
-    value = json_field(text, "user_metadata")
-    if not isinstance(value, dict):
-        raise InvalidArgument("user_metadata must be a JSON object", param="user_metadata")
-    return value
-
-
 def create_task(services: Services, form: TaskForm) -> TaskCreated:
     """``POST /tasks``: the staged ``video_file`` or a ``video_url`` for ``index_id``. The
     staged file is taken by the library or deleted, whatever happens; a file that is not a
     video at all is refused (400 ``unsupported_media``), no task made."""
     lib = services.library
-    index_id = form.get("index_id")
     try:
-        if index_id is None:
-            raise InvalidArgument("index_id is required")
-        meta = _user_metadata(form)
-        language = form.get("language")
+        body = validated(TaskBody, {k: v for k, v in form.fields.items() if v.strip()})
+        index_id, meta, language = body.index_id, body.user_metadata, body.language
         if form.file is not None:
             sub = lib.submit_upload(
                 index_id, form.file, language=language, user_metadata=meta, refuse_unsupported=True
             )
         else:
-            url = form.get("video_url") or form.get("url")
+            url = body.video_url or body.url
             if url is None:
                 raise InvalidArgument(
                     f"send the video as {FILE_FIELD} (multipart/form-data) or as video_url"
@@ -630,8 +661,8 @@ def list_tasks(services: Services, query: TaskQuery) -> Listing[Task]:
 # -- signed media URLs -----------------------------------------------------------------------------
 
 MEDIA_PATH = re.compile(
-    r"^/v1(\.\d+)?/indexes/[^/]+/videos/[^/]+/(stream|thumbnail\.jpg)$"
-    r"|^/v1/(renders|videos)/[^/]+/content$"
+    r"^/v1(\.\d+)?/indexes/[^/?#]+/videos/[^/?#]+/(stream|thumbnail\.jpg)$"
+    r"|^/v1/(renders|videos)/[^/?#]+/content$"
 )
 """The paths that may be signed: a video's stream and its thumbnails/keyframe images, a
 render's or generated video's file."""
@@ -644,7 +675,8 @@ class SignRequest(BaseModel):
 
     path: str = Field(
         description="an API path such as /v1/indexes/{index_id}/videos/{video_id}/stream "
-        "(a query string such as ?time=3.5 is kept)"
+        "(a query string such as ?time=3.5 is kept)",
+        pattern=MEDIA_PATH.pattern.removesuffix("$") + r"(\?[^#]*)?$",
     )
     expires_in: int = Field(default=DEFAULT_SIGNED_SECONDS, ge=60, le=MAX_SIGNED_SECONDS)
 

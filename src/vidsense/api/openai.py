@@ -19,20 +19,39 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidsense.agent.artifacts import Artifact, artifact_path
 from vidsense.agent.messages import with_skills
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, openai_error_event
-from vidsense.api.wire import Wire
+from vidsense.api.wire import Wire, validated
 from vidsense.errors import InvalidArgument
 from vidsense.language.schema import inline_refs
 from vidsense.skills import resolve
 
 # -- requests --------------------------------------------------------------------------------------
+
+
+class ChatMessageIn(BaseModel):
+    """One OpenAI chat message: ``content`` is text or a list of parts (text, image_url,
+    video_url, input_file/file); only an assistant's turn (one that called tools) may leave it
+    out."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[Any] | None = Field(
+        default=None, description="required but for an assistant's message that calls tools"
+    )
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ChatMessageIn:
+        if self.content is None and self.role != "assistant":
+            raise ValueError(f"a {self.role} message needs content (text or a list of parts)")
+        return self
 
 
 class ChatCompletionRequest(BaseModel):
@@ -41,8 +60,7 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
-    messages: list[Any] = Field(description="OpenAI chat messages (text, image_url, video_url, "
-                                "input_file/file parts)")  # fmt: skip
+    messages: list[ChatMessageIn] = Field(min_length=1, description="OpenAI chat messages")
     stream: bool = False
     response_format: dict[str, Any] | None = None
     session_id: str | None = Field(default=None, description="keeps videos and artifacts together")
@@ -58,6 +76,29 @@ class ChatCompletionRequest(BaseModel):
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+FilePurpose = Literal[
+    "assistants",
+    "assistants_output",
+    "batch",
+    "batch_output",
+    "datasets",
+    "evals",
+    "fine-tune",
+    "fine-tune-results",
+    "user_data",
+    "vision",
+]
+"""OpenAI's and VLM Run's file purposes."""
+
+
+class FileCreate(BaseModel):
+    """``POST /v1/files`` (multipart): the ``file`` and its ``purpose``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    purpose: FilePurpose = Field(default="user_data", description="what the file is for")
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -225,8 +266,17 @@ def chat_completions(
     return ChatCompletion.model_validate(chat.completion(prepared, reply))
 
 
-def create_file(services: Services, stream: BinaryIO, filename: str, purpose: str) -> FileObject:
-    return FileObject.model_validate(services.chat.files.create(stream, filename, purpose))
+def create_file(
+    services: Services, stream: BinaryIO | None, filename: str, fields: dict[str, Any]
+) -> FileObject:
+    """``POST /v1/files``: ``stream`` (None when the form had no file) stored with the form's
+    text ``fields``."""
+    body = validated(FileCreate, fields)
+    if stream is None:
+        raise InvalidArgument("file is required (a multipart file field)", param="file")
+    return FileObject.model_validate(
+        services.chat.files.create(stream, filename or "file", body.purpose)
+    )
 
 
 def list_files(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from vidsense.api.services import Services
-from vidsense.api.wire import Form, Upload, Wire
+from vidsense.api.wire import NOT_BLANK, Form, Upload, Wire, read_body
 from vidsense.errors import InvalidArgument
 from vidsense.library.people import Person, PersonMatch
 from vidsense.search.images import decode_image
@@ -64,10 +64,18 @@ class People(Wire):
     data: list[PersonOut]
 
 
+class PersonSearch(Wire):
+    """``POST /people/search``: the picture as an uploaded ``file`` (multipart) or its
+    ``url``; ``limit`` people, nearest first."""
+
+    url: str | None = Field(default=None, pattern=NOT_BLANK)
+    limit: int = Field(default=5, ge=1, le=50)
+
+
 class PersonUpdate(Wire):
     """``PATCH /people/{person_id}``: the person's name (null forgets it)."""
 
-    name: str | None = Field(max_length=200)
+    name: str | None = Field(max_length=200, pattern=NOT_BLANK)
 
 
 class PersonMatchOut(Wire):
@@ -172,24 +180,19 @@ def regroup_people(services: Services, index_id: str, base: str) -> People:
 def find_person(services: Services, index_id: str, form: Form, base: str) -> PersonMatches:
     """``POST /people/search``: the picture in ``file`` (multipart), or at ``url``; the
     nearest people to its largest face (``limit``, default 5), nearest first."""
+    body = read_body(PersonSearch, form)
     upload = form.fields.get("file")
     if isinstance(upload, Upload):
         if len(upload.data) > MAX_FACE_IMAGE_BYTES:
             raise InvalidArgument("file is larger than 20 MiB", param="file")
         data = upload.data
-    elif isinstance(form.fields.get("url"), str):
+    elif body.url is not None:
         from vidsense.media.source import fetch_url
 
-        data = fetch_url(str(form.fields["url"]), services.settings).read_bytes()
+        data = fetch_url(body.url, services.settings).read_bytes()
     else:
         raise InvalidArgument("send the picture as file (multipart) or as url", param="file")
-    try:
-        limit = int(form.fields.get("limit") or 5)
-    except (TypeError, ValueError) as e:
-        raise InvalidArgument("limit must be a whole number", param="limit") from e
-    if not 1 <= limit <= 50:
-        raise InvalidArgument("limit must be 1-50", param="limit")
-    found = services.library.find_person(index_id, decode_image(data), limit=limit)
+    found = services.library.find_person(index_id, decode_image(data), limit=body.limit)
     return PersonMatches(data=[match_out(m, base) for m in found])
 
 

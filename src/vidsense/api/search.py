@@ -11,14 +11,24 @@ server's URL, or ``/v1`` in-process).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field
 
 from vidsense.api.services import Services
-from vidsense.api.wire import Form, PageInfo, Upload, Wire, flag, json_field
+from vidsense.api.wire import (
+    NOT_BLANK,
+    Decoded,
+    Form,
+    Listed,
+    Lower,
+    PageInfo,
+    Upload,
+    Wire,
+    read_body,
+)
 from vidsense.errors import InvalidArgument
-from vidsense.options import SEARCH_DEFAULT
+from vidsense.options import SEARCH_DEFAULT, SearchOption
 from vidsense.search import (
     Clip,
     ImageQuery,
@@ -245,85 +255,136 @@ def logo_out(logo: LogoRecord) -> Logo:
     return Logo(_id=logo.id, id=logo.id, name=logo.name, created_at=logo.created_at)
 
 
-# -- reading requests ------------------------------------------------------------------------------
+# -- requests ------------------------------------------------------------------------------------
 
 
-def _options(form: Form) -> list[str]:
-    found: list[str] = []
-    for value in form.many.get("search_options", []):
-        value = json_field(value, "search_options") if str(value).startswith("[") else value
-        found.extend([str(v) for v in value] if isinstance(value, list) else [str(value)])
-    return found or list(SEARCH_DEFAULT)
+SearchOptionName = Annotated[SearchOption, Lower]
+ConversationOption = Annotated[Literal["semantic", "exact_match"], Lower]
 
 
-def _filter(value: Any) -> SearchFilter:
-    if value in (None, ""):
-        return SearchFilter()
-    data = json_field(value, "filter")
-    if not isinstance(data, dict):
-        raise InvalidArgument("filter must be a JSON object", param="filter")
-    duration = data.get("duration") or {}
-    if not isinstance(duration, dict):
-        raise InvalidArgument('filter.duration must be an object like {"gte": 10, "lte": 600}')
-    ids = data.get("id", data.get("video_id"))
-    if isinstance(ids, str):
-        ids = [ids]
-    try:
-        return SearchFilter(
-            duration_gte=float(duration["gte"]) if "gte" in duration else None,
-            duration_lte=float(duration["lte"]) if "lte" in duration else None,
-            width=int(data["width"]) if "width" in data else None,
-            height=int(data["height"]) if "height" in data else None,
-            filename=str(data["filename"]) if "filename" in data else None,
-            video_ids=tuple(str(i) for i in ids) if ids is not None else None,
-        )
-    except (TypeError, ValueError) as e:
-        raise InvalidArgument(f"filter has a value of the wrong type: {e}", param="filter") from e
+class DurationRange(Wire):
+    """Seconds: ``gte`` at least, ``lte`` at most."""
+
+    gte: float | None = Field(default=None, ge=0)
+    lte: float | None = Field(default=None, ge=0)
 
 
-def _choice(fields: dict[str, Any], name: str, default: str, allowed: tuple[str, ...]) -> str:
-    value = str(fields.get(name) or default).strip().lower()
-    if value not in allowed:
-        raise InvalidArgument(
-            f"{name} must be one of {', '.join(allowed)}, got {value!r}", param=name
-        )
-    return value
+class SearchFilterBody(Wire):
+    """Which videos a search covers: ``duration`` bounds (seconds), exact ``width`` and
+    ``height`` (pixels), ``filename``, ``id`` (or ``video_id``: one id or a list)."""
+
+    duration: DurationRange | None = None
+    width: int | None = None
+    height: int | None = None
+    filename: str | None = None
+    id: Annotated[list[str], Listed] | None = None
+    video_id: Annotated[list[str], Listed] | None = None
+
+
+class QueryText(Wire):
+    """v1.1's ``query: {"text": ...}``."""
+
+    text: str = ""
+
+
+class SearchBody(Wire):
+    """``POST /search`` (JSON, url-encoded or multipart): a text query (``query_text``, or
+    ``query``), query images (``query_media_type=image`` with ``query_media_url`` or uploaded
+    ``query_media_file``), or both."""
+
+    index_id: str = Field(min_length=1)
+    query_text: str | None = None
+    query: str | QueryText | None = None
+    search_options: Annotated[list[SearchOptionName], Listed] | None = Field(
+        default=None, description="what to search through (default: visual and conversation)"
+    )
+    conversation_option: ConversationOption = "semantic"
+    transcription_options: Annotated[list[str], Listed] | None = Field(
+        default=None, description='["lexical"] means conversation_option exact_match'
+    )
+    operator: Annotated[Literal["or", "and"], Lower] = "or"
+    group_by: Annotated[Literal["clip", "video"], Lower] = "clip"
+    threshold: Annotated[Literal["high", "medium", "low", "none"], Lower] = "low"
+    sort_option: Annotated[Literal["score", "clip_count"], Lower] = "score"
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
+    filter: Annotated[SearchFilterBody, Decoded] | None = None
+    query_media_type: Annotated[Literal["image"], Lower] | None = None
+    query_media_url: Annotated[list[str], Listed] | None = Field(
+        default=None, max_length=MAX_QUERY_IMAGES
+    )
+
+
+class ClassSpec(Wire):
+    """A class: its ``name`` and the ``prompts`` that describe it."""
+
+    name: str = Field(min_length=1, pattern=NOT_BLANK)
+    prompts: list[Annotated[str, Field(pattern=NOT_BLANK)]] = Field(min_length=1)
+
+
+class ClassifyThreshold(Wire):
+    """Scores (0-100) and the share of a video (0-1) a class needs."""
+
+    min_video_score: float = Field(default=0.0, ge=0, le=100)
+    min_clip_score: float = Field(default=30.0, ge=0, le=100)
+    min_duration_ratio: float = Field(default=0.0, ge=0, le=1)
+
+
+class ClassifyBulkBody(Wire):
+    """``POST /classify/bulk``: every ready video of ``index_id``."""
+
+    index_id: str = Field(min_length=1)
+    classes: Annotated[list[ClassSpec], Decoded] = Field(min_length=1)
+    options: Annotated[list[SearchOptionName], Listed] | None = None
+    conversation_option: ConversationOption = "semantic"
+    threshold: Annotated[ClassifyThreshold, Decoded] | None = None
+    page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
+    include_clips: bool = False
+    show_detailed_score: bool = False
+
+
+class ClassifyBody(ClassifyBulkBody):
+    """``POST /classify``: the videos ``video_ids`` names."""
+
+    index_id: str | None = None  # type: ignore[assignment]
+    video_ids: Annotated[list[str], Listed] = Field(min_length=1)
+
+
+class LogoBody(Wire):
+    """``POST /indexes/{id}/logos`` (multipart): the brand ``name`` and its image ``file``."""
+
+    name: str = Field(min_length=1, description="the brand name")
 
 
 def search_request(form: Form) -> SearchRequest:
     """The search a body asks for (JSON or form fields), without its query images."""
-    fields = form.fields
-    index_id = fields.get("index_id")
-    if not index_id:
-        raise InvalidArgument("index_id is required", param="index_id")
-    query = fields.get("query_text", fields.get("query")) or ""
-    if isinstance(query, dict):  # v1.1 {"text": ...}
-        query = query.get("text", "")
-    try:
-        page_limit = int(fields.get("page_limit") or 10)
-    except ValueError as e:
-        raise InvalidArgument("page_limit must be a number from 1 to 50") from e
-    if not 1 <= page_limit <= 50:
-        raise InvalidArgument(f"page_limit must be from 1 to 50, got {page_limit}")
-    conversation = _choice(fields, "conversation_option", "semantic", ("semantic", "exact_match"))
-    transcription = form.many.get("transcription_options")
-    if transcription and [str(t) for t in transcription] == ["lexical"]:
+    body = read_body(SearchBody, form)
+    query = body.query_text if body.query_text is not None else body.query
+    if isinstance(query, QueryText):  # v1.1 {"text": ...}
+        query = query.text
+    conversation = body.conversation_option
+    if body.transcription_options == ["lexical"]:
         conversation = "exact_match"
+    found = body.filter or SearchFilterBody()
+    duration = found.duration or DurationRange()
+    ids = found.id if found.id is not None else found.video_id
     return SearchRequest(
-        index_id=str(index_id),
-        query=str(query),
-        options=tuple(_options(form)),
-        conversation_option=conversation,  # type: ignore[arg-type]
-        operator=_choice(fields, "operator", "or", ("or", "and")),  # type: ignore[arg-type]
-        group_by=_choice(fields, "group_by", "clip", ("clip", "video")),  # type: ignore[arg-type]
-        threshold=_choice(  # type: ignore[arg-type]
-            fields, "threshold", "low", ("high", "medium", "low", "none")
+        index_id=body.index_id,
+        query=query or "",
+        options=tuple(body.search_options or SEARCH_DEFAULT),
+        conversation_option=conversation,
+        operator=body.operator,
+        group_by=body.group_by,
+        threshold=body.threshold,
+        sort_option=body.sort_option,
+        page_limit=body.page_limit,
+        filter=SearchFilter(
+            duration_gte=duration.gte,
+            duration_lte=duration.lte,
+            width=found.width,
+            height=found.height,
+            filename=found.filename,
+            video_ids=tuple(ids) if ids is not None else None,
         ),
-        sort_option=_choice(  # type: ignore[arg-type]
-            fields, "sort_option", "score", ("score", "clip_count")
-        ),
-        page_limit=page_limit,
-        filter=_filter(fields.get("filter")),
     )
 
 
@@ -336,39 +397,33 @@ def _image_bytes(upload: Upload, name: str) -> bytes:
 def query_images(services: Services, form: Form) -> tuple[ImageQuery, ...]:
     """The query images of a body (``query_media_type=image``): uploads in
     ``query_media_file``, URLs in ``query_media_url`` (fetched under the server's URL rules)."""
-    kind = str(form.fields.get("query_media_type") or "").lower()
-    if kind != "image":
-        if kind:
-            raise InvalidArgument("query_media_type must be image", param="query_media_type")
+    body = read_body(SearchBody, form)
+    if body.query_media_type != "image":
+        if "query_media_file" in form.many:
+            raise InvalidArgument("query_media_file needs query_media_type=image")
         return ()
-    images: list[ImageQuery] = []
-    for upload in form.many.get("query_media_file", []):
-        if isinstance(upload, Upload):
-            images.append(ImageQuery(decode_image(_image_bytes(upload, "query_media_file"))))
-    for url in form.many.get("query_media_url", []):
+    files = form.many.get("query_media_file", [])
+    if not all(isinstance(u, Upload) for u in files):
+        raise InvalidArgument(
+            "query_media_file must be a file part of a multipart form", param="query_media_file"
+        )
+    uploads: list[Upload] = files
+    urls = body.query_media_url or []
+    if not uploads and not urls:
+        raise InvalidArgument("query_media_type=image needs query_media_url or query_media_file")
+    if len(uploads) + len(urls) > MAX_QUERY_IMAGES:
+        raise InvalidArgument(f"at most {MAX_QUERY_IMAGES} query images")
+    images = [ImageQuery(decode_image(_image_bytes(u, "query_media_file"))) for u in uploads]
+    for url in urls:
         from vidsense.media.source import fetch_url
 
         path = fetch_url(str(url), services.settings)
-        images.append(ImageQuery(decode_image(path.read_bytes())))
-    if not images:
-        raise InvalidArgument("query_media_type=image needs query_media_url or query_media_file")
-    if len(images) > MAX_QUERY_IMAGES:
-        raise InvalidArgument(f"at most {MAX_QUERY_IMAGES} query images")
+        try:
+            images.append(ImageQuery(decode_image(path.read_bytes())))
+        except InvalidArgument:
+            path.unlink(missing_ok=True)  # not an image: no reason to keep the download
+            raise
     return tuple(images)
-
-
-def _classes(value: Any) -> list[tuple[str, list[str]]]:
-    value = json_field(value, "classes")
-    if not isinstance(value, list) or not value:
-        raise InvalidArgument(
-            'classes must be a list like [{"name": "Sports", "prompts": [...]}]', param="classes"
-        )
-    found = []
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or not isinstance(item.get("prompts"), list):
-            raise InvalidArgument(f"classes[{i}] needs a name and a list of prompts")
-        found.append((str(item.get("name", "")), [str(p) for p in item["prompts"]]))
-    return found
 
 
 # -- search ----------------------------------------------------------------------------------------
@@ -406,44 +461,26 @@ def _class_clip(
 def classify(services: Services, form: Form, bulk: bool, base: str) -> ClassifyPage:
     """``POST /classify`` (``video_ids``) or, with ``bulk``, ``/classify/bulk`` (every ready
     video of ``index_id``): the first page of the videos that belong to a class."""
-    fields = form.fields
+    body: ClassifyBulkBody = read_body(ClassifyBulkBody if bulk else ClassifyBody, form)
     lib, svc = services.library, services.search
-    if bulk:
-        index_id = fields.get("index_id")
-        if not index_id:
-            raise InvalidArgument("index_id is required", param="index_id")
-    else:
-        ids = fields.get("video_ids")
-        ids = json_field(ids, "video_ids") if isinstance(ids, str) and ids[:1] == "[" else ids
-        if not ids:
-            raise InvalidArgument("video_ids is required", param="video_ids")
-    threshold = json_field(fields.get("threshold") or {}, "threshold")
-    if not isinstance(threshold, dict):
-        raise InvalidArgument("threshold must be an object", param="threshold")
-    options = [str(o) for o in form.many.get("options", [])] or None
-    classes = _classes(fields.get("classes"))
-    try:
-        page_limit = int(fields.get("page_limit") or 10)
-    except (TypeError, ValueError):
-        raise InvalidArgument("page_limit must be a whole number") from None
-    if not 1 <= page_limit <= MAX_PAGE_LIMIT:
-        raise InvalidArgument(f"page_limit must be 1-{MAX_PAGE_LIMIT}, got {page_limit}")
-    include_clips = flag(fields.get("include_clips", False))
-    detailed = flag(fields.get("show_detailed_score", False))
+    threshold = body.threshold or ClassifyThreshold()
+    options = list(body.options) if body.options else None
+    classes = [(c.name, list(c.prompts)) for c in body.classes]
+    page_limit = body.page_limit
+    include_clips, detailed = body.include_clips, body.show_detailed_score
 
-    if bulk:
-        videos = lib.ready_videos(str(index_id))
+    if isinstance(body, ClassifyBody):
+        videos = [lib.video_by_id(v) for v in body.video_ids]
     else:
-        wanted = ids if isinstance(ids, list) else [ids]
-        videos = [lib.video_by_id(str(v)) for v in wanted]
+        videos = lib.ready_videos(str(body.index_id))
     results = svc.classify(
         videos,
         classes,
         options=options,
-        conversation_option=str(fields.get("conversation_option") or "semantic"),
-        min_video_score=float(threshold.get("min_video_score", 0.0)),
-        min_clip_score=float(threshold.get("min_clip_score", 30.0)),
-        min_duration_ratio=float(threshold.get("min_duration_ratio", 0.0)),
+        conversation_option=body.conversation_option,
+        min_video_score=threshold.min_video_score,
+        min_clip_score=threshold.min_clip_score,
+        min_duration_ratio=threshold.min_duration_ratio,
     )
     index_of = {v.id: v.index_id for v in videos}
     data: list[ClassifiedVideo] = []
@@ -481,8 +518,8 @@ def classify_next(services: Services, page_token: str) -> ClassifyPage:
 
 def add_logo(services: Services, index_id: str, form: Form) -> Logo:
     """``POST /indexes/{id}/logos``: multipart ``name`` (the brand) and ``file`` (its image)."""
-    name, upload = form.fields.get("name"), form.fields.get("file")
-    if not isinstance(name, str) or not name.strip():
+    name, upload = read_body(LogoBody, form).name.strip(), form.fields.get("file")
+    if not name:
         raise InvalidArgument("name is required (the brand name)", param="name")
     if not isinstance(upload, Upload):
         raise InvalidArgument("file is required (a JPEG or PNG of the logo)", param="file")

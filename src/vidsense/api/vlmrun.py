@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from vidsense.api.services import Services
-from vidsense.api.wire import Wire
+from vidsense.api.wire import Wire, one_of_fields
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -21,7 +21,10 @@ from vidsense.api.wire import Wire
 class VideoGenerateRequest(BaseModel):
     """VLM Run's ``POST /v1/video/generate``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra=one_of_fields("url", "file_id"),
+    )
 
     model: str | None = None
     domain: str | None = None

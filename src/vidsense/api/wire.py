@@ -10,13 +10,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 
+from vidsense.api.limits import check_json_depth
 from vidsense.errors import InvalidArgument
 from vidsense.store import Page
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+
+
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+"""A pattern a text field matches when it holds more than white space (as Python's
+``str.strip`` sees it, which counts a few control characters that JSON Schema does not)."""
 
 
 class Wire(BaseModel):
@@ -59,7 +65,13 @@ _SECTIONS = ("body", "query", "path", "header", "form")
 
 
 def _field_name(loc: Iterable[Any]) -> str:
-    return ".".join(str(p) for p in loc if p not in _SECTIONS)
+    """``("engines", 0, "engine_options")`` as ``engines[0].engine_options``."""
+    name = ""
+    for part in loc:
+        if part in _SECTIONS:
+            continue
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name
 
 
 def validation_message(errors: Iterable[Mapping[str, Any]]) -> str:
@@ -77,15 +89,20 @@ def validation_message(errors: Iterable[Mapping[str, Any]]) -> str:
         elif not name:
             problems.append(f"the body is invalid: {item.get('msg', '')}")
         else:
-            problems.append(f"{name}: {item.get('msg', 'invalid value')}")
+            reason = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+            given = item.get("input")
+            if isinstance(given, str | int | float) and len(repr(given)) <= 80:
+                reason += f", got {given!r}"
+            problems.append(f"{name}: {reason}")
     return "; ".join(problems) or "the request is invalid"
 
 
-def validated(model: type[M], data: Any) -> M:
+def validated(model: type[M], data: Any, *, strict: bool = False) -> M:
     """``data`` as ``model``; ``InvalidArgument`` naming the wrong fields (400, as the server
-    answers a body that fails the same model)."""
+    answers a body that fails the same model). ``strict``: no text where a number belongs
+    (JSON bodies; form fields are text and are read as the model's types)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except ValidationError as e:
         first = e.errors()[0].get("loc", ()) if e.errors() else ()
         raise InvalidArgument(
@@ -108,10 +125,12 @@ class Upload:
 class Form:
     """A request body as the api layer reads it, whether JSON, url-encoded or multipart:
     ``fields`` holds one value per name (the first one sent), ``many`` every value of each name
-    (repeated form fields, a JSON list's items, :class:`Upload` s)."""
+    (repeated form fields, a JSON list's items, :class:`Upload` s); ``text`` is true for a
+    form, whose values are all text."""
 
     fields: dict[str, Any] = field(default_factory=dict)
     many: dict[str, list[Any]] = field(default_factory=dict)
+    text: bool = False
 
     @classmethod
     def of(cls, body: Mapping[str, Any]) -> Form:
@@ -125,13 +144,25 @@ class Form:
         many: dict[str, list[Any]] = {}
         for key, value in items:
             many.setdefault(key, []).append(value)
-        return cls({k: v[0] for k, v in many.items()}, many)
+        return cls({k: v[0] for k, v in many.items()}, many, text=True)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """JSON text as Python values: the one parser of request JSON. Refuses (``ValueError``)
+    what JSON does not allow (``NaN``, ``Infinity``) and, with ``InvalidArgument``, nesting
+    deeper than :data:`~vidsense.api.limits.MAX_JSON_DEPTH` before parsing it."""
+    check_json_depth(raw.encode() if isinstance(raw, str) else raw)
+    return json.loads(raw, parse_constant=_no_constant)
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
     """A request body that must be a JSON object (empty: ``{}``)."""
     try:
-        body = json.loads(raw or b"{}")
+        body = parse_json(raw or b"{}")
     except ValueError as e:
         raise InvalidArgument(f"the body is not valid JSON ({e})") from e
     if not isinstance(body, dict):
@@ -143,12 +174,70 @@ def json_field(value: Any, name: str) -> Any:
     """A field that may arrive as JSON text in a form (``filter``, ``classes``, ...)."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return parse_json(value)
+        except InvalidArgument as e:
+            raise InvalidArgument(f"{name}: {e.message}", param=name) from e
         except ValueError as e:
             raise InvalidArgument(f"{name} must be JSON: {e}", param=name) from e
     return value
 
 
-def flag(value: Any) -> bool:
-    """A boolean field as JSON (``true``) or a form (``"true"``, ``"1"``) sends it."""
-    return str(value).lower() in ("true", "1")
+_LIST_FIELDS = frozenset(
+    ("search_options", "transcription_options", "query_media_url", "options", "video_ids")
+)
+"""Fields a form repeats to send a list."""
+
+
+def read_body(model: type[M], form: Form) -> M:
+    """A body as ``model``: JSON keeps its types (a number where text belongs is refused);
+    form fields are text, read as the model's types, a blank one as absent, a repeated one
+    as a list."""
+    data: dict[str, Any] = {}
+    for name, values in form.many.items():
+        values = [v for v in values if not isinstance(v, Upload)]
+        if form.text:
+            values = [v for v in values if v != ""]
+        if not values:
+            continue
+        if not form.text:
+            data[name] = form.fields.get(name, values[0])  # JSON: the value as sent
+        elif name in _LIST_FIELDS and len(values) > 1:
+            data[name] = values
+        else:
+            data[name] = values[0]
+    return validated(model, data, strict=not form.text)
+
+
+# -- field readers shared by request models ------------------------------------------------------
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _listed(value: Any, info: ValidationInfo) -> Any:
+    """A list field as forms and older clients send it: one value, or JSON text of a list."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        return json_field(value, info.field_name or "value")
+    return [value] if isinstance(value, str) else value
+
+
+def _decoded(value: Any, info: ValidationInfo) -> Any:
+    """An object field, which a form sends as JSON text."""
+    return json_field(value, info.field_name or "value") if isinstance(value, str) else value
+
+
+Lower = BeforeValidator(_lower)
+"""A choice read case-insensitively (``"Clip"`` is ``clip``)."""
+Listed = BeforeValidator(_listed)
+"""A list that may come as one value or as JSON text of a list."""
+Decoded = BeforeValidator(_decoded)
+"""An object (or list of objects) that a form sends as JSON text."""
+
+
+def one_of_fields(*names: str) -> dict[str, Any]:
+    """A model's ``json_schema_extra`` saying that at least one of ``names`` is given (and not
+    null): what a JSON schema of optional fields cannot say by itself."""
+    return {
+        "anyOf": [{"required": [n], "properties": {n: {"not": {"type": "null"}}}} for n in names]
+    }

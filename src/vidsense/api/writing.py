@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,7 +21,7 @@ from vidsense.agent.analysis import KIND as ANALYSIS_KIND
 from vidsense.agent.analysis import analyzed_video, require_video
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
-from vidsense.api.wire import PageInfo, Wire
+from vidsense.api.wire import NOT_BLANK, Lower, PageInfo, Wire
 from vidsense.errors import InvalidArgument
 from vidsense.language.schema import response_format
 from vidsense.store import JobRecord
@@ -29,19 +29,29 @@ from vidsense.store import JobRecord
 # -- requests --------------------------------------------------------------------------------------
 
 
+Prompt = Annotated[str, Field(min_length=1, max_length=20000, pattern=NOT_BLANK)]
+"""An instruction: some text that is not only spaces, up to 20,000 characters."""
+
+
+GistType = Literal["title", "topic", "hashtag"]
+GIST_TYPES: tuple[GistType, ...] = ("title", "topic", "hashtag")
+
+
 class GistRequest(Wire):
     """``POST /gist``: ``types`` of title, topic, hashtag."""
 
-    video_id: str
-    types: list[str] = Field(default_factory=lambda: ["title", "topic", "hashtag"])
+    video_id: str = Field(min_length=1)
+    types: list[Annotated[GistType, Lower]] = Field(
+        default_factory=lambda: list(GIST_TYPES), min_length=1
+    )
     include_citations: bool = False
 
 
 class SummarizeRequest(Wire):
     """``POST /summarize``: ``type`` summary | chapter | highlight, an optional ``prompt``."""
 
-    video_id: str
-    type: str = "summary"
+    video_id: str = Field(min_length=1)
+    type: Annotated[Literal["summary", "chapter", "highlight"], Lower] = "summary"
     prompt: str | None = Field(default=None, max_length=20000)
     temperature: float | None = None
     max_tokens: int | None = None
@@ -51,8 +61,8 @@ class SummarizeRequest(Wire):
 class GenerateRequest(Wire):
     """``POST /generate``: an open ``prompt``; ``stream`` answers as stream events."""
 
-    video_id: str
-    prompt: str
+    video_id: str = Field(min_length=1)
+    prompt: Prompt
     temperature: float | None = None
     stream: bool = False
     include_citations: bool = False
@@ -66,9 +76,9 @@ class AnalyzeRequest(Wire):
     ``{"type": "url", "url"}`` or ``{"type": "base64_string", "base64_string"}`` (the last
     three indexed on demand, once per content). ``model_name`` is accepted and not used."""
 
-    video_id: str | None = None
+    video_id: str | None = Field(default=None, min_length=1)
     video: dict[str, Any] | None = None
-    prompt: str | None = None
+    prompt: str | None = Field(default=None, max_length=20000)
     prompt_v2: dict[str, Any] | None = None
     model_name: str | None = None
     response_format: dict[str, Any] | None = None

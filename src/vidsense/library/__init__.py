@@ -6,7 +6,13 @@ Shared by the HTTP server (kept on ``app.state``), the CLI and the in-process
 
 from __future__ import annotations
 
-from vidsense.library.service import Library, Submission, TaskContext, media_type
+from vidsense.library.service import (
+    Library,
+    Submission,
+    TaskContext,
+    check_data_dir,
+    media_type,
+)
 from vidsense.library.uploads import StagedFile, UploadSink
 
 __all__ = [
@@ -15,5 +21,6 @@ __all__ = [
     "Submission",
     "TaskContext",
     "UploadSink",
+    "check_data_dir",
     "media_type",
 ]

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
 import threading
@@ -73,6 +74,7 @@ from vidsense.errors import (
     InvalidArgument,
     MediaError,
     NotFound,
+    StorageUnavailable,
     TaskInterrupted,
     UnsupportedMedia,
     VidsenseError,
@@ -238,8 +240,9 @@ class Library:
     def open(cls, settings: Settings) -> Library:
         """Open the store that ``settings`` names (``database_url``; blobs at ``blobs_url`` or
         in ``data_dir/blobs``), and clear what interrupted work left in the data folder (see
-        :mod:`vidsense.library.leftovers`)."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        :mod:`vidsense.library.leftovers`); ``StorageUnavailable`` when the data folder
+        cannot be written."""
+        check_data_dir(settings.data_dir)
         store = open_store(
             settings.store_url,
             settings.blobs_dir,
@@ -632,6 +635,7 @@ class Library:
                     staged.discard()
                     return Submission(earlier, duplicate=True)
                 key = f"{index_id}/uploads/{staged.sha256}.{_extension(kind)}"
+                kept_before = self.store.blobs.exists(key)  # an earlier failed task's file
                 self.store.blobs.put_file(key, staged.path, move=True)
                 source = {
                     "type": "upload",
@@ -645,7 +649,12 @@ class Library:
                 }
                 if asset_id is not None:
                     source["asset_id"] = asset_id
-                task = self.store.enqueue_task(index_id, source, status="validating")
+                try:
+                    task = self.store.enqueue_task(index_id, source, status="validating")
+                except BaseException:
+                    if not kept_before:  # no task holds the file: it must not stay
+                        self.store.blobs.delete(key)
+                    raise
         finally:
             staged.discard()  # a no-op once moved
         # Outside the lock: other submissions need not wait for this step.
@@ -1132,6 +1141,22 @@ class Library:
     def _check_cancel(ctx: TaskContext) -> None:
         if ctx.cancel.is_set():
             raise TaskInterrupted(f"task {ctx.task.id} was interrupted; it will be retried")
+
+
+def check_data_dir(folder: Path) -> None:
+    """Make ``folder`` (the data folder) if it is missing and check that files can be written
+    in it; ``StorageUnavailable`` (one line, naming the folder and why) when they cannot: a
+    read-only mount, a folder this user may not write."""
+    probe = folder / f".write-check-{os.getpid()}-{threading.get_ident()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise StorageUnavailable(
+            f"the data folder {folder} cannot be written ({e.strerror or e}); point "
+            "VIDSENSE_DATA_DIR (or --data-dir) at a writable folder"
+        ) from e
 
 
 def _check_language(language: str | None) -> str | None:

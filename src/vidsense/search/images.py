@@ -41,7 +41,10 @@ class FrameFeatures:
 def decode_image(data: bytes) -> np.ndarray:
     """RGB ``uint8`` pixels of an encoded image (JPEG, PNG, WebP...)."""
     cv2 = _cv2()
-    img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    try:  # OpenCV asserts rather than answering None on some inputs (an empty one)
+        img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR) if data else None
+    except cv2.error:
+        img = None
     if img is None:
         raise InvalidArgument("the query image could not be decoded (send a JPEG or PNG)")
     rgb: np.ndarray = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)

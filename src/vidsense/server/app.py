@@ -9,7 +9,10 @@ The lifespan opens the :class:`~vidsense.api.services.Services` of the library t
 name (``VIDSENSE_DATABASE_URL``, by default ``sqlite:///DATA_DIR/vidsense.db``, blobs in
 ``DATA_DIR/blobs``) and starts the indexing and job workers; on shutdown the workers stop
 (running tasks and jobs are handed back for a retry) and the store closes. Routers only turn
-HTTP into calls of :mod:`vidsense.api` and its answers back into HTTP.
+HTTP into calls of :mod:`vidsense.api` and its answers back into HTTP. Around them: request
+bodies held to their limits (:mod:`vidsense.server.limits`), one way to fail
+(:mod:`vidsense.server.errors`), and the OpenAPI document behind the key
+(:mod:`vidsense.server.openapi`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vidsense import __version__
 from vidsense.api.services import Services
 from vidsense.config import Settings
-from vidsense.server import errors
+from vidsense.server import errors, openapi
 from vidsense.server.deps import require_api_key
+from vidsense.server.limits import BodyLimit
 from vidsense.server.routers import (
     assets,
     chat,
@@ -100,11 +104,16 @@ def create_app(
         version=__version__,
         summary="Self-hosted video understanding with Twelve Labs-shaped library APIs.",
         lifespan=lifespan,
+        openapi_url=None,  # served by vidsense.server.openapi, behind the key
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.api_keys = settings.api_keys
     app.state.signer = signer(settings.api_key)  # signed media URLs (None without keys)
-    errors.install(app)
+    app.add_middleware(BodyLimit, settings=settings)
+    errors.install(app)  # outside the body limits, so that their refusals get the envelope
+    openapi.install(app, settings)
     app.router.redirect_slashes = False
     app.add_middleware(ServeTrailingSlash)
     app.include_router(health.router)

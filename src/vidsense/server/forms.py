@@ -3,9 +3,11 @@
 ``POST /tasks`` bodies (multipart, streamed to disk; url-encoded form; JSON) become a
 :class:`~vidsense.api.indexes.TaskForm`: the multipart reader parses the body as it arrives,
 the ``video_file`` part going straight into a :class:`~vidsense.library.UploadSink` (hashed,
-size-limited, in the data folder), other parts being small text fields. Nothing of an upload
-that is refused stays on disk. Other bodies (search, classify, logos) become a
-:class:`~vidsense.api.wire.Form` with :func:`read_form`.
+size-limited, in the data folder), other parts being small text fields. A body that ends
+before its closing boundary (a transfer cut short) is refused, and nothing of an upload that is
+refused stays on disk. Other bodies (search, classify, logos) become a
+:class:`~vidsense.api.wire.Form` with :func:`read_form`. Body sizes are held to their limits
+before these readers run (:mod:`vidsense.server.limits`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from vidsense.api.indexes import FILE_FIELD, TaskForm
+from vidsense.api.limits import FORM_SLACK_BYTES, MAX_FIELD_BYTES
 from vidsense.api.wire import Form, Upload, json_object
 from vidsense.errors import InvalidArgument, SourceTooLarge
 from vidsense.library import Library, StagedFile, UploadSink
 
-MAX_FIELD_BYTES = 1 << 20
-"""Largest text field (and largest non-multipart task body), bytes."""
 _FLUSH_BYTES = 1 << 20  # file bytes gathered before one write on a worker thread
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -61,6 +62,7 @@ class _MultipartReader:
         self._name = ""
         self._is_file = False
         self._value = bytearray()
+        self.ended = False  # the closing boundary was read
 
     def callbacks(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class _MultipartReader:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
 
     def _part_begin(self) -> None:
@@ -113,6 +116,9 @@ class _MultipartReader:
         if not self._is_file:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
 
+    def _end(self) -> None:
+        self.ended = True
+
     async def flush(self, final: bool = False) -> None:
         """Write gathered file bytes (on a worker thread: disk writes block)."""
         sink = self.sink
@@ -134,7 +140,7 @@ async def read_multipart(
 ) -> TaskForm:
     """Parse a multipart body, streaming ``video_file`` into the data folder."""
     limit = library.settings.max_upload_bytes
-    if content_length is not None and content_length > limit + MAX_FIELD_BYTES * 4:
+    if content_length is not None and content_length > limit + FORM_SLACK_BYTES:
         raise SourceTooLarge(
             f"the upload is larger than the limit of {limit} bytes (VIDSENSE_MAX_UPLOAD_BYTES)",
             code="upload_too_large",
@@ -150,6 +156,11 @@ async def read_multipart(
             parser.write(chunk)
             await reader.flush()
         parser.finalize()
+        if not reader.ended:
+            raise InvalidArgument(
+                "the multipart body ends before its closing boundary: the upload was cut "
+                "short, and nothing of it was kept"
+            )
         await reader.flush(final=True)
         if reader.sink is not None:
             reader.staged = await run_in_threadpool(reader.sink.finish)
@@ -164,19 +175,6 @@ async def read_multipart(
         reader.abort()
         raise
     return TaskForm(reader.fields, reader.staged)
-
-
-async def read_small_body(body: AsyncIterator[bytes]) -> bytes:
-    """A whole non-multipart body, refused past 1 MiB."""
-    data = bytearray()
-    async for chunk in body:
-        data += chunk
-        if len(data) > MAX_FIELD_BYTES:
-            raise InvalidArgument(
-                "a JSON or url-encoded body must be under 1 MiB; send video files as "
-                "multipart/form-data"
-            )
-    return bytes(data)
 
 
 def parse_json_form(data: bytes) -> TaskForm:
@@ -209,7 +207,7 @@ async def read_task_form(request: Request, library: Library) -> TaskForm:
             request.stream(),
             int(length) if length and length.isdigit() else None,
         )
-    data = await read_small_body(request.stream())
+    data = await request.body()  # held to VIDSENSE_LIMITS__JSON_BYTES
     if kind == "application/x-www-form-urlencoded":
         return parse_urlencoded_form(data)
     return parse_json_form(data)

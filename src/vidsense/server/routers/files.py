@@ -8,14 +8,17 @@ valid key, or a valid URL signature (the links chat replies give).
 
 from __future__ import annotations
 
-from typing import Annotated
+import io
+from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from vidsense.api import openai as api
-from vidsense.api.openai import ArtifactList, FileDeleted, FileList, FileObject
+from vidsense.api.limits import MAX_FIELD_BYTES
+from vidsense.api.openai import ArtifactList, FileDeleted, FileList, FileObject, FilePurpose
 from vidsense.errors import Unauthorized
 from vidsense.server.deps import Svc, require_api_key
 from vidsense.server.responses import ArtifactFileResponse
@@ -25,25 +28,27 @@ public_router = APIRouter(tags=["files"])
 
 
 @router.post("/files", status_code=201, response_model_exclude_unset=True)
-async def create_file(
-    svc: Svc,
-    file: Annotated[UploadFile, File()],
-    form_purpose: Annotated[str | None, Form(alias="purpose")] = None,
-    query_purpose: Annotated[str | None, Query(alias="purpose")] = None,
-) -> FileObject:
+async def create_file(request: Request, svc: Svc) -> FileObject:
     """``purpose`` as a form field (OpenAI) or in the query string (VLM Run); default
     ``user_data``. 201 Created (VLM Run's SDK accepts nothing else)."""
-    purpose = form_purpose or query_purpose or "user_data"
-    return await run_in_threadpool(
-        api.create_file, svc, file.file, file.filename or "file", purpose
-    )
+    async with request.form(max_part_size=MAX_FIELD_BYTES) as form:
+        upload = form.get("file")
+        fields = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "file"}
+        if "purpose" not in fields and "purpose" in request.query_params:
+            fields["purpose"] = request.query_params["purpose"]
+        if isinstance(upload, str):  # a part without a filename: its text is the file
+            stream: BinaryIO | None = io.BytesIO(upload.encode())
+        else:
+            stream = upload.file if isinstance(upload, UploadFile) else None
+        name = upload.filename if isinstance(upload, UploadFile) else None
+        return await run_in_threadpool(api.create_file, svc, stream, name or "file", fields)
 
 
 @router.get("/files", response_model_exclude_unset=True)
 def list_files(
     request: Request,
     svc: Svc,
-    purpose: str | None = None,
+    purpose: FilePurpose | None = None,
     skip: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> FileList | list[FileObject]:
@@ -61,7 +66,7 @@ def get_file(file_id: str, svc: Svc) -> FileObject:
 @router.get("/files/{file_id}/content")
 def file_content(file_id: str, svc: Svc) -> FileResponse:
     found = api.file_content(svc, file_id)
-    return FileResponse(found.path, filename=found.filename)
+    return FileResponse(found.path, filename=found.filename, media_type="application/octet-stream")
 
 
 @router.delete("/files/{file_id}")

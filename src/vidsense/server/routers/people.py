@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from vidsense.api import people as api
 from vidsense.api.people import (
@@ -21,8 +22,18 @@ from vidsense.server.deps import Svc, api_base
 from vidsense.server.forms import read_form
 
 router = APIRouter(tags=["people"])
+
+
+class _PersonId(StringConvertor):
+    """A person id: any path segment but ``search`` and ``regroup`` (so that a GET there is
+    the wrong method for those routes, not an unknown person)."""
+
+    regex = "(?!(?:search|regroup)$)[^/]+"
+
+
+register_url_convertor("person_id", _PersonId())
 PEOPLE = "/indexes/{index_id}/people"
-PERSON = PEOPLE + "/{person_id}"
+PERSON = PEOPLE + "/{person_id:person_id}"
 
 
 @router.get(PEOPLE)

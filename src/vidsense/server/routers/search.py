@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from vidsense.api import search as api
 from vidsense.api.search import MAX_IMAGE_BYTES, ClassifyPage, Logo, Logos, SearchPage
@@ -13,6 +14,16 @@ from vidsense.server.deps import Svc, api_base
 from vidsense.server.forms import read_form
 
 router = APIRouter(tags=["search"])
+
+
+class _PageToken(StringConvertor):
+    """A classification's page token: any path segment but ``bulk`` (so that ``GET
+    /classify/bulk`` is the wrong method for ``/classify/bulk``, not an unknown token)."""
+
+    regex = "(?!bulk$)[^/]+"
+
+
+register_url_convertor("page_token", _PageToken())
 # Optional fields (visual_evidence, a class's clips and detailed scores) appear only when set:
 # response_model_exclude_unset.
 
@@ -40,7 +51,7 @@ async def classify_bulk(request: Request, svc: Svc) -> ClassifyPage:
     return await run_in_threadpool(api.classify, svc, form, True, api_base(request))
 
 
-@router.get("/classify/{page_token}", response_model_exclude_unset=True)
+@router.get("/classify/{page_token:page_token}", response_model_exclude_unset=True)
 def classify_page(page_token: str, svc: Svc) -> ClassifyPage:
     return api.classify_next(svc, page_token)
 

@@ -90,6 +90,14 @@ def thumbnail_jpeg(index_id: str, video_id: str, svc: Svc, time: TimeQ = None) -
 
 @router.get(VIDEO + "/stream", response_class=FileResponse)
 def stream(index_id: str, video_id: str, svc: Svc) -> FileResponse:
-    """The stored video; honours ``Range`` (206 Partial Content) so players can seek."""
+    """The stored video; honours ``Range`` (206 Partial Content) so players can seek, and
+    ``HEAD`` (its size and type, no bytes)."""
     path, media_type = api.video_file(svc, index_id, video_id)
     return FileResponse(path, media_type=media_type, headers={"Accept-Ranges": "bytes"})
+
+
+# HEAD (size and type, no bytes) on the files a browser loads, signed URLs included.
+router.add_api_route(
+    VIDEO + "/thumbnail.jpg", thumbnail_jpeg, methods=["HEAD"], response_class=FileResponse
+)
+router.add_api_route(VIDEO + "/stream", stream, methods=["HEAD"], response_class=FileResponse)
