@@ -207,6 +207,8 @@ def analyze(
         text_reader = (
             VideoTextReader(settings, info) if {"text_in_video", "logo"} & chosen else None
         )
+        if text_reader is not None:
+            workers.enter_context(text_reader)  # stops its reading thread whatever happens
         report = DecodeReport()
         seeing = _visual_pass(settings, chosen, analysis.notes, cancel)
         if seeing is not None:
