@@ -87,3 +87,64 @@ def make_narrated_video(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return sentences, shots
+
+
+LESSON_SLIDE = 12.0
+"""Seconds per slide of :func:`make_lesson_video`."""
+LESSON_BULLET = 3.0
+"""Seconds between the bullets of a slide appearing (the first shows with the title)."""
+
+
+def make_lesson_video(out: Path, seconds: float, *, size: str) -> tuple[int, int]:
+    """A lesson recording, cached at ``out``: static slides (a plain background, a title, and
+    three bullets revealed one by one, :data:`LESSON_BULLET` s apart), a hard cut per slide
+    every :data:`LESSON_SLIDE` s, narration every :data:`SENTENCE_EVERY` s. Returns
+    (sentences spoken, lines of text shown)."""
+    sentences = int(seconds // SENTENCE_EVERY)
+    slides = max(1, int(seconds // LESSON_SLIDE))
+    if out.exists():
+        return sentences, slides * 4
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="vidsense-bench-"))
+    try:
+        speech = work / "speech.wav"
+        lines = [(SENTENCE_EVERY * i + 0.5, sentence(i, 3)) for i in range(sentences)]
+        make_speech(speech, lines, seconds)
+        step = seconds / slides
+        backgrounds = ["color=c=0xf4f1e8", "color=c=0x1e2a44", "color=c=0xffffff"]
+        scenes = [Scene(step, backgrounds[i % len(backgrounds)]) for i in range(slides)]
+        height = int(size.split("x")[1])
+        captions: list[Caption] = []
+        for i in range(slides):
+            ink = "white" if i % len(backgrounds) == 1 else "black"
+            start, end = step * i, step * (i + 1) - 0.01
+            words = [WORDS[(i * 3 + k) % len(WORDS)] for k in range(4)]
+            captions.append(
+                Caption(
+                    f"Lesson {i + 1}: the {words[0]}",
+                    start,
+                    end,
+                    size=height // 14,
+                    x="w/12",
+                    y="h/10",
+                    color=ink,
+                )
+            )
+            for k in range(3):
+                captions.append(
+                    Caption(
+                        f"- the {words[k + 1]} and its {WORDS[(i + k * 5) % len(WORDS)]}",
+                        start + LESSON_BULLET * k,
+                        end,
+                        size=height // 24,
+                        x="w/10",
+                        y=f"h*{0.35 + 0.15 * k:.2f}",
+                        color=ink,
+                    )
+                )
+        tmp = work / out.name
+        make_video(tmp, scenes, size=size, fps=30, captions=captions, audio=speech)
+        tmp.replace(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return sentences, len(captions)

@@ -92,7 +92,7 @@ def test_document_and_embeddings_are_written(tour_analysis: Analysis) -> None:
     ]
     assert [v["shot"] for v in doc["visual"]] == [0, 1, 2] and doc["visual"][0]["labels"]
     assert arrays["image"].shape == (3, 1280)
-    for stage in ("decode_shots_ocr", "speech", "audio_events", "embeddings", "total"):
+    for stage in ("decode_shots", "ocr", "speech", "audio_events", "embeddings", "total"):
         assert stage in a.timings
 
 

@@ -120,6 +120,20 @@ class DecodedFrame:
                 self._gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         return self._gray
 
+    def luma(self, width: int) -> np.ndarray:
+        """The decoded luma (Y) plane taken every ``step`` pixels, ``step`` the whole number
+        that brings the frame's width nearest ``width`` px (at least 1), rotation applied: a
+        cheap grayscale picture fine enough to see a line of text change (uint8, 2-D)."""
+        f = self._frame
+        step = max(1, round(f.width / max(1, width)))
+        if f.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "gray"):
+            y = _plane(f, 0, f.height, f.width)[::step, ::step]
+            return _rotate(np.ascontiguousarray(y), self._rotation)
+        image: np.ndarray = f.reformat(
+            width=max(2, f.width // step), height=max(2, f.height // step), format="gray"
+        ).to_ndarray()
+        return _rotate(image, self._rotation)
+
     def full(self, width: int | None = None) -> np.ndarray:
         """RGB uint8 image at full resolution, or scaled to ``width`` px (aspect kept)."""
         f = self._frame

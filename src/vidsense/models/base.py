@@ -220,6 +220,23 @@ class TextReader(ABC):
     def read(self, image_rgb: np.ndarray) -> list[TextBox]:
         """Lines of text in an RGB uint8 image, boxes in that image's pixels, top to bottom."""
 
+    def read_regions(self, image_rgb: np.ndarray, regions: Sequence[Box]) -> list[TextBox]:
+        """Lines of text inside ``regions`` (``(x, y, width, height)`` pixels of the image) only,
+        boxes in the whole image's pixels, top to bottom: what changed on a picture whose other
+        lines are known. This default reads each region cut out on its own; readers that
+        scale images for their detector read the regions at the scale of the whole image."""
+        height, width = image_rgb.shape[:2]
+        found: list[TextBox] = []
+        for x, y, w, h in regions:
+            x0, y0 = max(0, x), max(0, y)
+            x1, y1 = min(width, x + w), min(height, y + h)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            for line in self.read(image_rgb[y0:y1, x0:x1]):
+                bx, by, bw, bh = line.box
+                found.append(TextBox(line.text, (bx + x0, by + y0, bw, bh), line.confidence))
+        return sorted(found, key=lambda b: (b.box[1], b.box[0]))
+
 
 # --- embeddings ------------------------------------------------------------------------------
 

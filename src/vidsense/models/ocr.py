@@ -19,6 +19,7 @@ import functools
 import importlib
 import importlib.metadata
 import importlib.util
+import math
 import re
 import shutil
 import subprocess
@@ -539,23 +540,45 @@ class RapidOcrReader(TextReader):
         )
 
     def read(self, image_rgb: np.ndarray) -> list[TextBox]:
-        import cv2
+        bgr = _bgr(image_rgb)
+        height, width = bgr.shape[:2]
+        return self._read(bgr, (0, 0, width, height), self._detect_side / min(height, width))
 
-        bgr = np.ascontiguousarray(image_rgb[:, :, ::-1]) if image_rgb.ndim == 3 else image_rgb
-        if bgr.ndim == 2:
-            bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
+    def read_regions(self, image_rgb: np.ndarray, regions: Sequence[Box]) -> list[TextBox]:
+        """Lines inside ``regions`` of the image (pixels), found at the scale the whole image
+        is searched at (so a region costs the detector its share of the picture, and small
+        text is found as it would be in the whole); each region is widened to whole detector
+        cells (32 px) rather than stretched."""
+        bgr = _bgr(image_rgb)
         height, width = bgr.shape[:2]
         factor = self._detect_side / min(height, width)
-        size = (max(32, round(width * factor / 32) * 32), max(32, round(height * factor / 32) * 32))
+        found: list[TextBox] = []
+        for region in regions:
+            part = _cell_region(region, factor, width, height)
+            if part is not None:
+                found += self._read(bgr, part, factor)
+        return _reading_order(found)
+
+    def _read(self, bgr: np.ndarray, region: Box, factor: float) -> list[TextBox]:
+        """Lines found in ``region`` of ``bgr`` searched at ``factor`` times its size, read
+        from the full-size picture; boxes in ``bgr``'s pixels."""
+        import cv2
+
+        x, y, w, h = region
+        part = bgr[y : y + h, x : x + w]
+        size = (max(32, round(w * factor / 32) * 32), max(32, round(h * factor / 32) * 32))
         small = cv2.resize(
-            bgr, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+            part, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
         )
         engine = self._engine
         found, _ = engine.text_det(small)
         if found is None or len(found) == 0:
             return []
-        scale = np.array([width / size[0], height / size[1]], dtype=np.float32)
-        quads = [np.asarray(q, dtype=np.float32) * scale for q in engine.sorted_boxes(found)]
+        scale = np.array([w / size[0], h / size[1]], dtype=np.float32)
+        origin = np.array([x, y], dtype=np.float32)
+        quads = [
+            np.asarray(q, dtype=np.float32) * scale + origin for q in engine.sorted_boxes(found)
+        ]
         crops = [_crop_line(bgr, quad, self._line_height) for quad in quads]
         recognised, _ = engine.text_rec(crops)
         pieces: list[TextBox] = []
@@ -568,6 +591,35 @@ class RapidOcrReader(TextReader):
             box = (int(x0), int(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
             pieces.append(TextBox(text, box, score))
         return join_lines(pieces)
+
+
+def _bgr(image_rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if image_rgb.ndim == 2:
+        gray: np.ndarray = cv2.cvtColor(image_rgb, cv2.COLOR_GRAY2BGR)
+        return gray
+    return np.ascontiguousarray(image_rgb[:, :, ::-1])
+
+
+def _cell_region(region: Box, factor: float, width: int, height: int) -> Box | None:
+    """``region`` grown about its centre to a whole number of 32 px detector cells at
+    ``factor``, kept inside a ``width`` x ``height`` image (None when it lies outside)."""
+    x, y, w, h = region
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(width, x + w), min(height, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+
+    def span(lo: int, hi: int, limit: int) -> tuple[int, int]:
+        cells = max(1, math.ceil((hi - lo) * factor / 32))
+        length = min(limit, round(cells * 32 / factor))
+        start = max(0, min(limit - length, (lo + hi - length) // 2))
+        return start, length
+
+    sx, sw = span(x0, x1, width)
+    sy, sh = span(y0, y1, height)
+    return (sx, sy, sw, sh)
 
 
 def _crop_line(image: np.ndarray, quad: np.ndarray, min_height: int) -> np.ndarray:
@@ -636,7 +688,14 @@ class CombinedReader(TextReader):
         return cls(TesseractReader.from_entry(entry), RapidOcrReader.from_entry(entry))
 
     def read(self, image_rgb: np.ndarray) -> list[TextBox]:
-        lines = self.rapid.read(image_rgb)
+        return self._second_opinion(image_rgb, self.rapid.read(image_rgb))
+
+    def read_regions(self, image_rgb: np.ndarray, regions: Sequence[Box]) -> list[TextBox]:
+        """RapidOCR's lines in ``regions`` (see :meth:`RapidOcrReader.read_regions`), re-read by
+        Tesseract in one run for all of them."""
+        return self._second_opinion(image_rgb, self.rapid.read_regions(image_rgb, regions))
+
+    def _second_opinion(self, image_rgb: np.ndarray, lines: list[TextBox]) -> list[TextBox]:
         again = self.tesseract.read_lines(image_rgb, [line.box for line in lines])
         return [merge_reading(line, other) for line, other in zip(lines, again, strict=True)]
 

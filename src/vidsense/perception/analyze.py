@@ -207,6 +207,8 @@ def analyze(
         text_reader = (
             VideoTextReader(settings, info) if {"text_in_video", "logo"} & chosen else None
         )
+        if text_reader is not None:
+            workers.enter_context(text_reader)  # stops its reading thread whatever happens
         report = DecodeReport()
         seeing = _visual_pass(settings, chosen, analysis.notes, cancel)
         if seeing is not None:
@@ -233,11 +235,14 @@ def analyze(
                     seeing.on_keyframe(closed.shot, frame, target)
             if text_reader is not None:
                 text_reader.on_shot(closed)
+        analysis.timings["decode_shots"] = time.perf_counter() - decode_started
         if text_reader is not None:
+            waited = time.perf_counter()
             analysis.text_sightings = text_reader.finish(
                 report, cancelled=bool(cancel and cancel.is_set())
             )
-        analysis.timings["decode_shots_ocr"] = time.perf_counter() - decode_started
+            analysis.timings["ocr"] = text_reader.stats.ocr_seconds
+            analysis.timings["ocr_wait"] = time.perf_counter() - waited
         if seeing is not None:
             waited = time.perf_counter()
             seen = seeing.finish()

@@ -8,8 +8,10 @@ lines. What is here turns those readings into evidence:
 * :class:`SightingTracker` takes ``(time, boxes)`` per sample in time order and merges the same
   text seen in consecutive samples into one :class:`TextSighting` with a time range.
 * :func:`read_video_text` does both over a video, sampling frames from the one decode pass that
-  also finds the shots (periodic samples plus one keyframe per shot). Samples that look the same
-  as the last one read (a static slide) reuse its text instead of running OCR again.
+  also finds the shots (periodic samples plus one keyframe per shot), on a thread of its own
+  beside the decoder. Text is read only where it can have changed: a sample that looks the same
+  as the last one read (a static slide) reuses its lines, one that changed in a few places (a
+  new caption, a bullet) has only those places read.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 import threading
 import time as clock
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,6 +271,26 @@ class SightingTracker:
 # --------------------------------------------------------------------------- video
 
 
+CHANGE_WIDTH = 480
+"""Width (px) of the luma picture samples are compared on (the decoded Y plane taken every
+few pixels: 1920 -> 480): fine enough that a changed digit of a 1080p caption changes dozens
+of its pixels, cheap enough to compare at every sample."""
+CHANGE_LEVEL = 32
+"""Grey levels (0-255) a pixel must change by to count as changed (compression noise does
+not)."""
+CHANGE_PIXELS = 4
+"""Changed pixels a sample may have and still count as the picture already read."""
+PARTIAL_MAX = 0.4
+"""When the changed regions cover more than this share of the picture (a cut, a moving
+picture), the whole picture is read again; otherwise only the changed regions are, and the
+lines elsewhere are kept as read."""
+CHANGE_MARGIN = 0.05
+"""Margin added around a changed region before it is read, as a share of the picture's height
+(the detector needs background around text: with less, it cuts lines short and they are misread)."""
+MAX_PENDING = 8
+"""Samples handed to the reading thread and not yet read; past this the decoder waits."""
+
+
 def same_picture(a: np.ndarray, b: np.ndarray, *, level: int = 24, pixels: int = 3) -> bool:
     """True when two small grayscale frames differ in at most ``pixels`` pixels by more than
     ``level`` grey levels: compression noise passes, a new caption (even a small one) does not."""
@@ -275,6 +298,73 @@ def same_picture(a: np.ndarray, b: np.ndarray, *, level: int = 24, pixels: int =
         return False
     diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
     return int(np.count_nonzero(diff > level)) <= pixels
+
+
+def changed_regions(
+    a: np.ndarray,
+    b: np.ndarray,
+    *,
+    level: int = CHANGE_LEVEL,
+    pixels: int = CHANGE_PIXELS,
+) -> list[Box] | None:
+    """Where two grayscale pictures of the same size differ: boxes ``(x, y, width, height)``
+    in their pixels around each group of pixels changed by more than ``level`` grey levels
+    (pixels a few apart are one group, so a changed word is one box). ``[]`` when at most
+    ``pixels`` pixels changed; None when the sizes differ (everything changed)."""
+    import cv2
+
+    if a.shape != b.shape:
+        return None
+    mask = (cv2.absdiff(a, b) > level).astype(np.uint8)
+    if cv2.countNonZero(mask) <= pixels:
+        return []
+    grouped = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 5)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
+    return [
+        (int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3]))
+        for i in range(1, count)
+    ]
+
+
+def _touches(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _grow(regions: list[Box], lines: Sequence[TextBox], width: int, height: int) -> list[Box]:
+    """``regions`` widened to cover every line they touch and merged where they overlap,
+    clipped to the picture: each region then holds whole lines."""
+    out = [_clip(r, width, height) for r in regions]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            for i, region in enumerate(out):
+                if _touches(region, line.box) and _union_box(region, line.box) != region:
+                    out[i] = _clip(_union_box(region, line.box), width, height)
+                    changed = True
+        merged: list[Box] = []
+        for region in out:
+            for i, other in enumerate(merged):
+                if _touches(region, other):
+                    merged[i] = _union_box(region, other)
+                    changed = True
+                    break
+            else:
+                merged.append(region)
+        out = merged
+    return out
+
+
+def _union_box(a: Box, b: Box) -> Box:
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _clip(box: Box, width: int, height: int) -> Box:
+    x0, y0 = max(0, box[0]), max(0, box[1])
+    x1, y1 = min(width, box[0] + box[2]), min(height, box[1] + box[3])
+    return (x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
 def ocr_image(frame: DecodedFrame, width: int, factor: float) -> np.ndarray:
@@ -287,20 +377,24 @@ def ocr_image(frame: DecodedFrame, width: int, factor: float) -> np.ndarray:
 
 @dataclass
 class _Read:
-    """One sample: its time (s), the small grayscale picture whose text ``boxes`` hold."""
+    """One sample: its time (s), the luma picture (:data:`CHANGE_WIDTH`) whose text ``boxes``
+    hold (full-frame pixels, as displayed)."""
 
     time: float
-    gray: np.ndarray
+    luma: np.ndarray
     boxes: list[TextBox]
 
 
 @dataclass
 class OcrStats:
-    """What a :func:`read_video_text` run did: samples taken, OCR runs, OCR seconds."""
+    """What a :func:`read_video_text` run did: samples taken, whole pictures read
+    (``ocr_runs``), changed regions read (``region_reads``, samples where only part of the
+    picture changed), and the seconds spent reading."""
 
     samples: int = 0
     ocr_runs: int = 0
     ocr_seconds: float = 0.0
+    region_reads: int = 0
 
 
 Progress = Callable[[float, float], None]
@@ -312,10 +406,15 @@ class VideoTextReader:
 
     Hand it every decoded frame (:meth:`on_frame`, e.g. as ``scan_shots(on_frame=...)``) and
     every closed shot (:meth:`on_shot`), then call :meth:`finish` for the sightings. It reads a
-    frame every ``every`` seconds and each shot's keyframes; a sample whose small grayscale
-    picture matches the last one read reuses that reading instead of running OCR. Frames are
-    read at full resolution, scaled down to :data:`OCR_MAX_SIDE` when larger; sighting boxes
-    are in full-resolution pixels, as displayed.
+    frame every ``every`` seconds and each shot's keyframes, on its own thread (the decoder
+    goes on meanwhile; at most :data:`MAX_PENDING` samples wait). Text is read only where it
+    can have changed: each sample's luma picture (:data:`CHANGE_WIDTH`) is compared with the
+    picture last read; unchanged, its lines are the last reading's (the sightings go on);
+    changed in a few places, only those regions (widened to the lines they touch) are read and
+    the other lines kept; changed over more than :data:`PARTIAL_MAX` of it, the whole picture
+    is read. Frames are read at full resolution, scaled down to :data:`OCR_MAX_SIDE` when
+    larger; sighting boxes are in full-resolution pixels, as displayed. Use it as a context
+    manager so that its thread stops on an error.
 
     Args:
         settings: picks the reader (``settings.models.ocr``) unless ``reader`` is given.
@@ -344,6 +443,21 @@ class VideoTextReader:
         self._results: list[tuple[float, list[TextBox]]] = []
         self._recent: list[_Read] = []  # samples of the open shot, for its keyframes to reuse
         self._next_time = 0.0
+        self._slots = threading.BoundedSemaphore(MAX_PENDING)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsense-ocr")
+        self._failed: BaseException | None = None
+        self._stopped = False
+
+    def __enter__(self) -> VideoTextReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the reading thread (samples not yet read are dropped)."""
+        self._stopped = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def on_frame(self, frame: DecodedFrame) -> None:
         """Offer a decoded frame (in decode order); the first one at or after each multiple of
@@ -351,11 +465,36 @@ class VideoTextReader:
         if frame.time + 1e-6 < self._next_time:
             return
         self._next_time = (math.floor(frame.time / self.every + 1e-9) + 1) * self.every
-        self._read(frame, self._recent[-1:])
+        self._submit(self._sample, frame)
 
     def on_shot(self, closed: ClosedShot) -> None:
         """Read a closed shot's keyframes (unless already sampled or unchanged from a sample
         next to them)."""
+        self._submit(self._keyframes, closed)
+
+    def _submit(self, work: Callable[[Any], None], item: Any) -> None:
+        if self._failed is not None:
+            raise self._failed
+        self._slots.acquire()
+
+        def run() -> None:
+            try:
+                if self._failed is None and not self._stopped:
+                    work(item)
+            except BaseException as e:  # handed to the decoding thread at its next call
+                self._failed = e
+            finally:
+                self._slots.release()
+
+        try:
+            self._pool.submit(run)
+        except RuntimeError:  # closed
+            self._slots.release()
+
+    def _sample(self, frame: DecodedFrame) -> None:
+        self._read(frame, self._recent[-1:])
+
+    def _keyframes(self, closed: ClosedShot) -> None:
         recent = self._recent
         for frame in closed.keyframes:
             if not any(abs(r.time - frame.time) < 1e-6 for r in recent):
@@ -365,9 +504,16 @@ class VideoTextReader:
     def finish(
         self, report: DecodeReport | None = None, *, cancelled: bool = False
     ) -> list[TextSighting]:
-        """The sightings, ordered by start. Text still on screen at the end lasts until the
-        video's duration, or until the last decoded frame when ``report`` says decoding stopped
-        early, or until the last sample when ``cancelled``."""
+        """Wait for the samples still being read (dropped when ``cancelled``) and return the
+        sightings, ordered by start. Text still on screen at the end lasts until the video's
+        duration, or until the last decoded frame when ``report`` says decoding stopped early,
+        or until the last sample when ``cancelled``. Raises what reading raised."""
+        if cancelled:
+            self.close()
+        else:
+            self._pool.shutdown(wait=True)
+        if self._failed is not None:
+            raise self._failed
         tracker = SightingTracker()
         for t, boxes in sorted(self._results, key=lambda item: item[0]):
             tracker.push(t, boxes)
@@ -381,37 +527,88 @@ class VideoTextReader:
         sightings = tracker.finish(end)
         stats = self.stats
         log.info(
-            "%s: %d text sightings from %d samples, %d read by %s (%.0f ms each)%s",
+            "%s: %d text sightings from %d samples, %d read whole and %d in part by %s (%.1f s)%s",
             Path(self.info.path).name,
             len(sightings),
             stats.samples,
             stats.ocr_runs,
+            stats.region_reads,
             self.reader.NAME,
-            1000 * stats.ocr_seconds / max(1, stats.ocr_runs),
+            stats.ocr_seconds,
             " (cancelled)" if cancelled else "",
         )
         return sightings
 
     def _read(self, frame: DecodedFrame, candidates: Sequence[_Read]) -> None:
-        gray = frame.gray()
-        done = next((r for r in candidates if same_picture(gray, r.gray)), None)
-        if done is not None:
+        luma = frame.luma(CHANGE_WIDTH)
+        best: tuple[_Read, list[Box]] | None = None
+        for read in candidates:
+            regions = changed_regions(luma, read.luma)
+            if regions is not None and (best is None or _area(regions) < _area(best[1])):
+                best = read, regions
+        width, height = self.info.display_size
+        if best is not None and not best[1]:
             # Keep comparing against the picture that was read, so slow drift still shows.
-            current = _Read(frame.time, done.gray, done.boxes)
+            current = _Read(frame.time, best[0].luma, best[0].boxes)
         else:
-            image = ocr_image(frame, self.info.width, self._scale)
-            back = self.info.display_size[0] / image.shape[1]
-            started = clock.perf_counter()
-            boxes = self.reader.read(image)
-            self.stats.ocr_seconds += clock.perf_counter() - started
-            self.stats.ocr_runs += 1
-            if back != 1.0:
-                boxes = [b.scaled(back) for b in boxes]
-            current = _Read(frame.time, gray, boxes)
+            factor = width / luma.shape[1]
+            regions = []
+            if best is not None:
+                margin = max(8, round(CHANGE_MARGIN * height))
+                scaled = [
+                    (
+                        round(x * factor) - margin,
+                        round(y * factor) - margin,
+                        round(w * factor) + 2 * margin,
+                        round(h * factor) + 2 * margin,
+                    )
+                    for x, y, w, h in best[1]
+                ]
+                regions = _grow(scaled, best[0].boxes, width, height)
+            if best is not None and _area(regions) <= PARTIAL_MAX * width * height:
+                lines = self._read_pixels(frame, regions)
+                kept = [b for b in best[0].boxes if not any(_touches(b.box, r) for r in regions)]
+                reference = best[0].luma.copy()
+                for x, y, w, h in regions:
+                    x0, y0 = math.floor(x / factor), math.floor(y / factor)
+                    x1, y1 = math.ceil((x + w) / factor), math.ceil((y + h) / factor)
+                    reference[y0:y1, x0:x1] = luma[y0:y1, x0:x1]
+                boxes = sorted(kept + lines, key=lambda b: (b.box[1], b.box[0]))
+                current = _Read(frame.time, reference, boxes)
+                self.stats.region_reads += 1
+            else:
+                current = _Read(frame.time, luma, self._read_pixels(frame, None))
+                self.stats.ocr_runs += 1
         self.stats.samples += 1
         self._results.append((frame.time, current.boxes))
         self._recent.append(current)
         del self._recent[:-64]  # long shots: older samples are just not offered for reuse
+
+    def _read_pixels(self, frame: DecodedFrame, regions: list[Box] | None) -> list[TextBox]:
+        """The lines of ``frame`` (in ``regions`` only, display pixels, when given), boxes in
+        display pixels."""
+        image = ocr_image(frame, self.info.width, self._scale)
+        back = self.info.display_size[0] / image.shape[1]
+        started = clock.perf_counter()
+        if regions is None:
+            boxes = self.reader.read(image)
+        else:
+            inside = [
+                (
+                    math.floor(x / back),
+                    math.floor(y / back),
+                    math.ceil(w / back),
+                    math.ceil(h / back),
+                )
+                for x, y, w, h in regions
+            ]
+            boxes = self.reader.read_regions(image, inside)
+        self.stats.ocr_seconds += clock.perf_counter() - started
+        return [b.scaled(back) for b in boxes] if back != 1.0 else boxes
+
+
+def _area(regions: Sequence[Box]) -> int:
+    return sum(w * h for _, _, w, h in regions)
 
 
 def read_video_text(
@@ -438,17 +635,17 @@ def read_video_text(
         raise InvalidArgument(f"every must be a positive number of seconds, not {every}")
     text_reader = reader or OcrEntry(settings).load()
     info = probe(path)
-    video = VideoTextReader(settings, info, every=every, reader=text_reader, stats=stats)
-    report = DecodeReport()
-    for closed in scan_shots(
-        path,
-        info=info,
-        keyframes_per_shot=1,
-        threads=settings.decode_threads,
-        progress=progress,
-        cancel=cancel,
-        on_frame=video.on_frame,
-        report=report,
-    ):
-        video.on_shot(closed)
-    return video.finish(report, cancelled=cancel is not None and cancel.is_set())
+    with VideoTextReader(settings, info, every=every, reader=text_reader, stats=stats) as video:
+        report = DecodeReport()
+        for closed in scan_shots(
+            path,
+            info=info,
+            keyframes_per_shot=1,
+            threads=settings.decode_threads,
+            progress=progress,
+            cancel=cancel,
+            on_frame=video.on_frame,
+            report=report,
+        ):
+            video.on_shot(closed)
+        return video.finish(report, cancelled=cancel is not None and cancel.is_set())
