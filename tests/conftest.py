@@ -34,7 +34,7 @@ class MediaCache:
         return path
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def bundled_models() -> None:
     """Prepare the bundled models where default settings look for them (what the set-up's
     ``vidsense models install`` does; idempotent and quick once done)."""
@@ -44,8 +44,33 @@ def bundled_models() -> None:
     install_models(Settings())
 
 
+class _NoLoading(dict[tuple[str, ...], object]):
+    """The process's model cache as a test not marked ``models`` sees it: asking for a model
+    the process does not hold yet fails the test (it belongs to the slow tier)."""
+
+    def __contains__(self, key: object) -> bool:
+        if not dict.__contains__(self, key):
+            name = ":".join(key) if isinstance(key, tuple) else str(key)
+            raise AssertionError(
+                f"this test loads the {name} model: mark it (or its module) pytest.mark.models"
+            )
+        return True
+
+
+@pytest.fixture(autouse=True)
+def model_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests marked ``models`` get the bundled models prepared; the others may load none (so
+    that ``pytest -m "not models"`` is the fast tier and stays fast)."""
+    if request.node.get_closest_marker("models") is not None:
+        request.getfixturevalue("bundled_models")
+        return
+    from vidsense.models import base
+
+    monkeypatch.setattr(base, "_loaded", _NoLoading(base._loaded))
+
+
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def models_dir(tmp_path_factory: pytest.TempPathFactory, bundled_models: None) -> Path:
     """A models folder with the bundled Whisper model joined, shared by the session."""
     from tests.library_support import prepared_models
 

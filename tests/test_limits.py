@@ -184,9 +184,9 @@ def test_data_uris_are_capped_before_decoding_and_refused_media_is_not_kept(
 
     notes = base64.b64encode(b"Dear diary, today we went to the beach.\n" * 500).decode()
     text = _chat(server, f"data:video/mp4;base64,{notes}")
-    assert text.status_code == 415 and text.json()["error"]["code"] == "unsupported_media"
+    assert text.status_code == 400 and text.json()["error"]["code"] == "unsupported_media"
     image = _chat(server, f"data:image/png;base64,{notes}", kind="image_url")
-    assert image.status_code == 415 and "image 1" in image.json()["error"]["message"]
+    assert image.status_code == 400 and "image 1" in image.json()["error"]["message"]
     assert not chat_media.exists() or not list(chat_media.rglob("*")), list(chat_media.rglob("*"))
 
 

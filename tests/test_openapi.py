@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.library_support import ServerProcess, make_settings, wait_for
+from vidsense.api.envelopes import family_of
 from vidsense.server import create_app
 
 KEY = "sk-openapi-test"
@@ -79,8 +80,7 @@ def test_the_document_tells_the_truth(keyed: TestClient) -> None:
             responses = operation["responses"]
             where = f"{method.upper()} {path}"
             assert "HTTPValidationError" not in str(responses), where
-            openai = re.match(r"^/v1/(chat|models|files|artifacts|video|predict|domains)", path)
-            envelope = "OpenAIError" if openai else "Error"
+            envelope = "Error" if family_of(path) == "twelvelabs" else "OpenAIError"
             for status, answer in responses.items():
                 if int(status) >= 400:
                     ref = answer["content"]["application/json"]["schema"]["$ref"]
@@ -90,9 +90,9 @@ def test_the_document_tells_the_truth(keyed: TestClient) -> None:
             if method in ("post", "put"):
                 assert {"400", "413"} <= set(responses), where
     tasks = paths["/v1/tasks"]["post"]["responses"]
-    assert {"400", "401", "403", "404", "413", "415", "507"} <= set(tasks)
+    assert {"400", "401", "403", "404", "413", "422", "507"} <= set(tasks)
     assert "409" in paths["/v1/indexes"]["post"]["responses"]
-    assert "415" in paths["/v1/chat/completions"]["post"]["responses"]
+    assert "422" in paths["/v1/chat/completions"]["post"]["responses"]
     assert "text/event-stream" in paths["/v1/generate"]["post"]["responses"]["200"]["content"]
     stream = paths["/v1/indexes/{index_id}/videos/{video_id}/stream"]
     assert set(stream) == {"get", "head"}

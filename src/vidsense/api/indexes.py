@@ -661,8 +661,8 @@ def list_tasks(services: Services, query: TaskQuery) -> Listing[Task]:
 # -- signed media URLs -----------------------------------------------------------------------------
 
 MEDIA_PATH = re.compile(
-    r"^/v1(\.\d+)?/indexes/[^/?#]+/videos/[^/?#]+/(stream|thumbnail\.jpg)$"
-    r"|^/v1/(renders|videos)/[^/?#]+/content$"
+    r"^(?:/v1(?:\.\d+)?/indexes/[^/?#]+/videos/[^/?#]+/(?:stream|thumbnail\.jpg)"
+    r"|/v1/(?:renders|videos)/[^/?#]+/content)$"
 )
 """The paths that may be signed: a video's stream and its thumbnails/keyframe images, a
 render's or generated video's file."""

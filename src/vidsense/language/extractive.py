@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from vidsense.language.answering import Question, about_file
+from vidsense.language.answering import Kind, Question, about_file, about_speech
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.phrases import generalise, heading, legible, noun_phrases
@@ -437,6 +437,11 @@ class ExtractiveWriter(Writer):
         if request.instruction or request.needs_model:
             return self.follow(pack, request)
         q = question.lower()
+        if not content_terms(question) and about_speech(question):
+            said = pack.of_type("speech")[:SAID_LINES]
+            if said:  # "What is said?": the words, not a summary of them
+                pack.cite(said)
+                return "The video says: " + " ".join(f'"{i.text.strip()}"' for i in said)
         if not pack.focus and (
             not content_terms(question) or any(k in q for k in _SUMMARY_QUESTION[1:])
         ):
@@ -642,6 +647,20 @@ _SHOWN = ("screen", "onscreen", "written", "ocr", "slide")
 _GENERIC_LABEL = frozenset({"number", "no", "num", "nr", "id", "code", "value", "amount"})
 """Words of a field name that say what kind of value it is, not which label it follows."""
 _ID_WORDS = frozenset({"number", "no", "num", "nr", "id", "code"})
+_WHOLE = ("summary", "description", "overview", "abstract", "synopsis", "gist", "content")
+"""Words of field names that ask for the whole window in prose (the summary)."""
+_FIELD_KINDS: list[tuple[frozenset[str], Kind]] = [
+    (
+        frozenset({"price", "cost", "fee", "amount", "total", "count", "quantity", "rate"}),
+        "quantity",
+    ),
+    (frozenset({"hours", "time", "date", "day", "days", "when", "schedule", "year"}), "time"),
+    (frozenset({"duration", "length"}), "duration"),
+    (frozenset({"colour", "color"}), "colour"),
+    (frozenset({"reason", "why", "cause"}), "reason"),
+]
+"""Words of a field name that say which kind of answer it holds (when its description does
+not ask in so many words)."""
 
 
 def _snake(name: str) -> str:
@@ -728,6 +747,8 @@ def _tidy_title(text: str) -> str:
     return title_case(t.lower()) if t.isupper() else t
 
 
+SAID_LINES = 40
+"""The most spoken lines quoted for "what is said?" (the transcript holds the rest)."""
 SUMMARY_SENTENCES = 28
 """The most sentences a summary keeps (one per chapter at least, the chapters spread evenly
 through the video when there are more)."""
@@ -940,4 +961,34 @@ class _Filler:
             return value
         if any(k in hint for k in ("topic", "subject", "theme", "category")):
             return self.gist.topics[0] if self.gist.topics else self.gist.title
+        if name and not any(w.startswith(_WHOLE) for w in field):
+            line = self.answering(name, hint.removeprefix(name.lower()).strip())
+            if line is not None:
+                return line
         return self.summary
+
+    def answering(self, name: str, description: str) -> str | None:
+        """The line said or shown that answers the field ``name`` (read as a question with
+        its ``description``: ``monthly_price`` "what the plan costs per month" is answered by
+        "Our pricing starts at $20 per month."), cited; None when no line names any of its
+        words, or says anything beyond them."""
+        field = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
+        question = Question.read(f"What is the {' '.join(field)}? {description}".strip())
+        if question.kind == "thing":
+            question.kind = next(
+                (kind for words, kind in _FIELD_KINDS if any(w in words for w in field)),
+                "thing",
+            )
+        best: tuple[float, float, Item] | None = None
+        for item in self.pack.items:
+            if item.type not in ("speech", "text") or question.said(item.text) <= 0:
+                continue
+            if not question.new_in(item.text):
+                continue
+            fit = question.score(item.text, 0.0)
+            if best is None or (fit, -item.start) > best[:2]:
+                best = (fit, -item.start, item)
+        if best is None:
+            return None
+        self.pack.cite([best[2]])
+        return best[2].text.strip()

@@ -69,7 +69,8 @@ fields (``filter``, ``user_metadata``, ...) are taken as JSON text too, but only
 documents them."""
 
 ERRORS: dict[int, str] = {
-    400: "The request is invalid: the message names the field and what is accepted.",
+    400: "The request is invalid: the message names the field and what is accepted (or the "
+    "media sent is not a video or an image this server reads: unsupported_media).",
     401: "No API key, or a wrong one (x-api-key or Authorization: Bearer).",
     403: "Not allowed: a URL to a private address, or a signed URL forged or expired.",
     404: "No such index, video, task, file or page (the code names which).",
@@ -77,7 +78,6 @@ ERRORS: dict[int, str] = {
     410: "The page token has expired.",
     413: "The body (or a file, or a data: URI in it) is over its limit (the message names the "
     "setting).",
-    415: "The media sent is not a video or an image this server reads.",
     422: "The media is damaged, cut short or empty (corrupt_media, empty_media).",
     502: "A URL in the request could not be fetched.",
     503: "A model is not installed, or the data folder cannot be written.",
@@ -86,12 +86,16 @@ ERRORS: dict[int, str] = {
 """Every error status a route may answer, and what it means."""
 
 _READS_MEDIA = re.compile(
-    r"^/v1/(tasks$|search$|chat/|video/generate$|indexes/[^/]+/(logos|people/search)$)"
+    r"^/v1(\.\d+)?/(tasks$|assets$|search$|analyze(/tasks)?$|(openai/)?chat/|agent/execute$"
+    r"|(video|image|document|audio)/generate$|indexes/[^/]+/(logos|people/search)$)"
 )
 _FETCHES_URLS = re.compile(
-    r"^/v1/(tasks$|tasks/external|search$|chat/|video/generate$|indexes/[^/]+/people/search$)"
+    r"^/v1(\.\d+)?/(tasks$|tasks/external|assets$|search$|analyze(/tasks)?$|(openai/)?chat/"
+    r"|agent/execute$|(video|image|document|audio)/generate$|indexes/[^/]+/people/search$)"
 )
-_USES_MODELS = re.compile(r"^/v1/(search|classify|gist|summarize|generate|analyze|chat/|video/)")
+_USES_MODELS = re.compile(
+    r"^/v1/(search|classify|gist|summarize|generate|analyze|(openai/)?chat/|video/|agent/)"
+)
 _PAGE_TOKENS = re.compile(r"\{page_token\}")
 _NAMES_THINGS = re.compile(r"^/v1/indexes(/\{index_id\})?$")
 _SIGNED = re.compile(r"/(stream|thumbnail\.jpg)$|^/v1/artifacts")
@@ -122,7 +126,7 @@ def error_statuses(method: str, path: str, operation: dict[str, Any], keyed: boo
     if has_body or method == "delete" or _MAKES_FILES.search(path):
         statuses |= {503, 507}
     if _READS_MEDIA.match(path) and has_body:
-        statuses |= {415, 422}
+        statuses.add(422)
     if _FETCHES_URLS.match(path) and has_body:
         statuses |= {403, 502}
     if _USES_MODELS.match(path):
