@@ -69,6 +69,20 @@ def model_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(base, "_loaded", _NoLoading(base._loaded))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """A test not marked ``models`` whose module or session fixtures load a model (before
+    :func:`model_tier` is in place) fails too."""
+    from vidsense.models import base
+
+    before = set(base._loaded)
+    yield
+    loaded = set(base._loaded) - before
+    if loaded and item.get_closest_marker("models") is None:
+        names = ", ".join(":".join(key) for key in sorted(loaded))
+        raise AssertionError(f"this test's fixtures load {names}: mark it pytest.mark.models")
+
+
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory, bundled_models: None) -> Path:
     """A models folder with the bundled Whisper model joined, shared by the session."""

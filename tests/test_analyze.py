@@ -19,6 +19,8 @@ from vidsense.options import analysis_options
 from vidsense.perception import shots as shots_module
 from vidsense.perception.analyze import Analysis, analyze, evidence_texts
 
+pytestmark = pytest.mark.models
+
 SENTENCES = [
     (1.0, "Welcome to the harbour tour of the old town."),
     (7.0, "The lighthouse was built two hundred years ago."),

@@ -39,6 +39,8 @@ from vidsense.errors import (
 )
 from vidsense.server import create_app
 
+pytestmark = pytest.mark.models
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "vidsense"
 FRAMEWORK = ("fastapi", "starlette", "uvicorn", "vidsense.server")
 

@@ -36,6 +36,8 @@ from vidsense.perception.audio_events import (
     tag_audio,
 )
 
+pytestmark = pytest.mark.models
+
 RATE = 16_000
 SPEECH_LINES = [
     (1.0, "The quick brown fox jumps over the lazy dog near the river bank."),

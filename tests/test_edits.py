@@ -39,6 +39,8 @@ from vidsense.studio.edits import (
     video_from_images,
 )
 
+pytestmark = pytest.mark.models
+
 FPS = 30
 SENTENCES = [
     "The harbour opens at six every morning.",

@@ -24,6 +24,8 @@ from vidsense.models.registry import entry
 from vidsense.models.text_embedding import E5TextEmbedder, TextEmbeddingEntry
 from vidsense.models.visual import NOT_CONFIGURED, VISUAL_FILES, OnnxClipEmbedder, VisualEntry
 
+pytestmark = pytest.mark.models
+
 
 @pytest.fixture(scope="module")
 def e5() -> TextEmbedder:

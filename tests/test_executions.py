@@ -49,6 +49,8 @@ from vidsense.library import Library
 from vidsense.skills import create_skill, read_base64, update_skill
 from vidsense.store import JobRecord
 
+pytestmark = pytest.mark.models
+
 TALK_SPEECH = [
     (0.5, "Our pricing starts at twenty dollars per month."),
     (6.0, "Call the helpdesk if your password stops working."),

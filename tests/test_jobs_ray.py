@@ -25,6 +25,8 @@ from vidsense.jobs import EXECUTORS, EmbeddedExecutor, RayExecutor, make_executo
 from vidsense.library import Library
 from vidsense.store import utc_now
 
+pytestmark = pytest.mark.models
+
 ray = pytest.importorskip("ray")
 
 MakeExecutor = Callable[..., EmbeddedExecutor]

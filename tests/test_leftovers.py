@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.library_support import ServerProcess, make_settings, wait_for
 from vidsense.library import Library
@@ -106,6 +107,7 @@ def _slow_body(index_id: str, sent: threading.Event) -> Iterator[bytes]:
     yield b"\r\n--cut--\r\n"
 
 
+@pytest.mark.models  # a real server, which loads its models as it starts
 def test_an_upload_killed_mid_way_is_swept_at_the_next_start(
     tmp_path: Path, models_dir: Path
 ) -> None:

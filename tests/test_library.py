@@ -33,6 +33,8 @@ from vidsense.library import Library
 from vidsense.options import index_options
 from vidsense.store import TaskRecord, utc_now
 
+pytestmark = pytest.mark.models
+
 
 class StatusLog:
     """Records, per task, each status the store wrote for it (through the store calls that

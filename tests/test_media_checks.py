@@ -28,6 +28,8 @@ from tests.library_support import make_settings, wait_for
 from vidsense.library.service import PARTIAL_NOTE
 from vidsense.server import create_app
 
+pytestmark = pytest.mark.models
+
 TEXT = ("x" * 79 + "\n") * 12
 """Text that ffmpeg's ANSI-art ("bin") demuxer opens as a picture when the file ends in .bin."""
 

@@ -35,6 +35,8 @@ from vidsense.perception.ocr import (
     same_text,
 )
 
+pytestmark = pytest.mark.models
+
 EVERY = 1.0  # seconds between samples
 SLACK = 0.05  # seconds: frame timing around the sampling interval
 TESTSRC2 = (24.0, 31.0)  # the shot whose pattern draws its own clock and frame counter

@@ -21,6 +21,8 @@ from tests.library_support import ServerProcess, make_settings, wait_for
 from vidsense.api.envelopes import family_of
 from vidsense.server import create_app
 
+pytestmark = pytest.mark.models
+
 KEY = "sk-openapi-test"
 HEADERS = {"x-api-key": KEY}
 

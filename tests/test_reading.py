@@ -17,6 +17,8 @@ from vidsense.language.segments import chapters
 from vidsense.language.sentences import TimedWord, split_sentences
 from vidsense.models.wordnet import missing_files
 
+pytestmark = pytest.mark.models
+
 needs_wordnet = pytest.mark.skipif(bool(missing_files()), reason="apt-get install wordnet-base")
 
 

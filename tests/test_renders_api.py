@@ -31,6 +31,8 @@ from vidsense.studio.renders import Renders
 from vidsense.studio.sources import Sources
 from vidsense.studio.videos import generate_video
 
+pytestmark = pytest.mark.models
+
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[TestClient]:

@@ -39,6 +39,8 @@ from tests.sdk_support import (
     talk_video,
 )
 
+pytestmark = pytest.mark.models
+
 
 @dataclass
 class Api:

@@ -40,6 +40,8 @@ from tests.sdk_support import (
     talk_video,
 )
 
+pytestmark = pytest.mark.models
+
 MODELS = [
     {"model_name": "marengo3.0", "model_options": ["visual", "audio"]},
     {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]},

@@ -72,6 +72,8 @@ from tests.sdk_support import (
     talk_video,
 )
 
+pytestmark = pytest.mark.models
+
 MODEL = "vlmrun-orion-1:auto"
 
 

@@ -27,6 +27,8 @@ from vidsense.search.base import MAX_QUERY_CHARS, MAX_QUERY_TOKENS
 from vidsense.search.relevance import is_noise
 from vidsense.server import create_app
 
+pytestmark = pytest.mark.models
+
 
 @pytest.fixture(scope="module")
 def http(sl: SearchLibrary) -> Iterator[TestClient]:

@@ -23,6 +23,8 @@ from vidsense.media.frames import thumbnail
 from vidsense.server import create_app
 from vidsense.times import mmss
 
+pytestmark = pytest.mark.models
+
 
 @pytest.fixture(scope="module")
 def server(sl: SearchLibrary) -> Iterator[str]:

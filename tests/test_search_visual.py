@@ -30,6 +30,8 @@ from vidsense.models.visual import VisualEntry
 from vidsense.search.images import read_image
 from vidsense.server import create_app
 
+pytestmark = pytest.mark.models
+
 # Three 4 s clips of two 2 s shots each, every shot a different picture.
 CLIPS: dict[str, list[str]] = {
     "visual-bars.mp4": ["smptebars", "color=c=red"],

@@ -27,6 +27,8 @@ from tests.library_support import (
 )
 from vidsense.server import create_app
 
+pytestmark = pytest.mark.models
+
 
 @pytest.fixture
 def client(tmp_path: Path, models_dir: Path) -> Iterator[TestClient]:

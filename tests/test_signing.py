@@ -18,6 +18,8 @@ from vidsense.errors import SignatureInvalid
 from vidsense.server import create_app
 from vidsense.signing import UrlSigner
 
+pytestmark = pytest.mark.models
+
 KEY = "signing-test-key"
 AUTH = {"x-api-key": KEY}
 

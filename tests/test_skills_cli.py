@@ -47,6 +47,8 @@ from tests.sdk_support import (
 from vidsense.client import Client
 from vidsense.errors import InvalidArgument, NotFound
 
+pytestmark = pytest.mark.models
+
 
 class _Hooks(http.server.BaseHTTPRequestHandler):
     """Keeps the JSON bodies POSTed to it (callbacks), by path."""

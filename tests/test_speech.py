@@ -41,6 +41,8 @@ from vidsense.perception.speech import (
     transcribe_file,
 )
 
+pytestmark = pytest.mark.models
+
 LINES = [
     (1.0, "The quick brown fox jumps over the lazy dog."),
     (6.5, "Video understanding helps people find moments in long recordings."),

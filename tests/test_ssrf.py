@@ -90,6 +90,7 @@ def test_chat_video_url(http: TestClient, site: Site) -> None:
     _refused(site, page, answer.json()["error"])
 
 
+@pytest.mark.models
 def test_video_generate(http: TestClient, site: Site) -> None:
     page = "/flip/generate"
     answer = http.post("/v1/video/generate", json={"url": site.url + page})

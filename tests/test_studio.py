@@ -18,6 +18,8 @@ from vidsense.studio.reel import Candidate, Sentence, plan_reel, reel_length, se
 from vidsense.studio.reframe import smooth
 from vidsense.studio.sources import Sources
 
+pytestmark = pytest.mark.models
+
 
 def _segment(start: float, end: float, words: list[tuple[float, float, str]]) -> SimpleNamespace:
     data = {"words": [{"word": w, "start": a, "end": b} for a, b, w in words]}

@@ -16,6 +16,8 @@ from tests.library_support import spoken_clip
 from tests.render_support import ffprobe
 from vidsense.media.samples import sample_video
 
+pytestmark = pytest.mark.models
+
 
 def _cli(tmp: Path, models_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {

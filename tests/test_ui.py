@@ -26,9 +26,12 @@ from tests.library_support import ServerProcess, prepared_models, wait_for
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.models,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+]
 
 PHRASE = "the orange balloon floats over the harbor"
 PHRASE_AT = 4.2  # seconds: when the phrase starts in the clip's audio

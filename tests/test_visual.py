@@ -33,6 +33,8 @@ from vidsense.perception.faces import cluster_faces, face_distances, find_faces
 from vidsense.perception.shots import Shot
 from vidsense.perception.visual import Keyframe, KeyframeAnalyzer, similarity
 
+pytestmark = pytest.mark.models
+
 
 def photo(name: str) -> np.ndarray:
     return read_rgb(next(p.path for p in PHOTOS if p.name == name))

@@ -44,6 +44,8 @@ from vidsense.search import SearchRequest, SearchService
 from vidsense.search.base import Clip, ImageQuery
 from vidsense.server import create_app
 
+pytestmark = pytest.mark.models
+
 SHOT = 2.0
 HELD_OUT = DOG_PHOTOS[2]
 """A dog photo left out of the videos: an image query of the same kind of thing."""

@@ -30,6 +30,8 @@ from vidsense.server.app import create_app
 from vidsense.store import Segment, VectorBatch
 from vidsense.times import clock
 
+pytestmark = pytest.mark.models
+
 
 @dataclass
 class Indexed:

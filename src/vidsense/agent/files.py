@@ -13,14 +13,35 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, get_args
 
 from vidsense.errors import InvalidArgument, NotFound, SourceTooLarge
 
 _ID = re.compile(r"^file-[0-9a-f]{24}$")
 _CHUNK = 1 << 20
-OPENAI_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-VLMRUN_PURPOSES = (
+FilePurpose = Literal[
+    "assistants",
+    "batch",
+    "fine-tune",
+    "vision",
+    "user_data",
+    "evals",
+    "assistants_output",
+    "batch_output",
+    "datasets",
+]
+"""The purposes a file may be uploaded for: OpenAI's and VLM Run's (each SDK validates its
+own list when it reads a file back)."""
+PURPOSES: tuple[FilePurpose, ...] = get_args(FilePurpose)
+OPENAI_PURPOSES: tuple[FilePurpose, ...] = (
+    "assistants",
+    "batch",
+    "fine-tune",
+    "vision",
+    "user_data",
+    "evals",
+)
+VLMRUN_PURPOSES: tuple[FilePurpose, ...] = (
     "fine-tune",
     "assistants",
     "assistants_output",
@@ -29,9 +50,6 @@ VLMRUN_PURPOSES = (
     "vision",
     "datasets",
 )
-PURPOSES = tuple(dict.fromkeys(OPENAI_PURPOSES + VLMRUN_PURPOSES))
-"""The purposes a file may be uploaded for: OpenAI's and VLM Run's (each SDK validates its
-own list when it reads a file back)."""
 
 
 class FileStore:

@@ -259,6 +259,8 @@ class ChatService:
         if all(s.tool in VIDEO_FREE for s in steps):
             # Nothing to analyse: a new video is made from the text and the images sent.
             for ref in conversation.media():
+                if ref.kind == "video":  # only the images sent go into a new video
+                    continue
                 path, kind = self.media.local_file(ref)
                 if kind == "image":
                     images.append(path)

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, Field
 
 from vidsense.api.indexes import TimeRange, asset_of, said, video_metadata
+from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
 from vidsense.api.wire import Listing, PageInfo, Wire, page_info
 from vidsense.errors import FetchFailed, InvalidArgument, MediaError, MediaUnavailable, NotFound
@@ -37,7 +38,7 @@ METHODS = ("direct", "url")
 class AssetQuery(BaseModel):
     """``GET /assets``: one page (``page`` from 1, ``page_limit`` 1-50), newest first."""
 
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_limit: int = Field(default=10, ge=1, le=50)
     filename: str | None = None
 
@@ -54,7 +55,7 @@ class IndexedAssetCreate(Wire):
 class IndexedAssetQuery(BaseModel):
     """``GET /indexes/{index_id}/indexed-assets``: one page of the index's indexed videos."""
 
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_limit: int = Field(default=10, ge=1, le=50)
 
 

@@ -12,6 +12,8 @@ The work is :mod:`vidsense.agent.executions`'; the server's job workers run it.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from vidsense.agent.executions import KIND, describe_execution, read_execution, submit_execution
 from vidsense.api.services import Services
 from vidsense.api.wire import Wire
+from vidsense.errors import InvalidArgument
 from vidsense.store import JobRecord
+from vidsense.store.base import format_time
 
 # -- requests ------------------------------------------------------------------------------------
 
@@ -32,9 +36,11 @@ class ExecuteRequest(BaseModel):
     model: str | None = None
     name: str | None = None
     inputs: Any = Field(
-        default=None,
         description="named files: content parts (file_url, video_url, image_url, input_file "
-        "with a file_id), lists of them, URLs; text values add to the task",
+        "with a file_id), lists of them, URLs; text values add to the task; at least one file",
+        json_schema_extra={
+            "anyOf": [{"type": "object", "minProperties": 1}, {"type": "array", "minItems": 1}]
+        },
     )
     batch: bool = Field(default=True, description="executions always run as batch jobs")
     config: dict[str, Any] | None = Field(
@@ -50,14 +56,41 @@ class ExecuteRequest(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+TIME: dict[str, Any] = {"format": "date-time"}
+"""A query time as the document gives it (RFC 3339, which :func:`moment` reads)."""
+_EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+_LEAP_SECOND = re.compile(r"(?<=[Tt ]\d\d:\d\d):60")
+
+
+def moment(text: str | None, param: str) -> str | None:
+    """An ISO 8601 (RFC 3339) time as the store writes times: UTC, ``Z``; a naive time is
+    UTC, a leap second is the second before it, a time past the calendar's ends is its end
+    (``InvalidArgument`` naming ``param`` for anything else)."""
+    if text is None:
+        return None
+    written = _LEAP_SECOND.sub(":59", text.strip()).upper().replace("Z", "+00:00")
+    try:
+        found = datetime.fromisoformat(written)
+    except ValueError as e:
+        raise InvalidArgument(f"{param} must be an ISO 8601 time, got {text!r}", param=param) from e
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=UTC)
+    try:
+        found = found.astimezone(UTC)
+    except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
+        found = (datetime.min if found.year == 1 else datetime.max).replace(tzinfo=UTC)
+    # The store writes four-digit years; every time before year 1000 is before every job.
+    return format_time(max(found, _EARLIEST))
+
+
 class ExecutionQuery(BaseModel):
     """``GET /v1/agent/executions``: newest first, ``skip`` then at most ``limit``."""
 
     skip: int = Field(default=0, ge=0)
     limit: int = Field(default=10, ge=1, le=1000)
     status: Literal["enqueued", "pending", "running", "completed", "failed", "paused"] | None = None
-    created_after: str | None = Field(default=None, description="ISO 8601")
-    created_before: str | None = Field(default=None, description="ISO 8601")
+    created_after: str | None = Field(default=None, description="ISO 8601", json_schema_extra=TIME)
+    created_before: str | None = Field(default=None, description="ISO 8601", json_schema_extra=TIME)
 
 
 # -- responses -----------------------------------------------------------------------------------
@@ -134,8 +167,8 @@ def list_all(
     found = services.library.list_jobs(
         kind=KIND,
         status=query.status,
-        created_after=query.created_after,
-        created_before=query.created_before,
+        created_after=moment(query.created_after, "created_after"),
+        created_before=moment(query.created_before, "created_before"),
         skip=query.skip,
         limit=query.limit,
     )

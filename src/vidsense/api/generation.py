@@ -20,11 +20,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from vidsense.api.services import Services
-from vidsense.api.wire import Form, Upload, Wire
+from vidsense.api.wire import NOT_BLANK, Form, Upload, Wire, read_body
 from vidsense.errors import InvalidArgument
 from vidsense.store import JobRecord
 from vidsense.studio.sources import FILE_ID
-from vidsense.studio.videos import MAX_REFERENCE_BYTES, ReferenceImage, VideoFile
+from vidsense.studio.videos import MAX_PROMPT, MAX_REFERENCE_BYTES, ReferenceImage, VideoFile
 
 _STATUS = {
     "enqueued": "queued",
@@ -34,6 +34,45 @@ _STATUS = {
     "completed": "completed",
     "failed": "failed",
 }
+
+
+# -- requests --------------------------------------------------------------------------------------
+
+
+class VideoCreate(Wire):
+    """``POST /v1/videos`` as OpenAI's SDK sends it (multipart, or JSON): the ``prompt``, and
+    OpenAI's ``seconds`` and ``size`` (the generator may make others; the storyboard renderer
+    makes 4, 8 or 12 seconds, sides of 128-1920 even pixels). ``input_reference`` is an image
+    file, or ``{"file_id"}`` / ``{"image_url"}`` (a data: or http(s) URL)."""
+
+    prompt: str = Field(max_length=MAX_PROMPT, json_schema_extra={"pattern": NOT_BLANK})
+    model: str | None = Field(default=None, description="a storyboard model, or the generator's")
+    seconds: str | int | None = Field(
+        default=None, description="default 4", json_schema_extra={"enum": ["4", "8", "12"]}
+    )
+    size: str | None = Field(
+        default=None,
+        description="WIDTHxHEIGHT, default 720x1280",
+        json_schema_extra={"enum": ["720x1280", "1280x720", "1024x1792", "1792x1024"]},
+    )
+    input_reference: dict[str, Any] | str | None = Field(
+        default=None,
+        description="an image file (multipart), or {file_id} of an uploaded image (or "
+        "{image_url}: a data: or http(s) URL of one)",
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "type": "object",
+                    "properties": {"file_id": {"type": "string", "pattern": FILE_ID.pattern}},
+                    "required": ["file_id"],
+                },
+                {"type": "null"},
+            ]
+        },
+    )
+
+
+# -- responses -------------------------------------------------------------------------------------
 
 
 class VideoError(Wire):
@@ -162,15 +201,13 @@ def _reference(services: Services, form: Form) -> ReferenceImage | None:
 
 def create_video(services: Services, form: Form) -> VideoGeneration:
     """Check a generation request and queue it."""
+    body = read_body(VideoCreate, form)
     fields = form.fields
-    prompt = fields.get("prompt")
-    if not isinstance(prompt, str):
-        raise InvalidArgument("prompt is required", param="prompt")
     model = fields.get("model")
     seconds = fields.get("seconds")
     size = fields.get("size")
     job = services.videos.create(
-        prompt,
+        body.prompt,
         model=str(model) if model not in (None, "") else None,
         seconds=None if seconds in (None, "") else str(seconds),
         size=str(size) if size not in (None, "") else None,

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vidsense.agent.artifacts import Artifact, artifact_path
+from vidsense.agent.files import FilePurpose
 from vidsense.agent.messages import with_skills
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, openai_error_event
@@ -76,21 +77,6 @@ class ChatCompletionRequest(BaseModel):
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
-
-
-FilePurpose = Literal[
-    "assistants",
-    "assistants_output",
-    "batch",
-    "batch_output",
-    "datasets",
-    "evals",
-    "fine-tune",
-    "fine-tune-results",
-    "user_data",
-    "vision",
-]
-"""OpenAI's and VLM Run's file purposes."""
 
 
 class FileCreate(BaseModel):

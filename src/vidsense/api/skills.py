@@ -11,12 +11,12 @@ as the SDK reads them. Bundles are checked by :mod:`vidsense.skills` before anyt
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from vidsense.api.services import Services
-from vidsense.api.wire import Wire
+from vidsense.api.wire import NOT_BLANK, Wire, one_of_fields
 from vidsense.errors import InvalidArgument
 from vidsense.signing import UrlSigner
 from vidsense.skills import (
@@ -30,6 +30,7 @@ from vidsense.skills import (
     read_zip_file,
     update_skill,
 )
+from vidsense.skills.bundle import MAX_DESCRIPTION, MAX_NAME, NAME
 from vidsense.store import SkillRecord
 
 DOWNLOAD_SECONDS = 3600
@@ -37,28 +38,53 @@ DOWNLOAD_SECONDS = 3600
 
 # -- requests ------------------------------------------------------------------------------------
 
+VERSION = r"^([Ll][Aa][Tt][Ee][Ss][Tt]|[Vv]?0*[1-9][0-9]{0,8})?$"
+"""A skill version as requests write it: ``latest`` (or blank), or a whole number from 1 (``3``,
+``v3``).
+The document states it; :func:`vidsense.skills.parse_version` checks it, naming the field."""
+VERSION_DOC = "a whole number from 1 (3 or v3), or latest (the default)"
+Version = Annotated[
+    str | int,
+    Field(
+        description=VERSION_DOC,
+        json_schema_extra={"pattern": VERSION, "minimum": 1, "maximum": 999_999_999},
+    ),
+]
+# Checked where the skill is made (with messages that say what a name is), stated here.
+_NAME: dict[str, Any] = {"pattern": NAME.pattern, "maxLength": MAX_NAME}
+_DESCRIPTION: dict[str, Any] = {"pattern": f"^$|{NOT_BLANK}", "maxLength": MAX_DESCRIPTION}
+"""Blank: the bundle's own description."""
+
 
 class SkillCreateRequest(BaseModel):
     """``POST /v1/skills/create``: a bundle zip uploaded to ``/v1/files`` (``file_id``), or a
     ``prompt`` (its instructions) and an optional ``json_schema``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=one_of_fields("file_id", "prompt"))
 
-    file_id: str | None = None
+    file_id: str | None = Field(default=None, min_length=1)
     prompt: str | None = None
     json_schema: dict[str, Any] | None = None
     session_id: str | None = None
-    name: str | None = Field(default=None, description="default: the SKILL.md front matter's")
-    description: str | None = None
+    name: str | None = Field(
+        default=None, description="default: the SKILL.md front matter's", json_schema_extra=_NAME
+    )
+    description: str | None = Field(default=None, json_schema_extra=_DESCRIPTION)
 
 
 class SkillUpdateRequest(BaseModel):
     """``POST /v1/skills/{id}/update``: a new bundle (``file_id``) and/or description."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra=one_of_fields("file_id", "description")
+    )
 
-    file_id: str | None = None
-    description: str | None = None
+    file_id: str | None = Field(default=None, min_length=1)
+    description: str | None = Field(
+        default=None,
+        min_length=1,
+        json_schema_extra={"pattern": NOT_BLANK, "maxLength": MAX_DESCRIPTION},
+    )
 
 
 class SkillLookupRequest(BaseModel):
@@ -66,9 +92,9 @@ class SkillLookupRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    name: str | None = None
-    skill_version: str | int | None = None
-    version: str | int | None = Field(default=None, description="deprecated: skill_version")
+    name: str = Field(json_schema_extra={"pattern": NOT_BLANK})
+    skill_version: Version | None = None
+    version: Version | None = Field(default=None, description="deprecated: skill_version")
 
 
 class SkillQuery(BaseModel):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from vidsense.agent.predictions import DOMAINS
 from vidsense.api.services import Services
 from vidsense.api.wire import Wire, one_of_fields
 
@@ -73,7 +74,10 @@ class SchemaRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    domain: str
+    domain: str = Field(
+        description="one of GET /v1/domains' (checked where it is looked up, naming it)",
+        json_schema_extra={"enum": list(DOMAINS)},
+    )
     config: dict[str, Any] | None = None
 
 

@@ -15,13 +15,14 @@ import math
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vidsense.agent.analysis import KIND as ANALYSIS_KIND
 from vidsense.agent.analysis import analyzed_video, require_video
+from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
-from vidsense.api.wire import NOT_BLANK, Lower, PageInfo, Wire
+from vidsense.api.wire import NOT_BLANK, Lower, PageInfo, Wire, one_of_fields
 from vidsense.errors import InvalidArgument
 from vidsense.language.schema import response_format
 from vidsense.store import JobRecord
@@ -76,10 +77,22 @@ class AnalyzeRequest(Wire):
     ``{"type": "url", "url"}`` or ``{"type": "base64_string", "base64_string"}`` (the last
     three indexed on demand, once per content). ``model_name`` is accepted and not used."""
 
+    model_config = ConfigDict(
+        strict=True,  # JSON: no text where a number belongs, no 0 for false
+        json_schema_extra={
+            "allOf": [one_of_fields("video_id", "video"), one_of_fields("prompt", "prompt_v2")]
+        },
+    )
+
     video_id: str | None = Field(default=None, min_length=1)
-    video: dict[str, Any] | None = None
-    prompt: str | None = Field(default=None, max_length=20000)
-    prompt_v2: dict[str, Any] | None = None
+    video: dict[str, Any] | None = Field(default=None, json_schema_extra={"minProperties": 1})
+    prompt: str | None = Field(
+        default=None, max_length=20000, json_schema_extra={"pattern": NOT_BLANK}
+    )
+    prompt_v2: dict[str, Any] | None = Field(
+        default=None,
+        description='{"input_text"}: the prompt, when prompt is not given',
+    )
     model_name: str | None = None
     response_format: dict[str, Any] | None = None
     start_time: float | None = Field(default=None, ge=0)
@@ -115,7 +128,7 @@ class AnalyzeTaskQuery(BaseModel):
     """``GET /analyze/tasks``: one page (``page`` from 1, ``page_limit`` 1-50), newest
     first."""
 
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_limit: int = Field(default=10, ge=1, le=50)
 
 
@@ -366,8 +379,9 @@ def list_analyze_tasks(services: Services, query: AnalyzeTaskQuery) -> AnalyzeTa
     skip = (query.page - 1) * query.page_limit
     jobs = lib.list_jobs(kind=ANALYSIS_KIND, skip=skip, limit=query.page_limit)
     total = skip + len(jobs)
-    if len(jobs) == query.page_limit:  # more may follow: count them
-        total += len(lib.list_jobs(kind=ANALYSIS_KIND, skip=total, limit=1_000_000))
+    if len(jobs) == query.page_limit:  # more may follow: count them, a store page at a time
+        while more := lib.list_jobs(kind=ANALYSIS_KIND, skip=total, limit=1000):
+            total += len(more)
     return AnalyzeTaskList(
         data=[analyze_task_out(j) for j in jobs],
         page_info=PageInfo(

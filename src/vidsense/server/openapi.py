@@ -21,12 +21,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from vidsense.api.envelopes import family_of
+from vidsense.api.generation import VideoCreate
 from vidsense.api.indexes import TaskBody
 from vidsense.api.openai import FileCreate
 from vidsense.api.people import PersonSearch
 from vidsense.api.search import ClassifyBody, ClassifyBulkBody, LogoBody, SearchBody
 from vidsense.config import Settings
+from vidsense.media.timeline import RenderSpec
 from vidsense.server.deps import require_api_key
+from vidsense.studio.edits import EDITS
 
 _REF = "#/components/schemas/{model}"
 
@@ -62,8 +65,15 @@ BODIES: dict[tuple[str, str], Body] = {
         urlencoded=False,
         blank_is_absent=False,
     ),
+    ("post", "/v1/videos"): Body(VideoCreate, files=(("input_reference", False, False),)),
+    ("post", "/v1/renders"): Body(RenderSpec, form=False, urlencoded=False),
+    **{
+        ("post", f"/v1/edits/{name}"): Body(edit.params, form=False, urlencoded=False)
+        for name, edit in EDITS.items()
+    },
 }
-"""The routes that read their own bodies, by ``(method, path)`` as the document names them.
+"""The routes that read their own bodies, and those whose body the web framework reads as a
+plain object (renders, edits), by ``(method, path)`` as the document names them.
 A form carries the model's text, number and list fields (lists as repeated fields); its object
 fields (``filter``, ``user_metadata``, ...) are taken as JSON text too, but only the JSON body
 documents them."""
@@ -74,7 +84,8 @@ ERRORS: dict[int, str] = {
     401: "No API key, or a wrong one (x-api-key or Authorization: Bearer).",
     403: "Not allowed: a URL to a private address, or a signed URL forged or expired.",
     404: "No such index, video, task, file or page (the code names which).",
-    409: "The request clashes with what exists (a name taken).",
+    409: "The request clashes with what exists (a name taken), or what it asks for is not "
+    "ready (a render's file before it is made).",
     410: "The page token has expired.",
     413: "The body (or a file, or a data: URI in it) is over its limit (the message names the "
     "setting).",
@@ -97,19 +108,25 @@ _USES_MODELS = re.compile(
     r"^/v1/(search|classify|gist|summarize|generate|analyze|(openai/)?chat/|video/|agent/)"
 )
 _PAGE_TOKENS = re.compile(r"\{page_token\}")
-_NAMES_THINGS = re.compile(r"^/v1/indexes(/\{index_id\})?$")
+_NAMES_THINGS = re.compile(r"^/v1/(indexes(/\{index_id\})?|skills/create)$")
+_NOT_READY = re.compile(r"^/v1/(renders|videos)/\{\w+\}/(content|cancel)$")
+"""A render's or generated video's file before it is made, or a cancel after it ended."""
 _SIGNED = re.compile(r"/(stream|thumbnail\.jpg)$|^/v1/artifacts")
 _MAKES_FILES = re.compile(r"/thumbnail\.jpg$")
 _STREAMS_EVENTS = frozenset(
     {("post", "/v1/generate"), ("post", "/v1/analyze"), ("post", "/v1/chat/completions")}
 )
-_FILES: dict[str, dict[str, Any]] = {
-    "/stream": {"video/*": {}, "application/octet-stream": {}},
-    "/thumbnail.jpg": {"image/jpeg": {}},
-    "/content": {"application/octet-stream": {}},
-    "/v1/artifacts": {"image/jpeg": {}, "video/mp4": {}},
+_FILES: dict[re.Pattern[str], dict[str, Any]] = {
+    re.compile(r"/stream$"): {"video/*": {}, "application/octet-stream": {}},
+    re.compile(r"/thumbnail\.jpg$"): {"image/jpeg": {}},
+    re.compile(r"/content$"): {"application/octet-stream": {}},
+    re.compile(r"^/v1/artifacts(/\{session_id\}/\{object_id\})?$"): {
+        "image/jpeg": {},
+        "video/mp4": {},
+    },
+    re.compile(r"/bundle\.zip$"): {"application/zip": {}},
 }
-"""Routes that answer with a file, by how their path ends (or starts), and its media types."""
+"""Routes that answer with a file, by their path, and its media types."""
 
 
 def error_statuses(method: str, path: str, operation: dict[str, Any], keyed: bool) -> set[int]:
@@ -133,7 +150,7 @@ def error_statuses(method: str, path: str, operation: dict[str, Any], keyed: boo
         statuses.add(503)
     if _PAGE_TOKENS.search(path):
         statuses.add(410)
-    if _NAMES_THINGS.match(path) and method in ("post", "put"):
+    if (_NAMES_THINGS.match(path) and method in ("post", "put")) or _NOT_READY.match(path):
         statuses.add(409)
     if keyed and _SIGNED.search(path):
         statuses.add(403)
@@ -224,6 +241,21 @@ def form_schema(model: type[BaseModel], schemas: dict[str, Any], body: Body) -> 
     return found
 
 
+def _plain_form(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A form the web framework documented, as a form sends it: no ``null`` (an absent field
+    is absent), files as binary parts."""
+    content = operation.get("requestBody", {}).get("content", {})
+    for kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        ref = content.get(kind, {}).get("schema", {}).get("$ref", "")
+        found = schemas.get(ref.rsplit("/", 1)[-1], {})
+        for name, field in found.get("properties", {}).items():
+            field = _without_null(field)
+            if field.get("contentMediaType") == "application/octet-stream":
+                field = {**field, "format": "binary"}
+                field.pop("contentMediaType")
+            found["properties"][name] = field
+
+
 def _request_body(body: Body, schemas: dict[str, Any]) -> dict[str, Any]:
     content: dict[str, Any] = {}
     name = body.model.__name__
@@ -252,8 +284,8 @@ def _responses(path: str, method: str, operation: dict[str, Any], keyed: bool) -
     ok = next((responses[s] for s in ("200", "201") if s in responses), None)
     if ok is None:
         return
-    for ending, types in _FILES.items():
-        if path.endswith(ending) or path.startswith(ending):
+    for pattern, types in _FILES.items():
+        if pattern.search(path):
             ok["content"] = {kind: {"schema": {"type": "string", "format": "binary"}}
                              for kind in types}  # fmt: skip
     if (method, path) in _STREAMS_EVENTS:
@@ -295,6 +327,8 @@ def document(app: FastAPI) -> dict[str, Any]:
                 operation["security"] = []
             if (method, path) in BODIES:
                 operation["requestBody"] = _request_body(BODIES[(method, path)], schemas)
+            else:
+                _plain_form(operation, schemas)
             _responses(path, method, operation, keyed)
     app.openapi_schema = doc
     return doc

@@ -86,7 +86,7 @@ def parse_version(value: Any, param: str = "skill_version") -> int | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", LATEST)):
         return None
     text = str(value).strip().lower().removeprefix("v")
-    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise InvalidArgument(
             f"a skill version is a whole number from 1 or 'latest', got {value!r}", param=param
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +26,7 @@ INDEXED = "/indexes/{index_id}/indexed-assets"
 @router.post("/assets", status_code=201)
 async def create_asset(
     svc: Svc,
-    method: Annotated[str, Form()] = "direct",
+    method: Annotated[Literal["direct", "url"], Form()] = "direct",
     file: Annotated[UploadFile | None, File()] = None,
     url: Annotated[str | None, Form()] = None,
     filename: Annotated[str | None, Form()] = None,

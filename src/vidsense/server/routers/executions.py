@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import executions as api
@@ -21,7 +21,7 @@ async def execute(body: ExecuteRequest, request: Request, svc: Svc) -> Execution
 
 @router.get("/agent/executions")
 def list_executions(
-    request: Request, svc: Svc, query: Annotated[ExecutionQuery, Depends()]
+    request: Request, svc: Svc, query: Annotated[ExecutionQuery, Query()]
 ) -> list[ExecutionResponse]:
     return api.list_all(svc, query, server_base(request))
 

@@ -16,15 +16,19 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from vidsense.agent.files import FilePurpose
 from vidsense.api import openai as api
 from vidsense.api.limits import MAX_FIELD_BYTES
-from vidsense.api.openai import ArtifactList, FileDeleted, FileList, FileObject, FilePurpose
+from vidsense.api.openai import ArtifactList, FileDeleted, FileList, FileObject
 from vidsense.errors import Unauthorized
 from vidsense.server.deps import Svc, require_api_key
 from vidsense.server.responses import ArtifactFileResponse
 
 router = APIRouter(tags=["files"])
 public_router = APIRouter(tags=["files"])
+OneOfQ = Annotated[
+    str | None, Query(min_length=1, description="give exactly one of session_id, execution_id")
+]
 
 
 @router.post("/files", status_code=201, response_model_exclude_unset=True)
@@ -101,8 +105,8 @@ async def _artifact(request: Request, svc: Svc, session_id: str, object_id: str)
 async def list_artifacts(
     request: Request,
     svc: Svc,
-    session_id: str | None = None,
-    execution_id: str | None = None,
+    session_id: OneOfQ = None,
+    execution_id: OneOfQ = None,
 ) -> ArtifactList:
     """VLM Run's ``artifacts.list``: a session's (or an execution's) artifacts (needs the
     key)."""
@@ -122,8 +126,8 @@ async def artifact_by_query(
     request: Request,
     svc: Svc,
     object_id: Annotated[str, Query(min_length=1)],
-    session_id: str | None = None,
-    execution_id: str | None = None,
+    session_id: OneOfQ = None,
+    execution_id: OneOfQ = None,
 ) -> FileResponse:
     """VLM Run's ``artifacts.get``: ``object_id`` of a ``session_id`` or ``execution_id``."""
     namespace = api.artifact_namespace(session_id, execution_id)

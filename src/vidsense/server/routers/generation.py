@@ -13,7 +13,7 @@ from vidsense.api.generation import VideoDeleted, VideoGeneration, VideoList
 from vidsense.server.deps import Svc
 from vidsense.server.forms import read_form
 from vidsense.server.responses import media_file
-from vidsense.studio.videos import MAX_REFERENCE_BYTES
+from vidsense.studio.videos import MAX_REFERENCE_BYTES, Variant
 
 router = APIRouter(tags=["videos"])
 
@@ -40,7 +40,7 @@ def get_video(video_id: str, svc: Svc) -> VideoGeneration:
 
 
 @router.get("/videos/{video_id}/content", response_class=FileResponse)
-def video_content(video_id: str, svc: Svc, variant: str = "video") -> FileResponse:
+def video_content(video_id: str, svc: Svc, variant: Variant = "video") -> FileResponse:
     found = api.video_content(svc, video_id, variant)
     return media_file(found.path, found.media_type, found.filename)
 

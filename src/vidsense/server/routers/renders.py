@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -13,6 +14,7 @@ from vidsense.api import renders as api
 from vidsense.api.renders import EditList, Render, RenderDeleted, RenderList
 from vidsense.server.deps import Svc
 from vidsense.server.responses import media_file
+from vidsense.studio.edits import EDITS
 
 router = APIRouter(tags=["renders"])
 SpecBody = Annotated[dict[str, Any], Body(description="a timeline spec (RenderSpec)")]
@@ -60,6 +62,26 @@ def list_edits() -> EditList:
     return api.list_edits()
 
 
-@router.post("/edits/{name}", status_code=201)
+def _edit_route(name: str) -> Callable[[dict[str, Any], Svc], Awaitable[Render]]:
+    async def create_edit(params: ParamsBody, svc: Svc) -> Render:
+        return await run_in_threadpool(api.create_edit, svc, name, params)
+
+    return create_edit
+
+
+# One route per edit, so the document gives each its own parameters (EDITS' models); any
+# other name is 404 edit_not_found.
+for _name in EDITS:
+    router.add_api_route(
+        f"/edits/{_name}",
+        _edit_route(_name),
+        methods=["POST"],
+        status_code=201,
+        name=f"create_edit_{_name}",
+        summary=f"Create Edit {_name.title()}",
+    )
+
+
+@router.post("/edits/{name}", status_code=201, include_in_schema=False)
 async def create_edit(name: str, params: ParamsBody, svc: Svc) -> Render:
     return await run_in_threadpool(api.create_edit, svc, name, params)

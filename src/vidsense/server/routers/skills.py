@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from vidsense.api import skills as api
 from vidsense.api.skills import (
+    VERSION,
+    VERSION_DOC,
     SkillCreateRequest,
     SkillDownload,
     SkillInfo,
@@ -19,7 +22,27 @@ from vidsense.api.skills import (
 )
 from vidsense.server.deps import Svc, server_base
 
+
+class SkillIdConvertor(Convertor[str]):
+    """A skill's id (or name) in a path, but not the words of the routes beside it: so
+    ``/skills/create`` and ``/skills/lookup`` are only POST routes (GET is 405)."""
+
+    regex = r"(?!(?:create|lookup)$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("skill_id", SkillIdConvertor())
 router = APIRouter(tags=["skills"])
+# The version's own check names it (skill_version) and says what a version is.
+VersionQ = Annotated[
+    str | None, Query(description=VERSION_DOC, json_schema_extra={"pattern": VERSION})
+]
+VersionP = Annotated[str, Path(description=VERSION_DOC, json_schema_extra={"pattern": VERSION})]
 
 
 @router.get("/skills")
@@ -37,8 +60,8 @@ async def create_skill(body: SkillCreateRequest, svc: Svc) -> SkillInfo:
     return await run_in_threadpool(api.create, svc, body)
 
 
-@router.get("/skills/{skill_id}")
-def get_skill(skill_id: str, svc: Svc, skill_version: str | None = None) -> SkillInfo:
+@router.get("/skills/{skill_id:skill_id}")
+def get_skill(skill_id: str, svc: Svc, skill_version: VersionQ = None) -> SkillInfo:
     return api.get(svc, skill_id, skill_version)
 
 
@@ -53,7 +76,7 @@ def download_skill(skill_id: str, request: Request, svc: Svc) -> SkillDownload:
 
 
 @router.get("/skills/{skill_id}/versions/{version}/bundle.zip")
-def skill_bundle(skill_id: str, version: str, svc: Svc) -> Response:
+def skill_bundle(skill_id: str, version: VersionP, svc: Svc) -> Response:
     data, filename = api.bundle(svc, skill_id, version)
     return Response(
         data,

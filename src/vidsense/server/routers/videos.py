@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from vidsense.api import indexes as api
 from vidsense.api.indexes import (
+    SUBTITLE_FORMATS,
     Evidence,
     ShotItem,
     TextItem,
@@ -22,6 +23,8 @@ from vidsense.server.deps import Svc
 
 router = APIRouter(tags=["videos"])
 VIDEO = "/indexes/{index_id}/videos/{video_id}"
+FORMATS = ["json", *SUBTITLE_FORMATS]
+"""What a transcript downloads as (its own check answers ``invalid_format``)."""
 TimeQ = Annotated[float | None, Query(ge=0, description="seconds from the start")]
 
 
@@ -46,7 +49,10 @@ def transcription(
     index_id: str,
     video_id: str,
     svc: Svc,
-    format: Annotated[str, Query(description="json (default), srt or vtt")] = "json",
+    format: Annotated[
+        str,
+        Query(description="json (default), srt or vtt", json_schema_extra={"enum": FORMATS}),
+    ] = "json",
 ) -> Evidence[TranscriptItem] | Response:
     if format == "json":
         return api.transcription(svc, index_id, video_id)
