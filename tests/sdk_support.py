@@ -220,6 +220,7 @@ class MediaServer:
 
     def close(self) -> None:
         self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @dataclass

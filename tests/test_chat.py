@@ -95,6 +95,7 @@ def chat(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     finally:
         server.stop()
         files.shutdown()
+        files.server_close()
 
 
 def _download(url: str) -> bytes:

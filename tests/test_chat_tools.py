@@ -124,6 +124,7 @@ def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         os.killpg(llama.pid, signal.SIGTERM)
         llama.wait(10)
         files.shutdown()
+        files.server_close()
 
 
 def _ask_price(setup: Setup, **kwargs: Any) -> Any:

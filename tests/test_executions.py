@@ -170,6 +170,7 @@ def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             yield Setup(library, chat, found, root)
     finally:
         files.shutdown()
+        files.server_close()
         library.close()
 
 

@@ -380,6 +380,7 @@ def test_video_urls(
         assert library.submit_file(index.id, clip).duplicate
     finally:
         server.shutdown()
+        server.server_close()
         library.close()
 
 

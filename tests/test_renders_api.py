@@ -339,6 +339,7 @@ def fake_endpoint(tmp_path: Path) -> Iterator[tuple[str, type[_FakeVideos]]]:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", handler
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(5)
 
 

@@ -273,7 +273,7 @@ def test_search_pages_through_every_result_once(nb: Notebook) -> None:
     words = "pricing storage support helpdesk password plan weekday"
     one_page = _search(nb, words, ["transcription"], page_limit=10, threshold="none")
     paged = _search(nb, words, ["transcription"], page_limit=1, threshold="none")
-    assert len(one_page) >= 3
+    assert len(one_page) >= 2  # so that paging one at a time takes several pages
     assert [(h.video_id, h.start) for h in paged] == [(h.video_id, h.start) for h in one_page]
     assert [h.rank for h in paged] == list(range(1, len(paged) + 1))
 

@@ -116,6 +116,7 @@ def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                         f"http://127.0.0.1:{receiver.server_address[1]}", hooks)  # fmt: skip
     finally:
         receiver.shutdown()
+        receiver.server_close()
 
 
 def _folder(root: Path, name: str, body: str, schema: dict[str, Any] | None) -> Path:
@@ -352,6 +353,10 @@ def test_a_server_without_workers_leaves_executions_to_vidsense_work(
         worker.terminate()
         assert worker.wait(60) == 0
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.kill()
+        if worker is not None:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+            assert worker.stderr is not None
+            worker.stderr.close()
         api.stop()

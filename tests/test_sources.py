@@ -67,6 +67,7 @@ def server(clip: Path) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+    httpd.server_close()
 
 
 def _settings(tmp_path: Path, **fetch: object) -> Settings:

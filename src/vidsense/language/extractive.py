@@ -647,6 +647,8 @@ _SHOWN = ("screen", "onscreen", "written", "ocr", "slide")
 _GENERIC_LABEL = frozenset({"number", "no", "num", "nr", "id", "code", "value", "amount"})
 """Words of a field name that say what kind of value it is, not which label it follows."""
 _ID_WORDS = frozenset({"number", "no", "num", "nr", "id", "code"})
+_ANSWER = frozenset({"answer", "response", "reply", "result", "output"})
+"""Words of field names that ask for the answer to the request itself."""
 _WHOLE = ("summary", "description", "overview", "abstract", "synopsis", "gist", "content")
 """Words of field names that ask for the whole window in prose (the summary)."""
 _FIELD_KINDS: list[tuple[frozenset[str], Kind]] = [
@@ -961,6 +963,8 @@ class _Filler:
             return value
         if any(k in hint for k in ("topic", "subject", "theme", "category")):
             return self.gist.topics[0] if self.gist.topics else self.gist.title
+        if self.prompt.strip() and any(w in _ANSWER for w in field):
+            return self.writer.answer(self.pack, self.prompt)
         if name and not any(w.startswith(_WHOLE) for w in field):
             line = self.answering(name, hint.removeprefix(name.lower()).strip())
             if line is not None:

@@ -1313,6 +1313,8 @@ def _run_ffmpeg(
                 proc.kill()
                 proc.wait()
             reader.join(timeout=5)
+            if proc.stdout is not None:
+                proc.stdout.close()
     if proc.returncode != 0:
         message = last_error_line(log_path.read_bytes())
         raise ToolFailed(f"ffmpeg could not render the timeline: {message}")

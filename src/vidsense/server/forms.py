@@ -37,12 +37,13 @@ async def read_form(request: Request, max_file_bytes: int) -> Form:
     read up to ``max_file_bytes`` + 1 bytes (so the api layer can refuse a larger one)."""
     if request.headers.get("content-type", "").startswith(FORM_TYPES):
         items: list[tuple[str, Any]] = []
-        for key, value in (await request.form()).multi_items():
-            if isinstance(value, UploadFile):
-                data = await value.read(max_file_bytes + 1)
-                items.append((key, Upload(value.filename or "", data)))
-            else:
-                items.append((key, value))
+        async with request.form() as form:  # closes the spooled files of its uploads
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    data = await value.read(max_file_bytes + 1)
+                    items.append((key, Upload(value.filename or "", data)))
+                else:
+                    items.append((key, value))
         return Form.of_items(items)
     return Form.of(json_object(await request.body()))
 
