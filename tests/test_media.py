@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import cv2
 import numpy as np
@@ -106,12 +109,32 @@ def _ffprobe(path: Path) -> dict[str, object]:
     return data
 
 
-def _vidsense(*args: str) -> subprocess.CompletedProcess[str]:
+def _console_script(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the installed console script (the one beside this interpreter)."""
     exe = Path(sys.executable).parent / "vidsense"
     return subprocess.run(
         [str(exe), *args], capture_output=True, text=True, check=False, timeout=300
     )
+
+
+def _vidsense(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in this process as the console script runs it (``vidsense.cli.main.main``
+    with these arguments), keeping its exit status, standard output and standard error
+    (:func:`test_cli_probe_json` runs the installed script itself)."""
+    from vidsense.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = 0
+    with (
+        mock.patch.object(sys, "argv", ["vidsense", *args]),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            main()
+        except SystemExit as e:
+            status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return subprocess.CompletedProcess(["vidsense", *args], status, out.getvalue(), err.getvalue())
 
 
 # --- probe -----------------------------------------------------------------------------------
@@ -187,7 +210,7 @@ def test_probe_rotation_matches_ffprobe_and_frames_are_turned(
 
 
 def test_cli_probe_json(cuts_video: Path) -> None:
-    proc = _vidsense("probe", str(cuts_video), "--json")
+    proc = _console_script("probe", str(cuts_video), "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     for key in (
