@@ -107,7 +107,7 @@ def _slow_body(index_id: str, sent: threading.Event) -> Iterator[bytes]:
     yield b"\r\n--cut--\r\n"
 
 
-@pytest.mark.models  # a real server, which loads its models as it starts
+@pytest.mark.models  # a real server on the prepared models folder, started twice
 def test_an_upload_killed_mid_way_is_swept_at_the_next_start(
     tmp_path: Path, models_dir: Path
 ) -> None:
