@@ -32,7 +32,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from vidsense.times import NUMBER_WORDS, TimeMention, find_times
 
@@ -51,21 +51,7 @@ IntentName = Literal[
     "edit",
     "unsupported",
 ]
-INTENTS: tuple[IntentName, ...] = (
-    "frames",
-    "trim",
-    "highlights",
-    "chapters",
-    "transcript",
-    "shots",
-    "metadata",
-    "summary",
-    "search",
-    "answer",
-    "generate",
-    "edit",
-    "unsupported",
-)
+INTENTS: tuple[IntentName, ...] = get_args(IntentName)
 THRESHOLD = 2.0
 """Least score at which a clause's best intent is taken."""
 ALSO = 3.0
