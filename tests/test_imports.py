@@ -11,6 +11,7 @@ under ``if TYPE_CHECKING:``. Importing ``vidsense.a.b`` also runs ``vidsense.a``
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +47,16 @@ class Module:
         return self.name if self.is_package else self.name.rpartition(".")[0]
 
     def tree(self) -> ast.Module:
-        return ast.parse(self.path.read_text(encoding="utf-8"), str(self.path))
+        return _parsed(self.path)
 
 
+@functools.cache
+def _parsed(path: Path) -> ast.Module:
+    """The module's syntax tree, parsed once per test session (several checks walk it)."""
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+@functools.cache
 def modules() -> dict[str, Module]:
     found = {}
     for path in sorted(SOURCE.rglob("*.py")):
