@@ -173,6 +173,12 @@ AREA_CONFIRM, AREA_LEVEL = 0.3, 10.0
 """A weak cut changes the picture as a whole: at least this share of the thumbnail changes by
 more than :data:`AREA_LEVEL` (0-255). A caption appearing over a still picture (or a slide
 whose only change is a line of text) changes less than a tenth of it and is not a cut."""
+SHIFT_EXPLAINS = 0.5
+SHIFT_LIMIT = 0.1
+SHIFT_WIDTH = 160
+"""A jump that the previous frame moved as a whole explains (its change after the best shift of at
+most this share of the width, sub-pixel, is under this share of the change before it) is the
+camera or the picture moving in a jerk (a stuttering pan, a shaken phone, a scroll), not a cut."""
 FLASH_WINDOW = 0.25
 """Seconds after a jump in which the picture may come back (a flash, not a cut)..."""
 FLASH_BACK = 0.3
@@ -220,6 +226,7 @@ class _Frame:
     change: float
     dark: bool
     thumb: np.ndarray  # 27x48x3 uint8 (BGR)
+    shifted: float = 1.0  # change left after moving the previous frame (1.0: not measured)
     flash: bool = False
 
 
@@ -239,6 +246,43 @@ def _thumb_change(a: np.ndarray, b: np.ndarray) -> float:
     import cv2
 
     return sum(cv2.mean(cv2.absdiff(a, b))[:3]) / 3.0
+
+
+def _steady(frame: DecodedFrame) -> np.ndarray:
+    """The frame's luma at 160 px wide, area-filtered from a twice finer sample: a sub-pixel
+    move of a textured picture stays a move (a strided sample aliases it into noise)."""
+    import cv2
+
+    luma = frame.luma(2 * SHIFT_WIDTH)
+    height = max(2, round(SHIFT_WIDTH * luma.shape[0] / luma.shape[1]))
+    return cv2.resize(luma, (SHIFT_WIDTH, height), interpolation=cv2.INTER_AREA)
+
+
+def _shift_residual(before: np.ndarray, after: np.ndarray) -> float:
+    """How much of the change from ``before`` to ``after`` (grey frames of one size) is left
+    once ``before`` is moved by the whole-picture shift that fits best (phase correlation,
+    sub-pixel, at most :data:`SHIFT_LIMIT` of the width; both lightly blurred so that the
+    interpolation of fine texture does not count): 0.0 when a shift explains it all, about 1.0
+    when no shift does, as across a cut."""
+    import cv2
+
+    a, b = before.astype(np.float32), after.astype(np.float32)
+    height, width = a.shape
+    (dx, dy), _ = cv2.phaseCorrelate(a, b)
+    if max(abs(dx), abs(dy)) > SHIFT_LIMIT * width:
+        return 1.0
+    moved = cv2.warpAffine(
+        a, np.float32([[1, 0, dx], [0, 1, dy]]), (width, height), flags=cv2.INTER_CUBIC
+    )
+    a, b, moved = (cv2.GaussianBlur(x, (0, 0), 1.0) for x in (a, b, moved))
+    mx, my = int(np.ceil(abs(dx))) + 3, int(np.ceil(abs(dy))) + 3
+    if 2 * mx >= width or 2 * my >= height:
+        return 1.0
+    inner = np.s_[my : height - my, mx : width - mx]
+    raw = float(np.abs(b[inner] - a[inner]).mean())
+    if raw == 0.0:
+        return 1.0
+    return float(np.abs(b[inner] - moved[inner]).mean()) / raw
 
 
 class CombinedFinder:
@@ -266,7 +310,7 @@ class CombinedFinder:
         self._cursor = 1  # next frame to decide (frame 0 starts the first shot)
         self._ahead = max(2, round(FLASH_WINDOW * self._fps)) + 1
         self._keep = round((GRADUAL_MAX + FADE_HOLD + 1.0) * self._fps) + self._ahead
-        self._prev: tuple[np.ndarray, np.ndarray] | None = None
+        self._prev: tuple[np.ndarray, np.ndarray, DecodedFrame] | None = None
         self._last_boundary = 0  # index of the frame that started the current shot
         self._last_boundary_time = 0.0
         self._first_lit: int | None = None  # first frame that is not black
@@ -290,12 +334,26 @@ class CombinedFinder:
         mean, spread = cv2.meanStdDev(hsv[:, :, 2])
         dark = float(mean[0, 0]) < DARK_VALUE and float(spread[0, 0]) < DARK_SPREAD
         content = change = 0.0
+        shifted = 1.0
         if self._prev is not None:
-            p_hsv, p_thumb = self._prev
+            p_hsv, p_thumb, p_frame = self._prev
             content = sum(cv2.mean(cv2.absdiff(hsv, p_hsv))[:3]) / 3.0
             change = _thumb_change(thumb, p_thumb)
-        self._prev = (hsv, thumb)
-        return _Frame(frame.time, content, change, dark, thumb)
+            last = self._frames[-1] if self._frames else None
+            if (
+                content >= CUT_WEAK
+                and last is not None
+                and (
+                    content >= CUT_STRONG_RATIO * last.content
+                    or change >= CUT_STRONG_RATIO * last.change
+                )
+            ):
+                # Only a frame that may be a cut (it stands out from the one before) is tested.
+                before, after = _steady(p_frame), _steady(frame)
+                if before.shape == after.shape:
+                    shifted = _shift_residual(before, after)
+        self._prev = (hsv, thumb, frame)
+        return _Frame(frame.time, content, change, dark, thumb, shifted)
 
     def _confirmed(self, i: int) -> bool:
         """Whether the histogram or the hash detector sees frame ``i`` differ from the one
@@ -439,6 +497,8 @@ class CombinedFinder:
             return False
         elif not self._confirmed(i):
             return False
+        if f.shifted < SHIFT_EXPLAINS:
+            return False  # the picture moved in a jerk
         before = self._at(i - 1).thumb
         jump = _thumb_change(before, f.thumb)
         for j in range(i + 1, min(self._end, i + self._ahead)):
