@@ -75,6 +75,19 @@ def camera_motion(media: MediaCache) -> Path:
 
 
 @pytest.fixture(scope="module")
+def jerky_pan(media: MediaCache) -> Path:
+    # A still of fine texture moved in jerks (4 px right and 2 px down every third of a second,
+    # as a stuttering pan or a shaken phone moves), then a hard cut at 3.0 s.
+    still = "trim=end_frame=1,loop=loop=-1:size=1,setpts=N/30/TB"
+    jerks = "crop=280:210:x='4*floor(3*t)':y='2*floor(3*t)'"
+    shots = [
+        ("cellauto=rule=30:random_fill_ratio=0.5:seed=3", 3.0, f"{still},{jerks}"),
+        ("mandelbrot", 1.0, "null"),
+    ]
+    return media.get("shots_jerky_pan.mp4", lambda out: build(out, shots, [None]))
+
+
+@pytest.fixture(scope="module")
 def captions(media: MediaCache) -> Path:
     # A caption shows from 0.5 to 1.5 s over a navy still, another over a moving pattern from
     # 2.5 to 3.5 s; the only cut is at 2.0 s.
@@ -141,6 +154,12 @@ def test_camera_motion_is_not_a_cut(camera_motion: Path) -> None:
     assert len(starts) == 2, [s.to_dict() for s in shots]
     for found, truth in zip(starts, [1.5, 3.0], strict=True):
         assert abs(found - truth) <= FRAME + 1e-6
+
+
+def test_a_picture_moving_in_jerks_is_not_a_cut(jerky_pan: Path) -> None:
+    shots = detect_shots(jerky_pan)
+    assert _starts(shots) == [pytest.approx(3.0, abs=FRAME + 1e-6)], [s.to_dict() for s in shots]
+    assert shots[1].transition == "cut"
 
 
 def test_captions_coming_and_going_are_not_cuts(captions: Path) -> None:

@@ -271,10 +271,11 @@ def _shift_residual(before: np.ndarray, after: np.ndarray) -> float:
     (dx, dy), _ = cv2.phaseCorrelate(a, b)
     if max(abs(dx), abs(dy)) > SHIFT_LIMIT * width:
         return 1.0
-    moved = cv2.warpAffine(
-        a, np.float32([[1, 0, dx], [0, 1, dy]]), (width, height), flags=cv2.INTER_CUBIC
+    shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], dtype=np.float32)
+    moved = np.asarray(cv2.warpAffine(a, shift, (width, height), flags=cv2.INTER_CUBIC))
+    a, b, moved = (
+        np.asarray(cv2.GaussianBlur(x, (0, 0), 1.0), dtype=np.float32) for x in (a, b, moved)
     )
-    a, b, moved = (cv2.GaussianBlur(x, (0, 0), 1.0) for x in (a, b, moved))
     mx, my = int(np.ceil(abs(dx))) + 3, int(np.ceil(abs(dy))) + 3
     if 2 * mx >= width or 2 * my >= height:
         return 1.0
