@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from vidsense.language.answering import Kind, Question, about_file, about_speech
+from vidsense.language.answering import Question, about_file, about_speech, field_words
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.phrases import generalise, heading, legible, noun_phrases
@@ -93,7 +93,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 2
+    VERSION = 3
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -493,17 +493,22 @@ class ExtractiveWriter(Writer):
         self, pack: EvidencePack, parts: list[EvidencePack], about: str
     ) -> list[EvidencePack]:
         """The part that ``about`` names best: its words in the part's words (with synonyms),
-        and the lines the service found closest to it (``pack.focus``); none when nothing
-        names it."""
+        and the best rank among the lines the service found closest to it (``pack.focus``);
+        none when nothing names it."""
         asked = Question.read(about)
         scores = []
         for part in parts:
             said = " ".join(i.text for i in part.items if i.type in ("speech", "text"))
             named = asked.said(f"{' '.join(self.subjects(part, limit=2))} {said}")
-            close = sum(
-                1.0 / (n + 1)
-                for n, i in enumerate(pack.focus[:5])
-                if part.start <= (i.start + i.end) / 2 < part.end
+            # The part that holds the closest line (not the one with most lines near it: a
+            # part of many short lines would outvote one long line that names the focus).
+            close = max(
+                (
+                    1.0 / (n + 1)
+                    for n, i in enumerate(pack.focus[:5])
+                    if part.start <= (i.start + i.end) / 2 < part.end
+                ),
+                default=0.0,
             )
             scores.append(2.0 * named + close)
         best = max(scores, default=0.0)
@@ -636,8 +641,14 @@ class ExtractiveWriter(Writer):
             return f'{when}, the video says: "{text}"'
         return _quote(item)
 
-    def fill(self, pack: EvidencePack, prompt: str, schema: dict[str, Any]) -> Any:
-        return _Filler(self, pack, prompt).value(schema, "")
+    def fill(
+        self,
+        pack: EvidencePack,
+        prompt: str,
+        schema: dict[str, Any],
+        fields: Mapping[str, Sequence[Item]] | None = None,
+    ) -> Any:
+        return _Filler(self, pack, prompt, fields or {}).value(schema, "")
 
 
 _SPOKEN = ("spoken", "speech", "said", "narrat", "voice", "dialog", "utterance")
@@ -651,23 +662,6 @@ _ANSWER = frozenset({"answer", "response", "reply", "result", "output"})
 """Words of field names that ask for the answer to the request itself."""
 _WHOLE = ("summary", "description", "overview", "abstract", "synopsis", "gist", "content")
 """Words of field names that ask for the whole window in prose (the summary)."""
-_FIELD_KINDS: list[tuple[frozenset[str], Kind]] = [
-    (
-        frozenset({"price", "cost", "fee", "amount", "total", "count", "quantity", "rate"}),
-        "quantity",
-    ),
-    (frozenset({"hours", "time", "date", "day", "days", "when", "schedule", "year"}), "time"),
-    (frozenset({"duration", "length"}), "duration"),
-    (frozenset({"colour", "color"}), "colour"),
-    (frozenset({"reason", "why", "cause"}), "reason"),
-]
-"""Words of a field name that say which kind of answer it holds (when its description does
-not ask in so many words)."""
-
-
-def _snake(name: str) -> str:
-    """``invoiceNumber`` -> ``invoice_number``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _count_words(text: str) -> int:
@@ -799,10 +793,17 @@ def _facts(pack: EvidencePack) -> str:
 class _Filler:
     """JSON for a schema from the evidence: field names and descriptions say what goes where."""
 
-    def __init__(self, writer: ExtractiveWriter, pack: EvidencePack, prompt: str) -> None:
+    def __init__(
+        self,
+        writer: ExtractiveWriter,
+        pack: EvidencePack,
+        prompt: str,
+        fields: Mapping[str, Sequence[Item]],
+    ) -> None:
         self.writer = writer
         self.pack = pack
         self.prompt = prompt
+        self.fields = fields
         self._gist: Gist | None = None
         self._summary: str | None = None
         self._described: tuple[str, str] | None = None
@@ -889,7 +890,7 @@ class _Filler:
         """The value written after a label on screen, for a field named like the label:
         ``invoice_number`` reads ``4417`` from "INVOICE 4417", ``total`` reads ``86 EUR``
         from "TOTAL: 86 EUR" (only the first number when the field is a number or an id)."""
-        words = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
+        words = field_words(name)
         label = [w for w in words if w not in _GENERIC_LABEL]
         if not label:
             return None
@@ -949,7 +950,7 @@ class _Filler:
             return self.described[0] if self.part else self.gist.title
         if "language" in hint:
             return self.pack.evidence.language or "unknown"
-        field = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
+        field = field_words(name)
         if "transcript" in hint or any(w.startswith(_SPOKEN) for w in field):
             speech = self.pack.of_type("speech")
             self.pack.cite(speech)
@@ -966,33 +967,17 @@ class _Filler:
         if self.prompt.strip() and any(w in _ANSWER for w in field):
             return self.writer.answer(self.pack, self.prompt)
         if name and not any(w.startswith(_WHOLE) for w in field):
-            line = self.answering(name, hint.removeprefix(name.lower()).strip())
+            line = self.answering(name)
             if line is not None:
                 return line
         return self.summary
 
-    def answering(self, name: str, description: str) -> str | None:
-        """The line said or shown that answers the field ``name`` (read as a question with
-        its ``description``: ``monthly_price`` "what the plan costs per month" is answered by
-        "Our pricing starts at $20 per month."), cited; None when no line names any of its
-        words, or says anything beyond them."""
-        field = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
-        question = Question.read(f"What is the {' '.join(field)}? {description}".strip())
-        if question.kind == "thing":
-            question.kind = next(
-                (kind for words, kind in _FIELD_KINDS if any(w in words for w in field)),
-                "thing",
-            )
-        best: tuple[float, float, Item] | None = None
-        for item in self.pack.items:
-            if item.type not in ("speech", "text") or question.said(item.text) <= 0:
-                continue
-            if not question.new_in(item.text):
-                continue
-            fit = question.score(item.text, 0.0)
-            if best is None or (fit, -item.start) > best[:2]:
-                best = (fit, -item.start, item)
-        if best is None:
+    def answering(self, name: str) -> str | None:
+        """The line said or shown that answers the field ``name`` read as a question (the
+        service ranked the lines for it: ``monthly_price`` "what the plan costs per month"
+        is answered by "Our pricing starts at $20 per month."), cited; None when none does."""
+        found = self.fields.get(name) or []
+        if not found:
             return None
-        self.pack.cite([best[2]])
-        return best[2].text.strip()
+        self.pack.cite(found[:1])
+        return found[0].text.strip()

@@ -29,13 +29,14 @@ from vidsense.language.answering import (
     Question,
     about_speech,
     english,
-    holds_kind,
+    field_question,
     lemma,
     names_person,
     tokens,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
+from vidsense.language.phrases import legible
 from vidsense.language.requests import cannot, read_request
 from vidsense.language.schema import (
     SegmentList,
@@ -43,6 +44,7 @@ from vidsense.language.schema import (
     edge_of,
     parse_json,
     plan,
+    string_fields,
     validate,
     write_time,
 )
@@ -364,13 +366,27 @@ class WritingService:
         cross = not english(question) or (ev.language or "en") != "en"
         bar = RELEVANT
         asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
+        # A sound or a picture's label names a kind of thing ("dog"), never a name or a person.
+        labels = q.kind not in ("name", "person")
         heard = [
             (bar, i)
             for i in pool
-            if (i.type in ("audio", "visual") and q.words & {lemma(w) for w in tokens(i.text)})
+            if (
+                labels
+                and i.type in ("audio", "visual")
+                and q.words & {lemma(w) for w in tokens(i.text)}
+            )
             or (i.type in ("visual", "text") and any(i.start <= t <= i.end for t in asked))
         ]
-        lines = [i for i in pool if i.type in ("speech", "text") and not noise(i.text)]
+        # On-screen text that spells no word (menus read off footage at an angle) answers
+        # nothing asked in English of an English video.
+        lines = [
+            i
+            for i in pool
+            if i.type in ("speech", "text")
+            and not noise(i.text)
+            and (cross or i.type == "speech" or legible(i.text))
+        ]
         texts, matrix = ev.matrix(lines)
         vocabulary = self._vocabulary(ev)
         # Within one language, a question none of whose subject words is ever said or shown
@@ -378,7 +394,12 @@ class WritingService:
         grounded = cross or (q.grounded(vocabulary) and q.covered(vocabulary) > 0)
         if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
-        sims = [float(s) for s in matrix @ self._query(question)]
+        query = self._query(question)
+        sims = [float(s) for s in matrix @ query]
+        titled = self._titled(ev)
+        for n, item in enumerate(texts):  # a line on a slide, read under its title
+            if item.id in titled:
+                sims[n] = max(sims[n], float(titled[item.id][1] @ query))
         # Named things the video never mentions make any line a poorer answer.
         unnamed = 0.0 if cross else MISSING * q.missing(vocabulary)
         found: list[tuple[float, Item]] = []
@@ -387,7 +408,8 @@ class WritingService:
                 continue
             if q.source is not None and item.type != q.source:
                 continue
-            fit = q.score(item.text, sims[n]) - unnamed
+            read = titled[item.id][0] if item.id in titled else item.text
+            fit = q.score(read, sims[n]) - unnamed
             if q.source is not None:
                 fit += NAMED_SOURCE  # the question says where to look, and it is looked at
             if item.type == "text":  # a line on a slide is read under its title
@@ -405,11 +427,35 @@ class WritingService:
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
 
     @staticmethod
+    def _titled(ev: VideoEvidence) -> dict[str, tuple[str, np.ndarray]]:
+        """Each line on screen read under the slide title shown with it, and its vector
+        ("ROOFTOP CAFE: Hot chocolate and cakes"): alone, "Hot chocolate and cakes" is far
+        from "what does the cafe sell?"."""
+
+        def make() -> dict[str, tuple[str, np.ndarray]]:
+            if ev.embed is None:
+                return {}
+            shown = [i for i in ev.of_type("text") if not noise(i.text)]
+            heads = [i for i in shown if ev.is_heading(i)]
+            pairs = []
+            for line in shown:
+                over = [h for h in heads if h is not line and _together(line, h)]
+                if over and not ev.is_heading(line):
+                    pairs.append((line, over[0]))
+            if not pairs:
+                return {}
+            read = [f"{head.text.strip()}: {line.text.strip()}" for line, head in pairs]
+            rows = ev.embed(read)
+            return {line.id: (read[n], rows[n]) for n, (line, _) in enumerate(pairs)}
+
+        return ev.derived("titled lines", make)
+
+    @staticmethod
     def _holds(q: Question, item: Item, cross: bool, text: str) -> bool:
         """Whether ``item`` (read as ``text``) holds the kind of answer ``q`` asks for, in
         the units it names (someone, for "who", when question and video share a language),
         and says something the question does not."""
-        if not holds_kind(text, q.kind) or not q.new_in(text):
+        if not q.holds(text) or not q.new_in(text):
             return False
         if q.units and not q.units & {lemma(w) for w in tokens(text)}:
             return False
@@ -607,9 +653,10 @@ class WritingService:
         """The writer's value for ``schema``; asked twice before failing."""
         if not schema.get("properties") and schema.get("type", "object") == "object":
             return {}
+        fields = self._field_answers(pack, schema)
         problem = None
         for _ in range(2):
-            value = self.writer.fill(pack, prompt, schema)
+            value = self.writer.fill(pack, prompt, schema, fields)
             if isinstance(value, str):
                 try:
                     value = parse_json(value)
@@ -623,6 +670,16 @@ class WritingService:
             f"the writer's answer did not follow the schema twice ({problem})",
             code="schema_not_followed",
         )
+
+    def _field_answers(self, pack: EvidencePack, schema: dict[str, Any]) -> dict[str, list[Item]]:
+        """For each free-text property of ``schema``, the pack's lines that answer it read as
+        a question (:func:`~vidsense.language.answering.field_question`: ``monthly_price``
+        asks "What is the monthly price?"), ranked as questions are (:meth:`relevant`); an
+        empty list when none does."""
+        return {
+            name: self.relevant(pack.evidence, field_question(name, described), pack.items, 2)
+            for name, described in string_fields(schema).items()
+        }
 
     def _segment_items(
         self,
