@@ -17,8 +17,15 @@ from vidsense.language.answering import (
     holds_kind,
 )
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
-from vidsense.language.phrases import generalise, heading, noun_phrases, tagger_installed
+from vidsense.language.phrases import (
+    generalise,
+    heading,
+    noun_phrases,
+    subject_words,
+    tagger_installed,
+)
 from vidsense.language.requests import cannot, read_request
+from vidsense.language.schema import string_fields
 from vidsense.language.segments import chapters
 from vidsense.language.sentences import TimedWord, split_sentences
 from vidsense.models.wordnet import missing_files
@@ -163,6 +170,27 @@ def test_questions_name_what_their_answer_is_and_its_words() -> None:
     assert not kayak.new_in("KAYAK TURNS"), "a caption repeating the question answers nothing"
     assert kayak.new_in("To turn, sweep the paddle in a wide arc.")
     assert Question.read("Is flash photography allowed?").new_in("NO FLASH PHOTOGRAPHY")
+    if tagger_installed():  # what a question is about: its subject, after the auxiliary
+        assert subject_words("How much water does a cactus need?") == ["cactus"]
+        assert subject_words("Where do tour groups meet?") == ["tour", "group"]
+        assert subject_words("What is said about basil?") == []
+
+
+def test_schema_fields_are_read_as_questions() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "monthly_price": {"type": "string", "description": "what the plan costs per month"},
+            "tier": {"type": "string", "enum": ["basic", "pro"]},
+            "plans": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"support_hours": {"type": "string"}}},
+            },
+        },
+    }
+    fields = string_fields(schema)
+    assert fields == {"monthly_price": "what the plan costs per month", "support_hours": ""}
+    assert [asked_kind(field_question(n, d)) for n, d in fields.items()] == ["quantity", "time"]
 
 
 @needs_wordnet

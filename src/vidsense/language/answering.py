@@ -619,6 +619,17 @@ _SHOWN = (
 _SPOKEN = r"\b(?:say|says|said|narrator|speaker|voice|mention|mentions|talk|talks|tell|tells)\b"
 
 
+_THE_VIDEO = frozenset(
+    _list("video clip film movie recording footage picture image frame scene presenter host")
+)
+
+
+def about_the_video(noun: str) -> bool:
+    """Whether ``noun`` names the video or a part of how it tells (its captions, slides,
+    narrator, voice), not something it is about."""
+    return noun in _THE_VIDEO or bool(re.search(_SHOWN, noun) or re.search(_SPOKEN, noun))
+
+
 def about_speech(question: str) -> bool:
     """Whether ``question`` asks what is said (by a narrator, speaker, someone)."""
     q = plain(question)
@@ -638,10 +649,12 @@ __all__ = [
     "Question",
     "about_file",
     "about_speech",
+    "about_the_video",
     "asked_kind",
     "field_question",
     "field_words",
     "holds_kind",
+    "kinds_of",
     "lemma",
     "names_person",
     "related",

@@ -28,15 +28,17 @@ from vidsense.language.answering import (
     RELEVANT,
     Question,
     about_speech,
+    about_the_video,
     english,
     field_question,
+    kinds_of,
     lemma,
     names_person,
     tokens,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
-from vidsense.language.phrases import legible
+from vidsense.language.phrases import legible, subject_words
 from vidsense.language.requests import cannot, read_request
 from vidsense.language.schema import (
     SegmentList,
@@ -391,7 +393,9 @@ class WritingService:
         vocabulary = self._vocabulary(ev)
         # Within one language, a question none of whose subject words is ever said or shown
         # (nor the noun its answer must be an instance of) is about something else.
-        grounded = cross or (q.grounded(vocabulary) and q.covered(vocabulary) > 0)
+        grounded = cross or (
+            q.grounded(vocabulary) and q.covered(vocabulary) > 0 and self._told_of(ev, q)
+        )
         if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
         query = self._query(question)
@@ -425,6 +429,25 @@ class WritingService:
                     fit -= TITLE_OVER_LINES
             found.append((fit, item))
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
+
+    def _told_of(self, ev: VideoEvidence, q: Question) -> bool:
+        """Whether the thing an English question is about (its grammatical subject: "how much
+        water does *a cactus* need?") is said or shown, itself, a synonym or a kind of it, or
+        written in two words ("passphrase": "pass phrase"); true when its subject is no noun,
+        or names the video itself ("the caption", "the narrator")."""
+        subject = [w for w in subject_words(q.text) if not about_the_video(w)]
+        if not subject:
+            return True
+        vocabulary = self._vocabulary(ev)
+        joined = ev.derived(
+            "joined words",
+            lambda: "".join(
+                t for i in ev.items if i.type in ("speech", "text") for t in tokens(i.text)
+            ),
+        )
+        return any(
+            kinds_of(lemma(w)) & vocabulary or (len(w) >= 6 and w in joined) for w in subject
+        )
 
     @staticmethod
     def _titled(ev: VideoEvidence) -> dict[str, tuple[str, np.ndarray]]:
