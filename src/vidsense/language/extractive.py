@@ -558,7 +558,8 @@ class ExtractiveWriter(Writer):
         self, pack: EvidencePack, parts: list[EvidencePack], request: Request, focused: bool
     ) -> str:
         """Sentences about ``parts``: an overview naming their subjects (unless the request
-        focuses on one), then their most central sentences, kept within the length asked."""
+        focuses on one), then their most central sentences (for a focus, the lines closest to
+        it), kept within the length asked."""
         subjects = _distinct([s for p in parts for s in self.subjects(p, limit=1)])
         lead = ""
         if focused and len(parts) == 1:
@@ -567,7 +568,20 @@ class ExtractiveWriter(Writer):
         elif subjects:
             lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
         body = [s for p in parts for s in self._part_sentences(p, pack)]
-        if focused:
+        # Only about the focus: the sentences said closest to it (the service's focus) in the
+        # parts chosen, in time order; else the parts' most central ones.
+        near = sorted(
+            (
+                i
+                for i in pack.focus
+                if i.type == "speech" and any(p.start <= i.start < p.end for p in parts)
+            ),
+            key=lambda i: i.start,
+        )
+        if focused and near:
+            pack.cite(near)
+            body = _distinct([as_sentence(i.text) for i in near])
+        elif focused:
             extra = [as_sentence(i.text) for p in parts for i in self.pick_sentences(p, 3)]
             body = _distinct(body + extra)
         if not body:

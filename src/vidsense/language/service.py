@@ -81,6 +81,9 @@ NAMED_SOURCE = 0.03
 """Added to the fit of lines of the kind the question names ("written on the screen")."""
 CLOSE = 0.04
 """Items whose fit is within this of the best are returned with it."""
+FOCUS_CLOSE = 0.08
+"""Lines whose closeness to an instruction's focus ("only about the dogs") is within this of
+the closest are what the answer quotes. Chosen on the quality corpus's development split."""
 MAP_REDUCE_CHAPTERS = 30
 """Chapters summarised together in one reduce step (more are reduced in groups first)."""
 
@@ -514,14 +517,17 @@ class WritingService:
         self, ev: VideoEvidence, prompt: str, items: Sequence[Item], limit: int = 6
     ) -> list[Item]:
         """The items a prompt is about: for an instruction ("only about the sauce", "steps
-        for pitching the tent") the lines closest to what it names, however close; for a
-        question, those that answer it (:meth:`relevant`)."""
+        for pitching the tent") the lines closest to what it names, however close, with those
+        within :data:`FOCUS_CLOSE` of the closest; for a question, those that answer it
+        (:meth:`relevant`)."""
         request = read_request(prompt)
         if request.instruction or request.needs_model:
             about = request.focus or request.topic
             if not about:
                 return []
-            return [item for _, item in self.ranked(ev, about, items, strict=False)[0][:limit]]
+            found = self.ranked(ev, about, items, strict=False)[0]
+            best = found[0][0] if found else 0.0
+            return [item for fit, item in found if fit >= best - FOCUS_CLOSE][:limit]
         return self.relevant(ev, prompt, items, limit)
 
     def _question_pack(
