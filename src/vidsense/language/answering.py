@@ -174,6 +174,9 @@ general for its absence from a video to mean anything."""
 KIND = 0.03
 """Added to a line's fit when it holds the kind of answer asked for; taken away when the
 question asks for a kind a line's words would show and it has none."""
+INSTANCE = 0.1
+"""Added to a line's fit when it names a kind of the thing the answer must be ("which
+*greeting*": "hello"); the embedder rarely sees that. Chosen on the development split."""
 
 
 def plain(text: str) -> str:
@@ -536,7 +539,17 @@ class Question:
         fit = cosine + LEXICAL * self.said(text)
         if self.kind in WORD_KINDS:
             fit += KIND if holds_kind(text, self.kind) else -KIND
+        if self.head is not None and self.instances() & terms(text):
+            fit += INSTANCE  # "Hello" to "what greeting is written?"
         return fit
+
+    def instances(self) -> frozenset[str]:
+        """Kinds of the noun the answer must be an instance of (:attr:`head`), not the noun
+        or its synonyms: "hello" for a *greeting*; none for a noun too general to say
+        anything (:data:`GENERAL`)."""
+        if self.head is None or len(kinds_of(self.head)) > GENERAL:  # "person", "thing"
+            return frozenset()
+        return kinds_of(self.head) - related(self.head)
 
 
 @cache
@@ -592,11 +605,12 @@ def names_person(text: str) -> bool:
     whose first sense in WordNet is a kind of person ("someone", "engineer", "man")."""
     if holds_kind(text, "name"):
         return True
-    return any(_a_person(lemma(w)) for w in tokens(text))
+    return any(a_person(lemma(w)) for w in tokens(text))
 
 
 @cache
-def _a_person(noun: str) -> bool:
+def a_person(noun: str) -> bool:
+    """Whether the first sense of ``noun`` in WordNet is a kind of person ("engineer")."""
     wn = _wordnet()
     if wn is None:
         return False
@@ -641,12 +655,14 @@ def join_words(parts: Iterable[str]) -> str:
 
 
 __all__ = [
+    "INSTANCE",
     "KIND",
     "LEXICAL",
     "RELEVANT",
     "WORD_KINDS",
     "Kind",
     "Question",
+    "a_person",
     "about_file",
     "about_speech",
     "about_the_video",

@@ -27,6 +27,7 @@ from vidsense.errors import InvalidArgument
 from vidsense.language.answering import (
     RELEVANT,
     Question,
+    a_person,
     about_speech,
     about_the_video,
     english,
@@ -397,7 +398,9 @@ class WritingService:
         # Within one language, a question none of whose subject words is ever said or shown
         # (nor the noun its answer must be an instance of) is about something else.
         grounded = cross or (
-            q.grounded(vocabulary) and q.covered(vocabulary) > 0 and self._told_of(ev, q)
+            q.grounded(vocabulary)
+            and (q.covered(vocabulary) > 0 or q.head is not None)
+            and self._told_of(ev, q)
         )
         if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
@@ -437,9 +440,10 @@ class WritingService:
         """Whether the thing an English question is about (its grammatical subject: "how much
         water does *a cactus* need?") is said or shown, itself, a synonym or a kind of it, or
         written in two words ("passphrase": "pass phrase"); true when its subject is no noun,
-        or names the video itself ("the caption", "the narrator")."""
+        names the video itself ("the caption", "the narrator") or a person ("the man")."""
         subject = [w for w in subject_words(q.text) if not about_the_video(w)]
-        if not subject:
+        if all(a_person(w) for w in subject):  # people are often only "he" or "she" in speech
+            return True
             return True
         vocabulary = self._vocabulary(ev)
         joined = ev.derived(
@@ -449,7 +453,8 @@ class WritingService:
             ),
         )
         return any(
-            kinds_of(lemma(w)) & vocabulary or (len(w) >= 6 and w in joined) for w in subject
+            (kinds_of(w) | kinds_of(lemma(w))) & vocabulary or (len(w) >= 6 and w in joined)
+            for w in subject
         )
 
     @staticmethod
