@@ -450,10 +450,17 @@ class ExtractiveWriter(Writer):
             return (
                 f'{NOT_IN_VIDEO}: nothing said, shown or heard in it matches "{question.strip()}".'
             )
-        # The best line, and the next when it is as good and says something else.
-        chosen = pack.focus[:1] + [
-            i for i in pack.focus[1:2] if content_terms(i.text) != content_terms(pack.focus[0].text)
+        # The best line, and the next when it is as good and says something else: not the
+        # same words, nor a caption shown while the best is said (or the reverse), which
+        # restates it ("SIMMER 20 MIN" under "Let the sauce simmer for 20 minutes").
+        best = pack.focus[0]
+        others = [
+            i
+            for i in pack.focus[1:]
+            if content_terms(i.text) != content_terms(best.text)
+            and not (i.type != best.type and abs(i.start - best.start) < RESTATED)
         ]
+        chosen = [best, *others[:1]]
         parts = []
         for item in chosen:
             pack.cite([item])
@@ -757,6 +764,8 @@ def _tidy_title(text: str) -> str:
     return title_case(t.lower()) if t.isupper() else t
 
 
+RESTATED = 2.0
+"""A line shown within this many seconds of a line said (or the reverse) restates it."""
 SAID_LINES = 40
 """The most spoken lines quoted for "what is said?" (the transcript holds the rest)."""
 SUMMARY_SENTENCES = 28
