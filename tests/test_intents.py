@@ -84,8 +84,10 @@ def test_steps_carry_what_the_request_names(text: str, want: list[Step]) -> None
 
 def test_questions_go_to_the_writer_whole() -> None:
     for question in ("What is said about castling?", "How long should the cake bake?",
-                     "What did they say about tent stakes?"):  # fmt: skip
+                     "What did they say about tent stakes?",
+                     "What colour do indoor photos turn without white balance?"):  # fmt: skip
         assert plan(question) == [Step("answer", {"question": question})]
+    assert plan("Which photos show the dog?")[0].tool != "answer", "pictures asked for"
     [step] = plan("Give me a checklist of the steps")
     assert step == Step("summary", {"prompt": "Give me a checklist of the steps"})
 

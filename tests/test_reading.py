@@ -9,10 +9,23 @@ from typing import Any
 
 import pytest
 
-from vidsense.language.answering import Question, about_file, asked_kind, holds_kind
+from vidsense.language.answering import (
+    Question,
+    about_file,
+    asked_kind,
+    field_question,
+    holds_kind,
+)
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
-from vidsense.language.phrases import generalise, heading, noun_phrases, tagger_installed
+from vidsense.language.phrases import (
+    generalise,
+    heading,
+    noun_phrases,
+    subject_words,
+    tagger_installed,
+)
 from vidsense.language.requests import cannot, read_request
+from vidsense.language.schema import string_fields
 from vidsense.language.segments import chapters
 from vidsense.language.sentences import TimedWord, split_sentences
 from vidsense.models.wordnet import missing_files
@@ -126,6 +139,14 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert holds_kind("Reapply it every two hours.", "frequency")
     assert holds_kind("cada jueves hay un mercado", "time")
     assert holds_kind("the moon turns a deep copper red", "colour")
+    # The noun a "what is the ..." asks for says the kind, for questions and schema fields.
+    assert asked_kind("What is the colour temperature of daylight?") == "quantity"
+    assert asked_kind(field_question("monthly_price", "what the plan costs per month")) == (
+        "quantity"
+    )
+    assert asked_kind(field_question("supportHours")) == "time"
+    assert asked_kind("What happens on the first day?") == "thing"
+    assert not holds_kind("Jane Austen - Chapter 1", "quantity"), "a part's number counts nothing"
     assert about_file("How long is this video?") and about_file("What is its resolution?")
     assert not about_file("How long should the sauce simmer?")
 
@@ -138,6 +159,9 @@ def test_questions_name_what_their_answer_is_and_its_words() -> None:
     assert greeting.grounded({"hello", "world"}), "hello is a kind of greeting"
     assert greeting.source == "text"
     assert Question.read("Which city is shown at night?").kind == "name"
+    photos = Question.read("What colour do indoor photos turn without white balance?")
+    assert not photos.holds("White balance matters"), "white is the question's own word"
+    assert photos.holds("Indoor photos turn orange")
     assert Question.read("How far away is the Moon in kilometres?").units == {"kilometre"}
     stakes = Question.read("At what angle should the tent stakes go in?")
     assert stakes.said("Drive the tent stakes in at forty five degrees.") >= 2 / 3
@@ -146,6 +170,27 @@ def test_questions_name_what_their_answer_is_and_its_words() -> None:
     assert not kayak.new_in("KAYAK TURNS"), "a caption repeating the question answers nothing"
     assert kayak.new_in("To turn, sweep the paddle in a wide arc.")
     assert Question.read("Is flash photography allowed?").new_in("NO FLASH PHOTOGRAPHY")
+    if tagger_installed():  # what a question is about: its subject, after the auxiliary
+        assert subject_words("How much water does a cactus need?") == ["cactus"]
+        assert subject_words("Where do tour groups meet?") == ["tour", "group"]
+        assert subject_words("What is said about basil?") == []
+
+
+def test_schema_fields_are_read_as_questions() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "monthly_price": {"type": "string", "description": "what the plan costs per month"},
+            "tier": {"type": "string", "enum": ["basic", "pro"]},
+            "plans": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"support_hours": {"type": "string"}}},
+            },
+        },
+    }
+    fields = string_fields(schema)
+    assert fields == {"monthly_price": "what the plan costs per month", "support_hours": ""}
+    assert [asked_kind(field_question(n, d)) for n, d in fields.items()] == ["quantity", "time"]
 
 
 @needs_wordnet

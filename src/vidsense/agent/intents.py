@@ -264,6 +264,14 @@ FEATURES: list[tuple[str, str, Weights]] = [
         {"answer": 2.0},
     ),
     ("question mark", r"\?\s*$", {"answer": 1.0}),
+    (
+        # "what colour do indoor *photos* turn ...?": pictures named after the auxiliary are
+        # what a question is about, not what it asks for ("which photos show ...?" is)
+        "pictures in a question",
+        rf"^(?:what|which|why|how|when|where|who)(?: \w+)? (?:do|does|did|is|are|was|were|"
+        rf"should|must|will|would|can|could|has|have|had)\b.*\b(?:{FRAME})\b",
+        {"answer": 1.0},
+    ),
     ("tell me about", r"^tell me (?:about|what|how|why|when|who)\b", {"answer": 2.0}),
     # generation
     (

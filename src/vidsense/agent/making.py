@@ -43,11 +43,13 @@ class VideoEditor(Protocol):
 @dataclass(frozen=True)
 class Makers:
     """The generator and the editor this server has (either may be missing), with a line
-    that says what the generator is (``"the storyboard renderer (not a generative model)"``)."""
+    that says what the generator is (``"the storyboard renderer (not a generative model)"``)
+    and whether it is a generative model (one that makes footage of what is described)."""
 
     generator: VideoGenerator | None = None
     editor: VideoEditor | None = None
     generator_name: str = "the configured video generator"
+    generative: bool = True
 
 
 DEFAULT_SECONDS = 4.0
@@ -79,7 +81,7 @@ def configured(library: Library) -> Makers:
 
     kind = library.settings.videos.generator
     name = STORYBOARD if kind == "storyboard" else f"the {kind} video generator"
-    return Makers(generator, editor, name)
+    return Makers(generator, editor, name, generative=kind != "storyboard")
 
 
 def can_do(makers: Makers) -> str:

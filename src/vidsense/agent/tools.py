@@ -337,6 +337,8 @@ class VideoTools:
             f"A new {length:.1f} s video ({size}) made by {makers.generator_name} from your "
             f"description{source}."
         )
+        if not makers.generative:  # say plainly that what was described was not filmed
+            text = f"I can't generate footage of what you describe here. {text}"
         data = {"generated": {"seconds": round(length, 3), "size": size, "prompt": prompt}}
         return ToolResult(text, [artifact], data, notes={artifact.id: prompt})
 

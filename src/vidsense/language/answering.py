@@ -155,6 +155,10 @@ _COLOURS = frozenset(
 _REASONS = frozenset(
     _list("because since so cause due reason porque pues parce car weil denn da perché poiché")
 )
+_NUMBERED = re.compile(
+    r"\b(?:chapter|step|part|episode|tip|page|track|scene|slide|no\.|nr\.?|cap[ií]tulo|"
+    r"paso|parte|chapitre|[eé]tape|kapitel|schritt|teil|capitolo|passo)\s*\d+\b"
+)
 _CLOCK = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)")
 _YEAR = re.compile(r"\b1[0-9]{3}\b|\b20[0-9]{2}\b")
 
@@ -170,6 +174,9 @@ general for its absence from a video to mean anything."""
 KIND = 0.03
 """Added to a line's fit when it holds the kind of answer asked for; taken away when the
 question asks for a kind a line's words would show and it has none."""
+INSTANCE = 0.1
+"""Added to a line's fit when it names a kind of the thing the answer must be ("which
+*greeting*": "hello"); the embedder rarely sees that. Chosen on the development split."""
 
 
 def plain(text: str) -> str:
@@ -178,8 +185,40 @@ def plain(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+_HEAD_KINDS: dict[str, Kind] = {
+    **dict.fromkeys(
+        _list(
+            """
+            price cost fee amount total count number quantity rate temperature pressure angle
+            size distance weight speed percentage height width depth length population age
+            """
+        ),
+        "quantity",
+    ),
+    **dict.fromkeys(
+        _list("time date day year hour hours schedule season month deadline opening"), "time"
+    ),
+    "duration": "duration",
+    "colour": "colour",
+    "color": "colour",
+    "reason": "reason",
+    "cause": "reason",
+    "frequency": "frequency",
+}
+"""Nouns that, as the thing a "what is the ..." question (or a field named after them) asks
+for, say which kind of answer it wants ("what is the opening *time*", ``monthly_price``)."""
+_ASKED_NOUNS = re.compile(
+    r"^\W*(?:what|which)(?: (?:is|are|was|were|will be))?(?: (?:the|a|an|its|their|his|her))?"
+    r"((?: [a-z]+){1,3}?)(?= (?:of|for|in|on|at|to|from|does|do|did|is|are|was|were|will|can|"
+    r"should|when)\b|\W*$|\?)"
+)
+
+
 def asked_kind(question: str) -> Kind:
-    """The kind of answer ``question`` asks for (``thing`` when no wh-word says more)."""
+    """The kind of answer ``question`` asks for: the first wh-phrase that says ("how long",
+    "when"), else the noun a "what is the ..." asks for ("what is the colour *temperature*":
+    a quantity; a schema field ``support_hours`` read as "what is the support hours": a
+    time), else ``thing``."""
     q = plain(question)
     if re.search(_ASKS[0][1], q):  # "the name of": whatever wh-word asks it
         return "name"
@@ -188,7 +227,26 @@ def asked_kind(question: str) -> Kind:
         for n, (kind, pattern) in enumerate(_ASKS)
         if (m := re.search(pattern, q)) is not None
     ]
-    return min(found)[2] if found else "thing"
+    kind: Kind = min(found)[2] if found else "thing"
+    if kind == "thing":
+        asked = _ASKED_NOUNS.search(q.split("?")[0] + "?")
+        if asked is not None:
+            kind = _HEAD_KINDS.get(asked.group(1).split()[-1], "thing")
+    return kind
+
+
+def field_words(name: str) -> list[str]:
+    """The words of a JSON field's name, lower-cased (``invoiceNumber`` and
+    ``invoice_number``: ``["invoice", "number"]``)."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return [w for w in re.split(r"[^a-z0-9]+", snake) if w]
+
+
+def field_question(name: str, description: str = "") -> str:
+    """A JSON field read as the question it asks: ``monthly_price`` described "what the plan
+    costs per month" is "What is the monthly price? what the plan costs per month" (a
+    quantity, by :func:`asked_kind`)."""
+    return f"What is the {' '.join(field_words(name))}? {description}".strip()
 
 
 def _numbers(tokens: list[str]) -> bool:
@@ -209,7 +267,7 @@ def holds_kind(text: str, kind: Kind) -> bool:
     if kind == "name":  # a capitalised word that does not start the text, or a quote
         caps = re.findall(r"(?<=[\w,;:] )[A-Z][a-z]+", text)
         return bool(caps) or bool(re.search(r"[\"\u201c\u00ab].+[\"\u201d\u00bb]", text))
-    low = text.lower()
+    low = _NUMBERED.sub(" ", text.lower())  # "Chapter 1" numbers a part; it counts nothing
     tokens = re.findall(r"[^\W_]+(?:[.,:]\d+)?", low)
     plain_tokens = {plain(t) for t in tokens}
     if kind == "quantity":
@@ -420,6 +478,14 @@ class Question:
             "text" if shown else "speech" if spoken else None,
         )
 
+    def holds(self, text: str) -> bool:
+        """Whether ``text`` holds the kind of answer asked for (:func:`holds_kind`) in words
+        other than the question's own: "white" does not answer "what colour do photos turn
+        without *white* balance?"."""
+        own = [w for w in text.split() if lemma(w.strip(".,;:!?\"'()")) in self.words]
+        rest = " ".join(w for w in text.split() if w not in own)
+        return holds_kind(rest, self.kind)
+
     def new_in(self, text: str) -> bool:
         """Whether ``text`` says anything beyond the question's own words (a caption "KAYAK
         TURNS" does not answer "how does a kayak turn?"); a negation counts as something."""
@@ -473,7 +539,17 @@ class Question:
         fit = cosine + LEXICAL * self.said(text)
         if self.kind in WORD_KINDS:
             fit += KIND if holds_kind(text, self.kind) else -KIND
+        if self.head is not None and self.instances() & terms(text):
+            fit += INSTANCE  # "Hello" to "what greeting is written?"
         return fit
+
+    def instances(self) -> frozenset[str]:
+        """Kinds of the noun the answer must be an instance of (:attr:`head`), not the noun
+        or its synonyms: "hello" for a *greeting*; none for a noun too general to say
+        anything (:data:`GENERAL`)."""
+        if self.head is None or len(kinds_of(self.head)) > GENERAL:  # "person", "thing"
+            return frozenset()
+        return kinds_of(self.head) - related(self.head)
 
 
 @cache
@@ -529,11 +605,12 @@ def names_person(text: str) -> bool:
     whose first sense in WordNet is a kind of person ("someone", "engineer", "man")."""
     if holds_kind(text, "name"):
         return True
-    return any(_a_person(lemma(w)) for w in tokens(text))
+    return any(a_person(lemma(w)) for w in tokens(text))
 
 
 @cache
-def _a_person(noun: str) -> bool:
+def a_person(noun: str) -> bool:
+    """Whether the first sense of ``noun`` in WordNet is a kind of person ("engineer")."""
     wn = _wordnet()
     if wn is None:
         return False
@@ -556,6 +633,17 @@ _SHOWN = (
 _SPOKEN = r"\b(?:say|says|said|narrator|speaker|voice|mention|mentions|talk|talks|tell|tells)\b"
 
 
+_THE_VIDEO = frozenset(
+    _list("video clip film movie recording footage picture image frame scene presenter host")
+)
+
+
+def about_the_video(noun: str) -> bool:
+    """Whether ``noun`` names the video or a part of how it tells (its captions, slides,
+    narrator, voice), not something it is about."""
+    return noun in _THE_VIDEO or bool(re.search(_SHOWN, noun) or re.search(_SPOKEN, noun))
+
+
 def about_speech(question: str) -> bool:
     """Whether ``question`` asks what is said (by a narrator, speaker, someone)."""
     q = plain(question)
@@ -567,16 +655,22 @@ def join_words(parts: Iterable[str]) -> str:
 
 
 __all__ = [
+    "INSTANCE",
     "KIND",
     "LEXICAL",
     "RELEVANT",
     "WORD_KINDS",
     "Kind",
     "Question",
+    "a_person",
     "about_file",
     "about_speech",
+    "about_the_video",
     "asked_kind",
+    "field_question",
+    "field_words",
     "holds_kind",
+    "kinds_of",
     "lemma",
     "names_person",
     "related",

@@ -14,11 +14,11 @@ llama-cpp-python). They register in :data:`vidsense.language.WRITERS`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from vidsense.language.evidence import EvidencePack
+from vidsense.language.evidence import EvidencePack, Item
 
 SpanKind = Literal["chapter", "highlight"]
 
@@ -70,9 +70,17 @@ class Writer(ABC):
         :data:`NOT_IN_VIDEO`."""
 
     @abstractmethod
-    def fill(self, pack: EvidencePack, prompt: str, schema: dict[str, Any]) -> Any:
+    def fill(
+        self,
+        pack: EvidencePack,
+        prompt: str,
+        schema: dict[str, Any],
+        fields: Mapping[str, Sequence[Item]] | None = None,
+    ) -> Any:
         """A value for JSON Schema ``schema`` (no time fields left in it), following
-        ``prompt``. The caller validates it."""
+        ``prompt``. ``fields`` holds, per string property name, the items that answer the
+        property read as a question (best first; absent or empty when none does). The caller
+        validates the value."""
 
     def stream_answer(self, pack: EvidencePack, question: str) -> Iterator[str]:
         """:meth:`answer` in pieces, as they are written (default: the whole answer, in words)."""

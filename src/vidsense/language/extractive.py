@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from vidsense.language.answering import Kind, Question, about_file, about_speech
+from vidsense.language.answering import Question, about_file, about_speech, field_words
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.phrases import generalise, heading, legible, noun_phrases
@@ -93,7 +93,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 2
+    VERSION = 3
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -450,10 +450,17 @@ class ExtractiveWriter(Writer):
             return (
                 f'{NOT_IN_VIDEO}: nothing said, shown or heard in it matches "{question.strip()}".'
             )
-        # The best line, and the next when it is as good and says something else.
-        chosen = pack.focus[:1] + [
-            i for i in pack.focus[1:2] if content_terms(i.text) != content_terms(pack.focus[0].text)
+        # The best line, and the next when it is as good and says something else: not the
+        # same words, nor a caption shown while the best is said (or the reverse), which
+        # restates it ("SIMMER 20 MIN" under "Let the sauce simmer for 20 minutes").
+        best = pack.focus[0]
+        others = [
+            i
+            for i in pack.focus[1:]
+            if content_terms(i.text) != content_terms(best.text)
+            and not (i.type != best.type and abs(i.start - best.start) < RESTATED)
         ]
+        chosen = [best, *others[:1]]
         parts = []
         for item in chosen:
             pack.cite([item])
@@ -493,17 +500,22 @@ class ExtractiveWriter(Writer):
         self, pack: EvidencePack, parts: list[EvidencePack], about: str
     ) -> list[EvidencePack]:
         """The part that ``about`` names best: its words in the part's words (with synonyms),
-        and the lines the service found closest to it (``pack.focus``); none when nothing
-        names it."""
+        and the best rank among the lines the service found closest to it (``pack.focus``);
+        none when nothing names it."""
         asked = Question.read(about)
         scores = []
         for part in parts:
             said = " ".join(i.text for i in part.items if i.type in ("speech", "text"))
             named = asked.said(f"{' '.join(self.subjects(part, limit=2))} {said}")
-            close = sum(
-                1.0 / (n + 1)
-                for n, i in enumerate(pack.focus[:5])
-                if part.start <= (i.start + i.end) / 2 < part.end
+            # The part that holds the closest line (not the one with most lines near it: a
+            # part of many short lines would outvote one long line that names the focus).
+            close = max(
+                (
+                    1.0 / (n + 1)
+                    for n, i in enumerate(pack.focus[:5])
+                    if part.start <= (i.start + i.end) / 2 < part.end
+                ),
+                default=0.0,
             )
             scores.append(2.0 * named + close)
         best = max(scores, default=0.0)
@@ -553,7 +565,8 @@ class ExtractiveWriter(Writer):
         self, pack: EvidencePack, parts: list[EvidencePack], request: Request, focused: bool
     ) -> str:
         """Sentences about ``parts``: an overview naming their subjects (unless the request
-        focuses on one), then their most central sentences, kept within the length asked."""
+        focuses on one), then their most central sentences (for a focus, the lines closest to
+        it), kept within the length asked."""
         subjects = _distinct([s for p in parts for s in self.subjects(p, limit=1)])
         lead = ""
         if focused and len(parts) == 1:
@@ -562,7 +575,20 @@ class ExtractiveWriter(Writer):
         elif subjects:
             lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
         body = [s for p in parts for s in self._part_sentences(p, pack)]
-        if focused:
+        # Only about the focus: the sentences said closest to it (the service's focus) in the
+        # parts chosen, in time order; else the parts' most central ones.
+        near = sorted(
+            (
+                i
+                for i in pack.focus
+                if i.type == "speech" and any(p.start <= i.start < p.end for p in parts)
+            ),
+            key=lambda i: i.start,
+        )
+        if focused and near:
+            pack.cite(near)
+            body = _distinct([as_sentence(i.text) for i in near])
+        elif focused:
             extra = [as_sentence(i.text) for p in parts for i in self.pick_sentences(p, 3)]
             body = _distinct(body + extra)
         if not body:
@@ -636,8 +662,14 @@ class ExtractiveWriter(Writer):
             return f'{when}, the video says: "{text}"'
         return _quote(item)
 
-    def fill(self, pack: EvidencePack, prompt: str, schema: dict[str, Any]) -> Any:
-        return _Filler(self, pack, prompt).value(schema, "")
+    def fill(
+        self,
+        pack: EvidencePack,
+        prompt: str,
+        schema: dict[str, Any],
+        fields: Mapping[str, Sequence[Item]] | None = None,
+    ) -> Any:
+        return _Filler(self, pack, prompt, fields or {}).value(schema, "")
 
 
 _SPOKEN = ("spoken", "speech", "said", "narrat", "voice", "dialog", "utterance")
@@ -651,23 +683,6 @@ _ANSWER = frozenset({"answer", "response", "reply", "result", "output"})
 """Words of field names that ask for the answer to the request itself."""
 _WHOLE = ("summary", "description", "overview", "abstract", "synopsis", "gist", "content")
 """Words of field names that ask for the whole window in prose (the summary)."""
-_FIELD_KINDS: list[tuple[frozenset[str], Kind]] = [
-    (
-        frozenset({"price", "cost", "fee", "amount", "total", "count", "quantity", "rate"}),
-        "quantity",
-    ),
-    (frozenset({"hours", "time", "date", "day", "days", "when", "schedule", "year"}), "time"),
-    (frozenset({"duration", "length"}), "duration"),
-    (frozenset({"colour", "color"}), "colour"),
-    (frozenset({"reason", "why", "cause"}), "reason"),
-]
-"""Words of a field name that say which kind of answer it holds (when its description does
-not ask in so many words)."""
-
-
-def _snake(name: str) -> str:
-    """``invoiceNumber`` -> ``invoice_number``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _count_words(text: str) -> int:
@@ -749,6 +764,8 @@ def _tidy_title(text: str) -> str:
     return title_case(t.lower()) if t.isupper() else t
 
 
+RESTATED = 2.0
+"""A line shown within this many seconds of a line said (or the reverse) restates it."""
 SAID_LINES = 40
 """The most spoken lines quoted for "what is said?" (the transcript holds the rest)."""
 SUMMARY_SENTENCES = 28
@@ -799,10 +816,17 @@ def _facts(pack: EvidencePack) -> str:
 class _Filler:
     """JSON for a schema from the evidence: field names and descriptions say what goes where."""
 
-    def __init__(self, writer: ExtractiveWriter, pack: EvidencePack, prompt: str) -> None:
+    def __init__(
+        self,
+        writer: ExtractiveWriter,
+        pack: EvidencePack,
+        prompt: str,
+        fields: Mapping[str, Sequence[Item]],
+    ) -> None:
         self.writer = writer
         self.pack = pack
         self.prompt = prompt
+        self.fields = fields
         self._gist: Gist | None = None
         self._summary: str | None = None
         self._described: tuple[str, str] | None = None
@@ -889,7 +913,7 @@ class _Filler:
         """The value written after a label on screen, for a field named like the label:
         ``invoice_number`` reads ``4417`` from "INVOICE 4417", ``total`` reads ``86 EUR``
         from "TOTAL: 86 EUR" (only the first number when the field is a number or an id)."""
-        words = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
+        words = field_words(name)
         label = [w for w in words if w not in _GENERIC_LABEL]
         if not label:
             return None
@@ -949,7 +973,7 @@ class _Filler:
             return self.described[0] if self.part else self.gist.title
         if "language" in hint:
             return self.pack.evidence.language or "unknown"
-        field = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
+        field = field_words(name)
         if "transcript" in hint or any(w.startswith(_SPOKEN) for w in field):
             speech = self.pack.of_type("speech")
             self.pack.cite(speech)
@@ -966,33 +990,17 @@ class _Filler:
         if self.prompt.strip() and any(w in _ANSWER for w in field):
             return self.writer.answer(self.pack, self.prompt)
         if name and not any(w.startswith(_WHOLE) for w in field):
-            line = self.answering(name, hint.removeprefix(name.lower()).strip())
+            line = self.answering(name)
             if line is not None:
                 return line
         return self.summary
 
-    def answering(self, name: str, description: str) -> str | None:
-        """The line said or shown that answers the field ``name`` (read as a question with
-        its ``description``: ``monthly_price`` "what the plan costs per month" is answered by
-        "Our pricing starts at $20 per month."), cited; None when no line names any of its
-        words, or says anything beyond them."""
-        field = [w for w in re.split(r"[^a-z0-9]+", _snake(name)) if w]
-        question = Question.read(f"What is the {' '.join(field)}? {description}".strip())
-        if question.kind == "thing":
-            question.kind = next(
-                (kind for words, kind in _FIELD_KINDS if any(w in words for w in field)),
-                "thing",
-            )
-        best: tuple[float, float, Item] | None = None
-        for item in self.pack.items:
-            if item.type not in ("speech", "text") or question.said(item.text) <= 0:
-                continue
-            if not question.new_in(item.text):
-                continue
-            fit = question.score(item.text, 0.0)
-            if best is None or (fit, -item.start) > best[:2]:
-                best = (fit, -item.start, item)
-        if best is None:
+    def answering(self, name: str) -> str | None:
+        """The line said or shown that answers the field ``name`` read as a question (the
+        service ranked the lines for it: ``monthly_price`` "what the plan costs per month"
+        is answered by "Our pricing starts at $20 per month."), cited; None when none does."""
+        found = self.fields.get(name) or []
+        if not found:
             return None
-        self.pack.cite([best[2]])
-        return best[2].text.strip()
+        self.pack.cite(found[:1])
+        return found[0].text.strip()

@@ -23,7 +23,8 @@ import logging
 import re
 import threading
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -356,7 +357,18 @@ class ChatWriter(Writer):
         if not reply.strip().lower().startswith(NOT_IN_VIDEO.lower()):
             numbered.cite(reply)
 
-    def fill(self, pack: EvidencePack, prompt: str, schema: dict[str, Any]) -> Any:
+    def fill(
+        self,
+        pack: EvidencePack,
+        prompt: str,
+        schema: dict[str, Any],
+        fields: Mapping[str, Sequence[Item]] | None = None,
+    ) -> Any:
+        if fields:  # the lines that answer the fields are marked as the most relevant too
+            focus = {i.id: i for i in pack.focus}
+            for found in fields.values():
+                focus.update((i.id, i) for i in found[:2] if i.id not in focus)
+            pack = replace(pack, focus=list(focus.values()))  # citations still land in pack
         messages, numbered = self.messages(
             pack, f"Fill in the JSON for this request, from the evidence: {prompt}", schema
         )

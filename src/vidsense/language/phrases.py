@@ -126,6 +126,29 @@ def _chunks(doc: Any) -> list[Phrase]:
     return found
 
 
+def subject_words(question: str) -> list[str]:
+    """Lemmas of the noun phrase that is the grammatical subject of an English ``question``
+    ("how much water does *a cactus* need?": ``["cactus"]``; "where do *tour groups* meet?":
+    ``["tour", "group"]``), without its determiners; empty when the subject is a pronoun or a
+    wh-word, or no tagger is installed."""
+    nlp = _pipeline()
+    if nlp is None:
+        return []
+    with _LOCK:
+        doc = nlp(question)
+    # The last one: in "how much water does a cactus need?" the tagger may take "water" for
+    # a subject too; a question's subject follows its auxiliary.
+    found = [t for t in doc if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ in ("NOUN", "PROPN")]
+    if not found:
+        return []
+    token = found[-1]
+    return [
+        w.lemma_.lower() if w.pos_ == "NOUN" else w.text.lower()
+        for w in token.subtree
+        if w.pos_ in ("NOUN", "PROPN") and w.i <= token.i
+    ]
+
+
 def heading(text: str) -> Phrase | None:
     """A title as one noun phrase when it is one ("OPENING HOURS", "SENSE AND SENSIBILITY":
     at most five words, no verb; leading articles and words like "no" dropped), else None."""

@@ -251,6 +251,35 @@ def plan(schema: dict[str, Any], prompt: str = "") -> Plan:
     return result
 
 
+def string_fields(schema: Mapping[str, Any]) -> dict[str, str]:
+    """The free-text properties of ``schema`` at any depth (strings without ``enum`` or
+    ``const``), each name with its description ("" when it has none)."""
+    out: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for key in ("anyOf", "oneOf", "allOf"):
+            for option in node.get(key) or []:
+                walk(option)
+        walk(node.get("items"))
+        for name, prop in (node.get("properties") or {}).items():
+            if not isinstance(prop, Mapping):
+                continue
+            kinds = prop.get("type", "string")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            options = [o for k in ("anyOf", "oneOf") for o in prop.get(k) or []]
+            if options:
+                kinds = [o.get("type") for o in options if isinstance(o, Mapping)]
+            free = "enum" not in prop and "const" not in prop and "properties" not in prop
+            if free and "string" in kinds:
+                out.setdefault(name, str(prop.get("description") or ""))
+            walk(prop)
+
+    walk(schema)
+    return out
+
+
 def write_time(seconds: float, time: TimeField) -> float | str:
     """A time as the schema asks for it: seconds, ``HH:MM:SS``, or with milliseconds."""
     if time.as_number:

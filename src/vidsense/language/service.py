@@ -27,15 +27,19 @@ from vidsense.errors import InvalidArgument
 from vidsense.language.answering import (
     RELEVANT,
     Question,
+    a_person,
     about_speech,
+    about_the_video,
     english,
-    holds_kind,
+    field_question,
+    kinds_of,
     lemma,
     names_person,
     tokens,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
+from vidsense.language.phrases import legible, subject_words
 from vidsense.language.requests import cannot, read_request
 from vidsense.language.schema import (
     SegmentList,
@@ -43,6 +47,7 @@ from vidsense.language.schema import (
     edge_of,
     parse_json,
     plan,
+    string_fields,
     validate,
     write_time,
 )
@@ -77,6 +82,9 @@ NAMED_SOURCE = 0.03
 """Added to the fit of lines of the kind the question names ("written on the screen")."""
 CLOSE = 0.04
 """Items whose fit is within this of the best are returned with it."""
+FOCUS_CLOSE = 0.08
+"""Lines whose closeness to an instruction's focus ("only about the dogs") is within this of
+the closest are what the answer quotes. Chosen on the quality corpus's development split."""
 MAP_REDUCE_CHAPTERS = 30
 """Chapters summarised together in one reduce step (more are reduced in groups first)."""
 
@@ -364,21 +372,44 @@ class WritingService:
         cross = not english(question) or (ev.language or "en") != "en"
         bar = RELEVANT
         asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
+        # A sound or a picture's label names a kind of thing ("dog"), never a name or a person.
+        labels = q.kind not in ("name", "person")
         heard = [
             (bar, i)
             for i in pool
-            if (i.type in ("audio", "visual") and q.words & {lemma(w) for w in tokens(i.text)})
+            if (
+                labels
+                and i.type in ("audio", "visual")
+                and q.words & {lemma(w) for w in tokens(i.text)}
+            )
             or (i.type in ("visual", "text") and any(i.start <= t <= i.end for t in asked))
         ]
-        lines = [i for i in pool if i.type in ("speech", "text") and not noise(i.text)]
+        # On-screen text that spells no word (menus read off footage at an angle) answers
+        # nothing asked in English of an English video.
+        lines = [
+            i
+            for i in pool
+            if i.type in ("speech", "text")
+            and not noise(i.text)
+            and (cross or i.type == "speech" or legible(i.text))
+        ]
         texts, matrix = ev.matrix(lines)
         vocabulary = self._vocabulary(ev)
         # Within one language, a question none of whose subject words is ever said or shown
         # (nor the noun its answer must be an instance of) is about something else.
-        grounded = cross or (q.grounded(vocabulary) and q.covered(vocabulary) > 0)
+        grounded = cross or (
+            q.grounded(vocabulary)
+            and (q.covered(vocabulary) > 0 or q.head is not None)
+            and self._told_of(ev, q)
+        )
         if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
-        sims = [float(s) for s in matrix @ self._query(question)]
+        query = self._query(question)
+        sims = [float(s) for s in matrix @ query]
+        titled = self._titled(ev)
+        for n, item in enumerate(texts):  # a line on a slide, read under its title
+            if item.id in titled:
+                sims[n] = max(sims[n], float(titled[item.id][1] @ query))
         # Named things the video never mentions make any line a poorer answer.
         unnamed = 0.0 if cross else MISSING * q.missing(vocabulary)
         found: list[tuple[float, Item]] = []
@@ -387,7 +418,8 @@ class WritingService:
                 continue
             if q.source is not None and item.type != q.source:
                 continue
-            fit = q.score(item.text, sims[n]) - unnamed
+            read = titled[item.id][0] if item.id in titled else item.text
+            fit = q.score(read, sims[n]) - unnamed
             if q.source is not None:
                 fit += NAMED_SOURCE  # the question says where to look, and it is looked at
             if item.type == "text":  # a line on a slide is read under its title
@@ -404,12 +436,57 @@ class WritingService:
             found.append((fit, item))
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
 
+    def _told_of(self, ev: VideoEvidence, q: Question) -> bool:
+        """Whether the thing an English question is about (its grammatical subject: "how much
+        water does *a cactus* need?") is said or shown, itself, a synonym or a kind of it, or
+        written in two words ("passphrase": "pass phrase"); true when its subject is no noun,
+        names the video itself ("the caption", "the narrator") or a person ("the man")."""
+        subject = [w for w in subject_words(q.text) if not about_the_video(w)]
+        if all(a_person(w) for w in subject):  # people are often only "he" or "she" in speech
+            return True
+            return True
+        vocabulary = self._vocabulary(ev)
+        joined = ev.derived(
+            "joined words",
+            lambda: "".join(
+                t for i in ev.items if i.type in ("speech", "text") for t in tokens(i.text)
+            ),
+        )
+        return any(
+            (kinds_of(w) | kinds_of(lemma(w))) & vocabulary or (len(w) >= 6 and w in joined)
+            for w in subject
+        )
+
+    @staticmethod
+    def _titled(ev: VideoEvidence) -> dict[str, tuple[str, np.ndarray]]:
+        """Each line on screen read under the slide title shown with it, and its vector
+        ("ROOFTOP CAFE: Hot chocolate and cakes"): alone, "Hot chocolate and cakes" is far
+        from "what does the cafe sell?"."""
+
+        def make() -> dict[str, tuple[str, np.ndarray]]:
+            if ev.embed is None:
+                return {}
+            shown = [i for i in ev.of_type("text") if not noise(i.text)]
+            heads = [i for i in shown if ev.is_heading(i)]
+            pairs = []
+            for line in shown:
+                over = [h for h in heads if h is not line and _together(line, h)]
+                if over and not ev.is_heading(line):
+                    pairs.append((line, over[0]))
+            if not pairs:
+                return {}
+            read = [f"{head.text.strip()}: {line.text.strip()}" for line, head in pairs]
+            rows = ev.embed(read)
+            return {line.id: (read[n], rows[n]) for n, (line, _) in enumerate(pairs)}
+
+        return ev.derived("titled lines", make)
+
     @staticmethod
     def _holds(q: Question, item: Item, cross: bool, text: str) -> bool:
         """Whether ``item`` (read as ``text``) holds the kind of answer ``q`` asks for, in
         the units it names (someone, for "who", when question and video share a language),
         and says something the question does not."""
-        if not holds_kind(text, q.kind) or not q.new_in(text):
+        if not q.holds(text) or not q.new_in(text):
             return False
         if q.units and not q.units & {lemma(w) for w in tokens(text)}:
             return False
@@ -445,14 +522,17 @@ class WritingService:
         self, ev: VideoEvidence, prompt: str, items: Sequence[Item], limit: int = 6
     ) -> list[Item]:
         """The items a prompt is about: for an instruction ("only about the sauce", "steps
-        for pitching the tent") the lines closest to what it names, however close; for a
-        question, those that answer it (:meth:`relevant`)."""
+        for pitching the tent") the lines closest to what it names, however close, with those
+        within :data:`FOCUS_CLOSE` of the closest; for a question, those that answer it
+        (:meth:`relevant`)."""
         request = read_request(prompt)
         if request.instruction or request.needs_model:
             about = request.focus or request.topic
             if not about:
                 return []
-            return [item for _, item in self.ranked(ev, about, items, strict=False)[0][:limit]]
+            found = self.ranked(ev, about, items, strict=False)[0]
+            best = found[0][0] if found else 0.0
+            return [item for fit, item in found if fit >= best - FOCUS_CLOSE][:limit]
         return self.relevant(ev, prompt, items, limit)
 
     def _question_pack(
@@ -607,9 +687,10 @@ class WritingService:
         """The writer's value for ``schema``; asked twice before failing."""
         if not schema.get("properties") and schema.get("type", "object") == "object":
             return {}
+        fields = self._field_answers(pack, schema)
         problem = None
         for _ in range(2):
-            value = self.writer.fill(pack, prompt, schema)
+            value = self.writer.fill(pack, prompt, schema, fields)
             if isinstance(value, str):
                 try:
                     value = parse_json(value)
@@ -623,6 +704,16 @@ class WritingService:
             f"the writer's answer did not follow the schema twice ({problem})",
             code="schema_not_followed",
         )
+
+    def _field_answers(self, pack: EvidencePack, schema: dict[str, Any]) -> dict[str, list[Item]]:
+        """For each free-text property of ``schema``, the pack's lines that answer it read as
+        a question (:func:`~vidsense.language.answering.field_question`: ``monthly_price``
+        asks "What is the monthly price?"), ranked as questions are (:meth:`relevant`); an
+        empty list when none does."""
+        return {
+            name: self.relevant(pack.evidence, field_question(name, described), pack.items, 2)
+            for name, described in string_fields(schema).items()
+        }
 
     def _segment_items(
         self,
