@@ -10,9 +10,11 @@ image embedding (the ``image`` vector space). :class:`SeenSearch` answers with t
   words below every class, derived forms), the ``visual`` segments naming the tags and classes
   it covers are found with full-text search, and each is scored by
   :meth:`QueryConcepts.match <vidsense.perception.tags.QueryConcepts.match>` over its stored
-  labels and tags. Paraphrases WordNet misses ("doggo") come from the text embedder: the
-  segments nearest the query in the text space score by their meaning (the cosine above the
-  query's background, :func:`vidsense.search.relevance.semantic`). A clip's score is
+  labels and tags (a tag naming a category of a query word, "animal" for "rabbit", counts for
+  :data:`CATEGORY_SHARE` of its score). Paraphrases WordNet misses ("doggo") come from the
+  text embedder: the segments nearest the query in the text space score by their meaning (the
+  cosine above the query's background, :func:`vidsense.search.relevance.semantic`). A clip's
+  score is
   ``100 * max(sqrt(match), 0.6 * semantic)`` (a picture whose labels put 25% on the query's
   classes scores 50);
 - **image queries**: keyframes ranked by the cosine between the query's embedding and theirs
@@ -50,6 +52,10 @@ CLASS_TERMS = 40
 its tags stand for them)."""
 SEMANTIC_WEIGHT = 0.6
 """How much a paraphrase match (text embedder alone) can score, as a share of 100."""
+CATEGORY_SHARE = 0.16
+"""Share of its score a tag keeps when it names a category the query's word falls in
+("animal" for "rabbit") rather than the word itself: a picture of that kind of thing is no
+evidence of the thing named, so alone it scores at most 40 (the ``low`` band)."""
 IMAGE_COS_LOW, IMAGE_COS_HIGH = 0.35, 1.0
 """Image-embedding cosines mapped to scores 0 and 100 (a frame of the same shot scores about
 85-99, another photo of the same kind of thing 25-55)."""
@@ -118,6 +124,7 @@ class SeenSearch:
             video_ids=video_ids,
         )
         meaning = {s.id: m for s, m in semantic}
+        own = {c.word for c in concepts.concepts}  # tags naming a query word count fully
         candidates = {s.id: s for s, _ in found}
         candidates.update({s.id: s for s, _ in semantic})
         clips = []
@@ -126,7 +133,10 @@ class SeenSearch:
                 continue
             data = segment.data
             labels = {int(lab["index"]): float(lab["score"]) for lab in data.get("labels", [])}
-            tags = {str(t["name"]): float(t["score"]) for t in data.get("tags", [])}
+            tags = {}
+            for tag in data.get("tags", []):
+                name, score = str(tag["name"]), float(tag["score"])
+                tags[name] = score if name in own else CATEGORY_SHARE * score
             match = concepts.match(labels, tags)
             quality = max(math.sqrt(match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
             if quality <= 0.0:
