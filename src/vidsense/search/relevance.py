@@ -4,18 +4,19 @@ speech as from on-screen text) and an option that matches nothing strongly adds 
 
 - **Meaning** (:func:`semantic`): the e5 cosine of query and evidence, measured above the query's
   *background* in the evidence's language: its mean cosine with :data:`REFERENCE`, passages
-  about nothing in particular in that language (:class:`Background`). The background is a
-  property of the query, not of the library (short or generic queries lie close to everything:
-  backgrounds range over 0.74-0.80 while a right answer lies ~0.10 above its query's background
-  and the best wrong one ~0.07), and of the language pair: multilingual-e5 puts a query nearer
-  to anything in its own language than to the same meaning in another (an English query lies
-  ~0.02-0.04 closer to unrelated English speech than to unrelated German speech), so measured
-  against one background, speech in another language than the query's loses to any loosely
-  related sentence in the query's own. Measured against the background in its own language, one
-  scale fits every query, index, language and evidence kind. The excess grows to 1 without
-  saturating, so strong matches stay ordered.
-- **Words** (:func:`covered`): the share of the query's content words the evidence holds
-  (crudely stemmed); full coverage alone is worth :data:`WORDS_WEIGHT`.
+  about nothing in particular in that language (:class:`Background`), in units of the spread of
+  its cosines with all of them. The background is a property of the query, not of the library
+  (short or generic queries lie close to everything: backgrounds range over 0.74-0.80 while a
+  right answer lies ~0.10 above its query's background and the best wrong one ~0.07), and
+  differs by language: a query's mean cosine with unrelated speech in one language differs from
+  another's by up to ~0.02, as much as separates a right answer from a wrong one, so speech in
+  another language than the query's was judged against a background it does not have. The
+  spread says how much being nearer means for this query (~0.02 of cosine, less for specific
+  queries), so that one scale fits every query, index, language and evidence kind. The excess
+  grows to 1 without saturating, so strong matches stay ordered.
+- **Words** (:func:`covered`, :func:`lexical`): the share of the query's content words the
+  evidence holds (crudely stemmed); full coverage alone is worth :data:`WORDS_WEIGHT`, one word
+  of several little.
 - **Spelling** (:func:`fuzzy`): for on-screen text, how closely the query is written there
   (rapidfuzz partial ratio, less for texts of very different lengths).
 - **Noise** (:func:`is_noise`): on-screen text that carries no words (digits, time codes such as
@@ -45,10 +46,10 @@ import numpy as np
 from vidsense.models.base import TextEmbedder
 from vidsense.search.base import terms
 
-SEM_FLOOR = 1.7
-"""Cosine above the query's background, in spreads of the background, that scores 0 (the best
-wrong answer lies 2-4 spreads above, a right one 3-9)."""
-SEM_SCALE = 2.0
+SEM_FLOOR = 1.5
+"""Cosine above the query's background, in spreads of the background (~0.02 of cosine), that
+scores 0 (the best wrong answer lies 2-4 spreads above, a right one 3-8)."""
+SEM_SCALE = 2.5
 """How fast meaning saturates: the excess over :data:`SEM_FLOOR` (in spreads) scoring 1 - 1/e
 (0.63)."""
 MIN_SPREAD = 0.01
@@ -56,6 +57,8 @@ MIN_SPREAD = 0.01
 make small differences count for much."""
 WORDS_WEIGHT = 0.5
 """What holding every content word of the query is worth on its own."""
+WORDS_POWER = 2.0
+"""How fast words count as more of the query's words are held (:func:`lexical`)."""
 FUZZY_FLOOR = 0.6
 """Partial ratio (0-1) of on-screen text below which its spelling says nothing."""
 NOISE_WEIGHT = 0.25
@@ -186,24 +189,25 @@ _REFERENCES_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Background:
-    """A query's background in each language of evidence: ``languages`` maps a language to the
-    mean and the standard deviation of the query's cosines with that language's
-    :data:`REFERENCE` passages; ``other`` (the means of those) stands for languages without
-    references."""
+    """A query's background: ``languages`` maps a language to the mean of the query's cosines
+    with that language's :data:`REFERENCE` passages (``other``, the mean of those, stands for
+    languages without references); ``spread`` is the standard deviation of its cosines with
+    all of them, the unit in which meaning is measured."""
 
-    languages: dict[str, tuple[float, float]]
-    other: tuple[float, float]
+    languages: dict[str, float]
+    other: float
+    spread: float
 
     def of(self, language: str | None) -> tuple[float, float]:
         """``(mean, spread)`` for evidence in ``language`` (:data:`DEFAULT_LANGUAGE` when
         None)."""
-        return self.languages.get(language or DEFAULT_LANGUAGE, self.other)
+        return self.languages.get(language or DEFAULT_LANGUAGE, self.other), self.spread
 
 
 def background(embedder: TextEmbedder, query: np.ndarray) -> Background:
-    """The background of the unit vector ``query`` (from ``embedder``) per language: the mean
-    and standard deviation of its cosines with that language's :data:`REFERENCE` passages,
-    which each embedder embeds once (~1 s, on its first query)."""
+    """The background of the unit vector ``query`` (from ``embedder``): the mean of its cosines
+    with each language's :data:`REFERENCE` passages and their spread, the passages embedded
+    once per embedder (~1 s, on its first query)."""
     with _REFERENCES_LOCK:
         matrices = _REFERENCES.get(embedder)
         if matrices is None:
@@ -211,12 +215,10 @@ def background(embedder: TextEmbedder, query: np.ndarray) -> Background:
                 language: embedder.embed(texts, kind="passage")
                 for language, texts in REFERENCE.items()
             }
-    languages = {}
-    for language, matrix in matrices.items():
-        cosines = matrix @ query
-        languages[language] = (float(np.mean(cosines)), max(MIN_SPREAD, float(np.std(cosines))))
-    means, spreads = zip(*languages.values(), strict=True)
-    return Background(languages, (float(np.mean(means)), float(np.mean(spreads))))
+    cosines = {language: matrix @ query for language, matrix in matrices.items()}
+    languages = {language: float(np.mean(c)) for language, c in cosines.items()}
+    spread = float(np.std(np.concatenate(list(cosines.values()))))
+    return Background(languages, float(np.mean(list(languages.values()))), max(MIN_SPREAD, spread))
 
 
 def semantic(cos: float, background: tuple[float, float]) -> float:
@@ -234,6 +236,15 @@ def covered(query_terms: set[str], text: str) -> float:
     if not query_terms:
         return 0.0
     return len(query_terms & _terms(text)) / len(query_terms)
+
+
+def lexical(share: float) -> float:
+    """Words, 0-1, from the share of the query's content words that evidence holds
+    (:func:`covered`): :data:`WORDS_WEIGHT` times its square, so that holding every word counts
+    and holding one word of several counts little (a paraphrase of the right moment shares few
+    of the query's words, while a wrong moment often shares one common word: "lake" in "life
+    jacket on the lake")."""
+    return WORDS_WEIGHT * share**WORDS_POWER
 
 
 def fuzzy(ratio: float) -> float:

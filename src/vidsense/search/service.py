@@ -527,7 +527,7 @@ class SearchService:
                 start, end, text = segment.start, segment.end, segment.text
             if not exact:
                 sem = meaning.get(segment_id, (segment, 0.0))[1]
-                scores[segment_id] = relevance.either((sem, relevance.WORDS_WEIGHT * words))
+                scores[segment_id] = relevance.either((sem, relevance.lexical(words)))
             score = round(100.0 * scores[segment_id], 2)
             clips.append(
                 Clip(
@@ -600,7 +600,7 @@ class SearchService:
             if spelled:
                 value = spelling
             else:
-                words = relevance.WORDS_WEIGHT * relevance.covered(query_terms, s.text)
+                words = relevance.lexical(relevance.covered(query_terms, s.text))
                 value = relevance.either((meaning.get(segment_id, 0.0), spelling, words))
             score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
             clips.append(
