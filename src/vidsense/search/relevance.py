@@ -244,7 +244,7 @@ def lexical(share: float) -> float:
     and holding one word of several counts little (a paraphrase of the right moment shares few
     of the query's words, while a wrong moment often shares one common word: "lake" in "life
     jacket on the lake")."""
-    return WORDS_WEIGHT * share**WORDS_POWER
+    return WORDS_WEIGHT * math.pow(share, WORDS_POWER)
 
 
 def fuzzy(ratio: float) -> float:
