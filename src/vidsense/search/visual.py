@@ -40,7 +40,7 @@ from vidsense.config import Settings
 from vidsense.errors import ModelNotInstalled
 from vidsense.library import Library
 from vidsense.perception.tags import QueryConcepts, Taxonomy
-from vidsense.search.base import Clip
+from vidsense.search.base import Clip, terms
 from vidsense.store import Segment
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,16 @@ ShotRange = Callable[[str, float], tuple[float, float]]
 
 def _unit(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+def shown_share(query: str, words: set[str]) -> float:
+    """Share (0-1) of the query's content words that ``words`` (the query words that name
+    something a picture can show) hold: a picture that shows the bridge of "when the bridge was
+    built" answers half of it (1 for a query without content words)."""
+    wanted = set(terms(query))
+    if not wanted:
+        return 1.0
+    return len(wanted & set(terms(" ".join(words)))) / len(wanted)
 
 
 class SeenSearch:
@@ -125,6 +135,7 @@ class SeenSearch:
         )
         meaning = {s.id: m for s, m in semantic}
         own = {c.word for c in concepts.concepts}  # tags naming a query word count fully
+        named = shown_share(query, own)
         candidates = {s.id: s for s, _ in found}
         candidates.update({s.id: s for s, _ in semantic})
         clips = []
@@ -138,7 +149,7 @@ class SeenSearch:
                 name, score = str(tag["name"]), float(tag["score"])
                 tags[name] = score if name in own else CATEGORY_SHARE * score
             match = concepts.match(labels, tags)
-            quality = max(math.sqrt(match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
+            quality = max(math.sqrt(named * match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
             if quality <= 0.0:
                 continue
             score = round(100.0 * quality, 2)
