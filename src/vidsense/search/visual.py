@@ -70,14 +70,15 @@ def _unit(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
-def shown_share(query: str, words: set[str]) -> float:
-    """Share (0-1) of the query's content words that ``words`` (the query words that name
-    something a picture can show) hold: a picture that shows the bridge of "when the bridge was
-    built" answers half of it (1 for a query without content words)."""
+def shown_share(query: str, shown: set[str]) -> float:
+    """Share (0-1) of the query's content words (:func:`~vidsense.search.base.terms`) that are
+    among ``shown`` (the terms of the query words that name something a picture can show): a
+    picture that shows the bridge of "when the bridge was built" answers half of it (1 for a
+    query without content words)."""
     wanted = set(terms(query))
     if not wanted:
         return 1.0
-    return len(wanted & set(terms(" ".join(words)))) / len(wanted)
+    return len(wanted & shown) / len(wanted)
 
 
 class SeenSearch:
@@ -134,7 +135,8 @@ class SeenSearch:
             video_ids=video_ids,
         )
         meaning = {s.id: m for s, m in semantic}
-        own = {c.word for c in concepts.concepts}  # tags naming a query word count fully
+        # tags naming a query word ("dog" for "dogs") count fully, categories of it a share
+        own = set(terms(" ".join(c.word for c in concepts.concepts)))
         named = shown_share(query, own)
         candidates = {s.id: s for s, _ in found}
         candidates.update({s.id: s for s, _ in semantic})
@@ -147,7 +149,7 @@ class SeenSearch:
             tags = {}
             for tag in data.get("tags", []):
                 name, score = str(tag["name"]), float(tag["score"])
-                tags[name] = score if name in own else CATEGORY_SHARE * score
+                tags[name] = score if own & set(terms(name)) else CATEGORY_SHARE * score
             match = concepts.match(labels, tags)
             quality = max(math.sqrt(named * match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
             if quality <= 0.0:
