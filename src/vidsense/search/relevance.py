@@ -3,13 +3,20 @@ that the options of a search can be fused by their scores (a score of 0.6 means 
 speech as from on-screen text) and an option that matches nothing strongly adds nothing.
 
 - **Meaning** (:func:`semantic`): the e5 cosine of query and evidence, measured above the query's
-  *background*: its mean cosine with :data:`REFERENCE`, passages about nothing in particular. The
-  background is a property of the query, not of the library (short or generic queries lie close
-  to everything: backgrounds range over 0.74-0.80 while a right answer lies ~0.10 above its
-  query's background and the best wrong one ~0.07), so one scale fits every query, index and
-  evidence kind. The excess grows to 1 without saturating, so strong matches stay ordered.
-- **Words** (:func:`covered`): the share of the query's content words the evidence holds
-  (crudely stemmed); full coverage alone is worth :data:`WORDS_WEIGHT`.
+  *background* in the evidence's language: its mean cosine with :data:`REFERENCE`, passages
+  about nothing in particular in that language (:class:`Background`), in units of the spread of
+  its cosines with all of them. The background is a property of the query, not of the library
+  (short or generic queries lie close to everything: backgrounds range over 0.74-0.80 while a
+  right answer lies ~0.10 above its query's background and the best wrong one ~0.07), and
+  differs by language: a query's mean cosine with unrelated speech in one language differs from
+  another's by up to ~0.02, as much as separates a right answer from a wrong one, so speech in
+  another language than the query's was judged against a background it does not have. The
+  spread says how much being nearer means for this query (~0.02 of cosine, less for specific
+  queries), so that one scale fits every query, index, language and evidence kind. The excess
+  grows to 1 without saturating, so strong matches stay ordered.
+- **Words** (:func:`covered`, :func:`lexical`): the share of the query's content words the
+  evidence holds (crudely stemmed); full coverage alone is worth :data:`WORDS_WEIGHT`, one word
+  of several little.
 - **Spelling** (:func:`fuzzy`): for on-screen text, how closely the query is written there
   (rapidfuzz partial ratio, less for texts of very different lengths).
 - **Noise** (:func:`is_noise`): on-screen text that carries no words (digits, time codes such as
@@ -32,89 +39,194 @@ import re
 import threading
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
 from vidsense.models.base import TextEmbedder
 from vidsense.search.base import terms
 
-SEM_FLOOR = 0.04
-"""Cosine above the query's background that scores 0 (a typical wrong answer lies ~0.07 above)."""
-SEM_SCALE = 0.05
-"""How fast meaning saturates: the excess over :data:`SEM_FLOOR` scoring 1 - 1/e (0.63)."""
+SEM_FLOOR = 1.5
+"""Cosine above the query's background, in spreads of the background (~0.02 of cosine), that
+scores 0 (the best wrong answer lies 2-4 spreads above, a right one 3-8)."""
+SEM_SCALE = 2.5
+"""How fast meaning saturates: the excess over :data:`SEM_FLOOR` (in spreads) scoring 1 - 1/e
+(0.63)."""
+MIN_SPREAD = 0.01
+"""Least spread of a background (cosine), so that a query equally near every reference does not
+make small differences count for much."""
 WORDS_WEIGHT = 0.5
 """What holding every content word of the query is worth on its own."""
+WORDS_POWER = 2.0
+"""How fast words count as more of the query's words are held (:func:`lexical`)."""
 FUZZY_FLOOR = 0.6
 """Partial ratio (0-1) of on-screen text below which its spelling says nothing."""
 NOISE_WEIGHT = 0.25
 """Share of its score that on-screen noise keeps (noise scores below the ``low`` band)."""
 
-REFERENCE: tuple[str, ...] = (
-    "Welcome back to the channel, today we have something a little different.",
-    "Thanks for watching, see you next time.",
-    "So let's get started.",
-    "As you can see here, it works quite well.",
-    "I think that is the most important part.",
-    "We talked about this a few weeks ago.",
-    "It was a long day, but we got there in the end.",
-    "Let me show you how this works.",
-    "The results were better than we expected.",
-    "There are a few things to keep in mind.",
-    "He said he would call back later in the afternoon.",
-    "The weather was nice, so we stayed outside.",
-    "Please make sure everything is turned off before you leave.",
-    "The meeting has been moved to next Tuesday.",
-    "She has lived in the same town for twenty years.",
-    "Prices went up again this year.",
-    "You can find the link in the description below.",
-    "This part takes a little patience.",
-    "Nobody knew what would happen next.",
-    "It is easier than it looks.",
-    "The building was finished in the spring.",
-    "They walked along the road until it got dark.",
-    "Add a little more and mix it well.",
-    "The second half of the game was much faster.",
-    "Introduction",
-    "Chapter two",
-    "Summary and next steps",
-    "Questions and answers",
-    "Subscribe",
-    "Live",
-    "Breaking news",
-    "Contact us",
-    "Hola a todos, bienvenidos de nuevo.",
-    "Esto es lo que vamos a ver hoy.",
-    "Ciao a tutti e benvenuti.",
-    "Oggi parliamo di una cosa diversa.",
-    "Hallo zusammen und willkommen zurück.",
-    "Das war ein langer Tag.",
-    "Bonjour à tous et bienvenue.",
-    "C'est plus simple qu'il n'y paraît.",
-)
-"""Passages about nothing in particular (speech and captions, in the languages the corpus
-speaks) whose mean cosine with a query is its background."""
+REFERENCE: dict[str, tuple[str, ...]] = {
+    "en": (
+        "Welcome back to the channel, today we have something a little different.",
+        "Thanks for watching, see you next time.",
+        "So let's get started.",
+        "As you can see here, it works quite well.",
+        "I think that is the most important part.",
+        "We talked about this a few weeks ago.",
+        "It was a long day, but we got there in the end.",
+        "Let me show you how this works.",
+        "The results were better than we expected.",
+        "There are a few things to keep in mind.",
+        "He said he would call back later in the afternoon.",
+        "The weather was nice, so we stayed outside.",
+        "Please make sure everything is turned off before you leave.",
+        "The meeting has been moved to next Tuesday.",
+        "She has lived in the same town for twenty years.",
+        "Prices went up again this year.",
+        "You can find the link in the description below.",
+        "This part takes a little patience.",
+        "Nobody knew what would happen next.",
+        "It is easier than it looks.",
+        "The building was finished in the spring.",
+        "They walked along the road until it got dark.",
+        "Add a little more and mix it well.",
+        "The second half of the game was much faster.",
+        "Introduction",
+        "Chapter two",
+        "Summary and next steps",
+        "Questions and answers",
+        "Subscribe",
+        "Live",
+        "Breaking news",
+        "Contact us",
+    ),
+    "es": (
+        "Hola a todos, bienvenidos de nuevo.",
+        "Esto es lo que vamos a ver hoy.",
+        "Gracias por vernos, hasta la próxima.",
+        "Como podéis ver, funciona bastante bien.",
+        "Fue un día largo, pero al final lo conseguimos.",
+        "Hay algunas cosas que hay que tener en cuenta.",
+        "El tiempo era bueno, así que nos quedamos fuera.",
+        "La reunión se ha cambiado al martes que viene.",
+        "Los precios volvieron a subir este año.",
+        "Es más fácil de lo que parece.",
+        "Caminaron por la carretera hasta que se hizo de noche.",
+        "Introducción",
+    ),
+    "it": (
+        "Ciao a tutti e benvenuti.",
+        "Oggi parliamo di una cosa diversa.",
+        "Grazie per la visione, alla prossima.",
+        "Come potete vedere, funziona abbastanza bene.",
+        "È stata una giornata lunga, ma alla fine ce l'abbiamo fatta.",
+        "Ci sono alcune cose da tenere a mente.",
+        "Il tempo era bello, quindi siamo rimasti fuori.",
+        "La riunione è stata spostata a martedì prossimo.",
+        "I prezzi sono saliti di nuovo quest'anno.",
+        "È più facile di quanto sembri.",
+        "Hanno camminato lungo la strada finché è diventato buio.",
+        "Introduzione",
+    ),
+    "de": (
+        "Hallo zusammen und willkommen zurück.",
+        "Das war ein langer Tag.",
+        "Danke fürs Zuschauen, bis zum nächsten Mal.",
+        "Wie ihr seht, funktioniert es ziemlich gut.",
+        "Heute zeige ich euch etwas anderes.",
+        "Es gibt ein paar Dinge, die man beachten sollte.",
+        "Das Wetter war schön, also sind wir draußen geblieben.",
+        "Das Treffen wurde auf nächsten Dienstag verschoben.",
+        "Die Preise sind dieses Jahr wieder gestiegen.",
+        "Es ist einfacher, als es aussieht.",
+        "Sie gingen die Straße entlang, bis es dunkel wurde.",
+        "Einleitung",
+    ),
+    "fr": (
+        "Bonjour à tous et bienvenue.",
+        "C'est plus simple qu'il n'y paraît.",
+        "Merci d'avoir regardé, à la prochaine.",
+        "Comme vous pouvez le voir, ça marche plutôt bien.",
+        "C'était une longue journée, mais on y est arrivés.",
+        "Il y a quelques points à garder en tête.",
+        "Il faisait beau, alors nous sommes restés dehors.",
+        "La réunion a été déplacée à mardi prochain.",
+        "Les prix ont encore augmenté cette année.",
+        "Aujourd'hui, on parle de quelque chose de différent.",
+        "Ils ont marché le long de la route jusqu'à la nuit.",
+        "Introduction",
+    ),
+    "pt": (
+        "Olá a todos e bem-vindos de volta.",
+        "Hoje vamos falar de uma coisa diferente.",
+        "Obrigado por assistir, até a próxima.",
+        "Como vocês podem ver, funciona muito bem.",
+        "Foi um dia longo, mas no fim conseguimos.",
+        "Há algumas coisas a ter em mente.",
+        "O tempo estava bom, então ficamos lá fora.",
+        "A reunião foi adiada para a próxima terça-feira.",
+        "Os preços subiram de novo este ano.",
+        "É mais fácil do que parece.",
+        "Eles andaram pela estrada até escurecer.",
+        "Introdução",
+    ),
+}
+"""Passages about nothing in particular (speech and captions), per language (ISO 639-1), whose
+mean cosine with a query is its background in that language."""
 
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?\b|\b\d+[.,]\d+\b")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
-_REFERENCES: weakref.WeakKeyDictionary[TextEmbedder, np.ndarray] = weakref.WeakKeyDictionary()
+DEFAULT_LANGUAGE = "en"
+"""The language of evidence whose language is unknown (on-screen text of a video without
+speech, image and sound labels)."""
+
+_REFERENCES: weakref.WeakKeyDictionary[TextEmbedder, dict[str, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
 _REFERENCES_LOCK = threading.Lock()
 
 
-def background(embedder: TextEmbedder, query: np.ndarray) -> float:
-    """The mean cosine between the unit vector ``query`` (from ``embedder``) and the
-    :data:`REFERENCE` passages, which each embedder embeds once (~0.5 s, on its first query)."""
+@dataclass(frozen=True)
+class Background:
+    """A query's background: ``languages`` maps a language to the mean of the query's cosines
+    with that language's :data:`REFERENCE` passages (``other``, the mean of those, stands for
+    languages without references); ``spread`` is the standard deviation of its cosines with
+    all of them, the unit in which meaning is measured."""
+
+    languages: dict[str, float]
+    other: float
+    spread: float
+
+    def of(self, language: str | None) -> tuple[float, float]:
+        """``(mean, spread)`` for evidence in ``language`` (:data:`DEFAULT_LANGUAGE` when
+        None)."""
+        return self.languages.get(language or DEFAULT_LANGUAGE, self.other), self.spread
+
+
+def background(embedder: TextEmbedder, query: np.ndarray) -> Background:
+    """The background of the unit vector ``query`` (from ``embedder``): the mean of its cosines
+    with each language's :data:`REFERENCE` passages and their spread, the passages embedded
+    once per embedder (~1 s, on its first query)."""
     with _REFERENCES_LOCK:
-        matrix = _REFERENCES.get(embedder)
-        if matrix is None:
-            matrix = _REFERENCES[embedder] = embedder.embed(REFERENCE, kind="passage")
-    return float(np.mean(matrix @ query))
+        matrices = _REFERENCES.get(embedder)
+        if matrices is None:
+            matrices = _REFERENCES[embedder] = {
+                language: embedder.embed(texts, kind="passage")
+                for language, texts in REFERENCE.items()
+            }
+    cosines = {language: matrix @ query for language, matrix in matrices.items()}
+    languages = {language: float(np.mean(c)) for language, c in cosines.items()}
+    spread = float(np.std(np.concatenate(list(cosines.values()))))
+    return Background(languages, float(np.mean(list(languages.values()))), max(MIN_SPREAD, spread))
 
 
-def semantic(cos: float, background: float) -> float:
-    """Meaning, 0-1: 0 up to :data:`SEM_FLOOR` above the background, then rising towards 1."""
-    excess = cos - background - SEM_FLOOR
+def semantic(cos: float, background: tuple[float, float]) -> float:
+    """Meaning, 0-1, from the cosine of query and evidence and the query's background
+    ``(mean, spread)`` in the evidence's language (:meth:`Background.of`): 0 up to
+    :data:`SEM_FLOOR` spreads above the mean, then rising towards 1."""
+    mean, spread = background
+    excess = (cos - mean) / spread - SEM_FLOOR
     return 0.0 if excess <= 0 else 1.0 - math.exp(-excess / SEM_SCALE)
 
 
@@ -124,6 +236,15 @@ def covered(query_terms: set[str], text: str) -> float:
     if not query_terms:
         return 0.0
     return len(query_terms & _terms(text)) / len(query_terms)
+
+
+def lexical(share: float) -> float:
+    """Words, 0-1, from the share of the query's content words that evidence holds
+    (:func:`covered`): :data:`WORDS_WEIGHT` times its square, so that holding every word counts
+    and holding one word of several counts little (a paraphrase of the right moment shares few
+    of the query's words, while a wrong moment often shares one common word: "lake" in "life
+    jacket on the lake")."""
+    return WORDS_WEIGHT * math.pow(share, WORDS_POWER)
 
 
 def fuzzy(ratio: float) -> float:

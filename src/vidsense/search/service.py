@@ -347,16 +347,16 @@ class SearchService:
 
     # -- shared pieces -----------------------------------------------------------------------
 
-    def _query_vector(self, text: str) -> tuple[np.ndarray, float]:
-        """The query's text vector and background cosine (:func:`relevance.background`),
+    def _query_vector(self, text: str) -> tuple[np.ndarray, relevance.Background]:
+        """The query's text vector and background per language (:func:`relevance.background`),
         cached (a bounded LRU of :data:`QUERY_CACHE` queries)."""
 
-        def make() -> tuple[np.ndarray, float]:
+        def make() -> tuple[np.ndarray, relevance.Background]:
             embedder = TextEmbeddingEntry(self.settings).load()
             vector: np.ndarray = embedder.embed([text], kind="query")[0]
             return vector, relevance.background(embedder, vector)
 
-        result: tuple[np.ndarray, float] = self._queries.fetch(text, make)
+        result: tuple[np.ndarray, relevance.Background] = self._queries.fetch(text, make)
         return result
 
     def _prefetch(self, options: Sequence[str], request: SearchRequest, pool: _Pool) -> None:
@@ -441,11 +441,17 @@ class SearchService:
         meaning (:func:`relevance.semantic`, 0-1)."""
         found = self._semantic_hits(index_id, query, pool, limit)
         _, background = self._query_vector(query)
+        kept = [(s, c) for s, c in found if s.kind in kinds and s.video_id in pool.videos]
         return [
-            (s, relevance.semantic(c, background))
-            for s, c in found
-            if s.kind in kinds and s.video_id in pool.videos
-        ][:limit]
+            (s, relevance.semantic(c, background.of(self._language(s)))) for s, c in kept[:limit]
+        ]
+
+    @staticmethod
+    def _language(segment: Segment) -> str | None:
+        """The language of a segment's text: a transcript segment's own (as transcribed);
+        None (unknown) for on-screen text and labels."""
+        language = segment.data.get("language") if segment.kind == "transcript" else None
+        return str(language) if language else None
 
     def _shot_range(self, video_id: str, time: float) -> tuple[float, float]:
         shots: list[Segment] = self._shots.fetch(
@@ -521,7 +527,7 @@ class SearchService:
                 start, end, text = segment.start, segment.end, segment.text
             if not exact:
                 sem = meaning.get(segment_id, (segment, 0.0))[1]
-                scores[segment_id] = relevance.either((sem, relevance.WORDS_WEIGHT * words))
+                scores[segment_id] = relevance.either((sem, relevance.lexical(words)))
             score = round(100.0 * scores[segment_id], 2)
             clips.append(
                 Clip(
@@ -594,7 +600,7 @@ class SearchService:
             if spelled:
                 value = spelling
             else:
-                words = relevance.WORDS_WEIGHT * relevance.covered(query_terms, s.text)
+                words = relevance.lexical(relevance.covered(query_terms, s.text))
                 value = relevance.either((meaning.get(segment_id, 0.0), spelling, words))
             score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
             clips.append(

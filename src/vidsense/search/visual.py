@@ -10,9 +10,11 @@ image embedding (the ``image`` vector space). :class:`SeenSearch` answers with t
   words below every class, derived forms), the ``visual`` segments naming the tags and classes
   it covers are found with full-text search, and each is scored by
   :meth:`QueryConcepts.match <vidsense.perception.tags.QueryConcepts.match>` over its stored
-  labels and tags. Paraphrases WordNet misses ("doggo") come from the text embedder: the
-  segments nearest the query in the text space score by their meaning (the cosine above the
-  query's background, :func:`vidsense.search.relevance.semantic`). A clip's score is
+  labels and tags (a tag naming a category of a query word, "animal" for "rabbit", counts for
+  :data:`CATEGORY_SHARE` of its score). Paraphrases WordNet misses ("doggo") come from the
+  text embedder: the segments nearest the query in the text space score by their meaning (the
+  cosine above the query's background, :func:`vidsense.search.relevance.semantic`). A clip's
+  score is
   ``100 * max(sqrt(match), 0.6 * semantic)`` (a picture whose labels put 25% on the query's
   classes scores 50);
 - **image queries**: keyframes ranked by the cosine between the query's embedding and theirs
@@ -38,7 +40,7 @@ from vidsense.config import Settings
 from vidsense.errors import ModelNotInstalled
 from vidsense.library import Library
 from vidsense.perception.tags import QueryConcepts, Taxonomy
-from vidsense.search.base import Clip
+from vidsense.search.base import Clip, terms
 from vidsense.store import Segment
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ CLASS_TERMS = 40
 its tags stand for them)."""
 SEMANTIC_WEIGHT = 0.6
 """How much a paraphrase match (text embedder alone) can score, as a share of 100."""
+CATEGORY_SHARE = 0.16
+"""Share of its score a tag keeps when it names a category the query's word falls in
+("animal" for "rabbit") rather than the word itself: a picture of that kind of thing is no
+evidence of the thing named, so alone it scores at most 40 (the ``low`` band)."""
 IMAGE_COS_LOW, IMAGE_COS_HIGH = 0.35, 1.0
 """Image-embedding cosines mapped to scores 0 and 100 (a frame of the same shot scores about
 85-99, another photo of the same kind of thing 25-55)."""
@@ -62,6 +68,17 @@ ShotRange = Callable[[str, float], tuple[float, float]]
 
 def _unit(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+def shown_share(query: str, shown: set[str]) -> float:
+    """Share (0-1) of the query's content words (:func:`~vidsense.search.base.terms`) that are
+    among ``shown`` (the terms of the query words that name something a picture can show): a
+    picture that shows the bridge of "when the bridge was built" answers half of it (1 for a
+    query without content words)."""
+    wanted = set(terms(query))
+    if not wanted:
+        return 1.0
+    return len(wanted & shown) / len(wanted)
 
 
 class SeenSearch:
@@ -118,6 +135,9 @@ class SeenSearch:
             video_ids=video_ids,
         )
         meaning = {s.id: m for s, m in semantic}
+        # tags naming a query word ("dog" for "dogs") count fully, categories of it a share
+        own = set(terms(" ".join(c.word for c in concepts.concepts)))
+        named = shown_share(query, own)
         candidates = {s.id: s for s, _ in found}
         candidates.update({s.id: s for s, _ in semantic})
         clips = []
@@ -126,9 +146,12 @@ class SeenSearch:
                 continue
             data = segment.data
             labels = {int(lab["index"]): float(lab["score"]) for lab in data.get("labels", [])}
-            tags = {str(t["name"]): float(t["score"]) for t in data.get("tags", [])}
+            tags = {}
+            for tag in data.get("tags", []):
+                name, score = str(tag["name"]), float(tag["score"])
+                tags[name] = score if own & set(terms(name)) else CATEGORY_SHARE * score
             match = concepts.match(labels, tags)
-            quality = max(math.sqrt(match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
+            quality = max(math.sqrt(named * match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
             if quality <= 0.0:
                 continue
             score = round(100.0 * quality, 2)
