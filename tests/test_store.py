@@ -1134,6 +1134,41 @@ def test_full_text_search_is_kept_through_the_upgrade_to_scoped_search(tmp_path:
         store.close()
 
 
+def test_full_text_rows_follow_segment_text_kind_and_index(tmp_path: Path) -> None:
+    """Segments without text have no full-text row (migration 8); a segment whose text, kind or
+    index changes is found under the new ones only, and the full-text index stays consistent."""
+    import sqlite3
+
+    store = open_store(f"sqlite:///{tmp_path / 'vidsense.db'}", tmp_path / "blobs")
+    try:
+        a, b = store.create_index("a").id, store.create_index("b").id
+        video = add_video(store, a, "v.mp4")
+        segs, _, _ = evidence(video, ["the harbour at dawn"])
+        shot = Segment(video.id, "shot", 0.0, 5.0, "", {"index": 0})
+        store.replace_evidence(video.id, [*segs, shot], [], [])
+        conn = sqlite3.connect(tmp_path / "vidsense.db", isolation_level=None)
+        rows = conn.execute("SELECT COUNT(*) FROM segments_fts").fetchone()[0]
+        assert rows == 1  # the shot has no text: no row
+        conn.execute(
+            "UPDATE segments SET text = 'HARBOUR MASTER', kind = 'text' WHERE id = ?", (shot.id,)
+        )
+        assert [s.id for s, _ in store.search_text(a, "master", kinds=["text"])] == [shot.id]
+        assert store.search_text(a, "master", kinds=["shot"]) == []
+        conn.execute("UPDATE segments SET index_id = ? WHERE id = ?", (b, shot.id))
+        assert store.search_text(a, "master") == []
+        assert [s.id for s, _ in store.search_text(b, "master")] == [shot.id]
+        conn.execute("UPDATE segments SET text = '' WHERE id = ?", (shot.id,))
+        assert store.search_text(b, "master") == []
+        assert [s.id for s, _ in store.search_text(a, "harbour")] == [segs[0].id]
+        check = "INSERT INTO segments_fts(segments_fts, rank) VALUES ('integrity-check', 1)"
+        conn.execute(check)  # raises when the index and its content disagree
+        conn.close()
+        store.delete_video(video.id)
+        assert store.search_text(a, "harbour") == []
+    finally:
+        store.close()
+
+
 def test_open_store_urls(tmp_path: Path) -> None:
     with pytest.raises(VidsenseError) as e:  # nothing listens there
         open_store("postgresql://user@127.0.0.1:1/vidsense?connect_timeout=2", tmp_path)

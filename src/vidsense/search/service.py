@@ -894,18 +894,37 @@ def _combine(per_option: dict[str, list[Clip]], operator: str) -> list[Clip]:
         candidates = [c for clips in per_option.values() for c in clips]
     candidates.sort(key=lambda c: -c.score)
     merged: list[Clip] = []
-    by_video: dict[str, list[int]] = {}  # positions in ``merged`` of each video's clips
+    # Positions in ``merged`` of the clips that reach into each (video, slice of _COMBINE_SLICE
+    # seconds): a clip can only overlap those of the slices it spans, so one that lands in a
+    # video of many clips is not compared with all of them.
+    near: dict[tuple[str, int], set[int]] = {}
     for clip in candidates:
-        places = by_video.setdefault(clip.video_id, [])
-        for i in places:
+        seen: set[int] = set()
+        for key in _slices(clip):
+            seen.update(near.get(key, ()))
+        for i in sorted(seen):  # the first merged clip it joins, in the order they were made
             have = merged[i]
             if have.overlaps(clip) and _same_moment(have, clip):
                 merged[i] = merge_clips(have, clip)
+                for key in _slices(merged[i]):
+                    near.setdefault(key, set()).add(i)
                 break
         else:
-            places.append(len(merged))
+            for key in _slices(clip):
+                near.setdefault(key, set()).add(len(merged))
             merged.append(clip)
     return merged
+
+
+_COMBINE_SLICE = 30.0
+"""Seconds of video per slice in :func:`_combine`'s lookup of the clips a clip may overlap."""
+
+
+def _slices(clip: Clip) -> list[tuple[str, int]]:
+    """The (video, slice) keys of every :data:`_COMBINE_SLICE` the clip's time range touches."""
+    first = int(clip.start // _COMBINE_SLICE)
+    last = max(first, int(clip.end // _COMBINE_SLICE))
+    return [(clip.video_id, k) for k in range(first, last + 1)]
 
 
 def _same_moment(a: Clip, b: Clip) -> bool:

@@ -77,6 +77,15 @@ FTS_SCOPE = "'kind' || replace({row}kind, '_', '') || ' index' || {row}index_id"
 ``old.`` or empty): the words ``kind<KIND>`` (underscores dropped: FTS5 splits words at them) and
 ``index<INDEX ID>``; :func:`vidsense.store.sqlite.fts_scope` matches them."""
 
+FTS_SCOPE_WORD = "'scope' || replace({row}kind, '_', '') || {row}index_id || '0'"
+"""SQLite: the scope column of a segment's full-text row since migration 8 (``{row}`` is
+``new.``, ``old.`` or empty): one word per index and kind, ``scope<KIND><INDEX ID>0``
+(underscores dropped: FTS5 splits words at them; the final digit keeps the porter stemmer off
+it, as no suffix rule ends in a digit); :func:`vidsense.store.sqlite.fts_scope` matches it."""
+
+FTS_INDEXED = "{row}text != ''"
+"""SQLite: which segments have a full-text row since migration 8 (those with text)."""
+
 Step = str | Mapping[str, str | Sequence[str]]
 
 
@@ -393,6 +402,56 @@ MIGRATIONS: list[Migration] = [
                         VALUES ('delete', old.seq, old.text, {FTS_SCOPE.format(row="old.")});
                         INSERT INTO segments_fts(rowid, text, scope)
                         VALUES (new.seq, new.text, {FTS_SCOPE.format(row="new.")});
+                    END""",
+                ],
+                "postgresql": [],
+            },
+        ],
+    ),
+    # Self-contained (it touches only the full-text table of migration 7), so it can take
+    # another number when migrations of parallel work are merged.
+    Migration(
+        8,
+        "full-text scope as one word per index and kind; segments without text left out (SQLite)",
+        [
+            # bm25() counts the rows of every phrase of a query once per statement (its IDF),
+            # the scope phrases too, though they weigh nothing: the `index<ID>` word of
+            # migration 7 is in every segment of the index (shots included), so each search
+            # counted them all. One word per index and kind costs only the rows of that kind,
+            # and segments without text (shots) are not in the table at all.
+            {
+                "sqlite": [
+                    "DROP TRIGGER segments_ai",
+                    "DROP TRIGGER segments_ad",
+                    "DROP TRIGGER segments_au",
+                    "DROP TABLE segments_fts",
+                    "DROP VIEW segments_search",
+                    f"""CREATE VIEW segments_search AS
+                    SELECT seq, text, {FTS_SCOPE_WORD.format(row="")} AS scope FROM segments
+                    WHERE {FTS_INDEXED.format(row="")}""",
+                    """CREATE VIRTUAL TABLE segments_fts USING fts5(
+                        text, scope, content='segments_search', content_rowid='seq',
+                        tokenize='porter unicode61 remove_diacritics 2'
+                    )""",
+                    "INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')",
+                    f"""CREATE TRIGGER segments_ai AFTER INSERT ON segments
+                    WHEN {FTS_INDEXED.format(row="new.")} BEGIN
+                        INSERT INTO segments_fts(rowid, text, scope)
+                        VALUES (new.seq, new.text, {FTS_SCOPE_WORD.format(row="new.")});
+                    END""",
+                    f"""CREATE TRIGGER segments_ad AFTER DELETE ON segments
+                    WHEN {FTS_INDEXED.format(row="old.")} BEGIN
+                        INSERT INTO segments_fts(segments_fts, rowid, text, scope)
+                        VALUES ('delete', old.seq, old.text, {FTS_SCOPE_WORD.format(row="old.")});
+                    END""",
+                    f"""CREATE TRIGGER segments_au AFTER UPDATE OF text, kind, index_id
+                    ON segments BEGIN
+                        INSERT INTO segments_fts(segments_fts, rowid, text, scope)
+                        SELECT 'delete', old.seq, old.text, {FTS_SCOPE_WORD.format(row="old.")}
+                        WHERE {FTS_INDEXED.format(row="old.")};
+                        INSERT INTO segments_fts(rowid, text, scope)
+                        SELECT new.seq, new.text, {FTS_SCOPE_WORD.format(row="new.")}
+                        WHERE {FTS_INDEXED.format(row="new.")};
                     END""",
                 ],
                 "postgresql": [],

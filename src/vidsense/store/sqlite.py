@@ -77,13 +77,14 @@ def fts_query(text: str, mode: TextMode = "any") -> str | None:
 
 
 def fts_scope(index_id: str, kinds: Sequence[str] | None) -> str:
-    """The FTS5 expression matching the scope column (migration 6) of ``index_id``'s segments
-    of ``kinds`` (of every kind when None)."""
-    scope = f'"index{index_id}"'
-    if kinds is not None:
-        names = " OR ".join(f'"kind{kind.replace("_", "")}"' for kind in dict.fromkeys(kinds))
-        scope = f"({names}) AND {scope}"
-    return f"scope : ({scope})"
+    """The FTS5 expression matching the scope column (migration 8,
+    :data:`~vidsense.store.migrations.FTS_SCOPE_WORD`) of ``index_id``'s segments of ``kinds``
+    (of every kind when None)."""
+    words = [
+        f'"scope{kind.replace("_", "")}{index_id}0"'
+        for kind in dict.fromkeys(SEGMENT_KINDS if kinds is None else kinds)
+    ]
+    return f"scope : ({' OR '.join(words)})"
 
 
 class SQLiteStore(SqlStore):
