@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -181,26 +181,29 @@ class ExtractiveWriter(Writer):
         video = self._mentions(pack)
         score: dict[str, float] = {}
         surface: dict[str, Counter[str]] = {}
+        written: dict[str, dict[str, float]] = {}  # how each is written, weighted
         for (_, weight, _), phrases in zip(weighted, found, strict=True):
             for phrase in phrases:
                 key = phrase.head.lower()
                 score[key] = score.get(key, 0.0) + weight
                 surface.setdefault(key, Counter())[phrase.text] += 1
+                forms = written.setdefault(key, {})
+                forms[phrase.text] = forms.get(phrase.text, 0.0) + weight
         for key in score:
             here = sum(surface[key].values())
             score[key] *= here / max(video.get(key, here), here)
         if KEY_SIMILARITY and ev.embed is not None and len(score) > 1:
-            self._by_meaning(pack, score, surface)
+            self._by_meaning(pack, score, written)
         ranked = sorted(score, key=lambda k: (-score[k], k))
         general = generalise([(k, score[k]) for k in ranked[:6]])
-        names = [_best(surface[k]) for k in ranked]
+        names = [_best(written[k]) for k in ranked]
         if general is not None:
             names.insert(0, general)
         return list(dict.fromkeys(names))[:limit]
 
     @staticmethod
     def _by_meaning(
-        pack: EvidencePack, score: dict[str, float], surface: dict[str, Counter[str]]
+        pack: EvidencePack, score: dict[str, float], written: dict[str, dict[str, float]]
     ) -> None:
         """Weigh the best candidate subjects by how close their words are to what the window
         says (the mean of its lines' text vectors) rather than to the whole video: the
@@ -216,7 +219,7 @@ class ExtractiveWriter(Writer):
         here = lines.mean(axis=0)
         here /= max(float(np.linalg.norm(here)), 1e-9)
         whole = ev.centre()
-        vectors = ev.embed([_best(surface[k]) for k in best])
+        vectors = ev.embed([_best(written[k]) for k in best])
         fit = vectors @ here
         if whole is not None and pack.end - pack.start < ev.duration - 0.5:
             fit = fit - CONTRAST * (vectors @ whole)
@@ -686,8 +689,9 @@ def _distinct(texts: Iterable[str]) -> list[str]:
     return out
 
 
-def _best(found: Counter[str]) -> str:
-    """The way a phrase was written most often (the longer of ties, up to three words)."""
+def _best(found: Mapping[str, float]) -> str:
+    """The way a phrase was written most often, each time weighted by where (a title
+    outweighs a line said); the longer of ties, up to three words."""
     return max(found, key=lambda t: (found[t], min(len(t.split()), 3), t))
 
 

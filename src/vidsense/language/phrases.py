@@ -134,8 +134,18 @@ def heading(text: str) -> Phrase | None:
     if not words or len(words) > 5:
         return None
     phrase = " ".join(words)
+    wn = _wordnet()
+    if len(words) == 1 and wn is not None:
+        # One word has no context for a tagger to read it by ("passwords" alone is tagged a
+        # verb, "simmer" a noun): WordNet says whether it is mostly a noun.
+        low = words[0].lower()
+        noun = wn.morphy(low, "n")
+        if _verb(low, wn) or (noun is not None and _verb(noun, wn)):
+            return None
+        if noun is not None:
+            return Phrase(_lower(phrase), noun)
     if nlp is None:
-        if any(_verb(w.lower(), _wordnet()) for w in words):
+        if any(_verb(w.lower(), wn) for w in words):
             return None
         return Phrase(_lower(phrase), lemma(words[-1]))
     with _LOCK:

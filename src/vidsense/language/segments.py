@@ -131,9 +131,15 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
         lengths = np.array([gap for _, gap in gaps])
         usual = float(np.median(lengths))
         spread = max(1.4826 * float(np.median(np.abs(lengths - usual))), MIN_SPREAD)
+    cuts = [c.time for c in found]
     for at, gap in gaps:
         z = (gap - usual) / spread
-        found.append(_Candidate(at + gap / 2, PAUSE_BONUS * min(1.0, max(0.0, (z - 3.0) / 3.0))))
+        bonus = PAUSE_BONUS * min(1.0, max(0.0, (z - 3.0) / 3.0))
+        # A shot change inside the pause is where the next subject's picture comes up: the
+        # pause's boundary is there (the last one, just before the next line is said), not in
+        # the middle of the silence.
+        within = [t for t in cuts if at - SNAP / 2 <= t <= at + gap + SNAP / 2]
+        found.append(_Candidate(within[-1] if within else at + gap / 2, bonus))
     found.sort(key=lambda c: (c.time, not c.shot))
     merged: list[_Candidate] = []
     for c in found:
