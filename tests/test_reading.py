@@ -169,6 +169,7 @@ def test_topics_are_noun_phrases() -> None:
     one = heading("PASSWORDS")  # one word alone: a tagger reads it as a verb, WordNet does not
     assert one is not None and (one.text, one.head) == ("passwords", "password")
     assert heading("SUNSCREEN") is not None and heading("SIMMER") is None
+    assert noun_phrases(["user@host:~$ ls /usr"]) == [[]], "no prompts or paths as topics"
     assert generalise([("spaghetti", 1.0), ("noodle", 1.0), ("salt", 1.0)]) == "pasta"
     assert generalise([("lighthouse", 1.0), ("lamp", 1.0)]) is None
 

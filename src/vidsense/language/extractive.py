@@ -182,16 +182,22 @@ class ExtractiveWriter(Writer):
         score: dict[str, float] = {}
         surface: dict[str, Counter[str]] = {}
         written: dict[str, dict[str, float]] = {}  # how each is written, weighted
-        for (_, weight, _), phrases in zip(weighted, found, strict=True):
+        titled: dict[str, float] = {}
+        for (_, weight, title), phrases in zip(weighted, found, strict=True):
             for phrase in phrases:
                 key = phrase.head.lower()
-                score[key] = score.get(key, 0.0) + weight
+                into = titled if title else score
+                into[key] = into.get(key, 0.0) + weight
+                score.setdefault(key, 0.0)
                 surface.setdefault(key, Counter())[phrase.text] += 1
                 forms = written.setdefault(key, {})
                 forms[phrase.text] = forms.get(phrase.text, 0.0) + weight
         for key in score:
+            # A title names its part however often the rest of the video mentions the same
+            # noun ("PITCHING THE TENT" in a video about camping): only what is said and
+            # shown besides is weighed by its share of the video's mentions.
             here = sum(surface[key].values())
-            score[key] *= here / max(video.get(key, here), here)
+            score[key] = score[key] * here / max(video.get(key, here), here) + titled.get(key, 0)
         if KEY_SIMILARITY and ev.embed is not None and len(score) > 1:
             self._by_meaning(pack, score, written)
         ranked = sorted(score, key=lambda k: (-score[k], k))

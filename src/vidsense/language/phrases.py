@@ -108,6 +108,10 @@ KEPT = 20000
 _PARSED: dict[str, list[Phrase]] = {}
 
 
+_MACHINE = re.compile(r"[@~$/\\|<>{}=#_]|:\S")
+"""Characters that words do not hold but prompts, paths and addresses on screens do."""
+
+
 def _chunks(doc: Any) -> list[Phrase]:
     """The noun phrases of a parsed text."""
     found: list[Phrase] = []
@@ -115,6 +119,8 @@ def _chunks(doc: Any) -> list[Phrase]:
         root = chunk.root
         if root.pos_ not in ("NOUN", "PROPN") or any(t.like_num for t in chunk):
             continue  # "forty five degrees" is a quantity, not a topic
+        if any(_MACHINE.search(t.text) for t in chunk):
+            continue  # a prompt, path or address read off a screen: "user@host:~$"
         words = _clean([t.text for t in chunk if not (t.is_punct or t.like_num)])
         if not words:
             continue
