@@ -93,7 +93,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 2
+    VERSION = 3
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

@@ -146,8 +146,8 @@ def heading(text: str) -> Phrase | None:
         # verb, "simmer" a noun): WordNet says whether it is mostly a noun.
         low = words[0].lower()
         noun = wn.morphy(low, "n")
-        if _verb(low, wn) or (noun is not None and _verb(noun, wn)):
-            return None
+        if low in _GENERIC or _verb(low, wn) or (noun is not None and _verb(noun, wn)):
+            return None  # "SEE YOU NEXT TIME" is not about time
         if noun is not None:
             return Phrase(_lower(phrase), noun)
     if nlp is None:
