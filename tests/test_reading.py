@@ -181,7 +181,8 @@ def _facts(duration: float) -> VideoFacts:
 def test_chapters_follow_the_subject_not_the_cuts(text_embedder: Any) -> None:
     """Three subjects with a pause between them, then cuts inside the last subject: chapters
     start at the pauses, not at the cuts; where the picture changes inside a pause (a cut just
-    before the second subject is said), the chapter starts at that cut."""
+    before the second subject is said), the chapter starts at that cut. A sign-off shown in
+    large letters at a cut ("SEE YOU NEXT TIME") names no subject and starts no chapter."""
     embed = text_embedder.embed
     subjects = [
         [
@@ -208,6 +209,7 @@ def test_chapters_follow_the_subject_not_the_cuts(text_embedder: Any) -> None:
             t += 5.0  # one second between sentences
         t += 2.0  # three seconds between subjects
     duration = t
+    items.append(Item("bye", "text", 38.6, duration, "SEE YOU NEXT TIME"))
     cuts = [0.0, 16.6, 33.5, 38.5]  # a cut late in the first pause; shots of the last subject
     shots = [
         Item(f"c{n}", "shot", a, b, "")

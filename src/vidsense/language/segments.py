@@ -2,8 +2,10 @@
 
 Chapters are the partition of the video that keeps each chapter about one thing. Boundaries
 may fall only where a chapter can plausibly start: at a shot change (a cut, or a dissolve or
-fade, which the shot finder reports as a shot boundary), at a pause in speech, or where a title
-appears on screen. The words spoken and shown (sentences and on-screen text, each with its
+fade, which the shot finder reports as a shot boundary), at a pause in speech (at the last shot
+change inside it when there is one: the next subject's picture comes up before it is spoken
+about), or where a title that names something appears on screen (not a sign-off such as "SEE
+YOU NEXT TIME"). The words spoken and shown (sentences and on-screen text, each with its
 text vector, centred on the video's mean so that what every part shares does not count) are
 then split by dynamic programming into the chapters that minimise
 
@@ -36,6 +38,7 @@ import numpy as np
 
 from vidsense.language.answering import _wordnet, lemma
 from vidsense.language.evidence import Item, VideoEvidence
+from vidsense.language.phrases import heading, noun_phrases
 from vidsense.language.text import content_terms, noise
 
 PER_CHAPTER = 1.6
@@ -152,7 +155,7 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
         merged.append(_Candidate(c.time, c.bonus, c.shot))
     # On-screen text is read about once a second: a title belongs to the shot change (or
     # else the pause) just before it, when there is one.
-    shown = [i for i in ev.of_type("text") if ev.is_title(i)]
+    shown = [i for i in ev.of_type("text") if ev.is_title(i) and _names_something(ev, i)]
     fresh = {
         round(i.start, 2)
         for i in shown
@@ -175,6 +178,15 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
         inside = any(s.start + 0.15 < c.time < s.end - 0.15 for s in speech)
         out.append((c.time, c.bonus + (INSIDE_SENTENCE if inside else 0.0)))
     return out
+
+
+def _names_something(ev: VideoEvidence, title: Item) -> bool:
+    """Whether a title names a subject (a chapter's title does; a sign-off such as "SEE YOU
+    NEXT TIME" does not): in English, it holds a noun phrase that is not a vague word; in
+    other languages, taken as it is."""
+    if not (ev.language or "en").startswith("en"):
+        return True
+    return heading(title.text) is not None or bool(noun_phrases([title.text])[0])
 
 
 def _lines(ev: VideoEvidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
