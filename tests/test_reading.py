@@ -182,7 +182,8 @@ def test_chapters_follow_the_subject_not_the_cuts(text_embedder: Any) -> None:
     """Three subjects with a pause between them, then cuts inside the last subject: chapters
     start at the pauses, not at the cuts; where the picture changes inside a pause (a cut just
     before the second subject is said), the chapter starts at that cut. A sign-off shown in
-    large letters at a cut ("SEE YOU NEXT TIME") names no subject and starts no chapter."""
+    large letters at a cut ("SEE YOU NEXT TIME") names no subject and starts no chapter, and
+    the cut between two numbered steps shown on screen is no chapter start either."""
     embed = text_embedder.embed
     subjects = [
         [
@@ -210,6 +211,8 @@ def test_chapters_follow_the_subject_not_the_cuts(text_embedder: Any) -> None:
         t += 2.0  # three seconds between subjects
     duration = t
     items.append(Item("bye", "text", 38.6, duration, "SEE YOU NEXT TIME"))
+    items.append(Item("step1", "text", 33.6, 38.5, "STEP 1: THE KNIGHT"))
+    items.append(Item("step2", "text", 38.6, 43.0, "STEP 2: THE BISHOP"))
     cuts = [0.0, 16.6, 33.5, 38.5]  # a cut late in the first pause; shots of the last subject
     shots = [
         Item(f"c{n}", "shot", a, b, "")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -55,6 +56,9 @@ MIN_SPREAD = 0.05
 """Seconds: the least spread of pause lengths assumed (a synthetic voice pauses exactly)."""
 INSIDE_SENTENCE = -0.5
 """A boundary that falls inside a spoken sentence (a topic rarely changes mid-sentence)."""
+INSIDE_STEPS = -1.0
+"""A boundary between two consecutive numbered steps shown on screen ("STEP 2", then "STEP
+3"): the steps of one procedure are one subject."""
 SNAP = 0.6
 """Seconds within which candidate boundaries are one (a cut just before a title, a pause
 around a cut)."""
@@ -171,13 +175,35 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
         else:
             merged.append(_Candidate(t, TITLE_BONUS))
     merged.sort(key=lambda c: c.time)
+    steps = _steps(ev)
     out = []
     for c in merged:
         if not 0.5 <= c.time <= duration - 0.5:
             continue
         inside = any(s.start + 0.15 < c.time < s.end - 0.15 for s in speech)
-        out.append((c.time, c.bonus + (INSIDE_SENTENCE if inside else 0.0)))
+        between = any(a < c.time < b for a, b in steps)
+        out.append(
+            (
+                c.time,
+                c.bonus + (INSIDE_SENTENCE if inside else 0.0) + (INSIDE_STEPS if between else 0.0),
+            )
+        )
     return out
+
+
+_STEP = re.compile(r"^\W*step\W*(\d{1,2})\b", re.I)
+
+
+def _steps(ev: VideoEvidence) -> list[tuple[float, float]]:
+    """Spans between where one numbered step is first shown on screen ("STEP 2: POLES") and
+    where the next one ("STEP 3") is, in seconds: the inside of one procedure."""
+    first: dict[int, float] = {}
+    for item in ev.of_type("text"):
+        found = _STEP.match(item.text)
+        if found:
+            first.setdefault(int(found.group(1)), item.start)
+    ordered = sorted(first.items())
+    return [(a, b) for (n, a), (m, b) in itertools.pairwise(ordered) if m == n + 1 and a < b]
 
 
 def _names_something(ev: VideoEvidence, title: Item) -> bool:
