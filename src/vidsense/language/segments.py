@@ -16,9 +16,9 @@ where a chapter's incoherence is how far its lines are from their own mean direc
 number of chapters is chosen, not fixed: a new chapter must make the lines it separates more
 coherent by more than that), and a boundary's bonus says how much it looks like a chapter
 start: a shot change, a title appearing right after it, a long pause; one falling inside a
-sentence is penalised. The shortest chapter allowed scales with the video's length (a few
-seconds for short videos: a 40 s video of four topics gets four chapters), and chapters never
-run longer than ``max_seconds``.
+sentence, or between two numbered steps shown on screen, is penalised. The shortest chapter
+allowed scales with the video's length (a few seconds for short videos: a 40 s video of four
+topics gets four chapters), and chapters never run longer than ``max_seconds``.
 
 Highlights are short spans scored by what happens in them: salient speech (sentences close to
 what the whole video is about), on-screen titles appearing, audio events people react to
