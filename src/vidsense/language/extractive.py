@@ -60,6 +60,9 @@ TITLE_WEIGHT = 3.0
 KEY_SIMILARITY = 1.0
 """How much a candidate subject's closeness in meaning to its window weighs (0 = not at
 all; 1 = from half to one and a half times its weight)."""
+FIT_SPAN = 0.1
+"""The least spread of those closeness scores (cosines) that is scaled to the full range:
+candidates whose fits differ by less are weighed nearly alike."""
 MAX_TOPICS = 10
 """Most topics a gist lists."""
 MAX_TITLE_TOPICS = 9
@@ -213,7 +216,8 @@ class ExtractiveWriter(Writer):
     ) -> None:
         """Weigh the best candidate subjects by how close their words are to what the window
         says (the mean of its lines' text vectors) rather than to the whole video: the
-        embedding view of a keyphrase (as KeyBERT does), scaled to 0.5-1.5 across them."""
+        embedding view of a keyphrase (as KeyBERT does), scaled to 0.5-1.5 across them (less
+        when their fits differ by under :data:`FIT_SPAN`: nearly equal fits are noise)."""
         ev = pack.evidence
         assert ev.embed is not None
         best = sorted(score, key=lambda k: (-score[k], k))[:8]
@@ -230,10 +234,9 @@ class ExtractiveWriter(Writer):
         if whole is not None and pack.end - pack.start < ev.duration - 0.5:
             fit = fit - CONTRAST * (vectors @ whole)
         lo, hi = float(fit.min()), float(fit.max())
+        span = max(hi - lo, FIT_SPAN)
         for key, f in zip(best, fit, strict=True):
-            score[key] *= 1.0 + KEY_SIMILARITY * (
-                (float(f) - lo) / (hi - lo) - 0.5 if hi > lo else 0.0
-            )
+            score[key] *= 1.0 + KEY_SIMILARITY * (float(f) - (lo + hi) / 2) / span
 
     def _weighted(self, pack: EvidencePack) -> list[tuple[str, float, bool]]:
         """``(text, weight, is a title)`` of everything said and shown in the window."""
