@@ -133,19 +133,22 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
     gaps = [(a.end, b.start - a.end) for a, b in itertools.pairwise(speech)]
     gaps = [(at, gap) for at, gap in gaps if gap >= 0.3]
     # Speakers pause longer between subjects than between sentences: a pause counts by how
-    # far it stands out from the speaker's usual pauses (robust z-score: median and MAD).
+    # far it stands out from the speaker's usual pauses (robust z-score: median and MAD),
+    # measured on the pauses where the picture runs on (no shot change inside them), since
+    # those where it changes too are the ones in question.
+    cuts = [c.time for c in found]
+    during = [[t for t in cuts if at - SNAP / 2 <= t <= at + gap + SNAP / 2] for at, gap in gaps]
+    plain = [gap for (_, gap), within in zip(gaps, during, strict=True) if not within]
     if gaps:
-        lengths = np.array([gap for _, gap in gaps])
+        lengths = np.array(plain if len(plain) >= 2 else [gap for _, gap in gaps])
         usual = float(np.median(lengths))
         spread = max(1.4826 * float(np.median(np.abs(lengths - usual))), MIN_SPREAD)
-    cuts = [c.time for c in found]
-    for at, gap in gaps:
+    for (at, gap), within in zip(gaps, during, strict=True):
         z = (gap - usual) / spread
         bonus = PAUSE_BONUS * min(1.0, max(0.0, (z - 3.0) / 3.0))
         # A shot change inside the pause is where the next subject's picture comes up: the
         # pause's boundary is there (the last one, just before the next line is said), not in
         # the middle of the silence.
-        within = [t for t in cuts if at - SNAP / 2 <= t <= at + gap + SNAP / 2]
         found.append(_Candidate(within[-1] if within else at + gap / 2, bonus))
     found.sort(key=lambda c: (c.time, not c.shot))
     merged: list[_Candidate] = []
