@@ -60,6 +60,9 @@ TITLE_WEIGHT = 3.0
 KEY_SIMILARITY = 1.0
 """How much a candidate subject's closeness in meaning to its window weighs (0 = not at
 all; 1 = from half to one and a half times its weight)."""
+FIT_SPAN = 0.1
+"""The least spread of those closeness scores (cosines) that is scaled to the full range:
+candidates whose fits differ by less are weighed nearly alike."""
 MAX_TOPICS = 10
 """Most topics a gist lists."""
 MAX_TITLE_TOPICS = 9
@@ -181,30 +184,40 @@ class ExtractiveWriter(Writer):
         video = self._mentions(pack)
         score: dict[str, float] = {}
         surface: dict[str, Counter[str]] = {}
-        for (_, weight, _), phrases in zip(weighted, found, strict=True):
+        written: dict[str, dict[str, float]] = {}  # how each is written, weighted
+        titled: dict[str, float] = {}
+        for (_, weight, title), phrases in zip(weighted, found, strict=True):
             for phrase in phrases:
                 key = phrase.head.lower()
-                score[key] = score.get(key, 0.0) + weight
+                into = titled if title else score
+                into[key] = into.get(key, 0.0) + weight
+                score.setdefault(key, 0.0)
                 surface.setdefault(key, Counter())[phrase.text] += 1
+                forms = written.setdefault(key, {})
+                forms[phrase.text] = forms.get(phrase.text, 0.0) + weight
         for key in score:
+            # A title names its part however often the rest of the video mentions the same
+            # noun ("PITCHING THE TENT" in a video about camping): only what is said and
+            # shown besides is weighed by its share of the video's mentions.
             here = sum(surface[key].values())
-            score[key] *= here / max(video.get(key, here), here)
+            score[key] = score[key] * here / max(video.get(key, here), here) + titled.get(key, 0)
         if KEY_SIMILARITY and ev.embed is not None and len(score) > 1:
-            self._by_meaning(pack, score, surface)
+            self._by_meaning(pack, score, written)
         ranked = sorted(score, key=lambda k: (-score[k], k))
         general = generalise([(k, score[k]) for k in ranked[:6]])
-        names = [_best(surface[k]) for k in ranked]
+        names = [_best(written[k]) for k in ranked]
         if general is not None:
             names.insert(0, general)
         return list(dict.fromkeys(names))[:limit]
 
     @staticmethod
     def _by_meaning(
-        pack: EvidencePack, score: dict[str, float], surface: dict[str, Counter[str]]
+        pack: EvidencePack, score: dict[str, float], written: dict[str, dict[str, float]]
     ) -> None:
         """Weigh the best candidate subjects by how close their words are to what the window
         says (the mean of its lines' text vectors) rather than to the whole video: the
-        embedding view of a keyphrase (as KeyBERT does), scaled to 0.5-1.5 across them."""
+        embedding view of a keyphrase (as KeyBERT does), scaled to 0.5-1.5 across them (less
+        when their fits differ by under :data:`FIT_SPAN`: nearly equal fits are noise)."""
         ev = pack.evidence
         assert ev.embed is not None
         best = sorted(score, key=lambda k: (-score[k], k))[:8]
@@ -216,15 +229,14 @@ class ExtractiveWriter(Writer):
         here = lines.mean(axis=0)
         here /= max(float(np.linalg.norm(here)), 1e-9)
         whole = ev.centre()
-        vectors = ev.embed([_best(surface[k]) for k in best])
+        vectors = ev.embed([_best(written[k]) for k in best])
         fit = vectors @ here
         if whole is not None and pack.end - pack.start < ev.duration - 0.5:
             fit = fit - CONTRAST * (vectors @ whole)
         lo, hi = float(fit.min()), float(fit.max())
+        span = max(hi - lo, FIT_SPAN)
         for key, f in zip(best, fit, strict=True):
-            score[key] *= 1.0 + KEY_SIMILARITY * (
-                (float(f) - lo) / (hi - lo) - 0.5 if hi > lo else 0.0
-            )
+            score[key] *= 1.0 + KEY_SIMILARITY * (float(f) - (lo + hi) / 2) / span
 
     def _weighted(self, pack: EvidencePack) -> list[tuple[str, float, bool]]:
         """``(text, weight, is a title)`` of everything said and shown in the window."""
@@ -701,8 +713,9 @@ def _distinct(texts: Iterable[str]) -> list[str]:
     return out
 
 
-def _best(found: Counter[str]) -> str:
-    """The way a phrase was written most often (the longer of ties, up to three words)."""
+def _best(found: Mapping[str, float]) -> str:
+    """The way a phrase was written most often, each time weighted by where (a title
+    outweighs a line said); the longer of ties, up to three words."""
     return max(found, key=lambda t: (found[t], min(len(t.split()), 3), t))
 
 

@@ -108,6 +108,10 @@ KEPT = 20000
 _PARSED: dict[str, list[Phrase]] = {}
 
 
+_MACHINE = re.compile(r"[@~$/\\|<>{}=#_]|:\S")
+"""Characters that words do not hold but prompts, paths and addresses on screens do."""
+
+
 def _chunks(doc: Any) -> list[Phrase]:
     """The noun phrases of a parsed text."""
     found: list[Phrase] = []
@@ -115,6 +119,8 @@ def _chunks(doc: Any) -> list[Phrase]:
         root = chunk.root
         if root.pos_ not in ("NOUN", "PROPN") or any(t.like_num for t in chunk):
             continue  # "forty five degrees" is a quantity, not a topic
+        if any(_MACHINE.search(t.text) for t in chunk):
+            continue  # a prompt, path or address read off a screen: "user@host:~$"
         words = _clean([t.text for t in chunk if not (t.is_punct or t.like_num)])
         if not words:
             continue
@@ -157,8 +163,18 @@ def heading(text: str) -> Phrase | None:
     if not words or len(words) > 5:
         return None
     phrase = " ".join(words)
+    wn = _wordnet()
+    if len(words) == 1 and wn is not None:
+        # One word has no context for a tagger to read it by ("passwords" alone is tagged a
+        # verb, "simmer" a noun): WordNet says whether it is mostly a noun.
+        low = words[0].lower()
+        noun = wn.morphy(low, "n")
+        if low in _GENERIC or _verb(low, wn) or (noun is not None and _verb(noun, wn)):
+            return None  # "SEE YOU NEXT TIME" is not about time
+        if noun is not None:
+            return Phrase(_lower(phrase), noun)
     if nlp is None:
-        if any(_verb(w.lower(), _wordnet()) for w in words):
+        if any(_verb(w.lower(), wn) for w in words):
             return None
         return Phrase(_lower(phrase), lemma(words[-1]))
     with _LOCK:

@@ -2,8 +2,10 @@
 
 Chapters are the partition of the video that keeps each chapter about one thing. Boundaries
 may fall only where a chapter can plausibly start: at a shot change (a cut, or a dissolve or
-fade, which the shot finder reports as a shot boundary), at a pause in speech, or where a title
-appears on screen. The words spoken and shown (sentences and on-screen text, each with its
+fade, which the shot finder reports as a shot boundary), at a pause in speech (at the last shot
+change inside it when there is one: the next subject's picture comes up before it is spoken
+about), or where a title that names something appears on screen (not a sign-off such as "SEE
+YOU NEXT TIME"). The words spoken and shown (sentences and on-screen text, each with its
 text vector, centred on the video's mean so that what every part shares does not count) are
 then split by dynamic programming into the chapters that minimise
 
@@ -14,9 +16,9 @@ where a chapter's incoherence is how far its lines are from their own mean direc
 number of chapters is chosen, not fixed: a new chapter must make the lines it separates more
 coherent by more than that), and a boundary's bonus says how much it looks like a chapter
 start: a shot change, a title appearing right after it, a long pause; one falling inside a
-sentence is penalised. The shortest chapter allowed scales with the video's length (a few
-seconds for short videos: a 40 s video of four topics gets four chapters), and chapters never
-run longer than ``max_seconds``.
+sentence, or between two numbered steps shown on screen, is penalised. The shortest chapter
+allowed scales with the video's length (a few seconds for short videos: a 40 s video of four
+topics gets four chapters), and chapters never run longer than ``max_seconds``.
 
 Highlights are short spans scored by what happens in them: salient speech (sentences close to
 what the whole video is about), on-screen titles appearing, audio events people react to
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,6 +39,7 @@ import numpy as np
 
 from vidsense.language.answering import _wordnet, lemma
 from vidsense.language.evidence import Item, VideoEvidence
+from vidsense.language.phrases import heading, noun_phrases
 from vidsense.language.text import content_terms, noise
 
 PER_CHAPTER = 1.6
@@ -52,6 +56,9 @@ MIN_SPREAD = 0.05
 """Seconds: the least spread of pause lengths assumed (a synthetic voice pauses exactly)."""
 INSIDE_SENTENCE = -0.5
 """A boundary that falls inside a spoken sentence (a topic rarely changes mid-sentence)."""
+INSIDE_STEPS = -1.0
+"""A boundary between two consecutive numbered steps shown on screen ("STEP 2", then "STEP
+3"): the steps of one procedure are one subject."""
 SNAP = 0.6
 """Seconds within which candidate boundaries are one (a cut just before a title, a pause
 around a cut)."""
@@ -126,14 +133,23 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
     gaps = [(a.end, b.start - a.end) for a, b in itertools.pairwise(speech)]
     gaps = [(at, gap) for at, gap in gaps if gap >= 0.3]
     # Speakers pause longer between subjects than between sentences: a pause counts by how
-    # far it stands out from the speaker's usual pauses (robust z-score: median and MAD).
+    # far it stands out from the speaker's usual pauses (robust z-score: median and MAD),
+    # measured on the pauses where the picture runs on (no shot change inside them), since
+    # those where it changes too are the ones in question.
+    cuts = [c.time for c in found]
+    during = [[t for t in cuts if at - SNAP / 2 <= t <= at + gap + SNAP / 2] for at, gap in gaps]
+    plain = [gap for (_, gap), within in zip(gaps, during, strict=True) if not within]
     if gaps:
-        lengths = np.array([gap for _, gap in gaps])
+        lengths = np.array(plain if len(plain) >= 2 else [gap for _, gap in gaps])
         usual = float(np.median(lengths))
         spread = max(1.4826 * float(np.median(np.abs(lengths - usual))), MIN_SPREAD)
-    for at, gap in gaps:
+    for (at, gap), within in zip(gaps, during, strict=True):
         z = (gap - usual) / spread
-        found.append(_Candidate(at + gap / 2, PAUSE_BONUS * min(1.0, max(0.0, (z - 3.0) / 3.0))))
+        bonus = PAUSE_BONUS * min(1.0, max(0.0, (z - 3.0) / 3.0))
+        # A shot change inside the pause is where the next subject's picture comes up: the
+        # pause's boundary is there (the last one, just before the next line is said), not in
+        # the middle of the silence.
+        found.append(_Candidate(within[-1] if within else at + gap / 2, bonus))
     found.sort(key=lambda c: (c.time, not c.shot))
     merged: list[_Candidate] = []
     for c in found:
@@ -146,7 +162,7 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
         merged.append(_Candidate(c.time, c.bonus, c.shot))
     # On-screen text is read about once a second: a title belongs to the shot change (or
     # else the pause) just before it, when there is one.
-    shown = [i for i in ev.of_type("text") if ev.is_title(i)]
+    shown = [i for i in ev.of_type("text") if ev.is_title(i) and _names_something(ev, i)]
     fresh = {
         round(i.start, 2)
         for i in shown
@@ -162,13 +178,44 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
         else:
             merged.append(_Candidate(t, TITLE_BONUS))
     merged.sort(key=lambda c: c.time)
+    steps = _steps(ev)
     out = []
     for c in merged:
         if not 0.5 <= c.time <= duration - 0.5:
             continue
         inside = any(s.start + 0.15 < c.time < s.end - 0.15 for s in speech)
-        out.append((c.time, c.bonus + (INSIDE_SENTENCE if inside else 0.0)))
+        between = any(a < c.time < b for a, b in steps)
+        out.append(
+            (
+                c.time,
+                c.bonus + (INSIDE_SENTENCE if inside else 0.0) + (INSIDE_STEPS if between else 0.0),
+            )
+        )
     return out
+
+
+_STEP = re.compile(r"^\W*step\W*(\d{1,2})\b", re.I)
+
+
+def _steps(ev: VideoEvidence) -> list[tuple[float, float]]:
+    """Spans between where one numbered step is first shown on screen ("STEP 2: POLES") and
+    where the next one ("STEP 3") is, in seconds: the inside of one procedure."""
+    first: dict[int, float] = {}
+    for item in ev.of_type("text"):
+        found = _STEP.match(item.text)
+        if found:
+            first.setdefault(int(found.group(1)), item.start)
+    ordered = sorted(first.items())
+    return [(a, b) for (n, a), (m, b) in itertools.pairwise(ordered) if m == n + 1 and a < b]
+
+
+def _names_something(ev: VideoEvidence, title: Item) -> bool:
+    """Whether a title names a subject (a chapter's title does; a sign-off such as "SEE YOU
+    NEXT TIME" does not): in English, it holds a noun phrase that is not a vague word; in
+    other languages, taken as it is."""
+    if not (ev.language or "en").startswith("en"):
+        return True
+    return heading(title.text) is not None or bool(noun_phrases([title.text])[0])
 
 
 def _lines(ev: VideoEvidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
