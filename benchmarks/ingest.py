@@ -15,10 +15,12 @@ Prints, per run: wall time, throughput in videos per hour (in all, and per worke
 real time, the server's peak RSS, the service overhead (1 worker: service wall time / sum of
 direct analyze() times - 1; target < 10%), the task-status latency p50/p95 (target p50 < 10 ms);
 with ``both``, Ray's throughput over the embedded executor's at each worker count (target: at
-least 0.9). Seconds are noisy when others use the cores; the ratios hold up better.
+least 0.9). ``--repeat`` rounds alternate the executors' order; figures are medians over rounds
+and the Ray/embedded ratio is taken per round (the two runs side by side) before the median.
+Seconds are noisy when others use the cores; the ratios hold up better.
 
     python benchmarks/ingest.py [--videos 10] [--minutes 3] [--workers 1,2]
-                                [--executor embedded|ray|both] [--json]
+                                [--executor embedded|ray|both] [--repeat 1] [--json]
 """
 
 from __future__ import annotations
@@ -255,6 +257,20 @@ def run_figures(
     }
 
 
+def median_figures(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run's figures from several rounds: the median of each number (``runs`` says how
+    many), failures of every round."""
+    out: dict[str, Any] = {"runs": len(results)}
+    for key, value in results[0].items():
+        if key == "failed":
+            out[key] = [error for r in results for error in r[key]]
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = round(float(statistics.median(r[key] for r in results)), 2)
+        else:
+            out[key] = value
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", type=int, default=10)
@@ -268,6 +284,9 @@ def main() -> None:
         "--workers", default="1,2", help="server indexing workers, one run per count (1,2)"
     )
     parser.add_argument("--executor", choices=["embedded", "ray", "both"], default="embedded")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of service runs (medians are printed)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     counts = [int(w) for w in str(args.workers).split(",") if w.strip()]
@@ -282,14 +301,21 @@ def main() -> None:
     warm_up(clips[0])
     direct = direct_times(clips, settings)
     direct_sum = sum(direct)
-    runs: dict[str, list[dict[str, Any]]] = {}
-    for executor in executors:
+    # Rounds alternate the executors' order (A B, B A, ...) so that a load that drifts over
+    # the run weighs on both alike; each figure is the median over rounds.
+    rounds: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for round_ in range(max(1, args.repeat)):
         for workers in counts:
-            print(f"  {executor}, {workers} worker(s)...", file=sys.stderr)
-            service = service_run(clips, settings, workers, executor)
-            runs.setdefault(executor, []).append(
-                run_figures(service, len(clips), total, workers, direct_sum)
-            )
+            for executor in executors if round_ % 2 == 0 else executors[::-1]:
+                print(f"  round {round_ + 1}: {executor}, {workers} worker(s)...", file=sys.stderr)
+                service = service_run(clips, settings, workers, executor)
+                rounds.setdefault((executor, workers), []).append(
+                    run_figures(service, len(clips), total, workers, direct_sum)
+                )
+    runs = {
+        executor: [median_figures(rounds[executor, workers]) for workers in counts]
+        for executor in executors
+    }
     figures: dict[str, Any] = {
         "cores": os.cpu_count() or 1,
         "load_1min": round(os.getloadavg()[0], 2),
@@ -300,9 +326,18 @@ def main() -> None:
         "runs": runs,
     }
     if "embedded" in runs and "ray" in runs:
+        # Per round (the two runs next to each other), then the median over rounds.
         figures["ray_over_embedded"] = {
-            str(r["workers"]): round(r["videos_per_hour"] / e["videos_per_hour"], 3)
-            for e, r in zip(runs["embedded"], runs["ray"], strict=True)
+            str(workers): round(
+                statistics.median(
+                    r["videos_per_hour"] / e["videos_per_hour"]
+                    for e, r in zip(
+                        rounds["embedded", workers], rounds["ray", workers], strict=True
+                    )
+                ),
+                3,
+            )
+            for workers in counts
         }
     if args.json:
         json.dump(figures, sys.stdout, indent=2)
@@ -318,7 +353,10 @@ def main() -> None:
     )
     for executor, results in runs.items():
         for f in results:
-            print(f"\n  {executor}, {f['workers']} worker(s), through the HTTP service:")
+            print(
+                f"\n  {executor}, {f['workers']:.0f} worker(s), through the HTTP service "
+                f"(median of {f['runs']}):"
+            )
             print(
                 f"    wall {f['service_wall_s']:.2f} s = {f['videos_per_hour']:.0f} videos/h, "
                 f"{f['videos_per_hour_per_worker']:.0f} videos/h per worker, "
