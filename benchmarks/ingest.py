@@ -3,17 +3,24 @@
 Generates (and caches) ``--videos`` clips of 640x360, 30 fps, from ``--minutes``/3 up to
 ``--minutes`` long (a cut every 10 s, a title per shot, espeak-ng speech every 6 s), then:
 
-1. times ``analyze()`` on each clip directly, one after another, in this process;
-2. starts ``vidsense serve`` on a fresh data folder (``--workers``, default 1 so that the
-   comparison with 1. measures the service's own cost), uploads every clip with multipart
-   ``POST /v1/tasks`` and waits until all are ready, while another thread polls
-   ``GET /v1/tasks/{id}`` to measure status latency under load.
+1. times ``analyze()`` on each clip directly, one after another, in this process (the
+   reference every service run is compared with);
+2. for each ``--executor`` (``embedded``, ``ray`` or ``both``) and each count of ``--workers``
+   (default ``1,2``): starts ``vidsense serve`` on a fresh data folder with that executor and
+   that many indexing workers, uploads every clip with multipart ``POST /v1/tasks`` and waits
+   until all are ready, while another thread polls ``GET /v1/tasks/{id}`` to measure status
+   latency under load.
 
-Prints wall time, total video duration, throughput (x real time), the server's peak RSS, the
-service overhead (service wall time / sum of direct analyze() times - 1; target < 10%) and
-the task-status latency p50/p95 (target p50 < 10 ms).
+Prints, per run: wall time, throughput in videos per hour (in all, and per worker) and in x
+real time, the server's peak RSS, the service overhead (1 worker: service wall time / sum of
+direct analyze() times - 1; target < 10%), the task-status latency p50/p95 (target p50 < 10 ms);
+with ``both``, Ray's throughput over the embedded executor's at each worker count (target: at
+least 0.9). ``--repeat`` rounds alternate the executors' order; figures are medians over rounds
+and the Ray/embedded ratio is taken per round (the two runs side by side) before the median.
+Seconds are noisy when others use the cores; the ratios hold up better.
 
-    python benchmarks/ingest.py [--videos 10] [--minutes 3] [--workers 1] [--json]
+    python benchmarks/ingest.py [--videos 10] [--minutes 3] [--workers 1,2]
+                                [--executor embedded|ray|both] [--repeat 1] [--json]
 """
 
 from __future__ import annotations
@@ -125,7 +132,11 @@ class StatusPoller(threading.Thread):
                 time.sleep(self.pause)
 
 
-def service_run(clips: list[Path], settings: Settings, workers: int) -> dict[str, Any]:
+def service_run(
+    clips: list[Path], settings: Settings, workers: int, executor: str = "embedded"
+) -> dict[str, Any]:
+    """Upload ``clips`` to a fresh ``vidsense serve`` with ``workers`` indexing workers of
+    ``executor`` and wait until all are indexed; wall seconds from the first upload."""
     data = Path(tempfile.mkdtemp(prefix="vidsense-ingest-data-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -133,6 +144,7 @@ def service_run(clips: list[Path], settings: Settings, workers: int) -> dict[str
         **os.environ,
         "VIDSENSE_MODELS__DIR": str(settings.models_dir),
         "VIDSENSE_LOG_LEVEL": "INFO",
+        "VIDSENSE_EXECUTOR": executor,
     }
     env.pop("VIDSENSE_API_KEY", None)
     log = (data / "server.log").open("wb")
@@ -217,38 +229,21 @@ def service_run(clips: list[Path], settings: Settings, workers: int) -> dict[str
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--videos", type=int, default=10)
-    parser.add_argument(
-        "--minutes",
-        type=float,
-        default=3.0,
-        help="longest clip, minutes (the shortest is a third of it)",
-    )
-    parser.add_argument("--workers", type=int, default=1, help="server indexing workers")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
-    seconds = lengths(args.videos, args.minutes)
-    clips = [make_clip(i, s) for i, s in enumerate(seconds)]
-    total = sum(seconds)
-    settings = Settings()
-    install_models(settings)
-
-    warm_up(clips[0])
-    direct = direct_times(clips, settings)
-    service = service_run(clips, settings, args.workers)
-    direct_sum = sum(direct)
-    figures = {
-        "videos": len(clips),
-        "video_duration_s": round(total, 1),
-        "workers": args.workers,
-        "direct_analyze_sum_s": round(direct_sum, 2),
-        "service_wall_s": round(service["wall_s"], 2),
+def run_figures(
+    service: dict[str, Any], videos: int, total: float, workers: int, direct_sum: float
+) -> dict[str, Any]:
+    """What one service run shows: throughput (videos per hour, in all and per worker; x real
+    time), overhead over the direct analyses (1 worker only), memory and status latency."""
+    wall = service["wall_s"]
+    per_hour = 3600.0 * videos / wall
+    return {
+        "workers": workers,
+        "service_wall_s": round(wall, 2),
         "upload_s": round(service["upload_s"], 2),
-        "x_real_time": round(total / service["wall_s"], 2),
-        "service_overhead_pct": round(100 * (service["wall_s"] / direct_sum - 1), 1),
+        "videos_per_hour": round(per_hour, 1),
+        "videos_per_hour_per_worker": round(per_hour / workers, 1),
+        "x_real_time": round(total / wall, 2),
+        "service_overhead_pct": (round(100 * (wall / direct_sum - 1), 1) if workers == 1 else None),
         "server_analysis_s": round(service["server_analysis_s"], 2),
         "server_other_s": round(service["server_other_s"], 2),
         "in_server_overhead_pct": round(
@@ -260,33 +255,136 @@ def main() -> None:
         "status_p95_ms": round(service["status_p95_ms"], 2),
         "failed": service["failed"],
     }
+
+
+def median_figures(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run's figures from several rounds: the median of each number (``runs`` says how
+    many), failures of every round."""
+    out: dict[str, Any] = {"runs": len(results)}
+    for key, value in results[0].items():
+        if key == "failed":
+            out[key] = [error for r in results for error in r[key]]
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[key] = round(float(statistics.median(r[key] for r in results)), 2)
+        else:
+            out[key] = value
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--videos", type=int, default=10)
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=3.0,
+        help="longest clip, minutes (the shortest is a third of it)",
+    )
+    parser.add_argument(
+        "--workers", default="1,2", help="server indexing workers, one run per count (1,2)"
+    )
+    parser.add_argument("--executor", choices=["embedded", "ray", "both"], default="embedded")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of service runs (medians are printed)"
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    counts = [int(w) for w in str(args.workers).split(",") if w.strip()]
+    executors = ["embedded", "ray"] if args.executor == "both" else [args.executor]
+
+    seconds = lengths(args.videos, args.minutes)
+    clips = [make_clip(i, s) for i, s in enumerate(seconds)]
+    total = sum(seconds)
+    settings = Settings()
+    install_models(settings)
+
+    warm_up(clips[0])
+    direct = direct_times(clips, settings)
+    direct_sum = sum(direct)
+    # Rounds alternate the executors' order (A B, B A, ...) so that a load that drifts over
+    # the run weighs on both alike; each figure is the median over rounds.
+    rounds: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for round_ in range(max(1, args.repeat)):
+        for workers in counts:
+            for executor in executors if round_ % 2 == 0 else executors[::-1]:
+                print(f"  round {round_ + 1}: {executor}, {workers} worker(s)...", file=sys.stderr)
+                service = service_run(clips, settings, workers, executor)
+                rounds.setdefault((executor, workers), []).append(
+                    run_figures(service, len(clips), total, workers, direct_sum)
+                )
+    runs = {
+        executor: [median_figures(rounds[executor, workers]) for workers in counts]
+        for executor in executors
+    }
+    figures: dict[str, Any] = {
+        "cores": os.cpu_count() or 1,
+        "load_1min": round(os.getloadavg()[0], 2),
+        "videos": len(clips),
+        "video_duration_s": round(total, 1),
+        "direct_analyze_sum_s": round(direct_sum, 2),
+        "direct_videos_per_hour": round(3600.0 * len(clips) / direct_sum, 1),
+        "runs": runs,
+    }
+    if "embedded" in runs and "ray" in runs:
+        # Per round (the two runs next to each other), then the median over rounds.
+        figures["ray_over_embedded"] = {
+            str(workers): round(
+                statistics.median(
+                    r["videos_per_hour"] / e["videos_per_hour"]
+                    for e, r in zip(
+                        rounds["embedded", workers], rounds["ray", workers], strict=True
+                    )
+                ),
+                3,
+            )
+            for workers in counts
+        }
     if args.json:
         json.dump(figures, sys.stdout, indent=2)
         print()
         return
-    print(f"{len(clips)} videos, {total:.0f} s of 640x360 video, {args.workers} worker(s)")
-    print(f"  direct analyze(), one after another   {direct_sum:8.2f} s")
     print(
-        f"  through the HTTP service (wall)       {service['wall_s']:8.2f} s"
-        f"  = {figures['x_real_time']:.1f}x real time (uploads {service['upload_s']:.2f} s)"
+        f"{len(clips)} videos, {total:.0f} s of 640x360 video, {figures['cores']} cores "
+        f"(load average {figures['load_1min']} at the end)"
     )
     print(
-        f"  service overhead                      {figures['service_overhead_pct']:7.1f} %"
-        "  (target < 10%)"
+        f"  direct analyze(), one after another   {direct_sum:8.2f} s"
+        f"  = {figures['direct_videos_per_hour']:.0f} videos/h"
     )
-    print(
-        f"  inside the server: analyze() {figures['server_analysis_s']:.2f} s, everything "
-        f"else (probe, hashing, blobs, thumbnail, store) {figures['server_other_s']:.2f} s"
-        f" = {figures['in_server_overhead_pct']:.1f} %"
-    )
-    print(f"  server peak RSS                       {service['peak_rss_mib']:8.1f} MiB")
-    print(
-        f"  GET /v1/tasks/{{id}} while indexing     p50 {figures['status_p50_ms']:.2f} ms, "
-        f"p95 {figures['status_p95_ms']:.2f} ms over {service['status_calls']} calls"
-        "  (target p50 < 10 ms)"
-    )
-    if service["failed"]:
-        print(f"  FAILED: {service['failed']}")
+    for executor, results in runs.items():
+        for f in results:
+            print(
+                f"\n  {executor}, {f['workers']:.0f} worker(s), through the HTTP service "
+                f"(median of {f['runs']}):"
+            )
+            print(
+                f"    wall {f['service_wall_s']:.2f} s = {f['videos_per_hour']:.0f} videos/h, "
+                f"{f['videos_per_hour_per_worker']:.0f} videos/h per worker, "
+                f"{f['x_real_time']:.1f}x real time (uploads {f['upload_s']:.2f} s)"
+            )
+            if f["service_overhead_pct"] is not None:
+                print(
+                    f"    service overhead {f['service_overhead_pct']:.1f} % over the direct "
+                    "analyses (target < 10%)"
+                )
+            print(
+                f"    inside the server: analyze() {f['server_analysis_s']:.2f} s, everything "
+                f"else (probe, hashing, blobs, thumbnail, store) {f['server_other_s']:.2f} s"
+                f" = {f['in_server_overhead_pct']:.1f} %; peak RSS "
+                f"{f['server_peak_rss_mib']:.0f} MiB"
+            )
+            print(
+                f"    GET /v1/tasks/{{id}} while indexing p50 {f['status_p50_ms']:.2f} ms, "
+                f"p95 {f['status_p95_ms']:.2f} ms over {f['status_calls']} calls"
+                "  (target p50 < 10 ms)"
+            )
+            if f["failed"]:
+                print(f"    FAILED: {f['failed']}")
+    if "ray_over_embedded" in figures:
+        ratios = ", ".join(
+            f"{w} worker(s) {r:.2f}" for w, r in figures["ray_over_embedded"].items()
+        )
+        print(f"\n  Ray's videos/h over the embedded executor's: {ratios} (target >= 0.90)")
 
 
 if __name__ == "__main__":

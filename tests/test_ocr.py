@@ -18,6 +18,7 @@ from tests.factory import Caption, Scene, make_video, text_scenes
 from vidsense.config import Settings
 from vidsense.errors import InvalidArgument, ModelNotInstalled
 from vidsense.media.decode import FrameSource
+from vidsense.models import ocr as ocr_models
 from vidsense.models.base import TextBox, TextReader
 from vidsense.models.ocr import (
     OcrEntry,
@@ -162,6 +163,22 @@ def test_each_engine_reads_a_title(
         frame = next(f for _, f in source.frames_at([3.0]))
     lines = reader_class().read(frame.full())
     assert "quarterly results 2024" in [normalize_text(b.text) for b in lines]
+
+
+def test_tesseract_in_process_reads_as_the_program_does(
+    text_video: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FrameSource(text_video) as source:
+        frame = next(f for _, f in source.frames_at([3.0])).full()
+    reader = TesseractReader()
+    assert ocr_models.tesseract_library() is not None  # libtesseract ships with the program
+    inside = reader.read(frame)
+    lines = [b.box for b in inside]
+    again = reader.read_lines(frame, lines)
+    monkeypatch.setattr(ocr_models, "tesseract_library", lambda: None)
+    assert reader.read(frame) == inside  # same words, boxes and confidences as the program's
+    assert reader.read_lines(frame, lines) == again
+    assert "quarterly results 2024" in [normalize_text(b.text) for b in inside]
 
 
 def test_cli_prints_sightings_as_json(media: MediaCache) -> None:

@@ -10,8 +10,10 @@ import re
 import subprocess
 import sys
 import threading
+import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jiwer
 import numpy as np
@@ -247,6 +249,44 @@ def test_another_recogniser_is_chosen_by_configuration(
     unknown = Settings(data_dir=tmp_path, models=ModelSettings(speech_engine="vosk"))
     with pytest.raises(InvalidArgument, match=r"unknown speech engine 'vosk'.*faster-whisper"):
         transcribe_file(path, unknown)
+
+
+def test_the_window_read_for_the_language_is_encoded_once(
+    media: MediaCache, speech_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over 30 s of speech, detecting the language and transcribing both read the first 30 s
+    window: the encoder runs once for it, and the transcript is the one two runs give."""
+
+    def build(out: Path) -> None:
+        wav = out.with_suffix(".wav")
+        later = [(at + DURATION, text) for at, text in LINES]
+        make_speech(wav, LINES + later, 2 * DURATION)
+        make_video(out, [Scene(2 * DURATION)], audio=wav, size=SIZE, fps=FPS)
+
+    path = media.get("speech-58s.mp4", build)
+    whisper = entry("speech", speech_settings).load().model
+    engine = whisper.model
+    passes: list[int] = []
+
+    class Counting:
+        """The CTranslate2 model, counting encoder passes."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(engine, name)
+
+        def encode(self, *args: Any, **kwargs: Any) -> Any:
+            passes.append(1)
+            return engine.encode(*args, **kwargs)
+
+    monkeypatch.setattr(whisper, "model", Counting())
+    remembered = transcribe_file(path, speech_settings)
+    once = len(passes)
+    passes.clear()
+    monkeypatch.setattr(whisper, "encode", types.MethodType(type(whisper).encode, whisper))
+    plain = transcribe_file(path, speech_settings)
+    assert remembered.to_dict() == plain.to_dict()
+    assert len(passes) == once + 1
+    assert "northern platform" in norm(remembered.text)
 
 
 def test_stock_phrases_dropped_unless_beside_confident_speech() -> None:

@@ -15,6 +15,9 @@ is :mod:`vidsense.perception.ocr`'s part.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
+import ctypes.util
 import functools
 import importlib
 import importlib.metadata
@@ -23,6 +26,7 @@ import math
 import re
 import shutil
 import subprocess
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -288,15 +292,17 @@ def _to_gray(image_rgb: np.ndarray) -> np.ndarray:
 
 
 class TesseractReader(TextReader):
-    """The ``tesseract`` program on a grayscale image, sparse-text layout (``--psm 11``), words
-    grouped into lines.
+    """Tesseract on a grayscale image, sparse-text layout (``--psm 11``), words grouped into
+    lines. Tesseract's library runs inside this process when it loads
+    (:func:`tesseract_library`: the same engine and traineddata as the program, without
+    loading them again for every image); otherwise the ``tesseract`` program runs per image.
 
     Args:
         languages: Tesseract language codes joined by ``+`` (``eng``, ``eng+deu``).
         threads: OpenMP threads for Tesseract (1: scale with processes instead).
         min_height: images shorter than this (pixels) are scaled up first; Tesseract reads
             text best when capitals are at least ~20 px tall.
-        timeout: seconds one image may take before it is an error.
+        timeout: seconds one image may take before it is an error (the program only).
     """
 
     NAME = "tesseract"
@@ -321,7 +327,8 @@ class TesseractReader(TextReader):
         self._psm = psm
         self._min_height = min_height
         self._timeout = timeout
-        self._env = {**os.environ, "OMP_THREAD_LIMIT": str(max(1, threads))}
+        self._threads = max(1, threads)
+        self._env = {**os.environ, "OMP_THREAD_LIMIT": str(self._threads)}
 
     @classmethod
     def from_entry(cls, entry: OcrEntry) -> TesseractReader:
@@ -384,6 +391,16 @@ class TesseractReader(TextReader):
         ]
 
     def _run(self, gray: np.ndarray, psm: int) -> str:
+        """Tesseract's TSV for ``gray`` (header row first): from the library loaded in this
+        process when it can be, else from the program."""
+        library = tesseract_library()
+        if library is not None:
+            tsv = library.tsv(gray, self._languages, psm, self._threads)
+            if tsv is not None:
+                return tsv
+        return self._run_program(gray, psm)
+
+    def _run_program(self, gray: np.ndarray, psm: int) -> str:
         import cv2
 
         ok, encoded = cv2.imencode(".pgm", gray)
@@ -410,6 +427,112 @@ class TesseractReader(TextReader):
             message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise ToolFailed(f"tesseract failed: {message[-1] if message else proc.returncode}")
         return proc.stdout.decode("utf-8", "replace")
+
+
+_TSV_HEADER = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\t"
+    "left\ttop\twidth\theight\tconf\ttext\n"
+)
+"""The header row the ``tesseract`` program writes before its TSV rows (the library does not)."""
+
+
+class TesseractLibrary:
+    """Tesseract's C API (``libtesseract``, the library the ``tesseract`` program runs on)
+    called through ctypes. Starting Tesseract (reading the traineddata) costs about 0.1 s of
+    CPU, as much as reading a caption; the program pays it for every image, this pays it once
+    per engine. Engines are kept per language set and handed to one caller at a time (a second
+    thread reading at the same moment gets an engine of its own); the GIL is released while
+    Tesseract works. The TSV is the program's for the same image, page layout and languages.
+    """
+
+    def __init__(self, lib: Any, gomp: Any) -> None:
+        self._lib = lib
+        self._gomp = gomp
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[int]] = {}
+        atexit.register(self.close)
+
+    @classmethod
+    def load(cls) -> TesseractLibrary | None:
+        """The library, or None when it is not installed (the program is run instead)."""
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("tesseract") or "libtesseract.so.5")
+        except OSError:
+            return None
+        handle, text = ctypes.c_void_p, ctypes.c_char_p
+        lib.TessBaseAPICreate.restype = handle
+        lib.TessBaseAPIInit3.argtypes = [handle, text, text]
+        lib.TessBaseAPISetVariable.argtypes = [handle, text, text]
+        lib.TessBaseAPISetPageSegMode.argtypes = [handle, ctypes.c_int]
+        lib.TessBaseAPISetImage.argtypes = [handle, handle] + [ctypes.c_int] * 4
+        lib.TessBaseAPIGetTsvText.argtypes = [handle, ctypes.c_int]
+        lib.TessBaseAPIGetTsvText.restype = handle
+        lib.TessBaseAPIClear.argtypes = [handle]
+        lib.TessBaseAPIEnd.argtypes = [handle]
+        lib.TessBaseAPIDelete.argtypes = [handle]
+        lib.TessDeleteText.argtypes = [handle]
+        try:  # Tesseract's OpenMP: one thread per model, as OMP_THREAD_LIMIT does for the program
+            gomp: Any = ctypes.CDLL(ctypes.util.find_library("gomp") or "libgomp.so.1")
+        except OSError:
+            gomp = None
+        return cls(lib, gomp)
+
+    def _engine(self, languages: str) -> int | None:
+        with self._lock:
+            idle = self._idle.setdefault(languages, [])
+            if idle:
+                return idle.pop()
+        engine = self._lib.TessBaseAPICreate()
+        if not engine:
+            return None
+        if self._lib.TessBaseAPIInit3(engine, None, languages.encode()) != 0:
+            self._lib.TessBaseAPIDelete(engine)
+            return None
+        # Tesseract's notes ("Estimating resolution as ...") would go to this process's stderr.
+        self._lib.TessBaseAPISetVariable(engine, b"debug_file", b"/dev/null")
+        return int(engine)
+
+    def tsv(self, gray: np.ndarray, languages: str, psm: int, threads: int = 1) -> str | None:
+        """Tesseract's TSV (header row first) for a grayscale uint8 image with page layout
+        ``psm``; None when no engine for ``languages`` could be started."""
+        engine = self._engine(languages)
+        if engine is None:
+            return None
+        try:
+            if self._gomp is not None:
+                self._gomp.omp_set_num_threads(max(1, threads))
+            image = np.ascontiguousarray(gray, dtype=np.uint8)
+            height, width = image.shape[:2]
+            self._lib.TessBaseAPISetPageSegMode(engine, psm)
+            self._lib.TessBaseAPISetImage(
+                engine, image.ctypes.data, width, height, 1, image.strides[0]
+            )
+            found = self._lib.TessBaseAPIGetTsvText(engine, 0)
+            if not found:
+                raise ToolFailed("tesseract could not read a frame")
+            try:
+                return _TSV_HEADER + ctypes.string_at(found).decode("utf-8", "replace")
+            finally:
+                self._lib.TessDeleteText(found)
+                self._lib.TessBaseAPIClear(engine)
+        finally:
+            with self._lock:
+                self._idle[languages].append(engine)
+
+    def close(self) -> None:
+        """End every engine (at exit; engines in use are left to the process's end)."""
+        with self._lock:
+            idle = [engine for engines in self._idle.values() for engine in engines]
+            self._idle = {}
+        for engine in idle:
+            self._lib.TessBaseAPIEnd(engine)
+            self._lib.TessBaseAPIDelete(engine)
+
+
+@functools.cache
+def tesseract_library() -> TesseractLibrary | None:
+    """Tesseract's library loaded once per process (None when it is not installed)."""
+    return TesseractLibrary.load()
 
 
 _STACK_GAP = 24

@@ -31,7 +31,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -374,6 +375,8 @@ class FasterWhisperModel(SpeechModel):
 
     def __init__(self, model: Any) -> None:
         self.model = model
+        if callable(getattr(model, "encode", None)):
+            model.encode = remember_last_encoding(model.encode)
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Recognition:
         if language is not None and language not in self.model.supported_languages:
@@ -395,6 +398,31 @@ class FasterWhisperModel(SpeechModel):
             condition_on_previous_text=False,
         )
         return Recognition(info.language, float(info.language_probability), _segments(segments))
+
+
+def remember_last_encoding(encode: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
+    """``encode`` (Whisper's encoder over a window of mel features) that hands back its last
+    output, per thread, when asked again for the very same features.
+
+    Detecting the language encodes the first 30 s window, and transcription then encodes that
+    same window again (faster-whisper 1.x keeps no result between the two): on a one-minute
+    video that is one encoder pass in four. Features are compared by content (a 128-bit digest
+    of their bytes, shape and type), so an answer is only ever reused for identical input."""
+    last = threading.local()
+
+    def remembered(features: np.ndarray) -> Any:
+        data = np.ascontiguousarray(features)
+        digest = hashlib.blake2b(data.tobytes(), digest_size=16)
+        digest.update(f"{data.shape}{data.dtype}".encode())
+        key = digest.digest()
+        held: tuple[bytes, Any] | None = getattr(last, "held", None)
+        if held is not None and held[0] == key:
+            return held[1]
+        output = encode(features)
+        last.held = (key, output)
+        return output
+
+    return remembered
 
 
 def _segments(raw: Any) -> Iterator[RecognisedSegment]:

@@ -7,12 +7,14 @@
   shows: ImageNet labels, WordNet tags, an image embedding, and with ``faces`` the faces on it
   and on frames sampled inside long shots (:class:`~vidsense.perception.visual.VisualPass`, on
   a worker thread beside the decoder);
-* the sound branch extracts the audio once (16 kHz mono) and runs speech recognition and audio
-  event tagging on it.
+* the sound branch extracts the audio once (16 kHz mono) and runs speech recognition on it,
+  with audio event tagging on a thread of its own beside it.
 
-The models release the GIL while they compute (CTranslate2, ONNX Runtime, the decoder, the
-Tesseract process), so two threads keep both cores busy. When both branches are done, the text
-of every segment and sighting is embedded, and keyframes too when a visual model is installed.
+The models release the GIL while they compute (CTranslate2, ONNX Runtime, the decoder,
+Tesseract), so the threads keep both cores busy. Each branch embeds its own text as soon as it
+has it (the transcript's segments; the sightings and what keyframes show), so that the branch
+that ends first fills the core the other one leaves; what is left when both are done (keyframes,
+when a visual model is installed) is embedded last.
 
 The result is one :class:`Analysis` document; the embeddings are written beside it
 (``embeddings.npz``) rather than printed.
@@ -115,6 +117,20 @@ class _Sound:
     events: list[AudioEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    """The transcript's segments embedded (text -> passage vector)."""
+
+
+def _passages(settings: Settings, texts: list[str]) -> dict[str, np.ndarray]:
+    """Each distinct text of ``texts`` embedded as a passage (the text embedder reads every text
+    on its own, so a vector does not depend on the batch it came in)."""
+    from vidsense.models.text_embedding import TextEmbeddingEntry
+
+    distinct = list(dict.fromkeys(texts))
+    if not distinct:
+        return {}
+    vectors = TextEmbeddingEntry(settings).load().embed(distinct, kind="passage")
+    return dict(zip(distinct, vectors, strict=True))
 
 
 def _sound_branch(
@@ -141,22 +157,32 @@ def _sound_branch(
     started = time.perf_counter()
     samples = extract_audio(path)
     sound.timings["audio_extract"] = time.perf_counter() - started
-    if "conversation" in options:
+
+    def events() -> tuple[list[AudioEvent], float]:
         started = time.perf_counter()
-        sound.transcript = transcribe(
-            samples,
-            settings,
-            language=language,
-            cancel=cancel,
-            progress=lambda done, total: progress("speech", done / total if total else 1.0),
-        )
-        sound.timings["speech"] = time.perf_counter() - started
-        progress("speech", 1.0)
-    if "audio" in options or "visual" in options:
-        started = time.perf_counter()
-        sound.events = tag_audio(samples, settings)
-        sound.timings["audio_events"] = time.perf_counter() - started
+        found = tag_audio(samples, settings)
         progress("audio_events", 1.0)
+        return found, time.perf_counter() - started
+
+    # Audio events beside speech: off the branch's path, on whichever core is free.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsense-audio-events") as pool:
+        tagged = pool.submit(events) if "audio" in options or "visual" in options else None
+        if "conversation" in options:
+            started = time.perf_counter()
+            sound.transcript = transcribe(
+                samples,
+                settings,
+                language=language,
+                cancel=cancel,
+                progress=lambda done, total: progress("speech", done / total if total else 1.0),
+            )
+            sound.timings["speech"] = time.perf_counter() - started
+            progress("speech", 1.0)
+            started = time.perf_counter()
+            sound.vectors = _passages(settings, [s.text for s in sound.transcript.segments])
+            sound.timings["embeddings_transcript"] = time.perf_counter() - started
+        if tagged is not None:
+            sound.events, sound.timings["audio_events"] = tagged.result()
     return sound
 
 
@@ -249,7 +275,12 @@ def analyze(
             analysis.visual, analysis.face_samples = seen.keyframes, seen.samples
             analysis.timings["visual"] = sum(v.seconds for v in seen.keyframes)
             analysis.timings["visual_wait"] = time.perf_counter() - waited
+        embed_started = time.perf_counter()
+        _, picture_texts = evidence_texts(replace(analysis, transcript=None))
+        vectors = _passages(settings, picture_texts)
+        analysis.timings["embeddings_picture"] = time.perf_counter() - embed_started
         sound = sound_future.result()  # re-raises the sound branch's error, if any
+    vectors.update(sound.vectors)
     analysis.transcript = sound.transcript
     analysis.audio_events = sound.events
     analysis.notes.extend(sound.notes)
@@ -264,7 +295,9 @@ def analyze(
         )
 
     embed_started = time.perf_counter()
-    analysis.embeddings_path, analysis.visual_model = _embed(analysis, settings, out_dir, chosen)
+    analysis.embeddings_path, analysis.visual_model = _embed(
+        analysis, settings, out_dir, chosen, vectors
+    )
     analysis.timings["embeddings"] = time.perf_counter() - embed_started
     report_progress("embeddings", 1.0)
     analysis.timings["total"] = time.perf_counter() - started
@@ -361,16 +394,21 @@ def evidence_texts(analysis: Analysis) -> tuple[list[str], list[str]]:
 
 
 def _embed(
-    analysis: Analysis, settings: Settings, out_dir: Path, chosen: frozenset[Option]
+    analysis: Analysis,
+    settings: Settings,
+    out_dir: Path,
+    chosen: frozenset[Option],
+    known: dict[str, np.ndarray],
 ) -> tuple[Path | None, str | None]:
-    from vidsense.models.text_embedding import TextEmbeddingEntry
+    """Write ``embeddings.npz``: every piece of text evidence (``known`` holds the vectors of
+    texts the branches embedded already), and the keyframes when a visual model is installed."""
     from vidsense.models.visual import VisualEntry
 
     arrays: dict[str, np.ndarray] = {}
     kinds, texts = evidence_texts(analysis)
     if texts:
-        embedder = TextEmbeddingEntry(settings).load()
-        arrays["text"] = embedder.embed(texts, kind="passage")
+        vectors = {**known, **_passages(settings, [t for t in texts if t not in known])}
+        arrays["text"] = np.stack([vectors[t] for t in texts])
         arrays["text_kinds"] = np.array(kinds)
     if analysis.visual:
         # row i: the keyframe analysis.visual[i] describes (MobileNetV2's 1280-d embedding)
