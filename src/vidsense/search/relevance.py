@@ -215,7 +215,9 @@ def background(embedder: TextEmbedder, query: np.ndarray) -> Background:
                 language: embedder.embed(texts, kind="passage")
                 for language, texts in REFERENCE.items()
             }
-    cosines = {language: matrix @ query for language, matrix in matrices.items()}
+    cosines = {
+        language: np.einsum("ij,j->i", matrix, query) for language, matrix in matrices.items()
+    }
     languages = {language: float(np.mean(c)) for language, c in cosines.items()}
     spread = float(np.std(np.concatenate(list(cosines.values()))))
     return Background(languages, float(np.mean(list(languages.values()))), max(MIN_SPREAD, spread))
