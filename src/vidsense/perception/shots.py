@@ -313,6 +313,7 @@ class CombinedFinder:
         self._ahead = max(2, round(FLASH_WINDOW * self._fps)) + 1
         self._keep = round((GRADUAL_MAX + FADE_HOLD + 1.0) * self._fps) + self._ahead
         self._prev: tuple[np.ndarray, np.ndarray, DecodedFrame] | None = None
+        self._prev_steady: np.ndarray | None = None  # _steady(previous frame), when it was made
         self._last_boundary = 0  # index of the frame that started the current shot
         self._last_boundary_time = 0.0
         self._first_lit: int | None = None  # first frame that is not black
@@ -337,24 +338,24 @@ class CombinedFinder:
         dark = float(mean[0, 0]) < DARK_VALUE and float(spread[0, 0]) < DARK_SPREAD
         content = change = 0.0
         shifted = 1.0
+        steady = None
         if self._prev is not None:
             p_hsv, p_thumb, p_frame = self._prev
             content = sum(cv2.mean(cv2.absdiff(hsv, p_hsv))[:3]) / 3.0
             change = _thumb_change(thumb, p_thumb)
-            last = self._frames[-1] if self._frames else None
-            if (
-                content >= CUT_WEAK
-                and last is not None
-                and (
-                    content >= CUT_STRONG_RATIO * last.content
-                    or change >= CUT_STRONG_RATIO * last.change
-                )
+            last = self._frames[-1]  # the previous frame's scores
+            if content >= CUT_WEAK and (
+                content >= CUT_STRONG_RATIO * last.content
+                or change >= CUT_STRONG_RATIO * last.change
             ):
                 # Only a frame that may be a cut (it stands out from the one before) is tested.
-                before, after = _steady(p_frame), _steady(frame)
-                if before.shape == after.shape:
-                    shifted = _shift_residual(before, after)
-        self._prev = (hsv, thumb, frame)
+                before = self._prev_steady
+                if before is None:
+                    before = _steady(p_frame)
+                steady = _steady(frame)
+                if before.shape == steady.shape:
+                    shifted = _shift_residual(before, steady)
+        self._prev, self._prev_steady = (hsv, thumb, frame), steady
         return _Frame(frame.time, content, change, dark, thumb, shifted)
 
     def _confirmed(self, i: int) -> bool:
