@@ -444,7 +444,6 @@ class WritingService:
         subject = [w for w in subject_words(q.text) if not about_the_video(w)]
         if all(a_person(w) for w in subject):  # people are often only "he" or "she" in speech
             return True
-            return True
         vocabulary = self._vocabulary(ev)
         joined = ev.derived(
             "joined words",
