@@ -387,6 +387,9 @@ def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path) -> None:
         assert max(writer.pack_chars) <= limit * 1.1, "every call's evidence is bounded"
         chapters = service.summarize(video.id, "chapter")["chapters"]
         assert len(topics_seen := {c["chapter_title"] for c in chapters}) >= len(TOPICS) // 2
+        # Ten subjects do not fit a title: the leading ones, then "and More", within 70 chars.
+        title = service.gist(video.id, ["title"])["title"]
+        assert len(title) <= 70 and title.endswith(" and More") and title.count(",") >= 1, title
         assert len(chapters) <= 40, f"{len(chapters)} chapters for {len(TOPICS)} topics"
         assert topics_seen
         answer = service.generate(video.id, "Where is the harbour key hidden?", citations=True)
@@ -443,3 +446,19 @@ def test_client_in_process_and_cli_agree(ix: Indexed, tmp_path: Path) -> None:
         [*cli, "gist", "f" * 24], env=env, capture_output=True, text=True, timeout=120
     )
     assert missing.returncode != 0 and "video_not_found" in missing.stderr
+
+
+def test_a_title_lists_what_fits_then_says_there_is_more() -> None:
+    from vidsense.language.text import short_list
+
+    assert short_list(["Tents", "Kayaks"], 70) == "Tents and Kayaks"
+    parts = ["Weekend in the Mountains", "Valley Line", "Pitching the Tent", "Safety", "Kitchen"]
+    assert short_list(parts, 200) == (
+        "Weekend in the Mountains, Valley Line, Pitching the Tent, Safety and Kitchen"
+    )
+    assert short_list(parts, 70) == (
+        "Weekend in the Mountains, Valley Line, Pitching the Tent and More"
+    )
+    # Two subjects always show, even when they alone are long.
+    assert short_list(parts, 10) == "Weekend in the Mountains, Valley Line and More"
+

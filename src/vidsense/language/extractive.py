@@ -33,6 +33,7 @@ from vidsense.language.text import (
     hashtag,
     keyphrases,
     noise,
+    short_list,
     spoken_list,
     title_case,
     words,
@@ -66,7 +67,10 @@ candidates whose fits differ by less are weighed nearly alike."""
 MAX_TOPICS = 10
 """Most topics a gist lists."""
 MAX_TITLE_TOPICS = 9
-"""Most subjects a title or an overview sentence names."""
+"""Most subjects an overview sentence names."""
+TITLE_CHARS = 70
+"""Longest title that names subjects (characters): past it, the leading subjects and "and
+More" (video sites cut titles near 70 characters and refuse them past 100)."""
 MAX_ENTRIES = 20
 """Most lines in a list of steps or a checklist."""
 SEEN_SCORE = 0.5
@@ -96,7 +100,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 3
+    VERSION = 4
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -333,7 +337,7 @@ class ExtractiveWriter(Writer):
             topics += [t for t in dict.fromkeys(shown) if t not in topics][: 5 - len(topics)]
         named = _distinct([title_case(f[0]) for f in per_part if f])
         if len(named) > 1:
-            title = spoken_list(named[:MAX_TITLE_TOPICS])
+            title = short_list(named, TITLE_CHARS)
         elif screen is not None:
             pack.cite([screen])
             title = _tidy_title(screen.text)

@@ -116,6 +116,20 @@ def spoken_list(parts: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def short_list(parts: Sequence[str], limit: int, more: str = "More") -> str:
+    """:func:`spoken_list` of ``parts`` when it is at most ``limit`` characters long; else the
+    most leading parts (at least two) that fit, followed by "and ``more``": ``a, b and More``."""
+    items = [p for p in parts if p]
+    whole = spoken_list(items)
+    if len(whole) <= limit or len(items) <= 2:
+        return whole
+    for n in range(len(items) - 1, 2, -1):
+        text = f"{', '.join(items[:n])} and {more}"
+        if len(text) <= limit:
+            return text
+    return f"{', '.join(items[:2])} and {more}"
+
+
 def title_case(phrase: str) -> str:
     """Capitalise each word longer than three letters (and the first), keep acronyms."""
     out = []
