@@ -876,7 +876,7 @@ def _trek_topics() -> tuple[Topic, ...]:
         ),
         Topic(
             "The train to the valley",
-            ("train", "railway", "rail", "journey"),
+            ("train", "railway", "rail", "journey", "valley line"),
             seconds=45.0,
             says=(
                 Say(
@@ -992,7 +992,7 @@ def _trek_topics() -> tuple[Topic, ...]:
         ),
         Topic(
             "Cooking at camp",
-            ("cooking", "cook", "stove", "food", "flatbread", "meal", "bread"),
+            ("cooking", "cook", "stove", "food", "flatbread", "meal", "bread", "kitchen"),
             seconds=120.0,
             says=(
                 Say(
@@ -1319,7 +1319,7 @@ WERKSTATT = Video(
         ),
         Topic(
             "Adjusting the brakes",
-            ("brake", "bremse", "pad"),
+            ("brake", "bremse", "bremsen", "pad"),
             says=(
                 Say("Die Bremsbeläge sollten drei Millimeter Abstand zur Felge haben.", "abstand"),
                 Say("Nach jeder Einstellung macht man eine kurze Probefahrt.", "probefahrt"),
@@ -1345,7 +1345,7 @@ WERKSTATT = Video(
         Instruction(
             "Only tell me about the brakes.",
             "focus",
-            about=("brake", "bremse", "bremsbel", "felge"),
+            about=("brake", "bremse", "bremsen", "bremsbelage", "felge"),
             avoid=("kette", "schlauch", "chain", "tube"),
         ),
         Instruction("Show me a 3D model of the bicycle.", "unsupported"),
