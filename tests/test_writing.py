@@ -461,4 +461,3 @@ def test_a_title_lists_what_fits_then_says_there_is_more() -> None:
     )
     # Two subjects always show, even when they alone are long.
     assert short_list(parts, 10) == "Weekend in the Mountains, Valley Line and More"
-
