@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import sys
 import threading
 import time as clock
 from collections.abc import Callable, Sequence
@@ -291,6 +293,10 @@ CHANGE_MARGIN = 0.05
 (the detector needs background around text: with less, it cuts lines short and they are misread)."""
 MAX_PENDING = 8
 """Samples handed to the reader and not yet read; past this the decoder waits."""
+SPARE_NICE = 10
+"""Niceness (Linux) added to the reading threads after the first: they read with the CPU time
+the rest of the process leaves, so that a second thread speeds up the reads of moving pictures
+without slowing the work beside it (speech, the critical path of a talk over still slides)."""
 
 
 def same_picture(a: np.ndarray, b: np.ndarray, *, level: int = 24, pixels: int = 3) -> bool:
@@ -475,7 +481,10 @@ class VideoTextReader:
         self._slots = threading.BoundedSemaphore(MAX_PENDING)
         # One thread compares samples in order; ``threads`` more read them.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsense-ocr")
-        self._readers = ThreadPoolExecutor(threads, thread_name_prefix="vidsense-ocr-read")
+        self._readers = ThreadPoolExecutor(
+            threads, thread_name_prefix="vidsense-ocr-read", initializer=self._start_reader
+        )
+        self._started = 0
         self._lock = threading.Lock()  # guards _failed, the timing fields below and stats' times
         self._reading = 0  # reads running now
         self._busy_since = 0.0  # perf_counter when the running reads began (while _reading > 0)
@@ -507,6 +516,21 @@ class VideoTextReader:
         """Read a closed shot's keyframes (unless already sampled or unchanged from a sample
         next to them)."""
         self._submit(self._keyframes, closed)
+
+    def _start_reader(self) -> None:
+        """Run in each reading thread as it starts: the threads after the first yield to the
+        rest of the process (see :data:`SPARE_NICE`)."""
+        with self._lock:
+            first = self._started == 0
+            self._started += 1
+        if not first and sys.platform.startswith("linux"):  # elsewhere a thread id is no pid
+            tid = threading.get_native_id()
+            try:
+                os.setpriority(
+                    os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + SPARE_NICE
+                )
+            except OSError:  # not allowed here: the thread reads at the usual priority
+                log.debug("could not lower the priority of an OCR reading thread")
 
     def _fail(self, error: BaseException) -> None:
         """Keep the first error, for the decoding thread's next call and :meth:`finish`."""
