@@ -11,7 +11,8 @@ For each, the models are loaded first (one analysis of a 3 s cut, reported as ``
 then ``--repeat`` times, back to back: ``ffmpeg -i X -f null -`` (the reference) and
 ``analyze()`` with every analyzer. Printed: medians of wall time and CPU time (user + sys of
 this process and its children, e.g. Tesseract), x real time, the analysis over the same run's
-ffmpeg decode, the cost per stage (wall seconds; ``ocr`` is the reading thread's time), and
+ffmpeg decode, the cost per stage (wall seconds; ``ocr`` is the reading threads' time summed,
+``ocr_wall`` the wall seconds in which at least one of them was reading), and
 the machine's load average (figures are noisy when others use the cores: the ratios to ffmpeg
 hold up better than the seconds). ``--profile`` adds one analysis under cProfile on every
 thread and prints each thread's most expensive functions.

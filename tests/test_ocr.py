@@ -6,17 +6,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, make_video, text_scenes
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, ModelNotInstalled
+from vidsense.errors import InvalidArgument, ModelNotInstalled, ToolFailed
 from vidsense.media.decode import FrameSource
 from vidsense.models import ocr as ocr_models
 from vidsense.models.base import TextBox, TextReader
@@ -153,6 +155,82 @@ def test_plain_pictures_give_no_text_from_one_decode_pass(
     assert read_video_text(path, Settings(), every=EVERY, stats=stats) == []
     assert opened == [path]  # shots, keyframes and periodic samples: one decode
     assert stats.samples >= 10  # every second, plus the shots' keyframes
+
+
+MOVING = [  # over testsrc2's moving pattern, which changes every sample everywhere
+    Caption("Alpha Station 101", 1.0, 4.0, size=56, box=True),
+    Caption("Bravo Station 202", 4.0, 7.0, size=56, box=True),
+    Caption("Charlie Station 303", 7.0, 10.5, size=56, box=True),
+]
+
+
+@pytest.fixture(scope="module")
+def moving_video(media: MediaCache) -> Path:
+    def build(out: Path) -> None:
+        make_video(out, [Scene(12.0, "testsrc2", MOVING)], size="1280x720")
+
+    return media.get("ocr-moving.mp4", build)
+
+
+def _read_with(path: Path, workers: int) -> tuple[list[TextSighting], OcrStats]:
+    settings = Settings()
+    settings.models.ocr_workers = workers
+    stats = OcrStats()
+    return read_video_text(path, settings, every=EVERY, stats=stats), stats
+
+
+def test_reading_threads_give_the_same_sightings(
+    moving_video: Path, text_video: Path, text_run: TextRun
+) -> None:
+    one, one_stats = _read_with(moving_video, 1)
+    two, two_stats = _read_with(moving_video, 2)
+    assert two == one  # texts, times, boxes and confidences
+    # Every sample changed: each was read whole, none reused the one before.
+    assert two_stats.ocr_runs == two_stats.samples == one_stats.samples >= 12
+    for caption in MOVING:
+        (seen,) = [s for s in two if normalize_text(s.text) == normalize_text(caption.text)]
+        assert abs(seen.start - caption.start) <= EVERY + SLACK, seen
+        assert abs(seen.end - caption.end) <= EVERY + SLACK, seen
+    # One thread reads one picture at a time; the summed reading time is its wall time.
+    assert one_stats.ocr_wall_seconds == pytest.approx(one_stats.ocr_seconds)
+    assert 0 < two_stats.ocr_wall_seconds <= two_stats.ocr_seconds
+    # Held slides and partly changed pictures too (text_run read with the default, 2 threads).
+    assert Settings().models.ocr_workers == 2
+    alone, alone_stats = _read_with(text_video, 1)
+    assert alone == text_run.sightings
+    assert (alone_stats.ocr_runs, alone_stats.region_reads) == (
+        text_run.stats.ocr_runs,
+        text_run.stats.region_reads,
+    )
+
+
+class FailingReader(TextReader):
+    """The default reader, failing on its ``fail_at``-th picture (counting from 1)."""
+
+    NAME = "failing"
+
+    def __init__(self, fail_at: int) -> None:
+        self.inner = OcrEntry(Settings()).load()
+        self.fail_at = fail_at
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def read(self, image_rgb: np.ndarray) -> list[TextBox]:
+        with self.lock:
+            self.calls += 1
+            call = self.calls
+        if call == self.fail_at:
+            raise ToolFailed("tesseract could not read a frame")
+        return self.inner.read(image_rgb)
+
+
+def test_an_error_in_a_read_reaches_the_caller(moving_video: Path) -> None:
+    reader = FailingReader(fail_at=3)
+    stats = OcrStats()
+    with pytest.raises(ToolFailed, match="could not read a frame"):
+        read_video_text(moving_video, Settings(), every=EVERY, reader=reader, stats=stats)
+    # Reading stopped at the error: the pictures after it (12 s of them) were not read.
+    assert reader.calls <= 3 + 2, (stats, reader.calls)
 
 
 @pytest.mark.parametrize("reader_class", [TesseractReader, RapidOcrReader])

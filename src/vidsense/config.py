@@ -89,6 +89,11 @@ class ModelSettings(BaseSettings):
         "rapidocr (about a third faster, sometimes joins words) or tesseract",
     )
     ocr_languages: str = Field(default="eng", description="Tesseract language codes, + joined")
+    ocr_workers: int = Field(
+        default=2,
+        description="pictures of one video read at once (threads, each with its own engine of "
+        "models.threads threads); the sightings are the same for any number",
+    )
     visual: Path | None = Field(
         default=None, description="folder of a CLIP-family image/text model (ONNX); none ships"
     )

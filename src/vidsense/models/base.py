@@ -212,7 +212,9 @@ class TextBox:
 
 
 class TextReader(ABC):
-    """Reads the text lines in one image. Implementations are used from one thread at a time."""
+    """Reads the text lines in one image. Implementations may be called from several threads
+    at once (:class:`~vidsense.perception.ocr.VideoTextReader` overlaps a video's reads), so a
+    call keeps its working state to itself."""
 
     NAME: ClassVar[str]
 

@@ -627,7 +627,10 @@ full-size image."""
 class RapidOcrReader(TextReader):
     """PP-OCRv4 detection + recognition from ``rapidocr_onnxruntime`` (ONNX, CPU, ``threads``
     onnxruntime threads). Text is found at :data:`DETECT_SIDE` and read from the full image;
-    pieces on the same line, closer than their height, are joined into one line."""
+    pieces on the same line, closer than their height, are joined into one line. Threads may
+    read at once: onnxruntime sessions run concurrent calls, each on its caller's thread (plus
+    ``threads - 1`` of its own), and the detector's per-call preprocessing is the same for
+    every image (its fixed side limit), so it does not matter which thread's it uses."""
 
     NAME = "rapidocr"
 

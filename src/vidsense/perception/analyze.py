@@ -268,6 +268,7 @@ def analyze(
                 report, cancelled=bool(cancel and cancel.is_set())
             )
             analysis.timings["ocr"] = text_reader.stats.ocr_seconds
+            analysis.timings["ocr_wall"] = text_reader.stats.ocr_wall_seconds
             analysis.timings["ocr_wait"] = time.perf_counter() - waited
         if seeing is not None:
             waited = time.perf_counter()

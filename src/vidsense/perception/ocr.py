@@ -11,18 +11,22 @@ lines. What is here turns those readings into evidence:
   also finds the shots (periodic samples plus one keyframe per shot), on a thread of its own
   beside the decoder. Text is read only where it can have changed: a sample that looks the same
   as the last one read (a static slide) reuses its lines, one that changed in a few places (a
-  new caption, a bullet) has only those places read.
+  new caption, a bullet) has only those places read. Deciding that is cheap and sequential;
+  the reads themselves run on ``settings.models.ocr_workers`` threads (moving pictures, read
+  whole at every sample, keep both cores busy).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import sys
 import threading
 import time as clock
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,7 +292,11 @@ CHANGE_MARGIN = 0.05
 """Margin added around a changed region before it is read, as a share of the picture's height
 (the detector needs background around text: with less, it cuts lines short and they are misread)."""
 MAX_PENDING = 8
-"""Samples handed to the reading thread and not yet read; past this the decoder waits."""
+"""Samples handed to the reader and not yet read; past this the decoder waits."""
+SPARE_NICE = 10
+"""Niceness (Linux) added to the reading threads after the first: they read with the CPU time
+the rest of the process leaves, so that a second thread speeds up the reads of moving pictures
+without slowing the work beside it (speech, the critical path of a talk over still slides)."""
 
 
 def same_picture(a: np.ndarray, b: np.ndarray, *, level: int = 24, pixels: int = 3) -> bool:
@@ -375,26 +383,39 @@ def ocr_image(frame: DecodedFrame, width: int, factor: float) -> np.ndarray:
     return frame.full()
 
 
+_Lines = Future[list[TextBox]]
+"""A picture's lines (full-frame pixels, as displayed), once a reading thread has read them."""
+
+
 @dataclass
 class _Read:
-    """One sample: its time (s), the luma picture (:data:`CHANGE_WIDTH`) whose text ``boxes``
-    hold (full-frame pixels, as displayed)."""
+    """One sample: its time (s), the luma picture (:data:`CHANGE_WIDTH`) whose text ``lines``
+    will hold (full-frame pixels, as displayed) once read. The luma is known at once; the lines
+    come from a reading thread (an unchanged sample shares the future of the read it repeats)."""
 
     time: float
     luma: np.ndarray
-    boxes: list[TextBox]
+    lines: _Lines
+
+    @property
+    def boxes(self) -> list[TextBox]:
+        """The lines, waiting for them to be read (raises what reading raised)."""
+        return self.lines.result()
 
 
 @dataclass
 class OcrStats:
     """What a :func:`read_video_text` run did: samples taken, whole pictures read
     (``ocr_runs``), changed regions read (``region_reads``, samples where only part of the
-    picture changed), and the seconds spent reading."""
+    picture changed), the seconds spent reading summed over the reading threads
+    (``ocr_seconds``) and the wall seconds in which at least one of them was reading
+    (``ocr_wall_seconds``, at most ``ocr_seconds``; less when reads overlapped)."""
 
     samples: int = 0
     ocr_runs: int = 0
     ocr_seconds: float = 0.0
     region_reads: int = 0
+    ocr_wall_seconds: float = 0.0
 
 
 Progress = Callable[[float, float], None]
@@ -406,7 +427,7 @@ class VideoTextReader:
 
     Hand it every decoded frame (:meth:`on_frame`, e.g. as ``scan_shots(on_frame=...)``) and
     every closed shot (:meth:`on_shot`), then call :meth:`finish` for the sightings. It reads a
-    frame every ``every`` seconds and each shot's keyframes, on its own thread (the decoder
+    frame every ``every`` seconds and each shot's keyframes, on threads of its own (the decoder
     goes on meanwhile; at most :data:`MAX_PENDING` samples wait). Text is read only where it
     can have changed: each sample's luma picture (:data:`CHANGE_WIDTH`) is compared with the
     picture last read; unchanged, its lines are the last reading's (the sightings go on);
@@ -414,14 +435,23 @@ class VideoTextReader:
     the other lines kept; changed over more than :data:`PARTIAL_MAX` of it, the whole picture
     is read. Frames are read at full resolution, scaled down to :data:`OCR_MAX_SIDE` when
     larger; sighting boxes are in full-resolution pixels, as displayed. Use it as a context
-    manager so that its thread stops on an error.
+    manager so that its threads stop on an error.
+
+    The comparisons run one sample at a time, in time order, on one thread; the reads they ask
+    for run on ``workers`` threads. A whole read needs nothing from the read before it, so
+    consecutive whole reads (a moving picture) overlap; a partial read's regions depend on
+    the previous sample's lines, so deciding one waits for them. The sightings are the same
+    whatever ``workers`` is.
 
     Args:
-        settings: picks the reader (``settings.models.ocr``) unless ``reader`` is given.
+        settings: picks the reader (``settings.models.ocr``) unless ``reader`` is given, and
+            the reading threads (``settings.models.ocr_workers``) unless ``workers`` is.
         info: the probed video (size, rotation, duration).
         every: seconds between periodic samples.
-        reader: the text reader to use (default: ``OcrEntry(settings).load()``).
+        reader: the text reader to use (default: ``OcrEntry(settings).load()``); it must
+            allow ``workers`` callers at once (the readers of :mod:`vidsense.models.ocr` do).
         stats: filled with sample counts and OCR time, when given (also :attr:`stats`).
+        workers: reads run at once (threads, at least 1).
     """
 
     def __init__(
@@ -432,19 +462,32 @@ class VideoTextReader:
         every: float = 1.0,
         reader: TextReader | None = None,
         stats: OcrStats | None = None,
+        workers: int | None = None,
     ) -> None:
         if not (math.isfinite(every) and every > 0):
             raise InvalidArgument(f"every must be a positive number of seconds, not {every}")
+        threads = settings.models.ocr_workers if workers is None else workers
+        if threads < 1:
+            raise InvalidArgument(f"OCR needs at least one reading thread, not {threads}")
         self.info = info
         self.every = every
+        self.workers = threads
         self.reader = reader or OcrEntry(settings).load()
         self.stats = stats if stats is not None else OcrStats()
         self._scale = ocr_factor(info.width, info.height)
-        self._results: list[tuple[float, list[TextBox]]] = []
+        self._results: list[tuple[float, _Lines]] = []
         self._recent: list[_Read] = []  # samples of the open shot, for its keyframes to reuse
         self._next_time = 0.0
         self._slots = threading.BoundedSemaphore(MAX_PENDING)
+        # One thread compares samples in order; ``threads`` more read them.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidsense-ocr")
+        self._readers = ThreadPoolExecutor(
+            threads, thread_name_prefix="vidsense-ocr-read", initializer=self._start_reader
+        )
+        self._started = 0
+        self._lock = threading.Lock()  # guards _failed, the timing fields below and stats' times
+        self._reading = 0  # reads running now
+        self._busy_since = 0.0  # perf_counter when the running reads began (while _reading > 0)
         self._failed: BaseException | None = None
         self._stopped = False
 
@@ -455,9 +498,11 @@ class VideoTextReader:
         self.close()
 
     def close(self) -> None:
-        """Stop the reading thread (samples not yet read are dropped)."""
+        """Stop the threads (samples not yet read are dropped)."""
         self._stopped = True
+        # The comparing thread first: once it is done nothing waits on a read or asks for one.
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._readers.shutdown(wait=True, cancel_futures=True)
 
     def on_frame(self, frame: DecodedFrame) -> None:
         """Offer a decoded frame (in decode order); the first one at or after each multiple of
@@ -472,34 +517,76 @@ class VideoTextReader:
         next to them)."""
         self._submit(self._keyframes, closed)
 
-    def _submit(self, work: Callable[[Any], None], item: Any) -> None:
+    def _start_reader(self) -> None:
+        """Run in each reading thread as it starts: the threads after the first yield to the
+        rest of the process (see :data:`SPARE_NICE`)."""
+        with self._lock:
+            first = self._started == 0
+            self._started += 1
+        if not first and sys.platform.startswith("linux"):  # elsewhere a thread id is no pid
+            tid = threading.get_native_id()
+            try:
+                os.setpriority(
+                    os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + SPARE_NICE
+                )
+            except OSError:  # not allowed here: the thread reads at the usual priority
+                log.debug("could not lower the priority of an OCR reading thread")
+
+    def _fail(self, error: BaseException) -> None:
+        """Keep the first error, for the decoding thread's next call and :meth:`finish`."""
+        with self._lock:
+            if self._failed is None:
+                self._failed = error
+
+    def _submit(self, work: Callable[[Any], list[_Lines]], item: Any) -> None:
         if self._failed is not None:
             raise self._failed
         self._slots.acquire()
 
         def run() -> None:
+            reads: list[_Lines] = []
             try:
                 if self._failed is None and not self._stopped:
-                    work(item)
+                    reads = work(item)
             except BaseException as e:  # handed to the decoding thread at its next call
-                self._failed = e
+                self._fail(e)
             finally:
-                self._slots.release()
+                self._release_when_read(reads)
 
         try:
             self._pool.submit(run)
         except RuntimeError:  # closed
             self._slots.release()
 
-    def _sample(self, frame: DecodedFrame) -> None:
-        self._read(frame, self._recent[-1:])
+    def _release_when_read(self, reads: list[_Lines]) -> None:
+        """Free the item's slot once the reads it asked for are done (at once when none)."""
+        left = [len(reads)]
+        if not reads:
+            self._slots.release()
+            return
 
-    def _keyframes(self, closed: ClosedShot) -> None:
+        def one_done(_: _Lines) -> None:
+            with self._lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                self._slots.release()
+
+        for read in reads:
+            read.add_done_callback(one_done)
+
+    def _sample(self, frame: DecodedFrame) -> list[_Lines]:
+        return self._read(frame, self._recent[-1:])
+
+    def _keyframes(self, closed: ClosedShot) -> list[_Lines]:
         recent = self._recent
+        reads: list[_Lines] = []
         for frame in closed.keyframes:
             if not any(abs(r.time - frame.time) < 1e-6 for r in recent):
-                self._read(frame, sorted(recent, key=lambda r: abs(r.time - frame.time))[:2])
+                nearest = sorted(recent, key=lambda r: abs(r.time - frame.time))[:2]
+                reads += self._read(frame, nearest)
         recent[:] = [r for r in recent if r.time >= closed.shot.end]
+        return reads
 
     def finish(
         self, report: DecodeReport | None = None, *, cancelled: bool = False
@@ -512,11 +599,14 @@ class VideoTextReader:
             self.close()
         else:
             self._pool.shutdown(wait=True)
+            self._readers.shutdown(wait=True)
         if self._failed is not None:
             raise self._failed
         tracker = SightingTracker()
-        for t, boxes in sorted(self._results, key=lambda item: item[0]):
-            tracker.push(t, boxes)
+        for t, lines in sorted(self._results, key=lambda item: item[0]):
+            if lines.cancelled():  # not read before a cancel: dropped
+                continue
+            tracker.push(t, lines.result())
         end: float | None
         if cancelled:
             end = None
@@ -527,7 +617,8 @@ class VideoTextReader:
         sightings = tracker.finish(end)
         stats = self.stats
         log.info(
-            "%s: %d text sightings from %d samples, %d read whole and %d in part by %s (%.1f s)%s",
+            "%s: %d text sightings from %d samples, %d read whole and %d in part by %s "
+            "(%.1f s on %d threads, %.1f s wall)%s",
             Path(self.info.path).name,
             len(sightings),
             stats.samples,
@@ -535,11 +626,15 @@ class VideoTextReader:
             stats.region_reads,
             self.reader.NAME,
             stats.ocr_seconds,
+            self.workers,
+            stats.ocr_wall_seconds,
             " (cancelled)" if cancelled else "",
         )
         return sightings
 
-    def _read(self, frame: DecodedFrame, candidates: Sequence[_Read]) -> None:
+    def _read(self, frame: DecodedFrame, candidates: Sequence[_Read]) -> list[_Lines]:
+        """Compare ``frame`` with ``candidates`` (samples read before it), note it as a sample
+        and ask for the read it needs; returns that read (none when the picture is unchanged)."""
         luma = frame.luma(CHANGE_WIDTH)
         best: tuple[_Read, list[Box]] | None = None
         for read in candidates:
@@ -547,12 +642,14 @@ class VideoTextReader:
             if regions is not None and (best is None or _area(regions) < _area(best[1])):
                 best = read, regions
         width, height = self.info.display_size
+        reads: list[_Lines] = []
         if best is not None and not best[1]:
             # Keep comparing against the picture that was read, so slow drift still shows.
-            current = _Read(frame.time, best[0].luma, best[0].boxes)
+            current = _Read(frame.time, best[0].luma, best[0].lines)
         else:
             factor = width / luma.shape[1]
             regions = []
+            partial = False
             if best is not None:
                 margin = max(8, round(CHANGE_MARGIN * height))
                 scaled = [
@@ -564,47 +661,91 @@ class VideoTextReader:
                     )
                     for x, y, w, h in best[1]
                 ]
-                regions = _grow(scaled, best[0].boxes, width, height)
-            if best is not None and _area(regions) <= PARTIAL_MAX * width * height:
-                lines = self._read_pixels(frame, regions)
+                # Growing the regions over the lines they touch only adds to them: when they
+                # already cover too much, the whole picture is read without waiting for the
+                # previous sample's lines.
+                limit = PARTIAL_MAX * width * height
+                if _covered([_clip(r, width, height) for r in scaled], width, height) <= limit:
+                    regions = _grow(scaled, best[0].boxes, width, height)
+                    partial = _area(regions) <= limit
+            if best is not None and partial:
                 kept = [b for b in best[0].boxes if not any(_touches(b.box, r) for r in regions)]
                 reference = best[0].luma.copy()
                 for x, y, w, h in regions:
                     x0, y0 = math.floor(x / factor), math.floor(y / factor)
                     x1, y1 = math.ceil((x + w) / factor), math.ceil((y + h) / factor)
                     reference[y0:y1, x0:x1] = luma[y0:y1, x0:x1]
-                boxes = sorted(kept + lines, key=lambda b: (b.box[1], b.box[0]))
-                current = _Read(frame.time, reference, boxes)
+                lines = self._readers.submit(self._read_part, frame, regions, kept)
+                current = _Read(frame.time, reference, lines)
                 self.stats.region_reads += 1
             else:
-                current = _Read(frame.time, luma, self._read_pixels(frame, None))
+                lines = self._readers.submit(self._read_pixels, frame, None)
+                current = _Read(frame.time, luma, lines)
                 self.stats.ocr_runs += 1
+            lines.add_done_callback(self._check)
+            reads.append(lines)
         self.stats.samples += 1
-        self._results.append((frame.time, current.boxes))
+        self._results.append((frame.time, current.lines))
         self._recent.append(current)
         del self._recent[:-64]  # long shots: older samples are just not offered for reuse
+        return reads
+
+    def _check(self, read: _Lines) -> None:
+        """Hand a read's error to the decoding thread even when no later sample waits on it."""
+        error = None if read.cancelled() else read.exception()
+        if error is not None:
+            self._fail(error)
+
+    def _read_part(
+        self, frame: DecodedFrame, regions: list[Box], kept: list[TextBox]
+    ) -> list[TextBox]:
+        """The lines in ``regions`` of ``frame`` with the ``kept`` ones from elsewhere, in
+        reading order."""
+        lines = self._read_pixels(frame, regions)
+        return sorted(kept + lines, key=lambda b: (b.box[1], b.box[0]))
 
     def _read_pixels(self, frame: DecodedFrame, regions: list[Box] | None) -> list[TextBox]:
         """The lines of ``frame`` (in ``regions`` only, display pixels, when given), boxes in
         display pixels."""
+        if self._failed is not None:
+            return []  # not read: finish raises the error instead of giving sightings
         image = ocr_image(frame, self.info.width, self._scale)
         back = self.info.display_size[0] / image.shape[1]
-        started = clock.perf_counter()
-        if regions is None:
-            boxes = self.reader.read(image)
-        else:
-            inside = [
-                (
-                    math.floor(x / back),
-                    math.floor(y / back),
-                    math.ceil(w / back),
-                    math.ceil(h / back),
-                )
-                for x, y, w, h in regions
-            ]
-            boxes = self.reader.read_regions(image, inside)
-        self.stats.ocr_seconds += clock.perf_counter() - started
+        with self._lock:
+            started = clock.perf_counter()
+            if self._reading == 0:
+                self._busy_since = started
+            self._reading += 1
+        try:
+            if regions is None:
+                boxes = self.reader.read(image)
+            else:
+                inside = [
+                    (
+                        math.floor(x / back),
+                        math.floor(y / back),
+                        math.ceil(w / back),
+                        math.ceil(h / back),
+                    )
+                    for x, y, w, h in regions
+                ]
+                boxes = self.reader.read_regions(image, inside)
+        finally:
+            with self._lock:
+                ended = clock.perf_counter()
+                self._reading -= 1
+                self.stats.ocr_seconds += ended - started
+                if self._reading == 0:
+                    self.stats.ocr_wall_seconds += ended - self._busy_since
         return [b.scaled(back) for b in boxes] if back != 1.0 else boxes
+
+
+def _covered(regions: Sequence[Box], width: int, height: int) -> int:
+    """Pixels of a ``width`` x ``height`` picture inside at least one of ``regions``."""
+    mask = np.zeros((height, width), dtype=np.bool_)
+    for x, y, w, h in regions:
+        mask[y : y + h, x : x + w] = True
+    return int(np.count_nonzero(mask))
 
 
 def _area(regions: Sequence[Box]) -> int:
