@@ -41,11 +41,14 @@ def prepared_models(root: Path) -> Path:
 
 
 def make_settings(data_dir: Path, models_dir: Path, **overrides: Any) -> Settings:
-    """Settings on their own data folder, sharing the prepared models; one worker."""
+    """Settings on their own data folder, sharing the prepared models; one worker, analysing
+    in the worker's thread (tests watch the analysis in this process; the analysis processes
+    have tests of their own, in test_jobs_ray.py)."""
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "models": ModelSettings(dir=models_dir),
         "workers": 1,
+        "worker_processes": False,
     }
     values.update(overrides)
     return Settings(**values)

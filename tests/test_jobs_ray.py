@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -42,14 +43,20 @@ def ray_cluster() -> Iterator[str]:
         ray.shutdown()
 
 
-@pytest.fixture(params=sorted(EXECUTORS))
+PROCESSES = "embedded-processes"
+"""The embedded executor analysing in its child processes (``worker_processes``)."""
+
+
+@pytest.fixture(params=[*sorted(EXECUTORS), PROCESSES])
 def executor(request: pytest.FixtureRequest) -> MakeExecutor:
-    """Makes an executor of the parametrized kind: ``executor(library, workers, **options)``."""
+    """Makes an executor of the parametrized kind: ``executor(library, workers, **options)``
+    (the embedded one in the worker's thread, or in a child process per worker)."""
     if request.param == RayExecutor.NAME:
         request.getfixturevalue("ray_cluster")
-    kind = EXECUTORS[request.param]
+    kind = EXECUTORS.get(request.param, EmbeddedExecutor)
 
     def make(library: Library, workers: int = 1, **options: Any) -> EmbeddedExecutor:
+        library.settings.worker_processes = request.param == PROCESSES
         return kind(library, workers, **options)
 
     return make
@@ -137,6 +144,39 @@ def test_ray_actors_stay_warm_across_videos(
     assert after["pid"] == before["pid"] != os.getpid()  # analysed in the actor's process
     assert (before["analysed"], after["analysed"]) == (1, 2)
     assert before["models"] and after["models"] == before["models"]  # loaded once, kept
+
+
+def test_analysis_processes_stay_warm_and_a_dead_one_is_replaced(
+    lib: Library, media: MediaCache, clip: Path
+) -> None:
+    """With ``worker_processes`` each worker analyses in a child process that keeps its models
+    from one video to the next; a child killed mid-analysis hands the task back, and a fresh
+    child indexes it (a second attempt)."""
+    long_clip = spoken_clip(  # the same clip as test_library's (built once per session)
+        media,
+        "lib-long.mp4",
+        duration=24.0,
+        spoken="a longer recording about trains and the harbour",
+    )
+    other = spoken_clip(media, "jobs-other.mp4", spoken="a second video", colour="maroon")
+    lib.settings.worker_processes = True
+    index = lib.create_index("processes")
+    with EmbeddedExecutor(lib, 1, lease_seconds=5) as running:
+        first = finished(lib, lib.submit_file(index.id, clip).task.id)
+        [child] = running.analysis_pids()
+        second = finished(lib, lib.submit_file(index.id, other).task.id)
+        assert running.analysis_pids() == [child] != [os.getpid()]  # one warm child
+        queued = lib.submit_file(index.id, long_clip).task
+        wait_for(lambda: lib.get_task(queued.id).progress > 11.0, 60, "the analysis", 0.05)
+        os.kill(child, signal.SIGKILL)
+        third = finished(lib, queued.id)
+        [fresh] = running.analysis_pids()
+    assert (first.status, second.status) == ("ready", "ready")
+    assert third.status == "ready", third.error_message
+    assert third.attempts == 2 and fresh != child
+    spoken = " ".join(s.text for s in lib.transcription(index.id, third.video_id or "")).lower()
+    assert "harbour" in spoken or "harbor" in spoken
+    assert lib.list_videos(index.id).total == 3
 
 
 def test_add_folder_with_ray_indexes_every_video(

@@ -289,6 +289,75 @@ def test_the_window_read_for_the_language_is_encoded_once(
     assert "northern platform" in norm(remembered.text)
 
 
+OTHER_LINES = [
+    (1.0, "Seven green bottles stood on the kitchen table."),
+    (7.0, "The library opens at nine on Saturday mornings."),
+    (13.5, "Our team finished the bridge before the winter storms."),
+    (20.0, "Bring a warm coat because the mountain road is cold."),
+]
+
+
+def _sentence_start_errors(transcript: Transcript, truth: list[Spoken]) -> list[float]:
+    """Seconds between each sentence's first word as heard and where its sound starts."""
+    words = [w for seg in transcript.segments for w in seg.words]
+    errors = []
+    for sentence in truth:
+        first = norm(sentence.text).split()[0]
+        heard = [w.start for w in words if norm(w.word) == first]
+        assert heard, f"{first!r} not heard in {transcript.text!r}"
+        errors.append(min(abs(start - sentence.start) for start in heard))
+    return errors
+
+
+def test_videos_indexed_at_once_are_transcribed_at_once(
+    media: MediaCache, spoken_video: tuple[Path, list[Spoken]], speech_settings: Settings
+) -> None:
+    """With two indexing workers the process's one Whisper model has two CTranslate2 workers
+    (sharing the weights), so two videos are transcribed side by side rather than one after
+    the other, and each gets its own words at their own times."""
+    other_truth: list[Spoken] = []
+
+    def build(out: Path) -> None:
+        wav = out.with_suffix(".wav")
+        other_truth.extend(make_speech(wav, OTHER_LINES, 26.0))
+        make_video(out, [Scene(26.0)], audio=wav, size=SIZE, fps=FPS)
+
+    other = media.get("speech-other.mp4", build)
+    assert other_truth, "the video is built once per session"
+    two = speech_settings.model_copy(update={"workers": 2})
+    whisper = entry("speech", two).load().model
+    assert whisper.model.num_workers == 2
+
+    jobs = {"first": (spoken_video[0], spoken_video[1]), "second": (other, other_truth)}
+    results: dict[str, Transcript] = {}
+    failures: list[BaseException] = []
+    together = threading.Barrier(len(jobs))
+
+    def run(name: str, path: Path) -> None:
+        together.wait()
+        try:
+            results[name] = transcribe_file(path, two)
+        except BaseException as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=run, args=(n, p)) for n, (p, _) in jobs.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+
+    for name, (_, truth) in jobs.items():
+        transcript = results[name]
+        hypothesis = norm(transcript.text)
+        wer = jiwer.wer(norm(" ".join(s.text for s in truth)), hypothesis)
+        print(f"{name}: WER {wer:.3f}: {hypothesis!r}")
+        assert wer <= 0.15, hypothesis
+        assert max(_sentence_start_errors(transcript, truth)) <= 0.5
+    assert "bottles" in norm(results["second"].text)
+    assert "bottles" not in norm(results["first"].text)
+
+
 def test_stock_phrases_dropped_unless_beside_confident_speech() -> None:
     def seg(text: str, prob: float = 0.9, no_speech: float = 0.05) -> SegmentEvidence:
         return SegmentEvidence(text, -0.3, no_speech, 1.2, (prob,) * max(1, len(text.split())))

@@ -188,6 +188,12 @@ class Settings(BaseSettings):
     )
     limits: LimitSettings = Field(default_factory=LimitSettings)
     workers: int = Field(default=0, description="in-process indexing workers (0 = one per core)")
+    worker_processes: bool = Field(
+        default=True,
+        description="embedded executor: each indexing worker analyses its videos in a child "
+        "process of its own (models stay loaded between videos), apart from the HTTP server; "
+        "false: in the worker's thread, in this process",
+    )
     job_workers: int = Field(
         default=2,
         description="in-process job threads (executions, predictions, renders), apart from the "

@@ -196,6 +196,10 @@ def work(
     from vidsense.api.services import Services
 
     config = settings()
+    if workers is not None:
+        if workers < 0:
+            raise InvalidArgument(f"--workers must be 0 or more, got {workers}")
+        config = config.model_copy(update={"workers": workers})  # what models are sized for
     services = Services.open(config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -4,8 +4,9 @@ Tasks are durable rows in the store (queued by :class:`~vidsense.library.Library
 is drawn in :mod:`vidsense.library.service`); jobs (executions, predictions, renders) are
 durable rows too (their life is drawn in :mod:`vidsense.store.base`). An executor only
 schedules workers that claim them and run them (:mod:`vidsense.library.tasks`,
-:mod:`vidsense.jobs.runs`). The embedded executor runs worker threads in this process; the Ray
-executor runs the same loops with the analysis in Ray actors.
+:mod:`vidsense.jobs.runs`). The embedded executor runs worker threads in this process (each
+analysing in a child process of its own, by default); the Ray executor runs the same loops with
+the analysis in Ray actors.
 """
 
 from __future__ import annotations

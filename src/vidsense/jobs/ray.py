@@ -196,7 +196,8 @@ class RayExecutor(EmbeddedExecutor):
                         num_gpus=settings.ray_gpus,
                         max_concurrency=4,  # analyze, plus progress and cancel beside it
                     )
-                    .remote(settings)
+                    # One video at a time per actor: its models need one worker each.
+                    .remote(settings.model_copy(update={"workers": 1}))
                 )
                 self._actors[worker_id] = actor
             return actor

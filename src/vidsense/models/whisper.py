@@ -331,8 +331,11 @@ class WhisperEntry(ModelEntry[SpeechModel]):
         )
 
     def load(self) -> FasterWhisperModel:
-        """faster-whisper over :meth:`model_dir`, built once per process (``threads`` CPU
-        threads, one worker, ``speech_compute_type``), from the local folder only."""
+        """faster-whisper over :meth:`model_dir`, built once per process, from the local folder
+        only: ``speech_compute_type``, ``models.threads`` CPU threads per worker, and one
+        CTranslate2 worker per indexing worker (``settings.worker_count``), so that videos
+        indexed at once are transcribed at once (one worker runs one call at a time and queues
+        the others; the workers share the weights)."""
         self.require()
         try:
             from faster_whisper import WhisperModel  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -342,17 +345,24 @@ class WhisperEntry(ModelEntry[SpeechModel]):
             ) from e
         folder = self.model_dir().resolve()
         models = self.settings.models
-        key = ("speech", str(folder), models.speech_compute_type, str(models.threads))
+        workers = max(1, self.settings.worker_count)
+        key = ("speech", str(folder), models.speech_compute_type, str(models.threads), str(workers))
 
         def build() -> FasterWhisperModel:
-            log.info("loading Whisper from %s (%s, %d threads)", folder, key[2], models.threads)
+            log.info(
+                "loading Whisper from %s (%s, %d threads, %d workers)",
+                folder,
+                key[2],
+                models.threads,
+                workers,
+            )
             return FasterWhisperModel(
                 WhisperModel(
                     str(folder),
                     device="auto",
                     compute_type=models.speech_compute_type,
                     cpu_threads=models.threads,
-                    num_workers=1,
+                    num_workers=workers,
                     local_files_only=True,
                 )
             )
