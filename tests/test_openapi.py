@@ -169,6 +169,9 @@ def test_head_on_a_signed_stream_url(keyed: TestClient, clip: Path) -> None:
 SCHEMATHESIS = Path(__file__).with_name("schemathesis.toml")
 
 
+AST_CRASH = "SystemError: AST constructor recursion depth mismatch"
+
+
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     tmp_path: Path, models_dir: Path
 ) -> None:
@@ -176,27 +179,33 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     server.start("--workers", "1", "--log-level", "info")
     try:
         started = time.monotonic()
-        run = subprocess.run(
-            [
-                str(Path(sys.executable).with_name("schemathesis")),  # the dev extra's
-                "--config-file", str(SCHEMATHESIS),
-                "run", f"{server.url}/openapi.json",
-                "-H", f"x-api-key: {KEY}",
-                "--checks", "all",
-                "--phases", "examples,coverage,fuzzing,stateful",
-                "--max-examples", "20",
-                "--seed", "15",
-                "--workers", "2",
-                "--request-timeout", "60",
-                "--no-color",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=tmp_path,
-        )  # fmt: skip
+        for _ in range(2):
+            run = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("schemathesis")),  # the dev extra's
+                    "--config-file", str(SCHEMATHESIS),
+                    "run", f"{server.url}/openapi.json",
+                    "-H", f"x-api-key: {KEY}",
+                    "--checks", "all",
+                    "--phases", "examples,coverage,fuzzing,stateful",
+                    "--max-examples", "20",
+                    "--seed", "15",
+                    "--workers", "2",
+                    "--request-timeout", "60",
+                    "--no-color",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+                cwd=tmp_path,
+            )  # fmt: skip
+            report = run.stdout + run.stderr
+            # CPython 3.11's ast module can fail inside Hypothesis while it describes a
+            # strategy (it parses lambdas' source, sometimes deep in a stack): a crash of the
+            # generator, not a finding about the server. Such a run is made once more.
+            if run.returncode == 0 or AST_CRASH not in report or "Server error" in report:
+                break
         took = time.monotonic() - started
-        report = run.stdout + run.stderr
         (tmp_path / "schemathesis.txt").write_text(report)
         assert run.returncode == 0, report[-8000:]
         found = re.search(r"(\d+) generated, (\d+) passed", report)
