@@ -260,6 +260,25 @@ def test_text_file_named_mp4_is_refused_at_upload(tmp_path: Path, models_dir: Pa
         assert not [p for p in kept if b"Dear diary" in p.read_bytes()[:100]]
 
 
+def test_a_file_and_a_url_at_once_are_refused(tmp_path: Path, models_dir: Path, clip: Path) -> None:
+    # Which one was meant cannot be told: 400, and neither is taken.
+    settings = make_settings(tmp_path / "data", models_dir)
+    with TestClient(create_app(settings, run_workers=False)) as client:
+        index_id = client.post("/v1/indexes", json={"index_name": "both"}).json()["_id"]
+        with clip.open("rb") as f:
+            both = client.post(
+                "/v1/tasks",
+                data={"index_id": index_id, "video_url": "https://example.com/other.mp4"},
+                files={"video_file": (clip.name, f, "video/mp4")},
+            )
+        assert both.status_code == 400, both.text
+        assert both.json()["code"] == "invalid_argument"
+        assert "not both" in both.json()["message"]
+        assert client.get("/v1/tasks").json()["data"] == []
+        staged = [p for p in settings.data_dir.rglob("*") if p.is_file() and p.suffix == ".mp4"]
+        assert staged == []
+
+
 def test_serve_refuses_a_public_address_without_a_key(tmp_path: Path) -> None:
     result = subprocess.run(
         [

@@ -594,13 +594,17 @@ def video_file(services: Services, index_id: str, video_id: str) -> tuple[Path, 
 
 
 def create_task(services: Services, form: TaskForm) -> TaskCreated:
-    """``POST /tasks``: the staged ``video_file`` or a ``video_url`` for ``index_id``. The
-    staged file is taken by the library or deleted, whatever happens; a file that is not a
-    video at all is refused (400 ``unsupported_media``), no task made."""
+    """``POST /tasks``: the staged ``video_file`` or a ``video_url`` for ``index_id`` (both:
+    400). The staged file is taken by the library or deleted, whatever happens; a file that is
+    not a video at all is refused (400 ``unsupported_media``), no task made."""
     lib = services.library
     try:
         body = validated(TaskBody, {k: v for k, v in form.fields.items() if v.strip()})
         index_id, meta, language = body.index_id, body.user_metadata, body.language
+        if form.file is not None and (body.video_url or body.url):
+            raise InvalidArgument(
+                f"send the video as {FILE_FIELD} or as video_url, not both", param="video_url"
+            )
         if form.file is not None:
             sub = lib.submit_upload(
                 index_id, form.file, language=language, user_metadata=meta, refuse_unsupported=True
