@@ -274,3 +274,32 @@ def test_chapters_follow_the_subject_not_the_cuts(text_embedder: Any) -> None:
     starts = [c.start for c in chapters(ev)]
     assert len(starts) == 3, starts
     assert starts[1] == pytest.approx(16.6, abs=0.01) and starts[2] == pytest.approx(32.5, abs=1.0)
+
+
+def test_wordnet_can_be_read_from_many_threads_at_once() -> None:
+    """Requests are answered on several threads (a page asks for its gist and chapters at
+    once): each thread's synsets and hypernyms are those one thread alone reads."""
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vidsense.models.wordnet import WORDNET_DIR, _reader_class, open_wordnet
+
+    if missing_files():
+        pytest.skip("WordNet is not installed (apt-get install wordnet-base)")
+    words = ["writing", "kayak", "tent", "marmot", "bread", "bridge", "castle", "market"] * 4
+
+    def chains(reader: Any, word: str) -> list[str]:
+        return sorted(
+            h.name() for s in reader.synsets(word) for h in s.hypernyms() if h.min_depth() >= 3
+        )
+
+    open_wordnet()  # NLTK reads only folders on its path: this puts WordNet's there
+    with warnings.catch_warnings():  # "multilingual functions are not available": none are used
+        warnings.simplefilter("ignore", UserWarning)
+        alone = _reader_class()(str(WORDNET_DIR), None)
+        shared = _reader_class()(str(WORDNET_DIR), None)  # nothing cached: every read seeks
+    expected = {w: chains(alone, w) for w in words}
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda w: (w, chains(shared, w)), words))
+    assert all(chains_ == expected[w] for w, chains_ in found)
+    assert "canoe.n.01" in expected["kayak"]

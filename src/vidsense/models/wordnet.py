@@ -18,6 +18,7 @@ memory): :func:`open_wordnet` does it once per process.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,16 @@ def _reader_class() -> type[Any]:
         raise ModelNotInstalled("WordNet needs nltk: pip install nltk") from e
 
     class DebianWordNet(WordNetCorpusReader):  # type: ignore[misc]
-        """NLTK's reader over Debian's files (see the module docstring)."""
+        """NLTK's reader over Debian's files (see the module docstring), safe to share between
+        threads: NLTK reads a synset by seeking its one handle on the data file and reading a
+        line, so two threads at once read each other's lines ("invalid literal for int()");
+        here one thread at a time reads a synset that is not cached yet."""
+
+        _reading = threading.Lock()
+
+        def synset_from_pos_and_offset(self, pos: str, offset: int) -> Any:
+            with self._reading:
+                return super().synset_from_pos_and_offset(pos, offset)
 
         def open(self, fileid: str) -> Any:
             if fileid == "lexnames":
