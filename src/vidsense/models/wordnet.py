@@ -99,9 +99,10 @@ def _reader_class() -> type[Any]:
         """NLTK's reader over Debian's files (see the module docstring), safe to share between
         threads: NLTK reads a synset by seeking its one handle on the data file and reading a
         line, so two threads at once read each other's lines ("invalid literal for int()");
-        here one thread at a time reads a synset that is not cached yet."""
+        here one thread at a time reads a synset that is not cached yet (re-entrant: parsing
+        a synset reads those it points to, such as its similar adjectives)."""
 
-        _reading = threading.Lock()
+        _reading = threading.RLock()  # reading a synset reads the ones it points to
 
         def synset_from_pos_and_offset(self, pos: str, offset: int) -> Any:
             with self._reading:
