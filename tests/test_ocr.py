@@ -23,9 +23,11 @@ from vidsense.media.decode import FrameSource
 from vidsense.models import ocr as ocr_models
 from vidsense.models.base import TextBox, TextReader
 from vidsense.models.ocr import (
+    CombinedReader,
     OcrEntry,
     RapidOcrReader,
     TesseractReader,
+    may_lack_spaces,
     normalize_text,
     transfer_spaces,
 )
@@ -363,6 +365,34 @@ def test_spaces_come_from_the_other_reading() -> None:
     # only between characters both readings agree on: not around the misread "0"
     assert transfer_spaces("Step4of7", "step 4 0f 7") == "Step 4of 7"
     assert transfer_spaces("Big Buck Bunny", "BigBuck Bunny") == "Big Buck Bunny"
+
+
+def test_lines_that_may_have_lost_a_space_are_told_apart() -> None:
+    lost = ["JaneDoe,ChiefEngineer", "BREMSENEINSTELLEN", "CHAPTER18 STATION", "Doe,Chief"]
+    assert all(may_lack_spaces(text) for text in lost)
+    kept = ["Jane Doe, Chief Engineer", "00:00:02.640", "Note 3: river ahead", "KETTE ÖLEN"]
+    assert not any(may_lack_spaces(text) for text in kept)
+
+
+def test_tesseract_re_reads_only_the_lines_that_may_have_lost_a_space(text_video: Path) -> None:
+    with FrameSource(text_video) as source:
+        frame = next(f for _, f in source.frames_at([3.0])).full()
+    asked: list[list[tuple[int, int, int, int]]] = []
+
+    class Counting(TesseractReader):
+        def read_lines(self, image_rgb: np.ndarray, boxes: Any) -> list[TextBox | None]:
+            asked.append(list(boxes))
+            return super().read_lines(image_rgb, boxes)
+
+    reader = CombinedReader(Counting(), RapidOcrReader())
+    lines = reader.rapid.read(frame)
+    title = next(b for b in lines if normalize_text(b.text) == "quarterly results 2024")
+    assert reader._second_opinion(frame, [title]) == [title]  # spaced: not read again
+    assert asked == []
+    glued = TextBox("QuarterlyResults2024", title.box, title.confidence)
+    (mended,) = reader._second_opinion(frame, [title, glued])[1:]
+    assert asked == [[title.box]]  # only the glued line went to Tesseract
+    assert mended.text == "Quarterly Results 2024"
 
 
 # --- the model entry --------------------------------------------------------------------------

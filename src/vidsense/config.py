@@ -85,8 +85,8 @@ class ModelSettings(BaseSettings):
     audio_events: str = Field(default="yamnet", description="bundled YAMNet or an ONNX file")
     ocr: str = Field(
         default="tesseract+rapidocr",
-        description="tesseract+rapidocr (RapidOCR reads, Tesseract restores word spaces), "
-        "rapidocr (about a third faster, sometimes joins words) or tesseract",
+        description="tesseract+rapidocr (RapidOCR reads, Tesseract restores word spaces in the "
+        "lines that lost them), rapidocr (sometimes joins words) or tesseract",
     )
     ocr_languages: str = Field(default="eng", description="Tesseract language codes, + joined")
     ocr_workers: int = Field(
