@@ -141,9 +141,14 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert holds_kind("the moon turns a deep copper red", "colour")
     # The noun a "what is the ..." asks for says the kind, for questions and schema fields.
     assert asked_kind("What is the colour temperature of daylight?") == "quantity"
-    assert asked_kind(field_question("monthly_price", "what the plan costs per month")) == (
-        "quantity"
-    )
+    assert asked_kind(field_question("monthly_price", "what the plan costs per month")) == ("price")
+    # A price is a sum of money (or "free"), not any number said near the question's words.
+    assert asked_kind("How much does an espresso cost?") == "price"
+    assert asked_kind("¿Cuánto cuesta la entrada?") == "price"
+    assert asked_kind("How much salt goes into the water?") == "quantity"
+    assert holds_kind("La entrada cuesta cinco euros y los niños no pagan.", "price")
+    assert holds_kind("Our pricing starts at $20 per month.", "price")
+    assert not holds_kind("Il parmigiano stagiona per almeno 18 mesi.", "price")
     assert asked_kind(field_question("supportHours")) == "time"
     assert asked_kind("What happens on the first day?") == "thing"
     assert not holds_kind("Jane Austen - Chapter 1", "quantity"), "a part's number counts nothing"
@@ -190,7 +195,7 @@ def test_schema_fields_are_read_as_questions() -> None:
     }
     fields = string_fields(schema)
     assert fields == {"monthly_price": "what the plan costs per month", "support_hours": ""}
-    assert [asked_kind(field_question(n, d)) for n, d in fields.items()] == ["quantity", "time"]
+    assert [asked_kind(field_question(n, d)) for n, d in fields.items()] == ["price", "time"]
 
 
 @needs_wordnet

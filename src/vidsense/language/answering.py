@@ -38,6 +38,7 @@ def _list(text: str) -> list[str]:
 
 Kind = Literal[
     "name",
+    "price",
     "quantity",
     "duration",
     "time",
@@ -52,7 +53,7 @@ Kind = Literal[
 """What a question asks for."""
 
 WORD_KINDS: frozenset[Kind] = frozenset(
-    {"name", "quantity", "duration", "time", "frequency", "colour", "reason"}
+    {"name", "price", "quantity", "duration", "time", "frequency", "colour", "reason"}
 )
 """Kinds of answer whose presence a line's words show."""
 
@@ -67,6 +68,11 @@ _ASKS: list[tuple[Kind, str]] = [
                  r"combien de temps|wie lange|quanto tempo|quanto dura"),
     ("colour", r"what colou?r|which colou?r|de qu[eé] colou?r|qu[eé] colou?r|quelle couleur|"
                r"welche farbe|di che colore|che colore"),
+    ("price", r"how much (?:does|do|did|will|would|is|are|was|were)\b[^?]*\bcost|"
+              r"what (?:does|do|did|will|would)\b[^?]*\bcost\b|how expensive|"
+              r"what (?:is|are|was|were) the (?:\w+ )?(?:price|cost|fee|fare)s?\b|"
+              r"cu[aá]nto (?:cuesta|cuestan|vale|valen|cobran)|qu[eé] precio|combien co[uû]te|"
+              r"(?:wie ?viel|was) kostet|quanto cost(?:a|ano)|che prezzo"),
     ("quantity", r"how (?:much|many|far|heavy|old|tall|big|high|deep|wide|cold|warm|hot|fast)|"
                  r"what (?:pressure|temperature|angle|size|distance|weight|price|cost|number|"
                  r"percentage|amount|speed)|at what (?:angle|temperature|speed|pressure)|"
@@ -152,6 +158,27 @@ _COLOURS = frozenset(
         """
     )
 )
+_MONEY = frozenset(
+    _list(
+        """
+        euro euros eur cent cents centime centimes centimo centimos céntimo céntimos centesimo
+        centesimi dollar dollars usd buck bucks pound pounds quid pence penny gbp franc francs
+        chf yen krone kronor kroner crown crowns rupee rupees peso pesos
+        """
+    )
+)
+"""Currencies: the words that make a number a price."""
+_FREE = frozenset(
+    _list(
+        """
+        free gratis gratuit gratuite gratuito gratuita gratuiti kostenlos umsonst pagan paga
+        pagano zahlen bezahlen
+        """
+    )
+)
+"""Words that say something costs nothing ("free", "los niños no *pagan*")."""
+_CURRENCY = re.compile(r"[$€£¥₹]")
+
 _REASONS = frozenset(
     _list("because since so cause due reason porque pues parce car weil denn da perché poiché")
 )
@@ -189,7 +216,7 @@ _HEAD_KINDS: dict[str, Kind] = {
     **dict.fromkeys(
         _list(
             """
-            price cost fee amount total count number quantity rate temperature pressure angle
+            amount total count number quantity rate temperature pressure angle
             size distance weight speed percentage height width depth length population age
             """
         ),
@@ -198,6 +225,7 @@ _HEAD_KINDS: dict[str, Kind] = {
     **dict.fromkeys(
         _list("time date day year hour hours schedule season month deadline opening"), "time"
     ),
+    **dict.fromkeys(_list("price prices cost costs fee fees fare fares"), "price"),
     "duration": "duration",
     "colour": "colour",
     "color": "colour",
@@ -270,6 +298,9 @@ def holds_kind(text: str, kind: Kind) -> bool:
     low = _NUMBERED.sub(" ", text.lower())  # "Chapter 1" numbers a part; it counts nothing
     tokens = re.findall(r"[^\W_]+(?:[.,:]\d+)?", low)
     plain_tokens = {plain(t) for t in tokens}
+    if kind == "price":  # a sum of money, or that something is free
+        money = bool(plain_tokens & {plain(m) for m in _MONEY} or _CURRENCY.search(text))
+        return (money and _numbers(tokens)) or bool(plain_tokens & {plain(f) for f in _FREE})
     if kind == "quantity":
         return _numbers(tokens)
     if kind == "duration":
