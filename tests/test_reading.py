@@ -15,6 +15,7 @@ from vidsense.language.answering import (
     asked_kind,
     field_question,
     holds_kind,
+    misheard,
 )
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
 from vidsense.language.phrases import (
@@ -141,7 +142,7 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert holds_kind("the moon turns a deep copper red", "colour")
     # The noun a "what is the ..." asks for says the kind, for questions and schema fields.
     assert asked_kind("What is the colour temperature of daylight?") == "quantity"
-    assert asked_kind(field_question("monthly_price", "what the plan costs per month")) == ("price")
+    assert asked_kind(field_question("monthly_price", "what the plan costs per month")) == "price"
     # A price is a sum of money (or "free"), not any number said near the question's words.
     assert asked_kind("How much does an espresso cost?") == "price"
     assert asked_kind("¿Cuánto cuesta la entrada?") == "price"
@@ -154,6 +155,13 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert not holds_kind("Jane Austen - Chapter 1", "quantity"), "a part's number counts nothing"
     assert about_file("How long is this video?") and about_file("What is its resolution?")
     assert not about_file("How long should the sauce simmer?")
+
+
+def test_a_word_speech_recognition_misspelt_still_says_what_was_asked() -> None:
+    marmots = Question.read("What is said about marmots?")
+    assert marmots.said("Marmat live in burrow on the sunny slopes.") == 1.0  # "Marmots live..."
+    assert misheard("marmot", {"marmat"}) and not misheard("bridge", {"fridge"})
+    assert not misheard("brake", {"broke"}), "short words are one letter from too many others"
 
 
 @needs_wordnet

@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any, Literal
 
 from vidsense.language.text import QUESTION_WORDS, STOPWORDS
+from vidsense.models.ocr import similarity
 
 log = logging.getLogger(__name__)
 
@@ -382,6 +383,27 @@ def related(term: str) -> frozenset[str]:
     return frozenset(out)
 
 
+MISHEARD = 0.8
+"""Spelling similarity (1 - normalised edit distance) from which a word of a line is taken for
+the question's word that speech recognition misspelt: "marmat" for "marmot" (0.83)."""
+MISHEARD_LETTERS = 6
+"""Shortest word compared by spelling: shorter ones are one letter from too many others
+("brake", "broke")."""
+
+
+def misheard(term: str, have: Iterable[str]) -> bool:
+    """Whether one of the words ``have`` may be ``term`` misspelt by speech recognition: both
+    at least :data:`MISHEARD_LETTERS` letters, the same first letter, and at least
+    :data:`MISHEARD` alike in spelling. Only ranks lines: whether a video mentions a thing at
+    all is still decided on exact words and synonyms."""
+    if len(term) < MISHEARD_LETTERS:
+        return False
+    return any(
+        len(word) >= MISHEARD_LETTERS and word[0] == term[0] and similarity(term, word) >= MISHEARD
+        for word in have
+    )
+
+
 _ASKING = frozenset(
     _list(
         """
@@ -558,11 +580,13 @@ class Question:
         return sum(1 for t in topic if self.synonyms[t] & vocabulary) / len(topic)
 
     def said(self, text: str) -> float:
-        """Share (0-1) of the question's content words that ``text`` says (or a synonym)."""
+        """Share (0-1) of the question's content words that ``text`` says (or a synonym, or a
+        word recognised with a letter wrong: :func:`misheard`)."""
         if not self.words:
             return 0.0
         have = terms(text)
-        return sum(1 for t in self.words if self.synonyms[t] & have) / len(self.words)
+        found = sum(1 for t in self.words if self.synonyms[t] & have or misheard(t, have))
+        return found / len(self.words)
 
     def score(self, text: str, cosine: float) -> float:
         """How well a line of ``text`` whose query/passage cosine with the question is
