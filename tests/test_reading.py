@@ -227,6 +227,11 @@ def test_topics_are_noun_phrases() -> None:
     one = heading("PASSWORDS")  # one word alone: a tagger reads it as a verb, WordNet does not
     assert one is not None and (one.text, one.head) == ("passwords", "password")
     assert heading("SUNSCREEN") is not None and heading("SIMMER") is None
+    # One "-ing" word names an activity, as "COOKING PASTA" does (WordNet reads it as a verb).
+    packing, kayaking = heading("1 - Packing"), heading("KAYAKING")
+    assert packing is not None and packing.head == "packing"
+    assert kayaking is not None and kayaking.text == "kayaking"
+    assert heading("SING") is None and heading("NOTHING") is None
     assert noun_phrases(["user@host:~$ ls /usr"]) == [[]], "no prompts or paths as topics"
     assert generalise([("spaghetti", 1.0), ("noodle", 1.0), ("salt", 1.0)]) == "pasta"
     assert generalise([("lighthouse", 1.0), ("lamp", 1.0)]) is None

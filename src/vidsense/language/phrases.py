@@ -169,6 +169,10 @@ def heading(text: str) -> Phrase | None:
         # verb, "simmer" a noun): WordNet says whether it is mostly a noun.
         low = words[0].lower()
         noun = wn.morphy(low, "n")
+        gerund = len(low) > 5 and low.endswith("ing") and low not in _GENERIC
+        if gerund and (noun == low or wn.morphy(low[:-3], "n")):
+            # An activity ("Packing", "Cycling", "Kayaking"), as a title of more words is.
+            return Phrase(_lower(phrase), low)
         if low in _GENERIC or _verb(low, wn) or (noun is not None and _verb(noun, wn)):
             return None  # "SEE YOU NEXT TIME" is not about time
         if noun is not None:
