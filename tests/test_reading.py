@@ -13,7 +13,9 @@ from vidsense.language.answering import (
     Question,
     about_file,
     asked_kind,
+    asked_measure,
     field_question,
+    gives_measure,
     holds_kind,
     misheard,
 )
@@ -155,6 +157,25 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert not holds_kind("Jane Austen - Chapter 1", "quantity"), "a part's number counts nothing"
     assert about_file("How long is this video?") and about_file("What is its resolution?")
     assert not about_file("How long should the sauce simmer?")
+
+
+@needs_wordnet
+def test_a_measure_is_answered_by_a_number_in_its_units() -> None:
+    assert asked_measure("What is the colour temperature of daylight?") == "temperature"
+    assert asked_measure("At what angle should the tent stakes go in?") == "angle"
+    assert asked_measure("How much colder does it get per thousand metres?") == "temperature"
+    assert asked_measure("How far should the brake pads be from the rim?") == "distance"
+    assert asked_measure("How many cheeses are there?") is None
+    assert gives_measure("The light is measured at about 5500 Kelvin.", "temperature")
+    assert gives_measure("Drive the pegs in at forty five degrees.", "angle")
+    assert gives_measure("Die Beläge brauchen drei Millimeter Abstand.", "distance")
+    assert not gives_measure("The cake bakes for 12 minutes.", "angle"), "a minute is a time"
+    daylight = Question.read("What is the colour temperature of daylight?")
+    # Misheard "Daylight is ..." as "The light is ...": the kelvins still say it is about this.
+    assert daylight.covered({"light", "measure", "kelvin"}) > 0
+    assert daylight.score("The light is measured at about 5500 Kelvin.", 0.8) > daylight.score(
+        "White balance tells the camera what neutral grey should look like.", 0.8
+    )
 
 
 def test_a_word_speech_recognition_misspelt_still_says_what_was_asked() -> None:

@@ -19,6 +19,7 @@ chosen on the development split of the quality corpus (``benchmarks/quality.py``
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import unicodedata
@@ -477,6 +478,82 @@ _NOT_AFTER_NOUN = frozenset(
 )
 
 
+_MEASURE_UNITS: dict[str, tuple[str, ...]] = {
+    "temperature": ("temperature_unit",),
+    "pressure": ("pressure_unit",),
+    "weight": ("weight_unit", "mass_unit"),
+    "angle": ("angular_unit",),
+    "distance": ("linear_unit",),
+    "length": ("linear_unit",),
+    "height": ("linear_unit",),
+    "width": ("linear_unit",),
+    "depth": ("linear_unit",),
+    "volume": ("volume_unit",),
+    "power": ("power_unit",),
+    "area": ("area_unit",),
+}
+"""What a measure is given in: WordNet's synsets whose kinds are its units (a temperature in
+kelvin or degrees, an angle in degrees, a distance in kilometres or millimetres)."""
+_MEASURED = {
+    **dict.fromkeys(("far", "farther", "further"), "distance"),
+    **dict.fromkeys(("heavy", "heavier"), "weight"),
+    **dict.fromkeys(("high", "higher", "tall", "taller"), "height"),
+    **dict.fromkeys(("deep", "deeper"), "depth"),
+    **dict.fromkeys(("wide", "wider"), "width"),
+    **dict.fromkeys(("hot", "hotter", "cold", "colder", "warm", "warmer"), "temperature"),
+}
+"""The measure a "how ..." question asks for ("how *far*": a distance, "how much *colder*": a
+temperature)."""
+_MEASURE = re.compile(r"\bhow (?:much )?(" + "|".join(_MEASURED) + r")\b")
+
+
+def asked_measure(question: str) -> str | None:
+    """The measure ``question`` asks for, when its units can show one ("how *far*", "what
+    is the colour *temperature*", "at what *angle*"), else None."""
+    q = plain(question)
+    found = _MEASURE.search(q)
+    if found is not None:
+        return _MEASURED[found.group(1)]
+    named = re.search(r"\b(?:what|which) (\w+)", q)
+    if named is not None and named.group(1) in _MEASURE_UNITS:  # "at what angle"
+        return named.group(1)
+    asked = _ASKED_NOUNS.search(q.split("?")[0] + "?")  # "what is the colour temperature"
+    noun = asked.group(1).split()[-1] if asked is not None else None
+    return noun if noun in _MEASURE_UNITS else None
+
+
+@cache
+def units_of(measure: str) -> frozenset[str]:
+    """Single-word names (lower case, two letters or more) of the units ``measure`` is given
+    in, from WordNet; units of time left out (an angle's "minute" is a clock's first)."""
+    wn = _wordnet()
+    if wn is None or measure not in _MEASURE_UNITS:
+        return frozenset()
+
+    def names(synset_name: str) -> set[str]:
+        out: set[str] = set()
+        for synset in wn.synsets(synset_name, "n"):
+            for kind in synset.closure(lambda s: s.hyponyms()):
+                out.update(plain(n) for n in kind.lemma_names() if "_" not in n and len(n) > 1)
+        return out
+
+    found = set().union(*(names(name) for name in _MEASURE_UNITS[measure]))
+    return frozenset(found - names("time_unit"))
+
+
+def gives_measure(text: str, measure: str) -> bool:
+    """Whether ``text`` gives a number in a unit of ``measure`` ("5500 kelvin", "forty five
+    degrees", "drei Millimeter")."""
+    units = units_of(measure)
+    if not units:
+        return False
+    found = re.findall(r"[^\W_]+(?:[.,]\d+)?", text.lower())
+    return any(
+        _numbers([a]) and (plain(b) in units or lemma(b) in units)
+        for a, b in itertools.pairwise(found)
+    )
+
+
 @dataclass
 class Question:
     """A question read once: its kind of answer and content words (with their synonyms)."""
@@ -494,6 +571,9 @@ class Question:
     source: Literal["speech", "text"] | None = None
     """Where the question says the answer is: ``text`` ("written on the screen", "the
     caption"), ``speech`` ("what does he say"), or anywhere."""
+    measure: str | None = None
+    """The measure asked for (:func:`asked_measure`): a line giving a number in one of its
+    units answers it as a line naming a kind of :attr:`head` does."""
 
     @classmethod
     def read(cls, text: str) -> Question:
@@ -529,6 +609,7 @@ class Question:
             head,
             units,
             "text" if shown else "speech" if spoken else None,
+            asked_measure(text) if kind == "quantity" else None,
         )
 
     def holds(self, text: str) -> bool:
@@ -554,7 +635,14 @@ class Question:
         nouns = [t for t in self.topic if _noun_lemma(t) == t]
         if not nouns:
             return 0.0
-        return sum(1 for t in nouns if not kinds_of(t) & vocabulary) / len(nouns)
+        return sum(
+            1 for t in nouns if not (kinds_of(t) & vocabulary or self._measured(t, vocabulary))
+        ) / len(nouns)
+
+    def _measured(self, term: str, vocabulary: set[str]) -> bool:
+        """Whether ``term`` is the measure asked for and ``vocabulary`` holds one of its units
+        (a video that says "5500 kelvin" speaks of a temperature)."""
+        return term == self.measure and bool(units_of(term) & vocabulary)
 
     def grounded(self, vocabulary: set[str]) -> bool:
         """Whether the noun the answer must be an instance of (:attr:`head`) is in
@@ -573,11 +661,14 @@ class Question:
 
     def covered(self, vocabulary: set[str]) -> float:
         """Share (0-1) of :attr:`topic` found in ``vocabulary`` (lemmas), synonyms
-        included."""
+        included, and the measure asked for when one of its units is."""
         topic = self.topic
         if not topic:
             return 1.0
-        return sum(1 for t in topic if self.synonyms[t] & vocabulary) / len(topic)
+        found = sum(
+            1 for t in topic if self.synonyms[t] & vocabulary or self._measured(t, vocabulary)
+        )
+        return found / len(topic)
 
     def said(self, text: str) -> float:
         """Share (0-1) of the question's content words that ``text`` says (or a synonym, or a
@@ -596,6 +687,8 @@ class Question:
             fit += KIND if holds_kind(text, self.kind) else -KIND
         if self.head is not None and self.instances() & terms(text):
             fit += INSTANCE  # "Hello" to "what greeting is written?"
+        elif self.measure is not None and gives_measure(text, self.measure):
+            fit += INSTANCE  # "5500 kelvin" to "what is the colour temperature?"
         return fit
 
     def instances(self) -> frozenset[str]:
@@ -722,12 +815,16 @@ __all__ = [
     "about_speech",
     "about_the_video",
     "asked_kind",
+    "asked_measure",
     "field_question",
     "field_words",
+    "gives_measure",
     "holds_kind",
     "kinds_of",
     "lemma",
+    "misheard",
     "names_person",
     "related",
     "terms",
+    "units_of",
 ]

@@ -36,6 +36,7 @@ from vidsense.language.answering import (
     lemma,
     names_person,
     tokens,
+    units_of,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
@@ -440,7 +441,8 @@ class WritingService:
         """Whether the thing an English question is about (its grammatical subject: "how much
         water does *a cactus* need?") is said or shown, itself, a synonym or a kind of it, or
         written in two words ("passphrase": "pass phrase"); true when its subject is no noun,
-        names the video itself ("the caption", "the narrator") or a person ("the man")."""
+        names the video itself ("the caption", "the narrator") or a person ("the man"); a
+        measure asked for is told of by its units ("5500 kelvin" tells of a temperature)."""
         subject = [w for w in subject_words(q.text) if not about_the_video(w)]
         if all(a_person(w) for w in subject):  # people are often only "he" or "she" in speech
             return True
@@ -452,7 +454,9 @@ class WritingService:
             ),
         )
         return any(
-            (kinds_of(w) | kinds_of(lemma(w))) & vocabulary or (len(w) >= 6 and w in joined)
+            (kinds_of(w) | kinds_of(lemma(w))) & vocabulary
+            or (len(w) >= 6 and w in joined)
+            or (w == q.measure and units_of(w) & vocabulary)  # "kelvin": a temperature
             for w in subject
         )
 
