@@ -16,6 +16,7 @@ good for plumbing and constrained JSON, not for prose).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import importlib.util
 import json
@@ -640,13 +641,17 @@ class LocalWriter(ChatWriter):
 
         def load() -> Any:
             log.info("loading %s (context %d tokens)", self.path, self.settings.context_tokens)
-            return llama_cpp.Llama(
+            model = llama_cpp.Llama(
                 model_path=str(self.path),
                 n_ctx=self.settings.context_tokens,
                 n_threads=1,
                 n_threads_batch=1,
                 verbose=False,
             )
+            # Freed before the interpreter tears its modules down: freed after, from __del__,
+            # llama-cpp-python prints a TypeError traceback at every exit.
+            atexit.register(model.close)
+            return model
 
         return load_once(("writer", str(self.path), str(self.settings.context_tokens)), load)
 
