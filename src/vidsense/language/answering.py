@@ -259,10 +259,17 @@ def asked_kind(question: str) -> Kind:
     ]
     kind: Kind = min(found)[2] if found else "thing"
     if kind == "thing":
-        asked = _ASKED_NOUNS.search(q.split("?")[0] + "?")
-        if asked is not None:
-            kind = _HEAD_KINDS.get(asked.group(1).split()[-1], "thing")
+        noun = _asked_noun(q)
+        if noun is not None:
+            kind = _HEAD_KINDS.get(noun, "thing")
     return kind
+
+
+def _asked_noun(q: str) -> str | None:
+    """The noun a "what is the ..." question (plain text) asks for: "what is the colour
+    *temperature* of daylight?"; None when it asks for none."""
+    asked = _ASKED_NOUNS.search(q.split("?")[0] + "?")
+    return asked.group(1).split()[-1] if asked is not None else None
 
 
 def field_words(name: str) -> list[str]:
@@ -289,6 +296,12 @@ def _numbers(tokens: list[str]) -> bool:
     )
 
 
+@cache
+def _plained(words: frozenset[str]) -> frozenset[str]:
+    """``words`` without their accents (as :func:`plain` leaves a line's words), once."""
+    return frozenset(plain(w) for w in words)
+
+
 def holds_kind(text: str, kind: Kind) -> bool:
     """Whether ``text`` holds an answer of ``kind`` (always true for kinds its words cannot
     show: places, people, manners, things)."""
@@ -301,23 +314,23 @@ def holds_kind(text: str, kind: Kind) -> bool:
     tokens = re.findall(r"[^\W_]+(?:[.,:]\d+)?", low)
     plain_tokens = {plain(t) for t in tokens}
     if kind == "price":  # a sum of money, or that something is free
-        money = bool(plain_tokens & {plain(m) for m in _MONEY} or _CURRENCY.search(text))
-        return (money and _numbers(tokens)) or bool(plain_tokens & {plain(f) for f in _FREE})
+        money = bool(plain_tokens & _plained(_MONEY) or _CURRENCY.search(text))
+        return (money and _numbers(tokens)) or bool(plain_tokens & _plained(_FREE))
     if kind == "quantity":
         return _numbers(tokens)
     if kind == "duration":
-        return _numbers(tokens) and bool(plain_tokens & {plain(u) for u in _UNITS})
+        return _numbers(tokens) and bool(plain_tokens & _plained(_UNITS))
     if kind == "time":
         return bool(
             _CLOCK.search(low)
             or _YEAR.search(low)
-            or (plain_tokens | {t[:-1] for t in plain_tokens}) & {plain(d) for d in _DAYS}
-            or (_numbers(tokens) and plain_tokens & {plain(u) for u in _UNITS})
+            or (plain_tokens | {t[:-1] for t in plain_tokens}) & _plained(_DAYS)
+            or (_numbers(tokens) and plain_tokens & _plained(_UNITS))
         )
     if kind == "frequency":
-        return bool(plain_tokens & {plain(f) for f in _FREQUENCY})
+        return bool(plain_tokens & _plained(_FREQUENCY))
     if kind == "colour":
-        return bool(plain_tokens & {plain(c) for c in _COLOURS})
+        return bool(plain_tokens & _plained(_COLOURS))
     return bool(plain_tokens & _REASONS)  # reason
 
 
@@ -517,8 +530,7 @@ def asked_measure(question: str) -> str | None:
     named = re.search(r"\b(?:what|which) (\w+)", q)
     if named is not None and named.group(1) in _MEASURE_UNITS:  # "at what angle"
         return named.group(1)
-    asked = _ASKED_NOUNS.search(q.split("?")[0] + "?")  # "what is the colour temperature"
-    noun = asked.group(1).split()[-1] if asked is not None else None
+    noun = _asked_noun(q)  # "what is the colour temperature"
     return noun if noun in _MEASURE_UNITS else None
 
 
@@ -636,10 +648,10 @@ class Question:
         if not nouns:
             return 0.0
         return sum(
-            1 for t in nouns if not (kinds_of(t) & vocabulary or self._measured(t, vocabulary))
+            1 for t in nouns if not (kinds_of(t) & vocabulary or self.measured(t, vocabulary))
         ) / len(nouns)
 
-    def _measured(self, term: str, vocabulary: set[str]) -> bool:
+    def measured(self, term: str, vocabulary: set[str]) -> bool:
         """Whether ``term`` is the measure asked for and ``vocabulary`` holds one of its units
         (a video that says "5500 kelvin" speaks of a temperature)."""
         return term == self.measure and bool(units_of(term) & vocabulary)
@@ -666,7 +678,7 @@ class Question:
         if not topic:
             return 1.0
         found = sum(
-            1 for t in topic if self.synonyms[t] & vocabulary or self._measured(t, vocabulary)
+            1 for t in topic if self.synonyms[t] & vocabulary or self.measured(t, vocabulary)
         )
         return found / len(topic)
 

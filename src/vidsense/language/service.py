@@ -36,7 +36,6 @@ from vidsense.language.answering import (
     lemma,
     names_person,
     tokens,
-    units_of,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
 from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
@@ -456,7 +455,7 @@ class WritingService:
         return any(
             (kinds_of(w) | kinds_of(lemma(w))) & vocabulary
             or (len(w) >= 6 and w in joined)
-            or (w == q.measure and units_of(w) & vocabulary)  # "kelvin": a temperature
+            or q.measured(w, vocabulary)  # "5500 kelvin": a temperature
             for w in subject
         )
 
