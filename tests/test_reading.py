@@ -20,6 +20,7 @@ from vidsense.language.answering import (
     misheard,
 )
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
+from vidsense.language.extractive import ExtractiveWriter
 from vidsense.language.phrases import (
     generalise,
     heading,
@@ -342,3 +343,18 @@ def test_wordnet_can_be_read_from_many_threads_at_once() -> None:
         found = list(pool.map(lambda w: (w, chains(shared, w)), words))
     assert all(chains_ == expected[w] for w, chains_ in found)
     assert "canoe.n.01" in expected["kayak"]
+
+
+def test_a_set_length_summary_of_a_silent_clip_says_what_the_picture_shows() -> None:
+    """A phone clip with nothing said or written: asked for two sentences, the summary says
+    what the picture shows (as the plain summary does), then its length, and cites the frame."""
+    shot = Item("c0", "shot", 0.0, 1.6, "")
+    dog = Item("k0", "visual", 0.0, 1.6, "animal, dog (Samoyed)", score=0.8)
+    ev = VideoEvidence(_facts(1.6), [shot, dog], [], {}, "en")
+    pack = ev.pack()
+    text = ExtractiveWriter().answer(pack, "Summarize this video in two sentences.")
+    assert text == (
+        "The picture shows animal, dog (Samoyed) at 0:00. "
+        "The video is 0:02 long, one shot with no speech or text on screen."
+    )
+    assert dog in pack.cited.values()

@@ -101,7 +101,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 10
+    VERSION = 11
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -631,16 +631,19 @@ class ExtractiveWriter(Writer):
         return " ".join(out)
 
     def _without_words(self, pack: EvidencePack) -> list[str]:
-        """Sentences about a window where nothing is said or shown: its shots and length,
-        the sounds heard."""
+        """Sentences about a window where nothing is said or shown: what the picture shows,
+        its shots and length, the sounds heard."""
         ev = pack.evidence
         shots = [s for s in ev.shots if pack.start <= s.start < pack.end]
         length = clock(pack.end - pack.start)
-        out = [
+        sights = self.sights(pack)
+        pack.cite(sights)
+        out = [_shows(sights)] if sights else []
+        out.append(
             f"The video is {length} long, in {len(shots)} shots, with no speech or text on screen."
             if len(shots) > 1
             else f"The video is {length} long, one shot with no speech or text on screen."
-        ]
+        )
         sounds = self.sounds(pack)
         if sounds:
             pack.cite(sounds[:3])
