@@ -358,3 +358,22 @@ def test_a_set_length_summary_of_a_silent_clip_says_what_the_picture_shows() -> 
         "The video is 0:02 long, one shot with no speech or text on screen."
     )
     assert dog in pack.cited.values()
+
+
+def test_a_numbered_line_under_a_series_title_names_its_part() -> None:
+    """An opening slide "A WEEKEND IN THE MOUNTAINS" over "1 - Packing" (both in large
+    print): the numbered line is the part's heading and its subject, the line above names what
+    the parts belong to; without a numbered line the topmost title stays the heading, and a
+    clock range ("10:00 - 18:00") numbers no part."""
+    series = Item("t0", "text", 0.0, 5.0, "A WEEKEND IN THE MOUNTAINS", box=(30, 147, 578, 26))
+    part = Item("t1", "text", 0.0, 5.0, "1 - Packing", box=(243, 203, 152, 30))
+    hours = Item("t2", "text", 9.0, 18.0, "OPENING HOURS", box=(40, 60, 300, 30))
+    times = Item("t3", "text", 9.0, 18.0, "10:00 - 18:00", box=(40, 150, 200, 30))
+    said = [
+        Item("s0", "speech", 0.9, 6.3, "Start with a rucksack of about forty litres."),
+        Item("s1", "speech", 12.8, 17.1, "The sleeping bag goes right at the bottom."),
+    ]
+    items = sorted([series, part, hours, times, *said], key=lambda i: i.start)
+    ev = VideoEvidence(_facts(20.0), items, [], {}, "en")
+    assert [ev.is_heading(i) for i in (series, part, hours, times)] == [False, True, True, False]
+    assert ExtractiveWriter().subjects(ev.pack(0.0, 8.0), limit=1) == ["packing"]

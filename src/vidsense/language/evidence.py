@@ -9,6 +9,7 @@ relevant to a question, or one chapter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,13 @@ Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 
 TITLE_HEIGHT = 0.07
 """Share of the frame's height from which on-screen lettering reads as a title."""
+
+NUMBERED_PART = re.compile(
+    r"^\W*(?:(?:part|chapter|section|episode|lesson|module)\s+)?\d{1,2}\s*[-\u2013\u2014.:)]\s*[^\W\d_]",
+    re.I,
+)
+"""A title that numbers a part of the video ("1 - Packing", "Chapter 2: Sauces"; not a step
+of one, not "10:00 - 18:00")."""
 
 ItemType = Literal["speech", "text", "audio", "shot", "visual"]
 """What an item is: words spoken, text on screen, a sound, a shot of the picture, what a shot's
@@ -201,8 +209,10 @@ class VideoEvidence:
         return n <= 8 and h >= TITLE_HEIGHT * self.video.height and centre < 0.8
 
     def is_heading(self, item: Item) -> bool:
-        """Whether ``item`` is a title (:meth:`is_title`) and the topmost of the titles shown
-        with it (a slide's heading, not the lines in large print beneath it)."""
+        """Whether ``item`` is a title (:meth:`is_title`) and the heading of the titles shown
+        with it: the topmost (a slide's heading, not the lines in large print beneath it),
+        unless one of them numbers a part ("A WEEKEND IN THE MOUNTAINS" over "1 - Packing":
+        the numbered line names the part, the line above what the parts belong to)."""
         return item.id in self.derived("headings", self._headings)
 
     def _headings(self) -> set[str]:
@@ -211,14 +221,22 @@ class VideoEvidence:
         )
         found = set()
         for n, item in enumerate(titles):
-            higher = False
+            numbered = bool(NUMBERED_PART.match(item.text))
+            beaten = False
             for other in titles[max(0, n - 20) : n + 20]:
                 if other is item or other.box is None or item.box is None:
                     continue
                 overlap = min(item.end, other.end) - max(item.start, other.start)
-                together = overlap >= 0.5 * min(item.end - item.start, other.end - other.start)
-                higher = higher or (together and other.box[1] + 2 < item.box[1])
-            if not higher:
+                if overlap < 0.5 * min(item.end - item.start, other.end - other.start):
+                    continue
+                if numbered:
+                    beaten = beaten or (
+                        bool(NUMBERED_PART.match(other.text)) and other.box[1] + 2 < item.box[1]
+                    )
+                else:
+                    beaten = beaten or bool(NUMBERED_PART.match(other.text))
+                    beaten = beaten or other.box[1] + 2 < item.box[1]
+            if not beaten:
                 found.add(item.id)
         return found
 
