@@ -330,7 +330,8 @@ def test_options_of_one_request_share_their_reads(
         ("text", ("text",)),
         ("text", ("transcript",)),
         ("text", ("visual",)),  # what keyframes show, read for the query's WordNet concepts
-        ("vectors", ("text",)),
+        ("vectors", ("text",)),  # speech, by the query less what every sentence shares
+        ("vectors", ("text",)),  # on-screen text and labels
     ]
     again = SearchService(sl.library).run(
         SearchRequest(sl.index_id, "fresh bread at the bakery", options)

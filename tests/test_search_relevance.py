@@ -4,6 +4,7 @@ measured against the query's background in that language."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from vidsense.config import Settings
@@ -48,3 +49,41 @@ def test_one_word_of_several_counts_little() -> None:
     every = relevance.lexical(relevance.covered(terms, "Wear a life jacket on the lake."))
     assert every == pytest.approx(relevance.WORDS_WEIGHT)
     assert one < every / 5
+
+
+HUB = "At warm fleece, and at waterproof jacket stay near the top, where you can reach M fast."
+"""Recognised speech of general words that lies near almost any query (a hub)."""
+
+
+@pytest.mark.parametrize(
+    ("query", "answer", "near"),
+    [
+        (
+            "how to steer a kayak",
+            "To turn, sweep the paddle in a wide arc on the opposite side.",
+            HUB,
+        ),
+        (
+            "which side of the train has the nicest view",
+            "Sit on the left side for the best view of the waterfalls.",
+            "The little red train leaves the city at 7.50 every Saturday morning.",
+        ),
+    ],
+)
+def test_a_passage_near_every_query_loses_its_head_start(
+    e5: TextEmbedder, query: str, answer: str, near: str
+) -> None:
+    raw = e5.embed([query], kind="query")[0]
+    right, wrong = e5.embed([answer, near], kind="passage")
+    assert float(wrong @ raw) > float(right @ raw)  # by cosine alone the hub comes first
+    moved, _ = relevance.unhubbed(e5, raw)
+    assert float(right @ moved) > float(wrong @ moved)
+    assert float(moved @ moved) == pytest.approx(1.0, abs=1e-5)
+    # the change is the passage's hubness (mean cosine with the generic queries), weighted
+    generic = e5.embed(list(relevance.GENERIC), kind="query")
+    for passage in (right, wrong):
+        lowered = float(passage @ raw) - relevance.HUB_WEIGHT * float((generic @ passage).mean())
+        assert float(passage @ moved) == pytest.approx(
+            lowered / float(np.linalg.norm(raw - relevance.HUB_WEIGHT * generic.mean(axis=0))),
+            abs=1e-4,
+        )

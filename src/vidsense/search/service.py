@@ -33,7 +33,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -198,13 +198,13 @@ def _fulfil(future: Future[Any], make: Callable[[], Any]) -> None:
         future.set_exception(exc)
 
 
-class _Lru(OrderedDict[str, Any]):
+class _Lru(OrderedDict[Hashable, Any]):
     def __init__(self, capacity: int) -> None:
         super().__init__()
         self.capacity = capacity
         self.lock = threading.Lock()
 
-    def fetch(self, key: str, make: Callable[[], Any]) -> Any:
+    def fetch(self, key: Hashable, make: Callable[[], Any]) -> Any:
         with self.lock:
             if key in self:
                 self.move_to_end(key)
@@ -347,16 +347,23 @@ class SearchService:
 
     # -- shared pieces -----------------------------------------------------------------------
 
-    def _query_vector(self, text: str) -> tuple[np.ndarray, relevance.Background]:
-        """The query's text vector and background per language (:func:`relevance.background`),
-        cached (a bounded LRU of :data:`QUERY_CACHE` queries)."""
+    def _query_vector(
+        self, text: str, speech: bool = False
+    ) -> tuple[np.ndarray, relevance.Background]:
+        """The query's text vector and its background per language
+        (:func:`relevance.background`), cached (a bounded LRU of :data:`QUERY_CACHE` queries).
+        For ``speech``, the vector less what every sentence near every query shares
+        (:func:`relevance.unhubbed`): short on-screen texts and labels lie near generic queries
+        by being short, not by saying little, so only speech is looked up that way."""
 
         def make() -> tuple[np.ndarray, relevance.Background]:
             embedder = TextEmbeddingEntry(self.settings).load()
             vector: np.ndarray = embedder.embed([text], kind="query")[0]
+            if speech:
+                return relevance.unhubbed(embedder, vector)
             return vector, relevance.background(embedder, vector)
 
-        result: tuple[np.ndarray, relevance.Background] = self._queries.fetch(text, make)
+        result: tuple[np.ndarray, relevance.Background] = self._queries.fetch((text, speech), make)
         return result
 
     def _prefetch(self, options: Sequence[str], request: SearchRequest, pool: _Pool) -> None:
@@ -371,7 +378,9 @@ class SearchService:
         for kind in sorted(kinds, reverse=True):  # transcript, text, audio_event
             mode = "phrase" if exact and kind == "transcript" else "any"
             self._lexical(index_id, query, kind, pool, mode, prefetch=True)
-        if visual_text or kinds - ({"transcript"} if exact else set()):
+        if "transcript" in kinds and not exact:
+            self._semantic_hits(index_id, query, pool, CANDIDATES, prefetch=True, speech=True)
+        if visual_text or kinds - {"transcript"}:
             self._semantic_hits(index_id, query, pool, CANDIDATES, prefetch=True)
         if "text" in kinds:
             sightings = pool.timed("sightings", lambda: self._index_sightings(index_id))
@@ -411,12 +420,20 @@ class SearchService:
         return result
 
     def _semantic_hits(
-        self, index_id: str, query: str, pool: _Pool, limit: int, *, prefetch: bool = False
+        self,
+        index_id: str,
+        query: str,
+        pool: _Pool,
+        limit: int,
+        *,
+        prefetch: bool = False,
+        speech: bool = False,
     ) -> list[tuple[Segment, float]]:
-        """The ``2 * limit`` nearest text-space segments of any kind, once per request."""
+        """The ``2 * limit`` nearest text-space segments of any kind, once per request (and
+        once more, with the vector speech is looked up by, for ``speech``)."""
 
         def make() -> list[tuple[Segment, float]]:
-            vector, _ = pool.timed("embed", lambda: self._query_vector(query))
+            vector, _ = pool.timed("embed", lambda: self._query_vector(query, speech))
             hits = pool.timed(
                 "vectors:text",
                 lambda: self.library.search_vectors(
@@ -428,7 +445,7 @@ class SearchService:
             )
             return [(segments[o], s) for o, s in hits if o in segments]
 
-        future = pool.once(("semantic", query, limit), make, self._leaves)
+        future = pool.once(("semantic", query, limit, speech), make, self._leaves)
         if prefetch:
             return []
         result: list[tuple[Segment, float]] = pool.wait(future)
@@ -438,9 +455,11 @@ class SearchService:
         self, index_id: str, query: str, kinds: set[str], pool: _Pool, limit: int = CANDIDATES
     ) -> list[tuple[Segment, float]]:
         """Segments of ``kinds`` nearest the query in the text space, best first, with their
-        meaning (:func:`relevance.semantic`, 0-1)."""
-        found = self._semantic_hits(index_id, query, pool, limit)
-        _, background = self._query_vector(query)
+        meaning (:func:`relevance.semantic`, 0-1); speech (``{"transcript"}``) by its own
+        lookup (:meth:`_query_vector`)."""
+        speech = kinds == {"transcript"}
+        found = self._semantic_hits(index_id, query, pool, limit, speech=speech)
+        _, background = self._query_vector(query, speech)
         kept = [(s, c) for s, c in found if s.kind in kinds and s.video_id in pool.videos]
         return [
             (s, relevance.semantic(c, background.of(self._language(s)))) for s, c in kept[:limit]
@@ -505,7 +524,9 @@ class SearchService:
         exact = request.conversation_option == "exact_match"
         query_terms = set(terms(query))
         if not exact:
-            self._semantic_hits(request.index_id, query, pool, CANDIDATES, prefetch=True)
+            self._semantic_hits(
+                request.index_id, query, pool, CANDIDATES, prefetch=True, speech=True
+            )
         lexical = self._lexical(
             request.index_id, query, "transcript", pool, "phrase" if exact else "any"
         )
