@@ -358,9 +358,9 @@ class SearchService:
 
         def make() -> tuple[np.ndarray, relevance.Background]:
             embedder = TextEmbeddingEntry(self.settings).load()
+            if speech:  # the query is embedded once for both
+                return relevance.unhubbed(embedder, self._query_vector(text)[0])
             vector: np.ndarray = embedder.embed([text], kind="query")[0]
-            if speech:
-                return relevance.unhubbed(embedder, vector)
             return vector, relevance.background(embedder, vector)
 
         result: tuple[np.ndarray, relevance.Background] = self._queries.fetch((text, speech), make)
@@ -378,9 +378,13 @@ class SearchService:
         for kind in sorted(kinds, reverse=True):  # transcript, text, audio_event
             mode = "phrase" if exact and kind == "transcript" else "any"
             self._lexical(index_id, query, kind, pool, mode, prefetch=True)
-        if "transcript" in kinds and not exact:
+        speech = "transcript" in kinds and not exact
+        rest = visual_text or bool(kinds - {"transcript"})
+        if speech and rest:  # embedded here, while the full-text lists are read, not twice
+            pool.timed("embed", lambda: self._query_vector(query))
+        if speech:
             self._semantic_hits(index_id, query, pool, CANDIDATES, prefetch=True, speech=True)
-        if visual_text or kinds - {"transcript"}:
+        if rest:
             self._semantic_hits(index_id, query, pool, CANDIDATES, prefetch=True)
         if "text" in kinds:
             sightings = pool.timed("sightings", lambda: self._index_sightings(index_id))
