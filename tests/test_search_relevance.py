@@ -87,3 +87,17 @@ def test_a_passage_near_every_query_loses_its_head_start(
             lowered / float(np.linalg.norm(raw - relevance.HUB_WEIGHT * generic.mean(axis=0))),
             abs=1e-4,
         )
+
+
+def test_hub_penalties_keep_the_scale_of_cosines(e5: TextEmbedder) -> None:
+    """Answers compare fits with a fixed bar: a passage as hub-like as the references loses
+    nothing on average, the hub loses more than a specific answer."""
+    answer = "To turn, sweep the paddle in a wide arc on the opposite side."
+    hub, right = e5.embed([HUB, answer], kind="passage")
+    penalties = relevance.hub_penalties(e5, np.stack([hub, right]), "en")
+    assert penalties[0] > penalties[1]
+    references = e5.embed(list(relevance.REFERENCE["en"]), kind="passage")
+    assert float(relevance.hub_penalties(e5, references, "en").mean()) == pytest.approx(
+        0.0, abs=1e-5
+    )
+    assert relevance.hub_penalties(e5, references, None).mean() == pytest.approx(0.0, abs=1e-5)

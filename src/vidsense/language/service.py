@@ -55,7 +55,9 @@ from vidsense.language.schema import response_format as parse_response_format
 from vidsense.language.segments import Span, chapters, highlights
 from vidsense.language.text import noise
 from vidsense.library import Library
+from vidsense.models.base import TextEmbedder
 from vidsense.models.text_embedding import TextEmbeddingEntry
+from vidsense.search import relevance
 from vidsense.store import VideoRecord, new_id
 from vidsense.times import times_in
 
@@ -405,7 +407,12 @@ class WritingService:
         if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
         query = self._query(question)
-        sims = [float(s) for s in matrix @ query]
+        # Spoken lines near every question (hubs) lose that head start, as in search.
+        hubs = relevance.hub_penalties(self._embedder(), matrix, ev.language)
+        sims = [
+            float(s) - (float(h) if item.type == "speech" else 0.0)
+            for s, h, item in zip(matrix @ query, hubs, texts, strict=True)
+        ]
         titled = self._titled(ev)
         for n, item in enumerate(texts):  # a line on a slide, read under its title
             if item.id in titled:
@@ -503,8 +510,11 @@ class WritingService:
         after = [i for i in ev.speech if item.end <= i.start <= item.end + 2.0]
         return f"{item.text} {after[0].text}" if after else item.text
 
+    def _embedder(self) -> TextEmbedder:
+        return TextEmbeddingEntry(self.settings).load()
+
     def _query(self, text: str) -> np.ndarray:
-        vector: np.ndarray = TextEmbeddingEntry(self.settings).load().embed([text], kind="query")[0]
+        vector: np.ndarray = self._embedder().embed([text], kind="query")[0]
         return vector.astype(np.float32)
 
     @staticmethod

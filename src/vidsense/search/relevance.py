@@ -262,13 +262,7 @@ def background(
     with each language's :data:`REFERENCE` passages and their spread (of ``spread_of``'s
     cosines instead when given: the query as embedded, before :func:`unhubbed` moved it), the
     passages embedded once per embedder (~1 s, on its first query)."""
-    with _REFERENCES_LOCK:
-        matrices = _REFERENCES.get(embedder)
-        if matrices is None:
-            matrices = _REFERENCES[embedder] = {
-                language: embedder.embed(texts, kind="passage")
-                for language, texts in REFERENCE.items()
-            }
+    matrices = _references(embedder)
     cosines = {
         language: np.einsum("ij,j->i", matrix, query) for language, matrix in matrices.items()
     }
@@ -277,6 +271,41 @@ def background(
     if spread_of is not None:
         spread = float(np.std(np.concatenate([m @ spread_of for m in matrices.values()])))
     return Background(languages, float(np.mean(list(languages.values()))), max(MIN_SPREAD, spread))
+
+
+def _references(embedder: TextEmbedder) -> dict[str, np.ndarray]:
+    """The :data:`REFERENCE` passages' vectors per language, embedded once per embedder."""
+    with _REFERENCES_LOCK:
+        matrices = _REFERENCES.get(embedder)
+        if matrices is None:
+            matrices = _REFERENCES[embedder] = {
+                language: embedder.embed(texts, kind="passage")
+                for language, texts in REFERENCE.items()
+            }
+    return matrices
+
+
+def _hub_centroid(embedder: TextEmbedder) -> np.ndarray:
+    """The mean of the :data:`GENERIC` queries' vectors, embedded once per embedder."""
+    with _REFERENCES_LOCK:
+        centroid = _HUBS.get(embedder)
+        if centroid is None:
+            centroid = _HUBS[embedder] = embedder.embed(list(GENERIC), kind="query").mean(axis=0)
+    return centroid
+
+
+def hub_penalties(embedder: TextEmbedder, passages: np.ndarray, language: str | None) -> np.ndarray:
+    """What to take from each of ``passages``' cosines (unit rows from ``embedder``) with a
+    query: :data:`HUB_WEIGHT` times its hubness above the mean hubness of the
+    :data:`REFERENCE` passages in ``language`` (English for unknown ones), so that cosines
+    keep their scale (for fits compared with a fixed bar, as answers are)."""
+    centroid = _hub_centroid(embedder)
+    references = _references(embedder)
+    typical = float(
+        np.mean(references.get(language or DEFAULT_LANGUAGE, references["en"]) @ centroid)
+    )
+    penalties: np.ndarray = HUB_WEIGHT * (np.asarray(passages) @ centroid - typical)
+    return penalties
 
 
 def unhubbed(embedder: TextEmbedder, query: np.ndarray) -> tuple[np.ndarray, Background]:
@@ -288,10 +317,7 @@ def unhubbed(embedder: TextEmbedder, query: np.ndarray) -> tuple[np.ndarray, Bac
     spread is the original query's in the same units, so that a score means what it meant
     before (measured against the moved vector's own spread, scores saturate: the references'
     cosines fall together). The generic queries are embedded once per embedder."""
-    with _REFERENCES_LOCK:
-        centroid = _HUBS.get(embedder)
-        if centroid is None:
-            centroid = _HUBS[embedder] = embedder.embed(list(GENERIC), kind="query").mean(axis=0)
+    centroid = _hub_centroid(embedder)
     raw = np.asarray(query, dtype=np.float32)
     moved = raw - HUB_WEIGHT * centroid
     norm = float(np.linalg.norm(moved))
