@@ -377,3 +377,17 @@ def test_a_numbered_line_under_a_series_title_names_its_part() -> None:
     ev = VideoEvidence(_facts(20.0), items, [], {}, "en")
     assert [ev.is_heading(i) for i in (series, part, hours, times)] == [False, True, True, False]
     assert ExtractiveWriter().subjects(ev.pack(0.0, 8.0), limit=1) == ["packing"]
+
+
+def test_a_screen_of_lines_counts_as_one_caption() -> None:
+    """A terminal listing read off the screen (many lines shown at once) weighs as much as one
+    caption, so what is said names the part: "directory listing", not the line "games lib"."""
+    said = Item("s0", "speech", 0.9, 3.0, "I will show a directory listing.")
+    listing = ["bin", "include lib64", "local share", "games lib", "Libexec sbin src"]
+    lines = [
+        Item(f"t{n}", "text", 5.0, 8.0, text, box=(20, 40 + 20 * n, 200, 14))
+        for n, text in enumerate(listing)
+    ]
+    lines.append(Item("t9", "text", 5.0, 6.0, "games lib", box=(20, 300, 200, 14)))
+    ev = VideoEvidence(_facts(9.0), [said, *lines], [], {}, "en")
+    assert ExtractiveWriter().subjects(ev.pack(), limit=1) == ["directory listing"]

@@ -101,7 +101,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 13
+    VERSION = 14
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -251,14 +251,20 @@ class ExtractiveWriter(Writer):
         span = max(pack.end - pack.start, 1e-6)
         english = (ev.language or "en").startswith("en")
         out: list[tuple[str, float, bool]] = []
-        for item in full.of_type("text"):
-            if noise(item.text) or (english and not legible(item.text)):
-                continue
+        shown = [
+            i
+            for i in full.of_type("text")
+            if not (noise(i.text) or (english and not legible(i.text)))
+        ]
+        crowds = _crowds([i for i in shown if not ev.is_heading(i)])
+        for item in shown:
             if ev.is_heading(item):
                 early = (item.start - pack.start) / span < 0.4
                 out.append((_untagged(item.text), TITLE_WEIGHT * (1.0 if early else 0.5), True))
             else:
-                out.append((_untagged(item.text), 1.0, False))
+                # A screen of lines shown at once (a terminal, a menu, a table) counts as one
+                # caption does, not once per line.
+                out.append((_untagged(item.text), 1.0 / crowds[item.id], False))
         out += [(i.text, 0.5 + max(s, 0.0), False) for i, s in self.central(full)]
         return out
 
@@ -778,6 +784,21 @@ def _together(a: Item, b: Item) -> bool:
     """Whether two on-screen texts are shown together (overlapping by half the shorter)."""
     overlap = min(a.end, b.end) - max(a.start, b.start)
     return overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
+
+
+def _crowds(items: list[Item]) -> dict[str, int]:
+    """For each item, how many of ``items`` are shown together with it (:func:`_together`),
+    itself included; one sweep over them in time order."""
+    ordered = sorted(items, key=lambda i: (i.start, i.end))
+    counts = {i.id: 1 for i in ordered}
+    for n, item in enumerate(ordered):
+        for other in ordered[n + 1 :]:
+            if other.start >= item.end:
+                break
+            if _together(item, other):
+                counts[item.id] += 1
+                counts[other.id] += 1
+    return counts
 
 
 def _tidy_title(text: str) -> str:
