@@ -72,7 +72,8 @@ log = logging.getLogger(__name__)
 CANDIDATES = 100
 """Hits taken from each retrieval list (full-text, fuzzy, nearest vectors) of an option."""
 QUERY_CACHE = 512
-"""Query embeddings kept per service (least recently used dropped first)."""
+"""Query vectors kept per service, two per query when speech is searched (its own, less what
+every sentence shares); least recently used dropped first."""
 LEAF_WORKERS = 32
 """Threads (shared by every :class:`SearchService`) that run the store reads of requests
 (full-text lists, embedding + vector search, the fuzzy scan) at once: SQLite, numpy and the
