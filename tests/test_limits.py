@@ -147,6 +147,13 @@ def test_bodies_over_their_family_limit_are_refused_unread(
     refused("/v1.2/classify", b"{" + b" " * 300_000 + b"}", JSON, "VIDSENSE_LIMITS__FORM_BYTES")
     chat = json.dumps({"messages": [{"role": "user", "content": "x" * 600_000}]}).encode()
     refused("/v1/chat/completions", chat, JSON, "VIDSENSE_LIMITS__CHAT_BYTES")
+    video = {"type": "base64_string", "base64_string": "A" * 600_000}  # a video sent inline
+    analyze = json.dumps({"video": video, "prompt": "What happens?"}).encode()
+    refused("/v1.3/analyze", analyze, JSON, "VIDSENSE_LIMITS__CHAT_BYTES")
+    refused("/v1.3/analyze/tasks", analyze, JSON, "VIDSENSE_LIMITS__CHAT_BYTES")
+    bundle = {"type": "inline", "source": {"data": "A" * 600_000}}  # an inline skill's base64 zip
+    execute = json.dumps({"config": {"skills": [bundle]}, "inputs": {}}).encode()
+    refused("/v1/agent/execute", execute, JSON, "VIDSENSE_LIMITS__CHAT_BYTES")
     upload, kind = multipart({"index_id": index_id}, {"video_file": ("v.mp4", b"\0" * (6 << 20))})
     refused("/v1/tasks", upload, {"content-type": kind}, "VIDSENSE_MAX_UPLOAD_BYTES")
 

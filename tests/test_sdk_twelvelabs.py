@@ -15,16 +15,24 @@ JSON schema here.
 
 from __future__ import annotations
 
+import base64
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from twelvelabs import TwelveLabs
 from twelvelabs.core.api_error import ApiError
 from twelvelabs.errors import BadRequestError, NotFoundError
-from twelvelabs.types import AnalyzePromptV2, VideoContext_AssetId, VideoContext_Url
+from twelvelabs.types import (
+    AnalyzePromptV2,
+    VideoContext_AssetId,
+    VideoContext_Base64String,
+    VideoContext_Url,
+)
 
 from tests.conftest import MediaCache
 from tests.library_support import CAPTION, SPOKEN, spoken_clip
@@ -290,6 +298,30 @@ def test_analyze_a_video_by_url(nb: Notebook) -> None:
     assert result.data and says_price(result.data)
     assert result.finish_reason == "stop"
     assert result.usage is not None and result.usage.output_tokens > 0
+
+
+def test_analyze_a_video_sent_as_base64_larger_than_a_json_body(
+    nb: Notebook, media: MediaCache
+) -> None:
+    """``VideoContext_Base64String``: the video travels inside the JSON body, so /analyze takes
+    bodies as large as chat does (a 1 MiB JSON limit refused any real clip)."""
+
+    def build(out: Path) -> None:  # the talk, re-encoded at a high bitrate: ~2.5 MB
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-i", str(nb.talk.path), "-c:v", "libx264",
+             "-b:v", "1M", "-minrate", "1M", "-maxrate", "1M", "-bufsize", "1M",
+             "-x264-params", "nal-hrd=cbr", "-c:a", "aac", str(out)],
+            check=True,
+        )  # fmt: skip
+
+    heavy = media.get("sdk-talk-1mbps.mp4", build)
+    encoded = base64.b64encode(heavy.read_bytes()).decode()
+    assert len(encoded) > 2 << 20  # twice the JSON limit
+    result = nb.client.analyze(
+        video=VideoContext_Base64String(base_64_string=encoded),
+        prompt="How much does the plan cost per month?",
+    )
+    assert result.data and says_price(result.data)
 
 
 def test_analyze_an_asset_with_a_json_schema(nb: Notebook, talk_asset: Any) -> None:

@@ -49,8 +49,9 @@ class LimitSettings(BaseSettings):
     )
     chat_bytes: int = Field(
         default=64 << 20,
-        description="body of /chat/completions and /video/generate (media sent inline as data: "
-        "URIs), bytes (64 MiB)",
+        description="body of /chat/completions, /video/generate, /analyze, /analyze/tasks and "
+        "/agent/execute (media sent inline as data: URIs or base64_string videos, inline skill "
+        "bundles), bytes (64 MiB)",
     )
     data_uri_bytes: int = Field(
         default=48 << 20,

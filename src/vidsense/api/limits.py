@@ -31,7 +31,14 @@ BODY_FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(_P + r"/(?:search|classify(?:/bulk)?|indexes/[^/]+/(?:logos|people/search))/?$"),
         "form",
     ),
-    (re.compile(_P + r"/(?:chat/completions|video/generate)/?$"), "chat"),
+    # media sent inline: data: URIs, Twelve Labs' analyze ``base64_string`` videos, and
+    # VLM Run's inline skill bundles (base64 zips of up to 8 MiB)
+    (
+        re.compile(
+            _P + r"/(?:chat/completions|video/generate|analyze(?:/tasks)?|agent/execute)/?$"
+        ),
+        "chat",
+    ),
 )
 """Route families whose bodies may be larger than a JSON body: ``(path pattern, family)``; every
 other route is ``json``."""
