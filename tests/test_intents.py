@@ -14,7 +14,7 @@ import pytest
 from tests.intent_phrasings import DEV, HELD_OUT, HELD_OUT_LATER
 from vidsense.agent.intents import labels, read
 from vidsense.agent.planner import Step, plan
-from vidsense.times import find_times, parse_time
+from vidsense.times import ends_asked, find_times, parse_time
 
 
 def _accuracy(cases: list[tuple[str, str]]) -> tuple[float, list[str]]:
@@ -130,6 +130,23 @@ def test_the_time_parser(text: str, kinds: list[str], values: list[tuple[float, 
     found = find_times(text)
     assert [m.kind for m in found] == kinds
     assert [m.values for m in found] == [tuple(float(v) for v in vs) for vs in values]
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("What happens at the start?", ["start"]),
+        ("what is said in the first seconds", ["start"]),
+        ("What happens when the video begins?", ["start"]),
+        ("What is shown at the very end?", ["end"]),
+        ("What is said at the end of the video?", ["end"]),
+        ("What happens at the end of the race?", []),  # the end of something in it
+        ("How does the story start?", []),
+        ("What is shown at 0:12?", []),
+    ],
+)
+def test_the_ends_of_a_video_asked_without_a_time(text: str, ends: list[str]) -> None:
+    assert ends_asked(text) == ends
 
 
 def test_parse_time_forms() -> None:

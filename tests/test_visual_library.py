@@ -238,6 +238,14 @@ def test_writers_say_what_is_shown(seen: Seen) -> None:
     answer, cites = writing.answer(video_id, "What is shown at 0:03?")
     assert "At 0:02, the picture shows animal, dog (Samoyed)" in answer
     assert any(c["type"] == "visual" and c["start"] <= 3.0 <= c["end"] for c in cites)
+    # Without a time: the opening and the closing shot ("at the start", "at the very end").
+    duration = seen.library.get_video(seen.index_id, video_id).duration
+    answer, cites = writing.answer(video_id, "What happens at the start?")
+    assert answer.startswith("At 0:00, the picture shows"), answer
+    assert any(c["type"] == "visual" and c["start"] == 0.0 for c in cites), cites
+    answer, cites = writing.answer(video_id, "What is shown at the very end?")
+    assert "the picture shows" in answer, answer
+    assert any(c["type"] == "visual" and c["end"] >= duration - SHOT for c in cites), cites
     gist = writing.gist(video_id)
     assert gist["topics"], gist
     chapters = writing.summarize(video_id, "chapter")["chapters"]

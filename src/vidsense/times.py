@@ -2,7 +2,7 @@
 answers, the CLI), and the one reader of times people write in requests (:func:`find_times`,
 :func:`times_in`, :func:`parse_time`: ``00:05``, ``1:02:03.5``, ``12 s``, ``2 min 30 s``,
 ``5, 15 and 25 seconds``, ranges, ``every 10 seconds``, ``the first/last 10 seconds``,
-``a 20 second reel``).
+``a 20 second reel``; and "at the start" / "at the end" without a time, :func:`ends_asked`).
 
 One rounding rule everywhere: a time is rounded to the nearest unit shown (whole seconds, or
 milliseconds with ``ms=True``), an exact half to the even unit (Python's :func:`round`, the
@@ -261,3 +261,28 @@ def times_in(text: str) -> list[float]:
         if m.kind in ("point", "range"):
             out += [v for v in m.values if math.isfinite(v)]
     return out
+
+
+_OPENING = re.compile(
+    r"\b(?:at|in) the (?:very )?(?:start|beginning|outset)\b"
+    r"|\b(?:at|in) the (?:first|opening) (?:seconds?|moments?|scene|shot)\b"
+    r"|\bwhen (?:it|the video) (?:starts|begins|opens)\b"
+)
+_CLOSING = re.compile(
+    r"\b(?:at|in) the (?:very )?end\b(?! of (?!the video\b|it\b))"
+    r"|\b(?:at|in) the (?:last|final|closing) (?:seconds?|moments?|scene|shot)\b"
+    r"|\bwhen (?:it|the video) ends\b"
+)
+
+
+def ends_asked(text: str) -> list[Literal["start", "end"]]:
+    """Which ends of the video ``text`` asks about without a time: "what happens at the
+    start?", "what is shown at the very end?" (not "at the end of the race": the end of
+    something in it)."""
+    low = text.lower()
+    found: list[Literal["start", "end"]] = []
+    if _OPENING.search(low):
+        found.append("start")
+    if _CLOSING.search(low):
+        found.append("end")
+    return found

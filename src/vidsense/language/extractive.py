@@ -101,7 +101,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 15
+    VERSION = 18
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

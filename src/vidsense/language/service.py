@@ -59,7 +59,7 @@ from vidsense.models.base import TextEmbedder
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.search import relevance
 from vidsense.store import VideoRecord, new_id
-from vidsense.times import times_in
+from vidsense.times import ends_asked, times_in
 
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")
@@ -84,6 +84,9 @@ NAMED_SOURCE = 0.03
 """Added to the fit of lines of the kind the question names ("written on the screen")."""
 CLOSE = 0.04
 """Items whose fit is within this of the best are returned with it."""
+END_SECONDS = 10.0
+"""The longest opening (or closing) a question asks about without a time ("what happens at the
+start?"): its first (last) shot, cut to this many seconds."""
 FOCUS_CLOSE = 0.08
 """Lines whose closeness to an instruction's focus ("only about the dogs") is within this of
 the closest are what the answer quotes. Chosen on the quality corpus's development split."""
@@ -374,6 +377,7 @@ class WritingService:
         cross = not english(question) or (ev.language or "en") != "en"
         bar = RELEVANT
         asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
+        ends = self._at_ends(ev, question, pool)  # "what happens at the start?"
         # A sound or a picture's label names a kind of thing ("dog"), never a name or a person.
         labels = q.kind not in ("name", "person")
         heard = [
@@ -385,6 +389,7 @@ class WritingService:
                 and q.words & {lemma(w) for w in tokens(i.text)}
             )
             or (i.type in ("visual", "text") and any(i.start <= t <= i.end for t in asked))
+            or i in ends
         ]
         # On-screen text that spells no word (menus read off footage at an angle) answers
         # nothing asked in English of an English video.
@@ -442,6 +447,25 @@ class WritingService:
                     fit -= TITLE_OVER_LINES
             found.append((fit, item))
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
+
+    @staticmethod
+    def _at_ends(ev: VideoEvidence, question: str, pool: Sequence[Item]) -> list[Item]:
+        """What is seen, read and said in the opening or closing the question asks about
+        without a time (:func:`~vidsense.times.ends_asked`): the first or last shot, at most
+        :data:`END_SECONDS` and a third of the video long; what begins there, or else what is
+        still there (a caption shown from the first second to the last)."""
+        shots = ev.shots
+        longest = min(END_SECONDS, ev.duration / 3)  # the opening is not the whole video
+        found: list[Item] = []
+        for end in ends_asked(question):
+            if end == "start":
+                a, b = 0.0, min(shots[0].end if shots else ev.duration, longest)
+            else:
+                a, b = max(shots[-1].start if shots else 0.0, ev.duration - longest), ev.duration
+            seen = [i for i in pool if i.type in ("visual", "text", "speech")]
+            begun = [i for i in seen if a <= i.start < b]
+            found += begun or [i for i in seen if i.start < b and i.end > a]
+        return found
 
     def _told_of(self, ev: VideoEvidence, q: Question) -> bool:
         """Whether the thing an English question is about (its grammatical subject: "how much
