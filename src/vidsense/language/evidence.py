@@ -76,6 +76,12 @@ class Item:
         }
 
 
+def shown_together(a: Item, b: Item) -> bool:
+    """Whether two on-screen texts are shown together (overlapping by half the shorter)."""
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
+
+
 @dataclass(frozen=True)
 class Frame:
     """A keyframe: the shot it represents, its time in seconds, and its JPEG (when local)."""
@@ -219,23 +225,19 @@ class VideoEvidence:
         titles = sorted(
             (i for i in self.of_type("text") if self.is_title(i)), key=lambda i: i.start
         )
+        numbered = {i.id: NUMBERED_PART.match(i.text) is not None for i in titles}
         found = set()
         for n, item in enumerate(titles):
-            numbered = bool(NUMBERED_PART.match(item.text))
             beaten = False
             for other in titles[max(0, n - 20) : n + 20]:
                 if other is item or other.box is None or item.box is None:
                     continue
-                overlap = min(item.end, other.end) - max(item.start, other.start)
-                if overlap < 0.5 * min(item.end - item.start, other.end - other.start):
+                if not shown_together(item, other):
                     continue
-                if numbered:
-                    beaten = beaten or (
-                        bool(NUMBERED_PART.match(other.text)) and other.box[1] + 2 < item.box[1]
-                    )
-                else:
-                    beaten = beaten or bool(NUMBERED_PART.match(other.text))
-                    beaten = beaten or other.box[1] + 2 < item.box[1]
+                higher = other.box[1] + 2 < item.box[1]
+                # Among lines alike the topmost heads the slide; a numbered one heads the rest.
+                alike = numbered[item.id] == numbered[other.id]
+                beaten = beaten or (higher if alike else numbered[other.id])
             if not beaten:
                 found.add(item.id)
         return found

@@ -24,7 +24,7 @@ import numpy as np
 
 from vidsense.language.answering import Question, about_file, about_speech, field_words
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
-from vidsense.language.evidence import EvidencePack, Item
+from vidsense.language.evidence import EvidencePack, Item, shown_together
 from vidsense.language.phrases import generalise, heading, legible, noun_phrases
 from vidsense.language.requests import Request, read_request
 from vidsense.language.text import (
@@ -404,7 +404,7 @@ class ExtractiveWriter(Writer):
         first = titles[0] if titles else texts[0] if texts else None
         if first is None:
             return ""
-        rest = [i for i in texts if i is not first and _together(first, i)]
+        rest = [i for i in texts if i is not first and shown_together(first, i)]
         pack.cite([first, *rest])
         lines = "; ".join(i.text.strip() for i in rest[:4])
         said = f"{_tidy_title(first.text)}: {lines}" if lines else _tidy_title(first.text)
@@ -780,22 +780,17 @@ def _unarticled(text: str) -> str:
     return phrase[:1].upper() + phrase[1:]
 
 
-def _together(a: Item, b: Item) -> bool:
-    """Whether two on-screen texts are shown together (overlapping by half the shorter)."""
-    overlap = min(a.end, b.end) - max(a.start, b.start)
-    return overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
-
-
 def _crowds(items: list[Item]) -> dict[str, int]:
-    """For each item, how many of ``items`` are shown together with it (:func:`_together`),
-    itself included; one sweep over them in time order."""
+    """For each item, how many of ``items`` are shown together with it
+    (:func:`~vidsense.language.evidence.shown_together`), itself included; one sweep over them
+    in time order."""
     ordered = sorted(items, key=lambda i: (i.start, i.end))
     counts = {i.id: 1 for i in ordered}
     for n, item in enumerate(ordered):
         for other in ordered[n + 1 :]:
             if other.start >= item.end:
                 break
-            if _together(item, other):
+            if shown_together(item, other):
                 counts[item.id] += 1
                 counts[other.id] += 1
     return counts

@@ -38,7 +38,13 @@ from vidsense.language.answering import (
     tokens,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
-from vidsense.language.evidence import EvidencePack, Item, ItemType, VideoEvidence
+from vidsense.language.evidence import (
+    EvidencePack,
+    Item,
+    ItemType,
+    VideoEvidence,
+    shown_together,
+)
 from vidsense.language.phrases import legible, subject_words
 from vidsense.language.requests import cannot, read_request
 from vidsense.language.schema import (
@@ -389,7 +395,7 @@ class WritingService:
                 and q.words & {lemma(w) for w in tokens(i.text)}
             )
             or (i.type in ("visual", "text") and any(i.start <= t <= i.end for t in asked))
-            or i in ends
+            or i.id in ends
         ]
         # On-screen text that spells no word (menus read off footage at an angle) answers
         # nothing asked in English of an English video.
@@ -438,7 +444,7 @@ class WritingService:
                 shown = [
                     sims[k]
                     for k, other in enumerate(texts)
-                    if other.type == "text" and k != n and _together(item, other)
+                    if other.type == "text" and k != n and shown_together(item, other)
                 ]
                 if shown and max(shown) > sims[n]:
                     fit += SHOWN_WITH * (max(shown) - sims[n])
@@ -449,22 +455,26 @@ class WritingService:
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
 
     @staticmethod
-    def _at_ends(ev: VideoEvidence, question: str, pool: Sequence[Item]) -> list[Item]:
-        """What is seen, read and said in the opening or closing the question asks about
-        without a time (:func:`~vidsense.times.ends_asked`): the first or last shot, at most
-        :data:`END_SECONDS` and a third of the video long; what begins there, or else what is
-        still there (a caption shown from the first second to the last)."""
+    @staticmethod
+    def _at_ends(ev: VideoEvidence, question: str, pool: Sequence[Item]) -> set[str]:
+        """Ids of what is seen, read and said in the opening or closing the question asks
+        about without a time (:func:`~vidsense.times.ends_asked`): the first or last shot, at
+        most :data:`END_SECONDS` and a third of the video long; what begins there, or else what
+        is still there (a caption shown from the first second to the last)."""
+        ends = ends_asked(question)
+        if not ends:
+            return set()
         shots = ev.shots
         longest = min(END_SECONDS, ev.duration / 3)  # the opening is not the whole video
-        found: list[Item] = []
-        for end in ends_asked(question):
+        seen = [i for i in pool if i.type in ("visual", "text", "speech")]
+        found: set[str] = set()
+        for end in ends:
             if end == "start":
                 a, b = 0.0, min(shots[0].end if shots else ev.duration, longest)
             else:
                 a, b = max(shots[-1].start if shots else 0.0, ev.duration - longest), ev.duration
-            seen = [i for i in pool if i.type in ("visual", "text", "speech")]
             begun = [i for i in seen if a <= i.start < b]
-            found += begun or [i for i in seen if i.start < b and i.end > a]
+            found.update(i.id for i in begun or [i for i in seen if i.start < b and i.end > a])
         return found
 
     def _told_of(self, ev: VideoEvidence, q: Question) -> bool:
@@ -503,7 +513,7 @@ class WritingService:
             heads = [i for i in shown if ev.is_heading(i)]
             pairs = []
             for line in shown:
-                over = [h for h in heads if h is not line and _together(line, h)]
+                over = [h for h in heads if h is not line and shown_together(line, h)]
                 if over and not ev.is_heading(line):
                     pairs.append((line, over[0]))
             if not pairs:
@@ -794,12 +804,6 @@ class WritingService:
         return [
             Span(i.start, i.end, (i,)) for i in ev.items if i.type == kind and lo <= i.start < hi
         ]
-
-
-def _together(a: Item, b: Item) -> bool:
-    """Whether two on-screen texts are shown together (overlapping by half the shorter)."""
-    overlap = min(a.end, b.end) - max(a.start, b.start)
-    return overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
 
 
 def _groups(notes: list[str], budget: int, most: int) -> list[tuple[int, int]]:
