@@ -14,10 +14,13 @@ from vidsense.language.answering import (
     about_file,
     asked_kind,
     asked_measure,
+    asks_speaker,
     field_question,
     gives_measure,
     holds_kind,
+    introduced,
     misheard,
+    spoken_of,
 )
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
 from vidsense.language.extractive import ExtractiveWriter
@@ -391,3 +394,36 @@ def test_a_screen_of_lines_counts_as_one_caption() -> None:
     lines.append(Item("t9", "text", 5.0, 6.0, "games lib", box=(20, 300, 200, 14)))
     ev = VideoEvidence(_facts(9.0), [said, *lines], [], {}, "en")
     assert ExtractiveWriter().subjects(ev.pack(), limit=1) == ["directory listing"]
+
+
+def test_who_speaks_is_answered_from_what_the_speaker_says() -> None:
+    """"Who is speaking?" is about a voice: the line where the speaker gives a name, else that
+    no name is given and when speech is heard; a clip with no speech says so. None of these is
+    "not in the video"."""
+    said = [
+        Item("s0", "speech", 1.0, 3.5, "Welcome back to the workshop."),
+        Item("s1", "speech", 4.0, 7.0, "Hello, I'm Jane Doe and today we fix a puncture."),
+        Item("s2", "speech", 8.0, 11.5, "First, take the wheel off the frame."),
+    ]
+    writer = ExtractiveWriter()
+    ev = VideoEvidence(_facts(12.0), said, [], {}, "en")
+    pack = ev.pack()
+    text = writer.answer(pack, "Who is speaking?")
+    assert text == 'At 0:04, the video says: "Hello, I\'m Jane Doe and today we fix a puncture."'
+    assert list(pack.cited.values()) == [said[1]]
+    unnamed = VideoEvidence(_facts(12.0), [said[0], said[2]], [], {}, "en")
+    for question in ("Who is the narrator?", "What is the name of the presenter?"):
+        pack = unnamed.pack()
+        text = writer.answer(pack, question)
+        assert text == (
+            "The video does not say who is speaking: no one gives their name. "
+            "Speech is heard from 0:01 to 0:12."
+        )
+        assert list(pack.cited.values()) == [said[0], said[2]]
+    silent = VideoEvidence(_facts(2.0), [Item("c0", "shot", 0.0, 2.0, "")], [], {}, "en")
+    assert writer.answer(silent.pack(), "Whose voice is it?").startswith("No one speaks")
+    # "I'm going to" names no one; a question about what is said is not about the speaker.
+    assert introduced("I'm going to show you the chain.") is None
+    assert not asks_speaker("What does the narrator say about the chain?")
+    assert asks_speaker("Who talks about the chain?")
+    assert spoken_of("Who talks about the chain?") == "What is said about chain?"

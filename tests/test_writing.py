@@ -123,6 +123,15 @@ def test_something_never_said_or_shown_is_not_invented(ix: Indexed) -> None:
         assert result["citations"] == []
 
 
+def test_who_speaks_is_not_refused(ix: Indexed) -> None:
+    # The narration gives no name: the answer says so, and what is said about the subject.
+    result = ix.service.generate(ix.video_id, "Who talks about the volcano?", citations=True)
+    assert result["data"].startswith("The video does not say who is speaking"), result["data"]
+    said = [c for c in result["citations"] if c["type"] == "speech"]
+    assert len(said) == 1 and "volcano" in said[0]["text"].lower()
+    assert ix.truth.boundaries[0] <= said[0]["start"] < ix.truth.boundaries[1]
+
+
 def test_length_question_is_answered_from_the_container(ix: Indexed) -> None:
     result = ix.service.generate(ix.video_id, "How long is this video?")
     assert "1:12" in result["data"] and "72.00 seconds" in result["data"]

@@ -810,6 +810,43 @@ def about_speech(question: str) -> bool:
     return bool(re.search(_SPOKEN, q)) and not re.search(_SHOWN, q)
 
 
+_WHO = r"\b(?:who|whose|name of)\b"
+_SPEAKING = (
+    r"\b(?:speak\w*|talk\w*|narrat\w*|voice|presenter|presenting|presents|host|"
+    r"reads|reading|reader)\b"
+)
+_INTRODUCED = re.compile(
+    r"\b(?:[Mm]y name is|[Mm]y name's|I am|I'm|[Cc]all me)\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)*)"
+)
+
+
+def asks_speaker(question: str) -> bool:
+    """Whether ``question`` asks who speaks ("who is speaking?", "who is the narrator?",
+    "what is the name of the presenter?"): a question about a voice, not about what it says."""
+    q = plain(question)
+    return bool(re.search(_WHO, q) and re.search(_SPEAKING, q))
+
+
+def spoken_of(question: str) -> str | None:
+    """What a question about a speaker asks is said, as a question: "What is said about
+    sunscreen?" for "who talks about sunscreen?"; None for "who is the narrator?"."""
+    rest = re.sub(
+        rf"{_WHO}|{_SPEAKING}|\b(?:is|was|are|were|the|about|of|on)\b", " ", plain(question)
+    )
+    rest = " ".join(rest.replace("?", " ").split())
+    found = {t for t in terms(rest) if not re.fullmatch(_SPEAKING, t)} - {"name", "whose"}
+    return f"What is said about {rest}?" if found else None
+
+
+def introduced(text: str) -> str | None:
+    """The name a speaker gives ("Hello, I'm Jane Doe" -> "Jane Doe"), if any; the transcript
+    writes names capitalised, so "I'm going" introduces no one."""
+    found = _INTRODUCED.search(text)
+    if found is None or found.group(1).lower() in STOPWORDS:
+        return None
+    return found.group(1)
+
+
 def join_words(parts: Iterable[str]) -> str:
     return " ".join(p for p in parts if p)
 
@@ -828,15 +865,18 @@ __all__ = [
     "about_the_video",
     "asked_kind",
     "asked_measure",
+    "asks_speaker",
     "field_question",
     "field_words",
     "gives_measure",
     "holds_kind",
+    "introduced",
     "kinds_of",
     "lemma",
     "misheard",
     "names_person",
     "related",
+    "spoken_of",
     "terms",
     "units_of",
 ]

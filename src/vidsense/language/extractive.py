@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from vidsense.language.answering import Question, about_file, about_speech, field_words
+from vidsense.language.answering import (
+    Question,
+    about_file,
+    about_speech,
+    asks_speaker,
+    field_words,
+    introduced,
+    spoken_of,
+)
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item, shown_together
 from vidsense.language.phrases import generalise, heading, legible, noun_phrases
@@ -101,7 +109,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 18
+    VERSION = 19
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -459,6 +467,8 @@ class ExtractiveWriter(Writer):
         request = read_request(question)
         if request.instruction or request.needs_model:
             return self.follow(pack, request)
+        if asks_speaker(question):
+            return self._speaker(pack, about=spoken_of(question) is not None)
         q = question.lower()
         if not content_terms(question) and about_speech(question):
             said = pack.of_type("speech")[:SAID_LINES]
@@ -489,6 +499,30 @@ class ExtractiveWriter(Writer):
             pack.cite([item])
             parts.append(self._quote(pack, item))
         return " ".join(parts)
+
+    def _speaker(self, pack: EvidencePack, *, about: bool) -> str:
+        """Who speaks: the line where a speaker gives their name, else that no name is given,
+        with what is said about the subject asked of ("who talks about sunscreen?") or when
+        speech is heard (the transcript has no voices told apart)."""
+        said = pack.of_type("speech")
+        if not said:
+            return "No one speaks in the video: it has no speech."
+        named = [i for i in said if introduced(i.text)]
+        if named:
+            pack.cite(named[:1])
+            return self._quote(pack, named[0])
+        unnamed = "The video does not say who is speaking: no one gives their name."
+        if about and pack.focus:  # the line said about it, or said while it is shown
+            best = pack.focus[0]
+            spoken = [i for i in pack.focus if i.type == "speech"] or [
+                i for i in said if abs(i.start - best.start) < RESTATED
+            ]
+            if spoken:
+                pack.cite(spoken[:1])
+                return f"{unnamed} {self._quote(pack, spoken[0])}"
+        first, last = said[0], said[-1]
+        pack.cite([first, last] if last is not first else [first])
+        return f"{unnamed} Speech is heard from {clock(first.start)} to {clock(last.end)}."
 
     # -- instructions ----------------------------------------------------------------------
 

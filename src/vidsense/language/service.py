@@ -30,11 +30,13 @@ from vidsense.language.answering import (
     a_person,
     about_speech,
     about_the_video,
+    asks_speaker,
     english,
     field_question,
     kinds_of,
     lemma,
     names_person,
+    spoken_of,
     tokens,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Writer
@@ -579,6 +581,9 @@ class WritingService:
             found = self.ranked(ev, about, items, strict=False)[0]
             best = found[0][0] if found else 0.0
             return [item for fit, item in found if fit >= best - FOCUS_CLOSE][:limit]
+        if asks_speaker(prompt):  # "who talks about sunscreen?": what is said about it
+            about = spoken_of(prompt)
+            return self.relevant(ev, about, items, limit) if about else []
         return self.relevant(ev, prompt, items, limit)
 
     def _question_pack(
