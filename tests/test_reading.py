@@ -397,7 +397,7 @@ def test_a_screen_of_lines_counts_as_one_caption() -> None:
 
 
 def test_who_speaks_is_answered_from_what_the_speaker_says() -> None:
-    """"Who is speaking?" is about a voice: the line where the speaker gives a name, else that
+    """ "Who is speaking?" is about a voice: the line where the speaker gives a name, else that
     no name is given and when speech is heard; a clip with no speech says so. None of these is
     "not in the video"."""
     said = [
@@ -427,3 +427,17 @@ def test_who_speaks_is_answered_from_what_the_speaker_says() -> None:
     assert not asks_speaker("What does the narrator say about the chain?")
     assert asks_speaker("Who talks about the chain?")
     assert spoken_of("Who talks about the chain?") == "What is said about chain?"
+
+
+def test_an_answer_said_after_the_questions_own_words_answers_it() -> None:
+    """ "What colour do indoor photos turn without white balance?": both lines hold a colour,
+    but only the one where it follows the question's verb ("photos turn orange") answers it, and
+    gains on the line nearer in meaning ("neutral gray", said of white balance)."""
+    q = Question.read("What colour do indoor photos turn without white balance?")
+    near = "White balance tells the camera what neutral gray should look like."
+    answer = "Indoor lamps are warm, so without correction photos turn orange."
+    assert not q.bound(near) and q.bound(answer)
+    assert q.score(answer, 0.9) > q.score(near, 0.9)
+    cake = Question.read("How long should the cake bake?")
+    assert cake.bound("Let it bake for 40 minutes at 180 degrees.")
+    assert not cake.bound("The cake is served after 40 minutes.")

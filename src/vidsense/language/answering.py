@@ -202,7 +202,10 @@ GENERAL = 400
 general for its absence from a video to mean anything."""
 KIND = 0.03
 """Added to a line's fit when it holds the kind of answer asked for; taken away when the
-question asks for a kind a line's words would show and it has none."""
+question asks for a kind a line's words would show and it has none. Added once more when the
+answer follows one of the question's own words (:meth:`Question.bound`)."""
+BOUND_SPAN = 3
+"""Words after one of the question's own in which an answer counts as bound to it."""
 INSTANCE = 0.1
 """Added to a line's fit when it names a kind of the thing the answer must be ("which
 *greeting*": "hello"); the embedder rarely sees that. Chosen on the development split."""
@@ -697,11 +700,27 @@ class Question:
         fit = cosine + LEXICAL * self.said(text)
         if self.kind in WORD_KINDS:
             fit += KIND if holds_kind(text, self.kind) else -KIND
+            if self.bound(text):  # "photos turn *orange*", not "neutral *gray*" nearby
+                fit += KIND
         if self.head is not None and self.instances() & terms(text):
             fit += INSTANCE  # "Hello" to "what greeting is written?"
         elif self.measure is not None and gives_measure(text, self.measure):
             fit += INSTANCE  # "5500 kelvin" to "what is the colour temperature?"
         return fit
+
+    def bound(self, text: str) -> bool:
+        """Whether an answer of the asked kind follows one of the question's own words within
+        :data:`BOUND_SPAN` words ("photos *turn orange*" for "what colour do photos turn?",
+        "bake *for 40 minutes*" for "how long should the cake bake?")."""
+        found = text.split()
+        own = [lemma(w.strip(".,;:!?\"'()")) in self.words for w in found]
+        for n in (n for n, is_own in enumerate(own) if is_own):
+            after = [
+                w for k, w in enumerate(found[n + 1 : n + 1 + BOUND_SPAN], n + 1) if not own[k]
+            ]
+            if after and holds_kind(" ".join(after), self.kind):
+                return True
+        return False
 
     def instances(self) -> frozenset[str]:
         """Kinds of the noun the answer must be an instance of (:attr:`head`), not the noun

@@ -109,7 +109,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 19
+    VERSION = 20
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
