@@ -458,6 +458,28 @@ def test_real_samples(name: str, tmp_path: Path) -> None:
     assert len(frames) == 3 and all(f.path.stat().st_size > 1000 for f in frames)
 
 
+SCREEN_RECORDING = Path("/usr/share/forensics-samples/original-files/movie2/movie-hello.ogg")
+
+
+def test_an_ogg_theora_recording_with_repeated_frames_decodes_to_the_end() -> None:
+    """A desktop recording from Debian's forensics-samples-files: Ogg Theora writes an empty
+    packet (with a time) for each unchanged frame. Sent to the decoder, the first one read as
+    the end of the stream and the next packet failed, so the clip was "damaged at 1.9 s"."""
+    if not SCREEN_RECORDING.is_file():
+        pytest.skip("apt-get install forensics-samples-files (scripts/install.sh --dev)")
+    import av
+
+    with av.open(str(SCREEN_RECORDING)) as container:
+        stream = container.streams.video[0]
+        empty = [p for p in container.demux(stream) if not p.size and p.pts is not None]
+    assert empty, "the recording repeats frames with empty packets"
+    source = FrameSource(SCREEN_RECORDING)
+    times = [f.time for f in source.frames()]
+    assert source.report.error is None and not source.report.damaged
+    assert times[-1] == pytest.approx(source.info.video_duration, abs=0.2)
+    assert len(times) >= 200  # 8.3 s at 29.97 fps, less the repeated frames
+
+
 # --- bad input -------------------------------------------------------------------------------
 
 

@@ -258,6 +258,11 @@ class FrameSource:
             except av.error.FFmpegError as e:
                 self._record_error(e)
                 return
+            if not packet.size and packet.pts is not None:
+                # An empty packet with a time repeats the frame before (Ogg Theora writes one
+                # for each unchanged frame); sent to the decoder it would read as the end of
+                # the stream. Only the demuxer's last packet (no time) drains the decoder.
+                continue
             if packet.is_corrupt and packet.size and (following is None or not following.size):
                 # The file ends inside this packet: decoding it would only fail, and lose the
                 # frames other decoder threads still hold. Those frames are whole: drain them.
