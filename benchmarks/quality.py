@@ -15,7 +15,9 @@ and every figure is printed per video and per split (``dev`` is where constants 
   absent answers refused, cross-lingual questions right; through ``/v1/generate`` and chat
   (``/v1/chat/completions`` with the ``openai`` client);
 - instructions: followed (length, bullets, numbered steps, checklist, table of times, focus,
-  saying a request is unsupported) and false "not in the video", through both as well;
+  saying a request is unsupported; and, of every video, the requests any video can answer:
+  a title, hashtags, its topics, a summary, what can be heard, timed chapters, what is said)
+  and false "not in the video", through both as well;
 - search: R@1 / R@5 per option and for the web UI's default (visual + conversation +
   text_in_video) on paraphrased queries, and the share of top-5 hits whose text is noise;
 - shots: hard-cut precision / recall / F1 within 0.1 s, low-contrast cuts found, dissolves and
@@ -390,10 +392,27 @@ def questions(api: Api, v: Indexed, report: Report, chat: bool) -> None:
     report.counts["questions"][v.name] = dict(counts)
 
 
+EVERY_VIDEO = (
+    {"prompt": "Give this video a title.", "kind": "title", "n": 15},
+    {"prompt": "Suggest hashtags for this video.", "kind": "hashtags", "n": 1},
+    {"prompt": "What topics are covered?", "kind": "answered"},
+    {"prompt": "Generate a summary of this video.", "kind": "answered"},
+    {"prompt": "What sounds can be heard?", "kind": "answered"},
+    {"prompt": "List the chapters with their times.", "kind": "table", "n": 1},
+    {"prompt": "What is said in this video?", "kind": "answered"},
+)
+"""Requests any video can answer, asked of each besides its own (``n``, ``about`` and
+``avoid`` as in ``spec.Instruction``): none is about something a video may lack."""
+
+
 def instructions(api: Api, v: Indexed, report: Report, chat: bool) -> None:
     counts: Counts = defaultdict(int)
+    asked = [
+        *v.labels["instructions"],
+        *({"n": 0, "about": (), "avoid": (), **i} for i in EVERY_VIDEO),
+    ]
     for path, ask in askers(api, v, chat).items():
-        for item in v.labels["instructions"]:
+        for item in asked:
             answer = ask(item["prompt"])
             ok = scoring.followed(answer, item["kind"], item["n"], item["about"], item["avoid"])
             counts[f"{path}.asked"] += 1

@@ -22,6 +22,7 @@ from vidsense.language.answering import (
     misheard,
     spoken_of,
 )
+from vidsense.language.base import NOT_IN_VIDEO
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
 from vidsense.language.extractive import ExtractiveWriter
 from vidsense.language.phrases import (
@@ -127,6 +128,26 @@ def test_prompts_are_read_as_instructions() -> None:
         assert said is not None and said.startswith("I can't"), prompt
         assert "not in the video" not in said
     assert cannot(read_request("Make a clip from 0:10 to 0:20")) is None, "a trim"
+    # The video a request names after a preposition is the one there, not one to make.
+    for prompt in (
+        "Generate a summary of this video.",
+        "Create a title for this video.",
+        "Create hashtags for this video.",
+        "Make a list of the topics in this clip.",
+    ):
+        assert cannot(read_request(prompt)) is None, prompt
+    wants = {
+        "Give this video a title.": "title",
+        "What is the title of this video?": "title",
+        "Suggest hashtags for this video.": "hashtags",
+        "What topics are covered?": "topics",
+        "What title is shown on screen?": None,
+        "What is the title of the book?": None,
+        "Which subject is the hardest?": None,
+    }
+    assert {p: read_request(p).wants for p in wants} == wants
+    assert read_request("List the chapters with their times.").timed
+    assert not read_request("List the chapters.").timed
     assert read_request("Continue the story in the same style.").needs_model
     assert read_request("Translate the narration into French.").needs_model == "translate"
 
@@ -441,3 +462,39 @@ def test_an_answer_said_after_the_questions_own_words_answers_it() -> None:
     cake = Question.read("How long should the cake bake?")
     assert cake.bound("Let it bake for 40 minutes at 180 degrees.")
     assert not cake.bound("The cake is served after 40 minutes.")
+
+
+def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
+    """Requests any video can answer ("give this video a title", "what sounds can be heard?")
+    were answered "not in the video": they name nothing said or shown. Now the title, hashtags
+    and topics come from the gist, sounds from the audio events with when they are heard."""
+    items = [
+        Item("t0", "text", 0.0, 4.0, "BREAD AT HOME", box=(40, 60, 400, 40)),
+        Item("s0", "speech", 0.5, 4.0, "Knead the dough for ten minutes."),
+        Item("s1", "speech", 5.0, 9.0, "Then let the dough rise in a warm place."),
+        Item("a0", "audio", 0.0, 9.6, "Music", score=0.7),
+        Item("a1", "audio", 10.0, 20.0, "Music", score=0.7),
+        Item("a2", "audio", 14.0, 15.0, "Dog", score=0.6),
+    ]
+    ev = VideoEvidence(_facts(20.0), items, [], {}, "en")
+    writer = ExtractiveWriter()
+    title = writer.answer(ev.pack(), "Give this video a title.")
+    assert title == writer.gist(ev.pack()).title and "\n" not in title
+    tags = writer.answer(ev.pack(), "Suggest hashtags for this video.").split()
+    assert tags and all(t.startswith("#") for t in tags)
+    assert writer.answer(ev.pack(), "What topics are covered?").startswith("The video covers ")
+    heard = writer.answer(ev.pack(), "What sounds can be heard?")
+    assert heard == "Music (0:00-0:20) and dog (0:14-0:15) can be heard."
+    pack = ev.pack()
+    assert writer.answer(pack, "Can you hear a dog barking?") == "Dog (0:14-0:15) can be heard."
+    assert list(pack.cited.values()) == [items[5]]
+    assert writer.answer(ev.pack(), "Is there applause?").startswith(NOT_IN_VIDEO)
+    timed = writer.answer(ev.pack(), "List what is said with timestamps.")
+    assert timed.splitlines()[0].startswith("- 0:00-0:04 ")
+    silent = VideoEvidence(_facts(2.0), [Item("c0", "shot", 0.0, 2.0, "")], [], {}, "en")
+    assert writer.answer(silent.pack(), "What is said in this video?").startswith(
+        "Nothing is said in the video"
+    )
+    assert writer.answer(silent.pack(), "What can you hear?") == (
+        "No sounds were recognised in the video."
+    )

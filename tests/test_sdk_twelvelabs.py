@@ -324,6 +324,21 @@ def test_analyze_a_video_sent_as_base64_larger_than_a_json_body(
     assert result.data and says_price(result.data)
 
 
+def test_analyze_a_video_indexed_through_tasks_by_its_id(nb: Notebook) -> None:
+    # The SDK's analyze names a video only as an asset, a URL or base64: a video indexed
+    # through tasks.create is reached by its video_id given as the asset id.
+    result = nb.client.analyze(
+        video=VideoContext_AssetId(asset_id=nb.video_id),
+        prompt="How much does the plan cost per month?",
+    )
+    assert result.data and says_price(result.data)
+    title = nb.client.analyze(
+        video=VideoContext_AssetId(asset_id=nb.video_id), prompt="Give this video a title."
+    )
+    assert title.data and "\n" not in title.data and 1 <= len(title.data.split()) <= 15
+    assert "not in the video" not in title.data
+
+
 def test_analyze_an_asset_with_a_json_schema(nb: Notebook, talk_asset: Any) -> None:
     schema = {
         "type": "object",

@@ -54,6 +54,7 @@ UNSUPPORTED = re.compile(
 TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\b")
 BULLET = re.compile("^\\s*[-*\u2022\u25cf\u25aa\u2023\u2013]\\s+(?!\\[)")
 NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+")
+HASHTAG = re.compile(r"#\w+")
 CHECKBOX = re.compile(r"^\s*(?:[-*]\s*)?(?:\[[ xX✓✔]?\]|☐|☑|☒|□|✅|✔|✓)\s*")
 
 
@@ -243,6 +244,12 @@ def followed(answer: str, kind: str, n: int, about: Sequence[str], avoid: Sequen
         return lines_like(answer, TIME) >= n
     if kind == "focus":
         return mentions(answer, about) and not mentions(answer, avoid)
+    if kind == "title":
+        return len(answer.strip().splitlines()) == 1 and 1 <= words(answer) <= n
+    if kind == "hashtags":
+        return lines_like(answer, HASHTAG) == 1 and len(HASHTAG.findall(answer)) >= n
+    if kind == "answered":  # (what a video says may itself read "does not make ...")
+        return not re.match(r"I (?:can't|cannot)\b", answer)
     raise ValueError(f"unknown instruction kind {kind!r}")
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from vidsense.agent.messages import MediaRef
-from vidsense.errors import InvalidArgument
+from vidsense.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from vidsense.agent.service import ChatService
@@ -57,7 +57,14 @@ def analyzed_video(chat: ChatService, video_id: str | None, video: Mapping[str, 
     if kind == "video_id":
         return value
     if kind == "asset_id":
-        chat.files.asset(value)
+        try:
+            chat.files.asset(value)
+        except NotFound:
+            # A video indexed through /tasks is an asset too: the official SDK's analyze
+            # names videos only as assets, URLs or base64, not by video_id.
+            if not _indexed(chat, value):
+                raise
+            return value
         ref = MediaRef("file", file_id=value)
     elif kind == "url":
         ref = MediaRef("video", url=value)
@@ -66,6 +73,15 @@ def analyzed_video(chat: ChatService, video_id: str | None, video: Mapping[str, 
         ref = MediaRef("video", url=payload)
     [found] = chat.media.locate([ref])
     return chat.media.index(found).video.id
+
+
+def _indexed(chat: ChatService, video_id: str) -> bool:
+    """Whether the library holds a video with this id."""
+    try:
+        chat.library.video_by_id(video_id)
+    except NotFound:
+        return False
+    return True
 
 
 def run_analysis(chat: ChatService, request: Mapping[str, Any]) -> dict[str, Any]:

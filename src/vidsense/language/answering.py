@@ -823,6 +823,22 @@ def about_the_video(noun: str) -> bool:
     return noun in _THE_VIDEO or bool(re.search(_SHOWN, noun) or re.search(_SPOKEN, noun))
 
 
+_HEARD = (
+    r"\b(?:sounds?|noises?|hear|heard|hearing|audible|audio|music|musical|songs?|singing|"
+    r"soundtrack)\b"
+)
+SOUND_WORDS = frozenset(_list("sound noise hear heard hearing audible audio background play"))
+"""Words of a question about the sound that name no sound of their own."""
+
+
+def about_sounds(question: str) -> bool:
+    """Whether ``question`` asks what can be heard ("what sounds can be heard?", "is there
+    music?"), not what is said."""
+    q = plain(question)
+    said = re.search(r"\b(?:say|says|said|talk\w*|speak\w*|mention\w*|words?)\b", q)
+    return bool(re.search(_HEARD, q)) and not said
+
+
 def about_speech(question: str) -> bool:
     """Whether ``question`` asks what is said (by a narrator, speaker, someone)."""
     q = plain(question)
@@ -875,11 +891,13 @@ __all__ = [
     "KIND",
     "LEXICAL",
     "RELEVANT",
+    "SOUND_WORDS",
     "WORD_KINDS",
     "Kind",
     "Question",
     "a_person",
     "about_file",
+    "about_sounds",
     "about_speech",
     "about_the_video",
     "asked_kind",

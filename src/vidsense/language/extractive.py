@@ -23,13 +23,16 @@ from typing import Any
 import numpy as np
 
 from vidsense.language.answering import (
+    SOUND_WORDS,
     Question,
     about_file,
+    about_sounds,
     about_speech,
     asks_speaker,
     field_words,
     introduced,
     spoken_of,
+    terms,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
 from vidsense.language.evidence import EvidencePack, Item, shown_together
@@ -103,13 +106,22 @@ _SUMMARY_QUESTION = (
     "tell me about",
 )
 
+_ASKING_WORDS = frozenset(
+    words(
+        """generate give write provide create make produce brief short quick detailed detail full
+    summary summarize summarise summarization overview description describe gist recap main
+    point points"""
+    )
+)
+"""Words of a request for a summary that name nothing it should be about."""
+
 
 class ExtractiveWriter(Writer):
     """Writes with the evidence's own words (the default writer)."""
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 20
+    VERSION = 24
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -420,6 +432,9 @@ class ExtractiveWriter(Writer):
 
     def summarize(self, pack: EvidencePack, prompt: str | None = None) -> str:
         request = read_request(prompt) if prompt else None
+        wanted = self._wanted(pack, request) if request is not None else None
+        if wanted is not None:
+            return wanted
         if request is not None and (request.instruction or request.needs_model):
             return self.follow(pack, request)
         parts = self.chapters_of(pack)
@@ -465,19 +480,26 @@ class ExtractiveWriter(Writer):
         if about_file(question):
             return _facts(pack)
         request = read_request(question)
+        wanted = self._wanted(pack, request)
+        if wanted is not None:
+            return wanted
         if request.instruction or request.needs_model:
             return self.follow(pack, request)
         if asks_speaker(question):
             return self._speaker(pack, about=spoken_of(question) is not None)
+        if about_sounds(question):
+            return self._heard(pack, question)
         q = question.lower()
         if not content_terms(question) and about_speech(question):
             said = pack.of_type("speech")[:SAID_LINES]
             if said:  # "What is said?": the words, not a summary of them
                 pack.cite(said)
                 return "The video says: " + " ".join(f'"{i.text.strip()}"' for i in said)
-        if not pack.focus and (
-            not content_terms(question) or any(k in q for k in _SUMMARY_QUESTION[1:])
-        ):
+            return f"Nothing is said in the video: it has no speech. {self.summarize(pack)}"
+        summary = any(k in q for k in _SUMMARY_QUESTION[1:])
+        if (not pack.focus and (not content_terms(question) or summary)) or (
+            summary and not content_terms(question) - _ASKING_WORDS
+        ):  # "generate a summary of this video": nothing named but the summary itself
             return self.summarize(pack)
         if not pack.focus:
             return (
@@ -499,6 +521,55 @@ class ExtractiveWriter(Writer):
             pack.cite([item])
             parts.append(self._quote(pack, item))
         return " ".join(parts)
+
+    def _wanted(self, pack: EvidencePack, request: Request) -> str | None:
+        """The part of the gist a prompt asks for ("give this video a title": the title;
+        hashtags; "what topics does it cover?"), or None. A list of topics ("list the topics
+        with their times") is written by :meth:`follow`."""
+        if request.wants is None or (request.wants == "topics" and request.form != "prose"):
+            return None
+        gist = self.gist(pack)
+        if request.wants == "title":
+            return gist.title
+        if request.wants == "hashtags":
+            return " ".join(gist.hashtags) if gist.hashtags else "#Video"
+        if not gist.topics:
+            return "The video has no speech, on-screen text or recognised pictures to name topics."
+        return f"The video covers {spoken_list(gist.topics)}."
+
+    @staticmethod
+    def _heard(pack: EvidencePack, question: str) -> str:
+        """What can be heard, from the audio events: each sound with when it is heard (the
+        ones the question names, when it names some: "is there music?")."""
+        heard: dict[str, list[Item]] = {}
+        for item in pack.of_type("audio"):
+            if item.text != "Silence":
+                heard.setdefault(item.text, []).append(item)
+        asked = Question.read(question)
+        named = {w for w in asked.words if w not in SOUND_WORDS}
+        if named:
+            heard = {
+                label: found
+                for label, found in heard.items()
+                if any(asked.synonyms[w] & terms(label) for w in named)
+            }
+            if not heard:
+                asked_for = spoken_list(sorted(named))
+                return f"{NOT_IN_VIDEO}: no sound in it was recognised as {asked_for}."
+        if not heard:
+            return "No sounds were recognised in the video."
+        longest = sorted(heard.items(), key=lambda kv: -sum(i.end - i.start for i in kv[1]))
+        said = []
+        for label, found in longest[:SOUNDS_LISTED]:
+            spans = _merged(found)
+            pack.cite(found[:1])
+            name = label.split(",")[0].strip().lower()
+            if len(spans) > 3:
+                when = f"{len(spans)} times between {clock(spans[0][0])} and {clock(spans[-1][1])}"
+            else:
+                when = ", ".join(f"{clock(lo)}-{clock(hi)}" for lo, hi in spans)
+            said.append(f"{name} ({when})")
+        return as_sentence(spoken_list(said) + " can be heard")
 
     def _speaker(self, pack: EvidencePack, *, about: bool) -> str:
         """Who speaks: the line where a speaker gives their name, else that no name is given,
@@ -585,21 +656,8 @@ class ExtractiveWriter(Writer):
     ) -> list[tuple[float, float, str]]:
         """What a list holds, ``(start, end, text)``: the parts (their subject and first
         sentence), the shots, or the sentences said (the steps), as the request asks."""
-        ev = pack.evidence
         if request.items == "shots":
-            lo, hi = parts[0].start, parts[-1].end
-            shots = [s for s in ev.shots if lo <= s.start < hi] or [
-                *(ev.shots[:1] or [Item("", "shot", lo, hi, "")])
-            ]
-            out = []
-            for n, shot in enumerate(shots, 1):
-                inside = ev.pack(shot.start, shot.end)
-                said = self.pick_sentences(inside, 1)
-                what = as_sentence(said[0].text) if said else self.shown(inside)
-                pack.cite(said)
-                text = f"Shot {n} ({clock(shot.start)}-{clock(shot.end)})"
-                out.append((shot.start, shot.end, f"{text}: {what}" if what else text))
-            return out
+            return self._shots(pack, parts)
         wanted = request.count or 0
         if request.form == "table" or (request.items == "parts" and len(parts) >= max(wanted, 2)):
             out = []
@@ -611,12 +669,38 @@ class ExtractiveWriter(Writer):
                     f": {as_sentence(lines[0].text)}" if lines and request.form != "table" else ""
                 )
                 out.append((part.start, part.end, f"{title}{first}"))
-            return out
+            return _timed(out) if request.timed and request.form != "table" else out
         lines = [i for p in parts for i in p.of_type("speech")]
         if not lines:
             lines = [i for p in parts for i in p.of_type("text") if not noise(i.text)]
+        if not lines:  # nothing said or written: what each shot shows
+            return self._shots(pack, parts)
         pack.cite(lines[:MAX_ENTRIES])
-        return [(i.start, i.end, as_sentence(i.text)) for i in lines[:MAX_ENTRIES]]
+        out = [(i.start, i.end, as_sentence(i.text)) for i in lines[:MAX_ENTRIES]]
+        return _timed(out) if request.timed else out
+
+    def _shots(
+        self, pack: EvidencePack, parts: list[EvidencePack]
+    ) -> list[tuple[float, float, str]]:
+        """The shots of ``parts`` as list entries: each with what is said in it, else what it
+        shows on screen or in the picture."""
+        ev = pack.evidence
+        lo, hi = parts[0].start, parts[-1].end
+        shots = [s for s in ev.shots if lo <= s.start < hi] or [
+            *(ev.shots[:1] or [Item("", "shot", lo, hi, "")])
+        ]
+        out = []
+        for n, shot in enumerate(shots[:MAX_ENTRIES], 1):
+            inside = ev.pack(shot.start, shot.end)
+            said = self.pick_sentences(inside, 1)
+            sights = [] if said else self.sights(inside, limit=1)
+            what = as_sentence(said[0].text) if said else self.shown(inside)
+            if not what and sights:
+                what = as_sentence(f"The picture shows {sights[0].text}")
+            pack.cite(said or sights)
+            text = f"Shot {n} ({clock(shot.start)}-{clock(shot.end)})"
+            out.append((shot.start, shot.end, f"{text}: {what}" if what else text))
+        return out
 
     def _prose(
         self, pack: EvidencePack, parts: list[EvidencePack], request: Request, focused: bool
@@ -833,6 +917,28 @@ def _crowds(items: list[Item]) -> dict[str, int]:
 def _tidy_title(text: str) -> str:
     t = " ".join(text.split())
     return title_case(t.lower()) if t.isupper() else t
+
+
+SOUNDS_LISTED = 5
+"""Sounds named in an answer to "what can be heard?", longest heard first."""
+SOUND_GAP = 1.0
+"""Seconds between two sightings of a sound within which they are heard as one."""
+
+
+def _timed(entries: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """List entries with their times in front ("0:12-0:22 Houseplants: ...")."""
+    return [(lo, hi, f"{clock(lo)}-{clock(hi)} {text}") for lo, hi, text in entries]
+
+
+def _merged(items: list[Item]) -> list[tuple[float, float]]:
+    """The spans ``items`` (one sound's sightings) cover, joined across short gaps."""
+    spans: list[tuple[float, float]] = []
+    for item in sorted(items, key=lambda i: i.start):
+        if spans and item.start - spans[-1][1] <= SOUND_GAP:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], item.end))
+        else:
+            spans.append((item.start, item.end))
+    return spans
 
 
 RESTATED = 2.0

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Form = Literal["prose", "bullets", "numbered", "checklist", "table"]
+Wanted = Literal["title", "hashtags", "topics"]
 Items = Literal["parts", "steps", "shots", "sentences"]
 
 _NUMBERS = {
@@ -38,7 +39,7 @@ _MEDIA = (
 )
 _LACKS: list[tuple[str, str]] = [
     (rf"\b(?:generate|create|make|produce|render|animate|film|shoot|record|compose|paint|draw|"
-     rf"design|build|synthesi[sz]e)\b(?:\s+\w+){{0,4}}?\s+(?:{_MEDIA})\b",
+     rf"design|build|synthesi[sz]e)\b((?:\s+\w+){{0,4}}?)\s+(?:{_MEDIA})\b",
      "make new videos, pictures, diagrams or audio (vidsense finds, describes and quotes what "
      "is in your videos; it has no generator)"),
     (r"\b(?:draw|sketch|paint|plot|diagram)\b",
@@ -57,7 +58,22 @@ _LACKS: list[tuple[str, str]] = [
     (r"\btranslat\w*\b.*\b(?:speech|audio|voice)\b",
      "translate speech into audio (vidsense has no speech synthesizer)"),
 ]  # fmt: skip
-"""Requests for something vidsense has no tool for, and what to say it cannot do."""
+"""Requests for something vidsense has no tool for, and what to say it cannot do. Where a
+pattern captures the words between a verb and a medium, a preposition among them makes the
+medium the one already there ("generate a summary *of this video*"), not one to make."""
+_PREPOSITION = re.compile(r"\b(?:of|for|from|in|about|on|to|into|with|by|behind)\b")
+
+
+def _lacks(low: str) -> str | None:
+    """What vidsense has no tool for in a (lower-cased) prompt, in words, or None."""
+    for pattern, why in _LACKS:
+        for found in re.finditer(pattern, low):
+            between = found.group(1) if found.groups() else None
+            if between is None or not _PREPOSITION.search(between):
+                return why
+    return None
+
+
 _NEEDS_MODEL: list[tuple[str, str]] = [
     (r"\btranslat\w*\b", "translate"),
     (r"\bcontinue (?:the|this|that) (?:story|text|narration|tale|book|reading)\b|\bsequel\b",
@@ -88,6 +104,11 @@ class Request:
     """What vidsense cannot do for this request (no tool for it), in words."""
     needs_model: str | None = None
     """What only a language model could do here ("translate"), in words."""
+    wants: Wanted | None = None
+    """What of the video's gist the prompt asks for: a title ("give this video a title"),
+    hashtags, or its topics ("what topics does it cover?")."""
+    timed: bool = False
+    """Whether a list should say when each entry is ("with their times", "timestamps")."""
 
     @property
     def instruction(self) -> bool:
@@ -101,6 +122,36 @@ class Request:
         )
 
 
+_SHOWN_TITLE = (
+    r"\b(?:on (?:the )?screen|shown|written|displayed|caption|slide|sign|card|book|song)\b"
+)
+_MAKE_TITLE = (
+    r"\b(?:give|suggest|propose|write|create|come up with|think of|need|pick|choose|generate|"
+    r"make|recommend|good|catchy|best|short|better|new)\b"
+)
+_VIDEO_TITLE = (
+    r"\b(?:video|clip|film|movie|recording)(?:'s)? title\b"
+    r"|\btitle (?:for|of) (?:this|the|my|that|our) (?:video|clip|film|movie|recording)\b|^title\b"
+)
+
+
+def _wanted(low: str) -> Wanted | None:
+    """What of the gist a (lower-cased) prompt asks for, if any (see :attr:`Request.wants`)."""
+    if re.search(r"\bhash ?tags?\b", low):
+        return "hashtags"
+    titled = re.search(_MAKE_TITLE, low) or re.search(_VIDEO_TITLE, low)
+    if re.search(r"\btitles?\b", low) and not re.search(_SHOWN_TITLE, low) and titled:
+        return "title"
+    if re.search(
+        r"\b(?:what|which) (?:are |were )?(?:the )?(?:main |key )?(?:topics|subjects|themes)"
+        r"(?: (?:are|were|does|do|did|is|it|this|covered|discussed)\b|\W*$)"
+        r"|\b(?:topics|subjects|themes) (?:of|in|covered in) (?:this|the) (?:video|clip)\b",
+        low,
+    ):
+        return "topics"
+    return None
+
+
 def _number(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBERS.get(word, 1)
 
@@ -108,7 +159,7 @@ def _number(word: str) -> int:
 def read_request(text: str) -> Request:
     """The :class:`Request` ``text`` makes."""
     low = " ".join(text.lower().replace("-", " ").split())
-    lacks = next((why for pattern, why in _LACKS if re.search(pattern, low)), None)
+    lacks = _lacks(low)
     if lacks is not None and re.search(r"\b(?:from|between)\s+\d", low):
         lacks = None  # "make a clip from 0:10 to 0:20" is a trim
     needs = next((what for pattern, what in _NEEDS_MODEL if re.search(pattern, low)), None)
@@ -121,7 +172,9 @@ def read_request(text: str) -> Request:
         form = "table"
     elif re.search(r"\bnumbered\b|\bstep by step\b|\bordered list\b|\bnumber them\b", low):
         form = "numbered"
-    elif re.search(r"\bbullet|\bas a list\b|\blist (?:the|all|every|its|of)\b|\bin a list\b", low):
+    elif re.search(
+        r"\bbullet|\bas a list\b|\blist (?:the|all|every|its|of)\b|\bin a list\b|^list\b", low
+    ):
         form = "bullets"
     elif re.search(r"\b(?:give|list|show) (?:me )?(?:the )?(?:\w+ ){0,2}steps\b", low):
         form = "numbered"
@@ -173,6 +226,14 @@ def read_request(text: str) -> Request:
         topic,
         lacks,
         needs,
+        _wanted(low),
+        bool(
+            re.search(
+                r"\b(?:with|and|plus|including) (?:their |the |its )?(?:start )?(?:times?|"
+                r"timestamps?|time ?codes?)\b|\btimestamps?\b|\btime ?codes?\b",
+                low,
+            )
+        ),
     )
 
 
@@ -183,4 +244,4 @@ def cannot(request: Request) -> str | None:
     return f"I can't do that here: vidsense cannot {request.lacks}."
 
 
-__all__ = ["Form", "Items", "Request", "cannot", "read_request"]
+__all__ = ["Form", "Items", "Request", "Wanted", "cannot", "read_request"]
