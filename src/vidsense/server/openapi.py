@@ -120,6 +120,9 @@ _FILES: dict[re.Pattern[str], dict[str, Any]] = {
     re.compile(r"/stream$"): {"video/*": {}, "application/octet-stream": {}},
     re.compile(r"/thumbnail\.jpg$"): {"image/jpeg": {}},
     re.compile(r"/content$"): {"application/octet-stream": {}},
+    # (a later pattern replaces an earlier one) renders and generated videos: MP4 or WebM,
+    # GIF or WebP, a JPEG thumbnail or sprite sheet
+    re.compile(r"^/v1/(renders|videos)/\{\w+\}/content$"): {"video/*": {}, "image/*": {}},
     re.compile(r"^/v1/artifacts(/\{session_id\}/\{object_id\})?$"): {
         "image/jpeg": {},
         "video/mp4": {},
