@@ -16,7 +16,8 @@ and every figure is printed per video and per split (``dev`` is where constants 
   (``/v1/chat/completions`` with the ``openai`` client);
 - instructions: followed (length, bullets, numbered steps, checklist, table of times, focus,
   saying a request is unsupported; and, of every video, the requests any video can answer:
-  a title, hashtags, its topics, a summary, what can be heard, timed chapters, what is said)
+  a title, hashtags, its topics, a summary, what can be heard, timed chapters, what is said,
+  what is visible, how many people, what happens with timestamps)
   and false "not in the video", through both as well;
 - search: R@1 / R@5 per option and for the web UI's default (visual + conversation +
   text_in_video) on paraphrased queries, and the share of top-5 hits whose text is noise;
@@ -400,6 +401,9 @@ EVERY_VIDEO = (
     {"prompt": "What sounds can be heard?", "kind": "answered"},
     {"prompt": "List the chapters with their times.", "kind": "table", "n": 1},
     {"prompt": "What is said in this video?", "kind": "answered"},
+    {"prompt": "What objects are visible?", "kind": "answered"},
+    {"prompt": "How many people are in the video?", "kind": "answered"},
+    {"prompt": "Describe what happens, with timestamps.", "kind": "table", "n": 1},
 )
 """Requests any video can answer, asked of each besides its own (``n``, ``about`` and
 ``avoid`` as in ``spec.Instruction``): none is about something a video may lack."""

@@ -148,6 +148,8 @@ def test_prompts_are_read_as_instructions() -> None:
     assert {p: read_request(p).wants for p in wants} == wants
     assert read_request("List the chapters with their times.").timed
     assert not read_request("List the chapters.").timed
+    timed = read_request("Describe what happens, with timestamps.")
+    assert (timed.form, timed.items, timed.timed) == ("bullets", "parts", True)
     assert read_request("Continue the story in the same style.").needs_model
     assert read_request("Translate the narration into French.").needs_model == "translate"
 
@@ -498,3 +500,26 @@ def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
     assert writer.answer(silent.pack(), "What can you hear?") == (
         "No sounds were recognised in the video."
     )
+
+
+def test_what_the_picture_shows_and_how_many_people_are_answered_from_keyframes() -> None:
+    """ "What objects are visible?" names what keyframes show; "how many people?" counts the
+    faces found (the most on one keyframe), or says none was found and when faces are looked
+    for; neither is "not in the video"."""
+    dog = Item("k0", "visual", 0.0, 4.0, "animal, dog (Samoyed)", score=0.9)
+    crowd = Item("k1", "visual", 4.0, 9.0, "person (groom); 3 people", score=0.7)
+    pair = Item("k2", "visual", 9.0, 12.0, "building (palace); 2 people", score=0.6)
+    writer = ExtractiveWriter()
+    ev = VideoEvidence(_facts(12.0), [dog, crowd, pair], [], {}, "en")
+    assert writer.answer(ev.pack(), "What objects are visible?") == (
+        "The picture shows animal, dog (Samoyed) at 0:00, person (groom); 3 people at 0:04 "
+        "and building (palace); 2 people at 0:09."
+    )
+    pack = ev.pack()
+    assert writer.answer(pack, "How many people are in the video?") == (
+        "Up to 3 people are seen at once (at 0:04), counted by their faces."
+    )
+    assert list(pack.cited.values()) == [crowd]
+    alone = VideoEvidence(_facts(4.0), [dog], [], {}, "en")
+    answer = writer.answer(alone.pack(), "Are there any people?")
+    assert answer.startswith("No face was found in the picture") and "Samoyed" in answer

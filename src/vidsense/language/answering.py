@@ -839,6 +839,33 @@ def about_sounds(question: str) -> bool:
     return bool(re.search(_HEARD, q)) and not said
 
 
+_PEOPLE = r"(?:people|persons?|faces?|men|women|kids|children|humans?|anyone|anybody|someone)"
+
+
+def about_people(question: str) -> bool:
+    """Whether ``question`` asks whether or how many people are seen ("how many people are in
+    the video?", "are there any people?"), not who someone is."""
+    q = plain(question)
+    return bool(
+        re.search(rf"\bhow many {_PEOPLE}\b|\b(?:are|is) there (?:any )?{_PEOPLE}\b", q)
+        or re.search(rf"\b(?:is|are) (?:there )?(?:any )?{_PEOPLE} (?:in|on|visible|seen)\b", q)
+    )
+
+
+def about_picture(question: str) -> bool:
+    """Whether ``question`` asks what the picture shows in general ("what objects are
+    visible?", "what things can you see?"), naming nothing in particular."""
+    q = plain(question)
+    return bool(
+        re.search(
+            r"\bwhat (?:objects?|things?|items?|animals?)\b.*\b(?:visible|see|seen|shown|show|"
+            r"appear|appears|there|in (?:the|this) (?:video|picture|clip|frame))\b"
+            r"|\bwhat (?:is|are) (?:visible|in the picture|in the frame)\b",
+            q,
+        )
+    )
+
+
 def about_speech(question: str) -> bool:
     """Whether ``question`` asks what is said (by a narrator, speaker, someone)."""
     q = plain(question)
@@ -897,6 +924,8 @@ __all__ = [
     "Question",
     "a_person",
     "about_file",
+    "about_people",
+    "about_picture",
     "about_sounds",
     "about_speech",
     "about_the_video",

@@ -26,6 +26,8 @@ from vidsense.language.answering import (
     SOUND_WORDS,
     Question,
     about_file,
+    about_people,
+    about_picture,
     about_sounds,
     about_speech,
     asks_speaker,
@@ -121,7 +123,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 24
+    VERSION = 27
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -489,6 +491,10 @@ class ExtractiveWriter(Writer):
             return self._speaker(pack, about=spoken_of(question) is not None)
         if about_sounds(question):
             return self._heard(pack, question)
+        if about_people(question):
+            return self._people_seen(pack)
+        if about_picture(question):
+            return self._seen(pack)
         q = question.lower()
         if not content_terms(question) and about_speech(question):
             said = pack.of_type("speech")[:SAID_LINES]
@@ -536,6 +542,33 @@ class ExtractiveWriter(Writer):
         if not gist.topics:
             return "The video has no speech, on-screen text or recognised pictures to name topics."
         return f"The video covers {spoken_list(gist.topics)}."
+
+    def _seen(self, pack: EvidencePack) -> str:
+        """What the picture shows: the things recognised with their times, and what is on
+        screen."""
+        sights = self.sights(pack, limit=SIGHTS_LISTED)
+        pack.cite(sights)
+        said = [_shows(sights)] if sights else []
+        shown = self.shown(pack)
+        if shown:
+            said.append(shown)
+        return " ".join(said) or (
+            "Nothing in the picture was recognised with confidence, and no text is on screen."
+        )
+
+    def _people_seen(self, pack: EvidencePack) -> str:
+        """How many people are seen, from the faces found on keyframes (only an index made
+        with the ``faces`` option looks for them; a keyframe's phrase counts them)."""
+        counted = [(n, i) for i in pack.of_type("visual") if (n := _people(i.text)) is not None]
+        if not counted:
+            return (
+                "No face was found in the picture (faces are looked for only in an index "
+                f"created with the faces option). {self._seen(pack)}"
+            )
+        most, item = max(counted, key=lambda c: (c[0], -c[1].start))
+        pack.cite([item])
+        who = "1 person is" if most == 1 else f"Up to {most} people are"
+        return f"{who} seen at once (at {clock(item.start)}), counted by their faces."
 
     @staticmethod
     def _heard(pack: EvidencePack, question: str) -> str:
@@ -919,6 +952,8 @@ def _tidy_title(text: str) -> str:
     return title_case(t.lower()) if t.isupper() else t
 
 
+SIGHTS_LISTED = 5
+"""Things in the picture named in an answer to "what objects are visible?", surest first."""
 SOUNDS_LISTED = 5
 """Sounds named in an answer to "what can be heard?", longest heard first."""
 SOUND_GAP = 1.0

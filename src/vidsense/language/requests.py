@@ -189,6 +189,16 @@ def read_request(text: str) -> Request:
         items = "parts"
     elif re.search(r"\bsteps?\b|\binstructions?\b|\bhow to\b|\bprocedure\b|\brecipe\b", low):
         items = "steps"
+    timed = bool(
+        re.search(
+            r"\b(?:with|and|plus|including) (?:their |the |its )?(?:start )?(?:times?|"
+            r"timestamps?|time ?codes?)\b|\btimestamps?\b|\btime ?codes?\b",
+            low,
+        )
+    )
+    if timed and form == "prose" and not sentences and not words:
+        form = "bullets"  # "describe what happens, with timestamps": a line per part
+        items = "parts" if items == "sentences" else items
     if form == "table":
         items = "parts" if items == "sentences" else items
     count = re.search(
@@ -227,13 +237,7 @@ def read_request(text: str) -> Request:
         lacks,
         needs,
         _wanted(low),
-        bool(
-            re.search(
-                r"\b(?:with|and|plus|including) (?:their |the |its )?(?:start )?(?:times?|"
-                r"timestamps?|time ?codes?)\b|\btimestamps?\b|\btime ?codes?\b",
-                low,
-            )
-        ),
+        timed,
     )
 
 
