@@ -31,6 +31,9 @@ from tests.factory import FONT, Caption, Scene, make_speech, make_video, run
 from tests.library_support import ServerProcess, prepared_models
 
 KEY = "sdk-suite-key"
+LEASE = "10"
+"""Seconds a task's lease lasts in a suite that kills its server (heartbeats come every 2 s):
+the restarted server takes the task back 10 s after the kill, not the default 60."""
 """The API key every suite's server requires."""
 
 NAVY = (0, 0, 128)

@@ -55,6 +55,7 @@ from tests.sdk_support import (
     GREEN,
     INVOICE_NUMBER,
     KEY,
+    LEASE,
     NAVY,
     PRICE_SCHEMA,
     Clip,
@@ -98,7 +99,7 @@ class Orion:
 @pytest.fixture(scope="module")
 def vr(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orion]:
     talk, lighthouse, invoice = talk_video(media), lighthouse_video(media), invoice_image(media)
-    with serve(tmp_path_factory, media, "sdk-vlmrun") as served:
+    with serve(tmp_path_factory, media, "sdk-vlmrun", VIDSENSE_TASK_LEASE_SECONDS=LEASE) as served:
         client = VLMRun(
             api_key=KEY, base_url=served.url + "/v1", require_api_key=False, max_retries=2
         )

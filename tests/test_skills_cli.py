@@ -35,6 +35,7 @@ from tests.sdk_support import (
     INVOICE_NUMBER,
     INVOICE_SCHEMA,
     KEY,
+    LEASE,
     PRICE_SCHEMA,
     Clip,
     Served,
@@ -111,7 +112,9 @@ def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
     try:
-        with serve(tmp_path_factory, media, "skills-cli") as served:
+        with serve(
+            tmp_path_factory, media, "skills-cli", VIDSENSE_TASK_LEASE_SECONDS=LEASE
+        ) as served:
             yield Setup(served, talk, invoice, notes, models,
                         f"http://127.0.0.1:{receiver.server_address[1]}", hooks)  # fmt: skip
     finally:
