@@ -17,7 +17,8 @@ and every figure is printed per video and per split (``dev`` is where constants 
 - instructions: followed (length, bullets, numbered steps, checklist, table of times, focus,
   saying a request is unsupported; and, of every video, the requests any video can answer:
   a title, hashtags, its topics, a summary, what can be heard, timed chapters, what is said,
-  what is visible, how many people, what happens with timestamps)
+  what is visible, how many people, what happens with timestamps, the language spoken, the text
+  on screen, the main topic)
   and false "not in the video", through both as well;
 - search: R@1 / R@5 per option and for the web UI's default (visual + conversation +
   text_in_video) on paraphrased queries, and the share of top-5 hits whose text is noise;
@@ -404,6 +405,9 @@ EVERY_VIDEO = (
     {"prompt": "What objects are visible?", "kind": "answered"},
     {"prompt": "How many people are in the video?", "kind": "answered"},
     {"prompt": "Describe what happens, with timestamps.", "kind": "table", "n": 1},
+    {"prompt": "What language is spoken?", "kind": "answered"},
+    {"prompt": "What text appears on screen?", "kind": "answered"},
+    {"prompt": "What is the main topic?", "kind": "answered"},
 )
 """Requests any video can answer, asked of each besides its own (``n``, ``about`` and
 ``avoid`` as in ``spec.Instruction``): none is about something a video may lack."""

@@ -523,3 +523,26 @@ def test_what_the_picture_shows_and_how_many_people_are_answered_from_keyframes(
     alone = VideoEvidence(_facts(4.0), [dog], [], {}, "en")
     answer = writer.answer(alone.pack(), "Are there any people?")
     assert answer.startswith("No face was found in the picture") and "Samoyed" in answer
+
+
+def test_the_language_spoken_and_the_text_on_screen_are_answered() -> None:
+    """"What language is spoken?" and "is this video in English?" come from the language
+    speech recognition detected; "what text appears on screen?" lists the lines read, each once
+    with when it first appears; "what is the main topic?" names one subject."""
+    said = Item("s0", "speech", 0.8, 4.0, "Die Kette wird mit einem Tropfen Öl geschmiert.")
+    title = Item("t0", "text", 0.0, 3.0, "KETTE OLEN", box=(40, 60, 300, 40))
+    again = Item("t1", "text", 5.0, 6.0, "Kette olen", box=(40, 60, 300, 40))
+    ev = VideoEvidence(_facts(6.0), [title, said, again], [], {}, "de")
+    writer = ExtractiveWriter()
+    assert writer.answer(ev.pack(), "What language is spoken?") == "The speech is in German."
+    assert writer.answer(ev.pack(), "Is this video in English?") == (
+        "No: the speech is in German."
+    )
+    assert writer.answer(ev.pack(), "Is it in German?") == "Yes: the speech is in German."
+    assert writer.answer(ev.pack(), "What text appears on screen?") == (
+        'On screen: "KETTE OLEN" (0:00).'
+    )
+    assert writer.answer(ev.pack(), "What is the main topic?").startswith("The video is about ")
+    silent = VideoEvidence(_facts(2.0), [Item("c0", "shot", 0.0, 2.0, "")], [], {}, None)
+    assert writer.answer(silent.pack(), "Is there any text?") == "No text was read on screen."
+    assert writer.answer(silent.pack(), "What language is spoken?").startswith("No one speaks")

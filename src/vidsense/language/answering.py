@@ -866,6 +866,47 @@ def about_picture(question: str) -> bool:
     )
 
 
+def about_language(question: str) -> str | None:
+    """Whether ``question`` asks what language is spoken: ``""`` for "what language is
+    spoken?", the language's name for "is this video in German?", None otherwise."""
+    from vidsense.language.text import LANGUAGE_NAMES
+
+    q = plain(question)
+    names = "|".join(n.lower() for n in LANGUAGE_NAMES.values())
+    named = re.search(
+        rf"\b(?:is|are) (?:it|this|the video|this video|the speech|the narration|they|he|she)"
+        rf"(?: \w+)? (?:in|speaking) ({names})\b|\b(?:do|does) (?:they|he|she|it|the \w+) "
+        rf"speak ({names})\b",
+        q,
+    )
+    if named is not None:
+        return (named.group(1) or named.group(2)).title()
+    if re.search(r"\b(?:what|which) languages?\b|\bin (?:what|which) language\b", q):
+        return ""
+    return None
+
+
+_SCREEN_WORDS = frozenset(
+    _list(
+        "text texts word words caption captions title titles writing written screen onscreen "
+        "appear appears shown show visible displayed display say says read write slide slides"
+    )
+)
+
+
+def about_screen_text(question: str) -> bool:
+    """Whether ``question`` asks what text is on screen in general ("what text appears on
+    screen?", "is there any text?"), naming nothing in particular."""
+    q = plain(question)
+    asked = re.search(
+        r"\b(?:what|which|any) (?:text|words?|captions?|writing)\b|\bis there (?:any )?"
+        r"(?:text|writing|captions?)\b|\bwhat (?:is|does it say) (?:written|on (?:the )?screen)\b"
+        r"|\bwhat (?:is|does the screen) (?:shown )?on (?:the )?screen\b",
+        q,
+    )
+    return bool(asked) and not (terms(question) - _SCREEN_WORDS)
+
+
 def about_speech(question: str) -> bool:
     """Whether ``question`` asks what is said (by a narrator, speaker, someone)."""
     q = plain(question)
@@ -924,8 +965,10 @@ __all__ = [
     "Question",
     "a_person",
     "about_file",
+    "about_language",
     "about_people",
     "about_picture",
+    "about_screen_text",
     "about_sounds",
     "about_speech",
     "about_the_video",

@@ -26,8 +26,10 @@ from vidsense.language.answering import (
     SOUND_WORDS,
     Question,
     about_file,
+    about_language,
     about_people,
     about_picture,
+    about_screen_text,
     about_sounds,
     about_speech,
     asks_speaker,
@@ -45,6 +47,7 @@ from vidsense.language.text import (
     content_terms,
     hashtag,
     keyphrases,
+    language_name,
     noise,
     short_list,
     spoken_list,
@@ -123,7 +126,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 27
+    VERSION = 30
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -491,6 +494,11 @@ class ExtractiveWriter(Writer):
             return self._speaker(pack, about=spoken_of(question) is not None)
         if about_sounds(question):
             return self._heard(pack, question)
+        language = about_language(question)
+        if language is not None:
+            return self._language(pack, language)
+        if about_screen_text(question):
+            return self._on_screen(pack)
         if about_people(question):
             return self._people_seen(pack)
         if about_picture(question):
@@ -532,16 +540,48 @@ class ExtractiveWriter(Writer):
         """The part of the gist a prompt asks for ("give this video a title": the title;
         hashtags; "what topics does it cover?"), or None. A list of topics ("list the topics
         with their times") is written by :meth:`follow`."""
-        if request.wants is None or (request.wants == "topics" and request.form != "prose"):
+        if request.wants is None or (request.wants.startswith("topic") and request.form != "prose"):
             return None
         gist = self.gist(pack)
         if request.wants == "title":
             return gist.title
         if request.wants == "hashtags":
-            return " ".join(gist.hashtags) if gist.hashtags else "#Video"
+            tags = gist.hashtags or ["#Video"]
+            return " ".join(tags) if request.form == "prose" else "\n".join(f"- {t}" for t in tags)
         if not gist.topics:
             return "The video has no speech, on-screen text or recognised pictures to name topics."
+        if request.wants == "topic" and len(self.chapters_of(pack)) == 1:
+            return f"The video is about {gist.topics[0]}."  # the main one: a single subject
         return f"The video covers {spoken_list(gist.topics)}."
+
+    @staticmethod
+    def _language(pack: EvidencePack, asked: str) -> str:
+        """The language spoken (as speech recognition detected it), or yes/no to "is it in
+        ``asked``?"."""
+        said = pack.of_type("speech")
+        code = pack.evidence.language
+        if not said or not code:
+            return "No one speaks in the video: it has no speech."
+        pack.cite(said[:1])
+        name = language_name(code)
+        if asked:
+            return f"{'Yes' if asked == name else 'No'}: the speech is in {name}."
+        return f"The speech is in {name}."
+
+    @staticmethod
+    def _on_screen(pack: EvidencePack) -> str:
+        """The text read on screen, each line once with when it first appears."""
+        lines: dict[str, Item] = {}
+        for item in pack.of_type("text"):
+            if not noise(item.text) and item.text.strip().lower() not in lines:
+                lines[item.text.strip().lower()] = item
+        if not lines:
+            return "No text was read on screen."
+        shown = list(lines.values())[:SCREEN_LINES]
+        pack.cite(shown)
+        said = ", ".join(f'"{i.text.strip()}" ({clock(i.start)})' for i in shown)
+        more = f", and {len(lines) - len(shown)} more lines" if len(lines) > len(shown) else ""
+        return f"On screen: {said}{more}."
 
     def _seen(self, pack: EvidencePack) -> str:
         """What the picture shows: the things recognised with their times, and what is on
@@ -952,6 +992,8 @@ def _tidy_title(text: str) -> str:
     return title_case(t.lower()) if t.isupper() else t
 
 
+SCREEN_LINES = 8
+"""Lines of on-screen text quoted in an answer to "what text appears on screen?"."""
 SIGHTS_LISTED = 5
 """Things in the picture named in an answer to "what objects are visible?", surest first."""
 SOUNDS_LISTED = 5

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Form = Literal["prose", "bullets", "numbered", "checklist", "table"]
-Wanted = Literal["title", "hashtags", "topics"]
+Wanted = Literal["title", "hashtags", "topics", "topic"]
 Items = Literal["parts", "steps", "shots", "sentences"]
 
 _NUMBERS = {
@@ -106,7 +106,7 @@ class Request:
     """What only a language model could do here ("translate"), in words."""
     wants: Wanted | None = None
     """What of the video's gist the prompt asks for: a title ("give this video a title"),
-    hashtags, or its topics ("what topics does it cover?")."""
+    hashtags, its topics ("what topics does it cover?") or its main topic."""
     timed: bool = False
     """Whether a list should say when each entry is ("with their times", "timestamps")."""
 
@@ -149,6 +149,13 @@ def _wanted(low: str) -> Wanted | None:
         low,
     ):
         return "topics"
+    if re.search(
+        r"\bwhat(?:'s| is) (?:the|its) (?:main |key |central )?(?:topic|subject|theme)\W*$"
+        r"|\bwhat(?:'s| is) the (?:main |key |central )?(?:topic|subject|theme) of (?:this|the) "
+        r"(?:video|clip)\b",
+        low,
+    ):
+        return "topic"
     return None
 
 

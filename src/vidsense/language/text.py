@@ -99,6 +99,23 @@ def noise(text: str) -> bool:
     return len(letters) < 3
 
 
+LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "sv": "Swedish", "da": "Danish", "no": "Norwegian",
+    "fi": "Finnish", "pl": "Polish", "cs": "Czech", "ru": "Russian", "uk": "Ukrainian",
+    "tr": "Turkish", "el": "Greek", "ar": "Arabic", "he": "Hebrew", "hi": "Hindi",
+    "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "vi": "Vietnamese", "id": "Indonesian",
+    "th": "Thai", "ro": "Romanian", "hu": "Hungarian", "ca": "Catalan",
+}  # fmt: skip
+"""English names of the languages speech is most often recognised in (ISO 639-1 codes);
+others are named by their code."""
+
+
+def language_name(code: str) -> str:
+    """``"German"`` for ``"de"``; the code itself for a language not listed."""
+    return LANGUAGE_NAMES.get(code.split("-")[0].lower(), code)
+
+
 def as_sentence(text: str) -> str:
     """``text`` with a capital first letter and a closing full stop."""
     t = " ".join(text.split()).strip()
