@@ -18,7 +18,7 @@ and every figure is printed per video and per split (``dev`` is where constants 
   saying a request is unsupported; and, of every video, the requests any video can answer:
   a title, hashtags, its topics, a summary, what can be heard, timed chapters, what is said,
   what is visible, how many people, what happens with timestamps, the language spoken, the text
-  on screen, the main topic)
+  on screen, the main topic, chapters, key moments, takeaways)
   and false "not in the video", through both as well;
 - search: R@1 / R@5 per option and for the web UI's default (visual + conversation +
   text_in_video) on paraphrased queries, and the share of top-5 hits whose text is noise;
@@ -408,6 +408,9 @@ EVERY_VIDEO = (
     {"prompt": "What language is spoken?", "kind": "answered"},
     {"prompt": "What text appears on screen?", "kind": "answered"},
     {"prompt": "What is the main topic?", "kind": "answered"},
+    {"prompt": "Create chapters for this video.", "kind": "table", "n": 1},
+    {"prompt": "What are the key moments?", "kind": "table", "n": 1},
+    {"prompt": "Extract the key takeaways.", "kind": "bullets", "n": 1},
 )
 """Requests any video can answer, asked of each besides its own (``n``, ``about`` and
 ``avoid`` as in ``spec.Instruction``): none is about something a video may lack."""

@@ -148,6 +148,13 @@ def test_prompts_are_read_as_instructions() -> None:
     assert {p: read_request(p).wants for p in wants} == wants
     assert read_request("List the chapters with their times.").timed
     assert not read_request("List the chapters.").timed
+    made = read_request("Create chapters for this video.")
+    assert (made.form, made.items, made.timed, cannot(made)) == ("bullets", "parts", True, None)
+    assert read_request("Extract the key takeaways.").form == "bullets"
+    assert read_request("What are the key moments?").wants == "highlights"
+    assert read_request("What category does this video belong to?").wants == "topic"
+    assert read_request("What is the tone of this video?").needs_model
+    assert not read_request("How does the narrator feel about the weather?").needs_model
     timed = read_request("Describe what happens, with timestamps.")
     assert (timed.form, timed.items, timed.timed) == ("bullets", "parts", True)
     assert read_request("Continue the story in the same style.").needs_model
@@ -526,7 +533,7 @@ def test_what_the_picture_shows_and_how_many_people_are_answered_from_keyframes(
 
 
 def test_the_language_spoken_and_the_text_on_screen_are_answered() -> None:
-    """"What language is spoken?" and "is this video in English?" come from the language
+    """ "What language is spoken?" and "is this video in English?" come from the language
     speech recognition detected; "what text appears on screen?" lists the lines read, each once
     with when it first appears; "what is the main topic?" names one subject."""
     said = Item("s0", "speech", 0.8, 4.0, "Die Kette wird mit einem Tropfen Öl geschmiert.")
@@ -535,9 +542,7 @@ def test_the_language_spoken_and_the_text_on_screen_are_answered() -> None:
     ev = VideoEvidence(_facts(6.0), [title, said, again], [], {}, "de")
     writer = ExtractiveWriter()
     assert writer.answer(ev.pack(), "What language is spoken?") == "The speech is in German."
-    assert writer.answer(ev.pack(), "Is this video in English?") == (
-        "No: the speech is in German."
-    )
+    assert writer.answer(ev.pack(), "Is this video in English?") == ("No: the speech is in German.")
     assert writer.answer(ev.pack(), "Is it in German?") == "Yes: the speech is in German."
     assert writer.answer(ev.pack(), "What text appears on screen?") == (
         'On screen: "KETTE OLEN" (0:00).'
@@ -546,3 +551,19 @@ def test_the_language_spoken_and_the_text_on_screen_are_answered() -> None:
     silent = VideoEvidence(_facts(2.0), [Item("c0", "shot", 0.0, 2.0, "")], [], {}, None)
     assert writer.answer(silent.pack(), "Is there any text?") == "No text was read on screen."
     assert writer.answer(silent.pack(), "What language is spoken?").startswith("No one speaks")
+
+
+def test_highlights_asked_for_in_a_prompt_are_the_computed_spans() -> None:
+    """ "What are the key moments?" lists the highlight spans the service computed for the
+    question (times from perception, never from the writer), each with what happens in it."""
+    items = [
+        Item("s0", "speech", 0.5, 4.0, "Knead the dough for ten minutes."),
+        Item("s1", "speech", 5.0, 9.0, "Then let the dough rise in a warm place."),
+        Item("a0", "audio", 10.0, 14.0, "Applause", score=0.8),
+    ]
+    ev = VideoEvidence(_facts(14.0), items, [], {}, "en")
+    pack = ev.pack()
+    pack.highlights = [(0.0, 4.5), (10.0, 14.0)]
+    lines = ExtractiveWriter().answer(pack, "What are the key moments?").splitlines()
+    assert [line.split(" ")[1] for line in lines] == ["0:00-0:04", "0:10-0:14"]
+    assert "Knead the dough" in lines[0] and "Applause" in lines[1]

@@ -349,6 +349,8 @@ class EvidencePack:
     cited: dict[str, Item] = field(default_factory=dict)
     chapters: list[tuple[float, float]] = field(default_factory=list)
     """The window's chapters, ``(start, end)`` seconds, when they were computed for it."""
+    highlights: list[tuple[float, float]] = field(default_factory=list)
+    """Its highlights, ``(start, end)`` seconds, when a request asked for them."""
 
     @property
     def video(self) -> VideoFacts:
@@ -386,4 +388,5 @@ class EvidencePack:
             self.focus,
             self.notes,
             chapters=self.chapters,
+            highlights=self.highlights,
         )

@@ -104,6 +104,7 @@ _SUMMARY_QUESTION = (
     "about",
     "summar",
     "describe",
+    "description",
     "overview",
     "happens in",
     "gist",
@@ -126,7 +127,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 30
+    VERSION = 31
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -545,6 +546,8 @@ class ExtractiveWriter(Writer):
         gist = self.gist(pack)
         if request.wants == "title":
             return gist.title
+        if request.wants == "highlights":
+            return self._highlighted(pack)
         if request.wants == "hashtags":
             tags = gist.hashtags or ["#Video"]
             return " ".join(tags) if request.form == "prose" else "\n".join(f"- {t}" for t in tags)
@@ -553,6 +556,18 @@ class ExtractiveWriter(Writer):
         if request.wants == "topic" and len(self.chapters_of(pack)) == 1:
             return f"The video is about {gist.topics[0]}."  # the main one: a single subject
         return f"The video covers {spoken_list(gist.topics)}."
+
+    def _highlighted(self, pack: EvidencePack) -> str:
+        """The highlights the service computed for the pack (else its chapters), a timed line
+        each with its title and what happens."""
+        spans = pack.highlights or pack.chapters or [(pack.start, pack.end)]
+        lines = []
+        for lo, hi in spans:
+            part = pack.evidence.pack(lo, hi)
+            title, said = self.describe(part, "highlight")
+            pack.cite(part.cited.values())
+            lines.append(f"- {clock(lo)}-{clock(hi)} {title}: {said}")
+        return "\n".join(lines)
 
     @staticmethod
     def _language(pack: EvidencePack, asked: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Form = Literal["prose", "bullets", "numbered", "checklist", "table"]
-Wanted = Literal["title", "hashtags", "topics", "topic"]
+Wanted = Literal["title", "hashtags", "topics", "topic", "highlights"]
 Items = Literal["parts", "steps", "shots", "sentences"]
 
 _NUMBERS = {
@@ -82,6 +82,9 @@ _NEEDS_MODEL: list[tuple[str, str]] = [
      r"tweet|post)\b|\bmake up\b|\binvent\b|\bimagine\b|\bin the style of\b|\bin the same style\b",
      "write new text"),
     (r"\brewrite\b|\bparaphrase\b|\bin your own words\b", "rewrite it in other words"),
+    (r"\b(?:tone|mood|sentiment|target audience|audience|emotions?|vibe)\b"
+     r"(?! (?:of|in) the (?:song|music|soundtrack))",
+     "judge the tone, mood or audience of a video"),
 ]  # fmt: skip
 """Requests that only a language model can carry out: the extractive writer quotes."""
 
@@ -106,7 +109,8 @@ class Request:
     """What only a language model could do here ("translate"), in words."""
     wants: Wanted | None = None
     """What of the video's gist the prompt asks for: a title ("give this video a title"),
-    hashtags, its topics ("what topics does it cover?") or its main topic."""
+    hashtags, its topics ("what topics does it cover?"), its main topic ("what category
+    does this video belong to?"), or its highlights ("what are the key moments?")."""
     timed: bool = False
     """Whether a list should say when each entry is ("with their times", "timestamps")."""
 
@@ -139,6 +143,18 @@ def _wanted(low: str) -> Wanted | None:
     """What of the gist a (lower-cased) prompt asks for, if any (see :attr:`Request.wants`)."""
     if re.search(r"\bhash ?tags?\b", low):
         return "hashtags"
+    if re.search(
+        r"\bhighlights?\b(?! (?:the|that|how|why|what)\b)|\bkey moments?\b|\b(?:best|top|most "
+        r"(?:important|interesting|exciting|memorable)) (?:\d+ )?(?:moments?|bits|scenes)\b",
+        low,
+    ):
+        return "highlights"
+    if re.search(
+        r"\b(?:what|which) (?:category|genre|kind of (?:video|content)|type of (?:video|content))"
+        r"\b|\bcategori[sz]e (?:this|the) video\b|\bclassify (?:this|the) (?:video|clip)\W*$",
+        low,
+    ):
+        return "topic"
     titled = re.search(_MAKE_TITLE, low) or re.search(_VIDEO_TITLE, low)
     if re.search(r"\btitles?\b", low) and not re.search(_SHOWN_TITLE, low) and titled:
         return "title"
@@ -203,6 +219,19 @@ def read_request(text: str) -> Request:
             low,
         )
     )
+    if (
+        re.search(
+            r"\b(?:create|generate|make|give|write|split|divide|break|segment)\b.*\bchapters?\b"
+            r"|\bchapters? (?:for|of) (?:this|the) (?:video|clip)\b|\b(?:key )?takeaways\b"
+            r"|\b(?:key|main) points\b",
+            low,
+        )
+        and form == "prose"
+        and not sentences
+        and not words
+    ):
+        form, items = "bullets", "parts"  # "create chapters", "the key takeaways"
+        timed = timed or "chapter" in low
     if timed and form == "prose" and not sentences and not words:
         form = "bullets"  # "describe what happens, with timestamps": a line per part
         items = "parts" if items == "sentences" else items

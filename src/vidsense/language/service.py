@@ -591,6 +591,11 @@ class WritingService:
     ) -> EvidencePack:
         pack = ev.pack(start, end)
         pack.chapters = [(s.start, s.end) for s in self.chapter_spans(ev, start, end)]
+        request = read_request(question)
+        if request.wants == "highlights":  # "what are the key moments?"
+            w = self.settings.writer
+            found = highlights(ev, request.count, w.highlight_min_seconds, w.highlight_max_seconds)
+            pack.highlights = [(s.start, s.end) for s in found if pack.start <= s.start < pack.end]
         pack.focus = self._focus(ev, question, pack.items)
         return pack.limited(self.settings.writer.max_prompt_chars)
 
