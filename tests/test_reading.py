@@ -148,6 +148,8 @@ def test_prompts_are_read_as_instructions() -> None:
     assert {p: read_request(p).wants for p in wants} == wants
     assert read_request("List the chapters with their times.").timed
     assert not read_request("List the chapters.").timed
+    several = read_request("Give a title, a summary, the topics, hashtags and the chapters.")
+    assert (several.wants, several.form) == (None, "prose"), "all of them, not one"
     made = read_request("Create chapters for this video.")
     assert (made.form, made.items, made.timed, cannot(made)) == ("bullets", "parts", True, None)
     assert read_request("Extract the key takeaways.").form == "bullets"

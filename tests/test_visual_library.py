@@ -246,6 +246,9 @@ def test_writers_say_what_is_shown(seen: Seen) -> None:
     answer, cites = writing.answer(video_id, "What is shown at the very end?")
     assert "the picture shows" in answer, answer
     assert any(c["type"] == "visual" and c["end"] >= duration - SHOT for c in cites), cites
+    answer, cites = writing.answer(video_id, "What happens in the middle?")
+    assert "the picture shows" in answer or "the screen shows" in answer, answer
+    assert any(c["start"] <= duration / 2 <= c["end"] for c in cites), cites
     gist = writing.gist(video_id)
     assert gist["topics"], gist
     chapters = writing.summarize(video_id, "chapter")["chapters"]

@@ -268,6 +268,10 @@ _OPENING = re.compile(
     r"|\b(?:at|in) the (?:first|opening) (?:seconds?|moments?|scene|shot)\b"
     r"|\bwhen (?:it|the video) (?:starts|begins|opens)\b"
 )
+_MIDDLE = re.compile(
+    r"\b(?:at|in) the (?:very )?middle\b(?! of (?!the video\b|it\b))|\bhalfway through\b"
+    r"(?! (?!the video\b|it\b)\w)"
+)
 _CLOSING = re.compile(
     r"\b(?:at|in) the (?:very )?end\b(?! of (?!the video\b|it\b))"
     r"|\b(?:at|in) the (?:last|final|closing) (?:seconds?|moments?|scene|shot)\b"
@@ -275,14 +279,16 @@ _CLOSING = re.compile(
 )
 
 
-def ends_asked(text: str) -> list[Literal["start", "end"]]:
-    """Which ends of the video ``text`` asks about without a time: "what happens at the
-    start?", "what is shown at the very end?" (not "at the end of the race": the end of
-    something in it)."""
+def ends_asked(text: str) -> list[Literal["start", "middle", "end"]]:
+    """Which ends of the video (or its middle) ``text`` asks about without a time: "what
+    happens at the start?", "in the middle?", "what is shown at the very end?" (not "at the end
+    of the race": the end of something in it)."""
     low = text.lower()
-    found: list[Literal["start", "end"]] = []
+    found: list[Literal["start", "middle", "end"]] = []
     if _OPENING.search(low):
         found.append("start")
+    if _MIDDLE.search(low):
+        found.append("middle")
     if _CLOSING.search(low):
         found.append("end")
     return found

@@ -127,7 +127,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 31
+    VERSION = 36
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

@@ -139,8 +139,23 @@ _VIDEO_TITLE = (
 )
 
 
+_GIST_PARTS = (
+    r"\btitles?\b", r"\bsummar", r"\bdescri", r"\btopics?\b", r"\bhash ?tags?\b",
+    r"\bchapters?\b", r"\bhighlights?\b", r"\bkey moments?\b", r"\bkeywords?\b",
+)  # fmt: skip
+"""What a prompt may ask to be written about a video; one naming several ("a title, a
+summary, the topics and hashtags") asks for them all, not for one of them."""
+
+
+def _several(low: str) -> bool:
+    """Whether a (lower-cased) prompt asks for several parts of the gist at once."""
+    return sum(1 for part in _GIST_PARTS if re.search(part, low)) > 1
+
+
 def _wanted(low: str) -> Wanted | None:
     """What of the gist a (lower-cased) prompt asks for, if any (see :attr:`Request.wants`)."""
+    if _several(low):
+        return None
     if re.search(r"\bhash ?tags?\b", low):
         return "hashtags"
     if re.search(
@@ -229,6 +244,7 @@ def read_request(text: str) -> Request:
         and form == "prose"
         and not sentences
         and not words
+        and not _several(low)
     ):
         form, items = "bullets", "parts"  # "create chapters", "the key takeaways"
         timed = timed or "chapter" in low

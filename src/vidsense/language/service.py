@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -105,6 +106,13 @@ MAP_REDUCE_CHAPTERS = 30
 def _key(kind: str, writer: str, body: dict[str, Any]) -> str:
     text = json.dumps(body, sort_keys=True, default=str)
     return f"{kind}:{writer}:{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
+_END_WORDS = frozenset(
+    {"start", "beginning", "outset", "begin", "open", "opening", "end", "final", "closing",
+     "middle", "halfway", "first", "last", "second", "moment", "scene", "shot", "happen", "show"}
+)  # fmt: skip
+"""Words of a question about the start, middle or end of a video that name nothing in it."""
 
 
 def _usage(*texts: str) -> dict[str, int]:
@@ -386,6 +394,12 @@ class WritingService:
         bar = RELEVANT
         asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
         ends = self._at_ends(ev, question, pool)  # "what happens at the start?"
+        if ends and not q.words - _END_WORDS:  # it names nothing else: what is there
+            there = [i for i in pool if i.id in ends]
+            seen = re.search(r"\b(?:show|shown|see|seen|visible)\b", question.lower())
+            first = "visual" if seen else "speech"  # what is shown, or what is said
+            there.sort(key=lambda i: (i.type != first, i.start))
+            return [(1.0, i) for i in there], bar
         # A sound or a picture's label names a kind of thing ("dog"), never a name or a person.
         labels = q.kind not in ("name", "person")
         heard = [
@@ -457,12 +471,12 @@ class WritingService:
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
 
     @staticmethod
-    @staticmethod
     def _at_ends(ev: VideoEvidence, question: str, pool: Sequence[Item]) -> set[str]:
         """Ids of what is seen, read and said in the opening or closing the question asks
-        about without a time (:func:`~vidsense.times.ends_asked`): the first or last shot, at
-        most :data:`END_SECONDS` and a third of the video long; what begins there, or else what
-        is still there (a caption shown from the first second to the last)."""
+        about without a time (:func:`~vidsense.times.ends_asked`): the first or last shot, or
+        the one at half time for "the middle", at most :data:`END_SECONDS` and a third of the
+        video long; what begins there, or else what is still there (a caption shown from the
+        first second to the last)."""
         ends = ends_asked(question)
         if not ends:
             return set()
@@ -473,6 +487,11 @@ class WritingService:
         for end in ends:
             if end == "start":
                 a, b = 0.0, min(shots[0].end if shots else ev.duration, longest)
+            elif end == "middle":
+                half = ev.duration / 2
+                shot = next((s for s in shots if s.start <= half < s.end), None)
+                a = max(shot.start if shot else 0.0, half - longest / 2)
+                b = min(shot.end if shot else ev.duration, half + longest / 2)
             else:
                 a, b = max(shots[-1].start if shots else 0.0, ev.duration - longest), ev.duration
             begun = [i for i in seen if a <= i.start < b]
