@@ -502,6 +502,8 @@ def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
     assert writer.answer(ev.pack(), "Is there applause?").startswith(NOT_IN_VIDEO)
     timed = writer.answer(ev.pack(), "List what is said with timestamps.")
     assert timed.splitlines()[0].startswith("- 0:00-0:04 ")
+    one = writer.answer(ev.pack(), "Summarize in one sentence.")
+    assert one in ("Knead the dough for ten minutes.", "Then let the dough rise in a warm place.")
     made = writer.answer(ev.pack(), "Create chapters for this video.").splitlines()
     assert len(made) == 1 and made[0].startswith("- 0:00-0:20 "), "one chapter is a chapter"
     silent = VideoEvidence(_facts(2.0), [Item("c0", "shot", 0.0, 2.0, "")], [], {}, "en")

@@ -127,7 +127,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 37
+    VERSION = 38
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -828,6 +828,8 @@ class ExtractiveWriter(Writer):
         most_sentences = request.sentences or len(body) + 1
         most_words = request.words or 10**6
         out: list[str] = []
+        if most_sentences == 1 and len(subjects) < 2 and not focused and body:
+            lead = ""  # one sentence of one subject: what is said of it, not only its name
         if lead:
             while subjects and _count_words(lead) > most_words:  # fewer subjects until it fits
                 subjects = subjects[:-1]
