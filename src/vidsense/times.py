@@ -36,6 +36,11 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def span(start: float, end: float) -> str:
+    """``"0:12-0:22"``: a span of the video as :func:`clock` writes its ends."""
+    return f"{clock(start)}-{clock(end)}"
+
+
 def mmss(seconds: float, *, ms: bool = False, hours: bool = True) -> str:
     """``MM:SS`` (``H:MM:SS`` from an hour), zero padded: ``00:13``; ``ms`` adds milliseconds
     (``00:12.600``); ``hours=False`` keeps counting minutes past an hour (``62:05``)."""
@@ -277,6 +282,14 @@ _CLOSING = re.compile(
     r"|\b(?:at|in) the (?:last|final|closing) (?:seconds?|moments?|scene|shot)\b"
     r"|\bwhen (?:it|the video) ends\b"
 )
+
+
+END_WORDS = frozenset(
+    {"start", "beginning", "outset", "begin", "open", "opening", "end", "final", "closing",
+     "middle", "halfway", "first", "last", "second", "moment", "scene", "shot", "happen", "show"}
+)  # fmt: skip
+"""Words (lemmas) of a question about the start, middle or end of a video that name nothing
+in it: asked with no others, the question is about what is there (:func:`ends_asked`)."""
 
 
 def ends_asked(text: str) -> list[Literal["start", "middle", "end"]]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from vidsense.language.text import QUESTION_WORDS, STOPWORDS
+from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS, STOPWORDS
 from vidsense.models.ocr import similarity
 
 log = logging.getLogger(__name__)
@@ -866,19 +866,19 @@ def about_picture(question: str) -> bool:
     )
 
 
+_NAMES = "|".join(n.lower() for n in LANGUAGE_NAMES.values())
+_IN_LANGUAGE = re.compile(
+    rf"\b(?:is|are) (?:it|this|the video|this video|the speech|the narration|they|he|she)"
+    rf"(?: \w+)? (?:in|speaking) ({_NAMES})\b|\b(?:do|does) (?:they|he|she|it|the \w+) "
+    rf"speak ({_NAMES})\b"
+)
+
+
 def about_language(question: str) -> str | None:
     """Whether ``question`` asks what language is spoken: ``""`` for "what language is
     spoken?", the language's name for "is this video in German?", None otherwise."""
-    from vidsense.language.text import LANGUAGE_NAMES
-
     q = plain(question)
-    names = "|".join(n.lower() for n in LANGUAGE_NAMES.values())
-    named = re.search(
-        rf"\b(?:is|are) (?:it|this|the video|this video|the speech|the narration|they|he|she)"
-        rf"(?: \w+)? (?:in|speaking) ({names})\b|\b(?:do|does) (?:they|he|she|it|the \w+) "
-        rf"speak ({names})\b",
-        q,
-    )
+    named = _IN_LANGUAGE.search(q)
     if named is not None:
         return (named.group(1) or named.group(2)).title()
     if re.search(r"\b(?:what|which) languages?\b|\bin (?:what|which) language\b", q):
@@ -937,8 +937,7 @@ def spoken_of(question: str) -> str | None:
         rf"{_WHO}|{_SPEAKING}|\b(?:is|was|are|were|the|about|of|on)\b", " ", plain(question)
     )
     rest = " ".join(rest.replace("?", " ").split())
-    found = {t for t in terms(rest) if not re.fullmatch(_SPEAKING, t)} - {"name", "whose"}
-    return f"What is said about {rest}?" if found else None
+    return f"What is said about {rest}?" if terms(rest) else None
 
 
 def introduced(text: str) -> str | None:

@@ -54,7 +54,7 @@ from vidsense.language.text import (
     title_case,
     words,
 )
-from vidsense.times import clock
+from vidsense.times import clock, span
 
 NOTABLE_SOUNDS = (
     "Applause",
@@ -560,14 +560,13 @@ class ExtractiveWriter(Writer):
     def _highlighted(self, pack: EvidencePack) -> str:
         """The highlights the service computed for the pack (else its chapters), a timed line
         each with its title and what happens."""
-        spans = pack.highlights or pack.chapters or [(pack.start, pack.end)]
-        lines = []
-        for lo, hi in spans:
+        entries = []
+        for lo, hi in pack.highlights or pack.chapters or [(pack.start, pack.end)]:
             part = pack.evidence.pack(lo, hi)
             title, said = self.describe(part, "highlight")
             pack.cite(part.cited.values())
-            lines.append(f"- {clock(lo)}-{clock(hi)} {title}: {said}")
-        return "\n".join(lines)
+            entries.append((lo, hi, f"{title}: {said}"))
+        return "\n".join(f"- {text}" for _, _, text in _timed(entries))
 
     @staticmethod
     def _language(pack: EvidencePack, asked: str) -> str:
@@ -655,7 +654,7 @@ class ExtractiveWriter(Writer):
             if len(spans) > 3:
                 when = f"{len(spans)} times between {clock(spans[0][0])} and {clock(spans[-1][1])}"
             else:
-                when = ", ".join(f"{clock(lo)}-{clock(hi)}" for lo, hi in spans)
+                when = ", ".join(span(lo, hi) for lo, hi in spans)
             said.append(f"{name} ({when})")
         return as_sentence(spoken_list(said) + " can be heard")
 
@@ -789,7 +788,7 @@ class ExtractiveWriter(Writer):
             if not what and sights:
                 what = as_sentence(f"The picture shows {sights[0].text}")
             pack.cite(said or sights)
-            text = f"Shot {n} ({clock(shot.start)}-{clock(shot.end)})"
+            text = f"Shot {n} ({span(shot.start, shot.end)})"
             out.append((shot.start, shot.end, f"{text}: {what}" if what else text))
         return out
 
@@ -803,7 +802,7 @@ class ExtractiveWriter(Writer):
         lead = ""
         if focused and len(parts) == 1:
             title, _ = self.describe(parts[0], "chapter")
-            lead = f"{title} ({clock(parts[0].start)}-{clock(parts[0].end)}):"
+            lead = f"{title} ({span(parts[0].start, parts[0].end)}):"
         elif subjects:
             lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
         body = [s for p in parts for s in self._part_sentences(p, pack)]
@@ -1024,7 +1023,7 @@ SOUND_GAP = 1.0
 
 def _timed(entries: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
     """List entries with their times in front ("0:12-0:22 Houseplants: ...")."""
-    return [(lo, hi, f"{clock(lo)}-{clock(hi)} {text}") for lo, hi, text in entries]
+    return [(lo, hi, f"{span(lo, hi)} {text}") for lo, hi, text in entries]
 
 
 def _merged(items: list[Item]) -> list[tuple[float, float]]:

@@ -16,6 +16,7 @@ something no writer here can do.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -194,8 +195,10 @@ def _number(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBERS.get(word, 1)
 
 
+@functools.lru_cache(maxsize=4096)
 def read_request(text: str) -> Request:
-    """The :class:`Request` ``text`` makes."""
+    """The :class:`Request` ``text`` makes (a frozen value, so one parse serves every reader
+    of the same prompt: the service, its focus and the writer)."""
     low = " ".join(text.lower().replace("-", " ").split())
     lacks = _lacks(low)
     if lacks is not None and re.search(r"\b(?:from|between)\s+\d", low):

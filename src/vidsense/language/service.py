@@ -68,7 +68,7 @@ from vidsense.models.base import TextEmbedder
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.search import relevance
 from vidsense.store import VideoRecord, new_id
-from vidsense.times import ends_asked, times_in
+from vidsense.times import END_WORDS, ends_asked, times_in
 
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")
@@ -106,13 +106,6 @@ MAP_REDUCE_CHAPTERS = 30
 def _key(kind: str, writer: str, body: dict[str, Any]) -> str:
     text = json.dumps(body, sort_keys=True, default=str)
     return f"{kind}:{writer}:{hashlib.sha256(text.encode()).hexdigest()[:24]}"
-
-
-_END_WORDS = frozenset(
-    {"start", "beginning", "outset", "begin", "open", "opening", "end", "final", "closing",
-     "middle", "halfway", "first", "last", "second", "moment", "scene", "shot", "happen", "show"}
-)  # fmt: skip
-"""Words of a question about the start, middle or end of a video that name nothing in it."""
 
 
 def _usage(*texts: str) -> dict[str, int]:
@@ -394,7 +387,7 @@ class WritingService:
         bar = RELEVANT
         asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
         ends = self._at_ends(ev, question, pool)  # "what happens at the start?"
-        if ends and not q.words - _END_WORDS:  # it names nothing else: what is there
+        if ends and not q.words - END_WORDS:  # it names nothing else: what is there
             there = [i for i in pool if i.id in ends]
             seen = re.search(r"\b(?:show|shown|see|seen|visible)\b", question.lower())
             first = "visual" if seen else "speech"  # what is shown, or what is said
