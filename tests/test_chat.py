@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import re
 import subprocess
 import threading
 import time
@@ -34,6 +35,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
 from tests.conftest import MediaCache
+from tests.factory import join_shots, lavfi
 from tests.library_support import ServerProcess, make_settings, prepared_models, spoken_clip
 from tests.sdk_support import invoice_image
 from tests.writing_support import TOPICS, TopicVideo, make_topic_video
@@ -131,6 +133,24 @@ def test_describe_a_video(chat: Chat) -> None:
     extra = reply.model_dump()
     assert extra["session_id"] and extra["citations"]
     assert extra["vidsense"]["videos"][0]["duration"] == pytest.approx(72.0, abs=0.2)
+
+
+def test_the_shot_list_tells_a_dissolve(chat: Chat, media: MediaCache) -> None:
+    # Two 3 s shots joined by a 1 s dissolve from 2.0 to 3.0 s: shot 2 starts at its middle.
+    parts = [(lavfi(source, 3.0), 3.0, "null") for source in ("testsrc2", "smptebars")]
+    media.get("chat_dissolve.mp4", lambda out: join_shots(out, parts, [("dissolve", 1.0)]))
+    url = f"{chat.media_url}/chat_dissolve.mp4"
+    content = [{"type": "text", "text": "List the shots"},
+               {"type": "video_url", "video_url": {"url": url}}]  # fmt: skip
+    reply = chat.client.chat.completions.create(
+        model="vidsense-1", messages=[{"role": "user", "content": content}]
+    )
+    text = reply.choices[0].message.content
+    time = r"00:00:(\d\d(?:\.\d+)?)"
+    found = re.search(rf"Shot 2: {time}-{time} \(after a dissolve, {time}-{time}\)", text)
+    assert found and "Shot 3" not in text, text
+    start, _, lo, hi = (float(g) for g in found.groups())
+    assert (start, lo, hi) == pytest.approx((2.5, 2.0, 3.0), abs=0.1)
 
 
 class Chapter(BaseModel):

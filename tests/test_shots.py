@@ -135,6 +135,27 @@ def test_dissolves_reported_as_spans(dissolves: Path) -> None:
     assert all(s.transition_start is None for s in detect_shots(dissolves, detector="content"))
 
 
+def test_an_indexed_video_lists_its_transitions(
+    dissolves: Path, tmp_path: Path, models_dir: Path
+) -> None:
+    """The shots an index keeps (``/shots``, the client, chat's shot list) say how each began,
+    with the span of each dissolve, as the detector found them."""
+    from tests.library_support import make_settings
+    from vidsense import Client
+
+    with Client(settings=make_settings(tmp_path / "data", models_dir)) as client:
+        index = client.indexes.create("transitions", options=["conversation"])
+        task = client.tasks.wait(client.tasks.create(index.id, file=dissolves).id, timeout=120)
+        assert task.status == "ready" and task.video_id, task
+        listed = client.videos.shots(index.id, task.video_id)
+        assert [s.transition for s in listed] == [None, "dissolve", "dissolve"]
+        assert listed[0].transition_start is None and listed[0].transition_end is None
+        for shot, (lo, hi) in zip(listed[1:], [(2.0, 3.0), (4.0, 5.0)], strict=True):
+            assert shot.transition_start == pytest.approx(lo, abs=0.1)
+            assert shot.transition_end == pytest.approx(hi, abs=0.1)
+            assert shot.start == pytest.approx((lo + hi) / 2, abs=0.1)
+
+
 def test_fade_through_black_is_one_boundary_and_flashes_are_not_cuts(
     fade_and_flash: Path,
 ) -> None:

@@ -25,6 +25,9 @@ from vidsense.language.evidence import Item
 from vidsense.language.service import WritingService
 from vidsense.times import stamp
 
+TRANSITION = ("transition", "transition_start", "transition_end")
+"""A shot segment's fields that say how it began (see :mod:`vidsense.library.evidence`)."""
+
 MAX_FRAMES = 60
 """Most frames one request may ask for."""
 
@@ -273,9 +276,19 @@ class VideoTools:
 
     def shots(self, video: ChatVideo) -> ToolResult:
         segments = self.library.shots(video.index_id, video.video.id)
-        lines = [f"Shot {n}: {stamp(s.start)}-{stamp(s.end)}" for n, s in enumerate(segments, 1)]
-        data = {"shots": [{"start": round(s.start, 3), "end": round(s.end, 3)} for s in segments]}
-        return ToolResult("\n".join(lines) or "No shots were found.", data=data)
+        lines: list[str] = []
+        shots: list[dict[str, Any]] = []
+        for n, s in enumerate(segments, 1):
+            shot: dict[str, Any] = {"start": round(s.start, 3), "end": round(s.end, 3)}
+            line = f"Shot {n}: {stamp(s.start)}-{stamp(s.end)}"
+            began, lo, hi = (s.data.get(k) for k in TRANSITION)
+            if began in ("dissolve", "fade") and lo is not None and hi is not None:
+                # a gradual transition: the shot starts at its middle, its span is told too
+                line += f" (after a {began}, {stamp(lo)}-{stamp(hi)})"
+                shot |= dict(zip(TRANSITION, (began, lo, hi), strict=True))
+            lines.append(line)
+            shots.append(shot)
+        return ToolResult("\n".join(lines) or "No shots were found.", data={"shots": shots})
 
     def search(self, video: ChatVideo, query: str) -> ToolResult:
         ev = self.writing.evidence(video.video.id)

@@ -273,9 +273,15 @@ class TextItem(TimeRange):
 
 
 class ShotItem(TimeRange):
-    """A shot; ``index`` counts from 0."""
+    """A shot; ``index`` counts from 0. ``transition`` is how it began: a ``cut``, or a
+    ``dissolve`` or ``fade`` spanning ``transition_start`` to ``transition_end`` seconds (the
+    shot's ``start`` is then the transition's middle); None for the first shot, and for videos
+    indexed before transitions were kept."""
 
     index: int
+    transition: Literal["cut", "dissolve", "fade"] | None = None
+    transition_start: float | None = None
+    transition_end: float | None = None
 
 
 class Evidence(Wire, Generic[T]):
@@ -445,7 +451,12 @@ def shots_out(segments: list[Segment]) -> Evidence[ShotItem]:
     return Evidence[ShotItem](
         data=[
             ShotItem(
-                start=round(s.start, 3), end=round(s.end, 3), index=int(s.data.get("index", i))
+                start=round(s.start, 3),
+                end=round(s.end, 3),
+                index=int(s.data.get("index", i)),
+                transition=s.data.get("transition"),
+                transition_start=s.data.get("transition_start"),
+                transition_end=s.data.get("transition_end"),
             )
             for i, s in enumerate(segments)
         ]

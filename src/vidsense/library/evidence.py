@@ -9,7 +9,10 @@ transcript segment    ``transcript``  the phrase / ``{"words": [{word, start, en
                                       probability}], "language"}``
 text sighting         ``text``        the string / ``{"box": [x, y, w, h], "confidence"}``
 audio event           ``audio_event`` the AudioSet label / ``{"label", "score"}``
-shot                  ``shot``        ``""`` / ``{"index"}``
+shot                  ``shot``        ``""`` / ``{"index"}``, and how it began:
+                                      ``"transition"`` (cut, dissolve, fade), with
+                                      ``"transition_start"``/``"transition_end"`` for a
+                                      dissolve or fade
 what a keyframe       ``visual``      every kept tag and label (``animal, dog (Samoyed)``) /
 shows (its shot's                     ``{"shot", "time", "keyframe", "labels", "tags",
 time range)                           "shows", "score", "faces"}``
@@ -116,7 +119,8 @@ def build_evidence(analysis: Analysis, video_id: str, blob_prefix: str) -> Evide
         )
         by_kind["audio_event"].append(sid)
     for shot in analysis.shots:
-        add("shot", shot.start, shot.end, "", {"index": shot.index})
+        began = {k: v for k, v in shot.to_dict().items() if k.startswith("transition")}
+        add("shot", shot.start, shot.end, "", {"index": shot.index, **began})
 
     by_time: dict[tuple[int, float], Keyframe] = {}
     for frame in analysis.keyframes:
