@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 import requests
 
 from tests.conftest import MediaCache
-from tests.factory import Caption, Scene, make_speech, make_video
+from tests.factory import Caption, Scene, join_shots, lavfi, make_speech, make_video
 from tests.library_support import ServerProcess, prepared_models, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -582,3 +583,37 @@ def test_api_key_is_asked_once_per_browser_session(
         context.close()
     finally:
         guarded.stop()
+
+
+def test_a_shot_after_a_dissolve_shows_its_own_picture(site: Site, media: MediaCache) -> None:
+    # Two 3 s shots joined by a 1 s dissolve from 2.0 to 3.0 s: the second shot starts at 2.5 s,
+    # the dissolve's middle, and its thumbnail is taken once the dissolve is over.
+    parts = [(lavfi(source, 3.0), 3.0, "null") for source in ("testsrc2", "smptebars")]
+    clip = media.get("ui-dissolve.mp4", lambda out: join_shots(out, parts, [("dissolve", 1.0)]))
+    api = site.url + "/v1"
+    index = requests.post(f"{api}/indexes", json={"index_name": "dissolve"}, timeout=30).json()
+    with clip.open("rb") as f:
+        task = requests.post(
+            f"{api}/tasks",
+            data={"index_id": index["_id"]},
+            files={"video_file": (clip.name, f, "video/mp4")},
+            timeout=60,
+        ).json()
+
+    def ready() -> dict[str, Any] | None:
+        found: dict[str, Any] = requests.get(f"{api}/tasks/{task['_id']}", timeout=30).json()
+        return found if found["status"] in ("ready", "failed") else None
+
+    done = wait_for(ready, 120, "the dissolve clip to be indexed", poll=0.5)
+    assert done["status"] == "ready", done
+    page = site.page
+    page.goto(f"{site.url}/#/videos/{index['_id']}/{done['video_id']}")
+    shots = page.locator(".shot-strip .shot")
+    shots.nth(1).wait_for()
+    assert shots.count() == 2
+    label = shots.nth(1).get_attribute("aria-label") or ""
+    assert re.fullmatch(r"Shot 2, 0:0[23] to 0:05, after a dissolve", label), label
+    assert "after a" not in (shots.nth(0).get_attribute("aria-label") or "")
+    thumb = shots.nth(1).locator("img").get_attribute("src") or ""
+    time = float(thumb.split("time=")[1].split("&")[0])
+    assert time == pytest.approx(3.05, abs=0.1), thumb  # past the dissolve, not its middle

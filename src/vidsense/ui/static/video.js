@@ -102,7 +102,13 @@ export async function videoView(main, indexId, videoId) {
       }
       const buttons = data.map((shot) => {
         const img = h("img", { alt: "", loading: "lazy", width: "128", height: "72" });
-        setMediaSource(img, thumbnailUrl(indexId, videoId, Math.min(shot.start + 0.05, shot.end)));
+        // A shot that began with a dissolve or fade starts at its middle: its picture is the
+        // first frame after the transition, not a blend of two shots.
+        const gradual = shot.transition === "dissolve" || shot.transition === "fade";
+        const clear = gradual && shot.transition_end != null ? shot.transition_end : shot.start;
+        setMediaSource(img, thumbnailUrl(indexId, videoId, Math.min(clear + 0.05, shot.end)));
+        const began = gradual ? `, after a ${shot.transition}` : "";
+        const label = `Shot ${shot.index + 1}, ${clock(shot.start)} to ${clock(shot.end)}${began}`;
         return h(
           "button",
           {
@@ -110,7 +116,8 @@ export async function videoView(main, indexId, videoId) {
             class: "shot",
             role: "listitem",
             dataset: { start: String(shot.start), end: String(shot.end) },
-            "aria-label": `Shot ${shot.index + 1}, ${clock(shot.start)} to ${clock(shot.end)}`,
+            "aria-label": label,
+            title: label,
             onclick: () => seek(player, shot.start, true),
           },
           img,
