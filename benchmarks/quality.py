@@ -512,7 +512,7 @@ def transition_spans(data: list[dict[str, Any]]) -> list[tuple[float, float]]:
         t = shot.get("transition")
         if isinstance(t, dict) and "start" in t and "end" in t:
             spans.append((float(t["start"]), float(t["end"])))
-        elif "transition_start" in shot and "transition_end" in shot:
+        elif shot.get("transition_start") is not None and shot.get("transition_end") is not None:
             spans.append((float(shot["transition_start"]), float(shot["transition_end"])))
     return spans
 
