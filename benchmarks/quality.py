@@ -759,6 +759,7 @@ def overall(report: Report, videos: list[Indexed]) -> dict[str, dict[str, float 
         fig["noise_at_5"] = ratio(se.get("noise", 0), se.get("shown", 0))
         fig["cuts_f1"] = scoring.Tally(sh.get("tp", 0), sh.get("fp", 0), sh.get("fn", 0)).f1
         fig["dissolves_found"] = ratio(sh.get("dissolves_found", 0), sh.get("dissolves", 0))
+        fig["dissolves_spans"] = ratio(sh.get("spans", 0), sh.get("dissolves", 0))
         out[split] = fig
     return out
 
@@ -773,7 +774,8 @@ def headline(figures: dict[str, dict[str, float | None]]) -> list[str]:
         f"{f(x['generate_right'])} (chat {f(x['chat_right'])}), false no "
         f"{f(x['generate_false_no'])}, absent refused {f(x['generate_absent_refused'])} | "
         f"instructions {f(x['generate_followed'])} | search default R@1 {f(x['default_r1'])} | "
-        f"cuts F1 {f(x['cuts_f1'])}, dissolves {f(x['dissolves_found'])}"
+        f"cuts F1 {f(x['cuts_f1'])}, dissolves {f(x['dissolves_found'])} "
+        f"(as spans {f(x['dissolves_spans'])})"
         for split, x in figures.items()
     ]
 
@@ -805,6 +807,11 @@ TARGETS = [
     ("search: noise among the default's top 5", "noise_at_5", "low"),
     ("shots: hard-cut F1 within 0.1 s", "cuts_f1", ">= 0.95"),
     ("shots: dissolves found", "dissolves_found", "1.0"),
+    (
+        "shots: dissolves reported as a span (`transition_start`/`transition_end` in `/shots`)",
+        "dissolves_spans",
+        "1.0",
+    ),
 ]
 """Each headline figure, its key in :func:`overall`, and the target it is held to."""
 
