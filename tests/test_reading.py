@@ -140,6 +140,9 @@ def test_prompts_are_read_as_instructions() -> None:
         "Give this video a title.": "title",
         "What is the title of this video?": "title",
         "Suggest hashtags for this video.": "hashtags",
+        "List the topics as hashtags.": "hashtags",
+        "Turn the main topics into hashtags.": "hashtags",
+        "Give me hashtags for the topics.": "hashtags",
         "What topics are covered?": "topics",
         "What title is shown on screen?": None,
         "What is the title of the book?": None,
@@ -493,6 +496,10 @@ def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
     assert title == writer.gist(ev.pack()).title and "\n" not in title
     tags = writer.answer(ev.pack(), "Suggest hashtags for this video.").split()
     assert tags and all(t.startswith("#") for t in tags)
+    listed = writer.answer(ev.pack(), "List the topics as hashtags.").splitlines()
+    assert listed == [f"- {t}" for t in tags], "the topics written as hashtags, one a line"
+    topics = writer.gist(ev.pack()).topics
+    assert writer.answer(ev.pack(), "List the topics.").splitlines() == [f"- {t}" for t in topics]
     assert writer.answer(ev.pack(), "What topics are covered?").startswith("The video covers ")
     heard = writer.answer(ev.pack(), "What sounds can be heard?")
     assert heard == "Music (0:00-0:20) and dog (0:14-0:15) can be heard."

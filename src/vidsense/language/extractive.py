@@ -127,7 +127,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 38
+    VERSION = 39
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -745,8 +745,15 @@ class ExtractiveWriter(Writer):
         sentence), the shots, or the sentences said (the steps), as the request asks."""
         if request.items == "shots":
             return self._shots(pack, parts)
+        low = request.text.lower()
+        if len(parts) == 1 and request.form != "table" and re.search(r"\btopics\b", low):
+            # "list the topics" of a video of one part: its topics (a list of one chapter, or
+            # of what each shot shows, does not name them)
+            topics = [(parts[0].start, parts[0].end, t) for t in self.gist(pack).topics]
+            if topics:
+                return _timed(topics) if request.timed else topics
         wanted = request.count or 0
-        chapters = re.search(r"\bchapters?\b", request.text.lower())  # one is still a chapter
+        chapters = re.search(r"\bchapters?\b", low)  # one is still a chapter
         if request.form == "table" or (
             request.items == "parts" and (chapters or len(parts) >= max(wanted, 2))
         ):

@@ -153,8 +153,19 @@ def _several(low: str) -> bool:
     return sum(1 for part in _GIST_PARTS if re.search(part, low)) > 1
 
 
+_AS_HASHTAGS = re.compile(
+    r"\b(?:as|into|in the form of) (?:\w+ )?hash ?tags?\b"
+    r"|\bhash ?tags? (?:for|of|from) (?:the |its |each |every |all )?"
+    r"(?:topics?|subjects?|themes?)\b"
+)
+"""Hashtags as the form of the topics ("list the topics as hashtags", "turn the topics into
+hashtags"): one part of the gist, written as hashtags, not two parts."""
+
+
 def _wanted(low: str) -> Wanted | None:
     """What of the gist a (lower-cased) prompt asks for, if any (see :attr:`Request.wants`)."""
+    if _AS_HASHTAGS.search(low):
+        return "hashtags"
     if _several(low):
         return None
     if re.search(r"\bhash ?tags?\b", low):
