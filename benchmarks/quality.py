@@ -411,6 +411,8 @@ EVERY_VIDEO = (
     {"prompt": "Create chapters for this video.", "kind": "table", "n": 1},
     {"prompt": "What are the key moments?", "kind": "table", "n": 1},
     {"prompt": "Extract the key takeaways.", "kind": "bullets", "n": 1},
+    {"prompt": "List the topics as hashtags.", "kind": "hashtag list", "n": 1},
+    {"prompt": "What colours dominate the video?", "kind": "answered"},
 )
 """Requests any video can answer, asked of each besides its own (``n``, ``about`` and
 ``avoid`` as in ``spec.Instruction``): none is about something a video may lack."""

@@ -132,6 +132,23 @@ def test_who_speaks_is_not_refused(ix: Indexed) -> None:
     assert ix.truth.boundaries[0] <= said[0]["start"] < ix.truth.boundaries[1]
 
 
+def test_the_colours_of_the_picture_are_read_from_the_keyframes(ix: Indexed) -> None:
+    # Six 12 s shots over blue, rust, green, brown, purple and teal backgrounds (SOURCES): blue
+    # (two shots) covers about a third of the picture, each other colour about a sixth, less
+    # where a white title is over it.
+    text = ix.service.generate(ix.video_id, "What colours dominate this video?")["data"]
+    found = re.findall(r"(\w+) \((\d+)%\)", text)
+    assert text.startswith("The main colours are blue ("), text
+    shares = {name: int(share) for name, share in found}
+    assert set(shares) >= {"blue", "orange", "green", "brown", "purple"}, text
+    assert 25 <= shares["blue"] <= 36 and all(10 <= shares[n] <= 18 for n in ("green", "purple"))
+    same = ix.service.generate(ix.video_id, "What is the colour palette of the video?")["data"]
+    assert same == text
+    # The colour of one thing is a question about what is said or shown, not the palette.
+    one = ix.service.generate(ix.video_id, "What colour is the lava?")["data"]
+    assert not one.startswith("The main colours"), one
+
+
 def test_length_question_is_answered_from_the_container(ix: Indexed) -> None:
     result = ix.service.generate(ix.video_id, "How long is this video?")
     assert "1:12" in result["data"] and "72.00 seconds" in result["data"]

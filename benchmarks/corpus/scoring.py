@@ -248,6 +248,9 @@ def followed(answer: str, kind: str, n: int, about: Sequence[str], avoid: Sequen
         return len(answer.strip().splitlines()) == 1 and 1 <= words(answer) <= n
     if kind == "hashtags":
         return lines_like(answer, HASHTAG) == 1 and len(HASHTAG.findall(answer)) >= n
+    if kind == "hashtag list":  # one hashtag a line, as a list
+        lines = [line for line in answer.splitlines() if line.strip()]
+        return len(lines) >= n and all(re.fullmatch(r"\s*[-*]\s*#\w+\s*", x) for x in lines)
     if kind == "answered":  # (what a video says may itself read "does not make ...")
         return not re.match(r"I (?:can't|cannot)\b", answer)
     raise ValueError(f"unknown instruction kind {kind!r}")

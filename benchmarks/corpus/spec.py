@@ -117,7 +117,8 @@ class Instruction:
     ``sentences`` (1 to ``n`` sentences), ``words`` (1 to ``n`` words), ``bullets`` /
     ``numbered`` / ``checklist`` (at least ``n`` such lines), ``table`` (at least ``n`` lines
     each holding a time), ``focus`` (mentions one of ``about`` and none of ``avoid``),
-    ``title`` (one line of 1 to ``n`` words), ``hashtags`` (at least ``n`` hashtags),
+    ``title`` (one line of 1 to ``n`` words), ``hashtags`` (at least ``n`` hashtags, on one
+    line), ``hashtag list`` (at least ``n`` lines, each a bullet of one hashtag),
     ``answered`` (anything but "not in the video" or "cannot do that"),
     ``unsupported`` (a request vidsense cannot carry out, which it must say instead of
     answering "not in the video")."""

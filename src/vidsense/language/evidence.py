@@ -351,6 +351,9 @@ class EvidencePack:
     """The window's chapters, ``(start, end)`` seconds, when they were computed for it."""
     highlights: list[tuple[float, float]] = field(default_factory=list)
     """Its highlights, ``(start, end)`` seconds, when a request asked for them."""
+    colours: list[tuple[str, float]] = field(default_factory=list)
+    """The colours of its picture (name, share 0-1, most first), when a request asked for
+    them (:func:`vidsense.perception.colours.video_colours`)."""
 
     @property
     def video(self) -> VideoFacts:

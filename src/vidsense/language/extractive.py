@@ -127,7 +127,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 39
+    VERSION = 40
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -548,6 +548,8 @@ class ExtractiveWriter(Writer):
             return gist.title
         if request.wants == "highlights":
             return self._highlighted(pack)
+        if request.wants == "colours":
+            return self._coloured(pack)
         if request.wants == "hashtags":
             tags = gist.hashtags or ["#Video"]
             return " ".join(tags) if request.form == "prose" else "\n".join(f"- {t}" for t in tags)
@@ -556,6 +558,18 @@ class ExtractiveWriter(Writer):
         if request.wants == "topic" and len(self.chapters_of(pack)) == 1:
             return f"The video is about {gist.topics[0]}."  # the main one: a single subject
         return f"The video covers {spoken_list(gist.topics)}."
+
+    @staticmethod
+    def _coloured(pack: EvidencePack) -> str:
+        """The colours the service read from the keyframes, with the share of the picture
+        each covers."""
+        if not pack.colours:
+            return "No keyframe of the video could be read here, so its colours are not known."
+        named = [f"{name} ({round(100 * share)}%)" for name, share in pack.colours[:5]]
+        return (
+            f"The main colours are {spoken_list(named)} "
+            "(shares of the picture over the video's keyframes)."
+        )
 
     def _highlighted(self, pack: EvidencePack) -> str:
         """The highlights the service computed for the pack (else its chapters), a timed line

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Form = Literal["prose", "bullets", "numbered", "checklist", "table"]
-Wanted = Literal["title", "hashtags", "topics", "topic", "highlights"]
+Wanted = Literal["title", "hashtags", "topics", "topic", "highlights", "colours"]
 Items = Literal["parts", "steps", "shots", "sentences"]
 
 _NUMBERS = {
@@ -111,7 +111,8 @@ class Request:
     wants: Wanted | None = None
     """What of the video's gist the prompt asks for: a title ("give this video a title"),
     hashtags, its topics ("what topics does it cover?"), its main topic ("what category
-    does this video belong to?"), or its highlights ("what are the key moments?")."""
+    does this video belong to?"), its highlights ("what are the key moments?"), or the
+    colours of its picture ("what colours dominate?")."""
     timed: bool = False
     """Whether a list should say when each entry is ("with their times", "timestamps")."""
 
@@ -162,10 +163,22 @@ _AS_HASHTAGS = re.compile(
 hashtags"): one part of the gist, written as hashtags, not two parts."""
 
 
+_COLOURS = re.compile(
+    r"\b(?:dominant|main|predominant|primary|overall|prevailing|most common) colou?rs?\b"
+    r"|\bcolou?r (?:palette|scheme)\b|\bcolou?rs? (?:dominates?|stand out)\b"
+    r"|\bwhat colou?rs? (?:is|are|does|do|appear|are used|are shown|can be seen) (?:in )?"
+    r"(?:this|the) (?:video|clip|footage|film|picture)\b"
+)
+"""A question about the colours of the picture as a whole ("what colours dominate?", "what
+is the colour palette?"); not the colour of one thing ("what colour is the car?")."""
+
+
 def _wanted(low: str) -> Wanted | None:
     """What of the gist a (lower-cased) prompt asks for, if any (see :attr:`Request.wants`)."""
     if _AS_HASHTAGS.search(low):
         return "hashtags"
+    if _COLOURS.search(low):
+        return "colours"
     if _several(low):
         return None
     if re.search(r"\bhash ?tags?\b", low):

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -598,6 +598,27 @@ class WritingService:
             return self.relevant(ev, about, items, limit) if about else []
         return self.relevant(ev, prompt, items, limit)
 
+    @staticmethod
+    def _colours(ev: VideoEvidence, start: float, end: float) -> list[tuple[str, float]]:
+        """The colours of ``[start, end)``'s keyframes (those stored locally), each keyframe
+        weighted by the seconds of its shot inside the window (shared among the shot's
+        keyframes)."""
+        from vidsense.perception.colours import video_colours
+
+        def make() -> list[tuple[str, float]]:
+            frames = [f for f in ev.frames if start <= f.time < end and f.path is not None]
+            per_shot = Counter(f.shot for f in frames)
+            shots = ev.shots
+            weighted = []
+            for f in frames:
+                shot = shots[f.shot] if f.shot < len(shots) else None
+                lo, hi = (shot.start, shot.end) if shot is not None else (f.time, f.time + 1.0)
+                seconds = max(0.0, min(hi, end) - max(lo, start)) / per_shot[f.shot]
+                weighted.append((f.path, seconds))
+            return video_colours((p, s) for p, s in weighted if p is not None)
+
+        return ev.derived(("colours", start, end), make)
+
     def _question_pack(
         self, ev: VideoEvidence, question: str, start: float = 0.0, end: float | None = None
     ) -> EvidencePack:
@@ -608,6 +629,8 @@ class WritingService:
             w = self.settings.writer
             found = highlights(ev, request.count, w.highlight_min_seconds, w.highlight_max_seconds)
             pack.highlights = [(s.start, s.end) for s in found if pack.start <= s.start < pack.end]
+        if request.wants == "colours":  # "what colours dominate?": read from the keyframes
+            pack.colours = self._colours(ev, pack.start, pack.end)
         pack.focus = self._focus(ev, question, pack.items)
         return pack.limited(self.settings.writer.max_prompt_chars)
 
