@@ -3,10 +3,10 @@
 Each pixel of a small copy of the picture (64 x 36, area-averaged, so noise and fine texture
 average out) gets one of :data:`NAMES` from its hue, saturation and value (HSV, 0-360 degrees
 and 0-1): dark pixels are black, unsaturated ones white or grey by lightness, and the rest are
-named by hue band. The bands follow the basic colour terms'
-foci (Berlin and Kay's eleven): red below 15 degrees and from 345, orange to 40, yellow to 70,
-green to 170, blue to 260, purple to 290, pink to 345; dark oranges and yellows (to 50 degrees,
-value 0.6 or less) are brown, and light reds pink.
+named by hue band. The bands follow the basic colour terms' foci (Berlin and Kay's eleven):
+red below 15 degrees and from 345, orange to 40, yellow to 70, green to 170, blue to 260,
+purple to 290, pink to 345; dark oranges and yellows (to 50 degrees, value 0.6 or less) are
+brown, and light reds pink.
 
 A video's colours are its keyframes' colours, each weighted by the seconds of the shot it
 stands for (:func:`video_colours`).
@@ -32,8 +32,9 @@ GREY = 0.18
 WHITE = 0.85
 BROWN_HUES = (15, 50)
 BROWN_VALUE = 0.6
-"""A saturated pixel of a hue in :data:`BROWN_HUES` (orange to dark yellow, degrees) at or
-below this value reads as brown (a dark red stays red)."""
+BROWN_SATURATION = 0.35
+"""A pixel of a hue in :data:`BROWN_HUES` (orange to dark yellow, degrees) at or below
+:data:`BROWN_VALUE` and at least this saturated reads as brown (a dark red stays red)."""
 HUES = ((15, "red"), (40, "orange"), (70, "yellow"), (170, "green"), (260, "blue"),
         (290, "purple"), (345, "pink"), (361, "red"))  # fmt: skip
 """Upper hue bound (degrees, exclusive) of each band, in order."""
@@ -55,7 +56,7 @@ def colour_shares(rgb: np.ndarray) -> dict[str, float]:
     bands = np.searchsorted([upper for upper, _ in HUES], hue, side="right")
     names = np.array([name for _, name in HUES])[bands]
     lo, hi = BROWN_HUES
-    brown = (hue >= lo) & (hue < hi) & (val <= BROWN_VALUE) & (sat >= 0.35)
+    brown = (hue >= lo) & (hue < hi) & (val <= BROWN_VALUE) & (sat >= BROWN_SATURATION)
     names = np.where(brown, "brown", names)
     pale = (names == "red") & (sat < PINK_SATURATION) & (val > PINK_VALUE)
     names = np.where(pale, "pink", names)
@@ -71,16 +72,19 @@ def video_colours(
     """The colours of a video from its keyframes ``(JPEG path, seconds it stands for)``: each
     name with its share of the video's picture (0-1), most first, those under ``least`` left
     out. No readable frame gives an empty list."""
-    from vidsense.errors import InvalidArgument
-    from vidsense.search.images import read_image
+    import cv2
 
     total: dict[str, float] = {}
     weight = 0.0
     for path, seconds in frames:
         try:
-            shares = colour_shares(read_image(path))
-        except (OSError, InvalidArgument):  # gone, or not an image: the others still count
+            data = np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)
+        except OSError:  # gone: the others still count
             continue
+        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        if bgr is None:  # not an image
+            continue
+        shares = colour_shares(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         seconds = max(seconds, 1e-3)
         weight += seconds
         for name, share in shares.items():
