@@ -513,6 +513,10 @@ def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
     assert one in ("Knead the dough for ten minutes.", "Then let the dough rise in a warm place.")
     made = writer.answer(ev.pack(), "Create chapters for this video.").splitlines()
     assert len(made) == 1 and made[0].startswith("- 0:00-0:20 "), "one chapter is a chapter"
+    said = writer.answer(ev.pack(), "What is said in this video?")
+    assert said.startswith('The video says: "Knead the dough') and "bread" not in said.lower()
+    both = writer.answer(ev.pack(), "What is said in this video, and what is shown?")
+    assert both.startswith(said) and "bread at home" in both[len(said) :].lower(), both
     silent = VideoEvidence(_facts(2.0), [Item("c0", "shot", 0.0, 2.0, "")], [], {}, "en")
     assert writer.answer(silent.pack(), "What is said in this video?").startswith(
         "Nothing is said in the video"

@@ -127,7 +127,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 40
+    VERSION = 41
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -509,7 +509,10 @@ class ExtractiveWriter(Writer):
             said = pack.of_type("speech")[:SAID_LINES]
             if said:  # "What is said?": the words, not a summary of them
                 pack.cite(said)
-                return "The video says: " + " ".join(f'"{i.text.strip()}"' for i in said)
+                words = "The video says: " + " ".join(f'"{i.text.strip()}"' for i in said)
+                # "what is said, and what is shown?": the picture too
+                seen = re.search(r"\b(?:shown|shows?|seen|see|visible|on screen)\b", q)
+                return f"{words} {self._seen(pack)}" if seen else words
             return f"Nothing is said in the video: it has no speech. {self.summarize(pack)}"
         summary = any(k in q for k in _SUMMARY_QUESTION[1:])
         if (not pack.focus and (not content_terms(question) or summary)) or (
