@@ -584,3 +584,38 @@ def test_highlights_asked_for_in_a_prompt_are_the_computed_spans() -> None:
     lines = ExtractiveWriter().answer(pack, "What are the key moments?").splitlines()
     assert [line.split(" ")[1] for line in lines] == ["0:00-0:04", "0:10-0:14"]
     assert "Knead the dough" in lines[0] and "Applause" in lines[1]
+
+
+def test_how_a_video_is_cut_is_answered_from_its_shots() -> None:
+    """ "How many shots are there?" and "are there any dissolves?" were "not in the video": the
+    shots say how many there are and how each began (a cut, a dissolve or a fade)."""
+    shots = [
+        Item("c0", "shot", 0.0, 4.0, ""),
+        Item("c1", "shot", 4.0, 9.0, "cut"),
+        Item("c2", "shot", 9.0, 14.0, "dissolve"),
+        Item("c3", "shot", 14.0, 20.0, "cut"),
+    ]
+    items = [*shots, Item("s0", "speech", 0.5, 3.0, "Welcome to the harbour.")]
+    ev = VideoEvidence(_facts(20.0), items, [], {}, "en")
+    writer = ExtractiveWriter()
+    told = "The video has 4 shots, joined by 2 cuts and 1 dissolve (at 0:09)."
+    for asked in ("How many shots are there?", "How many cuts are in the video?"):
+        assert writer.answer(ev.pack(), asked) == told, asked
+    pack = ev.pack()
+    assert writer.answer(pack, "Are there any dissolves?") == told
+    assert list(pack.cited) == ["c2"]
+    assert writer.answer(ev.pack(), "Does the video use fades?") == f"No fade was found. {told}"
+    one = VideoEvidence(_facts(5.0), [Item("c0", "shot", 0.0, 5.0, "")], [], {}, "en")
+    assert writer.answer(one.pack(), "How many scenes are there?") == (
+        "The video has 1 shot: it is not cut."
+    )
+    # Indexed before transitions were kept: boundaries, not kinds.
+    old = [Item(i.id, "shot", i.start, i.end, "") for i in shots]
+    before = VideoEvidence(_facts(20.0), old, [], {}, "en")
+    assert writer.answer(before.pack(), "How many shots are there?") == (
+        "The video has 4 shots, 3 boundaries between them."
+    )
+    # Not about the cut: cutting an onion is something said or shown.
+    assert not writer.answer(ev.pack(), "How many times is the onion cut?").startswith("The video")
+    rated = writer.answer(ev.pack(), "Rate this video from 1 to 10.")
+    assert rated.startswith("I can't judge how good a video is here"), rated

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -135,6 +136,7 @@ def test_dissolves_reported_as_spans(dissolves: Path) -> None:
     assert all(s.transition_start is None for s in detect_shots(dissolves, detector="content"))
 
 
+@pytest.mark.models
 def test_an_indexed_video_lists_its_transitions(
     dissolves: Path, tmp_path: Path, models_dir: Path
 ) -> None:
@@ -154,6 +156,9 @@ def test_an_indexed_video_lists_its_transitions(
             assert shot.transition_start == pytest.approx(lo, abs=0.1)
             assert shot.transition_end == pytest.approx(hi, abs=0.1)
             assert shot.start == pytest.approx((lo + hi) / 2, abs=0.1)
+        answer = client.ask(task.video_id, "Are there any dissolves?")["data"]
+        joined = r"The video has 3 shots, joined by 2 dissolves \(at 0:0[23] and 0:0[45]\)\."
+        assert re.fullmatch(joined, answer), answer
 
 
 def test_fade_through_black_is_one_boundary_and_flashes_are_not_cuts(

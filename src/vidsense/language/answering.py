@@ -852,6 +852,25 @@ def about_people(question: str) -> bool:
     )
 
 
+_SHOTS = r"shots|cuts|scenes|scene changes|scene cuts|camera cuts|transitions|edits"
+_GRADUAL = r"dissolves?|cross-?fades?|fades?"
+
+
+def about_shots(question: str) -> bool:
+    """Whether ``question`` asks how the video is cut: how many shots, cuts or transitions,
+    whether it has dissolves or fades ("how many shots are there?", "are there any
+    dissolves?")."""
+    q = plain(question)
+    kinds = rf"(?:{_SHOTS}|{_GRADUAL})"
+    return bool(
+        re.search(rf"\bhow many {kinds}\b|\b(?:are|is) there (?:any )?{kinds}\b", q)
+        or re.search(
+            rf"\b(?:does|do) (?:it|the video|this video|the clip) (?:have|use) (?:any )?{kinds}\b",
+            q,
+        )
+    )
+
+
 def about_picture(question: str) -> bool:
     """Whether ``question`` asks what the picture shows in general ("what objects are
     visible?", "what things can you see?"), naming nothing in particular."""

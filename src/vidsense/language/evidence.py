@@ -38,8 +38,9 @@ NUMBERED_PART = re.compile(
 of one, not "10:00 - 18:00")."""
 
 ItemType = Literal["speech", "text", "audio", "shot", "visual"]
-"""What an item is: words spoken, text on screen, a sound, a shot of the picture, what a shot's
-keyframe shows (its tags and best label, and how many people when faces were looked for)."""
+"""What an item is: words spoken, text on screen, a sound, a shot of the picture (its text:
+how it began, ``cut``, ``dissolve`` or ``fade``), what a shot's keyframe shows (its tags and
+best label, and how many people when faces were looked for)."""
 
 _TYPES: dict[str, ItemType] = {
     "transcript": "speech",
@@ -283,8 +284,11 @@ def _item(segment: Segment) -> Item:
     data = segment.data or {}
     score = data.get("score", data.get("confidence", 0.0))
     box = data.get("box")
-    # what a keyframe shows reads as its short phrase ("dog, animal (Samoyed); 2 people")
+    # what a keyframe shows reads as its short phrase ("dog, animal (Samoyed); 2 people"); a
+    # shot as how it began ("cut", "dissolve", "fade"; empty for the first)
     text = str(data.get("shows") or segment.text) if segment.kind == "visual" else segment.text
+    if segment.kind == "shot":
+        text = str(data.get("transition") or "")
     return Item(
         segment.id,
         _TYPES[segment.kind],

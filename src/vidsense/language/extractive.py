@@ -30,6 +30,7 @@ from vidsense.language.answering import (
     about_people,
     about_picture,
     about_screen_text,
+    about_shots,
     about_sounds,
     about_speech,
     asks_speaker,
@@ -127,7 +128,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 41
+    VERSION = 42
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -502,6 +503,8 @@ class ExtractiveWriter(Writer):
             return self._on_screen(pack)
         if about_people(question):
             return self._people_seen(pack)
+        if about_shots(question):
+            return self._cut(pack, question)
         if about_picture(question):
             return self._seen(pack)
         q = question.lower()
@@ -626,6 +629,38 @@ class ExtractiveWriter(Writer):
         return " ".join(said) or (
             "Nothing in the picture was recognised with confidence, and no text is on screen."
         )
+
+    @staticmethod
+    def _cut(pack: EvidencePack, question: str) -> str:
+        """How the window is cut: how many shots, and how each began (a cut, or a dissolve or
+        fade, with when); for a question about one kind of transition, first whether there is
+        any."""
+        shots = [s for s in pack.evidence.shots if pack.start <= s.start < pack.end]
+        if not shots:
+            return "No shots were found in the video."
+        began = shots[1:]  # how each shot after the first began (its item's text)
+        head = f"The video has {len(shots)} shot{'s' if len(shots) != 1 else ''}"
+        if not began:
+            return f"{head}: it is not cut."
+        if not any(s.text for s in began):  # indexed before transitions were kept
+            return f"{head}, {len(began)} boundar{'ies' if len(began) != 1 else 'y'} between them."
+        joins = []
+        cuts = [s for s in began if s.text == "cut"]
+        if cuts:
+            joins.append(f"{len(cuts)} cut{'s' if len(cuts) != 1 else ''}")
+        for kind in ("dissolve", "fade"):
+            found = [s for s in began if s.text == kind]
+            if found:
+                pack.cite(found)
+                at = spoken_list([clock(s.start) for s in found])
+                joins.append(f"{len(found)} {kind}{'s' if len(found) != 1 else ''} (at {at})")
+        answer = f"{head}, joined by {spoken_list(joins)}."
+        q = question.lower()
+        asked = "dissolve" if re.search(r"dissolve|cross-?fade", q) else None
+        asked = asked or ("fade" if re.search(r"\bfades?\b", q) else None)
+        if asked and not any(s.text == asked for s in began):
+            return f"No {asked} was found. {answer}"
+        return answer
 
     def _people_seen(self, pack: EvidencePack) -> str:
         """How many people are seen, from the faces found on keyframes (only an index made

@@ -86,6 +86,9 @@ _NEEDS_MODEL: list[tuple[str, str]] = [
     (r"\b(?:tone|mood|sentiment|target audience|audience|emotions?|vibe)\b"
      r"(?! (?:of|in) the (?:song|music|soundtrack))",
      "judge the tone, mood or audience of a video"),
+    (r"\b(?:rate|score|grade|review|critique)\b(?: (?:this|the))? (?:video|clip|film|footage)\b"
+     r"|\b(?:how good|is it good|worth watching)\b",
+     "judge how good a video is"),
 ]  # fmt: skip
 """Requests that only a language model can carry out: the extractive writer quotes."""
 
