@@ -149,6 +149,21 @@ def test_the_colours_of_the_picture_are_read_from_the_keyframes(ix: Indexed) -> 
     assert not one.startswith("The main colours"), one
 
 
+def test_what_happens_at_a_time_is_what_is_there_then(ix: Indexed) -> None:
+    # A question that names a time and nothing else is answered from what is said and shown
+    # then, not from lines elsewhere that happen to lie near "what happens".
+    start, _ = ix.truth.lines[4]
+    at = int(start) + 1
+    result = ix.service.generate(ix.video_id, f"What happens at 0:{at:02d}?", citations=True)
+    cites = result["citations"]
+    assert cites and result["data"].startswith("At 0:"), result
+    assert all(c["start"] - 1.0 <= at <= c["end"] + 1.0 for c in cites), (at, cites)
+    assert re.match(r"At 0:\d\d, the video says", result["data"]), result  # said first
+    assert any(c["type"] == "speech" for c in cites), cites
+    shown = ix.service.generate(ix.video_id, f"What is shown at 0:{at:02d}?")["data"]
+    assert re.match(r"At 0:\d\d, the (?:picture|screen) shows", shown), shown
+
+
 def test_length_question_is_answered_from_the_container(ix: Indexed) -> None:
     result = ix.service.generate(ix.video_id, "How long is this video?")
     assert "1:12" in result["data"] and "72.00 seconds" in result["data"]

@@ -128,7 +128,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 42
+    VERSION = 43
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

@@ -96,6 +96,9 @@ CLOSE = 0.04
 END_SECONDS = 10.0
 """The longest opening (or closing) a question asks about without a time ("what happens at the
 start?"): its first (last) shot, cut to this many seconds."""
+AT_SLACK = 1.0
+"""Seconds around a time a question names ("what happens at 0:20?") within which a line said
+or shown counts as being there."""
 FOCUS_CLOSE = 0.08
 """Lines whose closeness to an instruction's focus ("only about the dogs") is within this of
 the closest are what the answer quotes. Chosen on the quality corpus's development split."""
@@ -393,6 +396,19 @@ class WritingService:
             first = "visual" if seen else "speech"  # what is shown, or what is said
             there.sort(key=lambda i: (i.type != first, i.start))
             return [(1.0, i) for i in there], bar
+        if asked and not q.words - END_WORDS:  # "what happens at 0:20?": what is there then
+            there = [
+                i
+                for i in pool
+                if i.type in ("speech", "visual", "text")
+                and not (i.type == "text" and noise(i.text))  # a time code says nothing
+                and any(i.start - AT_SLACK <= t <= i.end + AT_SLACK for t in asked)
+            ]
+            if there:
+                seen = re.search(r"\b(?:show|shown|see|seen|visible)\b", question.lower())
+                first = "visual" if seen else "speech"
+                there.sort(key=lambda i: (i.type != first, min(abs(i.start - t) for t in asked)))
+                return [(1.0, i) for i in there], bar
         # A sound or a picture's label names a kind of thing ("dog"), never a name or a person.
         labels = q.kind not in ("name", "person")
         heard = [
