@@ -639,21 +639,21 @@ class ExtractiveWriter(Writer):
         if not shots:
             return "No shots were found in the video."
         began = shots[1:]  # how each shot after the first began (its item's text)
-        head = f"The video has {len(shots)} shot{'s' if len(shots) != 1 else ''}"
+        head = f"The video has {_counted(len(shots), 'shot')}"
         if not began:
             return f"{head}: it is not cut."
         if not any(s.text for s in began):  # indexed before transitions were kept
-            return f"{head}, {len(began)} boundar{'ies' if len(began) != 1 else 'y'} between them."
+            return f"{head}, {_counted(len(began), 'boundary')} between them."
         joins = []
         cuts = [s for s in began if s.text == "cut"]
         if cuts:
-            joins.append(f"{len(cuts)} cut{'s' if len(cuts) != 1 else ''}")
+            joins.append(_counted(len(cuts), "cut"))
         for kind in ("dissolve", "fade"):
             found = [s for s in began if s.text == kind]
             if found:
                 pack.cite(found)
                 at = spoken_list([clock(s.start) for s in found])
-                joins.append(f"{len(found)} {kind}{'s' if len(found) != 1 else ''} (at {at})")
+                joins.append(f"{_counted(len(found), kind)} (at {at})")
         answer = f"{head}, joined by {spoken_list(joins)}."
         q = question.lower()
         asked = "dissolve" if re.search(r"dissolve|cross-?fade", q) else None
@@ -1078,6 +1078,13 @@ SOUNDS_LISTED = 5
 """Sounds named in an answer to "what can be heard?", longest heard first."""
 SOUND_GAP = 1.0
 """Seconds between two sightings of a sound within which they are heard as one."""
+
+
+def _counted(n: int, noun: str) -> str:
+    """``"1 shot"``, ``"3 shots"``, ``"2 boundaries"``."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
 
 
 def _timed(entries: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:

@@ -96,6 +96,8 @@ CLOSE = 0.04
 END_SECONDS = 10.0
 """The longest opening (or closing) a question asks about without a time ("what happens at the
 start?"): its first (last) shot, cut to this many seconds."""
+_SEEN = re.compile(r"\b(?:show|shown|see|seen|visible)\b")
+"""A question about what is shown rather than what is said."""
 AT_SLACK = 1.0
 """Seconds around a time a question names ("what happens at 0:20?") within which a line said
 or shown counts as being there."""
@@ -390,24 +392,26 @@ class WritingService:
         bar = RELEVANT
         asked = times_in(question)  # "what is shown at 0:12?": what is seen and read then
         ends = self._at_ends(ev, question, pool)  # "what happens at the start?"
-        if ends and not q.words - END_WORDS:  # it names nothing else: what is there
+        if not q.words - END_WORDS:  # it names nothing but an end or a time: what is there
             there = [i for i in pool if i.id in ends]
-            seen = re.search(r"\b(?:show|shown|see|seen|visible)\b", question.lower())
-            first = "visual" if seen else "speech"  # what is shown, or what is said
-            there.sort(key=lambda i: (i.type != first, i.start))
-            return [(1.0, i) for i in there], bar
-        if asked and not q.words - END_WORDS:  # "what happens at 0:20?": what is there then
-            there = [
-                i
-                for i in pool
-                if i.type in ("speech", "visual", "text")
-                and not (i.type == "text" and noise(i.text))  # a time code says nothing
-                and any(i.start - AT_SLACK <= t <= i.end + AT_SLACK for t in asked)
-            ]
+            at = [] if there else asked
+            if at:  # "what happens at 0:20?": said or shown then
+                there = [
+                    i
+                    for i in pool
+                    if i.type in ("speech", "visual", "text")
+                    and not (i.type == "text" and noise(i.text))  # a time code says nothing
+                    and any(i.start - AT_SLACK <= t <= i.end + AT_SLACK for t in at)
+                ]
             if there:
-                seen = re.search(r"\b(?:show|shown|see|seen|visible)\b", question.lower())
-                first = "visual" if seen else "speech"
-                there.sort(key=lambda i: (i.type != first, min(abs(i.start - t) for t in asked)))
+                first = "visual" if _SEEN.search(question.lower()) else "speech"
+                # what is shown, or what is said; then the nearest the time asked (or earliest)
+                there.sort(
+                    key=lambda i: (
+                        i.type != first,
+                        min(abs(i.start - t) for t in at) if at else i.start,
+                    )
+                )
                 return [(1.0, i) for i in there], bar
         # A sound or a picture's label names a kind of thing ("dog"), never a name or a person.
         labels = q.kind not in ("name", "person")
@@ -630,8 +634,9 @@ class WritingService:
                 shot = shots[f.shot] if f.shot < len(shots) else None
                 lo, hi = (shot.start, shot.end) if shot is not None else (f.time, f.time + 1.0)
                 seconds = max(0.0, min(hi, end) - max(lo, start)) / per_shot[f.shot]
-                weighted.append((f.path, seconds))
-            return video_colours((p, s) for p, s in weighted if p is not None)
+                if f.path is not None:
+                    weighted.append((f.path, seconds))
+            return video_colours(weighted)
 
         return ev.derived(("colours", start, end), make)
 
