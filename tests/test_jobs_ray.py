@@ -23,6 +23,7 @@ import pytest
 from tests.conftest import MediaCache
 from tests.library_support import finished, spoken_clip, wait_for
 from vidsense.jobs import EXECUTORS, EmbeddedExecutor, RayExecutor, make_executor
+from vidsense.jobs import ray as ray_executor
 from vidsense.library import Library
 from vidsense.store import utc_now
 
@@ -35,8 +36,15 @@ MakeExecutor = Callable[..., EmbeddedExecutor]
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[str]:
-    """A local Ray cluster for this module; yields its address (for other processes)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    """A local Ray cluster for this module; yields its address (for other processes). Its
+    workers run at this process's priority: at Ray's default niceness (15) an actor gets a few
+    percent of a core beside a busy test process, and a 5 s analysis takes minutes."""
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        _system_config={"worker_niceness": 0},
+    )
     try:
         yield str(ray.get_runtime_context().gcs_address)
     finally:
@@ -128,6 +136,40 @@ def test_stopping_workers_hands_the_task_back(
     assert task.status == "ready", task.error_message
     assert task.attempts == 2
     assert len(lib.shots(index.id, task.video_id or "")) == 2
+
+
+def test_a_stop_ends_while_the_actor_cannot_start(
+    lib: Library, clip: Path, ray_cluster: str
+) -> None:
+    lib.settings.ray_cpus = 64  # more than the cluster has: Ray keeps the actor pending
+    index = lib.create_index("pending")
+    queued = lib.submit_file(index.id, clip).task
+    running = RayExecutor(lib, 1, lease_seconds=30)
+    running.start()
+    try:
+        wait_for(lambda: lib.get_task(queued.id).status == "indexing", 60, "a claim", 0.05)
+        time.sleep(1.0)
+    finally:
+        stop_started = time.monotonic()
+        running.stop()
+    assert time.monotonic() - stop_started < 10.0
+    stopped = lib.get_task(queued.id)
+    assert stopped.status == "indexing" and stopped.attempts == 1
+    assert stopped.lease_until is not None and stopped.lease_until <= utc_now()  # handed back
+
+
+def test_an_actor_that_never_starts_hands_the_task_back(
+    lib: Library, clip: Path, ray_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ray_executor, "_START_SECONDS", 1.0)
+    lib.settings.ray_cpus = 64
+    index = lib.create_index("never")
+    with RayExecutor(lib, 1):
+        task = finished(lib, lib.submit_file(index.id, clip).task.id, timeout=60)
+    # Each claim waited a second for an actor, handed the task back, and the claim after the
+    # last allowed one failed it.
+    assert task.status == "failed" and task.error_code == "too_many_attempts"
+    assert lib.list_videos(index.id).total == 0
 
 
 def test_ray_actors_stay_warm_across_videos(

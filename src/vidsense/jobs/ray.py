@@ -16,7 +16,13 @@ without one a local cluster starts in this process. If Ray is already initialise
 a notebook), that connection is used as is.
 
 An actor that dies mid-analysis (killed, out of memory) hands the task back like a shutdown
-does: it is claimed again (counting an attempt), on a fresh actor.
+does: it is claimed again (counting an attempt), on a fresh actor. So does one that never comes
+up, or does not stop when asked: no wait on an actor is unbounded, so a stop always ends.
+
+Ray runs its worker processes, and so the actors, at niceness 15 (they yield the CPU to its own
+services and to any other work on the machine): on a machine shared with other busy processes,
+analysis slows far more than their CPU share suggests. A cluster started with
+``RAY_worker_niceness=0`` runs them at normal priority.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +50,14 @@ log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.5
 """How often a worker asks its actor for progress while an analysis runs."""
+
+_START_SECONDS = 300.0
+"""How long a new actor may take to come up (a process, and vidsense imported in it; the
+models load later, in its first analysis) before it is ended and the task handed back. Ray can
+leave an actor pending for good, e.g. one created while another is being killed."""
+
+_STOP_SECONDS = 20.0
+"""How long an analysis asked to stop may take to return before its actor is ended."""
 
 
 def _import_ray() -> Any:
@@ -154,6 +169,7 @@ class RayExecutor(EmbeddedExecutor):
             ended=ended,
         )
         self._actors: dict[str, Any] = {}
+        self._ready: dict[str, Any] = {}
         self._actors_lock = threading.Lock()
         self._ray: Any = None
 
@@ -174,7 +190,7 @@ class RayExecutor(EmbeddedExecutor):
     def stop(self, timeout: float | None = 30.0) -> None:
         super().stop(timeout)
         with self._actors_lock:
-            actors, self._actors = list(self._actors.values()), {}
+            actors, self._actors, self._ready = list(self._actors.values()), {}, {}
         for actor in actors:
             self._ray.kill(actor)
 
@@ -184,7 +200,9 @@ class RayExecutor(EmbeddedExecutor):
             actors = list(self._actors.values())
         return [self._ray.get(a.stats.remote()) for a in actors]
 
-    def _actor(self, worker_id: str) -> Any:
+    def _actor(self, worker_id: str) -> tuple[Any, Any]:
+        """The worker's actor, made when it has none, and a reference that is ready once the
+        actor is up."""
         with self._actors_lock:
             actor = self._actors.get(worker_id)
             if actor is None:
@@ -200,12 +218,70 @@ class RayExecutor(EmbeddedExecutor):
                     .remote(settings.model_copy(update={"workers": 1}))
                 )
                 self._actors[worker_id] = actor
-            return actor
+                self._ready[worker_id] = actor.__ray_ready__.remote()
+            return actor, self._ready[worker_id]
 
     def _forget(self, worker_id: str, actor: Any) -> None:
         with self._actors_lock:
             if self._actors.get(worker_id) is actor:
                 del self._actors[worker_id]
+                del self._ready[worker_id]
+
+    def _drop(self, worker_id: str, actor: Any) -> None:
+        """End ``actor`` (one that did not start, or did not stop) and forget it."""
+        self._forget(worker_id, actor)
+        self._ray.kill(actor)
+
+    def _await(
+        self,
+        worker_id: str,
+        actor: Any,
+        ready: Any,
+        ref: Any,
+        call_id: str,
+        progress: StageProgress | None,
+        cancel: threading.Event | None,
+    ) -> Analysis:
+        """The result of the analysis ``ref`` running as ``call_id`` on ``worker_id``'s
+        ``actor``, passing its progress on and asking it to stop when ``cancel`` is set. Every
+        wait is bounded: the actor is ended, and :class:`TaskInterrupted` raised (the task is
+        handed back), when it is not up (``ready``) within ``_START_SECONDS`` or before a stop
+        is asked, or when an analysis asked to stop has not within ``_STOP_SECONDS``."""
+        ray = self._ray
+        began = time.monotonic()
+        up = False
+        asked_to_stop: float | None = None
+        while True:
+            done, _ = ray.wait([ref], timeout=_POLL_SECONDS)
+            if done:
+                result: Analysis = ray.get(ref)
+                return result
+            up = up or bool(ray.wait([ready], timeout=0)[0])
+            stopping = cancel is not None and cancel.is_set()
+            if not up and (stopping or time.monotonic() - began > _START_SECONDS):
+                self._drop(worker_id, actor)
+                raise TaskInterrupted(
+                    f"the analysis process did not start (within {_START_SECONDS:g} s, or before "
+                    "the task was stopped); it will be retried"
+                )
+            if up and progress is not None:
+                try:
+                    stages = ray.get(actor.progress.remote(call_id), timeout=_POLL_SECONDS * 4)
+                except ray.exceptions.GetTimeoutError:
+                    stages = {}
+                for stage, fraction in stages.items():
+                    progress(stage, fraction)
+            if not stopping:
+                continue
+            if asked_to_stop is None:
+                actor.cancel.remote(call_id)
+                asked_to_stop = time.monotonic()
+            elif time.monotonic() - asked_to_stop > _STOP_SECONDS:
+                self._drop(worker_id, actor)
+                raise TaskInterrupted(
+                    f"the analysis did not stop within {_STOP_SECONDS:g} s of being asked; "
+                    "its process was ended and the task will be retried"
+                )
 
     def _analyzer(self, worker_id: str) -> Analyzer:
         ray = self._ray
@@ -221,8 +297,8 @@ class RayExecutor(EmbeddedExecutor):
             cancel: threading.Event | None = None,
         ) -> Analysis:
             # ``settings`` is the library's; the actor was made with the same ones.
-            actor = self._actor(worker_id)
             call_id = secrets.token_hex(8)
+            actor, ready = self._actor(worker_id)
             ref = actor.analyze.remote(
                 call_id,
                 str(source),
@@ -230,19 +306,8 @@ class RayExecutor(EmbeddedExecutor):
                 list(options) if options is not None else None,
                 language,
             )
-            asked_to_stop = False
             try:
-                while True:
-                    done, _ = ray.wait([ref], timeout=_POLL_SECONDS)
-                    if done:
-                        result: Analysis = ray.get(ref)
-                        return result
-                    if progress is not None:
-                        for stage, fraction in ray.get(actor.progress.remote(call_id)).items():
-                            progress(stage, fraction)
-                    if cancel is not None and cancel.is_set() and not asked_to_stop:
-                        actor.cancel.remote(call_id)
-                        asked_to_stop = True
+                return self._await(worker_id, actor, ready, ref, call_id, progress, cancel)
             except ray.exceptions.RayTaskError as e:
                 cause = getattr(e, "cause", None)
                 if isinstance(cause, BaseException):
