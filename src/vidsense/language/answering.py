@@ -852,6 +852,13 @@ def about_people(question: str) -> bool:
     )
 
 
+def people_counted(shows: str) -> int | None:
+    """How many people a "shows" phrase counts (``"...; 2 people"``), or None when it counts
+    none (faces were not looked for, or none were seen)."""
+    found = re.search(r";\s*(\d+) (?:person|people)\b", shows)
+    return int(found.group(1)) if found else None
+
+
 _SHOTS = r"shots|cuts|scenes|scene changes|scene cuts|camera cuts|transitions|edits"
 _GRADUAL = r"dissolves?|cross-?fades?|fades?"
 

@@ -1,0 +1,228 @@
+"""JSON that follows a schema, from the evidence alone (the extractive writer's ``fill``).
+
+A field's name and description say what goes in it: a title, the topics or hashtags, the
+summary, what is said or shown, a count of shots or people, the video's size, the value written
+after a label on screen (``invoice_number`` from "INVOICE 4417"), a choice among an enum's
+options by the words the evidence shares with them, or the line the service ranked as the
+answer to the field read as a question. Times never come from here: :mod:`.schema` plans the
+time fields from the evidence first, and this fills what is left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from vidsense.language.answering import field_words, people_counted
+from vidsense.language.base import Gist
+from vidsense.language.evidence import EvidencePack, Item
+from vidsense.language.text import content_terms
+
+if TYPE_CHECKING:
+    from vidsense.language.extractive import ExtractiveWriter
+
+_SPOKEN = ("spoken", "speech", "said", "narrat", "voice", "dialog", "utterance")
+"""Words of field names that ask for what is said (the words of the transcript)."""
+_SHOWN = ("screen", "onscreen", "written", "ocr", "slide")
+"""Words of field names that ask for the text shown on screen."""
+_GENERIC_LABEL = frozenset({"number", "no", "num", "nr", "id", "code", "value", "amount"})
+"""Words of a field name that say what kind of value it is, not which label it follows."""
+_ID_WORDS = frozenset({"number", "no", "num", "nr", "id", "code"})
+_ANSWER = frozenset({"answer", "response", "reply", "result", "output"})
+"""Words of field names that ask for the answer to the request itself."""
+_WHOLE = ("summary", "description", "overview", "abstract", "synopsis", "gist", "content")
+"""Words of field names that ask for the whole window in prose (the summary)."""
+
+
+class Filler:
+    """JSON for a schema from the evidence: field names and descriptions say what goes where."""
+
+    def __init__(
+        self,
+        writer: ExtractiveWriter,
+        pack: EvidencePack,
+        prompt: str,
+        fields: Mapping[str, Sequence[Item]],
+    ) -> None:
+        self.writer = writer
+        self.pack = pack
+        self.prompt = prompt
+        self.fields = fields
+        self._gist: Gist | None = None
+        self._summary: str | None = None
+        self._described: tuple[str, str] | None = None
+
+    @property
+    def gist(self) -> Gist:
+        if self._gist is None:
+            self._gist = self.writer.gist(self.pack)
+        return self._gist
+
+    @property
+    def part(self) -> bool:
+        """Whether the pack is one segment of the video (an item of a list of chapters)."""
+        return self.pack.end - self.pack.start < self.pack.evidence.duration - 0.5
+
+    @property
+    def described(self) -> tuple[str, str]:
+        """Title and summary of the pack as a chapter (for the items of a list of segments)."""
+        if self._described is None:
+            self._described = self.writer.describe(self.pack, "chapter")
+        return self._described
+
+    @property
+    def summary(self) -> str:
+        if self._summary is None:
+            if self.part:
+                self._summary = self.described[1]
+            else:
+                self._summary = self.writer.summarize(self.pack, self.prompt)
+        return self._summary
+
+    def value(self, schema: dict[str, Any], name: str) -> Any:
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            return self.choose(schema["enum"], name, schema)
+        for key in ("anyOf", "oneOf"):
+            if schema.get(key):
+                options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
+                return self.value(options[0], name)
+        kind = schema.get("type", "object" if "properties" in schema else "string")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "string")
+        hint = f"{name} {schema.get('description', '')}".lower()
+        if kind == "object":
+            props: dict[str, Any] = schema.get("properties", {})
+            return {k: self.value(v, k) for k, v in props.items()}
+        if kind == "array":
+            return self.array(schema.get("items", {"type": "string"}), hint, schema)
+        if kind == "boolean":
+            terms = content_terms(schema.get("description", "") or name.replace("_", " "))
+            return any(terms & content_terms(i.text) for i in self.pack.items) if terms else False
+        if kind in ("number", "integer"):
+            number = self.number(hint, name)
+            return round(number) if kind == "integer" else number
+        return self.text(hint, name)
+
+    def choose(self, options: list[Any], name: str, schema: dict[str, Any]) -> Any:
+        evidence = (
+            set().union(*(content_terms(i.text) for i in self.pack.items))
+            if self.pack.items
+            else set()
+        )
+        scored = [(len(content_terms(str(o)) & evidence), -n, o) for n, o in enumerate(options)]
+        return max(scored)[2] if scored else None
+
+    def array(self, items: dict[str, Any], hint: str, schema: dict[str, Any]) -> list[Any]:
+        limit = int(schema.get("maxItems", 5))
+        if items.get("type", "string") == "string" and "enum" not in items:
+            if "hashtag" in hint or "tag" in hint:
+                return self.gist.hashtags[:limit]
+            if any(k in hint for k in ("topic", "keyword", "theme", "subject", "categor")):
+                return self.gist.topics[:limit]
+            if any(k in hint for k in ("text", "caption", "screen", "title")):
+                return list(dict.fromkeys(i.text for i in self.pack.of_type("text")))[:limit]
+            if any(k in hint for k in ("sound", "audio", "noise")):
+                return list(dict.fromkeys(i.text for i in self.pack.of_type("audio")))[:limit]
+            return self.gist.topics[:limit]
+        if "enum" in items:
+            return [self.choose(items["enum"], hint, items)]
+        return [self.value(items, hint)]
+
+    def labelled(self, name: str, numeric: bool = False) -> str | None:
+        """The value written after a label on screen, for a field named like the label:
+        ``invoice_number`` reads ``4417`` from "INVOICE 4417", ``total`` reads ``86 EUR``
+        from "TOTAL: 86 EUR" (only the first number when the field is a number or an id)."""
+        words = field_words(name)
+        label = [w for w in words if w not in _GENERIC_LABEL]
+        if not label:
+            return None
+        numeric = numeric or any(w in _ID_WORDS for w in words)
+        for item in self.pack.of_type("text"):
+            tokens = item.text.split()
+            head = [t.lower().strip(":#.-") for t in tokens[: len(label)]]
+            if len(tokens) <= len(label) or head != label:
+                continue
+            rest = " ".join(tokens[len(label) :]).lstrip(":#- ").strip()
+            if numeric:
+                found = re.search(r"\d[\d.,]*\d|\d", rest)
+                if found is None:
+                    continue
+                rest = found.group(0)
+            if rest:
+                self.pack.cite([item])
+                return rest
+        return None
+
+    def number(self, hint: str, name: str = "") -> float:
+        v = self.pack.video
+        if any(k in hint for k in ("duration", "length", "seconds", "long")):
+            return round(self.pack.end - self.pack.start, 3)
+        if "width" in hint:
+            return float(v.width)
+        if "height" in hint:
+            return float(v.height)
+        if "fps" in hint or "frame rate" in hint:
+            return float(v.fps)
+        if "shot" in hint:
+            return float(
+                len(
+                    [
+                        s
+                        for s in self.pack.evidence.shots
+                        if self.pack.start <= s.start < self.pack.end
+                    ]
+                )
+            )
+        if "people" in hint or "person" in hint:
+            seen = [people_counted(i.text) for i in self.pack.of_type("visual")]
+            if any(n is not None for n in seen):  # faces were looked for: the most in one shot
+                return float(max(n or 0 for n in seen))
+        if "speaker" in hint or "people" in hint or "person" in hint:
+            return 1.0 if self.pack.of_type("speech") else 0.0
+        shown = self.labelled(name, numeric=True) if name else None
+        if shown is not None:
+            try:
+                return float(shown.replace(",", ""))
+            except ValueError:
+                pass
+        return 0.0
+
+    def text(self, hint: str, name: str = "") -> str:
+        if "title" in hint or "name" in hint or "headline" in hint:
+            return self.described[0] if self.part else self.gist.title
+        if "language" in hint:
+            return self.pack.evidence.language or "unknown"
+        field = field_words(name)
+        if "transcript" in hint or any(w.startswith(_SPOKEN) for w in field):
+            speech = self.pack.of_type("speech")
+            self.pack.cite(speech)
+            return " ".join(i.text for i in speech)
+        if any(w.startswith(_SHOWN) for w in field):
+            shown = self.pack.of_type("text")
+            self.pack.cite(shown)
+            return "\n".join(dict.fromkeys(i.text.strip() for i in shown))
+        value = self.labelled(name) if name else None
+        if value is not None:
+            return value
+        if any(k in hint for k in ("topic", "subject", "theme", "category")):
+            return self.gist.topics[0] if self.gist.topics else self.gist.title
+        if self.prompt.strip() and any(w in _ANSWER for w in field):
+            return self.writer.answer(self.pack, self.prompt)
+        if name and not any(w.startswith(_WHOLE) for w in field):
+            line = self.answering(name)
+            if line is not None:
+                return line
+        return self.summary
+
+    def answering(self, name: str) -> str | None:
+        """The line said or shown that answers the field ``name`` read as a question (the
+        service ranked the lines for it: ``monthly_price`` "what the plan costs per month"
+        is answered by "Our pricing starts at $20 per month."), cited; None when none does."""
+        found = self.fields.get(name) or []
+        if not found:
+            return None
+        self.pack.cite(found[:1])
+        return found[0].text.strip()
