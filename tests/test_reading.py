@@ -25,6 +25,7 @@ from vidsense.language.answering import (
 from vidsense.language.base import NOT_IN_VIDEO
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
 from vidsense.language.extractive import ExtractiveWriter
+from vidsense.language.filling import value_in
 from vidsense.language.phrases import (
     generalise,
     heading,
@@ -33,7 +34,7 @@ from vidsense.language.phrases import (
     tagger_installed,
 )
 from vidsense.language.requests import cannot, read_request
-from vidsense.language.schema import string_fields
+from vidsense.language.schema import free_fields
 from vidsense.language.segments import chapters
 from vidsense.language.sentences import TimedWord, split_sentences
 from vidsense.models.wordnet import missing_files
@@ -255,15 +256,36 @@ def test_schema_fields_are_read_as_questions() -> None:
         "properties": {
             "monthly_price": {"type": "string", "description": "what the plan costs per month"},
             "tier": {"type": "string", "enum": ["basic", "pro"]},
+            "seats": {"type": ["integer", "null"]},
+            "yearly": {"type": "boolean"},
             "plans": {
                 "type": "array",
                 "items": {"type": "object", "properties": {"support_hours": {"type": "string"}}},
             },
         },
     }
-    fields = string_fields(schema)
-    assert fields == {"monthly_price": "what the plan costs per month", "support_hours": ""}
-    assert [asked_kind(field_question(n, d)) for n, d in fields.items()] == ["price", "time"]
+    fields = free_fields(schema)
+    assert fields == {
+        "monthly_price": "what the plan costs per month",
+        "seats": "",
+        "support_hours": "",
+    }
+    assert [asked_kind(field_question(n, d)) for n, d in fields.items()] == [
+        "price",
+        "thing",
+        "time",
+    ]
+
+
+def test_a_value_is_read_from_the_line_that_answers_its_field() -> None:
+    line = "Built in 1852, the tower is 40 m tall; tickets cost $12 for adults and $5 for children."
+    assert value_in(line, ["year", "built"]) == "1852"
+    assert value_in(line, ["adult", "price"]) == "$12"
+    assert value_in(line, ["child", "ticket", "price"]) == "$5"
+    assert value_in("Our pricing starts at 20 dollars per month.", ["monthly", "price"]) == (
+        "20 dollars"
+    )
+    assert value_in("It opened in spring.", ["year"]) is None
 
 
 @needs_wordnet

@@ -107,6 +107,7 @@ def test_chat_with_a_video_url(api: Api) -> None:
 class PlanFacts(BaseModel):
     monthly_price: str
     support_hours: str
+    monthly_price_usd: float
 
 
 def test_structured_output_with_parse(api: Api) -> None:
@@ -122,6 +123,7 @@ def test_structured_output_with_parse(api: Api) -> None:
     assert facts is not None
     assert says_price(facts.monthly_price) and not says_hours(facts.monthly_price)
     assert says_hours(facts.support_hours)
+    assert facts.monthly_price_usd == 20.0  # the number in the line that says the price
 
 
 def test_frames_as_images_with_a_schema(api: Api) -> None:

@@ -35,6 +35,48 @@ _WHOLE = ("summary", "description", "overview", "abstract", "synopsis", "gist", 
 """Words of field names that ask for the whole window in prose (the summary)."""
 
 
+_OWN_NAME = frozenset({"title", "name", "headline", "video", "clip", "short", "main", "suggested"})
+"""The words of a field that asks for the video's own title (``title``, ``video_name``), not
+the name of something in it (``dog_name``)."""
+_VALUE_WORDS = frozenset(
+    {"price", "cost", "fee", "fare", "year", "amount", "total", "count", "number", "age"}
+)
+"""Words of a text field's name that ask for a value ("$12", "1852"), not a sentence."""
+_MONEY = (
+    r"[$€£¥]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:dollars?|euros?|pounds?|usd|eur|gbp)\b"
+)
+_YEAR = r"\b(?:1[5-9]\d\d|20\d\d)\b"
+_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+
+
+def value_in(text: str, words: Sequence[str]) -> str | None:
+    """The value in ``text`` that a field named by ``words`` asks for, as written: a year for
+    a field about a year, an amount of money for a price, cost or fee, else a number. Of
+    several, the one nearest a word of the field in the text ("$12 for adults and $5 for
+    children": ``child_price`` is "$5"), the earlier on a tie; None when there is none."""
+    asked = set(words)
+    if asked & {"year", "built", "founded", "born"}:
+        pattern = _YEAR
+    elif asked & {"price", "cost", "fee", "fare", "usd", "eur", "dollars", "euros"}:
+        pattern = _MONEY
+    else:
+        pattern = _NUMBER
+    found = list(re.finditer(pattern, text, re.IGNORECASE))
+    if not found:
+        return None
+    stems = [w[:4] for w in asked if len(w) > 2 and w not in _GENERIC_LABEL]
+    near = [m.start() for m in re.finditer(r"[A-Za-z]+", text) if m.group(0).lower()[:4] in stems]
+    if not near:
+        return found[0].group(0).strip()
+    best = min(found, key=lambda m: (min(abs(m.start() - at) for at in near), m.start()))
+    return best.group(0).strip()
+
+
+def _as_number(written: str) -> float | None:
+    digits = re.search(_NUMBER, written)
+    return float(digits.group(0).replace(",", "")) if digits else None
+
+
 class Filler:
     """JSON for a schema from the evidence: field names and descriptions say what goes where."""
 
@@ -90,6 +132,7 @@ class Filler:
                 options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
                 return self.value(options[0], name)
         kind = schema.get("type", "object" if "properties" in schema else "string")
+        nullable = isinstance(kind, list) and "null" in kind
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), "string")
         hint = f"{name} {schema.get('description', '')}".lower()
@@ -103,6 +146,8 @@ class Filler:
             return any(terms & content_terms(i.text) for i in self.pack.items) if terms else False
         if kind in ("number", "integer"):
             number = self.number(hint, name)
+            if number is None:
+                return None if nullable else 0
             return round(number) if kind == "integer" else number
         return self.text(hint, name)
 
@@ -156,7 +201,12 @@ class Filler:
                 return rest
         return None
 
-    def number(self, hint: str, name: str = "") -> float:
+    def number(self, hint: str, name: str = "") -> float | None:
+        """The number a field asks for: the video's own measures (its length, size, frame
+        rate, shots, people seen), the value after its label on screen, else the number in the
+        line that answers the field read as a question (the one nearest the field's words: a
+        year for ``year_built``, an amount of money for ``adult_price``); None when none
+        does."""
         v = self.pack.video
         if any(k in hint for k in ("duration", "length", "seconds", "long")):
             return round(self.pack.end - self.pack.start, 3)
@@ -188,14 +238,26 @@ class Filler:
                 return float(shown.replace(",", ""))
             except ValueError:
                 pass
-        return 0.0
+        found = self.answered_value(name) if name else None
+        return _as_number(found) if found is not None else None
+
+    def answered_value(self, name: str) -> str | None:
+        """The value (a year, an amount of money, a number) that the line answering field
+        ``name`` holds, as written ("$12", "1852"), cited; None when the line holds none."""
+        for item in (self.fields.get(name) or [])[:1]:
+            found = value_in(item.text, field_words(name))
+            if found is not None:
+                self.pack.cite([item])
+                return found
+        return None
 
     def text(self, hint: str, name: str = "") -> str:
-        if "title" in hint or "name" in hint or "headline" in hint:
+        field = field_words(name)
+        named = not name or set(field) <= _OWN_NAME
+        if named and ("title" in hint or "name" in hint or "headline" in hint):
             return self.described[0] if self.part else self.gist.title
         if "language" in hint:
             return self.pack.evidence.language or "unknown"
-        field = field_words(name)
         if "transcript" in hint or any(w.startswith(_SPOKEN) for w in field):
             speech = self.pack.of_type("speech")
             self.pack.cite(speech)
@@ -207,6 +269,10 @@ class Filler:
         value = self.labelled(name) if name else None
         if value is not None:
             return value
+        if name and _VALUE_WORDS.intersection(field):
+            found = self.answered_value(name)
+            if found is not None:
+                return found
         if any(k in hint for k in ("topic", "subject", "theme", "category")):
             return self.gist.topics[0] if self.gist.topics else self.gist.title
         if self.prompt.strip() and any(w in _ANSWER for w in field):

@@ -251,9 +251,10 @@ def plan(schema: dict[str, Any], prompt: str = "") -> Plan:
     return result
 
 
-def string_fields(schema: Mapping[str, Any]) -> dict[str, str]:
-    """The free-text properties of ``schema`` at any depth (strings without ``enum`` or
-    ``const``), each name with its description ("" when it has none)."""
+def free_fields(schema: Mapping[str, Any]) -> dict[str, str]:
+    """The free properties of ``schema`` at any depth (strings and numbers without ``enum``
+    or ``const``: what a line of the video may answer), each name with its description (""
+    when it has none)."""
     out: dict[str, str] = {}
 
     def walk(node: Any) -> None:
@@ -272,7 +273,7 @@ def string_fields(schema: Mapping[str, Any]) -> dict[str, str]:
             if options:
                 kinds = [o.get("type") for o in options if isinstance(o, Mapping)]
             free = "enum" not in prop and "const" not in prop and "properties" not in prop
-            if free and "string" in kinds:
+            if free and {"string", "number", "integer"}.intersection(kinds):
                 out.setdefault(name, str(prop.get("description") or ""))
             walk(prop)
 

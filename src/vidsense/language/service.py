@@ -54,9 +54,9 @@ from vidsense.language.schema import (
     SegmentList,
     TimeField,
     edge_of,
+    free_fields,
     parse_json,
     plan,
-    string_fields,
     validate,
     write_time,
 )
@@ -818,13 +818,13 @@ class WritingService:
         )
 
     def _field_answers(self, pack: EvidencePack, schema: dict[str, Any]) -> dict[str, list[Item]]:
-        """For each free-text property of ``schema``, the pack's lines that answer it read as
-        a question (:func:`~vidsense.language.answering.field_question`: ``monthly_price``
-        asks "What is the monthly price?"), ranked as questions are (:meth:`relevant`); an
-        empty list when none does."""
+        """For each free property (text or number) of ``schema``, the pack's lines that
+        answer it read as a question (:func:`~vidsense.language.answering.field_question`:
+        ``monthly_price`` asks "What is the monthly price?"), ranked as questions are
+        (:meth:`relevant`); an empty list when none does."""
         return {
             name: self.relevant(pack.evidence, field_question(name, described), pack.items, 2)
-            for name, described in string_fields(schema).items()
+            for name, described in free_fields(schema).items()
         }
 
     def _segment_items(
