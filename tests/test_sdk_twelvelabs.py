@@ -140,6 +140,7 @@ def test_an_index_searches_only_the_options_it_has(nb: Notebook) -> None:
     assert [(m.model_name, m.model_options) for m in index.models or []] == [
         ("marengo3.0", ["visual"])
     ]
+    assert [i.id for i in nb.client.indexes.list(index_name="visual-only")] == [visual.id]
     with pytest.raises(BadRequestError) as err:
         list(nb.client.search.query(index_id=visual.id, query_text="x", search_options=["audio"]))
     assert "audio" in err.value.body["message"]
@@ -159,6 +160,21 @@ def test_an_unknown_model_option_is_a_bad_request(nb: Notebook) -> None:
     body = err.value.body
     assert set(body) >= {"code", "message"} and "smell" in body["message"]
     assert "smelly" not in [i.index_name for i in nb.client.indexes.list()]
+
+
+def test_lists_filter_or_refuse_the_filter(nb: Notebook) -> None:
+    """The filters vidsense applies narrow the list; one it does not is a 400 naming it (a
+    filtered list answered with everything would mislead a script that deletes by name)."""
+    ready = [t.id for t in nb.client.tasks.list(status=["ready", "failed"])]
+    assert nb.task.id in ready
+    assert nb.task.id not in [t.id for t in nb.client.tasks.list(status=["failed"])]
+    named = nb.client.indexes.videos.list(nb.index_id, filename=nb.talk.path.name)
+    assert [v.id for v in named] == [nb.video_id]
+    assert list(nb.client.indexes.videos.list(nb.index_id, filename="other.mp4")) == []
+    with pytest.raises(BadRequestError) as err:
+        list(nb.client.indexes.list(model_family="marengo"))
+    assert err.value.body["code"] == "invalid_argument"
+    assert "model_family" in err.value.body["message"]
 
 
 # -- uploads ---------------------------------------------------------------------------------
@@ -499,6 +515,10 @@ def test_a_file_that_is_not_a_video_is_refused(nb: Notebook, media: MediaCache) 
     with notes.open("rb") as f, pytest.raises(BadRequestError) as err:
         nb.client.tasks.create(index_id=nb.index_id, video_file=f)
     _envelope(err.value, "not a video")
+    photo = Path("/usr/share/forensics-samples/original-files/pic1/IMG_1054.JPG")
+    with photo.open("rb") as f, pytest.raises(BadRequestError) as err:
+        nb.client.tasks.create(index_id=nb.index_id, video_file=f)
+    _envelope(err.value, "still image")
     assert [t.id for t in nb.client.tasks.list()] == before  # nothing half-made
 
 

@@ -86,29 +86,42 @@ class ExternalTaskCreate(Wire):
 SortOption = Literal["asc", "desc"]
 
 
-class IndexQuery(BaseModel):
-    """``GET /indexes``: one page (``page`` from 1, ``page_limit`` 1-50), newest first."""
+class ListQuery(BaseModel):
+    """A listing's query: a filter vidsense does not apply (Twelve Labs' ``model_family``,
+    ``created_at``, ``duration``, ...) is a 400 naming it, not silently ignored (which would
+    answer a filtered list with everything)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexQuery(ListQuery):
+    """``GET /indexes``: one page (``page`` from 1, ``page_limit`` 1-50), newest first; only
+    the index named ``index_name``, when given."""
 
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at", "index_name"] = "created_at"
     sort_option: SortOption = "desc"
+    index_name: str | None = None
 
 
-class VideoQuery(BaseModel):
-    """``GET /indexes/{id}/videos``: one page of an index's videos, newest first."""
+class VideoQuery(ListQuery):
+    """``GET /indexes/{id}/videos``: one page of an index's videos, newest first; only those
+    named ``filename``, when given."""
 
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at", "filename", "duration"] = "created_at"
     sort_option: SortOption = "desc"
+    filename: str | None = None
 
 
-class TaskQuery(BaseModel):
-    """``GET /tasks``: tasks, optionally of one index and/or status, one page at a time."""
+class TaskQuery(ListQuery):
+    """``GET /tasks``: tasks, optionally of one index and of a status or any of several
+    (``status=ready&status=failed``), one page at a time."""
 
     index_id: str | None = None
-    status: Literal["pending", "validating", "indexing", "ready", "failed"] | None = None
+    status: list[Literal["pending", "validating", "indexing", "ready", "failed"]] | None = None
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_limit: int = Field(default=10, ge=1, le=MAX_PAGE_LIMIT)
     sort_by: Literal["created_at", "updated_at"] = "created_at"
@@ -483,7 +496,8 @@ def create_index(services: Services, body: IndexCreate) -> Index:
 
 
 def list_indexes(services: Services, query: IndexQuery) -> Listing[Index]:
-    found = services.library.list_indexes(**query.model_dump())
+    asked = query.model_dump(exclude={"index_name"})
+    found = services.library.list_indexes(**asked, name=query.index_name)
     return Listing[Index](data=[index_out(i) for i in found.items], page_info=page_info(found))
 
 

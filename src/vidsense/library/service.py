@@ -282,10 +282,12 @@ class Library:
         page_limit: int = 10,
         sort_by: IndexSort = "created_at",
         sort_option: SortOption = "desc",
+        name: str | None = None,
     ) -> Page[IndexRecord]:
-        """Indexes, one page at a time (``page`` counts from 1)."""
+        """Indexes (only the one named ``name``, when given), one page at a time (``page``
+        counts from 1)."""
         return self.store.list_indexes(
-            page=page, page_limit=page_limit, sort_by=sort_by, sort_option=sort_option
+            page=page, page_limit=page_limit, sort_by=sort_by, sort_option=sort_option, name=name
         )
 
     def get_index(self, index_id: str) -> IndexRecord:
@@ -326,10 +328,17 @@ class Library:
         page_limit: int = 10,
         sort_by: VideoSort = "created_at",
         sort_option: SortOption = "desc",
+        filename: str | None = None,
     ) -> Page[VideoRecord]:
-        """The indexed videos of an index, one page at a time."""
+        """The indexed videos of an index (only those named ``filename``, when given), one
+        page at a time."""
         return self.store.list_videos(
-            index_id, page=page, page_limit=page_limit, sort_by=sort_by, sort_option=sort_option
+            index_id,
+            page=page,
+            page_limit=page_limit,
+            sort_by=sort_by,
+            sort_option=sort_option,
+            filename=filename,
         )
 
     def get_video(self, index_id: str, video_id: str) -> VideoRecord:
@@ -795,13 +804,14 @@ class Library:
         self,
         *,
         index_id: str | None = None,
-        status: TaskStatus | None = None,
+        status: TaskStatus | Sequence[TaskStatus] | None = None,
         page: int = 1,
         page_limit: int = 10,
         sort_by: TaskSort = "created_at",
         sort_option: SortOption = "desc",
     ) -> Page[TaskRecord]:
-        """Tasks, optionally of one index and/or stored status, one page at a time."""
+        """Tasks, optionally of one index and/or stored status (or any of several), one page
+        at a time."""
         if index_id is not None:
             self.store.get_index(index_id)
         return self.store.list_tasks(

@@ -374,8 +374,10 @@ class Store(ABC):
         page_limit: int = 10,
         sort_by: IndexSort = "created_at",
         sort_option: SortOption = "desc",
+        name: str | None = None,
     ) -> Page[IndexRecord]:
-        """Indexes, one page at a time (``page`` counts from 1)."""
+        """Indexes (only the one named ``name``, when given), one page at a time (``page``
+        counts from 1)."""
 
     @abstractmethod
     def update_index(self, index_id: str, *, name: str) -> IndexRecord:
@@ -420,8 +422,10 @@ class Store(ABC):
         page_limit: int = 10,
         sort_by: VideoSort = "created_at",
         sort_option: SortOption = "desc",
+        filename: str | None = None,
     ) -> Page[VideoRecord]:
-        """The videos of an index, one page at a time."""
+        """The videos of an index (only those named ``filename``, when given), one page at a
+        time."""
 
     @abstractmethod
     def update_video(
@@ -678,14 +682,15 @@ class Store(ABC):
         self,
         *,
         index_id: str | None = None,
-        status: TaskStatus | None = None,
+        status: TaskStatus | Sequence[TaskStatus] | None = None,
         video_id: str | None = None,
         page: int = 1,
         page_limit: int = 10,
         sort_by: TaskSort = "created_at",
         sort_option: SortOption = "desc",
     ) -> Page[TaskRecord]:
-        """Tasks, optionally of one index, status and/or video, one page at a time."""
+        """Tasks, optionally of one index, video and/or status (or any of several), one page at
+        a time."""
 
     # -- skills ------------------------------------------------------------------------------
 

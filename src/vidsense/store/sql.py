@@ -582,16 +582,18 @@ class SqlStore(Store):
         page_limit: int = 10,
         sort_by: IndexSort = "created_at",
         sort_option: SortOption = "desc",
+        name: str | None = None,
     ) -> Page[IndexRecord]:
         offset = _paging(page, page_limit)
         column, direction = _order(_INDEX_SORT, sort_by, sort_option)
+        where = f"WHERE ({self._NULLABLE} IS NULL OR i.name = ?)"
         with self._read() as conn:
-            total = self._scalar(conn, "SELECT COUNT(*) FROM indexes")
+            total = self._scalar(conn, f"SELECT COUNT(*) FROM indexes i {where}", (name, name))
             rows = self._execute(
                 conn,
-                f"{_INDEX_SELECT} ORDER BY {column} {direction}, i.{self._ROW_ORDER} {direction} "
-                "LIMIT ? OFFSET ?",
-                (page_limit, offset),
+                f"{_INDEX_SELECT} {where} "
+                f"ORDER BY {column} {direction}, i.{self._ROW_ORDER} {direction} LIMIT ? OFFSET ?",
+                (name, name, page_limit, offset),
             ).fetchall()
         return Page([_index(r) for r in rows], int(total), page, page_limit)
 
@@ -699,19 +701,20 @@ class SqlStore(Store):
         page_limit: int = 10,
         sort_by: VideoSort = "created_at",
         sort_option: SortOption = "desc",
+        filename: str | None = None,
     ) -> Page[VideoRecord]:
         offset = _paging(page, page_limit)
         column, direction = _order(_VIDEO_SORT, sort_by, sort_option)
+        where = f"WHERE index_id = ? AND ({self._NULLABLE} IS NULL OR filename = ?)"
+        params = (index_id, filename, filename)
         with self._read() as conn:
             self._require_index(conn, index_id)
-            total = self._scalar(
-                conn, "SELECT COUNT(*) FROM videos WHERE index_id = ?", (index_id,)
-            )
+            total = self._scalar(conn, f"SELECT COUNT(*) FROM videos {where}", params)
             rows = self._execute(
                 conn,
-                f"SELECT * FROM videos WHERE index_id = ? "
+                f"SELECT * FROM videos {where} "
                 f"ORDER BY {column} {direction}, {self._ROW_ORDER} {direction} LIMIT ? OFFSET ?",
-                (index_id, page_limit, offset),
+                (*params, page_limit, offset),
             ).fetchall()
         return Page([_video(r) for r in rows], int(total), page, page_limit)
 
@@ -1333,7 +1336,7 @@ class SqlStore(Store):
         self,
         *,
         index_id: str | None = None,
-        status: TaskStatus | None = None,
+        status: TaskStatus | Sequence[TaskStatus] | None = None,
         video_id: str | None = None,
         page: int = 1,
         page_limit: int = 10,
@@ -1342,14 +1345,15 @@ class SqlStore(Store):
     ) -> Page[TaskRecord]:
         offset = _paging(page, page_limit)
         column, direction = _order(_TASK_SORT, sort_by, sort_option)
-        if status is not None and status not in TASK_STATUSES:
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        if any(s not in TASK_STATUSES for s in statuses):
             raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}")
         n = self._NULLABLE
-        where = (
-            f"WHERE ({n} IS NULL OR index_id = ?) AND ({n} IS NULL OR status = ?) "
-            f"AND ({n} IS NULL OR video_id = ?)"
-        )
-        params = (index_id, index_id, status, status, video_id, video_id)
+        where = f"WHERE ({n} IS NULL OR index_id = ?) AND ({n} IS NULL OR video_id = ?)"
+        params: tuple[Any, ...] = (index_id, index_id, video_id, video_id)
+        if statuses:
+            where += f" AND status IN ({', '.join('?' for _ in statuses)})"
+            params += tuple(statuses)
         with self._read() as conn:
             total = self._scalar(conn, f"SELECT COUNT(*) FROM tasks {where}", params)
             rows = self._execute(

@@ -67,7 +67,12 @@ class Tasks:
     ) -> Listing[Task]:
         """Tasks, optionally of one index and/or status (validating, pending, indexing,
         ready, failed), newest first."""
-        query = {"index_id": index_id, "status": status, "page": page, "page_limit": page_limit}
+        query = {
+            "index_id": index_id,
+            "status": [status] if status else None,
+            "page": page,
+            "page_limit": page_limit,
+        }
         return self._t.list_tasks(validated(TaskQuery, query))
 
     def wait(
