@@ -206,11 +206,17 @@ def bad_files(media: MediaCache, clip: Path) -> dict[str, Path]:
             ]
         )
 
+    def photo(out: Path) -> None:  # a phone photo (forensics-samples-files)
+        out.write_bytes(
+            Path("/usr/share/forensics-samples/original-files/pic1/IMG_1054.JPG").read_bytes()
+        )
+
     return {
         "text": media.get("lib-notes.mp4", text),
         "truncated": media.get("lib-half.mp4", truncated),
         "audio": media.get("lib-audio-only.mp4", audio_only),
         "zero": media.get("lib-zero-frames.mp4", zero_frames),
+        "photo": media.get("lib-photo.jpg", photo),
     }
 
 
@@ -226,6 +232,7 @@ def test_bad_files_fail_at_validation_and_leave_nothing_listed(
         "truncated": ("corrupt_media", "cannot be read"),
         "audio": ("unsupported_media", "no video stream"),
         "zero": ("empty_media", "no frames"),
+        "photo": ("unsupported_media", "still image"),
     }
     for which, (code, words) in expected.items():
         task = done[which]

@@ -447,8 +447,11 @@ def probe(path: str | Path, *, allow_partial: bool = False) -> MediaInfo:
         raise CorruptMedia(f"{path.name} looks like {kind} but cannot be read: {reason}")
     data = json.loads(proc.stdout or b"{}")
     fmt: dict[str, Any] = data.get("format", {})
-    if set(str(fmt.get("format_name", "")).split(",")) & _TEXT_DEMUXERS:
+    demuxers = set(str(fmt.get("format_name", "")).split(","))
+    if demuxers & _TEXT_DEMUXERS:
         raise UnsupportedMedia(f"{path.name} is not a video (it looks like {kind} data)")
+    if kind == "image" or any(d == "image2" or d.endswith("_pipe") for d in demuxers):
+        raise UnsupportedMedia(f"{path.name} is a still image, not a video")
     streams: list[dict[str, Any]] = data.get("streams", [])
     video = next(
         (
