@@ -150,6 +150,15 @@ def test_pages_filters_grouping_and_operators(http: TestClient, sl: SearchLibrar
     )
     assert both["data"] and both["data"][0]["video_id"] == sl.video_ids[5]
     assert set(both["data"][0]["module_confidence"]) == {"conversation", "text_in_video"}
+    # "audio" is found by speech or by sounds (the options it covers), not by both.
+    heard = _search(
+        http,
+        index_id=sl.index_id,
+        query="chicken",
+        search_options=["audio", "text_in_video"],
+        operator="and",
+    )
+    assert heard["data"] and heard["data"][0]["video_id"] == sl.video_ids[5]
 
     exact = _search(
         http,

@@ -273,7 +273,19 @@ class SearchService:
                     )
                     per_option[option] = per_option.get(option, []) + found
         combined = time.perf_counter()
-        clips = _combine(per_option, request.operator if not request.images else "or")
+        operator = request.operator if not request.images else "or"
+        if operator == "and":
+            # Every option ASKED must hit a moment: ``audio`` is found by speech or sounds
+            # (the options it covers), not by both.
+            per_option = {
+                name.strip().lower(): [
+                    c
+                    for covered in search_options([name], available=index.options)
+                    for c in per_option.get(covered, [])
+                ]
+                for name in request.options
+            }
+        clips = _combine(per_option, operator)
         floor = threshold_floor(request.threshold)
         clips = [c for c in clips if c.score >= floor]
         clips.sort(key=lambda c: (-c.score, c.video_id, c.start))
