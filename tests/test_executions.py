@@ -29,9 +29,11 @@ from tests.conftest import MediaCache
 from tests.factory import FONT, Caption, Scene, make_speech, make_video, run
 from tests.library_support import make_settings
 from tests.sdk_support import FACTS_SCHEMA, INVOICE_SCHEMA
+from vidsense.agent.artifacts import artifact_path
 from vidsense.agent.executions import (
     MAX_TOOL_ROUNDS,
     Execution,
+    artifact_urls,
     execution_handler,
     layout,
     merge,
@@ -353,6 +355,41 @@ def test_clips_the_task_asks_for_are_artifacts_and_lists_are_evidence(setup: Set
         (round(s.start, 3), round(s.end, 3)) for s in said
     ]
     assert len(lines) == 2 and "password" in lines[1]["text"].lower()
+
+
+def test_frames_a_skill_schema_asks_for_are_the_artifacts(setup: Setup) -> None:
+    """A schema's frame URLs hold the frames made (their paths until the execution is read,
+    then absolute URLs), with the frames' own times; the rest is written from evidence."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "summary": {"type": "string"},
+            "frames": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"url": {"type": "string"}, "timestamp": {"type": "number"}},
+                    "required": ["url", "timestamp"],
+                },
+            },
+        },
+        "required": ["summary", "frames"],
+    }
+    body = {
+        "inputs": {"talk": setup.media.part(setup.media.talk)},
+        "config": {"prompt": "Give me frames at 00:02 and 00:07.", "json_schema": schema},
+    }
+    done = setup.run(submit_execution(setup.library.store, read_execution(setup.chat, body)))
+    assert done.status == "completed", done.error_message
+    made = done.result["artifacts"]
+    assert [a["id"][:4] for a in made] == ["img_", "img_"]
+    frames = done.result["response"]["frames"]
+    assert [f["url"] for f in frames] == [artifact_path(done.id, a["id"]) for a in made]
+    assert [f["timestamp"] for f in frames] == [pytest.approx(2.0, abs=0.1),
+                                               pytest.approx(7.0, abs=0.1)]  # fmt: skip
+    assert "/v1/" not in done.result["response"]["summary"]
+    shown = artifact_urls(done.result["response"], done.id, lambda i: f"http://h/{i}")
+    assert [f["url"] for f in shown["frames"]] == [f"http://h/{a['id']}" for a in made]
 
 
 def test_answers_that_cannot_follow_the_schema_fail_the_execution(setup: Setup) -> None:

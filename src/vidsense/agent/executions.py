@@ -43,7 +43,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
-from vidsense.agent.artifacts import Artifact
+from vidsense.agent import filling
+from vidsense.agent.artifacts import Artifact, artifact_path
+from vidsense.agent.filling import Made, default_tools, slots, span_writer, top_times
 from vidsense.agent.media import ChatVideo
 from vidsense.agent.messages import MediaRef, content_part
 from vidsense.agent.planner import Step, plan
@@ -543,6 +545,24 @@ class _Run:
         with self._lock:
             self.artifacts.append(out)
 
+    def _made(self, source: InputVideo) -> list[Made]:
+        """The artifacts made for ``source`` so far; their URLs are the artifacts' paths,
+        made absolute (and signed) when the execution is read (:func:`artifact_urls`)."""
+        with self._lock:
+            kept = [a for a in self.artifacts if a["input"] == source.name]
+        return [
+            Made(
+                a["id"],
+                a["type"],
+                artifact_path(self.id, a["id"]),
+                a.get("time"),
+                a.get("start"),
+                a.get("end"),
+                "",
+            )
+            for a in kept
+        ]
+
     def use_tools(self, source: InputVideo, task: str, request: str) -> str:
         """Run the video tools the task needs on one input; what they found, as text for a
         writer that reads it (empty when the writer is extractive or nothing ran)."""
@@ -585,12 +605,23 @@ class _Run:
             return whole
         facts = _facts(schema, source)
         rest = _without(schema, list(facts))
+        # Fields that ask for frames or clips take this input's artifacts (made by the
+        # request's tools, else by the tools the schema asks for), never written text.
+        taken = slots(rest)
+        if taken and not self._made(source):
+            self._run_steps(source, [Step(n, a) for n, a in default_tools(taken)])
+        times = top_times(rest, taken)
+        left = filling.rest(rest, taken, times) if taken else rest
         value: dict[str, Any] = {}
-        if rest.get("properties") or not facts:
-            prompt = f"{task}\n\nWhat the tools found:\n{found}" if found else task
-            written, cites = self.chat.writing.structured(source.video.video.id, prompt, rest)
+        prompt = f"{task}\n\nWhat the tools found:\n{found}" if found else task
+        if left.get("properties") or not (facts or taken):
+            written, cites = self.chat.writing.structured(source.video.video.id, prompt, left)
             self.citations += cites
             value = dict(written) if isinstance(written, dict) else {}
+        if taken:
+            video = source.video.video
+            write = span_writer(self.chat.writing, video.id, video.duration, prompt)
+            value = filling.fill(rest, taken, times, self._made(source), value, write)
         value.update(facts)
         order = list(schema.get("properties", {}))
         return {
@@ -715,6 +746,19 @@ def describe_execution(job: JobRecord) -> dict[str, Any]:
     return out
 
 
+def artifact_urls(value: Any, execution_id: str, url: Callable[[str], str]) -> Any:
+    """``value`` (an execution's response) with every artifact path of the execution (what
+    its frame and clip fields hold) replaced by ``url(artifact_id)``."""
+    prefix = artifact_path(execution_id, "")
+    if isinstance(value, str) and value.startswith(prefix):
+        return url(value[len(prefix) :])
+    if isinstance(value, list):
+        return [artifact_urls(v, execution_id, url) for v in value]
+    if isinstance(value, dict):
+        return {k: artifact_urls(v, execution_id, url) for k, v in value.items()}
+    return value
+
+
 def execution_handler(chat: ChatService) -> Handler:
     """The job handler that runs executions (for :func:`vidsense.jobs.runs.run_job`)."""
 
@@ -734,6 +778,7 @@ __all__ = [
     "ExecutionInput",
     "ExecutionResult",
     "Layout",
+    "artifact_urls",
     "describe_execution",
     "execution_handler",
     "layout",

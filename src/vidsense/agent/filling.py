@@ -27,13 +27,17 @@ what is left (:func:`rest`).
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from vidsense.errors import InvalidArgument
 from vidsense.language.schema import TimeField, time_field, validate, write_time
+
+if TYPE_CHECKING:
+    from vidsense.language.service import WritingService
 
 Kind = Literal["image", "video"]
 Role = Literal["url", "ref", "id", "time", "note", "other"]
@@ -317,6 +321,25 @@ def fill(
     return value
 
 
+def span_writer(writing: WritingService, video_id: str, duration: float, prompt: str) -> Write:
+    """The :data:`Write` for artifacts of one video: a sub-schema written from the evidence of
+    the artifact's own span (a frame: a second either side)."""
+
+    def write(sub: dict[str, Any], item: Made) -> dict[str, Any]:
+        lo, hi = item.window(duration)
+        answer = writing.analyze(
+            video_id,
+            prompt,
+            {"type": "json_schema", "json_schema": sub},
+            start_time=lo,
+            end_time=max(hi, lo + 0.1),
+        )
+        found = json.loads(answer["data"])
+        return dict(found) if isinstance(found, dict) else {}
+
+    return write
+
+
 def default_tools(taken: Sequence[Slot]) -> list[tuple[str, dict[str, Any]]]:
     """Tool steps ``(name, args)`` that fill ``taken`` when the request names none: its
     highlights for a list of highlights, a frame per chapter for a list of frames."""
@@ -331,4 +354,14 @@ def default_tools(taken: Sequence[Slot]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-__all__ = ["Made", "Part", "Slot", "default_tools", "fill", "rest", "slots", "top_times"]
+__all__ = [
+    "Made",
+    "Part",
+    "Slot",
+    "default_tools",
+    "fill",
+    "rest",
+    "slots",
+    "span_writer",
+    "top_times",
+]

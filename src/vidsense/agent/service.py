@@ -35,7 +35,15 @@ from typing import Any
 from vidsense import __version__
 from vidsense.agent.artifacts import SESSION_ID, ArtifactStore
 from vidsense.agent.files import FileStore
-from vidsense.agent.filling import Made, default_tools, fill, rest, slots, top_times
+from vidsense.agent.filling import (
+    Made,
+    default_tools,
+    fill,
+    rest,
+    slots,
+    span_writer,
+    top_times,
+)
 from vidsense.agent.making import Makers, configured
 from vidsense.agent.media import ChatVideo, MediaResolver, Progress
 from vidsense.agent.messages import Conversation, parse_messages
@@ -456,17 +464,11 @@ class ChatService:
             written = dict(found) if isinstance(found, dict) else {}
             citations += cites
 
-        def write(sub: dict[str, Any], item: Made) -> dict[str, Any]:
-            if video is None:
-                return {}
-            lo, hi = item.window(video.video.duration)
-            answer = self.writing.analyze(
-                video.video.id, prompt, {"type": "json_schema", "json_schema": sub},
-                start_time=lo, end_time=max(hi, lo + 0.1),
-            )  # fmt: skip
-            found = json.loads(answer["data"])
-            return dict(found) if isinstance(found, dict) else {}
-
+        write = (
+            span_writer(self.writing, video.video.id, video.video.duration, prompt)
+            if video is not None
+            else None
+        )
         value = fill(schema, taken, times, made, written, write)
         ran = [s.tool for s in making] + (["structured"] if written else [])
         return Reply(json.dumps(value, ensure_ascii=False), prepared.session_id, listed,

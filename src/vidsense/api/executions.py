@@ -18,7 +18,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidsense.agent.executions import KIND, describe_execution, read_execution, submit_execution
+from vidsense.agent.executions import (
+    KIND,
+    artifact_urls,
+    describe_execution,
+    read_execution,
+    submit_execution,
+)
 from vidsense.api.services import Services
 from vidsense.api.wire import Wire
 from vidsense.errors import InvalidArgument
@@ -139,8 +145,13 @@ def execution(services: Services, job: JobRecord, server_base: str) -> Execution
     and are signed when the server has keys."""
     found = describe_execution(job)
     artifacts = services.chat.artifacts
+
+    def url(artifact_id: str) -> str:
+        return artifacts.url(server_base, job.id, artifact_id)
+
     for item in found["artifacts"]:
-        item["url"] = artifacts.url(server_base, job.id, item["id"])
+        item["url"] = url(item["id"])
+    found["response"] = artifact_urls(found["response"], job.id, url)
     return ExecutionResponse.model_validate(found)
 
 
