@@ -100,6 +100,9 @@ def test_errors_share_one_envelope(client: TestClient, tmp_path: Path) -> None:
     for url in ("http://127.0.0.1:8000/v.mp4", "ftp://example.com/v.mp4"):
         blocked = client.post("/v1/tasks", json={"index_id": index["_id"], "video_url": url})
         assert blocked.status_code == 403 and blocked.json()["code"] == "url_not_allowed"
+    not_url = client.post("/v1/tasks", json={"index_id": index["_id"], "video_url": "not a url"})
+    assert not_url.status_code == 400 and not_url.json()["code"] == "invalid_argument"
+    assert "is not a URL" in not_url.json()["message"]
     small = tmp_path / "small.mp4"
     small.write_bytes(b"\x00" * 5000)
     unknown = upload(client, "0123456789abcdef01234567", small)

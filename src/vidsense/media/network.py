@@ -134,6 +134,8 @@ class Pins:
         """Refuse ``url`` unless it is http(s) and its host resolves to allowed addresses
         (pinning the first)."""
         parts = urlparse(url)
+        if not parts.scheme:
+            raise InvalidArgument(f"{url!r} is not a URL: give an http:// or https:// address")
         if parts.scheme.lower() not in ("http", "https"):
             raise SourceBlocked(f"only http and https URLs are accepted, not {parts.scheme!r}")
         if not parts.hostname:
