@@ -135,6 +135,19 @@ def test_describe_a_video(chat: Chat) -> None:
     assert extra["vidsense"]["videos"][0]["duration"] == pytest.approx(72.0, abs=0.2)
 
 
+def test_chat_videos_live_in_an_index_users_cannot_name(chat: Chat) -> None:
+    with chat.http() as http:
+        [own] = http.get("/v1/indexes", params={"index_name": "vidsense:chat"}).json()["data"]
+        assert own["video_count"] >= 1  # the video the first question sent
+        taken = http.post("/v1/indexes", json={"index_name": "vidsense:chat"})
+        assert taken.status_code == 400 and taken.json()["code"] == "invalid_argument"
+        assert "vidsense's own" in taken.json()["message"]
+        mine = http.post("/v1/indexes", json={"index_name": "chat"})  # a user's own "chat"
+        assert mine.status_code == 201, mine.text
+        renamed = http.put(f"/v1/indexes/{mine.json()['_id']}", json={"index_name": "Vidsense:x"})
+        assert renamed.status_code == 400
+
+
 def test_the_shot_list_tells_a_dissolve(chat: Chat, media: MediaCache) -> None:
     # Two 3 s shots joined by a 1 s dissolve from 2.0 to 3.0 s: shot 2 starts at its middle.
     parts = [(lavfi(source, 3.0), 3.0, "null") for source in ("testsrc2", "smptebars")]

@@ -40,8 +40,12 @@ from vidsense.library import Library
 from vidsense.store import TaskRecord, VideoRecord
 from vidsense.waiting import TASK_ENDED, wait_for
 
-CHAT_INDEX = "chat"
-"""The hidden index that holds videos sent in chat messages."""
+RESERVED_PREFIX = "vidsense:"
+"""Index names in vidsense's own namespace, which the API does not let users give."""
+CHAT_INDEX = RESERVED_PREFIX + "chat"
+"""The index that holds videos sent in chat messages and executions (a name users cannot
+take, so a user's own index named "chat" is never filled by chat). Versions before used
+"chat": that index stays, as an ordinary one."""
 INDEX_TIMEOUT = 3600.0
 """Longest wait (seconds) for a new video to be indexed."""
 
@@ -330,4 +334,4 @@ def _kind_of_name(filename: str, given: str) -> str:
     return "video"
 
 
-__all__ = ["CHAT_INDEX", "ChatVideo", "MediaResolver", "decode_data_uri"]
+__all__ = ["CHAT_INDEX", "RESERVED_PREFIX", "ChatVideo", "MediaResolver", "decode_data_uri"]

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from vidsense import __version__
+from vidsense.agent.media import RESERVED_PREFIX
 from vidsense.api.limits import MAX_PAGE, MAX_PAGE_LIMIT
 from vidsense.api.services import Services
 from vidsense.api.wire import (
@@ -60,10 +61,22 @@ class ModelSpec(Wire):
     model_options: list[Annotated[ModelOption, Lower]] = Field(min_length=1)
 
 
+def _not_reserved(name: str) -> str:
+    if name.strip().lower().startswith(RESERVED_PREFIX):
+        raise ValueError(f"index names starting with {RESERVED_PREFIX!r} are vidsense's own")
+    return name
+
+
+IndexName = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=NOT_BLANK), AfterValidator(_not_reserved)
+]
+"""An index name a user may give: not in vidsense's own namespace (the chat's index)."""
+
+
 class IndexCreate(Wire):
     """``POST /indexes``: a name and, optionally, ``engines`` (v1.2) or ``models`` (2026)."""
 
-    index_name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    index_name: IndexName
     engines: list[EngineSpec] | None = None
     models: list[ModelSpec] | None = None
     addons: list[Annotated[Literal["thumbnail"], Lower]] | None = None
@@ -72,7 +85,7 @@ class IndexCreate(Wire):
 class IndexUpdate(Wire):
     """``PUT /indexes/{id}``: the new name."""
 
-    index_name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    index_name: IndexName
 
 
 class ExternalTaskCreate(Wire):
