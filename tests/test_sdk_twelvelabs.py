@@ -83,7 +83,9 @@ def nb(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         )
         assert index.id
         with talk.path.open("rb") as f:
-            created = client.tasks.create(index_id=index.id, video_file=f)
+            created = client.tasks.create(
+                index_id=index.id, video_file=f, user_metadata='{"series": "plans"}'
+            )
         task = client.tasks.wait_for_done(task_id=created.id, sleep_interval=0.5)
         assert task.status == "ready", task
         yield Notebook(served, client, talk, index.id, task.video_id, task)
@@ -280,6 +282,13 @@ def test_search_visual_finds_an_on_screen_title(nb: Notebook) -> None:
     title = nb.talk.titles[1]
     assert hits and _overlaps(hits[0], title.start, title.end)
     assert hits[0].thumbnail_url and hits[0].thumbnail_url.startswith("http")
+
+
+def test_search_results_carry_user_metadata_when_asked(nb: Notebook) -> None:
+    asked = _search(nb, "pricing", ["visual", "audio"], include_user_metadata=True)
+    assert asked and all(hit.user_metadata == {"series": "plans"} for hit in asked)
+    plain = _search(nb, "pricing", ["visual", "audio"])
+    assert plain and all(hit.user_metadata is None for hit in plain)
 
 
 def test_search_grouped_by_video(nb: Notebook) -> None:

@@ -63,6 +63,8 @@ class SearchHit(Wire):
     metadata: list[dict[str, Any]] = Field(default_factory=list)
     module_confidence: dict[str, str] = Field(default_factory=dict)
     transcription: str | None = None
+    user_metadata: dict[str, Any] | None = None
+    """The video's user metadata, when the search asked ``include_user_metadata``."""
 
     @property
     def text(self) -> str:
@@ -78,6 +80,7 @@ class VideoHits(Wire):
     id: str
     rank: int
     clips: list[SearchHit] = Field(default_factory=list)
+    user_metadata: dict[str, Any] | None = None
 
 
 class SearchPool(Wire):
@@ -202,8 +205,9 @@ def _hit(clip: Clip, rank: int, base: str, index_id: str) -> SearchHit:
     )
 
 
-def search_page(page: ResultPage, base: str) -> SearchPage:
-    """The Twelve Labs search response for one page; thumbnail links start with ``base``."""
+def search_page(services: Services, page: ResultPage, base: str) -> SearchPage:
+    """The Twelve Labs search response for one page; thumbnail links start with ``base``;
+    with ``include_user_metadata``, each result carries its video's user metadata."""
     result = page.result
     index_id = result.request.index_id
     first = page.number * result.request.page_limit
@@ -214,6 +218,21 @@ def search_page(page: ResultPage, base: str) -> SearchPage:
             data.append(VideoHits(id=item.id, rank=first + i + 1, clips=clips))
         else:
             data.append(_hit(cast(Clip, item), first + i + 1, base, index_id))
+    if result.request.include_user_metadata:
+        held: dict[str, dict[str, Any]] = {}
+
+        def metadata(video_id: str) -> dict[str, Any]:
+            if video_id not in held:
+                held[video_id] = dict(services.library.store.get_video(video_id).metadata)
+            return held[video_id]
+
+        for entry in data:
+            if isinstance(entry, VideoHits):
+                entry.user_metadata = metadata(entry.id)
+                for clip in entry.clips:
+                    clip.user_metadata = metadata(clip.video_id)
+            else:
+                entry.user_metadata = metadata(entry.video_id)
     answer = SearchPage(
         search_pool=SearchPool(
             total_count=result.total_count,
@@ -312,6 +331,7 @@ class SearchBody(Wire):
     query_media_url: Annotated[list[str], Listed] | None = Field(
         default=None, max_length=MAX_QUERY_IMAGES
     )
+    include_user_metadata: bool = False
 
 
 class ClassSpec(Wire):
@@ -385,6 +405,7 @@ def search_request(form: Form) -> SearchRequest:
             filename=found.filename,
             video_ids=tuple(ids) if ids is not None else None,
         ),
+        include_user_metadata=body.include_user_metadata,
     )
 
 
@@ -432,12 +453,12 @@ def query_images(services: Services, form: Form) -> tuple[ImageQuery, ...]:
 def search(services: Services, form: Form, base: str) -> SearchPage:
     """``POST /search``: the first page."""
     query = replace(search_request(form), images=query_images(services, form))
-    return search_page(services.search.search(query), base)
+    return search_page(services, services.search.search(query), base)
 
 
 def next_page(services: Services, page_token: str, base: str) -> SearchPage:
     """``GET /search/{page_token}`` (``page_token_not_found``; ``Gone`` once expired)."""
-    return search_page(services.search.page(page_token), base)
+    return search_page(services, services.search.page(page_token), base)
 
 
 # -- classify --------------------------------------------------------------------------------------

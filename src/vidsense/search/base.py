@@ -215,6 +215,8 @@ class SearchRequest:
     page_limit: int = 10
     filter: SearchFilter = field(default_factory=SearchFilter)
     images: tuple[ImageQuery, ...] = ()
+    include_user_metadata: bool = False
+    """Whether each result carries its video's user metadata (how results are shown)."""
 
 
 @dataclass(frozen=True)
