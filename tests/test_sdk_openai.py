@@ -93,6 +93,10 @@ def test_models(api: Api) -> None:
     models = list(api.client.models.list())
     assert models and all(m.object == "model" and m.owned_by for m in models)
     assert "vidsense-1" in [m.id for m in models]
+    assert api.client.models.retrieve("vidsense-1").id == "vidsense-1"
+    with pytest.raises(openai.NotFoundError) as err:
+        api.client.models.retrieve("gpt-5")
+    assert err.value.code == "model_not_found" and "vidsense-1" in err.value.message
 
 
 def test_chat_with_a_video_url(api: Api) -> None:

@@ -29,7 +29,7 @@ from vidsense.agent.messages import with_skills
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, openai_error_event
 from vidsense.api.wire import Wire, validated
-from vidsense.errors import InvalidArgument
+from vidsense.errors import InvalidArgument, NotFound
 from vidsense.language.schema import inline_refs
 from vidsense.skills import resolve
 
@@ -225,6 +225,16 @@ def list_models(services: Services, vlmrun: bool = False) -> ModelList | list[Vl
     if not vlmrun:
         return found
     return [VlmrunModel(model=m.id, domain=d) for m in found.data for d in DOMAINS]
+
+
+def get_model(services: Services, model_id: str) -> Model:
+    """One model of :func:`list_models` (404 ``model_not_found``)."""
+    found = ModelList.model_validate(services.chat.models())
+    for model in found.data:
+        if model.id == model_id:
+            return model
+    known = ", ".join(m.id for m in found.data)
+    raise NotFound(f"no model {model_id!r}; the models are {known}", code="model_not_found")
 
 
 def skilled(services: Services, body: dict[str, Any]) -> dict[str, Any]:

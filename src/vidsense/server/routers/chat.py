@@ -9,7 +9,13 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import openai as api
-from vidsense.api.openai import ChatCompletion, ChatCompletionRequest, ModelList, VlmrunModel
+from vidsense.api.openai import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    Model,
+    ModelList,
+    VlmrunModel,
+)
 from vidsense.api.streams import Stream
 from vidsense.server.deps import Svc, server_base
 from vidsense.server.responses import stream_response
@@ -23,6 +29,11 @@ def models(request: Request, svc: Svc) -> ModelList | list[VlmrunModel]:
         request.url.path, request.headers.get("x-client-id"), request.query_params
     )
     return api.list_models(svc, vlmrun)
+
+
+@router.get("/models/{model_id}")
+def model(model_id: str, svc: Svc) -> Model:
+    return api.get_model(svc, model_id)
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, response_model_exclude_unset=True)
