@@ -27,6 +27,7 @@ from vidsense.models.ocr import (
     OcrEntry,
     RapidOcrReader,
     TesseractReader,
+    join_lines,
     may_lack_spaces,
     normalize_text,
     transfer_spaces,
@@ -365,6 +366,23 @@ def test_spaces_come_from_the_other_reading() -> None:
     # only between characters both readings agree on: not around the misread "0"
     assert transfer_spaces("Step4of7", "step 4 0f 7") == "Step 4of 7"
     assert transfer_spaces("Big Buck Bunny", "BigBuck Bunny") == "Big Buck Bunny"
+
+
+def test_pieces_of_a_line_are_joined_and_their_overlap_read_once() -> None:
+    # RapidOCR found "LIGHTHOUSE TOUR" (48 px white on navy) as two boxes sharing the last E.
+    pieces = [TextBox("LIGHTHOUSE", (68, 162, 347, 37), 0.99),
+              TextBox("ETOUR", (396, 160, 179, 38), 0.94)]  # fmt: skip
+    [line] = join_lines(pieces)
+    assert line.text == "LIGHTHOUSE TOUR" and line.box == (68, 160, 507, 39)
+    # Overlapping boxes whose letters differ keep them; far apart pieces stay two lines.
+    [kept] = join_lines(
+        [TextBox("OPEN", (0, 0, 100, 30), 0.9), TextBox("DAILY", (90, 0, 120, 30), 0.9)]
+    )
+    assert kept.text == "OPEN DAILY"
+    apart = join_lines(
+        [TextBox("LEFT", (0, 0, 80, 30), 0.9), TextBox("RIGHT", (400, 0, 90, 30), 0.9)]
+    )
+    assert [t.text for t in apart] == ["LEFT", "RIGHT"]
 
 
 def test_lines_that_may_have_lost_a_space_are_told_apart() -> None:

@@ -768,7 +768,10 @@ def _crop_line(image: np.ndarray, quad: np.ndarray, min_height: int) -> np.ndarr
 
 def join_lines(pieces: Sequence[TextBox], *, gap: float = 1.2) -> list[TextBox]:
     """Join pieces that sit on one line (vertical overlap over 60% of the shorter height) and are
-    less than ``gap`` times the line height apart, left to right, with one space."""
+    less than ``gap`` times the line height apart, left to right, with one space. Detected
+    pieces of one line may overlap by up to a line height; the characters a piece shares with
+    the one before inside their overlap are read once ("LIGHTHOUSE" and "ETOUR", whose boxes
+    share the last "E", are "LIGHTHOUSE TOUR")."""
     remaining = sorted(pieces, key=lambda b: (b.box[0], b.box[1]))
     lines: list[list[TextBox]] = []
     for piece in remaining:
@@ -779,18 +782,31 @@ def join_lines(pieces: Sequence[TextBox], *, gap: float = 1.2) -> list[TextBox]:
             vertical = min(y + h, ly + lh) - max(y, ly)
             if vertical < 0.6 * min(h, lh):
                 continue
-            # Detected pieces of one line may overlap a little (negative gap).
-            if -0.5 * min(h, lh) <= x - (last.box[0] + last.box[2]) < gap * max(h, lh):
-                line.append(piece)
+            if -min(h, lh) <= x - (last.box[0] + last.box[2]) < gap * max(h, lh):
+                line.append(_after(last, piece))
                 break
         else:
             lines.append([piece])
     out = []
     for line in lines:
+        line = [p for p in line if p.text]
         chars = [len(p.text) for p in line]
         conf = sum(p.confidence * n for p, n in zip(line, chars, strict=True)) / sum(chars)
         out.append(TextBox(" ".join(p.text for p in line), _union(p.box for p in line), conf))
     return _reading_order(out)
+
+
+def _after(left: TextBox, right: TextBox) -> TextBox:
+    """``right`` without the characters it repeats of ``left`` where their boxes overlap (as
+    many as fit in the overlap at ``right``'s character width; only when they match)."""
+    overlap = left.box[0] + left.box[2] - right.box[0]
+    if overlap <= 0 or not right.text:
+        return right
+    shared = round(overlap / (right.box[2] / len(right.text)))
+    for n in range(min(shared, len(left.text), len(right.text)), 0, -1):
+        if left.text[-n:].lower() == right.text[:n].lower():
+            return TextBox(right.text[n:].lstrip(), right.box, right.confidence)
+    return right
 
 
 SPACE_RUN = 10
