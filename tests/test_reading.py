@@ -102,6 +102,16 @@ def test_transcript_segments_are_cut_again_at_sentence_ends() -> None:
         ]
     )
     assert [s.text for s in paused] == ["it takes twenty-nine days", "now the tides"]
+    # Two sentences a breath apart that the recogniser joined with a comma (Whisper on two
+    # narrated slides) are two again; a clause after a short pause stays one sentence.
+    first = "The lighthouse was built in 1852 by the harbour company,"
+    joined = [*_words(first, 0.0), *_words("a ticket costs twelve dollars for adults.", 3.9)]
+    assert [s.text for s in split_sentences([("j", 0.0, 6.0, "", joined)])] == [
+        "The lighthouse was built in 1852 by the harbour company",
+        "a ticket costs twelve dollars for adults.",
+    ]
+    clause = [*_words(first, 0.0), *_words("which also built the pier.", 2.7)]
+    assert len(split_sentences([("c", 0.0, 5.0, "", clause)])) == 1
 
 
 def test_prompts_are_read_as_instructions() -> None:

@@ -26,6 +26,10 @@ CLAUSE = 6
 """Fewest words on each side of a comma where a run-on is cut."""
 COMMA_PAUSE = 0.3
 """Seconds of silence after a comma that can end a run-on sentence."""
+LONG_COMMA_PAUSE = 1.0
+"""Seconds of silence after a comma that end a sentence of any length (between whole clauses
+of :data:`CLAUSE` words): recognisers join two sentences said a breath apart with a comma
+("... by the harbour company, a ticket costs ..."), and a pause this long is no comma's."""
 
 _CLOSERS = "'\"\u201d\u2019)]"
 """Quotes and brackets that may follow a sentence's last mark."""
@@ -78,18 +82,18 @@ def _join(words: Sequence[TimedWord]) -> str:
 
 def _cut_long(words: list[TimedWord]) -> list[list[TimedWord]]:
     """A run-on split: at a comma followed by a pause (recognisers often join sentences with
-    a comma) when both sides are whole clauses of :data:`CLAUSE` words or more, then at its
-    longest pauses until no piece is longer than :data:`MOST_WORDS`."""
-    if len(words) >= RUN_ON:
-        joins = [
-            (words[i + 1].start - words[i].end, i)
-            for i in range(CLAUSE - 1, len(words) - CLAUSE)
-            if words[i].text.rstrip().endswith(",")
-            and words[i + 1].start - words[i].end >= COMMA_PAUSE
-        ]
-        if joins:
-            _, at = max(joins)
-            return _cut_long(words[: at + 1]) + _cut_long(words[at + 1 :])
+    a comma: :data:`COMMA_PAUSE` in a sentence of :data:`RUN_ON` words or more,
+    :data:`LONG_COMMA_PAUSE` in any) when both sides are whole clauses of :data:`CLAUSE` words
+    or more, then at its longest pauses until no piece is longer than :data:`MOST_WORDS`."""
+    enough = COMMA_PAUSE if len(words) >= RUN_ON else LONG_COMMA_PAUSE
+    joins = [
+        (words[i + 1].start - words[i].end, i)
+        for i in range(CLAUSE - 1, len(words) - CLAUSE)
+        if words[i].text.rstrip().endswith(",") and words[i + 1].start - words[i].end >= enough
+    ]
+    if joins:
+        _, at = max(joins)
+        return _cut_long(words[: at + 1]) + _cut_long(words[at + 1 :])
     if len(words) <= MOST_WORDS:
         return [words]
     lo, hi = len(words) // 4, len(words) - len(words) // 4
