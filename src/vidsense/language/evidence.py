@@ -266,10 +266,10 @@ class VideoEvidence:
         items = [_item(s) for s in segments if s.kind in _TYPES and s.kind != "transcript"]
         spoken = _spoken(said)
         items = sorted(items + spoken, key=lambda i: (i.start, i.end))
-        unknown = [i for i in spoken if i.id not in vectors]
+        unknown = [(n, i) for n, i in enumerate(spoken) if i.id not in vectors]
         if unknown and embed is not None:
-            rows = embed([i.text for i in unknown])
-            vectors.update({i.id: rows[n] for n, i in enumerate(unknown)})
+            rows = embed([_in_context(spoken, n) for n, _ in unknown])
+            vectors.update({i.id: rows[k] for k, (_, i) in enumerate(unknown)})
         language = next(
             (str(s.data.get("language")) for s in segments if s.data.get("language")), None
         )
@@ -278,6 +278,19 @@ class VideoEvidence:
             for k in library.video_keyframes(video.id)
         ]
         return cls(VideoFacts.of(video), items, frames, vectors, language, embed)
+
+
+def _in_context(spoken: list[Item], n: int) -> str:
+    """The text a spoken sentence is embedded as: itself, after the sentence before it when
+    both were cut from one recognised segment (``<id>.<k>``, k > 0): what was said in one
+    breath shares its subject ("El puente de hierro cruza el río. Fue construido por un
+    ingeniero francés": the second is about the bridge too)."""
+    item = spoken[n]
+    base, _, k = item.id.rpartition(".")
+    if n == 0 or not base or not k.isdigit() or k == "0":
+        return item.text
+    before = spoken[n - 1]
+    return f"{before.text} {item.text}" if before.id.startswith(base + ".") else item.text
 
 
 def _item(segment: Segment) -> Item:
