@@ -23,7 +23,7 @@ from vidsense.language.answering import (
     spoken_of,
 )
 from vidsense.language.base import NOT_IN_VIDEO
-from vidsense.language.evidence import Item, VideoEvidence, VideoFacts
+from vidsense.language.evidence import Item, VideoEvidence, VideoFacts, _in_context
 from vidsense.language.extractive import ExtractiveWriter
 from vidsense.language.filling import value_in
 from vidsense.language.phrases import (
@@ -112,6 +112,19 @@ def test_transcript_segments_are_cut_again_at_sentence_ends() -> None:
     ]
     clause = [*_words(first, 0.0), *_words("which also built the pier.", 2.7)]
     assert len(split_sentences([("c", 0.0, 5.0, "", clause)])) == 1
+
+
+def test_a_sentence_cut_from_a_segment_is_embedded_after_the_one_before() -> None:
+    spoken = [
+        Item("s.0", "speech", 0.0, 4.0, "El puente de hierro cruza el río."),
+        Item("s.1", "speech", 5.0, 9.0, "Fue construido por un ingeniero francés."),
+        Item("t", "speech", 11.0, 14.0, "Por la noche se ilumina."),
+    ]
+    assert [_in_context(spoken, n) for n in range(3)] == [
+        "El puente de hierro cruza el río.",
+        "El puente de hierro cruza el río. Fue construido por un ingeniero francés.",
+        "Por la noche se ilumina.",
+    ]
 
 
 def test_prompts_are_read_as_instructions() -> None:
