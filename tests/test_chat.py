@@ -402,7 +402,7 @@ def test_bad_input_is_a_clear_4xx(chat: Chat) -> None:
     missing = _refused(chat, openai.BadRequestError, video(chat.media_url + "/nope.mp4"))
     assert "404" in missing["message"]
     notes = _refused(chat, openai.APIStatusError, video(chat.media_url + "/notes.txt"))
-    assert "not a video" in notes["message"]
+    assert "not a video" in notes["message"] and "notes.txt" in notes["message"]  # its name
     bad = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "nonsense"}}}
     schema = _refused(chat, openai.BadRequestError, video(chat.video_url), response_format=bad)
     assert schema["code"] == "invalid_schema"

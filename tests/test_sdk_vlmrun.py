@@ -644,6 +644,7 @@ def test_bad_requests_to_the_agent(vr: Orion, media: MediaCache) -> None:
     with pytest.raises(ValidationError) as bad:
         vr.client.video.generate(file=uploaded.id, domain="video.transcription", batch=True)
     _parsed(bad.value, 400, "not a video")
+    _parsed(bad.value, 400, notes_file(media).name)  # the name it was uploaded with
 
 
 def test_an_execution_survives_a_server_restart(vr: Orion, media: MediaCache) -> None:

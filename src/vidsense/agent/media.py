@@ -133,6 +133,17 @@ class MediaResolver:
         """A local copy of ``ref`` and its kind (``video`` or ``image``)."""
         return self._local_file(ref, [])
 
+    def _sent_as(self, ref: MediaRef) -> str:
+        """How the sender knows ``ref``: an upload's file name (and id), a URL's last part, or
+        "the data URI"."""
+        if ref.file_id is not None:
+            filename = str(self.files.get(ref.file_id).get("filename") or "")
+            return f"{filename} ({ref.file_id})" if filename else ref.file_id
+        url = ref.url or ""
+        if url.startswith("data:"):
+            return "the data URI"
+        return unquote(urlparse(url).path.rsplit("/", 1)[-1]) or url
+
     def _local_file(self, ref: MediaRef, created: list[Path]) -> tuple[Path, str]:
         if ref.file_id is not None:
             record = self.files.get(ref.file_id)
@@ -258,12 +269,14 @@ class MediaResolver:
         images: list[Path] = []
         known: list[ChatVideo] = []
         created: list[Path] = []
+        names: dict[Path, str] = {}
         try:
             for ref in refs:
                 if ref.kind != "image" and (video := self.in_library(ref)) is not None:
                     known.append(video)
                     continue
                 path, kind = self._local_file(ref, created)
+                names[path] = self._sent_as(ref)
                 (images if kind == "image" else paths).append(path)
             if images:
                 paths.append(self.slideshow(images, created))
@@ -271,8 +284,10 @@ class MediaResolver:
                 try:
                     probe(path)
                 except MediaError as e:
-                    message = f"the media sent is not a video: {e.message}"
-                    raise type(e)(message, code=e.code) from e
+                    # The user's name for it, not the server's copy's.
+                    said = e.message.replace(path.name, names.get(path, "the images sent"))
+                    what = "not a video" if isinstance(e, UnsupportedMedia) else "not usable"
+                    raise type(e)(f"the media sent is {what}: {said}", code=e.code) from e
         except BaseException:
             for path in created:
                 path.unlink(missing_ok=True)
