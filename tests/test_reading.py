@@ -195,6 +195,10 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert asked_kind("How often should sun cream be reapplied?") == "frequency"
     assert asked_kind("How much salt goes into the water?") == "quantity"
     assert asked_kind("What goes on top when serving?") == "thing", "the first wh-word asks"
+    # "what year": a time given as a value ("in 1852"), not a word that names a kind of year
+    year = Question.read("What year was the lighthouse built?")
+    assert (year.kind, year.head) == ("time", None)
+    assert Question.read("How many calories are in it?").head == "calorie"
     assert asked_kind("On which day is the museum closed?") == "time"
     assert asked_kind("What is the name of the river?") == "name"
     assert asked_kind("¿Cuánto tiempo se cuece la pasta?") == "duration"

@@ -608,7 +608,9 @@ class Question:
                 continue
             noun = _noun_lemma(word)
             if noun and noun not in _HEADLESS and noun not in STOPWORDS:
-                head = noun
+                # "what *year*", "which *day*", "what *price*": the noun says the kind of
+                # answer (a time, a price), given as a value, not as a word naming a year.
+                head = None if _HEAD_KINDS.get(noun, "thing") != "thing" else noun
                 break
         units = {lemma(w) for w in re.findall(r"\bin ([a-z]+)", q)} & _MEASURES
         kind = asked_kind(text)

@@ -129,7 +129,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 45
+    VERSION = 46
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
