@@ -176,7 +176,9 @@ def test_lists_filter_or_refuse_the_filter(nb: Notebook) -> None:
     with pytest.raises(BadRequestError) as err:
         list(nb.client.indexes.list(model_family="marengo"))
     assert err.value.body["code"] == "invalid_argument"
-    assert "model_family" in err.value.body["message"]
+    assert (
+        "model_family" in err.value.body["message"] and "not supported" in err.value.body["message"]
+    )
 
 
 # -- uploads ---------------------------------------------------------------------------------

@@ -86,6 +86,8 @@ def validation_message(errors: Iterable[Mapping[str, Any]]) -> str:
             problems.append(f"the body is not valid JSON ({reason})")
         elif kind == "missing":
             problems.append(f"{name} is required")
+        elif kind == "extra_forbidden" and item.get("loc", ("",))[0] == "query":
+            problems.append(f"{name}: this query parameter (a filter) is not supported here")
         elif not name:
             problems.append(f"the body is invalid: {item.get('msg', '')}")
         else:
