@@ -18,6 +18,7 @@ from vidsense.language.answering import (
     field_question,
     gives_measure,
     holds_kind,
+    in_units,
     introduced,
     misheard,
     spoken_of,
@@ -305,6 +306,10 @@ def test_schema_fields_are_read_as_questions() -> None:
 
 
 def test_a_value_is_read_from_the_line_that_answers_its_field() -> None:
+    # A unit in a field's name is how its value is written, not what it is about.
+    assert field_question("adult_price_usd") == "What is the adult price?"
+    assert in_units("Tickets cost $12 for adults.", {"dollar"})
+    assert not in_units("Tickets cost 12 for adults.", {"dollar"})
     line = "Built in 1852, the tower is 40 m tall; tickets cost $12 for adults and $5 for children."
     assert value_in(line, ["year", "built"]) == "1852"
     assert value_in(line, ["adult", "price"]) == "$12"

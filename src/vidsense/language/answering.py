@@ -282,11 +282,31 @@ def field_words(name: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", snake) if w]
 
 
+_FIELD_UNITS = frozenset(_list("usd eur gbp jpy chf cad aud pct sec secs ms km cm mm kg lb lbs"))
+"""Abbreviated units that end a field's name (``price_usd``, ``length_sec``): how its value is
+written, not what it is about (the video says "$12", not "usd"). Whole words stay:
+``support_hours`` asks for the hours."""
+
+
+_UNIT_SIGNS = {"dollar": "$", "euro": "€", "pound": "£", "cent": "¢", "yen": "¥", "percent": "%"}
+"""Units a line may write as a sign ("$12" is in dollars)."""
+
+
+def in_units(text: str, units: set[str]) -> bool:
+    """Whether ``text`` gives something in one of ``units`` (lemmas): by name, or by its sign
+    ("$12" for dollars)."""
+    if units & {lemma(w) for w in tokens(text)}:
+        return True
+    return any(sign in text for unit, sign in _UNIT_SIGNS.items() if unit in units)
+
+
 def field_question(name: str, description: str = "") -> str:
     """A JSON field read as the question it asks: ``monthly_price`` described "what the plan
     costs per month" is "What is the monthly price? what the plan costs per month" (a
-    quantity, by :func:`asked_kind`)."""
-    return f"What is the {' '.join(field_words(name))}? {description}".strip()
+    quantity, by :func:`asked_kind`); a unit in the name is left out (``adult_price_usd``
+    asks "What is the adult price?")."""
+    words = [w for w in field_words(name) if w not in _FIELD_UNITS] or field_words(name)
+    return f"What is the {' '.join(words)}? {description}".strip()
 
 
 def _numbers(tokens: list[str]) -> bool:

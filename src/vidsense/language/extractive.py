@@ -129,7 +129,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 46
+    VERSION = 47
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

@@ -149,7 +149,7 @@ class Filler:
             if number is None:
                 return None if nullable else 0
             return round(number) if kind == "integer" else number
-        return self.text(hint, name)
+        return self.text(hint, name, nullable)
 
     def choose(self, options: list[Any], name: str, schema: dict[str, Any]) -> Any:
         evidence = (
@@ -251,7 +251,9 @@ class Filler:
                 return found
         return None
 
-    def text(self, hint: str, name: str = "") -> str:
+    def text(self, hint: str, name: str = "", nullable: bool = False) -> str | None:
+        """The text a field asks for (see the module docstring); a nullable field about
+        something no line answers is null, not the summary."""
         field = field_words(name)
         named = not name or set(field) <= _OWN_NAME
         if named and ("title" in hint or "name" in hint or "headline" in hint):
@@ -281,6 +283,8 @@ class Filler:
             line = self.answering(name)
             if line is not None:
                 return line
+            if nullable:
+                return None  # "dog_name" of a video with no dog
         return self.summary
 
     def answering(self, name: str) -> str | None:

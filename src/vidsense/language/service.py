@@ -34,6 +34,7 @@ from vidsense.language.answering import (
     asks_speaker,
     english,
     field_question,
+    in_units,
     kinds_of,
     lemma,
     names_person,
@@ -565,7 +566,7 @@ class WritingService:
         and says something the question does not."""
         if not q.holds(text) or not q.new_in(text):
             return False
-        if q.units and not q.units & {lemma(w) for w in tokens(text)}:
+        if q.units and not in_units(text, q.units):
             return False
         return not (q.kind == "person" and not cross and not names_person(text))
 
