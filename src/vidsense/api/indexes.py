@@ -23,6 +23,7 @@ from vidsense.api.limits import MAX_PAGE, MAX_PAGE_LIMIT
 from vidsense.api.services import Services
 from vidsense.api.wire import (
     NOT_BLANK,
+    URL,
     Decoded,
     Listing,
     Lower,
@@ -141,9 +142,10 @@ class TaskQuery(ListQuery):
     sort_option: SortOption = "desc"
 
 
-HttpUrl = Annotated[str, Field(pattern=NOT_BLANK)]
+HttpUrl = Annotated[str, Field(pattern=URL)]
 """A URL: http(s) to a public address is taken (checked against the address rules, then
-fetched while indexing); any other is refused with ``403 url_not_allowed``."""
+fetched while indexing); any other scheme or address is refused with ``403 url_not_allowed``,
+text that is no URL at all with 400."""
 
 
 Language = Annotated[

@@ -23,6 +23,9 @@ M = TypeVar("M", bound=BaseModel)
 NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 """A pattern a text field matches when it holds more than white space (as Python's
 ``str.strip`` sees it, which counts a few control characters that JSON Schema does not)."""
+URL = r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:\S"
+"""A pattern a URL field matches: a scheme, then something (whether the scheme and address
+are allowed is checked when the URL is used)."""
 
 
 class Wire(BaseModel):
@@ -86,6 +89,8 @@ def validation_message(errors: Iterable[Mapping[str, Any]]) -> str:
             problems.append(f"the body is not valid JSON ({reason})")
         elif kind == "missing":
             problems.append(f"{name} is required")
+        elif kind == "string_pattern_mismatch" and item.get("ctx", {}).get("pattern") == URL:
+            problems.append(f"{name}: {item.get('input')!r} is not a URL: give an http(s) address")
         elif kind == "extra_forbidden" and item.get("loc", ("",))[0] == "query":
             problems.append(f"{name}: this query parameter (a filter) is not supported here")
         elif not name:
@@ -207,7 +212,18 @@ def read_body(model: type[M], form: Form) -> M:
             data[name] = values
         else:
             data[name] = values[0]
+        field = model.model_fields.get(name)
+        if form.text and field is not None and field.annotation is bool:
+            data[name] = _form_bool(name, data[name])
     return validated(model, data, strict=not form.text)
+
+
+def _form_bool(name: str, value: Any) -> bool:
+    """A yes/no form field: ``true`` or ``false`` (as JSON writes them), nothing else."""
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise InvalidArgument(f"{name} must be true or false, got {value!r}", param=name)
+    return text == "true"
 
 
 # -- field readers shared by request models ------------------------------------------------------

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vidsense.language.answering import field_words, people_counted
-from vidsense.language.base import Gist
+from vidsense.language.base import Gist, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.text import content_terms
-
-if TYPE_CHECKING:
-    from vidsense.language.extractive import ExtractiveWriter
 
 _SPOKEN = ("spoken", "speech", "said", "narrat", "voice", "dialog", "utterance")
 """Words of field names that ask for what is said (the words of the transcript)."""
@@ -82,7 +79,7 @@ class Filler:
 
     def __init__(
         self,
-        writer: ExtractiveWriter,
+        writer: Writer,
         pack: EvidencePack,
         prompt: str,
         fields: Mapping[str, Sequence[Item]],
