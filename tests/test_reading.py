@@ -22,11 +22,11 @@ from vidsense.language.answering import (
     introduced,
     misheard,
     spoken_of,
+    value_in,
 )
 from vidsense.language.base import NOT_IN_VIDEO
 from vidsense.language.evidence import Item, VideoEvidence, VideoFacts, _in_context
 from vidsense.language.extractive import ExtractiveWriter
-from vidsense.language.filling import value_in
 from vidsense.language.phrases import (
     generalise,
     heading,

@@ -608,8 +608,10 @@ class _Run:
         # Fields that ask for frames or clips take this input's artifacts (made by the
         # request's tools, else by the tools the schema asks for), never written text.
         taken = slots(rest)
-        if taken and not self._made(source):
+        made = self._made(source) if taken else []
+        if taken and not made:
             self._run_steps(source, [Step(n, a) for n, a in default_tools(taken)])
+            made = self._made(source)
         times = top_times(rest, taken)
         left = filling.rest(rest, taken, times) if taken else rest
         value: dict[str, Any] = {}
@@ -621,7 +623,7 @@ class _Run:
         if taken:
             video = source.video.video
             write = span_writer(self.chat.writing, video.id, video.duration, prompt)
-            value = filling.fill(rest, taken, times, self._made(source), value, write)
+            value = filling.fill(rest, taken, times, made, value, write)
         value.update(facts)
         order = list(schema.get("properties", {}))
         return {

@@ -168,8 +168,8 @@ class RayExecutor(EmbeddedExecutor):
             job_workers=job_workers,
             ended=ended,
         )
-        self._actors: dict[str, Any] = {}
-        self._ready: dict[str, Any] = {}
+        self._actors: dict[str, tuple[Any, Any]] = {}
+        """Each worker's actor, and a reference ready once the actor is up."""
         self._actors_lock = threading.Lock()
         self._ray: Any = None
 
@@ -190,22 +190,22 @@ class RayExecutor(EmbeddedExecutor):
     def stop(self, timeout: float | None = 30.0) -> None:
         super().stop(timeout)
         with self._actors_lock:
-            actors, self._actors, self._ready = list(self._actors.values()), {}, {}
+            actors, self._actors = [a for a, _ in self._actors.values()], {}
         for actor in actors:
             self._ray.kill(actor)
 
     def actor_stats(self) -> list[dict[str, Any]]:
         """:meth:`AnalyzerActor.stats` of every live actor."""
         with self._actors_lock:
-            actors = list(self._actors.values())
+            actors = [a for a, _ in self._actors.values()]
         return [self._ray.get(a.stats.remote()) for a in actors]
 
     def _actor(self, worker_id: str) -> tuple[Any, Any]:
         """The worker's actor, made when it has none, and a reference that is ready once the
         actor is up."""
         with self._actors_lock:
-            actor = self._actors.get(worker_id)
-            if actor is None:
+            found = self._actors.get(worker_id)
+            if found is None:
                 settings = self.library.settings
                 actor = (
                     self._ray.remote(AnalyzerActor)
@@ -217,15 +217,13 @@ class RayExecutor(EmbeddedExecutor):
                     # One video at a time per actor: its models need one worker each.
                     .remote(settings.model_copy(update={"workers": 1}))
                 )
-                self._actors[worker_id] = actor
-                self._ready[worker_id] = actor.__ray_ready__.remote()
-            return actor, self._ready[worker_id]
+                found = self._actors[worker_id] = (actor, actor.__ray_ready__.remote())
+            return found
 
     def _forget(self, worker_id: str, actor: Any) -> None:
         with self._actors_lock:
-            if self._actors.get(worker_id) is actor:
+            if self._actors.get(worker_id, (None,))[0] is actor:
                 del self._actors[worker_id]
-                del self._ready[worker_id]
 
     def _drop(self, worker_id: str, actor: Any) -> None:
         """End ``actor`` (one that did not start, or did not stop) and forget it."""

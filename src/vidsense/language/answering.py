@@ -23,7 +23,7 @@ import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -298,6 +298,43 @@ def in_units(text: str, units: set[str]) -> bool:
     if units & {lemma(w) for w in tokens(text)}:
         return True
     return any(sign in text for unit, sign in _UNIT_SIGNS.items() if unit in units)
+
+
+GENERIC_FIELD_WORDS = frozenset({"number", "no", "num", "nr", "id", "code", "value", "amount"})
+"""Words of a field name that say what kind of value it is, not what it is about or which
+label it follows."""
+NUMBER = r"\d[\d,]*(?:\.\d+)?"
+"""A number as written ("1,200", "12.50")."""
+_AMOUNT = re.compile(
+    rf"(?:{_CURRENCY.pattern})\s?{NUMBER}"
+    rf"|{NUMBER}\s?(?:{'|'.join(sorted(map(re.escape, _MONEY), key=len, reverse=True))})\b",
+    re.IGNORECASE,
+)
+"""A sum of money as written: a currency sign or word with its number ("$12", "20 dollars")."""
+
+
+def value_in(text: str, words: Sequence[str]) -> str | None:
+    """The value in ``text`` that a field named by ``words`` asks for, as written: a year for
+    a field about a year, an amount of money for a price, cost or fee (or one named in a
+    currency), else a number. Of several, the one nearest a word of the field in the text
+    ("$12 for adults and $5 for children": ``child_price`` is "$5"), the earlier on a tie;
+    None when there is none."""
+    asked = set(words)
+    if "year" in asked:
+        pattern = _YEAR
+    elif asked & _MONEY or any(_HEAD_KINDS.get(w) == "price" for w in asked):
+        pattern = _AMOUNT
+    else:
+        pattern = re.compile(NUMBER)
+    found = list(pattern.finditer(text))
+    if not found:
+        return None
+    stems = [w[:4] for w in asked if len(w) > 2 and w not in GENERIC_FIELD_WORDS]
+    near = [m.start() for m in re.finditer(r"[A-Za-z]+", text) if m.group(0).lower()[:4] in stems]
+    if not near:
+        return found[0].group(0).strip()
+    best = min(found, key=lambda m: (min(abs(m.start() - at) for at in near), m.start()))
+    return best.group(0).strip()
 
 
 def field_question(name: str, description: str = "") -> str:

@@ -14,7 +14,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vidsense.language.answering import field_words, people_counted
+from vidsense.language.answering import (
+    GENERIC_FIELD_WORDS,
+    NUMBER,
+    field_words,
+    people_counted,
+    value_in,
+)
 from vidsense.language.base import Gist, Writer
 from vidsense.language.evidence import EvidencePack, Item
 from vidsense.language.text import content_terms
@@ -23,8 +29,6 @@ _SPOKEN = ("spoken", "speech", "said", "narrat", "voice", "dialog", "utterance")
 """Words of field names that ask for what is said (the words of the transcript)."""
 _SHOWN = ("screen", "onscreen", "written", "ocr", "slide")
 """Words of field names that ask for the text shown on screen."""
-_GENERIC_LABEL = frozenset({"number", "no", "num", "nr", "id", "code", "value", "amount"})
-"""Words of a field name that say what kind of value it is, not which label it follows."""
 _ID_WORDS = frozenset({"number", "no", "num", "nr", "id", "code"})
 _ANSWER = frozenset({"answer", "response", "reply", "result", "output"})
 """Words of field names that ask for the answer to the request itself."""
@@ -39,38 +43,10 @@ _VALUE_WORDS = frozenset(
     {"price", "cost", "fee", "fare", "year", "amount", "total", "count", "number", "age"}
 )
 """Words of a text field's name that ask for a value ("$12", "1852"), not a sentence."""
-_MONEY = (
-    r"[$€£¥]\s?\d[\d,]*(?:\.\d+)?|\d[\d,]*(?:\.\d+)?\s?(?:dollars?|euros?|pounds?|usd|eur|gbp)\b"
-)
-_YEAR = r"\b(?:1[5-9]\d\d|20\d\d)\b"
-_NUMBER = r"\d[\d,]*(?:\.\d+)?"
-
-
-def value_in(text: str, words: Sequence[str]) -> str | None:
-    """The value in ``text`` that a field named by ``words`` asks for, as written: a year for
-    a field about a year, an amount of money for a price, cost or fee, else a number. Of
-    several, the one nearest a word of the field in the text ("$12 for adults and $5 for
-    children": ``child_price`` is "$5"), the earlier on a tie; None when there is none."""
-    asked = set(words)
-    if asked & {"year", "built", "founded", "born"}:
-        pattern = _YEAR
-    elif asked & {"price", "cost", "fee", "fare", "usd", "eur", "dollars", "euros"}:
-        pattern = _MONEY
-    else:
-        pattern = _NUMBER
-    found = list(re.finditer(pattern, text, re.IGNORECASE))
-    if not found:
-        return None
-    stems = [w[:4] for w in asked if len(w) > 2 and w not in _GENERIC_LABEL]
-    near = [m.start() for m in re.finditer(r"[A-Za-z]+", text) if m.group(0).lower()[:4] in stems]
-    if not near:
-        return found[0].group(0).strip()
-    best = min(found, key=lambda m: (min(abs(m.start() - at) for at in near), m.start()))
-    return best.group(0).strip()
 
 
 def _as_number(written: str) -> float | None:
-    digits = re.search(_NUMBER, written)
+    digits = re.search(NUMBER, written)
     return float(digits.group(0).replace(",", "")) if digits else None
 
 
@@ -178,7 +154,7 @@ class Filler:
         ``invoice_number`` reads ``4417`` from "INVOICE 4417", ``total`` reads ``86 EUR``
         from "TOTAL: 86 EUR" (only the first number when the field is a number or an id)."""
         words = field_words(name)
-        label = [w for w in words if w not in _GENERIC_LABEL]
+        label = [w for w in words if w not in GENERIC_FIELD_WORDS]
         if not label:
             return None
         numeric = numeric or any(w in _ID_WORDS for w in words)
