@@ -452,6 +452,44 @@ def test_a_set_length_summary_of_a_silent_clip_says_what_the_picture_shows() -> 
     assert dog in pack.cited.values()
 
 
+def test_a_value_shown_otherwise_than_it_is_said_is_quoted_beside_it() -> None:
+    """A time on screen that differs from the one heard with it (speech recognition misheard
+    "7.15" as "7.50") is quoted after the spoken answer; a caption with the same value
+    restates it and is left out, and a question that asks for no value quotes the line alone."""
+    said = Item(
+        "s0", "speech", 90.8, 95.0, "The little red train leaves the city at 7.50 every morning."
+    )
+    quote = 'At 1:31, the video says: "The little red train leaves the city at 7.50 every morning."'
+    writer = ExtractiveWriter()
+
+    def answer(shown: str, question: str) -> str:
+        caption = Item("t0", "text", 91.0, 100.0, shown)
+        pack = VideoEvidence(_facts(120.0), [said, caption], [], {}, "en").pack()
+        pack.focus = [said]
+        return writer.answer(pack, question)
+
+    assert answer("VALLEY LINE 07:15", "When does the train leave?") == (
+        f'{quote} At 1:31, the screen shows "VALLEY LINE 07:15".'
+    )
+    assert answer("VALLEY LINE 07:50", "When does the train leave?") == quote
+    assert answer("VALLEY LINE 07:15", "Which train goes to the valley?") == quote
+
+
+def test_a_sign_off_on_screen_titles_no_chapter() -> None:
+    """ "SEE YOU NEXT TIME" in large letters early in the last chapter names nothing: the
+    chapter is titled by what is said in it, not by the sign-off."""
+    bye = Item("t0", "text", 10.0, 30.0, "SEE YOU NEXT TIME", box=(100, 150, 400, 40))
+    said = [
+        Item("s0", "speech", 0.7, 4.6, "On the last day we hire bikes and ride to the station."),
+        Item("s1", "speech", 10.3, 14.8, "The bikes have good brakes for the steep road."),
+    ]
+    ev = VideoEvidence(_facts(30.0), sorted([bye, *said], key=lambda i: i.start), [], {}, "en")
+    writer = ExtractiveWriter()
+    assert writer.screen_title(ev.pack()) is None
+    title, _ = writer.describe(ev.pack(), "chapter")
+    assert "next time" not in title.lower() and title
+
+
 def test_a_numbered_line_under_a_series_title_names_its_part() -> None:
     """An opening slide "A WEEKEND IN THE MOUNTAINS" over "1 - Packing" (both in large
     print): the numbered line is the part's heading and its subject, the line above names what

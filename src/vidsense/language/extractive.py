@@ -24,6 +24,7 @@ import numpy as np
 
 from vidsense.language.answering import (
     SOUND_WORDS,
+    Kind,
     Question,
     about_file,
     about_language,
@@ -33,16 +34,24 @@ from vidsense.language.answering import (
     about_shots,
     about_sounds,
     about_speech,
+    asked_kind,
     asks_speaker,
+    holds_kind,
     introduced,
     people_counted,
     spoken_of,
     terms,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
-from vidsense.language.evidence import EvidencePack, Item, shown_together
+from vidsense.language.evidence import EvidencePack, Item, ItemType, shown_together
 from vidsense.language.filling import Filler
-from vidsense.language.phrases import generalise, heading, legible, noun_phrases
+from vidsense.language.phrases import (
+    generalise,
+    heading,
+    legible,
+    names_something,
+    noun_phrases,
+)
 from vidsense.language.requests import Request, read_request
 from vidsense.language.text import (
     as_sentence,
@@ -129,7 +138,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 47
+    VERSION = 48
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -312,12 +321,16 @@ class ExtractiveWriter(Writer):
 
     @staticmethod
     def screen_title(pack: EvidencePack) -> Item | None:
-        """The on-screen text most like a title: short, shown long, shown early."""
+        """The on-screen text most like a title: short, shown long, shown early, naming
+        something (a sign-off such as "SEE YOU NEXT TIME" titles nothing)."""
         best: tuple[float, Item] | None = None
         span = max(pack.end - pack.start, 1e-6)
+        language = pack.evidence.language
         for item in pack.of_type("text"):
             n = len(item.text.split())
             if not 1 <= n <= 8 or len(item.text) < 4:
+                continue
+            if not names_something(item.text, language):
                 continue
             shown = min(item.end - item.start, 10.0)
             early = 1.0 - min((item.start - pack.start) / span, 1.0)
@@ -538,6 +551,9 @@ class ExtractiveWriter(Writer):
             and not (i.type != best.type and abs(i.start - best.start) < RESTATED)
         ]
         chosen = [best, *others[:1]]
+        told = _told_otherwise(pack, best, asked_kind(question))
+        if told is not None and told not in chosen:
+            chosen.append(told)
         parts = []
         for item in chosen:
             pack.cite([item])
@@ -1095,11 +1111,44 @@ def _merged(items: list[Item]) -> list[tuple[float, float]]:
 
 RESTATED = 2.0
 """A line shown within this many seconds of a line said (or the reverse) restates it."""
+VALUE_KINDS: frozenset[Kind] = frozenset({"price", "quantity", "duration", "time", "frequency"})
+"""Kinds of answer that are a value written in digits (a time, a price, an amount)."""
 SAID_LINES = 40
 """The most spoken lines quoted for "what is said?" (the transcript holds the rest)."""
 SUMMARY_SENTENCES = 28
 """The most sentences a summary keeps (one per chapter at least, the chapters spread evenly
 through the video when there are more)."""
+
+
+def _told_otherwise(pack: EvidencePack, best: Item, kind: Kind) -> Item | None:
+    """The line of the other kind (on screen for a line said, or the reverse) shown within
+    :data:`RESTATED` seconds of ``best`` that gives another value of the ``kind`` asked
+    ("VALLEY LINE 07:15" on screen while "the train leaves at 7.50" is heard, misheard): it
+    does not restate the answer but contradicts it, and both are quoted. None when the kind is
+    no value, or every such line gives the same digits."""
+    if kind not in VALUE_KINDS or best.type not in ("speech", "text"):
+        return None
+    said = _digits(best.text)
+    if not said:
+        return None
+    other: ItemType = "text" if best.type == "speech" else "speech"
+    for item in pack.evidence.of_type(other):  # the whole evidence: a long pack is thinned
+        if noise(item.text):
+            continue
+        if item.start > best.end + RESTATED or item.end < best.start - RESTATED:
+            continue
+        if not pack.start <= item.start < pack.end:
+            continue
+        shown = _digits(item.text)
+        if shown - said and holds_kind(item.text, kind):
+            return item
+    return None
+
+
+def _digits(text: str) -> frozenset[str]:
+    """The numbers written in ``text``, as digit groups without leading zeros ("07:15": 7
+    and 15)."""
+    return frozenset(str(int(d)) for d in re.findall(r"\d+", text))
 
 
 def _subject(shows: str) -> str:

@@ -155,6 +155,16 @@ def subject_words(question: str) -> list[str]:
     ]
 
 
+def names_something(text: str, language: str | None = None) -> bool:
+    """Whether on-screen ``text`` names a subject, as a title does ("WILDLIFE", "KAYAK
+    TURNS"), where a sign-off ("SEE YOU NEXT TIME", "THE END") does not: in English, it holds
+    a noun phrase that is not a vague word; in other languages (``language``, ISO 639-1),
+    taken as it is."""
+    if not (language or "en").startswith("en"):
+        return True
+    return heading(text) is not None or bool(noun_phrases([text])[0])
+
+
 def heading(text: str) -> Phrase | None:
     """A title as one noun phrase when it is one ("OPENING HOURS", "SENSE AND SENSIBILITY":
     at most five words, no verb; leading articles and words like "no" dropped), else None."""

@@ -39,7 +39,7 @@ import numpy as np
 
 from vidsense.language.answering import _wordnet, lemma
 from vidsense.language.evidence import Item, VideoEvidence
-from vidsense.language.phrases import heading, noun_phrases
+from vidsense.language.phrases import names_something
 from vidsense.language.text import content_terms, noise
 
 PER_CHAPTER = 1.6
@@ -162,7 +162,9 @@ def boundary_candidates(ev: VideoEvidence) -> list[tuple[float, float]]:
         merged.append(_Candidate(c.time, c.bonus, c.shot))
     # On-screen text is read about once a second: a title belongs to the shot change (or
     # else the pause) just before it, when there is one.
-    shown = [i for i in ev.of_type("text") if ev.is_title(i) and _names_something(ev, i)]
+    shown = [
+        i for i in ev.of_type("text") if ev.is_title(i) and names_something(i.text, ev.language)
+    ]
     fresh = {
         round(i.start, 2)
         for i in shown
@@ -207,15 +209,6 @@ def _steps(ev: VideoEvidence) -> list[tuple[float, float]]:
             first.setdefault(int(found.group(1)), item.start)
     ordered = sorted(first.items())
     return [(a, b) for (n, a), (m, b) in itertools.pairwise(ordered) if m == n + 1 and a < b]
-
-
-def _names_something(ev: VideoEvidence, title: Item) -> bool:
-    """Whether a title names a subject (a chapter's title does; a sign-off such as "SEE YOU
-    NEXT TIME" does not): in English, it holds a noun phrase that is not a vague word; in
-    other languages, taken as it is."""
-    if not (ev.language or "en").startswith("en"):
-        return True
-    return heading(title.text) is not None or bool(noun_phrases([title.text])[0])
 
 
 def _lines(ev: VideoEvidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
