@@ -168,8 +168,10 @@ def plain(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """``text`` as lemmatised words (see :func:`plain` and :func:`lemma`)."""
-    return [lemma(w) for w in re.findall(r"[a-z0-9]+", plain(text).replace("'s ", " "))]
+    """``text`` as lemmatised words (see :func:`plain` and :func:`lemma`); numbers without
+    leading zeros ("07:15" says 7 15)."""
+    found = re.findall(r"[a-z0-9]+", plain(text).replace("'s ", " "))
+    return [(w.lstrip("0") or "0") if w.isdigit() else lemma(w) for w in found]
 
 
 def has_phrase(text_tokens: Sequence[str], phrase: str) -> bool:
