@@ -4,7 +4,9 @@ FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        ffmpeg tesseract-ocr tesseract-ocr-eng fonts-dejavu-core ca-certificates \
+        ffmpeg tesseract-ocr tesseract-ocr-eng fonts-dejavu-core ca-certificates wordnet-base \
+        dict-freedict-eng-deu dict-freedict-deu-eng dict-freedict-eng-ita dict-freedict-ita-eng \
+        dict-freedict-eng-spa dict-freedict-spa-eng dict-freedict-eng-fra dict-freedict-fra-eng \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -12,9 +12,14 @@ dev=0
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- system packages -----------------------------------------------------------------------
-# wordnet-base: WordNet 3.0, which turns image labels into tags and search words into labels
+# wordnet-base: WordNet 3.0, which turns image labels into tags and search words into labels;
+# dict-freedict-*: English-German/Italian/Spanish/French word lists, which let a search's words
+# find what is said in those languages
 apt_packages=(ffmpeg tesseract-ocr tesseract-ocr-eng espeak-ng fonts-dejavu-core ca-certificates
   wordnet-base)
+for pair in eng-deu deu-eng eng-ita ita-eng eng-spa spa-eng eng-fra fra-eng; do
+  apt_packages+=("dict-freedict-$pair")
+done
 # the web UI's browser tests drive Debian's headless Chromium; the visual tests and the quality
 # benchmark's corpus (benchmarks/quality.py) use real recordings, photos and clips from Debian
 # packages

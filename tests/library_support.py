@@ -29,11 +29,11 @@ CAPTION = "HELLO LIBRARY"
 
 
 def prepared_models(root: Path) -> Path:
-    """A models folder holding the joined bundled Whisper model and the MobileNetV2 graph
-    (when its weights are installed), made once per session."""
+    """A models folder holding the joined bundled Whisper model, the MobileNetV2 graph (when
+    its weights are installed) and the word lists (when FreeDict is), made once per session."""
     folder = root / "models"
     settings = Settings(data_dir=root, models=ModelSettings(dir=folder))
-    for capability in ("speech", "image_labels"):
+    for capability in ("speech", "image_labels", "lexicon"):
         model = entry(capability, settings)
         if not model.installed():
             model.install()

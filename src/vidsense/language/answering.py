@@ -23,13 +23,14 @@ import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
 from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS, STOPWORDS
 from vidsense.models.ocr import similarity
+from vidsense.search.relevance import covered
 
 log = logging.getLogger(__name__)
 
@@ -744,19 +745,27 @@ class Question:
         )
         return found / len(topic)
 
-    def said(self, text: str) -> float:
+    def said(self, text: str, translations: Mapping[str, frozenset[str]] | None = None) -> float:
         """Share (0-1) of the question's content words that ``text`` says (or a synonym, or a
-        word recognised with a letter wrong: :func:`misheard`)."""
+        word recognised with a letter wrong: :func:`misheard`, or, for ``text`` in another
+        language, one of the word's ``translations``: :func:`~vidsense.search.relevance.
+        covered`)."""
         if not self.words:
             return 0.0
         have = terms(text)
-        found = sum(1 for t in self.words if self.synonyms[t] & have or misheard(t, have))
-        return found / len(self.words)
+        found = [t for t in self.words if self.synonyms[t] & have or misheard(t, have)]
+        share = len(found) / len(self.words)
+        if translations:
+            rest = set(self.words) - set(found)
+            share += covered(rest, text, translations) * len(rest) / len(self.words)
+        return share
 
-    def score(self, text: str, cosine: float) -> float:
+    def score(
+        self, text: str, cosine: float, translations: Mapping[str, frozenset[str]] | None = None
+    ) -> float:
         """How well a line of ``text`` whose query/passage cosine with the question is
-        ``cosine`` answers it."""
-        fit = cosine + LEXICAL * self.said(text)
+        ``cosine`` answers it (``translations``: :meth:`said`)."""
+        fit = cosine + LEXICAL * self.said(text, translations)
         if self.kind in WORD_KINDS:
             fit += KIND if holds_kind(text, self.kind) else -KIND
             if self.bound(text):  # "photos turn *orange*", not "neutral *gray*" nearby

@@ -66,8 +66,10 @@ from vidsense.language.segments import Span, chapters, highlights
 from vidsense.language.text import noise
 from vidsense.library import Library
 from vidsense.models.base import TextEmbedder
+from vidsense.models.lexicon import word_lists
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.search import relevance
+from vidsense.search.base import translations
 from vidsense.store import VideoRecord, new_id
 from vidsense.times import END_WORDS, ends_asked, times_in
 
@@ -445,6 +447,12 @@ class WritingService:
             and (q.covered(vocabulary) > 0 or q.head is not None)
             and self._told_of(ev, q)
         )
+        translated = self._translated(q, ev.language) if cross else {}
+        if cross and q.head in translated:
+            # Across languages, the noun the answer must be an instance of ("which *train*
+            # goes to the village?") is looked for in its translations ("tren").
+            said = self._words(ev)
+            grounded = any(relevance.same_word(f, w) for f in translated[q.head] for w in said)
         if not texts or (strict and not grounded) or (about_speech(question) and not ev.speech):
             return heard, bar
         query = self._query(question)
@@ -467,7 +475,7 @@ class WritingService:
             if q.source is not None and item.type != q.source:
                 continue
             read = titled[item.id][0] if item.id in titled else item.text
-            fit = q.score(read, sims[n]) - unnamed
+            fit = q.score(read, sims[n], translated) - unnamed
             if q.source is not None:
                 fit += NAMED_SOURCE  # the question says where to look, and it is looked at
             if item.type == "text":  # a line on a slide is read under its title
@@ -483,6 +491,15 @@ class WritingService:
                     fit -= TITLE_OVER_LINES
             found.append((fit, item))
         return sorted(found + heard, key=lambda p: (-p[0], p[1].start)), bar
+
+    def _translated(self, q: Question, language: str | None) -> dict[str, frozenset[str]]:
+        """The question's words in the video's ``language`` (or, in a video in English, the
+        English of a question's words in another language), from the bilingual word lists
+        (:func:`~vidsense.search.base.translations`); none when they are not installed."""
+        lexicon = word_lists(self.settings)
+        if lexicon is None:
+            return {}
+        return translations(lexicon, {t: {t} for t in q.words}, language or "en")
 
     @staticmethod
     def _at_ends(ev: VideoEvidence, question: str, pool: Sequence[Item]) -> set[str]:
@@ -585,6 +602,16 @@ class WritingService:
     def _query(self, text: str) -> np.ndarray:
         vector: np.ndarray = self._embedder().embed([text], kind="query")[0]
         return vector.astype(np.float32)
+
+    @staticmethod
+    def _words(ev: VideoEvidence) -> frozenset[str]:
+        """Every word said or shown in the video, lower case, as written."""
+
+        def make() -> frozenset[str]:
+            texts = (i.text for i in ev.items if i.type in ("speech", "text"))
+            return frozenset(w.lower() for text in texts for w in re.findall(r"[^\W\d_]+", text))
+
+        return ev.derived("words", make)
 
     @staticmethod
     def _vocabulary(ev: VideoEvidence) -> set[str]:

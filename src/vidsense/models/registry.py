@@ -17,6 +17,7 @@ from vidsense.errors import InvalidArgument
 from vidsense.models.base import ModelEntry, ModelStatus, SpeechModel
 from vidsense.models.faces import FacesEntry
 from vidsense.models.imagenet import ImageLabelsEntry
+from vidsense.models.lexicon import LexiconEntry
 from vidsense.models.nlp import NounPhraseEntry
 from vidsense.models.ocr import OcrEntry
 from vidsense.models.text_embedding import TextEmbeddingEntry
@@ -51,6 +52,7 @@ ENTRIES: dict[str, Callable[[Settings], ModelEntry[Any]]] = {
     VisualEntry.capability: VisualEntry,
     ImageLabelsEntry.capability: ImageLabelsEntry,
     WordNetEntry.capability: WordNetEntry,
+    LexiconEntry.capability: LexiconEntry,
     NounPhraseEntry.capability: NounPhraseEntry,
     FacesEntry.capability: FacesEntry,
 }
@@ -64,8 +66,8 @@ def entries_for(settings: Settings) -> list[ModelEntry[Any]]:
 
 def entry(capability: str, settings: Settings) -> ModelEntry[Any]:
     """The model entry of ``capability`` (``speech``, ``ocr``, ``audio_events``,
-    ``text_embedding``, ``visual_embedding``, ``image_labels``, ``wordnet``, ``noun_phrases``,
-    ``faces``) as
+    ``text_embedding``, ``visual_embedding``, ``image_labels``, ``wordnet``, ``lexicon``,
+    ``noun_phrases``, ``faces``) as
     ``settings`` configure it."""
     if capability not in ENTRIES:
         raise InvalidArgument(

@@ -8,9 +8,9 @@ can be merged, thresholded and ranked together.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from vidsense.errors import InvalidArgument
 from vidsense.options import SEARCH_DEFAULT
@@ -177,6 +177,54 @@ def stem(word: str) -> str:
         if len(w) > 4 and w.endswith(suffix):
             return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return w
+
+
+class WordLists(Protocol):
+    """Bilingual word lists (:class:`vidsense.models.lexicon.Lexicon`)."""
+
+    languages: frozenset[str]
+
+    def translations(self, word: str, language: str) -> frozenset[str]: ...
+
+    def english(self, word: str) -> frozenset[str]: ...
+
+
+def query_translations(lexicon: WordLists, query: str, language: str) -> dict[str, frozenset[str]]:
+    """Each content word of ``query`` (keyed as :func:`terms` gives it) with the words it
+    translates to in ``language`` (:func:`translations`), looked up as written, as stemmed and
+    without an "-ing" or "-ed" ending ("adjusting": einstellen, einstellung)."""
+    spellings: dict[str, set[str]] = {}
+    for word in _WORD.findall(query.lower()):
+        word = word.strip("'")
+        if not word or word in STOPWORDS or word.isdigit():
+            continue
+        forms = spellings.setdefault(stem(word), set())
+        forms.update({word, stem(word)})
+        for ending in ("ing", "ed"):
+            if len(word) > len(ending) + 3 and word.endswith(ending):
+                forms.add(word[: -len(ending)])
+    return translations(lexicon, spellings, language)
+
+
+def translations(
+    lexicon: WordLists, spellings: Mapping[str, Iterable[str]], language: str
+) -> dict[str, frozenset[str]]:
+    """Each key of ``spellings`` (a word, with the spellings to look it up by) with the words
+    it translates to in ``language`` (ISO 639-1): for English, the English of words of other
+    languages ("lune": moon; English words are left as they are); else the translations of
+    English words. Words without a translation are left out."""
+    found: dict[str, frozenset[str]] = {}
+    for key, written in spellings.items():
+        forms = set(written)
+        if language == "en":
+            if any(lexicon.translations(f, other) for f in forms for other in lexicon.languages):
+                continue  # an English word already
+            words = frozenset().union(*(lexicon.english(f) for f in forms)) - forms
+        else:
+            words = frozenset().union(*(lexicon.translations(f, language) for f in forms))
+        if words:
+            found[key] = words
+    return found
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ import math
 import re
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +74,11 @@ WORDS_POWER = 2.0
 """How fast words count as more of the query's words are held (:func:`lexical`)."""
 FUZZY_FLOOR = 0.6
 """Partial ratio (0-1) of on-screen text below which its spelling says nothing."""
+COMPOUND_PART = 5
+"""Letters a translation needs to be found inside a longer word (German compounds: "fahrt" in
+"probefahrt"); shorter ones ("rad", "öl") must be the word, or the word inflected."""
+INFLECTION = 3
+"""Most letters by which an inflected word differs from its dictionary form at its end."""
 NOISE_WEIGHT = 0.25
 """Share of its score that on-screen noise keeps (noise scores below the ``low`` band)."""
 
@@ -226,6 +231,7 @@ none about a subject of the labelled corpus), whose mean cosine with a passage i
 
 _TIME = re.compile(r"\b\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?\b|\b\d+[.,]\d+\b")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 DEFAULT_LANGUAGE = "en"
@@ -336,12 +342,40 @@ def semantic(cos: float, background: tuple[float, float]) -> float:
     return 0.0 if excess <= 0 else 1.0 - math.exp(-excess / SEM_SCALE)
 
 
-def covered(query_terms: set[str], text: str) -> float:
+def covered(
+    query_terms: set[str], text: str, translations: Mapping[str, frozenset[str]] | None = None
+) -> float:
     """Share (0-1) of ``query_terms`` (content words, as :func:`~vidsense.search.base.terms`
-    gives them) that ``text`` holds."""
+    gives them) that ``text`` holds: as they are written, or (``translations``: each term's
+    words in the text's language, :func:`~vidsense.search.base.query_translations`) as one of
+    their translations (:func:`same_word`)."""
     if not query_terms:
         return 0.0
-    return len(query_terms & _terms(text)) / len(query_terms)
+    held = query_terms & _terms(text)
+    if translations:
+        words = _words(text)
+        held |= {
+            t
+            for t in query_terms - held
+            if any(same_word(form, word) for form in translations.get(t, ()) for word in words)
+        }
+    return len(held) / len(query_terms)
+
+
+def same_word(form: str, word: str) -> bool:
+    """Whether ``word`` (of a line, lower case) is the dictionary form ``form`` (lower case),
+    inflected ("ponte": "ponti", "einstellen": "einstellung", "kette": "ketter" as heard) or
+    as part of a compound (:data:`COMPOUND_PART` letters or more: "fahrt" in "probefahrt")."""
+    if form == word:
+        return True
+    # A compound's first part often drops its ending ("Bremse": "Bremsbelag").
+    stems = {form, form[:-1] if form.endswith("e") else form, form.removesuffix("en")}
+    if any(len(part) >= COMPOUND_PART and part in word for part in stems):
+        return True
+    shortest = min(len(form), len(word))
+    pairs = zip(form[:shortest], word[:shortest], strict=True)
+    shared = next((n for n, (a, b) in enumerate(pairs) if a != b), shortest)
+    return abs(len(form) - len(word)) <= INFLECTION and shared >= max(4, shortest - INFLECTION + 1)
 
 
 def lexical(share: float) -> float:
@@ -383,3 +417,8 @@ def noise_weight(text: str, query: str) -> float:
 @functools.lru_cache(maxsize=65536)
 def _terms(text: str) -> frozenset[str]:
     return frozenset(terms(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _LETTERS.findall(text))

@@ -44,6 +44,7 @@ from vidsense.errors import InvalidArgument
 from vidsense.library import Library
 from vidsense.models.base import VisualEmbedder
 from vidsense.models.imagenet import ImageLabelsEntry
+from vidsense.models.lexicon import word_lists
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.models.visual import VisualEntry
 from vidsense.options import CLASSIFY_DEFAULT, search_options
@@ -57,6 +58,7 @@ from vidsense.search.base import (
     check_query,
     content_words,
     merge_clips,
+    query_translations,
     stem,
     terms,
     threshold_floor,
@@ -232,6 +234,7 @@ class SearchService:
         self._queries = _Lru(QUERY_CACHE)
         self._leaves = _leaf_executor()
         self._shots = _Lru(4096)
+        self._languages = _Lru(4096)
         self._sightings = _Lru(16)
         self._keyframes = _Lru(16)
 
@@ -482,6 +485,30 @@ class SearchService:
             (s, relevance.semantic(c, background.of(self._language(s)))) for s, c in kept[:limit]
         ]
 
+    def _translations(self, query: str, language: str | None) -> dict[str, frozenset[str]]:
+        """The query's words in ``language`` (:func:`~vidsense.search.base.query_translations`;
+        English when unknown), from the bilingual word lists when they are installed, cached
+        with the query."""
+        lexicon = word_lists(self.settings)
+        if lexicon is None:
+            return {}
+        wanted = language or relevance.DEFAULT_LANGUAGE
+        found: dict[str, frozenset[str]] = self._queries.fetch(
+            ("words", query, wanted), lambda: query_translations(lexicon, query, wanted)
+        )
+        return found
+
+    def _spoken_language(self, video_id: str) -> str | None:
+        """The language a video's speech was transcribed in (None without speech): what its
+        on-screen text is taken to be written in, to look the query's words up in."""
+
+        def read() -> str | None:
+            said = self.library.video_segments(video_id, "transcript")
+            return next((self._language(s) for s in said if self._language(s)), None)
+
+        found: str | None = self._languages.fetch(video_id, read)
+        return found
+
     @staticmethod
     def _language(segment: Segment) -> str | None:
         """The language of a segment's text: a transcript segment's own (as transcribed);
@@ -558,7 +585,8 @@ class SearchService:
         segments = {s.id: s for s, _ in lexical} | {sid: s for sid, (s, _) in meaning.items()}
         clips = []
         for segment_id, segment in segments.items():
-            words = relevance.covered(query_terms, segment.text)
+            translated = self._translations(query, self._language(segment))
+            words = relevance.covered(query_terms, segment.text, translated)
             if words:
                 start, end, text = snap_to_words(segment, query_terms)
             else:
@@ -638,7 +666,8 @@ class SearchService:
             if spelled:
                 value = spelling
             else:
-                words = relevance.lexical(relevance.covered(query_terms, s.text))
+                translated = self._translations(query, self._spoken_language(s.video_id))
+                words = relevance.lexical(relevance.covered(query_terms, s.text, translated))
                 value = relevance.either((meaning.get(segment_id, 0.0), spelling, words))
             score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
             clips.append(
