@@ -570,6 +570,18 @@ def test_an_answer_said_after_the_questions_own_words_answers_it() -> None:
     assert not cake.bound("The cake is served after 40 minutes.")
 
 
+def test_a_compound_names_a_kind_of_the_thing_asked_for() -> None:
+    """ "Which clouds warn of a thunderstorm?" asks for a kind of cloud: "ANVIL CLOUD" names
+    one (a noun before "cloud"), "tall clouds" and "small fluffy clouds" do not (adjectives),
+    and the line naming one gains over them."""
+    q = Question.read("Which clouds warn of a thunderstorm?")
+    anvil = "ANVIL CLOUD = STORM"
+    tall = "Tall clouds shaped like an anvil warn of a thunderstorm."
+    assert q.head == "cloud" and q.kind_named(anvil)
+    assert not q.kind_named(tall) and not q.kind_named("Small fluffy clouds mean a fair day.")
+    assert q.score(anvil, 0.85) - q.score(anvil.replace("ANVIL ", ""), 0.85) >= 0.09
+
+
 def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
     """Requests any video can answer ("give this video a title", "what sounds can be heard?")
     were answered "not in the video": they name nothing said or shown. Now the title, hashtags

@@ -770,7 +770,7 @@ class Question:
             fit += KIND if holds_kind(text, self.kind) else -KIND
             if self.bound(text):  # "photos turn *orange*", not "neutral *gray*" nearby
                 fit += KIND
-        if self.head is not None and self.instances() & terms(text):
+        if self.head is not None and (self.instances() & terms(text) or self.kind_named(text)):
             fit += INSTANCE  # "Hello" to "what greeting is written?"
         elif self.measure is not None and gives_measure(text, self.measure):
             fit += INSTANCE  # "5500 kelvin" to "what is the colour temperature?"
@@ -790,6 +790,18 @@ class Question:
                 return True
         return False
 
+    def kind_named(self, text: str) -> bool:
+        """Whether ``text`` names a kind of :attr:`head` by a compound, a noun before it that
+        is no adjective and not one of the question's own words: "ANVIL CLOUD" is a kind of
+        cloud for "which clouds warn of a thunderstorm?", "tall clouds" only clouds."""
+        if self.head is None or len(kinds_of(self.head)) > GENERAL:
+            return False
+        words = re.findall(r"[a-z]+", plain(text))
+        return any(
+            lemma(b) == self.head and a not in self.words and _noun_only(a)
+            for a, b in itertools.pairwise(words)
+        )
+
     def instances(self) -> frozenset[str]:
         """Kinds of the noun the answer must be an instance of (:attr:`head`), not the noun
         or its synonyms: "hello" for a *greeting*; none for a noun too general to say
@@ -797,6 +809,16 @@ class Question:
         if self.head is None or len(kinds_of(self.head)) > GENERAL:  # "person", "thing"
             return frozenset()
         return kinds_of(self.head) - related(self.head)
+
+
+@cache
+def _noun_only(word: str) -> bool:
+    """Whether WordNet knows ``word`` as a noun and never as an adjective ("anvil", not
+    "tall" or "white"); false for stop words and without WordNet."""
+    wn = _wordnet()
+    if wn is None or word in STOPWORDS or len(word) < 3:
+        return False
+    return bool(wn.synsets(word, "n")) and not wn.synsets(word, "a") and not wn.synsets(word, "s")
 
 
 @cache
