@@ -99,14 +99,16 @@ def read_dictd(index: Path, data: Path) -> Iterator[tuple[str, set[str]]]:
                 yield head, found
 
 
-def available_pairs(folder: Path = DICTD_DIR) -> list[str]:
-    """The :data:`PAIRS` whose dictionaries are in ``folder``."""
-    return [
+@lru_cache(maxsize=8)
+def available_pairs(folder: Path = DICTD_DIR) -> tuple[str, ...]:
+    """The :data:`PAIRS` whose dictionaries are in ``folder`` (looked for once per process:
+    installing packages needs a restart, as for every model)."""
+    return tuple(
         p
         for p in PAIRS
         if (folder / f"freedict-{p}.index").is_file()
         and (folder / f"freedict-{p}.dict.dz").is_file()
-    ]
+    )
 
 
 def build(path: Path, folder: Path = DICTD_DIR) -> int:

@@ -485,18 +485,24 @@ class SearchService:
             (s, relevance.semantic(c, background.of(self._language(s)))) for s, c in kept[:limit]
         ]
 
-    def _translations(self, query: str, language: str | None) -> dict[str, frozenset[str]]:
-        """The query's words in ``language`` (:func:`~vidsense.search.base.query_translations`;
-        English when unknown), from the bilingual word lists when they are installed, cached
-        with the query."""
+    def _translator(self, query: str) -> Callable[[str | None], dict[str, frozenset[str]]]:
+        """The query's words in a language (:func:`~vidsense.search.base.query_translations`;
+        English when unknown), from the bilingual word lists when they are installed: looked
+        up once per language and query (an empty map without the lists)."""
         lexicon = word_lists(self.settings)
-        if lexicon is None:
-            return {}
-        wanted = language or relevance.DEFAULT_LANGUAGE
-        found: dict[str, frozenset[str]] = self._queries.fetch(
-            ("words", query, wanted), lambda: query_translations(lexicon, query, wanted)
-        )
-        return found
+        found: dict[str, dict[str, frozenset[str]]] = {}
+
+        def translated(language: str | None) -> dict[str, frozenset[str]]:
+            wanted = language or relevance.DEFAULT_LANGUAGE
+            if lexicon is None:
+                return {}
+            if wanted not in found:
+                found[wanted] = self._queries.fetch(
+                    ("words", query, wanted), lambda: query_translations(lexicon, query, wanted)
+                )
+            return found[wanted]
+
+        return translated
 
     def _spoken_language(self, video_id: str) -> str | None:
         """The language a video's speech was transcribed in (None without speech): what its
@@ -584,8 +590,9 @@ class SearchService:
             scores = {}
         segments = {s.id: s for s, _ in lexical} | {sid: s for sid, (s, _) in meaning.items()}
         clips = []
+        in_language = self._translator(query)
         for segment_id, segment in segments.items():
-            translated = self._translations(query, self._language(segment))
+            translated = in_language(self._language(segment))
             words = relevance.covered(query_terms, segment.text, translated)
             if words:
                 start, end, text = snap_to_words(segment, query_terms)
@@ -661,12 +668,13 @@ class SearchService:
         if not spelled:
             segments |= {s.id: s for s, _ in near}
         clips = []
+        in_language = self._translator(query)
         for segment_id, s in segments.items():
             spelling = relevance.fuzzy(fuzzy[segment_id][1]) if segment_id in fuzzy else 0.0
             if spelled:
                 value = spelling
             else:
-                translated = self._translations(query, self._spoken_language(s.video_id))
+                translated = in_language(self._spoken_language(s.video_id))
                 words = relevance.lexical(relevance.covered(query_terms, s.text, translated))
                 value = relevance.either((meaning.get(segment_id, 0.0), spelling, words))
             score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
