@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -336,3 +337,40 @@ def test_wire_body_is_the_model_the_client_reads(
     assert set(sent) == set(local) and set(sent["page_info"]) == set(local["page_info"])
     assert [h["video_id"] for h in sent["data"]] == [h["video_id"] for h in local["data"]]
     assert set(sent["data"][0]) == set(local["data"][0])
+
+
+@pytest.mark.models
+def test_an_unguarded_script_with_the_in_process_client_runs_once(
+    tmp_path: Path, models_dir: Path, clip: Path
+) -> None:
+    """A user's script in the README's style, with no ``if __name__ == "__main__":`` guard,
+    indexes a video with the in-process client and waits for it: the script runs once (a
+    spawned analysis process would import it again and create the task again) and the video
+    is ready."""
+    script = tmp_path / "index_it.py"
+    script.write_text(
+        "import os\n"
+        "print('started', os.getpid(), flush=True)\n"
+        "from vidsense import Client\n"
+        "client = Client()\n"
+        "index = client.indexes.create('mine')\n"
+        f"task = client.tasks.create(index.id, file={str(clip)!r})\n"
+        "print('done', client.tasks.wait(task.id, timeout=120).status, flush=True)\n"
+    )
+    env = {
+        **os.environ,
+        "VIDSENSE_DATA_DIR": str(tmp_path / "data"),
+        "VIDSENSE_MODELS__DIR": str(models_dir),
+    }
+    env.pop("VIDSENSE_WORKER_PROCESSES", None)
+    ran = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    lines = [line for line in ran.stdout.splitlines() if line.startswith(("started", "done"))]
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert len(lines) == 2 and lines[1] == "done ready", ran.stdout

@@ -13,12 +13,13 @@ import pytest
 from tests.conftest import MediaCache
 from tests.factory import Scene, make_speech, make_video
 from tests.library_support import finished
+from vidsense.config import ModelSettings, Settings
 from vidsense.jobs import EmbeddedExecutor
 from vidsense.language.answering import Question
 from vidsense.language.base import NOT_IN_VIDEO
 from vidsense.language.service import WritingService
 from vidsense.library import Library
-from vidsense.models.lexicon import Lexicon, available_pairs, build, read_dictd
+from vidsense.models.lexicon import Lexicon, available_pairs, build, read_dictd, word_lists
 from vidsense.search import Clip, SearchRequest, SearchService
 from vidsense.search.base import query_translations, translations
 from vidsense.search.relevance import covered, same_word
@@ -168,3 +169,16 @@ def test_a_question_word_is_said_in_its_translation(tiny: Lexicon) -> None:
     assert q.said("BREMSEN EINSTELLEN") == 0.0
     assert q.said("BREMSEN EINSTELLEN", forms) == pytest.approx(0.5)
     assert q.score("BREMSEN EINSTELLEN", 0.8, forms) > q.score("BREMSEN EINSTELLEN", 0.8)
+
+
+@pytest.mark.models
+def test_word_lists_that_cannot_be_written_are_left_out(tmp_path: Path) -> None:
+    """A models folder the word lists cannot be written to: searches go on without them
+    (words match as written), and the build is not tried again for every query."""
+    if not available_pairs():
+        pytest.skip("FreeDict is not installed (apt-get install dict-freedict-eng-deu ...)")
+    blocker = tmp_path / "models"
+    blocker.write_text("a file where the models folder should be")
+    settings = Settings(data_dir=tmp_path / "data", models=ModelSettings(dir=blocker))
+    assert word_lists(settings) is None
+    assert word_lists(settings) is None and blocker.read_text().startswith("a file")

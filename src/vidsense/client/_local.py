@@ -67,6 +67,11 @@ class LocalTransport(Transport):
     in_process = True
 
     def __init__(self, settings: Settings) -> None:
+        if "worker_processes" not in settings.model_fields_set:
+            # A child process started by "spawn" imports the user's script again, and one
+            # without an ``if __name__ == "__main__":`` guard would run again in it (its calls
+            # too): in-process, indexing workers analyse in their own threads unless asked.
+            settings = settings.model_copy(update={"worker_processes": False})
         self.services = Services.open(settings, local=True)
 
     def start_workers(self, workers: int | None = None) -> None:

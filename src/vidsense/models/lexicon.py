@@ -249,7 +249,18 @@ def _current(path: Path) -> bool:
 
 def word_lists(settings: Settings) -> Lexicon | None:
     """The word lists (:meth:`LexiconEntry.load`), or None when no FreeDict dictionary is
-    installed (words are then matched only as they are written)."""
-    if not available_pairs():
+    installed or they cannot be read into the models folder (words are then matched only as
+    they are written; the reason is logged once)."""
+    entry = LexiconEntry(settings)
+    if not available_pairs() or entry.path() in _UNREADABLE:
         return None
-    return LexiconEntry(settings).load()
+    try:
+        return entry.load()
+    except (OSError, sqlite3.Error) as e:
+        _UNREADABLE.add(entry.path())  # not tried again by this process
+        log.warning("word lists not available (%s); words match only as written", e)
+        return None
+
+
+_UNREADABLE: set[Path] = set()
+"""Word-list files that could not be built or read, by this process."""
