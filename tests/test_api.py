@@ -37,6 +37,7 @@ from vidsense.errors import (
     VidsenseError,
     describe,
     from_answer,
+    from_code,
 )
 from vidsense.server import create_app
 
@@ -112,6 +113,13 @@ def test_every_error_class_comes_back_as_itself() -> None:
         back = from_answer(status, code, message)
         assert type(back) is cls and (back.status, back.code) == (status, code), cls
         assert back.message == "what went wrong"
+    # A failed task's stored code (no status): its class, else invalid_argument keeping it.
+    for cls in classes:
+        if cls.__subclasses__() or cls is VidsenseError:
+            continue
+        assert type(from_code(cls.code, "x")) is cls, cls
+    kept = from_code("too_many_attempts", "tried 3 times")
+    assert (kept.status, kept.code, kept.message) == (400, "too_many_attempts", "tried 3 times")
     # A code of no class's own: the most general class with that status.
     assert type(from_answer(410, "page_token_expired", "x")) is Gone
     assert type(from_answer(503, "overloaded", "x")) is ServerUnavailable

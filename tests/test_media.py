@@ -24,6 +24,7 @@ from vidsense.media.edit import extract_audio, keyframe_before, trim
 from vidsense.media.frames import extract_frames, thumbnail
 from vidsense.media.probe import probe, sniff
 from vidsense.media.samples import sample_video
+from vidsense.media.tools import last_error_line
 from vidsense.perception.shots import detect_shots, scan_shots
 
 FPS = 30
@@ -639,3 +640,20 @@ def test_a_damaged_middle_stops_the_decode_there(twenty: dict[str, Path], tmp_pa
     shots = [c.shot for c in scan_shots(short, info=info, keyframes_per_shot=0, report=report)]
     assert shots[-1].end == pytest.approx(info.duration, abs=0.1)
     assert report.decoded_until(25) == pytest.approx(info.duration, abs=0.01)
+
+
+def test_an_ffmpeg_failure_is_told_by_the_line_that_names_it() -> None:
+    """ffmpeg ends a run of one repeated error with "Last message repeated N times" (and a
+    failed conversion with "Conversion failed!"): the message is the error itself, without
+    the path it starts with."""
+    stderr = (
+        b"[vorbis @ 0x55d0] Invalid packet\n"
+        b"Error while decoding stream #0:1: Invalid argument\n"
+        b"    Last message repeated 463 times\n"
+        b"Conversion failed!\n"
+    )
+    assert last_error_line(stderr) == "Error while decoding stream #0:1: Invalid argument"
+    assert last_error_line(b"x.mp4: No such file or directory\n", "x.mp4") == (
+        "No such file or directory"
+    )
+    assert last_error_line(b"") == "no message"

@@ -177,3 +177,15 @@ def test_text_named_mp4_is_unsupported_on_every_path(
         "code": "unsupported_media",
         "message": "notes.mp4 is not a video (it looks like text data)",
     }
+    # In a batch, an empty file and a text file are refused each on its own line, with its
+    # code, and the files after them are still added (here: none indexed, nothing waits).
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    batch = cli("add", "notes", str(empty), str(files["notes"]), "--no-wait")
+    assert batch.returncode == 1
+    said = " ".join(batch.stderr.split())  # lines wrap at the terminal's width
+    assert f"refused {empty}: empty.mp4 is empty (0 bytes) [empty_media]" in said
+    assert (
+        f"refused {files['notes']}: notes.mp4 is not a video (it looks like text data) "
+        "[unsupported_media]"
+    ) in said

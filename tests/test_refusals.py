@@ -93,13 +93,22 @@ def test_refused_requests_leave_nothing_in_the_data_folder(server: ServerProcess
         ("an unknown index", lambda: upload(
             {"index_id": "0123456789abcdef01234567"}, {"video_file": video}), 404),
         ("an empty file", lambda: upload({"index_id": index_id}, {"video_file": ("e.mp4", b"")}),
-         400),
+         422),
         ("a file over the limit", lambda: upload(
             {"index_id": index_id}, {"video_file": ("big.mp4", b"\0" * (600 * KIB))}), 413),
         ("a body cut before its closing boundary", cut_upload, 400),
         ("two video files", two_files, 400),
         ("deep JSON", post("/v1/tasks", content=b'{"index_id": ' + b"[" * 5000 + b"]" * 5000
                            + b"}", headers={"content-type": "application/json"}), 400),
+        ("NaN in a generate body", post(
+            "/v1/generate", content=b'{"video_id": "v", "prompt": "hi", "temperature": NaN}',
+            headers={"content-type": "application/json"}), 400),
+        ("Infinity in a new index", post(
+            "/v1/indexes", content=b'{"index_name": "nan", "x": -Infinity}',
+            headers={"content-type": "application/json"}), 400),
+        ("NaN in chat", post(
+            "/v1/chat/completions", content=b'{"model": "m", "messages": [], "temperature": NaN}',
+            headers={"content-type": "application/json"}), 400),
         ("a loopback video_url", post("/v1/tasks", json={
             "index_id": index_id, "video_url": "http://127.0.0.1:9/v.mp4"}), 403),
         ("chat: text as a video", post("/v1/chat/completions",

@@ -75,3 +75,23 @@ def test_gif_render_and_generate_video(models_dir: Path, tmp_path: Path) -> None
     bad = _cli(tmp_path, models_dir, "speed", str(bikes), "--speed", "2", "-o", "fast.mov")
     assert bad.returncode == 2 and "[invalid_argument]" in bad.stderr
     assert "-o fast.mov" in bad.stderr and not (tmp_path / "fast.mov").exists()
+
+
+def test_a_spec_or_schema_file_that_is_missing_or_not_json_says_so(tmp_path: Path) -> None:
+    """A missing file is ``file_not_found``, one that is not JSON the code the command names
+    (``invalid_schema`` for a schema); a schema that is JSON but no object is refused by the
+    client before anything is sent."""
+    from vidsense.cli.app import read_json_file
+    from vidsense.client import Client
+    from vidsense.errors import InvalidArgument, NotFound
+
+    with pytest.raises(NotFound) as missing:
+        read_json_file(tmp_path / "nosuch.json")
+    assert missing.value.code == "file_not_found"
+    (tmp_path / "notes.json").write_text("not json")
+    with pytest.raises(InvalidArgument) as bad:
+        read_json_file(tmp_path / "notes.json", "invalid_schema")
+    assert bad.value.code == "invalid_schema" and "is not JSON" in bad.value.message
+    with Client("http://127.0.0.1:9") as client, pytest.raises(InvalidArgument) as listed:
+        client.analyze("0" * 24, "title", schema=[1, 2])  # type: ignore[arg-type]
+    assert listed.value.code == "invalid_schema"

@@ -278,6 +278,9 @@ def test_analyze_window_and_bad_schemas(ix: Indexed) -> None:
     assert bad.value.code == "invalid_schema"
     with pytest.raises(InvalidArgument, match="start_time"):
         ix.service.analyze(ix.video_id, "x", None, start_time=50.0, end_time=10.0)
+    # A window past the end is no window of this video (not "Scene at 1:40", not untitled).
+    with pytest.raises(InvalidArgument, match=r"start_time 100 s is past the end of the video"):
+        ix.service.analyze(ix.video_id, "title", None, start_time=100.0, end_time=200.0)
 
 
 def test_analyze_json_object_is_the_answer_in_an_object(ix: Indexed) -> None:

@@ -259,3 +259,10 @@ def from_answer(status: int, code: str, message: str, *, param: str | None = Non
     error = cls(message, code=code, param=param)
     error.status = status
     return error
+
+
+def from_code(code: str, message: str) -> VidsenseError:
+    """The exception a stored error code stands for (a failed task's ``corrupt_media``): the
+    class whose own ``code`` it is, else ``InvalidArgument`` keeping the code."""
+    cls = next((c for c in _classes() if c.code == code), None)
+    return cls(message) if cls is not None else InvalidArgument(message, code=code)

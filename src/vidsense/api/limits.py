@@ -9,6 +9,7 @@ soon as it passes the limit (a body sent without one).
 
 from __future__ import annotations
 
+import json
 import re
 
 from vidsense.config import Settings
@@ -102,3 +103,25 @@ def check_json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
                 )
         elif first in _CLOSE:
             depth -= 1
+
+
+class _Constant(ValueError):
+    """A ``NaN``, ``Infinity`` or ``-Infinity`` met while parsing."""
+
+
+def _refuse(name: str) -> float:
+    raise _Constant(name)
+
+
+def check_json_numbers(raw: bytes) -> None:
+    """Refuse JSON text that holds ``NaN``, ``Infinity`` or ``-Infinity``, which Python's
+    parser accepts and JSON does not (``InvalidArgument``); text that is not JSON for another
+    reason is left to the route that reads it. Text without those words is not parsed."""
+    if b"NaN" not in raw and b"Infinity" not in raw:
+        return
+    try:
+        json.loads(raw, parse_constant=_refuse)
+    except _Constant as e:
+        raise InvalidArgument(f"the body is not valid JSON ({e} is not a JSON value)") from e
+    except ValueError:
+        return

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vidsense.config import Settings
+from vidsense.errors import InvalidArgument, NotFound
 
 app = typer.Typer(
     name="vidsense",
@@ -55,6 +56,17 @@ def settings() -> Settings:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json_file(path: Path, code: str = "invalid_argument") -> Any:
+    """The JSON a file given on the command line holds: ``file_not_found`` without the file,
+    ``code`` (an ``InvalidArgument``) when it is not JSON."""
+    try:
+        return json.loads(path.expanduser().read_text(encoding="utf-8"))
+    except (FileNotFoundError, IsADirectoryError) as e:
+        raise NotFound(f"no such file: {path}", code="file_not_found") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InvalidArgument(f"{path} is not JSON: {e}", code=code) from e
 
 
 def local_source(source: str, settings: Settings) -> Path:

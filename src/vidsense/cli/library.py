@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vidsense.cli.app import JsonOpt, app, err, out, print_json, settings
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, NotFound, SourceNotFound, UnsupportedMedia
+from vidsense.errors import InvalidArgument, NotFound, SourceNotFound, VidsenseError
 from vidsense.times import mmss
 from vidsense.waiting import TASK_ENDED, wait_for
 
@@ -57,6 +58,16 @@ VIDEO_SUFFIXES = frozenset(
         ".mpeg",
         ".ts",
         ".wmv",
+        ".ogg",
+        ".3gp",
+        ".3g2",
+        ".mts",
+        ".m2ts",
+        ".vob",
+        ".divx",
+        ".asf",
+        ".mxf",
+        ".dv",
     ]
 )
 """What ``vidsense add INDEX FOLDER`` picks up from a folder (by file name suffix)."""
@@ -386,11 +397,11 @@ def add(
                     created = client.tasks.create(found.id, url=source, language=language)
                 else:
                     created = client.tasks.create(found.id, file=source, language=language)
-            except UnsupportedMedia as e:
+            except VidsenseError as e:  # this file (not a video, empty, not found, ...)
                 why = {"code": e.code, "message": e.message}
                 refused.append({"source": source, "status": "refused", "error": why})
                 if not as_json:
-                    err.print(f"[red]refused[/red] {source}: {e.message} [{e.code}]")
+                    err.print(f"[red]refused[/red] {escape(f'{source}: {e.message} [{e.code}]')}")
                 continue
             submitted.append((source, created))
             if not as_json:
@@ -412,11 +423,11 @@ def add(
     else:
         for (source, _), task in zip(submitted, tasks, strict=True):
             if task.status == "ready":
-                out.print(f"[green]ready[/green]  {source} -> video {task.video_id}")
+                out.print(f"[green]ready[/green]  {escape(source)} -> video {task.video_id}")
             else:
                 error = task.error
                 reason = f"{error.message} [{error.code}]" if error else task.status
-                out.print(f"[red]failed[/red] {source}: {reason}")
+                out.print(f"[red]failed[/red] {escape(f'{source}: {reason}')}")
     if refused or any(t.status != "ready" for t in tasks):
         raise typer.Exit(1)
 

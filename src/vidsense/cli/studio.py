@@ -11,13 +11,12 @@ local files in-process, uploaded file ids (``file-...``) with ``--server``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vidsense.cli.app import JsonOpt, app, err, out, print_json, progress_bar
+from vidsense.cli.app import JsonOpt, app, err, out, print_json, progress_bar, read_json_file
 from vidsense.cli.library import KeyOpt, ServerOpt, _client
 from vidsense.cli.writing import IndexOpt, VideoArg, resolve_video
 from vidsense.errors import InvalidArgument, VidsenseError
@@ -108,7 +107,7 @@ def render(
 ) -> None:
     """Render a timeline spec (clips, transitions, overlays, subtitles, audio, output); the
     output's codec defaults to what ``-o``'s suffix names."""
-    body = json.loads(spec.expanduser().read_text())
+    body = read_json_file(spec)
     output = body.setdefault("output", {}) if isinstance(body, dict) else None
     if isinstance(output, dict):
         codec = output.setdefault("codec", _codec(target))

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from vidsense.cli.app import JsonOpt, app, err, out, print_json
+from vidsense.cli.app import JsonOpt, app, err, out, print_json, read_json_file
 from vidsense.cli.library import KeyOpt, ServerOpt, _client, _follow
-from vidsense.errors import InvalidArgument, NotFound
+from vidsense.errors import InvalidArgument, NotFound, from_code
 from vidsense.times import mmss
 
 if TYPE_CHECKING:
@@ -49,9 +49,9 @@ def resolve_video(client: Client, video: str, index: str, show: bool) -> str:
     task = _follow(client, [(video, created)], show=show)[0]
     if task.status != "ready" or not task.video_id:
         error = task.error
-        raise InvalidArgument(
-            f"{video} could not be indexed: {error.message if error else task.status}"
-        )
+        if error is None:
+            raise InvalidArgument(f"{video} could not be indexed: {task.status}")
+        raise from_code(error.code, f"{video} could not be indexed: {error.message}")
     return task.video_id
 
 
@@ -158,12 +158,7 @@ def analyze_json(
     api_key: KeyOpt = None,
 ) -> None:
     """JSON that follows SCHEMA (times filled from evidence), printed to stdout."""
-    try:
-        loaded = json.loads(schema.expanduser().read_text())
-    except FileNotFoundError as e:
-        raise NotFound(f"no such file: {schema}", code="file_not_found") from e
-    except json.JSONDecodeError as e:
-        raise InvalidArgument(f"{schema} is not JSON: {e}", code="invalid_schema") from e
+    loaded = read_json_file(schema, "invalid_schema")
     with _client(server, api_key) as client:
         video_id = resolve_video(client, video, index, show=True)
         result = client.analyze(video_id, prompt, schema=loaded, start_time=start, end_time=end)

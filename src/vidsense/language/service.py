@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -188,8 +189,13 @@ class WritingService:
     ) -> tuple[float, float]:
         lo = 0.0 if start is None else float(start)
         hi = ev.duration if end is None else float(end)
-        if lo < 0 or hi <= lo:
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi <= lo:
             raise InvalidArgument("start_time must be >= 0 and below end_time", param="start_time")
+        if lo >= ev.duration:
+            raise InvalidArgument(
+                f"start_time {lo:g} s is past the end of the video ({ev.duration:.3f} s)",
+                param="start_time",
+            )
         return lo, min(hi, ev.duration + 1e-6)
 
     def chapter_spans(

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from vidsense.errors import InvalidArgument, SourceTooLarge
+from vidsense.errors import EmptyMedia, InvalidArgument, SourceTooLarge
 
 CHUNK = 1 << 20
 """Bytes read or written at a time."""
@@ -92,7 +92,7 @@ class UploadSink:
         self._file = None
         if self.size == 0:
             self.path.unlink(missing_ok=True)
-            raise InvalidArgument("video_file is empty (0 bytes)")
+            raise EmptyMedia(f"{self.filename or 'the upload'} is empty (0 bytes)")
         return StagedFile(self.path, self._hash.hexdigest(), self.size, self.filename)
 
     def abort(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -34,11 +35,18 @@ def run_tool(
         raise ToolFailed(f"{args[0]} took longer than {timeout:.0f} s") from e
 
 
+_BOOKKEEPING = re.compile(
+    r"^(?:\[[^\]]*\]\s*)?(?:Last message repeated \d+ times|Conversion failed!)$"
+)
+"""Lines ffmpeg ends with that say nothing of the problem."""
+
+
 def last_error_line(stderr: bytes, path: str | None = None) -> str:
-    """The last non-empty line ffmpeg printed (usually the one that names the problem), without
-    the file path it starts with."""
+    """The last non-empty line ffmpeg printed that names the problem (not "Last message
+    repeated 463 times"), without the file path it starts with."""
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    line = lines[-1] if lines else "no message"
+    named = [ln for ln in lines if not _BOOKKEEPING.match(ln)] or lines
+    line = named[-1] if named else "no message"
     if path and line.startswith(f"{path}: "):
         line = line[len(path) + 2 :]
     return line

@@ -3,7 +3,8 @@ and JSON bodies to :data:`~vidsense.api.limits.MAX_JSON_DEPTH`, before any route
 
 A body whose ``Content-Length`` is over the limit is refused (``413 request_too_large``)
 without reading a byte of it; one sent without a length is refused as soon as it passes the
-limit. A JSON body is read whole (it is small) and its depth checked before the route parses it.
+limit. A JSON body is read whole (it is small), its depth checked and ``NaN``/``Infinity``
+refused before the route parses it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vidsense.api.limits import body_limit, check_json_depth, too_large_message
+from vidsense.api.limits import (
+    body_limit,
+    check_json_depth,
+    check_json_numbers,
+    too_large_message,
+)
 from vidsense.config import Settings
 from vidsense.errors import SourceTooLarge
 
@@ -52,6 +58,7 @@ class BodyLimit:
         if _is_json(content_type):
             body = await _read_all(receive, limit, message)
             check_json_depth(body)
+            check_json_numbers(body)
             await self.app(scope, _replay(body, receive), send)
             return
         received = 0

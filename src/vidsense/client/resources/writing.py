@@ -18,6 +18,7 @@ from vidsense.api.writing import (
     Summary,
 )
 from vidsense.client._transport import Transport
+from vidsense.errors import InvalidArgument
 
 
 class Writing:
@@ -60,5 +61,11 @@ class Writing:
             "include_citations": citations,
         }
         if schema is not None:
+            if not isinstance(schema, Mapping):
+                raise InvalidArgument(
+                    f"schema must be a JSON object, got {type(schema).__name__}",
+                    code="invalid_schema",
+                    param="schema",
+                )
             body["response_format"] = {"type": "json_schema", "json_schema": dict(schema)}
         return self._t.analyze(validated(AnalyzeRequest, body))
