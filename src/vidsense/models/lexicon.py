@@ -19,6 +19,7 @@ the packages nothing is built and words are matched as they are written.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
@@ -47,8 +48,9 @@ FILE_NAME = "freedict.sqlite"
 MAX_SENSES = 12
 """Entries with more single-word translations than this are dropped (lists of loose
 associations, not translations)."""
-_VERSION = 1
-"""Raised when what is stored changes, so that an older file is built again."""
+_VERSION = 2
+"""Raised when what is stored changes, so that an older file is built again (2: words are
+looked up by themselves, whatever their language)."""
 
 _NOTE = re.compile(r"<[^>]*>|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}")
 _NUMBERED = re.compile(r"^\s*\d+\.\s*")
@@ -119,29 +121,28 @@ def build(path: Path, folder: Path = DICTD_DIR) -> int:
     os.close(fd)
     rows = 0
     try:
-        db = sqlite3.connect(name)
-        db.execute("CREATE TABLE words (language TEXT, english TEXT, word TEXT)")
-        db.execute("CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT)")
-        for pair in available_pairs(folder):
-            source, target = pair.split("-")
-            other = LANGUAGES[target if source == "eng" else source]
-            entries = read_dictd(
-                folder / f"freedict-{pair}.index", folder / f"freedict-{pair}.dict.dz"
-            )
-            if source == "eng":
-                found: Iterable[tuple[str, str, str]] = (
-                    (other, head, t) for head, ts in entries for t in ts
+        with contextlib.closing(sqlite3.connect(name)) as db:
+            db.execute("CREATE TABLE words (language TEXT, english TEXT, word TEXT)")
+            db.execute("CREATE TABLE info (key TEXT PRIMARY KEY, value TEXT)")
+            for pair in available_pairs(folder):
+                source, target = pair.split("-")
+                other = LANGUAGES[target if source == "eng" else source]
+                entries = read_dictd(
+                    folder / f"freedict-{pair}.index", folder / f"freedict-{pair}.dict.dz"
                 )
-            else:
-                found = ((other, t, head) for head, ts in entries for t in ts)
-            batch = list(dict.fromkeys(found))
-            db.executemany("INSERT INTO words VALUES (?, ?, ?)", batch)
-            rows += len(batch)
-        db.execute("CREATE INDEX by_english ON words (language, english)")
-        db.execute("CREATE INDEX by_word ON words (language, word)")
-        db.execute("INSERT INTO info VALUES ('version', ?)", (str(_VERSION),))
-        db.commit()
-        db.close()
+                if source == "eng":
+                    found: Iterable[tuple[str, str, str]] = (
+                        (other, head, t) for head, ts in entries for t in ts
+                    )
+                else:
+                    found = ((other, t, head) for head, ts in entries for t in ts)
+                batch = list(dict.fromkeys(found))
+                db.executemany("INSERT INTO words VALUES (?, ?, ?)", batch)
+                rows += len(batch)
+            db.execute("CREATE INDEX by_english ON words (language, english)")
+            db.execute("CREATE INDEX by_word ON words (word)")
+            db.execute("INSERT INTO info VALUES ('version', ?)", (str(_VERSION),))
+            db.commit()
         os.chmod(name, 0o644)
         os.replace(name, path)
     finally:
