@@ -105,12 +105,14 @@ def check_json_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
             depth -= 1
 
 
-class _Constant(ValueError):
-    """A ``NaN``, ``Infinity`` or ``-Infinity`` met while parsing."""
+class JsonConstant(ValueError):
+    """A ``NaN``, ``Infinity`` or ``-Infinity`` met while parsing JSON, which Python's parser
+    accepts and JSON does not."""
 
 
-def _refuse(name: str) -> float:
-    raise _Constant(name)
+def no_constant(name: str) -> float:
+    """``json.loads``'s ``parse_constant``: refuses the constant (:class:`JsonConstant`)."""
+    raise JsonConstant(f"{name} is not a JSON value")
 
 
 def check_json_numbers(raw: bytes) -> None:
@@ -120,8 +122,8 @@ def check_json_numbers(raw: bytes) -> None:
     if b"NaN" not in raw and b"Infinity" not in raw:
         return
     try:
-        json.loads(raw, parse_constant=_refuse)
-    except _Constant as e:
-        raise InvalidArgument(f"the body is not valid JSON ({e} is not a JSON value)") from e
+        json.loads(raw, parse_constant=no_constant)
+    except JsonConstant as e:
+        raise InvalidArgument(f"the body is not valid JSON ({e})") from e
     except ValueError:
         return

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 
-from vidsense.api.limits import check_json_depth
+from vidsense.api.limits import check_json_depth, no_constant
 from vidsense.errors import InvalidArgument
 from vidsense.store import Page
 
@@ -154,16 +154,12 @@ class Form:
         return cls({k: v[0] for k, v in many.items()}, many, text=True)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
 def parse_json(raw: bytes | str) -> Any:
     """JSON text as Python values: the one parser of request JSON. Refuses (``ValueError``)
     what JSON does not allow (``NaN``, ``Infinity``) and, with ``InvalidArgument``, nesting
     deeper than :data:`~vidsense.api.limits.MAX_JSON_DEPTH` before parsing it."""
     check_json_depth(raw.encode() if isinstance(raw, str) else raw)
-    return json.loads(raw, parse_constant=_no_constant)
+    return json.loads(raw, parse_constant=no_constant)
 
 
 def json_object(raw: bytes) -> dict[str, Any]:

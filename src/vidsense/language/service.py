@@ -611,11 +611,11 @@ class WritingService:
 
     @staticmethod
     def _words(ev: VideoEvidence) -> frozenset[str]:
-        """Every word said or shown in the video, lower case, as written."""
+        """Every word said or shown in the video, lower case (:func:`tokens`)."""
 
         def make() -> frozenset[str]:
             texts = (i.text for i in ev.items if i.type in ("speech", "text"))
-            return frozenset(w.lower() for text in texts for w in re.findall(r"[^\W\d_]+", text))
+            return frozenset(w for text in texts for w in tokens(text))
 
         return ev.derived("words", make)
 
