@@ -350,6 +350,45 @@ def test_neighbouring_frames_are_told_apart(gop_video: Path, tmp_path: Path) -> 
     assert np.abs(pa - pb).mean() > 3.0
 
 
+_CONVERT_AT_ONCE = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+from vidsense.media.decode import FrameSource
+with FrameSource(sys.argv[1]) as source:
+    frames = list(source.frames())
+def convert(n):
+    frame = frames[n // 3]
+    return frame.small() if n % 3 == 0 else frame.full(160 * (n % 3))
+with ThreadPoolExecutor(4) as pool:
+    images = list(pool.map(convert, range(3 * len(frames))))
+assert all(np.array_equal(a, convert(n)) for n, a in enumerate(images))
+print(len(frames))
+"""
+
+
+def test_one_frame_converted_by_several_threads_at_once(media: MediaCache) -> None:
+    """Consumers of one decoded frame (the shot detector's thumbnail, a keyframe or text
+    reader's picture) may run on threads at once. A 4:4:4 picture goes through swscale for
+    every size and format: PyAV's one scaler per frame, used by two threads, hung the process
+    or crashed it in libswscale (4 hangs and 1 crash in 5 runs of this before the fix)."""
+
+    def build(out: Path) -> None:
+        run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+             "testsrc2=size=640x360:rate=25", "-t", "2", "-pix_fmt", "yuv444p", "-c:v",
+             "libx264", str(out)])  # fmt: skip
+
+    video = media.get("yuv444.mp4", build)
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", _CONVERT_AT_ONCE, str(video)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "50", done.stderr[-2000:]
+
+
 def test_every_seconds_keyframe_mode_and_exact_mode(gop_video: Path, tmp_path: Path) -> None:
     fast = extract_frames(gop_video, tmp_path / "fast", every=5.0, mode="keyframe")
     assert [round(f.timestamp, 3) for f in fast] == [0.0, 4.0, 10.0, 14.0, 20.0, 24.0]

@@ -75,6 +75,16 @@ class DecodedFrame:
     _rotation: int = field(default=0, repr=False)
     _small: np.ndarray | None = field(default=None, repr=False)
     _gray: np.ndarray | None = field(default=None, repr=False)
+    _converting: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _converted(self, **options: Any) -> np.ndarray:
+        """The picture converted by swscale (PyAV's ``reformat`` options), one conversion of
+        this frame at a time: PyAV keeps one scaler per frame and runs it without the GIL, so
+        two threads converting one frame at once (a consumer's thumbnail while another reads
+        its text) crashed the process in libswscale."""
+        with self._converting:
+            image: np.ndarray = self._frame.reformat(**options).to_ndarray()
+            return image
 
     def small(self) -> np.ndarray:
         """BGR uint8 image about :data:`ANALYSIS_WIDTH` px wide (aspect kept, rotation applied)."""
@@ -105,10 +115,9 @@ class DecodedFrame:
             return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
         small_w = max(2, width // step) & ~1
         small_h = max(2, round(height * small_w / width)) & ~1
-        image: np.ndarray = f.reformat(
+        return self._converted(
             width=small_w, height=small_h, format="bgr24", interpolation="FAST_BILINEAR"
-        ).to_ndarray()
-        return image
+        )
 
     def gray(self) -> np.ndarray:
         """Luma of :meth:`small` as a 2-D uint8 array (the decoded Y plane when available)."""
@@ -129,9 +138,9 @@ class DecodedFrame:
         if f.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "gray"):
             y = _plane(f, 0, f.height, f.width)[::step, ::step]
             return _rotate(np.ascontiguousarray(y), self._rotation)
-        image: np.ndarray = f.reformat(
+        image = self._converted(
             width=max(2, f.width // step), height=max(2, f.height // step), format="gray"
-        ).to_ndarray()
+        )
         return _rotate(image, self._rotation)
 
     def full(self, width: int | None = None) -> np.ndarray:
@@ -139,11 +148,11 @@ class DecodedFrame:
         f = self._frame
         if width is not None and width < f.width:
             height = max(2, round(f.height * width / f.width) // 2 * 2)
-            image = f.reformat(
+            image = self._converted(
                 width=width, height=height, format="rgb24", interpolation="AREA"
-            ).to_ndarray()
+            )
         else:
-            image = f.to_ndarray(format="rgb24")
+            image = self._converted(format="rgb24")
         return _rotate(image, self._rotation)
 
 
