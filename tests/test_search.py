@@ -219,6 +219,21 @@ def test_a_frame_of_a_video_finds_that_moment(
     top = reply.json()["data"][0]
     assert top["video_id"] == sl.video_ids[3]
     assert top["start"] <= 9.0 <= top["end"] and top["start"] >= 5.5
+    # An image alone is searched by what it shows: options that cannot read it are refused
+    # (they were ignored, and the picture searched anyway).
+    with frame.open("rb") as f:
+        refused = http.post(
+            "/v1/search",
+            data={
+                "index_id": sl.index_id,
+                "query_media_type": "image",
+                "search_options": "conversation",
+            },
+            files={"query_media_file": ("frame.jpg", f, "image/jpeg")},
+        )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["code"] == "invalid_argument"
+    assert "must include visual" in refused.json()["message"]
 
 
 def test_classify_and_logos(http: TestClient, sl: SearchLibrary, tmp_path: Path) -> None:

@@ -258,6 +258,12 @@ class SearchService:
         if not 1 <= request.page_limit <= 50:
             raise InvalidArgument(f"page_limit must be 1-50, got {request.page_limit}")
         options = search_options(request.options, available=index.options)
+        if request.images and not request.query.strip() and "visual" not in options:
+            raise InvalidArgument(
+                "a query image is searched by what it shows: search_options must include "
+                f"visual (got {', '.join(options)}), or give query_text too",
+                param="search_options",
+            )
         checked = time.perf_counter()
         pool = self._pool(request.index_id, request.filter)
         pool.add_time("checks", checked - started)
