@@ -183,9 +183,23 @@ def test_text_named_mp4_is_unsupported_on_every_path(
     empty.write_bytes(b"")
     batch = cli("add", "notes", str(empty), str(files["notes"]), "--no-wait")
     assert batch.returncode == 1
-    said = " ".join(batch.stderr.split())  # lines wrap at the terminal's width
+    said = batch.stderr.splitlines()  # a line each, however long (not wrapped at 80)
     assert f"refused {empty}: empty.mp4 is empty (0 bytes) [empty_media]" in said
     assert (
         f"refused {files['notes']}: notes.mp4 is not a video (it looks like text data) "
         "[unsupported_media]"
     ) in said
+    # A missing file is file_not_found on every path; a file:// URI names the file it names;
+    # another scheme is refused as the server refuses it.
+    missing = tmp_path / "missing.mp4"
+    uri = f"file://{files['notes']}"
+    batch = cli("add", "notes", str(missing), uri, "ftp://example.com/a.mp4", "--no-wait")
+    said = batch.stderr.splitlines()
+    assert f"refused {missing}: no such file: {missing} [file_not_found]" in said
+    assert (
+        f"refused {uri}: notes.mp4 is not a video (it looks like text data) [unsupported_media]"
+        in said
+    )
+    assert any(line.startswith("refused ftp://") and "[url_not_allowed]" in line for line in said)
+    probed = cli("probe", str(missing))
+    assert probed.stderr.strip() == f"error: no such file: {missing} [file_not_found]"

@@ -7,7 +7,7 @@
     │   └── MediaUnavailable           400 invalid_media_url   (a chat media URL unreadable)
     ├── NotFound                       404 not_found           (also index_not_found,
     │   │                                                       video_not_found, task_not_found)
-    │   └── SourceNotFound             404 source_not_found
+    │   └── SourceNotFound             404 file_not_found      (a local file, a sample)
     ├── Unauthorized                   401 api_key_invalid     (also api_key_missing)
     ├── Conflict                       409 conflict            (index name taken; lease_lost)
     │   └── Cancelled                  409 cancelled           (a render stopped on request)
@@ -80,7 +80,10 @@ class NotFound(VidsenseError):
 
 
 class SourceNotFound(NotFound):
-    code = "source_not_found"
+    """A local file (or bundled sample) that is not there: one code on every path (the CLI,
+    the client, uploads, render specs)."""
+
+    code = "file_not_found"
 
 
 class Unauthorized(VidsenseError):

@@ -82,6 +82,7 @@ from vidsense.errors import (
 from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.people import Person, PersonMatch, join_people, person, regroup
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
+from vidsense.media.source import local_file
 from vidsense.options import index_addons, index_models, index_options
 from vidsense.store import (
     BlobStore,
@@ -715,9 +716,7 @@ class Library:
     ) -> Submission:
         """Submit a local file (copied into the library; the original is left alone), checked
         as :meth:`submit_upload` checks an upload."""
-        path = Path(path).expanduser()
-        if not path.is_file():
-            raise NotFound(f"no such file: {path}", code="file_not_found")
+        path = local_file(path)
         self.store.get_index(index_id)
         staged = self.stage_file(path)
         return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
@@ -725,10 +724,8 @@ class Library:
     def stage_file(self, path: Path, filename: str | None = None) -> StagedFile:
         """A local file copied into the data folder as an upload is (the original is left
         alone), for :meth:`submit_upload`, named ``filename`` (default: its own name);
-        ``NotFound`` ``file_not_found`` without one."""
-        path = Path(path).expanduser()
-        if not path.is_file():
-            raise NotFound(f"no such file: {path}", code="file_not_found")
+        ``file_not_found`` without one."""
+        path = local_file(path)
         with self.upload_sink(filename or path.name) as sink, path.open("rb") as f:
             sink.write_from(f)
             return sink.finish()

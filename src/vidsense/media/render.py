@@ -243,7 +243,7 @@ def _local_file(resolve: Resolver, source: str, param: str) -> Path:
     except VidsenseError as e:
         raise _bad(param, e.message, code=e.code) from e
     if not path.is_file():
-        raise _bad(param, f"no such file: {source}", code="source_not_found")
+        raise _bad(param, f"no such file: {source}", code="file_not_found")
     return path
 
 

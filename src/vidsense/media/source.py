@@ -185,9 +185,25 @@ def resolve_source(
     text = str(source)
     if is_url(text):
         return fetch_url(text, settings, progress)
-    if "://" in text and not text.startswith("file://"):
-        raise SourceBlocked(f"only http and https URLs (or paths) are accepted, not {text!r}")
-    path = Path(text.removeprefix("file://")).expanduser()
+    path = local_path(text)
     if not path.exists():
         raise SourceNotFound(f"no such file: {path}")
     return path
+
+
+def local_file(source: str | Path) -> Path:
+    """The existing file a path or ``file://`` URI names (:func:`local_path`); raises
+    :class:`SourceNotFound` (``file_not_found``) when there is none."""
+    path = local_path(source)
+    if not path.is_file():
+        raise SourceNotFound(f"no such file: {path}")
+    return path
+
+
+def local_path(source: str | Path) -> Path:
+    """The file a source that is not an http(s) URL names: a path, or a ``file://`` URI of
+    one (``~`` expanded). Raises :class:`SourceBlocked` for any other scheme (``ftp://``)."""
+    text = str(source)
+    if "://" in text and not text.startswith("file://"):
+        raise SourceBlocked(f"only http and https URLs (or paths) are accepted, not {text!r}")
+    return Path(text.removeprefix("file://")).expanduser()

@@ -172,7 +172,7 @@ class EditContext:
         try:
             path = self.sources(name)
             if not path.is_file():
-                raise NotFound(f"no such file: {name}", code="source_not_found")
+                raise NotFound(f"no such file: {name}", code="file_not_found")
             return path, probe(path)
         except VidsenseError as e:
             raise InvalidArgument(f"{param}: {e.message}", param=param, code=e.code) from e

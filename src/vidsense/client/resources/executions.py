@@ -11,8 +11,8 @@ from typing import Any
 from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.wire import validated
 from vidsense.client._transport import Transport
-from vidsense.errors import NotFound, VidsenseError
-from vidsense.media.source import is_url
+from vidsense.errors import VidsenseError
+from vidsense.media.source import is_url, local_file
 from vidsense.skills import read_folder
 from vidsense.waiting import wait_for
 
@@ -54,9 +54,7 @@ class Executions:
         """An input: a URL as a ``file_url``, a local file uploaded as an ``input_file``."""
         if isinstance(source, str) and (is_url(source) or source.startswith("data:")):
             return {"type": "file_url", "file_url": {"url": source}}
-        path = Path(source).expanduser()
-        if not path.is_file():
-            raise NotFound(f"no such file: {path}", code="file_not_found")
+        path = local_file(source)
         return {"type": "input_file", "file_id": self._t.upload_file(path, "assistants").id}
 
     def create(

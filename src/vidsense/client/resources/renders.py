@@ -11,7 +11,8 @@ from vidsense.api.generation import VideoGeneration
 from vidsense.api.renders import Render
 from vidsense.api.wire import Upload
 from vidsense.client._transport import Transport
-from vidsense.errors import NotFound, VidsenseError
+from vidsense.errors import VidsenseError
+from vidsense.media.source import local_file
 from vidsense.waiting import wait_for
 
 RENDER_ENDED = ("completed", "failed")
@@ -106,9 +107,7 @@ class GeneratedVideos:
                 fields[name] = str(value)
         upload = None
         if image is not None:
-            path = Path(image).expanduser()
-            if not path.is_file():
-                raise NotFound(f"no such file: {path}", code="file_not_found")
+            path = local_file(image)
             upload = Upload(path.name, path.read_bytes())
         return self._t.create_video(fields, upload)
 

@@ -9,7 +9,8 @@ from typing import Any
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.wire import Upload
 from vidsense.client._transport import Transport
-from vidsense.errors import InvalidArgument, NotFound
+from vidsense.errors import InvalidArgument
+from vidsense.media.source import local_file
 
 Classes = (
     Mapping[str, Sequence[str]] | Sequence[tuple[str, Sequence[str]]] | Sequence[Mapping[str, Any]]
@@ -78,9 +79,7 @@ class Search:
         if isinstance(image, bytes):
             upload = Upload("query.jpg", image)
         elif image is not None:
-            path = Path(image).expanduser()
-            if not path.is_file():
-                raise NotFound(f"no such file: {path}", code="file_not_found")
+            path = local_file(image)
             upload = Upload(path.name, path.read_bytes())
         return self._t.search(fields, upload)
 

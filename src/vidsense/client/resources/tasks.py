@@ -10,7 +10,8 @@ from typing import Any
 from vidsense.api.indexes import ExternalTaskCreate, Task, TaskCreated, TaskQuery
 from vidsense.api.wire import Listing, validated
 from vidsense.client._transport import Transport
-from vidsense.errors import InvalidArgument, NotFound, VidsenseError
+from vidsense.errors import InvalidArgument, VidsenseError
+from vidsense.media.source import local_file
 from vidsense.waiting import TASK_ENDED, wait_for
 
 TaskProgress = Callable[[Task], None]
@@ -42,9 +43,7 @@ class Tasks:
             fields["user_metadata"] = json.dumps(dict(user_metadata))
         if file is None:
             return self._t.create_task({**fields, "video_url": str(url)}, None)
-        path = Path(file).expanduser()
-        if not path.is_file():
-            raise NotFound(f"no such file: {path}", code="file_not_found")
+        path = local_file(file)
         return self._t.create_task(fields, path)
 
     def create_external(
