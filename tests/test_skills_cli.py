@@ -322,6 +322,14 @@ def test_in_process_the_command_runs_the_execution_itself(setup: Setup, tmp_path
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     assert found["status"] == "completed" and found["response"]["invoice_number"] == INVOICE_NUMBER
+    # A schema file that is missing, or not JSON, is told by its code before anything runs.
+    (tmp_path / "notes.json").write_text("not json")
+    for name, code in (("nosuch.json", "file_not_found"), ("notes.json", "invalid_schema")):
+        refused = setup.cli(
+            "execute", "-i", str(setup.invoice), "--prompt", "p", "--schema",
+            str(tmp_path / name), server=False, VIDSENSE_DATA_DIR=str(data),
+        )  # fmt: skip
+        assert refused.returncode != 0 and f"[{code}]" in refused.stderr, refused.stderr
     listed = setup.cli("executions", "list", "--json", server=False, VIDSENSE_DATA_DIR=str(data))
     assert [e["id"] for e in json.loads(listed.stdout)] == [found["id"]]
 

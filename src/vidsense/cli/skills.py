@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from vidsense.cli.app import JsonOpt, app, err, out, print_json
+from vidsense.cli.app import JsonOpt, app, err, out, print_json, read_json_file
 from vidsense.cli.library import KeyOpt, ServerOpt, _client
-from vidsense.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from vidsense.api.executions import ExecutionResponse
@@ -179,12 +178,7 @@ def execute(
 ) -> None:
     """Run a skill (or a prompt and a schema) over files: queued as a durable job; with
     --wait, followed to its end and its JSON answer printed."""
-    json_schema = None
-    if schema is not None:
-        try:
-            json_schema = json.loads(schema.read_text())
-        except (OSError, ValueError) as e:
-            raise InvalidArgument(f"--schema {schema}: {e}", param="schema") from e
+    json_schema = read_json_file(schema, "invalid_schema") if schema is not None else None
     with _client(server, api_key) as client:
         started = client.executions.create(
             inputs, skills=skill or [], prompt=prompt, json_schema=json_schema, name=name
