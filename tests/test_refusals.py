@@ -90,6 +90,8 @@ def test_refused_requests_leave_nothing_in_the_data_folder(server: ServerProcess
             headers={"content-type": "multipart/form-data; boundary=vidsenseBoundary"}), 400),
         ("an unknown language", lambda: upload(
             {"index_id": index_id, "language": "xx-nonsense-1"}, {"video_file": video}), 400),
+        ("a language speech recognition does not know", lambda: upload(
+            {"index_id": index_id, "language": "zz"}, {"video_file": video}), 400),
         ("an unknown index", lambda: upload(
             {"index_id": "0123456789abcdef01234567"}, {"video_file": video}), 404),
         ("an empty file", lambda: upload({"index_id": index_id}, {"video_file": ("e.mp4", b"")}),

@@ -23,6 +23,7 @@ Nothing here reaches a model hub, and locating the packages never imports them.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -377,6 +378,18 @@ class WhisperEntry(ModelEntry[SpeechModel]):
 TAIL_PAD = 1.0
 """Seconds of silence appended to the audio before Whisper sees it (Whisper drops words that
 run into the end of the audio)."""
+
+
+@functools.cache
+def known_languages() -> frozenset[str] | None:
+    """The language codes Whisper transcribes (faster-whisper's list, which it keeps to
+    itself), read without loading a model; None when faster-whisper does not have it (then a
+    code is checked for its shape only, and the model refuses one it does not know)."""
+    try:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES  # type: ignore[import-untyped,import-not-found,attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    return frozenset(str(code) for code in _LANGUAGE_CODES)
 
 
 class FasterWhisperModel(SpeechModel):
