@@ -164,6 +164,25 @@ def test_what_happens_at_a_time_is_what_is_there_then(ix: Indexed) -> None:
     assert re.match(r"At 0:\d\d, the (?:picture|screen) shows", shown), shown
 
 
+def test_when_something_is_shown_or_said_is_the_moment_it_is(ix: Indexed) -> None:
+    """ "When is X mentioned/shown?" asks for the moment in the video, which perception gives
+    (it was refused: no line tells a time); "when does ... leave?" still asks for a time the
+    video tells."""
+    volcano = (ix.truth.boundaries[0], ix.truth.boundaries[1])
+    cases = [
+        ("When is the volcano mentioned?", volcano, {"speech", "text"}),
+        ("When does the title VOLCANOES appear on screen?", (volcano[0], volcano[0] + 4), {"text"}),
+        ("When does the narrator start speaking?", (0.0, ix.truth.lines[0][0] + 1), {"speech"}),
+    ]
+    for question, (lo, hi), kinds in cases:
+        result = ix.service.generate(ix.video_id, question, citations=True)
+        answer, cites = result["data"], result["citations"]
+        assert not answer.startswith(NOT_IN_VIDEO) and re.match(r"At \d:\d\d, ", answer), answer
+        first = cites[0]
+        assert first["type"] in kinds and lo - 0.5 <= first["start"] <= hi, (question, cites)
+        assert f"At {int(first['start']) // 60}:{int(first['start']) % 60:02d}" in answer
+
+
 def test_length_question_is_answered_from_the_container(ix: Indexed) -> None:
     result = ix.service.generate(ix.video_id, "How long is this video?")
     assert "1:12" in result["data"] and "72.00 seconds" in result["data"]

@@ -40,6 +40,7 @@ def _list(text: str) -> list[str]:
 
 
 Kind = Literal[
+    "moment",
     "name",
     "price",
     "quantity",
@@ -61,6 +62,20 @@ WORD_KINDS: frozenset[Kind] = frozenset(
 """Kinds of answer whose presence a line's words show."""
 
 # Checked in order: the first pattern that matches names the kind.
+_IN_THE_VIDEO = (
+    r"(?:shown|displayed|appears?|appeared|appearing|mentioned|mentions?|discussed|talked about|"
+    r"talks about|introduced|seen|visible|heard|on (?:the )?screen|"
+    r"(?:starts?|begins?|started|began) (?:speaking|talking))\b"
+)
+"""What a "when" question asks of the video itself ("when is the bridge *mentioned*?", "when
+does the title *appear*?"): the moment, which perception gives, not a time the video tells
+("when does the train leave?")."""
+_MOMENT_WORDS = frozenset(
+    _list("show display appear mention discuss talk introduce see visible hear screen start begin")
+    + _list("speak first text title caption word time point moment")
+)
+"""Words of a moment question that ask for the moment, not what it is about."""
+
 _ASKS: list[tuple[Kind, str]] = [
     ("name", r"\bname of\b|\b(?:his|her|its|their|the \w+'s) name\b|what is \w+ called|"
              r"c[oó]mo se llama|wie hei[sß]t|come si chiama|nom de"),
@@ -81,6 +96,7 @@ _ASKS: list[tuple[Kind, str]] = [
                  r"percentage|amount|speed)|at what (?:angle|temperature|speed|pressure)|"
                  r"cu[aá]nt[oa]s?\b|combien|wie (?:viel|weit|schwer|alt|hoch|gro[sß])|"
                  r"quant[oaie]\b"),
+    ("moment", rf"\b(?:when|at what (?:time|point|moment)|at which point)\b[^?]*\b{_IN_THE_VIDEO}"),
     ("time", r"\bwhen\b|what time|which day|what day|on which day|cu[aá]ndo|qu[eé] d[ií]a|"
              r"\bquand\b|quel jour|\bwann\b|welche[mn]? tag|um wie viel uhr|\bquando\b|"
              r"che giorno|quale giorno|a che ora"),
@@ -672,6 +688,8 @@ class Question:
                 break
         units = {lemma(w) for w in re.findall(r"\bin ([a-z]+)", q)} & _MEASURES
         kind = asked_kind(text)
+        if kind == "moment":  # "when does the text OSCAR first appear?": about OSCAR
+            found = {t for t in found if t not in _MOMENT_WORDS}
         if head is not None and kind == "thing" and _named_kind(head):
             kind = "name"
         shown = bool(re.search(_SHOWN, q))
@@ -903,8 +921,14 @@ _SPOKEN = r"\b(?:say|says|said|narrator|speaker|voice|mention|mentions|talk|talk
 
 
 _THE_VIDEO = frozenset(
-    _list("video clip film movie recording footage picture image frame scene presenter host")
+    _list("video clip film movie recording footage picture image frame scene presenter host text")
 )
+
+
+def about_the_moment(word: str) -> bool:
+    """Whether ``word`` asks for the moment in a "when is it shown?" question ("appear",
+    "first", "mentioned"), not what it is about."""
+    return lemma(word) in _MOMENT_WORDS
 
 
 def about_the_video(noun: str) -> bool:
@@ -1086,6 +1110,7 @@ __all__ = [
     "about_screen_text",
     "about_sounds",
     "about_speech",
+    "about_the_moment",
     "about_the_video",
     "asked_kind",
     "asked_measure",

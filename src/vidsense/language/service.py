@@ -31,6 +31,7 @@ from vidsense.language.answering import (
     Question,
     a_person,
     about_speech,
+    about_the_moment,
     about_the_video,
     asks_speaker,
     english,
@@ -404,6 +405,13 @@ class WritingService:
         if not q.words - END_WORDS:  # it names nothing but an end or a time: what is there
             there = [i for i in pool if i.id in ends]
             at = [] if there else asked
+            if not there and not at and q.kind == "moment":
+                # "when does the narrator start speaking?": the first line said (or shown)
+                there = [
+                    i
+                    for i in pool
+                    if i.type in ("speech", "text") and not (i.type == "text" and noise(i.text))
+                ]
             if at:  # "what happens at 0:20?": said or shown then
                 there = [
                     i
@@ -541,7 +549,11 @@ class WritingService:
         written in two words ("passphrase": "pass phrase"); true when its subject is no noun,
         names the video itself ("the caption", "the narrator") or a person ("the man"); a
         measure asked for is told of by its units ("5500 kelvin" tells of a temperature)."""
-        subject = [w for w in subject_words(q.text) if not about_the_video(w)]
+        subject = [
+            w
+            for w in subject_words(q.text)
+            if not about_the_video(w) and not (q.kind == "moment" and about_the_moment(w))
+        ]
         if all(a_person(w) for w in subject):  # people are often only "he" or "she" in speech
             return True
         vocabulary = self._vocabulary(ev)
@@ -586,8 +598,8 @@ class WritingService:
     def _holds(q: Question, item: Item, cross: bool, text: str) -> bool:
         """Whether ``item`` (read as ``text``) holds the kind of answer ``q`` asks for, in
         the units it names (someone, for "who", when question and video share a language),
-        and says something the question does not."""
-        if not q.holds(text) or not q.new_in(text):
+        and says something the question does not (the moment, for "when is X shown?")."""
+        if not q.holds(text) or (q.kind != "moment" and not q.new_in(text)):
             return False
         if q.units and not in_units(text, q.units):
             return False
