@@ -61,7 +61,6 @@ WORD_KINDS: frozenset[Kind] = frozenset(
 )
 """Kinds of answer whose presence a line's words show."""
 
-# Checked in order: the first pattern that matches names the kind.
 _IN_THE_VIDEO = (
     r"(?:shown|displayed|appears?|appeared|appearing|mentioned|mentions?|discussed|talked about|"
     r"talks about|introduced|seen|visible|heard|on (?:the )?screen|"
@@ -76,6 +75,7 @@ _MOMENT_WORDS = frozenset(
 )
 """Words of a moment question that ask for the moment, not what it is about."""
 
+# Checked in order: the first pattern that matches names the kind.
 _ASKS: list[tuple[Kind, str]] = [
     ("name", r"\bname of\b|\b(?:his|her|its|their|the \w+'s) name\b|what is \w+ called|"
              r"c[oó]mo se llama|wie hei[sß]t|come si chiama|nom de"),
