@@ -34,6 +34,7 @@ from vidsense.api.wire import (
 )
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
+from vidsense.models.whisper import known_languages
 from vidsense.options import OPT_IN, OPTIONS, ModelOption, Option, model_analyzers
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
@@ -148,10 +149,23 @@ fetched while indexing); any other scheme or address is refused with ``403 url_n
 text that is no URL at all with 400."""
 
 
+def _language_pattern() -> str:
+    """A language code speech recognition knows (either case), with an optional region
+    ("en-US"): the schema says what the server takes, so a client (or a fuzzer) reading it
+    sends no code the server then refuses. Any 2-3 letter code when the list is unknown."""
+    known = known_languages()
+    codes = (
+        "(?:" + "|".join("".join(f"[{c}{c.upper()}]" for c in code) for code in sorted(known)) + ")"
+        if known
+        else "[A-Za-z]{2,3}"
+    )
+    return rf"^\s*{codes}(-[A-Za-z0-9]{{2,8}})?\s*$"
+
+
 Language = Annotated[
     str,
     Field(
-        pattern=r"^\s*[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?\s*$",
+        pattern=_language_pattern(),
         description="the spoken language: an ISO 639-1 code such as en (or en-US)",
     ),
 ]
