@@ -162,11 +162,24 @@ def _language_pattern() -> str:
     return rf"^\s*{codes}(-[A-Za-z0-9]{{2,8}})?\s*$"
 
 
+_LANGUAGE = _language_pattern()
+
+
+def _known_language(value: str) -> str:
+    if not re.fullmatch(_LANGUAGE, value):
+        raise ValueError(
+            "not a language speech recognition knows; use an ISO 639-1 "
+            "code such as en, de, fr, es, ja (or en-US), or leave it out to detect it"
+        )
+    return value
+
+
 Language = Annotated[
     str,
+    AfterValidator(_known_language),
     Field(
-        pattern=_language_pattern(),
         description="the spoken language: an ISO 639-1 code such as en (or en-US)",
+        json_schema_extra={"pattern": _LANGUAGE},
     ),
 ]
 
