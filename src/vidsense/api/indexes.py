@@ -34,7 +34,7 @@ from vidsense.api.wire import (
 )
 from vidsense.errors import InvalidArgument, NotFound
 from vidsense.library import StagedFile
-from vidsense.models.whisper import known_languages
+from vidsense.models.whisper import LANGUAGE_HINT, known_languages
 from vidsense.options import OPT_IN, OPTIONS, ModelOption, Option, model_analyzers
 from vidsense.signing import UrlSigner
 from vidsense.store import IndexRecord, Segment, TaskRecord, VideoRecord
@@ -167,10 +167,7 @@ _LANGUAGE = _language_pattern()
 
 def _known_language(value: str) -> str:
     if not re.fullmatch(_LANGUAGE, value):
-        raise ValueError(
-            "not a language speech recognition knows; use an ISO 639-1 "
-            "code such as en, de, fr, es, ja (or en-US), or leave it out to detect it"
-        )
+        raise ValueError(f"not a language speech recognition knows; {LANGUAGE_HINT}")
     return value
 
 

@@ -83,7 +83,7 @@ from vidsense.library.leftovers import indexing, sweep_leftovers
 from vidsense.library.people import Person, PersonMatch, join_people, person, regroup
 from vidsense.library.uploads import CHUNK, StagedFile, UploadSink, clean_filename
 from vidsense.media.source import local_file
-from vidsense.models.whisper import known_languages
+from vidsense.models.whisper import LANGUAGE_HINT, known_languages
 from vidsense.options import index_addons, index_models, index_options
 from vidsense.store import (
     BlobStore,
@@ -1179,7 +1179,6 @@ def _check_language(language: str | None) -> str | None:
     known = known_languages()
     if known is not None and spoken not in known:
         raise InvalidArgument(
-            f"language {language!r} is not one speech recognition knows; use an ISO 639-1 code "
-            "such as en, de, fr, es, ja (or leave it out to detect it)"
+            f"language {language!r} is not one speech recognition knows; {LANGUAGE_HINT}"
         )
     return spoken

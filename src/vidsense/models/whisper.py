@@ -380,6 +380,10 @@ TAIL_PAD = 1.0
 run into the end of the audio)."""
 
 
+LANGUAGE_HINT = "use an ISO 639-1 code such as en, de, fr, es, ja (or leave it out to detect it)"
+"""What to give instead of a language speech recognition does not know."""
+
+
 @functools.cache
 def known_languages() -> frozenset[str] | None:
     """The language codes Whisper transcribes (faster-whisper's list, which it keeps to
@@ -408,8 +412,7 @@ class FasterWhisperModel(SpeechModel):
     def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Recognition:
         if language is not None and language not in self.model.supported_languages:
             raise InvalidArgument(
-                f"language {language!r} is not one Whisper knows; use an ISO 639-1 code such "
-                f"as en, de, fr, es, ja (or leave it out to detect it)"
+                f"language {language!r} is not one Whisper knows; {LANGUAGE_HINT}"
             )
         padded = np.concatenate(
             [
