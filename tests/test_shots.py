@@ -100,6 +100,41 @@ def captions(media: MediaCache) -> Path:
     return media.get("shots_captions.mp4", lambda out: build(out, shots, [None]))
 
 
+@pytest.fixture(scope="module")
+def short_shot(media: MediaCache) -> Path:
+    # Cuts at 2.0 s and 2.3 s (a shot of 9 frames between them, as a quick montage holds one).
+    shots = [("testsrc2", 2.0, "null"), ("smptebars", 0.3, "null"), ("mandelbrot", 2.0, "null")]
+    return media.get("shots_short_shot.mp4", lambda out: build(out, shots, [None, None]))
+
+
+PHONE_PHOTO = Path("/usr/share/forensics-samples/original-files/pic2/IMG_20200124_231153.jpg")
+
+
+@pytest.fixture(scope="module")
+def pan_after_cut(media: MediaCache) -> Path:
+    # A cut at 1.0 s into a slow pan over a phone photo (a dog on tiles), the crop moving a
+    # whole pixel every few frames, as a slideshow's pan does: the picture changes in small
+    # jumps from its first frames on, before the shot's own motion could be learned.
+    if not PHONE_PHOTO.exists():
+        pytest.skip("apt-get install forensics-samples-files (scripts/install.sh --dev)")
+    w, h = 640, 360
+    pw, ph = int(w * 1.15), int(h * 1.15)
+    graph = (
+        f"[1]scale={pw}:{ph}:force_original_aspect_ratio=increase,crop={pw}:{ph},"
+        f"crop={w}:{h}:x='(iw-ow)*t/5':y='(ih-oh)*t/10',setsar=1[pan];[0][pan]concat=n=2:v=1[v]"
+    )
+
+    def make(out: Path) -> None:
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={w}x{h}:r=25:d=1"]
+            + ["-loop", "1", "-framerate", "25", "-t", "5", "-i", str(PHONE_PHOTO)]
+            + ["-filter_complex", graph, "-map", "[v]", "-pix_fmt", "yuv420p", str(out)],
+            check=True,
+        )
+
+    return media.get("shots_pan_after_cut.mp4", make)
+
+
 def _starts(shots: list[Shot]) -> list[float]:
     return [s.start for s in shots[1:]]
 
@@ -186,6 +221,21 @@ def test_a_picture_moving_in_jerks_is_not_a_cut(jerky_pan: Path) -> None:
     shots = detect_shots(jerky_pan)
     assert _starts(shots) == [pytest.approx(3.0, abs=FRAME + 1e-6)], [s.to_dict() for s in shots]
     assert shots[1].transition == "cut"
+
+
+def test_a_short_shot_between_two_cuts_keeps_both(short_shot: Path) -> None:
+    shots = detect_shots(short_shot)
+    assert _starts(shots) == [
+        pytest.approx(2.0, abs=FRAME + 1e-6),
+        pytest.approx(2.3, abs=FRAME + 1e-6),
+    ], [s.to_dict() for s in shots]
+    # The plain PySceneDetect detector keeps its own longer minimum (it has no flash test).
+    assert len(detect_shots(short_shot, detector="content")) == 2
+
+
+def test_a_slow_pan_right_after_a_cut_is_not_a_dissolve(pan_after_cut: Path) -> None:
+    shots = detect_shots(pan_after_cut)
+    assert [(round(s.start, 2), s.transition) for s in shots] == [(0.0, None), (1.0, "cut")]
 
 
 def test_captions_coming_and_going_are_not_cuts(captions: Path) -> None:

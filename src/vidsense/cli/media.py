@@ -52,7 +52,12 @@ def shots(
         ),
     ] = None,
     threshold: Annotated[float | None, typer.Option(help="Detector threshold.")] = None,
-    min_shot: Annotated[float, typer.Option(help="Shortest shot, seconds.")] = 0.4,
+    min_shot: Annotated[
+        float | None,
+        typer.Option(
+            help="Shortest shot, seconds. Default: 0.25 for combined, 0.4 for the others."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Shot boundaries covering the whole video."""

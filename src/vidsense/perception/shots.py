@@ -40,6 +40,15 @@ TransitionKind = Literal["cut", "dissolve", "fade"]
 
 _MICROS = Fraction(1, 1_000_000)
 
+MIN_SHOT = 0.25
+"""Shortest shot of the combined finder, seconds. A picture gone again within this
+(:data:`FLASH_WINDOW`) is a flash when it comes back, and too short to be a shot when another
+follows: the second of two cuts closer than this is dropped. After a dissolve or a fade the gap
+counts from the end of its span (its last frames may jump like a cut)."""
+PLAIN_MIN_SHOT = 0.4
+"""Shortest shot of the detectors that have no flash test (PySceneDetect's single detectors,
+TransNetV2): a shorter one would let a whip pan or a flash fire twice."""
+
 log = logging.getLogger(__name__)
 
 
@@ -93,7 +102,11 @@ class ClosedShot:
 
 
 def make_detector(
-    name: DetectorName, fps: float, *, threshold: float | None = None, min_shot: float = 0.4
+    name: DetectorName,
+    fps: float,
+    *,
+    threshold: float | None = None,
+    min_shot: float = PLAIN_MIN_SHOT,
 ) -> Any:
     """A PySceneDetect detector (``content``, ``adaptive`` or ``threshold``). ``min_shot`` is
     the shortest shot in seconds."""
@@ -180,7 +193,7 @@ SHIFT_WIDTH = 160
 """A jump that the previous frame moved as a whole explains (its change after the best shift of at
 most this share of the width, sub-pixel, is under this share of the change before it) is the
 camera or the picture moving in a jerk (a stuttering pan, a shaken phone, a scroll), not a cut."""
-FLASH_WINDOW = 0.25
+FLASH_WINDOW = MIN_SHOT
 """Seconds after a jump in which the picture may come back (a flash, not a cut)..."""
 FLASH_BACK = 0.3
 """...to within this share of the jump."""
@@ -304,7 +317,7 @@ class CombinedFinder:
     boundaries come back late (at most ~:data:`GRADUAL_MAX` s) but in order.
     """
 
-    def __init__(self, fps: float, *, min_shot: float = 0.4) -> None:
+    def __init__(self, fps: float, *, min_shot: float = MIN_SHOT) -> None:
         self._fps = fps or 25.0
         self._min_shot = min_shot
         self._frames: list[_Frame] = []
@@ -485,8 +498,8 @@ class CombinedFinder:
             return False  # the end of a fade out: black frames jump in hue
         if f.content < CUT_WEAK:
             return False
-        if f.time - self._last_boundary_time < self._min_shot:
-            return False
+        if f.time - self._last_boundary_time < self._min_shot and not self._at(i - 1).dark:
+            return False  # (a cut out of black ends the fade before it, however short)
         after = self._at(i + 1) if i + 1 < self._end else None
         around = max(self._at(i - 1).content, after.content if after else 0.0)
         around_change = max(self._at(i - 1).change, after.change if after else 0.0)
@@ -537,8 +550,9 @@ class CombinedFinder:
         middle = (s + 1 + e) // 2
         kind: TransitionKind = "fade" if a.dark or b.dark else "dissolve"
         boundary = Boundary(self._at(middle).time, kind, self._at(s + 1).time, b.time)
-        # The next shot's motion is learned from the end of the transition on.
-        self._last_boundary, self._last_boundary_time = e, boundary.time
+        # The next shot's motion is learned, and its length counted, from the end of the
+        # transition on.
+        self._last_boundary, self._last_boundary_time = e, b.time
         events = [_Event(boundary, a.dark, b.dark, s + 1, e)]
         for k in range(e + 1, now):
             events += self._track_run(k)
@@ -559,9 +573,14 @@ class CombinedFinder:
         norm = float(np.sqrt((diff * diff).sum()))
         if total < GRADUAL_TOTAL or norm == 0.0:
             return f"total change {total:.1f}"
+        first = max(self._base, self._last_boundary)
         lag = s - (e - s)
-        if not a.dark and lag >= max(self._base, self._last_boundary):
-            motion = _thumb_change(self._at(lag).thumb, a.thumb)
+        if not a.dark and s > first:
+            # The shot's own change over as long as the run, before it; a run that starts
+            # soon after the shot does takes what the shot moved so far, scaled to the length.
+            motion = _thumb_change(self._at(max(lag, first)).thumb, a.thumb)
+            if lag < first:
+                motion *= (e - s) / (s - first)
             if total < GRADUAL_OVER_MOTION * motion:
                 return f"total change {total:.1f} vs motion {motion:.1f}"
         inside = np.stack([self._at(m).thumb for m in range(s + 1, e)]).astype(np.float32)
@@ -619,9 +638,10 @@ class CombinedFinder:
         return _Event(boundary, True, b.to_dark, a.first, b.last)
 
     def _accept(self, boundary: Boundary) -> list[Boundary]:
-        if boundary.time - self._last_emitted < self._min_shot:
+        start = boundary.time if boundary.start is None else boundary.start
+        if start - self._last_emitted < self._min_shot:
             return []
-        self._last_emitted = boundary.time
+        self._last_emitted = boundary.time if boundary.end is None else boundary.end
         return [boundary]
 
 
@@ -667,7 +687,9 @@ class TransNetFinder:
 
     WINDOW, STEP, CONTEXT = 100, 50, 25
 
-    def __init__(self, fps: float, *, threshold: float = 0.5, min_shot: float = 0.4) -> None:
+    def __init__(
+        self, fps: float, *, threshold: float = 0.5, min_shot: float = PLAIN_MIN_SHOT
+    ) -> None:
         self._model = load_transnet()
         self._fps = fps or 25.0
         self._threshold = threshold
@@ -840,15 +862,17 @@ def pick_representatives(
 
 
 def make_finder(
-    name: DetectorName, fps: float, *, threshold: float | None = None, min_shot: float = 0.4
+    name: DetectorName, fps: float, *, threshold: float | None = None, min_shot: float | None = None
 ) -> BoundaryFinder:
-    """The boundary finder called ``name`` (one of :data:`DETECTORS`)."""
+    """The boundary finder called ``name`` (one of :data:`DETECTORS`); ``min_shot`` None is
+    the finder's own (:data:`MIN_SHOT` combined, :data:`PLAIN_MIN_SHOT` the others)."""
     if name == "combined":
-        return CombinedFinder(fps, min_shot=min_shot)
+        return CombinedFinder(fps, min_shot=MIN_SHOT if min_shot is None else min_shot)
+    shortest = PLAIN_MIN_SHOT if min_shot is None else min_shot
     if name == "transnet":
-        return TransNetFinder(fps, threshold=threshold or 0.5, min_shot=min_shot)
+        return TransNetFinder(fps, threshold=threshold or 0.5, min_shot=shortest)
     if name in ("content", "adaptive", "threshold"):
-        return SceneDetectFinder(name, fps, threshold=threshold, min_shot=min_shot)
+        return SceneDetectFinder(name, fps, threshold=threshold, min_shot=shortest)
     raise InvalidArgument(
         f"unknown shot detector {name!r}; choose one of {', '.join(DETECTORS)}", param="detector"
     )
@@ -862,7 +886,7 @@ class ShotTracker:
         detector: which finder places the boundaries (see :data:`DETECTORS`).
         keyframes_per_shot: representative frames to pick per shot (0 for none).
         threshold: the PySceneDetect detector's threshold (its own default when None).
-        min_shot: shortest shot, seconds.
+        min_shot: shortest shot, seconds (None: the detector's own, see :func:`make_finder`).
     """
 
     def __init__(
@@ -872,7 +896,7 @@ class ShotTracker:
         detector: DetectorName = "combined",
         keyframes_per_shot: int = 1,
         threshold: float | None = None,
-        min_shot: float = 0.4,
+        min_shot: float | None = None,
         max_bins: int = 24,
     ) -> None:
         self.info = info
@@ -884,7 +908,7 @@ class ShotTracker:
         self._opened_by: Boundary | None = None
         self._last_time = 0.0
         self._count = 0
-        self._candidate_step = min(0.1, min_shot / 3)
+        self._candidate_step = min(0.1, (MIN_SHOT if min_shot is None else min_shot) / 3)
         self._next_candidate = 0.0
 
     def push(self, frame: DecodedFrame) -> list[ClosedShot]:
@@ -945,7 +969,7 @@ def scan_shots(
     detector: DetectorName = "combined",
     keyframes_per_shot: int = 1,
     threshold: float | None = None,
-    min_shot: float = 0.4,
+    min_shot: float | None = None,
     fast: bool = True,
     threads: int = 0,
     progress: Progress | None = None,
@@ -992,7 +1016,7 @@ def detect_shots(
     info: MediaInfo | None = None,
     detector: DetectorName = "combined",
     threshold: float | None = None,
-    min_shot: float = 0.4,
+    min_shot: float | None = None,
 ) -> list[Shot]:
     """Shots covering the whole video, in order (no keyframes kept)."""
     return [
