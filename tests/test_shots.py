@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,19 @@ def short_shot(media: MediaCache) -> Path:
     return media.get("shots_short_shot.mp4", lambda out: build(out, shots, [None, None]))
 
 
+@pytest.fixture(scope="module")
+def black_leader(media: MediaCache) -> tuple[Path, Path]:
+    # 1.5 s of black then a hard cut into a test pattern; and 3 black frames then the cut.
+    def leader(seconds: float) -> Callable[[Path], Path]:
+        shots = [("color=c=black", seconds, "null"), ("testsrc2", 2.0, "null")]
+        return lambda out: build(out, shots, [None])
+
+    return (
+        media.get("shots_black_leader.mp4", leader(1.5)),
+        media.get("shots_black_frames.mp4", leader(0.1)),
+    )
+
+
 PHONE_PHOTO = Path("/usr/share/forensics-samples/original-files/pic2/IMG_20200124_231153.jpg")
 
 
@@ -125,12 +139,10 @@ def pan_after_cut(media: MediaCache) -> Path:
     )
 
     def make(out: Path) -> None:
-        subprocess.run(
-            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={w}x{h}:r=25:d=1"]
-            + ["-loop", "1", "-framerate", "25", "-t", "5", "-i", str(PHONE_PHOTO)]
-            + ["-filter_complex", graph, "-map", "[v]", "-pix_fmt", "yuv420p", str(out)],
-            check=True,
-        )
+        pattern = ["-f", "lavfi", "-i", f"testsrc2=s={w}x{h}:r=25:d=1"]
+        photo = ["-loop", "1", "-framerate", "25", "-t", "5", "-i", str(PHONE_PHOTO)]
+        graph_out = ["-filter_complex", graph, "-map", "[v]", "-pix_fmt", "yuv420p", str(out)]
+        subprocess.run(["ffmpeg", "-v", "error", "-y", *pattern, *photo, *graph_out], check=True)
 
     return media.get("shots_pan_after_cut.mp4", make)
 
@@ -207,6 +219,16 @@ def test_fade_through_black_is_one_boundary_and_flashes_are_not_cuts(
     assert 1.9 <= fade.transition_start < fade.start < fade.transition_end <= 3.1
     assert 2.2 <= fade.start <= 2.8  # in the dark middle of the fade
     assert shots[0].start == 0.0 and shots[-1].end == pytest.approx(probe(fade_and_flash).duration)
+
+
+def test_a_cut_out_of_a_black_leader_starts_the_second_shot(
+    black_leader: tuple[Path, Path],
+) -> None:
+    leader, frames = black_leader
+    shots = detect_shots(leader)
+    assert [(round(s.start, 2), s.transition) for s in shots] == [(0.0, None), (1.5, "cut")]
+    # A few black frames before the picture are not a shot of their own.
+    assert [s.start for s in detect_shots(frames)] == [0.0]
 
 
 def test_camera_motion_is_not_a_cut(camera_motion: Path) -> None:

@@ -312,7 +312,8 @@ class CombinedFinder:
     ``a*before + (1-a)*after`` with ``a`` rising steadily; a run that goes on into a moving shot
     is cut back to its longest such blend. It is a **fade** when one side is black, and a fade
     out, black and a fade in (or a cut) become one fade; fades in at the very start and out at
-    the very end are not boundaries. A gradual transition is reported at its middle frame with
+    the very end are not boundaries (a hard cut out of a black leader
+    is). A gradual transition is reported at its middle frame with
     its span. Decisions wait :data:`FLASH_WINDOW` (cuts) or the end of the transition, so
     boundaries come back late (at most ~:data:`GRADUAL_MAX` s) but in order.
     """
@@ -615,8 +616,14 @@ class CombinedFinder:
                     event = self._merge(pending, event)
                 else:
                     out += self._accept(pending.boundary)
-            elif event.from_dark and (self._first_lit is None or self._first_lit >= event.first):
-                continue  # a fade in from black at the start: part of the first shot
+            elif (
+                event.from_dark
+                and (self._first_lit is None or self._first_lit >= event.first)
+                and (event.boundary.kind != "cut" or event.boundary.time < self._min_shot)
+            ):
+                # A fade in from black at the start is part of the first shot; a cut out of a
+                # black leader (longer than a shot's shortest) starts the second.
+                continue
             if event.to_dark:
                 self._pending = event
                 continue
