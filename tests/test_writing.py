@@ -132,6 +132,26 @@ def test_who_speaks_is_not_refused(ix: Indexed) -> None:
     assert ix.truth.boundaries[0] <= said[0]["start"] < ix.truth.boundaries[1]
 
 
+def test_several_questions_in_one_prompt_are_each_answered(ix: Indexed) -> None:
+    """ "When was the lighthouse built, and how long is the video?" was answered with the
+    length alone (the duration cue took the whole prompt); each question gets its answer, in
+    the order asked, with the citations of both, and streams the same."""
+    prompt = "When was the lighthouse built, and how long is the video?"
+    result = ix.service.generate(ix.video_id, prompt, citations=True)
+    answer = result["data"]
+    built = "1850" in answer or "eighteen fifty" in answer.lower()
+    assert built and "long" in answer, answer
+    assert answer.index("The video is") > answer.lower().index("lighthouse"), answer
+    said = [c for c in result["citations"] if c["type"] == "speech"]
+    assert said and "lighthouse" in said[0]["text"].lower()
+    streamed = list(ix.service.stream(ix.video_id, prompt, citations=True))
+    text = "".join(e["text"] for e in streamed if e["event_type"] == "text_generation")
+    assert text == answer and streamed[-1]["citations"] == result["citations"]
+    # One question with "and" inside it stays one.
+    one = ix.service.generate(ix.video_id, "What is said about the volcano and the coffee?")
+    assert "volcano" in one["data"].lower() and "coffee" in one["data"].lower(), one["data"]
+
+
 def test_the_colours_of_the_picture_are_read_from_the_keyframes(ix: Indexed) -> None:
     # Six 12 s shots over blue, rust, green, brown, purple and teal backgrounds (SOURCES): blue
     # (two shots) covers about a third of the picture, each other colour about a sixth, less

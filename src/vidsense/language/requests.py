@@ -330,4 +330,31 @@ def cannot(request: Request) -> str | None:
     return f"I can't do that here: vidsense cannot {request.lacks}."
 
 
-__all__ = ["Form", "Items", "Request", "Wanted", "cannot", "read_request"]
+_ASKS = r"(?:what|how|who|whom|whose|where|when|which|why)\b"
+_NEXT_QUESTION = re.compile(
+    rf"\s*,\s*(?:and\s+|or\s+)?(?={_ASKS})|\s+(?:and|or)\s+(?={_ASKS})", re.I
+)
+
+
+def question_parts(text: str) -> list[str]:
+    """The questions one prompt asks in a row, each as its own ("What is shown, what is said,
+    and how long is it?" is three), or the prompt alone. A question starts at a question word
+    after a comma or "and"/"or"; every part must be a question of two words or more ("where
+    and when was it built?" stays one), and the prompt one sentence with no instruction on how
+    to write (a length, a form or a focus applies to the whole) and no time or number (a
+    later part may point back at it: "what happens at 0:10 and what is said there?")."""
+    stripped = text.strip()
+    if (
+        re.search(r"[.!?;]\s+\S|\d", stripped)
+        or "\n" in stripped
+        or read_request(stripped).instruction
+        or not re.match(_ASKS, stripped, re.I)
+    ):
+        return [text]
+    parts = [p.strip(" ,?") for p in _NEXT_QUESTION.split(stripped)]
+    if len(parts) < 2 or any(len(p.split()) < 2 for p in parts):
+        return [text]
+    return [f"{p[0].upper()}{p[1:]}?" for p in parts]
+
+
+__all__ = ["Form", "Items", "Request", "Wanted", "cannot", "question_parts", "read_request"]

@@ -15,6 +15,7 @@ re-indexed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -52,7 +53,7 @@ from vidsense.language.evidence import (
     shown_together,
 )
 from vidsense.language.phrases import legible, subject_words
-from vidsense.language.requests import cannot, read_request
+from vidsense.language.requests import cannot, question_parts, read_request
 from vidsense.language.schema import (
     SegmentList,
     TimeField,
@@ -710,9 +711,13 @@ class WritingService:
             if refused is not None:
                 return {"data": refused, "usage": _usage(refused), "citations": []}
             ev = self.evidence(video_id)
-            pack = self._question_pack(ev, question)
-            text = self.writer.answer(pack, question)
-            return {"data": text, "usage": _usage(text), "citations": pack.citations()}
+            texts, cited = [], []
+            for part in question_parts(question):  # several questions: each answered
+                pack = self._question_pack(ev, part)
+                texts.append(self.writer.answer(pack, part))
+                cited += [c for c in pack.citations() if c not in cited]
+            text = " ".join(texts)
+            return {"data": text, "usage": _usage(text), "citations": cited}
 
         result = self._cached(video_id, "generate", {"prompt": question}, make)
         return self._finish(_without(result, "citations"), result.get("citations", []), citations)
@@ -726,19 +731,23 @@ class WritingService:
         ev = self.evidence(video_id)
         generation_id = new_id()
         yield {"event_type": "stream_start", "metadata": {"generation_id": generation_id}}
-        pack = self._question_pack(ev, question)
-        pieces = []
+        pieces: list[str] = []
+        cited: list[dict[str, Any]] = []
         refused = cannot(read_request(question))
-        written = [refused] if refused is not None else self.writer.stream_answer(pack, question)
-        for piece in written:
-            pieces.append(piece)
-            yield {"event_type": "text_generation", "text": piece}
+        parts = [question] if refused is not None else question_parts(question)
+        for n, part in enumerate(parts):
+            pack = self._question_pack(ev, part)
+            written = [refused] if refused is not None else self.writer.stream_answer(pack, part)
+            for piece in itertools.chain([" "] if n else [], written):
+                pieces.append(piece)
+                yield {"event_type": "text_generation", "text": piece}
+            cited += [c for c in pack.citations() if c not in cited]
         end: dict[str, Any] = {
             "event_type": "stream_end",
             "metadata": {"generation_id": generation_id, "usage": _usage("".join(pieces))},
         }
         if citations:
-            end["citations"] = pack.citations()
+            end["citations"] = cited
         yield end
 
     def answer(self, video_id: str, question: str) -> tuple[str, list[dict[str, Any]]]:
