@@ -135,7 +135,7 @@ def test_who_speaks_is_not_refused(ix: Indexed) -> None:
 def test_several_questions_in_one_prompt_are_each_answered(ix: Indexed) -> None:
     """ "When was the lighthouse built, and how long is the video?" was answered with the
     length alone (the duration cue took the whole prompt); each question gets its answer, in
-    the order asked, with the citations of both, and streams the same."""
+    the order asked, with the citations of both, through /generate, its stream and /analyze."""
     prompt = "When was the lighthouse built, and how long is the video?"
     result = ix.service.generate(ix.video_id, prompt, citations=True)
     answer = result["data"]
@@ -147,6 +147,7 @@ def test_several_questions_in_one_prompt_are_each_answered(ix: Indexed) -> None:
     streamed = list(ix.service.stream(ix.video_id, prompt, citations=True))
     text = "".join(e["text"] for e in streamed if e["event_type"] == "text_generation")
     assert text == answer and streamed[-1]["citations"] == result["citations"]
+    assert ix.service.analyze(ix.video_id, prompt)["data"] == answer  # /analyze answers alike
     # One question with "and" inside it stays one.
     one = ix.service.generate(ix.video_id, "What is said about the volcano and the coffee?")
     assert "volcano" in one["data"].lower() and "coffee" in one["data"].lower(), one["data"]

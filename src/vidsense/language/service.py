@@ -702,6 +702,22 @@ class WritingService:
         pack.focus = self._focus(ev, question, pack.items)
         return pack.limited(self.settings.writer.max_prompt_chars)
 
+    def _answered(
+        self, ev: VideoEvidence, question: str, start: float = 0.0, end: float | None = None
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The answer to ``question`` over the window, with its citations: what no tool here
+        does is said so; several questions in one prompt are answered in turn."""
+        refused = cannot(read_request(question))
+        if refused is not None:
+            return refused, []
+        texts: list[str] = []
+        cited: list[dict[str, Any]] = []
+        for part in question_parts(question):
+            pack = self._question_pack(ev, part, start, end)
+            texts.append(self.writer.answer(pack, part))
+            cited += [c for c in pack.citations() if c not in cited]
+        return " ".join(texts), cited
+
     def generate(self, video_id: str, prompt: str, *, citations: bool = False) -> dict[str, Any]:
         """Twelve Labs ``/generate``: ``{id, data, usage}`` answering an open prompt."""
         question = _prompt(prompt)
@@ -710,13 +726,7 @@ class WritingService:
             refused = cannot(read_request(question))
             if refused is not None:
                 return {"data": refused, "usage": _usage(refused), "citations": []}
-            ev = self.evidence(video_id)
-            texts, cited = [], []
-            for part in question_parts(question):  # several questions: each answered
-                pack = self._question_pack(ev, part)
-                texts.append(self.writer.answer(pack, part))
-                cited += [c for c in pack.citations() if c not in cited]
-            text = " ".join(texts)
+            text, cited = self._answered(self.evidence(video_id), question)
             return {"data": text, "usage": _usage(text), "citations": cited}
 
         result = self._cached(video_id, "generate", {"prompt": question}, make)
@@ -782,16 +792,14 @@ class WritingService:
             ev = self.evidence(video_id)
             lo, hi = self._window(ev, start_time, end_time)
             if schema is None:
-                pack = self._question_pack(ev, question, lo, hi)
-                refused = cannot(read_request(question))
-                text = refused if refused is not None else self.writer.answer(pack, question)
+                text, cited = self._answered(ev, question, lo, hi)
                 if answer_format.kind == "json_object":
                     text = json.dumps({"answer": text}, ensure_ascii=False)
                 return {
                     "data": text,
                     "finish_reason": "stop",
                     "usage": _usage(text),
-                    "citations": pack.citations(),
+                    "citations": cited,
                 }
             value, cites = self._structured(ev, question, schema, lo, hi)
             text = json.dumps(value, ensure_ascii=False)
