@@ -34,7 +34,7 @@ from vidsense.language.phrases import (
     subject_words,
     tagger_installed,
 )
-from vidsense.language.requests import cannot, read_request
+from vidsense.language.requests import cannot, question_parts, read_request
 from vidsense.language.schema import free_fields
 from vidsense.language.segments import chapters
 from vidsense.language.sentences import TimedWord, split_sentences
@@ -126,6 +126,27 @@ def test_a_sentence_cut_from_a_segment_is_embedded_after_the_one_before() -> Non
         "El puente de hierro cruza el río. Fue construido por un ingeniero francés.",
         "Por la noche se ilumina.",
     ]
+
+
+def test_several_questions_in_one_prompt_are_told_apart() -> None:
+    assert question_parts("What is shown, what is said, and how long is it?") == [
+        "What is shown?",
+        "What is said?",
+        "How long is it?",
+    ]
+    assert question_parts("Who is speaking and what do they say?") == [
+        "Who is speaking?",
+        "What do they say?",
+    ]
+    for one in (
+        "What is said about the tents and the stakes?",  # "and" inside one question
+        "When and where was the bridge built?",  # a question word alone is not a question
+        "What are the steps, in three bullet points?",  # an instruction for the whole
+        "What happens at 0:10 and what is said there?",  # a later part points back
+        "What is the price? And when does it open?",  # two sentences: read as written
+        ", ".join(f"what is shown in part {n}" for n in "abcdef"),  # more than MAX_QUESTIONS
+    ):
+        assert question_parts(one) == [one], one
 
 
 def test_prompts_are_read_as_instructions() -> None:

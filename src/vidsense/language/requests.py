@@ -336,6 +336,10 @@ _NEXT_QUESTION = re.compile(
 )
 
 
+MAX_QUESTIONS = 5
+"""Most questions one prompt is split into (a longer list is answered as one prompt)."""
+
+
 def question_parts(text: str) -> list[str]:
     """The questions one prompt asks in a row, each as its own ("What is shown, what is said,
     and how long is it?" is three), or the prompt alone. A question starts at a question word
@@ -352,7 +356,7 @@ def question_parts(text: str) -> list[str]:
     ):
         return [text]
     parts = [p.strip(" ,?") for p in _NEXT_QUESTION.split(stripped)]
-    if len(parts) < 2 or any(len(p.split()) < 2 for p in parts):
+    if not 2 <= len(parts) <= MAX_QUESTIONS or any(len(p.split()) < 2 for p in parts):
         return [text]
     return [f"{p[0].upper()}{p[1:]}?" for p in parts]
 
