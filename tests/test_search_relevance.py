@@ -11,6 +11,7 @@ from vidsense.config import Settings
 from vidsense.models.base import TextEmbedder
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.search import relevance
+from vidsense.search.base import terms
 
 pytestmark = pytest.mark.models
 
@@ -49,6 +50,17 @@ def test_one_word_of_several_counts_little() -> None:
     every = relevance.lexical(relevance.covered(terms, "Wear a life jacket on the lake."))
     assert every == pytest.approx(relevance.WORDS_WEIGHT)
     assert one < every / 5
+
+
+def test_a_number_in_its_units_tells_the_measure_a_query_names() -> None:
+    angle = set(terms("peg angle"))
+    assert relevance.covered(angle, "Drive the tent pegs in at 45 degrees.") == 1.0
+    assert relevance.covered(angle, "Bury a peg sideways under a stone.") == 0.5
+    assert relevance.covered(angle, "The pitch costs 45 euros.") == 0.0
+    heat = set(terms("water temperature"))
+    assert relevance.covered(heat, "Heat the water to 80 degrees Celsius.") == 1.0
+    # Short plurals are the word: "pegs", "bags", "maps" (not "less", "plus").
+    assert terms("pegs bags maps less plus") == ["peg", "bag", "map", "less", "plus"]
 
 
 HUB = "At warm fleece, and at waterproof jacket stay near the top, where you can reach M fast."

@@ -171,11 +171,15 @@ def content_words(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A crude stem so that ``tomatoes``/``tomato`` and ``roads``/``road`` compare equal."""
+    """A crude stem so that ``tomatoes``/``tomato``, ``roads``/``road`` and ``pegs``/``peg``
+    compare equal (a four-letter word loses an ``s`` after a consonant other than ``s``:
+    ``bags``, ``toys``, not ``less``, ``plus``, ``bias``)."""
     w = word.lower().strip(".,!?;:'\"")
     for suffix in ("ies", "es", "s"):
         if len(w) > 4 and w.endswith(suffix):
             return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    if len(w) == 4 and w.endswith("s") and w[2] not in "aeiosu" and w[:3].isalpha():
+        return w[:3]
     return w
 
 
