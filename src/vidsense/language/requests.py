@@ -330,14 +330,12 @@ def cannot(request: Request) -> str | None:
     return f"I can't do that here: vidsense cannot {request.lacks}."
 
 
+MAX_QUESTIONS = 5
+"""Most questions one prompt is split into (a longer list is answered as one prompt)."""
 _ASKS = r"(?:what|how|who|whom|whose|where|when|which|why)\b"
 _NEXT_QUESTION = re.compile(
     rf"\s*,\s*(?:and\s+|or\s+)?(?={_ASKS})|\s+(?:and|or)\s+(?={_ASKS})", re.I
 )
-
-
-MAX_QUESTIONS = 5
-"""Most questions one prompt is split into (a longer list is answered as one prompt)."""
 
 
 def question_parts(text: str) -> list[str]:

@@ -312,10 +312,10 @@ class CombinedFinder:
     ``a*before + (1-a)*after`` with ``a`` rising steadily; a run that goes on into a moving shot
     is cut back to its longest such blend. It is a **fade** when one side is black, and a fade
     out, black and a fade in (or a cut) become one fade; fades in at the very start and out at
-    the very end are not boundaries (a hard cut out of a black leader
-    is). A gradual transition is reported at its middle frame with
-    its span. Decisions wait :data:`FLASH_WINDOW` (cuts) or the end of the transition, so
-    boundaries come back late (at most ~:data:`GRADUAL_MAX` s) but in order.
+    the very end are not boundaries (a hard cut out of a black leader is). A gradual transition
+    is reported at its middle frame with its span. Decisions wait :data:`FLASH_WINDOW` (cuts)
+    or the end of the transition, so boundaries come back late (at most ~:data:`GRADUAL_MAX`
+    s) but in order.
     """
 
     def __init__(self, fps: float, *, min_shot: float = MIN_SHOT) -> None:
