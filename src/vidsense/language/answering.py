@@ -584,8 +584,6 @@ _MEASURE_UNITS: dict[str, tuple[str, ...]] = {
 }
 """What a measure is given in: WordNet's synsets whose kinds are its units (a temperature in
 kelvin or degrees, an angle in degrees, a distance in kilometres or millimetres)."""
-MEASURES = frozenset(_MEASURE_UNITS)
-"""The measures a number in their units tells ("angle": "45 degrees")."""
 _MEASURED = {
     **dict.fromkeys(("far", "farther", "further"), "distance"),
     **dict.fromkeys(("heavy", "heavier"), "weight"),
@@ -1099,7 +1097,6 @@ __all__ = [
     "INSTANCE",
     "KIND",
     "LEXICAL",
-    "MEASURES",
     "RELEVANT",
     "SOUND_WORDS",
     "WORD_KINDS",

@@ -346,18 +346,12 @@ def covered(
     query_terms: set[str], text: str, translations: Mapping[str, frozenset[str]] | None = None
 ) -> float:
     """Share (0-1) of ``query_terms`` (content words, as :func:`~vidsense.search.base.terms`
-    gives them) that ``text`` holds: as they are written, as a number in the units of the
-    measure a term names ("45 degrees" holds "angle"), or (``translations``: each term's
+    gives them) that ``text`` holds: as they are written, or (``translations``: each term's
     words in the text's language, :func:`~vidsense.search.base.query_translations`) as one of
     their translations (:func:`same_word`)."""
     if not query_terms:
         return 0.0
     held = query_terms & _terms(text)
-    measures = query_terms & _measures() - held
-    if measures:  # "45 degrees" tells an angle, "5500 kelvin" a temperature
-        from vidsense.language.answering import gives_measure
-
-        held |= {m for m in measures if gives_measure(text, m)}
     if translations:
         words = _words(text)
         held |= {
@@ -366,15 +360,6 @@ def covered(
             if any(same_word(form, word) for form in translations.get(t, ()) for word in words)
         }
     return len(held) / len(query_terms)
-
-
-@functools.cache
-def _measures() -> frozenset[str]:
-    """The measures a number in their units tells (:data:`~vidsense.language.answering.
-    MEASURES`: "angle", "temperature", "distance", ...)."""
-    from vidsense.language.answering import MEASURES
-
-    return MEASURES
 
 
 def same_word(form: str, word: str) -> bool:
