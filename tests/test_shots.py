@@ -291,6 +291,8 @@ def test_cli_lists_transitions_and_reads_the_detector_setting(dissolves: Path) -
     plain = _vidsense("shots", str(dissolves), "--json", env={"VIDSENSE_SHOT_DETECTOR": "content"})
     assert plain.returncode == 0, plain.stderr
     assert all("transition_start" not in s for s in json.loads(plain.stdout))
+    negative = _vidsense("shots", str(dissolves), "--min-shot", "-1")
+    assert negative.returncode == 2 and "--min-shot" in negative.stderr, negative.stderr
 
 
 @pytest.mark.skipif(

@@ -55,7 +55,7 @@ def shots(
     min_shot: Annotated[
         float | None,
         typer.Option(
-            help="Shortest shot, seconds. Default: 0.25 for combined, 0.4 for the others."
+            min=0.0, help="Shortest shot, seconds. Default: 0.25 for combined, 0.4 for the others."
         ),
     ] = None,
     as_json: JsonOpt = False,
