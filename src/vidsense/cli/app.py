@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vidsense.config import Settings
-from vidsense.errors import InvalidArgument, NotFound
+from vidsense.errors import InvalidArgument, SourceNotFound
 
 app = typer.Typer(
     name="vidsense",
@@ -64,7 +64,7 @@ def read_json_file(path: Path, code: str = "invalid_argument") -> Any:
     try:
         return json.loads(path.expanduser().read_text(encoding="utf-8"))
     except (FileNotFoundError, IsADirectoryError) as e:
-        raise NotFound(f"no such file: {path}", code="file_not_found") from e
+        raise SourceNotFound(f"no such file: {path}") from e
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InvalidArgument(f"{path} is not JSON: {e}", code=code) from e
 

@@ -47,7 +47,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from vidsense.errors import Cancelled, InvalidArgument, ToolFailed, VidsenseError
+from vidsense.errors import Cancelled, InvalidArgument, SourceNotFound, ToolFailed, VidsenseError
 from vidsense.media.probe import MediaInfo, probe
 from vidsense.media.subtitles import ass_colour, to_ass, to_srt, to_vtt
 from vidsense.media.timeline import (
@@ -243,7 +243,7 @@ def _local_file(resolve: Resolver, source: str, param: str) -> Path:
     except VidsenseError as e:
         raise _bad(param, e.message, code=e.code) from e
     if not path.is_file():
-        raise _bad(param, f"no such file: {source}", code="file_not_found")
+        raise _bad(param, f"no such file: {source}", code=SourceNotFound.code)
     return path
 
 

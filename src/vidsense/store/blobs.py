@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vidsense.errors import InvalidArgument, NotFound, VidsenseError
+from vidsense.errors import InvalidArgument, NotFound, SourceNotFound, VidsenseError
 
 
 def check_key(key: str) -> str:
@@ -109,7 +109,7 @@ class LocalBlobStore(BlobStore):
         target = self._resolve(key)
         source = Path(source)
         if not source.is_file():
-            raise NotFound(f"no such file to store: {source}", code="file_not_found")
+            raise SourceNotFound(f"no such file to store: {source}")
         if move:
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -236,7 +236,7 @@ class FsspecBlobStore(BlobStore):
     def put_file(self, key: str, source: Path, *, move: bool = False) -> str:
         source = Path(source)
         if not source.is_file():
-            raise NotFound(f"no such file to store: {source}", code="file_not_found")
+            raise SourceNotFound(f"no such file to store: {source}")
         self.fs.put_file(str(source), self._full(key))
         moved_from: str | None = None
         if move:

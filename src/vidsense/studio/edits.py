@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from vidsense.errors import InvalidArgument, NotFound, VidsenseError
+from vidsense.errors import InvalidArgument, NotFound, SourceNotFound, VidsenseError
 from vidsense.library import Library
 from vidsense.media.probe import MediaInfo, probe
 from vidsense.media.render import Progress, RenderResult, Resolver, render
@@ -172,7 +172,7 @@ class EditContext:
         try:
             path = self.sources(name)
             if not path.is_file():
-                raise NotFound(f"no such file: {name}", code="file_not_found")
+                raise SourceNotFound(f"no such file: {name}")
             return path, probe(path)
         except VidsenseError as e:
             raise InvalidArgument(f"{param}: {e.message}", param=param, code=e.code) from e
