@@ -30,7 +30,7 @@ ALLOWED_EDGES = {
 
 ALLOWED_PRIVATE_READS = {
     # Reads of private attributes that are known, as (module, attribute), with the reason.
-    ("vidsense.language.answering", "_morphy"): "NLTK's WordNet reader has no public call "
+    ("vidsense.words", "_morphy"): "NLTK's WordNet reader has no public call "
     "that returns every morphological form of a word (morphy returns the first)",
 }
 

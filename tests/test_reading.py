@@ -16,7 +16,6 @@ from vidsense.language.answering import (
     asked_measure,
     asks_speaker,
     field_question,
-    gives_measure,
     holds_kind,
     in_units,
     introduced,
@@ -39,6 +38,7 @@ from vidsense.language.schema import free_fields
 from vidsense.language.segments import chapters
 from vidsense.language.sentences import TimedWord, split_sentences
 from vidsense.models.wordnet import missing_files
+from vidsense.words import gives_measure
 
 pytestmark = pytest.mark.models
 

@@ -22,15 +22,24 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Literal
 
 from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS, STOPWORDS
 from vidsense.models.ocr import similarity
 from vidsense.search.relevance import covered
+from vidsense.words import (
+    MEASURE_UNITS,
+    forms,
+    gives_measure,
+    lemma,
+    plain,
+    says_number,
+    units_of,
+    wordnet,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,24 +116,6 @@ _ASKS: list[tuple[Kind, str]] = [
     ("thing", r"\bwhat\b|\bwhich\b|\bqu[eé]\b|\bquel|\bwelche|\bwas\b|\bquale\b|\bcosa\b"),
 ]  # fmt: skip
 
-_NUMBER_WORDS = frozenset(
-    _list(
-        """
-        one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
-        sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
-        hundred thousand million half dozen couple single double
-        dos tres cuatro cinco seis siete ocho nueve diez once doce quince veinte treinta
-        cuarenta cincuenta sesenta cien ciento mil medio media
-        deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente
-        quarante cinquante cent mille demi
-        eins zwei drei vier funf fünf sechs sieben acht neun zehn elf zwolf zwölf zwanzig
-        dreissig dreißig vierzig funfzig fünfzig hundert tausend halb halbe
-        due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta quaranta
-        cinquanta cento mille mezzo mezza diciotto quattordici
-        """
-    )
-)
-_NUMBER_ENDINGS = ("hundert", "tausend", "mila", "cento", "cientos", "ientas", "zig", "dici")
 _UNITS = frozenset(
     _list(
         """
@@ -226,12 +217,6 @@ BOUND_SPAN = 3
 INSTANCE = 0.1
 """Added to a line's fit when it names a kind of the thing the answer must be ("which
 *greeting*": "hello"); the embedder rarely sees that. Chosen on the development split."""
-
-
-def plain(text: str) -> str:
-    """``text`` lower-cased, accents dropped."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 _HEAD_KINDS: dict[str, Kind] = {
@@ -363,16 +348,6 @@ def field_question(name: str, description: str = "") -> str:
     return f"What is the {' '.join(words)}? {description}".strip()
 
 
-def _numbers(tokens: list[str]) -> bool:
-    return any(
-        any(c.isdigit() for c in t)
-        or plain(t) in _NUMBER_WORDS
-        or t in _NUMBER_WORDS
-        or (len(t) > 5 and t.endswith(_NUMBER_ENDINGS))
-        for t in tokens
-    )
-
-
 @cache
 def _plained(words: frozenset[str]) -> frozenset[str]:
     """``words`` without their accents (as :func:`plain` leaves a line's words), once."""
@@ -392,17 +367,17 @@ def holds_kind(text: str, kind: Kind) -> bool:
     plain_tokens = {plain(t) for t in tokens}
     if kind == "price":  # a sum of money, or that something is free
         money = bool(plain_tokens & _plained(_MONEY) or _CURRENCY.search(text))
-        return (money and _numbers(tokens)) or bool(plain_tokens & _plained(_FREE))
+        return (money and says_number(tokens)) or bool(plain_tokens & _plained(_FREE))
     if kind == "quantity":
-        return _numbers(tokens)
+        return says_number(tokens)
     if kind == "duration":
-        return _numbers(tokens) and bool(plain_tokens & _plained(_UNITS))
+        return says_number(tokens) and bool(plain_tokens & _plained(_UNITS))
     if kind == "time":
         return bool(
             _CLOCK.search(low)
             or _YEAR.search(low)
             or (plain_tokens | {t[:-1] for t in plain_tokens}) & _plained(_DAYS)
-            or (_numbers(tokens) and plain_tokens & _plained(_UNITS))
+            or (says_number(tokens) and plain_tokens & _plained(_UNITS))
         )
     if kind == "frequency":
         return bool(plain_tokens & _plained(_FREQUENCY))
@@ -415,54 +390,10 @@ def holds_kind(text: str, kind: Kind) -> bool:
 
 
 @cache
-def _wordnet() -> Any:
-    """NLTK's reader over Debian's WordNet, or None when it is not installed (words are then
-    compared by their stems only)."""
-    from vidsense.errors import ModelNotInstalled
-    from vidsense.models.wordnet import open_wordnet
-
-    try:
-        return open_wordnet()
-    except ModelNotInstalled as e:
-        log.warning("answers are matched without synonyms: %s", e)
-        return None
-
-
-_ENDINGS = (
-    ("ied", "y"),
-    ("ies", "y"),
-    ("ying", "y"),
-    ("ing", ""),
-    ("ed", ""),
-    ("es", ""),
-    ("s", ""),
-)
-
-
-@cache
-def lemma(word: str) -> str:
-    """The dictionary form of an English ``word`` (WordNet's morphology: noun, else verb,
-    else adjective), else the word with its accents dropped."""
-    w = plain(word).strip("'-")
-    w = w[:-2] if w.endswith("'s") else w
-    wn = _wordnet()
-    if wn is None or not w.isalpha():
-        return w
-    # Every form WordNet's morphology allows ("tours" is also a city), shortest first.
-    forms = {str(f) for pos in ("n", "v", "a") for f in wn._morphy(w, pos)}
-    if forms:
-        return min(forms, key=lambda f: (len(f), f))
-    for suffix, ending in _ENDINGS:  # a word WordNet does not know ("reapplied")
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            return w[: -len(suffix)] + ending
-    return w
-
-
-@cache
 def related(term: str) -> frozenset[str]:
     """``term`` and its WordNet synonyms (lemmas of its first senses as noun, verb and
     adjective), single words only."""
-    wn = _wordnet()
+    wn = wordnet()
     out = {term}
     if wn is None:
         return frozenset(out)
@@ -527,7 +458,7 @@ def terms(text: str) -> set[str]:
 def english(text: str) -> bool:
     """Whether ``text`` reads as English: most of its words are English function words or
     known to WordNet (true when WordNet is missing)."""
-    wn = _wordnet()
+    wn = wordnet()
     found = tokens(text)
     if wn is None or not found:
         return True
@@ -568,22 +499,6 @@ _NOT_AFTER_NOUN = frozenset(
 )
 
 
-_MEASURE_UNITS: dict[str, tuple[str, ...]] = {
-    "temperature": ("temperature_unit",),
-    "pressure": ("pressure_unit",),
-    "weight": ("weight_unit", "mass_unit"),
-    "angle": ("angular_unit",),
-    "distance": ("linear_unit",),
-    "length": ("linear_unit",),
-    "height": ("linear_unit",),
-    "width": ("linear_unit",),
-    "depth": ("linear_unit",),
-    "volume": ("volume_unit",),
-    "power": ("power_unit",),
-    "area": ("area_unit",),
-}
-"""What a measure is given in: WordNet's synsets whose kinds are its units (a temperature in
-kelvin or degrees, an angle in degrees, a distance in kilometres or millimetres)."""
 _MEASURED = {
     **dict.fromkeys(("far", "farther", "further"), "distance"),
     **dict.fromkeys(("heavy", "heavier"), "weight"),
@@ -605,42 +520,10 @@ def asked_measure(question: str) -> str | None:
     if found is not None:
         return _MEASURED[found.group(1)]
     named = re.search(r"\b(?:what|which) (\w+)", q)
-    if named is not None and named.group(1) in _MEASURE_UNITS:  # "at what angle"
+    if named is not None and named.group(1) in MEASURE_UNITS:  # "at what angle"
         return named.group(1)
     noun = _asked_noun(q)  # "what is the colour temperature"
-    return noun if noun in _MEASURE_UNITS else None
-
-
-@cache
-def units_of(measure: str) -> frozenset[str]:
-    """Single-word names (lower case, two letters or more) of the units ``measure`` is given
-    in, from WordNet; units of time left out (an angle's "minute" is a clock's first)."""
-    wn = _wordnet()
-    if wn is None or measure not in _MEASURE_UNITS:
-        return frozenset()
-
-    def names(synset_name: str) -> set[str]:
-        out: set[str] = set()
-        for synset in wn.synsets(synset_name, "n"):
-            for kind in synset.closure(lambda s: s.hyponyms()):
-                out.update(plain(n) for n in kind.lemma_names() if "_" not in n and len(n) > 1)
-        return out
-
-    found = set().union(*(names(name) for name in _MEASURE_UNITS[measure]))
-    return frozenset(found - names("time_unit"))
-
-
-def gives_measure(text: str, measure: str) -> bool:
-    """Whether ``text`` gives a number in a unit of ``measure`` ("5500 kelvin", "forty five
-    degrees", "drei Millimeter")."""
-    units = units_of(measure)
-    if not units:
-        return False
-    found = re.findall(r"[^\W_]+(?:[.,]\d+)?", text.lower())
-    return any(
-        _numbers([a]) and (plain(b) in units or lemma(b) in units)
-        for a, b in itertools.pairwise(found)
-    )
+    return noun if noun in MEASURE_UNITS else None
 
 
 @dataclass
@@ -833,7 +716,7 @@ class Question:
 def _noun_only(word: str) -> bool:
     """Whether WordNet knows ``word`` as a noun and never as an adjective ("anvil", not
     "tall" or "white"); false for stop words and without WordNet."""
-    wn = _wordnet()
+    wn = wordnet()
     if wn is None or word in STOPWORDS or len(word) < 3:
         return False
     return bool(wn.synsets(word, "n")) and not wn.synsets(word, "a") and not wn.synsets(word, "s")
@@ -842,13 +725,13 @@ def _noun_only(word: str) -> bool:
 @cache
 def _noun_lemma(word: str) -> str | None:
     """``word`` as a noun lemma when WordNet reads it mainly as a noun, else None."""
-    wn = _wordnet()
+    wn = wordnet()
     if wn is None:
         return word
-    forms = [str(f) for f in wn._morphy(word, "n")]
-    if forms:
-        return min(forms, key=lambda f: (len(f), f))
-    if any(wn._morphy(word, pos) for pos in ("v", "a", "r")):
+    nouns = forms(word, "n")
+    if nouns:
+        return min(nouns, key=lambda f: (len(f), f))
+    if any(forms(word, pos) for pos in ("v", "a", "r")):
         return None
     # A word WordNet does not know ("megapixels") after "which"/"how many" names a thing.
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
@@ -858,7 +741,7 @@ def _noun_lemma(word: str) -> str | None:
 def _named_kind(noun: str) -> bool:
     """Whether things of kind ``noun`` have names of their own (WordNet lists instances of
     it: a *city* is Paris or Rome), so "which city" asks for a name."""
-    wn = _wordnet()
+    wn = wordnet()
     if wn is None:
         return False
     return any(s.instance_hyponyms() for s in wn.synsets(noun, "n")[:2])
@@ -868,7 +751,7 @@ def _named_kind(noun: str) -> bool:
 def kinds_of(noun: str) -> frozenset[str]:
     """``noun``, its synonyms and the single-word names of its kinds two levels down
     (WordNet hyponyms: a *greeting* may be "hello"), lemmas."""
-    wn = _wordnet()
+    wn = wordnet()
     out = set(related(noun))
     if wn is None:
         return frozenset(out)
@@ -898,7 +781,7 @@ def names_person(text: str) -> bool:
 @cache
 def a_person(noun: str) -> bool:
     """Whether the first sense of ``noun`` in WordNet is a kind of person ("engineer")."""
-    wn = _wordnet()
+    wn = wordnet()
     if wn is None:
         return False
     first = wn.synsets(noun, "n")[:1]
@@ -1117,15 +1000,12 @@ __all__ = [
     "asks_speaker",
     "field_question",
     "field_words",
-    "gives_measure",
     "holds_kind",
     "introduced",
     "kinds_of",
-    "lemma",
     "misheard",
     "names_person",
     "related",
     "spoken_of",
     "terms",
-    "units_of",
 ]

@@ -22,9 +22,9 @@ from functools import cache
 from typing import Any
 
 from vidsense.errors import ModelNotInstalled
-from vidsense.language.answering import _wordnet, lemma, plain
 from vidsense.language.text import STOPWORDS
 from vidsense.models.nlp import open_pipeline
+from vidsense.words import lemma, plain, wordnet
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _chunks(doc: Any) -> list[Phrase]:
             continue
         text = " ".join(words)
         head = root.lemma_.lower() if root.pos_ == "NOUN" else root.text
-        if len(words) == 1 and (head.lower() in _GENERIC or _verb(words[0].lower(), _wordnet())):
+        if len(words) == 1 and (head.lower() in _GENERIC or _verb(words[0].lower(), wordnet())):
             continue  # a lone word read as a noun that is mostly a verb: "SIMMER 20 MIN"
         found.append(Phrase(text if root.pos_ == "PROPN" else _lower(text), head))
     return found
@@ -173,7 +173,7 @@ def heading(text: str) -> Phrase | None:
     if not words or len(words) > 5:
         return None
     phrase = " ".join(words)
-    wn = _wordnet()
+    wn = wordnet()
     if len(words) == 1 and wn is not None:
         # One word has no context for a tagger to read it by ("passwords" alone is tagged a
         # verb, "simmer" a noun): WordNet says whether it is mostly a noun.
@@ -205,7 +205,7 @@ def legible(text: str) -> bool:
     """Whether on-screen ``text`` read as English words: at least half of its words of three
     letters or more are English (function words or known to WordNet). Text read off real
     footage (menus, signs at an angle) is often letters that spell nothing."""
-    wn = _wordnet()
+    wn = wordnet()
     found = [w.lower() for w in _TOKEN.findall(text) if len(w) >= 3]
     if wn is None or not found:
         return True
@@ -230,7 +230,7 @@ _TOKEN = re.compile(r"[^\W\d_][^\W_'\-]*(?:'[^\W\d_]+)?")
 
 def _fallback(text: str) -> list[Phrase]:
     """Runs of content words that are not verbs (WordNet) in ``text``, cut at punctuation."""
-    wn = _wordnet()
+    wn = wordnet()
     out: list[Phrase] = []
     for chunk in re.split(r"[.,;:!?()\"]+", _readable(text)):
         run: list[str] = []
@@ -249,7 +249,7 @@ def _fallback(text: str) -> list[Phrase]:
 
 @cache
 def _verb_cached(word: str) -> bool:
-    wn = _wordnet()
+    wn = wordnet()
     if wn is None:
         return False
     verbs = sum(s.lemmas()[0].count() + 1 for s in wn.synsets(word, "v"))
@@ -278,7 +278,7 @@ def generalise(heads: Iterable[tuple[str, float]], most: int = 2) -> str | None:
     weights), within ``most`` levels above each and (in one of its senses) at least
     :data:`GENERAL_DEPTH` deep, when together they weigh half again the best head alone; else
     None."""
-    wn = _wordnet()
+    wn = wordnet()
     if wn is None:
         return None
     weights: dict[str, float] = {}

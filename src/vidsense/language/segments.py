@@ -37,10 +37,10 @@ from functools import cache
 
 import numpy as np
 
-from vidsense.language.answering import _wordnet, lemma
 from vidsense.language.evidence import Item, VideoEvidence
 from vidsense.language.phrases import names_something
 from vidsense.language.text import content_terms, noise
+from vidsense.words import lemma, wordnet
 
 PER_CHAPTER = 1.6
 """What one more chapter costs, in units of incoherence (one line pointing away from its
@@ -242,7 +242,7 @@ def _lines(ev: VideoEvidence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _related_terms(word: str) -> frozenset[str]:
     """Close WordNet relatives of a noun (its hypernyms one and two levels up, specific ones
     only): words of one subject link through them ("sea" and "ocean": body of water)."""
-    wn = _wordnet()
+    wn = wordnet()
     if wn is None:
         return frozenset()
     out: set[str] = set()

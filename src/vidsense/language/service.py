@@ -39,7 +39,6 @@ from vidsense.language.answering import (
     field_question,
     in_units,
     kinds_of,
-    lemma,
     names_person,
     spoken_of,
     tokens,
@@ -75,6 +74,7 @@ from vidsense.search import relevance
 from vidsense.search.base import translations
 from vidsense.store import VideoRecord, new_id
 from vidsense.times import END_WORDS, ends_asked, times_in
+from vidsense.words import lemma
 
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")
