@@ -58,6 +58,16 @@ def test_short_plurals_are_the_word() -> None:
     assert held == 0.5
 
 
+def test_a_number_in_its_units_tells_the_measure_a_query_names() -> None:
+    angle = set(terms("peg angle"))
+    assert relevance.covered(angle, "Drive the tent pegs in at 45 degrees.") == 1.0
+    assert relevance.covered(angle, "Bury a peg sideways under a stone.") == 0.5
+    assert relevance.covered(angle, "The pitch costs 45 euros.") == 0.0
+    heat = set(terms("water temperature"))
+    assert relevance.covered(heat, "Heat the water to 80 degrees Celsius.") == 1.0
+    assert relevance.covered(heat, "Heat the water for 80 seconds.") == 0.5
+
+
 HUB = "At warm fleece, and at waterproof jacket stay near the top, where you can reach M fast."
 """Recognised speech of general words that lies near almost any query (a hub)."""
 

@@ -54,6 +54,7 @@ import numpy as np
 
 from vidsense.models.base import TextEmbedder
 from vidsense.search.base import terms
+from vidsense.words import MEASURES, gives_measure
 
 SEM_FLOOR = 1.5
 """Cosine above the query's background, in spreads of the background (~0.02 of cosine), that
@@ -346,12 +347,17 @@ def covered(
     query_terms: set[str], text: str, translations: Mapping[str, frozenset[str]] | None = None
 ) -> float:
     """Share (0-1) of ``query_terms`` (content words, as :func:`~vidsense.search.base.terms`
-    gives them) that ``text`` holds: as they are written, or (``translations``: each term's
-    words in the text's language, :func:`~vidsense.search.base.query_translations`) as one of
-    their translations (:func:`same_word`)."""
+    gives them) that ``text`` holds: as they are written, as a number in the units of the
+    measure a term names ("45 degrees" holds "angle": :func:`~vidsense.words.gives_measure`),
+    or (``translations``: each term's words in the text's language,
+    :func:`~vidsense.search.base.query_translations`) as one of their translations
+    (:func:`same_word`)."""
     if not query_terms:
         return 0.0
     held = query_terms & _terms(text)
+    for measure in query_terms & MEASURES - held:  # "45 degrees" tells an angle
+        if gives_measure(text, measure):
+            held.add(measure)
     if translations:
         words = _words(text)
         held |= {
