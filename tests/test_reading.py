@@ -12,6 +12,7 @@ import pytest
 from vidsense.language.answering import (
     Question,
     about_file,
+    about_picture,
     asked_kind,
     asked_measure,
     asks_speaker,
@@ -642,6 +643,10 @@ def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
     assert said.startswith('The video says: "Knead the dough') and "bread" not in said.lower()
     both = writer.answer(ev.pack(), "What is said in this video, and what is shown?")
     assert both.startswith(said) and "bread at home" in both[len(said) :].lower(), both
+    # Asked as two questions, "what is shown" is the picture and screen alone: no line is
+    # quoted twice.
+    shown = writer.answer(ev.pack(), "What is shown?")
+    assert shown == 'The screen shows "Bread at Home".', shown
     silent = VideoEvidence(_facts(2.0), [Item("c0", "shot", 0.0, 2.0, "")], [], {}, "en")
     assert writer.answer(silent.pack(), "What is said in this video?").startswith(
         "Nothing is said in the video"
@@ -664,6 +669,12 @@ def test_what_the_picture_shows_and_how_many_people_are_answered_from_keyframes(
         "The picture shows animal, dog (Samoyed) at 0:00, person (groom); 3 people at 0:04 "
         "and building (palace); 2 people at 0:09."
     )
+    # "What is shown?" and "what can you see?", naming nothing, ask the same; "what is seen on
+    # the bridge?" names something and is answered from the lines about it.
+    listed = writer.answer(ev.pack(), "What objects are visible?")
+    assert writer.answer(ev.pack(), "What is shown?") == listed
+    assert writer.answer(ev.pack(), "What can you see?") == listed
+    assert not about_picture("What is seen on the bridge?")
     pack = ev.pack()
     assert writer.answer(pack, "How many people are in the video?") == (
         "Up to 3 people are seen at once (at 0:04), counted by their faces."

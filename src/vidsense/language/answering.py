@@ -877,16 +877,20 @@ def about_shots(question: str) -> bool:
 
 def about_picture(question: str) -> bool:
     """Whether ``question`` asks what the picture shows in general ("what objects are
-    visible?", "what things can you see?"), naming nothing in particular."""
+    visible?", "what things can you see?", "what is shown?"), naming nothing in particular."""
     q = plain(question)
-    return bool(
-        re.search(
-            r"\bwhat (?:objects?|things?|items?|animals?)\b.*\b(?:visible|see|seen|shown|show|"
-            r"appear|appears|there|in (?:the|this) (?:video|picture|clip|frame))\b"
-            r"|\bwhat (?:is|are) (?:visible|in the picture|in the frame)\b",
-            q,
-        )
+    named = re.search(
+        r"\bwhat (?:objects?|things?|items?|animals?)\b.*\b(?:visible|see|seen|shown|show|"
+        r"appear|appears|there|in (?:the|this) (?:video|picture|clip|frame))\b"
+        r"|\bwhat (?:is|are) (?:visible|in the picture|in the frame)\b",
+        q,
     )
+    # "what is shown?", "what can you see?": the picture, when nothing else is named ("what is
+    # seen on the bridge?" asks about the bridge) and nothing said is asked for too
+    bare = not re.search(_SPOKEN, q) and re.search(
+        r"\bwhat (?:is |are |can (?:you|we|one) |do (?:you|we) )?(?:shown|seen|see|visible)\b", q
+    )
+    return bool(named) or (bool(bare) and not terms(question) - {"visible"})
 
 
 _NAMES = "|".join(n.lower() for n in LANGUAGE_NAMES.values())
