@@ -104,6 +104,18 @@ def test_transcript_segments_are_cut_again_at_sentence_ends() -> None:
         ]
     )
     assert [s.text for s in paused] == ["it takes twenty-nine days", "now the tides"]
+    # One word stamped long before the rest of its sentence (Whisper on a recorded command:
+    # "Go" at the segment's start, "forward 10 meters." 2.4 s later) is not a sentence: it
+    # is said just before the words it begins.
+    slipped = [*_words("Go", 27.08), *_words("forward 10 meters.", 29.74)]
+    found = split_sentences([("g", 27.08, 30.94, "Go forward 10 meters.", slipped)])
+    assert [(s.text, s.start) for s in found] == [("Go forward 10 meters.", 29.54)]
+    # After a word that ends nothing, a capital after the pause still starts a sentence.
+    two = [*_words("Okay", 0.0), *_words("Now the tides", 3.0)]
+    assert [s.text for s in split_sentences([("o", 0.0, 4.0, "", two)])] == [
+        "Okay",
+        "Now the tides",
+    ]
     # Two sentences a breath apart that the recogniser joined with a comma (Whisper on two
     # narrated slides) are two again; a clause after a short pause stays one sentence.
     first = "The lighthouse was built in 1852 by the harbour company,"

@@ -138,7 +138,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 55
+    VERSION = 56
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

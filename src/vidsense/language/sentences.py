@@ -5,9 +5,11 @@ segment may hold the end of a sentence and the start of the next ("...the lamp. 
 and a long sentence may run over two segments. Anything quoted from a transcript must be a
 whole sentence, so the segments are read as one stream of timed words and cut again: after a
 word ending a sentence (``.``, ``!``, ``?``, ``…``) when the next word starts a new one, at a
-silence of :data:`PAUSE` seconds or more, and (in run-on speech) at the longest pause of a
-stretch longer than :data:`MOST_WORDS` words. Each sentence keeps the time of its first and
-last words. A segment without word times is kept as it is.
+silence of :data:`PAUSE` seconds or more (not after a lone word the recogniser carries on in
+lower case: its time slipped, and it is moved to just before the words it begins), and (in
+run-on speech) at the longest pause of a stretch longer than :data:`MOST_WORDS` words. Each
+sentence keeps the time of its first and last words. A segment without word times is kept as
+it is.
 """
 
 from __future__ import annotations
@@ -130,14 +132,22 @@ def _flush(stream: list[tuple[TimedWord, str]]) -> list[Sentence]:
     pieces: list[list[tuple[TimedWord, str]]] = []
     current: list[tuple[TimedWord, str]] = []
     for i, (word, sid) in enumerate(stream):
-        current.append((word, sid))
         following = stream[i + 1][0] if i + 1 < len(stream) else None
         pause = following.start - word.end if following is not None else 0.0
         if (
-            following is None
-            or _ends(word.text.strip(), following.text.strip())
-            or (pause >= PAUSE)
+            pause >= PAUSE
+            and not current
+            and following is not None
+            and following.text.strip().lstrip(_OPENERS)[:1].islower()
         ):
+            # One word, then a long pause, then words the recogniser carries on in lower
+            # case: its time slipped (the first word of a segment is often stamped at the
+            # segment's start: "Go" 2.4 s before "forward 10 meters."). It is said just
+            # before the words it begins.
+            word = TimedWord(word.text, following.start - (word.end - word.start), following.start)
+            pause = 0.0
+        current.append((word, sid))
+        if following is None or _ends(word.text.strip(), following.text.strip()) or pause >= PAUSE:
             pieces.append(current)
             current = []
     if current:
