@@ -20,7 +20,6 @@ chosen on the development split of the quality corpus (``benchmarks/quality.py``
 from __future__ import annotations
 
 import itertools
-import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,8 +39,6 @@ from vidsense.words import (
     units_of,
     wordnet,
 )
-
-log = logging.getLogger(__name__)
 
 
 def _list(text: str) -> list[str]:
