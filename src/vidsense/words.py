@@ -1,7 +1,9 @@
 """Words read the same way by search and by answers: accents dropped (:func:`plain`), English
-dictionary forms from WordNet's morphology (:func:`lemma`), numbers written as digits or as
-words in English, Spanish, French, German and Italian (:func:`says_number`), and the units a
-measure is given in (:func:`units_of`, :func:`gives_measure`: "45 degrees" tells an angle).
+function words (:data:`STOPWORDS`), dictionary forms from WordNet's morphology (:func:`lemma`),
+whether on-screen text spells English words at all (:func:`legible`), numbers written as digits
+or as words in English, Spanish, French, German and Italian (:func:`says_number`), and the
+units a measure is given in (:func:`units_of`, :func:`gives_measure`: "45 degrees" tells an
+angle).
 
 Below both :mod:`vidsense.search` and :mod:`vidsense.language`, so that a search for "peg
 angle" and the question "at what angle are the pegs driven in?" read "45 degrees" alike.
@@ -14,7 +16,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from vidsense.errors import ModelNotInstalled
@@ -25,6 +27,31 @@ log = logging.getLogger(__name__)
 
 def _list(text: str) -> list[str]:
     return text.split()
+
+
+STOPWORDS = frozenset(
+    _list(
+        """
+    a about above after again against all almost also am an and any are aren't as at be
+    because been before being below between both but by can cannot could couldn't did
+    didn't do does doesn't doing don't down during each either else even ever every few
+    for from further get gets getting go goes going gonna got had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how
+    how's however i i'd i'll i'm i've if in into is isn't it it's its itself just let's
+    like many may me might more most much must mustn't my myself need no nor not now of
+    off often on once one only or other ought our ours ourselves out over own per quite
+    rather really right said same say says see seen shall shan't she she'd she'll she's
+    should shouldn't so some such than that that's the their theirs them themselves then
+    there there's these they they'd they'll they're they've thing things this those though
+    through to too two under until up upon us very via was wasn't way we we'd we'll we're
+    we've well were weren't what what's when when's where where's whether which while who
+    who's whom why why's will with within without won't would wouldn't yeah yes yet you
+    you'd you'll you're you've your yours yourself yourselves okay ok oh um uh hmm today
+    now next first second last also lot lots kind sort
+    """
+    )
+)
+"""English function words and fillers: never a keyphrase on their own or at a phrase's edge."""
 
 
 NUMBER_WORDS = frozenset(
@@ -115,6 +142,24 @@ def lemma(word: str) -> str:
     return w
 
 
+WORD = re.compile(r"[^\W\d_][^\W_'\-]*(?:'[^\W\d_]+)?")
+"""A word as written: letters, then letters, digits and inner apostrophes or hyphens."""
+
+
+@lru_cache(maxsize=65536)
+def legible(text: str) -> bool:
+    """Whether on-screen ``text`` read as English words: at least half of its words of three
+    letters or more are English (function words or known to WordNet). Text read off real
+    footage (menus, signs at an angle) is often letters that spell nothing. Computed once per
+    text."""
+    wn = wordnet()
+    found = [w.lower() for w in WORD.findall(text) if len(w) >= 3]
+    if wn is None or not found:
+        return True
+    known = sum(1 for w in found if w in STOPWORDS or wn.synsets(lemma(w)) or wn.synsets(w))
+    return 2 * known >= len(found)
+
+
 MEASURE_UNITS: dict[str, tuple[str, ...]] = {
     "temperature": ("temperature_unit",),
     "pressure": ("pressure_unit",),
@@ -171,8 +216,11 @@ __all__ = [
     "MEASURES",
     "MEASURE_UNITS",
     "NUMBER_WORDS",
+    "STOPWORDS",
+    "WORD",
     "forms",
     "gives_measure",
+    "legible",
     "lemma",
     "plain",
     "says_number",

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS, STOPWORDS
+from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS
 from vidsense.models.ocr import similarity
 from vidsense.search.relevance import covered
 from vidsense.words import (
     MEASURE_UNITS,
+    STOPWORDS,
     forms,
     gives_measure,
     lemma,

@@ -48,7 +48,6 @@ from vidsense.language.filling import Filler
 from vidsense.language.phrases import (
     generalise,
     heading,
-    legible,
     names_something,
     noun_phrases,
 )
@@ -66,6 +65,7 @@ from vidsense.language.text import (
     words,
 )
 from vidsense.times import clock, span
+from vidsense.words import legible
 
 NOTABLE_SOUNDS = (
     "Applause",

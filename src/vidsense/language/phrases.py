@@ -22,9 +22,8 @@ from functools import cache
 from typing import Any
 
 from vidsense.errors import ModelNotInstalled
-from vidsense.language.text import STOPWORDS
 from vidsense.models.nlp import open_pipeline
-from vidsense.words import lemma, plain, wordnet
+from vidsense.words import STOPWORDS, WORD, lemma, plain, wordnet
 
 log = logging.getLogger(__name__)
 
@@ -201,18 +200,6 @@ def heading(text: str) -> Phrase | None:
     return Phrase(_lower(phrase), nouns[-1].lemma_.lower())
 
 
-def legible(text: str) -> bool:
-    """Whether on-screen ``text`` read as English words: at least half of its words of three
-    letters or more are English (function words or known to WordNet). Text read off real
-    footage (menus, signs at an angle) is often letters that spell nothing."""
-    wn = wordnet()
-    found = [w.lower() for w in _TOKEN.findall(text) if len(w) >= 3]
-    if wn is None or not found:
-        return True
-    known = sum(1 for w in found if w in STOPWORDS or wn.synsets(lemma(w)) or wn.synsets(w))
-    return 2 * known >= len(found)
-
-
 def _readable(text: str) -> str:
     """Captions in capitals read as sentences (taggers read capitals as proper names)."""
     letters = [c for c in text if c.isalpha()]
@@ -225,16 +212,13 @@ def _lower(text: str) -> str:
     return " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in text.split())
 
 
-_TOKEN = re.compile(r"[^\W\d_][^\W_'\-]*(?:'[^\W\d_]+)?")
-
-
 def _fallback(text: str) -> list[Phrase]:
     """Runs of content words that are not verbs (WordNet) in ``text``, cut at punctuation."""
     wn = wordnet()
     out: list[Phrase] = []
     for chunk in re.split(r"[.,;:!?()\"]+", _readable(text)):
         run: list[str] = []
-        for word in [*_TOKEN.findall(chunk), ""]:
+        for word in [*WORD.findall(chunk), ""]:
             low = word.lower()
             stop = not word or low in STOPWORDS or len(low) < 3 or _verb(low, wn)
             if stop:
@@ -314,7 +298,6 @@ __all__ = [
     "generalise",
     "heading",
     "is_noun_phrase",
-    "legible",
     "noun_phrases",
     "tagger_installed",
 ]

@@ -51,7 +51,7 @@ from vidsense.language.evidence import (
     VideoEvidence,
     shown_together,
 )
-from vidsense.language.phrases import legible, subject_words
+from vidsense.language.phrases import subject_words
 from vidsense.language.requests import cannot, question_parts, read_request
 from vidsense.language.schema import (
     SegmentList,
@@ -74,7 +74,7 @@ from vidsense.search import relevance
 from vidsense.search.base import translations
 from vidsense.store import VideoRecord, new_id
 from vidsense.times import END_WORDS, ends_asked, times_in
-from vidsense.words import lemma
+from vidsense.words import legible, lemma
 
 GIST_TYPES = ("title", "topic", "hashtag")
 SUMMARY_TYPES = ("summary", "chapter", "highlight")

@@ -8,34 +8,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from vidsense.words import STOPWORDS
+
 
 def _split(text: str) -> list[str]:
     return text.split()
 
-
-STOPWORDS = frozenset(
-    _split(
-        """
-    a about above after again against all almost also am an and any are aren't as at be
-    because been before being below between both but by can cannot could couldn't did
-    didn't do does doesn't doing don't down during each either else even ever every few
-    for from further get gets getting go goes going gonna got had hadn't has hasn't have
-    haven't having he he'd he'll he's her here here's hers herself him himself his how
-    how's however i i'd i'll i'm i've if in into is isn't it it's its itself just let's
-    like many may me might more most much must mustn't my myself need no nor not now of
-    off often on once one only or other ought our ours ourselves out over own per quite
-    rather really right said same say says see seen shall shan't she she'd she'll she's
-    should shouldn't so some such than that that's the their theirs them themselves then
-    there there's these they they'd they'll they're they've thing things this those though
-    through to too two under until up upon us very via was wasn't way we we'd we'll we're
-    we've well were weren't what what's when when's where where's whether which while who
-    who's whom why why's will with within without won't would wouldn't yeah yes yet you
-    you'd you'll you're you've your yours yourself yourselves okay ok oh um uh hmm today
-    now next first second last also lot lots kind sort
-    """
-    )
-)
-"""English function words and fillers: never a keyphrase on their own or at a phrase's edge."""
 
 QUESTION_WORDS = frozenset(
     _split(
