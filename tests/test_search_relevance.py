@@ -44,6 +44,22 @@ def test_speech_in_another_language_is_measured_against_that_language(e5: TextEm
     assert relevance.semantic(float(german @ query), back.of("en")) < answer
 
 
+def test_letters_that_spell_nothing_mean_nothing(e5: TextEmbedder) -> None:
+    """On-screen text read as letters that spell no word lies near a short query by its
+    length alone: its meaning does not count (its spelling and words still do)."""
+    query = e5.embed(["a white dog"], kind="query")[0]
+    letters = e5.embed(["RGBWHISKEY"], kind="passage")[0]
+    back = relevance.background(e5, query).of("en")
+    # By meaning alone the letters match as well as a loosely related line would (0.57: it
+    # came first in a library whose only dog was a keyframe label).
+    assert relevance.semantic(float(letters @ query), back) > 0.4
+    assert not relevance.means("RGBWHISKEY", "en")
+    assert not relevance.means("Arquvo tdar Exibir Favorlos", None)  # a menu at an angle
+    assert relevance.means("SLIDE 2 TANGO", None)
+    assert relevance.means("EL PUENTE DE HIERRO", "es"), "a Spanish video's sign is Spanish"
+    assert not relevance.means("EL PUENTE DE HIERRO", "en")
+
+
 def test_one_word_of_several_counts_little() -> None:
     terms = {"life", "jacket", "lake"}
     one = relevance.lexical(relevance.covered(terms, "The lake below the hut is calm."))

@@ -30,7 +30,8 @@ speech as from on-screen text) and an option that matches nothing strongly adds 
   (rapidfuzz partial ratio, less for texts of very different lengths).
 - **Noise** (:func:`is_noise`): on-screen text that carries no words (digits, time codes such as
   ``00:00:04.000``, test-pattern numbers, single characters) is kept as evidence but weighs
-  :data:`NOISE_WEIGHT` of what it would, unless the query is of the same kind (a number).
+  :data:`NOISE_WEIGHT` of what it would, unless the query is of the same kind (a number); the
+  meaning of letters that spell no word (:func:`means`) does not count at all.
 
 Kinds of evidence for one moment combine by :func:`either` (a noisy OR: each adds what the
 others left unexplained); options that find one moment merge by
@@ -54,7 +55,7 @@ import numpy as np
 
 from vidsense.models.base import TextEmbedder
 from vidsense.search.base import terms
-from vidsense.words import MEASURES, gives_measure
+from vidsense.words import MEASURES, gives_measure, legible
 
 SEM_FLOOR = 1.5
 """Cosine above the query's background, in spreads of the background (~0.02 of cosine), that
@@ -412,6 +413,16 @@ def is_noise(text: str) -> bool:
     (``00:00:04.000``, ``12:30``), punctuation and at most one letter (``100``, ``75 %``,
     ``A``). Computed once per text."""
     return len(_LETTER.findall(_TIME.sub(" ", text))) <= 1
+
+
+def means(text: str, language: str | None) -> bool:
+    """Whether the meaning of on-screen ``text`` counts: it spells English words
+    (:func:`~vidsense.words.legible`), or the video speaks another ``language`` (its signs are
+    that language's words, which English WordNet does not know). Letters that spell nothing
+    ("RGBWHISKEY", a menu read off footage at an angle: "Arquvo tdar Exibir") lie near short
+    queries by their length alone ("a white dog" scored 0.57); they are still found by
+    spelling and words."""
+    return (language or DEFAULT_LANGUAGE) != DEFAULT_LANGUAGE or legible(text)
 
 
 def noise_weight(text: str, query: str) -> float:

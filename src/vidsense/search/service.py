@@ -680,9 +680,12 @@ class SearchService:
             if spelled:
                 value = spelling
             else:
-                translated = in_language(self._spoken_language(s.video_id))
-                words = relevance.lexical(relevance.covered(query_terms, s.text, translated))
-                value = relevance.either((meaning.get(segment_id, 0.0), spelling, words))
+                language = self._spoken_language(s.video_id)
+                words = relevance.lexical(
+                    relevance.covered(query_terms, s.text, in_language(language))
+                )
+                sem = meaning.get(segment_id, 0.0) if relevance.means(s.text, language) else 0.0
+                value = relevance.either((sem, spelling, words))
             score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
             clips.append(
                 Clip(
