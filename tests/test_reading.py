@@ -687,6 +687,8 @@ def test_what_the_picture_shows_and_how_many_people_are_answered_from_keyframes(
     assert writer.answer(ev.pack(), "What is shown?") == listed
     assert writer.answer(ev.pack(), "What can you see?") == listed
     assert not about_picture("What is seen on the bridge?")
+    assert not about_picture("What is shown at 0:03?"), "what is there then"
+    assert not about_picture("What is shown at the very end?")
     pack = ev.pack()
     assert writer.answer(pack, "How many people are in the video?") == (
         "Up to 3 people are seen at once (at 0:04), counted by their faces."

@@ -29,6 +29,7 @@ from typing import Literal
 from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS
 from vidsense.models.ocr import similarity
 from vidsense.search.relevance import covered
+from vidsense.times import ends_asked, times_in
 from vidsense.words import (
     MEASURE_UNITS,
     STOPWORDS,
@@ -884,8 +885,9 @@ def about_picture(question: str) -> bool:
         q,
     )
     # "what is shown?", "what can you see?": the picture, when nothing else is named ("what is
-    # seen on the bridge?" asks about the bridge) and nothing said is asked for too
-    bare = not re.search(_SPOKEN, q) and re.search(
+    # seen on the bridge?" asks about the bridge), no moment ("what is shown at 0:12?", "at the
+    # very end?": what is there then) and nothing said is asked for too
+    bare = not (re.search(_SPOKEN, q) or times_in(question) or ends_asked(question)) and re.search(
         r"\bwhat (?:is |are |can (?:you|we|one) |do (?:you|we) )?(?:shown|seen|see|visible)\b", q
     )
     return bool(named) or (bool(bare) and not terms(question) - {"visible"})
