@@ -55,6 +55,14 @@ def dissolves(media: MediaCache) -> Path:
 
 
 @pytest.fixture(scope="module")
+def moving_dissolve(media: MediaCache) -> Path:
+    # A 1 s cross-fade from 2.0 to 3.0 s between two pictures that move all the time (a game
+    # of life, a zoom into the Mandelbrot set): every frame changes as much before and after.
+    shots = [("life=ratio=0.3:seed=4:s=320x240", 3.0, "null"), ("mandelbrot", 3.0, "null")]
+    return media.get("shots_moving_dissolve.mp4", lambda out: build(out, shots, [("fade", 1.0)]))
+
+
+@pytest.fixture(scope="module")
 def fade_and_flash(media: MediaCache) -> Path:
     # Fades in from black at the start and out at the end (no boundary there), one white frame
     # at 1.5 s (a flash, not a cut) and a 1 s fade through black from 2.0 to 3.0 s.
@@ -181,6 +189,19 @@ def test_dissolves_reported_as_spans(dissolves: Path) -> None:
         assert not any(lo <= frame.time <= hi for lo, hi in spans), (frame.time, spans)
     # A cut detector sees no boundary in a slow cross-fade.
     assert all(s.transition_start is None for s in detect_shots(dissolves, detector="content"))
+
+
+def test_a_dissolve_between_moving_pictures_is_found_by_its_contrast(
+    moving_dissolve: Path,
+) -> None:
+    """Both pictures move, so the dissolve changes the picture no more than they do; the
+    contrast of a blend of two pictures sags between theirs, and that finds it."""
+    shots = detect_shots(moving_dissolve)
+    assert len(shots) == 2, shots
+    found = shots[1]
+    assert found.transition == "dissolve", found
+    assert found.transition_start is not None and found.transition_end is not None
+    assert 1.9 <= found.transition_start < found.start < found.transition_end <= 3.1, found
 
 
 @pytest.mark.models

@@ -226,6 +226,18 @@ GRADUAL_LINEARITY = 0.35
 relative to the before/after difference, stays under this (camera motion does not)."""
 GRADUAL_STALL = 0.3
 """At most this share of the frames inside a dissolve may sit within 10% of either picture."""
+DIP_SAG = 0.3
+"""A dissolve between two moving shots shows in the picture's contrast: the variance of a blend
+``(1-a)*A + a*B`` is ``(1-a)^2 var(A) + a^2 var(B) + 2a(1-a) cov(A, B)``, which sags under the
+straight line between the two (to half of it at ``a = 0.5`` when they are unrelated, whatever
+their own motion, which hides the dissolve from the change-run test above). A rise counts when
+that curve, ``cov`` fitted, sags at least this share at its middle."""
+DIP_FIT = 0.1
+"""Largest root-mean-square misfit of that curve (``cov`` fitted, ``a`` rising linearly from
+one end to the other), relative to the ends' mean variance: a scene that darkens or a
+flash does not follow it."""
+DIP_TOLERANCE = 0.02
+"""Relative rise of the variance per frame that counts as rising (less is sensor noise)."""
 FADE_HOLD = 3.0
 """A fade out and a fade in (or a cut from black) at most this many seconds of black apart are
 one transition."""
@@ -242,6 +254,7 @@ class _Frame:
     thumb: np.ndarray  # 27x48x3 uint8 (BGR)
     shifted: float = 1.0  # change left after moving the previous frame (1.0: not measured)
     flash: bool = False
+    contrast: float = 0.0  # variance of the thumbnail's grey levels
 
 
 @dataclass
@@ -335,6 +348,7 @@ class CombinedFinder:
         self._run_last = 0
         self._run_base = 0.0
         self._pending: _Event | None = None  # a boundary into black, waiting for the way out
+        self._dip_found: _Event | None = None  # a dissolve by contrast, waiting on a change run
         self._last_emitted = 0.0
 
     # -- per-frame scores ---------------------------------------------------------------------
@@ -370,7 +384,8 @@ class CombinedFinder:
                 if before.shape == steady.shape:
                     shifted = _shift_residual(before, steady)
         self._prev, self._prev_steady = (hsv, thumb, frame), steady
-        return _Frame(frame.time, content, change, dark, thumb, shifted)
+        contrast = float(thumb.mean(axis=2).var())
+        return _Frame(frame.time, content, change, dark, thumb, shifted, contrast=contrast)
 
     def _confirmed(self, i: int) -> bool:
         """Whether the histogram or the hash detector sees frame ``i`` differ from the one
@@ -414,6 +429,7 @@ class CombinedFinder:
                 self._cursor - 1,
                 self._run_start if self._run_start is not None else self._cursor,
                 self._pending.first if self._pending is not None else self._cursor,
+                self._dip_found.first if self._dip_found is not None else self._cursor,
             )
             drop = min(drop, oldest - self._base)
             if drop > 0:
@@ -463,6 +479,9 @@ class CombinedFinder:
         f = self._at(i)
         if f.flash:
             return []
+        dip = self._dip(i)
+        if dip:
+            return dip
         if self._run_start is None:
             warming = i - self._last_boundary < GRADUAL_WARMUP * self._fps
             if warming and not self._at(i - 1).dark:  # black has no motion to learn
@@ -482,6 +501,71 @@ class CombinedFinder:
         elif (f.time - self._at(self._run_last).time) > GRADUAL_GAP:
             return self._close_run(self._run_last + 1, now=i + 1)
         return []
+
+    def _dip(self, i: int) -> list[_Event]:
+        """A dissolve between moving shots that ended at frame ``i - 1``: the contrast rose
+        (after falling, or not) along a blend's curve from some frame ``s`` (the best fit of
+        :data:`DIP_SAG`'s model over :data:`GRADUAL_MIN` to :data:`GRADUAL_MAX`), between two
+        different pictures, with no black frame and no boundary inside. A change run open over
+        it is judged first (:meth:`_dip_instead`)."""
+        e = i - 1
+        shortest = max(2, round(GRADUAL_MIN * self._fps))
+        first = max(self._base, self._last_boundary + 1, e - round(GRADUAL_MAX * self._fps))
+        if e - shortest < first:
+            return []
+        step = 1 + DIP_TOLERANCE
+        last = self._at(e).contrast
+        after = [self._at(k).contrast for k in range(i, min(self._end, i + 2))]
+        if not (last > self._at(e - 1).contrast * step and max(after) <= last * step):
+            return []  # not the end of a rise (one frame's wobble does not end it)
+        # A blend changes the picture in every frame: the rise is looked for from where the
+        # picture last stood still (a still slide that then darkens is no blend).
+        still = e
+        while still > first and self._at(still).change >= GRADUAL_KEEP:
+            still -= 1
+        first = still
+        if e - shortest < first:
+            return []
+        v = np.array([self._at(k).contrast for k in range(first, e + 1)])
+        if float(v.min()) > (1 - DIP_SAG) * float(v.max()):
+            return []  # nothing sags that far (real footage wobbles by a few percent)
+        best: tuple[float, int, float] | None = None
+        for s in range(0, len(v) - shortest):
+            curve = v[s:]
+            alpha = np.linspace(0.0, 1.0, len(curve))
+            ends = (1 - alpha) ** 2 * curve[0] + alpha**2 * curve[-1]
+            shared = 2 * alpha * (1 - alpha)
+            cov = float(shared @ (curve - ends)) / float(shared @ shared)
+            level = float(curve[0] + curve[-1]) / 2
+            sag = 0.5 - cov / (2 * level) if level > 0 else 0.0
+            if sag < DIP_SAG:
+                continue
+            misfit = float(np.sqrt(np.mean((ends + cov * shared - curve) ** 2))) / level
+            if misfit <= DIP_FIT and (best is None or misfit < best[0]):
+                best = (misfit, s, sag)
+        if best is None:
+            return []
+        start = first + best[1]
+        a, b = self._at(start), self._at(e)
+        if self._pending is not None or any(
+            self._at(k).dark for k in range(max(self._base, self._last_boundary), e + 1)
+        ):
+            return []  # black since the shot began: a fade (in), judged as one
+        total = _thumb_change(a.thumb, b.thumb)
+        if total < GRADUAL_TOTAL or total < GRADUAL_OVER_MOTION * self._motion_over(start, e):
+            return []  # the same picture, or no more change than the shot's own motion
+        middle = (start + 1 + e) // 2
+        boundary = Boundary(self._at(middle).time, "dissolve", self._at(start + 1).time, b.time)
+        misfit, _, sag = best
+        log.debug("dip %.3f-%.3f: dissolve (misfit %.3f, sag %.2f)", a.time, b.time, misfit, sag)
+        event = _Event(boundary, False, False, start + 1, e)
+        if self._run_start is not None:
+            # A change run is open over it: its blend test, when it passes, spans the
+            # dissolve more exactly; this one stands in when it does not.
+            self._dip_found = event
+            return []
+        self._last_boundary, self._last_boundary_time = e, b.time
+        return [event]
 
     def _motion(self, i: int) -> float:
         """Median thumbnail change of the current shot over the second before frame ``i``."""
@@ -532,7 +616,7 @@ class CombinedFinder:
         frames before ``now`` have been decided."""
         s, self._run_start = self._run_start, None
         if s is None or e - s < 2:
-            return []
+            return self._dip_instead(now)
         verdict = self._judge(s, e)
         log.debug("gradual %.3f-%.3f: %s", self._at(s).time, self._at(e).time, verdict or "ok")
         if verdict and verdict != "too short":
@@ -546,7 +630,8 @@ class CombinedFinder:
                     e, verdict = end, ""
                     break
         if verdict:
-            return []
+            return self._dip_instead(now)
+        self._dip_found = None  # the run's blend is the more exact span
         a, b = self._at(s), self._at(e)
         middle = (s + 1 + e) // 2
         kind: TransitionKind = "fade" if a.dark or b.dark else "dissolve"
@@ -556,6 +641,18 @@ class CombinedFinder:
         self._last_boundary, self._last_boundary_time = e, b.time
         events = [_Event(boundary, a.dark, b.dark, s + 1, e)]
         for k in range(e + 1, now):
+            events += self._track_run(k)
+        return events
+
+    def _dip_instead(self, now: int) -> list[_Event]:
+        """The dissolve the contrast showed (:meth:`_dip`) while a change run was open, now
+        that the run was no blend; frames after it up to ``now`` are looked at again."""
+        found, self._dip_found = self._dip_found, None
+        if found is None or found.first <= self._last_boundary:
+            return []
+        self._last_boundary, self._last_boundary_time = found.last, self._at(found.last).time
+        events = [found]
+        for k in range(found.last + 1, now):
             events += self._track_run(k)
         return events
 
@@ -574,16 +671,9 @@ class CombinedFinder:
         norm = float(np.sqrt((diff * diff).sum()))
         if total < GRADUAL_TOTAL or norm == 0.0:
             return f"total change {total:.1f}"
-        first = max(self._base, self._last_boundary)
-        lag = s - (e - s)
-        if not a.dark and s > first:
-            # The shot's own change over as long as the run, before it; a run that starts
-            # soon after the shot does takes what the shot moved so far, scaled to the length.
-            motion = _thumb_change(self._at(max(lag, first)).thumb, a.thumb)
-            if lag < first:
-                motion *= (e - s) / (s - first)
-            if total < GRADUAL_OVER_MOTION * motion:
-                return f"total change {total:.1f} vs motion {motion:.1f}"
+        motion = self._motion_over(s, e)
+        if not a.dark and total < GRADUAL_OVER_MOTION * motion:
+            return f"total change {total:.1f} vs motion {motion:.1f}"
         inside = np.stack([self._at(m).thumb for m in range(s + 1, e)]).astype(np.float32)
         inside = inside.reshape(e - s - 1, -1) - start.reshape(1, -1)
         flat = diff.reshape(-1)
@@ -603,6 +693,17 @@ class CombinedFinder:
         if stalled > GRADUAL_STALL:
             return f"blend stalls ({stalled:.2f})"
         return ""
+
+    def _motion_over(self, s: int, e: int) -> float:
+        """The shot's own change (thumbnail) over as long as frames ``s`` to ``e``, before
+        them; a transition that starts soon after the shot does takes what the shot moved so
+        far, scaled to the length (0 when nothing of the shot comes before ``s``)."""
+        first = max(self._base, self._last_boundary)
+        if s <= first:
+            return 0.0
+        lag = s - (e - s)
+        motion = _thumb_change(self._at(max(lag, first)).thumb, self._at(s).thumb)
+        return motion * (e - s) / (s - first) if lag < first else motion
 
     def _emit(self, events: list[_Event]) -> list[Boundary]:
         """Merge fades through black, drop fades at the very start and end, keep shots at least
