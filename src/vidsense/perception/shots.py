@@ -323,7 +323,9 @@ class CombinedFinder:
     back within :data:`FLASH_WINDOW` is a flash and ignored. A **dissolve** is a run of changes
     above the shot's own motion (twin-comparison) between two different pictures, whose frames fit
     ``a*before + (1-a)*after`` with ``a`` rising steadily; a run that goes on into a moving shot
-    is cut back to its longest such blend. It is a **fade** when one side is black, and a fade
+    is cut back to its longest such blend. A dissolve between two moving shots, which changes
+    the picture no more than they do, shows in the contrast instead: it sags between theirs as
+    a blend's does (:data:`DIP_SAG`). It is a **fade** when one side is black, and a fade
     out, black and a fade in (or a cut) become one fade; fades in at the very start and out at
     the very end are not boundaries (a hard cut out of a black leader is). A gradual transition
     is reported at its middle frame with its span. Decisions wait :data:`FLASH_WINDOW` (cuts)
