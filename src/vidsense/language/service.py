@@ -15,7 +15,6 @@ re-indexed.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 import re
@@ -743,15 +742,9 @@ class WritingService:
         yield {"event_type": "stream_start", "metadata": {"generation_id": generation_id}}
         pieces: list[str] = []
         cited: list[dict[str, Any]] = []
-        refused = cannot(read_request(question))
-        parts = [question] if refused is not None else question_parts(question)
-        for n, part in enumerate(parts):
-            pack = self._question_pack(ev, part)
-            written = [refused] if refused is not None else self.writer.stream_answer(pack, part)
-            for piece in itertools.chain([" "] if n else [], written):
-                pieces.append(piece)
-                yield {"event_type": "text_generation", "text": piece}
-            cited += [c for c in pack.citations() if c not in cited]
+        for piece in self._answer_pieces(ev, question, cited):
+            pieces.append(piece)
+            yield {"event_type": "text_generation", "text": piece}
         end: dict[str, Any] = {
             "event_type": "stream_end",
             "metadata": {"generation_id": generation_id, "usage": _usage("".join(pieces))},
@@ -759,6 +752,22 @@ class WritingService:
         if citations:
             end["citations"] = cited
         yield end
+
+    def _answer_pieces(
+        self, ev: VideoEvidence, question: str, cited: list[dict[str, Any]]
+    ) -> Iterator[str]:
+        """:meth:`_answered` in the pieces the writer streams, each part's citations added to
+        ``cited``; a request no tool here can do is refused before any evidence is ranked."""
+        refused = cannot(read_request(question))
+        if refused is not None:
+            yield refused
+            return
+        for n, part in enumerate(question_parts(question)):
+            pack = self._question_pack(ev, part)
+            if n:
+                yield " "
+            yield from self.writer.stream_answer(pack, part)
+            cited += [c for c in pack.citations() if c not in cited]
 
     def answer(self, video_id: str, question: str) -> tuple[str, list[dict[str, Any]]]:
         """A plain answer and its citations (for chat)."""
