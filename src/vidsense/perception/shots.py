@@ -275,6 +275,30 @@ def _thumb_change(a: np.ndarray, b: np.ndarray) -> float:
     return sum(cv2.mean(cv2.absdiff(a, b))[:3]) / 3.0
 
 
+def _blend_contrast(v: np.ndarray, shortest: int) -> tuple[float, int, float] | None:
+    """How a rise of contrast ``v`` (one value a frame, ending where it stops) fits a blend's
+    curve ``(1-a)^2 v[s] + a^2 v[-1] + 2a(1-a) cov`` from the start ``s`` (``cov`` fitted, ``a``
+    linear over at least ``shortest`` frames) that fits best among those that sag at least
+    :data:`DIP_SAG`: ``(misfit, s, sag)`` when that misfit is within :data:`DIP_FIT`."""
+    if float(v.min()) > (1 - DIP_SAG) * float(v.max()):
+        return None  # nothing sags that far (real footage wobbles by a few percent)
+    best: tuple[float, int, float] | None = None
+    for s in range(0, len(v) - shortest):
+        curve = v[s:]
+        alpha = np.linspace(0.0, 1.0, len(curve))
+        ends = (1 - alpha) ** 2 * curve[0] + alpha**2 * curve[-1]
+        shared = 2 * alpha * (1 - alpha)
+        cov = float(shared @ (curve - ends)) / float(shared @ shared)
+        level = float(curve[0] + curve[-1]) / 2
+        sag = 0.5 - cov / (2 * level) if level > 0 else 0.0
+        if sag < DIP_SAG:
+            continue
+        misfit = float(np.sqrt(np.mean((ends + cov * shared - curve) ** 2))) / level
+        if misfit <= DIP_FIT and (best is None or misfit < best[0]):
+            best = (misfit, s, sag)
+    return best
+
+
 def _steady(frame: DecodedFrame) -> np.ndarray:
     """The frame's luma at 160 px wide, area-filtered from a twice finer sample: a sub-pixel
     move of a textured picture stays a move (a strided sample aliases it into noise)."""
@@ -520,6 +544,10 @@ class CombinedFinder:
         after = [self._at(k).contrast for k in range(i, min(self._end, i + 2))]
         if not (last > self._at(e - 1).contrast * step and max(after) <= last * step):
             return []  # not the end of a rise (one frame's wobble does not end it)
+        if self._pending is not None or any(
+            self._at(k).dark for k in range(max(self._base, self._last_boundary), e + 1)
+        ):
+            return []  # black since the shot began: a fade (in), judged as one
         # A blend changes the picture in every frame: the rise is looked for from where the
         # picture last stood still (a still slide that then darkens is no blend).
         still = e
@@ -529,36 +557,17 @@ class CombinedFinder:
         if e - shortest < first:
             return []
         v = np.array([self._at(k).contrast for k in range(first, e + 1)])
-        if float(v.min()) > (1 - DIP_SAG) * float(v.max()):
-            return []  # nothing sags that far (real footage wobbles by a few percent)
-        best: tuple[float, int, float] | None = None
-        for s in range(0, len(v) - shortest):
-            curve = v[s:]
-            alpha = np.linspace(0.0, 1.0, len(curve))
-            ends = (1 - alpha) ** 2 * curve[0] + alpha**2 * curve[-1]
-            shared = 2 * alpha * (1 - alpha)
-            cov = float(shared @ (curve - ends)) / float(shared @ shared)
-            level = float(curve[0] + curve[-1]) / 2
-            sag = 0.5 - cov / (2 * level) if level > 0 else 0.0
-            if sag < DIP_SAG:
-                continue
-            misfit = float(np.sqrt(np.mean((ends + cov * shared - curve) ** 2))) / level
-            if misfit <= DIP_FIT and (best is None or misfit < best[0]):
-                best = (misfit, s, sag)
+        best = _blend_contrast(v, shortest)
         if best is None:
             return []
-        start = first + best[1]
+        misfit, offset, sag = best
+        start = first + offset
         a, b = self._at(start), self._at(e)
-        if self._pending is not None or any(
-            self._at(k).dark for k in range(max(self._base, self._last_boundary), e + 1)
-        ):
-            return []  # black since the shot began: a fade (in), judged as one
         total = _thumb_change(a.thumb, b.thumb)
         if total < GRADUAL_TOTAL or total < GRADUAL_OVER_MOTION * self._motion_over(start, e):
             return []  # the same picture, or no more change than the shot's own motion
         middle = (start + 1 + e) // 2
         boundary = Boundary(self._at(middle).time, "dissolve", self._at(start + 1).time, b.time)
-        misfit, _, sag = best
         log.debug("dip %.3f-%.3f: dissolve (misfit %.3f, sag %.2f)", a.time, b.time, misfit, sag)
         event = _Event(boundary, False, False, start + 1, e)
         if self._run_start is not None:
@@ -566,8 +575,7 @@ class CombinedFinder:
             # dissolve more exactly; this one stands in when it does not.
             self._dip_found = event
             return []
-        self._last_boundary, self._last_boundary_time = e, b.time
-        return [event]
+        return self._gradual(event, i)
 
     def _motion(self, i: int) -> float:
         """Median thumbnail change of the current shot over the second before frame ``i``."""
@@ -638,11 +646,16 @@ class CombinedFinder:
         middle = (s + 1 + e) // 2
         kind: TransitionKind = "fade" if a.dark or b.dark else "dissolve"
         boundary = Boundary(self._at(middle).time, kind, self._at(s + 1).time, b.time)
-        # The next shot's motion is learned, and its length counted, from the end of the
-        # transition on.
-        self._last_boundary, self._last_boundary_time = e, b.time
-        events = [_Event(boundary, a.dark, b.dark, s + 1, e)]
-        for k in range(e + 1, now):
+        return self._gradual(_Event(boundary, a.dark, b.dark, s + 1, e), now)
+
+    def _gradual(self, event: _Event, now: int) -> list[_Event]:
+        """A gradual transition found, ending at frame ``event.last``: the next shot's motion
+        is learned, and its length counted, from there on, and the frames after it up to
+        ``now`` (already decided as part of the run) are looked at again."""
+        self._last_boundary = event.last
+        self._last_boundary_time = self._at(event.last).time
+        events = [event]
+        for k in range(event.last + 1, now):
             events += self._track_run(k)
         return events
 
@@ -652,11 +665,7 @@ class CombinedFinder:
         found, self._dip_found = self._dip_found, None
         if found is None or found.first <= self._last_boundary:
             return []
-        self._last_boundary, self._last_boundary_time = found.last, self._at(found.last).time
-        events = [found]
-        for k in range(found.last + 1, now):
-            events += self._track_run(k)
-        return events
+        return self._gradual(found, now)
 
     def _judge(self, s: int, e: int) -> str:
         """Why frames ``s`` to ``e`` are not a gradual transition ("" when they are)."""
