@@ -31,6 +31,7 @@ from vidsense.language.phrases import (
     generalise,
     heading,
     noun_phrases,
+    part_of,
     subject_words,
     tagger_installed,
 )
@@ -383,6 +384,9 @@ def test_topics_are_noun_phrases() -> None:
     assert noun_phrases(["user@host:~$ ls /usr"]) == [[]], "no prompts or paths as topics"
     assert generalise([("spaghetti", 1.0), ("noodle", 1.0), ("salt", 1.0)]) == "pasta"
     assert generalise([("lighthouse", 1.0), ("lamp", 1.0)]) is None
+    # A part names its whole (WordNet meronymy): a brake is part of a wheeled vehicle.
+    assert part_of("brake", "bike") and part_of("wheel", "car")
+    assert not part_of("bike", "brake") and not part_of("station", "bike")
 
 
 def _facts(duration: float) -> VideoFacts:
@@ -522,6 +526,42 @@ def test_a_sign_off_on_screen_titles_no_chapter() -> None:
     assert writer.screen_title(ev.pack()) is None
     title, _ = writer.describe(ev.pack(), "chapter")
     assert "next time" not in title.lower() and title
+
+
+def test_a_stretch_is_named_after_the_whole_its_parts_belong_to() -> None:
+    """An airport, bikes and brakes are each named once; the brakes checked are a part of the
+    bikes, so the stretch is about bikes."""
+    said = [
+        Item("s0", "speech", 0.7, 4.6, "On the last day we hire bikes at the airport."),
+        Item("s1", "speech", 5.3, 9.8, "Check the brakes before you leave."),
+    ]
+    ev = VideoEvidence(_facts(10.0), said, [], {}, "en")
+    assert ExtractiveWriter().subjects(ev.pack(), limit=1) == ["bikes"]
+
+
+def test_what_every_chapter_speaks_of_leads_the_title_and_topics() -> None:
+    """Three chapters, each about its own subject and each speaking of the moon: the gist's
+    title and topics name the moon before the chapters' subjects, and the summary says so;
+    chapters that share nothing are titled by their subjects alone."""
+    lines = [
+        ["The moon shows phases as it travels around us.", "Each phase lasts a few days."],
+        ["The moon pulls the ocean into a bulge.", "The ocean rises twice a day."],
+        ["A lunar eclipse darkens the moon.", "During a lunar eclipse the shadow turns red."],
+    ]
+    said = [
+        Item(f"s{k}{n}", "speech", 10.0 * k + 4.0 * n, 10.0 * k + 4.0 * n + 3.5, line)
+        for k, pair in enumerate(lines)
+        for n, line in enumerate(pair)
+    ]
+    ev = VideoEvidence(_facts(30.0), said, [], {}, "en")
+    thirds = [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
+    writer = ExtractiveWriter()
+    gist = writer.gist(ev.pack(chapters=thirds))
+    assert gist.title.startswith("Moon: ") and "Ocean" in gist.title, gist.title
+    assert gist.topics[0] == "Moon" and {"Ocean", "Lunar Eclipse"} <= set(gist.topics), gist.topics
+    assert writer.summarize(ev.pack(chapters=thirds)).startswith("This video covers moon: ")
+    apart = VideoEvidence(_facts(30.0), [i for i in said if "moon" not in i.text], [], {}, "en")
+    assert not writer.gist(apart.pack(chapters=thirds)).title.startswith("Moon")
 
 
 def test_a_numbered_line_under_a_series_title_names_its_part() -> None:

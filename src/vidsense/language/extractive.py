@@ -50,6 +50,7 @@ from vidsense.language.phrases import (
     heading,
     names_something,
     noun_phrases,
+    part_of,
 )
 from vidsense.language.requests import Request, read_request
 from vidsense.language.text import (
@@ -88,6 +89,12 @@ TITLE_WEIGHT = 3.0
 KEY_SIMILARITY = 1.0
 """How much a candidate subject's closeness in meaning to its window weighs (0 = not at
 all; 1 = from half to one and a half times its weight)."""
+SHARED_AMONG = 2
+"""How many of a whole video's leading subjects may be what its chapters share."""
+PART_SHARE = 0.5
+"""How much a mention of a part (WordNet meronymy: "brakes" of a bike) counts as a mention of
+its whole, when both are named in one window: half, as a part says less about what a
+stretch is about than its whole does."""
 FIT_SPAN = 0.1
 """The least spread of those closeness scores (cosines) that is scaled to the full range:
 candidates whose fits differ by less are weighed nearly alike."""
@@ -138,7 +145,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 56
+    VERSION = 57
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -243,6 +250,10 @@ class ExtractiveWriter(Writer):
             # shown besides is weighed by its share of the video's mentions.
             here = sum(surface[key].values())
             score[key] = score[key] * here / max(video.get(key, here), here) + titled.get(key, 0)
+        # A part mentioned speaks of its whole ("check the brakes" in a stretch about bikes).
+        parts = {k: sum(score[p] for p in score if part_of(p, k)) for k in score}
+        for key, more in parts.items():
+            score[key] += PART_SHARE * more
         if KEY_SIMILARITY and ev.embed is not None and len(score) > 1:
             self._by_meaning(pack, score, written)
         ranked = sorted(score, key=lambda k: (-score[k], k))
@@ -360,6 +371,31 @@ class ExtractiveWriter(Writer):
 
     # -- the interface ---------------------------------------------------------------------
 
+    def shared(self, pack: EvidencePack, parts: Sequence[EvidencePack]) -> str | None:
+        """What the pack's chapters share, when they are several: its leading subject (of
+        :meth:`subjects`, over the whole pack) when every chapter mentions it and none is
+        named after it ("the moon" of a video about its phases, the tides and eclipses);
+        else None. English only (heads are lemmas of English nouns)."""
+        if len(parts) < 2 or not (pack.evidence.language or "en").startswith("en"):
+            return None
+        mentioned: set[str] | None = None
+        for part in parts:
+            texts = [t for t, _, _ in self._weighted(part)]
+            heads = {p.head.lower() for found in noun_phrases(texts) for p in found}
+            mentioned = heads if mentioned is None else mentioned & heads
+        named = {self._head(s) for p in parts for s in self.subjects(p, limit=1)}
+        for subject in self.subjects(pack, limit=SHARED_AMONG):
+            head = self._head(subject)
+            if head and head in (mentioned or set()) and head not in named:
+                return subject
+        return None
+
+    @staticmethod
+    def _head(phrase: str) -> str:
+        """The head noun (lower-case lemma) of a noun phrase, "" when it has none."""
+        found = noun_phrases([phrase])[0]
+        return found[-1].head.lower() if found else ""
+
     def chapters_of(self, pack: EvidencePack) -> list[EvidencePack]:
         """The pack's chapters as packs of their own (the chapters the service computed for
         the window, or the window as one)."""
@@ -377,6 +413,9 @@ class ExtractiveWriter(Writer):
             topics += found[1:2]
         if len(topics) < 3:
             topics += self.subjects(pack, limit=5)
+        shared = self.shared(pack, parts)
+        if shared is not None:
+            topics.insert(0, shared)
         topics = _distinct([title_case(t) for t in topics])[:MAX_TOPICS]
         screen = self.screen_title(pack)
         sights = self.sights(pack)
@@ -384,7 +423,10 @@ class ExtractiveWriter(Writer):
             shown = [title_case(_subject(i.text)) for i in sights]
             topics += [t for t in dict.fromkeys(shown) if t not in topics][: 5 - len(topics)]
         named = _distinct([title_case(f[0]) for f in per_part if f])
-        if len(named) > 1:
+        if len(named) > 1 and shared is not None:  # "Moon: Sunlit Half, Ocean and Eclipse"
+            head = f"{title_case(shared)}: "
+            title = head + short_list(named, TITLE_CHARS - len(head))
+        elif len(named) > 1:
             title = short_list(named, TITLE_CHARS)
         elif screen is not None:
             pack.cite([screen])
@@ -465,7 +507,7 @@ class ExtractiveWriter(Writer):
             subjects = self.subjects(pack, limit=3)
         lead = ""
         if subjects and whole:
-            lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
+            lead = _covers(subjects[:MAX_TITLE_TOPICS], self.shared(pack, parts))
         if len(parts) > SUMMARY_SENTENCES:  # the same share of the video for every sentence
             step = len(parts) / SUMMARY_SENTENCES
             parts = [parts[int(k * step)] for k in range(SUMMARY_SENTENCES)]
@@ -877,12 +919,13 @@ class ExtractiveWriter(Writer):
         focuses on one), then their most central sentences (for a focus, the lines closest to
         it), kept within the length asked."""
         subjects = _distinct([s for p in parts for s in self.subjects(p, limit=1)])
+        shared = None if focused else self.shared(pack, parts)
         lead = ""
         if focused and len(parts) == 1:
             title, _ = self.describe(parts[0], "chapter")
             lead = f"{title} ({span(parts[0].start, parts[0].end)}):"
         elif subjects:
-            lead = f"This video covers {spoken_list(subjects[:MAX_TITLE_TOPICS])}."
+            lead = _covers(subjects[:MAX_TITLE_TOPICS], shared)
         body = [s for p in parts for s in self._part_sentences(p, pack)]
         # Only about the focus: the sentences said closest to it (the service's focus) in the
         # parts chosen, in time order; else the parts' most central ones.
@@ -910,7 +953,7 @@ class ExtractiveWriter(Writer):
         if lead:
             while subjects and _count_words(lead) > most_words:  # fewer subjects until it fits
                 subjects = subjects[:-1]
-                lead = f"This video covers {spoken_list(subjects)}." if subjects else ""
+                lead = _covers(subjects, shared) if subjects else ""
             if lead:
                 out.append(lead)
         for sentence in body:
@@ -1149,6 +1192,12 @@ def _digits(text: str) -> frozenset[str]:
     """The numbers written in ``text``, as digit groups without leading zeros ("07:15": 7
     and 15)."""
     return frozenset(str(int(d)) for d in re.findall(r"\d+", text))
+
+
+def _covers(subjects: Sequence[str], shared: str | None) -> str:
+    """The overview sentence that names a video's ``subjects`` (and what they share)."""
+    named = spoken_list(subjects)
+    return f"This video covers {shared}: {named}." if shared else f"This video covers {named}."
 
 
 def _subject(shows: str) -> str:

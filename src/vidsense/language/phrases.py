@@ -293,11 +293,33 @@ def generalise(heads: Iterable[tuple[str, float]], most: int = 2) -> str | None:
     return best[1]
 
 
+@cache
+def part_of(part: str, whole: str) -> bool:
+    """Whether the noun ``part`` names a part of ``whole`` (both lemmas) in WordNet, in one of
+    their two commonest senses: a part of the whole itself or of what it is a kind of, up to
+    two levels up ("brake" of "bike": a brake is part of a wheeled vehicle, which a bicycle
+    is)."""
+    wn = wordnet()
+    if wn is None or part == whole:
+        return False
+    holders = {h for s in wn.synsets(part, "n")[:2] for h in s.part_holonyms()}
+    if not holders:
+        return False
+    for synset in wn.synsets(whole, "n")[:2]:
+        level = [synset]
+        for _ in range(3):
+            if holders.intersection(level):
+                return True
+            level = [h for s in level for h in s.hypernyms()]
+    return False
+
+
 __all__ = [
     "Phrase",
     "generalise",
     "heading",
     "is_noun_phrase",
     "noun_phrases",
+    "part_of",
     "tagger_installed",
 ]
