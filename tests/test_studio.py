@@ -40,6 +40,9 @@ def test_sentences_end_at_full_stops_and_long_pauses() -> None:
         (4.6, 5.0, "Yes"),
         (6.5, 8.0, "then home"),
     ]
+    # Read as every quote is (vidsense.language.sentences): "Dr." ends no sentence.
+    doctor = [_segment(0.0, 2.0, [(0.0, 0.4, "Dr."), (0.5, 1.0, "Lee"), (1.1, 2.0, "waves.")])]
+    assert [s.text for s in sentences(doctor)] == ["Dr. Lee waves."]
 
 
 def _talk(duration: float = 60.0) -> list[Sentence]:

@@ -60,7 +60,7 @@ class Sentence:
     start: float
     end: float
     text: str
-    sources: tuple[str, ...]
+    sources: tuple[str, ...] = ()
 
 
 def _ends(word: str, following: str | None) -> bool:
@@ -108,9 +108,12 @@ def _cut_long(words: list[TimedWord]) -> list[list[TimedWord]]:
 
 def split_sentences(
     segments: Sequence[tuple[str, float, float, str, Sequence[TimedWord]]],
+    *,
+    pause: float = PAUSE,
 ) -> list[Sentence]:
     """Sentences of a transcript given as ``(segment id, start, end, text, words)`` in time
-    order."""
+    order, cut at silences of ``pause`` seconds or more (:data:`PAUSE`: for quoting; a reel
+    cuts at shorter ones)."""
     stream: list[tuple[TimedWord, str]] = []
     out: list[Sentence] = []
     for sid, start, end, text, words in segments:
@@ -118,17 +121,17 @@ def split_sentences(
         if not usable:
             # No word times: the segment stands as it is, between whatever came before it
             # and whatever comes after.
-            out += _flush(stream)
+            out += _flush(stream, pause)
             stream = []
             if text.strip():
                 out.append(Sentence(start, end, text.strip(), (sid,)))
             continue
         stream += [(w, sid) for w in usable]
-    out += _flush(stream)
+    out += _flush(stream, pause)
     return out
 
 
-def _flush(stream: list[tuple[TimedWord, str]]) -> list[Sentence]:
+def _flush(stream: list[tuple[TimedWord, str]], longest: float) -> list[Sentence]:
     pieces: list[list[tuple[TimedWord, str]]] = []
     current: list[tuple[TimedWord, str]] = []
     for i, (word, sid) in enumerate(stream):
@@ -147,7 +150,8 @@ def _flush(stream: list[tuple[TimedWord, str]]) -> list[Sentence]:
             word = TimedWord(word.text, following.start - (word.end - word.start), following.start)
             pause = 0.0
         current.append((word, sid))
-        if following is None or _ends(word.text.strip(), following.text.strip()) or pause >= PAUSE:
+        ends = following is None or _ends(word.text.strip(), following.text.strip())
+        if ends or pause >= longest:
             pieces.append(current)
             current = []
     if current:

@@ -1,8 +1,9 @@
 """Which spans of a video a highlight reel shows: the best highlights, in source order, adding
 up to a target duration, with no spoken sentence cut.
 
-Sentences come from the transcript's word times (a sentence ends at ``.``, ``?`` or ``!``, or
-at a pause of :data:`SENTENCE_PAUSE` seconds). A clip may start only where no sentence is being
+Sentences are the transcript's, read as everywhere else (:mod:`vidsense.language.sentences`:
+segments joined and cut again at sentence ends) but also cut at a pause of
+:data:`SENTENCE_PAUSE` seconds. A clip may start only where no sentence is being
 spoken during its first ``crossfade`` seconds (the fade in), and end only where none is spoken
 during its last ``crossfade`` seconds (the fade out): so every sentence in the reel is heard
 whole, at full volume, and the crossfades fall in the pauses. Highlights are snapped outwards
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vidsense.media.subtitles import ends_sentence
+from vidsense.language.sentences import Sentence, TimedWord, split_sentences
 
 SENTENCE_PAUSE = 1.0
 """Seconds of silence between two words that end a sentence even without punctuation."""
@@ -26,15 +27,6 @@ MIN_CLIP = 1.5
 """Shortest clip a reel is made of, seconds."""
 
 Interval = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A spoken sentence: ``start`` of its first word, ``end`` of its last, seconds."""
-
-    start: float
-    end: float
-    text: str
 
 
 @dataclass(frozen=True)
@@ -65,18 +57,19 @@ def words_of(segments: Iterable[Any]) -> list[tuple[float, float, str]]:
 
 
 def sentences(segments: Iterable[Any], *, pause: float = SENTENCE_PAUSE) -> list[Sentence]:
-    """The sentences of transcript segments (see :func:`words_of`)."""
-    words = words_of(segments)
-    out: list[Sentence] = []
-    current: list[tuple[float, float, str]] = []
-    for i, word in enumerate(words):
-        current.append(word)
-        after = words[i + 1] if i + 1 < len(words) else None
-        if after is None or ends_sentence(word[2]) or after[0] - word[1] >= pause:
-            text = " ".join(w[2] for w in current if w[2])
-            out.append(Sentence(current[0][0], max(w[1] for w in current), text))
-            current = []
-    return out
+    """The sentences of transcript segments (as :func:`words_of` reads them), also cut at
+    silences of ``pause`` seconds."""
+    rows = []
+    for n, segment in enumerate(segments):
+        data: Mapping[str, Any] = getattr(segment, "data", None) or {}
+        words = [
+            TimedWord(str(w.get("word", "")), float(w["start"]), float(w["end"]))
+            for w in data.get("words") or []
+            if float(w["end"]) >= float(w["start"])
+        ]
+        sid = str(getattr(segment, "id", n))
+        rows.append((sid, float(segment.start), float(segment.end), str(segment.text), words))
+    return split_sentences(sorted(rows, key=lambda r: r[1]), pause=pause)
 
 
 def allowed(forbidden: Iterable[Interval], duration: float) -> list[Interval]:
