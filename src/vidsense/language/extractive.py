@@ -66,7 +66,7 @@ from vidsense.language.text import (
     words,
 )
 from vidsense.times import clock, span
-from vidsense.words import legible
+from vidsense.words import legible, lemma
 
 NOTABLE_SOUNDS = (
     "Applause",
@@ -145,7 +145,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 57
+    VERSION = 58
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -372,17 +372,23 @@ class ExtractiveWriter(Writer):
     # -- the interface ---------------------------------------------------------------------
 
     def shared(self, pack: EvidencePack, parts: Sequence[EvidencePack]) -> str | None:
-        """What the pack's chapters share, when they are several: its leading subject (of
-        :meth:`subjects`, over the whole pack) when every chapter mentions it and none is
-        named after it ("the moon" of a video about its phases, the tides and eclipses);
-        else None. English only (heads are lemmas of English nouns)."""
+        """What the pack's chapters share, when they are several: one of its leading subjects
+        (of :meth:`subjects`, over the whole pack) that every chapter mentions (as a noun
+        phrase or inside one: "green coffee beans" mentions coffee) and none is named after
+        ("the moon" of a video about its phases, the tides and eclipses); else None. English
+        only (heads are lemmas of English nouns)."""
         if len(parts) < 2 or not (pack.evidence.language or "en").startswith("en"):
             return None
         mentioned: set[str] | None = None
         for part in parts:
             texts = [t for t, _, _ in self._weighted(part)]
-            heads = {p.head.lower() for found in noun_phrases(texts) for p in found}
-            mentioned = heads if mentioned is None else mentioned & heads
+            nouns = {  # heads, and nouns naming a kind: "coffee" in "green coffee beans"
+                word
+                for found in noun_phrases(texts)
+                for p in found
+                for word in (p.head.lower(), *(lemma(w) for w in p.text.lower().split()))
+            }
+            mentioned = nouns if mentioned is None else mentioned & nouns
         named = {self._head(s) for p in parts for s in self.subjects(p, limit=1)}
         for subject in self.subjects(pack, limit=SHARED_AMONG):
             head = self._head(subject)
