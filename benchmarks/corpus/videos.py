@@ -718,6 +718,29 @@ AUSTEN = Video(
     ),
 )
 
+READING = Video(
+    name="reading_alone",
+    split="dev",
+    structure="one topic: 27 s of real LibriVox narration (one paragraph of Sense and "
+    "Sensibility) over a panned photo, its title on screen throughout",
+    tests="a video of one subject gets one chapter (real narration, no cut, a title shown "
+    "from start to end)",
+    topics=(
+        Topic(
+            "A reading from Sense and Sensibility",
+            ("novel", "book", "reading", "dashwood", "austen", "sensibility"),
+            lead=0.5,
+            says=AUSTEN.topics[0].says,
+            shows=(Show("SENSE AND SENSIBILITY", "cap_reading", 0.0, None, size=30, y="h/8"),),
+            shots=(Shot(f"photo:{ABBEY}", key="abbey_alone"),),
+        ),
+    ),
+    questions=(
+        Question("Who is described as not ill disposed?", (("dashwood", "john"),)),
+        Question("Who wrote the book?"),
+    ),
+)
+
 # -- test --------------------------------------------------------------------------------------
 
 TIPS = Video(
@@ -1529,6 +1552,59 @@ STREET = Video(
     ),
 )
 
+LIGHTHOUSE = Video(
+    name="lighthouse_one_topic",
+    split="test",
+    voice="en-gb",
+    structure="one topic: 8 sentences about one lighthouse over three real pictures (a city "
+    "clip with its own cut, two photos), cut between them",
+    tests="a video of one subject gets one chapter, whatever its cuts; numbers said as words",
+    topics=(
+        Topic(
+            "The old lighthouse",
+            ("lighthouse", "light", "tower", "lamp"),
+            says=(
+                Say("The old lighthouse stands at the end of the harbour wall.", "stands"),
+                Say(
+                    "It was built of granite in eighteen sixty and is twenty six metres tall.",
+                    "built",
+                ),
+                Say(
+                    "A keeper lived in the small house at its foot until the light was automated.",
+                    "keeper",
+                ),
+                Say(
+                    "Its lamp turns once every ten seconds and can be seen thirty kilometres "
+                    "out at sea.",
+                    "lamp",
+                ),
+                Say(
+                    "Visitors can climb the hundred and twelve steps to the gallery on Sundays.",
+                    "climb",
+                ),
+                Say("From the top you can see the whole bay and, on a clear day, the islands."),
+                Say(
+                    "The tower was painted red and white so that ships could see it by day.",
+                    "painted",
+                ),
+                Say("Every winter, volunteers clean the lens and polish the brass.", "winter"),
+            ),
+            shots=(
+                Shot(f"clip:{CITY}", seconds=7.5, key="lh_city", cuts=CITY_CUTS),
+                Shot(f"photo:{CITY_RAIL}", key="lh_rail"),
+                Shot(f"photo:{ABBEY}", key="lh_wall"),
+            ),
+        ),
+    ),
+    questions=(
+        Question("How tall is the lighthouse?", (("26", "twenty six", "twenty-six"),)),
+        Question("On which day can visitors climb it?", (("sunday",),)),
+        Question("Who designed the lighthouse?"),
+    ),
+    queries=(Query("how often the light flashes", "lamp"),),
+)
+
+
 VIDEOS: tuple[Video, ...] = (
     PASTA,
     MOON,
@@ -1537,12 +1613,14 @@ VIDEOS: tuple[Video, ...] = (
     SHOTS_A,
     PUEBLO,
     AUSTEN,
+    READING,
     TIPS,
     TREK,
     MERCATO,
     WERKSTATT,
     SHOTS_B,
     STREET,
+    LIGHTHOUSE,
 )
 
 __all__ = ["VIDEOS"]
