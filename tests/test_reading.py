@@ -444,6 +444,39 @@ def test_chapters_follow_the_subject_not_the_cuts(text_embedder: Any) -> None:
     starts = [c.start for c in chapters(ev)]
     assert len(starts) == 3, starts
     assert starts[1] == pytest.approx(16.6, abs=0.01) and starts[2] == pytest.approx(32.5, abs=1.0)
+    # The same with the embedder at hand (lines centred on the language's background).
+    ev.embed = lambda texts: embed(texts, kind="passage")
+    assert [c.start for c in chapters(ev)] == starts
+
+
+def test_a_paragraph_about_one_thing_is_one_chapter(text_embedder: Any) -> None:
+    """Eight sentences about one lighthouse, its title on screen throughout and cuts between
+    pictures: one chapter (centred on the video's own mean, what the lines share was taken
+    away and the rest cut the paragraph in two)."""
+    lines = [
+        "The old lighthouse stands at the end of the harbour wall.",
+        "It was built of granite in 1860 and is 26 metres tall.",
+        "A keeper lived in the small house at its foot until the light was automated.",
+        "Its lamp turns once every ten seconds and can be seen 30 kilometres out at sea.",
+        "Visitors can climb the 112 steps to the gallery on Sundays.",
+        "From the top you can see the whole bay and, on a clear day, the islands.",
+        "The tower was painted red and white so that ships could see it by day.",
+        "Every winter, volunteers clean the lens and polish the brass.",
+    ]
+    said = [Item(f"s{n}", "speech", 5.0 * n, 5.0 * n + 4.0, t) for n, t in enumerate(lines)]
+    title = Item("t", "text", 0.0, 40.0, "THE OLD LIGHTHOUSE")
+    shots = [Item(f"c{n}", "shot", a, a + 10.0, "") for n, a in enumerate((0.0, 10.0, 20.0, 30.0))]
+    items = [*said, title]
+    vectors = text_embedder.embed([i.text for i in items], kind="passage")
+    ev = VideoEvidence(
+        _facts(40.0),
+        sorted(items + shots, key=lambda i: i.start),
+        [],
+        {i.id: vectors[n] for n, i in enumerate(items)},
+        "en",
+        lambda texts: text_embedder.embed(texts, kind="passage"),
+    )
+    assert [(c.start, c.end) for c in chapters(ev)] == [(0.0, 40.0)]
 
 
 def test_wordnet_can_be_read_from_many_threads_at_once() -> None:
