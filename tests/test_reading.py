@@ -573,12 +573,13 @@ def test_a_stretch_is_named_after_the_whole_its_parts_belong_to() -> None:
 
 
 def test_what_every_chapter_speaks_of_leads_the_title_and_topics() -> None:
-    """Three chapters, each about its own subject and each speaking of the moon: the gist's
-    title and topics name the moon before the chapters' subjects, and the summary says so;
-    chapters that share nothing are titled by their subjects alone."""
+    """Three chapters, each about its own subject and each speaking of the moon (once only
+    inside a noun phrase: "moon gravity"): the gist's title and topics name the moon before
+    the chapters' subjects, and the summary says so; chapters that share nothing are titled by
+    their subjects alone."""
     lines = [
         ["The moon shows phases as it travels around us.", "Each phase lasts a few days."],
-        ["The moon pulls the ocean into a bulge.", "The ocean rises twice a day."],
+        ["Moon gravity pulls the ocean into a bulge.", "The ocean rises twice a day."],
         ["A lunar eclipse darkens the moon.", "During a lunar eclipse the shadow turns red."],
     ]
     said = [
