@@ -598,6 +598,19 @@ def test_what_every_chapter_speaks_of_leads_the_title_and_topics() -> None:
     assert not writer.gist(apart.pack(chapters=thirds)).title.startswith("Moon")
 
 
+def test_who_a_pronoun_stands_for_is_quoted_with_it() -> None:
+    """Asked who, a line that says only "he" is quoted with the sentence before it that names
+    him; asked anything else, it stands alone."""
+    named = Item("s0", "speech", 0.5, 5.0, "And Mr. John Dashwood had leisure to consider it.")
+    he = Item("s1", "speech", 5.6, 8.0, "He was not an ill-disposed young man.")
+    ev = VideoEvidence(_facts(9.0), [named, he], [], {}, "en")
+    writer = ExtractiveWriter()
+    who = writer.answer(ev.pack(focus=[he]), "Who is described as not ill disposed?")
+    assert who.startswith("At 0:00") and "John Dashwood" in who and "ill-disposed" in who, who
+    was = writer.answer(ev.pack(focus=[he]), "Was the young man ill disposed?")
+    assert "Dashwood" not in was and "ill-disposed" in was, was
+
+
 def test_a_numbered_line_under_a_series_title_names_its_part() -> None:
     """An opening slide "A WEEKEND IN THE MOUNTAINS" over "1 - Packing" (both in large
     print): the numbered line is the part's heading and its subject, the line above names what

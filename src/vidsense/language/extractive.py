@@ -91,6 +91,10 @@ KEY_SIMILARITY = 1.0
 all; 1 = from half to one and a half times its weight)."""
 SHARED_AMONG = 2
 """How many of a whole video's leading subjects may be what its chapters share."""
+REFERENT_GAP = 3.0
+"""Seconds of silence within which a sentence that names someone tells who the next one's
+"he" or "she" is."""
+_PRONOUN_SUBJECT = re.compile(r"(?:and |but |so )?(?:he|she|they|his|her|their)\b", re.I)
 PART_SHARE = 0.5
 """How much a mention of a part (WordNet meronymy: "brakes" of a bike) counts as a mention of
 its whole, when both are named in one window: half, as a part says less about what a
@@ -145,7 +149,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 58
+    VERSION = 59
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -605,8 +609,30 @@ class ExtractiveWriter(Writer):
         parts = []
         for item in chosen:
             pack.cite([item])
-            parts.append(self._quote(pack, item))
+            named = self._named_before(pack, item) if asked_kind(question) == "person" else None
+            if named is not None:  # "He was not ill disposed": who he is was said just before
+                pack.cite([named])
+                both = f"{named.text.strip()} {item.text.strip()}"
+                parts.append(f'At {clock(named.start)}, the video says: "{both}"')
+            else:
+                parts.append(self._quote(pack, item))
         return " ".join(parts)
+
+    @staticmethod
+    def _named_before(pack: EvidencePack, item: Item) -> Item | None:
+        """For a spoken line whose subject is a pronoun ("He was not an ill-disposed young
+        man"), the sentence said just before it when that one names someone by name: who the
+        pronoun is; else None."""
+        if item.type != "speech" or not _PRONOUN_SUBJECT.match(item.text.strip()):
+            return None
+        before = [
+            i
+            for i in pack.evidence.speech
+            if item.start - REFERENT_GAP <= i.end <= item.start + 1e-6 and i is not item
+        ]
+        if before and holds_kind(before[-1].text, "name"):
+            return before[-1]
+        return None
 
     def _wanted(self, pack: EvidencePack, request: Request) -> str | None:
         """The part of the gist a prompt asks for ("give this video a title": the title;
