@@ -462,6 +462,51 @@ def test_on_screen_noise_is_kept_but_never_fills_the_first_results(
     assert number.items and _clip_text(number.items[0]) == "100"
 
 
+def test_a_question_for_a_time_finds_the_slide_that_gives_one(
+    lib: Library, media: MediaCache
+) -> None:
+    """ "When is the museum shut?" asks for a time: the slide of opening hours (its title and
+    the hours beneath, read as one screen) comes before the slide that names the museum."""
+
+    def build(out: Path) -> None:
+        make_video(
+            out,
+            [
+                Scene(
+                    6.0,
+                    "color=c=0x2f3e46",
+                    [
+                        Caption("CITY MUSEUM OF CLOCKS", 0.0, 6.0, size=34, y="120"),
+                        Caption("Visitor information", 0.0, 6.0, size=24, y="200"),
+                    ],
+                ),
+                Scene(
+                    6.0,
+                    "color=c=0x354f52",
+                    [
+                        Caption("OPENING HOURS", 6.0, 12.0, size=34, y="100"),
+                        Caption("Tuesday to Sunday 10:00 - 18:00", 6.0, 12.0, size=24, y="180"),
+                        Caption("Closed on Mondays", 6.0, 12.0, size=24, y="230"),
+                    ],
+                ),
+            ],
+            size="640x360",
+        )
+
+    index = lib.create_index("hours", options=["visual", "conversation", "text_in_video"])
+    with EmbeddedExecutor(lib, 1):
+        task = finished(lib, lib.submit_file(index.id, media.get("hours.mp4", build)).task.id)
+    assert task.status == "ready" and task.video_id is not None, task.error_message
+    service = SearchService(lib)
+    found = service.run(SearchRequest(index.id, "when is the museum shut", ("text_in_video",)))
+    assert found.items and found.items[0].start == pytest.approx(6.0, abs=0.6), [
+        (_clip_text(c), c.start)
+        for c in found.items  # type: ignore[union-attr]
+    ]
+    named = service.run(SearchRequest(index.id, "the museum of clocks", ("text_in_video",)))
+    assert "CLOCKS" in _clip_text(named.items[0]).upper()
+
+
 def _clip_text(item: object) -> str:
     assert isinstance(item, Clip)
     return str(item.metadata[0].get("text", ""))

@@ -134,3 +134,15 @@ def test_hub_penalties_keep_the_scale_of_cosines(e5: TextEmbedder) -> None:
         0.0, abs=1e-5
     )
     assert relevance.hub_penalties(e5, references, None).mean() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_a_question_for_a_time_weighs_lines_without_one_less() -> None:
+    from vidsense.kinds import asked_kind
+
+    when = asked_kind("when is the museum shut")
+    assert relevance.kind_weight("Tuesday to Sunday 10:00 - 18:00", when) == 1.0
+    cut = relevance.kind_weight("CITY MUSEUM OF CLOCKS", when)
+    assert cut == pytest.approx(1.0 - relevance.KIND_CUT)
+    # A reason or a thing shows in no plain word: nothing is weighed less.
+    for query in ("why the moon has phases", "the museum of clocks"):
+        assert relevance.kind_weight("CITY MUSEUM OF CLOCKS", asked_kind(query)) == 1.0

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from vidsense.errors import InvalidArgument
+from vidsense.kinds import asked_kind
 from vidsense.library import Library
 from vidsense.models.base import VisualEmbedder
 from vidsense.models.imagenet import ImageLabelsEntry
@@ -579,6 +580,7 @@ class SearchService:
         query = request.query
         exact = request.conversation_option == "exact_match"
         query_terms = set(terms(query))
+        wants = asked_kind(query)
         if not exact:
             self._semantic_hits(
                 request.index_id, query, pool, CANDIDATES, prefetch=True, speech=True
@@ -607,7 +609,8 @@ class SearchService:
             if not exact:
                 sem = meaning.get(segment_id, (segment, 0.0))[1]
                 scores[segment_id] = relevance.either((sem, relevance.lexical(words)))
-            score = round(100.0 * scores[segment_id], 2)
+            weight = relevance.kind_weight(segment.text, wants)
+            score = round(100.0 * scores[segment_id] * weight, 2)
             clips.append(
                 Clip(
                     segment.video_id,
@@ -662,6 +665,7 @@ class SearchService:
         (:func:`relevance.noise_weight`)."""
         query = request.query
         query_terms = set(terms(query))
+        wants = asked_kind(query) if not spelled else "thing"
         sightings = self._index_sightings(request.index_id)
         fuzzy = pool.get(
             ("fuzzy", query), lambda: self._fuzzy_texts(query, sightings, pool), "fuzzy"
@@ -673,6 +677,10 @@ class SearchService:
         segments = {s.id: s for s, _ in fuzzy.values()} | {s.id: s for s, _ in lexical}
         if not spelled:
             segments |= {s.id: s for s, _ in near}
+        screens: dict[str, list[Segment]] = {}
+        if wants != "thing":
+            for sighting in sightings[0]:
+                screens.setdefault(sighting.video_id, []).append(sighting)
         clips = []
         in_language = self._translator(query)
         for segment_id, s in segments.items():
@@ -686,7 +694,10 @@ class SearchService:
                 )
                 sem = meaning.get(segment_id, 0.0) if relevance.means(s.text, language) else 0.0
                 value = relevance.either((sem, spelling, words))
-            score = round(100.0 * value * relevance.noise_weight(s.text, query), 2)
+            # A slide answers as a whole: "OPENING HOURS" over "10:00 - 18:00" holds a time.
+            shown = _shown_with(s, screens.get(s.video_id, [])) if wants != "thing" else s.text
+            weight = relevance.noise_weight(s.text, query) * relevance.kind_weight(shown, wants)
+            score = round(100.0 * value * weight, 2)
             clips.append(
                 Clip(
                     s.video_id,
@@ -952,6 +963,18 @@ class ClassScore:
 class VideoClasses:
     video_id: str
     classes: tuple[ClassScore, ...]
+
+
+def _shown_with(sighting: Segment, screen: Sequence[Segment]) -> str:
+    """The text of ``sighting`` and of the others on ``screen`` (the sightings of its video)
+    shown with it: overlapping it for at least half the shorter's time (one slide's lines)."""
+    texts = []
+    for other in screen:
+        overlap = min(sighting.end, other.end) - max(sighting.start, other.start)
+        shorter = min(sighting.end - sighting.start, other.end - other.start)
+        if other.id == sighting.id or (overlap > 0 and overlap >= 0.5 * shorter):
+            texts.append(other.text)
+    return " ".join(texts) or sighting.text
 
 
 def _covered(clips: Sequence[Clip]) -> float:
