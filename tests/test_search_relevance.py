@@ -146,3 +146,8 @@ def test_a_question_for_a_time_weighs_lines_without_one_less() -> None:
     # A reason or a thing shows in no plain word: nothing is weighed less.
     for query in ("why the moon has phases", "the museum of clocks"):
         assert relevance.kind_weight("CITY MUSEUM OF CLOCKS", asked_kind(query)) == 1.0
+    # "each" and "every" tell how often only before a time or a number.
+    often = asked_kind("how often the light flashes")
+    assert relevance.kind_weight("It turns once every 10 seconds.", often) == 1.0
+    assert relevance.kind_weight("Oil the chain every week.", often) == 1.0
+    assert relevance.kind_weight("A sensor counts light in each tiny well.", often) < 1.0

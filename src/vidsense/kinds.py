@@ -127,6 +127,20 @@ _FREQUENCY = frozenset(
         """
     )
 )
+_EVERY = frozenset(
+    _list("every each cada chaque tous toutes jeden jede jedes alle ogni ciascun ciascuna")
+)
+"""Frequency words that say one only before a time or a number ("every 10 seconds", "each
+morning"; not "each tiny well")."""
+
+
+def _counts_time(following: list[str]) -> bool:
+    """Whether the words after "every"/"each" give a number or a unit of time or a day."""
+    plain_words = {plain(w) for w in following}
+    times = _plained(_UNITS) | _plained(_DAYS)
+    return says_number(following) or bool((plain_words | {w[:-1] for w in plain_words}) & times)
+
+
 _COLOURS = frozenset(
     _list(
         """
@@ -263,8 +277,13 @@ def holds_kind(text: str, kind: Kind) -> bool:
             or (plain_tokens | {t[:-1] for t in plain_tokens}) & _plained(_DAYS)
             or (says_number(tokens) and plain_tokens & _plained(_UNITS))
         )
-    if kind == "frequency":
-        return bool(plain_tokens & _plained(_FREQUENCY))
+    if kind == "frequency":  # "twice", "daily"; "every"/"each" only before a time or number
+        if plain_tokens & (_plained(_FREQUENCY) - _plained(_EVERY)):
+            return True
+        return any(
+            plain(t) in _plained(_EVERY) and _counts_time(tokens[n + 1 : n + 3])
+            for n, t in enumerate(tokens)
+        )
     if kind == "colour":
         return bool(plain_tokens & _plained(_COLOURS))
     return bool(plain_tokens & _REASONS)  # reason
