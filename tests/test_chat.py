@@ -655,6 +655,21 @@ def test_questions_are_read_from_the_whole_request(chat: Chat) -> None:
     assert details["tools"] == ["metadata"]
 
 
+def test_a_title_and_the_chapters_asked_together_are_each_given_once(chat: Chat) -> None:
+    """ "Give this video a title and list its chapters": the writer is asked for the title
+    alone (its clause), the chapters come from their tool; each chapter is listed once."""
+    reply = chat.ask("Give this video a title and list its chapters with times.")
+    text = reply.choices[0].message.content or ""
+    title = chat.ask("Give this video a title.").choices[0].message.content or ""
+    assert title and text.startswith(title), (title, text)
+    video_id = reply.model_dump(warnings=False)["vidsense"]["videos"][0]["video_id"]
+    with chat.http() as h:
+        computed = h.post("/v1/summarize", json={"video_id": video_id, "type": "chapter"}).json()
+    for chapter in computed["chapters"]:
+        listed = f"{chapter['chapter_title']}:"  # "1. 00:00:00-00:00:24 The Lighthouse: ..."
+        assert text.count(listed) == 1, (listed, text)
+
+
 def test_what_vidsense_cannot_do_is_said_plainly(chat: Chat) -> None:
     for request in ("Translate the audio into Spanish", "Remove the background"):
         text = chat.ask(request).choices[0].message.content or ""

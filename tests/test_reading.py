@@ -161,6 +161,17 @@ def test_several_questions_in_one_prompt_are_told_apart() -> None:
         ", ".join(f"what is shown in part {n}" for n in "abcdef"),  # more than MAX_QUESTIONS
     ):
         assert question_parts(one) == [one], one
+    # Requests in a row: each is followed on its own.
+    assert question_parts("Give this video a title and list its chapters with times.") == [
+        "Give this video a title.",
+        "List its chapters with times.",
+    ]
+    assert question_parts("Summarize this video, then list three hashtags.") == [
+        "Summarize this video.",
+        "List three hashtags.",
+    ]
+    for one in ("Describe the setting and the people.", "Give me a checklist of the steps."):
+        assert question_parts(one) == [one], one
 
 
 def test_prompts_are_read_as_instructions() -> None:

@@ -753,7 +753,10 @@ def read(text: str) -> list[Intent]:
     out = []
     for intent in found:
         if intent.name == "summary":
-            intent = Intent("summary", intent.score, {"prompt": request}, intent.clause)
+            # Beside other intents ("give it a title and list its chapters"), the writer is
+            # asked its own clause: the chapters are listed by their own tool.
+            own = _own_clause(request, intent.clause) if len(found) > 1 else None
+            intent = Intent("summary", intent.score, {"prompt": own or request}, intent.clause)
         elif intent.name == "answer":
             intent = Intent("answer", intent.score, {"question": request}, intent.clause)
         elif intent.name == "generate":
@@ -761,6 +764,18 @@ def read(text: str) -> list[Intent]:
             intent = Intent("generate", intent.score, args, intent.clause)
         out.append(intent)
     return out
+
+
+def _own_clause(request: str, clause: str) -> str | None:
+    """``clause`` (normalised) as ``request`` writes it, when it is a request of its own (a
+    part of the gist, a form or a length the writer follows); else None."""
+    from vidsense.language.requests import is_request
+
+    found = re.search(r"\s+".join(map(re.escape, clause.split())), request, re.I)
+    if found is None or found.group(0).strip() == request.strip():
+        return None
+    own = found.group(0).strip()
+    return own if is_request(own) else None
 
 
 def generation_prompt(text: str) -> str:

@@ -149,7 +149,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 59
+    VERSION = 60
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

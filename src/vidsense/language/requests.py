@@ -338,14 +338,53 @@ _NEXT_QUESTION = re.compile(
 )
 
 
+_REQUEST_VERBS = (
+    r"(?:give|list|write|make|summari[sz]e|describe|tell|name|suggest|create|generate|count|"
+    r"provide|outline|explain)\b"
+)
+_NEXT_REQUEST = re.compile(rf"\s*,?\s+(?:and|then|and then)\s+(?={_REQUEST_VERBS})", re.I)
+
+
+_SUMMARY_VERB = re.compile(r"(?:please\s+)?(?:summari[sz]e|describe|recap)\b", re.I)
+
+
+def is_request(text: str) -> bool:
+    """Whether ``text`` asks the writer for something it knows how to write: a summary
+    ("summarize this video"), a part of the gist (a title, hashtags), or something in a form,
+    a length or about a focus (:meth:`Request.instruction`)."""
+    asked = read_request(text)
+    return bool(asked.wants or asked.instruction or _SUMMARY_VERB.match(text.strip()))
+
+
+def request_parts(text: str) -> list[str]:
+    """The requests one prompt makes in a row, each as its own ("Give this video a title and
+    list its chapters with times" is two), or the prompt alone. A request starts with one of
+    :data:`_REQUEST_VERBS` (after "and" or "then"), and each must ask for something the
+    writer knows (a part of the gist, a form, a length or a focus: "describe the setting and
+    the people" stays one)."""
+    stripped = text.strip().rstrip(".!")
+    if "\n" in stripped or not re.match(rf"(?:please\s+)?{_REQUEST_VERBS}", stripped, re.I):
+        return [text]
+    parts = [p.strip(" ,") for p in _NEXT_REQUEST.split(stripped)]
+    if not 2 <= len(parts) <= MAX_QUESTIONS:
+        return [text]
+    if any(len(p.split()) < 2 or not is_request(p) for p in parts):
+        return [text]
+    return [f"{p[0].upper()}{p[1:]}." for p in parts]
+
+
 def question_parts(text: str) -> list[str]:
     """The questions one prompt asks in a row, each as its own ("What is shown, what is said,
-    and how long is it?" is three), or the prompt alone. A question starts at a question word
-    after a comma or "and"/"or"; every part must be a question of two words or more ("where
-    and when was it built?" stays one), and the prompt one sentence with no instruction on how
-    to write (a length, a form or a focus applies to the whole) and no time or number (a
-    later part may point back at it: "what happens at 0:10 and what is said there?")."""
+    and how long is it?" is three), or the requests it makes (:func:`request_parts`), or the
+    prompt alone. A question starts at a question word after a comma or "and"/"or"; every
+    part must be a question of two words or more ("where and when was it built?" stays one),
+    and the prompt one sentence with no instruction on how to write (a length, a form or a
+    focus applies to the whole) and no time or number (a later part may point back at it:
+    "what happens at 0:10 and what is said there?")."""
     stripped = text.strip()
+    requests = request_parts(stripped)
+    if len(requests) > 1:
+        return requests
     if (
         re.search(r"[.!?;]\s+\S|\d", stripped)
         or "\n" in stripped
@@ -359,4 +398,14 @@ def question_parts(text: str) -> list[str]:
     return [f"{p[0].upper()}{p[1:]}?" for p in parts]
 
 
-__all__ = ["Form", "Items", "Request", "Wanted", "cannot", "question_parts", "read_request"]
+__all__ = [
+    "Form",
+    "Items",
+    "Request",
+    "Wanted",
+    "cannot",
+    "is_request",
+    "question_parts",
+    "read_request",
+    "request_parts",
+]

@@ -711,11 +711,12 @@ class WritingService:
             return refused, []
         texts: list[str] = []
         cited: list[dict[str, Any]] = []
-        for part in question_parts(question):
+        parts = question_parts(question)
+        for part in parts:
             pack = self._question_pack(ev, part, start, end)
             texts.append(self.writer.answer(pack, part))
             cited += [c for c in pack.citations() if c not in cited]
-        return " ".join(texts), cited
+        return _separator(parts).join(texts), cited
 
     def generate(self, video_id: str, prompt: str, *, citations: bool = False) -> dict[str, Any]:
         """Twelve Labs ``/generate``: ``{id, data, usage}`` answering an open prompt."""
@@ -762,10 +763,11 @@ class WritingService:
         if refused is not None:
             yield refused
             return
-        for n, part in enumerate(question_parts(question)):
+        parts = question_parts(question)
+        for n, part in enumerate(parts):
             pack = self._question_pack(ev, part)
             if n:
-                yield " "
+                yield _separator(parts)
             yield from self.writer.stream_answer(pack, part)
             cited += [c for c in pack.citations() if c not in cited]
 
@@ -992,6 +994,13 @@ def _choices(given: Sequence[str], allowed: Sequence[str], name: str) -> list[st
             param=name,
         )
     return list(dict.fromkeys(given))
+
+
+def _separator(parts: Sequence[str]) -> str:
+    """What joins the answers to the parts of one prompt: a blank line when one of them is
+    written as a list or is a part of the gist (a title, then the chapters), else a space."""
+    read = [read_request(p) for p in parts]
+    return "\n\n" if any(r.form != "prose" or r.wants is not None for r in read) else " "
 
 
 def _prompt(prompt: Any) -> str:
