@@ -95,6 +95,7 @@ REFERENT_GAP = 3.0
 """Seconds of silence within which a sentence that names someone tells who the next one's
 "he" or "she" is."""
 _PRONOUN_SUBJECT = re.compile(r"(?:and |but |so )?(?:he|she|they|his|her|their)\b", re.I)
+"""A sentence that opens on a pronoun for someone ("He was not ...", "And her sister ...")."""
 PART_SHARE = 0.5
 """How much a mention of a part (WordNet meronymy: "brakes" of a bike) counts as a mention of
 its whole, when both are named in one window: half, as a part says less about what a
