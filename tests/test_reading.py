@@ -607,6 +607,25 @@ def test_what_every_chapter_speaks_of_leads_the_title_and_topics() -> None:
     assert writer.summarize(ev.pack(chapters=thirds)).startswith("This video covers moon: ")
     apart = VideoEvidence(_facts(30.0), [i for i in said if "moon" not in i.text], [], {}, "en")
     assert not writer.gist(apart.pack(chapters=thirds)).title.startswith("Moon")
+    # Words said once in each of four chapters of five lines ("bus", "experts") are habits,
+    # not a subject, however often they are said in all.
+    subjects = ("lighthouse", "volcano", "glacier", "orchard")
+    habit = [
+        Item(f"h{k}{n}", "speech", 10.0 * k + 2.0 * n, 10.0 * k + 2.0 * n + 1.5, line)
+        for k, subject in enumerate(subjects)
+        for n, line in enumerate(
+            [
+                f"The {subject} is old.",
+                "Visitors come by bus every day.",
+                f"The {subject} was painted last year.",
+                "Experts say the weather matters most.",
+                "Photos sell well in the shop.",
+            ]
+        )
+    ]
+    quarters = [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0), (30.0, 40.0)]
+    titled = writer.gist(VideoEvidence(_facts(40.0), habit, [], {}, "en").pack(chapters=quarters))
+    assert titled.title == "Lighthouse, Volcano, Glacier and Orchard", titled.title
 
 
 def test_who_a_pronoun_stands_for_is_quoted_with_it() -> None:

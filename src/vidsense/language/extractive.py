@@ -91,6 +91,9 @@ KEY_SIMILARITY = 1.0
 all; 1 = from half to one and a half times its weight)."""
 SHARED_AMONG = 2
 """How many of a whole video's leading subjects may be what its chapters share."""
+SHARED_LINES = 0.25
+"""Share of a chapter's lines (said and shown) that must speak of what the chapters share:
+one in four, so a word said once in each of many chapters shares nothing."""
 REFERENT_GAP = 3.0
 """Seconds of silence within which a sentence that names someone tells who the next one's
 "he" or "she" is."""
@@ -150,7 +153,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 60
+    VERSION = 61
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -378,28 +381,41 @@ class ExtractiveWriter(Writer):
 
     def shared(self, pack: EvidencePack, parts: Sequence[EvidencePack]) -> str | None:
         """What the pack's chapters share, when they are several: one of its leading subjects
-        (of :meth:`subjects`, over the whole pack) that every chapter mentions (as a noun
-        phrase or inside one: "green coffee beans" mentions coffee) and none is named after
-        ("the moon" of a video about its phases, the tides and eclipses); else None. English
-        only (heads are lemmas of English nouns)."""
+        (of :meth:`subjects`, over the whole pack) that every chapter speaks of, in at least
+        :data:`SHARED_LINES` of its lines (as a noun phrase or inside one: "green coffee beans"
+        speaks of coffee), and none is named after ("the moon" of a video about its phases,
+        the tides and eclipses; not "experts" of "experts say ..." said once in each of ten
+        chapters); else None. English only (heads are lemmas of English nouns); computed once
+        per window and chapters."""
         if len(parts) < 2 or not (pack.evidence.language or "en").startswith("en"):
             return None
-        mentioned: set[str] | None = None
-        for part in parts:
-            texts = [t for t, _, _ in self._weighted(part)]
-            nouns = {  # heads, and nouns naming a kind: "coffee" in "green coffee beans"
-                word
-                for found in noun_phrases(texts)
-                for p in found
-                for word in (p.head.lower(), *(lemma(w) for w in p.text.lower().split()))
-            }
-            mentioned = nouns if mentioned is None else mentioned & nouns
-        named = {self._head(s) for p in parts for s in self.subjects(p, limit=1)}
-        for subject in self.subjects(pack, limit=SHARED_AMONG):
-            head = self._head(subject)
-            if head and head in (mentioned or set()) and head not in named:
-                return subject
-        return None
+
+        def find() -> str | None:
+            spoken: set[str] | None = None
+            for part in parts:
+                texts = [t for t, _, _ in self._weighted(part)]
+                lines: Counter[str] = Counter()
+                for found in noun_phrases(texts):
+                    lines.update(
+                        {  # heads, and nouns naming a kind: "coffee" in "green coffee beans"
+                            word
+                            for p in found
+                            for word in (p.head.lower(), *(lemma(w) for w in p.text.split()))
+                        }
+                    )
+                enough = {w for w, n in lines.items() if n >= SHARED_LINES * len(texts)}
+                spoken = enough if spoken is None else spoken & enough
+                if not spoken:
+                    return None
+            named = {self._head(s) for p in parts for s in self.subjects(p, limit=1)}
+            for subject in self.subjects(pack, limit=SHARED_AMONG):
+                head = self._head(subject)
+                if head and head in (spoken or set()) and head not in named:
+                    return subject
+            return None
+
+        key = ("shared", self.NAME, pack.start, pack.end, tuple((p.start, p.end) for p in parts))
+        return pack.evidence.derived(key, find)
 
     @staticmethod
     def _head(phrase: str) -> str:
