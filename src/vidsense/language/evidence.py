@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from vidsense.language.sentences import TimedWord, split_sentences
+from vidsense.language.sentences import segment_sentences
 from vidsense.language.text import noise
 from vidsense.library import Library
 from vidsense.store import Segment, VideoRecord
@@ -318,22 +318,10 @@ def _spoken(said: list[Segment]) -> list[Item]:
     the segment's id (and so its indexed vector); one cut from several, or from part of one,
     gets ``<first segment id>.<n>``."""
 
-    def words(segment: Segment) -> list[TimedWord]:
-        found = []
-        for w in (segment.data or {}).get("words") or []:
-            try:
-                found.append(TimedWord(str(w["word"]), float(w["start"]), float(w["end"])))
-            except (KeyError, TypeError, ValueError):
-                return []
-        return found
-
-    ordered = sorted(said, key=lambda s: (s.start, s.end))
-    texts = {s.id: s.text.strip() for s in ordered}
+    texts = {s.id: s.text.strip() for s in said}
     out: list[Item] = []
     used: dict[str, int] = {}
-    for sentence in split_sentences(
-        [(s.id, float(s.start), float(s.end), s.text, words(s)) for s in ordered]
-    ):
+    for sentence in segment_sentences(said):
         first = sentence.sources[0]
         whole = len(sentence.sources) == 1 and _same(texts[first], sentence.text)
         n = used.get(first, 0)

@@ -15,8 +15,9 @@ it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 PAUSE = 1.6
 """Seconds of silence between two words that end a sentence even without a full stop."""
@@ -131,6 +132,28 @@ def split_sentences(
     return out
 
 
+def segment_sentences(segments: Iterable[Any], *, pause: float = PAUSE) -> list[Sentence]:
+    """:func:`split_sentences` of transcript segments as stored (anything with ``start``,
+    ``end``, ``text``, ``data["words"]``: ``[{"word", "start", "end"}]`` and an ``id``, else
+    its position), in time order. A segment whose word times cannot be read, or without
+    them, is kept whole; a word that ends before it starts is left out."""
+    rows = []
+    for n, segment in enumerate(segments):
+        words: list[TimedWord] = []
+        for w in (getattr(segment, "data", None) or {}).get("words") or []:
+            try:
+                word = TimedWord(str(w.get("word", "")), float(w["start"]), float(w["end"]))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                words = []
+                break
+            if word.end >= word.start:
+                words.append(word)
+        sid = str(getattr(segment, "id", n))
+        rows.append((sid, float(segment.start), float(segment.end), str(segment.text), words))
+    rows.sort(key=lambda r: (r[1], r[2]))
+    return split_sentences(rows, pause=pause)
+
+
 def _flush(stream: list[tuple[TimedWord, str]], longest: float) -> list[Sentence]:
     pieces: list[list[tuple[TimedWord, str]]] = []
     current: list[tuple[TimedWord, str]] = []
@@ -169,4 +192,11 @@ def _flush(stream: list[tuple[TimedWord, str]], longest: float) -> list[Sentence
     return out
 
 
-__all__ = ["MOST_WORDS", "PAUSE", "Sentence", "TimedWord", "split_sentences"]
+__all__ = [
+    "MOST_WORDS",
+    "PAUSE",
+    "Sentence",
+    "TimedWord",
+    "segment_sentences",
+    "split_sentences",
+]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vidsense.language.sentences import Sentence, TimedWord, split_sentences
+from vidsense.language.sentences import Sentence, segment_sentences
 
 SENTENCE_PAUSE = 1.0
 """Seconds of silence between two words that end a sentence even without punctuation."""
@@ -57,19 +57,8 @@ def words_of(segments: Iterable[Any]) -> list[tuple[float, float, str]]:
 
 
 def sentences(segments: Iterable[Any], *, pause: float = SENTENCE_PAUSE) -> list[Sentence]:
-    """The sentences of transcript segments (as :func:`words_of` reads them), also cut at
-    silences of ``pause`` seconds."""
-    rows = []
-    for n, segment in enumerate(segments):
-        data: Mapping[str, Any] = getattr(segment, "data", None) or {}
-        words = [
-            TimedWord(str(w.get("word", "")), float(w["start"]), float(w["end"]))
-            for w in data.get("words") or []
-            if float(w["end"]) >= float(w["start"])
-        ]
-        sid = str(getattr(segment, "id", n))
-        rows.append((sid, float(segment.start), float(segment.end), str(segment.text), words))
-    return split_sentences(sorted(rows, key=lambda r: r[1]), pause=pause)
+    """The sentences of transcript segments, also cut at silences of ``pause`` seconds."""
+    return segment_sentences(segments, pause=pause)
 
 
 def allowed(forbidden: Iterable[Interval], duration: float) -> list[Interval]:
