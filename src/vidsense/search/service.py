@@ -28,6 +28,7 @@ histograms and ORB (:mod:`.images`).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import threading
@@ -560,6 +561,15 @@ class SearchService:
         )
         return result
 
+    def _index_screens(self, index_id: str) -> _Screens:
+        """The index's sightings grouped into what is on screen together (cached with the
+        sightings, until the index changes)."""
+        key = (self._index_key(index_id), "screens")
+        screens: _Screens = self._sightings.fetch(
+            key, lambda: _Screens(self._index_sightings(index_id)[0])
+        )
+        return screens
+
     def _index_keyframes(self, index_id: str, pool: _Pool) -> list[Keyframe]:
         def load() -> list[Keyframe]:
             found: list[Keyframe] = []
@@ -677,10 +687,7 @@ class SearchService:
         segments = {s.id: s for s, _ in fuzzy.values()} | {s.id: s for s, _ in lexical}
         if not spelled:
             segments |= {s.id: s for s, _ in near}
-        screens: dict[str, list[Segment]] = {}
-        if wants != "thing":
-            for sighting in sightings[0]:
-                screens.setdefault(sighting.video_id, []).append(sighting)
+        screens = self._index_screens(request.index_id) if wants != "thing" else None
         clips = []
         in_language = self._translator(query)
         for segment_id, s in segments.items():
@@ -695,7 +702,7 @@ class SearchService:
                 sem = meaning.get(segment_id, 0.0) if relevance.means(s.text, language) else 0.0
                 value = relevance.either((sem, spelling, words))
             # A slide answers as a whole: "OPENING HOURS" over "10:00 - 18:00" holds a time.
-            shown = _shown_with(s, screens.get(s.video_id, [])) if wants != "thing" else s.text
+            shown = screens.shown_with(s) if screens is not None else s.text
             weight = relevance.noise_weight(s.text, query) * relevance.kind_weight(shown, wants)
             score = round(100.0 * value * weight, 2)
             clips.append(
@@ -965,16 +972,36 @@ class VideoClasses:
     classes: tuple[ClassScore, ...]
 
 
-def _shown_with(sighting: Segment, screen: Sequence[Segment]) -> str:
-    """The text of ``sighting`` and of the others on ``screen`` (the sightings of its video)
-    shown with it: overlapping it for at least half the shorter's time (one slide's lines)."""
-    texts = []
-    for other in screen:
-        overlap = min(sighting.end, other.end) - max(sighting.start, other.start)
-        shorter = min(sighting.end - sighting.start, other.end - other.start)
-        if other.id == sighting.id or (overlap > 0 and overlap >= 0.5 * shorter):
-            texts.append(other.text)
-    return " ".join(texts) or sighting.text
+class _Screens:
+    """An index's on-screen text sightings by video, sorted by start, and the text each is
+    shown with (its own and that of the sightings overlapping it for at least half the
+    shorter's time: one slide's lines), found once per sighting."""
+
+    def __init__(self, sightings: Sequence[Segment]) -> None:
+        self.by_video: dict[str, list[Segment]] = {}
+        for sighting in sorted(sightings, key=lambda s: s.start):
+            self.by_video.setdefault(sighting.video_id, []).append(sighting)
+        self.starts = {v: [s.start for s in found] for v, found in self.by_video.items()}
+        self.longest = {
+            v: max(s.end - s.start for s in found) for v, found in self.by_video.items()
+        }
+        self.texts: dict[str, str] = {}
+
+    def shown_with(self, sighting: Segment) -> str:
+        found = self.texts.get(sighting.id)
+        if found is None:
+            video = sighting.video_id
+            screen, starts = self.by_video.get(video, []), self.starts.get(video, [])
+            lo = bisect.bisect_left(starts, sighting.start - self.longest.get(video, 0.0))
+            hi = bisect.bisect_left(starts, sighting.end)
+            texts = []
+            for other in screen[lo:hi]:
+                overlap = min(sighting.end, other.end) - max(sighting.start, other.start)
+                shorter = min(sighting.end - sighting.start, other.end - other.start)
+                if other.id == sighting.id or (overlap > 0 and overlap >= 0.5 * shorter):
+                    texts.append(other.text)
+            found = self.texts[sighting.id] = " ".join(texts) or sighting.text
+        return found
 
 
 def _covered(clips: Sequence[Clip]) -> float:
