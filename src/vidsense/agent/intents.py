@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from vidsense.language.requests import is_request
 from vidsense.times import NUMBER_WORDS, TimeMention, find_times
 
 IntentName = Literal[
@@ -769,8 +770,6 @@ def read(text: str) -> list[Intent]:
 def _own_clause(request: str, clause: str) -> str | None:
     """``clause`` (normalised) as ``request`` writes it, when it is a request of its own (a
     part of the gist, a form or a length the writer follows); else None."""
-    from vidsense.language.requests import is_request
-
     found = re.search(r"\s+".join(map(re.escape, clause.split())), request, re.I)
     if found is None or found.group(0).strip() == request.strip():
         return None
