@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from vidsense.kinds import asked_category
 from vidsense.language.answering import (
     Question,
     about_file,
@@ -30,6 +31,7 @@ from vidsense.language.extractive import ExtractiveWriter
 from vidsense.language.phrases import (
     generalise,
     heading,
+    kind_of,
     noun_phrases,
     part_of,
     subject_words,
@@ -639,6 +641,25 @@ def test_who_a_pronoun_stands_for_is_quoted_with_it() -> None:
     assert who.startswith("At 0:00") and "John Dashwood" in who and "ill-disposed" in who, who
     was = writer.answer(ev.pack(focus=[he]), "Was the young man ill disposed?")
     assert "Dashwood" not in was and "ill-disposed" in was, was
+
+
+def test_which_animal_is_answered_with_the_sentence_that_names_it() -> None:
+    """Asked which animal, a line that speaks of "one of them" is quoted with the sentence
+    earlier in its chapter that names the animal, across a long pause; from another chapter,
+    or asked anything else, it stands alone."""
+    named = Item("s0", "speech", 1.0, 3.5, "Marmots live in burrows on the sunny slopes.")
+    them = Item("s1", "speech", 11.0, 15.0, "When one of them sees danger, it gives a whistle.")
+    ev = VideoEvidence(_facts(16.0), [named, them], [], {}, "en")
+    writer = ExtractiveWriter()
+    which = writer.answer(ev.pack(focus=[them], chapters=[(0.0, 16.0)]), "Which animal whistles?")
+    assert which.startswith("At 0:01") and "Marmots" in which and "whistle" in which, which
+    asked = writer.answer(ev.pack(focus=[them], chapters=[(0.0, 16.0)]), "What does it give?")
+    assert "Marmots" not in asked, asked
+    apart = ev.pack(focus=[them], chapters=[(0.0, 9.0), (9.0, 16.0)])
+    assert "Marmots" not in writer.answer(apart, "Which animal whistles?")
+    assert asked_category("¿Qué animal silba para avisar del peligro?") == "animal"
+    assert kind_of("marmot", "animal") and kind_of("paris", "city")
+    assert not kind_of("animal", "animal") and not kind_of("stone", "part"), "no class too broad"
 
 
 def test_a_numbered_line_under_a_series_title_names_its_part() -> None:

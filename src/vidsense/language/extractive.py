@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from vidsense.kinds import asked_category
 from vidsense.language.answering import (
     SOUND_WORDS,
     Kind,
@@ -48,6 +49,7 @@ from vidsense.language.filling import Filler
 from vidsense.language.phrases import (
     generalise,
     heading,
+    names_kind,
     names_something,
     noun_phrases,
     part_of,
@@ -96,7 +98,7 @@ SHARED_LINES = 0.25
 one in four, so a word said once in each of many chapters shares nothing."""
 REFERENT_GAP = 3.0
 """Seconds of silence within which a sentence that names someone tells who the next one's
-"he" or "she" is."""
+"he" or "she" is, when the video's chapters are not known (else: within the chapter)."""
 _PRONOUN_SUBJECT = re.compile(r"(?:and |but |so )?(?:he|she|they|his|her|their)\b", re.I)
 """A sentence that opens on a pronoun for someone ("He was not ...", "And her sister ...")."""
 PART_SHARE = 0.5
@@ -153,7 +155,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 61
+    VERSION = 63
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -626,7 +628,7 @@ class ExtractiveWriter(Writer):
         parts = []
         for item in chosen:
             pack.cite([item])
-            named = self._named_before(pack, item) if asked_kind(question) == "person" else None
+            named = self._referent_before(pack, item, question)
             if named is not None:  # "He was not ill disposed": who he is was said just before
                 pack.cite([named])
                 both = f"{named.text.strip()} {item.text.strip()}"
@@ -636,20 +638,36 @@ class ExtractiveWriter(Writer):
         return " ".join(parts)
 
     @staticmethod
-    def _named_before(pack: EvidencePack, item: Item) -> Item | None:
-        """For a spoken line whose subject is a pronoun ("He was not an ill-disposed young
-        man"), the sentence said just before it when that one names someone by name: who the
-        pronoun is; else None."""
-        if item.type != "speech" or not _PRONOUN_SUBJECT.match(item.text.strip()):
+    def _referent_before(pack: EvidencePack, item: Item, question: str) -> Item | None:
+        """The sentence said just before a spoken line, when the line speaks of what the
+        question asks for without naming it and that sentence names it: asked who, a line
+        whose subject is a pronoun ("He was not an ill-disposed young man") after one that
+        names someone by name; asked which animal (or city, tool, ...), a line that names none
+        ("When one of them sees danger, it gives a sharp whistle") after one that names one
+        ("Marmots live in burrows"). Else None."""
+        if item.type != "speech":
             return None
+        # What a sentence speaks of was named earlier in its chapter (a pause between the two
+        # changes nothing); without chapters, only within a short pause.
+        within = [lo for lo, hi in pack.chapters if lo <= item.start < hi]
         before = [
             i
             for i in pack.evidence.speech
-            if item.start - REFERENT_GAP <= i.end <= item.start + 1e-6 and i is not item
+            if (within[0] <= i.start if within else item.start - REFERENT_GAP <= i.end)
+            and i.end <= item.start + 1e-6
+            and i is not item
         ]
-        if before and holds_kind(before[-1].text, "name"):
-            return before[-1]
-        return None
+        if not before:
+            return None
+        previous = before[-1]
+        kind = asked_kind(question)
+        if kind == "person":
+            named = _PRONOUN_SUBJECT.match(item.text.strip()) is not None
+            return previous if named and holds_kind(previous.text, "name") else None
+        category = asked_category(question) if kind == "thing" else None
+        if category is None or names_kind(item.text, category):
+            return None
+        return previous if names_kind(previous.text, category) else None
 
     def _wanted(self, pack: EvidencePack, request: Request) -> str | None:
         """The part of the gist a prompt asks for ("give this video a title": the title;

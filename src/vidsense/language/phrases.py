@@ -314,11 +314,41 @@ def part_of(part: str, whole: str) -> bool:
     return False
 
 
+CATEGORY_DEPTH = 4
+"""The shallowest WordNet class (steps from ``entity``) a question may ask for one of: "animal"
+(6), "city" (8), "food" (4); not "part" (3) or "object" (2), of which anything is one."""
+
+
+@cache
+def kind_of(word: str, category: str) -> bool:
+    """Whether the noun ``word`` names a kind or an instance of ``category`` (both lemmas) in
+    WordNet, in one of their two commonest senses: "marmot" of "animal", "Paris" of "city";
+    not the class itself, and nothing for a class shallower than :data:`CATEGORY_DEPTH`."""
+    wn = wordnet()
+    if wn is None or word == category:
+        return False
+    classes = {s for s in wn.synsets(category, "n")[:2] if s.min_depth() >= CATEGORY_DEPTH}
+    if not classes:
+        return False
+    for synset in wn.synsets(word, "n")[:2]:
+        above = synset.closure(lambda s: s.hypernyms() + s.instance_hypernyms())
+        if classes.intersection(above):
+            return True
+    return False
+
+
+def names_kind(text: str, category: str) -> bool:
+    """Whether ``text`` names a kind or an instance of ``category`` (:func:`kind_of`)."""
+    return any(kind_of(lemma(w.lower()), category) for w in WORD.findall(text))
+
+
 __all__ = [
     "Phrase",
     "generalise",
     "heading",
     "is_noun_phrase",
+    "kind_of",
+    "names_kind",
     "noun_phrases",
     "part_of",
     "tagger_installed",
