@@ -270,6 +270,12 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert not holds_kind("Il parmigiano stagiona per almeno 18 mesi.", "price")
     assert asked_kind(field_question("supportHours")) == "time"
     assert asked_kind("What happens on the first day?") == "thing"
+    # A search of a few words says what it wants by its head noun.
+    assert asked_kind("peg angle") == "quantity"
+    assert asked_kind("flatbread cooking time") == "time"
+    assert asked_kind("bus fare for children") == "price"
+    assert asked_kind("high and low water twice a day") == "thing", "a sentence, not a phrase"
+    assert asked_kind("Summarize the video in 3 sentences.") == "thing"
     assert not holds_kind("Jane Austen - Chapter 1", "quantity"), "a part's number counts nothing"
     assert about_file("How long is this video?") and about_file("What is its resolution?")
     assert not about_file("How long should the sauce simmer?")

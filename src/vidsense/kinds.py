@@ -223,7 +223,8 @@ def asked_kind(question: str) -> Kind:
     """The kind of answer ``question`` asks for: the first wh-phrase that says ("how long",
     "when"), else the noun a "what is the ..." asks for ("what is the colour *temperature*":
     a quantity; a schema field ``support_hours`` read as "what is the support hours": a
-    time), else ``thing``."""
+    time) or a search of a few words without a wh-word is headed by ("peg *angle*": a
+    quantity), else ``thing``."""
     q = plain(question)
     if re.search(_ASKS[0][1], q):  # "the name of": whatever wh-word asks it
         return "name"
@@ -234,11 +235,25 @@ def asked_kind(question: str) -> Kind:
     ]
     kind: Kind = min(found)[2] if found else "thing"
     if kind == "thing":
-        noun = asked_noun(q)
+        noun = asked_noun(q) if found else _phrase_head(q)
         if noun is not None:
             kind = HEAD_KINDS.get(noun, "thing")
     return kind
 
+
+_PHRASE_END = re.compile(r" (?:of|for|in|on|at|to|from|with|by|per|during|after|before) |[?!.,;:]")
+PHRASE_WORDS = 4
+"""Most words before its first preposition that a search of a few words (no wh-word) may
+have for its head noun to say what it asks for: "peg angle", "flatbread cooking time",
+"daylight temperature in kelvin"."""
+
+
+def _phrase_head(q: str) -> str | None:
+    """The head of a short noun phrase (plain text, no wh-word): its last word before the
+    first preposition ("tent peg *angle*", "cooking *time* for flatbread"); None for longer
+    text."""
+    found = re.findall(r"[a-z]+", _PHRASE_END.split(f" {q} ")[0])
+    return found[-1] if 1 <= len(found) <= PHRASE_WORDS else None
 
 
 def asked_noun(q: str) -> str | None:
