@@ -276,6 +276,10 @@ def test_questions_are_read_for_the_kind_of_answer_they_want() -> None:
     assert asked_kind("bus fare for children") == "price"
     assert asked_kind("high and low water twice a day") == "thing", "a sentence, not a phrase"
     assert asked_kind("Summarize the video in 3 sentences.") == "thing"
+    # A line that names a kind of the thing asked about speaks of it: noodles are pasta.
+    pasta = Question.read("¿Cuánto tiempo se cuece la pasta?")
+    assert pasta.said("Most dried noodles need about nine minutes.") > 0
+    assert pasta.said("Leftovers keep in the fridge for up to three days.") == 0
     assert not holds_kind("Jane Austen - Chapter 1", "quantity"), "a part's number counts nothing"
     assert about_file("How long is this video?") and about_file("What is its resolution?")
     assert not about_file("How long should the sauce simmer?")

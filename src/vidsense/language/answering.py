@@ -34,6 +34,7 @@ from vidsense.kinds import (
     asked_noun,
     holds_kind,
 )
+from vidsense.language.phrases import kind_of
 from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS
 from vidsense.models.ocr import similarity
 from vidsense.search.relevance import covered
@@ -414,7 +415,13 @@ class Question:
         if not self.words:
             return 0.0
         have = terms(text)
-        found = [t for t in self.words if self.synonyms[t] & have or misheard(t, have)]
+        found = [
+            t
+            for t in self.words
+            if self.synonyms[t] & have
+            or misheard(t, have)
+            or any(kind_of(h, t) for h in have)  # "noodles" speak of "pasta"
+        ]
         share = len(found) / len(self.words)
         if translations:
             rest = set(self.words) - set(found)

@@ -155,7 +155,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 63
+    VERSION = 64
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

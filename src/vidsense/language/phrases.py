@@ -324,17 +324,31 @@ def kind_of(word: str, category: str) -> bool:
     """Whether the noun ``word`` names a kind or an instance of ``category`` (both lemmas) in
     WordNet, in one of their two commonest senses: "marmot" of "animal", "Paris" of "city";
     not the class itself, and nothing for a class shallower than :data:`CATEGORY_DEPTH`."""
+    if word == category:
+        return False
+    return not _classes(category).isdisjoint(_above(word))
+
+
+@cache
+def _classes(category: str) -> frozenset[Any]:
+    """The two commonest noun senses of ``category`` at least :data:`CATEGORY_DEPTH` deep."""
     wn = wordnet()
-    if wn is None or word == category:
-        return False
-    classes = {s for s in wn.synsets(category, "n")[:2] if s.min_depth() >= CATEGORY_DEPTH}
-    if not classes:
-        return False
-    for synset in wn.synsets(word, "n")[:2]:
-        above = synset.closure(lambda s: s.hypernyms() + s.instance_hypernyms())
-        if classes.intersection(above):
-            return True
-    return False
+    if wn is None:
+        return frozenset()
+    return frozenset(s for s in wn.synsets(category, "n")[:2] if s.min_depth() >= CATEGORY_DEPTH)
+
+
+@cache
+def _above(word: str) -> frozenset[Any]:
+    """Every class above the two commonest noun senses of ``word`` (kinds and instances)."""
+    wn = wordnet()
+    if wn is None:
+        return frozenset()
+    return frozenset(
+        h
+        for synset in wn.synsets(word, "n")[:2]
+        for h in synset.closure(lambda s: s.hypernyms() + s.instance_hypernyms())
+    )
 
 
 def names_kind(text: str, category: str) -> bool:
