@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from vidsense.kinds import asked_category
 from vidsense.language.answering import (
     Question,
     about_file,
@@ -667,7 +666,7 @@ def test_which_animal_is_answered_with_the_sentence_that_names_it() -> None:
     assert "Marmots" not in asked, asked
     apart = ev.pack(focus=[them], chapters=[(0.0, 9.0), (9.0, 16.0)])
     assert "Marmots" not in writer.answer(apart, "Which animal whistles?")
-    assert asked_category("¿Qué animal silba para avisar del peligro?") == "animal"
+    assert Question.read("¿Qué animal silba para avisar del peligro?").head == "animal"
     assert kind_of("marmot", "animal") and kind_of("paris", "city")
     assert not kind_of("animal", "animal") and not kind_of("stone", "part"), "no class too broad"
 

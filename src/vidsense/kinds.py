@@ -263,22 +263,6 @@ def asked_noun(q: str) -> str | None:
     return asked.group(1).split()[-1] if asked is not None else None
 
 
-_CATEGORY = re.compile(
-    r"^\W*(?:what|which|que|cual|cuales|quale|quali|quel|quelle|quels|quelles|welche[rsnm]?)"
-    r" (?:kind of |type of |sort of )?([^\W\d_]+)"
-)
-"""A question that asks for one of a class of things by naming the class: "which *animal*
-whistles?", "¿qué *animal* silba?", "welche *Stadt*?"."""
-
-
-def asked_category(question: str) -> str | None:
-    """The class of things ``question`` asks for one of, as written (lower case, no accents):
-    "animal" for "Which animal whistles to warn of danger?"; None when it names none (the
-    caller decides whether the word names a class: "what is ..." names none)."""
-    found = _CATEGORY.search(plain(question))
-    return found.group(1) if found is not None else None
-
-
 def _plained(words: frozenset[str]) -> frozenset[str]:
     """``words`` without their accents (as :func:`plain` leaves a line's words), once."""
     return frozenset(plain(w) for w in words)
@@ -329,7 +313,6 @@ __all__ = [
     "WORD_KINDS",
     "YEAR",
     "Kind",
-    "asked_category",
     "asked_kind",
     "asked_noun",
     "holds_kind",

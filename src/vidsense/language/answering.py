@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from vidsense.kinds import (
     CURRENCY,
@@ -314,7 +314,8 @@ class Question:
         q = plain(text)
         head = None
         for named in re.finditer(
-            r"\b(?:what|which|how many)\s+(?:kind of |sort of |type of )?([a-z]+)(?: ([a-z]+))?"
+            r"\b(?:what|which|how many|que|cual|cuales|quale|quali|quel|quelle|quels|quelles|"
+            r"welche[rsnm]?)\s+(?:kind of |sort of |type of )?([a-z]+)(?: ([a-z]+))?"
             r"|\bwho (?:is|was|are|were) the (?:first |last |best )?([a-z]+)()"
             r"|\bname of (?:the |a |an )?([a-z]+)()",
             q,
@@ -517,16 +518,26 @@ def _named_kind(noun: str) -> bool:
 @cache
 def kinds_of(noun: str) -> frozenset[str]:
     """``noun``, its synonyms and the single-word names of its kinds two levels down
-    (WordNet hyponyms: a *greeting* may be "hello"), lemmas."""
+    (WordNet hyponyms: a *greeting* may be "hello"), lemmas; a name only where that kind is
+    what it commonly means ("head" is one head of cattle only in its second sense, so no
+    kind of animal)."""
     wn = wordnet()
     out = set(related(noun))
     if wn is None:
         return frozenset(out)
+
+    def names(kind: Any) -> set[str]:
+        return {
+            plain(n)
+            for n in kind.lemma_names()
+            if "_" not in n and wn.synsets(n, "n")[:1] == [kind]
+        }
+
     for synset in wn.synsets(noun, "n")[:3]:
         for kind in synset.hyponyms():
-            out.update(plain(n) for n in kind.lemma_names() if "_" not in n)
+            out.update(names(kind))
             for sub in kind.hyponyms():
-                out.update(plain(n) for n in sub.lemma_names() if "_" not in n)
+                out.update(names(sub))
     return frozenset(out)
 
 

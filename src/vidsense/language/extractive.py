@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from vidsense.kinds import asked_category
 from vidsense.language.answering import (
     SOUND_WORDS,
     Kind,
@@ -155,7 +154,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 64
+    VERSION = 66
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -664,7 +663,7 @@ class ExtractiveWriter(Writer):
         if kind == "person":
             named = _PRONOUN_SUBJECT.match(item.text.strip()) is not None
             return previous if named and holds_kind(previous.text, "name") else None
-        category = asked_category(question) if kind == "thing" else None
+        category = Question.read(question).head if kind in ("thing", "name") else None
         if category is None or names_kind(item.text, category):
             return None
         return previous if names_kind(previous.text, category) else None

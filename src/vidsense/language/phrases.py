@@ -322,8 +322,9 @@ CATEGORY_DEPTH = 4
 @cache
 def kind_of(word: str, category: str) -> bool:
     """Whether the noun ``word`` names a kind or an instance of ``category`` (both lemmas) in
-    WordNet, in one of their two commonest senses: "marmot" of "animal", "Paris" of "city";
-    not the class itself, and nothing for a class shallower than :data:`CATEGORY_DEPTH`."""
+    WordNet, in its commonest sense and one of the class's two commonest: "marmot" of
+    "animal", "Paris" of "city" (not "head", whose second sense is one head of cattle); not
+    the class itself, and nothing for a class shallower than :data:`CATEGORY_DEPTH`."""
     if word == category:
         return False
     return not _classes(category).isdisjoint(_above(word))
@@ -340,13 +341,13 @@ def _classes(category: str) -> frozenset[Any]:
 
 @cache
 def _above(word: str) -> frozenset[Any]:
-    """Every class above the two commonest noun senses of ``word`` (kinds and instances)."""
+    """Every class above the commonest noun sense of ``word`` (kinds and instances)."""
     wn = wordnet()
     if wn is None:
         return frozenset()
     return frozenset(
         h
-        for synset in wn.synsets(word, "n")[:2]
+        for synset in wn.synsets(word, "n")[:1]
         for h in synset.closure(lambda s: s.hypernyms() + s.instance_hypernyms())
     )
 
