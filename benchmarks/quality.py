@@ -454,9 +454,27 @@ def on_target(
     """Whether a hit is a labelled moment of the query: same video, overlapping the moment by
     half its length or half a second (whichever is less). A query about the picture is also
     answered by the same footage in another video of the ``library`` (two videos of one split
-    cut in the same clip: the street of ``bikes.mp4`` is the street wherever it is found)."""
+    cut in the same clip: the street of ``bikes.mp4`` is the street wherever it is found), and
+    one about what is said by the same recorded sentence in another (two dev videos read the
+    same LibriVox paragraph)."""
     if hit["video_id"] == v.video_id:
         return any(_overlaps(hit, start, end) for start, end in query["targets"])
+    other = next((o for o in library if o.video_id == hit["video_id"]), None)
+    if other is None:
+        return False
+    recorded = {
+        line["text"]
+        for line in v.labels["lines"]
+        if line.get("recorded")
+        and any(_overlaps(line, start, end) for start, end in query["targets"])
+    }
+    if any(
+        line.get("recorded")
+        and line["text"] in recorded
+        and _overlaps(hit, line["start"], line["end"])
+        for line in other.labels["lines"]
+    ):
+        return True
     if "visual" not in query["options"]:
         return False
     footage = {
@@ -465,8 +483,7 @@ def on_target(
         if shot["picture"].startswith(("clip:", "photo:"))
         and any(shot["start"] < end and start < shot["end"] for start, end in query["targets"])
     }
-    other = next((o for o in library if o.video_id == hit["video_id"]), None)
-    return other is not None and any(
+    return any(
         shot["picture"] in footage and _overlaps(hit, shot["start"], shot["end"])
         for shot in other.labels["shots"]
     )
