@@ -129,7 +129,10 @@ def test_who_speaks_is_not_refused(ix: Indexed) -> None:
     assert result["data"].startswith("The video does not say who is speaking"), result["data"]
     said = [c for c in result["citations"] if c["type"] == "speech"]
     assert len(said) == 1 and "volcano" in said[0]["text"].lower()
-    assert ix.truth.boundaries[0] <= said[0]["start"] < ix.truth.boundaries[1]
+    # Within the volcano's topic; recognition may join its first sentence to the last one
+    # before it ("... work together, the volcano erupted"), so the line may start just before.
+    assert said[0]["start"] < ix.truth.boundaries[1]
+    assert said[0]["end"] > ix.truth.boundaries[0] + 1.0
 
 
 def test_several_questions_in_one_prompt_are_each_answered(ix: Indexed) -> None:
