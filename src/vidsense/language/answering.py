@@ -409,7 +409,8 @@ class Question:
         return found / len(topic)
 
     def said(self, text: str, translations: Mapping[str, frozenset[str]] | None = None) -> float:
-        """Share (0-1) of the question's content words that ``text`` says (or a synonym, or a
+        """Share (0-1) of the question's content words that ``text`` says (or a synonym, a
+        kind of it: "noodles" for "pasta" (:func:`~vidsense.language.phrases.kind_of`), a
         word recognised with a letter wrong: :func:`misheard`, or, for ``text`` in another
         language, one of the word's ``translations``: :func:`~vidsense.search.relevance.
         covered`)."""

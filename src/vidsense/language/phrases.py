@@ -319,7 +319,6 @@ CATEGORY_DEPTH = 4
 (6), "city" (8), "food" (4); not "part" (3) or "object" (2), of which anything is one."""
 
 
-@cache
 def kind_of(word: str, category: str) -> bool:
     """Whether the noun ``word`` names a kind or an instance of ``category`` (both lemmas) in
     WordNet, in its commonest sense and one of the class's two commonest: "marmot" of
