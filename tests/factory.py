@@ -241,12 +241,16 @@ def make_speech(
 
 
 def make_tone_audio(out: Path, duration: float, *, kind: str = "music") -> Path:
-    """Non-speech audio: ``music`` (a chord progression), ``noise`` (pink noise) or
-    ``silence``."""
+    """Non-speech audio: ``music`` (plucked notes with their overtones over a bass line and a
+    kick drum on every beat: steady sine chords read as dial tones, "Busy signal"), ``noise``
+    (pink noise) or ``silence``."""
     if kind == "music":
+        note = "(220+55*floor(mod(t*2,4)))"  # a four-note figure, two notes a second
         expr = (
-            "0.2*sin(2*PI*(220+110*floor(mod(t,4)))*t)+0.15*sin(2*PI*330*t)"
-            "+0.1*sin(2*PI*(440+55*floor(mod(t*2,4)))*t)"
+            f"(0.3*sin(2*PI*{note}*t)+0.15*sin(4*PI*{note}*t)+0.08*sin(6*PI*{note}*t))"
+            "*exp(-4*mod(t,0.5))"
+            "+0.2*sin(2*PI*(110+27.5*floor(mod(t,4)))*t)"
+            "+0.4*sin(2*PI*55*t)*exp(-25*mod(t,0.5))"
         )
         src = f"aevalsrc='{expr}':s={SPEECH_RATE}:d={duration}"
     elif kind == "noise":

@@ -64,7 +64,7 @@ def speech(media: MediaCache) -> tuple[Path, list[Spoken]]:
 
 
 def _music(media: MediaCache) -> Path:
-    return media.get("events-music.wav", lambda p: make_tone_audio(p, 20.0, kind="music"))
+    return media.get("events-music-plucked.wav", lambda p: make_tone_audio(p, 20.0, kind="music"))
 
 
 def _covered(events: list[AudioEvent], label: str, start: float, end: float) -> float:
