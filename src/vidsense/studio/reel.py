@@ -25,6 +25,9 @@ SENTENCE_PAUSE = 1.0
 """Seconds of silence between two words that end a sentence even without punctuation."""
 MIN_CLIP = 1.5
 """Shortest clip a reel is made of, seconds."""
+WORD_SLACK = 0.1
+"""Seconds by which a recognised word's time may miss its sound (Whisper's word ends fall up
+to about a tenth of a second early): a cut clear of speech keeps this much further away."""
 
 Interval = tuple[float, float]
 
@@ -108,9 +111,12 @@ def snap_up(points: Sequence[Interval], t: float) -> float | None:
 def cut_points(
     said: Sequence[Sentence], duration: float, crossfade: float
 ) -> tuple[list[Interval], list[Interval]]:
-    """Where a clip may start and where it may end (see the module docstring)."""
-    starts = allowed(((s.start - crossfade, s.end) for s in said), duration)
-    ends = allowed(((s.start, s.end + crossfade) for s in said), duration)
+    """Where a clip may start and where it may end (see the module docstring): ``crossfade``
+    seconds clear of speech, and :data:`WORD_SLACK` more; with no crossfade (cuts at sentence
+    ends, when speech leaves no pause), right at them."""
+    slack = WORD_SLACK if crossfade > 0 else 0.0
+    starts = allowed(((s.start - crossfade - slack, s.end + slack) for s in said), duration)
+    ends = allowed(((s.start - slack, s.end + crossfade + slack) for s in said), duration)
     return starts, ends
 
 
