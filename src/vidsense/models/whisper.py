@@ -380,6 +380,35 @@ TAIL_PAD = 1.0
 run into the end of the audio)."""
 
 
+WELL_HEARD = frozenset(
+    [
+        "en",
+        "zh",
+        "de",
+        "es",
+        "ru",
+        "fr",
+        "pt",
+        "ko",
+        "ja",
+        "tr",
+        "pl",
+        "it",
+        "sv",
+        "nl",
+        "ca",
+        "fi",
+        "id",
+    ]
+)
+"""Languages Whisper was trained on with 1,000 hours of speech or more (the Whisper paper's
+training data): detected with little confidence, a language outside these is more often a
+near neighbour misheard (espeak-ng German read as Yiddish at 0.44) than what is spoken."""
+UNSURE = 0.5
+"""Below this detection probability a language outside :data:`WELL_HEARD` is not taken: the
+likeliest one inside it is transcribed instead."""
+
+
 LANGUAGE_HINT = "use an ISO 639-1 code such as en, de, fr, es, ja (or leave it out to detect it)"
 """What to give instead of a language speech recognition does not know."""
 
@@ -420,14 +449,22 @@ class FasterWhisperModel(SpeechModel):
                 np.zeros(int(TAIL_PAD * SPEECH_RATE), dtype=np.float32),
             ]
         )
-        segments, info = self.model.transcribe(
-            padded,
-            language=language,
-            vad_filter=True,
-            word_timestamps=True,
-            condition_on_previous_text=False,
-        )
+        options = {"vad_filter": True, "word_timestamps": True, "condition_on_previous_text": False}
+        segments, info = self.model.transcribe(padded, language=language, **options)
+        if language is None and info.language not in WELL_HEARD:
+            heard = _likelier(info)
+            if heard is not None:  # transcribed lazily: nothing was decoded in the other
+                segments, info = self.model.transcribe(padded, language=heard, **options)
         return Recognition(info.language, float(info.language_probability), _segments(segments))
+
+
+def _likelier(info: Any) -> str | None:
+    """The likeliest language of :data:`WELL_HEARD` when Whisper detected another with less
+    than :data:`UNSURE` probability; else None."""
+    if float(info.language_probability) >= UNSURE:
+        return None
+    ranked = [lang for lang, _ in (getattr(info, "all_language_probs", None) or [])]
+    return next((lang for lang in ranked if lang in WELL_HEARD), None)
 
 
 def remember_last_encoding(encode: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
