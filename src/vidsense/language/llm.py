@@ -72,9 +72,17 @@ SYSTEM = (
 GIST_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "title": {"type": "string"},
-        "topics": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
-        "hashtags": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
+        "title": {"type": "string", "maxLength": 100},
+        "topics": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 60},
+            "maxItems": 5,
+        },
+        "hashtags": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": MAX_HASHTAG},
+            "maxItems": 5,
+        },
     },
     "required": ["title", "topics", "hashtags"],
     "additionalProperties": False,
