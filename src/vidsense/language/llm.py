@@ -69,18 +69,18 @@ SYSTEM = (
     f"reply with exactly: {NOT_IN_VIDEO}"
 )
 
-GIST_SCHEMA: dict[str, Any] = {
+GIST_SCHEMA: dict[str, Any] = {  # bounded strings: a grammar-held model cannot run on
     "type": "object",
     "properties": {
-        "title": {"type": "string", "maxLength": 100},
+        "title": {"type": "string", "maxLength": 200},
         "topics": {
             "type": "array",
-            "items": {"type": "string", "maxLength": 60},
+            "items": {"type": "string", "maxLength": 100},
             "maxItems": 5,
         },
         "hashtags": {
             "type": "array",
-            "items": {"type": "string", "maxLength": MAX_HASHTAG},
+            "items": {"type": "string", "maxLength": 2 * MAX_HASHTAG},
             "maxItems": 5,
         },
     },
