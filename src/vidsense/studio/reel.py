@@ -26,8 +26,9 @@ SENTENCE_PAUSE = 1.0
 MIN_CLIP = 1.5
 """Shortest clip a reel is made of, seconds."""
 WORD_SLACK = 0.1
-"""Seconds by which a recognised word's time may miss its sound (Whisper's word ends fall up
-to about a tenth of a second early): a cut clear of speech keeps this much further away."""
+"""Seconds by which a recognised sentence's end may come before its sound does (Whisper's word
+ends fall up to about a tenth of a second early): a cut after a sentence keeps this much
+further from it."""
 
 Interval = tuple[float, float]
 
@@ -112,11 +113,11 @@ def cut_points(
     said: Sequence[Sentence], duration: float, crossfade: float
 ) -> tuple[list[Interval], list[Interval]]:
     """Where a clip may start and where it may end (see the module docstring): ``crossfade``
-    seconds clear of speech, and :data:`WORD_SLACK` more; with no crossfade (cuts at sentence
-    ends, when speech leaves no pause), right at them."""
+    seconds clear of speech, and :data:`WORD_SLACK` more after a sentence; with no crossfade
+    (cuts at sentence ends, when speech leaves no pause), right at them."""
     slack = WORD_SLACK if crossfade > 0 else 0.0
-    starts = allowed(((s.start - crossfade - slack, s.end + slack) for s in said), duration)
-    ends = allowed(((s.start - slack, s.end + crossfade + slack) for s in said), duration)
+    starts = allowed(((s.start - crossfade, s.end + slack) for s in said), duration)
+    ends = allowed(((s.start, s.end + crossfade + slack) for s in said), duration)
     return starts, ends
 
 
