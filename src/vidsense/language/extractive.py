@@ -624,10 +624,11 @@ class ExtractiveWriter(Writer):
         told = _told_otherwise(pack, best, asked_kind(question))
         if told is not None and told not in chosen:
             chosen.append(told)
+        asked = Question.read(question)
         parts = []
         for item in chosen:
             pack.cite([item])
-            named = self._referent_before(pack, item, question)
+            named = self._referent_before(pack, item, asked)
             if named is not None:  # "He was not ill disposed": who he is was said just before
                 pack.cite([named])
                 both = f"{named.text.strip()} {item.text.strip()}"
@@ -637,7 +638,7 @@ class ExtractiveWriter(Writer):
         return " ".join(parts)
 
     @staticmethod
-    def _referent_before(pack: EvidencePack, item: Item, question: str) -> Item | None:
+    def _referent_before(pack: EvidencePack, item: Item, asked: Question) -> Item | None:
         """The sentence said just before a spoken line, when the line speaks of what the
         question asks for without naming it and that sentence names it: asked who, a line
         whose subject is a pronoun ("He was not an ill-disposed young man") after one that
@@ -659,11 +660,10 @@ class ExtractiveWriter(Writer):
         if not before:
             return None
         previous = before[-1]
-        kind = asked_kind(question)
-        if kind == "person":
+        if asked.kind == "person":
             named = _PRONOUN_SUBJECT.match(item.text.strip()) is not None
             return previous if named and holds_kind(previous.text, "name") else None
-        category = Question.read(question).head if kind in ("thing", "name") else None
+        category = asked.head if asked.kind in ("thing", "name") else None
         if category is None or names_kind(item.text, category):
             return None
         return previous if names_kind(previous.text, category) else None
