@@ -594,6 +594,29 @@ def test_a_stretch_is_named_after_the_whole_its_parts_belong_to() -> None:
     assert ExtractiveWriter().subjects(ev.pack(), limit=1) == ["bikes"]
 
 
+def test_a_class_said_after_its_one_kind_names_that_kind() -> None:
+    """ "The tower", said twice after "the old lighthouse" (a lighthouse is a kind of tower, and
+    the only one named), speaks of the lighthouse, which then leads the bay (said twice);
+    "the tower" said before any lighthouse is named refers to nothing yet."""
+    lines = [
+        "The old lighthouse stands at the end of the harbour wall.",
+        "From the top you can see the whole bay.",
+        "Fishing boats leave the bay at dawn.",
+        "The tower was painted red and white so that ships could see it.",
+        "Visitors climb the tower on Sundays.",
+    ]
+
+    def subjects(order: list[str]) -> list[str]:
+        said = [
+            Item(f"s{n}", "speech", 5.0 * n + 0.5, 5.0 * n + 4.0, t) for n, t in enumerate(order)
+        ]
+        ev = VideoEvidence(_facts(5.0 * len(order)), said, [], {}, "en")
+        return ExtractiveWriter().subjects(ev.pack(), limit=2)
+
+    assert subjects(lines) == ["lighthouse", "bay"]
+    assert "lighthouse" not in subjects([*lines[3:], *lines[1:3], lines[0]])
+
+
 def test_what_every_chapter_speaks_of_leads_the_title_and_topics() -> None:
     """Three chapters, each about its own subject and each speaking of the moon (once only
     inside a noun phrase: "moon gravity"): the gist's title and topics name the moon before

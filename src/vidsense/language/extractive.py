@@ -48,6 +48,7 @@ from vidsense.language.filling import Filler
 from vidsense.language.phrases import (
     generalise,
     heading,
+    kind_of,
     names_kind,
     names_something,
     noun_phrases,
@@ -154,7 +155,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 66
+    VERSION = 67
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -230,12 +231,14 @@ class ExtractiveWriter(Writer):
         if not weighted:
             return []
         if not english:
-            titles = [_unarticled(t) for t, w, title in weighted if title]
-            rest = keyphrases([(t, w) for t, w, _ in weighted], limit=limit, background=ev.parts())
+            titles = [_unarticled(t) for t, _, title, _ in weighted if title]
+            rest = keyphrases(
+                [(t, w) for t, w, _, _ in weighted], limit=limit, background=ev.parts()
+            )
             named = list(dict.fromkeys([*titles, *(p.lower() if p.isupper() else p for p in rest)]))
             return [f for f in named if f][:limit]
-        found = noun_phrases([t for t, _, _ in weighted])
-        for n, (text, _, title) in enumerate(weighted):
+        found = noun_phrases([t for t, _, _, _ in weighted])
+        for n, (text, _, title, _) in enumerate(weighted):
             whole = heading(text) if title else None
             if whole is not None:  # a title that is one noun phrase stays whole
                 found[n] = [whole]
@@ -244,9 +247,14 @@ class ExtractiveWriter(Writer):
         surface: dict[str, Counter[str]] = {}
         written: dict[str, dict[str, float]] = {}  # how each is written, weighted
         titled: dict[str, float] = {}
-        for (_, weight, title), phrases in zip(weighted, found, strict=True):
+        first: dict[str, float] = {}  # when each is first mentioned
+        bare: dict[str, list[float]] = {}  # when each is said as its bare head ("the tower")
+        for (_, weight, title, start), phrases in zip(weighted, found, strict=True):
             for phrase in phrases:
                 key = phrase.head.lower()
+                first[key] = min(first.get(key, start), start)
+                if not title and phrase.text == key:
+                    bare.setdefault(key, []).append(start)
                 into = titled if title else score
                 into[key] = into.get(key, 0.0) + weight
                 score.setdefault(key, 0.0)
@@ -259,6 +267,15 @@ class ExtractiveWriter(Writer):
             # shown besides is weighed by its share of the video's mentions.
             here = sum(surface[key].values())
             score[key] = score[key] * here / max(video.get(key, here), here) + titled.get(key, 0)
+        # A class said bare after one candidate alone of its kinds was named names that one:
+        # "the tower" after "the old lighthouse" (a definite description and its antecedent;
+        # not "a sleeping bag", a kind of its own, nor "light" before "a ray" is named).
+        said = dict(score)
+        for key, times in bare.items():
+            kinds = [k for k in said if kind_of(k, key)]
+            if len(kinds) == 1:
+                after = sum(t > first[kinds[0]] for t in times)
+                score[kinds[0]] += said[key] * after / sum(surface[key].values())
         # A part mentioned speaks of its whole ("check the brakes" in a stretch about bikes).
         parts = {k: sum(score[p] for p in score if part_of(p, k)) for k in score}
         for key, more in parts.items():
@@ -300,14 +317,14 @@ class ExtractiveWriter(Writer):
         for key, f in zip(best, fit, strict=True):
             score[key] *= 1.0 + KEY_SIMILARITY * (float(f) - (lo + hi) / 2) / span
 
-    def _weighted(self, pack: EvidencePack) -> list[tuple[str, float, bool]]:
-        """``(text, weight, is a title)`` of everything said and shown in the window."""
+    def _weighted(self, pack: EvidencePack) -> list[tuple[str, float, bool, float]]:
+        """``(text, weight, is a title, start)`` of everything said and shown in the window."""
         ev = pack.evidence
         window = [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type != "shot"]
         full = EvidencePack(ev, pack.start, pack.end, window)
         span = max(pack.end - pack.start, 1e-6)
         english = (ev.language or "en").startswith("en")
-        out: list[tuple[str, float, bool]] = []
+        out: list[tuple[str, float, bool, float]] = []
         shown = [
             i
             for i in full.of_type("text")
@@ -317,12 +334,14 @@ class ExtractiveWriter(Writer):
         for item in shown:
             if ev.is_heading(item):
                 early = (item.start - pack.start) / span < 0.4
-                out.append((_untagged(item.text), TITLE_WEIGHT * (1.0 if early else 0.5), True))
+                out.append(
+                    (_untagged(item.text), TITLE_WEIGHT * (1.0 if early else 0.5), True, item.start)
+                )
             else:
                 # A screen of lines shown at once (a terminal, a menu, a table) counts as one
                 # caption does, not once per line.
-                out.append((_untagged(item.text), 1.0 / crowds[item.id], False))
-        out += [(i.text, 0.5 + max(s, 0.0), False) for i, s in self.central(full)]
+                out.append((_untagged(item.text), 1.0 / crowds[item.id], False, item.start))
+        out += [(i.text, 0.5 + max(s, 0.0), False, i.start) for i, s in self.central(full)]
         return out
 
     def _mentions(self, pack: EvidencePack) -> Counter[str]:
@@ -331,7 +350,7 @@ class ExtractiveWriter(Writer):
 
         def make() -> Counter[str]:
             whole = EvidencePack(ev, 0.0, ev.duration, [])
-            texts = [t for t, _, _ in self._weighted(whole)]
+            texts = [t for t, _, _, _ in self._weighted(whole)]
             found: Counter[str] = Counter()
             for phrases in noun_phrases(texts):
                 found.update(p.head.lower() for p in phrases)
@@ -394,7 +413,7 @@ class ExtractiveWriter(Writer):
         def find() -> str | None:
             spoken: set[str] | None = None
             for part in parts:
-                texts = [t for t, _, _ in self._weighted(part)]
+                texts = [t for t, _, _, _ in self._weighted(part)]
                 lines: Counter[str] = Counter()
                 for found in noun_phrases(texts):
                     lines.update(
