@@ -161,6 +161,8 @@ def test_query_words_read_through_wordnet(analyzer: KeyframeAnalyzer) -> None:
     assert {"electronics", "computer"} <= set(taxonomy.expand("electronics").tags)
     assert taxonomy.expand("coffee mug").concepts[0].kind == "class"
     assert not taxonomy.expand("the of a")
+    # "night" heads no class name: an owl is a "bird of night", a bird
+    assert not taxonomy.expand("at night")
 
 
 def test_frame_from_a_shot_finds_that_shot(analyzer: KeyframeAnalyzer) -> None:

@@ -307,7 +307,7 @@ class Taxonomy:
         for name in self.below:
             for lemma in wordnet.synset(name).lemma_names():
                 tokens = lemma.lower().split("_")
-                self._heads.setdefault(tokens[-1], set()).add(name)
+                self._heads.setdefault(_head(tokens), set()).add(name)
                 for token in tokens:
                     self._tokens.setdefault(token, set()).add(name)
 
@@ -436,6 +436,16 @@ class Taxonomy:
             else:
                 i += 1
         return QueryConcepts(query, tuple(concepts))
+
+
+_OF = frozenset({"of", "in", "on", "for", "at", "with", "from", "to"})
+
+
+def _head(tokens: list[str]) -> str:
+    """The head word of a multi-word name: its last word before a preposition ("bird of
+    night" is a bird, not a night; "coffee mug" a mug)."""
+    before = next((n for n, t in enumerate(tokens) if t in _OF and n > 0), len(tokens))
+    return tokens[before - 1]
 
 
 def _parents(synset: Any) -> list[Any]:
