@@ -25,7 +25,7 @@ from vidsense.language.answering import (
     value_in,
 )
 from vidsense.language.base import NOT_IN_VIDEO
-from vidsense.language.evidence import Item, VideoEvidence, VideoFacts, _in_context
+from vidsense.language.evidence import Item, VideoEvidence, VideoFacts, _in_context, _item
 from vidsense.language.extractive import ExtractiveWriter
 from vidsense.language.phrases import (
     generalise,
@@ -41,6 +41,7 @@ from vidsense.language.schema import free_fields
 from vidsense.language.segments import chapters
 from vidsense.language.sentences import TimedWord, split_sentences
 from vidsense.models.wordnet import missing_files
+from vidsense.store import Segment
 from vidsense.words import gives_measure
 
 pytestmark = pytest.mark.models
@@ -835,6 +836,39 @@ def test_a_title_hashtags_topics_and_sounds_are_answered_not_refused() -> None:
     )
     assert writer.answer(silent.pack(), "What can you hear?") == (
         "No sounds were recognised in the video."
+    )
+
+
+def test_a_picture_is_said_to_show_only_what_the_classifier_is_sure_of() -> None:
+    """A keyframe is said to show something when its best label (a thing: "Samoyed") is sure,
+    and then only its sure tags with it; a category whose score is spread thin over many
+    unsure classes ("animal" at 0.81 over a "green mamba" at 0.16, a cartoon rabbit) is said
+    of no picture; people found are said however unsure the labels are."""
+
+    def keyframe(
+        start: float, labels: list[tuple[str, float]], tags: list[tuple[str, float]], faces: int = 0
+    ) -> Item:
+        data = {
+            "labels": [{"index": n, "name": a, "score": b} for n, (a, b) in enumerate(labels)],
+            "tags": [{"name": a, "score": b} for a, b in tags],
+            "shows": "never read when something is sure",
+            "faces": faces,
+        }
+        return _item(Segment("v", "visual", start, start + 4.0, "", data))
+
+    dog = keyframe(
+        0.0,
+        [("Samoyed", 0.86), ("Great Pyrenees", 0.05)],
+        [("animal", 0.99), ("dog", 0.96), ("wolf", 0.3)],
+    )
+    assert (dog.text, dog.score) == ("animal, dog (Samoyed)", 0.86)
+    rabbit = keyframe(4.0, [("green mamba", 0.16)], [("animal", 0.81), ("reptile", 0.22)])
+    assert rabbit.score == 0.0
+    crowd = keyframe(8.0, [("groom", 0.2)], [("person", 0.7)], faces=3)
+    assert crowd.text == "person; 3 people" and crowd.score >= 0.5
+    ev = VideoEvidence(_facts(12.0), [dog, rabbit, crowd], [], {}, "en")
+    assert ExtractiveWriter().answer(ev.pack(), "What objects are visible?") == (
+        "The picture shows animal, dog (Samoyed) at 0:00 and person; 3 people at 0:08."
     )
 
 

@@ -37,6 +37,10 @@ NUMBERED_PART = re.compile(
 """A title that numbers a part of the video ("1 - Packing", "Chapter 2: Sauces"; not a step
 of one, not "10:00 - 18:00")."""
 
+SEEN_SCORE = 0.5
+"""How sure (0-1) the image classifier must be of a tag or label for writing to say the picture
+shows it (a keyframe is mentioned at all only when one of them is this sure)."""
+
 ItemType = Literal["speech", "text", "audio", "shot", "visual"]
 """What an item is: words spoken, text on screen, a sound, a shot of the picture (its text:
 how it began, ``cut``, ``dissolve`` or ``fade``), what a shot's keyframe shows (its tags and
@@ -297,9 +301,13 @@ def _item(segment: Segment) -> Item:
     data = segment.data or {}
     score = data.get("score", data.get("confidence", 0.0))
     box = data.get("box")
-    # what a keyframe shows reads as its short phrase ("dog, animal (Samoyed); 2 people"); a
-    # shot as how it began ("cut", "dissolve", "fade"; empty for the first)
-    text = str(data.get("shows") or segment.text) if segment.kind == "visual" else segment.text
+    text = segment.text
+    if segment.kind == "visual":
+        # what a keyframe surely shows reads as its short phrase ("animal, dog (Samoyed); 2
+        # people"), scored by how sure that is; else all it might show, scored 0
+        seen = _seen(data)
+        text, score = seen if seen is not None else (str(data.get("shows") or text), 0.0)
+    # a shot reads as how it began ("cut", "dissolve", "fade"; empty for the first)
     if segment.kind == "shot":
         text = str(data.get("transition") or "")
     return Item(
@@ -311,6 +319,29 @@ def _item(segment: Segment) -> Item:
         float(score or 0.0),
         tuple(int(v) for v in box[:4]) if isinstance(box, list) and len(box) >= 4 else None,  # type: ignore[arg-type]
     )
+
+
+def _seen(data: dict[str, Any]) -> tuple[str, float] | None:
+    """What a keyframe's classification surely shows and how sure it is, when its best label
+    (a thing, not a category: "Samoyed", "digital clock") scores :data:`SEEN_SCORE` or more
+    or it shows people: the sure tags, then that label, then the people counted, as its
+    ``shows`` phrases them ("animal, dog (Samoyed)"). None otherwise: a category's score sums
+    a thousand classes, and on a picture the network does not know (a slide, a cartoon) it
+    spreads thin over many ("animal" at 0.58 with no class above 0.04)."""
+    labels = data.get("labels") or []
+    best = labels[0] if labels else None
+    sure = float(best["score"]) if best is not None else 0.0
+    faces = int(data.get("faces") or 0)
+    if sure < SEEN_SCORE and not faces:
+        return None
+    tags = [str(t["name"]) for t in data.get("tags", []) if float(t["score"]) >= SEEN_SCORE]
+    text = ", ".join(tags[:3])
+    if best is not None and sure >= SEEN_SCORE and str(best["name"]) not in text:
+        text = f"{text} ({best['name']})" if text else str(best["name"])
+    if faces:
+        people = f"{faces} {'person' if faces == 1 else 'people'}"
+        text = f"{text}; {people}" if text else people
+    return text, max(sure, SEEN_SCORE)
 
 
 def _spoken(said: list[Segment]) -> list[Item]:

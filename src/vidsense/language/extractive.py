@@ -43,7 +43,7 @@ from vidsense.language.answering import (
     terms,
 )
 from vidsense.language.base import NOT_IN_VIDEO, Gist, SpanKind, Writer
-from vidsense.language.evidence import EvidencePack, Item, ItemType, shown_together
+from vidsense.language.evidence import SEEN_SCORE, EvidencePack, Item, ItemType, shown_together
 from vidsense.language.filling import Filler
 from vidsense.language.phrases import (
     generalise,
@@ -118,9 +118,6 @@ More" (video sites refuse longer titles; chosen on the corpus's dev half, where 
 limit left topics of six-topic videos unnamed)."""
 MAX_ENTRIES = 20
 """Most lines in a list of steps or a checklist."""
-SEEN_SCORE = 0.5
-"""How sure (0-1) the image classifier must be of a shot's best tag or label for a summary to
-mention what the picture shows."""
 
 CONTRAST = 0.7
 """How much closeness to the whole video counts against a line in a part of it."""
@@ -155,7 +152,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 67
+    VERSION = 68
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
