@@ -161,6 +161,12 @@ def test_query_words_read_through_wordnet(analyzer: KeyframeAnalyzer) -> None:
     assert {"electronics", "computer"} <= set(taxonomy.expand("electronics").tags)
     assert taxonomy.expand("coffee mug").concepts[0].kind == "class"
     assert not taxonomy.expand("the of a")
+    # a word read through the class above it matches any kind of that class, so at most
+    # what the search allows such weak evidence; a word naming classes itself is not held down
+    samoyed = next(i for i, c in enumerate(analyzer.model.classes) if c.name == "Samoyed")
+    assert puppy.match({samoyed: 0.9}, {}) == pytest.approx(0.9)
+    assert puppy.match({samoyed: 0.9}, {}, climbed=0.16) == pytest.approx(0.16)
+    assert taxonomy.expand("a dog").match({samoyed: 0.9}, {}, climbed=0.16) == pytest.approx(0.9)
     # "night" heads no class name: an owl is a "bird of night", a bird
     assert not taxonomy.expand("at night")
 

@@ -233,11 +233,16 @@ class QueryConcepts:
     def __bool__(self) -> bool:
         return bool(self.concepts)
 
-    def match(self, labels: Mapping[int, float], tags: Mapping[str, float]) -> float:
+    def match(
+        self, labels: Mapping[int, float], tags: Mapping[str, float], *, climbed: float = 1.0
+    ) -> float:
         """How well a picture known only by its kept labels (class index -> probability) and
         tags (name -> score) answers the query (0-1): per query word the larger of the best
-        matched tag score and the summed probability of matched labels; several words
-        combine as in :meth:`score`. This is what a search over stored evidence can compute."""
+        matched tag score and the summed probability of matched labels, at most ``climbed``
+        for a word read only through the class above it (``above``: "puppy" -> dog; a
+        picture of another kind of that class is weak evidence of the one named: "window
+        shade" for "folder", both coverings); several words combine as in :meth:`score`.
+        This is what a search over stored evidence can compute."""
         if not self.concepts:
             return 0.0
         per_word: dict[str, float] = {}
@@ -246,7 +251,8 @@ class QueryConcepts:
             classes = frozenset().union(*(c.classes for c in concepts))
             label_mass = sum(p for index, p in labels.items() if index in classes)
             tag_best = max((tags.get(t, 0.0) for c in concepts for t in c.tags), default=0.0)
-            per_word[word] = float(max(label_mass, tag_best))
+            most = climbed if all(c.kind == "above" for c in concepts) else 1.0
+            per_word[word] = min(float(max(label_mass, tag_best)), most)
         if len(per_word) == 1:
             return next(iter(per_word.values()))
         product = float(np.prod([max(v, 0.05) for v in per_word.values()]))

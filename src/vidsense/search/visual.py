@@ -55,7 +55,9 @@ SEMANTIC_WEIGHT = 0.6
 CATEGORY_SHARE = 0.16
 """Share of its score a tag keeps when it names a category the query's word falls in
 ("animal" for "rabbit") rather than the word itself: a picture of that kind of thing is no
-evidence of the thing named, so alone it scores at most 40 (the ``low`` band)."""
+evidence of the thing named, so alone it scores at most 40 (the ``low`` band). The most a
+query word read through the class above it matches, for the same reason ("puppy" -> any
+dog; "folder" -> any covering, a window shade too)."""
 IMAGE_COS_LOW, IMAGE_COS_HIGH = 0.35, 1.0
 """Image-embedding cosines mapped to scores 0 and 100 (a frame of the same shot scores about
 85-99, another photo of the same kind of thing 25-55)."""
@@ -150,7 +152,7 @@ class SeenSearch:
             for tag in data.get("tags", []):
                 name, score = str(tag["name"]), float(tag["score"])
                 tags[name] = score if own & set(terms(name)) else CATEGORY_SHARE * score
-            match = concepts.match(labels, tags)
+            match = concepts.match(labels, tags, climbed=CATEGORY_SHARE)
             quality = max(math.sqrt(named * match), SEMANTIC_WEIGHT * meaning.get(segment.id, 0.0))
             if quality <= 0.0:
                 continue
