@@ -21,6 +21,7 @@ import numpy.typing as npt
 from vidsense.language.sentences import segment_sentences
 from vidsense.language.text import noise
 from vidsense.library import Library
+from vidsense.perception.tags import shows_phrase
 from vidsense.store import Segment, VideoRecord
 
 T = TypeVar("T")
@@ -335,12 +336,8 @@ def _seen(data: dict[str, Any]) -> tuple[str, float] | None:
     if sure < SEEN_SCORE and not faces:
         return None
     tags = [str(t["name"]) for t in data.get("tags", []) if float(t["score"]) >= SEEN_SCORE]
-    text = ", ".join(tags[:3])
-    if best is not None and sure >= SEEN_SCORE and str(best["name"]) not in text:
-        text = f"{text} ({best['name']})" if text else str(best["name"])
-    if faces:
-        people = f"{faces} {'person' if faces == 1 else 'people'}"
-        text = f"{text}; {people}" if text else people
+    label = str(best["name"]) if best is not None and sure >= SEEN_SCORE else None
+    text = shows_phrase(tags[:3], label, faces)
     return text, max(sure, SEEN_SCORE)
 
 

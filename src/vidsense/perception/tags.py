@@ -194,6 +194,18 @@ class Tag:
         return {"name": self.name, "score": round(self.score, 4)}
 
 
+def shows_phrase(tags: Sequence[str], label: str | None, faces: int) -> str:
+    """What a keyframe shows, as writers read it: tags, then the label unless a tag says it
+    (``"dog, animal (Samoyed)"``), then the people counted (``"; 2 people"``)."""
+    text = ", ".join(tags)
+    if label and label not in text:
+        text = f"{text} ({label})" if text else label
+    if faces:
+        people = f"{faces} {'person' if faces == 1 else 'people'}"
+        text = f"{text}; {people}" if text else people
+    return text
+
+
 @dataclass(frozen=True)
 class Concept:
     """One query word read through WordNet.

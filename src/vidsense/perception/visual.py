@@ -40,7 +40,7 @@ from vidsense.models.imagenet import ChannelOrder, CropMode, ImageLabelsEntry, I
 from vidsense.models.wordnet import WordNetEntry
 from vidsense.perception.faces import Face, FaceFilter, find_faces
 from vidsense.perception.shots import Shot
-from vidsense.perception.tags import QueryConcepts, Tag, Taxonomy
+from vidsense.perception.tags import QueryConcepts, Tag, Taxonomy, shows_phrase
 
 if TYPE_CHECKING:
     from vidsense.media.decode import DecodedFrame
@@ -109,16 +109,12 @@ class KeyframeVision:
     """Wall-clock seconds this keyframe took to analyse."""
 
     def shows(self, *, tags: int = 3) -> str:
-        """A short phrase for writers: the best tags, then the best label
-        (``"dog, animal (Samoyed)"``); people are counted when faces were looked for."""
-        text = ", ".join(t.name for t in self.tags[:tags])
-        best = self.labels[0].name if self.labels else ""
-        if best and best not in text:
-            text = f"{text} ({best})" if text else best
-        if self.faces:
-            count = len(self.faces)
-            text += f"; {count} {'person' if count == 1 else 'people'}"
-        return text
+        """A short phrase for writers (:func:`shows_phrase`) of the best tags and label."""
+        return shows_phrase(
+            [t.name for t in self.tags[:tags]],
+            self.labels[0].name if self.labels else None,
+            len(self.faces),
+        )
 
     def description(self) -> str:
         """Every kept tag, then every kept label (``"animal, dog (Samoyed, white wolf)"``):
