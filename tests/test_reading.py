@@ -618,6 +618,29 @@ def test_a_class_said_after_its_one_kind_names_that_kind() -> None:
     assert "lighthouse" not in subjects([*lines[3:], *lines[1:3], lines[0]])
 
 
+def test_a_sentence_about_it_speaks_of_what_the_one_before_was_about() -> None:
+    """The lighthouse is named once, then twice as "it"; the bay is named twice: the lighthouse
+    leads. An "it" after a sentence about a person (the keeper) refers to nobody named."""
+    lines = [
+        "The old lighthouse stands at the end of the harbour wall.",
+        "It was built on granite in 1860.",
+        "It can be seen from far out at sea.",
+        "From the top you can see the whole bay.",
+        "Fishing boats leave the bay at dawn.",
+    ]
+
+    def subjects(order: list[str]) -> list[str]:
+        said = [
+            Item(f"s{n}", "speech", 5.0 * n + 0.5, 5.0 * n + 4.0, t) for n, t in enumerate(order)
+        ]
+        ev = VideoEvidence(_facts(5.0 * len(order)), said, [], {}, "en")
+        return ExtractiveWriter().subjects(ev.pack(), limit=2)
+
+    assert subjects(lines) == ["lighthouse", "bay"]
+    keeper = [lines[0], "A keeper lived in the cottage below.", *lines[1:]]
+    assert subjects(keeper)[0] == "bay"
+
+
 def test_what_every_chapter_speaks_of_leads_the_title_and_topics() -> None:
     """Three chapters, each about its own subject and each speaking of the moon (once only
     inside a noun phrase: "moon gravity"): the gist's title and topics name the moon before

@@ -50,9 +50,11 @@ from vidsense.language.phrases import (
     heading,
     kind_of,
     names_kind,
+    names_person,
     names_something,
     noun_phrases,
     part_of,
+    subjects_of,
 )
 from vidsense.language.requests import Request, read_request
 from vidsense.language.text import (
@@ -152,7 +154,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 68
+    VERSION = 69
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -264,15 +266,25 @@ class ExtractiveWriter(Writer):
             # shown besides is weighed by its share of the video's mentions.
             here = sum(surface[key].values())
             score[key] = score[key] * here / max(video.get(key, here), here) + titled.get(key, 0)
+        # A sentence whose subject is "it" goes on about what the sentence before it was about
+        # ("The old lighthouse stands at the harbour. It was built in 1860."): one more mention.
+        said = sorted((start, text, weight) for text, weight, title, start in weighted if not title)
+        before: str | None = None
+        for (_, _, weight), subject in zip(said, subjects_of([t for _, t, _ in said]), strict=True):
+            if subject == "it":
+                if before in score:
+                    score[before] += weight
+            else:
+                before = subject if subject is not None and not names_person(subject) else None
         # A class said bare after one candidate alone of its kinds was named names that one:
         # "the tower" after "the old lighthouse" (a definite description and its antecedent;
         # not "a sleeping bag", a kind of its own, nor "light" before "a ray" is named).
-        said = dict(score)
+        so_far = dict(score)
         for key, times in bare.items():
-            kinds = [k for k in said if kind_of(k, key)]
+            kinds = [k for k in so_far if kind_of(k, key)]
             if len(kinds) == 1:
                 after = sum(t > first[kinds[0]] for t in times)
-                score[kinds[0]] += said[key] * after / sum(surface[key].values())
+                score[kinds[0]] += so_far[key] * after / sum(surface[key].values())
         # A part mentioned speaks of its whole ("check the brakes" in a stretch about bikes).
         parts = {k: sum(score[p] for p in score if part_of(p, k)) for k in score}
         for key, more in parts.items():

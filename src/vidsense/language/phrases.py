@@ -93,20 +93,55 @@ def noun_phrases(texts: Sequence[str], english: bool = True) -> list[list[Phrase
     nlp = _pipeline() if english else None
     if nlp is None:
         return [_fallback(t) for t in texts]
+    return [list(chunks) for chunks, _ in _parsed(nlp, texts)]
+
+
+def subjects_of(texts: Sequence[str]) -> list[str | None]:
+    """The subject of each English sentence of ``texts``: the head noun's lemma (lower case)
+    of the first clause's subject, ``"it"`` when that is the pronoun, else None (no subject
+    a sentence names: "you", "we", a caption without a verb; all None without the model)."""
+    nlp = _pipeline()
+    if nlp is None:
+        return [None for _ in texts]
+    return [subject for _, subject in _parsed(nlp, texts)]
+
+
+def _parsed(nlp: Any, texts: Sequence[str]) -> list[tuple[list[Phrase], str | None]]:
+    """Noun phrases and subject of each text, each text parsed once per process (the last
+    :data:`KEPT` are kept)."""
     with _LOCK:
         new = list(dict.fromkeys(t for t in texts if t not in _PARSED))
         for text, doc in zip(
             new, nlp.pipe([_readable(t) for t in new], batch_size=32), strict=True
         ):
-            _PARSED[text] = _chunks(doc)
+            _PARSED[text] = (_chunks(doc), _subject(doc))
             while len(_PARSED) > KEPT:
                 _PARSED.pop(next(iter(_PARSED)))
-        return [list(_PARSED[t]) if t in _PARSED else _chunks(nlp(_readable(t))) for t in texts]
+        out = []
+        for t in texts:
+            if t not in _PARSED:  # parsed and dropped again by a text of the same batch
+                doc = nlp(_readable(t))
+                out.append((_chunks(doc), _subject(doc)))
+            else:
+                out.append(_PARSED[t])
+        return out
 
 
 KEPT = 20000
 """Texts whose noun phrases are kept (parsing is the cost; a text is short)."""
-_PARSED: dict[str, list[Phrase]] = {}
+_PARSED: dict[str, tuple[list[Phrase], str | None]] = {}
+
+
+def _subject(doc: Any) -> str | None:
+    """The head of the first sentence's subject (see :func:`subjects_of`)."""
+    for sentence in doc.sents:
+        for token in sentence.root.children:
+            if token.dep_ in ("nsubj", "nsubjpass"):
+                if token.lower_ == "it":
+                    return "it"
+                return token.lemma_.lower() if token.pos_ == "NOUN" else None
+        return None
+    return None
 
 
 _MACHINE = re.compile(r"[@~$/\\|<>{}=#_]|:\S")
@@ -333,6 +368,15 @@ def part_of(part: str, whole: str) -> bool:
                 return True
             level = [h for s in level for h in s.hypernyms()]
     return False
+
+
+@cache
+def names_person(word: str) -> bool:
+    """Whether the noun ``word`` (a lemma) names a person in its commonest sense ("keeper",
+    "farmer"), which an "it" never refers to; false without WordNet."""
+    wn = wordnet()
+    senses = wn.synsets(word, "n")[:1] if wn is not None else []
+    return bool(senses) and senses[0].lexname() == "noun.person"
 
 
 CATEGORY_DEPTH = 4
