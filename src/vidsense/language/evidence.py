@@ -39,8 +39,8 @@ NUMBERED_PART = re.compile(
 of one, not "10:00 - 18:00")."""
 
 SEEN_SCORE = 0.5
-"""How sure (0-1) the image classifier must be of a tag or label for writing to say the picture
-shows it (a keyframe is mentioned at all only when one of them is this sure)."""
+"""How sure (0-1) the image classifier must be of a keyframe's best label for writing to say
+what the picture shows, and of each tag said with it."""
 
 ItemType = Literal["speech", "text", "audio", "shot", "visual"]
 """What an item is: words spoken, text on screen, a sound, a shot of the picture (its text:

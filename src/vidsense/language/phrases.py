@@ -59,8 +59,6 @@ class Phrase:
 
     text: str
     head: str
-    role: float = 1.0
-    """How salient the phrase's place in its sentence is (:data:`ROLES`): 1 for a subject."""
 
 
 @cache
@@ -164,27 +162,8 @@ def _chunks(doc: Any) -> list[Phrase]:
         head = root.lemma_.lower() if root.pos_ == "NOUN" else root.text
         if len(words) == 1 and (head.lower() in _GENERIC or _verb(words[0].lower(), wordnet())):
             continue  # a lone word read as a noun that is mostly a verb: "SIMMER 20 MIN"
-        found.append(Phrase(text if root.pos_ == "PROPN" else _lower(text), head, _role(root)))
+        found.append(Phrase(text if root.pos_ == "PROPN" else _lower(text), head))
     return found
-
-
-ROLES = {"subject": 1.0, "object": 2 / 3, "other": 1 / 3}
-"""Salience of a noun phrase by its grammatical role in a sentence, subject > object > other
-(the 3:2:1 ranking of entity-grid coherence models, Barzilay and Lapata 2008): "the
-lighthouse stands ..." is about the lighthouse more than "... can see the whole bay" is about
-the bay. A phrase that is not in a sentence (a caption, a title) counts as a subject."""
-_SUBJECT = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl", "ROOT"})
-_OBJECT = frozenset({"dobj", "attr", "oprd", "dative", "obj", "iobj"})
-
-
-def _role(root: Any) -> float:
-    """:data:`ROLES` of a noun chunk's head token (a conjunct or apposition takes its head's)."""
-    token = root
-    while token.dep_ in ("conj", "appos") and token.head is not token:
-        token = token.head
-    if token.dep_ in _SUBJECT:
-        return ROLES["subject"]
-    return ROLES["object"] if token.dep_ in _OBJECT else ROLES["other"]
 
 
 def subject_words(question: str) -> list[str]:
