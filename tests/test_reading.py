@@ -595,6 +595,13 @@ def test_a_stretch_is_named_after_the_whole_its_parts_belong_to() -> None:
     assert ExtractiveWriter().subjects(ev.pack(), limit=1) == ["bikes"]
 
 
+def _subjects_said(lines: list[str]) -> list[str]:
+    """The two leading subjects of ``lines`` said one after another, 5 s apart."""
+    said = [Item(f"s{n}", "speech", 5.0 * n + 0.5, 5.0 * n + 4.0, t) for n, t in enumerate(lines)]
+    ev = VideoEvidence(_facts(5.0 * len(lines)), said, [], {}, "en")
+    return ExtractiveWriter().subjects(ev.pack(), limit=2)
+
+
 def test_a_class_said_after_its_one_kind_names_that_kind() -> None:
     """ "The tower", said twice after "the old lighthouse" (a lighthouse is a kind of tower, and
     the only one named), speaks of the lighthouse, which then leads the bay (said twice);
@@ -607,15 +614,8 @@ def test_a_class_said_after_its_one_kind_names_that_kind() -> None:
         "Visitors climb the tower on Sundays.",
     ]
 
-    def subjects(order: list[str]) -> list[str]:
-        said = [
-            Item(f"s{n}", "speech", 5.0 * n + 0.5, 5.0 * n + 4.0, t) for n, t in enumerate(order)
-        ]
-        ev = VideoEvidence(_facts(5.0 * len(order)), said, [], {}, "en")
-        return ExtractiveWriter().subjects(ev.pack(), limit=2)
-
-    assert subjects(lines) == ["lighthouse", "bay"]
-    assert "lighthouse" not in subjects([*lines[3:], *lines[1:3], lines[0]])
+    assert _subjects_said(lines) == ["lighthouse", "bay"]
+    assert "lighthouse" not in _subjects_said([*lines[3:], *lines[1:3], lines[0]])
 
 
 def test_a_sentence_about_it_speaks_of_what_the_one_before_was_about() -> None:
@@ -629,16 +629,9 @@ def test_a_sentence_about_it_speaks_of_what_the_one_before_was_about() -> None:
         "Fishing boats leave the bay at dawn.",
     ]
 
-    def subjects(order: list[str]) -> list[str]:
-        said = [
-            Item(f"s{n}", "speech", 5.0 * n + 0.5, 5.0 * n + 4.0, t) for n, t in enumerate(order)
-        ]
-        ev = VideoEvidence(_facts(5.0 * len(order)), said, [], {}, "en")
-        return ExtractiveWriter().subjects(ev.pack(), limit=2)
-
-    assert subjects(lines) == ["lighthouse", "bay"]
+    assert _subjects_said(lines) == ["lighthouse", "bay"]
     keeper = [lines[0], "A keeper lived in the cottage below.", *lines[1:]]
-    assert subjects(keeper)[0] == "bay"
+    assert _subjects_said(keeper)[0] == "bay"
 
 
 def test_what_every_chapter_speaks_of_leads_the_title_and_topics() -> None:
