@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -149,6 +149,16 @@ _ASKING_WORDS = frozenset(
 """Words of a request for a summary that name nothing it should be about."""
 
 
+class _Weighted(NamedTuple):
+    """A line said or shown, as a source of subjects: its ``weight``, whether it is a
+    ``title``, and its ``start`` (seconds)."""
+
+    text: str
+    weight: float
+    title: bool
+    start: float
+
+
 class ExtractiveWriter(Writer):
     """Writes with the evidence's own words (the default writer)."""
 
@@ -230,15 +240,15 @@ class ExtractiveWriter(Writer):
         if not weighted:
             return []
         if not english:
-            titles = [_unarticled(t) for t, _, title, _ in weighted if title]
+            titles = [_unarticled(w.text) for w in weighted if w.title]
             rest = keyphrases(
-                [(t, w) for t, w, _, _ in weighted], limit=limit, background=ev.parts()
+                [(w.text, w.weight) for w in weighted], limit=limit, background=ev.parts()
             )
             named = list(dict.fromkeys([*titles, *(p.lower() if p.isupper() else p for p in rest)]))
             return [f for f in named if f][:limit]
-        found = noun_phrases([t for t, _, _, _ in weighted])
-        for n, (text, _, title, _) in enumerate(weighted):
-            whole = heading(text) if title else None
+        found = noun_phrases([w.text for w in weighted])
+        for n, w in enumerate(weighted):
+            whole = heading(w.text) if w.title else None
             if whole is not None:  # a title that is one noun phrase stays whole
                 found[n] = [whole]
         video = self._mentions(pack)
@@ -268,12 +278,14 @@ class ExtractiveWriter(Writer):
             score[key] = score[key] * here / max(video.get(key, here), here) + titled.get(key, 0)
         # A sentence whose subject is "it" goes on about what the sentence before it was about
         # ("The old lighthouse stands at the harbour. It was built in 1860."): one more mention.
-        said = sorted((start, text, weight) for text, weight, title, start in weighted if not title)
+        said = sorted(
+            (w for w in weighted if not w.title), key=lambda w: (w.start, w.text, w.weight)
+        )
         before: str | None = None
-        for (_, _, weight), subject in zip(said, subjects_of([t for _, t, _ in said]), strict=True):
+        for line, subject in zip(said, subjects_of([w.text for w in said]), strict=True):
             if subject == "it":
                 if before in score:
-                    score[before] += weight
+                    score[before] += line.weight
             else:
                 before = subject if subject is not None and not names_person(subject) else None
         # A class said bare after one candidate alone of its kinds was named names that one:
@@ -326,14 +338,14 @@ class ExtractiveWriter(Writer):
         for key, f in zip(best, fit, strict=True):
             score[key] *= 1.0 + KEY_SIMILARITY * (float(f) - (lo + hi) / 2) / span
 
-    def _weighted(self, pack: EvidencePack) -> list[tuple[str, float, bool, float]]:
-        """``(text, weight, is a title, start)`` of everything said and shown in the window."""
+    def _weighted(self, pack: EvidencePack) -> list[_Weighted]:
+        """Everything said and shown in the window, weighted as a source of subjects."""
         ev = pack.evidence
         window = [i for i in ev.within(pack.start, pack.end + 1e-6) if i.type != "shot"]
         full = EvidencePack(ev, pack.start, pack.end, window)
         span = max(pack.end - pack.start, 1e-6)
         english = (ev.language or "en").startswith("en")
-        out: list[tuple[str, float, bool, float]] = []
+        out: list[_Weighted] = []
         shown = [
             i
             for i in full.of_type("text")
@@ -343,14 +355,15 @@ class ExtractiveWriter(Writer):
         for item in shown:
             if ev.is_heading(item):
                 early = (item.start - pack.start) / span < 0.4
-                out.append(
-                    (_untagged(item.text), TITLE_WEIGHT * (1.0 if early else 0.5), True, item.start)
-                )
+                weight = TITLE_WEIGHT * (1.0 if early else 0.5)
+                out.append(_Weighted(_untagged(item.text), weight, True, item.start))
             else:
                 # A screen of lines shown at once (a terminal, a menu, a table) counts as one
                 # caption does, not once per line.
-                out.append((_untagged(item.text), 1.0 / crowds[item.id], False, item.start))
-        out += [(i.text, 0.5 + max(s, 0.0), False, i.start) for i, s in self.central(full)]
+                out.append(
+                    _Weighted(_untagged(item.text), 1.0 / crowds[item.id], False, item.start)
+                )
+        out += [_Weighted(i.text, 0.5 + max(s, 0.0), False, i.start) for i, s in self.central(full)]
         return out
 
     def _mentions(self, pack: EvidencePack) -> Counter[str]:
@@ -359,7 +372,7 @@ class ExtractiveWriter(Writer):
 
         def make() -> Counter[str]:
             whole = EvidencePack(ev, 0.0, ev.duration, [])
-            texts = [t for t, _, _, _ in self._weighted(whole)]
+            texts = [w.text for w in self._weighted(whole)]
             found: Counter[str] = Counter()
             for phrases in noun_phrases(texts):
                 found.update(p.head.lower() for p in phrases)
@@ -422,7 +435,7 @@ class ExtractiveWriter(Writer):
         def find() -> str | None:
             spoken: set[str] | None = None
             for part in parts:
-                texts = [t for t, _, _, _ in self._weighted(part)]
+                texts = [w.text for w in self._weighted(part)]
                 lines: Counter[str] = Counter()
                 for found in noun_phrases(texts):
                     lines.update(
