@@ -34,7 +34,7 @@ from vidsense.kinds import (
     asked_noun,
     holds_kind,
 )
-from vidsense.language.phrases import kind_of
+from vidsense.language.phrases import commonest, kind_of
 from vidsense.language.text import LANGUAGE_NAMES, QUESTION_WORDS
 from vidsense.models.ocr import similarity
 from vidsense.search.relevance import covered
@@ -528,11 +528,7 @@ def kinds_of(noun: str) -> frozenset[str]:
         return frozenset(out)
 
     def names(kind: Any) -> set[str]:
-        return {
-            plain(n)
-            for n in kind.lemma_names()
-            if "_" not in n and wn.synsets(n, "n")[:1] == [kind]
-        }
+        return {plain(n) for n in kind.lemma_names() if "_" not in n and commonest(n) == kind}
 
     for synset in wn.synsets(noun, "n")[:3]:
         for kind in synset.hyponyms():
@@ -560,12 +556,9 @@ def names_person(text: str) -> bool:
 @cache
 def a_person(noun: str) -> bool:
     """Whether the first sense of ``noun`` in WordNet is a kind of person ("engineer")."""
-    wn = wordnet()
-    if wn is None:
-        return False
-    first = wn.synsets(noun, "n")[:1]
-    return any(
-        h.name() == "person.n.01" for s in first for path in s.hypernym_paths() for h in path
+    first = commonest(noun)
+    return first is not None and any(
+        h.name() == "person.n.01" for path in first.hypernym_paths() for h in path
     )
 
 

@@ -26,6 +26,7 @@ from vidsense.language.answering import (
     SOUND_WORDS,
     Kind,
     Question,
+    a_person,
     about_file,
     about_language,
     about_people,
@@ -50,7 +51,6 @@ from vidsense.language.phrases import (
     heading,
     kind_of,
     names_kind,
-    names_person,
     names_something,
     noun_phrases,
     part_of,
@@ -287,7 +287,7 @@ class ExtractiveWriter(Writer):
                 if before in score:
                     score[before] += line.weight
             else:
-                before = subject if subject is not None and not names_person(subject) else None
+                before = subject if subject is not None and not a_person(subject) else None
         # A class said bare after one candidate alone of its kinds was named names that one:
         # "the tower" after "the old lighthouse" (a definite description and its antecedent;
         # not "a sleeping bag", a kind of its own, nor "light" before "a ray" is named).

@@ -350,12 +350,12 @@ def part_of(part: str, whole: str) -> bool:
 
 
 @cache
-def names_person(word: str) -> bool:
-    """Whether the noun ``word`` (a lemma) names a person in its commonest sense ("keeper",
-    "farmer"), which an "it" never refers to; false without WordNet."""
+def commonest(word: str) -> Any | None:
+    """The commonest noun sense of ``word`` in WordNet (its first synset); None without one
+    or without WordNet."""
     wn = wordnet()
-    senses = wn.synsets(word, "n")[:1] if wn is not None else []
-    return bool(senses) and senses[0].lexname() == "noun.person"
+    senses = wn.synsets(word, "n") if wn is not None else []
+    return senses[0] if senses else None
 
 
 CATEGORY_DEPTH = 4
@@ -385,14 +385,10 @@ def _classes(category: str) -> frozenset[Any]:
 @cache
 def _above(word: str) -> frozenset[Any]:
     """Every class above the commonest noun sense of ``word`` (kinds and instances)."""
-    wn = wordnet()
-    if wn is None:
+    sense = commonest(word)
+    if sense is None:
         return frozenset()
-    return frozenset(
-        h
-        for synset in wn.synsets(word, "n")[:1]
-        for h in synset.closure(lambda s: s.hypernyms() + s.instance_hypernyms())
-    )
+    return frozenset(sense.closure(lambda s: s.hypernyms() + s.instance_hypernyms()))
 
 
 def names_kind(text: str, category: str) -> bool:
@@ -402,6 +398,7 @@ def names_kind(text: str, category: str) -> bool:
 
 __all__ = [
     "Phrase",
+    "commonest",
     "generalise",
     "heading",
     "is_noun_phrase",
@@ -409,5 +406,6 @@ __all__ = [
     "names_kind",
     "noun_phrases",
     "part_of",
+    "subjects_of",
     "tagger_installed",
 ]
