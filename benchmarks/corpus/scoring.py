@@ -180,7 +180,23 @@ def has_phrase(text_tokens: Sequence[str], phrase: str) -> bool:
     if not want:
         return False
     n = len(want)
-    return any(list(text_tokens[i : i + n]) == want for i in range(len(text_tokens) - n + 1))
+    if any(list(text_tokens[i : i + n]) == want for i in range(len(text_tokens) - n + 1)):
+        return True
+    # One word written as two or three, or the other way round: recognisers write compounds
+    # either way ("tre mila" for "tremila", "Springtides" for "spring tides").
+    joined = "".join(want)
+    return any(
+        "".join(text_tokens[i : i + k]) == joined
+        for k in range(1, COMPOUND_WORDS + 1)
+        for i in range(len(text_tokens) - k + 1)
+        if k != n and all(len(t) >= COMPOUND_PART for t in text_tokens[i : i + k])
+    )
+
+
+COMPOUND_WORDS = 3
+"""Most words a compound may be written as (:func:`has_phrase`)."""
+COMPOUND_PART = 3
+"""Fewest letters of each word a compound is written as ("of ten" is not "often")."""
 
 
 def mentions(text: str, phrases: Iterable[str]) -> bool:
