@@ -540,7 +540,7 @@ def test_a_set_length_summary_of_a_silent_clip_says_what_the_picture_shows() -> 
     pack = ev.pack()
     text = ExtractiveWriter().answer(pack, "Summarize this video in two sentences.")
     assert text == (
-        "The picture shows animal, dog (Samoyed) at 0:00. "
+        "The picture shows a Samoyed (a dog) at 0:00. "
         "The video is 0:02 long, one shot with no speech or text on screen."
     )
     assert dog in pack.cited.values()
@@ -884,7 +884,7 @@ def test_a_picture_is_said_to_show_only_what_the_classifier_is_sure_of() -> None
     assert crowd.text == "person; 3 people" and crowd.score >= 0.5
     ev = VideoEvidence(_facts(12.0), [dog, rabbit, crowd], [], {}, "en")
     assert ExtractiveWriter().answer(ev.pack(), "What objects are visible?") == (
-        "The picture shows animal, dog (Samoyed) at 0:00 and person; 3 people at 0:08."
+        "The picture shows a Samoyed (a dog) at 0:00 and 3 people at 0:08."
     )
 
 
@@ -898,8 +898,8 @@ def test_what_the_picture_shows_and_how_many_people_are_answered_from_keyframes(
     writer = ExtractiveWriter()
     ev = VideoEvidence(_facts(12.0), [dog, crowd, pair], [], {}, "en")
     assert writer.answer(ev.pack(), "What objects are visible?") == (
-        "The picture shows animal, dog (Samoyed) at 0:00, person (groom); 3 people at 0:04 "
-        "and building (palace); 2 people at 0:09."
+        "The picture shows a Samoyed (a dog) at 0:00, a groom and 3 people at 0:04 "
+        "and a palace and 2 people at 0:09."
     )
     # "What is shown?" and "what can you see?", naming nothing, ask the same; "what is seen on
     # the bridge?" names something and is answered from the lines about it.

@@ -236,7 +236,7 @@ def test_writers_say_what_is_shown(seen: Seen) -> None:
     assert "Samoyed" in summary["summary"] or "dog" in summary["summary"]
     assert any(c["type"] == "visual" for c in summary["citations"])
     answer, cites = writing.answer(video_id, "What is shown at 0:03?")
-    assert "At 0:02, the picture shows animal, dog (Samoyed)" in answer
+    assert "At 0:02, the picture shows a Samoyed (a dog)" in answer
     assert any(c["type"] == "visual" and c["start"] <= 3.0 <= c["end"] for c in cites)
     # Without a time: the opening and the closing shot ("at the start", "at the very end").
     duration = seen.library.get_video(seen.index_id, video_id).duration

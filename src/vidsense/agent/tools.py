@@ -23,6 +23,7 @@ from vidsense.agent.media import ChatVideo
 from vidsense.errors import InvalidArgument
 from vidsense.language.evidence import Item
 from vidsense.language.service import WritingService
+from vidsense.perception.tags import shows_in_words
 from vidsense.times import stamp
 
 TRANSITION = ("transition", "transition_start", "transition_end")
@@ -104,7 +105,7 @@ class VideoTools:
         seen = self._seen_at(video, [a.time or 0.0 for a in found])
         lines = [
             f"Frame at {stamp(a.time or 0.0)}{why}"
-            + (f": the picture shows {item.text}" if item is not None else "")
+            + (f": the picture shows {shows_in_words(item.text)}" if item is not None else "")
             for a, item in zip(found, seen, strict=True)
         ]
         text = " ".join(notes) if not lines else "\n".join(lines + notes)

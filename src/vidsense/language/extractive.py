@@ -69,6 +69,7 @@ from vidsense.language.text import (
     title_case,
     words,
 )
+from vidsense.perception.tags import shows_in_words
 from vidsense.times import clock, span
 from vidsense.words import legible, lemma
 
@@ -164,7 +165,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 69
+    VERSION = 70
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property
@@ -1013,7 +1014,7 @@ class ExtractiveWriter(Writer):
             sights = [] if said else self.sights(inside, limit=1)
             what = as_sentence(said[0].text) if said else self.shown(inside)
             if not what and sights:
-                what = as_sentence(f"The picture shows {sights[0].text}")
+                what = as_sentence(f"The picture shows {shows_in_words(sights[0].text)}")
             pack.cite(said or sights)
             text = f"Shot {n} ({span(shot.start, shot.end)})"
             out.append((shot.start, shot.end, f"{text}: {what}" if what else text))
@@ -1317,8 +1318,8 @@ def _subject(shows: str) -> str:
 
 
 def _shows(sights: list[Item]) -> str:
-    """``The picture shows dog, animal (Samoyed) at 0:02 and fruit (Granny Smith) at 0:10.``"""
-    said = [f"{i.text} at {clock(i.start)}" for i in sights]
+    """``The picture shows a Samoyed (a dog) at 0:02 and a banana at 0:10.``"""
+    said = [f"{shows_in_words(i.text)} at {clock(i.start)}" for i in sights]
     return as_sentence("The picture shows " + spoken_list(said))
 
 
@@ -1329,7 +1330,7 @@ def _quote(item: Item) -> str:
     if item.type == "text":
         return f'{when}, the screen shows "{item.text.strip()}".'
     if item.type == "visual":
-        return f"{when}, the picture shows {item.text.strip()}."
+        return f"{when}, the picture shows {shows_in_words(item.text)}."
     return f"{when}, {item.text.lower()} can be heard."
 
 

@@ -34,6 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from vidsense.models.imagenet import ImageNetClass
+from vidsense.words import lemma
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,45 @@ def shows_phrase(tags: Sequence[str], label: str | None, faces: int) -> str:
     return text
 
 
+def shows_in_words(shows: str) -> str:
+    """A :func:`shows_phrase` as prose says it: the label with an article (after a name, such
+    as a breed's, what it is: its most specific tag), then the people (``"animal, dog
+    (Samoyed); 2 people"`` -> ``"a Samoyed (a dog) and 2 people"``; ``"device (solar dish)"``
+    -> ``"a solar dish"``; ``"person (groom); 3 people"`` -> ``"a groom and 3 people"``)."""
+    if _PEOPLE.fullmatch(shows.strip()):
+        return shows.strip()
+    phrase, _, people = shows.partition(";")
+    named, _, label = phrase.partition("(")
+    label = label.rstrip(") ").strip()
+    tags = [t.strip() for t in named.split(",") if t.strip()]
+    thing = label or (tags[-1] if tags else "")
+    kind = tags[-1] if label and tags else ""
+    if people.strip() and thing == "person":
+        thing = ""  # "person; 3 people": the people say it
+    words = []
+    if thing:
+        named_kind = thing[:1].isupper() and kind and kind not in (thing, "person")
+        aside = f" ({_with_article(kind)})" if named_kind else ""
+        words.append(_with_article(thing) + aside)
+    if people.strip():
+        words.append(people.strip())
+    return " and ".join(words) or shows.strip()
+
+
+_PEOPLE = re.compile(r"\d+ (?:people|person)")
+
+
+def _with_article(noun: str) -> str:
+    """``noun`` after "a" or "an" (none before a plural: "sunglasses")."""
+    last = noun.split()[-1].lower()
+    if last.endswith("s") and lemma(last) != last:
+        return noun
+    vowel = noun[:1].lower() in "aeio" or (
+        noun[:1].lower() == "u" and not noun.lower().startswith("uni")
+    )
+    return f"{'an' if vowel else 'a'} {noun}"
+
+
 @dataclass(frozen=True)
 class Concept:
     """One query word read through WordNet.
@@ -323,8 +363,8 @@ class Taxonomy:
         self._tokens: dict[str, set[str]] = {}
         self._heads: dict[str, set[str]] = {}
         for name in self.below:
-            for lemma in wordnet.synset(name).lemma_names():
-                tokens = lemma.lower().split("_")
+            for written in wordnet.synset(name).lemma_names():
+                tokens = written.lower().split("_")
                 self._heads.setdefault(_head(tokens), set()).add(name)
                 for token in tokens:
                     self._tokens.setdefault(token, set()).add(name)
