@@ -49,12 +49,17 @@ def test_paths_map_to_their_family() -> None:
     assert family_of("/v1/modelsx") == "twelvelabs"
     assert family_of("/v1.3/indexes/x/indexed-assets") == "twelvelabs"
     assert family_of("/v1/search") == "twelvelabs"
+    for served_elsewhere in ("/v1/embeddings", "/v1/responses", "/v1/images/generations"):
+        assert family_of(served_elsewhere) == "openai"  # not served: OpenAI's 404
 
 
 def test_unknown_routes_and_wrong_methods_answer_in_the_family_envelope(http: TestClient) -> None:
     missing = http.get("/v1/openai/no-such-thing")
     assert missing.status_code == 404
     _openai(missing.json(), "not_found_error", "Not Found")
+    embeddings = http.post("/v1/embeddings", json={"model": "x", "input": "hi"})
+    assert embeddings.status_code == 404
+    _openai(embeddings.json(), "not_found_error", "Not Found")
     wrong = http.delete("/v1/models")
     assert wrong.status_code == 405
     _openai(wrong.json(), "invalid_request_error", "Method Not Allowed")

@@ -32,6 +32,27 @@ ROUTE_FAMILIES: tuple[tuple[str, Family], ...] = (
     ("/v1/videos", "openai"),
     ("/v1/renders", "openai"),
     ("/v1/edits", "openai"),
+    # OpenAI's routes vidsense does not serve: their 404 in the envelope the SDK reads.
+    *(
+        (f"/v1/{name}", "openai")
+        for name in (
+            "responses",
+            "embeddings",
+            "images",
+            "completions",
+            "moderations",
+            "batches",
+            "uploads",
+            "fine_tuning",
+            "assistants",
+            "threads",
+            "vector_stores",
+            "conversations",
+            "containers",
+            "evals",
+            "realtime",
+        )
+    ),
     ("/v1/health", "vlmrun"),
     ("/v1/schema", "vlmrun"),
     ("/v1/domains", "vlmrun"),
