@@ -238,6 +238,9 @@ def test_files_upload_for_assistants(vr: Orion) -> None:
     assert uploaded.bytes == vr.talk.path.stat().st_size
     assert vr.client.files.get(uploaded.id).filename == vr.talk.path.name
     assert uploaded.id in [f.id for f in vr.client.files.list(limit=100)]
+    deleted = vr.client.files.delete(uploaded.id)  # the SDK reads the file back
+    assert (deleted.id, deleted.filename) == (uploaded.id, vr.talk.path.name)
+    assert uploaded.id not in [f.id for f in vr.client.files.list(limit=100)]
 
 
 def test_domains_and_their_schemas(vr: Orion) -> None:

@@ -304,8 +304,14 @@ def file_content(services: Services, file_id: str) -> FileContent:
     return FileContent(files.path(file_id), record["filename"])
 
 
-def delete_file(services: Services, file_id: str) -> FileDeleted:
-    return FileDeleted.model_validate(services.chat.files.delete(file_id))
+def delete_file(services: Services, file_id: str, vlmrun: bool = False) -> FileDeleted | FileObject:
+    """Delete a file: OpenAI's deletion object, or (``vlmrun``) the file as it was, which VLM
+    Run's SDK reads as its answer."""
+    if not vlmrun:
+        return FileDeleted.model_validate(services.chat.files.delete(file_id))
+    found = FileObject.model_validate(services.chat.files.get(file_id))
+    services.chat.files.delete(file_id)
+    return found
 
 
 def artifact(services: Services, session_id: str, object_id: str) -> Artifact:

@@ -73,9 +73,12 @@ def file_content(file_id: str, svc: Svc) -> FileResponse:
     return FileResponse(found.path, filename=found.filename, media_type="application/octet-stream")
 
 
-@router.delete("/files/{file_id}")
-def delete_file(file_id: str, svc: Svc) -> FileDeleted:
-    return api.delete_file(svc, file_id)
+@router.delete("/files/{file_id}", response_model_exclude_unset=True)
+def delete_file(request: Request, file_id: str, svc: Svc) -> FileDeleted | FileObject:
+    vlmrun = api.vlmrun_caller(
+        request.url.path, request.headers.get("x-client-id"), request.query_params
+    )
+    return api.delete_file(svc, file_id, vlmrun)
 
 
 # -- artifacts (key or signature) ----------------------------------------------------------------
