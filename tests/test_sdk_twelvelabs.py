@@ -227,6 +227,8 @@ def test_asset_then_indexed_asset(nb: Notebook, media: MediaCache) -> None:
     assert indexed.system_metadata.duration == pytest.approx(4.0, abs=0.2)
     listed = {i.id: i.asset_id for i in nb.client.indexes.indexed_assets.list(nb.index_id)}
     assert listed[created.id] == asset.id
+    videos = {v.id: v.asset_id for v in nb.client.indexes.videos.list(nb.index_id)}
+    assert videos[created.id] == asset.id  # as indexes.videos.retrieve says
     # The indexed asset is a video of the index: retrievable, searchable.
     video = nb.client.indexes.videos.retrieve(nb.index_id, created.id, transcription=True)
     assert "library" in " ".join(t.value or "" for t in video.transcription or []).lower()

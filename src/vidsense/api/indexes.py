@@ -556,8 +556,12 @@ def delete_index(services: Services, index_id: str) -> None:
 
 
 def list_videos(services: Services, index_id: str, query: VideoQuery) -> Listing[Video]:
+    """A page of an index's videos, each with the asset it was indexed from (if any)."""
     found = services.library.list_videos(index_id, **query.model_dump())
-    return Listing[Video](data=[video_out(v) for v in found.items], page_info=page_info(found))
+    videos = [video_out(v) for v in found.items]
+    for video in videos:
+        video.asset_id = asset_of(services, video.id)
+    return Listing[Video](data=videos, page_info=page_info(found))
 
 
 def get_video(
