@@ -492,7 +492,8 @@ def test_skill_update_makes_a_version_and_pins_keep_theirs(vr: Orion, tmp_path: 
 
 
 def test_skill_from_a_prompt_replaces_the_domain(vr: Orion) -> None:
-    """``skills.create(prompt, json_schema)``, then ``config.skills`` on ``video.generate``."""
+    """``skills.create(prompt, json_schema)``, then ``config.skills`` on ``video.generate``, and
+    ``video.execute`` by the skill's name."""
     skill = vr.client.skills.create(
         prompt="Extract the monthly price of the plan from a product video.",
         json_schema=PRICE_SCHEMA,
@@ -507,6 +508,14 @@ def test_skill_from_a_prompt_replaces_the_domain(vr: Orion) -> None:
     done = vr.client.predictions.wait(prediction.id, timeout=180, sleep=1)
     jsonschema.validate(done.response, PRICE_SCHEMA)
     assert says_price(done.response["monthly_price"])
+    # video.execute runs the skill by its name, as a prediction of that name.
+    executed = vr.client.video.execute(name="price-only", url=vr.url(vr.talk.path), batch=True)
+    done = vr.client.predictions.wait(executed.id, timeout=180, sleep=1)
+    assert done.status == "completed" and done.domain == "price-only", done
+    jsonschema.validate(done.response, PRICE_SCHEMA)
+    assert says_price(done.response["monthly_price"])
+    with pytest.raises(ResourceNotFoundError):
+        vr.client.video.execute(name="no-such-skill", url=vr.url(vr.talk.path), batch=True)
 
 
 @pytest.mark.parametrize(

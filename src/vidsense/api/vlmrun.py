@@ -1,8 +1,9 @@
 """VLM Run-style requests: ``POST /v1/video/generate`` with a ``domain`` (or a custom
-``config.json_schema``), answered at once or, with ``batch: true``, as a prediction to poll at
-``GET /v1/predictions/{id}`` (``enqueued`` -> ``running`` -> ``completed`` | ``failed``;
-``GET /v1/predictions?skip&limit`` lists them); ``GET /v1/domains`` lists the domains (a bare
-list, as VLM Run answers) and ``POST /v1/schema`` gives one's schema. The work is
+``config.json_schema``), or ``POST /v1/video/execute`` with a skill's ``name``, answered at
+once or, with ``batch: true``, as a prediction to poll at ``GET /v1/predictions/{id}``
+(``enqueued`` -> ``running`` -> ``completed`` | ``failed``; ``GET /v1/predictions?skip&limit``
+lists them); ``GET /v1/domains`` lists the domains (a bare list, as VLM Run answers) and
+``POST /v1/schema`` gives one's schema. The work is
 :class:`vidsense.agent.predictions.Predictions`'.
 """
 
@@ -38,6 +39,31 @@ class VideoGenerateRequest(BaseModel):
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+class VideoExecuteRequest(BaseModel):
+    """VLM Run's ``POST /v1/video/execute``: run the named skill (``version``, ``"latest"``
+    by default) on a video, as ``video/generate`` with that skill in ``config.skills`` does."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra=one_of_fields("url", "file_id"),
+    )
+
+    name: str = Field(description="a skill's name or id (GET /v1/skills)")
+    version: str = "latest"
+    url: str | None = None
+    file_id: str | None = None
+    batch: bool = False
+    config: dict[str, Any] | None = None
+    callback_url: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The ``video/generate`` request that runs the skill."""
+        skill = {"type": "skill_reference", "skill_name": self.name, "skill_version": self.version}
+        config = {k: v for k, v in (self.config or {}).items() if v is not None}
+        generate = self.model_dump(exclude_none=True, exclude={"name", "version", "config"})
+        return generate | {"config": config | {"skills": [skill]}}
 
 
 # -- responses -------------------------------------------------------------------------------------
@@ -97,6 +123,11 @@ class DomainSchema(Wire):
 
 def video_generate(services: Services, body: VideoGenerateRequest) -> Prediction:
     """Check the request, then answer it now or (``batch``) enqueue it."""
+    return Prediction.model_validate(services.predictions.generate(body.body()))
+
+
+def video_execute(services: Services, body: VideoExecuteRequest) -> Prediction:
+    """Run a named skill on a video: a ``video_generate`` with the skill as its only one."""
     return Prediction.model_validate(services.predictions.generate(body.body()))
 
 

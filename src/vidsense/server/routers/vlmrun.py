@@ -1,5 +1,6 @@
-"""VLM Run-style ``/v1/video/generate``, ``/v1/predictions(/{id})``, ``/v1/domains`` and
-``/v1/schema`` (:mod:`vidsense.api.vlmrun`), in the error envelope VLM Run's SDK reads."""
+"""VLM Run-style ``/v1/video/generate``, ``/v1/video/execute``, ``/v1/predictions(/{id})``,
+``/v1/domains`` and ``/v1/schema`` (:mod:`vidsense.api.vlmrun`), in the error envelope VLM
+Run's SDK reads."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from vidsense.api.vlmrun import (
     DomainSchema,
     Prediction,
     SchemaRequest,
+    VideoExecuteRequest,
     VideoGenerateRequest,
 )
 from vidsense.server.deps import Svc
@@ -24,6 +26,11 @@ router = APIRouter(tags=["vlmrun"])
 @router.post("/video/generate", response_model_exclude_unset=True)
 async def video_generate(body: VideoGenerateRequest, svc: Svc) -> Prediction:
     return await run_in_threadpool(api.video_generate, svc, body)
+
+
+@router.post("/video/execute", response_model_exclude_unset=True)
+async def video_execute(body: VideoExecuteRequest, svc: Svc) -> Prediction:
+    return await run_in_threadpool(api.video_execute, svc, body)
 
 
 @router.get("/predictions/{prediction_id}", response_model_exclude_unset=True)
