@@ -72,6 +72,9 @@ DEV: list[tuple[str, str]] = [
         "generate",
     ),
     ("Take frames at 00:03 and 00:13, and trim a clip from 00:10 to 00:15.", "frames+trim"),
+    # one verb for two files (an outside test of executions found the clip dropped)
+    ("Take a frame at 00:20 and a clip from 00:10 to 00:15.", "frames+trim"),
+    ("A frame at 0:10, a clip from 0:20 to 0:25 and a gif of the ending.", "frames+trim+edit"),
     ("What is the invoice number on this page?", "answer"),
     ("When was the lighthouse built?", "answer"),
     ("How much does the plan cost per month?", "answer"),

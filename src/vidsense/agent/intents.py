@@ -426,8 +426,16 @@ _VERBS = (
     r"transcribe|add|burn|convert|translate|tell|explain|export|save|put|crop|speed|slow|"
     r"output|include|write"
 )
+_MADE = (
+    r"frames?|stills?|screenshots?|snapshots?|thumbnails?|clips?|gifs?|reels?|montages?|"
+    r"trims?|cuts?"
+)
+"""Nouns of the files a request may ask for ("a frame", "two clips")."""
 _SPLIT = re.compile(
     rf"(?:,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s+then\s+)(?=(?:{_VERBS})\b)"
+    # "take a frame at 0:20 and a clip from 0:10 to 0:15": the verb serves both
+    rf"|(?:,\s*and|\s+and|,)\s+(?=(?:a|an|the|one|two|three|four|five|\d+)\s+(?:\w+\s+)?"
+    rf"(?:{_MADE})\b)"
 )
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|;\s*(?!dr\b)")
 _CONTEXT = re.compile(r"<(\w+)[^>]*>.*?</\1>|```.*?```", re.S)
