@@ -229,6 +229,19 @@ def test_asset_then_indexed_asset(nb: Notebook, media: MediaCache) -> None:
     assert listed[created.id] == asset.id
     videos = {v.id: v.asset_id for v in nb.client.indexes.videos.list(nb.index_id)}
     assert videos[created.id] == asset.id  # as indexes.videos.retrieve says
+    # User metadata set after indexing, field by field (null removes one), both ways.
+    nb.client.indexes.indexed_assets.update(
+        nb.index_id, created.id, user_metadata={"topic": "library", "draft": True}
+    )
+    nb.client.indexes.videos.update(
+        nb.index_id, created.id, user_metadata={"draft": None, "rating": 4.5}
+    )
+    meta = nb.client.indexes.videos.retrieve(nb.index_id, created.id).user_metadata
+    assert meta == {"topic": "library", "rating": 4.5}, meta
+    with pytest.raises(ApiError) as missing:  # the SDK declares no 404 for this method
+        nb.client.indexes.videos.update(nb.index_id, "0" * 24, user_metadata={"a": 1})
+    assert missing.value.status_code == 404
+    assert missing.value.body["code"] == "video_not_found"
     # The indexed asset is a video of the index: retrievable, searchable.
     video = nb.client.indexes.videos.retrieve(nb.index_id, created.id, transcription=True)
     assert "library" in " ".join(t.value or "" for t in video.transcription or []).lower()

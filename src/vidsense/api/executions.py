@@ -25,6 +25,7 @@ from vidsense.agent.executions import (
     read_execution,
     submit_execution,
 )
+from vidsense.api.limits import MAX_SKIP
 from vidsense.api.services import Services
 from vidsense.api.wire import Wire
 from vidsense.errors import InvalidArgument
@@ -92,7 +93,7 @@ def moment(text: str | None, param: str) -> str | None:
 class ExecutionQuery(BaseModel):
     """``GET /v1/agent/executions``: newest first, ``skip`` then at most ``limit``."""
 
-    skip: int = Field(default=0, ge=0)
+    skip: int = Field(default=0, ge=0, le=MAX_SKIP)
     limit: int = Field(default=10, ge=1, le=1000)
     status: Literal["enqueued", "pending", "running", "completed", "failed", "paused"] | None = None
     created_after: str | None = Field(default=None, description="ISO 8601", json_schema_extra=TIME)

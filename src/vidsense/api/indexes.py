@@ -594,6 +594,21 @@ def asset_of(services: Services, video_id: str) -> str | None:
     return str(found) if found else None
 
 
+class VideoUpdate(BaseModel):
+    """``PATCH`` (or ``PUT``) ``/indexes/{index_id}/videos/{video_id}``: user metadata fields
+    to set, a field given as null to remove (Twelve Labs' ``indexes.videos.update`` and
+    ``indexes.indexed_assets.update``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    user_metadata: dict[str, str | int | float | bool | None] | None = None
+
+
+def update_video(services: Services, index_id: str, video_id: str, body: VideoUpdate) -> None:
+    """Set (or, given null, remove) some of a video's user metadata fields."""
+    services.library.update_video_metadata(index_id, video_id, body.user_metadata or {})
+
+
 def delete_video(services: Services, index_id: str, video_id: str) -> None:
     services.library.delete_video(index_id, video_id)
 

@@ -20,6 +20,8 @@ MAX_JSON_DEPTH = 64
 """Deepest nesting of objects and arrays a JSON body (or a JSON form field) may have."""
 MAX_PAGE = 1_000_000
 """Highest ``page`` number a listing takes (pages count from 1)."""
+MAX_SKIP = 1_000_000_000
+"""Most items a listing's ``skip`` passes over (a database offset is a 64-bit number)."""
 MAX_FIELD_BYTES = 1 << 20
 """Largest text field of a multipart form, bytes (1 MiB)."""
 FORM_SLACK_BYTES = 4 * MAX_FIELD_BYTES

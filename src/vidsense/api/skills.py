@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vidsense.api.limits import MAX_SKIP
 from vidsense.api.services import Services
 from vidsense.api.wire import NOT_BLANK, Wire, one_of_fields
 from vidsense.errors import InvalidArgument
@@ -101,7 +102,7 @@ class SkillQuery(BaseModel):
     """``GET /v1/skills``: every version, or with ``grouped`` each skill's latest."""
 
     limit: int = Field(default=25, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_SKIP)
     order_by: Literal["created_at", "updated_at", "name"] = "created_at"
     descending: bool = True
     grouped: bool = False

@@ -50,8 +50,8 @@ class VideoExecuteRequest(BaseModel):
         json_schema_extra=one_of_fields("url", "file_id"),
     )
 
-    name: str = Field(description="a skill's name or id (GET /v1/skills)")
-    version: str = "latest"
+    name: str = Field(min_length=1, description="a skill's name or id (GET /v1/skills)")
+    version: str = Field(default="latest", pattern=r"^(?:latest|[1-9][0-9]{0,8})$")
     url: str | None = None
     file_id: str | None = None
     batch: bool = False

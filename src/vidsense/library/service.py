@@ -348,6 +348,16 @@ class Library:
         self.store.get_index(index_id)
         return self.store.get_video(video_id, index_id=index_id)
 
+    def update_video_metadata(
+        self, index_id: str, video_id: str, changes: Mapping[str, Any]
+    ) -> VideoRecord:
+        """Change some of a video's user metadata fields: each of ``changes`` is set, or
+        removed when None (the others stay)."""
+        video = self.get_video(index_id, video_id)
+        merged = {**video.metadata, **changes}
+        kept = {k: v for k, v in merged.items() if v is not None}
+        return self.store.update_video(video_id, metadata=kept)
+
     def delete_video(self, index_id: str, video_id: str) -> None:
         """Delete a video with its evidence and files."""
         self.get_video(index_id, video_id)

@@ -16,6 +16,7 @@ from vidsense.api.assets import (
     IndexedAssetCreated,
     IndexedAssetQuery,
 )
+from vidsense.api.indexes import VideoUpdate, update_video
 from vidsense.api.wire import Listing
 from vidsense.server.deps import Svc
 
@@ -69,6 +70,15 @@ def list_indexed_assets(
     index_id: str, svc: Svc, query: Annotated[IndexedAssetQuery, Query()]
 ) -> Listing[IndexedAsset]:
     return api.list_indexed_assets(svc, index_id, query)
+
+
+@router.patch(INDEXED + "/{indexed_asset_id}", status_code=204)
+def update_indexed_asset(
+    index_id: str, indexed_asset_id: str, body: VideoUpdate, svc: Svc
+) -> Response:
+    """An indexed asset is its video: its user metadata changes as the video's does."""
+    update_video(svc, index_id, indexed_asset_id, body)
+    return Response(status_code=204)
 
 
 @router.get(INDEXED + "/{indexed_asset_id}")

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from vidsense.agent.files import FilePurpose
 from vidsense.api import openai as api
-from vidsense.api.limits import MAX_FIELD_BYTES
+from vidsense.api.limits import MAX_FIELD_BYTES, MAX_SKIP
 from vidsense.api.openai import ArtifactList, FileDeleted, FileList, FileObject
 from vidsense.errors import Unauthorized
 from vidsense.server.deps import Svc, require_api_key
@@ -53,7 +53,7 @@ def list_files(
     request: Request,
     svc: Svc,
     purpose: FilePurpose | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> FileList | list[FileObject]:
     vlmrun = api.vlmrun_caller(

@@ -1,4 +1,5 @@
-"""``/indexes/{index_id}/videos``: list, get, delete, evidence, thumbnails, playback."""
+"""``/indexes/{index_id}/videos``: list, get, update (user metadata), delete, evidence, thumbnails,
+playback."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from vidsense.api.indexes import (
     TranscriptItem,
     Video,
     VideoQuery,
+    VideoUpdate,
 )
 from vidsense.api.wire import Listing
 from vidsense.server.deps import Svc
@@ -36,6 +38,13 @@ def list_videos(index_id: str, svc: Svc, query: Annotated[VideoQuery, Query()]) 
 @router.get(VIDEO)
 def get_video(index_id: str, video_id: str, svc: Svc, transcription: bool = False) -> Video:
     return api.get_video(svc, index_id, video_id, transcription)
+
+
+@router.patch(VIDEO, status_code=204)
+@router.put(VIDEO, status_code=204)  # Twelve Labs v1.2's method
+def update_video(index_id: str, video_id: str, body: VideoUpdate, svc: Svc) -> Response:
+    api.update_video(svc, index_id, video_id, body)
+    return Response(status_code=204)
 
 
 @router.delete(VIDEO, status_code=204)

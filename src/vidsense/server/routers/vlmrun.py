@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from vidsense.api import vlmrun as api
+from vidsense.api.limits import MAX_SKIP
 from vidsense.api.vlmrun import (
     Domain,
     DomainSchema,
@@ -41,7 +42,7 @@ def get_prediction(prediction_id: str, svc: Svc) -> Prediction:
 @router.get("/predictions", response_model_exclude_unset=True)
 def list_predictions(
     svc: Svc,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
 ) -> list[Prediction]:
     return api.list_predictions(svc, skip, limit)
