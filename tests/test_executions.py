@@ -690,6 +690,7 @@ def test_which_lone_times_are_evidence_edges() -> None:
             "when": {"type": "number", "format": "timestamp",
                      "description": "seconds from the start when speech begins"},
             "text_ends_at": {"type": "integer"},
+            "first_line_start": {"type": "number"},
             "price_mentioned_at": {"type": "number", "description": "when the price is said"},
             "published_at": {"type": "string"},
             "duration_seconds": {"type": "number"},
@@ -697,12 +698,15 @@ def test_which_lone_times_are_evidence_edges() -> None:
     }  # fmt: skip
     found = plan(shape)
     times = {t.name: t for t in found.points}
-    assert set(times) == {"speech_starts_at", "when", "text_ends_at", "price_mentioned_at"}
+    assert set(times) == {
+        "speech_starts_at", "when", "text_ends_at", "first_line_start", "price_mentioned_at"
+    }  # fmt: skip
     assert times["speech_starts_at"].nullable and not times["text_ends_at"].nullable
     described = found.descriptions
     assert edge_of(times["speech_starts_at"]) == ("speech", True)
     assert edge_of(times["when"], described["when"]) == ("speech", True)
     assert edge_of(times["text_ends_at"]) == ("text", False)
+    assert edge_of(times["first_line_start"]) == ("speech", True)
     # A time that asks about something particular is the most relevant evidence's.
     assert edge_of(times["price_mentioned_at"], described["price_mentioned_at"]) is None
     assert set(found.writer_schema["properties"]) == {"published_at", "duration_seconds"}

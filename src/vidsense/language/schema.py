@@ -3,7 +3,8 @@
 A schema may ask for times in three ways: Twelve Labs' ``{"type": "timestamp"}`` (with a
 ``format`` of ``seconds`` or ``hh:mm:ss``), a string or number with ``format: "timestamp"``
 (or ``"time"``), or a property named ``start_time``/``end_time``/``start``/``end``/
-``timestamp`` (and ``*_sec``), or a number named ``*_at`` (``speech_starts_at``); a time may be
+``timestamp`` (and ``*_sec``) or ending so (``first_line_start``, ``intro_end_sec``), or a
+number named ``*_at`` (``speech_starts_at``); a time may be
 nullable (``["number", "null"]``). :func:`plan` finds them: a time field inside the items of an
 array makes that array a list of computed segments (chapters, highlights, shots, lines of
 speech, on-screen text or sounds, chosen from its name and description), and a lone time field
@@ -108,6 +109,14 @@ def _written_format(description: str) -> str:
     return ""
 
 
+_EDGE_ENDINGS = tuple(
+    f"_{edge}{unit}"
+    for edge in ("start", "end", "begin")
+    for unit in ("", "_sec", "_secs", "_seconds", "_s")
+)
+"""Endings of a field's name that make it where something starts or ends, in time."""
+
+
 def time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
     """The time property ``name`` (with its ``schema``) holds, or ``None`` when it is not one
     (see the module's rules)."""
@@ -122,8 +131,15 @@ def time_field(name: str, schema: Mapping[str, Any]) -> TimeField | None:
     lower = name.lower()
     role = _TIME_NAMES.get(lower)
     at = lower.endswith("_at") and kind in ("number", "integer") and "duration" not in lower
-    if role is None and (lower.endswith(("_time", "_timestamp", "_at_sec")) or at):
-        role = "start" if "start" in lower else "end" if "end" in lower else "point"
+    edge = lower.endswith(_EDGE_ENDINGS)  # "first_line_start", "intro_end_sec"
+    if role is None and (lower.endswith(("_time", "_timestamp", "_at_sec")) or at or edge):
+        role = (
+            "start"
+            if "start" in lower or "begin" in lower
+            else "end"
+            if "end" in lower
+            else "point"
+        )
     if kind == "timestamp" or fmt in _TIME_FORMATS:
         as_number = fmt == "seconds" or (kind in ("number", "integer"))
         return TimeField(name, role or "point", as_number, fmt or written, nullable)
