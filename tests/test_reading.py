@@ -363,6 +363,25 @@ def test_schema_fields_are_read_as_questions() -> None:
     ]
 
 
+def test_a_field_asking_for_the_first_or_last_line_gets_it() -> None:
+    said = [
+        Item("s0", "speech", 0.9, 3.0, "Fill your largest pot with water."),
+        Item("s1", "speech", 3.5, 6.0, "Salt it well."),
+        Item("s2", "speech", 6.5, 9.0, "Leftovers keep for three days."),
+    ]
+    pack = VideoEvidence(_facts(9.0), said, [], {}, "en").pack()
+    schema = {
+        "type": "object",
+        "properties": {
+            "first_line": {"type": "string"},
+            "closing_words": {"type": "string"},
+        },
+    }
+    filled = ExtractiveWriter().fill(pack, "", schema)
+    assert filled["first_line"] == "Fill your largest pot with water."
+    assert filled["closing_words"] == "Leftovers keep for three days."
+
+
 def test_a_value_is_read_from_the_line_that_answers_its_field() -> None:
     # A unit in a field's name is how its value is written, not what it is about.
     assert field_question("adult_price_usd") == "What is the adult price?"

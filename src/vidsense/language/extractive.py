@@ -165,7 +165,7 @@ class ExtractiveWriter(Writer):
 
     NAME = "extractive"
     READS_ALL_NOTES = True
-    VERSION = 70
+    VERSION = 71
     """Raised when what it writes changes, so that answers kept from before are not served."""
 
     @property

@@ -45,6 +45,12 @@ _VALUE_WORDS = frozenset(
 """Words of a text field's name that ask for a value ("$12", "1852"), not a sentence."""
 
 
+_LINE_WORDS = frozenset({"line", "sentence", "words", "quote", "utterance"})
+_FIRST_WORDS = frozenset({"first", "opening"})
+_LAST_WORDS = frozenset({"last", "closing", "final"})
+"""Words of a field that asks for the first or last line (``first_line``, ``closing_words``)."""
+
+
 def _as_number(written: str) -> float | None:
     digits = re.search(NUMBER, written)
     return float(digits.group(0).replace(",", "")) if digits else None
@@ -233,6 +239,10 @@ class Filler:
             return self.described[0] if self.part else self.gist.title
         if "language" in hint:
             return self.pack.evidence.language or "unknown"
+        edge = self.edge_line(field)
+        if edge is not None:
+            self.pack.cite([edge])
+            return edge.text.strip()
         if "transcript" in hint or any(w.startswith(_SPOKEN) for w in field):
             speech = self.pack.of_type("speech")
             self.pack.cite(speech)
@@ -259,6 +269,20 @@ class Filler:
             if nullable:
                 return None  # "dog_name" of a video with no dog
         return self.summary
+
+    def edge_line(self, field: Sequence[str]) -> Item | None:
+        """The first or last line said (else shown) when the field asks for it by its words
+        (``first_line``, ``opening_sentence``, ``last_words``); None otherwise."""
+        words = set(field)
+        if not words & _LINE_WORDS:
+            return None
+        first, last = bool(words & _FIRST_WORDS), bool(words & _LAST_WORDS)
+        if first == last:
+            return None
+        lines = self.pack.of_type("speech") or self.pack.of_type("text")
+        if not lines:
+            return None
+        return lines[0] if first else lines[-1]
 
     def answering(self, name: str) -> str | None:
         """The line said or shown that answers the field ``name`` read as a question (the
