@@ -8,7 +8,8 @@ the other workers of the serving process never hold the lock that its Python cod
 
 Everything else stays in the serving process: claiming, leases, storing the evidence. While a
 video is analysed the child reports progress (stage, fraction) through a pipe, and a cancel
-(shutdown, lost lease) reaches it through an event it checks as it goes. A child that dies
+(shutdown, lost lease) reaches it through an event it checks as it goes; one that has not ended
+:data:`STOP_GRACE` seconds later is killed. A child that dies
 mid-analysis (killed, out of memory) hands the task back, like a shutdown does: it is claimed
 again (counting an attempt) and analysed by a fresh child.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.5
 """How often the waiting worker looks at its cancel event while the child works."""
+STOP_GRACE = 2.0
+"""Seconds a cancelled analysis has to end by itself (it checks between steps, and one step,
+such as recognising a stretch of speech, can take several seconds) before its child is killed:
+the task is handed back either way, and a stop should not wait on a step's end."""
 
 _CONTEXT = multiprocessing.get_context("spawn")
 """Children start from a fresh interpreter: the serving process' threads are not copied."""
@@ -141,11 +147,19 @@ class AnalysisProcess:
         with self._lock:
             process, conn, stop = self._start()
             stop.clear()
+            asked: float | None = None  # when the cancel was passed on
             try:
                 conn.send((str(source), str(out_dir), list(options) if options else None, language))
                 while True:
                     if cancel is not None and cancel.is_set():
                         stop.set()
+                        asked = time.monotonic() if asked is None else asked
+                        if time.monotonic() - asked > STOP_GRACE:
+                            self.close(timeout=1.0)
+                            raise TaskInterrupted(
+                                f"the analysis did not stop within {STOP_GRACE:g} s of being "
+                                "asked and was ended; it will be retried"
+                            )
                     if not conn.poll(_POLL_SECONDS):
                         if not process.is_alive():
                             raise EOFError
