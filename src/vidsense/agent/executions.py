@@ -61,7 +61,7 @@ from vidsense.errors import (
 from vidsense.jobs.runs import Handler, JobQueue, JobRun
 from vidsense.language.llm import ChatWriter
 from vidsense.language.schema import check, inline_refs, validate
-from vidsense.skills import Skill, pin, unpin
+from vidsense.skills import Skill, pin, pinned_name, unpin
 from vidsense.store import JobRecord
 
 log = logging.getLogger(__name__)
@@ -290,9 +290,7 @@ def read_execution(chat: ChatService, body: Mapping[str, Any]) -> Execution:
         raise InvalidArgument("metadata must be an object", param="metadata")
     name = body.get("name")
     if not name and skills:
-        name = str(skills[0].get("name") or "")
-        if not name and "skill_id" in skills[0]:
-            name = library.get_skill(skills[0]["skill_id"], skills[0]["version"]).name
+        name = pinned_name(library, skills[0])
     return Execution(
         name=str(name or "execution"),
         inputs=tuple(files),

@@ -27,7 +27,7 @@ from vidsense.agent.service import ChatService
 from vidsense.errors import InvalidArgument, from_answer
 from vidsense.jobs.runs import Handler, JobRun
 from vidsense.language.schema import check, inline_refs
-from vidsense.skills import pin, unpin
+from vidsense.skills import pin, pinned_name, unpin
 from vidsense.store import JobRecord
 from vidsense.waiting import wait_for
 
@@ -212,7 +212,7 @@ class Predictions:
         self.chat.media.locate([self._ref(url, file_id)])  # readable, and a video
         prompt = config.get("prompt") or body.get("prompt")
         request = {
-            "domain": domain or self._skill_name(skills[0]),
+            "domain": domain or pinned_name(self.library, skills[0]),
             "url": url,
             "file_id": file_id,
             "json_schema": schema,
@@ -236,12 +236,6 @@ class Predictions:
             status = int((done.result or {}).get("error_status") or 500)
             raise from_answer(status, done.error_code or "internal_error", done.error_message or "")
         return describe_prediction(done)
-
-    def _skill_name(self, pinned: dict[str, Any]) -> str:
-        """The name of a pinned skill (what a prediction made by it names as its domain)."""
-        if pinned.get("name"):
-            return str(pinned["name"])
-        return self.library.get_skill(str(pinned["skill_id"]), int(pinned["version"])).name
 
     @staticmethod
     def _ref(url: Any, file_id: Any) -> MediaRef:

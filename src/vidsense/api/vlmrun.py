@@ -121,13 +121,11 @@ class DomainSchema(Wire):
 # -- calls -----------------------------------------------------------------------------------------
 
 
-def video_generate(services: Services, body: VideoGenerateRequest) -> Prediction:
-    """Check the request, then answer it now or (``batch``) enqueue it."""
-    return Prediction.model_validate(services.predictions.generate(body.body()))
-
-
-def video_execute(services: Services, body: VideoExecuteRequest) -> Prediction:
-    """Run a named skill on a video: a ``video_generate`` with the skill as its only one."""
+def video_generate(
+    services: Services, body: VideoGenerateRequest | VideoExecuteRequest
+) -> Prediction:
+    """Check the request (a named skill's run is a generate request with that skill), then
+    answer it now or (``batch``) enqueue it."""
     return Prediction.model_validate(services.predictions.generate(body.body()))
 
 

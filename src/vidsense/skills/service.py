@@ -269,6 +269,14 @@ def pin(store: SkillStore, ref: Any, param: str = "skills[0]") -> dict[str, Any]
     return {"inline": key, "name": skill.bundle.name, "description": skill.bundle.description}
 
 
+def pinned_name(store: SkillStore, pinned: Mapping[str, Any]) -> str:
+    """The name of a skill :func:`pin` kept (an inline bundle keeps its own; a stored skill's
+    is looked up)."""
+    if pinned.get("name"):
+        return str(pinned["name"])
+    return store.get_skill(str(pinned["skill_id"]), int(pinned["version"])).name
+
+
 def unpin(store: SkillStore, pinned: Mapping[str, Any]) -> Skill:
     """The skill a job pinned with :func:`pin`."""
     if "inline" in pinned:

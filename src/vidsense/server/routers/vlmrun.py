@@ -31,7 +31,7 @@ async def video_generate(body: VideoGenerateRequest, svc: Svc) -> Prediction:
 
 @router.post("/video/execute", response_model_exclude_unset=True)
 async def video_execute(body: VideoExecuteRequest, svc: Svc) -> Prediction:
-    return await run_in_threadpool(api.video_execute, svc, body)
+    return await run_in_threadpool(api.video_generate, svc, body)
 
 
 @router.get("/predictions/{prediction_id}", response_model_exclude_unset=True)
