@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +37,27 @@ class MediaCache:
             build(tmp / name)
             (tmp / name).replace(path)
         return path
+
+
+# Modules that take minutes (servers, worker processes, the schema fuzzer). Two test processes
+# each take a whole module at a time, in collection order: these start first, so that the
+# processes end close together instead of one running the fuzzer alone at the end.
+SLOW_MODULES = (
+    "test_openapi.py",
+    "test_jobs_ray.py",
+    "test_chat.py",
+    "test_skills_cli.py",
+    "test_sdk_vlmrun.py",
+    "test_writing.py",
+    "test_ui.py",
+    "test_api.py",
+    "test_search.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    first = {name: rank for rank, name in enumerate(SLOW_MODULES)}
+    items.sort(key=lambda item: first.get(item.path.name, len(first)))
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +112,9 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory, bundled_models: None) -> Path:
     """A models folder with the bundled Whisper model joined, shared by the session."""
-    from tests.library_support import prepared_models
+    from tests.library_support import shared_models
 
-    return prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    return shared_models(tmp_path_factory)
 
 
 @pytest.fixture
@@ -116,15 +142,65 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> MediaCache:
     return MediaCache(tmp_path_factory.mktemp("media"))
 
 
-@pytest.fixture(scope="session")
-def sl(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchLibrary]:
-    """The generated ten-video search library (``tests/search_support.py``), built once per
-    session for every test module that searches it."""
-    from tests.library_support import make_settings, prepared_models
-    from tests.search_support import build_search_library
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder every test process of this run sees (the run's base folder under
+    pytest-xdist, this process' otherwise), for what is built once for all of them."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
+
+@contextmanager
+def held(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` across the run's test processes."""
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def sl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchLibrary]:
+    """The generated ten-video search library (``tests/search_support.py``), built once per
+    run by the first test process that asks; each process searches a copy of its data folder
+    (tests may add to it)."""
+    from tests.library_support import make_settings, shared_models
+    from tests.search_support import SearchLibrary, Truth, build_search_library
+    from vidsense.library import Library
+
+    models = shared_models(tmp_path_factory)
+    shared = shared_folder(tmp_path_factory, "search-library")
+    with held(shared):
+        if not (shared / "built.json").exists():
+            built = build_search_library(
+                MediaCache(shared / "media"), make_settings(shared / "data", models)
+            )
+            built.library.close()
+            record = {
+                "index_id": built.index_id,
+                "video_ids": built.video_ids,
+                "clips": [str(c) for c in built.clips],
+                "build_seconds": built.build_seconds,
+                "speech": [asdict(t) for t in built.speech],
+                "captions": [asdict(t) for t in built.captions],
+            }
+            (shared / "built.json").write_text(json.dumps(record))
+    record = json.loads((shared / "built.json").read_text())
     root = tmp_path_factory.mktemp("search")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
-    built = build_search_library(media, make_settings(root / "data", models))
-    yield built
-    built.library.close()
+    shutil.copytree(shared / "data", root / "data")
+    library = Library.open(make_settings(root / "data", models))
+    yield SearchLibrary(
+        library,
+        record["index_id"],
+        record["video_ids"],
+        [Truth(**t) for t in record["speech"]],
+        [Truth(**t) for t in record["captions"]],
+        [Path(c) for c in record["clips"]],
+        record["build_seconds"],
+    )
+    library.close()

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.conftest import MediaCache
+from tests.conftest import MediaCache, held, shared_folder
 from tests.factory import Caption, Scene, make_speech, make_video
 from vidsense.config import ModelSettings, Settings
 from vidsense.library import Library
@@ -38,6 +39,14 @@ def prepared_models(root: Path) -> Path:
         if not model.installed():
             model.install()
     return folder
+
+
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's prepared models folder (:func:`prepared_models`), made by the first test
+    process that asks and shared by all of them."""
+    root = shared_folder(tmp_path_factory, "shared-models")
+    with held(root):
+        return prepared_models(root)
 
 
 def make_settings(data_dir: Path, models_dir: Path, **overrides: Any) -> Settings:

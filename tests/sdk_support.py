@@ -28,7 +28,7 @@ import pytest
 
 from tests.conftest import MediaCache
 from tests.factory import FONT, Caption, Scene, make_speech, make_video, run
-from tests.library_support import ServerProcess, prepared_models
+from tests.library_support import ServerProcess, shared_models
 
 KEY = "sdk-suite-key"
 LEASE = "10"
@@ -244,7 +244,7 @@ def serve(
 ) -> Iterator[Served]:
     """A ``vidsense serve`` requiring :data:`KEY` (private URLs allowed, for the media server)."""
     root = tmp_path_factory.mktemp(name)
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     files = MediaServer(media.root)
     server = ServerProcess(
         root / "data",

@@ -19,7 +19,6 @@ from tests.conftest import MediaCache
 from tests.library_support import (
     free_port,
     make_settings,
-    prepared_models,
     spoken_clip,
     wait_for,
 )
@@ -120,9 +119,9 @@ def test_open_blobs_picks_the_backend(tmp_path: Path) -> None:
 
 @pytest.mark.models
 def test_a_library_on_s3_indexes_and_serves_a_video(
-    tmp_path: Path, media: MediaCache, s3_server: dict[str, str]
+    tmp_path: Path, media: MediaCache, s3_server: dict[str, str], models_dir: Path
 ) -> None:
-    models = prepared_models(tmp_path.parent / "shared-models")
+    models = models_dir
     bucket = s3_bucket(s3_server)
     settings = make_settings(
         tmp_path / "data", models, blobs_url=f"s3://{bucket}/lib", s3=s3_server

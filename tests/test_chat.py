@@ -36,7 +36,7 @@ from pydantic import BaseModel, Field
 
 from tests.conftest import MediaCache
 from tests.factory import join_shots, lavfi
-from tests.library_support import ServerProcess, make_settings, prepared_models, spoken_clip
+from tests.library_support import ServerProcess, make_settings, shared_models, spoken_clip
 from tests.sdk_support import invoice_image
 from tests.writing_support import TOPICS, TopicVideo, make_topic_video
 from vidsense.media.frames import extract_frames
@@ -85,7 +85,7 @@ def chat(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     threading.Thread(target=files.serve_forever, daemon=True).start()
     media_url = f"http://127.0.0.1:{files.server_address[1]}"
     root = tmp_path_factory.mktemp("chat")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     server = ServerProcess(
         root / "data", models, VIDSENSE_FETCH__ALLOW_PRIVATE="true", VIDSENSE_API_KEY=KEY
     ).start()

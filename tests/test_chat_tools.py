@@ -30,7 +30,7 @@ import openai
 import pytest
 
 from tests.conftest import MediaCache
-from tests.library_support import ServerProcess, free_port, prepared_models
+from tests.library_support import ServerProcess, free_port, shared_models
 from tests.writing_support import TOPICS, make_topic_video
 from vidsense.agent.planner import TOOL_FUNCTIONS, Step, steps_from_calls
 from vidsense.language.llm import bundled_gguf
@@ -105,7 +105,7 @@ def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     llama, llama_url = _llama_server(root / "llama.log")
     server = None
     try:
-        models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+        models = shared_models(tmp_path_factory)
         server = ServerProcess(
             root / "data",
             models,

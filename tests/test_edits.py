@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import MediaCache
 from tests.factory import FONT, Caption, Scene, Spoken, make_speech, make_video, run
-from tests.library_support import finished, make_settings, prepared_models
+from tests.library_support import finished, make_settings, shared_models
 from tests.render_support import ffprobe, frame_at, mean_colour, subtitle_text
 from tests.visual_support import KIVY, require_face_photos, require_photos
 from vidsense.errors import InvalidArgument
@@ -76,7 +76,7 @@ def _talk(out: Path) -> list[Spoken]:
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     root = tmp_path_factory.mktemp("edits")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     lib = Library.open(make_settings(root / "data", models))
     yield lib
     lib.close()

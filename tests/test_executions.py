@@ -137,7 +137,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    from tests.library_support import prepared_models
+    from tests.library_support import shared_models
 
     talk = _video(media, "exec-talk.mp4", TALK_SPEECH, duration=10.0, colour="navy",
                   title="PRICING PLANS")  # fmt: skip
@@ -149,7 +149,7 @@ def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     threading.Thread(target=files.serve_forever, daemon=True).start()
     root = tmp_path_factory.mktemp("executions")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     settings = make_settings(
         root / "data",
         models,

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from tests.clip_support import make_tiny_clip
 from tests.conftest import MediaCache
 from tests.factory import Scene, make_video
-from tests.library_support import make_settings, prepared_models, wait_for
+from tests.library_support import make_settings, shared_models, wait_for
 from vidsense.config import ModelSettings
 from vidsense.library import Library
 from vidsense.media.frames import thumbnail
@@ -61,7 +61,7 @@ def _clip(media: MediaCache, name: str) -> Path:
 @pytest.fixture(scope="module")
 def vl(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VisualLibrary]:
     root = tmp_path_factory.mktemp("search-visual")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     clip_model = make_tiny_clip(root / "tiny-clip")
     settings = make_settings(
         root / "data", models, models=ModelSettings(dir=models, visual=clip_model)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import MediaCache
-from tests.library_support import make_settings, prepared_models, spoken_clip, wait_for
+from tests.library_support import make_settings, shared_models, spoken_clip, wait_for
 from vidsense.errors import SignatureInvalid
 from vidsense.server import create_app
 from vidsense.signing import UrlSigner
@@ -31,7 +31,7 @@ def guarded(
     """A key-guarded app with one indexed clip: the client (no key by default) and the clip's
     video path ``/v1/indexes/{index_id}/videos/{video_id}``."""
     clip = spoken_clip(media)
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     settings = make_settings(tmp_path_factory.mktemp("signing") / "data", models, api_key=KEY)
     with TestClient(create_app(settings)) as http:
         index_id = http.post("/v1/indexes", json={"index_name": "signed"}, headers=AUTH).json()[

@@ -29,7 +29,7 @@ import openai
 import pytest
 
 from tests.conftest import MediaCache
-from tests.library_support import ServerProcess, prepared_models
+from tests.library_support import ServerProcess, shared_models
 from tests.sdk_support import (
     FACTS_SCHEMA,
     INVOICE_NUMBER,
@@ -110,7 +110,7 @@ def setup(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     handler = type("Hooks", (_Hooks,), {"received": hooks})
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     try:
         with serve(
             tmp_path_factory, media, "skills-cli", VIDSENSE_TASK_LEASE_SECONDS=LEASE

