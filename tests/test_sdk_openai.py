@@ -106,6 +106,13 @@ def test_chat_with_a_video_url(api: Api) -> None:
     assert reply.choices[0].finish_reason == "stop"
     assert reply.usage is not None and reply.usage.completion_tokens > 0
     assert reply.object == "chat.completion" and reply.id
+    # n: as many choices as asked, each the same answer (the evidence does not change).
+    two = api.ask("How much does the plan cost per month?", n=2)
+    assert [c.index for c in two.choices] == [0, 1]
+    assert {c.message.content for c in two.choices} == {text}
+    assert (
+        two.usage is not None and two.usage.completion_tokens == 2 * reply.usage.completion_tokens
+    )
 
 
 class PlanFacts(BaseModel):
@@ -288,6 +295,9 @@ def test_errors_in_openai_envelope(api: Api, media: MediaCache) -> None:
             },
         )
     _error(bad.value, "invalid_request_error", "money")
+    with pytest.raises(openai.BadRequestError) as bad:
+        api.ask("Price?", n=0)
+    assert bad.value.body["param"] == "n"
     with pytest.raises(openai.BadRequestError) as bad:
         api.client.videos.create(prompt="x", seconds="7")
     _error(bad.value, "invalid_request_error", "seconds")

@@ -82,6 +82,8 @@ _EACH_IMAGE = re.compile(
 RULES_ONLY = frozenset({"generate", "edit", "unsupported", "clip_about", "chapters", "shots"})
 """Steps a model that calls tools is not asked to choose (it has no function for them)."""
 MODEL_ID = "vidsense-1"
+MAX_CHOICES = 128
+"""The most choices one request may ask for (``n``; OpenAI's bound)."""
 """The model id the chat answers as."""
 NO_VIDEO = (
     "Send a video to talk about: a video_url part (http(s) or a data URI), image_url frames, "
@@ -112,6 +114,9 @@ class Prepared:
     frames: int = 0
     """How many images the request sent as its only media (they are analysed as a slideshow
     of one second each)."""
+    choices: int = 1
+    """OpenAI's ``n``: how many choices to answer (the same answer each time: the evidence and
+    the writer do not change between them)."""
 
 
 @dataclass
@@ -285,8 +290,15 @@ class ChatService:
         model = body.get("model") or MODEL_ID
         tools, tool_choice = client_tools(body)
         raw = [m for m in body.get("messages", []) if isinstance(m, dict)]
+        choices = body.get("n", 1)
+        if choices is None:
+            choices = 1
+        if not (isinstance(choices, int) and not isinstance(choices, bool)
+                and 1 <= choices <= MAX_CHOICES):  # fmt: skip
+            raise InvalidArgument(f"n must be a whole number from 1 to {MAX_CHOICES}", param="n")
         return Prepared(conversation, session_id, str(model), paths, schema, json_object,
-                        base_url, tools, tool_choice, raw, steps, images, frames)  # fmt: skip
+                        base_url, tools, tool_choice, raw, steps, images, frames,
+                        choices)  # fmt: skip
 
     def videos(self, prepared: Prepared, progress: Progress | None = None) -> list[ChatVideo]:
         if prepared.paths:
@@ -654,7 +666,8 @@ class ChatService:
             "model": prepared.model,
             "system_fingerprint": f"vidsense-{__version__}",
             "choices": [
-                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+                {"index": i, "message": message, "finish_reason": finish, "logprobs": None}
+                for i in range(prepared.choices)
             ],
             "usage": self._usage(prepared, reply),
             "session_id": reply.session_id,
@@ -672,6 +685,7 @@ class ChatService:
         done = _words(reply.content) + sum(
             _words(c["function"]["arguments"]) for c in reply.tool_calls or []
         )
+        done *= prepared.choices
         return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
 
     def stream(self, prepared: Prepared) -> Iterator[dict[str, Any]]:
@@ -689,7 +703,8 @@ class ChatService:
                 "created": created,
                 "model": prepared.model,
                 "choices": [
-                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+                    {"index": i, "delta": delta, "finish_reason": finish, "logprobs": None}
+                    for i in range(prepared.choices)
                 ],
                 "session_id": prepared.session_id,
                 **extra,

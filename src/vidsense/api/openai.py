@@ -72,6 +72,9 @@ class ChatCompletionRequest(BaseModel):
     )
     tool_choice: Any = None
     temperature: float | None = None
+    n: int | None = Field(
+        default=None, ge=1, le=128, description="choices to answer (each the same answer)"
+    )
     max_tokens: int | None = None
     max_completion_tokens: int | None = None
 

@@ -6,7 +6,7 @@ listings with ``page_info``, validation that names the field, and the shapes of 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -104,6 +104,13 @@ def validation_message(errors: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(problems) or "the request is invalid"
 
 
+def validation_error(errors: Sequence[Mapping[str, Any]]) -> InvalidArgument:
+    """The 400 for a body or query that fails validation: :func:`validation_message`, with
+    the first wrong field as ``param`` (OpenAI's envelope names it)."""
+    first = errors[0].get("loc", ()) if errors else ()
+    return InvalidArgument(validation_message(errors), param=_field_name(first) or None)
+
+
 def validated(model: type[M], data: Any, *, strict: bool = False) -> M:
     """``data`` as ``model``; ``InvalidArgument`` naming the wrong fields (400, as the server
     answers a body that fails the same model). ``strict``: no text where a number belongs
@@ -111,10 +118,7 @@ def validated(model: type[M], data: Any, *, strict: bool = False) -> M:
     try:
         return model.model_validate(data, strict=strict)
     except ValidationError as e:
-        first = e.errors()[0].get("loc", ()) if e.errors() else ()
-        raise InvalidArgument(
-            validation_message(e.errors()), param=_field_name(first) or None
-        ) from e
+        raise validation_error(e.errors()) from e
 
 
 # -- request bodies --------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidsense.api.envelopes import error_envelope, family_of
-from vidsense.api.wire import validation_message
-from vidsense.errors import InvalidArgument, SourceTooLarge, VidsenseError, describe, storage_error
+from vidsense.api.wire import validation_error
+from vidsense.errors import SourceTooLarge, VidsenseError, describe, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ _HTTP_CODES = {
 def as_vidsense_error(exc: Exception) -> Exception:
     """Framework errors in the vidsense error tree; other errors unchanged."""
     if isinstance(exc, RequestValidationError):
-        return InvalidArgument(validation_message(exc.errors()))
+        return validation_error(exc.errors())
     if isinstance(exc, StarletteHTTPException):
         kind = SourceTooLarge if exc.status_code == 413 else VidsenseError
         error = kind(str(exc.detail), code=_HTTP_CODES.get(exc.status_code, "http_error"))
