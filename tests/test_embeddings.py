@@ -259,3 +259,29 @@ def test_broken_visual_models_say_what_is_wrong(tmp_path: Path) -> None:
     (folder / "visual.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelNotInstalled, match=r"visual\.onnx"):
         VisualEntry(_visual(folder)).load()
+
+
+# -- a video's moments, as the Embed API cuts it -------------------------------------------------
+
+
+def test_moments_of_fixed_length_end_with_the_rest() -> None:
+    from vidsense.search.embeddings import moments
+
+    assert moments([], 0.0, 20.5, fixed=5) == [(0, 5), (5, 10), (10, 15), (15, 20), (20, 20.5)]
+    assert moments([], 3.0, 9.0, fixed=6) == [(3, 9)]
+    assert moments([], 0.0, 2.5, fixed=0.2) == [(0, 1), (1, 2), (2, 2.5)]  # 1 s at least
+    with pytest.raises(InvalidArgument):
+        moments([], 5.0, 5.0, fixed=5)
+
+
+def test_moments_follow_the_shots_joining_short_ones() -> None:
+    from vidsense.search.embeddings import moments
+
+    shots = [(0.0, 10.0), (10.0, 11.5), (11.5, 20.0), (20.0, 21.0)]
+    # The 1.5 s shot joins the one after it; the last second joins the moment before.
+    assert moments(shots, 0.0, 21.0, min_duration=4) == [(0, 10), (10, 21)]
+    assert moments(shots, 0.0, 21.0, min_duration=1) == [(0, 10), (10, 11.5), (11.5, 20), (20, 21)]
+    # A window cuts only at the shots inside it.
+    assert moments(shots, 5.0, 15.0, min_duration=2) == [(5, 10), (10, 15)]
+    assert moments(shots, 12.0, 19.0, min_duration=2) == [(12, 19)]
+    assert moments([], 0.0, 7.0) == [(0, 7)]

@@ -23,15 +23,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from twelvelabs import TwelveLabs
 from twelvelabs.core.api_error import ApiError
 from twelvelabs.errors import BadRequestError, NotFoundError
 from twelvelabs.types import (
     AnalyzePromptV2,
+    AsyncVideoInputRequest,
+    ImageInputRequest,
+    MediaSource,
+    TextInputRequest,
     VideoContext_AssetId,
     VideoContext_Base64String,
     VideoContext_Url,
+    VideoInputRequest,
+    VideoSegmentation_Dynamic,
+    VideoSegmentation_Fixed,
+    VideoSegmentationDynamicDynamic,
+    VideoSegmentationFixedFixed,
 )
 
 from tests.conftest import MediaCache
@@ -498,6 +509,110 @@ def test_analyze_async_task(nb: Notebook) -> None:
     assert done.completed_at is not None and done.completed_at >= done.created_at
     listed = [t.task_id for t in nb.client.analyze_async.tasks.list().data]
     assert created.task_id in listed
+
+
+# -- embeddings ------------------------------------------------------------------------------
+
+
+def _cos(a: list[float], b: list[float]) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def _frame_base64(path: Path, at: float) -> str:
+    capture = cv2.VideoCapture(str(path))
+    capture.set(cv2.CAP_PROP_POS_MSEC, at * 1000)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok, f"no frame at {at} s"
+    ok, jpeg = cv2.imencode(".jpg", frame)
+    return base64.b64encode(jpeg.tobytes()).decode()
+
+
+def test_embed_a_video_then_find_its_moments_by_text_and_by_image(nb: Notebook) -> None:
+    """Embed API v2 through the SDK: a video's moments as a task; a text finds the moment
+    that says it, a frame the shot it was taken from (each in its own space)."""
+    v2 = nb.client.embed.v_2
+    fixed = VideoSegmentation_Fixed(fixed=VideoSegmentationFixedFixed(duration_sec=5))
+    created = v2.tasks.create(
+        input_type="video",
+        model_name="marengo3.0",
+        video=AsyncVideoInputRequest(
+            media_source=MediaSource(url=nb.talk_url),
+            segmentation=fixed,
+            embedding_option=["visual", "transcription"],
+            embedding_scope=["clip", "asset"],
+        ),
+    )
+    assert created.id and created.status in ("processing", "ready")
+    done = poll(
+        lambda: (t := v2.tasks.retrieve(created.id)).status in ("ready", "failed") and t,
+        180,
+        "the embed task",
+    )
+    assert done.status == "ready", done.error
+    assert done.data is not None
+    clips = [d for d in done.data if d.embedding_scope == "clip"]
+    visual = [d for d in clips if d.embedding_option == "visual"]
+    said = [d for d in clips if d.embedding_option == "transcription"]
+    # 20.5 s in 5 s moments (the last one shorter); a line is said in each but the last.
+    assert [(d.start_sec, d.end_sec) for d in visual] == [
+        (0, 5), (5, 10), (10, 15), (15, 20), (20, pytest.approx(nb.talk.duration, abs=0.05))
+    ]  # fmt: skip
+    assert [d.start_sec for d in said] == [0, 5, 10, 15]
+    whole = [d for d in done.data if d.embedding_scope == "asset"]
+    assert sorted(d.embedding_option for d in whole) == ["transcription", "visual"]
+    assert all(d.start_sec == 0 for d in whole)
+
+    question = "what to do when a password does not work"
+    text = v2.create(
+        input_type="text", model_name="marengo3.0", text=TextInputRequest(input_text=question)
+    ).data[0]
+    assert len(text.embedding) == len(said[0].embedding) == 384
+    assert text.embedding_scope is None and text.embedding_option is None
+    best = max(said, key=lambda d: _cos(d.embedding, text.embedding))
+    assert best.start_sec == 15, [round(_cos(d.embedding, text.embedding), 3) for d in said]
+
+    # The navy shot runs 0-10 s, the green one 10-20.5 s.
+    green = _frame_base64(nb.talk.path, 12.0)
+    image = v2.create(
+        input_type="image",
+        model_name="marengo3.0",
+        image=ImageInputRequest(media_source=MediaSource(base_64_string=green)),
+    ).data[0]
+    assert len(image.embedding) == len(visual[0].embedding) == 1280
+    near = sorted(visual, key=lambda d: -_cos(d.embedding, image.embedding))
+    assert {d.start_sec for d in near[:3]} == {10, 15, 20}
+    assert _cos(visual[0].embedding, visual[1].embedding) > _cos(
+        visual[0].embedding, visual[2].embedding
+    )
+
+    # The same video embedded now (indexed once already), cut at its shots.
+    dynamic = VideoSegmentation_Dynamic(dynamic=VideoSegmentationDynamicDynamic(min_duration_sec=4))
+    now = v2.create(
+        input_type="video",
+        model_name="marengo3.0",
+        video=VideoInputRequest(
+            media_source=MediaSource(url=nb.talk_url),
+            segmentation=dynamic,
+            embedding_option=["visual"],
+            embedding_scope=["clip"],
+        ),
+    )
+    assert [d.start_sec for d in now.data] == [0, 10]
+    assert created.id in [t.id for t in v2.tasks.list()]
+
+    with pytest.raises(BadRequestError) as bad:
+        v2.tasks.create(
+            input_type="video",
+            model_name="marengo3.0",
+            video=AsyncVideoInputRequest(
+                media_source=MediaSource(url=nb.talk_url), embedding_option=["audio"]
+            ),
+        )
+    _envelope(bad.value, "audio")
+    with pytest.raises(ApiError) as missing:
+        v2.tasks.retrieve("embed_0123456789abcdef01234567")
+    assert missing.value.status_code == 404
 
 
 # -- errors ----------------------------------------------------------------------------------

@@ -117,13 +117,14 @@ class Services:
     def job_handlers(self) -> Handlers:
         """What runs each kind of job (:mod:`vidsense.jobs.runs`): the table the job workers
         are given."""
-        from vidsense.agent import analysis, executions, predictions
+        from vidsense.agent import analysis, embedding, executions, predictions
         from vidsense.studio import renders, videos
 
         return {
             executions.KIND: executions.execution_handler(self.chat),
             predictions.KIND: predictions.prediction_handler(self.predictions),
             analysis.KIND: analysis.analysis_handler(self.chat),
+            embedding.KIND: embedding.embedding_handler(self.chat),
             renders.KIND: renders.render_handler(self.renders),
             videos.KIND: videos.video_handler(self.videos),
         }

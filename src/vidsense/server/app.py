@@ -34,6 +34,7 @@ from vidsense.server.limits import BodyLimit
 from vidsense.server.routers import (
     assets,
     chat,
+    embeddings,
     executions,
     files,
     generation,
@@ -129,6 +130,7 @@ def create_app(
             search.router,
             people.router,
             writing.router,
+            embeddings.router,
         ):
             app.include_router(
                 router, prefix=prefix, dependencies=guarded, include_in_schema=i == 0

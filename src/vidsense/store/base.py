@@ -72,9 +72,9 @@ TaskSort = Literal["created_at", "updated_at"]
 TextMode = Literal["any", "all", "phrase"]
 """Lexical matching: ``any`` word (ranked by BM25), ``all`` words, or the exact ``phrase``."""
 
-JobKind = Literal["execution", "prediction", "render", "video_generation", "analysis"]
+JobKind = Literal["execution", "prediction", "render", "video_generation", "analysis", "embedding"]
 """What a job does: an agent execution; a Twelve Labs asynchronous analysis; later a VLM Run
-prediction, a render, a generated video."""
+prediction, a render, a generated video; a Twelve Labs embed task."""
 JobStatus = Literal["enqueued", "pending", "running", "completed", "failed", "paused"]
 """A job's status, VLM Run's ``JobStatus`` as is: ``enqueued`` (waiting for a worker),
 ``running`` (a worker holds its lease), ``pending`` (handed back by a worker that stopped;
@@ -91,6 +91,7 @@ JOB_ID_PREFIXES: dict[str, str] = {
     "render": "render",
     "video_generation": "video",
     "analysis": "analyze",
+    "embedding": "embed",
 }
 """A job's id is ``<prefix>_<24 hex>``, the prefix naming its kind."""
 SEGMENT_KINDS: tuple[str, ...] = get_args(SegmentKind)
