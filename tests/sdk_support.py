@@ -9,6 +9,7 @@ a user's code would: only the base URL and the key differ from the hosted servic
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import re
@@ -193,6 +194,17 @@ def invoice_image(media: MediaCache) -> Path:
              "-vf", draw, "-frames:v", "1", "-q:v", "2", str(out)])  # fmt: skip
 
     return media.get("sdk-invoice.jpg", build)
+
+
+def frame_base64(path: Path, at: float) -> str:
+    """The frame of a video at ``at`` seconds as a base64 JPEG."""
+    capture = cv2.VideoCapture(str(path))
+    capture.set(cv2.CAP_PROP_POS_MSEC, at * 1000)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok, f"no frame at {at} s"
+    ok, jpeg = cv2.imencode(".jpg", frame)
+    return base64.b64encode(jpeg.tobytes()).decode()
 
 
 def notes_file(media: MediaCache) -> Path:

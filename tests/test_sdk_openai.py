@@ -11,7 +11,6 @@ envelope on every route of the family, 404s included.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from tests.sdk_support import (
     KEY,
     Clip,
     Served,
+    frame_base64,
     invoice_image,
     lighthouse_video,
     notes_file,
@@ -66,16 +66,6 @@ def api(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with serve(tmp_path_factory, media, "sdk-openai") as served:
         client = openai.OpenAI(base_url=served.url + "/v1", api_key=KEY, max_retries=1, timeout=300)
         yield Api(served, client, talk, lighthouse)
-
-
-def _frame_uri(path: Path, at: float) -> str:
-    capture = cv2.VideoCapture(str(path))
-    capture.set(cv2.CAP_PROP_POS_MSEC, at * 1000)
-    ok, frame = capture.read()
-    capture.release()
-    assert ok, f"no frame at {at} s"
-    ok, jpeg = cv2.imencode(".jpg", frame)
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode()
 
 
 def _error(err: openai.APIStatusError, kind: str, mentions: str) -> None:
@@ -144,9 +134,8 @@ def test_frames_as_images_with_a_schema(api: Api) -> None:
         {"type": "text", "text": "These are three frames of a video, in order. For each frame, "
                                  "give the text written on screen (empty if none)."},
     ]  # fmt: skip
-    parts += [
-        {"type": "image_url", "image_url": {"url": _frame_uri(api.talk.path, t)}} for t in times
-    ]
+    uris = ["data:image/jpeg;base64," + frame_base64(api.talk.path, t) for t in times]
+    parts += [{"type": "image_url", "image_url": {"url": uri}} for uri in uris]
     schema = {
         "type": "object",
         "properties": {"on_screen": {"type": "array", "items": {"type": "string"}}},

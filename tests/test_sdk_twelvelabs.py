@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 from twelvelabs import TwelveLabs
@@ -51,6 +50,7 @@ from tests.sdk_support import (
     KEY,
     Clip,
     Served,
+    frame_base64,
     notes_file,
     poll,
     says_hours,
@@ -518,16 +518,6 @@ def _cos(a: list[float], b: list[float]) -> float:
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def _frame_base64(path: Path, at: float) -> str:
-    capture = cv2.VideoCapture(str(path))
-    capture.set(cv2.CAP_PROP_POS_MSEC, at * 1000)
-    ok, frame = capture.read()
-    capture.release()
-    assert ok, f"no frame at {at} s"
-    ok, jpeg = cv2.imencode(".jpg", frame)
-    return base64.b64encode(jpeg.tobytes()).decode()
-
-
 def test_embed_a_video_then_find_its_moments_by_text_and_by_image(nb: Notebook) -> None:
     """Embed API v2 through the SDK: a video's moments as a task; a text finds the moment
     that says it, a frame the shot it was taken from (each in its own space)."""
@@ -573,7 +563,7 @@ def test_embed_a_video_then_find_its_moments_by_text_and_by_image(nb: Notebook) 
     assert best.start_sec == 15, [round(_cos(d.embedding, text.embedding), 3) for d in said]
 
     # The navy shot runs 0-10 s, the green one 10-20.5 s.
-    green = _frame_base64(nb.talk.path, 12.0)
+    green = frame_base64(nb.talk.path, 12.0)
     image = v2.create(
         input_type="image",
         model_name="marengo3.0",

@@ -142,7 +142,7 @@ def embed_video(chat: ChatService, checked: Mapping[str, Any]) -> dict[str, Any]
     video = library.video_by_id(video_id)
     start = min(checked["start_sec"] or 0.0, video.duration)
     end = min(checked["end_sec"] or video.duration, video.duration)
-    shots = [(s.start, s.end) for s in library.store.segments(video_id, "shot")]
+    shots = [(s.start, s.end) for s in library.video_segments(video_id, "shot")]
     windows = moments(
         shots, start, end, fixed=checked["fixed"], min_duration=checked["min_duration"]
     )

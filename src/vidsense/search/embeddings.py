@@ -142,19 +142,18 @@ def _transcription_spans(library: Library, video_id: str) -> Spans:
     return spans, matrix[rows] if rows else np.zeros((0, 0), dtype=np.float32)
 
 
-def _visual_spans(library: Library, video_id: str, shots: Sequence[tuple[float, float]]) -> Spans:
+def _visual_spans(library: Library, video_id: str, shots: Sequence[Segment]) -> Spans:
+    """Each keyframe vector with its shot's time span."""
     owners, matrix = library.video_vectors(video_id, "image")
     frames = library.keyframes_by_id(owners)
+    spans_of = {int(s.data.get("index", -1)): (s.start, s.end) for s in shots}
     spans: list[tuple[float, float]] = []
     rows: list[int] = []
     for i, owner in enumerate(owners):
         frame = frames.get(owner)
         if frame is None:
             continue
-        if 0 <= frame.shot_index < len(shots):
-            spans.append(shots[frame.shot_index])
-        else:
-            spans.append((frame.time, frame.time + MIN_CLIP))
+        spans.append(spans_of.get(frame.shot_index, (frame.time, frame.time + MIN_CLIP)))
         rows.append(i)
     return spans, matrix[rows] if rows else np.zeros((0, 0), dtype=np.float32)
 
@@ -169,7 +168,7 @@ def video_embeddings(
     """The embeddings of a video's ``windows`` (:func:`moments`) for each of ``options``:
     one per moment (scope ``clip``) and/or one for all of them (scope ``asset``), by option
     then time. A window with nothing of an option (no speech, no keyframe) has none of it."""
-    shots = [(s.start, s.end) for s in library.store.segments(video_id, "shot")]
+    shots = library.video_segments(video_id, "shot")
     found: list[Embedding] = []
     for option in options:
         if option == "transcription":
