@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from vidsense.config import Settings
+from vidsense.language.service import WritingService
 from vidsense.library import Library
 from vidsense.models.text_embedding import TextEmbeddingEntry
 from vidsense.search.embeddings import moments, video_embeddings
@@ -36,6 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     library = Library.open(Settings(data_dir=args.data))
     e5 = TextEmbeddingEntry(library.settings).load()
+    writing = WritingService(library)
     found: dict[tuple[str, int], list[tuple[bool, bool]]] = defaultdict(list)
     for index in library.list_indexes().items:
         for video in library.list_videos(index.id, page_limit=50).items:
@@ -46,7 +48,12 @@ def main() -> None:
             queries = [q for q in spec["queries"] if "conversation" in q["options"]]
             for length in LENGTHS if queries else ():
                 windows = moments([], 0.0, video.duration, fixed=length)
-                said = video_embeddings(library, video.id, windows, ["transcription"], ["clip"])
+                evidence = writing.evidence(video.id)
+                kept, rows = evidence.matrix([i for i in evidence.items if i.type == "speech"])
+                sentences = ([(i.start, i.end) for i in kept], rows)
+                said = video_embeddings(
+                    library, video.id, windows, sentences, ["transcription"], ["clip"]
+                )
                 matrix = np.stack([s.vector for s in said])
                 for query in queries:
                     vector = e5.embed([query["text"]], kind="query")[0]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from fastapi import FastAPI
 
@@ -382,3 +383,30 @@ def test_an_unguarded_script_with_the_in_process_client_runs_once(
     lines = [line for line in ran.stdout.splitlines() if line.startswith(("started", "done"))]
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert len(lines) == 2 and lines[1] == "done ready", ran.stdout
+
+
+def test_embeddings_are_the_same_in_process_and_over_http(
+    clients: dict[str, Client], sl: SearchLibrary
+) -> None:
+    """``embed_text``/``embed_video`` (the Embed API's vectors) agree between the transports,
+    and a spoken sentence's paraphrase is nearest the moment that says it, over 3 videos."""
+    local, remote = clients["in-process"], clients["http"]
+    moments = []
+    for n in range(3):
+        mine = local.embed_video(sl.video_ids[n], moment=6)
+        assert mine == remote.embed_video(sl.video_ids[n], moment=6)
+        assert mine["metadata"]["video_id"] == sl.video_ids[n]
+        said = [d for d in mine["data"] if d["embedding_option"] == "transcription"]
+        assert [(d["embedding_scope"], d["start_sec"], d["end_sec"]) for d in said] == [
+            ("clip", 0, 6), ("clip", 6, 12), ("asset", 0, 12)
+        ]  # fmt: skip
+        moments += [(n, d) for d in said if d["embedding_scope"] == "clip"]
+    for truth in [t for t in sl.speech if t.video < 3]:
+        query = local.embed_text(truth.query)
+        assert query == remote.embed_text(truth.query)
+        vector = query["data"][0]["embedding"]
+        n, best = max(moments, key=lambda m: float(np.dot(m[1]["embedding"], vector)))
+        assert (n, best["start_sec"] < truth.end and best["end_sec"] > truth.start) == (
+            truth.video,
+            True,
+        ), (truth.query, n, best["start_sec"])

@@ -146,7 +146,12 @@ def embed_video(chat: ChatService, checked: Mapping[str, Any]) -> dict[str, Any]
     windows = moments(
         shots, start, end, fixed=checked["fixed"], min_duration=checked["min_duration"]
     )
-    found = video_embeddings(library, video_id, windows, checked["options"], checked["scopes"])
+    evidence = chat.writing.evidence(video_id)  # the transcript as whole sentences
+    kept, matrix = evidence.matrix([i for i in evidence.items if i.type == "speech"])
+    sentences = ([(i.start, i.end) for i in kept], matrix)
+    found = video_embeddings(
+        library, video_id, windows, sentences, checked["options"], checked["scopes"]
+    )
     metadata: dict[str, Any] = {
         "input_type": "video",
         "input_url": source.get("url"),

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from vidsense.api.embeddings import Embeddings, EmbedRequest
 from vidsense.api.envelopes import read_error
 from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.generation import VideoGeneration
@@ -224,6 +225,9 @@ class HttpTransport(Transport):
 
     def analyze(self, body: AnalyzeRequest) -> Analysis:
         return self._json(Analysis, "POST", "/analyze", json=_body(body))
+
+    def create_embeddings(self, body: EmbedRequest) -> Embeddings:
+        return self._json(Embeddings, "POST", "/embed-v2", json=_body(body))
 
     # -- renders, edits and generated videos ------------------------------------------------------
 

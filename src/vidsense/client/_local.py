@@ -9,7 +9,18 @@ import shutil
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vidsense.api import executions, generation, indexes, openai, renders, search, skills, writing
+from vidsense.api import (
+    embeddings,
+    executions,
+    generation,
+    indexes,
+    openai,
+    renders,
+    search,
+    skills,
+    writing,
+)
+from vidsense.api.embeddings import Embeddings, EmbedRequest
 from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
@@ -167,6 +178,9 @@ class LocalTransport(Transport):
 
     def analyze(self, body: AnalyzeRequest) -> Analysis:
         return _answer(writing.analyze(self.services, body))
+
+    def create_embeddings(self, body: EmbedRequest) -> Embeddings:
+        return embeddings.create_embeddings(self.services, body)
 
     # -- renders, edits and generated videos ------------------------------------------------------
 

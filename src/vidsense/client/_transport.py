@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from vidsense.api.embeddings import Embeddings, EmbedRequest
 from vidsense.api.executions import ExecuteRequest, ExecutionQuery, ExecutionResponse
 from vidsense.api.generation import VideoGeneration
 from vidsense.api.indexes import (
@@ -146,6 +147,9 @@ class Transport(ABC):
 
     @abstractmethod
     def analyze(self, body: AnalyzeRequest) -> Analysis: ...
+
+    @abstractmethod
+    def create_embeddings(self, body: EmbedRequest) -> Embeddings: ...
 
     # -- renders, edits and generated videos ------------------------------------------------------
 

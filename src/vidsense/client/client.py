@@ -29,8 +29,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from vidsense.api.embeddings import Embeddings, EmbedRequest
 from vidsense.api.indexes import Health
 from vidsense.api.search import ClassifyPage, SearchPage
+from vidsense.api.wire import validated
 from vidsense.client._transport import Transport
 from vidsense.client.resources import (
     Classes,
@@ -225,6 +227,35 @@ class Client:
         )
         return _plain(result)
 
+    # -- embeddings (the vectors analysis keeps, for a vector store of the caller's) -------------
+
+    def embed_text(self, text: str) -> dict[str, Any]:
+        """``{data: [{embedding, embedding_model}]}``: the text embedder's query vector, to
+        compare with videos' ``transcription`` moment vectors (:meth:`embed_video`)."""
+        body = {"input_type": "text", "model_name": "vidsense", "text": {"input_text": text}}
+        return _vectors(self._transport.create_embeddings(validated(EmbedRequest, body)))
+
+    def embed_video(
+        self,
+        video_id: str,
+        *,
+        moment: float | None = None,
+        options: Sequence[str] = ("visual", "transcription"),
+        scopes: Sequence[str] = ("clip", "asset"),
+    ) -> dict[str, Any]:
+        """An indexed video's moment vectors (``/embed-v2``): ``{data: [{embedding,
+        embedding_option, embedding_scope, start_sec, end_sec, embedding_model}], metadata}``;
+        moments of ``moment`` seconds, or its shots (joined up to 4 s at least) when None."""
+        segmentation = (
+            {"strategy": "fixed", "fixed": {"duration_sec": moment}}
+            if moment is not None
+            else {"strategy": "dynamic", "dynamic": {"min_duration_sec": 4}}
+        )
+        video = {"media_source": {"asset_id": video_id}, "segmentation": segmentation,
+                 "embedding_option": list(options), "embedding_scope": list(scopes)}  # fmt: skip
+        body = {"input_type": "video", "model_name": "vidsense", "video": video}
+        return _vectors(self._transport.create_embeddings(validated(EmbedRequest, body)))
+
     # -- lifetime --------------------------------------------------------------------------------
 
     def start_workers(self, workers: int | None = None) -> None:
@@ -245,6 +276,12 @@ class Client:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _vectors(answer: Embeddings) -> dict[str, Any]:
+    """Embeddings as the route answers them (fields that are null left out)."""
+    found: dict[str, Any] = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return found
 
 
 def _plain(answer: Any) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 vectors (Twelve Labs' Embed API is answered from these, :mod:`vidsense.api.embeddings`).
 
 A video's embeddings are made from what its analysis stored, not computed again: a moment's
-``transcription`` vector is the mean of the text embedder's vectors of the lines said in it
-(weighed by how much of each line falls inside), its ``visual`` vector the mean of the image
-model's vectors of the keyframes of the shots it overlaps (weighed the same way). A moment
-with no speech has no transcription vector.
+``transcription`` vector is the mean of the text embedder's vectors of the sentences said in
+it (weighed by how much of each sentence falls inside), its ``visual`` vector the mean of the
+image model's vectors of the keyframes of the shots it overlaps (weighed the same way). A
+moment with no speech has no transcription vector.
 
 There is no shared text-image space offline: text and transcription vectors live in the text
 embedder's space (multilingual-e5-small, 384 dimensions: a text embedding finds the moments
@@ -132,16 +132,6 @@ Spans = tuple[list[tuple[float, float]], np.ndarray]
 """Time spans and their vectors, row by row."""
 
 
-def _transcription_spans(library: Library, video_id: str) -> Spans:
-    owners, matrix = library.video_vectors(video_id, "text")
-    said: dict[str, Segment] = {
-        k: s for k, s in library.segments_by_id(owners).items() if s.kind == "transcript"
-    }
-    rows = [i for i, owner in enumerate(owners) if owner in said]
-    spans = [(said[owners[i]].start, said[owners[i]].end) for i in rows]
-    return spans, matrix[rows] if rows else np.zeros((0, 0), dtype=np.float32)
-
-
 def _visual_spans(library: Library, video_id: str, shots: Sequence[Segment]) -> Spans:
     """Each keyframe vector with its shot's time span."""
     owners, matrix = library.video_vectors(video_id, "image")
@@ -162,17 +152,21 @@ def video_embeddings(
     library: Library,
     video_id: str,
     windows: Sequence[tuple[float, float]],
+    sentences: Spans,
     options: Sequence[str] = OPTIONS,
     scopes: Sequence[str] = ("clip",),
 ) -> list[Embedding]:
     """The embeddings of a video's ``windows`` (:func:`moments`) for each of ``options``:
     one per moment (scope ``clip``) and/or one for all of them (scope ``asset``), by option
-    then time. A window with nothing of an option (no speech, no keyframe) has none of it."""
+    then time. ``sentences`` are the video's spoken sentences and their text vectors (the
+    writer's evidence reads the transcript as whole sentences: a recognised segment may hold
+    several, :meth:`vidsense.language.service.WritingService.evidence`). A window with
+    nothing of an option (no speech, no keyframe) has none of it."""
     shots = library.video_segments(video_id, "shot")
     found: list[Embedding] = []
     for option in options:
         if option == "transcription":
-            spans, matrix = _transcription_spans(library, video_id)
+            spans, matrix = sentences
             model = TEXT_MODEL
         else:
             spans, matrix = _visual_spans(library, video_id, shots)
