@@ -52,7 +52,7 @@ def main() -> None:
                 kept, rows = evidence.matrix([i for i in evidence.items if i.type == "speech"])
                 sentences = ([(i.start, i.end) for i in kept], rows)
                 said = video_embeddings(
-                    library, video.id, windows, sentences, ["transcription"], ["clip"]
+                    library, video.id, windows, [], sentences, ["transcription"], ["clip"]
                 )
                 matrix = np.stack([s.vector for s in said])
                 for query in queries:

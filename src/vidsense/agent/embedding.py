@@ -142,15 +142,21 @@ def embed_video(chat: ChatService, checked: Mapping[str, Any]) -> dict[str, Any]
     video = library.video_by_id(video_id)
     start = min(checked["start_sec"] or 0.0, video.duration)
     end = min(checked["end_sec"] or video.duration, video.duration)
-    shots = [(s.start, s.end) for s in library.video_segments(video_id, "shot")]
+    shots = library.video_segments(video_id, "shot")
     windows = moments(
-        shots, start, end, fixed=checked["fixed"], min_duration=checked["min_duration"]
+        [(s.start, s.end) for s in shots],
+        start,
+        end,
+        fixed=checked["fixed"],
+        min_duration=checked["min_duration"],
     )
-    evidence = chat.writing.evidence(video_id)  # the transcript as whole sentences
-    kept, matrix = evidence.matrix([i for i in evidence.items if i.type == "speech"])
-    sentences = ([(i.start, i.end) for i in kept], matrix)
+    sentences = None
+    if "transcription" in checked["options"]:
+        evidence = chat.writing.evidence(video_id)  # the transcript as whole sentences
+        kept, matrix = evidence.matrix([i for i in evidence.items if i.type == "speech"])
+        sentences = ([(i.start, i.end) for i in kept], matrix)
     found = video_embeddings(
-        library, video_id, windows, sentences, checked["options"], checked["scopes"]
+        library, video_id, windows, shots, sentences, checked["options"], checked["scopes"]
     )
     metadata: dict[str, Any] = {
         "input_type": "video",

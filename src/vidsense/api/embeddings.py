@@ -157,17 +157,17 @@ def _text(services: Services, body: EmbedRequest) -> list[dict[str, Any]]:
 
 def _image(services: Services, body: EmbedRequest) -> list[dict[str, Any]]:
     source = _part(body).get("media_source")
-    if not isinstance(source, dict):
-        raise InvalidArgument("image.media_source must give url, base64_string or asset_id",
-                              param="image.media_source")  # fmt: skip
-    if isinstance(source.get("url"), str) and source["url"]:
-        ref = MediaRef("image", url=source["url"])
-    elif isinstance(source.get("base64_string"), str) and source["base64_string"]:
-        data = source["base64_string"]
+    given = {k: v for k, v in source.items() if isinstance(v, str) and v} if isinstance(
+        source, dict
+    ) else {}  # fmt: skip
+    if "url" in given:
+        ref = MediaRef("image", url=given["url"])
+    elif "base64_string" in given:
+        data = given["base64_string"]
         ref = MediaRef("image", url=data if data.startswith("data:") else
                        "data:image/jpeg;base64," + data)  # fmt: skip
-    elif isinstance(source.get("asset_id"), str) and source["asset_id"]:
-        ref = MediaRef("file", file_id=source["asset_id"])
+    elif "asset_id" in given:
+        ref = MediaRef("file", file_id=given["asset_id"])
     else:
         raise InvalidArgument("image.media_source must give url, base64_string or asset_id",
                               param="image.media_source")  # fmt: skip

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from vidsense.api.embeddings import Embeddings, EmbedRequest
+from vidsense.api.embeddings import EmbedRequest
 from vidsense.api.indexes import Health
 from vidsense.api.search import ClassifyPage, SearchPage
 from vidsense.api.wire import validated
@@ -233,7 +233,9 @@ class Client:
         """``{data: [{embedding, embedding_model}]}``: the text embedder's query vector, to
         compare with videos' ``transcription`` moment vectors (:meth:`embed_video`)."""
         body = {"input_type": "text", "model_name": "vidsense", "text": {"input_text": text}}
-        return _vectors(self._transport.create_embeddings(validated(EmbedRequest, body)))
+        return _plain(
+            self._transport.create_embeddings(validated(EmbedRequest, body)), drop_none=True
+        )
 
     def embed_video(
         self,
@@ -254,7 +256,9 @@ class Client:
         video = {"media_source": {"asset_id": video_id}, "segmentation": segmentation,
                  "embedding_option": list(options), "embedding_scope": list(scopes)}  # fmt: skip
         body = {"input_type": "video", "model_name": "vidsense", "video": video}
-        return _vectors(self._transport.create_embeddings(validated(EmbedRequest, body)))
+        return _plain(
+            self._transport.create_embeddings(validated(EmbedRequest, body)), drop_none=True
+        )
 
     # -- lifetime --------------------------------------------------------------------------------
 
@@ -278,13 +282,10 @@ class Client:
         self.close()
 
 
-def _vectors(answer: Embeddings) -> dict[str, Any]:
-    """Embeddings as the route answers them (fields that are null left out)."""
-    found: dict[str, Any] = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return found
-
-
-def _plain(answer: Any) -> dict[str, Any]:
-    """A writing answer as the JSON object the route answers (fields it did not set left out)."""
-    found: dict[str, Any] = answer.model_dump(mode="json", by_alias=True, exclude_unset=True)
+def _plain(answer: Any, *, drop_none: bool = False) -> dict[str, Any]:
+    """An answer as the JSON object its route answers: fields it did not set left out (the
+    writing routes), or those that are null (``drop_none``: the embedding routes)."""
+    found: dict[str, Any] = answer.model_dump(
+        mode="json", by_alias=True, exclude_unset=not drop_none, exclude_none=drop_none
+    )
     return found

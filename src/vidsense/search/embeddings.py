@@ -152,38 +152,38 @@ def video_embeddings(
     library: Library,
     video_id: str,
     windows: Sequence[tuple[float, float]],
-    sentences: Spans,
+    shots: Sequence[Segment],
+    sentences: Spans | None,
     options: Sequence[str] = OPTIONS,
     scopes: Sequence[str] = ("clip",),
 ) -> list[Embedding]:
     """The embeddings of a video's ``windows`` (:func:`moments`) for each of ``options``:
     one per moment (scope ``clip``) and/or one for all of them (scope ``asset``), by option
-    then time. ``sentences`` are the video's spoken sentences and their text vectors (the
-    writer's evidence reads the transcript as whole sentences: a recognised segment may hold
-    several, :meth:`vidsense.language.service.WritingService.evidence`). A window with
-    nothing of an option (no speech, no keyframe) has none of it."""
-    shots = library.video_segments(video_id, "shot")
+    then time. ``shots`` are the video's shot segments; ``sentences`` its spoken sentences and
+    their text vectors (the writer's evidence reads the transcript as whole sentences: a
+    recognised segment may hold several, :meth:`vidsense.language.service.WritingService.
+    evidence`), needed for ``transcription``. A window with nothing of an option (no speech,
+    no keyframe) has none of it."""
     found: list[Embedding] = []
-    for option in options:
+    for name in options:
+        option: Option = "transcription" if name == "transcription" else "visual"
         if option == "transcription":
-            spans, matrix = sentences
+            spans, matrix = sentences or ([], np.zeros((0, 0), dtype=np.float32))
             model = TEXT_MODEL
         else:
             spans, matrix = _visual_spans(library, video_id, shots)
             model = IMAGE_MODEL
-        clips = [
-            Embedding(vector, model, option, "clip", start, end)  # type: ignore[arg-type]
-            for start, end in windows
-            if (vector := _weighed(spans, matrix, start, end)) is not None
-        ]
         if "clip" in scopes:
-            found += clips
+            found += [
+                Embedding(vector, model, option, "clip", start, end)
+                for start, end in windows
+                if (vector := _weighed(spans, matrix, start, end)) is not None
+            ]
         if "asset" in scopes and windows:
-            whole = _weighed(spans, matrix, windows[0][0], windows[-1][1])
+            start, end = windows[0][0], windows[-1][1]
+            whole = _weighed(spans, matrix, start, end)
             if whole is not None:
-                found.append(
-                    Embedding(whole, model, option, "asset", windows[0][0], windows[-1][1])  # type: ignore[arg-type]
-                )
+                found.append(Embedding(whole, model, option, "asset", start, end))
     return found
 
 
