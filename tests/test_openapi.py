@@ -180,7 +180,11 @@ findings about the server: a run that ends in one is made once more."""
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     tmp_path: Path, models_dir: Path
 ) -> None:
-    server = ServerProcess(tmp_path / "data", models_dir, VIDSENSE_API_KEY=KEY)
+    # Renders of up to 60 s: the fuzzer asks for hours of black (valid specs), and each hour
+    # is a minute of encoding that would run beside the fuzzing.
+    server = ServerProcess(
+        tmp_path / "data", models_dir, VIDSENSE_API_KEY=KEY, VIDSENSE_LIMITS__RENDER_SECONDS="60"
+    )
     server.start("--workers", "1", "--log-level", "info")
     try:
         started = time.monotonic()

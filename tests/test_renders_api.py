@@ -142,6 +142,8 @@ def test_bad_specs_are_400s_naming_the_field_and_queue_nothing(
         ({"clips": [{"kind": "image", "source": "file-" + "0" * 24, "duration": 1}]},
          "clips[0].source", "file_not_found"),
         ({"clips": [clip], "output": {"codec": "mpeg2"}}, "output.codec", "invalid_argument"),
+        # five hours of black, past the 4 h of limits.render_seconds
+        ({"clips": [{"kind": "color", "duration": 3600}] * 5}, "clips", "render_too_long"),
     ]  # fmt: skip
     for spec, param, code in cases:
         error = _error(http.post("/v1/renders", json=spec), 400, param, code)

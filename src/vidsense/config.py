@@ -58,6 +58,12 @@ class LimitSettings(BaseSettings):
         description="decoded size of one data: URI in a chat or video/generate request, bytes "
         "(48 MiB); checked before decoding",
     )
+    render_seconds: float = Field(
+        default=4 * 3600.0,
+        gt=0.0,
+        description="longest video a render spec (POST /v1/renders) may make, seconds (4 h); "
+        "a longer one is refused with 400 render_too_long before anything is queued",
+    )
 
 
 class ModelSettings(BaseSettings):

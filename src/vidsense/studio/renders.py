@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from vidsense.errors import Cancelled, Conflict, NotFound, TaskInterrupted
+from vidsense.errors import Cancelled, Conflict, InvalidArgument, NotFound, TaskInterrupted
 from vidsense.jobs.runs import Handler, JobRun
 from vidsense.library import Library
 from vidsense.media.render import check, render
@@ -62,8 +62,17 @@ class Renders:
 
     def submit(self, spec: RenderSpec | Mapping[str, Any] | str) -> JobRecord:
         """Check a spec against its files and queue it (``InvalidArgument`` naming the field
-        when it is bad; nothing is queued then)."""
+        when it is bad, ``render_too_long`` past ``limits.render_seconds``; nothing is queued
+        then)."""
         plan = check(spec, resolve=self.sources)
+        longest = self.library.settings.limits.render_seconds
+        if plan.duration > longest:
+            raise InvalidArgument(
+                f"clips: the render would last {plan.duration:.1f} s; this server makes "
+                f"renders of at most {longest:g} s (limits.render_seconds)",
+                code="render_too_long",
+                param="clips",
+            )
         request = {
             "spec": plan.spec.model_dump(mode="json"),
             "planned": _planned(plan.spec, plan.duration, plan.width, plan.height, plan.fps),
