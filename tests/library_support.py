@@ -120,7 +120,11 @@ def served(app: Any) -> Iterator[str]:
 
 
 class ServerProcess:
-    """A real ``vidsense serve`` on a free local port, in its own process group."""
+    """A real ``vidsense serve`` on a free local port, in its own process group. It analyses
+    in its indexing worker's thread, as :func:`make_settings` does, unless ``env`` says
+    ``VIDSENSE_WORKER_PROCESSES=true`` (the default of a real deployment, kept by the tests
+    that kill and restart servers): an analysis child loads every model a second time, some
+    5 s of CPU per server, and the child processes have tests of their own."""
 
     def __init__(self, data_dir: Path, models_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
@@ -130,6 +134,7 @@ class ServerProcess:
             **os.environ,
             "VIDSENSE_MODELS__DIR": str(models_dir),
             "VIDSENSE_LOG_LEVEL": "INFO",
+            "VIDSENSE_WORKER_PROCESSES": "false",
             **env,
         }
         self.log = data_dir / f"server-{self.port}.log"

@@ -180,10 +180,15 @@ findings about the server: a run that ends in one is made once more."""
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     tmp_path: Path, models_dir: Path
 ) -> None:
-    # Renders of up to 60 s: the fuzzer asks for hours of black (valid specs), and each hour
-    # is a minute of encoding that would run beside the fuzzing.
+    # The renders and generated videos the fuzzer asks for are made while it runs, one at a
+    # time, and each of at most 60 s: it asks for hours of black (valid specs), and each hour
+    # is a minute of encoding beside the fuzzing. Those still queued at the end are not made.
     server = ServerProcess(
-        tmp_path / "data", models_dir, VIDSENSE_API_KEY=KEY, VIDSENSE_LIMITS__RENDER_SECONDS="60"
+        tmp_path / "data",
+        models_dir,
+        VIDSENSE_API_KEY=KEY,
+        VIDSENSE_LIMITS__RENDER_SECONDS="60",
+        VIDSENSE_JOB_WORKERS="1",
     )
     server.start("--workers", "1", "--log-level", "info")
     try:
@@ -197,7 +202,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
                     "-H", f"x-api-key: {KEY}",
                     "--checks", "all",
                     "--phases", "examples,coverage,fuzzing,stateful",
-                    "--max-examples", "20",
+                    "--max-examples", "10",
                     "--seed", "15",
                     # One worker: with two, their threads share CPython 3.11's ast state and
                     # Hypothesis' lambda-source cache, and the generator crashed (see below)

@@ -306,9 +306,9 @@ def test_serve_refuses_a_public_address_without_a_key(tmp_path: Path) -> None:
 def test_twelve_labs_notebook_against_a_real_server(
     tmp_path: Path, models_dir: Path, clip: Path
 ) -> None:
-    server = ServerProcess(tmp_path / "data", models_dir, VIDSENSE_API_KEY="tlk_local").start(
-        "--workers", "1"
-    )
+    server = ServerProcess(
+        tmp_path / "data", models_dir, VIDSENSE_API_KEY="tlk_local", VIDSENSE_WORKER_PROCESSES="true"
+    ).start("--workers", "1")
     try:
         # As in a Twelve Labs notebook: only the base URL differs.
         api = f"{server.url}/v1.2"
@@ -404,7 +404,11 @@ def test_a_killed_server_retries_its_task_after_restart(
 def _kill_mid_task_then_retry(tmp_path: Path, models_dir: Path, long_clip: Path, url: str) -> None:
     """SIGKILL a server while it indexes; a second one retries the task once the lease ran out
     (3 s), and the video is indexed once."""
-    env = {"VIDSENSE_TASK_LEASE_SECONDS": "3", "VIDSENSE_DATABASE_URL": url}
+    env = {
+        "VIDSENSE_TASK_LEASE_SECONDS": "3",
+        "VIDSENSE_DATABASE_URL": url,
+        "VIDSENSE_WORKER_PROCESSES": "true",  # the child dies with its server
+    }
     first = ServerProcess(tmp_path / "data", models_dir, **env).start("--workers", "1")
     try:
         index_id = requests.post(
