@@ -307,7 +307,10 @@ def test_twelve_labs_notebook_against_a_real_server(
     tmp_path: Path, models_dir: Path, clip: Path
 ) -> None:
     server = ServerProcess(
-        tmp_path / "data", models_dir, VIDSENSE_API_KEY="tlk_local", VIDSENSE_WORKER_PROCESSES="true"
+        tmp_path / "data",
+        models_dir,
+        VIDSENSE_API_KEY="tlk_local",
+        VIDSENSE_WORKER_PROCESSES="true",  # as deployed: the analysis in a child
     ).start("--workers", "1")
     try:
         # As in a Twelve Labs notebook: only the base URL differs.
