@@ -605,6 +605,73 @@ def test_embed_a_video_then_find_its_moments_by_text_and_by_image(nb: Notebook) 
     assert missing.value.status_code == 404
 
 
+def test_embed_api_v1_a_video_file_in_clips_a_text_and_an_image(nb: Notebook) -> None:
+    """The v1 Embed API the SDK still offers (``embed.create``, ``embed.tasks``): the talk sent
+    as a file in 5 s clips, then found by a text and by a frame sent as a file."""
+    tasks = nb.client.embed.tasks
+    with nb.talk.path.open("rb") as f:
+        created = tasks.create(
+            model_name="Marengo-retrieval-2.7",
+            video_file=f,
+            video_clip_length=5,
+            video_embedding_scope=["clip", "video"],
+        )
+    assert created.id
+    status = poll(
+        lambda: (t := tasks.status(created.id)).status in ("ready", "failed") and t,
+        180,
+        "the v1 embed task",
+    )
+    assert status.status == "ready", status
+    assert status.video_embedding is not None and status.video_embedding.metadata is not None
+    meta = status.video_embedding.metadata
+    assert meta.video_clip_length == 5 and sorted(meta.video_embedding_scope or []) == [
+        "clip",
+        "video",
+    ]
+    assert meta.duration == pytest.approx(nb.talk.duration, abs=0.05)
+    said = tasks.retrieve(created.id, embedding_option=["transcription"]).video_embedding
+    assert said is not None and said.segments is not None
+    clips = [s for s in said.segments if s.embedding_scope == "clip"]
+    assert [s.start_offset_sec for s in clips] == [0, 5, 10, 15]  # nothing said after 20 s
+    assert [s.embedding_scope for s in said.segments].count("video") == 1
+    assert all(s.embedding_option == "transcription" for s in said.segments)
+
+    text = nb.client.embed.create(
+        model_name="Marengo-retrieval-2.7", text="what to do when a password does not work"
+    ).text_embedding
+    assert text is not None and text.segments is not None
+    asked = text.segments[0].float_ or []
+    assert len(asked) == 384
+    best = max(clips, key=lambda s: _cos(s.float_ or [], asked))
+    assert best.start_offset_sec == 15
+
+    frame = base64.b64decode(frame_base64(nb.talk.path, 12.0))  # the green shot: 10-20.5 s
+    image = nb.client.embed.create(
+        model_name="Marengo-retrieval-2.7", image_file=("green.jpg", frame, "image/jpeg")
+    ).image_embedding
+    assert image is not None and image.segments is not None and image.metadata is not None
+    assert image.metadata.input_filename == "green.jpg"
+    seen = tasks.retrieve(created.id, embedding_option=["visual-text"]).video_embedding
+    assert seen is not None and seen.segments is not None
+    near = sorted(
+        (s for s in seen.segments if s.embedding_scope == "clip"),
+        key=lambda s: -_cos(s.float_ or [], image.segments[0].float_ or []),  # type: ignore[index]
+    )
+    assert {s.start_offset_sec for s in near[:3]} == {10, 15, 20}
+    assert created.id in [t.id for t in tasks.list()]
+
+    with pytest.raises(BadRequestError) as bad:
+        nb.client.embed.create(model_name="Marengo-retrieval-2.7", audio_url=nb.talk_url)
+    _envelope(bad.value, "audio")
+    with pytest.raises(ApiError) as wrong:
+        tasks.retrieve(created.id, embedding_option=["audio"])
+    assert wrong.value.status_code == 400
+    with pytest.raises(ApiError) as missing:
+        tasks.status("embed_0123456789abcdef01234567")
+    assert missing.value.status_code == 404
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 

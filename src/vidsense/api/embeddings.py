@@ -1,6 +1,9 @@
 """Twelve Labs' Embed API v2: ``POST /embed-v2`` (a text, an image or a video, answered now)
 and ``/embed-v2/tasks`` (a video, answered later by the job workers: the ``embedding``
-handler, :mod:`vidsense.agent.embedding`).
+handler, :mod:`vidsense.agent.embedding`); and the v1 API its SDK still calls
+(``client.embed.create``, ``client.embed.tasks``): ``POST /embed`` (a text or an image, as a
+form) and ``/embed/tasks`` (a video sent as a file or a URL, in ``video_clip_length`` clips),
+the same vectors in v1's shapes, from the same jobs.
 
 Vectors come from vidsense's own models (:mod:`vidsense.search.embeddings`): a text and a
 video's ``transcription`` moments in the text embedder's space, an image and a video's
@@ -11,11 +14,18 @@ video's ``transcription`` moments in the text embedder's space, an image and a v
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidsense.agent.embedding import KIND, check_video_request, embed_video, embedding_out
+from vidsense.agent.embedding import (
+    KIND,
+    NOT_KEPT,
+    check_video_request,
+    embed_video,
+    embedding_out,
+)
 from vidsense.agent.messages import MediaRef
 from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
@@ -139,20 +149,28 @@ def _check_dimension(body: EmbedRequest, found: list[dict[str, Any]]) -> None:
         )
 
 
-def _text(services: Services, body: EmbedRequest) -> list[dict[str, Any]]:
-    given = _part(body).get("input_text")
+def _text_vector(services: Services, given: Any, param: str, truncate: bool) -> dict[str, Any]:
     if not isinstance(given, str) or not given.strip():
-        raise InvalidArgument("text.input_text must be a non-empty string",
-                              param="text.input_text")  # fmt: skip
+        raise InvalidArgument(f"{param} must be a non-empty string", param=param)
     if len(given) > TEXT_CHARS:
-        if not body.auto_truncate:
+        if not truncate:
             raise InvalidArgument(
-                f"text.input_text is longer than {TEXT_CHARS} characters (set auto_truncate "
+                f"{param} is longer than {TEXT_CHARS} characters (set auto_truncate "
                 "to embed its beginning)",
-                param="text.input_text",
+                param=param,
             )
         given = given[:TEXT_CHARS]
-    return [embedding_out(text_embedding(services.settings, given))]
+    return embedding_out(text_embedding(services.settings, given))
+
+
+def _text(services: Services, body: EmbedRequest) -> list[dict[str, Any]]:
+    given = _part(body).get("input_text")
+    return [_text_vector(services, given, "text.input_text", bool(body.auto_truncate))]
+
+
+def _image_vector(services: Services, ref: MediaRef) -> dict[str, Any]:
+    path, _ = services.chat.media.local_file(ref)
+    return embedding_out(image_embedding(services.settings, decode_image(path.read_bytes())))
 
 
 def _image(services: Services, body: EmbedRequest) -> list[dict[str, Any]]:
@@ -171,9 +189,7 @@ def _image(services: Services, body: EmbedRequest) -> list[dict[str, Any]]:
     else:
         raise InvalidArgument("image.media_source must give url, base64_string or asset_id",
                               param="image.media_source")  # fmt: skip
-    path, _ = services.chat.media.local_file(ref)
-    pixels = decode_image(path.read_bytes())
-    return [embedding_out(image_embedding(services.settings, pixels))]
+    return [_image_vector(services, ref)]
 
 
 def create_embeddings(services: Services, body: EmbedRequest) -> Embeddings:
@@ -247,24 +263,199 @@ def get_embed_task(services: Services, task_id: str) -> EmbedTask:
     return embed_task_out(services.library.get_job(task_id, KIND))
 
 
-def list_embed_tasks(services: Services, query: EmbedTaskQuery) -> EmbedTaskList:
-    """Embed tasks, newest first (an empty page past the last)."""
+def _task_page(services: Services, query: EmbedTaskQuery) -> tuple[list[JobRecord], PageInfo]:
+    """One page of embed tasks, newest first (empty past the last), and where it sits."""
     lib = services.library
     jobs: list[JobRecord] = []
     while batch := lib.list_jobs(kind=KIND, skip=len(jobs), limit=1000):  # a store page
         jobs += batch
     wanted = [j for j in jobs if query.status is None or _STATUS[j.status] == query.status]
     skip = (query.page - 1) * query.page_limit
-    page = wanted[skip : skip + query.page_limit]
-    return EmbedTaskList(
-        data=[embed_task_out(j) for j in page],
-        page_info=PageInfo(
-            page=query.page,
-            limit_per_page=query.page_limit,
-            total_page=max(1, math.ceil(len(wanted) / query.page_limit)),
-            total_results=len(wanted),
-        ),
+    return wanted[skip : skip + query.page_limit], PageInfo(
+        page=query.page,
+        limit_per_page=query.page_limit,
+        total_page=max(1, math.ceil(len(wanted) / query.page_limit)),
+        total_results=len(wanted),
     )
+
+
+def list_embed_tasks(services: Services, query: EmbedTaskQuery) -> EmbedTaskList:
+    """Embed tasks, newest first (an empty page past the last)."""
+    page, info = _task_page(services, query)
+    return EmbedTaskList(data=[embed_task_out(j) for j in page], page_info=info)
+
+
+# -- Embed API v1 --------------------------------------------------------------------------------
+
+V1_SCOPES = {"clip": "clip", "video": "asset"}
+"""v1's ``video_embedding_scope`` names and v2's."""
+V1_OPTIONS = {"visual": "visual", "visual-text": "visual", "transcription": "transcription"}
+"""v1's ``embedding_option`` names (Marengo 2.7 said ``visual-text``) and vidsense's."""
+V1_CLIP_SECONDS = 6.0
+"""v1's default ``video_clip_length``."""
+
+
+def _v1_segment(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A v2 ``EmbeddingData`` as v1's segment (``float``, offsets, ``video`` for the asset)."""
+    out: dict[str, Any] = {"float": data["embedding"], "embedding_model": data["embedding_model"]}
+    if data.get("embedding_option"):
+        out["embedding_option"] = data["embedding_option"]
+    if data.get("embedding_scope"):
+        out["embedding_scope"] = "video" if data["embedding_scope"] == "asset" else "clip"
+    if data.get("start_sec") is not None:
+        out["start_offset_sec"] = data["start_sec"]
+        out["end_offset_sec"] = data["end_sec"]
+    return out
+
+
+def create_embeddings_v1(
+    services: Services,
+    model_name: str,
+    *,
+    text: str | None = None,
+    image_url: str | None = None,
+    image_file: bytes | None = None,
+    image_filename: str | None = None,
+    audio: bool = False,
+) -> dict[str, Any]:
+    """``POST /embed``: a text and/or an image (``image_url`` or ``image_file``) embedded now,
+    as v1's ``EmbeddingResponse``. Audio is refused as in v2."""
+    if audio:
+        raise InvalidArgument(NOT_OFFERED["audio"], param="audio_file")
+    if text is None and not image_url and image_file is None:
+        raise InvalidArgument("give text, image_url or image_file", param="text")
+    if not model_name.strip():
+        raise InvalidArgument("model_name must be a non-empty string", param="model_name")
+    out: dict[str, Any] = {"model_name": model_name}
+    if text is not None:
+        out["text_embedding"] = {
+            "segments": [_v1_segment(_text_vector(services, text, "text", False))]
+        }
+    if image_file is not None:
+        vector = embedding_out(image_embedding(services.settings, decode_image(image_file)))
+        metadata = {"input_filename": image_filename or "image"}
+    elif image_url:
+        vector = _image_vector(services, MediaRef("image", url=image_url))
+        metadata = {"input_url": image_url}
+    else:
+        return out
+    out["image_embedding"] = {"segments": [_v1_segment(vector)], "metadata": metadata}
+    return out
+
+
+def create_embed_task_v1(
+    services: Services,
+    model_name: str,
+    *,
+    video_url: str | None = None,
+    video_file: BinaryIO | None = None,
+    video_filename: str | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    clip_length: float | None = None,
+    scopes: list[str] | None = None,
+) -> dict[str, Any]:
+    """``POST /embed/tasks``: queue a video (a URL, or a file kept as an asset first) for
+    embedding in ``clip_length`` clips (default 6 s); ``{"_id"}``."""
+    if not model_name.strip():
+        raise InvalidArgument("model_name must be a non-empty string", param="model_name")
+    wrong = [s for s in scopes or () if s not in V1_SCOPES]
+    if wrong:
+        raise InvalidArgument(
+            f"video_embedding_scope {wrong[0]!r} is not one of: clip, video",
+            param="video_embedding_scope",
+        )
+    if clip_length is not None and not 2.0 <= clip_length <= 10.0:
+        raise InvalidArgument("video_clip_length must be 2 to 10 seconds",
+                              param="video_clip_length")  # fmt: skip
+    if video_file is None and not video_url:
+        raise InvalidArgument("give video_file or video_url", param="video_file")
+    video: dict[str, Any] = {
+        "media_source": {"url": video_url},
+        "start_sec": start,
+        "end_sec": end,
+        "segmentation": {
+            "strategy": "fixed",
+            "fixed": {"duration_sec": clip_length or V1_CLIP_SECONDS},
+        },
+        "embedding_scope": sorted({V1_SCOPES[s] for s in scopes or ["clip"]}),
+    }
+    # the rest of the request is checked before an uploaded file is kept
+    check_video_request({**video, "media_source": {"url": video_url or "(the file sent)"}})
+    if video_file is not None:
+        from vidsense.api.assets import create_asset
+
+        asset = create_asset(services, "direct", file=video_file, filename=video_filename)
+        video["media_source"] = {"asset_id": asset.id}
+    job = services.library.submit_job(KIND, {"model_name": model_name, "video": video})
+    services.job_queued(job.id)
+    return {"_id": job.id}
+
+
+def _v1_task(job: JobRecord, options: list[str] | None = None) -> dict[str, Any]:
+    """An embed task in v1's shape: ``video_embedding`` holds ``metadata`` once ready, and
+    ``segments`` (of the ``options`` asked, all when None) when ``options`` is given."""
+    task = embed_task_out(job)
+    out: dict[str, Any] = {
+        "_id": task.id,
+        "model_name": task.model_name,
+        "status": task.status,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+    }
+    if task.status == "ready" and task.data is not None:
+        meta = task.metadata or {}
+        embedding: dict[str, Any] = {
+            "metadata": {
+                "input_url": meta.get("input_url"),
+                "input_filename": meta.get("input_filename"),
+                "video_clip_length": meta.get("clip_length"),
+                "video_embedding_scope": [
+                    "video" if s == "asset" else s for s in meta.get("embedding_scopes") or []
+                ],
+                "video_embedding_option": meta.get("embedding_options"),
+                "duration": meta.get("duration"),
+            }
+        }
+        if options is not None:
+            embedding["segments"] = [
+                _v1_segment(d.model_dump())
+                for d in task.data
+                if not options or d.embedding_option in options
+            ]
+        out["video_embedding"] = embedding
+    if task.error is not None:
+        out["error"] = task.error.model_dump(exclude_none=True)
+    return out
+
+
+def embed_task_v1(
+    services: Services, task_id: str, options: Sequence[str] | None
+) -> dict[str, Any]:
+    """``GET /embed/tasks/{id}``: the task with its segments (only ``options`` when given:
+    ``visual``, ``visual-text`` or ``transcription``)."""
+    wanted: list[str] = []
+    for option in options or ():
+        if option in NOT_KEPT:
+            raise InvalidArgument(NOT_KEPT[option], param="embedding_option")
+        if option not in V1_OPTIONS:
+            raise InvalidArgument(
+                f"embedding_option {option!r} is not one of: {', '.join(V1_OPTIONS)}",
+                param="embedding_option",
+            )
+        wanted.append(V1_OPTIONS[option])
+    return _v1_task(services.library.get_job(task_id, KIND), wanted)
+
+
+def embed_task_status_v1(services: Services, task_id: str) -> dict[str, Any]:
+    """``GET /embed/tasks/{id}/status``: the task without its vectors."""
+    return _v1_task(services.library.get_job(task_id, KIND))
+
+
+def list_embed_tasks_v1(services: Services, query: EmbedTaskQuery) -> dict[str, Any]:
+    """``GET /embed/tasks``: a page of tasks without their vectors."""
+    page, info = _task_page(services, query)
+    return {"data": [_v1_task(j) for j in page], "page_info": info.model_dump()}
 
 
 __all__ = [
@@ -274,7 +465,12 @@ __all__ = [
     "EmbedTaskQuery",
     "Embeddings",
     "create_embed_task",
+    "create_embed_task_v1",
     "create_embeddings",
+    "create_embeddings_v1",
+    "embed_task_status_v1",
+    "embed_task_v1",
     "get_embed_task",
     "list_embed_tasks",
+    "list_embed_tasks_v1",
 ]

@@ -98,14 +98,16 @@ ERRORS: dict[int, str] = {
 
 _READS_MEDIA = re.compile(
     r"^/v1(\.\d+)?/(tasks$|assets$|search$|analyze(/tasks)?$|(openai/)?chat/|agent/execute$"
+    r"|embed(-v2)?(/tasks)?$"
     r"|(video|image|document|audio)/generate$|indexes/[^/]+/(logos|people/search)$)"
 )
 _FETCHES_URLS = re.compile(
     r"^/v1(\.\d+)?/(tasks$|tasks/external|assets$|search$|analyze(/tasks)?$|(openai/)?chat/"
-    r"|agent/execute$|(video|image|document|audio)/generate$|indexes/[^/]+/people/search$)"
+    r"|agent/execute$|embed(-v2)?(/tasks)?$"
+    r"|(video|image|document|audio)/generate$|indexes/[^/]+/people/search$)"
 )
 _USES_MODELS = re.compile(
-    r"^/v1/(search|classify|gist|summarize|generate|analyze|(openai/)?chat/|video/|agent/)"
+    r"^/v1/(search|classify|gist|summarize|generate|analyze|(openai/)?chat/|video/|agent/|embed)"
 )
 _PAGE_TOKENS = re.compile(r"\{page_token\}")
 _NAMES_THINGS = re.compile(r"^/v1/(indexes(/\{index_id\})?|skills/create)$")
