@@ -720,6 +720,28 @@ def test_a_file_that_is_not_a_video_is_refused(nb: Notebook, media: MediaCache) 
     assert [t.id for t in nb.client.tasks.list()] == before  # nothing half-made
 
 
+def test_embed_v1_refuses_what_it_cannot_embed_and_keeps_nothing(
+    nb: Notebook, media: MediaCache
+) -> None:
+    """A text file sent as the video, a clip length out of range, a form with nothing to
+    embed and an image that is not one: 400s naming the field; no task and no asset is left."""
+    v1 = nb.client.embed
+    before = ([t.id for t in v1.tasks.list()], [a.id for a in nb.client.assets.list()])
+    with notes_file(media).open("rb") as f, pytest.raises(BadRequestError) as err:
+        v1.tasks.create(model_name="marengo3.0", video_file=f)
+    _envelope(err.value, "not a video")
+    with pytest.raises(BadRequestError) as err:
+        v1.tasks.create(model_name="marengo3.0", video_url=nb.talk_url, video_clip_length=30)
+    _envelope(err.value, "video_clip_length")
+    with pytest.raises(BadRequestError) as err:
+        v1.create(model_name="marengo3.0")
+    _envelope(err.value, "image_file")
+    with pytest.raises(BadRequestError) as err:
+        v1.create(model_name="marengo3.0", image_file=("x.jpg", b"not a picture", "image/jpeg"))
+    after = ([t.id for t in v1.tasks.list()], [a.id for a in nb.client.assets.list()])
+    assert after == before
+
+
 def test_an_invalid_json_schema_is_a_bad_request(nb: Notebook) -> None:
     with pytest.raises(BadRequestError) as err:
         nb.client.analyze(
