@@ -666,7 +666,7 @@ def test_embed_api_v1_a_video_file_in_clips_a_text_and_an_image(nb: Notebook) ->
     _envelope(bad.value, "audio")
     with pytest.raises(ApiError) as wrong:
         tasks.retrieve(created.id, embedding_option=["audio"])
-    assert wrong.value.status_code == 400
+    assert wrong.value.status_code == 400  # no audio vectors are kept
     with pytest.raises(ApiError) as missing:
         tasks.status("embed_0123456789abcdef01234567")
     assert missing.value.status_code == 404

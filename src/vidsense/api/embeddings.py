@@ -19,13 +19,7 @@ from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vidsense.agent.embedding import (
-    KIND,
-    NOT_KEPT,
-    check_video_request,
-    embed_video,
-    embedding_out,
-)
+from vidsense.agent.embedding import KIND, check_video_request, embed_video, embedding_out
 from vidsense.agent.messages import MediaRef
 from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
@@ -433,11 +427,9 @@ def embed_task_v1(
     services: Services, task_id: str, options: Sequence[str] | None
 ) -> dict[str, Any]:
     """``GET /embed/tasks/{id}``: the task with its segments (only ``options`` when given:
-    ``visual``, ``visual-text`` or ``transcription``)."""
+    ``visual``, ``visual-text`` or ``transcription``; no audio vectors are kept)."""
     wanted: list[str] = []
     for option in options or ():
-        if option in NOT_KEPT:
-            raise InvalidArgument(NOT_KEPT[option], param="embedding_option")
         if option not in V1_OPTIONS:
             raise InvalidArgument(
                 f"embedding_option {option!r} is not one of: {', '.join(V1_OPTIONS)}",

@@ -108,7 +108,7 @@ def get_embed_task_v1(
     task_id: str,
     svc: Svc,
     embedding_option: Annotated[
-        list[Literal["visual", "visual-text", "transcription", "audio"]] | None, Query()
+        list[Literal["visual", "visual-text", "transcription"]] | None, Query()
     ] = None,
 ) -> dict[str, Any]:
     return api.embed_task_v1(svc, task_id, embedding_option)
