@@ -550,28 +550,6 @@ def test_wordnet_can_be_read_from_many_threads_at_once() -> None:
     assert "canoe.n.01" in expected["kayak"]
 
 
-@needs_wordnet
-def test_wordnet_opens_without_scipy_stats_which_still_imports_after() -> None:
-    """NLTK's package imports scipy.stats (a second of every process start) for a test that
-    is never run here: WordNet opens without it, in a fresh interpreter, and it imports
-    normally afterwards (NLTK's own fallback stands in for the one function it wanted)."""
-    import subprocess
-    import sys
-
-    script = (
-        "import sys\n"
-        "from vidsense.models.wordnet import open_wordnet\n"
-        "wn = open_wordnet()\n"
-        "assert [s.name() for s in wn.synsets('kayak')] == ['kayak.n.01', 'kayak.v.01']\n"
-        "print('scipy.stats' in sys.modules)\n"
-        "import scipy.stats\n"
-        "print(scipy.stats.fisher_exact([[1, 9], [11, 3]])[1] < 0.01)\n"
-    )
-    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    assert ran.stdout.split() == ["False", "True"]
-
-
 def test_a_set_length_summary_of_a_silent_clip_says_what_the_picture_shows() -> None:
     """A phone clip with nothing said or written: asked for two sentences, the summary says
     what the picture shows (as the plain summary does), then its length, and cites the frame."""

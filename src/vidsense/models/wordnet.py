@@ -11,15 +11,14 @@ them with two adjustments made here:
   the files here *are* WordNet 3.0 and no multilingual data is used, so there is nothing to map.
 
 NLTK only reads folders it has been told about (``nltk.data.path``), so the folder is added
-there before the reader opens it. Opening takes about 2 s (NLTK's import, without the
-``scipy.stats`` it does not need here, then the lemma index read into memory from plain files:
-NLTK's own reader took 4 s): :func:`open_wordnet` does it once per process.
+there before the reader opens it. Opening takes about 3 s (the lemma index is read into
+memory, from plain files: NLTK's own reader took 4 s): :func:`open_wordnet` does it once per
+process.
 """
 
 from __future__ import annotations
 
 import io
-import sys
 import threading
 import warnings
 from pathlib import Path
@@ -91,38 +90,13 @@ def _lexnames_text() -> str:
     )
 
 
-def _import_reader() -> type[Any]:
-    """NLTK's ``WordNetCorpusReader``, imported without ``scipy.stats``.
-
-    Importing any part of NLTK runs its package, which imports ``scipy.stats`` for a
-    collocation test (Fisher's exact) that vidsense never runs: a second of every process
-    start, and nothing else here imports it. NLTK falls back to a stub when it cannot, so it is
-    hidden while NLTK loads, holding the interpreter's import lock (no other thread imports
-    anything meanwhile, so none can find it hidden); a later ``import scipy.stats`` works.
-    """
-    import _imp
-
-    _imp.acquire_lock()
-    hidden = "scipy.stats" not in sys.modules
-    if hidden:
-        sys.modules["scipy.stats"] = None  # type: ignore[assignment]  # "cannot be imported"
-    try:
-        from nltk.corpus.reader.wordnet import WordNetCorpusReader
-    finally:
-        if hidden and sys.modules.get("scipy.stats", False) is None:
-            del sys.modules["scipy.stats"]
-        _imp.release_lock()
-    reader: type[Any] = WordNetCorpusReader
-    return reader
-
-
 def _reader_class() -> type[Any]:
     try:
-        base = _import_reader()
+        from nltk.corpus.reader.wordnet import WordNetCorpusReader
     except ImportError as e:
         raise ModelNotInstalled("WordNet needs nltk: pip install nltk") from e
 
-    class DebianWordNet(base):  # type: ignore[misc,valid-type]
+    class DebianWordNet(WordNetCorpusReader):  # type: ignore[misc]
         """NLTK's reader over Debian's files (see the module docstring), safe to share between
         threads: NLTK reads a synset by seeking its one handle on the data file and reading a
         line, so two threads at once read each other's lines ("invalid literal for int()");
@@ -167,12 +141,12 @@ def open_wordnet(root: Path = WORDNET_DIR) -> Any:
         )
 
     def build() -> Any:
-        reader = _reader_class()  # first: it imports NLTK
         import nltk.data
 
         folder = str(root.resolve())
         if folder not in nltk.data.path:
             nltk.data.path.append(folder)
+        reader = _reader_class()
         with warnings.catch_warnings():
             # "multilingual functions are not available": none are used
             warnings.simplefilter("ignore", UserWarning)
