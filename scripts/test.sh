@@ -12,6 +12,6 @@ echo "==> mypy"
 .venv/bin/mypy
 echo "==> pytest"
 # Two test processes, a test module each at a time (module fixtures are built once): most tests
-# wait on a server, ffmpeg or a worker process, so two share 2 cores well (11.6 min for the
-# whole suite against 17 min in one process). VIDSENSE_TEST_PROCESSES=0 runs in this process.
+# wait on a server, ffmpeg or a worker process, so two share 2 cores well (the slowest modules
+# first: tests/conftest.py's SLOW_MODULES). VIDSENSE_TEST_PROCESSES=0 runs in this process.
 .venv/bin/python -m pytest -n "${VIDSENSE_TEST_PROCESSES:-2}" --dist loadfile --no-loadscope-reorder "$@"
