@@ -318,8 +318,6 @@ def create_embeddings_v1(
         raise InvalidArgument(NOT_OFFERED["audio"], param="audio_file")
     if text is None and not image_url and image_file is None:
         raise InvalidArgument("give text, image_url or image_file", param="text")
-    if not model_name.strip():
-        raise InvalidArgument("model_name must be a non-empty string", param="model_name")
     out: dict[str, Any] = {"model_name": model_name}
     if text is not None:
         out["text_embedding"] = {
@@ -351,8 +349,6 @@ def create_embed_task_v1(
 ) -> dict[str, Any]:
     """``POST /embed/tasks``: queue a video (a URL, or a file kept as an asset first) for
     embedding in ``clip_length`` clips (default 6 s); ``{"_id"}``."""
-    if not model_name.strip():
-        raise InvalidArgument("model_name must be a non-empty string", param="model_name")
     wrong = [s for s in scopes or () if s not in V1_SCOPES]
     if wrong:
         raise InvalidArgument(
@@ -387,18 +383,20 @@ def create_embed_task_v1(
 
 
 def _v1_task(job: JobRecord, options: list[str] | None = None) -> dict[str, Any]:
-    """An embed task in v1's shape: ``video_embedding`` holds ``metadata`` once ready, and
-    ``segments`` (of the ``options`` asked, all when None) when ``options`` is given."""
-    task = embed_task_out(job)
+    """An embed task in v1's shape, read from the job: ``video_embedding`` holds ``metadata``
+    once ready, and ``segments`` (of the ``options`` asked, all when empty) when ``options``
+    is given (a status or a listing carries no vectors)."""
+    status = _STATUS[job.status]
     out: dict[str, Any] = {
-        "_id": task.id,
-        "model_name": task.model_name,
-        "status": task.status,
-        "created_at": task.created_at,
-        "updated_at": task.updated_at,
+        "_id": job.id,
+        "model_name": job.request.get("model_name"),
+        "status": status,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
     }
-    if task.status == "ready" and task.data is not None:
-        meta = task.metadata or {}
+    result = job.result or {}
+    if status == "ready":
+        meta = result.get("metadata") or {}
         embedding: dict[str, Any] = {
             "metadata": {
                 "input_url": meta.get("input_url"),
@@ -413,13 +411,13 @@ def _v1_task(job: JobRecord, options: list[str] | None = None) -> dict[str, Any]
         }
         if options is not None:
             embedding["segments"] = [
-                _v1_segment(d.model_dump())
-                for d in task.data
-                if not options or d.embedding_option in options
+                _v1_segment(d)
+                for d in result.get("data") or []
+                if not options or d.get("embedding_option") in options
             ]
         out["video_embedding"] = embedding
-    if task.error is not None:
-        out["error"] = task.error.model_dump(exclude_none=True)
+    elif status == "failed":
+        out["error"] = {"message": job.error_message or job.error_code, "code": job.error_code}
     return out
 
 
@@ -428,14 +426,7 @@ def embed_task_v1(
 ) -> dict[str, Any]:
     """``GET /embed/tasks/{id}``: the task with its segments (only ``options`` when given:
     ``visual``, ``visual-text`` or ``transcription``; no audio vectors are kept)."""
-    wanted: list[str] = []
-    for option in options or ():
-        if option not in V1_OPTIONS:
-            raise InvalidArgument(
-                f"embedding_option {option!r} is not one of: {', '.join(V1_OPTIONS)}",
-                param="embedding_option",
-            )
-        wanted.append(V1_OPTIONS[option])
+    wanted = [V1_OPTIONS[option] for option in options or ()]
     return _v1_task(services.library.get_job(task_id, KIND), wanted)
 
 
