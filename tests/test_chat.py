@@ -382,6 +382,41 @@ def test_files_round_trip_and_chat_by_file_id(chat: Chat) -> None:
     assert "vidsense-1" in models and "vidsense-1-extractive" in models
 
 
+def test_a_video_sent_keeps_the_name_its_sender_gave_it(tmp_path: Path, clip: Path) -> None:
+    """What is handed to indexing names a video as its sender does: an upload by its own name
+    (not the server's copy, ``file-<id>.bin``), a URL by its last part, a data URI (which has
+    no name) by the copy's."""
+    from vidsense.agent.files import FileStore
+    from vidsense.agent.media import MediaResolver, SentVideo
+    from vidsense.agent.messages import MediaRef
+    from vidsense.library import Library
+
+    settings = make_settings(tmp_path / "data", tmp_path / "models", chat_allow_file_urls=True)
+    library = Library.open(settings)
+    try:
+        files = FileStore(tmp_path / "files", 10**8)
+        with clip.open("rb") as f:
+            record = files.create(f, "Holiday Talk.mp4", "user_data")
+        media = MediaResolver(library, files)
+        data = "data:video/mp4;base64," + base64.b64encode(clip.read_bytes()).decode()
+        sent = media.locate(
+            [
+                MediaRef("file", file_id=record["id"]),
+                MediaRef("video", url=clip.as_uri()),
+                MediaRef("video", url=data),
+            ]
+        )
+        assert all(isinstance(s, SentVideo) for s in sent)
+        assert [s.filename for s in sent if isinstance(s, SentVideo)] == [
+            "Holiday Talk.mp4",
+            clip.name,
+            sent[2].path.name,
+        ]
+        assert sent[0].path.name == f"{record['id']}.bin"
+    finally:
+        library.close()
+
+
 # -- bad input -----------------------------------------------------------------------------
 
 

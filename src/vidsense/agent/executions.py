@@ -41,12 +41,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlparse
 
 from vidsense.agent import filling
 from vidsense.agent.artifacts import Artifact, artifact_path
 from vidsense.agent.filling import Made, default_tools, slots, span_writer, top_times
-from vidsense.agent.media import ChatVideo
+from vidsense.agent.media import ChatVideo, SentVideo
 from vidsense.agent.messages import MediaRef, content_part
 from vidsense.agent.planner import Step, plan
 from vidsense.agent.service import ChatService
@@ -470,12 +469,7 @@ class _Run:
             path, hinted = media.local_file(item.ref)
         except VidsenseError as e:
             raise type(e)(f"input {item.name!r}: {e.message}", code=e.code) from e
-        if item.ref.file_id is not None:
-            filename = str(self.chat.files.get(item.ref.file_id).get("filename") or path.name)
-        elif item.ref.url and not item.ref.url.startswith("data:"):
-            filename = unquote(Path(urlparse(item.ref.url).path).name) or item.name
-        else:
-            filename = item.name
+        filename = media.filename(item.ref, item.name)
         sniffed = sniff(path)
         if sniffed == "image" or hinted == "image":
             return media.slideshow([path]), "image", filename  # a one-frame video
@@ -497,7 +491,7 @@ class _Run:
         path, kind, filename = self.local(item)
         self.check_cancel()
         try:
-            video = self.chat.media.index(path, cancel=self.cancel)
+            video = self.chat.media.index(SentVideo(path, filename), cancel=self.cancel)
         except TaskInterrupted:
             raise
         except VidsenseError as e:

@@ -68,6 +68,15 @@ class ChatVideo:
     """True when this request had to analyse it."""
 
 
+@dataclass(frozen=True)
+class SentVideo:
+    """A checked local copy of a video sent (not indexed yet) and the file name its sender
+    knows it by (an upload's name, a URL's last part), which the indexed video keeps."""
+
+    path: Path
+    filename: str
+
+
 def decode_data_uri(uri: str, max_bytes: int | None = None) -> tuple[str, bytes]:
     """``(media type, bytes)`` of a ``data:`` URI; one that would decode to more than
     ``max_bytes`` is refused (``413 data_uri_too_large``) before it is decoded."""
@@ -143,6 +152,17 @@ class MediaResolver:
         if url.startswith("data:"):
             return "the data URI"
         return unquote(urlparse(url).path.rsplit("/", 1)[-1]) or url
+
+    def filename(self, ref: MediaRef, default: str) -> str:
+        """The file name the sender knows ``ref`` by (an upload's own name, a URL's last
+        part), which its video is indexed under; ``default`` where it has none (a data URI)."""
+        if ref.file_id is not None:
+            name = str(self.files.get(ref.file_id).get("filename") or "")
+        elif urlparse(ref.url or "").scheme.lower() in ("http", "https", "file"):
+            name = unquote(urlparse(ref.url or "").path.rsplit("/", 1)[-1])
+        else:
+            name = ""
+        return Path(name).name or default
 
     def _local_file(self, ref: MediaRef, created: list[Path]) -> tuple[Path, str]:
         if ref.file_id is not None:
@@ -258,7 +278,7 @@ class MediaResolver:
             return None
         return ChatVideo(index_id, video, file) if video.status == "ready" else None
 
-    def locate(self, refs: Sequence[MediaRef]) -> list[Path | ChatVideo]:
+    def locate(self, refs: Sequence[MediaRef]) -> list[SentVideo | ChatVideo]:
         """Local, checked video files for ``refs`` (or the library's video, when a ref is one
         of its stream URLs): each video, then one slideshow of all the images. Fails (before
         anything is indexed) on a URL that cannot be read or on bytes that are not a video;
@@ -270,6 +290,7 @@ class MediaResolver:
         known: list[ChatVideo] = []
         created: list[Path] = []
         names: dict[Path, str] = {}
+        filenames: dict[Path, str] = {}
         try:
             for ref in refs:
                 if ref.kind != "image" and (video := self.in_library(ref)) is not None:
@@ -277,6 +298,7 @@ class MediaResolver:
                     continue
                 path, kind = self._local_file(ref, created)
                 names[path] = self._sent_as(ref)
+                filenames[path] = self.filename(ref, path.name)
                 (images if kind == "image" else paths).append(path)
             if images:
                 paths.append(self.slideshow(images, created))
@@ -292,21 +314,22 @@ class MediaResolver:
             for path in created:
                 path.unlink(missing_ok=True)
             raise
-        return [*known, *paths]
+        return [*known, *(SentVideo(p, filenames.get(p, p.name)) for p in paths)]
 
     def index(
         self,
-        path: Path | ChatVideo,
+        sent: SentVideo | ChatVideo,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
     ) -> ChatVideo:
-        """Index ``path`` in the chat index (once per content) and wait until it is ready (a
-        library video is ready already); :class:`TaskInterrupted` when ``cancel`` is set while
-        waiting (the indexing goes on, and a later call finds it)."""
-        if isinstance(path, ChatVideo):
-            return path
+        """Index ``sent`` in the chat index (once per content: a video sent before keeps the
+        name it was first sent under) and wait until it is ready (a library video is ready
+        already); :class:`TaskInterrupted` when ``cancel`` is set while waiting (the indexing
+        goes on, and a later call finds it)."""
+        if isinstance(sent, ChatVideo):
+            return sent
         index_id = self.index_id()
-        submitted = self.library.submit_file(index_id, path).task
+        submitted = self.library.submit_file(index_id, sent.path, filename=sent.filename).task
         new = submitted.status != "ready"
         shown = [-1.0]
 
@@ -349,4 +372,11 @@ def _kind_of_name(filename: str, given: str) -> str:
     return "video"
 
 
-__all__ = ["CHAT_INDEX", "RESERVED_PREFIX", "ChatVideo", "MediaResolver", "decode_data_uri"]
+__all__ = [
+    "CHAT_INDEX",
+    "RESERVED_PREFIX",
+    "ChatVideo",
+    "MediaResolver",
+    "SentVideo",
+    "decode_data_uri",
+]

@@ -45,7 +45,7 @@ from vidsense.agent.filling import (
     top_times,
 )
 from vidsense.agent.making import Makers, configured
-from vidsense.agent.media import ChatVideo, MediaResolver, Progress
+from vidsense.agent.media import ChatVideo, MediaResolver, Progress, SentVideo
 from vidsense.agent.messages import Conversation, parse_messages
 from vidsense.agent.planner import (
     ACTIONS,
@@ -98,7 +98,7 @@ class Prepared:
     conversation: Conversation
     session_id: str
     model: str
-    paths: list[Path | ChatVideo]
+    paths: list[SentVideo | ChatVideo]
     schema: dict[str, Any] | None
     json_object: bool
     base_url: str
@@ -268,7 +268,7 @@ class ChatService:
         session_id = given or "sess_" + secrets.token_hex(8)
         steps = plan(conversation.request.text or "Describe the video.")
         images: list[Path] = []
-        paths: list[Path | ChatVideo] = []
+        paths: list[SentVideo | ChatVideo] = []
         if all(s.tool in VIDEO_FREE for s in steps):
             # Nothing to analyse: a new video is made from the text and the images sent.
             for ref in conversation.media():

@@ -724,12 +724,14 @@ class Library:
         *,
         language: str | None = None,
         user_metadata: Mapping[str, Any] | None = None,
+        filename: str | None = None,
     ) -> Submission:
         """Submit a local file (copied into the library; the original is left alone), checked
-        as :meth:`submit_upload` checks an upload."""
+        as :meth:`submit_upload` checks an upload, under ``filename`` (default: its own
+        name)."""
         path = local_file(path)
         self.store.get_index(index_id)
-        staged = self.stage_file(path)
+        staged = self.stage_file(path, filename)
         return self.submit_upload(index_id, staged, language=language, user_metadata=user_metadata)
 
     def stage_file(self, path: Path, filename: str | None = None) -> StagedFile:
