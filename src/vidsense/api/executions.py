@@ -12,8 +12,6 @@ The work is :mod:`vidsense.agent.executions`'; the server's job workers run it.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,10 +25,8 @@ from vidsense.agent.executions import (
 )
 from vidsense.api.limits import MAX_SKIP
 from vidsense.api.services import Services
-from vidsense.api.wire import Wire
-from vidsense.errors import InvalidArgument
+from vidsense.api.wire import TIME, Wire, moment
 from vidsense.store import JobRecord
-from vidsense.store.base import format_time
 
 # -- requests ------------------------------------------------------------------------------------
 
@@ -61,33 +57,6 @@ class ExecuteRequest(BaseModel):
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
-
-
-TIME: dict[str, Any] = {"format": "date-time"}
-"""A query time as the document gives it (RFC 3339, which :func:`moment` reads)."""
-_EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
-_LEAP_SECOND = re.compile(r"(?<=[Tt ]\d\d:\d\d):60")
-
-
-def moment(text: str | None, param: str) -> str | None:
-    """An ISO 8601 (RFC 3339) time as the store writes times: UTC, ``Z``; a naive time is
-    UTC, a leap second is the second before it, a time past the calendar's ends is its end
-    (``InvalidArgument`` naming ``param`` for anything else)."""
-    if text is None:
-        return None
-    written = _LEAP_SECOND.sub(":59", text.strip()).upper().replace("Z", "+00:00")
-    try:
-        found = datetime.fromisoformat(written)
-    except ValueError as e:
-        raise InvalidArgument(f"{param} must be an ISO 8601 time, got {text!r}", param=param) from e
-    if found.tzinfo is None:
-        found = found.replace(tzinfo=UTC)
-    try:
-        found = found.astimezone(UTC)
-    except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
-        found = (datetime.min if found.year == 1 else datetime.max).replace(tzinfo=UTC)
-    # The store writes four-digit years; every time before year 1000 is before every job.
-    return format_time(max(found, _EARLIEST))
 
 
 class ExecutionQuery(BaseModel):

@@ -6,8 +6,10 @@ listings with ``page_info``, validation that names the field, and the shapes of 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
@@ -15,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, Va
 from vidsense.api.limits import check_json_depth, no_constant
 from vidsense.errors import InvalidArgument
 from vidsense.store import Page
+from vidsense.store.base import format_time
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -26,6 +29,33 @@ NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 URL = r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:\S"
 """A pattern a URL field matches: a scheme, then something (whether the scheme and address
 are allowed is checked when the URL is used)."""
+
+
+TIME: dict[str, Any] = {"format": "date-time"}
+"""A query time as the document gives it (RFC 3339, which :func:`moment` reads)."""
+_EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+_LEAP_SECOND = re.compile(r"(?<=[Tt ]\d\d:\d\d):60")
+
+
+def moment(text: str | None, param: str) -> str | None:
+    """An ISO 8601 (RFC 3339) time as the store writes times: UTC, ``Z``; a naive time is
+    UTC, a leap second is the second before it, a time past the calendar's ends is its end
+    (``InvalidArgument`` naming ``param`` for anything else)."""
+    if text is None:
+        return None
+    written = _LEAP_SECOND.sub(":59", text.strip()).upper().replace("Z", "+00:00")
+    try:
+        found = datetime.fromisoformat(written)
+    except ValueError as e:
+        raise InvalidArgument(f"{param} must be an ISO 8601 time, got {text!r}", param=param) from e
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=UTC)
+    try:
+        found = found.astimezone(UTC)
+    except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
+        found = (datetime.min if found.year == 1 else datetime.max).replace(tzinfo=UTC)
+    # The store writes four-digit years; every time before year 1000 is before every job.
+    return format_time(max(found, _EARLIEST))
 
 
 class Wire(BaseModel):
