@@ -660,6 +660,14 @@ def test_embed_api_v1_a_video_file_in_clips_a_text_and_an_image(nb: Notebook) ->
     )
     assert {s.start_offset_sec for s in near[:3]} == {10, 15, 20}
     assert created.id in [t.id for t in tasks.list()]
+    # Listings filter by creation time (RFC 3339): from started_at, before ended_at; v1 and v2.
+    for listing in (tasks.list, nb.client.embed.v_2.tasks.list):
+        assert created.id in [t.id for t in listing(started_at="2020-01-01T00:00:00Z")]
+        assert created.id not in [t.id for t in listing(ended_at="2020-01-01T00:00:00Z")]
+        assert list(listing(started_at="2999-01-01T00:00:00Z")) == []
+    with pytest.raises(BadRequestError) as bad:
+        list(tasks.list(started_at="yesterday"))
+    _envelope(bad.value, "started_at")
 
     with pytest.raises(BadRequestError) as bad:
         nb.client.embed.create(model_name="Marengo-retrieval-2.7", audio_url=nb.talk_url)

@@ -23,7 +23,7 @@ from vidsense.agent.embedding import KIND, check_video_request, embed_video, emb
 from vidsense.agent.messages import MediaRef
 from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
-from vidsense.api.wire import PageInfo, Wire
+from vidsense.api.wire import TIME, PageInfo, Wire, moment
 from vidsense.errors import InvalidArgument
 from vidsense.search.embeddings import image_embedding, text_embedding
 from vidsense.search.images import decode_image
@@ -104,12 +104,19 @@ class EmbedTaskList(Wire):
 
 
 class EmbedTaskQuery(BaseModel):
-    """``GET /embed-v2/tasks``: one page (``page`` from 1, ``page_limit`` 1-50), newest
-    first, optionally of one ``status``."""
+    """``GET /embed-v2/tasks`` (and v1's ``/embed/tasks``): one page (``page`` from 1,
+    ``page_limit`` 1-50), newest first, optionally of one ``status`` and created from
+    ``started_at`` until before ``ended_at``."""
 
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_limit: int = Field(default=10, ge=1, le=50)
     status: Literal["processing", "ready", "failed"] | None = None
+    started_at: str | None = Field(
+        default=None, description="created at or after (RFC 3339)", json_schema_extra=TIME
+    )
+    ended_at: str | None = Field(
+        default=None, description="created before (RFC 3339)", json_schema_extra=TIME
+    )
 
 
 def _refuse_unoffered(body: EmbedRequest) -> None:
@@ -260,8 +267,11 @@ def get_embed_task(services: Services, task_id: str) -> EmbedTask:
 def _task_page(services: Services, query: EmbedTaskQuery) -> tuple[list[JobRecord], PageInfo]:
     """One page of embed tasks, newest first (empty past the last), and where it sits."""
     lib = services.library
+    after, before = moment(query.started_at, "started_at"), moment(query.ended_at, "ended_at")
     jobs: list[JobRecord] = []
-    while batch := lib.list_jobs(kind=KIND, skip=len(jobs), limit=1000):  # a store page
+    while batch := lib.list_jobs(  # a store page
+        kind=KIND, created_after=after, created_before=before, skip=len(jobs), limit=1000
+    ):
         jobs += batch
     wanted = [j for j in jobs if query.status is None or _STATUS[j.status] == query.status]
     skip = (query.page - 1) * query.page_limit
