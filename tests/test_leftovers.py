@@ -146,3 +146,24 @@ def test_an_upload_killed_mid_way_is_swept_at_the_next_start(
     finally:
         server.stop()
     client.join(5.0)
+
+
+def test_an_expired_multipart_upload_is_removed_with_its_chunks(tmp_path: Path) -> None:
+    """A session past its 24 hours is no longer listed, and the next session made (or
+    listing) removes its folder with the chunks it still held; a live one stays."""
+    import json
+
+    from vidsense.agent.files import FileStore
+    from vidsense.agent.multipart import MultipartUploads
+
+    uploads = MultipartUploads(FileStore(tmp_path / "files", 10**6), 10**6, 1024)
+    old = uploads.create("old.mp4", 5000, None)
+    folder = uploads.root / old["upload_id"]
+    _write(folder / "00001", b"x" * 1024)
+    live = uploads.create("new.mp4", 10, None)
+    assert [s["upload_id"] for s in uploads.list_active()] == [live["upload_id"], old["upload_id"]]
+    record = json.loads((folder / "session.json").read_text())
+    (folder / "session.json").write_text(json.dumps({**record, "expires": time.time() - 1}))
+    assert uploads.get(old["upload_id"])["status"] == "expired"
+    assert [s["upload_id"] for s in uploads.list_active()] == [live["upload_id"]]
+    assert not folder.exists() and (uploads.root / live["upload_id"]).exists()

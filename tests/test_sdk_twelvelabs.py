@@ -61,6 +61,8 @@ from tests.sdk_support import (
 
 pytestmark = pytest.mark.models
 
+CHUNK = 8192
+"""The server's multipart chunk size (bytes): the talk is 18 chunks."""
 MODELS = [
     {"model_name": "marengo3.0", "model_options": ["visual", "audio"]},
     {"model_name": "pegasus1.2", "model_options": ["visual", "audio"]},
@@ -86,7 +88,11 @@ class Notebook:
 @pytest.fixture(scope="module")
 def nb(media: MediaCache, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook]:
     talk = talk_video(media)
-    with pytest.MonkeyPatch.context() as mp, serve(tmp_path_factory, media, "sdk-tl") as served:
+    chunks = {"VIDSENSE_LIMITS__CHUNK_BYTES": str(CHUNK)}  # a multipart upload of many chunks
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        serve(tmp_path_factory, media, "sdk-tl", **chunks) as served,
+    ):
         mp.delenv("TWELVELABS_BASE_URL", raising=False)  # it would override base_url
         client = TwelveLabs(api_key=KEY, base_url=served.url + "/v1.3")
         index = client.indexes.create(
@@ -678,6 +684,85 @@ def test_embed_api_v1_a_video_file_in_clips_a_text_and_an_image(nb: Notebook) ->
     with pytest.raises(ApiError) as missing:
         tasks.status("embed_0123456789abcdef01234567")
     assert missing.value.status_code == 404
+
+
+def test_a_multipart_upload_of_many_chunks_becomes_the_same_file_as_an_asset(
+    nb: Notebook, tmp_path: Path
+) -> None:
+    """The SDK's ``multipart_upload.upload_file`` (for files too large to send at once): the
+    session, the first chunk URLs, more URLs asked for, chunk PUTs answered with ETags, the
+    reports; the asset is the file, byte for byte."""
+    import hashlib
+
+    import httpx
+    from twelvelabs.core.api_error import ApiError as Refused
+
+    sent = tmp_path / "Long Talk.mp4"  # the SDK writes its chunks beside the file
+    sent.write_bytes(nb.talk.path.read_bytes())
+    seen: list[float] = []
+    done = nb.client.multipart_upload.upload_file(
+        sent, batch_size=8, progress_callback=lambda p: seen.append(p.percentage or 0)
+    )
+    assert done.asset_id and done.asset_url.endswith(f"/assets/{done.asset_id}")
+    assert sent.stat().st_size > 10 * CHUNK  # more chunks than the first set of URLs
+    assert seen[-1] == 100 and len(seen) >= 3  # reported in batches of 8
+    asset = nb.client.assets.retrieve(done.asset_id)
+    assert (asset.status, asset.filename, asset.size) == ("ready", sent.name, sent.stat().st_size)
+    assert asset.duration == pytest.approx(nb.talk.duration, abs=0.05)
+    got = httpx.get(f"{nb.served.url}/v1/files/{done.asset_id}/content", headers={"x-api-key": KEY})
+    assert hashlib.sha256(got.content).digest() == hashlib.sha256(sent.read_bytes()).digest()
+    assert not (tmp_path / "Long Talk_chunks").exists()
+
+    uploads = nb.client.multipart_upload
+    # A session: its chunks' state, listed while it takes chunks, a chunk URL opens only its
+    # own PUT, a wrong proof or size is refused, and a text file never becomes an asset.
+    notes = b"not a video at all\n" * 2000
+    session = uploads.create(filename="notes.mp4", type="video", total_size=len(notes))
+    assert session.upload_id and session.total_chunks == 5 and session.chunk_size == CHUNK
+    assert session.upload_id in [u.upload_id for u in uploads.list_incomplete_uploads()]
+    assert [c.status for c in uploads.get_status(session.upload_id)] == ["pending"] * 5
+    urls = {u.chunk_index: u.url for u in session.upload_urls or []}
+    assert sorted(urls) == [1, 2, 3, 4, 5]
+    parts = [notes[i : i + CHUNK] for i in range(0, len(notes), CHUNK)]
+    forged = urls[1].replace("signature=", "signature=0")
+    assert httpx.put(forged, content=parts[0]).status_code == 403
+    assert httpx.put(urls[2], content=parts[0] + b"x").status_code == 413  # over a chunk
+    short = httpx.put(urls[2], content=parts[0][:-1])
+    assert (short.status_code, short.json()["code"]) == (400, "chunk_size_mismatch")
+    etags = []
+    for n, part in enumerate(parts, 1):
+        put = httpx.put(urls[n], content=part)
+        assert put.status_code == 200, put.text
+        etags.append(put.headers["etag"].strip('"'))
+    assert etags[0] == hashlib.md5(parts[0]).hexdigest()
+    report = [
+        {"chunk_index": n, "proof": tag, "proof_type": "etag", "chunk_size": len(parts[n - 1])}
+        for n, tag in enumerate(etags, 1)
+    ]
+    with pytest.raises(BadRequestError) as wrong:
+        uploads.report_chunk_batch(
+            session.upload_id, completed_chunks=[{**report[0], "proof": "x"}]
+        )
+    _envelope(wrong.value, "ETag")
+    first = uploads.report_chunk_batch(session.upload_id, completed_chunks=report[:2])
+    assert (first.processed_chunks, first.total_completed, first.url) == (2, 2, None)
+    with pytest.raises(BadRequestError) as refused:
+        uploads.report_chunk_batch(session.upload_id, completed_chunks=report[1:])
+    _envelope(refused.value, "not a video")
+    status = httpx.get(
+        f"{nb.served.url}/v1.3/assets/multipart-uploads/{session.upload_id}",
+        headers={"x-api-key": KEY},
+    ).json()
+    assert status["status"] == "failed" and "not a video" in status["error"]
+    with pytest.raises(Refused) as missing:
+        nb.client.assets.retrieve(session.asset_id)
+    assert missing.value.status_code == 404  # nothing half-made
+    assert session.upload_id not in [u.upload_id for u in uploads.list_incomplete_uploads()]
+    with pytest.raises(Refused) as big:
+        uploads.create(filename="huge.mp4", type="video", total_size=10 * 2**40)
+    assert big.value.status_code == 413
+    with pytest.raises(BadRequestError):
+        uploads.create(filename="song.mp3", type="audio", total_size=1000)
 
 
 # -- errors ----------------------------------------------------------------------------------

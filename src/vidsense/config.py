@@ -58,6 +58,12 @@ class LimitSettings(BaseSettings):
         description="decoded size of one data: URI in a chat or video/generate request, bytes "
         "(48 MiB); checked before decoding",
     )
+    chunk_bytes: int = Field(
+        default=32 << 20,
+        ge=1024,
+        description="size of each chunk of a multipart asset upload (POST "
+        "/v1/assets/multipart-uploads), bytes (32 MiB); a chunk's PUT is held to it",
+    )
     render_seconds: float = Field(
         default=4 * 3600.0,
         gt=0.0,

@@ -52,6 +52,11 @@ VLMRUN_PURPOSES: tuple[FilePurpose, ...] = (
 )
 
 
+def new_file_id() -> str:
+    """A new file's id (``file-`` and 24 hex digits)."""
+    return "file-" + secrets.token_hex(12)
+
+
 class FileStore:
     """Uploaded files with their OpenAI ``FileObject`` records (thread-safe)."""
 
@@ -71,11 +76,12 @@ class FileStore:
         filename: str,
         purpose: str,
         check: Callable[[Path, str], Mapping[str, Any]] | None = None,
+        file_id: str | None = None,
     ) -> dict[str, Any]:
         """Store an upload for ``purpose`` (one of :data:`PURPOSES`); the record appears only
         once the bytes are complete. ``check(path, filename)`` (when given) looks at the bytes
         first and returns facts kept in the record under ``asset``; what it raises refuses the
-        upload, nothing kept."""
+        upload, nothing kept. ``file_id`` is the id to store it under (default: a new one)."""
         if not purpose:
             raise InvalidArgument("purpose is required", param="purpose")
         if purpose not in PURPOSES:
@@ -84,7 +90,7 @@ class FileStore:
                 param="purpose",
             )
         self.root.mkdir(parents=True, exist_ok=True)
-        file_id = "file-" + secrets.token_hex(12)
+        file_id = file_id or new_file_id()
         data, meta = self._paths(file_id)
         tmp = data.with_suffix(".part")
         size = 0

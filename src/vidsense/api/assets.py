@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from vidsense.agent.multipart import FIRST_URLS, ChunkUrl
 from vidsense.api.indexes import TimeRange, asset_of, said, video_metadata
 from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
-from vidsense.api.wire import Listing, PageInfo, Wire, page_info
+from vidsense.api.wire import NOT_BLANK, Listing, PageInfo, Wire, page_info
 from vidsense.errors import FetchFailed, InvalidArgument, MediaError, MediaUnavailable, NotFound
 from vidsense.store import TaskRecord, VideoRecord
 from vidsense.store.base import utc_now
@@ -225,12 +226,17 @@ def list_assets(services: Services, query: AssetQuery) -> Listing[Asset]:
     page = found[start : start + query.page_limit]
     return Listing[Asset](
         data=[asset_out(r) for r in page],
-        page_info=PageInfo(
-            page=query.page,
-            limit_per_page=query.page_limit,
-            total_page=max(1, math.ceil(len(found) / query.page_limit)),
-            total_results=len(found),
-        ),
+        page_info=_page(query.page, query.page_limit, len(found)),
+    )
+
+
+def _page(page: int, limit: int, total: int) -> PageInfo:
+    """Where page ``page`` of ``limit`` items sits among ``total``."""
+    return PageInfo(
+        page=page,
+        limit_per_page=limit,
+        total_page=max(1, math.ceil(total / limit)),
+        total_results=total,
     )
 
 
@@ -324,4 +330,223 @@ def list_indexed_assets(
     found = services.library.list_videos(index_id, page=query.page, page_limit=query.page_limit)
     return Listing[IndexedAsset](
         data=[indexed_out(services, v) for v in found.items], page_info=page_info(found)
+    )
+
+
+# -- multipart uploads -----------------------------------------------------------------------------
+
+
+class UploadCreate(Wire):
+    """``POST /assets/multipart-uploads``: a file to send in chunks (``total_size`` bytes)."""
+
+    model_config = ConfigDict(strict=True)  # JSON: no 0 for false, no text for a number
+
+    filename: str = Field(min_length=1, pattern=NOT_BLANK)
+    type: Literal["video"] = Field(description="vidsense keeps video assets only")
+    total_size: int = Field(ge=1, description="bytes; at most the server's upload limit (413)")
+    enable_hls: bool | None = None
+    enable_thumbnail: bool | None = None
+    user_metadata: dict[str, Any] | None = None
+
+
+class UploadUrl(Wire):
+    chunk_index: int
+    url: str
+    expires_at: str
+
+
+class UploadCreated(Wire):
+    """A new upload session: the first chunks' URLs (ask for the rest), each chunk's size, how
+    many there are, and the asset the file becomes."""
+
+    upload_id: str
+    asset_id: str
+    upload_urls: list[UploadUrl]
+    upload_headers: dict[str, str] = Field(default_factory=dict)
+    chunk_size: int
+    total_chunks: int
+    expires_at: str
+
+
+class UrlsRequest(Wire):
+    """``POST /assets/multipart-uploads/{id}/presigned-urls``: URLs for ``count`` chunks
+    from chunk ``start`` (counted from 1)."""
+
+    model_config = ConfigDict(strict=True)  # JSON: no 0 for false, no text for a number
+
+    start: int = Field(ge=1, le=MAX_PAGE)
+    count: int = Field(ge=1, le=1000)
+
+
+class UrlsOut(Wire):
+    upload_id: str
+    start_index: int
+    count: int
+    upload_urls: list[UploadUrl]
+    generated_at: str
+    expires_at: str
+
+
+class CompletedChunk(Wire):
+    model_config = ConfigDict(strict=True)
+
+    chunk_index: int = Field(ge=1, le=MAX_PAGE)
+    proof: str
+    proof_type: Literal["etag"] = "etag"
+    chunk_size: int = Field(ge=0)
+
+
+class ChunkReport(Wire):
+    """``POST /assets/multipart-uploads/{id}``: chunks PUT, each with the ETag it got."""
+
+    model_config = ConfigDict(strict=True)  # JSON: no 0 for false, no text for a number
+
+    completed_chunks: list[CompletedChunk] = Field(min_length=1, max_length=1000)
+
+
+class ChunkReportOut(Wire):
+    """What a report changed; ``url`` (the asset's) once the last chunk is in."""
+
+    url: str | None = None
+    asset_id: str
+    processed_chunks: int
+    duplicate_chunks: int
+    total_completed: int
+
+
+class ChunkState(Wire):
+    index: int
+    status: Literal["completed", "pending", "failed"]
+    uploaded_at: str | None = None
+
+
+class UploadStatus(Wire):
+    """An upload session: ``active`` (taking chunks), ``completed`` (the asset exists),
+    ``failed`` (``error`` says why) or ``expired``; one page of its chunks."""
+
+    upload_id: str
+    status: Literal["active", "completed", "failed", "expired"]
+    uploaded_chunks: list[ChunkState]
+    chunks_completed: int
+    chunks_failed: int
+    chunks_pending: int
+    page_info: PageInfo
+    total_size: int
+    uploaded_size: int
+    asset_id: str
+    error: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class UploadSummary(Wire):
+    upload_id: str
+    status: Literal["active", "completed", "failed", "expired"]
+    total_size: int
+    chunk_size: int
+    total_chunks: int
+    created_at: str
+    expires_at: str
+
+
+class UploadQuery(BaseModel):
+    """One page (``page`` from 1, ``page_limit`` 1-50)."""
+
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_limit: int = Field(default=10, ge=1, le=50)
+
+
+def _urls(urls: list[ChunkUrl]) -> list[UploadUrl]:
+    return [UploadUrl(chunk_index=u.chunk_index, url=u.url, expires_at=u.expires_at) for u in urls]
+
+
+def create_upload(services: Services, body: UploadCreate, server: str) -> UploadCreated:
+    """A multipart upload session, with the URLs of its first chunks on ``server``."""
+    uploads = services.multipart
+    session = uploads.create(body.filename, body.total_size, body.user_metadata)
+    return UploadCreated(
+        upload_id=session["upload_id"],
+        asset_id=session["asset_id"],
+        upload_urls=_urls(uploads.urls(session, server, 1, FIRST_URLS)),
+        chunk_size=session["chunk_size"],
+        total_chunks=session["total_chunks"],
+        expires_at=session["expires_at"],
+    )
+
+
+def upload_urls(services: Services, upload_id: str, body: UrlsRequest, server: str) -> UrlsOut:
+    uploads = services.multipart
+    urls = uploads.urls(uploads.get(upload_id), server, body.start, body.count)
+    return UrlsOut(
+        upload_id=upload_id,
+        start_index=body.start,
+        count=len(urls),
+        upload_urls=_urls(urls),
+        generated_at=utc_now(),
+        expires_at=urls[0].expires_at,
+    )
+
+
+def report_chunks(
+    services: Services, upload_id: str, body: ChunkReport, api: str
+) -> ChunkReportOut:
+    """Mark chunks complete; the last one makes the asset (a file that is not a video fails
+    the session, 400)."""
+    chunks = [c.model_dump() for c in body.completed_chunks]
+    session = services.multipart.get(upload_id)
+    meta = session.get("user_metadata")
+    done = services.multipart.report(upload_id, chunks, _facts("multipart", meta))
+    return ChunkReportOut(
+        url=f"{api}/assets/{session['asset_id']}" if done["done"] else None,
+        asset_id=session["asset_id"],
+        processed_chunks=done["processed"],
+        duplicate_chunks=done["duplicates"],
+        total_completed=done["total_completed"],
+    )
+
+
+def upload_status(services: Services, upload_id: str, query: UploadQuery) -> UploadStatus:
+    uploads = services.multipart
+    session = uploads.get(upload_id)
+    chunks = uploads.chunks(session)
+    completed = [c for c in chunks if c["status"] == "completed"]
+    start = (query.page - 1) * query.page_limit
+    return UploadStatus(
+        upload_id=upload_id,
+        status=session["status"],
+        uploaded_chunks=[
+            ChunkState(index=c["index"], status=c["status"], uploaded_at=c["uploaded_at"])
+            for c in chunks[start : start + query.page_limit]
+        ],
+        chunks_completed=len(completed),
+        chunks_failed=0,
+        chunks_pending=len(chunks) - len(completed),
+        page_info=_page(query.page, query.page_limit, len(chunks)),
+        total_size=session["total_size"],
+        uploaded_size=sum(c["size"] for c in completed),
+        asset_id=session["asset_id"],
+        error=session.get("error"),
+        created_at=session["created_at"],
+        updated_at=session["updated_at"],
+    )
+
+
+def list_uploads(services: Services, query: UploadQuery) -> Listing[UploadSummary]:
+    """Sessions still taking chunks, newest first."""
+    found = services.multipart.list_active()
+    start = (query.page - 1) * query.page_limit
+    return Listing[UploadSummary](
+        data=[
+            UploadSummary(
+                upload_id=s["upload_id"],
+                status=s["status"],
+                total_size=s["total_size"],
+                chunk_size=s["chunk_size"],
+                total_chunks=s["total_chunks"],
+                created_at=s["created_at"],
+                expires_at=s["expires_at"],
+            )
+            for s in found[start : start + query.page_limit]
+        ],
+        page_info=_page(query.page, query.page_limit, len(found)),
     )

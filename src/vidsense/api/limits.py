@@ -30,6 +30,7 @@ FORM_SLACK_BYTES = 4 * MAX_FIELD_BYTES
 _P = r"^/v1(?:\.\d+)?(?:/openai)?"
 BODY_FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(_P + r"/(?:tasks|files)/?$"), "upload"),
+    (re.compile(_P + r"/assets/multipart-uploads/[^/]+/chunks/\d+/?$"), "chunk"),
     (
         re.compile(_P + r"/(?:search|classify(?:/bulk)?|indexes/[^/]+/(?:logos|people/search))/?$"),
         "form",
@@ -48,7 +49,8 @@ other route is ``json``."""
 
 
 def body_family(path: str, content_type: str) -> str:
-    """The body-size family of a request: ``upload``, ``form``, ``chat`` or ``json``.
+    """The body-size family of a request: ``upload``, ``chunk``, ``form``, ``chat`` or
+    ``json``.
 
     A multipart body to a route not listed in :data:`BODY_FAMILIES` counts as an upload, so
     that a route that takes files is never cut to the JSON limit."""
@@ -69,6 +71,8 @@ def body_limit(settings: Settings, path: str, content_type: str) -> tuple[int, s
         if not content_type.lower().startswith("multipart/"):
             return limits.json_bytes, "VIDSENSE_LIMITS__JSON_BYTES"
         return settings.max_upload_bytes + FORM_SLACK_BYTES, "VIDSENSE_MAX_UPLOAD_BYTES"
+    if family == "chunk":
+        return limits.chunk_bytes, "VIDSENSE_LIMITS__CHUNK_BYTES"
     if family == "form":
         return limits.form_bytes, "VIDSENSE_LIMITS__FORM_BYTES"
     if family == "chat":

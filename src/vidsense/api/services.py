@@ -21,6 +21,7 @@ from vidsense.config import Settings
 from vidsense.library import Library
 
 if TYPE_CHECKING:
+    from vidsense.agent.multipart import MultipartUploads
     from vidsense.agent.predictions import Predictions
     from vidsense.agent.service import ChatService
     from vidsense.jobs import Executor
@@ -82,6 +83,18 @@ class Services:
         from vidsense.agent.service import ChatService
 
         return self._kept("chat", lambda: ChatService(self.library, self.writing))
+
+    @property
+    def multipart(self) -> MultipartUploads:
+        """Assets sent in chunks (Twelve Labs' multipart uploads), kept beside the files."""
+        from vidsense.agent.multipart import MultipartUploads
+
+        return self._kept(
+            "multipart",
+            lambda: MultipartUploads(
+                self.chat.files, self.settings.max_upload_bytes, self.settings.limits.chunk_bytes
+            ),
+        )
 
     @property
     def predictions(self) -> Predictions:

@@ -152,4 +152,5 @@ def create_app(
     ):
         app.include_router(router, prefix="/v1", dependencies=guarded)
     app.include_router(files.public_router, prefix="/v1")
+    app.include_router(assets.public_router, prefix="/v1")
     return app
