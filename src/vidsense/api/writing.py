@@ -23,7 +23,7 @@ from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
 from vidsense.api.wire import NOT_BLANK, Lower, PageInfo, Wire, one_of_fields
-from vidsense.errors import InvalidArgument
+from vidsense.errors import Conflict, InvalidArgument
 from vidsense.language.schema import response_format
 from vidsense.store import JobRecord
 
@@ -212,7 +212,7 @@ class Analysis(Generated):
     finish_reason: str
 
 
-AnalyzeTaskStatus = Literal["queued", "pending", "processing", "ready", "failed"]
+AnalyzeTaskStatus = Literal["queued", "pending", "processing", "ready", "failed", "canceled"]
 
 
 class AnalyzeTaskCreated(Wire):
@@ -330,6 +330,35 @@ _TASK_STATUS: dict[str, AnalyzeTaskStatus] = {
 }
 
 
+def _task_status(job: JobRecord) -> AnalyzeTaskStatus:
+    if job.status == "failed" and job.error_code == "cancelled":
+        return "canceled"
+    return _TASK_STATUS[job.status]
+
+
+class AnalyzeTaskCanceled(Wire):
+    task_id: str
+    status: Literal["canceled"] = "canceled"
+
+
+def cancel_analyze_task(services: Services, task_id: str) -> AnalyzeTaskCanceled:
+    """``POST /analyze/tasks/{id}/cancel``: stop a task that has not ended (cancelling one
+    cancelled before answers the same); one that ended is a 400."""
+    job = services.library.get_job(task_id, ANALYSIS_KIND)
+    if _task_status(job) != "canceled":
+        if job.status in ("completed", "failed"):
+            raise InvalidArgument(
+                f"the task has ended ({_task_status(job)}): only a queued, pending or "
+                "processing task can be cancelled",
+                param="task_id",
+            )
+        try:
+            services.library.cancel_job(task_id, "the task was cancelled")
+        except Conflict:  # it ended meanwhile
+            return cancel_analyze_task(services, task_id)
+    return AnalyzeTaskCanceled(task_id=task_id)
+
+
 def analyze_task_out(job: JobRecord) -> AnalyzeTask:
     request = job.request
     result = job.result or {}
@@ -337,7 +366,7 @@ def analyze_task_out(job: JobRecord) -> AnalyzeTask:
     video = request.get("video") or {"type": "video_id", "video_id": request.get("video_id")}
     return AnalyzeTask(
         task_id=job.id,
-        status=_TASK_STATUS[job.status],
+        status=_task_status(job),
         custom_id=request.get("custom_id"),
         video_source=video,
         request_params={k: v for k, v in request.items() if k not in ("video", "video_id")},

@@ -16,6 +16,7 @@ from vidsense.api.writing import (
     Analysis,
     AnalyzeRequest,
     AnalyzeTask,
+    AnalyzeTaskCanceled,
     AnalyzeTaskCreate,
     AnalyzeTaskCreated,
     AnalyzeTaskList,
@@ -65,6 +66,11 @@ def create_analyze_task(body: AnalyzeTaskCreate, svc: Svc) -> AnalyzeTaskCreated
 @router.get("/analyze/tasks", response_model_exclude_unset=True)
 def list_analyze_tasks(svc: Svc, query: Annotated[AnalyzeTaskQuery, Query()]) -> AnalyzeTaskList:
     return api.list_analyze_tasks(svc, query)
+
+
+@router.post("/analyze/tasks/{task_id}/cancel")
+def cancel_analyze_task(task_id: str, svc: Svc) -> AnalyzeTaskCanceled:
+    return api.cancel_analyze_task(svc, task_id)
 
 
 @router.get("/analyze/tasks/{task_id}", response_model_exclude_unset=True)
