@@ -515,6 +515,26 @@ def test_analyze_async_task(nb: Notebook) -> None:
     assert done.completed_at is not None and done.completed_at >= done.created_at
     listed = [t.task_id for t in nb.client.analyze_async.tasks.list().data]
     assert created.task_id in listed
+    with pytest.raises(BadRequestError) as ended:
+        nb.client.analyze_async.tasks.cancel(created.task_id)
+    _envelope(ended.value, "ended")
+
+
+def test_an_analyze_task_is_cancelled_before_it_ends(nb: Notebook, media: MediaCache) -> None:
+    """``analyze_async.tasks.cancel`` on a task still fetching and analysing its new video:
+    ``canceled``, and so it stays (a second cancel answers the same)."""
+    fresh = spoken_clip(media, "sdk-cancel.mp4", spoken="a video nobody asked about before")
+    tasks = nb.client.analyze_async.tasks
+    created = tasks.create(
+        model_name="pegasus1.5",
+        video=VideoContext_Url(url=nb.served.files.url(fresh)),
+        prompt="What is said?",
+    )
+    assert tasks.cancel(created.task_id).status == "canceled"
+    assert tasks.retrieve(created.task_id).status == "canceled"
+    assert tasks.cancel(created.task_id).status == "canceled"
+    with pytest.raises(NotFoundError):
+        tasks.cancel("0123456789abcdef01234567")
 
 
 # -- embeddings ------------------------------------------------------------------------------
@@ -684,6 +704,44 @@ def test_embed_api_v1_a_video_file_in_clips_a_text_and_an_image(nb: Notebook) ->
     with pytest.raises(ApiError) as missing:
         tasks.status("embed_0123456789abcdef01234567")
     assert missing.value.status_code == 404
+
+
+def test_an_assets_transcription_has_word_sentence_and_phrase_times(
+    nb: Notebook, talk_asset: Any
+) -> None:
+    """``assets.retrieve_transcription``: the first call has the asset analysed; polled until
+    ready, its words, sentences and phrases carry the times they were said at."""
+    parts = ["words", "sentences", "utterances"]
+    done = poll(
+        lambda: (
+            (t := nb.client.assets.retrieve_transcription(talk_asset.id, include=parts)).status
+            in ("ready", "failed")
+            and t
+        ),
+        120,
+        "the asset's transcription",
+    )
+    assert done.status == "ready", done.error
+    assert done.words and done.sentences and done.utterances
+    keys = ("pricing", "storage", "support", "password")  # one sentence per line said
+    for sentence, key in zip(done.sentences, keys, strict=True):
+        truth = nb.talk.line(key)
+        assert key in sentence.value.lower()
+        assert sentence.start == pytest.approx(truth.start, abs=0.6), sentence
+        assert sentence.end == pytest.approx(truth.end, abs=0.8), sentence
+    spoken = nb.talk.line("password")
+    word = next(w for w in done.words if w.value.strip(".,").lower() == "password")
+    assert spoken.start <= word.start < word.end <= spoken.end + 0.5
+    assert [w.start for w in done.words] == sorted(w.start for w in done.words)
+    assert " ".join(u.value for u in done.utterances).count("password") == 1
+    assert {u.speaker for u in done.utterances} == {None}
+    words_only = nb.client.assets.retrieve_transcription(talk_asset.id)  # default: words
+    assert words_only.words == done.words and words_only.sentences is None
+    with pytest.raises(BadRequestError) as bad:
+        nb.client.assets.retrieve_transcription(talk_asset.id, include="paragraphs")
+    _envelope(bad.value, "include")
+    with pytest.raises(NotFoundError):
+        nb.client.assets.retrieve_transcription("file-0123456789abcdef01234567")
 
 
 def test_a_multipart_upload_of_many_chunks_becomes_the_same_file_as_an_asset(

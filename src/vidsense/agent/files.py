@@ -149,6 +149,20 @@ class FileStore:
             )
         return record
 
+    def note_asset(self, asset_id: str, **facts: Any) -> dict[str, Any]:
+        """Add ``facts`` to an asset's record (rewritten whole); the record."""
+        with self._lock:
+            record = self.asset(asset_id)
+            record["asset"].update(facts)
+            _, meta = self._paths(asset_id)
+            tmp = meta.with_suffix(f".{threading.get_ident()}.tmp")
+            try:
+                tmp.write_text(json.dumps(record))
+                tmp.replace(meta)
+            finally:
+                tmp.unlink(missing_ok=True)
+        return record
+
     def path(self, file_id: str) -> Path:
         """Where the file's bytes are."""
         self.get(file_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 from urllib.parse import unquote, urlsplit
@@ -550,3 +551,97 @@ def list_uploads(services: Services, query: UploadQuery) -> Listing[UploadSummar
         ],
         page_info=_page(query.page, query.page_limit, len(found)),
     )
+
+
+# -- an asset's transcription ------------------------------------------------------------------
+
+Segmentation = Literal["words", "sentences", "utterances"]
+SEGMENTATIONS: tuple[Segmentation, ...] = ("words", "sentences", "utterances")
+
+
+class TranscriptionEntry(Wire):
+    start: float
+    end: float
+    value: str
+
+
+class TranscriptionUtterance(TranscriptionEntry):
+    speaker: str | None = None
+    """Speakers are not told apart: always null."""
+
+
+class AssetTranscription(Wire):
+    """What is said in an asset: ``pending`` or ``processing`` while it is analysed (the first
+    request starts that), then ``ready`` with the segmentations asked for, or ``failed``."""
+
+    status: Literal["pending", "processing", "ready", "failed"]
+    words: list[TranscriptionEntry] | None = None
+    sentences: list[TranscriptionEntry] | None = None
+    utterances: list[TranscriptionUtterance] | None = None
+    error: dict[str, str] | None = None
+
+
+INCLUDE = r"^[ ,]*(?:(?:words|sentences|utterances)(?:[ ,]+|$))*$"
+"""What one ``include`` value may be: segmentations, separated by commas (or spaces)."""
+
+
+def _segmentations(include: list[str]) -> list[str]:
+    wanted = [p for given in include for p in re.split(r"[ ,]+", given) if p] or ["words"]
+    for name in wanted:
+        if name not in SEGMENTATIONS:
+            raise InvalidArgument(
+                f"include must name {', '.join(SEGMENTATIONS)}; got {name!r}", param="include"
+            )
+    return wanted
+
+
+def asset_transcription(
+    services: Services, asset_id: str, include: list[str]
+) -> AssetTranscription:
+    """``GET /assets/{id}/transcription``: the first request has the asset analysed (once per
+    content, in the hidden chat index, as a chat about it would); later ones report the
+    analysis until it is ready, then read the words with their times, the sentences they make
+    and each recognised phrase (as an utterance: speakers are not told apart)."""
+    wanted = _segmentations(include)
+    record = _record(services, asset_id)
+    library = services.library
+    task: TaskRecord | None = None
+    if (known := record["asset"].get("analysis_task")) is not None:
+        try:
+            task = library.get_task(str(known))
+        except NotFound:  # its index was deleted: analysed again
+            task = None
+    if task is None:
+        path = services.chat.files.path(asset_id)
+        index_id = services.chat.media.index_id()
+        task = library.submit_file(index_id, path, filename=str(record["filename"])).task
+        services.chat.files.note_asset(asset_id, analysis_task=task.id)
+    if task.status == "failed":
+        return AssetTranscription(
+            status="failed", error={"message": task.error_message or "the analysis failed"}
+        )
+    if task.status != "ready" or task.video_id is None:
+        return AssetTranscription(status="processing" if task.status == "indexing" else "pending")
+    from vidsense.language.sentences import segment_sentences
+
+    said = library.store.segments(task.video_id, "transcript")
+    out = AssetTranscription(status="ready")
+    if "words" in wanted:
+        out.words = [
+            TranscriptionEntry(
+                start=round(float(w["start"]), 3), end=round(float(w["end"]), 3),
+                value=str(w["word"]).strip(),
+            )
+            for s in said for w in (s.data or {}).get("words") or [] if str(w["word"]).strip()
+        ]  # fmt: skip
+    if "sentences" in wanted:
+        out.sentences = [
+            TranscriptionEntry(start=round(x.start, 3), end=round(x.end, 3), value=x.text)
+            for x in segment_sentences(said)
+        ]
+    if "utterances" in wanted:
+        out.utterances = [
+            TranscriptionUtterance(start=round(s.start, 3), end=round(s.end, 3), value=s.text)
+            for s in said
+        ]
+    return out

@@ -12,6 +12,7 @@ from vidsense.api import assets as api
 from vidsense.api.assets import (
     Asset,
     AssetQuery,
+    AssetTranscription,
     ChunkReport,
     ChunkReportOut,
     IndexedAsset,
@@ -121,6 +122,18 @@ def list_assets(svc: Svc, query: Annotated[AssetQuery, Query()]) -> Listing[Asse
 @router.get("/assets/{asset_id:asset_id}")
 def get_asset(asset_id: str, svc: Svc) -> Asset:
     return api.get_asset(svc, asset_id)
+
+
+@router.get("/assets/{asset_id}/transcription", response_model_exclude_none=True)
+async def asset_transcription(
+    asset_id: str,
+    svc: Svc,
+    include: Annotated[
+        list[Annotated[str, Query(pattern=api.INCLUDE)]] | None,
+        Query(description="words, sentences, utterances (repeated, or comma-separated)"),
+    ] = None,
+) -> AssetTranscription:
+    return await run_in_threadpool(api.asset_transcription, svc, asset_id, include or [])
 
 
 @router.delete("/assets/{asset_id:asset_id}", status_code=204)
