@@ -266,6 +266,26 @@ def test_asset_then_indexed_asset(nb: Notebook, media: MediaCache) -> None:
     assert hits and hits[0].video_id == created.id
     hits = _search(nb, CAPTION, ["visual"])
     assert created.id in [h.video_id for h in hits]
+    # The asset's own metadata: replaced whole, merged (null removes a key, "" and [] are
+    # ignored), cleared; the indexed video keeps its own.
+    assets = nb.client.assets
+    assets.replace_user_metadata(asset.id, user_metadata={"team": "docs", "tags": ["a", "b"]})
+    assets.update_user_metadata(
+        asset.id, user_metadata={"tags": None, "year": 2026, "team": "", "draft": []}
+    )
+    assert assets.retrieve(asset.id).user_metadata == {"team": "docs", "year": 2026}
+    assets.replace_user_metadata(asset.id, user_metadata={"year": 2027})
+    assert assets.retrieve(asset.id).user_metadata == {"year": 2027}
+    assets.delete_user_metadata(asset.id)
+    assert not assets.retrieve(asset.id).user_metadata
+    assert nb.client.indexes.videos.retrieve(nb.index_id, created.id).user_metadata == meta
+    with pytest.raises(NotFoundError):
+        assets.update_user_metadata("file-0123456789abcdef01234567", user_metadata={"a": "b"})
+    # Deleting the indexed asset deletes its video; the asset stays.
+    nb.client.indexes.indexed_assets.delete(nb.index_id, created.id)
+    with pytest.raises(NotFoundError):
+        nb.client.indexes.videos.retrieve(nb.index_id, created.id)
+    assert assets.retrieve(asset.id).status == "ready"
 
 
 # -- videos ----------------------------------------------------------------------------------

@@ -247,6 +247,36 @@ def delete_asset(services: Services, asset_id: str) -> None:
     services.chat.files.delete(asset_id)
 
 
+MetadataValue = str | int | float | bool | list[str] | None
+
+
+class AssetMetadata(Wire):
+    """``/assets/{id}/user-metadata``: ``PUT`` replaces the whole, ``PATCH`` merges (a key
+    set to null is removed); with either, a key set to ``""`` or ``[]`` is ignored."""
+
+    model_config = ConfigDict(strict=True)
+
+    user_metadata: dict[str, MetadataValue]
+
+
+def set_asset_metadata(
+    services: Services, asset_id: str, body: AssetMetadata | None, *, merge: bool
+) -> None:
+    """Replace (``merge`` false) or update an asset's user metadata; ``None``: clear it. The
+    videos indexed from it keep theirs (``indexes.indexed_assets.update`` changes those)."""
+    record = _record(services, asset_id)
+    given = body.user_metadata if body is not None else {}
+    kept = dict(record["asset"].get("user_metadata") or {}) if merge else {}
+    for key, value in given.items():
+        if value == "" or value == []:
+            continue
+        if value is None:
+            kept.pop(key, None)
+        else:
+            kept[key] = value
+    services.chat.files.note_asset(asset_id, user_metadata=kept or None)
+
+
 # -- indexed assets --------------------------------------------------------------------------------
 
 

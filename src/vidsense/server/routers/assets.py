@@ -11,6 +11,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from vidsense.api import assets as api
 from vidsense.api.assets import (
     Asset,
+    AssetMetadata,
     AssetQuery,
     AssetTranscription,
     ChunkReport,
@@ -27,7 +28,7 @@ from vidsense.api.assets import (
     UrlsOut,
     UrlsRequest,
 )
-from vidsense.api.indexes import VideoUpdate, update_video
+from vidsense.api.indexes import VideoUpdate, delete_video, update_video
 from vidsense.api.wire import Listing
 from vidsense.server.deps import Svc, api_base, server_base
 
@@ -142,6 +143,24 @@ def delete_asset(asset_id: str, svc: Svc) -> Response:
     return Response(status_code=204)
 
 
+@router.put("/assets/{asset_id}/user-metadata", status_code=204)
+def replace_asset_metadata(asset_id: str, body: AssetMetadata, svc: Svc) -> Response:
+    api.set_asset_metadata(svc, asset_id, body, merge=False)
+    return Response(status_code=204)
+
+
+@router.patch("/assets/{asset_id}/user-metadata", status_code=204)
+def update_asset_metadata(asset_id: str, body: AssetMetadata, svc: Svc) -> Response:
+    api.set_asset_metadata(svc, asset_id, body, merge=True)
+    return Response(status_code=204)
+
+
+@router.delete("/assets/{asset_id}/user-metadata", status_code=204)
+def delete_asset_metadata(asset_id: str, svc: Svc) -> Response:
+    api.set_asset_metadata(svc, asset_id, None, merge=False)
+    return Response(status_code=204)
+
+
 @router.post(INDEXED, status_code=201)
 async def index_asset(index_id: str, body: IndexedAssetCreate, svc: Svc) -> IndexedAssetCreated:
     return await run_in_threadpool(api.index_asset, svc, index_id, body)
@@ -160,6 +179,13 @@ def update_indexed_asset(
 ) -> Response:
     """An indexed asset is its video: its user metadata changes as the video's does."""
     update_video(svc, index_id, indexed_asset_id, body)
+    return Response(status_code=204)
+
+
+@router.delete(INDEXED + "/{indexed_asset_id}", status_code=204)
+def delete_indexed_asset(index_id: str, indexed_asset_id: str, svc: Svc) -> Response:
+    """An indexed asset is its video: deleting it deletes the video (the asset stays)."""
+    delete_video(svc, index_id, indexed_asset_id)
     return Response(status_code=204)
 
 
