@@ -69,7 +69,7 @@ async def create_asset(
     )
 
 
-# Multipart uploads (before /assets/{asset_id}, which would take their path).
+# Multipart uploads (an asset id never takes their path segment: see _AssetId).
 
 
 @router.post(UPLOADS, status_code=201)
