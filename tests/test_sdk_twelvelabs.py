@@ -538,6 +538,11 @@ def test_analyze_async_task(nb: Notebook) -> None:
     with pytest.raises(BadRequestError) as ended:
         nb.client.analyze_async.tasks.cancel(created.task_id)
     _envelope(ended.value, "ended")
+    nb.client.analyze_async.tasks.delete(created.task_id)  # an ended task may be deleted
+    with pytest.raises(ApiError) as gone:
+        nb.client.analyze_async.tasks.retrieve(created.task_id)
+    assert gone.value.status_code == 404
+    assert created.task_id not in [t.task_id for t in nb.client.analyze_async.tasks.list().data]
 
 
 def test_an_analyze_task_is_cancelled_before_it_ends(nb: Notebook, media: MediaCache) -> None:

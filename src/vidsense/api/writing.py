@@ -359,6 +359,19 @@ def cancel_analyze_task(services: Services, task_id: str) -> AnalyzeTaskCanceled
     return AnalyzeTaskCanceled(task_id=task_id)
 
 
+def delete_analyze_task(services: Services, task_id: str) -> None:
+    """``DELETE /analyze/tasks/{id}``: forget a task that has ended (ready, failed or
+    canceled); one still queued or running is a 400 (cancel it first)."""
+    job = services.library.get_job(task_id, ANALYSIS_KIND)
+    if job.status not in ("completed", "failed"):
+        raise InvalidArgument(
+            f"the task is {_task_status(job)}: only a task that has ended can be deleted "
+            "(cancel it first)",
+            param="task_id",
+        )
+    services.library.delete_job(task_id)
+
+
 def analyze_task_out(job: JobRecord) -> AnalyzeTask:
     request = job.request
     result = job.result or {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -71,6 +71,12 @@ def list_analyze_tasks(svc: Svc, query: Annotated[AnalyzeTaskQuery, Query()]) ->
 @router.post("/analyze/tasks/{task_id}/cancel")
 def cancel_analyze_task(task_id: str, svc: Svc) -> AnalyzeTaskCanceled:
     return api.cancel_analyze_task(svc, task_id)
+
+
+@router.delete("/analyze/tasks/{task_id}", status_code=204)
+def delete_analyze_task(task_id: str, svc: Svc) -> Response:
+    api.delete_analyze_task(svc, task_id)
+    return Response(status_code=204)
 
 
 @router.get("/analyze/tasks/{task_id}", response_model_exclude_unset=True)
