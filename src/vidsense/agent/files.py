@@ -52,6 +52,11 @@ VLMRUN_PURPOSES: tuple[FilePurpose, ...] = (
 )
 
 
+Check = Callable[[Path, str], Mapping[str, Any]]
+"""Looks at an upload's bytes (its path and the sender's file name) before it is kept: the
+facts it returns are kept with the record; what it raises refuses the upload."""
+
+
 def new_file_id() -> str:
     """A new file's id (``file-`` and 24 hex digits)."""
     return "file-" + secrets.token_hex(12)
@@ -75,7 +80,7 @@ class FileStore:
         stream: BinaryIO,
         filename: str,
         purpose: str,
-        check: Callable[[Path, str], Mapping[str, Any]] | None = None,
+        check: Check | None = None,
         file_id: str | None = None,
     ) -> dict[str, Any]:
         """Store an upload for ``purpose`` (one of :data:`PURPOSES`); the record appears only

@@ -146,12 +146,10 @@ class MediaResolver:
         """How the sender knows ``ref``: an upload's file name (and id), a URL's last part, or
         "the data URI"."""
         if ref.file_id is not None:
-            filename = str(self.files.get(ref.file_id).get("filename") or "")
+            filename = self.filename(ref, "")
             return f"{filename} ({ref.file_id})" if filename else ref.file_id
         url = ref.url or ""
-        if url.startswith("data:"):
-            return "the data URI"
-        return unquote(urlparse(url).path.rsplit("/", 1)[-1]) or url
+        return "the data URI" if url.startswith("data:") else self.filename(ref, url)
 
     def filename(self, ref: MediaRef, default: str) -> str:
         """The file name the sender knows ``ref`` by (an upload's own name, a URL's last

@@ -24,13 +24,13 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from vidsense.agent.files import FileStore, new_file_id
+from vidsense.agent.files import Check, FileStore, new_file_id
 from vidsense.errors import InvalidArgument, MediaError, NotFound, SourceTooLarge
 from vidsense.signing import UrlSigner
 from vidsense.store.base import format_time, utc_now
@@ -42,8 +42,6 @@ URL_SECONDS = 3600
 FIRST_URLS = 10
 """Chunk URLs given when a session is made; the client asks for the others."""
 _ID = re.compile(r"^upload_[0-9a-f]{24}$")
-
-Check = Callable[[Path, str], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -293,7 +291,6 @@ class MultipartUploads:
             "duplicates": duplicates,
             "total_completed": len(reported),
             "done": done,
-            "session": session,
         }
 
     def _finish(self, session: dict[str, Any], check: Check) -> None:

@@ -13,7 +13,6 @@ ready. The same asset indexed twice into an index is the same indexed asset.
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -25,7 +24,7 @@ from vidsense.agent.multipart import FIRST_URLS, ChunkUrl
 from vidsense.api.indexes import TimeRange, asset_of, said, video_metadata
 from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
-from vidsense.api.wire import NOT_BLANK, Listing, PageInfo, Wire, page_info
+from vidsense.api.wire import NOT_BLANK, Listing, PageInfo, Wire, page_info, page_of
 from vidsense.errors import FetchFailed, InvalidArgument, MediaError, MediaUnavailable, NotFound
 from vidsense.store import TaskRecord, VideoRecord
 from vidsense.store.base import utc_now
@@ -223,22 +222,8 @@ def list_assets(services: Services, query: AssetQuery) -> Listing[Asset]:
     found = [r for r in services.chat.files.list(ASSET_PURPOSE) if "asset" in r]
     if query.filename:
         found = [r for r in found if query.filename.lower() in str(r["filename"]).lower()]
-    start = (query.page - 1) * query.page_limit
-    page = found[start : start + query.page_limit]
-    return Listing[Asset](
-        data=[asset_out(r) for r in page],
-        page_info=_page(query.page, query.page_limit, len(found)),
-    )
-
-
-def _page(page: int, limit: int, total: int) -> PageInfo:
-    """Where page ``page`` of ``limit`` items sits among ``total``."""
-    return PageInfo(
-        page=page,
-        limit_per_page=limit,
-        total_page=max(1, math.ceil(total / limit)),
-        total_results=total,
-    )
+    page = page_of(found, query.page, query.page_limit)
+    return Listing[Asset](data=[asset_out(r) for r in page.items], page_info=page_info(page))
 
 
 def delete_asset(services: Services, asset_id: str) -> None:
@@ -541,18 +526,18 @@ def upload_status(services: Services, upload_id: str, query: UploadQuery) -> Upl
     session = uploads.get(upload_id)
     chunks = uploads.chunks(session)
     completed = [c for c in chunks if c["status"] == "completed"]
-    start = (query.page - 1) * query.page_limit
+    page = page_of(chunks, query.page, query.page_limit)
     return UploadStatus(
         upload_id=upload_id,
         status=session["status"],
         uploaded_chunks=[
             ChunkState(index=c["index"], status=c["status"], uploaded_at=c["uploaded_at"])
-            for c in chunks[start : start + query.page_limit]
+            for c in page.items
         ],
         chunks_completed=len(completed),
         chunks_failed=0,
         chunks_pending=len(chunks) - len(completed),
-        page_info=_page(query.page, query.page_limit, len(chunks)),
+        page_info=page_info(page),
         total_size=session["total_size"],
         uploaded_size=sum(c["size"] for c in completed),
         asset_id=session["asset_id"],
@@ -564,8 +549,7 @@ def upload_status(services: Services, upload_id: str, query: UploadQuery) -> Upl
 
 def list_uploads(services: Services, query: UploadQuery) -> Listing[UploadSummary]:
     """Sessions still taking chunks, newest first."""
-    found = services.multipart.list_active()
-    start = (query.page - 1) * query.page_limit
+    page = page_of(services.multipart.list_active(), query.page, query.page_limit)
     return Listing[UploadSummary](
         data=[
             UploadSummary(
@@ -577,16 +561,13 @@ def list_uploads(services: Services, query: UploadQuery) -> Listing[UploadSummar
                 created_at=s["created_at"],
                 expires_at=s["expires_at"],
             )
-            for s in found[start : start + query.page_limit]
+            for s in page.items
         ],
-        page_info=_page(query.page, query.page_limit, len(found)),
+        page_info=page_info(page),
     )
 
 
 # -- an asset's transcription ------------------------------------------------------------------
-
-Segmentation = Literal["words", "sentences", "utterances"]
-SEGMENTATIONS: tuple[Segmentation, ...] = ("words", "sentences", "utterances")
 
 
 class TranscriptionEntry(Wire):
@@ -615,16 +596,6 @@ INCLUDE = r"^[ ,]*(?:(?:words|sentences|utterances)(?:[ ,]+|$))*$"
 """What one ``include`` value may be: segmentations, separated by commas (or spaces)."""
 
 
-def _segmentations(include: list[str]) -> list[str]:
-    wanted = [p for given in include for p in re.split(r"[ ,]+", given) if p] or ["words"]
-    for name in wanted:
-        if name not in SEGMENTATIONS:
-            raise InvalidArgument(
-                f"include must name {', '.join(SEGMENTATIONS)}; got {name!r}", param="include"
-            )
-    return wanted
-
-
 def asset_transcription(
     services: Services, asset_id: str, include: list[str]
 ) -> AssetTranscription:
@@ -632,7 +603,7 @@ def asset_transcription(
     content, in the hidden chat index, as a chat about it would); later ones report the
     analysis until it is ready, then read the words with their times, the sentences they make
     and each recognised phrase (as an utterance: speakers are not told apart)."""
-    wanted = _segmentations(include)
+    wanted = [p for given in include for p in re.split(r"[ ,]+", given) if p] or ["words"]
     record = _record(services, asset_id)
     library = services.library
     task: TaskRecord | None = None

@@ -13,7 +13,6 @@ video's ``transcription`` moments in the text embedder's space, an image and a v
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO, Literal
 
@@ -23,7 +22,7 @@ from vidsense.agent.embedding import KIND, check_video_request, embed_video, emb
 from vidsense.agent.messages import MediaRef
 from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
-from vidsense.api.wire import TIME, PageInfo, Wire, moment
+from vidsense.api.wire import TIME, PageInfo, Wire, moment, page_info, page_of
 from vidsense.errors import InvalidArgument
 from vidsense.search.embeddings import image_embedding, text_embedding
 from vidsense.search.images import decode_image
@@ -274,13 +273,8 @@ def _task_page(services: Services, query: EmbedTaskQuery) -> tuple[list[JobRecor
     ):
         jobs += batch
     wanted = [j for j in jobs if query.status is None or _STATUS[j.status] == query.status]
-    skip = (query.page - 1) * query.page_limit
-    return wanted[skip : skip + query.page_limit], PageInfo(
-        page=query.page,
-        limit_per_page=query.page_limit,
-        total_page=max(1, math.ceil(len(wanted) / query.page_limit)),
-        total_results=len(wanted),
-    )
+    page = page_of(wanted, query.page, query.page_limit)
+    return page.items, page_info(page)
 
 
 def list_embed_tasks(services: Services, query: EmbedTaskQuery) -> EmbedTaskList:

@@ -81,6 +81,13 @@ class Listing(Wire, Generic[T]):
     page_info: PageInfo
 
 
+def page_of(items: Sequence[T], page: int, limit: int) -> Page[T]:
+    """Page ``page`` (counted from 1) of ``limit`` items of a listing held in memory (empty
+    past the last)."""
+    start = (page - 1) * limit
+    return Page(list(items[start : start + limit]), len(items), page, limit)
+
+
 def page_info(page: Page[Any]) -> PageInfo:
     """Where ``page`` sits (build a listing as ``Listing[Item](data=..., page_info=...)``, so
     it is the same parametrized model a client parses)."""

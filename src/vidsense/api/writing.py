@@ -11,7 +11,6 @@ Every time in an answer comes from evidence (:mod:`vidsense.language`). Streamin
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -22,10 +21,10 @@ from vidsense.agent.analysis import analyzed_video, require_video
 from vidsense.api.limits import MAX_PAGE
 from vidsense.api.services import Services
 from vidsense.api.streams import Stream, twelvelabs_error_event
-from vidsense.api.wire import NOT_BLANK, Lower, PageInfo, Wire, one_of_fields
+from vidsense.api.wire import NOT_BLANK, Lower, PageInfo, Wire, one_of_fields, page_info
 from vidsense.errors import Conflict, InvalidArgument
 from vidsense.language.schema import response_format
-from vidsense.store import JobRecord
+from vidsense.store import JobRecord, Page
 
 # -- requests --------------------------------------------------------------------------------------
 
@@ -426,10 +425,5 @@ def list_analyze_tasks(services: Services, query: AnalyzeTaskQuery) -> AnalyzeTa
             total += len(more)
     return AnalyzeTaskList(
         data=[analyze_task_out(j) for j in jobs],
-        page_info=PageInfo(
-            page=query.page,
-            limit_per_page=query.page_limit,
-            total_page=max(1, math.ceil(total / query.page_limit)),
-            total_results=total,
-        ),
+        page_info=page_info(Page(jobs, total, query.page, query.page_limit)),
     )
