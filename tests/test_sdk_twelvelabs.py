@@ -914,6 +914,9 @@ def test_embed_v1_refuses_what_it_cannot_embed_and_keeps_nothing(
     _envelope(err.value, "image_file")
     with pytest.raises(BadRequestError) as err:
         v1.create(model_name="marengo3.0", image_file=("x.jpg", b"not a picture", "image/jpeg"))
+    with pytest.raises(BadRequestError) as err:
+        v1.tasks.create(model_name="  ", video_url=nb.talk_url)
+    _envelope(err.value, "model_name")
     after = ([t.id for t in v1.tasks.list()], [a.id for a in nb.client.assets.list()])
     assert after == before
 

@@ -16,6 +16,7 @@ from vidsense.api.embeddings import (
     EmbedTaskList,
     EmbedTaskQuery,
 )
+from vidsense.api.wire import NOT_BLANK
 from vidsense.server.deps import Svc
 
 router = APIRouter(tags=["embeddings"])
@@ -47,7 +48,7 @@ def get_embed_task(task_id: str, svc: Svc) -> EmbedTask:
 @router.post("/embed")
 async def create_embeddings_v1(
     svc: Svc,
-    model_name: Annotated[str, Form(min_length=1)],
+    model_name: Annotated[str, Form(min_length=1, pattern=NOT_BLANK)],
     text: Annotated[str | None, Form()] = None,
     image_url: Annotated[str | None, Form()] = None,
     image_file: Annotated[UploadFile | None, File()] = None,
@@ -71,7 +72,7 @@ async def create_embeddings_v1(
 @router.post("/embed/tasks", status_code=201)
 async def create_embed_task_v1(
     svc: Svc,
-    model_name: Annotated[str, Form(min_length=1)],
+    model_name: Annotated[str, Form(min_length=1, pattern=NOT_BLANK)],
     video_url: Annotated[str | None, Form()] = None,
     video_file: Annotated[UploadFile | None, File()] = None,
     video_start_offset_sec: Annotated[float | None, Form(ge=0)] = None,
